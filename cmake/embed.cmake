@@ -1,0 +1,21 @@
+# Turns the files in FILES into C byte arrays in OUTPUT, with a table that
+# names each by its base name (embedded.h declares it). Run with cmake -P;
+# FILES is a "|"-separated list (a ";" list would not survive the command line).
+string(REPLACE "|" ";" FILES "${FILES}")
+set(body "#include <stddef.h>\n#include \"chancery/embedded.h\"\n\n")
+set(table "const struct embedded_file embedded_files[] = {\n")
+set(index 0)
+foreach(path IN LISTS FILES)
+  get_filename_component(name ${path} NAME)
+  file(READ ${path} hex HEX)
+  string(LENGTH "${hex}" hexlen)
+  math(EXPR size "${hexlen} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND body "static const unsigned char file_${index}[] = {${bytes}0x00};\n")
+  string(APPEND table "    {\"${name}\", (const char *)file_${index}, ${size}},\n")
+  math(EXPR index "${index} + 1")
+endforeach()
+string(APPEND table "    {NULL, NULL, 0},\n};\n")
+file(WRITE ${OUTPUT}.tmp "${body}\n${table}")
+file(COPY_FILE ${OUTPUT}.tmp ${OUTPUT} ONLY_IF_DIFFERENT)
+file(REMOVE ${OUTPUT}.tmp)

@@ -1,0 +1,36 @@
+/*
+ * clock: the current time, for everything that records or schedules.
+ *
+ * Tests move time without sleeping: clock_set_fake() in unit tests, or the
+ * environment variable CHANCERY_FAKE_NOW (Unix seconds, or
+ * "YYYY-MM-DDTHH:MM:SSZ") for the built binaries. With a fake time set the
+ * clock stands still unless advanced with clock_advance().
+ */
+#ifndef CHANCERY_CLOCK_H
+#define CHANCERY_CLOCK_H
+
+#include <stdint.h>
+
+/* Unix seconds, UTC. */
+int64_t clock_now(void);
+/* Milliseconds, for rates and timeouts (monotonic unless faked). */
+int64_t clock_monotonic_ms(void);
+
+void clock_set_fake(int64_t now);
+void clock_advance(int64_t seconds);
+void clock_clear_fake(void);
+
+/* Parses "YYYY-MM-DDTHH:MM:SSZ" (UTC) into Unix seconds; 0 or -1. */
+int clock_parse_utc(const char *s, int64_t *out);
+/* Formats Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" (buf of at least 21). */
+void clock_format_utc(int64_t t, char *buf, unsigned size);
+
+/*
+ * True when zone names a time zone of the system's database (TZDIR or
+ * /usr/share/zoneinfo), e.g. "Asia/Baku" or "UTC". Names with ".." or a
+ * leading "/" are refused.
+ */
+#include <stdbool.h>
+bool clock_zone_valid(const char *zone);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * utf8: the few UTF-8 facts the core needs (validation, display width),
+ * without pulling in a locale.
+ */
+#ifndef CHANCERY_UTF8_H
+#define CHANCERY_UTF8_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates,
+ * nothing above U+10FFFF). If not, *bad_offset (when given) is the offset
+ * of the first bad byte.
+ */
+bool utf8_valid(const char *s, size_t len, size_t *bad_offset);
+
+/*
+ * Decodes one code point at s (len bytes available); returns its length in
+ * bytes, or 0 for a malformed sequence.
+ */
+size_t utf8_decode(const char *s, size_t len, unsigned *cp);
+
+/* Columns the text takes on a terminal: one per code point, except
+ * combining marks (0) and wide East Asian characters (2). */
+size_t utf8_width(const char *s);
+
+/* True when s contains a byte below 0x20 or 0x7f (other than tab). */
+bool utf8_has_control(const char *s);
+
+#endif

@@ -1,0 +1,167 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "chancery/log.h"
+#include "chancery/sbuf.h"
+
+/*
+ * Logging is process-wide by nature (one stderr, one syslog connection), so
+ * its few settings live here rather than in the configuration struct.
+ */
+static struct {
+	char ident[64];
+	enum log_target target;
+	enum log_level min;
+	bool journal;
+	pthread_mutex_t lock;
+} logger = {"chancery", LOG_TARGET_STDERR, LOG_LEVEL_INFO, false,
+	    PTHREAD_MUTEX_INITIALIZER};
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+static const int syslog_priorities[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING,
+					LOG_ERR};
+
+/* True when stderr is the stream systemd-journald gave us. */
+static bool stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2)
+		return false;
+	if (fstat(STDERR_FILENO, &st) != 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
+void log_open(const char *ident, enum log_target target, enum log_level min)
+{
+	pthread_mutex_lock(&logger.lock);
+	snprintf(logger.ident, sizeof(logger.ident), "%s", ident);
+	logger.target = target;
+	logger.min = min;
+	logger.journal = stderr_is_journal();
+	if (target == LOG_TARGET_SYSLOG)
+		openlog(logger.ident, LOG_PID, LOG_MAIL);
+	pthread_mutex_unlock(&logger.lock);
+}
+
+void log_set_level(enum log_level min)
+{
+	pthread_mutex_lock(&logger.lock);
+	logger.min = min;
+	pthread_mutex_unlock(&logger.lock);
+}
+
+bool log_enabled(enum log_level level)
+{
+	return level >= logger.min;
+}
+
+/* Copies text into sb, escaping every byte that could break the line. */
+static void add_escaped(struct sbuf *sb, const char *text)
+{
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (*p == '\n')
+			sbuf_addstr(sb, "\\n");
+		else if (*p == '\r')
+			sbuf_addstr(sb, "\\r");
+		else if (*p < 0x20 || *p == 0x7f)
+			sbuf_addf(sb, "\\x%02x", *p);
+		else
+			sbuf_addch(sb, *p);
+	}
+}
+
+static void log_write(enum log_level level, const char *text)
+{
+	struct sbuf line = SBUF_INIT;
+
+	pthread_mutex_lock(&logger.lock);
+	if (logger.target == LOG_TARGET_SYSLOG) {
+		add_escaped(&line, text);
+		syslog(syslog_priorities[level], "%s: %s", level_names[level],
+		       line.buf);
+	} else {
+		if (logger.journal)
+			sbuf_addf(&line, "<%d>", syslog_priorities[level]);
+		sbuf_addf(&line, "%s[%d]: %s: ", logger.ident, (int)getpid(),
+			    level_names[level]);
+		add_escaped(&line, text);
+		sbuf_addch(&line, '\n');
+		fwrite(line.buf, 1, line.len, stderr);
+		fflush(stderr);
+	}
+	pthread_mutex_unlock(&logger.lock);
+	sbuf_release(&line);
+}
+
+static void log_vmsg(enum log_level level, int errnum, const char *fmt,
+		     va_list ap)
+{
+	struct sbuf text = SBUF_INIT;
+
+	sbuf_vaddf(&text, fmt, ap);
+	if (errnum)
+		sbuf_addf(&text, ": %s", strerror(errnum));
+	log_write(level, text.buf);
+	sbuf_release(&text);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	log_vmsg(level, 0, fmt, ap);
+	va_end(ap);
+}
+
+void log_errno(enum log_level level, const char *fmt, ...)
+{
+	int errnum = errno;
+	va_list ap;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	log_vmsg(level, errnum, fmt, ap);
+	va_end(ap);
+}
+
+int log_level_parse(const char *name, enum log_level *out)
+{
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(name, level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	if (strcmp(name, "warning") == 0) {
+		*out = LOG_LEVEL_WARN;
+		return 0;
+	}
+	return -1;
+}
+
+int log_target_parse(const char *name, enum log_target *out)
+{
+	if (strcmp(name, "stderr") == 0)
+		*out = LOG_TARGET_STDERR;
+	else if (strcmp(name, "syslog") == 0)
+		*out = LOG_TARGET_SYSLOG;
+	else
+		return -1;
+	return 0;
+}
