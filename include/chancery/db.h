@@ -1,0 +1,98 @@
+/*
+ * db: the SQLite connection every module works through.
+ *
+ * Opening a database checks that it is a chancery database, sets WAL,
+ * foreign keys, synchronous=FULL and a busy timeout (so the command and the
+ * daemon can share one file), and applies the missing schema migrations
+ * from db/ in one transaction. A database newer than the program is
+ * refused. A connection belongs to one thread at a time.
+ *
+ * SQL lives in the module that owns the table: each module declares its
+ * statements once as a struct db_statements (an array indexed by its own
+ * enum) and fetches them with db_prepare, which prepares each statement
+ * once per connection and hands it back reset and unbound.
+ */
+#ifndef CHANCERY_DB_H
+#define CHANCERY_DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include "chancery/error.h"
+
+struct db;
+
+enum db_open_flags {
+	DB_CREATE = 1 << 0,   /* create the file (0600); refuse if it exists */
+	DB_READONLY = 1 << 1, /* no writes, no migrations */
+};
+
+#define DB_BUSY_TIMEOUT_DEFAULT_MS 5000
+
+/*
+ * Opens (or with DB_CREATE creates) the database at path. Errors name the
+ * path: missing (ERR_NOINPUT), not SQLite or not chancery (ERR_DATA), newer
+ * than the program (ERR_DATA), read-only (ERR_NOPERM), locked (ERR_TEMPFAIL).
+ */
+int db_open(const char *path, int flags, int busy_timeout_ms, struct db **out,
+	    struct error *err);
+/* Finalises the statements and closes; accepts NULL. */
+void db_close(struct db *db);
+
+sqlite3 *db_handle(struct db *db);
+const char *db_path(const struct db *db);
+
+/* The schema version of the open database and the newest one known. */
+int db_schema_version(struct db *db);
+int db_schema_latest(void);
+
+/* A module's named statements: sql[i] is the text of statement i. */
+struct db_statements {
+	const char *owner; /* module name, for messages */
+	const char *const *sql;
+	int count;
+};
+
+/* The prepared statement sql[index] of set, reset with bindings cleared. */
+int db_prepare(struct db *db, const struct db_statements *set, int index,
+	       sqlite3_stmt **out, struct error *err);
+
+/*
+ * Steps st: 1 for a row, 0 when done, or a negative ERR_ code with a
+ * message (locked: ERR_TEMPFAIL, constraint: ERR_DATA, read-only:
+ * ERR_NOPERM, disk full or I/O: ERR_IO). A finished statement is reset.
+ */
+int db_step(struct db *db, sqlite3_stmt *st, struct error *err);
+
+/* Runs a statement expected to return no rows. */
+int db_step_done(struct db *db, sqlite3_stmt *st, struct error *err);
+
+/* Binds text, or NULL when s is NULL. */
+void db_bind_text(sqlite3_stmt *st, int index, const char *s);
+/* Binds an id, or NULL when id is 0 (the core's "none"). */
+void db_bind_id(sqlite3_stmt *st, int index, int64_t id);
+/* The column as a new string (caller frees), NULL for SQL NULL. */
+char *db_column_strdup(sqlite3_stmt *st, int col);
+/* The column's text, "" for NULL; valid until the next step or reset. */
+const char *db_column_text(sqlite3_stmt *st, int col);
+
+/*
+ * Transactions nest: the outermost db_begin is BEGIN IMMEDIATE (it takes
+ * the write lock at once, so busy waits happen here and never halfway
+ * through), inner ones are savepoints. db_rollback undoes the innermost.
+ */
+int db_begin(struct db *db, struct error *err);
+int db_commit(struct db *db, struct error *err);
+void db_rollback(struct db *db);
+bool db_in_transaction(struct db *db);
+
+/* The rowid of the last INSERT on this connection. */
+int64_t db_last_id(struct db *db);
+/* Rows changed by the last statement. */
+int db_changes(struct db *db);
+
+/* Runs fixed SQL text with no parameters (pragmas, migrations). */
+int db_exec(struct db *db, const char *sql, struct error *err);
+
+#endif

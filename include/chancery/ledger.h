@@ -1,0 +1,108 @@
+/*
+ * ledger: the append-only audit trail of everything that happened to a
+ * campaign, a delivery or an addressee.
+ *
+ * Every row holds the SHA-256 of its canonical serialisation, and that
+ * serialisation includes the hash of the row before it (a hash chain), so
+ * an edit anywhere shows from that row on. The canonical form of a row is
+ * the concatenation of these fields, each written as a netstring
+ * ("<decimal length>:<bytes>,"):
+ *
+ *   id, ts, kind, campaign_id, delivery_id, body_id, contact_id, data,
+ *   prev_hash
+ *
+ * where numbers are decimal, a missing id is the empty string, data is the
+ * JSON text as stored and prev_hash is 64 hex digits (64 zeros for the
+ * first row). Appending must happen inside the transaction that makes the
+ * change it records; ledger_append opens its own when there is none.
+ */
+#ifndef CHANCERY_LEDGER_H
+#define CHANCERY_LEDGER_H
+
+#include <stdint.h>
+
+#include "chancery/db.h"
+#include "chancery/error.h"
+#include "chancery/sha256.h"
+#include "chancery/sbuf.h"
+
+enum ledger_kind {
+	LEDGER_CAMPAIGN_CREATED,
+	LEDGER_CAMPAIGN_SCHEDULED,
+	LEDGER_CAMPAIGN_STARTED,
+	LEDGER_CAMPAIGN_PAUSED,
+	LEDGER_CAMPAIGN_RESUMED,
+	LEDGER_CAMPAIGN_CANCELLED,
+	LEDGER_CAMPAIGN_DONE,
+	LEDGER_CAMPAIGN_REFRESHED,
+	LEDGER_TEMPLATE_ADDED,
+	LEDGER_TEMPLATE_USED,
+	LEDGER_SERIES_CREATED,
+	LEDGER_SERIES_PAUSED,
+	LEDGER_SERIES_RESUMED,
+	LEDGER_SERIES_REMOVED,
+	LEDGER_DELIVERY_QUEUED,
+	LEDGER_DELIVERY_SKIPPED,
+	LEDGER_DELIVERY_ATTEMPTED,
+	LEDGER_DELIVERY_SENT,
+	LEDGER_DELIVERY_DEFERRED,
+	LEDGER_DELIVERY_FAILED,
+	LEDGER_DELIVERY_EXPIRED,
+	LEDGER_DELIVERY_RECOVERED,
+	LEDGER_DELIVERY_CANCELLED,
+	LEDGER_DELIVERY_BOUNCED,
+	LEDGER_DELIVERY_DELAYED,
+	LEDGER_DELIVERY_DELIVERED,
+	LEDGER_BODY_ADDED,
+	LEDGER_BODY_CHANGED,
+	LEDGER_BODY_REMOVED,
+	LEDGER_ALIAS_ADDED,
+	LEDGER_CONTACT_ADDED,
+	LEDGER_CONTACT_DISABLED,
+	LEDGER_CONTACT_ENABLED,
+	LEDGER_CONTACT_BOUNCING,
+	LEDGER_CONTACT_REMOVED,
+	LEDGER_LIST_CHANGED,
+	LEDGER_BOUNCE_QUARANTINED,
+	LEDGER_KIND_COUNT
+};
+
+/* "campaign.created", "delivery.sent", ...; NULL when out of range. */
+const char *ledger_kind_name(enum ledger_kind kind);
+/* The kind of that name; 0 or -1. */
+int ledger_kind_parse(const char *name, enum ledger_kind *out);
+
+struct ledger_event {
+	enum ledger_kind kind;
+	int64_t campaign_id; /* 0 where the event concerns none */
+	int64_t delivery_id;
+	int64_t body_id;
+	int64_t contact_id;
+	const char *data; /* a JSON object, or NULL for {} */
+};
+
+#define LEDGER_GENESIS_HASH \
+	"0000000000000000000000000000000000000000000000000000000000000000"
+
+/* Appends one event at the current time; *id_out (if given) gets its id. */
+int ledger_append(struct db *db, const struct ledger_event *ev,
+		  int64_t *id_out, struct error *err);
+
+/* A stored row, as ledger_row_hash reads it. */
+struct ledger_row {
+	int64_t id;
+	int64_t ts;
+	const char *kind;
+	int64_t campaign_id, delivery_id, body_id, contact_id; /* 0 = none */
+	const char *data;
+	const char *prev_hash;
+};
+
+/* Writes the canonical serialisation of row into out (replacing it). */
+void ledger_canonical(const struct ledger_row *row, struct sbuf *out);
+
+/* The hash a row must carry; h is a reusable digest (or NULL). */
+void ledger_row_hash(const struct ledger_row *row, struct sha256 *h,
+		     struct sbuf *scratch, char out[SHA256_HEX_SIZE]);
+
+#endif

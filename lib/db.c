@@ -1,0 +1,484 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "chancery/db.h"
+#include "chancery/embedded.h"
+#include "chancery/sbuf.h"
+#include "chancery/xalloc.h"
+
+/* "CHNC": marks a file as a chancery database (PRAGMA application_id). */
+#define CHANCERY_APPLICATION_ID 0x43484e43
+
+struct stmt_cache {
+	const struct db_statements *set;
+	sqlite3_stmt **stmts;
+};
+
+struct db {
+	sqlite3 *handle;
+	char *path;
+	int busy_timeout_ms;
+	int depth; /* transaction nesting */
+	struct stmt_cache *caches;
+	size_t ncaches;
+	size_t caches_alloc;
+};
+
+sqlite3 *db_handle(struct db *db) { return db->handle; }
+const char *db_path(const struct db *db) { return db->path; }
+bool db_in_transaction(struct db *db) { return db->depth > 0; }
+int64_t db_last_id(struct db *db) { return sqlite3_last_insert_rowid(db->handle); }
+int db_changes(struct db *db) { return sqlite3_changes(db->handle); }
+
+/* Maps a SQLite result code to an ERR_ code and a message naming the file. */
+static int db_fail(struct db *db, int rc, struct error *err)
+{
+	const char *msg = sqlite3_errmsg(db->handle);
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return error_set(err, ERR_TEMPFAIL,
+				 "%s: database is locked by another process "
+				 "(waited %d ms)",
+				 db->path, db->busy_timeout_ms);
+	case SQLITE_CONSTRAINT:
+		return error_set(err, ERR_DATA, "%s: %s", db->path, msg);
+	case SQLITE_READONLY:
+		return error_set(err, ERR_NOPERM, "%s: database is read-only",
+				 db->path);
+	case SQLITE_FULL:
+		return error_set(err, ERR_IO, "%s: disk full", db->path);
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+		return error_set(err, ERR_IO, "%s: %s", db->path, msg);
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		return error_set(err, ERR_DATA, "%s: not a SQLite database (%s)",
+				 db->path, msg);
+	default:
+		return error_set(err, ERR_SOFTWARE, "%s: %s", db->path, msg);
+	}
+}
+
+int db_exec(struct db *db, const char *sql, struct error *err)
+{
+	int rc = sqlite3_exec(db->handle, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : db_fail(db, rc, err);
+}
+
+static int pragma_int(struct db *db, const char *sql, int *out,
+		      struct error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db->handle, sql, -1, &st, NULL);
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_int(st, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK ? 0 : db_fail(db, rc, err);
+}
+
+/* The version a migration file name carries ("0003_x.sql" → 3), or -1. */
+static int migration_version(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len < 9 || strcmp(name + len - 4, ".sql") != 0 || name[4] != '_')
+		return -1;
+	for (int i = 0; i < 4; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return -1;
+	return atoi(name);
+}
+
+int db_schema_latest(void)
+{
+	int latest = 0;
+
+	for (const struct embedded_file *f = embedded_files; f->name; f++) {
+		int v = migration_version(f->name);
+
+		if (v > latest)
+			latest = v;
+	}
+	return latest;
+}
+
+int db_schema_version(struct db *db)
+{
+	int v = 0;
+
+	if (pragma_int(db, "PRAGMA user_version", &v, NULL))
+		return -1;
+	return v;
+}
+
+/* Inside a write transaction: applies every migration newer than current. */
+static int apply_migrations(struct db *db, int current, struct error *err)
+{
+	char pragma[64];
+	int rc, latest = current;
+
+	for (const struct embedded_file *f = embedded_files; f->name; f++) {
+		int v = migration_version(f->name);
+
+		if (v <= current)
+			continue;
+		rc = sqlite3_exec(db->handle, f->data, NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			db_fail(db, rc, err);
+			return error_prefix(err, "migration %s", f->name);
+		}
+		latest = v;
+	}
+	if (latest == current)
+		return 0;
+	/* Fixed format of an int: no SQL text comes from outside. */
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", latest);
+	rc = db_exec(db, pragma, err);
+	if (rc)
+		return rc;
+	snprintf(pragma, sizeof(pragma), "PRAGMA application_id = %d",
+		 CHANCERY_APPLICATION_ID);
+	return db_exec(db, pragma, err);
+}
+
+/* Refuses files that are SQLite but belong to some other program. */
+static int check_identity(struct db *db, int version, struct error *err)
+{
+	int app_id = 0, tables = 0, rc;
+
+	rc = pragma_int(db, "PRAGMA application_id", &app_id, err);
+	if (!rc)
+		rc = pragma_int(db, "SELECT count(*) FROM sqlite_schema", &tables,
+				err);
+	if (rc)
+		return rc;
+	if (app_id != 0 && app_id != CHANCERY_APPLICATION_ID)
+		return error_set(err, ERR_DATA,
+				 "%s: not a chancery database (application id "
+				 "%#x)",
+				 db->path, (unsigned)app_id);
+	if (app_id == 0 && tables > 0)
+		return error_set(err, ERR_DATA,
+				 "%s: not a chancery database (it has tables "
+				 "but no chancery schema)",
+				 db->path);
+	if (version > db_schema_latest())
+		return error_set(err, ERR_DATA,
+				 "%s: schema version %d is newer than this "
+				 "program's %d; upgrade chancery",
+				 db->path, version, db_schema_latest());
+	return 0;
+}
+
+static int migrate(struct db *db, struct error *err)
+{
+	int version = 0, rc;
+
+	rc = db_begin(db, err);
+	if (rc)
+		return rc;
+	rc = pragma_int(db, "PRAGMA user_version", &version, err);
+	if (!rc)
+		rc = check_identity(db, version, err);
+	if (!rc && version < db_schema_latest())
+		rc = apply_migrations(db, version, err);
+	if (!rc)
+		return db_commit(db, err);
+	db_rollback(db);
+	return rc;
+}
+
+static int make_parent_dirs(const char *path, struct error *err)
+{
+	char *copy = xstrdup(path);
+	int rc = 0;
+
+	for (char *p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0700) != 0 && errno != EEXIST) {
+			rc = error_set_errno(err, ERR_CANTCREAT,
+					     "%s: cannot create directory", copy);
+			break;
+		}
+		*p = '/';
+	}
+	free(copy);
+	return rc;
+}
+
+/* Creates an empty file readable by its owner only; SQLite then uses it
+ * (and gives the -wal and -shm files the same mode). */
+static int create_file(const char *path, struct error *err)
+{
+	int fd, rc = make_parent_dirs(path, err);
+
+	if (rc)
+		return rc;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST)
+		return error_set(err, ERR_CANTCREAT, "%s: already exists", path);
+	if (fd < 0)
+		return error_set_errno(err, ERR_CANTCREAT, "%s: cannot create",
+				       path);
+	close(fd);
+	return 0;
+}
+
+static int check_file(const char *path, int flags, struct error *err)
+{
+	if (flags & DB_CREATE)
+		return create_file(path, err);
+	if (access(path, F_OK) != 0)
+		return error_set(err, ERR_NOINPUT,
+				 "%s: no database here (create one with "
+				 "'chancery init')",
+				 path);
+	if (!(flags & DB_READONLY) && access(path, W_OK) != 0 && geteuid() != 0)
+		return error_set(err, ERR_NOPERM, "%s: database is read-only",
+				 path);
+	return 0;
+}
+
+static int configure(struct db *db, int flags, struct error *err)
+{
+	int rc;
+
+	sqlite3_busy_timeout(db->handle, db->busy_timeout_ms);
+	sqlite3_extended_result_codes(db->handle, 1);
+	rc = db_exec(db, "PRAGMA foreign_keys = ON", err);
+	if (rc)
+		return rc;
+	if (flags & DB_READONLY)
+		return 0;
+	if (sqlite3_db_readonly(db->handle, "main") == 1)
+		return error_set(err, ERR_NOPERM, "%s: database is read-only",
+				 db->path);
+	rc = db_exec(db, "PRAGMA journal_mode = WAL", err);
+	if (!rc)
+		rc = db_exec(db, "PRAGMA synchronous = FULL", err);
+	return rc;
+}
+
+int db_open(const char *path, int flags, int busy_timeout_ms, struct db **out,
+	    struct error *err)
+{
+	struct db *db = NULL;
+	int oflags, rc;
+
+	*out = NULL;
+	rc = check_file(path, flags, err);
+	if (rc)
+		return rc;
+	db = xcalloc(1, sizeof(*db));
+	db->path = xstrdup(path);
+	db->busy_timeout_ms = busy_timeout_ms > 0 ? busy_timeout_ms
+						  : DB_BUSY_TIMEOUT_DEFAULT_MS;
+	oflags = (flags & DB_READONLY) ? SQLITE_OPEN_READONLY
+				       : SQLITE_OPEN_READWRITE;
+	rc = sqlite3_open_v2(path, &db->handle, oflags | SQLITE_OPEN_NOFOLLOW,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		rc = db->handle ? db_fail(db, rc, err)
+				: error_set(err, ERR_SOFTWARE, "%s: cannot open",
+					    path);
+		goto fail;
+	}
+	rc = configure(db, flags, err);
+	if (!rc && !(flags & DB_READONLY))
+		rc = migrate(db, err);
+	if (!rc && (flags & DB_READONLY)) {
+		int version = db_schema_version(db);
+
+		rc = version < 0 ? db_fail(db, SQLITE_NOTADB, err)
+				 : check_identity(db, version, err);
+	}
+	if (rc)
+		goto fail;
+	*out = db;
+	return 0;
+fail:
+	db_close(db);
+	if (flags & DB_CREATE)
+		unlink(path);
+	return rc;
+}
+
+void db_close(struct db *db)
+{
+	if (!db)
+		return;
+	for (size_t i = 0; i < db->ncaches; i++) {
+		for (int j = 0; j < db->caches[i].set->count; j++)
+			sqlite3_finalize(db->caches[i].stmts[j]);
+		free(db->caches[i].stmts);
+	}
+	free(db->caches);
+	sqlite3_close(db->handle);
+	free(db->path);
+	free(db);
+}
+
+static struct stmt_cache *cache_for(struct db *db,
+				    const struct db_statements *set)
+{
+	struct stmt_cache *c;
+
+	for (size_t i = 0; i < db->ncaches; i++)
+		if (db->caches[i].set == set)
+			return &db->caches[i];
+	xgrow(&db->caches, sizeof(*db->caches), db->ncaches + 1,
+	      &db->caches_alloc);
+	c = &db->caches[db->ncaches++];
+	c->set = set;
+	c->stmts = xcalloc((size_t)set->count, sizeof(*c->stmts));
+	return c;
+}
+
+int db_prepare(struct db *db, const struct db_statements *set, int index,
+	       sqlite3_stmt **out, struct error *err)
+{
+	struct stmt_cache *c = cache_for(db, set);
+	sqlite3_stmt **st;
+
+	if (index < 0 || index >= set->count)
+		return error_set(err, ERR_SOFTWARE, "%s: no statement %d",
+				 set->owner, index);
+	st = &c->stmts[index];
+	if (!*st) {
+		int rc = sqlite3_prepare_v3(db->handle, set->sql[index], -1,
+					    SQLITE_PREPARE_PERSISTENT, st, NULL);
+		if (rc != SQLITE_OK) {
+			db_fail(db, rc, err);
+			return error_prefix(err, "%s statement %d", set->owner,
+					    index);
+		}
+	} else {
+		sqlite3_reset(*st);
+		sqlite3_clear_bindings(*st);
+	}
+	*out = *st;
+	return 0;
+}
+
+int db_step(struct db *db, sqlite3_stmt *st, struct error *err)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return db_fail(db, rc, err);
+}
+
+int db_step_done(struct db *db, sqlite3_stmt *st, struct error *err)
+{
+	int rc = db_step(db, st, err);
+
+	if (rc == 1) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	return rc;
+}
+
+void db_bind_text(sqlite3_stmt *st, int index, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, index, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, index);
+}
+
+void db_bind_id(sqlite3_stmt *st, int index, int64_t id)
+{
+	if (id)
+		sqlite3_bind_int64(st, index, id);
+	else
+		sqlite3_bind_null(st, index);
+}
+
+char *db_column_strdup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+
+	return s ? xstrdup((const char *)s) : NULL;
+}
+
+const char *db_column_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+
+	return s ? (const char *)s : "";
+}
+
+int db_begin(struct db *db, struct error *err)
+{
+	char sql[64];
+	int rc;
+
+	if (db->depth == 0)
+		rc = db_exec(db, "BEGIN IMMEDIATE", err);
+	else {
+		snprintf(sql, sizeof(sql), "SAVEPOINT sp%d", db->depth);
+		rc = db_exec(db, sql, err);
+	}
+	if (!rc)
+		db->depth++;
+	return rc;
+}
+
+int db_commit(struct db *db, struct error *err)
+{
+	char sql[64];
+	int rc;
+
+	if (db->depth <= 0)
+		return error_set(err, ERR_SOFTWARE, "commit outside a transaction");
+	if (db->depth == 1)
+		rc = db_exec(db, "COMMIT", err);
+	else {
+		snprintf(sql, sizeof(sql), "RELEASE sp%d", db->depth - 1);
+		rc = db_exec(db, sql, err);
+	}
+	if (rc) {
+		db_rollback(db);
+		return rc;
+	}
+	db->depth--;
+	return 0;
+}
+
+void db_rollback(struct db *db)
+{
+	char sql[64];
+
+	if (db->depth <= 0)
+		return;
+	if (db->depth == 1) {
+		sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
+	} else {
+		snprintf(sql, sizeof(sql), "ROLLBACK TO sp%d; RELEASE sp%d",
+			 db->depth - 1, db->depth - 1);
+		sqlite3_exec(db->handle, sql, NULL, NULL, NULL);
+	}
+	db->depth--;
+}

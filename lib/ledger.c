@@ -1,0 +1,209 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "chancery/clock.h"
+#include "chancery/ledger.h"
+
+static const char *const kind_names[LEDGER_KIND_COUNT] = {
+	[LEDGER_CAMPAIGN_CREATED] = "campaign.created",
+	[LEDGER_CAMPAIGN_SCHEDULED] = "campaign.scheduled",
+	[LEDGER_CAMPAIGN_STARTED] = "campaign.started",
+	[LEDGER_CAMPAIGN_PAUSED] = "campaign.paused",
+	[LEDGER_CAMPAIGN_RESUMED] = "campaign.resumed",
+	[LEDGER_CAMPAIGN_CANCELLED] = "campaign.cancelled",
+	[LEDGER_CAMPAIGN_DONE] = "campaign.done",
+	[LEDGER_CAMPAIGN_REFRESHED] = "campaign.refreshed",
+	[LEDGER_TEMPLATE_ADDED] = "template.added",
+	[LEDGER_TEMPLATE_USED] = "template.used",
+	[LEDGER_SERIES_CREATED] = "series.created",
+	[LEDGER_SERIES_PAUSED] = "series.paused",
+	[LEDGER_SERIES_RESUMED] = "series.resumed",
+	[LEDGER_SERIES_REMOVED] = "series.removed",
+	[LEDGER_DELIVERY_QUEUED] = "delivery.queued",
+	[LEDGER_DELIVERY_SKIPPED] = "delivery.skipped",
+	[LEDGER_DELIVERY_ATTEMPTED] = "delivery.attempted",
+	[LEDGER_DELIVERY_SENT] = "delivery.sent",
+	[LEDGER_DELIVERY_DEFERRED] = "delivery.deferred",
+	[LEDGER_DELIVERY_FAILED] = "delivery.failed",
+	[LEDGER_DELIVERY_EXPIRED] = "delivery.expired",
+	[LEDGER_DELIVERY_RECOVERED] = "delivery.recovered",
+	[LEDGER_DELIVERY_CANCELLED] = "delivery.cancelled",
+	[LEDGER_DELIVERY_BOUNCED] = "delivery.bounced",
+	[LEDGER_DELIVERY_DELAYED] = "delivery.delayed",
+	[LEDGER_DELIVERY_DELIVERED] = "delivery.delivered",
+	[LEDGER_BODY_ADDED] = "body.added",
+	[LEDGER_BODY_CHANGED] = "body.changed",
+	[LEDGER_BODY_REMOVED] = "body.removed",
+	[LEDGER_ALIAS_ADDED] = "alias.added",
+	[LEDGER_CONTACT_ADDED] = "contact.added",
+	[LEDGER_CONTACT_DISABLED] = "contact.disabled",
+	[LEDGER_CONTACT_ENABLED] = "contact.enabled",
+	[LEDGER_CONTACT_BOUNCING] = "contact.bouncing",
+	[LEDGER_CONTACT_REMOVED] = "contact.removed",
+	[LEDGER_LIST_CHANGED] = "list.changed",
+	[LEDGER_BOUNCE_QUARANTINED] = "bounce.quarantined",
+};
+
+enum {
+	ST_HEAD,
+	ST_INSERT,
+	ST__COUNT
+};
+
+static const char *const ledger_sql[ST__COUNT] = {
+	[ST_HEAD] = "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1",
+	[ST_INSERT] = "INSERT INTO events (id, ts, kind, campaign_id, "
+		      "delivery_id, body_id, contact_id, data, prev_hash, hash) "
+		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+};
+
+static const struct db_statements ledger_statements = {"ledger", ledger_sql,
+						       ST__COUNT};
+
+const char *ledger_kind_name(enum ledger_kind kind)
+{
+	if ((int)kind < 0 || kind >= LEDGER_KIND_COUNT)
+		return NULL;
+	return kind_names[kind];
+}
+
+int ledger_kind_parse(const char *name, enum ledger_kind *out)
+{
+	for (int i = 0; i < LEDGER_KIND_COUNT; i++) {
+		if (strcmp(kind_names[i], name) == 0) {
+			*out = (enum ledger_kind)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void add_netstring(struct sbuf *out, const char *s)
+{
+	size_t len = strlen(s);
+
+	sbuf_addf(out, "%zu:", len);
+	sbuf_add(out, s, len);
+	sbuf_addch(out, ',');
+}
+
+static void add_id(struct sbuf *out, int64_t id)
+{
+	char num[24] = "";
+
+	if (id)
+		snprintf(num, sizeof(num), "%lld", (long long)id);
+	add_netstring(out, num);
+}
+
+void ledger_canonical(const struct ledger_row *row, struct sbuf *out)
+{
+	sbuf_reset(out);
+	add_id(out, row->id);
+	add_id(out, row->ts ? row->ts : 0);
+	add_netstring(out, row->kind);
+	add_id(out, row->campaign_id);
+	add_id(out, row->delivery_id);
+	add_id(out, row->body_id);
+	add_id(out, row->contact_id);
+	add_netstring(out, row->data);
+	add_netstring(out, row->prev_hash);
+}
+
+void ledger_row_hash(const struct ledger_row *row, struct sha256 *h,
+		     struct sbuf *scratch, char out[SHA256_HEX_SIZE])
+{
+	struct sbuf local = SBUF_INIT;
+	struct sbuf *buf = scratch ? scratch : &local;
+
+	ledger_canonical(row, buf);
+	if (h) {
+		sha256_update(h, buf->buf, buf->len);
+		sha256_final_hex(h, out);
+	} else {
+		sha256_hex(buf->buf, buf->len, out);
+	}
+	sbuf_release(&local);
+}
+
+/* Reads the id and hash of the newest row (0 and the genesis hash if none). */
+static int read_head(struct db *db, int64_t *id, char hash[SHA256_HEX_SIZE],
+		     struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &ledger_statements, ST_HEAD, &st, err);
+
+	if (rc)
+		return rc;
+	*id = 0;
+	memcpy(hash, LEDGER_GENESIS_HASH, SHA256_HEX_SIZE);
+	rc = db_step(db, st, err);
+	if (rc == 1) {
+		*id = sqlite3_column_int64(st, 0);
+		snprintf(hash, SHA256_HEX_SIZE, "%s", db_column_text(st, 1));
+		sqlite3_reset(st);
+		rc = 0;
+	}
+	return rc;
+}
+
+static int insert_row(struct db *db, const struct ledger_row *row,
+		      const char *hash, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &ledger_statements, ST_INSERT, &st, err);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, row->id);
+	sqlite3_bind_int64(st, 2, row->ts);
+	db_bind_text(st, 3, row->kind);
+	db_bind_id(st, 4, row->campaign_id);
+	db_bind_id(st, 5, row->delivery_id);
+	db_bind_id(st, 6, row->body_id);
+	db_bind_id(st, 7, row->contact_id);
+	db_bind_text(st, 8, row->data);
+	db_bind_text(st, 9, row->prev_hash);
+	db_bind_text(st, 10, hash);
+	return db_step_done(db, st, err);
+}
+
+int ledger_append(struct db *db, const struct ledger_event *ev,
+		  int64_t *id_out, struct error *err)
+{
+	char prev[SHA256_HEX_SIZE], hash[SHA256_HEX_SIZE];
+	struct ledger_row row;
+	int64_t head_id;
+	int rc;
+
+	if (!ledger_kind_name(ev->kind))
+		return error_set(err, ERR_SOFTWARE, "ledger: unknown event kind %d",
+				 (int)ev->kind);
+	rc = db_begin(db, err);
+	if (rc)
+		return rc;
+	rc = read_head(db, &head_id, prev, err);
+	if (rc)
+		goto out;
+	row = (struct ledger_row){
+		.id = head_id + 1,
+		.ts = clock_now(),
+		.kind = ledger_kind_name(ev->kind),
+		.campaign_id = ev->campaign_id,
+		.delivery_id = ev->delivery_id,
+		.body_id = ev->body_id,
+		.contact_id = ev->contact_id,
+		.data = ev->data ? ev->data : "{}",
+		.prev_hash = prev,
+	};
+	ledger_row_hash(&row, NULL, NULL, hash);
+	rc = insert_row(db, &row, hash, err);
+	if (!rc && id_out)
+		*id_out = row.id;
+out:
+	if (rc) {
+		db_rollback(db);
+		return rc;
+	}
+	return db_commit(db, err);
+}
