@@ -1,0 +1,101 @@
+/*
+ * conf: the configuration file (libconfig syntax), read once into one
+ * struct that the rest of the program reads.
+ *
+ * Every key has a default, so an absent file or an empty one is valid.
+ * Loading checks every setting against one table of keys: an unknown key,
+ * a value of the wrong type or out of bounds is an error naming the file,
+ * the line and the key. Relative paths are taken relative to the
+ * directory of the configuration file. A file that holds a password must
+ * not be readable by group or others, and neither may a password file.
+ * Durations are written as "30s", "5m", "4h", "5d", "250ms" or a number of
+ * seconds, and stored in milliseconds.
+ */
+#ifndef CHANCERY_CONF_H
+#define CHANCERY_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chancery/error.h"
+#include "chancery/log.h"
+
+enum transport_kind { TRANSPORT_MAILDIR, TRANSPORT_SMTP };
+
+/* auto: required unless the relay is on loopback, where it is off. */
+enum tls_mode { TLS_AUTO, TLS_REQUIRED, TLS_OPPORTUNISTIC, TLS_NONE };
+
+struct conf_sender {
+	char *name;          /* display name in From: */
+	char *address;       /* envelope and From: address */
+	char *organization;  /* Organization: header and sender.organization */
+	char *reply_to;      /* Reply-To:, or NULL */
+};
+
+struct conf_smtp {
+	char *host;
+	int port;
+	enum tls_mode tls;
+	char *ca_file;       /* NULL: the system's trust store */
+	char *user;          /* NULL: no AUTH */
+	char *password_file;
+	char *password;      /* read from password_file or given inline */
+	char *helo;          /* NULL: the host name */
+	int64_t connect_timeout_ms;
+	int64_t command_timeout_ms;
+};
+
+struct conf_queue {
+	int workers;                 /* parallel relay connections */
+	int messages_per_connection;
+	int rate_per_minute;         /* 0: no limit */
+	int64_t retry_first_ms;      /* first retry delay */
+	double retry_factor;         /* each later delay = previous * factor */
+	int64_t retry_max_ms;        /* cap on one delay */
+	int64_t lifetime_ms;         /* give up (expired) after this */
+	int64_t lease_ms;            /* a claim older than this is recovered */
+	int batch_size;              /* deliveries claimed at once */
+	int64_t commit_interval_ms;  /* group commit at least this often */
+};
+
+struct conf {
+	char *path;                  /* the file read, or NULL for defaults */
+	char *database;
+	int64_t busy_timeout_ms;
+	char *timezone;              /* default zone for campaigns */
+	struct conf_sender sender;
+	enum transport_kind transport;
+	char *outbox;                /* maildir transport */
+	struct conf_smtp smtp;
+	struct conf_queue queue;
+	enum log_target log_target;
+	enum log_level log_level;
+	char *pid_file;
+	int bounce_threshold;        /* campaigns in a row before bouncing */
+};
+
+/* Fills cfg with the defaults. */
+void conf_init(struct conf *cfg);
+void conf_release(struct conf *cfg);
+
+/*
+ * Reads path over the defaults already in cfg. On error cfg keeps the
+ * defaults and err names the file, the line and the key.
+ */
+int conf_load(struct conf *cfg, const char *path, struct error *err);
+
+/*
+ * The file to read when none is named: $CHANCERY_CONFIG, else
+ * /etc/chancery/chancery.conf if it exists, else NULL (defaults only).
+ */
+const char *conf_default_path(void);
+
+/* Writes the effective configuration, one "key = value" line each, with
+ * the password shown as "(set)". For `chancery config show`. */
+struct sbuf;
+void conf_dump(const struct conf *cfg, struct sbuf *out);
+
+const char *conf_transport_name(enum transport_kind kind);
+const char *conf_tls_name(enum tls_mode mode);
+
+#endif

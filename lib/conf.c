@@ -1,0 +1,588 @@
+#include <ctype.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "chancery/clock.h"
+#include "chancery/conf.h"
+#include "chancery/sbuf.h"
+#include "chancery/utf8.h"
+#include "chancery/xalloc.h"
+
+enum key_type {
+	K_STRING,   /* char * */
+	K_PATH,     /* char *, relative to the config file's directory */
+	K_SECRET,   /* char *, never printed */
+	K_INT,      /* int */
+	K_FLOAT,    /* double */
+	K_DURATION, /* int64_t milliseconds */
+	K_CHOICE,   /* an enum: the index of the name in choices */
+};
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	const char *def;   /* the default, written as in a file; NULL: unset */
+	long long min, max;
+	const char *const *choices;
+};
+
+static const char *const transport_names[] = {"maildir", "smtp", NULL};
+static const char *const tls_names[] = {"auto", "required", "opportunistic",
+					"none", NULL};
+static const char *const level_names[] = {"debug", "info", "warn", "error",
+					  NULL};
+static const char *const target_names[] = {"stderr", "syslog", NULL};
+
+#define F(field) offsetof(struct conf, field)
+#define DAY (86400000LL)
+
+/* The one table of keys: name, type, where it goes, default and bounds. */
+static const struct key keys[] = {
+	{"database.path", K_PATH, F(database), "/var/lib/chancery/chancery.db"},
+	{"database.busy_timeout", K_DURATION, F(busy_timeout_ms), "5s", 0, DAY},
+	{"timezone", K_STRING, F(timezone), "UTC"},
+	{"sender.name", K_STRING, F(sender.name), "chancery"},
+	{"sender.address", K_STRING, F(sender.address), "chancery@localhost"},
+	{"sender.organization", K_STRING, F(sender.organization), NULL},
+	{"sender.reply_to", K_STRING, F(sender.reply_to), NULL},
+	{"transport.kind", K_CHOICE, F(transport), "maildir", 0, 0,
+	 transport_names},
+	{"transport.maildir.path", K_PATH, F(outbox), "/var/spool/chancery/outbox"},
+	{"transport.smtp.host", K_STRING, F(smtp.host), "localhost"},
+	{"transport.smtp.port", K_INT, F(smtp.port), "587", 1, 65535},
+	{"transport.smtp.tls", K_CHOICE, F(smtp.tls), "auto", 0, 0, tls_names},
+	{"transport.smtp.ca_file", K_PATH, F(smtp.ca_file), NULL},
+	{"transport.smtp.user", K_STRING, F(smtp.user), NULL},
+	{"transport.smtp.password_file", K_PATH, F(smtp.password_file), NULL},
+	{"transport.smtp.password", K_SECRET, F(smtp.password), NULL},
+	{"transport.smtp.helo", K_STRING, F(smtp.helo), NULL},
+	{"transport.smtp.connect_timeout", K_DURATION,
+	 F(smtp.connect_timeout_ms), "30s", 100, DAY},
+	{"transport.smtp.command_timeout", K_DURATION,
+	 F(smtp.command_timeout_ms), "5m", 100, DAY},
+	{"queue.workers", K_INT, F(queue.workers), "4", 1, 64},
+	{"queue.messages_per_connection", K_INT,
+	 F(queue.messages_per_connection), "1000", 1, 1000000},
+	{"queue.rate_per_minute", K_INT, F(queue.rate_per_minute), "0", 0,
+	 100000000},
+	{"queue.retry.first", K_DURATION, F(queue.retry_first_ms), "5m", 1000,
+	 30 * DAY},
+	{"queue.retry.factor", K_FLOAT, F(queue.retry_factor), "2.0", 1, 100},
+	{"queue.retry.max", K_DURATION, F(queue.retry_max_ms), "4h", 1000,
+	 30 * DAY},
+	{"queue.lifetime", K_DURATION, F(queue.lifetime_ms), "5d", 1000,
+	 365 * DAY},
+	{"queue.lease", K_DURATION, F(queue.lease_ms), "10m", 1000, DAY},
+	{"queue.batch_size", K_INT, F(queue.batch_size), "200", 1, 100000},
+	{"queue.commit_interval", K_DURATION, F(queue.commit_interval_ms),
+	 "250ms", 1, 60000},
+	{"log.target", K_CHOICE, F(log_target), "stderr", 0, 0, target_names},
+	{"log.level", K_CHOICE, F(log_level), "info", 0, 0, level_names},
+	{"daemon.pid_file", K_PATH, F(pid_file), "/run/chancery/chanceryd.pid"},
+	{"bounce.threshold", K_INT, F(bounce_threshold), "2", 1, 1000},
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+const char *conf_transport_name(enum transport_kind kind)
+{
+	return transport_names[kind];
+}
+
+const char *conf_tls_name(enum tls_mode mode)
+{
+	return tls_names[mode];
+}
+
+static void *field(struct conf *cfg, const struct key *k)
+{
+	return (char *)cfg + k->offset;
+}
+
+static const void *cfield(const struct conf *cfg, const struct key *k)
+{
+	return (const char *)cfg + k->offset;
+}
+
+static bool is_string_type(enum key_type t)
+{
+	return t == K_STRING || t == K_PATH || t == K_SECRET;
+}
+
+/* Parses "250ms", "30s", "5m", "4h", "5d" or a bare number of seconds. */
+static int parse_duration(const char *s, int64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {{"ms", 1},        {"s", 1000},       {"", 1000},
+		     {"m", 60000},     {"h", 3600000},    {"d", 86400000}};
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno || v < 0 || !isdigit((unsigned char)*s))
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit) == 0) {
+			if (v * (double)units[i].ms > 9.0e15)
+				return -1;
+			*ms = (int64_t)(v * (double)units[i].ms + 0.5);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int choice_index(const struct key *k, const char *s)
+{
+	for (int i = 0; k->choices[i]; i++)
+		if (strcmp(k->choices[i], s) == 0)
+			return i;
+	return -1;
+}
+
+static void set_string(struct conf *cfg, const struct key *k, const char *v,
+		       const char *base_dir)
+{
+	char **slot = field(cfg, k);
+
+	free(*slot);
+	if (v && k->type == K_PATH && v[0] != '/' && base_dir)
+		*slot = xasprintf("%s/%s", base_dir, v);
+	else
+		*slot = xstrdup(v);
+}
+
+/* Stores a value given as text (the defaults; strings from the file). */
+static int set_from_text(struct conf *cfg, const struct key *k,
+			 const char *v, const char *base_dir)
+{
+	int64_t ms;
+	char *end;
+
+	if (is_string_type(k->type)) {
+		set_string(cfg, k, v, base_dir);
+		return 0;
+	}
+	switch (k->type) {
+	case K_INT:
+		*(int *)field(cfg, k) = (int)strtol(v, &end, 10);
+		return 0;
+	case K_FLOAT:
+		*(double *)field(cfg, k) = strtod(v, &end);
+		return 0;
+	case K_DURATION:
+		if (parse_duration(v, &ms) != 0)
+			return -1;
+		if (ms < k->min || ms > k->max)
+			return -2;
+		*(int64_t *)field(cfg, k) = ms;
+		return 0;
+	case K_CHOICE:
+		if (choice_index(k, v) < 0)
+			return -1;
+		*(int *)field(cfg, k) = choice_index(k, v);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+void conf_init(struct conf *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].def)
+			set_from_text(cfg, &keys[i], keys[i].def, NULL);
+}
+
+void conf_release(struct conf *cfg)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (is_string_type(keys[i].type)) {
+			char **slot = field(cfg, &keys[i]);
+
+			if (keys[i].type == K_SECRET && *slot)
+				explicit_bzero(*slot, strlen(*slot));
+			free(*slot);
+			*slot = NULL;
+		}
+	}
+	free(cfg->path);
+	cfg->path = NULL;
+}
+
+const char *conf_default_path(void)
+{
+	const char *env = getenv("CHANCERY_CONFIG");
+
+	if (env && *env)
+		return env;
+	if (access("/etc/chancery/chancery.conf", F_OK) == 0)
+		return "/etc/chancery/chancery.conf";
+	return NULL;
+}
+
+static const struct key *find_key(const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* True when name is a group that holds known keys ("queue", "queue.retry"). */
+static bool is_known_group(const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strncmp(keys[i].name, name, len) == 0 &&
+		    keys[i].name[len] == '.')
+			return true;
+	return false;
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+			cur[j] = sub < del ? (sub < ins ? sub : ins)
+					   : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, (lb + 1) * sizeof(size_t));
+	}
+	return prev[lb];
+}
+
+static int unknown_key(const char *file, int line, const char *name,
+		       struct error *err)
+{
+	const char *best = NULL;
+	size_t best_d = 3;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		size_t d = edit_distance(name, keys[i].name);
+
+		if (d < best_d) {
+			best_d = d;
+			best = keys[i].name;
+		}
+	}
+	if (best)
+		return error_set(err, ERR_CONFIG,
+				 "%s:%d: unknown key '%s' (did you mean '%s'?)",
+				 file, line, name, best);
+	return error_set(err, ERR_CONFIG, "%s:%d: unknown key '%s'", file, line,
+			 name);
+}
+
+static const char *type_name(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_GROUP: return "a group";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64: return "an integer";
+	case CONFIG_TYPE_FLOAT: return "a number";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL: return "a boolean";
+	case CONFIG_TYPE_ARRAY: return "an array";
+	case CONFIG_TYPE_LIST: return "a list";
+	default: return "a value";
+	}
+}
+
+static const char *wanted_name(const struct key *k)
+{
+	switch (k->type) {
+	case K_INT: return "an integer";
+	case K_FLOAT: return "a number";
+	case K_DURATION: return "a duration such as \"30s\" or a number of seconds";
+	case K_CHOICE: return "one of the names listed in chancery.conf(5)";
+	default: return "a string";
+	}
+}
+
+/* Applies one setting of the file to cfg after checking type and bounds. */
+static int apply(struct conf *cfg, const struct key *k,
+		 const config_setting_t *s, const char *file, const char *dir,
+		 struct error *err)
+{
+	int type = config_setting_type(s);
+	int line = config_setting_source_line(s);
+	long long iv;
+	int rc = 0;
+
+	if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) {
+		iv = config_setting_get_int64(s);
+		if (k->type == K_INT) {
+			if (iv < k->min || iv > k->max)
+				return error_set(err, ERR_CONFIG,
+						 "%s:%d: key '%s': %lld is out of "
+						 "range %lld..%lld",
+						 file, line, k->name, iv, k->min,
+						 k->max);
+			*(int *)field(cfg, k) = (int)iv;
+			return 0;
+		}
+		if (k->type == K_FLOAT) {
+			*(double *)field(cfg, k) = (double)iv;
+			goto float_bounds;
+		}
+		if (k->type == K_DURATION) {
+			char text[32];
+
+			snprintf(text, sizeof(text), "%lld", iv);
+			rc = set_from_text(cfg, k, text, dir);
+			goto duration_result;
+		}
+	} else if (type == CONFIG_TYPE_FLOAT && k->type == K_FLOAT) {
+		*(double *)field(cfg, k) = config_setting_get_float(s);
+		goto float_bounds;
+	} else if (type == CONFIG_TYPE_STRING &&
+		   (is_string_type(k->type) || k->type == K_DURATION ||
+		    k->type == K_CHOICE)) {
+		const char *v = config_setting_get_string(s);
+
+		if (!*v || utf8_has_control(v))
+			return error_set(err, ERR_CONFIG,
+					 "%s:%d: key '%s': the value is empty "
+					 "or holds a control character",
+					 file, line, k->name);
+		rc = set_from_text(cfg, k, v, dir);
+		if (k->type == K_CHOICE && rc)
+			return error_set(err, ERR_CONFIG,
+					 "%s:%d: key '%s': '%s' is not one of "
+					 "the allowed values",
+					 file, line, k->name, v);
+		goto duration_result;
+	}
+	return error_set(err, ERR_CONFIG, "%s:%d: key '%s': expected %s, got %s",
+			 file, line, k->name, wanted_name(k), type_name(type));
+
+float_bounds:
+	if (*(double *)field(cfg, k) < (double)k->min ||
+	    *(double *)field(cfg, k) > (double)k->max)
+		return error_set(err, ERR_CONFIG,
+				 "%s:%d: key '%s': out of range %lld..%lld", file,
+				 line, k->name, k->min, k->max);
+	return 0;
+duration_result:
+	if (rc == -1)
+		return error_set(err, ERR_CONFIG,
+				 "%s:%d: key '%s': expected %s", file, line,
+				 k->name, wanted_name(k));
+	if (rc == -2)
+		return error_set(err, ERR_CONFIG,
+				 "%s:%d: key '%s': duration out of range", file,
+				 line, k->name);
+	return 0;
+}
+
+static int walk(struct conf *cfg, const config_setting_t *group,
+		const char *prefix, const char *file, const char *dir,
+		struct error *err)
+{
+	int n = config_setting_length(group);
+
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+		char *name = prefix ? xasprintf("%s.%s", prefix, config_setting_name(s))
+				    : xstrdup(config_setting_name(s));
+		int line = config_setting_source_line(s);
+		const struct key *k = find_key(name);
+		int rc;
+
+		if (config_setting_is_group(s) && is_known_group(name))
+			rc = walk(cfg, s, name, file, dir, err);
+		else if (k && config_setting_is_group(s))
+			rc = error_set(err, ERR_CONFIG,
+				       "%s:%d: key '%s': expected %s, got a group",
+				       file, line, name, wanted_name(k));
+		else if (k)
+			rc = apply(cfg, k, s, file, dir, err);
+		else
+			rc = unknown_key(file, line, name, err);
+		free(name);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* A secret must not be readable by anyone but the owner. */
+static int check_private(const char *path, const char *what, struct error *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return error_set_errno(err, ERR_NOINPUT, "%s: cannot read %s", path,
+				       what);
+	if (st.st_mode & 077)
+		return error_set(err, ERR_NOPERM,
+				 "%s: %s is readable by others (mode %04o); "
+				 "chmod 600 it",
+				 path, what, (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+static int read_password_file(struct conf *cfg, struct error *err)
+{
+	struct sbuf sb = SBUF_INIT;
+	char *nl;
+	int rc;
+
+	if (cfg->smtp.password)
+		return error_set(err, ERR_CONFIG,
+				 "%s: set transport.smtp.password or "
+				 "transport.smtp.password_file, not both",
+				 cfg->path);
+	rc = check_private(cfg->smtp.password_file, "the password file", err);
+	if (!rc)
+		rc = sbuf_read_file(&sb, cfg->smtp.password_file, 4096, err);
+	if (rc)
+		goto out;
+	nl = strpbrk(sb.buf, "\r\n");
+	if (nl)
+		sbuf_setlen(&sb, (size_t)(nl - sb.buf));
+	if (!sb.len) {
+		rc = error_set(err, ERR_CONFIG, "%s: the password file is empty",
+			       cfg->smtp.password_file);
+		goto out;
+	}
+	cfg->smtp.password = sbuf_detach(&sb, NULL);
+out:
+	if (sb.len)
+		explicit_bzero(sb.buf, sb.len);
+	sbuf_release(&sb);
+	return rc;
+}
+
+/* Checks that span keys: secrets, time zone, retry delays. */
+static int check_whole(struct conf *cfg, struct error *err)
+{
+	int rc;
+
+	if (cfg->smtp.password) {
+		rc = check_private(cfg->path, "a configuration that holds a "
+					      "password",
+				   err);
+		if (rc)
+			return rc;
+	}
+	if (cfg->smtp.password_file) {
+		rc = read_password_file(cfg, err);
+		if (rc)
+			return rc;
+	}
+	if (cfg->smtp.password && !cfg->smtp.user)
+		return error_set(err, ERR_CONFIG,
+				 "%s: a password is set but transport.smtp.user "
+				 "is not",
+				 cfg->path);
+	if (!clock_zone_valid(cfg->timezone))
+		return error_set(err, ERR_CONFIG,
+				 "%s: key 'timezone': unknown time zone '%s'",
+				 cfg->path, cfg->timezone);
+	if (cfg->queue.retry_first_ms > cfg->queue.retry_max_ms)
+		return error_set(err, ERR_CONFIG,
+				 "%s: queue.retry.first is longer than "
+				 "queue.retry.max",
+				 cfg->path);
+	return 0;
+}
+
+int conf_load(struct conf *cfg, const char *path, struct error *err)
+{
+	struct conf fresh;
+	config_t lc;
+	char *dir, *slash;
+	int rc;
+
+	conf_init(&fresh);
+	config_init(&lc);
+	fresh.path = xstrdup(path);
+	dir = xstrdup(path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	if (access(path, R_OK) != 0) {
+		rc = error_set_errno(err, ERR_CONFIG, "%s: cannot read", path);
+		goto out;
+	}
+	if (!config_read_file(&lc, path)) {
+		rc = error_set(err, ERR_CONFIG, "%s:%d: %s", path,
+			       config_error_line(&lc), config_error_text(&lc));
+		goto out;
+	}
+	rc = walk(&fresh, config_root_setting(&lc), NULL, path, dir, err);
+	if (!rc)
+		rc = check_whole(&fresh, err);
+out:
+	config_destroy(&lc);
+	free(dir);
+	if (rc) {
+		conf_release(&fresh);
+		return rc;
+	}
+	conf_release(cfg);
+	*cfg = fresh;
+	return 0;
+}
+
+void conf_dump(const struct conf *cfg, struct sbuf *out)
+{
+	sbuf_addf(out, "# %s\n", cfg->path ? cfg->path : "(built-in defaults)");
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+		const void *v = cfield(cfg, k);
+
+		sbuf_addf(out, "%s = ", k->name);
+		switch (k->type) {
+		case K_SECRET:
+			sbuf_addstr(out, *(char *const *)v ? "(set)" : "(unset)");
+			break;
+		case K_STRING:
+		case K_PATH:
+			if (*(char *const *)v)
+				sbuf_addf(out, "\"%s\"", *(char *const *)v);
+			else
+				sbuf_addstr(out, "(unset)");
+			break;
+		case K_INT:
+			sbuf_addf(out, "%d", *(const int *)v);
+			break;
+		case K_FLOAT:
+			sbuf_addf(out, "%g", *(const double *)v);
+			break;
+		case K_DURATION:
+			sbuf_addf(out, "\"%lldms\"", (long long)*(const int64_t *)v);
+			break;
+		case K_CHOICE:
+			sbuf_addf(out, "\"%s\"", k->choices[*(const int *)v]);
+			break;
+		}
+		sbuf_addch(out, '\n');
+	}
+}
