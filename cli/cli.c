@@ -1,0 +1,204 @@
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "chancery/json.h"
+#include "cli.h"
+
+const struct cli_command *cli_current;
+const char *cli_current_group;
+
+const struct conf *cli_config(struct cli *cli, struct error *err)
+{
+	const char *path = cli->config_path ? cli->config_path
+					    : conf_default_path();
+
+	if (cli->cfg_loaded)
+		return &cli->cfg;
+	conf_init(&cli->cfg);
+	if (path && conf_load(&cli->cfg, path, err) != 0)
+		return NULL;
+	cli->cfg_loaded = true;
+	return &cli->cfg;
+}
+
+const char *cli_db_path(struct cli *cli, struct error *err)
+{
+	const struct conf *cfg;
+
+	if (cli->db_override)
+		return cli->db_override;
+	cfg = cli_config(cli, err);
+	return cfg ? cfg->database : NULL;
+}
+
+int cli_db(struct cli *cli, struct db **out, struct error *err)
+{
+	const struct conf *cfg;
+	const char *path;
+	int rc;
+
+	if (!cli->db) {
+		cfg = cli_config(cli, err);
+		if (!cfg)
+			return err->code;
+		path = cli_db_path(cli, err);
+		rc = db_open(path, 0, (int)cfg->busy_timeout_ms, &cli->db, err);
+		if (rc)
+			return rc;
+	}
+	*out = cli->db;
+	return 0;
+}
+
+int cli_fail(int rc, const struct error *err)
+{
+	fprintf(stderr, "chancery: %s\n",
+		err && err->msg[0] ? err->msg : "failed");
+	return error_exit_status(rc);
+}
+
+static void print_help(FILE *f, const char *group, const struct cli_command *c)
+{
+	fprintf(f, "usage: chancery %s%s%s%s%s\n", group ? group : "",
+		group ? " " : "", c->name, c->usage && *c->usage ? " " : "",
+		c->usage ? c->usage : "");
+	if (c->summary)
+		fprintf(f, "\n%s\n", c->summary);
+	if (c->help)
+		fprintf(f, "\n%s", c->help);
+	fprintf(f, "\nglobal options: --config FILE, --db FILE, --json\n");
+}
+
+int cli_usage(const char *group, const struct cli_command *cmd,
+	      const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "chancery %s%s%s: ", group ? group : "", group ? " " : "",
+		cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: chancery %s%s%s %s\n", group ? group : "",
+		group ? " " : "", cmd->name, cmd->usage ? cmd->usage : "");
+	return EX_USAGE;
+}
+
+int cli_bad_usage(const char *fmt, ...)
+{
+	char msg[ERROR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return cli_usage(cli_current_group, cli_current, "%s", msg);
+}
+
+static void list_commands(FILE *f, const char *group,
+			  const struct cli_command *cmds)
+{
+	fprintf(f, "usage: chancery %s COMMAND [ARGS]\n\ncommands:\n", group);
+	for (const struct cli_command *c = cmds; c->name; c++)
+		fprintf(f, "  %-18s %s\n", c->name, c->summary ? c->summary : "");
+	fprintf(f, "\n'chancery %s COMMAND --help' describes one.\n", group);
+}
+
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return false;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	}
+	return false;
+}
+
+int cli_dispatch(struct cli *cli, const char *group,
+		 const struct cli_command *cmds, int argc, char **argv)
+{
+	if (argc < 1) {
+		list_commands(stderr, group, cmds);
+		return EX_USAGE;
+	}
+	if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0 ||
+	    strcmp(argv[0], "help") == 0) {
+		list_commands(stdout, group, cmds);
+		return 0;
+	}
+	for (const struct cli_command *c = cmds; c->name; c++) {
+		if (strcmp(c->name, argv[0]) != 0)
+			continue;
+		if (wants_help(argc, argv)) {
+			print_help(stdout, group, c);
+			return 0;
+		}
+		cli_current = c;
+		cli_current_group = group;
+		optind = 0; /* GNU: restart getopt for this argv */
+		return c->run(cli, argc, argv);
+	}
+	fprintf(stderr, "chancery %s: unknown command '%s'\n", group, argv[0]);
+	list_commands(stderr, group, cmds);
+	return EX_USAGE;
+}
+
+int cli_getopt(int argc, char **argv, const char *shortopts,
+	       const struct option *longopts)
+{
+	char opts[64];
+	int c;
+
+	/* A leading ':' makes a missing value ':' rather than '?'. */
+	snprintf(opts, sizeof(opts), ":%s", shortopts);
+	opterr = 0;
+	c = getopt_long(argc, argv, opts, longopts, NULL);
+	if (c != '?' && c != ':')
+		return c;
+	if (optopt && c == ':')
+		cli_bad_usage("option -%c needs a value", optopt);
+	else if (optopt)
+		cli_bad_usage("unknown option -%c", optopt);
+	else
+		cli_bad_usage("unknown option or missing value in '%s'",
+			      argv[optind - 1]);
+	return '?';
+}
+
+int cli_print_table(struct cli *cli, struct table *t)
+{
+	struct sbuf out = SBUF_INIT;
+
+	if (cli->json) {
+		struct json js;
+
+		json_init(&js, &out, true);
+		table_format_json(t, &js);
+	} else {
+		table_format_text(t, &out);
+	}
+	fwrite(out.buf, 1, out.len, stdout);
+	sbuf_release(&out);
+	table_free(t);
+	return 0;
+}
+
+void cli_print_json(const struct sbuf *json)
+{
+	fwrite(json->buf, 1, json->len, stdout);
+	if (json->len && json->buf[json->len - 1] != '\n')
+		fputc('\n', stdout);
+}
+
+bool cli_color(void)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	return isatty(STDOUT_FILENO) && !(nc && *nc);
+}

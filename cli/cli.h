@@ -1,0 +1,82 @@
+/*
+ * The chancery command's shared plumbing: global options, lazy loading of
+ * the configuration and the database, dispatch to subcommands, and the
+ * output forms (aligned table or JSON) every listing uses.
+ */
+#ifndef CHANCERY_CLI_H
+#define CHANCERY_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "chancery/conf.h"
+#include "chancery/db.h"
+#include "chancery/error.h"
+#include "chancery/table.h"
+
+struct cli {
+	const char *config_path; /* --config, or NULL for the default */
+	const char *db_override; /* --db */
+	bool json;               /* --json anywhere on the line */
+	struct conf cfg;
+	bool cfg_loaded;
+	struct db *db;
+};
+
+struct cli_command {
+	const char *name;
+	int (*run)(struct cli *cli, int argc, char **argv);
+	const char *usage;   /* arguments after the name, for "usage:" */
+	const char *summary; /* one line */
+	const char *help;    /* options, one per line; may be NULL */
+};
+
+/* The configuration, loaded on first use; NULL and err set on failure. */
+const struct conf *cli_config(struct cli *cli, struct error *err);
+/* The database path: --db, else the configuration's. */
+const char *cli_db_path(struct cli *cli, struct error *err);
+/* The database, opened (and migrated) on first use. */
+int cli_db(struct cli *cli, struct db **out, struct error *err);
+
+/* Prints "chancery: <message>" and returns the exit status for rc. */
+int cli_fail(int rc, const struct error *err);
+
+/* Prints a usage error for a subcommand and returns EX_USAGE (64). */
+int cli_usage(const char *group, const struct cli_command *cmd,
+	      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * Runs the subcommand named by argv[0] from cmds (ended by a NULL name).
+ * "--help"/"-h" anywhere, or no subcommand, prints help and returns 0/64.
+ * group is the command group's name ("body"), for messages.
+ */
+int cli_dispatch(struct cli *cli, const char *group,
+		 const struct cli_command *cmds, int argc, char **argv);
+
+/* The command being run (set by cli_dispatch), for cli_usage. */
+extern const struct cli_command *cli_current;
+extern const char *cli_current_group;
+
+/* Reports a usage error for the current subcommand. */
+int cli_bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints t as an aligned table, or as JSON with --json; frees t. */
+int cli_print_table(struct cli *cli, struct table *t);
+/* Prints JSON text that a command built itself. */
+void cli_print_json(const struct sbuf *json);
+
+/*
+ * getopt_long over a subcommand's argv (argv[0] is its name; options and
+ * positional arguments may mix). Returns the option character, -1 at the
+ * end (positional arguments are then argv[optind..argc)), or '?' after
+ * printing a usage error that names the bad option (the caller returns
+ * 64).
+ */
+struct option;
+int cli_getopt(int argc, char **argv, const char *shortopts,
+	       const struct option *longopts);
+
+/* True when stdout is a terminal and NO_COLOR is not set. */
+bool cli_color(void);
+
+#endif

@@ -1,0 +1,10 @@
+/* The command groups of `chancery`, one file each in cli/. */
+#ifndef CHANCERY_CLI_COMMANDS_H
+#define CHANCERY_CLI_COMMANDS_H
+
+#include "cli.h"
+
+int cmd_init(struct cli *cli, int argc, char **argv);
+int cmd_config(struct cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,122 @@
+/*
+ * chancery: the command line of the statement-distribution service.
+ * Parses the global options and hands the rest to a command group.
+ */
+#include <getopt.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "commands.h"
+
+struct group {
+	const char *name;
+	int (*run)(struct cli *cli, int argc, char **argv);
+	const char *summary;
+};
+
+static const struct group groups[] = {
+	{"init", cmd_init, "create the database (--seed loads the registry)"},
+	{"config", cmd_config, "check or show the configuration"},
+	{NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: chancery [--config FILE] [--db FILE] [--json] "
+		   "COMMAND [ARGS]\n\ncommands:\n");
+	for (const struct group *g = groups; g->name; g++)
+		fprintf(f, "  %-10s %s\n", g->name, g->summary);
+	fprintf(f, "\n'chancery COMMAND --help' describes a command.\n");
+}
+
+/* --json may stand anywhere on the line; it is taken out here so that no
+ * subcommand has to know about it. */
+static int take_json_flag(struct cli *cli, int argc, char **argv)
+{
+	int out = 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (strcmp(argv[i], "--json") == 0)
+			cli->json = true;
+		else
+			argv[out++] = argv[i];
+	}
+	argv[out] = NULL;
+	return out;
+}
+
+static int parse_global(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"db", required_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:c:d:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			cli->config_path = optarg;
+			break;
+		case 'd':
+			cli->db_override = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("chancery %s\n", CHANCERY_VERSION);
+			exit(0);
+		case ':':
+			fprintf(stderr, "chancery: option '%s' needs a value\n",
+				argv[optind - 1]);
+			return -1;
+		default:
+			fprintf(stderr, "chancery: unknown option '%s'\n",
+				argv[optind - 1]);
+			return -1;
+		}
+	}
+	return optind;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = {0};
+	int first, rc = EX_USAGE;
+
+	setlocale(LC_CTYPE, "");
+	argc = take_json_flag(&cli, argc, argv);
+	first = parse_global(&cli, argc, argv);
+	if (first < 0)
+		return EX_USAGE;
+	if (first >= argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	for (const struct group *g = groups; g->name; g++) {
+		if (strcmp(g->name, argv[first]) == 0) {
+			rc = g->run(&cli, argc - first, argv + first);
+			goto out;
+		}
+	}
+	fprintf(stderr, "chancery: unknown command '%s'\n", argv[first]);
+	usage(stderr);
+out:
+	db_close(cli.db);
+	if (cli.cfg_loaded)
+		conf_release(&cli.cfg);
+	return rc;
+}
