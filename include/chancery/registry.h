@@ -1,0 +1,132 @@
+/*
+ * registry: the addressee bodies, the other names statements give them
+ * (aliases), and their e-mail contacts.
+ *
+ * A body is found by acronym, by name, or by any alias, compared in the
+ * normalised form of names.h. Removal is soft (removed_at), because the
+ * ledger and old campaigns keep naming removed bodies. Every change that
+ * affects who receives a statement appends a ledger event in the same
+ * transaction.
+ */
+#ifndef CHANCERY_REGISTRY_H
+#define CHANCERY_REGISTRY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chancery/db.h"
+#include "chancery/error.h"
+
+/* A body as stored; strings owned by the struct (registry_body_release). */
+struct registry_body {
+	int64_t id;
+	char *acronym; /* NULL when the body has none */
+	char *name;
+	char *kind;
+	char *country; /* NULL when none */
+	char *notes;   /* NULL when none */
+	int64_t created_at;
+	int64_t removed_at; /* 0 while live */
+};
+
+void registry_body_release(struct registry_body *b);
+
+/* The body kinds the schema accepts, NULL-terminated. */
+extern const char *const registry_kinds[];
+bool registry_kind_valid(const char *kind);
+
+/*
+ * Adds a live body; its name and acronym become aliases too. Errors: empty
+ * name, unknown kind, acronym or name already used by a live body
+ * (ERR_DATA, naming it). *id_out gets the new id.
+ */
+int registry_body_add(struct db *db, const char *acronym, const char *name,
+		      const char *kind, const char *country, const char *notes,
+		      int64_t *id_out, struct error *err);
+
+/*
+ * Finds a live body by id ("#12"), acronym, exact name or alias
+ * (normalised). 0 with *out filled; ERR_NOTFOUND naming the key; ERR_DATA
+ * when an alias names more than one body (listing them).
+ */
+int registry_body_find(struct db *db, const char *key,
+		       struct registry_body *out, struct error *err);
+/* The body of that id, live or removed. */
+int registry_body_get(struct db *db, int64_t id, struct registry_body *out,
+		      struct error *err);
+
+/* Changes fields; a NULL argument leaves that field as it is. */
+int registry_body_update(struct db *db, int64_t id, const char *acronym,
+			 const char *name, const char *kind,
+			 const char *country, const char *notes,
+			 struct error *err);
+/* Soft-removes the body and its contacts. */
+int registry_body_remove(struct db *db, int64_t id, struct error *err);
+
+/* Calls fn for every live body (ordered by acronym then name); a non-zero
+ * return from fn stops the walk and is returned. */
+typedef int (*registry_body_fn)(const struct registry_body *b, void *arg);
+int registry_body_each(struct db *db, const char *kind_filter,
+		       registry_body_fn fn, void *arg, struct error *err);
+
+/* Adds an alias (source: "manual", "statement", "seed", ...); adding one
+ * the body already has (same normal form) is not an error. */
+int registry_alias_add(struct db *db, int64_t body_id, const char *alias,
+		       const char *source, struct error *err);
+/* Calls fn(alias, arg) for each alias of a body. */
+int registry_alias_each(struct db *db, int64_t body_id,
+			int (*fn)(const char *alias, void *arg), void *arg,
+			struct error *err);
+
+/*
+ * Bodies whose alias normalises to the same form as name: fills ids (up to
+ * max) and returns how many matched (may exceed max), or a negative error.
+ */
+int registry_match_name(struct db *db, const char *name, int64_t *ids,
+			int max, struct error *err);
+
+enum registry_contact_status {
+	CONTACT_ACTIVE,
+	CONTACT_DISABLED,
+	CONTACT_BOUNCING,
+	CONTACT_SUPPRESSED,
+};
+const char *registry_contact_status_name(enum registry_contact_status s);
+int registry_contact_status_parse(const char *name,
+				  enum registry_contact_status *out);
+
+struct registry_contact {
+	int64_t id;
+	int64_t body_id;
+	char *email;
+	char *name;     /* NULL when none */
+	char *role;     /* NULL when none */
+	char *language; /* NULL when none */
+	enum registry_contact_status status;
+	char *status_reason; /* NULL when none */
+};
+void registry_contact_release(struct registry_contact *c);
+
+/* Adds an active contact after address_check; duplicates are ERR_DATA. */
+int registry_contact_add(struct db *db, int64_t body_id, const char *email,
+			 const char *name, const char *role,
+			 const char *language, int64_t *id_out,
+			 struct error *err);
+/* Finds a live contact by e-mail (optionally within one body; 0 = any). */
+int registry_contact_find(struct db *db, int64_t body_id, const char *email,
+			  struct registry_contact *out, struct error *err);
+int registry_contact_get(struct db *db, int64_t id,
+			 struct registry_contact *out, struct error *err);
+/* Sets the status with a reason, appending the matching ledger event. */
+int registry_contact_set_status(struct db *db, int64_t id,
+				enum registry_contact_status status,
+				const char *reason, struct error *err);
+int registry_contact_remove(struct db *db, int64_t id, struct error *err);
+/* Every live contact of a body (body_id 0: of every live body). */
+typedef int (*registry_contact_fn)(const struct registry_contact *c,
+				   void *arg);
+int registry_contact_each(struct db *db, int64_t body_id,
+			  registry_contact_fn fn, void *arg,
+			  struct error *err);
+
+#endif
