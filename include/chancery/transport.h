@@ -1,0 +1,64 @@
+/*
+ * transport: how a composed message leaves chancery. One interface, two
+ * backends: "maildir" (the embedded default: an outbox Maildir, atomic
+ * tmp -> new) and "smtp" (a relay, over libESMTP: STARTTLS, AUTH,
+ * PIPELINING, DSN, many messages per connection).
+ *
+ * A transport instance is one connection's worth of state and belongs to
+ * one thread. The caller hands it a batch of messages; it sends them (over
+ * one session for smtp, reconnecting when messages_per_connection is
+ * reached) and fills in one result per message. A transport never decides
+ * what a result means for the delivery: the queue does.
+ */
+#ifndef CHANCERY_TRANSPORT_H
+#define CHANCERY_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chancery/conf.h"
+#include "chancery/error.h"
+
+/* What happened to one message, as the relay (or the outbox) said it. */
+enum transport_outcome {
+	TRANSPORT_SENT,      /* 2xx for the recipient and the message */
+	TRANSPORT_TEMPFAIL,  /* 4xx, timeout, connection lost or refused */
+	TRANSPORT_PERMFAIL,  /* 5xx */
+};
+
+struct transport_result {
+	enum transport_outcome outcome;
+	int code;              /* the SMTP reply code; 0 when there was none */
+	char enhanced[16];     /* "2.0.0", or "" */
+	char text[512];        /* the reply text (CR/LF removed), or the error */
+	char queue_id[64];     /* "queued as XXXX" when the relay named one */
+};
+
+/* One message to send: the bytes are a complete RFC 5322 message (CRLF). */
+struct transport_message {
+	int64_t delivery_id;
+	const char *envelope_from;
+	const char *recipient;
+	const char *envid;     /* DSN ENVID (xtext-safe ASCII), or NULL */
+	const char *data;
+	size_t size;
+	struct transport_result result; /* filled by transport_send */
+};
+
+struct transport;
+
+/* A transport of the configured kind; NULL and err on a bad setting. */
+struct transport *transport_new(const struct conf *cfg, struct error *err);
+void transport_free(struct transport *t);
+const char *transport_name(const struct transport *t);
+
+/*
+ * Sends msgs[0..n). Returns 0 when every message has a result (whatever
+ * it is), or a negative error when the transport itself cannot work (bad
+ * configuration); a refused connection is a TEMPFAIL result, not an
+ * error.
+ */
+int transport_send(struct transport *t, struct transport_message *msgs,
+		   size_t n, struct error *err);
+
+#endif
