@@ -1,0 +1,169 @@
+/*
+ * bounce: delivery reports that come back after the relay said 250.
+ *
+ * Parsing (bounce_parse) reads one message with GMime and understands
+ *  - RFC 3464 DSNs: multipart/report; report-type=delivery-status, with
+ *    the per-message Original-Envelope-Id and per-recipient Action,
+ *    Status, Diagnostic-Code, Final-Recipient and Original-Recipient;
+ *  - the common non-standard bounces, as far as they name the original
+ *    Message-ID or the recipient: Postfix's plain "Undelivered Mail
+ *    Returned to Sender", Exim's "Mail delivery failed: returning message
+ *    to sender" and Microsoft Exchange's NDR ("Undeliverable: ...").
+ * The original Message-ID (and the X-Chancery-Delivery header chancery
+ * writes) are taken from an attached message/rfc822, a text/rfc822-headers
+ * part, or the headers a text bounce quotes.
+ *
+ * Processing (bounce_process) matches every recipient of a report to a
+ * delivery: by the ENVID chancery set ("chancery-<delivery id>", from the
+ * DSN's Original-Envelope-Id or the returned X-Chancery-Delivery header),
+ * else by the original Message-ID, else by the recipient address (the most
+ * recent delivery to it still in state `sent`). Then, in one transaction:
+ *
+ *   action     delivery state     becomes    ledger event
+ *   failed     sent, delivered    bounced    delivery.bounced
+ *   delivered  sent               delivered  delivery.delivered
+ *   expanded   sent               delivered  delivery.delivered
+ *   delayed    sent               sent       delivery.delayed
+ *   relayed    sent               sent       none (the next hop sends no
+ *                                            reports: nothing is known)
+ *
+ * A failure may overrule an earlier success report (a forwarding host
+ * can accept, then fail), never the reverse. A report for a delivery
+ * already past it (delivered or bounced) changes nothing: it is counted
+ * as unchanged. A report for a delivery that never left (pending,
+ * sending, deferred) or ended otherwise (failed, expired, cancelled,
+ * skipped) does not fit what chancery knows, so it is quarantined with
+ * the reason, like a report that matches no delivery: a quarantine row
+ * plus a bounce.quarantined event. Nothing is ever dropped.
+ *
+ * A contact whose deliveries in the last `threshold` campaigns sent to it
+ * all failed permanently (bounced, or refused by the relay with a 5xx)
+ * becomes `bouncing` through registry_contact_set_status, with the
+ * campaigns and the last diagnostic as the reason. The streak restarts
+ * after that, so a contact someone re-enables needs `threshold` new
+ * failures before it is marked again.
+ *
+ * Every report is recorded (its SHA-256 and its own Message-ID, with the
+ * raw bytes): the same report a second time is recognised and changes
+ * nothing.
+ */
+#ifndef CHANCERY_BOUNCE_H
+#define CHANCERY_BOUNCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chancery/db.h"
+#include "chancery/error.h"
+#include "chancery/sha256.h"
+
+/* Reports larger than this are refused before parsing. */
+#define BOUNCE_MAX_SIZE (16u * 1024 * 1024)
+
+enum bounce_format {
+	BOUNCE_FORMAT_DSN,      /* RFC 3464 multipart/report */
+	BOUNCE_FORMAT_POSTFIX,  /* plain-text Postfix notice */
+	BOUNCE_FORMAT_EXIM,
+	BOUNCE_FORMAT_EXCHANGE,
+};
+const char *bounce_format_name(enum bounce_format f);
+
+enum bounce_action {
+	BOUNCE_FAILED,
+	BOUNCE_DELAYED,
+	BOUNCE_DELIVERED,
+	BOUNCE_RELAYED,
+	BOUNCE_EXPANDED,
+};
+const char *bounce_action_name(enum bounce_action a);
+/* Case-insensitive RFC 3464 action name; 0 or -1. */
+int bounce_action_parse(const char *name, enum bounce_action *out);
+
+struct bounce_recipient {
+	enum bounce_action action;
+	char *final_recipient;    /* bare address, or NULL when unknown */
+	char *original_recipient; /* bare address, or NULL */
+	char *status;             /* "5.1.1", or NULL */
+	char *diagnostic;         /* "smtp; 550 5.1.1 ...", unfolded, or NULL */
+};
+
+/* A parsed report; every string is owned by it (bounce_report_free). */
+struct bounce_report {
+	enum bounce_format format;
+	char sha256[SHA256_HEX_SIZE]; /* of the raw bytes */
+	char *message_id;          /* the report's own, without <>, or NULL */
+	char *envid;               /* Original-Envelope-Id (xtext decoded) */
+	char *original_message_id; /* without <>, or NULL */
+	char *delivery_header;     /* returned X-Chancery-Delivery, or NULL */
+	struct bounce_recipient *recipients;
+	size_t nrecipients;
+};
+
+/*
+ * Parses data[0..len). ERR_DATA with a one-line message saying what is
+ * wrong when it is not a delivery report (empty, not a message, a
+ * multipart/report of another type, a DSN without recipients, an unknown
+ * Action, a text bounce that names neither recipient nor message).
+ * *out is the caller's (bounce_report_free).
+ */
+int bounce_parse(const char *data, size_t len, struct bounce_report **out,
+		 struct error *err);
+void bounce_report_free(struct bounce_report *r);
+
+/* The delivery id an ENVID names ("chancery-12" → 12), or 0. */
+int64_t bounce_envid_delivery(const char *envid);
+
+/* What processing one report did; counts are of recipients. */
+struct bounce_result {
+	int64_t report_id;   /* the bounce_reports row (the earlier one when
+				duplicate) */
+	bool duplicate;      /* seen before: nothing changed */
+	int bounced, delivered, delayed, unchanged, quarantined;
+	int contacts_bouncing; /* contacts that became bouncing */
+};
+
+/* One line per recipient, for the command's output (may be NULL). */
+typedef void (*bounce_note_fn)(const char *line, void *arg);
+
+/*
+ * Records the report and applies it (see the table above), all in one
+ * transaction: on error nothing is changed. raw/len are the bytes the
+ * report was parsed from (kept as evidence). threshold is
+ * conf.bounce_threshold.
+ */
+int bounce_process(struct db *db, const struct bounce_report *r,
+		   const char *raw, size_t len, int threshold,
+		   struct bounce_result *res, bounce_note_fn note, void *arg,
+		   struct error *err);
+
+/*
+ * Checks the streak of permanent failures of one contact and marks it
+ * bouncing when the last `threshold` campaigns sent to it all failed.
+ * *marked tells whether it did. Also for the queue, after a 5xx.
+ */
+int bounce_contact_check(struct db *db, int64_t contact_id, int threshold,
+			 bool *marked, struct error *err);
+
+/* A quarantined report recipient, as `chancery bounce list` shows it. */
+struct bounce_quarantined {
+	int64_t id;
+	int64_t report_id;
+	int64_t created_at;
+	const char *format;
+	const char *recipient;  /* NULL when the report named none */
+	const char *action;
+	const char *status;
+	const char *envid;
+	const char *original_message_id;
+	const char *diagnostic;
+	const char *reason;
+};
+typedef int (*bounce_quarantine_fn)(const struct bounce_quarantined *q,
+				    void *arg);
+/* Calls fn for each quarantine row, oldest first; strings valid only
+ * during the call. A non-zero return from fn stops and is returned. */
+int bounce_quarantine_each(struct db *db, bounce_quarantine_fn fn, void *arg,
+			   struct error *err);
+
+#endif

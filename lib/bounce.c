@@ -1,0 +1,1452 @@
+#include <ctype.h>
+#include <stdarg.h>
+#include <gmime/gmime.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chancery/bounce.h"
+#include "chancery/clock.h"
+#include "chancery/json.h"
+#include "chancery/ledger.h"
+#include "chancery/log.h"
+#include "chancery/mime.h"
+#include "chancery/registry.h"
+#include "chancery/sbuf.h"
+#include "chancery/xalloc.h"
+
+#define ENVID_PREFIX "chancery-"
+
+static const char *const format_names[] = {
+	[BOUNCE_FORMAT_DSN] = "dsn",
+	[BOUNCE_FORMAT_POSTFIX] = "postfix",
+	[BOUNCE_FORMAT_EXIM] = "exim",
+	[BOUNCE_FORMAT_EXCHANGE] = "exchange",
+};
+
+static const char *const action_names[] = {
+	[BOUNCE_FAILED] = "failed",
+	[BOUNCE_DELAYED] = "delayed",
+	[BOUNCE_DELIVERED] = "delivered",
+	[BOUNCE_RELAYED] = "relayed",
+	[BOUNCE_EXPANDED] = "expanded",
+};
+
+const char *bounce_format_name(enum bounce_format f)
+{
+	if ((unsigned)f >= sizeof(format_names) / sizeof(format_names[0]))
+		return NULL;
+	return format_names[f];
+}
+
+const char *bounce_action_name(enum bounce_action a)
+{
+	if ((unsigned)a >= sizeof(action_names) / sizeof(action_names[0]))
+		return NULL;
+	return action_names[a];
+}
+
+int bounce_action_parse(const char *name, enum bounce_action *out)
+{
+	for (size_t i = 0; i < sizeof(action_names) / sizeof(action_names[0]);
+	     i++) {
+		if (strcasecmp(name, action_names[i]) == 0) {
+			*out = (enum bounce_action)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int64_t bounce_envid_delivery(const char *envid)
+{
+	const char *p;
+	int64_t id = 0;
+
+	if (!envid || strncmp(envid, ENVID_PREFIX, strlen(ENVID_PREFIX)) != 0)
+		return 0;
+	p = envid + strlen(ENVID_PREFIX);
+	if (!*p || *p == '0')
+		return 0;
+	for (; *p; p++) {
+		if (!isdigit((unsigned char)*p) || id > (INT64_MAX - 9) / 10)
+			return 0;
+		id = id * 10 + (*p - '0');
+	}
+	return id;
+}
+
+static void recipient_release(struct bounce_recipient *r)
+{
+	free(r->final_recipient);
+	free(r->original_recipient);
+	free(r->status);
+	free(r->diagnostic);
+}
+
+void bounce_report_free(struct bounce_report *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nrecipients; i++)
+		recipient_release(&r->recipients[i]);
+	free(r->recipients);
+	free(r->message_id);
+	free(r->envid);
+	free(r->original_message_id);
+	free(r->delivery_header);
+	free(r);
+}
+
+/* ---- small text helpers ------------------------------------------------ */
+
+/* s with white space collapsed to single spaces and trimmed (caller frees);
+ * NULL when nothing is left. Folded header values and wrapped diagnostic
+ * lines become one line this way. */
+static char *squeeze(const char *s, size_t len)
+{
+	struct sbuf sb = SBUF_INIT;
+	bool space = false;
+
+	for (size_t i = 0; i < len && s[i]; i++) {
+		if (isspace((unsigned char)s[i])) {
+			space = sb.len > 0;
+			continue;
+		}
+		if (space)
+			sbuf_addch(&sb, ' ');
+		space = false;
+		sbuf_addch(&sb, s[i]);
+	}
+	if (!sb.len) {
+		sbuf_release(&sb);
+		return NULL;
+	}
+	return sbuf_detach(&sb, NULL);
+}
+
+static bool is_addr_char(int c)
+{
+	return c > ' ' && c < 0x7f && !strchr("<>()[],;:\"'", c);
+}
+
+/* The first token of s[0..len) that looks like an address (local@domain),
+ * without brackets; NULL when none. */
+static char *find_address(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		size_t a = i, b = i + 1;
+
+		if (s[i] != '@')
+			continue;
+		while (a > 0 && is_addr_char((unsigned char)s[a - 1]))
+			a--;
+		while (b < len && is_addr_char((unsigned char)s[b]))
+			b++;
+		while (b > i + 1 && s[b - 1] == '.')
+			b--;
+		if (a < i && b > i + 1 && memchr(s + i + 1, '.', b - i - 1))
+			return xstrndup(s + a, b - a);
+	}
+	return NULL;
+}
+
+/* The enhanced status code (RFC 3463) in text, else the class of a basic
+ * SMTP reply code in it ("550" → "5.0.0"); NULL when neither. */
+static char *find_status(const char *text)
+{
+	for (const char *p = text; p && *p; p++) {
+		int n = 0, dots = 0;
+		const char *q = p;
+
+		if (!strchr("245", *p) || p[1] != '.' ||
+		    (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '.')))
+			continue;
+		for (q = p + 1; *q == '.' || isdigit((unsigned char)*q); q++)
+			dots += *q == '.', n++;
+		if (dots == 2 && q[-1] != '.' && !strstr(p + 1, "..") &&
+		    !isalnum((unsigned char)*q))
+			return xstrndup(p, (size_t)(q - p));
+	}
+	for (const char *p = text; p && *p; p++) {
+		if (strchr("45", *p) && isdigit((unsigned char)p[1]) &&
+		    isdigit((unsigned char)p[2]) && !isalnum((unsigned char)p[3]) &&
+		    (p == text || !isalnum((unsigned char)p[-1])))
+			return xasprintf("%c.0.0", *p);
+	}
+	return NULL;
+}
+
+/* RFC 3461 xtext: "+2B" is '+'. Invalid escapes are kept as written. */
+static char *xtext_decode(const char *s)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	for (; *s; s++) {
+		if (*s == '+' && isxdigit((unsigned char)s[1]) &&
+		    isxdigit((unsigned char)s[2])) {
+			char hex[3] = {s[1], s[2], 0};
+
+			sbuf_addch(&sb, (int)strtol(hex, NULL, 16));
+			s += 2;
+		} else {
+			sbuf_addch(&sb, *s);
+		}
+	}
+	return sbuf_detach(&sb, NULL);
+}
+
+/* The line starting at p: *len gets its length without the newline; the
+ * return value is the start of the next line (or NULL at the end). */
+static const char *next_line(const char *p, size_t *len)
+{
+	const char *nl = strchr(p, '\n');
+
+	*len = nl ? (size_t)(nl - p) : strlen(p);
+	if (*len && p[*len - 1] == '\r')
+		(*len)--;
+	return nl ? nl + 1 : NULL;
+}
+
+static bool blank(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!isspace((unsigned char)p[i]))
+			return false;
+	return true;
+}
+
+/* ---- GMime plumbing ---------------------------------------------------- */
+
+/* The decoded content of a leaf part, NUL-terminated, in sb. */
+static void part_content(GMimePart *part, struct sbuf *sb)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	GMimeStream *mem;
+	GByteArray *bytes;
+
+	if (!w)
+		return;
+	mem = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(w, mem);
+	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	sbuf_add(sb, bytes->data, bytes->len);
+	g_object_unref(mem);
+}
+
+/* Parses text as a header block (a message with no body); NULL when GMime
+ * finds nothing. */
+static GMimeMessage *parse_headers(const char *text, size_t len)
+{
+	struct sbuf sb = SBUF_INIT;
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *msg;
+
+	sbuf_add(&sb, text, len);
+	sbuf_addstr(&sb, "\n\n");
+	stream = g_mime_stream_mem_new_with_buffer(sb.buf, sb.len);
+	parser = g_mime_parser_new_with_stream(stream);
+	msg = g_mime_parser_construct_message(parser, NULL);
+	g_object_unref(parser);
+	g_object_unref(stream);
+	sbuf_release(&sb);
+	return msg;
+}
+
+static const char *header_value(GMimeObject *obj, const char *name)
+{
+	return g_mime_object_get_header(obj, name);
+}
+
+/* A header value squeezed onto one line (caller frees), or NULL. */
+static char *header_dup(GMimeObject *obj, const char *name)
+{
+	const char *v = header_value(obj, name);
+
+	return v ? squeeze(v, strlen(v)) : NULL;
+}
+
+static char *message_id_dup(const char *v)
+{
+	char *id = v ? g_mime_utils_decode_message_id(v) : NULL;
+	char *res = id && *id ? xstrdup(id) : NULL;
+
+	g_free(id);
+	return res;
+}
+
+/* What a walk over the report's MIME tree finds. */
+struct found {
+	GMimePart *status_part;   /* message/delivery-status */
+	GMimeObject *original;    /* headers of the returned message */
+	GMimeMessage *owned;      /* parsed text/rfc822-headers, to unref */
+	struct sbuf text;         /* every text/plain outside the original */
+};
+
+static bool is_type(GMimeObject *o, const char *type, const char *sub)
+{
+	return g_mime_content_type_is_type(g_mime_object_get_content_type(o),
+					   type, sub);
+}
+
+static void note_original_headers(struct found *f, GMimePart *part)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	part_content(part, &sb);
+	f->owned = parse_headers(sb.buf, sb.len);
+	if (f->owned)
+		f->original = GMIME_OBJECT(f->owned);
+	sbuf_release(&sb);
+}
+
+static void walk(GMimeObject *o, struct found *f)
+{
+	if (GMIME_IS_MULTIPART(o)) {
+		int n = g_mime_multipart_get_count(GMIME_MULTIPART(o));
+
+		for (int i = 0; i < n; i++)
+			walk(g_mime_multipart_get_part(GMIME_MULTIPART(o), i), f);
+	} else if (GMIME_IS_MESSAGE_PART(o)) {
+		GMimeMessage *m =
+			g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+
+		if (m && !f->original)
+			f->original = GMIME_OBJECT(m);
+	} else if (!GMIME_IS_PART(o)) {
+		return;
+	} else if (is_type(o, "message", "delivery-status") ||
+		   is_type(o, "message", "global-delivery-status")) {
+		if (!f->status_part)
+			f->status_part = GMIME_PART(o);
+	} else if (is_type(o, "text", "rfc822-headers") ||
+		   is_type(o, "message", "global-headers")) {
+		if (!f->original)
+			note_original_headers(f, GMIME_PART(o));
+	} else if (is_type(o, "text", "plain")) {
+		part_content(GMIME_PART(o), &f->text);
+		sbuf_addch(&f->text, '\n');
+	}
+}
+
+/* ---- RFC 3464 ---------------------------------------------------------- */
+
+/* "rfc822; a@b" → "a@b" (brackets removed); other address types are kept
+ * whole. NULL for NULL or empty. */
+static char *dsn_address(const char *v)
+{
+	const char *semi;
+	char *s, *res;
+	size_t len;
+
+	if (!v)
+		return NULL;
+	semi = strchr(v, ';');
+	if (semi && (size_t)(semi - v) == 6 && strncasecmp(v, "rfc822", 6) == 0)
+		v = semi + 1;
+	s = squeeze(v, strlen(v));
+	if (!s)
+		return NULL;
+	len = strlen(s);
+	if (s[0] == '<' && s[len - 1] == '>' && len > 2) {
+		res = xstrndup(s + 1, len - 2);
+		free(s);
+		return res;
+	}
+	return s;
+}
+
+static void add_recipient(struct bounce_report *r,
+			  const struct bounce_recipient *rc)
+{
+	r->recipients = xrealloc(r->recipients,
+				 (r->nrecipients + 1) * sizeof(*r->recipients));
+	r->recipients[r->nrecipients++] = *rc;
+}
+
+/* One per-recipient field group; a group with neither Action nor a
+ * recipient is skipped (some MTAs add empty or vendor groups). */
+static int dsn_recipient(struct bounce_report *r, GMimeObject *g,
+			 struct error *err)
+{
+	struct bounce_recipient rc = {0};
+	const char *action = header_value(g, "Action");
+	char *a;
+
+	if (!action && !header_value(g, "Final-Recipient"))
+		return 0;
+	if (!action)
+		return error_set(err, ERR_DATA,
+				 "delivery-status recipient group without an "
+				 "Action field");
+	a = squeeze(action, strlen(action));
+	/* RFC 3464 allows comments after the action: "failed (bad mailbox)" */
+	if (a && strchr(a, ' '))
+		*strchr(a, ' ') = '\0';
+	if (!a || bounce_action_parse(a, &rc.action) != 0) {
+		error_set(err, ERR_DATA,
+			  "delivery-status has an unknown Action '%s'",
+			  a ? a : "");
+		free(a);
+		return ERR_DATA;
+	}
+	free(a);
+	rc.final_recipient = dsn_address(header_value(g, "Final-Recipient"));
+	rc.original_recipient =
+		dsn_address(header_value(g, "Original-Recipient"));
+	rc.status = header_dup(g, "Status");
+	rc.diagnostic = header_dup(g, "Diagnostic-Code");
+	add_recipient(r, &rc);
+	return 0;
+}
+
+/* The field groups of a delivery-status body: the first is per message,
+ * the others per recipient. */
+static int dsn_parse_status(struct bounce_report *r, GMimePart *part,
+			    struct error *err)
+{
+	struct sbuf body = SBUF_INIT;
+	const char *p, *start = NULL, *end = NULL;
+	int group = 0, rc = 0;
+
+	part_content(part, &body);
+	for (p = body.buf; p && !rc;) {
+		size_t len;
+		const char *line = p;
+		const char *next = next_line(p, &len);
+		bool is_blank = blank(line, len);
+
+		if (!is_blank && !start)
+			start = line;
+		if (!is_blank)
+			end = line + len;
+		if ((is_blank || !next) && start) {
+			GMimeMessage *g = parse_headers(start, (size_t)(end - start));
+
+			if (g && group == 0) {
+				char *envid = header_dup(GMIME_OBJECT(g),
+							 "Original-Envelope-Id");
+
+				r->envid = envid ? xtext_decode(envid) : NULL;
+				free(envid);
+			} else if (g) {
+				rc = dsn_recipient(r, GMIME_OBJECT(g), err);
+			}
+			if (g)
+				g_object_unref(g);
+			group++;
+			start = NULL;
+		}
+		p = next;
+	}
+	sbuf_release(&body);
+	if (!rc && r->nrecipients == 0)
+		rc = error_set(err, ERR_DATA,
+			       "delivery-status part names no recipient "
+			       "(no Final-Recipient/Action group)");
+	return rc;
+}
+
+/* ---- non-standard bounces --------------------------------------------- */
+
+/* A text bounce's recipient: address and diagnostic lines. */
+static void text_recipient(struct bounce_report *r, enum bounce_action action,
+			   char *addr, const char *diag, size_t diag_len)
+{
+	struct bounce_recipient rc = {0};
+
+	rc.action = action;
+	rc.final_recipient = addr;
+	rc.diagnostic = squeeze(diag, diag_len);
+	rc.status = rc.diagnostic ? find_status(rc.diagnostic) : NULL;
+	add_recipient(r, &rc);
+}
+
+/* Postfix: "<addr>: reason" with the reason continued on indented lines. */
+static void postfix_recipients(struct bounce_report *r, const char *text,
+			       enum bounce_action action)
+{
+	for (const char *p = text; p;) {
+		size_t len;
+		const char *next = next_line(p, &len);
+		const char *close = memchr(p, '>', len);
+		struct sbuf diag = SBUF_INIT;
+		char *addr;
+
+		if (p[0] != '<' || !close || close + 1 >= p + len ||
+		    close[1] != ':' || !(addr = find_address(p, (size_t)(close - p)))) {
+			p = next;
+			continue;
+		}
+		sbuf_add(&diag, close + 2, len - (size_t)(close + 2 - p));
+		for (p = next; p && (*p == ' ' || *p == '\t'); p = next) {
+			next = next_line(p, &len);
+			sbuf_addch(&diag, ' ');
+			sbuf_add(&diag, p, len);
+		}
+		text_recipient(r, action, addr, diag.buf, diag.len);
+		sbuf_release(&diag);
+	}
+}
+
+static int indent_of(const char *p, size_t len)
+{
+	int n = 0;
+
+	while ((size_t)n < len && (p[n] == ' ' || p[n] == '\t'))
+		n += 1;
+	return n;
+}
+
+/* Exim: after "The following address(es) failed:", each address on a line
+ * indented by two, its details indented deeper, until an unindented line. */
+static void exim_recipients(struct bounce_report *r, const char *text,
+			    enum bounce_action action, const char *marker)
+{
+	const char *p = strstr(text, marker);
+	char *addr = NULL;
+	struct sbuf diag = SBUF_INIT;
+
+	if (p)
+		p = next_line(p, &(size_t){0});
+	for (; p;) {
+		size_t len;
+		const char *line = p;
+		int ind;
+
+		p = next_line(line, &len);
+		if (blank(line, len))
+			continue;
+		ind = indent_of(line, len);
+		if (ind == 0)
+			break;
+		if (ind <= 2 || !addr) {
+			if (addr)
+				text_recipient(r, action, addr, diag.buf, diag.len);
+			addr = find_address(line, len);
+			sbuf_reset(&diag);
+			continue;
+		}
+		sbuf_addch(&diag, ' ');
+		sbuf_add(&diag, line, len);
+	}
+	if (addr)
+		text_recipient(r, action, addr, diag.buf, diag.len);
+	sbuf_release(&diag);
+}
+
+/* Exchange 2010 and later: in "Diagnostic information for administrators"
+ * a recipient line is followed by "#550 5.1.1 RESOLVER... ##". Older
+ * versions list "addr on <date>" lines with the reason indented below;
+ * for those the first address after the heading is taken. */
+static void exchange_recipients(struct bounce_report *r, const char *text)
+{
+	const char *p = strstr(text, "Diagnostic information for administrators");
+	const char *prev = NULL;
+	size_t prev_len = 0;
+
+	for (p = p ? next_line(p, &(size_t){0}) : NULL; p;) {
+		size_t len;
+		const char *line = p;
+
+		p = next_line(line, &len);
+		if (blank(line, len))
+			continue;
+		if (line[0] == '#' && prev) {
+			size_t dlen = len - 1;
+			char *addr = find_address(prev, prev_len);
+
+			while (dlen && (line[dlen] == '#' || line[dlen] == ' '))
+				dlen--;
+			if (addr)
+				text_recipient(r, BOUNCE_FAILED, addr, line + 1, dlen);
+		}
+		prev = line;
+		prev_len = len;
+	}
+	if (r->nrecipients)
+		return;
+	p = strstr(text, "recipients or groups:");
+	if (!p)
+		p = strstr(text, "could not be reached:");
+	for (p = p ? next_line(p, &(size_t){0}) : NULL; p;) {
+		size_t len;
+		const char *line = p;
+		char *addr;
+
+		p = next_line(line, &len);
+		addr = find_address(line, len);
+		if (addr) {
+			text_recipient(r, BOUNCE_FAILED, addr, NULL, 0);
+			return;
+		}
+	}
+}
+
+/* Which non-standard bounce msg is, and whether it reports a delay;
+ * -1 when it is none that chancery knows. */
+static int text_format(GMimeMessage *msg, const char *text,
+		       enum bounce_action *action)
+{
+	const char *subject = g_mime_message_get_subject(msg);
+	GMimeObject *o = GMIME_OBJECT(msg);
+
+	if (!subject)
+		subject = "";
+	*action = BOUNCE_FAILED;
+	if (header_value(o, "X-MS-Exchange-Message-Is-Ndr") ||
+	    strncasecmp(subject, "Undeliverable:", 14) == 0 ||
+	    strstr(text, "Delivery has failed to these recipients"))
+		return BOUNCE_FORMAT_EXCHANGE;
+	if (strstr(text, "This message was created automatically by mail "
+			 "delivery software") ||
+	    strncasecmp(subject, "Mail delivery failed", 20) == 0) {
+		if (strstr(text, "have not yet been delivered"))
+			*action = BOUNCE_DELAYED;
+		return BOUNCE_FORMAT_EXIM;
+	}
+	if (strstr(text, "This is the mail system at host") ||
+	    strstr(text, "This is the Postfix program at host") ||
+	    strcasecmp(subject, "Undelivered Mail Returned to Sender") == 0 ||
+	    strncasecmp(subject, "Delayed Mail", 12) == 0) {
+		if (strncasecmp(subject, "Delayed Mail", 12) == 0)
+			*action = BOUNCE_DELAYED;
+		return BOUNCE_FORMAT_POSTFIX;
+	}
+	return -1;
+}
+
+/* A line of text starting with name (case-insensitive), at column 0. */
+static const char *find_header_line(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = text; p; p = next_line(p, &(size_t){0}))
+		if (strncasecmp(p, name, n) == 0)
+			return p;
+	return NULL;
+}
+
+/* The header block a text bounce quotes: the paragraph around its
+ * Message-ID (or X-Chancery-Delivery) line, parsed by GMime. */
+static GMimeMessage *quoted_headers(const char *text)
+{
+	const char *hit = find_header_line(text, "Message-ID:");
+	const char *start, *end;
+
+	if (!hit)
+		hit = find_header_line(text, "X-Chancery-Delivery:");
+	if (!hit)
+		return NULL;
+	for (start = hit; start > text;) {
+		const char *q = start - 1; /* the newline ending the line above */
+		const char *b = q;
+
+		while (b > text && b[-1] != '\n')
+			b--;
+		if (blank(b, (size_t)(q - b)))
+			break;
+		start = b;
+	}
+	for (end = hit; *end;) {
+		size_t len;
+		const char *next = next_line(end, &len);
+
+		if (blank(end, len) || !next) {
+			end += len;
+			break;
+		}
+		end = next;
+	}
+	return parse_headers(start, (size_t)(end - start));
+}
+
+static void take_original(struct bounce_report *r, GMimeObject *orig)
+{
+	const char *mid = header_value(orig, "Message-ID");
+
+	r->original_message_id = message_id_dup(mid);
+	r->delivery_header = header_dup(orig, "X-Chancery-Delivery");
+}
+
+static int parse_text_bounce(struct bounce_report *r, GMimeMessage *msg,
+			     const char *text, struct error *err)
+{
+	enum bounce_action action;
+	int fmt = text_format(msg, text, &action);
+	const char *subject = g_mime_message_get_subject(msg);
+
+	if (fmt < 0)
+		return error_set(err, ERR_DATA,
+				 "not a delivery report: no message/"
+				 "delivery-status part and no Postfix, Exim or "
+				 "Exchange bounce text (Subject: %.80s)",
+				 subject ? subject : "(none)");
+	r->format = (enum bounce_format)fmt;
+	if (fmt == BOUNCE_FORMAT_POSTFIX)
+		postfix_recipients(r, text, action);
+	else if (fmt == BOUNCE_FORMAT_EXIM)
+		exim_recipients(r, text, action,
+				action == BOUNCE_DELAYED ? "not yet been delivered"
+							 : "address(es) failed");
+	else
+		exchange_recipients(r, text);
+	return 0;
+}
+
+/* A text bounce that named no recipient still identifies the delivery
+ * when the original message came back: one message, one recipient. */
+static int ensure_recipient(struct bounce_report *r, struct error *err)
+{
+	struct bounce_recipient rc = {0};
+
+	if (r->nrecipients)
+		return 0;
+	if (!r->original_message_id && !r->delivery_header)
+		return error_set(err, ERR_DATA,
+				 "%s bounce names neither a recipient nor the "
+				 "original Message-ID",
+				 bounce_format_name(r->format));
+	rc.action = BOUNCE_FAILED;
+	add_recipient(r, &rc);
+	return 0;
+}
+
+static GMimeMessage *parse_message(const char *data, size_t len)
+{
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, len);
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
+
+	g_object_unref(parser);
+	g_object_unref(stream);
+	return msg;
+}
+
+/* Checks that the top level says what a DSN says about itself. */
+static int check_report_type(GMimeMessage *msg, const struct found *f,
+			     struct error *err)
+{
+	GMimeObject *top = g_mime_message_get_mime_part(msg);
+	const char *type;
+
+	if (!top || !is_type(top, "multipart", "report"))
+		return 0;
+	type = g_mime_object_get_content_type_parameter(top, "report-type");
+	if (type && strcasecmp(type, "delivery-status") != 0 &&
+	    strcasecmp(type, "global-delivery-status") != 0)
+		return error_set(err, ERR_DATA,
+				 "a multipart/report of type '%.40s' is not a "
+				 "delivery report",
+				 type);
+	if (!f->status_part)
+		return error_set(err, ERR_DATA,
+				 "multipart/report without a "
+				 "message/delivery-status part");
+	return 0;
+}
+
+static int parse_body(struct bounce_report *r, GMimeMessage *msg,
+		      struct error *err)
+{
+	struct found f = {.text = SBUF_INIT};
+	GMimeObject *top = g_mime_message_get_mime_part(msg);
+	GMimeMessage *quoted = NULL;
+	int rc;
+
+	if (top)
+		walk(top, &f);
+	rc = check_report_type(msg, &f, err);
+	if (!rc && f.status_part) {
+		r->format = BOUNCE_FORMAT_DSN;
+		rc = dsn_parse_status(r, f.status_part, err);
+	} else if (!rc) {
+		rc = parse_text_bounce(r, msg, f.text.buf, err);
+	}
+	if (!rc && !f.original && (quoted = quoted_headers(f.text.buf)))
+		f.original = GMIME_OBJECT(quoted);
+	if (!rc && f.original)
+		take_original(r, f.original);
+	if (!rc)
+		rc = ensure_recipient(r, err);
+	if (quoted)
+		g_object_unref(quoted);
+	if (f.owned)
+		g_object_unref(f.owned);
+	sbuf_release(&f.text);
+	return rc;
+}
+
+int bounce_parse(const char *data, size_t len, struct bounce_report **out,
+		 struct error *err)
+{
+	struct bounce_report *r = NULL;
+	GMimeMessage *msg = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	if (len == 0 || blank(data, len))
+		return error_set(err, ERR_DATA, "empty input: no message to read");
+	if (len > BOUNCE_MAX_SIZE)
+		return error_set(err, ERR_DATA,
+				 "report of %zu bytes is larger than the limit "
+				 "of %u", len, BOUNCE_MAX_SIZE);
+	if (memchr(data, '\0', len))
+		return error_set(err, ERR_DATA,
+				 "not a mail message: it holds NUL bytes");
+	mime_init();
+	msg = parse_message(data, len);
+	if (!msg || g_mime_header_list_get_count(
+			    g_mime_object_get_header_list(GMIME_OBJECT(msg))) == 0) {
+		rc = error_set(err, ERR_DATA,
+			       "not a mail message: no header fields found");
+		goto out;
+	}
+	r = xcalloc(1, sizeof(*r));
+	sha256_hex(data, len, r->sha256);
+	r->message_id = message_id_dup(header_value(GMIME_OBJECT(msg),
+						     "Message-ID"));
+	rc = parse_body(r, msg, err);
+out:
+	if (msg)
+		g_object_unref(msg);
+	if (rc) {
+		bounce_report_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+/* ---- processing -------------------------------------------------------- */
+
+enum {
+	ST_REPORT_SEEN,
+	ST_REPORT_INSERT,
+	ST_DELIVERY_BY_ID,
+	ST_DELIVERY_BY_MESSAGE_ID,
+	ST_DELIVERY_BY_RECIPIENT,
+	ST_DELIVERY_BOUNCE,
+	ST_DELIVERY_DELIVERED,
+	ST_QUARANTINE_INSERT,
+	ST_QUARANTINE_LIST,
+	ST_STREAK_SINCE,
+	ST_STREAK,
+	ST_MARK_INSERT,
+	ST__COUNT
+};
+
+#define DELIVERY_COLUMNS \
+	"SELECT d.id, d.campaign_id, d.contact_id, d.body_id, d.state, " \
+	"d.email FROM deliveries d "
+
+static const char *const bounce_sql[ST__COUNT] = {
+	[ST_REPORT_SEEN] = "SELECT id FROM bounce_reports WHERE sha256 = ?1 "
+			   "OR (?2 IS NOT NULL AND message_id = ?2) "
+			   "ORDER BY id LIMIT 1",
+	[ST_REPORT_INSERT] = "INSERT INTO bounce_reports (sha256, message_id, "
+			     "format, envid, original_message_id, recipients, "
+			     "received_at, raw) "
+			     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_DELIVERY_BY_ID] = DELIVERY_COLUMNS "WHERE d.id = ?1",
+	[ST_DELIVERY_BY_MESSAGE_ID] = DELIVERY_COLUMNS
+		"WHERE d.message_id = ?1 ORDER BY d.id DESC LIMIT 1",
+	[ST_DELIVERY_BY_RECIPIENT] = DELIVERY_COLUMNS
+		"WHERE d.email = ?1 COLLATE NOCASE AND d.state = 'sent' "
+		"ORDER BY d.sent_at DESC, d.id DESC LIMIT 1",
+	[ST_DELIVERY_BOUNCE] = "UPDATE deliveries SET state = 'bounced', "
+			       "reason = ?2, updated_at = ?3 WHERE id = ?1 "
+			       "AND state IN ('sent', 'delivered')",
+	[ST_DELIVERY_DELIVERED] = "UPDATE deliveries SET state = 'delivered', "
+				  "updated_at = ?2 WHERE id = ?1 "
+				  "AND state = 'sent'",
+	[ST_QUARANTINE_INSERT] = "INSERT INTO bounce_quarantine (report_id, "
+				 "delivery_id, recipient, action, status, "
+				 "diagnostic, reason, created_at) "
+				 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_QUARANTINE_LIST] = "SELECT q.id, q.report_id, q.created_at, "
+			       "r.format, q.recipient, q.action, q.status, "
+			       "r.envid, r.original_message_id, q.diagnostic, "
+			       "q.reason FROM bounce_quarantine q "
+			       "JOIN bounce_reports r ON r.id = q.report_id "
+			       "ORDER BY q.id",
+	[ST_STREAK_SINCE] = "SELECT MAX(through_send_at) FROM bounce_marks "
+			    "WHERE contact_id = ?1",
+	/* The contact's deliveries that reached the relay, newest campaign
+	 * first, after the last time it was marked bouncing. */
+	[ST_STREAK] = "SELECT d.state, c.name, c.send_at, d.reason, d.email "
+		      "FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id "
+		      "WHERE d.contact_id = ?1 AND d.state IN ('sent', "
+		      "'delivered', 'bounced', 'failed') "
+		      "AND (?2 IS NULL OR c.send_at > ?2) "
+		      "ORDER BY c.send_at DESC, d.id DESC LIMIT ?3",
+	[ST_MARK_INSERT] = "INSERT INTO bounce_marks (contact_id, "
+			   "through_send_at, reason, created_at) "
+			   "VALUES (?1, ?2, ?3, ?4)",
+};
+
+static const struct db_statements bounce_statements = {"bounce", bounce_sql,
+						       ST__COUNT};
+
+/* The delivery a recipient was matched to. */
+struct match {
+	int64_t id, campaign_id, contact_id, body_id;
+	char state[16];
+	const char *by; /* "envid", "message-id", "recipient" */
+};
+
+/* Runs a delivery lookup; 1 and *m filled when a row came back. */
+static int lookup(struct db *db, int index, int64_t id, const char *text,
+		  struct match *m, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &bounce_statements, index, &st, err);
+
+	if (rc)
+		return rc;
+	if (text)
+		db_bind_text(st, 1, text);
+	else
+		sqlite3_bind_int64(st, 1, id);
+	rc = db_step(db, st, err);
+	if (rc != 1)
+		return rc;
+	m->id = sqlite3_column_int64(st, 0);
+	m->campaign_id = sqlite3_column_int64(st, 1);
+	m->contact_id = sqlite3_column_int64(st, 2);
+	m->body_id = sqlite3_column_int64(st, 3);
+	snprintf(m->state, sizeof(m->state), "%s", db_column_text(st, 4));
+	sqlite3_reset(st);
+	return 1;
+}
+
+/* Matching in the order of trust: the ENVID chancery set, the original
+ * Message-ID, the recipient's most recent delivery awaiting news. */
+static int match_delivery(struct db *db, const struct bounce_report *r,
+			  const struct bounce_recipient *rc, struct match *m,
+			  struct error *err)
+{
+	int64_t id = bounce_envid_delivery(r->envid);
+	const char *addr = rc->original_recipient ? rc->original_recipient
+						  : rc->final_recipient;
+	int found = 0;
+
+	if (!id)
+		id = bounce_envid_delivery(r->delivery_header);
+	if (id && (found = lookup(db, ST_DELIVERY_BY_ID, id, NULL, m, err)))
+		m->by = "envid";
+	if (!found && r->original_message_id &&
+	    (found = lookup(db, ST_DELIVERY_BY_MESSAGE_ID, 0,
+			    r->original_message_id, m, err)))
+		m->by = "message-id";
+	if (!found && addr &&
+	    (found = lookup(db, ST_DELIVERY_BY_RECIPIENT, 0, addr, m, err)))
+		m->by = "recipient";
+	if (!found && rc->final_recipient && addr != rc->final_recipient &&
+	    (found = lookup(db, ST_DELIVERY_BY_RECIPIENT, 0,
+			    rc->final_recipient, m, err)))
+		m->by = "recipient";
+	return found;
+}
+
+/* The ledger's data for a report event. */
+static char *event_data(const struct bounce_report *r,
+			const struct bounce_recipient *rc, int64_t report_id,
+			const char *by, const char *reason)
+{
+	struct sbuf out = SBUF_INIT;
+	struct json js;
+
+	json_init(&js, &out, false);
+	json_object_begin(&js);
+	json_kv_string(&js, "action", bounce_action_name(rc->action));
+	json_kv_string(&js, "recipient", rc->final_recipient);
+	if (rc->original_recipient)
+		json_kv_string(&js, "original_recipient", rc->original_recipient);
+	json_kv_string(&js, "status", rc->status);
+	json_kv_string(&js, "diagnostic", rc->diagnostic);
+	json_kv_string(&js, "format", bounce_format_name(r->format));
+	json_kv_int(&js, "report", report_id);
+	json_kv_string(&js, "report_sha256", r->sha256);
+	if (by)
+		json_kv_string(&js, "matched_by", by);
+	if (reason)
+		json_kv_string(&js, "reason", reason);
+	json_object_end(&js);
+	return sbuf_detach(&out, NULL);
+}
+
+/* What is written as the delivery's reason when it bounced. */
+static char *bounce_reason(const struct bounce_recipient *rc)
+{
+	if (rc->diagnostic && rc->status && !strstr(rc->diagnostic, rc->status))
+		return xasprintf("%s (status %s)", rc->diagnostic, rc->status);
+	if (rc->diagnostic)
+		return xstrdup(rc->diagnostic);
+	return xasprintf("bounced: status %s", rc->status ? rc->status
+							  : "not given");
+}
+
+struct ctx {
+	struct db *db;
+	const struct bounce_report *r;
+	int64_t report_id;
+	int threshold;
+	struct bounce_result *res;
+	bounce_note_fn note;
+	void *arg;
+};
+
+static void note(struct ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void note(struct ctx *c, const char *fmt, ...)
+{
+	struct sbuf sb = SBUF_INIT;
+	va_list ap;
+
+	if (!c->note)
+		return;
+	va_start(ap, fmt);
+	sbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	c->note(sb.buf, c->arg);
+	sbuf_release(&sb);
+}
+
+static int quarantine(struct ctx *c, const struct bounce_recipient *rc,
+		      int64_t delivery_id, const char *reason,
+		      struct error *err)
+{
+	struct ledger_event ev = {.kind = LEDGER_BOUNCE_QUARANTINED,
+				  .delivery_id = delivery_id};
+	sqlite3_stmt *st;
+	char *data = NULL;
+	int64_t qid;
+	int rc2 = db_prepare(c->db, &bounce_statements, ST_QUARANTINE_INSERT,
+			     &st, err);
+
+	if (rc2)
+		return rc2;
+	sqlite3_bind_int64(st, 1, c->report_id);
+	db_bind_id(st, 2, delivery_id);
+	db_bind_text(st, 3, rc->final_recipient);
+	db_bind_text(st, 4, bounce_action_name(rc->action));
+	db_bind_text(st, 5, rc->status);
+	db_bind_text(st, 6, rc->diagnostic);
+	db_bind_text(st, 7, reason);
+	sqlite3_bind_int64(st, 8, clock_now());
+	rc2 = db_step_done(c->db, st, err);
+	if (rc2)
+		return rc2;
+	qid = db_last_id(c->db);
+	data = event_data(c->r, rc, c->report_id, NULL, reason);
+	ev.data = data;
+	rc2 = ledger_append(c->db, &ev, NULL, err);
+	free(data);
+	if (!rc2) {
+		c->res->quarantined++;
+		note(c, "quarantined #%lld: %s %s: %s",
+		     (long long)qid,
+		     bounce_action_name(rc->action),
+		     rc->final_recipient ? rc->final_recipient : "(no recipient)",
+		     reason);
+	}
+	return rc2;
+}
+
+/* Why recipients no delivery matched are quarantined. */
+static char *unmatched_reason(const struct bounce_report *r,
+			      const struct bounce_recipient *rc)
+{
+	return xasprintf("no delivery matches (envid %s, message-id %s, "
+			 "recipient %s)",
+			 r->envid ? r->envid
+				  : r->delivery_header ? r->delivery_header
+						       : "none",
+			 r->original_message_id ? r->original_message_id
+						: "none",
+			 rc->final_recipient ? rc->final_recipient : "none");
+}
+
+static int append_delivery_event(struct ctx *c, enum ledger_kind kind,
+				 const struct bounce_recipient *rc,
+				 const struct match *m, struct error *err)
+{
+	struct ledger_event ev = {.kind = kind,
+				  .campaign_id = m->campaign_id,
+				  .delivery_id = m->id,
+				  .body_id = m->body_id,
+				  .contact_id = m->contact_id};
+	char *data = event_data(c->r, rc, c->report_id, m->by, NULL);
+	int rc2;
+
+	ev.data = data;
+	rc2 = ledger_append(c->db, &ev, NULL, err);
+	free(data);
+	return rc2;
+}
+
+/* A two-argument update (id, then text or time) of one delivery. */
+static int update_delivery(struct ctx *c, int index, int64_t id,
+			   const char *reason, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(c->db, &bounce_statements, index, &st, err);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	if (reason) {
+		db_bind_text(st, 2, reason);
+		sqlite3_bind_int64(st, 3, clock_now());
+	} else {
+		sqlite3_bind_int64(st, 2, clock_now());
+	}
+	rc = db_step_done(c->db, st, err);
+	if (!rc && db_changes(c->db) != 1)
+		rc = error_set(err, ERR_SOFTWARE,
+			       "delivery %lld changed state under the report",
+			       (long long)id);
+	return rc;
+}
+
+static int apply_failed(struct ctx *c, const struct bounce_recipient *rc,
+			const struct match *m, struct error *err)
+{
+	char *reason = bounce_reason(rc);
+	bool marked = false;
+	int ret = update_delivery(c, ST_DELIVERY_BOUNCE, m->id, reason, err);
+
+	if (!ret)
+		ret = append_delivery_event(c, LEDGER_DELIVERY_BOUNCED, rc, m, err);
+	if (!ret) {
+		c->res->bounced++;
+		note(c, "delivery %lld bounced (matched by %s): %s",
+		     (long long)m->id, m->by, reason);
+		ret = bounce_contact_check(c->db, m->contact_id, c->threshold,
+					   &marked, err);
+	}
+	if (!ret && marked) {
+		c->res->contacts_bouncing++;
+		note(c, "contact %lld is now bouncing", (long long)m->contact_id);
+	}
+	free(reason);
+	return ret;
+}
+
+static int apply_delivered(struct ctx *c, const struct bounce_recipient *rc,
+			   const struct match *m, struct error *err)
+{
+	int ret = update_delivery(c, ST_DELIVERY_DELIVERED, m->id, NULL, err);
+
+	if (!ret)
+		ret = append_delivery_event(c, LEDGER_DELIVERY_DELIVERED, rc, m,
+					    err);
+	if (!ret) {
+		c->res->delivered++;
+		note(c, "delivery %lld delivered (matched by %s)",
+		     (long long)m->id, m->by);
+	}
+	return ret;
+}
+
+static int apply_delayed(struct ctx *c, const struct bounce_recipient *rc,
+			 const struct match *m, struct error *err)
+{
+	int ret = append_delivery_event(c, LEDGER_DELIVERY_DELAYED, rc, m, err);
+
+	if (!ret) {
+		c->res->delayed++;
+		note(c, "delivery %lld delayed (matched by %s): %s",
+		     (long long)m->id, m->by,
+		     rc->diagnostic ? rc->diagnostic : "(no diagnostic)");
+	}
+	return ret;
+}
+
+static bool state_is(const struct match *m, const char *s)
+{
+	return strcmp(m->state, s) == 0;
+}
+
+/* The state table of bounce.h, for one matched recipient. */
+static int apply(struct ctx *c, const struct bounce_recipient *rc,
+		 const struct match *m, struct error *err)
+{
+	bool sent = state_is(m, "sent");
+	char *why;
+	int ret;
+
+	if (rc->action == BOUNCE_FAILED &&
+	    (sent || state_is(m, "delivered")))
+		return apply_failed(c, rc, m, err);
+	if (sent && (rc->action == BOUNCE_DELIVERED ||
+		     rc->action == BOUNCE_EXPANDED))
+		return apply_delivered(c, rc, m, err);
+	if (sent && rc->action == BOUNCE_DELAYED)
+		return apply_delayed(c, rc, m, err);
+	if (sent || state_is(m, "delivered") || state_is(m, "bounced")) {
+		c->res->unchanged++;
+		note(c, "delivery %lld unchanged: %s report, delivery is %s",
+		     (long long)m->id, bounce_action_name(rc->action), m->state);
+		return 0;
+	}
+	why = xasprintf("a %s report does not fit delivery %lld in state %s",
+			bounce_action_name(rc->action), (long long)m->id,
+			m->state);
+	ret = quarantine(c, rc, m->id, why, err);
+	free(why);
+	return ret;
+}
+
+static int process_recipient(struct ctx *c, const struct bounce_recipient *rc,
+			     struct error *err)
+{
+	struct match m = {0};
+	char *why;
+	int ret = match_delivery(c->db, c->r, rc, &m, err);
+
+	if (ret < 0)
+		return ret;
+	if (ret == 1)
+		return apply(c, rc, &m, err);
+	why = unmatched_reason(c->r, rc);
+	ret = quarantine(c, rc, 0, why, err);
+	free(why);
+	return ret;
+}
+
+/* The earlier record of this report (by hash or own Message-ID), or 0. */
+static int find_report(struct db *db, const struct bounce_report *r,
+		       int64_t *id, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &bounce_statements, ST_REPORT_SEEN, &st, err);
+
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, r->sha256);
+	db_bind_text(st, 2, r->message_id);
+	*id = 0;
+	rc = db_step(db, st, err);
+	if (rc == 1) {
+		*id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		rc = 0;
+	}
+	return rc;
+}
+
+static int insert_report(struct db *db, const struct bounce_report *r,
+			 const char *raw, size_t len, int64_t *id,
+			 struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &bounce_statements, ST_REPORT_INSERT, &st, err);
+
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, r->sha256);
+	db_bind_text(st, 2, r->message_id);
+	db_bind_text(st, 3, bounce_format_name(r->format));
+	db_bind_text(st, 4, r->envid ? r->envid : r->delivery_header);
+	db_bind_text(st, 5, r->original_message_id);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)r->nrecipients);
+	sqlite3_bind_int64(st, 7, clock_now());
+	sqlite3_bind_blob64(st, 8, raw, len, SQLITE_STATIC);
+	rc = db_step_done(db, st, err);
+	*id = db_last_id(db);
+	return rc;
+}
+
+int bounce_process(struct db *db, const struct bounce_report *r,
+		   const char *raw, size_t len, int threshold,
+		   struct bounce_result *res, bounce_note_fn note_fn, void *arg,
+		   struct error *err)
+{
+	struct ctx c = {db, r, 0, threshold, res, note_fn, arg};
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = db_begin(db, err);
+	if (rc)
+		return rc;
+	rc = find_report(db, r, &res->report_id, err);
+	if (!rc && res->report_id) {
+		res->duplicate = true;
+		note(&c, "report already read as #%lld (sha256 %.12s): "
+			 "nothing changed",
+		     (long long)res->report_id, r->sha256);
+		goto out;
+	}
+	if (!rc)
+		rc = insert_report(db, r, raw, len, &res->report_id, err);
+	c.report_id = res->report_id;
+	for (size_t i = 0; !rc && i < r->nrecipients; i++)
+		rc = process_recipient(&c, &r->recipients[i], err);
+out:
+	if (rc) {
+		db_rollback(db);
+		memset(res, 0, sizeof(*res));
+		return rc;
+	}
+	return db_commit(db, err);
+}
+
+/* ---- the contact streak ------------------------------------------------ */
+
+/* Since when the streak counts (the last mark), *has false when never. */
+static int streak_since(struct db *db, int64_t contact_id, int64_t *since,
+			bool *has, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &bounce_statements, ST_STREAK_SINCE, &st, err);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, contact_id);
+	rc = db_step(db, st, err);
+	*has = false;
+	if (rc == 1) {
+		*has = sqlite3_column_type(st, 0) != SQLITE_NULL;
+		*since = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		rc = 0;
+	}
+	return rc;
+}
+
+/* Whether the newest `threshold` campaigns all failed permanently; the
+ * reason names them and the last diagnostic. */
+static int streak_full(struct db *db, int64_t contact_id, int threshold,
+		       struct sbuf *reason, int64_t *newest, struct error *err)
+{
+	sqlite3_stmt *st;
+	int64_t since = 0;
+	bool has = false, full = true;
+	int n = 0, rc = streak_since(db, contact_id, &since, &has, err);
+	char *last = NULL;
+
+	if (!rc)
+		rc = db_prepare(db, &bounce_statements, ST_STREAK, &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, contact_id);
+	if (has)
+		sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_int(st, 3, threshold);
+	sbuf_addf(reason, "permanent failures in %d consecutive campaigns:",
+		  threshold);
+	while ((rc = db_step(db, st, err)) == 1) {
+		const char *state = db_column_text(st, 0);
+
+		if (strcmp(state, "bounced") != 0 && strcmp(state, "failed") != 0)
+			full = false;
+		if (n == 0) {
+			*newest = sqlite3_column_int64(st, 2);
+			last = db_column_strdup(st, 3);
+		}
+		sbuf_addf(reason, "%s %s", n ? "," : "", db_column_text(st, 1));
+		n++;
+	}
+	if (!rc && last)
+		sbuf_addf(reason, "; last: %s", last);
+	free(last);
+	if (rc)
+		return rc;
+	return full && n == threshold;
+}
+
+static int mark(struct db *db, int64_t contact_id, int64_t through,
+		const char *reason, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &bounce_statements, ST_MARK_INSERT, &st, err);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, contact_id);
+	sqlite3_bind_int64(st, 2, through);
+	db_bind_text(st, 3, reason);
+	sqlite3_bind_int64(st, 4, clock_now());
+	rc = db_step_done(db, st, err);
+	if (!rc)
+		rc = registry_contact_set_status(db, contact_id, CONTACT_BOUNCING,
+						 reason, err);
+	return rc;
+}
+
+int bounce_contact_check(struct db *db, int64_t contact_id, int threshold,
+			 bool *marked, struct error *err)
+{
+	struct registry_contact contact = {0};
+	struct sbuf reason = SBUF_INIT;
+	int64_t newest = 0;
+	int rc;
+
+	*marked = false;
+	if (threshold < 1)
+		return error_set(err, ERR_USAGE, "bounce threshold %d is below 1",
+				 threshold);
+	rc = registry_contact_get(db, contact_id, &contact, err);
+	if (rc)
+		goto out;
+	/* Only active contacts change: a disabled or suppressed one was
+	 * decided by a person, and one already bouncing needs nothing. */
+	if (contact.status != CONTACT_ACTIVE)
+		goto out;
+	rc = streak_full(db, contact_id, threshold, &reason, &newest, err);
+	if (rc == 1) {
+		rc = mark(db, contact_id, newest, reason.buf, err);
+		*marked = rc == 0;
+		if (!rc)
+			log_info("contact=%lld email=%s status=bouncing reason=\"%s\"",
+				 (long long)contact_id, contact.email, reason.buf);
+	}
+out:
+	registry_contact_release(&contact);
+	sbuf_release(&reason);
+	return rc;
+}
+
+/* ---- quarantine listing ------------------------------------------------ */
+
+static const char *column_or_null(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL
+		       ? NULL
+		       : (const char *)sqlite3_column_text(st, col);
+}
+
+int bounce_quarantine_each(struct db *db, bounce_quarantine_fn fn, void *arg,
+			   struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &bounce_statements, ST_QUARANTINE_LIST, &st, err);
+
+	if (rc)
+		return rc;
+	while ((rc = db_step(db, st, err)) == 1) {
+		struct bounce_quarantined q = {
+			.id = sqlite3_column_int64(st, 0),
+			.report_id = sqlite3_column_int64(st, 1),
+			.created_at = sqlite3_column_int64(st, 2),
+			.format = column_or_null(st, 3),
+			.recipient = column_or_null(st, 4),
+			.action = column_or_null(st, 5),
+			.status = column_or_null(st, 6),
+			.envid = column_or_null(st, 7),
+			.original_message_id = column_or_null(st, 8),
+			.diagnostic = column_or_null(st, 9),
+			.reason = column_or_null(st, 10),
+		};
+
+		rc = fn(&q, arg);
+		if (rc) {
+			sqlite3_reset(st);
+			return rc;
+		}
+	}
+	return rc;
+}
