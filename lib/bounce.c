@@ -1269,6 +1269,9 @@ int bounce_process(struct db *db, const struct bounce_report *r,
 	int rc;
 
 	memset(res, 0, sizeof(*res));
+	if (threshold < 1)
+		return error_set(err, ERR_USAGE, "bounce threshold %d is below 1",
+				 threshold);
 	rc = db_begin(db, err);
 	if (rc)
 		return rc;
@@ -1336,8 +1339,8 @@ static int streak_full(struct db *db, int64_t contact_id, int threshold,
 	if (has)
 		sqlite3_bind_int64(st, 2, since);
 	sqlite3_bind_int(st, 3, threshold);
-	sbuf_addf(reason, "permanent failures in %d consecutive campaigns:",
-		  threshold);
+	sbuf_addf(reason, "permanent failures in %d consecutive campaign%s:",
+		  threshold, threshold == 1 ? "" : "s");
 	while ((rc = db_step(db, st, err)) == 1) {
 		const char *state = db_column_text(st, 0);
 

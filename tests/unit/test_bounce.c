@@ -1,0 +1,820 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chancery/bounce.h"
+#include "chancery/clock.h"
+#include "chancery/sbuf.h"
+#include "chancery/xalloc.h"
+#include "testutil.h"
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static char *sample_path(const char *name)
+{
+	const char *src = getenv("CHANCERY_SOURCE_DIR");
+
+	return xasprintf("%s/tests/data/bounces/%s", src ? src : "../..", name);
+}
+
+static void read_sample(const char *name, struct sbuf *out)
+{
+	struct error err = ERROR_INIT;
+	char *path = sample_path(name);
+
+	if (sbuf_read_file(out, path, BOUNCE_MAX_SIZE, &err) != 0)
+		fail_msg("%s", err.msg);
+	free(path);
+}
+
+static struct bounce_report *parse_sample(const char *name)
+{
+	struct error err = ERROR_INIT;
+	struct bounce_report *r = NULL;
+	struct sbuf sb = SBUF_INIT;
+
+	read_sample(name, &sb);
+	if (bounce_parse(sb.buf, sb.len, &r, &err) != 0)
+		fail_msg("%s: %s", name, err.msg);
+	sbuf_release(&sb);
+	return r;
+}
+
+static void exec(struct db *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db_handle(db), sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+}
+
+static void assert_opt_str(const char *got, const char *want)
+{
+	if (!want)
+		assert_null(got);
+	else if (!got)
+		fail_msg("got NULL, wanted '%s'", want);
+	else
+		assert_str(got, want);
+}
+
+/*
+ * The registry of the samples: six bodies with one contact each, one
+ * campaign (id 1) whose deliveries 1..6 are `sent` with the Message-IDs
+ * and ENVIDs chancery would have set.
+ */
+static void setup_registry(struct db *db)
+{
+	exec(db,
+	     "INSERT INTO bodies (id, acronym, name, kind, created_at) VALUES "
+	     "(1, 'OHCHR', 'Office of the High Commissioner', 'un-agency', 0),"
+	     "(2, 'EO', 'European Ombudsman', 'ombudsman', 0),"
+	     "(3, 'EMB', 'Embassy', 'embassy', 0),"
+	     "(4, 'UNHCR', 'UNHCR', 'un-agency', 0),"
+	     "(5, 'NHRI', 'Public Defender', 'nhri', 0),"
+	     "(6, 'DIA', 'Diaspora Union', 'diaspora-org', 0);"
+	     "INSERT INTO contacts (id, body_id, email, created_at, updated_at) "
+	     "VALUES (1, 1, 'registry@ohchr.example.org', 0, 0),"
+	     "(2, 2, 'office@ombudsman.example.eu', 0, 0),"
+	     "(3, 3, 'info@embassy.example.az', 0, 0),"
+	     "(4, 4, 'secretariat@unhcr.example.int', 0, 0),"
+	     "(5, 5, 'press@nhri.example.ge', 0, 0),"
+	     "(6, 6, 'contact@diaspora.example.de', 0, 0);"
+	     "INSERT INTO templates (id, name, version, source, sha256, "
+	     "created_at) VALUES (1, 'statement', 1, 'x', 'y', 0);"
+	     "INSERT INTO lists (id, name, kind, created_at, updated_at) "
+	     "VALUES (1, 'all', 'static', 0, 0);");
+}
+
+/* A campaign sent at send_at, with deliveries to the given contacts. */
+static void add_campaign(struct db *db, int64_t id, int64_t send_at,
+			 const int *contacts, const char *state)
+{
+	char sql[1024];
+
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO campaigns (id, name, template_id, list_id, "
+		 "send_at, tz, state, created_at, updated_at) VALUES "
+		 "(%lld, 'campaign-%lld', 1, 1, %lld, 'UTC', 'done', 0, 0)",
+		 (long long)id, (long long)id, (long long)send_at);
+	exec(db, sql);
+	for (const int *c = contacts; *c; c++) {
+		int64_t did = id == 1 ? *c : id * 100 + *c;
+
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO deliveries (id, campaign_id, contact_id, "
+			 "body_id, email, state, message_id, envid, "
+			 "created_at, updated_at, sent_at) SELECT %lld, %lld, "
+			 "id, body_id, email, '%s', "
+			 "'c%lld.d%lld@chancery.example.net', "
+			 "'chancery-%lld', 0, 0, %lld FROM contacts "
+			 "WHERE id = %d",
+			 (long long)did, (long long)id, state, (long long)id,
+			 (long long)did, (long long)did, (long long)send_at, *c);
+		exec(db, sql);
+	}
+}
+
+static const int all_contacts[] = {1, 2, 3, 4, 5, 6, 0};
+
+static int setup(void **state)
+{
+	struct test_db *t = xcalloc(1, sizeof(*t));
+
+	clock_set_fake(1763000000);
+	test_db_open(t);
+	setup_registry(t->db);
+	add_campaign(t->db, 1, 1762750000, all_contacts, "sent");
+	*state = t;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct test_db *t = *state;
+
+	test_db_close(t);
+	free(t);
+	clock_clear_fake();
+	return 0;
+}
+
+static int process_text(struct db *db, const char *data, size_t len,
+			int threshold, struct bounce_result *res,
+			struct error *err)
+{
+	struct bounce_report *r = NULL;
+	int rc = bounce_parse(data, len, &r, err);
+
+	if (!rc)
+		rc = bounce_process(db, r, data, len, threshold, res, NULL, NULL,
+				    err);
+	bounce_report_free(r);
+	return rc;
+}
+
+static void process_sample(struct db *db, const char *name,
+			   struct bounce_result *res)
+{
+	struct error err = ERROR_INIT;
+	struct sbuf sb = SBUF_INIT;
+
+	read_sample(name, &sb);
+	if (process_text(db, sb.buf, sb.len, 2, res, &err) != 0)
+		fail_msg("%s: %s", name, err.msg);
+	sbuf_release(&sb);
+}
+
+static char *query_text(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	char *v = NULL;
+
+	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("prepare %s", sql);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		v = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void assert_query_str(struct db *db, const char *sql, const char *want)
+{
+	char *got = query_text(db, sql);
+
+	if (!got)
+		fail_msg("%s: NULL, wanted '%s'", sql, want);
+	if (strcmp(got, want) != 0)
+		fail_msg("%s: got '%s', wanted '%s'", sql, got, want);
+	free(got);
+}
+
+/* Every table a report can change, summed up so "nothing changed" can be
+ * checked in one comparison. */
+static char *snapshot(struct db *db)
+{
+	return query_text(
+		db, "SELECT (SELECT count(*) FROM events) || '/' || "
+		    "(SELECT count(*) FROM bounce_reports) || '/' || "
+		    "(SELECT count(*) FROM bounce_quarantine) || '/' || "
+		    "(SELECT count(*) FROM bounce_marks) || '/' || "
+		    "(SELECT group_concat(state || ':' || coalesce(reason, ''), "
+		    "'|') FROM deliveries) || '/' || "
+		    "(SELECT group_concat(status, '|') FROM contacts)");
+}
+
+/* ---- parsing ----------------------------------------------------------- */
+
+static void test_parse_samples(void **state)
+{
+	static const struct {
+		const char *file;
+		enum bounce_format format;
+		enum bounce_action action;
+		const char *recipient, *status, *diag_part, *envid, *msgid,
+			*delivery_header;
+	} cases[] = {
+		{"dsn-failed.eml", BOUNCE_FORMAT_DSN, BOUNCE_FAILED,
+		 "registry@ohchr.example.org", "5.1.1",
+		 "smtp; 550 5.1.1 <registry@ohchr.example.org>: Recipient "
+		 "address rejected: User unknown in virtual mailbox table",
+		 "chancery-1", "c1.d1@chancery.example.net", "chancery-1"},
+		{"postfix.eml", BOUNCE_FORMAT_POSTFIX, BOUNCE_FAILED,
+		 "office@ombudsman.example.eu", "5.2.2", "552 5.2.2 Mailbox full",
+		 NULL, "c1.d2@chancery.example.net", NULL},
+		{"exim.eml", BOUNCE_FORMAT_EXIM, BOUNCE_FAILED,
+		 "info@embassy.example.az", "5.7.1",
+		 "550 5.7.1 Mailbox unavailable", NULL,
+		 "c1.d3@chancery.example.net", NULL},
+		{"exchange.eml", BOUNCE_FORMAT_EXCHANGE, BOUNCE_FAILED,
+		 "secretariat@unhcr.example.int", "5.1.10",
+		 "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not "
+		 "found by SMTP address lookup",
+		 NULL, "c1.d4@chancery.example.net", NULL},
+		{"delayed.eml", BOUNCE_FORMAT_DSN, BOUNCE_DELAYED,
+		 "press@nhri.example.ge", "4.4.1", "Connection timed out", NULL,
+		 NULL, NULL},
+		{"delivered.eml", BOUNCE_FORMAT_DSN, BOUNCE_DELIVERED,
+		 "contact@diaspora.example.de", "2.0.0", "250 2.0.0 Ok",
+		 "chancery-6", "c1.d6@chancery.example.net", "chancery-6"},
+		{"unmatched.eml", BOUNCE_FORMAT_DSN, BOUNCE_FAILED,
+		 "nobody@unknown.example.com", "5.1.1", "User unknown",
+		 "chancery-9999", "c9.d9999@chancery.example.net", NULL},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bounce_report *r = parse_sample(cases[i].file);
+		const struct bounce_recipient *rc = &r->recipients[0];
+
+		print_message("%s\n", cases[i].file);
+		assert_int_equal(r->format, cases[i].format);
+		assert_int_equal(r->nrecipients, 1);
+		assert_int_equal(rc->action, cases[i].action);
+		assert_opt_str(rc->final_recipient, cases[i].recipient);
+		assert_opt_str(rc->status, cases[i].status);
+		if (!rc->diagnostic || !strstr(rc->diagnostic, cases[i].diag_part))
+			fail_msg("%s: diagnostic '%s' lacks '%s'", cases[i].file,
+				 rc->diagnostic ? rc->diagnostic : "(null)",
+				 cases[i].diag_part);
+		assert_opt_str(r->envid, cases[i].envid);
+		assert_opt_str(r->original_message_id, cases[i].msgid);
+		assert_opt_str(r->delivery_header, cases[i].delivery_header);
+		assert_int_equal(strlen(r->sha256), 64);
+		assert_non_null(r->message_id);
+		bounce_report_free(r);
+	}
+}
+
+static const char dsn_head[] =
+	"From: MAILER-DAEMON@relay.example.net\n"
+	"Subject: Undelivered Mail Returned to Sender\n"
+	"Message-ID: <dsn-%d@relay.example.net>\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/report; report-type=delivery-status; "
+	"boundary=\"B\"\n\n"
+	"--B\nContent-Type: text/plain\n\nNotification.\n\n"
+	"--B\nContent-Type: message/delivery-status\n\n"
+	"Reporting-MTA: dns; relay.example.net\n%s\n\n"
+	"%s\n"
+	"--B--\n";
+
+/* A DSN with the given per-message and per-recipient fields. */
+static char *make_dsn(int n, const char *per_message, const char *recipients)
+{
+	return xasprintf(dsn_head, n, per_message, recipients);
+}
+
+static void test_parse_dsn_fields(void **state)
+{
+	char *text = make_dsn(
+		1, "Original-Envelope-Id: chancery-4+2Bx",
+		"Final-Recipient: RFC822; <A@Example.org>\n"
+		"Action: Failed (bad mailbox)\nStatus: 5.1.1\n\n"
+		"Final-Recipient: rfc822; b@example.org\n"
+		"Original-Recipient: rfc822; alias@example.org\n"
+		"Action: relayed\n\n"
+		"Final-Recipient: x400; c=az;o=mfa\nAction: expanded\n");
+	struct error err = ERROR_INIT;
+	struct bounce_report *r = NULL;
+
+	(void)state;
+	assert_int_equal(bounce_parse(text, strlen(text), &r, &err), 0);
+	assert_str(r->envid, "chancery-4+x");
+	assert_str(r->message_id, "dsn-1@relay.example.net");
+	assert_int_equal(r->nrecipients, 3);
+	assert_int_equal(r->recipients[0].action, BOUNCE_FAILED);
+	assert_str(r->recipients[0].final_recipient, "A@Example.org");
+	assert_null(r->recipients[0].diagnostic);
+	assert_int_equal(r->recipients[1].action, BOUNCE_RELAYED);
+	assert_str(r->recipients[1].original_recipient, "alias@example.org");
+	assert_null(r->recipients[1].status);
+	assert_int_equal(r->recipients[2].action, BOUNCE_EXPANDED);
+	assert_str(r->recipients[2].final_recipient, "x400; c=az;o=mfa");
+	bounce_report_free(r);
+	free(text);
+}
+
+static void test_envid_delivery(void **state)
+{
+	static const struct {
+		const char *envid;
+		int64_t want;
+	} cases[] = {
+		{"chancery-1", 1}, {"chancery-123456", 123456},
+		{"chancery-", 0}, {"chancery-0", 0}, {"chancery-12x", 0},
+		{"Chancery-12", 0}, {"other-12", 0}, {NULL, 0},
+		{"chancery-99999999999999999999", 0},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(bounce_envid_delivery(cases[i].envid),
+				 cases[i].want);
+}
+
+static void test_parse_rejects_garbage(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t len; /* 0: strlen */
+		const char *want;
+	} cases[] = {
+		{"", 0, "empty input"},
+		{"\n\n  \n", 0, "empty input"},
+		{"\x7f" "ELF\x02\x01\x01\0\0\0", 10, "NUL bytes"},
+		{"just some words, no header at all\n", 0,
+		 "no header fields"},
+		{"From: a@example.org\nSubject: hello\n\nhi\n", 0,
+		 "not a delivery report"},
+		{"From: a@example.org\nMIME-Version: 1.0\nContent-Type: "
+		 "multipart/report; report-type=disposition-notification; "
+		 "boundary=B\n\n--B\nContent-Type: text/plain\n\nread\n--B--\n",
+		 0, "type 'disposition-notification' is not a delivery report"},
+		{"From: a@example.org\nMIME-Version: 1.0\nContent-Type: "
+		 "multipart/report; report-type=delivery-status; boundary=B\n\n"
+		 "--B\nContent-Type: text/plain\n\nfailed\n--B--\n",
+		 0, "without a message/delivery-status part"},
+		{"From: MAILER-DAEMON@x.example\nSubject: Mail delivery failed: "
+		 "returning message to sender\n\nSomething went wrong.\n",
+		 0, "exim bounce names neither a recipient nor the original"},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct error err = ERROR_INIT;
+		struct bounce_report *r = NULL;
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].text);
+
+		assert_int_equal(bounce_parse(cases[i].text, len, &r, &err),
+				 ERR_DATA);
+		assert_null(r);
+		if (!strstr(err.msg, cases[i].want))
+			fail_msg("case %zu: got '%s', wanted '%s'", i, err.msg,
+				 cases[i].want);
+		assert_null(strchr(err.msg, '\n'));
+	}
+}
+
+static void test_parse_rejects_bad_dsn(void **state)
+{
+	static const struct {
+		const char *recipients, *want;
+	} cases[] = {
+		{"Final-Recipient: rfc822; a@example.org\nAction: exploded\n",
+		 "unknown Action 'exploded'"},
+		{"Final-Recipient: rfc822; a@example.org\nStatus: 5.1.1\n",
+		 "without an Action"},
+		{"", "names no recipient"},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = make_dsn((int)i, "Arrival-Date: today",
+				      cases[i].recipients);
+		struct error err = ERROR_INIT;
+		struct bounce_report *r = NULL;
+
+		assert_int_equal(bounce_parse(text, strlen(text), &r, &err),
+				 ERR_DATA);
+		if (!strstr(err.msg, cases[i].want))
+			fail_msg("case %zu: got '%s', wanted '%s'", i, err.msg,
+				 cases[i].want);
+		free(text);
+	}
+}
+
+/* ---- processing -------------------------------------------------------- */
+
+static void test_effects_of_each_sample(void **state)
+{
+	static const struct {
+		const char *file;
+		int delivery; /* 0: none (quarantined) */
+		const char *state, *reason_part, *event;
+	} cases[] = {
+		{"dsn-failed.eml", 1, "bounced", "User unknown in virtual",
+		 "delivery.bounced"},
+		{"postfix.eml", 2, "bounced", "Mailbox full", "delivery.bounced"},
+		{"exim.eml", 3, "bounced", "550 5.7.1", "delivery.bounced"},
+		{"exchange.eml", 4, "bounced", "RecipientNotFound",
+		 "delivery.bounced"},
+		{"delayed.eml", 5, "sent", NULL, "delivery.delayed"},
+		{"delivered.eml", 6, "delivered", NULL, "delivery.delivered"},
+		{"unmatched.eml", 0, NULL, NULL, "bounce.quarantined"},
+	};
+	struct test_db *t = *state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bounce_result res;
+		char sql[256];
+
+		print_message("%s\n", cases[i].file);
+		process_sample(t->db, cases[i].file, &res);
+		assert_false(res.duplicate);
+		assert_int_equal(res.bounced + res.delivered + res.delayed +
+					 res.quarantined,
+				 1);
+		snprintf(sql, sizeof(sql),
+			 "SELECT kind FROM events ORDER BY id DESC LIMIT 1");
+		assert_query_str(t->db, sql, cases[i].event);
+		if (!cases[i].delivery) {
+			assert_int_equal(res.quarantined, 1);
+			continue;
+		}
+		snprintf(sql, sizeof(sql),
+			 "SELECT state FROM deliveries WHERE id = %d",
+			 cases[i].delivery);
+		assert_query_str(t->db, sql, cases[i].state);
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM events WHERE delivery_id = %d "
+			 "AND campaign_id = 1 AND contact_id = %d",
+			 cases[i].delivery, cases[i].delivery);
+		assert_int_equal(test_query_int(t->db, sql), 1);
+		if (cases[i].reason_part) {
+			char *reason;
+
+			snprintf(sql, sizeof(sql),
+				 "SELECT reason FROM deliveries WHERE id = %d",
+				 cases[i].delivery);
+			reason = query_text(t->db, sql);
+			if (!reason || !strstr(reason, cases[i].reason_part))
+				fail_msg("reason '%s' lacks '%s'",
+					 reason ? reason : "(null)",
+					 cases[i].reason_part);
+			free(reason);
+		}
+	}
+	assert_int_equal(test_query_int(t->db, "SELECT count(*) FROM "
+					       "bounce_reports"),
+			 7);
+	assert_query_str(t->db,
+			 "SELECT reason FROM bounce_quarantine WHERE id = 1",
+			 "no delivery matches (envid chancery-9999, message-id "
+			 "c9.d9999@chancery.example.net, recipient "
+			 "nobody@unknown.example.com)");
+}
+
+static int count_rows(const struct bounce_quarantined *q, void *arg)
+{
+	assert_non_null(q->reason);
+	assert_str(q->format, "dsn");
+	assert_str(q->envid, "chancery-9999");
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void test_same_report_twice_changes_nothing(void **state)
+{
+	static const char *const files[] = {
+		"dsn-failed.eml", "postfix.eml", "exim.eml", "exchange.eml",
+		"delayed.eml", "delivered.eml", "unmatched.eml",
+	};
+	struct test_db *t = *state;
+	struct error err = ERROR_INIT;
+	int listed = 0;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct bounce_result first, again;
+		char *before;
+		char *after;
+
+		process_sample(t->db, files[i], &first);
+		before = snapshot(t->db);
+		process_sample(t->db, files[i], &again);
+		after = snapshot(t->db);
+		assert_true(again.duplicate);
+		assert_int_equal(again.report_id, first.report_id);
+		assert_int_equal(again.bounced + again.delivered + again.delayed +
+					 again.quarantined + again.unchanged,
+				 0);
+		assert_str(after, before);
+		free(before);
+		free(after);
+	}
+	assert_int_equal(bounce_quarantine_each(t->db, count_rows, &listed, &err),
+			 0);
+	assert_int_equal(listed, 1);
+}
+
+static void test_same_message_id_other_bytes_is_duplicate(void **state)
+{
+	struct test_db *t = *state;
+	struct bounce_result res;
+	struct error err = ERROR_INIT;
+	struct sbuf sb = SBUF_INIT;
+	char *before;
+	char *after;
+
+	read_sample("dsn-failed.eml", &sb);
+	assert_int_equal(process_text(t->db, sb.buf, sb.len, 2, &res, &err), 0);
+	before = snapshot(t->db);
+	/* A second copy, as delivered to another mailbox, gets another
+	 * Delivered-To line: other bytes, same report. */
+	sbuf_reset(&sb);
+	sbuf_addstr(&sb, "Delivered-To: archive@chancery.example.net\n");
+	read_sample("dsn-failed.eml", &sb);
+	assert_int_equal(process_text(t->db, sb.buf, sb.len, 2, &res, &err), 0);
+	assert_true(res.duplicate);
+	after = snapshot(t->db);
+	assert_str(after, before);
+	free(before);
+	free(after);
+	sbuf_release(&sb);
+}
+
+/* Reports whose action does not fit the delivery's state. */
+static void test_state_rules(void **state)
+{
+	static const struct {
+		const char *before, *action, *status;
+		const char *after;
+		int unchanged, quarantined;
+	} cases[] = {
+		{"delivered", "failed", "5.1.1", "bounced", 0, 0},
+		{"bounced", "failed", "5.1.1", "bounced", 1, 0},
+		{"bounced", "delivered", "2.0.0", "bounced", 1, 0},
+		{"bounced", "delayed", "4.4.1", "bounced", 1, 0},
+		{"delivered", "delivered", "2.0.0", "delivered", 1, 0},
+		{"sent", "relayed", "2.0.0", "sent", 1, 0},
+		{"sent", "expanded", "2.0.0", "delivered", 0, 0},
+		{"pending", "failed", "5.1.1", "pending", 0, 1},
+		{"deferred", "delivered", "2.0.0", "deferred", 0, 1},
+		{"failed", "failed", "5.1.1", "failed", 0, 1},
+		{"cancelled", "delayed", "4.4.1", "cancelled", 0, 1},
+	};
+	struct test_db *t = *state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *fields = xasprintf("Final-Recipient: rfc822; "
+					 "registry@ohchr.example.org\n"
+					 "Action: %s\nStatus: %s\n",
+					 cases[i].action, cases[i].status);
+		char *text = make_dsn(100 + (int)i,
+				      "Original-Envelope-Id: chancery-1", fields);
+		struct error err = ERROR_INIT;
+		struct bounce_result res;
+		char sql[128];
+
+		snprintf(sql, sizeof(sql),
+			 "UPDATE deliveries SET state = '%s' WHERE id = 1",
+			 cases[i].before);
+		exec(t->db, sql);
+		print_message("%s report on %s delivery\n", cases[i].action,
+			      cases[i].before);
+		assert_int_equal(process_text(t->db, text, strlen(text), 2, &res,
+					      &err),
+				 0);
+		assert_query_str(t->db, "SELECT state FROM deliveries WHERE id = 1",
+				 cases[i].after);
+		assert_int_equal(res.unchanged, cases[i].unchanged);
+		assert_int_equal(res.quarantined, cases[i].quarantined);
+		if (cases[i].quarantined)
+			assert_int_equal(
+				test_query_int(t->db,
+					       "SELECT delivery_id FROM "
+					       "bounce_quarantine ORDER BY id "
+					       "DESC LIMIT 1"),
+				1);
+		free(fields);
+		free(text);
+	}
+}
+
+/* ENVID beats Message-ID beats the recipient; a recipient match takes
+ * the most recent delivery still awaiting news. */
+static void test_matching_order(void **state)
+{
+	static const struct {
+		const char *per_message, *recipient, *headers;
+		int64_t want;
+		const char *by;
+	} cases[] = {
+		{"Original-Envelope-Id: chancery-2", "info@embassy.example.az",
+		 "Message-ID: <c1.d3@chancery.example.net>", 2, "envid"},
+		{"Original-Envelope-Id: chancery-424242",
+		 "info@embassy.example.az",
+		 "Message-ID: <c1.d3@chancery.example.net>", 3, "message-id"},
+		{"Arrival-Date: today", "registry@ohchr.example.org",
+		 "X-Chancery-Delivery: chancery-4", 4, "envid"},
+		{"Arrival-Date: today", "Press@NHRI.example.ge",
+		 "Message-ID: <unknown@example.org>", 205, "recipient"},
+	};
+	struct test_db *t = *state;
+	static const int one[] = {5, 0};
+
+	add_campaign(t->db, 2, 1762990000, one, "sent");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *fields = xasprintf("Final-Recipient: rfc822; %s\n"
+					 "Action: delayed\nStatus: 4.4.1\n",
+					 cases[i].recipient);
+		char *text = xasprintf(
+			"From: MAILER-DAEMON@relay.example.net\n"
+			"MIME-Version: 1.0\nMessage-ID: <m%zu@relay.example.net>\n"
+			"Content-Type: multipart/report; "
+			"report-type=delivery-status; boundary=B\n\n"
+			"--B\nContent-Type: message/delivery-status\n\n"
+			"Reporting-MTA: dns; relay.example.net\n%s\n\n%s\n"
+			"--B\nContent-Type: text/rfc822-headers\n\n%s\n--B--\n",
+			i, cases[i].per_message, fields, cases[i].headers);
+		struct error err = ERROR_INIT;
+		struct bounce_result res;
+		char *data;
+
+		assert_int_equal(process_text(t->db, text, strlen(text), 2, &res,
+					      &err),
+				 0);
+		assert_int_equal(res.delayed, 1);
+		assert_int_equal(test_query_int(t->db, "SELECT delivery_id FROM "
+						       "events ORDER BY id DESC "
+						       "LIMIT 1"),
+				 cases[i].want);
+		data = query_text(t->db, "SELECT data FROM events ORDER BY id "
+					 "DESC LIMIT 1");
+		assert_non_null(strstr(data, cases[i].by));
+		free(data);
+		free(fields);
+		free(text);
+	}
+}
+
+static void bounce_contact1(struct db *db, int64_t delivery, int n,
+			    int threshold, struct bounce_result *res)
+{
+	char *per = xasprintf("Original-Envelope-Id: chancery-%lld",
+			      (long long)delivery);
+	char *text = make_dsn(
+		500 + n, per,
+		"Final-Recipient: rfc822; registry@ohchr.example.org\n"
+		"Action: failed\nStatus: 5.1.1\n"
+		"Diagnostic-Code: smtp; 550 5.1.1 no such user\n");
+	struct error err = ERROR_INIT;
+
+	if (process_text(db, text, strlen(text), threshold, res, &err) != 0)
+		fail_msg("%s", err.msg);
+	free(per);
+	free(text);
+}
+
+static void test_consecutive_bounces_mark_contact(void **state)
+{
+	struct test_db *t = *state;
+	struct bounce_result res;
+	static const int one[] = {1, 0};
+
+	add_campaign(t->db, 2, 1762800000, one, "sent");
+	add_campaign(t->db, 3, 1762900000, one, "sent");
+
+	/* Campaign 1 bounces; 2 and 3 are still awaiting news. */
+	bounce_contact1(t->db, 1, 1, 2, &res);
+	assert_int_equal(res.contacts_bouncing, 0);
+	/* Campaign 3 bounces, but campaign 2 in between was delivered. */
+	exec(t->db, "UPDATE deliveries SET state = 'delivered' WHERE id = 201");
+	bounce_contact1(t->db, 301, 2, 2, &res);
+	assert_int_equal(res.bounced, 1);
+	assert_int_equal(res.contacts_bouncing, 0);
+	assert_query_str(t->db, "SELECT status FROM contacts WHERE id = 1",
+			 "active");
+	/* Campaign 4 bounces: 3 and 4 in a row. */
+	add_campaign(t->db, 4, 1762950000, one, "sent");
+	bounce_contact1(t->db, 401, 3, 2, &res);
+	assert_int_equal(res.bounced, 1);
+	assert_int_equal(res.contacts_bouncing, 1);
+	assert_query_str(t->db, "SELECT status FROM contacts WHERE id = 1",
+			 "bouncing");
+	assert_query_str(t->db, "SELECT reason FROM bounce_marks",
+			 "permanent failures in 2 consecutive campaigns: "
+			 "campaign-4, campaign-3; last: smtp; 550 5.1.1 no "
+			 "such user");
+	assert_query_str(t->db, "SELECT status_reason FROM contacts WHERE id = 1",
+			 "permanent failures in 2 consecutive campaigns: "
+			 "campaign-4, campaign-3; last: smtp; 550 5.1.1 no "
+			 "such user");
+	assert_int_equal(test_query_int(t->db, "SELECT count(*) FROM events "
+					       "WHERE kind = 'contact.bouncing' "
+					       "AND contact_id = 1"),
+			 1);
+
+	/* Re-enabled by a person: the streak starts again. */
+	exec(t->db, "UPDATE contacts SET status = 'active' WHERE id = 1");
+	add_campaign(t->db, 5, 1762960000, one, "sent");
+	bounce_contact1(t->db, 501, 4, 2, &res);
+	assert_int_equal(res.contacts_bouncing, 0);
+	assert_query_str(t->db, "SELECT status FROM contacts WHERE id = 1",
+			 "active");
+}
+
+static void test_threshold_one_and_failed_state_counts(void **state)
+{
+	struct test_db *t = *state;
+	struct error err = ERROR_INIT;
+	bool marked = true;
+
+	/* A 5xx from the relay (state failed) is a permanent failure too. */
+	exec(t->db, "UPDATE deliveries SET state = 'failed', reply_code = 550 "
+		    "WHERE id = 2");
+	assert_int_equal(bounce_contact_check(t->db, 2, 1, &marked, &err), 0);
+	assert_true(marked);
+	assert_query_str(t->db, "SELECT status FROM contacts WHERE id = 2",
+			 "bouncing");
+	/* An already bouncing contact is left alone. */
+	assert_int_equal(bounce_contact_check(t->db, 2, 1, &marked, &err), 0);
+	assert_false(marked);
+	assert_int_equal(test_query_int(t->db, "SELECT count(*) FROM "
+					       "bounce_marks"),
+			 1);
+	assert_int_equal(bounce_contact_check(t->db, 2, 0, &marked, &err),
+			 ERR_USAGE);
+}
+
+/* A failure half-way through a report undoes the whole report. */
+static void test_error_changes_nothing(void **state)
+{
+	struct test_db *t = *state;
+	struct error err = ERROR_INIT;
+	struct bounce_result res;
+	struct sbuf sb = SBUF_INIT;
+	char *before = snapshot(t->db);
+	char *after;
+
+	/* The first recipient bounces delivery 1, then quarantining the
+	 * second fails: the bounce must be undone with it. */
+	char *text = make_dsn(
+		900, "Arrival-Date: today",
+		"Final-Recipient: rfc822; registry@ohchr.example.org\n"
+		"Action: failed\nStatus: 5.1.1\n\n"
+		"Final-Recipient: rfc822; nobody@nowhere.example.org\n"
+		"Action: failed\nStatus: 5.1.1\n");
+
+	exec(t->db, "CREATE TRIGGER fail_quarantine BEFORE INSERT ON "
+		    "bounce_quarantine BEGIN SELECT RAISE(ABORT, 'disk on "
+		    "fire'); END");
+	assert_int_equal(process_text(t->db, text, strlen(text), 2, &res, &err),
+			 ERR_DATA);
+	assert_non_null(strstr(err.msg, "disk on fire"));
+	after = snapshot(t->db);
+	assert_str(after, before);
+	assert_false(db_in_transaction(t->db));
+	free(text);
+	free(before);
+	free(after);
+	before = snapshot(t->db);
+	read_sample("dsn-failed.eml", &sb);
+	assert_int_equal(process_text(t->db, sb.buf, sb.len, 0, &res, &err),
+			 ERR_USAGE);
+	sbuf_reset(&sb);
+	read_sample("garbage.eml", &sb);
+	assert_int_equal(process_text(t->db, sb.buf, sb.len, 2, &res, &err),
+			 ERR_DATA);
+	after = snapshot(t->db);
+	assert_str(after, before);
+	free(before);
+	free(after);
+	sbuf_release(&sb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_samples),
+		cmocka_unit_test(test_parse_dsn_fields),
+		cmocka_unit_test(test_envid_delivery),
+		cmocka_unit_test(test_parse_rejects_garbage),
+		cmocka_unit_test(test_parse_rejects_bad_dsn),
+		cmocka_unit_test_setup_teardown(test_effects_of_each_sample,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_same_report_twice_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_same_message_id_other_bytes_is_duplicate, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_state_rules, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_matching_order, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_consecutive_bounces_mark_contact, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_threshold_one_and_failed_state_counts, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_error_changes_nothing,
+						setup, teardown),
+	};
+	return cmocka_run_group_tests_name("bounce", tests, NULL, NULL);
+}
