@@ -1,0 +1,259 @@
+"""`chancery bounce`: delivery reports read from stdin and from a Maildir,
+checked against the database they change (and must not change twice)."""
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import unittest
+
+BIN = os.environ.get("CHANCERY_BIN_DIR", "build")
+SRC = os.environ.get("CHANCERY_SOURCE_DIR",
+                     os.path.join(os.path.dirname(__file__), "..", ".."))
+SAMPLES = os.path.join(SRC, "tests", "data", "bounces")
+
+CONTACTS = {
+    1: "registry@ohchr.example.org",
+    2: "office@ombudsman.example.eu",
+    3: "info@embassy.example.az",
+    4: "secretariat@unhcr.example.int",
+    5: "press@nhri.example.ge",
+    6: "contact@diaspora.example.de",
+}
+
+# sample file -> (delivery id, state afterwards, ledger event)
+EFFECTS = {
+    "dsn-failed.eml": (1, "bounced", "delivery.bounced"),
+    "postfix.eml": (2, "bounced", "delivery.bounced"),
+    "exim.eml": (3, "bounced", "delivery.bounced"),
+    "exchange.eml": (4, "bounced", "delivery.bounced"),
+    "delayed.eml": (5, "sent", "delivery.delayed"),
+    "delivered.eml": (6, "delivered", "delivery.delivered"),
+}
+
+
+def sample(name):
+    with open(os.path.join(SAMPLES, name), "rb") as f:
+        return f.read()
+
+
+class BounceTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="chancery-bounce-")
+        self.db = os.path.join(self.dir, "chancery.db")
+        self.conf = os.path.join(self.dir, "chancery.conf")
+        with open(self.conf, "w") as f:
+            f.write('database = { path = "%s"; };\nbounce = { threshold = 2; };\n'
+                    % self.db)
+        self.env = dict(os.environ, CHANCERY_CONFIG=self.conf,
+                        CHANCERY_FAKE_NOW="2026-11-12T08:00:00Z")
+        self.run_ok("init")
+        self.seed()
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def chancery(self, *args, stdin=b""):
+        return subprocess.run([os.path.join(BIN, "chancery"), *args],
+                              input=stdin, capture_output=True,
+                              env=self.env, timeout=60)
+
+    def run_ok(self, *args, stdin=b""):
+        p = self.chancery(*args, stdin=stdin)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        return p.stdout.decode()
+
+    def sql(self, query, *params):
+        with sqlite3.connect(self.db) as c:
+            return c.execute(query, params).fetchall()
+
+    def seed(self):
+        """Campaign 1 went out to six contacts; the campaign module is not
+        needed for that, the rows are what it would have written."""
+        with sqlite3.connect(self.db) as c:
+            c.execute("INSERT INTO templates (id, name, version, source, "
+                      "sha256, created_at) VALUES (1, 't', 1, 'x', 'y', 0)")
+            c.execute("INSERT INTO lists (id, name, kind, created_at, "
+                      "updated_at) VALUES (1, 'all', 'static', 0, 0)")
+            self.add_campaign(c, 1, 1762750000)
+            for i, email in CONTACTS.items():
+                c.execute("INSERT INTO bodies (id, name, kind, created_at) "
+                          "VALUES (?, ?, 'other', 0)", (i, "Body %d" % i))
+                c.execute("INSERT INTO contacts (id, body_id, email, "
+                          "created_at, updated_at) VALUES (?, ?, ?, 0, 0)",
+                          (i, i, email))
+                self.add_delivery(c, i, 1, i, 1762750000)
+
+    @staticmethod
+    def add_campaign(c, cid, send_at):
+        c.execute("INSERT INTO campaigns (id, name, template_id, list_id, "
+                  "send_at, tz, state, created_at, updated_at) VALUES "
+                  "(?, ?, 1, 1, ?, 'UTC', 'done', 0, 0)",
+                  (cid, "campaign-%d" % cid, send_at))
+
+    @staticmethod
+    def add_delivery(c, did, cid, contact, sent_at):
+        c.execute("INSERT INTO deliveries (id, campaign_id, contact_id, "
+                  "body_id, email, state, message_id, envid, created_at, "
+                  "updated_at, sent_at) VALUES (?, ?, ?, ?, ?, 'sent', ?, ?, "
+                  "0, 0, ?)",
+                  (did, cid, contact, contact, CONTACTS[contact],
+                   "c%d.d%d@chancery.example.net" % (cid, did),
+                   "chancery-%d" % did, sent_at))
+
+    def snapshot(self):
+        return (self.sql("SELECT * FROM deliveries ORDER BY id"),
+                self.sql("SELECT id, kind, data FROM events ORDER BY id"),
+                self.sql("SELECT id, sha256 FROM bounce_reports"),
+                self.sql("SELECT * FROM bounce_quarantine"),
+                self.sql("SELECT id, status, status_reason FROM contacts"))
+
+    def test_each_sample_from_stdin(self):
+        for name, (did, state, event) in EFFECTS.items():
+            with self.subTest(sample=name):
+                out = self.run_ok("bounce", stdin=sample(name))
+                self.assertIn("delivery %d" % did, out)
+                self.assertEqual(
+                    self.sql("SELECT state FROM deliveries WHERE id = ?",
+                             did), [(state,)])
+                kinds = self.sql("SELECT kind FROM events WHERE "
+                                 "delivery_id = ?", did)
+                self.assertEqual(kinds, [(event,)])
+        reason = self.sql("SELECT reason FROM deliveries WHERE id = 1")[0][0]
+        self.assertIn("550 5.1.1", reason)
+        self.assertIn("User unknown in virtual mailbox table", reason)
+
+    def test_same_report_twice_changes_nothing(self):
+        for name in list(EFFECTS) + ["unmatched.eml"]:
+            with self.subTest(sample=name):
+                self.run_ok("bounce", stdin=sample(name))
+                before = self.snapshot()
+                out = self.run_ok("bounce", stdin=sample(name))
+                self.assertIn("nothing changed", out)
+                self.assertEqual(self.snapshot(), before)
+
+    def test_unmatched_is_quarantined_and_listed(self):
+        out = self.run_ok("bounce", stdin=sample("unmatched.eml"))
+        self.assertIn("quarantined #1", out)
+        listing = self.run_ok("bounce", "list")
+        self.assertIn("nobody@unknown.example.com", listing)
+        self.assertIn("chancery-9999", listing)
+        rows = json.loads(self.run_ok("--json", "bounce", "list"))
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0]["recipient"], "nobody@unknown.example.com")
+        self.assertEqual(rows[0]["status"], "5.1.1")
+        self.assertIn("no delivery matches", rows[0]["reason"])
+        self.assertEqual(
+            self.sql("SELECT kind FROM events"), [("bounce.quarantined",)])
+        # nothing else moved
+        self.assertEqual(
+            self.sql("SELECT DISTINCT state FROM deliveries"), [("sent",)])
+
+    def test_garbage_is_refused_and_changes_nothing(self):
+        cases = [
+            (sample("garbage.eml"), "not a delivery report"),
+            (b"", "empty input"),
+            (b"\x00\x01\x02binary", "NUL bytes"),
+            (b"no headers here\n", "no header fields"),
+        ]
+        before = self.snapshot()
+        for data, want in cases:
+            with self.subTest(want=want):
+                p = self.chancery("bounce", stdin=data)
+                self.assertEqual(p.returncode, 65)
+                err = p.stderr.decode()
+                self.assertIn(want, err)
+                self.assertEqual(err.count("\n"), 1, err)
+                self.assertEqual(p.stdout, b"")
+                self.assertEqual(self.snapshot(), before)
+
+    def test_usage_errors(self):
+        p = self.chancery("bounce", "--bogus")
+        self.assertEqual(p.returncode, 64)
+        self.assertIn("bogus", p.stderr.decode())
+        p = self.chancery("bounce", "list", "extra")
+        self.assertEqual(p.returncode, 64)
+        p = self.chancery("bounce", "--maildir", os.path.join(self.dir, "no"))
+        self.assertEqual(p.returncode, 66)
+        self.assertIn("not a Maildir", p.stderr.decode())
+
+    def make_maildir(self, names):
+        md = os.path.join(self.dir, "Maildir")
+        for sub in ("new", "cur", "tmp"):
+            os.makedirs(os.path.join(md, sub), exist_ok=True)
+        for i, name in enumerate(names):
+            with open(os.path.join(md, "new", "17628%05d.M%dP1.host"
+                                   % (i, i)), "wb") as f:
+                f.write(sample(name))
+        return md
+
+    def test_maildir(self):
+        md = self.make_maildir(list(EFFECTS) + ["unmatched.eml"])
+        out = self.run_ok("bounce", "--maildir", md)
+        self.assertIn("7 of 7 reports read", out)
+        self.assertEqual(os.listdir(os.path.join(md, "new")), [])
+        cur = sorted(os.listdir(os.path.join(md, "cur")))
+        self.assertEqual(len(cur), 7)
+        for name in cur:
+            self.assertTrue(name.endswith(":2,S"), name)
+        for did, state, _ in EFFECTS.values():
+            self.assertEqual(
+                self.sql("SELECT state FROM deliveries WHERE id = ?", did),
+                [(state,)])
+        self.assertEqual(self.sql("SELECT count(*) FROM bounce_quarantine"),
+                         [(1,)])
+        # the same reports dropped in again: recognised, moved, no change
+        before = self.snapshot()
+        md2 = self.make_maildir(list(EFFECTS))
+        out = self.run_ok("bounce", "--maildir", md2)
+        self.assertEqual(out.count("nothing changed"), 6)
+        self.assertEqual(self.snapshot(), before)
+
+    def test_maildir_keeps_garbage_in_new(self):
+        md = self.make_maildir(["garbage.eml", "dsn-failed.eml"])
+        p = self.chancery("bounce", "--maildir", md)
+        self.assertEqual(p.returncode, 65)
+        self.assertIn("not a delivery report", p.stderr.decode())
+        self.assertIn("1 of 2 reports read", p.stdout.decode())
+        self.assertEqual(len(os.listdir(os.path.join(md, "new"))), 1)
+        self.assertEqual(len(os.listdir(os.path.join(md, "cur"))), 1)
+        self.assertEqual(
+            self.sql("SELECT state FROM deliveries WHERE id = 1"),
+            [("bounced",)])
+
+    def test_contact_bouncing_after_two_campaigns(self):
+        with sqlite3.connect(self.db) as c:
+            self.add_campaign(c, 2, 1762900000)
+            self.add_delivery(c, 201, 2, 1, 1762900000)
+        self.run_ok("bounce", stdin=sample("dsn-failed.eml"))
+        self.assertEqual(self.sql("SELECT status FROM contacts WHERE id = 1"),
+                         [("active",)])
+        second = sample("dsn-failed.eml").replace(
+            b"chancery-1", b"chancery-201").replace(
+            b"4QxK2m1Zb9z9sWv@", b"5QxK2m1Zb9z9sWv@")
+        out = self.run_ok("bounce", stdin=second)
+        self.assertIn("contact 1 is now bouncing", out)
+        status, reason = self.sql(
+            "SELECT status, status_reason FROM contacts WHERE id = 1")[0]
+        self.assertEqual(status, "bouncing")
+        self.assertIn("2 consecutive campaigns: campaign-2, campaign-1",
+                      reason)
+        self.assertEqual(
+            self.sql("SELECT count(*) FROM events WHERE kind = "
+                     "'contact.bouncing' AND contact_id = 1"), [(1,)])
+
+    def test_json_output(self):
+        out = self.run_ok("--json", "bounce", stdin=sample("exim.eml"))
+        res = json.loads(out)
+        self.assertEqual(res["bounced"], 1)
+        self.assertFalse(res["duplicate"])
+        res = json.loads(self.run_ok("--json", "bounce",
+                                     stdin=sample("exim.eml")))
+        self.assertTrue(res["duplicate"])
+        self.assertEqual(res["bounced"], 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
