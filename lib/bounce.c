@@ -151,26 +151,46 @@ static char *find_address(const char *s, size_t len)
 	return NULL;
 }
 
+/* The length of the digits at p (at most max), 0 when none or more. */
+static size_t digits(const char *p, size_t max)
+{
+	size_t n = 0;
+
+	while (isdigit((unsigned char)p[n]))
+		n++;
+	return n <= max ? n : 0;
+}
+
+/* The length of an RFC 3463 status code ("5.1.10") at p, or 0. */
+static size_t status_at(const char *text, const char *p)
+{
+	size_t a, b;
+
+	if (!*p || !strchr("245", *p) || p[1] != '.' ||
+	    (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '.')))
+		return 0;
+	a = digits(p + 2, 3);
+	if (!a || p[2 + a] != '.')
+		return 0;
+	b = digits(p + 3 + a, 3);
+	if (!b || isalnum((unsigned char)p[3 + a + b]) ||
+	    (p[3 + a + b] == '.' && isdigit((unsigned char)p[4 + a + b])))
+		return 0;
+	return 3 + a + b;
+}
+
 /* The enhanced status code (RFC 3463) in text, else the class of a basic
  * SMTP reply code in it ("550" → "5.0.0"); NULL when neither. */
 static char *find_status(const char *text)
 {
-	for (const char *p = text; p && *p; p++) {
-		int n = 0, dots = 0;
-		const char *q = p;
+	for (const char *p = text; *p; p++) {
+		size_t n = status_at(text, p);
 
-		if (!strchr("245", *p) || p[1] != '.' ||
-		    (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '.')))
-			continue;
-		for (q = p + 1; *q == '.' || isdigit((unsigned char)*q); q++)
-			dots += *q == '.', n++;
-		if (dots == 2 && q[-1] != '.' && !strstr(p + 1, "..") &&
-		    !isalnum((unsigned char)*q))
-			return xstrndup(p, (size_t)(q - p));
+		if (n)
+			return xstrndup(p, n);
 	}
-	for (const char *p = text; p && *p; p++) {
-		if (strchr("45", *p) && isdigit((unsigned char)p[1]) &&
-		    isdigit((unsigned char)p[2]) && !isalnum((unsigned char)p[3]) &&
+	for (const char *p = text; *p; p++) {
+		if (strchr("45", *p) && digits(p, 3) == 3 &&
 		    (p == text || !isalnum((unsigned char)p[-1])))
 			return xasprintf("%c.0.0", *p);
 	}
@@ -463,7 +483,8 @@ static void text_recipient(struct bounce_report *r, enum bounce_action action,
 	add_recipient(r, &rc);
 }
 
-/* Postfix: "<addr>: reason" with the reason continued on indented lines. */
+/* Postfix: "<addr>: reason" or "<addr> (expanded from <alias>): reason",
+ * the reason continued on indented lines. */
 static void postfix_recipients(struct bounce_report *r, const char *text,
 			       enum bounce_action action)
 {
@@ -471,15 +492,18 @@ static void postfix_recipients(struct bounce_report *r, const char *text,
 		size_t len;
 		const char *next = next_line(p, &len);
 		const char *close = memchr(p, '>', len);
+		const char *colon = close ? memmem(close, len - (size_t)(close - p),
+						   ": ", 2)
+					  : NULL;
 		struct sbuf diag = SBUF_INIT;
 		char *addr;
 
-		if (p[0] != '<' || !close || close + 1 >= p + len ||
-		    close[1] != ':' || !(addr = find_address(p, (size_t)(close - p)))) {
+		if (p[0] != '<' || !colon ||
+		    !(addr = find_address(p, (size_t)(close - p)))) {
 			p = next;
 			continue;
 		}
-		sbuf_add(&diag, close + 2, len - (size_t)(close + 2 - p));
+		sbuf_add(&diag, colon + 2, len - (size_t)(colon + 2 - p));
 		for (p = next; p && (*p == ' ' || *p == '\t'); p = next) {
 			next = next_line(p, &len);
 			sbuf_addch(&diag, ' ');
@@ -602,7 +626,7 @@ static int text_format(GMimeMessage *msg, const char *text,
 	if (strstr(text, "This message was created automatically by mail "
 			 "delivery software") ||
 	    strncasecmp(subject, "Mail delivery failed", 20) == 0) {
-		if (strstr(text, "have not yet been delivered"))
+		if (strstr(text, "address(es) have not yet been delivered:"))
 			*action = BOUNCE_DELAYED;
 		return BOUNCE_FORMAT_EXIM;
 	}
@@ -688,8 +712,9 @@ static int parse_text_bounce(struct bounce_report *r, GMimeMessage *msg,
 		postfix_recipients(r, text, action);
 	else if (fmt == BOUNCE_FORMAT_EXIM)
 		exim_recipients(r, text, action,
-				action == BOUNCE_DELAYED ? "not yet been delivered"
-							 : "address(es) failed");
+				action == BOUNCE_DELAYED
+					? "address(es) have not yet been delivered:"
+					: "address(es) failed:");
 	else
 		exchange_recipients(r, text);
 	return 0;

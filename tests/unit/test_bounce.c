@@ -400,6 +400,105 @@ static void test_parse_rejects_bad_dsn(void **state)
 	}
 }
 
+/* Text bounces built from the shapes the MTAs write, for the cases the
+ * sample files do not cover: delay warnings and the older layouts. */
+static void test_parse_text_variants(void **state)
+{
+	static const struct {
+		const char *text;
+		enum bounce_format format;
+		enum bounce_action action;
+		const char *recipient, *status, *msgid;
+	} cases[] = {
+		{"From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\n"
+		 "Subject: Delayed Mail (still being retried)\n\n"
+		 "This is the mail system at host mx.example.org.\n\n"
+		 "<a@example.org>: host mx.example.org[192.0.2.1] said: 451 "
+		 "4.3.0\n    try again later (in reply to RCPT TO command)\n\n"
+		 "Message-Id: <c1.d1@chancery.example.net>\n",
+		 BOUNCE_FORMAT_POSTFIX, BOUNCE_DELAYED, "a@example.org", "4.3.0",
+		 "c1.d1@chancery.example.net"},
+		{"From: Mail Delivery System <Mailer-Daemon@mx.example.org>\n"
+		 "Subject: Warning: message 1abc-0001-XY delayed 24 hours\n\n"
+		 "This message was created automatically by mail delivery "
+		 "software.\n\nA message that you sent has not yet been "
+		 "delivered to one or more of its\nrecipients after more than "
+		 "24 hours on the queue on mx.example.org.\n\n"
+		 "The following address(es) have not yet been delivered:\n\n"
+		 "  b@example.org\n    host mx.b.example.org [192.0.2.2]: "
+		 "Connection timed out\n\nNo action is required on your "
+		 "part.\n",
+		 BOUNCE_FORMAT_EXIM, BOUNCE_DELAYED, "b@example.org", NULL, NULL},
+		{"From: postmaster@old.example.org\n"
+		 "Subject: Undeliverable: Statement\n\n"
+		 "Your message did not reach some or all of the intended "
+		 "recipients.\n\n      Subject:\tStatement\n\n"
+		 "The following recipient(s) could not be reached:\n\n"
+		 "      c@old.example.org on 10/11/2026 09:00\n"
+		 "            The e-mail account does not exist.\n"
+		 "            <old.example.org #5.1.1 smtp;550 5.1.1 "
+		 "User unknown>\n",
+		 BOUNCE_FORMAT_EXCHANGE, BOUNCE_FAILED, "c@old.example.org", NULL,
+		 NULL},
+		{"From: MAILER-DAEMON@mx.example.org\n"
+		 "Subject: Undelivered Mail Returned to Sender\n\n"
+		 "<d@example.org> (expanded from <e@example.org>): host "
+		 "mx.example.org[192.0.2.1] said: 550 Mailbox unavailable, "
+		 "version 2.5.1.2 (in reply to RCPT TO command)\n",
+		 BOUNCE_FORMAT_POSTFIX, BOUNCE_FAILED, "d@example.org", "5.0.0",
+		 NULL},
+		{"From: MAILER-DAEMON@x.example.org\n"
+		 "Subject: Mail delivery failed: returning message to sender\n\n"
+		 "------ This is a copy of the message's headers. ------\n\n"
+		 "Subject: Statement\nX-Chancery-Delivery: chancery-3\n",
+		 BOUNCE_FORMAT_EXIM, BOUNCE_FAILED, NULL, NULL, NULL},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct error err = ERROR_INIT;
+		struct bounce_report *r = NULL;
+
+		if (bounce_parse(cases[i].text, strlen(cases[i].text), &r, &err))
+			fail_msg("case %zu: %s", i, err.msg);
+		assert_int_equal(r->format, cases[i].format);
+		assert_int_equal(r->nrecipients, 1);
+		assert_int_equal(r->recipients[0].action, cases[i].action);
+		assert_opt_str(r->recipients[0].final_recipient,
+			       cases[i].recipient);
+		assert_opt_str(r->recipients[0].status, cases[i].status);
+		assert_opt_str(r->original_message_id, cases[i].msgid);
+		bounce_report_free(r);
+	}
+}
+
+/* Every prefix of every sample either parses or is refused with ERR_DATA
+ * (run under the sanitizers, this is the cheap cousin of a fuzzer). */
+static void test_parse_truncated_samples(void **state)
+{
+	static const char *const files[] = {
+		"dsn-failed.eml", "postfix.eml", "exim.eml", "exchange.eml",
+		"delayed.eml", "delivered.eml", "unmatched.eml", "garbage.eml",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct sbuf sb = SBUF_INIT;
+
+		read_sample(files[i], &sb);
+		for (size_t len = 0; len <= sb.len; len += 5) {
+			struct error err = ERROR_INIT;
+			struct bounce_report *r = NULL;
+			int rc = bounce_parse(sb.buf, len, &r, &err);
+
+			if (rc != 0 && rc != ERR_DATA)
+				fail_msg("%s[..%zu]: %d %s", files[i], len, rc,
+					 err.msg);
+			assert_true(rc == 0 ? r != NULL : r == NULL);
+			bounce_report_free(r);
+		}
+		sbuf_release(&sb);
+	}
+}
+
 /* ---- processing -------------------------------------------------------- */
 
 static void test_effects_of_each_sample(void **state)
@@ -797,6 +896,8 @@ int main(void)
 		cmocka_unit_test(test_envid_delivery),
 		cmocka_unit_test(test_parse_rejects_garbage),
 		cmocka_unit_test(test_parse_rejects_bad_dsn),
+		cmocka_unit_test(test_parse_text_variants),
+		cmocka_unit_test(test_parse_truncated_samples),
 		cmocka_unit_test_setup_teardown(test_effects_of_each_sample,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
