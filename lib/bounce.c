@@ -102,7 +102,8 @@ void bounce_report_free(struct bounce_report *r)
 
 /* s with white space collapsed to single spaces and trimmed (caller frees);
  * NULL when nothing is left. Folded header values and wrapped diagnostic
- * lines become one line this way. */
+ * lines become one line this way; other control characters become '?',
+ * because what a remote server wrote ends up on a terminal. */
 static char *squeeze(const char *s, size_t len)
 {
 	struct sbuf sb = SBUF_INIT;
@@ -116,7 +117,7 @@ static char *squeeze(const char *s, size_t len)
 		if (space)
 			sbuf_addch(&sb, ' ');
 		space = false;
-		sbuf_addch(&sb, s[i]);
+		sbuf_addch(&sb, iscntrl((unsigned char)s[i]) ? '?' : s[i]);
 	}
 	if (!sb.len) {
 		sbuf_release(&sb);
@@ -421,6 +422,14 @@ static int dsn_recipient(struct bounce_report *r, GMimeObject *g,
 	return 0;
 }
 
+static void dsn_per_message(struct bounce_report *r, GMimeObject *g)
+{
+	char *envid = header_dup(g, "Original-Envelope-Id");
+
+	r->envid = envid ? xtext_decode(envid) : NULL;
+	free(envid);
+}
+
 /* The field groups of a delivery-status body: the first is per message,
  * the others per recipient. */
 static int dsn_parse_status(struct bounce_report *r, GMimePart *part,
@@ -444,15 +453,13 @@ static int dsn_parse_status(struct bounce_report *r, GMimePart *part,
 		if ((is_blank || !next) && start) {
 			GMimeMessage *g = parse_headers(start, (size_t)(end - start));
 
-			if (g && group == 0) {
-				char *envid = header_dup(GMIME_OBJECT(g),
-							 "Original-Envelope-Id");
-
-				r->envid = envid ? xtext_decode(envid) : NULL;
-				free(envid);
-			} else if (g) {
+			if (g && group == 0)
+				dsn_per_message(r, GMIME_OBJECT(g));
+			/* dsn_recipient skips a group without recipient
+			 * fields, so a DSN that forgot its per-message
+			 * group still yields its recipient */
+			if (g)
 				rc = dsn_recipient(r, GMIME_OBJECT(g), err);
-			}
 			if (g)
 				g_object_unref(g);
 			group++;

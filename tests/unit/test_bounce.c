@@ -314,6 +314,31 @@ static void test_parse_dsn_fields(void **state)
 	free(text);
 }
 
+static void test_parse_dsn_without_per_message_group(void **state)
+{
+	/* No Reporting-MTA group; a diagnostic with a terminal escape. */
+	static const char text[] =
+		"From: MAILER-DAEMON@relay.example.net\n"
+		"MIME-Version: 1.0\n"
+		"Content-Type: multipart/report; report-type=delivery-status; "
+		"boundary=B\n\n"
+		"--B\nContent-Type: message/delivery-status\n\n"
+		"Final-Recipient: rfc822; a@example.org\nAction: failed\n"
+		"Status: 5.0.0\nDiagnostic-Code: smtp; 550 \x1b[31mred\n"
+		"--B--\n";
+	struct error err = ERROR_INIT;
+	struct bounce_report *r = NULL;
+
+	(void)state;
+	assert_int_equal(bounce_parse(text, strlen(text), &r, &err), 0);
+	assert_int_equal(r->nrecipients, 1);
+	assert_str(r->recipients[0].final_recipient, "a@example.org");
+	assert_str(r->recipients[0].diagnostic, "smtp; 550 ?[31mred");
+	assert_null(r->envid);
+	assert_null(r->message_id);
+	bounce_report_free(r);
+}
+
 static void test_envid_delivery(void **state)
 {
 	static const struct {
@@ -893,6 +918,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_samples),
 		cmocka_unit_test(test_parse_dsn_fields),
+		cmocka_unit_test(test_parse_dsn_without_per_message_group),
 		cmocka_unit_test(test_envid_delivery),
 		cmocka_unit_test(test_parse_rejects_garbage),
 		cmocka_unit_test(test_parse_rejects_bad_dsn),
