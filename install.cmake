@@ -39,8 +39,12 @@ install(FILES ${CHANCERY_INSTALL_TEMPLATES}
 install(FILES ${CMAKE_SOURCE_DIR}/templates/chancery.conf
         DESTINATION ${CHANCERY_PKGDATADIR} RENAME chancery.conf.example)
 
-install(FILES ${CMAKE_SOURCE_DIR}/completion/chancery.bash
-        DESTINATION ${CHANCERY_BASHCOMPDIR} RENAME chancery)
+# bash-completion loads a completion by the command's name, so the one file
+# is installed under both names.
+foreach(name chancery chanceryd)
+  install(FILES ${CMAKE_SOURCE_DIR}/completion/chancery.bash
+          DESTINATION ${CHANCERY_BASHCOMPDIR} RENAME ${name})
+endforeach()
 install(FILES ${CMAKE_SOURCE_DIR}/dist/sysusers.conf
         DESTINATION ${CHANCERY_SYSUSERSDIR} RENAME chancery.conf)
 install(FILES ${CMAKE_SOURCE_DIR}/dist/tmpfiles.conf
