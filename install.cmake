@@ -2,9 +2,10 @@
 #
 # Directories follow GNUInstallDirs and stay relative to the prefix, so that
 # `cmake --install BUILD --prefix DIR` puts everything under DIR (the tests
-# do that). A Debian-style package configures with -DCMAKE_INSTALL_PREFIX=/usr
-# -DCMAKE_INSTALL_SYSCONFDIR=/etc (as debhelper does), giving
-# /etc/chancery/chancery.conf. systemd reads units, sysusers.d and
+# do that). With the prefix /usr the configuration goes to
+# /etc/chancery/chancery.conf (see below), the rest under /usr; an absolute
+# -DCMAKE_INSTALL_SYSCONFDIR=/etc (as debhelper passes) does the same for
+# any prefix. systemd reads units, sysusers.d and
 # tmpfiles.d under both /usr/lib and /usr/local/lib, so the relative
 # defaults below work for either prefix; a packager may point them at
 # `pkg-config --variable=systemdsystemunitdir systemd` instead.
@@ -53,8 +54,10 @@ install(FILES ${CMAKE_SOURCE_DIR}/dist/tmpfiles.conf
 # The rest is decided at install time, when the prefix (--prefix) and
 # DESTDIR are known:
 #  - the configuration is installed only if absent: an upgrade never
-#    overwrites what the administrator edited;
+#    overwrites what the administrator edited. As GNUInstallDirs does for
+#    its FULL_ paths, the prefix /usr puts it under /etc, not /usr/etc;
 #  - the unit's ExecStart and --config name the installed files.
+# (file(INSTALL) adds DESTDIR itself; the existence check must add it.)
 install(CODE "
   set(prefix \"\${CMAKE_INSTALL_PREFIX}\")
   foreach(pair \"bindir;${CMAKE_INSTALL_BINDIR}\"
@@ -62,7 +65,10 @@ install(CODE "
                \"unitdir;${CHANCERY_SYSTEMD_UNITDIR}\")
     list(GET pair 0 name)
     list(GET pair 1 dir)
-    if(NOT IS_ABSOLUTE \"\${dir}\")
+    if(IS_ABSOLUTE \"\${dir}\")
+    elseif(name STREQUAL sysconfdir AND prefix MATCHES \"^/usr/?$\")
+      set(dir \"/\${dir}\")
+    else()
       set(dir \"\${prefix}/\${dir}\")
     endif()
     set(\${name} \"\${dir}\")
@@ -73,14 +79,17 @@ install(CODE "
     message(STATUS \"Keeping: \${conf} (already present)\")
   else()
     file(INSTALL \"${CMAKE_SOURCE_DIR}/templates/chancery.conf\"
-         DESTINATION \"\$ENV{DESTDIR}\${sysconfdir}/chancery\")
+         DESTINATION \"\${sysconfdir}/chancery\")
   endif()
 
+  # Staged in a directory of its own per destination, so that two
+  # installs from one build dir at once do not share the file.
+  string(MD5 stage \"\$ENV{DESTDIR}\${prefix}\")
+  set(stage \"${CMAKE_BINARY_DIR}/dist/\${stage}\")
   file(READ \"${CMAKE_SOURCE_DIR}/dist/chanceryd.service\" unit)
   string(REPLACE \"/usr/bin/chanceryd\" \"\${bindir}/chanceryd\" unit \"\${unit}\")
   string(REPLACE \"/etc/chancery/\" \"\${sysconfdir}/chancery/\" unit \"\${unit}\")
-  file(MAKE_DIRECTORY \"${CMAKE_BINARY_DIR}/dist\")
-  file(WRITE \"${CMAKE_BINARY_DIR}/dist/chanceryd.service\" \"\${unit}\")
-  file(INSTALL \"${CMAKE_BINARY_DIR}/dist/chanceryd.service\"
-       DESTINATION \"\$ENV{DESTDIR}\${unitdir}\")
+  file(WRITE \"\${stage}/chanceryd.service\" \"\${unit}\")
+  file(INSTALL \"\${stage}/chanceryd.service\"
+       DESTINATION \"\${unitdir}\")
 ")
