@@ -18,7 +18,8 @@ if [ ! -f "$BUILD/CMakeCache.txt" ]; then
 	BUILD=build/pkg
 	cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-cmake --build "$BUILD" -j 2 >/dev/null
+cmake --build "$BUILD" -j 2 >"$BUILD/check-packaging-build.log" 2>&1 ||
+	{ cat "$BUILD/check-packaging-build.log" >&2; fail "the build failed"; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/chancery-pkg.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT INT TERM
