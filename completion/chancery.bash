@@ -74,7 +74,8 @@ _chancery_option_value()
 	--kind) _chancery_words "un-organ un-agency regional-org ombudsman-assoc
 		nhri ombudsman embassy foreign-mission diaspora-org ngo other" ;;
 	--name|--role|--language|--at|--event-date|--send|--lead-days|\
-	--since|--anchor|--country|--notes|--description|--rule|--sender)
+	--since|--anchor|--country|--notes|--description|--sender|--reason|\
+	--acronym|--status)
 		;; # free text
 	*) return 1 ;;
 	esac
@@ -103,8 +104,8 @@ _chancery()
 		--*=*) continue ;;
 		--list|--template|--campaign|--body|--tz|--format|--kind|--name|\
 		--role|--language|--at|--event-date|--send|--lead-days|--since|\
-		--anchor|--country|--notes|--description|--rule|--sender|--out|\
-		--maildir)
+		--anchor|--country|--notes|--description|--sender|--out|\
+		--maildir|--reason|--acronym|--status)
 			((i++))
 			continue ;;
 		-*) continue ;;
@@ -135,10 +136,10 @@ _chancery()
 		init) _chancery_words "--seed --help"; return 0 ;;
 		bounce) _chancery_words "--maildir --help"; return 0 ;;
 		config) _chancery_words "check show" ;;
-		body) _chancery_words "add list show alias rm" ;;
-		contact) _chancery_words "add list disable enable" ;;
+		body) _chancery_words "add list show alias edit rm" ;;
+		contact) _chancery_words "add list disable enable suppress rm" ;;
 		registry) _chancery_words "import-statement import-csv export-csv" ;;
-		list) _chancery_words "create add rm show ls" ;;
+		list) _chancery_words "create add rm rule show ls delete" ;;
 		template) _chancery_words "add list show render" ;;
 		series) _chancery_words "add ls show pause resume rm" ;;
 		campaign) _chancery_words "create preview schedule pause resume
@@ -151,9 +152,15 @@ _chancery()
 
 	if [[ $cur == -* ]]; then
 		case "$group $sub" in
-		"body add") _chancery_words "--kind --country --notes" ;;
+		"body add") _chancery_words "--acronym --kind --country --notes" ;;
+		"body edit") _chancery_words "--acronym --name --kind --country --notes" ;;
 		"body list") _chancery_words "--kind" ;;
 		"contact add") _chancery_words "--name --role --language" ;;
+		"contact list") _chancery_words "--status" ;;
+		"contact disable"|"contact enable"|"contact suppress"|"contact rm")
+			_chancery_words "--body --reason" ;;
+		"list add"|"list rm") _chancery_words "--list" ;;
+		"list rule") _chancery_words "--country" ;;
 		"registry import-statement") _chancery_words "--list --apply" ;;
 		"list create") _chancery_words "--rule --description" ;;
 		"template render") _chancery_words "--body --campaign" ;;
@@ -172,11 +179,11 @@ _chancery()
 	fi
 
 	case "$group $sub" in
-	"body show"|"body alias"|"body rm"|"contact add"|"contact list"|\
+	"body show"|"body alias"|"body edit"|"body rm"|"contact add"|"contact list"|\
 	"audit body")
 		((nargs == 0)) && _chancery_bodies ;;
-	"list show"|"list ls")
-		((nargs == 0)) && [[ $sub == show ]] && _chancery_lists ;;
+	"list show"|"list rule"|"list delete")
+		((nargs == 0)) && _chancery_lists ;;
 	"list add"|"list rm")
 		if ((nargs == 0)); then
 			_chancery_lists
