@@ -597,6 +597,25 @@ out:
 	return 0;
 }
 
+/* Writes a duration in the largest unit that divides it: "5s", "4h". */
+static void add_duration(struct sbuf *out, int64_t ms)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {{"d", 86400000}, {"h", 3600000}, {"m", 60000},
+		     {"s", 1000}};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ms && ms % units[i].ms == 0) {
+			sbuf_addf(out, "\"%lld%s\"", (long long)(ms / units[i].ms),
+				  units[i].unit);
+			return;
+		}
+	}
+	sbuf_addf(out, "\"%lldms\"", (long long)ms);
+}
+
 void conf_dump(const struct conf *cfg, struct sbuf *out)
 {
 	sbuf_addf(out, "# %s\n", cfg->path ? cfg->path : "(built-in defaults)");
@@ -623,7 +642,7 @@ void conf_dump(const struct conf *cfg, struct sbuf *out)
 			sbuf_addf(out, "%g", *(const double *)v);
 			break;
 		case K_DURATION:
-			sbuf_addf(out, "\"%lldms\"", (long long)*(const int64_t *)v);
+			add_duration(out, *(const int64_t *)v);
 			break;
 		case K_CHOICE:
 			sbuf_addf(out, "\"%s\"", k->choices[*(const int *)v]);
