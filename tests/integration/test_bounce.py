@@ -3,16 +3,12 @@ checked against the database they change (and must not change twice)."""
 
 import json
 import os
-import shutil
 import sqlite3
-import subprocess
-import tempfile
 import unittest
 
-BIN = os.environ.get("CHANCERY_BIN_DIR", "build")
-SRC = os.environ.get("CHANCERY_SOURCE_DIR",
-                     os.path.join(os.path.dirname(__file__), "..", ".."))
-SAMPLES = os.path.join(SRC, "tests", "data", "bounces")
+import harness
+
+SAMPLES = os.path.join(harness.SOURCE_DIR, "tests", "data", "bounces")
 
 CONTACTS = {
     1: "registry@ohchr.example.org",
@@ -35,39 +31,29 @@ EFFECTS = {
 
 
 def sample(name):
-    with open(os.path.join(SAMPLES, name), "rb") as f:
+    with open(os.path.join(SAMPLES, name), encoding="ascii") as f:
         return f.read()
 
 
-class BounceTest(unittest.TestCase):
+class BounceTest(harness.TestCase):
     def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="chancery-bounce-")
-        self.db = os.path.join(self.dir, "chancery.db")
-        self.conf = os.path.join(self.dir, "chancery.conf")
-        with open(self.conf, "w") as f:
-            f.write('database = { path = "%s"; };\nbounce = { threshold = 2; };\n'
-                    % self.db)
-        self.env = dict(os.environ, CHANCERY_CONFIG=self.conf,
-                        CHANCERY_FAKE_NOW="2026-11-12T08:00:00Z")
-        self.run_ok("init")
+        super().setUp()
+        self.home.write_conf("bounce = { threshold = 2; };\n")
+        self.db = self.home.db
+        self.dir = self.home.dir
         self.seed()
 
-    def tearDown(self):
-        shutil.rmtree(self.dir)
+    def chancery(self, *args, stdin=""):
+        return self.home.run(*args, stdin=stdin,
+                             env={"CHANCERY_FAKE_NOW": "2026-11-12T08:00:00Z"})
 
-    def chancery(self, *args, stdin=b""):
-        return subprocess.run([os.path.join(BIN, "chancery"), *args],
-                              input=stdin, capture_output=True,
-                              env=self.env, timeout=60)
-
-    def run_ok(self, *args, stdin=b""):
-        p = self.chancery(*args, stdin=stdin)
-        self.assertEqual(p.returncode, 0, p.stderr.decode())
-        return p.stdout.decode()
+    def run_ok(self, *args, stdin=""):
+        r = self.chancery(*args, stdin=stdin)
+        self.assertEqual(r.rc, 0, r)
+        return r.out
 
     def sql(self, query, *params):
-        with sqlite3.connect(self.db) as c:
-            return c.execute(query, params).fetchall()
+        return self.home.sql(query, *params)
 
     def seed(self):
         """Campaign 1 went out to six contacts; the campaign module is not
@@ -104,11 +90,7 @@ class BounceTest(unittest.TestCase):
                    "chancery-%d" % did, sent_at))
 
     def snapshot(self):
-        return (self.sql("SELECT * FROM deliveries ORDER BY id"),
-                self.sql("SELECT id, kind, data FROM events ORDER BY id"),
-                self.sql("SELECT id, sha256 FROM bounce_reports"),
-                self.sql("SELECT * FROM bounce_quarantine"),
-                self.sql("SELECT id, status, status_reason FROM contacts"))
+        return self.home.snapshot()
 
     def test_each_sample_from_stdin(self):
         for name, (did, state, event) in EFFECTS.items():
@@ -154,30 +136,31 @@ class BounceTest(unittest.TestCase):
     def test_garbage_is_refused_and_changes_nothing(self):
         cases = [
             (sample("garbage.eml"), "not a delivery report"),
-            (b"", "empty input"),
-            (b"\x00\x01\x02binary", "NUL bytes"),
-            (b"no headers here\n", "no header fields"),
+            ("", "empty input"),
+            ("\x00\x01\x02binary", "NUL bytes"),
+            ("no headers here\n", "no header fields"),
         ]
         before = self.snapshot()
         for data, want in cases:
             with self.subTest(want=want):
                 p = self.chancery("bounce", stdin=data)
-                self.assertEqual(p.returncode, 65)
-                err = p.stderr.decode()
-                self.assertIn(want, err)
-                self.assertEqual(err.count("\n"), 1, err)
-                self.assertEqual(p.stdout, b"")
+                self.assertEqual(p.rc, 65, p)
+                self.assertIn(want, p.err)
+                self.assertEqual(p.err.count("\n"), 1, p)
+                self.assertEqual(p.out, "")
                 self.assertEqual(self.snapshot(), before)
 
     def test_usage_errors(self):
-        p = self.chancery("bounce", "--bogus")
-        self.assertEqual(p.returncode, 64)
-        self.assertIn("bogus", p.stderr.decode())
-        p = self.chancery("bounce", "list", "extra")
-        self.assertEqual(p.returncode, 64)
-        p = self.chancery("bounce", "--maildir", os.path.join(self.dir, "no"))
-        self.assertEqual(p.returncode, 66)
-        self.assertIn("not a Maildir", p.stderr.decode())
+        for args, word in ((["bounce", "--bogus"], "--bogus"),
+                           (["bounce", "list", "extra"], "'extra'"),
+                           (["bounce", "--maildir"], "needs a value")):
+            before = self.snapshot()
+            r = self.chancery(*args)
+            self.assertEqual(r.rc, 64, r)
+            self.assertIn(word, r.err.splitlines()[0])
+            self.assertEqual(self.snapshot(), before)
+        self.assertFails(["bounce", "--maildir",
+                          os.path.join(self.dir, "no")], 66, "not a Maildir")
 
     def make_maildir(self, names):
         md = os.path.join(self.dir, "Maildir")
@@ -185,7 +168,7 @@ class BounceTest(unittest.TestCase):
             os.makedirs(os.path.join(md, sub), exist_ok=True)
         for i, name in enumerate(names):
             with open(os.path.join(md, "new", "17628%05d.M%dP1.host"
-                                   % (i, i)), "wb") as f:
+                                   % (i, i)), "w") as f:
                 f.write(sample(name))
         return md
 
@@ -214,9 +197,9 @@ class BounceTest(unittest.TestCase):
     def test_maildir_keeps_garbage_in_new(self):
         md = self.make_maildir(["garbage.eml", "dsn-failed.eml"])
         p = self.chancery("bounce", "--maildir", md)
-        self.assertEqual(p.returncode, 65)
-        self.assertIn("not a delivery report", p.stderr.decode())
-        self.assertIn("1 of 2 reports read", p.stdout.decode())
+        self.assertEqual(p.rc, 65, p)
+        self.assertIn("not a delivery report", p.err)
+        self.assertIn("1 of 2 reports read", p.out)
         self.assertEqual(len(os.listdir(os.path.join(md, "new"))), 1)
         self.assertEqual(len(os.listdir(os.path.join(md, "cur"))), 1)
         self.assertEqual(
@@ -231,8 +214,8 @@ class BounceTest(unittest.TestCase):
         self.assertEqual(self.sql("SELECT status FROM contacts WHERE id = 1"),
                          [("active",)])
         second = sample("dsn-failed.eml").replace(
-            b"chancery-1", b"chancery-201").replace(
-            b"4QxK2m1Zb9z9sWv@", b"5QxK2m1Zb9z9sWv@")
+            "chancery-1", "chancery-201").replace(
+            "4QxK2m1Zb9z9sWv@", "5QxK2m1Zb9z9sWv@")
         out = self.run_ok("bounce", stdin=second)
         self.assertIn("contact 1 is now bouncing", out)
         status, reason = self.sql(
