@@ -58,22 +58,52 @@ int bounce_action_parse(const char *name, enum bounce_action *out)
 	return -1;
 }
 
-int64_t bounce_envid_delivery(const char *envid)
+/* Reads a positive decimal number at *p, advancing it; 0 when none. */
+static int64_t read_id(const char **p)
 {
-	const char *p;
 	int64_t id = 0;
 
+	if (**p == '0')
+		return 0;
+	for (; isdigit((unsigned char)**p); (*p)++) {
+		if (id > (INT64_MAX - 9) / 10)
+			return 0;
+		id = id * 10 + (**p - '0');
+	}
+	return id;
+}
+
+/*
+ * "chancery-<delivery>" as the campaign module writes it, or
+ * "chancery-<campaign>-<delivery>" as the queue writes it for a delivery
+ * that had none; *campaign is 0 for the first form. 0 when neither.
+ */
+static int64_t envid_parse(const char *envid, int64_t *campaign)
+{
+	const char *p;
+	int64_t a, b;
+
+	*campaign = 0;
 	if (!envid || strncmp(envid, ENVID_PREFIX, strlen(ENVID_PREFIX)) != 0)
 		return 0;
 	p = envid + strlen(ENVID_PREFIX);
-	if (!*p || *p == '0')
+	a = read_id(&p);
+	if (a && !*p)
+		return a;
+	if (!a || *p++ != '-')
 		return 0;
-	for (; *p; p++) {
-		if (!isdigit((unsigned char)*p) || id > (INT64_MAX - 9) / 10)
-			return 0;
-		id = id * 10 + (*p - '0');
-	}
-	return id;
+	b = read_id(&p);
+	if (!b || *p)
+		return 0;
+	*campaign = a;
+	return b;
+}
+
+int64_t bounce_envid_delivery(const char *envid)
+{
+	int64_t campaign;
+
+	return envid_parse(envid, &campaign);
 }
 
 static void recipient_release(struct bounce_recipient *r)
@@ -959,14 +989,17 @@ static int match_delivery(struct db *db, const struct bounce_report *r,
 			  const struct bounce_recipient *rc, struct match *m,
 			  struct error *err)
 {
-	int64_t id = bounce_envid_delivery(r->envid);
+	int64_t campaign, id = envid_parse(r->envid, &campaign);
 	const char *addr = rc->original_recipient ? rc->original_recipient
 						  : rc->final_recipient;
 	int found = 0;
 
 	if (!id)
-		id = bounce_envid_delivery(r->delivery_header);
-	if (id && (found = lookup(db, ST_DELIVERY_BY_ID, id, NULL, m, err)))
+		id = envid_parse(r->delivery_header, &campaign);
+	if (id && (found = lookup(db, ST_DELIVERY_BY_ID, id, NULL, m, err)) &&
+	    campaign && campaign != m->campaign_id)
+		found = 0; /* an ENVID of another database */
+	if (found)
 		m->by = "envid";
 	if (!found && r->original_message_id &&
 	    (found = lookup(db, ST_DELIVERY_BY_MESSAGE_ID, 0,

@@ -111,7 +111,9 @@ int bounce_parse(const char *data, size_t len, struct bounce_report **out,
 		 struct error *err);
 void bounce_report_free(struct bounce_report *r);
 
-/* The delivery id an ENVID names ("chancery-12" → 12), or 0. */
+/* The delivery id an ENVID names: "chancery-12" (as the campaign sets
+ * it) → 12, "chancery-3-12" (the queue's form for a delivery that had
+ * none: campaign 3, delivery 12) → 12; 0 for anything else. */
 int64_t bounce_envid_delivery(const char *envid);
 
 /* What processing one report did; counts are of recipients. */

@@ -349,6 +349,8 @@ static void test_envid_delivery(void **state)
 		{"chancery-", 0}, {"chancery-0", 0}, {"chancery-12x", 0},
 		{"Chancery-12", 0}, {"other-12", 0}, {NULL, 0},
 		{"chancery-99999999999999999999", 0},
+		{"chancery-3-12", 12}, {"chancery-3-", 0}, {"chancery-3-0", 0},
+		{"chancery--12", 0}, {"chancery-3-12-1", 0}, {"chancery-3x12", 0},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -737,6 +739,10 @@ static void test_matching_order(void **state)
 		 "Message-ID: <c1.d3@chancery.example.net>", 3, "message-id"},
 		{"Arrival-Date: today", "registry@ohchr.example.org",
 		 "X-Chancery-Delivery: chancery-4", 4, "envid"},
+		{"Original-Envelope-Id: chancery-1-2", "info@embassy.example.az",
+		 "Message-ID: <c1.d3@chancery.example.net>", 2, "envid"},
+		{"Original-Envelope-Id: chancery-7-2", "info@embassy.example.az",
+		 "Message-ID: <c1.d3@chancery.example.net>", 3, "message-id"},
 		{"Arrival-Date: today", "Press@NHRI.example.ge",
 		 "Message-ID: <unknown@example.org>", 205, "recipient"},
 	};
