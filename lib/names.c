@@ -37,6 +37,7 @@ static const struct {
 	{"institution", "institute"},      {"institutions", "institute"},
 	{"and", "&"},                      {"centre", "center"},
 	{"programme", "program"},          {"defence", "defense"},
+	{"childrens", "children"},         {"childs", "child"},
 };
 
 static const char *const dropped[] = {"the", "of", "for", "on", "in", "s"};
@@ -110,6 +111,7 @@ char *names_normalise(const char *name)
 {
 	struct sbuf folded = SBUF_INIT, out = SBUF_INIT;
 	char *save = NULL, *w;
+	bool pending_co = false;
 
 	fold_text(name, &folded);
 	/* "united nations" is one word for matching: "un". */
@@ -123,10 +125,71 @@ char *names_normalise(const char *name)
 
 		if (!m)
 			continue;
+		/* "co-operation" is "cooperation": a lone "co" joins the
+		 * word after it */
+		if (strcmp(m, "co") == 0 && !pending_co) {
+			pending_co = true;
+			continue;
+		}
 		if (out.len)
 			sbuf_addch(&out, ' ');
+		if (pending_co)
+			sbuf_addstr(&out, "co");
+		pending_co = false;
 		sbuf_addstr(&out, m);
 	}
+	if (pending_co) {
+		if (out.len)
+			sbuf_addch(&out, ' ');
+		sbuf_addstr(&out, "co");
+	}
 	sbuf_release(&folded);
+	return sbuf_detach(&out, NULL);
+}
+
+/* The singular of an English plural, good enough for names: "states" →
+ * "state", "bodies" → "body"; words ending in ss/us/is stay. */
+static void singular(char *w)
+{
+	size_t n = strlen(w);
+
+	if (n <= 3 || w[n - 1] != 's')
+		return;
+	if (w[n - 2] == 's' || w[n - 2] == 'u' || w[n - 2] == 'i')
+		return;
+	if (n > 4 && strcmp(w + n - 3, "ies") == 0)
+		strcpy(w + n - 3, "y");
+	else
+		w[n - 1] = '\0';
+}
+
+static int cmp_words(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *names_word_key(const char *name)
+{
+	char *norm = names_normalise(name), *save = NULL, *w;
+	char **words = NULL;
+	size_t n = 0, alloc = 0;
+	struct sbuf out = SBUF_INIT;
+
+	for (w = strtok_r(norm, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		singular(w);
+		xgrow(&words, sizeof(*words), n + 1, &alloc);
+		words[n++] = w;
+	}
+	if (n)
+		qsort(words, n, sizeof(*words), cmp_words);
+	for (size_t i = 0; i < n; i++) {
+		if (i && strcmp(words[i], words[i - 1]) == 0)
+			continue;
+		if (out.len)
+			sbuf_addch(&out, ' ');
+		sbuf_addstr(&out, words[i]);
+	}
+	free(words);
+	free(norm);
 	return sbuf_detach(&out, NULL);
 }
