@@ -20,6 +20,7 @@ struct group {
 static const struct group groups[] = {
 	{"init", cmd_init, "create the database (--seed loads the registry)"},
 	{"config", cmd_config, "check or show the configuration"},
+	{"registry", cmd_registry, "import statements' addressees, CSV in and out"},
 	{NULL, NULL, NULL},
 };
 
