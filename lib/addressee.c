@@ -465,14 +465,14 @@ static void split_top(const char *s, struct segs *g)
 	segs_push(g, s + start, i - start);
 }
 
-/* Joins g->s[a..b] into one segment, separated by ", ". */
-static void segs_merge(struct segs *g, size_t a, size_t b)
+/* Joins g->s[a..b] into one segment, separated by sep. */
+static void segs_merge(struct segs *g, size_t a, size_t b, const char *sep)
 {
 	struct sbuf m = SBUF_INIT;
 
 	for (size_t k = a; k <= b; k++) {
 		if (k > a)
-			sbuf_addstr(&m, ", ");
+			sbuf_addstr(&m, sep);
 		sbuf_addstr(&m, g->s[k]);
 		free(g->s[k]);
 	}
@@ -486,7 +486,7 @@ static void segs_merge(struct segs *g, size_t a, size_t b)
  * segment whose acronym is longer than its own initials takes in the
  * segments before it while their initials continue the acronym.
  */
-static void merge_by_acronym(struct segs *g)
+static void merge_by_acronym(struct segs *g, const char *sep)
 {
 	for (size_t i = 0; i < g->n; i++) {
 		struct sbuf want = SBUF_INIT, got = SBUF_INIT;
@@ -503,7 +503,7 @@ static void merge_by_acronym(struct segs *g)
 					 m == i ? open : strlen(g->s[m]), &got);
 			if (strcmp(got.buf, want.buf) == 0) {
 				if (k < i)
-					segs_merge(g, k, i);
+					segs_merge(g, k, i, sep);
 				i = k;
 				break;
 			}
@@ -537,7 +537,7 @@ static void merge_known(struct segs *g, addressee_known_fn known, void *arg)
 			hit = known(m.buf, arg);
 			sbuf_release(&m);
 			if (hit) {
-				segs_merge(g, i, j);
+				segs_merge(g, i, j, ", ");
 				break;
 			}
 		}
@@ -624,6 +624,8 @@ static void split_and(char *seg, addressee_known_fn known, void *arg,
 		}
 	}
 	segs_push(&parts, seg + start, i - start);
+	/* "African Ombudsman and Mediators Association (AOMA)" */
+	merge_by_acronym(&parts, " and ");
 	for (size_t k = 0; k + 1 < parts.n; k++) {
 		char *left = parts.s[k], *right = parts.s[k + 1];
 		const char *sp = strchr(right, ' '), *mod;
@@ -777,7 +779,7 @@ int addressee_parse(const char *text, size_t len, addressee_known_fn known,
 	if (rc)
 		goto out;
 	split_top(para.buf, &top);
-	merge_by_acronym(&top);
+	merge_by_acronym(&top, ", ");
 	merge_known(&top, known, arg);
 	for (size_t i = 0; i < top.n; i++) {
 		char *s = top.s[i];
