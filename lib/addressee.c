@@ -738,12 +738,6 @@ static void add_item(struct addressee_list *l, const char *seg)
 	memset(a, 0, sizeof(*a));
 	a->ref = -1;
 	a->written = xstrdup(seg);
-	{
-		char *t = a->written;
-
-		strip_prefix(&t, "and");
-		a->written = t;
-	}
 	a->phrase = make_phrase(a->written, &a->acronym);
 	if (addressee_group_classify(a->phrase, &kind, &country)) {
 		a->group = true;

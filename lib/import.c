@@ -373,9 +373,10 @@ static void read_all(struct ifile *f, struct db *db, const char *text,
 			f->rows++;
 			take_row(f, db, &rec);
 		}
-	if (rc < 0) {
-		f->current_line = rd.line;
-		problem(f, "csv", "%s", e.msg);
+	if (rc < 0) { /* the reader's message names the file and line */
+		f->bad_rows++;
+		if (f->problems)
+			sbuf_addf(f->problems, "%s\n", e.msg);
 	}
 	csv_record_release(&rec);
 }

@@ -209,6 +209,11 @@ class RegistryImport(unittest.TestCase):
                 self.assertEqual(len(r.stderr.strip().splitlines()), 1,
                                  r.stderr)
         self.assertEqual(self.state(), before)
+        r = self.run_cli("registry", "import-statement", S2025, "--apply",
+                         "--list", "group/nhri")
+        self.assertEqual(r.returncode, 65)
+        self.assertIn("'group/nhri' is a rule list", r.stderr)
+        self.assertEqual(self.state(), before)
         r = self.run_cli("registry", "import-statement")
         self.assertEqual(r.returncode, 64)
         self.assertIn("FILE is missing", r.stderr)
@@ -228,6 +233,19 @@ class RegistryImport(unittest.TestCase):
         self.assertIn(f"{bad}:3: kind: 'planet'", r.stderr)
         self.assertIn(f"{bad}:4: email:", r.stderr)
         self.assertIn("2 bad rows", r.stderr)
+        self.assertEqual(self.state(), before)
+        quote = os.path.join(self.dir, "quote.csv")
+        with open(quote, "w") as f:
+            f.write("acronym,name,kind,country,notes,aliases,email,"
+                    "contact_name,role,language,status\n"
+                    'X,"Unterminated,ngo,,,,,,,,\n')
+        r = self.run_cli("registry", "import-csv", quote)
+        self.assertEqual(r.returncode, 65)
+        self.assertIn(f"{quote}:2: unterminated quoted field", r.stderr)
+        r = self.run_cli("registry", "import-csv",
+                         os.path.join(self.dir, "nope.csv"))
+        self.assertEqual(r.returncode, 66)
+        self.assertIn("nope.csv", r.stderr)
         self.assertEqual(self.state(), before)
 
     def test_csv_round_trip(self):

@@ -101,7 +101,7 @@ static void test_bad_files(void **state)
 	} cases[] = {
 		{"", "t.csv:1: header: the file is empty"},
 		{"acronym,name\nUNSG,x\n", "t.csv:1: header: expected"},
-		{HEADER "UNSG,\"Secretary,un-organ,,,,,,,,\n", "t.csv:"},
+		{HEADER "UNSG,\"Secretary,un-organ,,,,,,,,\n", "t.csv:2: unterminated quoted field"},
 		{HEADER "UNSG,Secretary \xc3\x28,un-organ,,,,,,,,\n",
 		 "file: invalid UTF-8"},
 	};
