@@ -93,6 +93,35 @@ static bool is_page_marker(const char *s, size_t n)
 	return true;
 }
 
+/* The length of a list-item marker starting a line ("• ", "- ", "3. ",
+ * "b) "), white space before it included; 0 when there is none. */
+static size_t bullet_len(const char *s, size_t n)
+{
+	static const char *const marks[] = {
+		"\xe2\x80\xa2", "\xc2\xb7", "\xe2\x80\x93", "\xe2\x80\x94",
+		"\xe2\x96\xaa", "-", "*", "\xe2\x97\x8f",
+	};
+	size_t i = 0, k;
+
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++) {
+		k = strlen(marks[m]);
+		if (i + k < n && strncmp(s + i, marks[m], k) == 0 &&
+		    (s[i + k] == ' ' || s[i + k] == '\t'))
+			return i + k + 1;
+	}
+	for (k = i; k < n && k - i < 3 && isdigit((unsigned char)s[k]); k++)
+		;
+	if (k > i && k + 1 < n && (s[k] == '.' || s[k] == ')') &&
+	    s[k + 1] == ' ')
+		return k + 2;
+	if (i + 2 < n && islower((unsigned char)s[i]) && s[i + 1] == ')' &&
+	    s[i + 2] == ' ')
+		return i + 3;
+	return 0;
+}
+
 /* Drops page-marker lines and form feeds, turns no-break spaces into
  * spaces and removes soft hyphens. */
 static void clean_lines(const char *text, size_t len, struct sbuf *out)
@@ -104,7 +133,11 @@ static void clean_lines(const char *text, size_t len, struct sbuf *out)
 		size_t end = nl ? (size_t)(nl - text) : len;
 
 		if (!is_page_marker(text + i, end - i)) {
-			for (size_t j = i; j < end; j++) {
+			size_t j = i + bullet_len(text + i, end - i);
+
+			if (j > i) /* a list item: a separator like ";" */
+				sbuf_addstr(out, "; ");
+			for (; j < end; j++) {
 				unsigned char c = (unsigned char)text[j];
 
 				if (c == 0xc2 && j + 1 < end &&
@@ -192,7 +225,7 @@ static bool trigger_at(const char *s, size_t p, const char *t)
 			return false;
 		}
 	}
-	return isspace((unsigned char)s[i]);
+	return isspace((unsigned char)s[i]) || s[i] == ':';
 }
 
 /* Offset just past the last trigger, or 0 when there is none. */
@@ -249,6 +282,24 @@ static bool continues(const char *s, size_t len)
 	return false;
 }
 
+/* Removes what stands before the first addressee: a colon, a list
+ * separator, "the following (international) organisations:". */
+static void strip_lead_in(struct sbuf *t)
+{
+	const char *colon = memchr(t->buf, ':', t->len < 120 ? t->len : 120);
+	const char *follow = strstr(t->buf, "following");
+	size_t cut = 0;
+
+	if (colon && (colon == t->buf || (follow && follow < colon)))
+		cut = (size_t)(colon - t->buf) + 1;
+	while (cut < t->len && (t->buf[cut] == ' ' || t->buf[cut] == ';'))
+		cut++;
+	if (cut) {
+		memmove(t->buf, t->buf + cut, t->len - cut + 1);
+		t->len -= cut;
+	}
+}
+
 int addressee_find_paragraph(const char *text, size_t len,
 			     struct sbuf *list_text, struct error *err)
 {
@@ -279,6 +330,7 @@ int addressee_find_paragraph(const char *text, size_t len,
 		sbuf_addch(list_text,
 			   clean.buf[i] == '\n' ? ' ' : clean.buf[i]);
 	sbuf_trim(list_text);
+	strip_lead_in(list_text);
 	if (!list_text->len)
 		rc = error_set(err, ERR_DATA,
 			       "the addressee paragraph names no addressee");
@@ -887,33 +939,46 @@ static bool foreign_owned(const char *w)
 	return false;
 }
 
+/*
+ * The head of a phrase decides whether it names a class: the words before
+ * its first "of"/"in"/"abroad" ("ombudsmen" in "ombudsmen of the member
+ * states of the Council of Europe", "Association" in "Association of
+ * Ombudsmen of ..."). The rest only gives the country.
+ */
 bool addressee_group_classify(const char *phrase, const char **kind,
 			      char **country)
 {
-	char *w = word_string(phrase);
+	const char *mod = modifier_start(phrase);
+	char *head = xstrndup(phrase, mod ? (size_t)(mod - phrase)
+					  : strlen(phrase));
+	char *h = word_string(head), *w = word_string(phrase);
+	size_t hl = strlen(h);
+	bool plural = hl > 2 && (h[hl - 2] == 's' || has(h, "diaspora"));
 	bool group = true;
 
 	*country = NULL;
-	if (has(w, "diaspora") || has(w, "diasporas")) {
+	if (has(w, "diaspora") && plural) {
 		*kind = "diaspora-org";
 		*country = country_in(w);
-	} else if (HAS_ANY(w, mission_plurals)) {
+	} else if (HAS_ANY(h, mission_plurals)) {
 		if (foreign_owned(w)) {
 			*kind = "foreign-mission";
 		} else {
 			*kind = "embassy";
 			*country = country_in(w);
 		}
-	} else if (HAS_ANY(w, ombudsman_plurals) && !HAS_ANY(w, collective)) {
+	} else if (HAS_ANY(h, ombudsman_plurals) && !HAS_ANY(h, collective)) {
 		*kind = "ombudsman";
-	} else if ((strstr(w, " national human rights institutions ") ||
-		    has(w, "nhris")) &&
-		   !HAS_ANY(w, collective)) {
+	} else if ((strstr(h, " national human rights institutions ") ||
+		    has(h, "nhris")) &&
+		   !HAS_ANY(h, collective)) {
 		*kind = "nhri";
 	} else {
 		group = false;
 	}
 	free(w);
+	free(h);
+	free(head);
 	return group;
 }
 

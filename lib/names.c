@@ -107,6 +107,42 @@ static const char *map_word(const char *w)
 	return w;
 }
 
+/* "u n" (from "U.N.") is "un": runs of two or more single letters are
+ * one word, as initials written with dots. */
+static void join_initials(struct sbuf *sb)
+{
+	char *s = sb->buf;
+	size_t r = 0, w = 0, n;
+
+	/* one space between words first: "u  n" as well as "u n" */
+	for (r = 0; r < sb->len; r++)
+		if (s[r] != ' ' || (w > 0 && s[w - 1] != ' '))
+			s[w++] = s[r];
+	n = w;
+	r = w = 0;
+	while (r < n) {
+		bool single = isalpha((unsigned char)s[r]) &&
+			      (r == 0 || s[r - 1] == ' ') &&
+			      (r + 1 == n || s[r + 1] == ' ');
+		size_t k = r;
+
+		/* a run: letter space letter space ... */
+		while (single && k + 2 < n && s[k + 1] == ' ' &&
+		       isalpha((unsigned char)s[k + 2]) &&
+		       (k + 3 == n || s[k + 3] == ' '))
+			k += 2;
+		if (single && k > r) {
+			for (size_t i = r; i <= k; i += 2)
+				s[w++] = s[i];
+			r = k + 1;
+			continue;
+		}
+		s[w++] = s[r++];
+	}
+	s[w] = '\0';
+	sb->len = w;
+}
+
 char *names_normalise(const char *name)
 {
 	struct sbuf folded = SBUF_INIT, out = SBUF_INIT;
@@ -119,6 +155,7 @@ char *names_normalise(const char *name)
 		memcpy(p, "un", 2);
 		memmove(p + 2, p + 14, strlen(p + 14) + 1);
 	}
+	join_initials(&folded);
 	for (w = strtok_r(folded.buf, " ", &save); w;
 	     w = strtok_r(NULL, " ", &save)) {
 		const char *m = map_word(w);

@@ -368,6 +368,37 @@ static const char *const resolved_own_2[] = {
 	"group/diaspora-org/AZ", NULL,
 };
 
+static const char own_3[] =
+	"Some text.\n\nThe statement has been sent to: UN Secretary General; "
+	"UN Human Rights Council; OSCE/ODIHR; the Parliamentary Assembly of "
+	"the Council of Europe (PACE); embassies of foreign countries "
+	"accredited in Azerbaijan; Azerbaijan's embassies abroad.\n";
+static const char *const resolved_own_3[] = {
+	"UNSG", "UNHRC", "ODIHR", "PACE", "group/foreign-mission",
+	"group/embassy/AZ", NULL,
+};
+static const char own_4[] =
+	"The Statement was sent to the following international "
+	"organizations:\n"
+	"\xe2\x80\xa2 United Nations Secretary-General\n"
+	"\xe2\x80\xa2 Office of the UN High Commissioner for Human Rights\n"
+	"  2. UNESCO\n"
+	"- Organisation of the Islamic Conference\n"
+	"and to the national human rights institutions of OIC member "
+	"states.\n\nTags: khojaly\n";
+static const char *const resolved_own_4[] = {
+	"UNSG", "OHCHR", "UNESCO", "OIC", "group/nhri", NULL,
+};
+static const char own_5[] =
+	"This appeal has been addressed to the European Union, the OSCE and "
+	"the Council of Europe, to the U.N. Secretary-General, to the "
+	"International Committee of the Red Cross as well as to ombudsmen "
+	"and NHRIs of the member states of the Council of Europe.";
+static const char *const resolved_own_5[] = {
+	"EU", "OSCE", "CoE", "UNSG", "ICRC", "group/ombudsman", "group/nhri",
+	NULL,
+};
+
 static void seeded(struct test_db *t)
 {
 	struct error err = ERROR_INIT;
@@ -429,6 +460,9 @@ static void test_resolve(void **state)
 		{"ombudsman-2018-khojaly-26th.txt", NULL, resolved_2018},
 		{NULL, own_1, resolved_own_1},
 		{NULL, own_2, resolved_own_2},
+		{NULL, own_3, resolved_own_3},
+		{NULL, own_4, resolved_own_4},
+		{NULL, own_5, resolved_own_5},
 	};
 	struct test_db t;
 

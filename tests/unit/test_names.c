@@ -31,6 +31,9 @@ static void test_normalise(void **state)
 		 "international ombudsman institute"},
 		{"M\xc3\xbcv\xc9\x99kkil  (Ombudsman)", "muvekkil ombudsman"},
 		{"co", "co"},
+		{"U.N. Secretary-General", "un secretary general"},
+		{"the U. N. and the E.U.", "un & eu"},
+		{"Article 5 a b", "article 5 ab"},
 		{"", ""},
 		{" - , ", ""},
 	};
