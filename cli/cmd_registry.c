@@ -87,8 +87,13 @@ static int run_import_statement(struct cli *cli, int argc, char **argv)
 	}
 	fprintf(cli->json ? stderr : stdout,
 		"applied: %d bodies added, %d aliases added, %d lists "
-		"created%s%s\n", st.bodies_added, st.aliases_added,
+		"created%s%s", st.bodies_added, st.aliases_added,
 		st.lists_created, list ? "; list " : "", list ? list : "");
+	if (list)
+		fprintf(cli->json ? stderr : stdout,
+			" holds exactly these addressees (%d other members "
+			"removed)", st.members_removed);
+	fputc('\n', cli->json ? stderr : stdout);
 out:
 	addressee_plan_release(&plan);
 	sbuf_release(&text);
@@ -147,8 +152,8 @@ static const struct cli_command registry_cmds[] = {
 	{"import-statement", run_import_statement,
 	 "FILE [--list NAME] [--apply]",
 	 "read a statement's addressee paragraph and resolve it",
-	 "--list NAME  create or extend the static list NAME with the "
-	 "addressees\n--apply      add new bodies, aliases and lists "
+	 "--list NAME  create the static list NAME, or refresh it, to hold "
+	 "exactly\n             these addressees\n--apply      add new bodies, aliases and lists "
 	 "(without it: only print the plan)"},
 	{"import-csv", run_import_csv, "FILE",
 	 "load bodies, aliases and contacts from CSV (all rows or none)",

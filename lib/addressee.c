@@ -1461,6 +1461,90 @@ static int target_list(struct db *db, const char *name, int64_t *id,
 			   "addressees of a statement", id, err);
 }
 
+struct id_set {
+	int64_t *v;
+	size_t n, alloc;
+};
+
+static void id_add(struct id_set *s, int64_t id)
+{
+	xgrow(&s->v, sizeof(*s->v), s->n + 1, &s->alloc);
+	s->v[s->n++] = id;
+}
+
+static bool id_has(const struct id_set *s, int64_t id)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i] == id)
+			return true;
+	return false;
+}
+
+static int collect_list_body(const struct registry_body *b, void *arg)
+{
+	id_add(arg, b->id);
+	return 0;
+}
+
+static int collect_list(const struct list_info *l, void *arg)
+{
+	id_add(arg, l->id);
+	return 0;
+}
+
+/* Removes a member that is not wanted; not being a direct member (a body
+ * that only comes through a group list) is no error. */
+static int drop_member(struct db *db, int64_t list_id, int64_t id,
+		       bool is_list, struct addressee_apply_stats *st,
+		       struct error *err)
+{
+	int rc = is_list ? list_remove_list(db, list_id, id, err)
+			 : list_remove_body(db, list_id, id, err);
+
+	if (rc == ERR_NOTFOUND) {
+		error_clear(err);
+		return 0;
+	}
+	st->members_removed += rc == 0;
+	return rc;
+}
+
+/*
+ * Leaves in the list only the statement's addressees: bodies reached
+ * through the list (direct members among them) and every other list are
+ * tried for removal. The list API names no direct members, so this asks
+ * for each candidate; lists are few and this runs once per import.
+ */
+static int refresh_list(struct db *db, int64_t list_id,
+			const struct addressee_plan *plan,
+			struct addressee_apply_stats *st, struct error *err)
+{
+	struct id_set want_b = {0}, want_l = {0}, have_b = {0}, lists = {0};
+	int rc;
+
+	for (size_t i = 0; i < plan->list.count; i++) {
+		if (plan->matches[i].res == ADDRESSEE_GROUP)
+			id_add(&want_l, plan->matches[i].list_id);
+		else
+			id_add(&want_b, plan->matches[i].body_id);
+	}
+	rc = list_each_body(db, list_id, collect_list_body, &have_b, err);
+	if (rc == 0)
+		rc = list_each(db, collect_list, &lists, err);
+	for (size_t i = 0; rc == 0 && i < have_b.n; i++)
+		if (!id_has(&want_b, have_b.v[i]))
+			rc = drop_member(db, list_id, have_b.v[i], false, st,
+					 err);
+	for (size_t i = 0; rc == 0 && i < lists.n; i++)
+		if (lists.v[i] != list_id && !id_has(&want_l, lists.v[i]))
+			rc = drop_member(db, list_id, lists.v[i], true, st, err);
+	free(want_b.v);
+	free(want_l.v);
+	free(have_b.v);
+	free(lists.v);
+	return rc;
+}
+
 int addressee_plan_apply(struct db *db, struct addressee_plan *plan,
 			 const char *list_name,
 			 struct addressee_apply_stats *stats,
@@ -1488,6 +1572,8 @@ int addressee_plan_apply(struct db *db, struct addressee_plan *plan,
 			error_prefix(err, "addressee '%s'",
 				     plan->list.items[i].written);
 	}
+	if (rc == 0 && list_id)
+		rc = refresh_list(db, list_id, plan, &st, err);
 	if (rc == 0)
 		rc = db_commit(db, err);
 	if (rc)

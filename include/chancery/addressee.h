@@ -132,14 +132,16 @@ struct addressee_apply_stats {
 	int bodies_added;
 	int aliases_added;
 	int lists_created;
+	int members_removed;
 };
 
 /*
  * Carries a plan out in one transaction: adds NEW bodies (kind from
  * addressee_guess_kind), records the names written as aliases (source
  * "statement"), creates missing group lists, and when list_name is not
- * NULL creates or extends that static list with the addressees in order
- * (bodies, and group lists for group addressees). Refuses a plan with an
+ * NULL creates or refreshes that static list so that its members are
+ * exactly the addressees, in order (bodies, and group lists for group
+ * addressees; other members are removed). Refuses a plan with an
  * ambiguous addressee (ERR_DATA naming it) and changes nothing then.
  * Applying the same plan again changes nothing.
  */

@@ -140,7 +140,8 @@ class RegistryImport(unittest.TestCase):
             r = self.ok("registry", "import-statement", path, "--list", name,
                         "--apply")
             self.assertIn("applied: 0 bodies added, 0 aliases added, "
-                          "0 lists created", r.stdout)
+                          f"0 lists created; list {name} holds exactly these "
+                          "addressees (0 other members removed)", r.stdout)
         self.assertEqual(self.state(), after_first)
         members = {}
         for name in ("k2025", "k2018"):

@@ -553,6 +553,34 @@ static void test_apply_twice_changes_nothing(void **state)
 	test_db_close(&t);
 }
 
+/* --list refreshes: the list ends up with exactly the statement's
+ * addressees, whatever it held before. */
+static void test_list_is_refreshed(void **state)
+{
+	struct addressee_apply_stats st = {0};
+	struct test_db t;
+	char *first, *second;
+
+	(void)state;
+	seeded(&t);
+	apply_file(t.db, "ombudsman-2025-khojaly-33rd.txt", NULL, "k", &st);
+	assert_int_equal(st.members_removed, 0);
+	apply_file(t.db, "ombudsman-2018-khojaly-26th.txt", NULL, "k", &st);
+	/* UNHCR, UNESCO, TURKOMB, OIC-IPHRC and group/nhri are gone */
+	assert_int_equal(st.members_removed, 5);
+	assert_int_equal(test_query_int(t.db, "SELECT count(*) FROM list_members "
+					      "m JOIN lists l ON l.id = m.list_id "
+					      "WHERE l.name = 'k'"), 18);
+	first = state_of(t.db);
+	apply_file(t.db, "ombudsman-2018-khojaly-26th.txt", NULL, "k", &st);
+	assert_int_equal(st.members_removed, 0);
+	second = state_of(t.db);
+	assert_str(second, first);
+	free(first);
+	free(second);
+	test_db_close(&t);
+}
+
 static void test_ambiguous_refuses_apply(void **state)
 {
 	static const char text[] = "It was sent to the Peace Office.";
@@ -598,6 +626,7 @@ int main(void)
 		cmocka_unit_test(test_guess_kind),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_apply_twice_changes_nothing),
+		cmocka_unit_test(test_list_is_refreshed),
 		cmocka_unit_test(test_ambiguous_refuses_apply),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
