@@ -197,6 +197,16 @@ static void collapse(const char *s, struct sbuf *out)
 	}
 }
 
+/* Whether the word w (case-insensitive) starts at s[i] on a boundary. */
+static bool word_at(const char *s, size_t i, const char *w)
+{
+	size_t n = strlen(w);
+
+	return (i == 0 || !isalnum((unsigned char)s[i - 1])) &&
+	       strncasecmp(s + i, w, n) == 0 &&
+	       !isalnum((unsigned char)s[i + n]);
+}
+
 /* ---- finding the paragraph --------------------------------------------- */
 
 static const char *const triggers[] = {
@@ -226,19 +236,6 @@ static bool trigger_at(const char *s, size_t p, const char *t)
 		}
 	}
 	return isspace((unsigned char)s[i]) || s[i] == ':';
-}
-
-/* Offset just past the last trigger, or 0 when there is none. */
-static size_t find_trigger(const char *s)
-{
-	size_t n = strlen(s), best = 0;
-
-	for (size_t p = 0; p < n; p++)
-		for (size_t t = 0; t < sizeof(triggers) / sizeof(triggers[0]);
-		     t++)
-			if (trigger_at(s, p, triggers[t]))
-				best = p + strlen(triggers[t]);
-	return best;
 }
 
 /* A full stop that ends a sentence: followed by white space or the end,
@@ -300,16 +297,72 @@ static void strip_lead_in(struct sbuf *t)
 	}
 }
 
+/* Where the sentence that starts at start ends: its full stop, else a
+ * blank line after which it plainly does not continue, else the end. */
+static size_t sentence_after(const char *s, size_t start)
+{
+	size_t end, blank = 0;
+
+	for (end = start; s[end]; end++) {
+		if (sentence_end(s, end))
+			return end;
+		if (s[end] == '\n' && !blank && !continues(s + start, end - start))
+			blank = end;
+	}
+	return blank ? blank : end;
+}
+
+/* How many addressees a sentence seems to list: its separators. */
+static int separators(const char *s, size_t start, size_t end)
+{
+	int n = 0;
+
+	for (size_t i = start; i < end; i++)
+		n += s[i] == ',' || s[i] == ';' || word_at(s, i, "and");
+	return n;
+}
+
+/*
+ * The addressee sentence: of the sentences after a trigger, the one that
+ * lists the most (the latest on a tie), so a stray "was sent to" in page
+ * debris does not win over the paragraph. *start is 0 when there is none.
+ */
+static void find_sentence(const char *s, size_t *start, size_t *end)
+{
+	size_t n = strlen(s);
+	int best = -1;
+
+	*start = *end = 0;
+	for (size_t p = 0; p < n; p++) {
+		for (size_t t = 0; t < sizeof(triggers) / sizeof(triggers[0]);
+		     t++) {
+			size_t b, e;
+			int k;
+
+			if (!trigger_at(s, p, triggers[t]))
+				continue;
+			b = p + strlen(triggers[t]);
+			e = sentence_after(s, b);
+			k = separators(s, b, e);
+			if (k >= best) {
+				best = k;
+				*start = b;
+				*end = e;
+			}
+		}
+	}
+}
+
 int addressee_find_paragraph(const char *text, size_t len,
 			     struct sbuf *list_text, struct error *err)
 {
 	struct sbuf lines = SBUF_INIT, clean = SBUF_INIT;
-	size_t start, end, blank = 0;
+	size_t start, end;
 	int rc = 0;
 
 	clean_lines(text, len, &lines);
 	collapse(lines.buf, &clean);
-	start = find_trigger(clean.buf);
+	find_sentence(clean.buf, &start, &end);
 	if (!start) {
 		rc = error_set(err, ERR_DATA,
 			       "no addressee paragraph (no sentence such as "
@@ -317,15 +370,6 @@ int addressee_find_paragraph(const char *text, size_t len,
 			       "'... is addressed to ...')");
 		goto out;
 	}
-	for (end = start; clean.buf[end]; end++) {
-		if (sentence_end(clean.buf, end))
-			break;
-		if (clean.buf[end] == '\n' && !blank &&
-		    !continues(clean.buf + start, end - start))
-			blank = end;
-	}
-	if (!clean.buf[end] && blank)
-		end = blank;
 	for (size_t i = start; i < end; i++)
 		sbuf_addch(list_text,
 			   clean.buf[i] == '\n' ? ' ' : clean.buf[i]);
@@ -363,16 +407,6 @@ static void segs_release(struct segs *g)
 	for (size_t i = 0; i < g->n; i++)
 		free(g->s[i]);
 	g->n = 0;
-}
-
-/* Whether the word w (case-insensitive) starts at s[i] on a boundary. */
-static bool word_at(const char *s, size_t i, const char *w)
-{
-	size_t n = strlen(w);
-
-	return (i == 0 || !isalnum((unsigned char)s[i - 1])) &&
-	       strncasecmp(s + i, w, n) == 0 &&
-	       !isalnum((unsigned char)s[i + n]);
 }
 
 /* Removes a leading word or phrase (case-insensitive); true if it did. */

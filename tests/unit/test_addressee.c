@@ -123,6 +123,17 @@ static const struct want want_hyphen[] = {
 	END,
 };
 
+static const char variant_debris[] =
+	"The statement has been sent to the UNSG, UNHCR and the OSCE.\n\n"
+	"Reader comments (2): This page was sent to 3 friends. Newsletter:\n"
+	"subscribe and share.\n";
+static const struct want want_debris[] = {
+	{"UNSG", "", "", "", -1},
+	{"UNHCR", "", "", "", -1},
+	{"OSCE", "", "", "", -1},
+	END,
+};
+
 static char *read_statement(const char *name, size_t *len)
 {
 	const char *src = getenv("CHANCERY_SOURCE_DIR");
@@ -205,6 +216,7 @@ static void test_variants(void **state)
 	} cases[] = {
 		{"besides", variant_besides, want_besides},
 		{"hyphen", variant_hyphen, want_hyphen},
+		{"debris", variant_debris, want_debris},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
