@@ -299,11 +299,13 @@ static void strip_lead_in(struct sbuf *t)
 
 /* Where the sentence that starts at start ends: its full stop, else a
  * blank line after which it plainly does not continue, else the end. */
+#define MAX_PARAGRAPH 16384 /* far longer than any addressee paragraph */
+
 static size_t sentence_after(const char *s, size_t start)
 {
 	size_t end, blank = 0;
 
-	for (end = start; s[end]; end++) {
+	for (end = start; s[end] && end - start < MAX_PARAGRAPH; end++) {
 		if (sentence_end(s, end))
 			return end;
 		if (s[end] == '\n' && !blank && !continues(s + start, end - start))
@@ -329,12 +331,15 @@ static int separators(const char *s, size_t start, size_t end)
  */
 static void find_sentence(const char *s, size_t *start, size_t *end)
 {
-	size_t n = strlen(s);
+	size_t n = strlen(s), scanned = 0;
 	int best = -1;
 
 	*start = *end = 0;
+	/* a trigger inside a sentence already taken starts no new one: this
+	 * also keeps a text of repeated triggers linear */
 	for (size_t p = 0; p < n; p++) {
-		for (size_t t = 0; t < sizeof(triggers) / sizeof(triggers[0]);
+		for (size_t t = 0; p >= scanned &&
+				   t < sizeof(triggers) / sizeof(triggers[0]);
 		     t++) {
 			size_t b, e;
 			int k;
@@ -344,6 +349,7 @@ static void find_sentence(const char *s, size_t *start, size_t *end)
 			b = p + strlen(triggers[t]);
 			e = sentence_after(s, b);
 			k = separators(s, b, e);
+			scanned = e;
 			if (k >= best) {
 				best = k;
 				*start = b;
