@@ -12,6 +12,101 @@
 
 #define MESSAGE_LINE_MAX 998 /* RFC 5322 2.1.1 */
 
+static bool is_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
+/*
+ * RFC 2047 "Q" encoded-words in UTF-8, folded one word a line, using only
+ * the characters RFC 2047 5(3) allows in a phrase, so the result serves
+ * both Subject and display names. A word never splits a UTF-8 sequence.
+ *
+ * Why not GMime's own encoder: it writes base64 words with "=" padding
+ * next to each other, which GMime's own decoder (3.2) then merges and
+ * garbles ("üzrə Müvəkkili" vanished from the Ombudsman's name), and so
+ * may other readers that merge adjacent words.
+ */
+static void encode_words(const char *s, struct sbuf *out)
+{
+	static const char prefix[] = "=?UTF-8?Q?";
+	size_t word = 0; /* payload length of the current word */
+
+	sbuf_addstr(out, prefix);
+	while (*s) {
+		size_t n = 1, need;
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0xF0)
+			n = 4;
+		else if (c >= 0xE0)
+			n = 3;
+		else if (c >= 0xC0)
+			n = 2;
+		for (size_t i = 1; i < n; i++)
+			if (!s[i])
+				n = i;
+		need = (c < 0x80 && (g_ascii_isalnum(c) || strchr("!*+-/ ", c)))
+			       ? 1 : 3 * n;
+		if (word + need > 75 - (sizeof(prefix) - 1) - 2) {
+			sbuf_addstr(out, "?=\n ");
+			sbuf_addstr(out, prefix);
+			word = 0;
+		}
+		for (size_t i = 0; i < n; i++) {
+			c = (unsigned char)s[i];
+			if (need == 1)
+				sbuf_addch(out, c == ' ' ? '_' : c);
+			else
+				sbuf_addf(out, "=%02X", c);
+		}
+		word += need;
+		s += n;
+	}
+	sbuf_addstr(out, "?=");
+}
+
+/* Replaces GMime's encoding of a header by ours when it is not ASCII:
+ * text (unstructured), or a display name followed by <addr>. */
+static void raw_header(GMimeMessage *msg, const char *name, const char *text,
+		       const char *addr)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+	GMimeHeader *h = g_mime_header_list_get_header(hl, name);
+	struct sbuf raw = SBUF_INIT;
+
+	if (!h || !text || !*text || is_ascii(text))
+		return;
+	sbuf_addch(&raw, ' ');
+	encode_words(text, &raw);
+	if (addr) {
+		char *ascii = address_ascii(addr);
+
+		sbuf_addf(&raw, "\n <%s>", ascii ? ascii : addr);
+		free(ascii);
+	}
+	sbuf_addch(&raw, '\n');
+	g_mime_header_set_raw_value(h, raw.buf);
+	sbuf_release(&raw);
+}
+
+/* The mailbox of a list with one address, for raw_header. */
+static void raw_mailbox_header(GMimeMessage *msg, const char *name,
+			       InternetAddressList *list)
+{
+	InternetAddress *ia;
+
+	if (internet_address_list_length(list) != 1)
+		return;
+	ia = internet_address_list_get_address(list, 0);
+	raw_header(msg, name, internet_address_get_name(ia),
+		   internet_address_mailbox_get_addr(
+			   INTERNET_ADDRESS_MAILBOX(ia)));
+}
+
 /* Refuses a value bound for a header when it holds a line break. */
 static int header_safe(const char *value, const char *variable,
 		       struct error *err)
@@ -189,16 +284,25 @@ out:
 	return rc;
 }
 
+/* A text part holding text as UTF-8. (g_mime_text_part_set_text would
+ * pick the "best" charset and convert French to ISO-8859-1; statements
+ * go out in one charset.) */
 static GMimeObject *text_part(const char *subtype, const char *text)
 {
 	GMimeTextPart *part = g_mime_text_part_new_with_subtype(subtype);
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(text,
+								strlen(text));
+	GMimeDataWrapper *wrapper = g_mime_data_wrapper_new_with_stream(
+		stream, GMIME_CONTENT_ENCODING_DEFAULT);
 
-	g_mime_text_part_set_text(part, text);
+	g_mime_part_set_content(GMIME_PART(part), wrapper);
 	g_mime_text_part_set_charset(part, "utf-8");
 	/* quoted-printable keeps every line short and 7-bit whatever the
 	 * statement holds */
 	g_mime_part_set_content_encoding(GMIME_PART(part),
 					 GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+	g_object_unref(wrapper);
+	g_object_unref(stream);
 	return GMIME_OBJECT(part);
 }
 
@@ -328,6 +432,13 @@ int message_compose(struct template *t, const struct render_context *ctx,
 	body = build_body(t, &o);
 	g_mime_message_set_mime_part(msg, body);
 	g_object_unref(body);
+	raw_header(msg, "Subject", o.subject.buf, NULL);
+	raw_mailbox_header(msg, "From", g_mime_message_get_from(msg));
+	raw_mailbox_header(msg, "To", g_mime_message_get_to(msg));
+	raw_mailbox_header(msg, "Reply-To", g_mime_message_get_reply_to(msg));
+	if (ctx->cfg)
+		raw_header(msg, "Organization", ctx->cfg->sender.organization,
+			   NULL);
 	rc = serialise(msg, out, err);
 out:
 	if (msg)
