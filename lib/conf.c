@@ -45,6 +45,21 @@ static const char *const target_names[] = {"stderr", "syslog", NULL};
 #define DAY (86400000LL)
 
 /* The one table of keys: name, type, where it goes, default and bounds. */
+/* "'pigeon' is not one of: maildir, smtp" */
+static int choice_error(const struct key *k, const char *v, const char *file,
+			int line, struct error *err)
+{
+	struct sbuf allowed = SBUF_INIT;
+	int rc;
+
+	for (const char *const *c = k->choices; *c; c++)
+		sbuf_addf(&allowed, "%s%s", c == k->choices ? "" : ", ", *c);
+	rc = error_set(err, ERR_CONFIG, "%s:%d: key '%s': '%s' is not one of: %s",
+		       file, line, k->name, v, allowed.buf);
+	sbuf_release(&allowed);
+	return rc;
+}
+
 static const struct key keys[] = {
 	{"database.path", K_PATH, F(database), "/var/lib/chancery/chancery.db"},
 	{"database.busy_timeout", K_DURATION, F(busy_timeout_ms), "5s", 0, DAY},
@@ -370,10 +385,7 @@ static int apply(struct conf *cfg, const struct key *k,
 					 file, line, k->name);
 		rc = set_from_text(cfg, k, v, dir);
 		if (k->type == K_CHOICE && rc)
-			return error_set(err, ERR_CONFIG,
-					 "%s:%d: key '%s': '%s' is not one of "
-					 "the allowed values",
-					 file, line, k->name, v);
+			return choice_error(k, v, file, line, err);
 		goto duration_result;
 	}
 	return error_set(err, ERR_CONFIG, "%s:%d: key '%s': expected %s, got %s",
@@ -438,7 +450,7 @@ static int check_private(const char *path, const char *what, struct error *err)
 		return error_set_errno(err, ERR_NOINPUT, "%s: cannot read %s", path,
 				       what);
 	if (st.st_mode & 077)
-		return error_set(err, ERR_NOPERM,
+		return error_set(err, ERR_CONFIG,
 				 "%s: %s is readable by others (mode %04o); "
 				 "chmod 600 it",
 				 path, what, (unsigned)(st.st_mode & 07777));
