@@ -23,6 +23,7 @@ static const struct group groups[] = {
 	{"body", cmd_body, "addressee bodies: add, list, show, alias, edit, rm"},
 	{"contact", cmd_contact, "e-mail contacts of bodies"},
 	{"list", cmd_list, "addressee lists: create, add, rule, show, ls"},
+	{"template", cmd_template, "statement templates: add, list, show, render"},
 	{NULL, NULL, NULL},
 };
 
