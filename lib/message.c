@@ -23,17 +23,21 @@ static bool is_ascii(const char *s)
 /*
  * RFC 2047 "Q" encoded-words in UTF-8, folded one word a line, using only
  * the characters RFC 2047 5(3) allows in a phrase, so the result serves
- * both Subject and display names. A word never splits a UTF-8 sequence.
+ * both Subject and display names. A word never splits a UTF-8 sequence,
+ * and no line holding a word exceeds 76 characters (RFC 2047 2): the
+ * first word shares its line with "Name: ", so gets first_room.
  *
  * Why not GMime's own encoder: it writes base64 words with "=" padding
  * next to each other, which GMime's own decoder (3.2) then merges and
  * garbles ("üzrə Müvəkkili" vanished from the Ombudsman's name), and so
  * may other readers that merge adjacent words.
  */
-static void encode_words(const char *s, struct sbuf *out)
+static void encode_words(const char *s, size_t first_room, struct sbuf *out)
 {
 	static const char prefix[] = "=?UTF-8?Q?";
+	const size_t overhead = sizeof(prefix) - 1 + 2;
 	size_t word = 0; /* payload length of the current word */
+	size_t room = first_room - overhead; /* payload that fits this line */
 
 	sbuf_addstr(out, prefix);
 	while (*s) {
@@ -51,10 +55,11 @@ static void encode_words(const char *s, struct sbuf *out)
 				n = i;
 		need = (c < 0x80 && (g_ascii_isalnum(c) || strchr("!*+-/ ", c)))
 			       ? 1 : 3 * n;
-		if (word + need > 75 - (sizeof(prefix) - 1) - 2) {
+		if (word + need > room) {
 			sbuf_addstr(out, "?=\n ");
 			sbuf_addstr(out, prefix);
 			word = 0;
+			room = 75 - overhead; /* " " + 75 = 76 */
 		}
 		for (size_t i = 0; i < n; i++) {
 			c = (unsigned char)s[i];
@@ -81,7 +86,8 @@ static void raw_header(GMimeMessage *msg, const char *name, const char *text,
 	if (!h || !text || !*text || is_ascii(text))
 		return;
 	sbuf_addch(&raw, ' ');
-	encode_words(text, &raw);
+	/* "Name: " takes the start of the first line */
+	encode_words(text, 76 - strlen(name) - 2, &raw);
 	if (addr) {
 		char *ascii = address_ascii(addr);
 

@@ -302,9 +302,9 @@ out:
 	return rc;
 }
 
-/* Handles one tag whose content (between the delimiters, type char
- * included) is inner; standalone tells whether it stands alone on its
- * line, indent is the white space before it then. */
+/* Adds the node for one tag of the given type ('&' for unescaped, 0 for
+ * a plain variable) and name; indent is the white space before a
+ * standalone tag (NULL otherwise), kept for partials. */
 static int parse_tag(struct parser *p, char type, const char *name,
 		     size_t tag_at, const char *indent)
 {
@@ -384,15 +384,66 @@ static bool standalone(struct parser *p, size_t tag, size_t tag_end,
 	return true;
 }
 
+/* Finds the end of the tag opening at tag: *inner gets its content
+ * (the type character included), *end the offset after it. */
+static int find_tag_end(struct parser *p, size_t tag, char **inner,
+			size_t *end)
+{
+	size_t inner_at = tag + strlen(p->otag);
+	char want[20];
+	const char *c;
+
+	/* {{{x}}} closes with a third brace; with other delimiters, {x}
+	 * closes with "}" and the closing delimiter */
+	snprintf(want, sizeof(want), "%s%s", p->src[inner_at] == '{' ? "}" : "",
+		 p->ctag);
+	c = strstr(p->src + inner_at, want);
+	if (!c)
+		return compile_error(p->src, p->first_line, tag, p->err,
+				     "tag '%s' is never closed", p->otag);
+	*end = (size_t)(c - p->src) + strlen(want);
+	*inner = xstrndup(p->src + inner_at, (size_t)(c - p->src) - inner_at);
+	return 0;
+}
+
+/* Moves past the tag [tag, end): a standalone tag takes its whole line
+ * with it (and *indent gets the white space before it). */
+static void consume_tag(struct parser *p, char type, size_t tag, size_t end,
+			char **indent)
+{
+	const char *src = p->src;
+	size_t next;
+
+	if (type && strchr("#^/>!=", type) && standalone(p, tag, end, &next)) {
+		emit_text(p, p->pos, p->line_start > p->pos ? p->line_start :
+							      p->pos);
+		*indent = xstrndup(src + p->line_start, tag - p->line_start);
+		if (next > 0 && src[next - 1] == '\n') {
+			p->line_start = next;
+			p->tags_on_line = 0;
+		} else {
+			p->tags_on_line++;
+		}
+		p->pos = next;
+		return;
+	}
+	emit_text(p, p->pos, tag);
+	p->pos = end;
+	p->tags_on_line++;
+	/* a tag spanning lines (a comment) moves the line */
+	for (size_t i = tag; i < end; i++)
+		if (src[i] == '\n')
+			p->line_start = i + 1;
+}
+
 static int parse(struct parser *p)
 {
 	const char *src = p->src;
 
 	for (;;) {
 		const char *o = strstr(src + p->pos, p->otag);
-		size_t tag, inner_at, end, close_len, next;
 		char type = 0, *inner = NULL, *name = NULL, *indent = NULL;
-		const char *c;
+		size_t tag, end;
 		int rc;
 
 		/* advance the line bookkeeping over plain text */
@@ -407,51 +458,14 @@ static int parse(struct parser *p)
 			break;
 		}
 		tag = (size_t)(o - src);
-		inner_at = tag + strlen(p->otag);
-		if (src[inner_at] == '{' && strcmp(p->ctag, "}}") == 0) {
-			c = strstr(src + inner_at, "}}}");
-			close_len = 3;
-		} else if (src[inner_at] == '{') {
-			char want[20];
-			snprintf(want, sizeof(want), "}%s", p->ctag);
-			c = strstr(src + inner_at, want);
-			close_len = strlen(want);
-		} else {
-			c = strstr(src + inner_at, p->ctag);
-			close_len = strlen(p->ctag);
-		}
-		if (!c)
-			return compile_error(src, p->first_line, tag, p->err,
-					     "tag '%s' is never closed",
-					     p->otag);
-		end = (size_t)(c - src) + close_len;
-		inner = xstrndup(src + inner_at, (size_t)(c - src) - inner_at);
-		if (strchr("#^/>!={&", inner[0]) && inner[0])
+		rc = find_tag_end(p, tag, &inner, &end);
+		if (rc)
+			return rc;
+		if (inner[0] && strchr("#^/>!={&", inner[0]))
 			type = inner[0];
 		name = trimmed(inner + (type ? 1 : 0),
 			       strlen(inner) - (type ? 1 : 0));
-		if (type && strchr("#^/>!=", type) &&
-		    standalone(p, tag, end, &next)) {
-			emit_text(p, p->pos, p->line_start > p->pos ?
-				  p->line_start : p->pos);
-			indent = xstrndup(src + p->line_start,
-					  tag - p->line_start);
-			if (next > 0 && src[next - 1] == '\n') {
-				p->line_start = next;
-				p->tags_on_line = 0;
-			} else {
-				p->tags_on_line++;
-			}
-			p->pos = next;
-		} else {
-			emit_text(p, p->pos, tag);
-			p->pos = end;
-			p->tags_on_line++;
-			/* a tag spanning lines (a comment) moves the line */
-			for (size_t i = tag; i < end; i++)
-				if (src[i] == '\n')
-					p->line_start = i + 1;
-		}
+		consume_tag(p, type, tag, end, &indent);
 		if (type == '=')
 			rc = set_delimiters(p, inner + 1, tag);
 		else

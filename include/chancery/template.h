@@ -34,7 +34,15 @@
  * are read from files NAME.partial beside the template (and partials of
  * partials likewise), and stored with the version.
  *
- * Variables: only the names in template_variables[] exist. Every name a
+ * Variables: only the names in template_variables[] exist:
+ *     body.name body.acronym body.kind body.country
+ *     contact.name contact.email contact.role
+ *     sender.name sender.address sender.organization sender.reply_to
+ *     campaign.name campaign.date ("26 February 2025", in ctx->tz)
+ *     event.date anniversary.ordinal ("33rd") anniversary.years ("33")
+ *     anniversary.year ("2025"): these four only with ctx->event_date
+ * A variable without a value (a contact with no name) renders empty and
+ * is false in a section. Every name a
  * template uses (inside a section, relative to the section's name as
  * Mustache resolves it) is checked against that set when the template is
  * added, and an unknown one is an error naming the line and the column.

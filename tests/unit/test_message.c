@@ -79,18 +79,29 @@ static GMimeMessage *parse_back(const struct sbuf *raw)
 	return m;
 }
 
-/* Every line ends in CRLF, none is longer than 998 octets, and the
- * header block is 7-bit. */
+/* Every line ends in CRLF, none is longer than 998 octets, a header
+ * line with an encoded-word is at most 76 (RFC 2047 2), and the header
+ * block is 7-bit. */
 static void assert_wire_form(const struct sbuf *raw)
 {
-	size_t line = 0;
+	size_t line = 0, start = 0;
 	const char *end_of_headers = strstr(raw->buf, "\r\n\r\n");
 
 	assert_non_null(end_of_headers);
 	for (size_t i = 0; i < raw->len; i++) {
 		if (raw->buf[i] == '\n') {
 			assert_true(i > 0 && raw->buf[i - 1] == '\r');
+			if (raw->buf + i < end_of_headers) {
+				char *l = xstrndup(raw->buf + start,
+						   i - 1 - start);
+
+				if (strstr(l, "=?") && strlen(l) > 76)
+					fail_msg("header line of %zu: %s",
+						 strlen(l), l);
+				free(l);
+			}
 			line = 0;
+			start = i + 1;
 			continue;
 		}
 		assert_true(++line <= 999);
@@ -416,6 +427,66 @@ static void test_long_lines(void **state)
 	test_db_close(&t);
 }
 
+/* An IDN domain goes out as punycode, so the header stays 7-bit; a
+ * non-ASCII organisation is encoded too. */
+static void test_idn_and_organization(void **state)
+{
+	static const char *const names[] = {"Ombudsman", "Müvəkkil", NULL};
+	struct test_db t;
+
+	(void)state;
+	mime_init();
+	test_db_open(&t);
+	int64_t id = add_template(&t, "Subject: s\n\nx\n");
+	for (int i = 0; i < 3; i++) {
+		struct fixture f;
+		struct error err = ERROR_INIT;
+		struct sbuf raw = SBUF_INIT;
+		GMimeMessage *m;
+
+		fixture_init(&f, "Office", names[i], "info@bürgerbeauftragte.example");
+		f.cfg.sender.organization = xstrdup("Müvəkkil Aparatı");
+		assert_int_equal(message_render(t.db, id, &f.ctx, &raw, &err), 0);
+		assert_wire_form(&raw);
+		assert_non_null(strstr(raw.buf, "xn--"));
+		m = parse_back(&raw);
+		assert_str(g_mime_object_get_header(GMIME_OBJECT(m),
+						    "Organization"),
+			   "Müvəkkil Aparatı");
+		if (names[i])
+			assert_str(mailbox_name(g_mime_message_get_to(m)),
+				   names[i]);
+		g_object_unref(m);
+		sbuf_release(&raw);
+		fixture_release(&f);
+	}
+	test_db_close(&t);
+}
+
+/* A partial or section cannot smuggle a line break into a header. */
+static void test_partial_line_break_in_subject(void **state)
+{
+	struct test_db t;
+	struct fixture f;
+	struct error err = ERROR_INIT;
+	struct sbuf raw = SBUF_INIT;
+
+	(void)state;
+	mime_init();
+	test_db_open(&t);
+	free(test_write_file(t.dir, "two.partial", "a\nBcc: b@example.org"));
+	int64_t id = add_template(&t, "Subject: {{> two}}\n\nx\n");
+	fixture_init(&f, "Office", "X", "x@example.org");
+	assert_int_equal(message_render(t.db, id, &f.ctx, &raw, &err),
+			 ERR_DATA);
+	assert_non_null(strstr(err.msg, "the Subject header would hold a "
+				       "line break"));
+	assert_int_equal(raw.len, 0);
+	sbuf_release(&raw);
+	fixture_release(&f);
+	test_db_close(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,6 +495,8 @@ int main(void)
 		cmocka_unit_test(test_header_injection),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_idn_and_organization),
+		cmocka_unit_test(test_partial_line_break_in_subject),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
