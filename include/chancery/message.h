@@ -31,7 +31,8 @@
 #include "chancery/template.h"
 
 /* Renders a loaded template for ctx, appending the message to out. For a
- * campaign: load the version once (template_load), compose many. */
+ * campaign: load the version once (template_load), compose many. A
+ * struct template caches compiled partials, so one thread at a time. */
 int message_compose(struct template *t, const struct render_context *ctx,
 		    struct sbuf *out, struct error *err);
 

@@ -41,8 +41,9 @@
  *     campaign.name campaign.date ("26 February 2025", in ctx->tz)
  *     event.date anniversary.ordinal ("33rd") anniversary.years ("33")
  *     anniversary.year ("2025"): these four only with ctx->event_date
- * A variable without a value (a contact with no name) renders empty and
- * is false in a section. Every name a
+ * A variable without a value (a contact with no name) renders empty and,
+ * like an empty string, is false in a section (as in mustache.js; the
+ * spec's required modules leave empty strings open). Every name a
  * template uses (inside a section, relative to the section's name as
  * Mustache resolves it) is checked against that set when the template is
  * added, and an unknown one is an error naming the line and the column.
