@@ -20,6 +20,7 @@ struct group {
 static const struct group groups[] = {
 	{"init", cmd_init, "create the database (--seed loads the registry)"},
 	{"config", cmd_config, "check or show the configuration"},
+	{"audit", cmd_audit, "verify the ledger; who received which statement"},
 	{NULL, NULL, NULL},
 };
 
