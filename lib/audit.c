@@ -499,8 +499,7 @@ static void campaign_json(const struct campaign_info *c,
 	add_totals_json(t, &js);
 	json_key(&js, "deliveries");
 	table_format_json(t, &js);
-	json_object_end(&js);
-	sbuf_addch(out, '\n');
+	json_object_end(&js); /* pretty output ends with a newline */
 }
 
 static void campaign_output(const struct campaign_info *c,
@@ -647,8 +646,7 @@ static void body_json(const struct body_info *b, const struct table *t,
 	add_totals_json(t, &js);
 	json_key(&js, "deliveries");
 	table_format_json(t, &js);
-	json_object_end(&js);
-	sbuf_addch(out, '\n');
+	json_object_end(&js); /* pretty output ends with a newline */
 }
 
 static void body_output(const struct body_info *b, const struct table *t,
@@ -947,8 +945,7 @@ static void matrix_json(const struct audit_matrix *m, struct sbuf *out)
 		json_object_end(&js);
 	}
 	json_array_end(&js);
-	json_object_end(&js);
-	sbuf_addch(out, '\n');
+	json_object_end(&js); /* pretty output ends with a newline */
 }
 
 int audit_report_matrix(struct db *db, int since_year, enum audit_format fmt,
