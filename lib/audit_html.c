@@ -41,8 +41,9 @@ static const char page_css[] =
 	"details summary{cursor:pointer}code{font-size:12px;"
 	"white-space:pre-wrap;word-break:break-all}";
 
-/* Filters rows of #report by data-kind, data-states and data-text; a
- * matrix cell click fills #panel from the JSON in #cell-data. */
+/* Filters rows of #report by data-kind, data-states and data-text (preset
+ * from the URL fragment); a matrix cell click fills #panel from the JSON
+ * in #cell-data, through textContent only. */
 static const char page_js[] =
 	"(function(){\n"
 	"var kind=document.getElementById('f-kind'),"
@@ -58,15 +59,18 @@ static const char page_js[] =
 	"r.style.display=ok?'':'none';if(ok)n++;});\n"
 	" count.textContent=n+' of '+rows.length+' rows';}\n"
 	"[kind,state].forEach(function(e){e.addEventListener('change',apply);});\n"
-	"text.addEventListener('input',apply);apply();\n"
+	"text.addEventListener('input',apply);\n"
+	/* "#state=failed&kind=ngo&q=osce" presets the filters (and
+	 * "#cell=N" opens a matrix cell's details): a link can
+	 * point at a view, and a headless browser test can check one. */
+	"new URLSearchParams(location.hash.slice(1)).forEach(function(v,k){"
+	"var e={kind:kind,state:state,q:text}[k];if(e)e.value=v;});apply();\n"
 	"var data=document.getElementById('cell-data');if(!data)return;\n"
 	"var cells=JSON.parse(data.textContent),"
 	"panel=document.getElementById('panel');\n"
 	"function add(p,tag,t){var e=document.createElement(tag);"
 	"if(t!==undefined)e.textContent=t;p.appendChild(e);return e;}\n"
-	"document.getElementById('report').addEventListener('click',"
-	"function(ev){var td=ev.target.closest('td[data-cell]');if(!td)return;\n"
-	" var c=cells[+td.dataset.cell];panel.textContent='';"
+	"function show(i){var c=cells[i];if(!c)return;panel.textContent='';"
 	"panel.style.display='block';\n"
 	" add(panel,'h2',c.body+' \\u2014 '+c.campaign);"
 	"var ul=add(panel,'ul');\n"
@@ -78,7 +82,12 @@ static const char page_js[] =
 	"['queue id',d.queue_id],['reason',d.reason],['delivery',d.id]];\n"
 	"  parts.forEach(function(p){if(p[1]!==null&&p[1]!==''){"
 	"add(li,'br');add(li,'span',p[0]+': '+p[1]);}});});\n"
-	" panel.scrollIntoView({block:'nearest'});});\n"
+	" panel.scrollIntoView({block:'nearest'});}\n"
+	"document.getElementById('report').addEventListener('click',"
+	"function(ev){var td=ev.target.closest('td[data-cell]');"
+	"if(td)show(+td.dataset.cell);});\n"
+	"var p=new URLSearchParams(location.hash.slice(1));"
+	"if(p.has('cell'))show(+p.get('cell'));\n"
 	"})();\n";
 
 void audit_html_escape(struct sbuf *out, const char *s)
@@ -162,7 +171,7 @@ static void add_filters(struct sbuf *out, const char *kind_label,
 		if (audit_state_by_rank(r))
 			add_option(out, audit_state_by_rank(r));
 	sbuf_addstr(out, "</select></label> <label>Search <input id=\"f-text\" "
-			 "type=\"search\" placeholder=\"body, name, e-mail\">"
+			 "type=\"search\" placeholder=\"any text\">"
 			 "</label> <span id=\"f-count\"></span></div>\n"
 			 "<p class=\"legend\">");
 	for (int r = 10; r >= 1; r--) {
