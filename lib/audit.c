@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ enum {
 	ST_BODY_EVENTS,
 	ST_MATRIX_CAMPAIGNS,
 	ST_MATRIX_BODIES,
+	ST_MATRIX_COUNTS,
 	ST_MATRIX_DELIVERIES,
 	ST__COUNT
 };
@@ -77,6 +79,11 @@ static const char *const audit_sql[ST__COUNT] = {
 		"WHERE id IN (SELECT d.body_id FROM deliveries d "
 		"JOIN campaigns c ON c.id = d.campaign_id WHERE " YEAR_SQL
 		" >= ?1) ORDER BY coalesce(acronym, name) COLLATE NOCASE, id",
+	[ST_MATRIX_COUNTS] =
+		"SELECT d.campaign_id, d.body_id, d.state, count(*) "
+		"FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id "
+		"WHERE " YEAR_SQL " >= ?1 "
+		"GROUP BY d.campaign_id, d.body_id, d.state",
 	[ST_MATRIX_DELIVERIES] =
 		"SELECT d.campaign_id, d.body_id, d.state, d.email, "
 		ISO("d.sent_at") ", d.reply_code, d.reply_enhanced, "
@@ -269,6 +276,7 @@ static const char *const states_best_first[] = {
 	"failed", "expired", "cancelled", "skipped",
 };
 #define NSTATES (sizeof(states_best_first) / sizeof(states_best_first[0]))
+_Static_assert(NSTATES == AUDIT_NSTATES, "AUDIT_NSTATES is the state count");
 
 int audit_state_rank(const char *state)
 {
@@ -729,6 +737,7 @@ static void matrix_release(struct audit_matrix *m)
 	free(m->campaigns);
 	free(m->bodies);
 	free(m->best);
+	free(m->counts);
 	free(m->delivery_cell);
 	table_free(m->deliveries);
 }
@@ -796,9 +805,9 @@ static int cmp_slot(const void *a, const void *b)
 }
 
 /* Index of the row with id in sorted slots; SIZE_MAX if none. */
-static size_t slot_find(const struct slot *slots, size_t n, const char *id)
+static size_t slot_find(const struct slot *slots, size_t n, int64_t id)
 {
-	struct slot key = {.id = atoll(id)};
+	struct slot key = {.id = id};
 	const struct slot *s = bsearch(&key, slots, n, sizeof(*slots), cmp_slot);
 
 	return s ? s->index : SIZE_MAX;
@@ -824,33 +833,54 @@ static struct slot *body_slots(const struct audit_matrix *m)
 	return v;
 }
 
-/* Fills m->best and m->delivery_cell from the deliveries. Bodies and
- * campaigns are listed in display order, so they are found by id in
- * sorted copies. */
-static void matrix_cells(struct audit_matrix *m)
+/* Bodies and campaigns are listed in display order; these find them by
+ * id in sorted copies. */
+struct matrix_index {
+	struct slot *campaigns, *bodies;
+};
+
+/* The cell of (campaign id, body id); SIZE_MAX if outside the matrix,
+ * which cannot happen: every query applies the same filter. */
+static size_t matrix_cell(const struct audit_matrix *m,
+			  const struct matrix_index *ix, int64_t campaign,
+			  int64_t body)
 {
-	struct slot *cs = campaign_slots(m), *bs = body_slots(m);
-	size_t n = table_rows(m->deliveries);
+	size_t c = slot_find(ix->campaigns, m->ncampaigns, campaign);
+	size_t b = slot_find(ix->bodies, m->nbodies, body);
 
-	m->best = xcalloc(m->nbodies * m->ncampaigns + 1, sizeof(*m->best));
-	m->delivery_cell = xcalloc(n + 1, sizeof(*m->delivery_cell));
-	for (size_t r = 0; r < n; r++) {
-		size_t c = slot_find(cs, m->ncampaigns,
-				     table_cell(m->deliveries, r, 0));
-		size_t b = slot_find(bs, m->nbodies,
-				     table_cell(m->deliveries, r, 1));
-		int rank = audit_state_rank(table_cell(m->deliveries, r, 2));
-		size_t cell = b * m->ncampaigns + c;
+	if (b == SIZE_MAX || c == SIZE_MAX)
+		return SIZE_MAX;
+	return b * m->ncampaigns + c;
+}
 
-		m->delivery_cell[r] = SIZE_MAX;
-		if (b == SIZE_MAX || c == SIZE_MAX)
-			continue; /* cannot happen: one filter for all queries */
-		m->delivery_cell[r] = cell;
+/* Counts per cell and state, and the best state of each cell, from one
+ * aggregate query: the matrix never holds the deliveries themselves. */
+static int read_matrix_counts(struct db *db, int since, struct audit_matrix *m,
+			      const struct matrix_index *ix, struct error *err)
+{
+	size_t ncells = m->nbodies * m->ncampaigns;
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &audit_statements, ST_MATRIX_COUNTS, &st, err);
+
+	if (rc)
+		return rc;
+	m->best = xcalloc(ncells + 1, sizeof(*m->best));
+	m->counts = xcalloc(ncells * AUDIT_NSTATES + 1, sizeof(*m->counts));
+	sqlite3_bind_int(st, 1, since);
+	while ((rc = db_step(db, st, err)) == 1) {
+		size_t cell = matrix_cell(m, ix, sqlite3_column_int64(st, 0),
+					  sqlite3_column_int64(st, 1));
+		int rank = audit_state_rank(db_column_text(st, 2));
+		unsigned n = (unsigned)sqlite3_column_int64(st, 3);
+
+		if (cell == SIZE_MAX || !rank)
+			continue;
+		m->counts[cell * AUDIT_NSTATES + (size_t)(rank - 1)] += n;
+		m->total += n;
 		if (rank > m->best[cell])
 			m->best[cell] = rank;
 	}
-	free(cs);
-	free(bs);
+	return rc;
 }
 
 static const char *const matrix_delivery_columns[] = {
@@ -858,26 +888,52 @@ static const char *const matrix_delivery_columns[] = {
 	"reply_enhanced", "reply_text", "queue_id", "reason", "delivery_id",
 };
 
-static int read_matrix(struct db *db, int since, struct audit_matrix *m,
-		       struct error *err)
+/* Every delivery of the matrix and its cell, for the HTML details. */
+static int read_matrix_deliveries(struct db *db, int since,
+				  struct audit_matrix *m,
+				  const struct matrix_index *ix,
+				  struct error *err)
 {
 	sqlite3_stmt *st;
+	size_t n;
+	int rc = db_prepare(db, &audit_statements, ST_MATRIX_DELIVERIES, &st,
+			    err);
+
+	if (rc)
+		return rc;
+	m->deliveries = table_new(sizeof(matrix_delivery_columns) /
+					  sizeof(matrix_delivery_columns[0]),
+				  matrix_delivery_columns);
+	sqlite3_bind_int(st, 1, since);
+	rc = fill_table(db, st, m->deliveries, err);
+	n = table_rows(m->deliveries);
+	m->delivery_cell = xcalloc(n + 1, sizeof(*m->delivery_cell));
+	for (size_t r = 0; !rc && r < n; r++)
+		m->delivery_cell[r] = matrix_cell(
+			m, ix, atoll(table_cell(m->deliveries, r, 0)),
+			atoll(table_cell(m->deliveries, r, 1)));
+	return rc;
+}
+
+/* details: also read the deliveries, when there are few enough to put
+ * in one file (AUDIT_MATRIX_DETAIL_MAX). */
+static int read_matrix(struct db *db, int since, bool details,
+		       struct audit_matrix *m, struct error *err)
+{
+	struct matrix_index ix = {NULL, NULL};
 	int rc = read_matrix_campaigns(db, since, m, err);
 
 	if (!rc)
 		rc = read_matrix_bodies(db, since, m, err);
 	if (rc)
 		return rc;
-	m->deliveries = table_new(sizeof(matrix_delivery_columns) /
-					  sizeof(matrix_delivery_columns[0]),
-				  matrix_delivery_columns);
-	rc = db_prepare(db, &audit_statements, ST_MATRIX_DELIVERIES, &st, err);
-	if (rc)
-		return rc;
-	sqlite3_bind_int(st, 1, since);
-	rc = fill_table(db, st, m->deliveries, err);
-	if (!rc)
-		matrix_cells(m);
+	ix.campaigns = campaign_slots(m);
+	ix.bodies = body_slots(m);
+	rc = read_matrix_counts(db, since, m, &ix, err);
+	if (!rc && details && m->total <= AUDIT_MATRIX_DETAIL_MAX)
+		rc = read_matrix_deliveries(db, since, m, &ix, err);
+	free(ix.campaigns);
+	free(ix.bodies);
 	return rc;
 }
 
@@ -954,7 +1010,7 @@ int audit_report_matrix(struct db *db, int since_year, enum audit_format fmt,
 	struct audit_matrix m = {0};
 	struct table *t = NULL;
 	char title[64];
-	int rc = read_matrix(db, since_year, &m, err);
+	int rc = read_matrix(db, since_year, fmt == AUDIT_FORMAT_HTML, &m, err);
 
 	if (rc)
 		goto out;

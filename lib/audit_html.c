@@ -73,7 +73,11 @@ static const char page_js[] =
 	"function show(i){var c=cells[i];if(!c)return;panel.textContent='';"
 	"panel.style.display='block';\n"
 	" add(panel,'h2',c.body+' \\u2014 '+c.campaign);"
-	"var ul=add(panel,'ul');\n"
+	"add(panel,'p',Object.keys(c.counts).map(function(k){"
+	"return c.counts[k]+' '+k;}).join(', '));\n"
+	" if(!c.deliveries){add(panel,'p','Per-delivery details: chancery "
+	"audit campaign '+c.campaign+' --format html');return;}\n"
+	" var ul=add(panel,'ul');\n"
 	" c.deliveries.forEach(function(d){var li=add(ul,'li');"
 	"add(li,'strong',d.email);add(li,'span',' '+d.state);"
 	"var s=add(li,'span',' ');s.className='st-'+d.state;\n"
@@ -167,14 +171,14 @@ static void add_filters(struct sbuf *out, const char *kind_label,
 		add_option(out, kinds[i]);
 	sbuf_addstr(out, "</select></label> <label>State <select id=\"f-state\">"
 			 "<option value=\"\">all</option>");
-	for (int r = 10; r >= 1; r--)
+	for (int r = AUDIT_NSTATES; r >= 1; r--)
 		if (audit_state_by_rank(r))
 			add_option(out, audit_state_by_rank(r));
 	sbuf_addstr(out, "</select></label> <label>Search <input id=\"f-text\" "
 			 "type=\"search\" placeholder=\"any text\">"
 			 "</label> <span id=\"f-count\"></span></div>\n"
 			 "<p class=\"legend\">");
-	for (int r = 10; r >= 1; r--) {
+	for (int r = AUDIT_NSTATES; r >= 1; r--) {
 		const char *s = audit_state_by_rank(r);
 
 		if (s)
@@ -219,7 +223,7 @@ static void add_state_cell(struct sbuf *out, const char *state)
 static void add_event_details(struct sbuf *out,
 			      const struct audit_events *evs, int64_t id)
 {
-	size_t first, n = evs ? audit_events_find(evs, id, &first) : 0;
+	size_t first = 0, n = evs ? audit_events_find(evs, id, &first) : 0;
 
 	sbuf_addf(out, "<td><details><summary>%zu event%s</summary><ol>", n,
 		  n == 1 ? "" : "s");
@@ -372,13 +376,24 @@ static void add_cell_delivery(struct json *js, const struct table *d, size_t r)
 	json_object_end(js);
 }
 
+/* "counts": {"sent": 2, "failed": 1}, best first. */
+static void add_cell_counts(struct json *js, const unsigned *counts)
+{
+	json_key(js, "counts");
+	json_object_begin(js);
+	for (int r = AUDIT_NSTATES; r >= 1; r--)
+		if (counts[r - 1])
+			json_kv_int(js, audit_state_by_rank(r), counts[r - 1]);
+	json_object_end(js);
+}
+
 /* The details of every non-empty cell, in the order the cells were
  * numbered (body by body, campaign by campaign). The delivery rows are
  * grouped by cell first (a counting sort), so this is linear. */
 static void add_cell_data(struct sbuf *out, const struct audit_matrix *m)
 {
 	const struct table *d = m->deliveries;
-	size_t ncells = m->nbodies * m->ncampaigns, n = table_rows(d);
+	size_t ncells = m->nbodies * m->ncampaigns, n = d ? table_rows(d) : 0;
 	size_t *start = xcalloc(ncells + 2, sizeof(*start));
 	size_t *order = xcalloc(n + 1, sizeof(*order));
 	struct sbuf json = SBUF_INIT;
@@ -404,11 +419,14 @@ static void add_cell_data(struct sbuf *out, const struct audit_matrix *m)
 		json_kv_string(&js, "body", b->acronym ? b->acronym : b->name);
 		json_kv_string(&js, "campaign",
 			       m->campaigns[cell % m->ncampaigns].name);
-		json_key(&js, "deliveries");
-		json_array_begin(&js);
-		for (size_t i = start[cell]; i < start[cell + 1]; i++)
-			add_cell_delivery(&js, d, order[i]);
-		json_array_end(&js);
+		add_cell_counts(&js, &m->counts[cell * AUDIT_NSTATES]);
+		if (d) {
+			json_key(&js, "deliveries");
+			json_array_begin(&js);
+			for (size_t i = start[cell]; i < start[cell + 1]; i++)
+				add_cell_delivery(&js, d, order[i]);
+			json_array_end(&js);
+		}
 		json_object_end(&js);
 	}
 	json_array_end(&js);
@@ -425,13 +443,16 @@ void audit_html_matrix(const char *title, const struct audit_matrix *m,
 {
 	const char **kinds = NULL;
 	size_t nkinds = 0, cell_no = 0;
-	char sub[128];
+	char sub[320];
 
 	for (size_t b = 0; b < m->nbodies; b++)
 		add_distinct(&kinds, &nkinds, m->bodies[b].kind);
-	snprintf(sub, sizeof(sub), "%zu bodies, %zu campaigns; each cell is the "
-		 "best state among the body's contacts; click it for details",
-		 m->nbodies, m->ncampaigns);
+	snprintf(sub, sizeof(sub), "%zu bodies, %zu campaigns, %zu deliveries; "
+		 "each cell is the best state among the body's contacts; click "
+		 "it for details%s", m->nbodies, m->ncampaigns, m->total,
+		 m->deliveries ? "" : " (state counts only: too many deliveries "
+				      "for one page; narrow with --since or see "
+				      "'audit campaign NAME --format html')");
 	page_begin(out, title, sub);
 	add_filters(out, "Kind", kinds, nkinds);
 	add_matrix_head(out, m);

@@ -92,7 +92,8 @@ int audit_format_parse(const char *name, enum audit_format *out,
  * that a body received the statement. The matrix cell of a body and a
  * campaign is the best state among its contacts' deliveries.
  */
-int audit_state_rank(const char *state); /* higher is better; 0 unknown */
+#define AUDIT_NSTATES 10
+int audit_state_rank(const char *state); /* 1..AUDIT_NSTATES, best highest; 0 unknown */
 const char *audit_state_by_rank(int rank);
 
 /*
@@ -127,6 +128,8 @@ struct audit_events {
 size_t audit_events_find(const struct audit_events *evs, int64_t delivery_id,
 			 size_t *first);
 
+#define AUDIT_MATRIX_DETAIL_MAX 50000
+
 struct audit_matrix {
 	size_t ncampaigns, nbodies;
 	struct audit_matrix_campaign {
@@ -139,7 +142,12 @@ struct audit_matrix {
 		char *acronym, *name, *kind, *country;
 	} *bodies;
 	int *best;         /* nbodies * ncampaigns state ranks, 0 = not sent */
-	struct table *deliveries; /* every delivery in the matrix, for details */
+	unsigned *counts;  /* per cell, AUDIT_NSTATES counts indexed rank - 1 */
+	size_t total;      /* deliveries in the matrix */
+	/* Every delivery, for the HTML details; NULL when there are more
+	 * than AUDIT_MATRIX_DETAIL_MAX (the page would be too big to open:
+	 * `audit campaign --format html` has them campaign by campaign). */
+	struct table *deliveries;
 	size_t *delivery_cell;    /* per delivery row: its index in best */
 };
 

@@ -514,7 +514,8 @@ class AuditTest(unittest.TestCase):
                            ["--dump-dom"])
         panel = re.search(r'<div id="panel"[^>]*>(.*?)</div>', dom, re.S)
         self.assertIsNotNone(panel, dom)
-        for want in ("OSCE \u2014 stmt-2024", "osce@osce.org",
+        for want in ("OSCE \u2014 stmt-2024", "1 sent, 1 bounced",
+                     "osce@osce.org",
                      "queue id: CCC3",
                      "reason: smtp; 550 5.1.1 mailbox unavailable",
                      "press@osce.org", "reply: 250 2.0.0 Ok"):

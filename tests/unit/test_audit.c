@@ -394,9 +394,13 @@ static void test_anchor_proves_prefix(void **state)
 static void test_bad_anchor_is_usage_error(void **state)
 {
 	static const char *const bad[] = {
-		"", "abc", "zz00000000000000000000000000000000000000000000000000"
-			   "000000000000",
-		"00000000000000000000000000000000000000000000000000000000000000000",
+		"",
+		"abc",
+		/* 64 characters, two not hex */
+		("zz00000000000000000000000000000000000000000000000000"
+		 "000000000000"),
+		/* 65 hex digits */
+		("00000000000000000000000000000000000000000000000000000000000000000"),
 	};
 	struct fixture *f = *state;
 	struct audit_verify_result res;
@@ -677,6 +681,40 @@ static void test_html_is_escaped_and_offline(void **state)
 	}
 }
 
+/* A matrix too big for per-delivery details still shows every cell with
+ * its state counts, and says where the details are. */
+static void test_html_matrix_without_details(void **state)
+{
+	struct audit_matrix_campaign camps[] = {
+		{7, "c<1>", "2024-01-01T00:00:00Z", "done", 2024},
+	};
+	struct audit_matrix_body bodies[] = {
+		{3, "A&B", "A and B", "ngo", NULL},
+	};
+	int best[] = {audit_state_rank("sent")};
+	unsigned counts[AUDIT_NSTATES] = {0};
+	struct audit_matrix m = {
+		.ncampaigns = 1, .nbodies = 1, .campaigns = camps,
+		.bodies = bodies, .best = best, .counts = counts,
+		.total = AUDIT_MATRIX_DETAIL_MAX + 1,
+	};
+	struct sbuf out = SBUF_INIT;
+
+	(void)state;
+	counts[audit_state_rank("sent") - 1] = 40000;
+	counts[audit_state_rank("failed") - 1] = 10001;
+	audit_html_matrix("big", &m, &out);
+	assert_contains(out.buf, "<td class=\"cell st-sent\" data-cell=\"0\">"
+				 "sent</td>");
+	assert_contains(out.buf, "\"counts\":{\"sent\":40000,\"failed\":10001}");
+	assert_lacks(out.buf, "\"deliveries\":");
+	assert_contains(out.buf, "state counts only");
+	assert_contains(out.buf, "c&lt;1&gt;");
+	assert_contains(out.buf, "\"campaign\":\"c\\u003c1\\u003e\"");
+	assert_contains(out.buf, ">A&amp;B</th>");
+	sbuf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -707,6 +745,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_html_is_escaped_and_offline,
 						setup, teardown),
+		cmocka_unit_test(test_html_matrix_without_details),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
