@@ -55,8 +55,9 @@ static const char *const audit_sql[ST__COUNT] = {
 		"AND e.delivery_id IS NOT NULL ORDER BY e.delivery_id, e.id",
 	[ST_BODY] = "SELECT id, acronym, name, kind, country, "
 		    ISO("removed_at") " FROM bodies "
-		    "WHERE acronym = ?1 COLLATE NOCASE "
-		    "ORDER BY removed_at IS NOT NULL, id DESC LIMIT 1",
+		    "WHERE acronym = ?1 COLLATE NOCASE OR name = ?1 COLLATE NOCASE "
+		    "ORDER BY acronym = ?1 COLLATE NOCASE DESC, "
+		    "removed_at IS NOT NULL, id DESC LIMIT 1",
 	[ST_BODY_DELIVERIES] =
 		"SELECT " YEAR_SQL ", c.name, t.name || ' v' || t.version, "
 		ISO("c.send_at") ", d.email, d.state, " ISO("d.sent_at") ", "
@@ -595,7 +596,8 @@ static void body_info_release(struct body_info *b)
 }
 
 /* A live body of that acronym, else the newest removed one: old audits
- * still resolve after a body leaves the registry. */
+ * still resolve after a body leaves the registry. Bodies without an
+ * acronym are found by their name. */
 static int read_body(struct db *db, const char *acronym, struct body_info *b,
 		     struct error *err)
 {
@@ -607,8 +609,8 @@ static int read_body(struct db *db, const char *acronym, struct body_info *b,
 	db_bind_text(st, 1, acronym);
 	rc = db_step(db, st, err);
 	if (rc == 0)
-		return error_set(err, ERR_NOTFOUND, "no body with acronym '%s'",
-				 acronym);
+		return error_set(err, ERR_NOTFOUND, "no body with acronym or "
+				 "name '%s'", acronym);
 	if (rc < 0)
 		return rc;
 	b->id = sqlite3_column_int64(st, 0);
@@ -629,7 +631,10 @@ static const char *const body_columns[] = {
 
 static void body_heading(const struct body_info *b, struct sbuf *out)
 {
-	sbuf_addf(out, "%s (%s), %s", b->name, b->acronym, b->kind);
+	sbuf_addstr(out, b->name);
+	if (b->acronym)
+		sbuf_addf(out, " (%s)", b->acronym);
+	sbuf_addf(out, ", %s", b->kind);
 	if (b->country)
 		sbuf_addf(out, ", %s", b->country);
 	if (b->removed)
@@ -672,7 +677,8 @@ static void body_output(const struct body_info *b, const struct table *t,
 		body_json(b, t, out);
 		break;
 	case AUDIT_FORMAT_HTML:
-		audit_html_deliveries(b->acronym, head.buf, t, evs, out);
+		audit_html_deliveries(b->acronym ? b->acronym : b->name,
+				      head.buf, t, evs, out);
 		break;
 	default:
 		sbuf_addf(out, "%s\n\n", head.buf);

@@ -319,7 +319,7 @@ class AuditTest(unittest.TestCase):
              "unknown format 'pdf'"),
             (("audit", "campaign", "nope"), 67, "no campaign named 'nope'"),
             (("audit", "campaign"), 64, "missing NAME"),
-            (("audit", "body", "NOPE"), 67, "no body with acronym 'NOPE'"),
+            (("audit", "body", "NOPE"), 67, "no body with acronym or name 'NOPE'"),
             (("audit", "matrix", "--since", "twenty"), 64,
              "--since wants a year (1970-9999), not 'twenty'"),
             (("audit", "body", "OSCE", "--since", "2020"), 64,

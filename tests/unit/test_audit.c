@@ -17,8 +17,9 @@
 #define T2023 1677398400LL /* 2023-02-26T08:00:00Z */
 #define T2024 1708934400LL /* 2024-02-26T08:00:00Z */
 
-/* Two campaigns, four bodies (one with a name built to break HTML), and
- * deliveries in every final state the reports must count. */
+/* Two campaigns, five bodies (one with a name built to break HTML, one
+ * without an acronym), and deliveries in every final state the reports
+ * must count. */
 static const char fixture_sql[] =
 	"INSERT INTO bodies (id, acronym, name, kind, country, created_at) VALUES"
 	" (1, 'UNSG', 'UN Secretary-General', 'un-organ', NULL, 0),"
@@ -26,7 +27,8 @@ static const char fixture_sql[] =
 	"  'regional-org', NULL, 0),"
 	" (3, 'UNICEF', 'United Nations Children''s Fund', 'un-agency', NULL, 0),"
 	" (4, 'EV\"<', '</script><img src=x onerror=alert(1)> & Co', 'ngo',"
-	"  'AZ', 0);"
+	"  'AZ', 0),"
+	" (5, NULL, 'Office of the Ombudsman', 'ombudsman', 'AZ', 0);"
 	"INSERT INTO contacts (id, body_id, email, name, created_at, updated_at)"
 	" VALUES (1, 1, 'sg@un.org', 'Office', 0, 0),"
 	" (2, 2, 'osce@osce.org', NULL, 0, 0),"
@@ -607,9 +609,13 @@ static void test_body_report_year_by_year(void **state)
 			     "2.0.0,Ok,CCC3,smtp; 550 5.1.1 mailbox unavailable,6");
 	assert_int_equal(count_lines(csv), 5);
 	assert_contains(json, "\"acronym\": \"OSCE\"");
+	free(text);
+	text = report(f, 1, "office of the ombudsman", 0, AUDIT_FORMAT_TABLE);
+	assert_contains(text, "Office of the Ombudsman, ombudsman, AZ\n");
+	assert_contains(text, "0 deliveries\n");
 	assert_int_equal(audit_report_body(f->t.db, "NOPE", AUDIT_FORMAT_JSON,
 					   &out, &err), ERR_NOTFOUND);
-	assert_contains(err.msg, "no body with acronym 'NOPE'");
+	assert_contains(err.msg, "no body with acronym or name 'NOPE'");
 	free(text);
 	free(csv);
 	free(json);
