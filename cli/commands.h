@@ -10,5 +10,6 @@ int cmd_body(struct cli *cli, int argc, char **argv);
 int cmd_contact(struct cli *cli, int argc, char **argv);
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_template(struct cli *cli, int argc, char **argv);
+int cmd_audit(struct cli *cli, int argc, char **argv);
 
 #endif

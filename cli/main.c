@@ -24,6 +24,7 @@ static const struct group groups[] = {
 	{"contact", cmd_contact, "e-mail contacts of bodies"},
 	{"list", cmd_list, "addressee lists: create, add, rule, show, ls"},
 	{"template", cmd_template, "statement templates: add, list, show, render"},
+	{"audit", cmd_audit, "verify the ledger; who received which statement"},
 	{NULL, NULL, NULL},
 };
 
