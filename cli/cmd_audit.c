@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "chancery/audit.h"
+#include "chancery/progress.h"
 #include "chancery/clock.h"
 #include "chancery/json.h"
 #include "commands.h"
@@ -54,6 +55,7 @@ static int run_verify(struct cli *cli, int argc, char **argv)
 	};
 	struct error err = ERROR_INIT;
 	struct audit_verify_result res;
+	struct progress progress;
 	const char *anchor = NULL;
 	struct db *db;
 	int c, rc;
@@ -68,7 +70,9 @@ static int run_verify(struct cli *cli, int argc, char **argv)
 	rc = cli_db(cli, &db, &err);
 	if (rc)
 		return cli_fail(rc, &err);
-	rc = audit_verify(db, anchor, &res, &err);
+	progress_init(&progress, stderr, "verify", 0, PROGRESS_AUTO);
+	rc = audit_verify_progress(db, anchor, &progress, &res, &err);
+	progress_release(&progress);
 	if (rc == ERR_USAGE)
 		return cli_bad_usage("%s", err.msg);
 	if (cli->json)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "chancery/audit.h"
+#include "chancery/progress.h"
 #include "chancery/json.h"
 #include "chancery/ledger.h"
 #include "chancery/xalloc.h"
@@ -209,6 +210,13 @@ static void note_anchor(const struct audit_verify_result *res,
 int audit_verify(struct db *db, const char *anchor,
 		 struct audit_verify_result *res, struct error *err)
 {
+	return audit_verify_progress(db, anchor, NULL, res, err);
+}
+
+int audit_verify_progress(struct db *db, const char *anchor,
+			  struct progress *progress,
+			  struct audit_verify_result *res, struct error *err)
+{
 	struct walk w = {.scratch = SBUF_INIT, .prev = LEDGER_GENESIS_HASH};
 	char want[SHA256_HEX_SIZE] = "";
 	sqlite3_stmt *st;
@@ -231,6 +239,8 @@ int audit_verify(struct db *db, const char *anchor,
 		}
 		if (anchor && !res->anchor_id && strcmp(w.prev, want) == 0)
 			res->anchor_id = w.prev_id;
+		if (progress && (res->rows & 1023) == 0)
+			progress_update(progress, (uint64_t)res->rows);
 	}
 	if (rc)
 		goto out;

@@ -61,6 +61,11 @@ struct audit_verify_result {
  */
 int audit_verify(struct db *db, const char *anchor,
 		 struct audit_verify_result *res, struct error *err);
+/* The same, updating progress (if not NULL) as rows are checked. */
+struct progress;
+int audit_verify_progress(struct db *db, const char *anchor,
+			  struct progress *progress,
+			  struct audit_verify_result *res, struct error *err);
 
 /* The head of the chain, to record elsewhere. */
 struct audit_anchor {
