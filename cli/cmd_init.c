@@ -36,9 +36,9 @@ static int seed(struct cli *cli, const char *path)
 		remove_db(path);
 		return cli_fail(rc, &err);
 	}
-	printf("seeded %d bodies, %d aliases, %d contacts, %d group lists\n",
-	       st.bodies_added, st.aliases_added, st.contacts_added,
-	       st.lists_created);
+	printf("seeded %d bodies, %d aliases, %d group lists (no contacts: "
+	       "add them with 'chancery contact add')\n", st.bodies_added,
+	       st.aliases_added, st.lists_created);
 	return 0;
 }
 
@@ -76,8 +76,8 @@ static int run_init(struct cli *cli, int argc, char **argv)
 
 static const struct cli_command init_cmd[] = {
 	{"init", run_init, "[--seed]", "create the database",
-	 "--seed  load the seed registry (bodies, aliases, placeholder "
-	 "contacts, group lists)"},
+	 "--seed  load the seed registry (bodies, aliases, group lists; no "
+	 "contacts)"},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -55,7 +55,9 @@ int import_export_csv(struct db *db, struct sbuf *out, struct error *err);
 /*
  * Loads the seed registry compiled in from db/seed_registry.csv and
  * creates the group rule lists the statements name (diplomatic missions,
- * diaspora organisations, ombudsmen, NHRIs), in one transaction.
+ * diaspora organisations, ombudsmen, NHRIs), in one transaction. The
+ * seed carries no contacts: no real address is shipped, and placeholder
+ * ones would be sent to.
  */
 int import_seed(struct db *db, struct import_stats *stats, struct error *err);
 
