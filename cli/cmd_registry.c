@@ -153,8 +153,9 @@ static const struct cli_command registry_cmds[] = {
 	 "FILE [--list NAME] [--apply]",
 	 "read a statement's addressee paragraph and resolve it",
 	 "--list NAME  create the static list NAME, or refresh it, to hold "
-	 "exactly\n             these addressees\n--apply      add new bodies, aliases and lists "
-	 "(without it: only print the plan)"},
+	 "exactly\n             these addressees\n"
+	 "--apply      add new bodies, aliases and lists (without it: only "
+	 "print the plan)"},
 	{"import-csv", run_import_csv, "FILE",
 	 "load bodies, aliases and contacts from CSV (all rows or none)",
 	 NULL},

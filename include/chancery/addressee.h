@@ -58,11 +58,13 @@ typedef bool (*addressee_known_fn)(const char *name, void *arg);
 int addressee_check_text(const char *text, size_t len, struct error *err);
 
 /*
- * Finds the closing addressee paragraph (the last sentence introduced by
- * "has been sent to", "is addressed to", "was addressed to", ...) and
- * puts the text after the trigger into list_text, with page breaks,
- * hyphenation across lines and white space repaired and the final full
- * stop removed. ERR_DATA when the text has none.
+ * Finds the closing addressee paragraph: of the sentences introduced by
+ * "has been sent to", "is addressed to", "was addressed to", ... the one
+ * that lists the most (the latest on a tie), and puts the text after the
+ * trigger into list_text, with page breaks, list bullets, hyphenation
+ * across lines and white space repaired, a lead-in ("the following
+ * organizations:") and the final full stop removed. ERR_DATA when the
+ * text has none.
  */
 int addressee_find_paragraph(const char *text, size_t len,
 			     struct sbuf *list_text, struct error *err);
