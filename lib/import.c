@@ -222,8 +222,7 @@ static void check_against_db(struct ifile *f, struct db *db, char **v)
 			       strcasecmp(by_name.acronym, v[C_ACRONYM]) != 0))
 		problem(f, "name", "'%s' is already the name of body %s",
 			v[C_NAME], by_name.acronym ? by_name.acronym : "#");
-	if (has_acr)
-		registry_body_release(&by_acr);
+	registry_body_release(&by_acr);
 	registry_body_release(&by_name);
 }
 
