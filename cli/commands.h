@@ -6,5 +6,7 @@
 
 int cmd_init(struct cli *cli, int argc, char **argv);
 int cmd_config(struct cli *cli, int argc, char **argv);
+int cmd_campaign(struct cli *cli, int argc, char **argv);
+int cmd_series(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -20,6 +20,8 @@ struct group {
 static const struct group groups[] = {
 	{"init", cmd_init, "create the database (--seed loads the registry)"},
 	{"config", cmd_config, "check or show the configuration"},
+	{"campaign", cmd_campaign, "create, schedule and follow campaigns"},
+	{"series", cmd_series, "yearly anniversary series"},
 	{NULL, NULL, NULL},
 };
 
