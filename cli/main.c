@@ -20,6 +20,9 @@ struct group {
 static const struct group groups[] = {
 	{"init", cmd_init, "create the database (--seed loads the registry)"},
 	{"config", cmd_config, "check or show the configuration"},
+	{"body", cmd_body, "addressee bodies: add, list, show, alias, edit, rm"},
+	{"contact", cmd_contact, "e-mail contacts of bodies"},
+	{"list", cmd_list, "addressee lists: create, add, rule, show, ls"},
 	{"campaign", cmd_campaign, "create, schedule and follow campaigns"},
 	{"series", cmd_series, "yearly anniversary series"},
 	{NULL, NULL, NULL},
