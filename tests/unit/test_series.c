@@ -37,6 +37,8 @@ static int setup(void **state)
 	clock_set_fake(T2024);
 	test_db_open(&f->t);
 	conf_init(&f->cfg);
+	free(f->cfg.sender.address);
+	f->cfg.sender.address = xstrdup("press@ombudsman.example.az");
 	/* The template module stores templates; the fixture writes the row. */
 	exec_sql(f->t.db, "INSERT INTO templates (name, version, source, sha256, "
 			  "created_at) VALUES ('anniv', 1, 'Subject: "
@@ -181,6 +183,24 @@ static void test_paris_dst_auto_schedule(void **state)
 				  "'campaign.scheduled'"), 3);
 }
 
+/* A campaign that cannot be scheduled stays a draft for review. */
+static void test_auto_schedule_problem_leaves_draft(void **state)
+{
+	struct fx *f = *state;
+	struct campaign_info c;
+	struct error err = ERROR_INIT;
+
+	free(f->cfg.sender.address);
+	f->cfg.sender.address = xstrdup("chancery@localhost");
+	add(f, "p", "1992-02-26", "02-25T10:00", "Asia/Baku", 14, true);
+	assert_int_equal(tick(f, 1708840800 - 3600), 1);
+	assert_int_equal(campaign_find(f->t.db, "p-2024", &c, &err), 0);
+	assert_int_equal(c.state, CAMPAIGN_DRAFT);
+	campaign_info_release(&c);
+	assert_int_equal(count(f, "SELECT count(*) FROM events WHERE kind = "
+				  "'campaign.scheduled'"), 0);
+}
+
 static void test_feb29(void **state)
 {
 	static const struct year_case cases[] = {
@@ -291,6 +311,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_baku_years),
 		T(test_paris_dst_auto_schedule),
+		T(test_auto_schedule_problem_leaves_draft),
 		T(test_feb29),
 		T(test_pause_resume_remove),
 		T(test_late_years_skipped),
