@@ -72,6 +72,9 @@ static int setup(void **state)
 	f->cfg.sender.address = xstrdup("press@ombudsman.example.az");
 	add_template(f->t.db, "stmt", 1);
 	add_template(f->t.db, "stmt", 2);
+	exec_sql(f->t.db, "INSERT INTO templates (name, version, source, sha256, "
+			  "created_at) VALUES ('hdr', 1, 'Subject: For "
+			  "{{contact.name}}\n\nText.\n', '" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 0)");
 	if (list_create(f->t.db, "all", LIST_STATIC, NULL, &f->list_id, &err) ||
 	    list_create(f->t.db, "empty", LIST_STATIC, NULL, &f->empty_id, &err))
 		fail_msg("list_create: %s", err.msg);
@@ -110,9 +113,10 @@ static int64_t count(struct fx *f, const char *sql)
 	return test_query_int(f->t.db, sql);
 }
 
-static int64_t create(struct fx *f, const char *name, const char *list)
+static int64_t create_with(struct fx *f, const char *name, const char *tmpl,
+			   const char *list)
 {
-	struct campaign_new c = {.name = name, .template_name = "stmt",
+	struct campaign_new c = {.name = name, .template_name = tmpl,
 				 .list_name = list, .send_at = SEND,
 				 .tz = "Asia/Baku"};
 	struct error err = ERROR_INIT;
@@ -121,6 +125,11 @@ static int64_t create(struct fx *f, const char *name, const char *list)
 	if (campaign_create(f->t.db, &c, &id, &err) != 0)
 		fail_msg("create %s: %s", name, err.msg);
 	return id;
+}
+
+static int64_t create(struct fx *f, const char *name, const char *list)
+{
+	return create_with(f, name, "stmt", list);
 }
 
 static enum campaign_state state_of(struct fx *f, int64_t id)
@@ -428,15 +437,19 @@ static void test_cancel_running(void **state)
 static void test_schedule_problems(void **state)
 {
 	static const struct {
-		const char *list;
+		const char *tmpl, *list;
 		const char *setup_sql, *undo_sql;
 		const char *says;
 	} cases[] = {
-		{"empty", NULL, NULL, "has no contacts"},
-		{"all", "UPDATE contacts SET status = 'suppressed' WHERE status "
+		{"stmt", "empty", NULL, NULL, "has no contacts"},
+		/* A header may not take a line break from a variable. */
+		{"hdr", "all", "UPDATE contacts SET name = 'Office' || char(10) || "
+			"'Bcc: x@example.org' WHERE email = 'pc@osce.example.org'",
+		 "UPDATE contacts SET name = NULL", "pc@osce.example.org"},
+		{"stmt", "all", "UPDATE contacts SET status = 'suppressed' WHERE status "
 			"= 'active'", "UPDATE contacts SET status = 'active' WHERE "
 			"status = 'suppressed'", "no active contact"},
-		{"all", "UPDATE contacts SET email = 'broken@@example' WHERE "
+		{"stmt", "all", "UPDATE contacts SET email = 'broken@@example' WHERE "
 			"email = 'sg@un.example.org'", "UPDATE contacts SET email "
 			"= 'sg@un.example.org' WHERE email = 'broken@@example'",
 		 "broken@@example"},
@@ -450,7 +463,7 @@ static void test_schedule_problems(void **state)
 		int64_t id, events;
 
 		snprintf(name, sizeof(name), "p%zu", i);
-		id = create(f, name, cases[i].list);
+		id = create_with(f, name, cases[i].tmpl, cases[i].list);
 		if (cases[i].setup_sql)
 			exec_sql(f->t.db, cases[i].setup_sql);
 		events = count(f, "SELECT count(*) FROM events");
