@@ -66,11 +66,11 @@ static const char *const campaign_sql[ST__COUNT] = {
 		      "series_id, series_year, send_at, tz, sender, event_date, "
 		      "state, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, "
 		      "?5, ?6, ?7, ?8, ?9, 'draft', ?10, ?10)",
-	[ST_BY_NAME] = CAMPAIGN_COLUMNS "WHERE c.name = ?1",
-	[ST_BY_ID] = CAMPAIGN_COLUMNS "WHERE c.id = ?1",
-	[ST_BY_SERIES] = CAMPAIGN_COLUMNS
-	"WHERE c.series_id = ?1 AND c.series_year = ?2",
-	[ST_ALL] = CAMPAIGN_COLUMNS "ORDER BY c.send_at DESC, c.id DESC",
+	[ST_BY_NAME] = (CAMPAIGN_COLUMNS "WHERE c.name = ?1"),
+	[ST_BY_ID] = (CAMPAIGN_COLUMNS "WHERE c.id = ?1"),
+	[ST_BY_SERIES] = (CAMPAIGN_COLUMNS
+			  "WHERE c.series_id = ?1 AND c.series_year = ?2"),
+	[ST_ALL] = (CAMPAIGN_COLUMNS "ORDER BY c.send_at DESC, c.id DESC"),
 	/* Compare-and-set: the daemon and the command line may race. */
 	[ST_SET_STATE] = "UPDATE campaigns SET state = ?3, updated_at = ?4 "
 			 "WHERE id = ?1 AND state = ?2",

@@ -45,10 +45,12 @@ static const char *const series_sql[ST__COUNT] = {
 		      "lead_days, auto_schedule, sender, state, created_at, "
 		      "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
 		      "?10, ?11, 'active', ?12, ?12)",
-	[ST_BY_NAME] = SERIES_COLUMNS
-	"WHERE s.name = ?1 AND s.state <> 'removed'",
-	[ST_BY_ID] = SERIES_COLUMNS "WHERE s.id = ?1 AND s.state <> 'removed'",
-	[ST_ALL] = SERIES_COLUMNS "WHERE s.state <> 'removed' ORDER BY s.name",
+	[ST_BY_NAME] = (SERIES_COLUMNS
+			"WHERE s.name = ?1 AND s.state <> 'removed'"),
+	[ST_BY_ID] = (SERIES_COLUMNS
+		      "WHERE s.id = ?1 AND s.state <> 'removed'"),
+	[ST_ALL] = (SERIES_COLUMNS
+		    "WHERE s.state <> 'removed' ORDER BY s.name"),
 	[ST_SET_STATE] = "UPDATE series SET state = ?3, updated_at = ?4 "
 			 "WHERE id = ?1 AND state = ?2",
 };
@@ -505,4 +507,44 @@ int series_next_due(struct db *db, int64_t now, int64_t *when,
 		return 1;
 	*when = w.best;
 	return 0;
+}
+
+/* Keeps the first error of a pass while the pass goes on. */
+static void keep_first(int rc, const struct error *one, int *first,
+		       struct error *err)
+{
+	if (!rc)
+		return;
+	log_warn("%s", one->msg);
+	if (!*first) {
+		*first = rc;
+		error_set(err, rc, "%s", one->msg);
+	}
+}
+
+int series_tick(struct db *db, const struct conf *cfg, int64_t now,
+		struct series_tick *out, struct error *err)
+{
+	struct error one = ERROR_INIT;
+	int64_t when;
+	int first = 0, rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = series_create_due(db, cfg, now, &out->created, &one);
+	keep_first(rc, &one, &first, err);
+	rc = campaign_start_due(db, cfg, now, &out->started, &one);
+	keep_first(rc, &one, &first, err);
+	rc = campaign_finish_done(db, now, &out->finished, &one);
+	keep_first(rc, &one, &first, err);
+	rc = campaign_next_due(db, &when, &one);
+	if (rc == 0)
+		out->next_at = when;
+	else
+		keep_first(rc < 0 ? rc : 0, &one, &first, err);
+	rc = series_next_due(db, now, &when, &one);
+	if (rc == 0 && (!out->next_at || when < out->next_at))
+		out->next_at = when;
+	else
+		keep_first(rc < 0 ? rc : 0, &one, &first, err);
+	return first;
 }

@@ -94,4 +94,21 @@ int series_create_due(struct db *db, const struct conf *cfg, int64_t now,
 int series_next_due(struct db *db, int64_t now, int64_t *when,
 		    struct error *err);
 
+/*
+ * One pass of the daemon's scheduler at now: creates the series campaigns
+ * that are due, starts the scheduled campaigns whose time has come (with
+ * their deliveries) and moves finished ones to done. next_at gets the
+ * next instant at which a pass will have work (a series campaign to
+ * create or a campaign to start), 0 when none is known: the daemon sleeps
+ * until then, or until the database changes. A failing series or
+ * campaign does not hold up the others; the first error is returned after
+ * the whole pass.
+ */
+struct series_tick {
+	int created, started, finished;
+	int64_t next_at;
+};
+int series_tick(struct db *db, const struct conf *cfg, int64_t now,
+		struct series_tick *out, struct error *err);
+
 #endif

@@ -305,6 +305,38 @@ static void test_add_refusals(void **state)
 				  "'series.created'"), 1);
 }
 
+/* The daemon's pass: create, schedule, start, finish, and when to wake. */
+static void test_tick(void **state)
+{
+	struct fx *f = *state;
+	struct series_tick t;
+	struct error err = ERROR_INIT;
+	int64_t send = 1708840800, create = send - 2 * 86400;
+
+	add(f, "t", "1992-02-26", "02-25T10:00", "Asia/Baku", 2, true);
+	assert_int_equal(series_tick(f->t.db, &f->cfg, create - 10, &t, &err), 0);
+	assert_int_equal(t.created + t.started + t.finished, 0);
+	assert_int_equal(t.next_at, create);
+	clock_set_fake(create);
+	assert_int_equal(series_tick(f->t.db, &f->cfg, create, &t, &err), 0);
+	assert_int_equal(t.created, 1);
+	assert_int_equal(t.started, 0);
+	assert_int_equal(t.next_at, send);
+	clock_set_fake(send);
+	assert_int_equal(series_tick(f->t.db, &f->cfg, send, &t, &err), 0);
+	assert_int_equal(t.started, 1);
+	assert_int_equal(t.finished, 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM deliveries WHERE state "
+				  "= 'pending'"), 1);
+	/* The next wake-up is next year's creation time. */
+	assert_int_equal(t.next_at, send + 366 * 86400 - 2 * 86400);
+	exec_sql(f->t.db, "UPDATE deliveries SET state = 'sent'");
+	assert_int_equal(series_tick(f->t.db, &f->cfg, send + 60, &t, &err), 0);
+	assert_int_equal(t.finished, 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM campaigns WHERE state = "
+				  "'done'"), 1);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -317,6 +349,7 @@ int main(void)
 		T(test_late_years_skipped),
 		T(test_next_due),
 		T(test_add_refusals),
+		T(test_tick),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
