@@ -30,15 +30,11 @@ const char *const campaign_delivery_states[CAMPAIGN_DELIVERY_STATES] = {
 	"expired", "cancelled", "skipped", "delivered", "bounced",
 };
 
-/* The columns every campaign query returns, in read_info's order. Template
- * and list names are joined in read-only so that a listing is one query. */
+/* The columns every campaign query returns, in read_info's order. */
 #define CAMPAIGN_COLUMNS                                                      \
-	"SELECT c.id, c.name, c.template_id, t.name, t.version, t.sha256, "   \
-	"c.list_id, l.name, c.series_id, c.series_year, c.send_at, c.tz, "    \
-	"c.sender, c.event_date, c.state, c.created_at, c.updated_at, "       \
-	"c.started_at, c.finished_at FROM campaigns c "                       \
-	"JOIN templates t ON t.id = c.template_id "                           \
-	"JOIN lists l ON l.id = c.list_id "
+	"SELECT id, name, template_id, list_id, series_id, series_year, "     \
+	"send_at, tz, sender, event_date, state, created_at, updated_at, "    \
+	"started_at, finished_at FROM campaigns "
 
 enum {
 	ST_INSERT,
@@ -66,11 +62,11 @@ static const char *const campaign_sql[ST__COUNT] = {
 		      "series_id, series_year, send_at, tz, sender, event_date, "
 		      "state, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, "
 		      "?5, ?6, ?7, ?8, ?9, 'draft', ?10, ?10)",
-	[ST_BY_NAME] = (CAMPAIGN_COLUMNS "WHERE c.name = ?1"),
-	[ST_BY_ID] = (CAMPAIGN_COLUMNS "WHERE c.id = ?1"),
+	[ST_BY_NAME] = (CAMPAIGN_COLUMNS "WHERE name = ?1"),
+	[ST_BY_ID] = (CAMPAIGN_COLUMNS "WHERE id = ?1"),
 	[ST_BY_SERIES] = (CAMPAIGN_COLUMNS
-			  "WHERE c.series_id = ?1 AND c.series_year = ?2"),
-	[ST_ALL] = (CAMPAIGN_COLUMNS "ORDER BY c.send_at DESC, c.id DESC"),
+			  "WHERE series_id = ?1 AND series_year = ?2"),
+	[ST_ALL] = (CAMPAIGN_COLUMNS "ORDER BY send_at DESC, id DESC"),
 	/* Compare-and-set: the daemon and the command line may race. */
 	[ST_SET_STATE] = "UPDATE campaigns SET state = ?3, updated_at = ?4 "
 			 "WHERE id = ?1 AND state = ?2",
@@ -144,23 +140,41 @@ static void read_info(sqlite3_stmt *st, struct campaign_info *c)
 	c->id = sqlite3_column_int64(st, 0);
 	c->name = db_column_strdup(st, 1);
 	c->template_id = sqlite3_column_int64(st, 2);
-	c->template_name = db_column_strdup(st, 3);
-	c->template_version = sqlite3_column_int(st, 4);
-	c->template_sha256 = db_column_strdup(st, 5);
-	c->list_id = sqlite3_column_int64(st, 6);
-	c->list_name = db_column_strdup(st, 7);
-	c->series_id = sqlite3_column_int64(st, 8);
-	c->series_year = sqlite3_column_int(st, 9);
-	c->send_at = sqlite3_column_int64(st, 10);
-	c->tz = db_column_strdup(st, 11);
-	c->sender = db_column_strdup(st, 12);
-	c->event_date = db_column_strdup(st, 13);
-	if (campaign_state_parse(db_column_text(st, 14), &c->state) != 0)
+	c->list_id = sqlite3_column_int64(st, 3);
+	c->series_id = sqlite3_column_int64(st, 4);
+	c->series_year = sqlite3_column_int(st, 5);
+	c->send_at = sqlite3_column_int64(st, 6);
+	c->tz = db_column_strdup(st, 7);
+	c->sender = db_column_strdup(st, 8);
+	c->event_date = db_column_strdup(st, 9);
+	if (campaign_state_parse(db_column_text(st, 10), &c->state) != 0)
 		c->state = CAMPAIGN_DRAFT;
-	c->created_at = sqlite3_column_int64(st, 15);
-	c->updated_at = sqlite3_column_int64(st, 16);
-	c->started_at = sqlite3_column_int64(st, 17);
-	c->finished_at = sqlite3_column_int64(st, 18);
+	c->created_at = sqlite3_column_int64(st, 11);
+	c->updated_at = sqlite3_column_int64(st, 12);
+	c->started_at = sqlite3_column_int64(st, 13);
+	c->finished_at = sqlite3_column_int64(st, 14);
+}
+
+/* The template and list names, asked of the modules that own them. */
+static int read_names(struct db *db, struct campaign_info *c,
+		      struct error *err)
+{
+	struct template_info t;
+	struct list_info l;
+	int rc = template_get(db, c->template_id, &t, err);
+
+	if (rc)
+		return rc;
+	c->template_name = xstrdup(t.name);
+	c->template_version = t.version;
+	c->template_sha256 = xstrdup(t.sha256);
+	template_info_release(&t);
+	rc = list_get(db, c->list_id, &l, err);
+	if (rc)
+		return rc;
+	c->list_name = xstrdup(l.name);
+	list_info_release(&l);
+	return 0;
 }
 
 /* Runs a prepared single-row campaign query; ERR_NOTFOUND with what. */
@@ -175,7 +189,10 @@ static int fetch_one(struct db *db, sqlite3_stmt *st, struct campaign_info *out,
 		return error_set(err, ERR_NOTFOUND, "no campaign %s", what);
 	read_info(st, out);
 	sqlite3_reset(st);
-	return 0;
+	rc = read_names(db, out, err);
+	if (rc)
+		campaign_info_release(out);
+	return rc;
 }
 
 int campaign_find(struct db *db, const char *name, struct campaign_info *out,
@@ -238,6 +255,8 @@ int campaign_each(struct db *db,
 		rc = 0;
 	}
 	for (size_t i = 0; i < n; i++) {
+		if (!rc)
+			rc = read_names(db, &all[i], err);
 		if (!rc)
 			rc = fn(&all[i], arg);
 		campaign_info_release(&all[i]);

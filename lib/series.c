@@ -30,14 +30,14 @@ enum {
 	ST_BY_ID,
 	ST_ALL,
 	ST_SET_STATE,
+	ST_NAME_USED,
 	ST__COUNT
 };
 
 #define SERIES_COLUMNS                                                        \
-	"SELECT s.id, s.name, s.event_date, s.send_month, s.send_day, "       \
-	"s.send_minute, s.tz, s.template_name, s.list_id, l.name, "           \
-	"s.lead_days, s.auto_schedule, s.sender, s.state, s.created_at, "     \
-	"s.updated_at FROM series s JOIN lists l ON l.id = s.list_id "
+	"SELECT id, name, event_date, send_month, send_day, send_minute, tz, " \
+	"template_name, list_id, lead_days, auto_schedule, sender, state, "    \
+	"created_at, updated_at FROM series "
 
 static const char *const series_sql[ST__COUNT] = {
 	[ST_INSERT] = "INSERT INTO series (name, event_date, send_month, "
@@ -46,11 +46,10 @@ static const char *const series_sql[ST__COUNT] = {
 		      "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
 		      "?10, ?11, 'active', ?12, ?12)",
 	[ST_BY_NAME] = (SERIES_COLUMNS
-			"WHERE s.name = ?1 AND s.state <> 'removed'"),
-	[ST_BY_ID] = (SERIES_COLUMNS
-		      "WHERE s.id = ?1 AND s.state <> 'removed'"),
-	[ST_ALL] = (SERIES_COLUMNS
-		    "WHERE s.state <> 'removed' ORDER BY s.name"),
+			"WHERE name = ?1 AND state <> 'removed'"),
+	[ST_BY_ID] = (SERIES_COLUMNS "WHERE id = ?1 AND state <> 'removed'"),
+	[ST_ALL] = (SERIES_COLUMNS "WHERE state <> 'removed' ORDER BY name"),
+	[ST_NAME_USED] = "SELECT count(*) FROM series WHERE name = ?1",
 	[ST_SET_STATE] = "UPDATE series SET state = ?3, updated_at = ?4 "
 			 "WHERE id = ?1 AND state = ?2",
 };
@@ -90,16 +89,29 @@ static void read_info(sqlite3_stmt *st, struct series_info *s)
 	s->tz = db_column_strdup(st, 6);
 	s->template_name = db_column_strdup(st, 7);
 	s->list_id = sqlite3_column_int64(st, 8);
-	s->list_name = db_column_strdup(st, 9);
-	s->lead_days = sqlite3_column_int(st, 10);
-	s->auto_schedule = sqlite3_column_int(st, 11) != 0;
-	s->sender = db_column_strdup(st, 12);
-	state = db_column_text(st, 13);
+	s->lead_days = sqlite3_column_int(st, 9);
+	s->auto_schedule = sqlite3_column_int(st, 10) != 0;
+	s->sender = db_column_strdup(st, 11);
+	state = db_column_text(st, 12);
 	s->state = strcmp(state, "paused") == 0	   ? SERIES_PAUSED
 		   : strcmp(state, "removed") == 0 ? SERIES_REMOVED
 						   : SERIES_ACTIVE;
-	s->created_at = sqlite3_column_int64(st, 14);
-	s->updated_at = sqlite3_column_int64(st, 15);
+	s->created_at = sqlite3_column_int64(st, 13);
+	s->updated_at = sqlite3_column_int64(st, 14);
+}
+
+/* The list's name, asked of the list module. */
+static int read_list_name(struct db *db, struct series_info *s,
+			  struct error *err)
+{
+	struct list_info l;
+	int rc = list_get(db, s->list_id, &l, err);
+
+	if (rc)
+		return rc;
+	s->list_name = xstrdup(l.name);
+	list_info_release(&l);
+	return 0;
 }
 
 static int fetch_one(struct db *db, sqlite3_stmt *st, struct series_info *out,
@@ -113,7 +125,10 @@ static int fetch_one(struct db *db, sqlite3_stmt *st, struct series_info *out,
 		return error_set(err, ERR_NOTFOUND, "no series %s", what);
 	read_info(st, out);
 	sqlite3_reset(st);
-	return 0;
+	rc = read_list_name(db, out, err);
+	if (rc)
+		series_info_release(out);
+	return rc;
 }
 
 int series_find(struct db *db, const char *name, struct series_info *out,
@@ -161,6 +176,8 @@ int series_each(struct db *db,
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!rc)
+			rc = read_list_name(db, &all[i], err);
+		if (!rc)
 			rc = fn(&all[i], arg);
 		series_info_release(&all[i]);
 	}
@@ -189,6 +206,27 @@ static int series_event(struct db *db, enum ledger_kind kind,
 	return rc;
 }
 
+/* A removed series keeps its name: its campaigns and the ledger name it. */
+static int name_used(struct db *db, const char *name, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &series_statements, ST_NAME_USED, &st, err);
+
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, name);
+	rc = db_step(db, st, err);
+	if (rc < 0)
+		return rc;
+	rc = sqlite3_column_int(st, 0) > 0;
+	sqlite3_reset(st);
+	if (rc)
+		return error_set(err, ERR_DATA, "series name '%s' belongs to a "
+						"removed series; choose another",
+				 name);
+	return 0;
+}
+
 /* Checks the fields of a new series and parses its send day. */
 static int check_new(struct db *db, const struct series_new *s, int *month,
 		     int *day, int *minute, struct error *err)
@@ -206,6 +244,9 @@ static int check_new(struct db *db, const struct series_new *s, int *month,
 		return error_set(err, ERR_DATA, "series '%s' already exists",
 				 s->name);
 	}
+	rc = name_used(db, s->name, err);
+	if (rc)
+		return rc;
 	rc = calendar_parse_date(s->event_date, &y, &m, &d, err);
 	if (!rc)
 		rc = calendar_parse_send(s->send, month, day, minute, err);

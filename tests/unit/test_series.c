@@ -239,6 +239,13 @@ static void test_pause_resume_remove(void **state)
 				  "'series.resumed', 'series.removed')"), 4);
 	series_info_release(&s);
 	assert_int_equal(series_find(f->t.db, "s", &s, &err), ERR_NOTFOUND);
+	{
+		struct series_new again = {"s", "1992-02-26", "02-25", "UTC",
+					   "anniv", "bodies", 1, false, NULL};
+
+		assert_int_equal(series_add(f->t.db, &again, NULL, &err), ERR_DATA);
+		assert_non_null(strstr(err.msg, "removed series"));
+	}
 }
 
 /* A year whose send time is long past is skipped, not sent late. */
