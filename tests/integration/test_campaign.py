@@ -245,15 +245,23 @@ class TestDaemonStarts(CampaignTestCase):
         self.home.ok("campaign", "schedule", "feb")
         env = {"CHANCERY_FAKE_NOW": "2025-02-25T06:00:00Z"}
         self.home.ok("--once", prog="chanceryd", env=env)
-        self.assertEqual(self.state("feb"), "running")
+        # The same pass may already have sent them (and finished it).
+        self.assertIn(self.state("feb"), ("running", "done"))
         rows = self.home.sql("SELECT email, state, reason FROM deliveries "
                              "ORDER BY email")
-        self.assertEqual([(r[0], r[1]) for r in rows], [
-            ("old@osce.example.org", "skipped"),
-            ("pc@osce.example.org", "pending"),
-            ("sg@un.example.org", "pending")])
+        self.assertEqual([r[0] for r in rows], [
+            "old@osce.example.org", "pc@osce.example.org",
+            "sg@un.example.org"])
+        self.assertEqual(rows[0][1], "skipped")
         self.assertIn("left office", rows[0][2])
+        for r in rows[1:]:
+            self.assertIn(r[1], ("pending", "sending", "sent"), r)
+        self.assertEqual(self.events("delivery.queued"), 2)
         self.assertEqual(self.events("delivery.skipped"), 1)
+        # A second pass never duplicates.
+        self.home.ok("--once", prog="chanceryd", env=env)
+        self.assertEqual(self.home.scalar(
+            "SELECT count(*) FROM deliveries"), 3)
 
     def test_daemon_starts_campaign_on_time(self):
         at = time.time() + 4
