@@ -42,7 +42,8 @@ static int setup(void **state)
 	/* The template module stores templates; the fixture writes the row. */
 	exec_sql(f->t.db, "INSERT INTO templates (name, version, source, sha256, "
 			  "created_at) VALUES ('anniv', 1, 'Subject: "
-			  "Anniversary\n\nTo the {{body.name}}.\n', '"
+			  "{{anniversary.ordinal}} anniversary\n\nTo the "
+			  "{{body.name}}.\n', '"
 			  "0000000000000000000000000000000000000000000000000000"
 			  "000000000001', 0)");
 	if (list_create(f->t.db, "bodies", LIST_STATIC, NULL, &list, &err) ||
@@ -101,6 +102,23 @@ struct year_case {
 	int ordinal;
 };
 
+/* The statement itself says the right ordinal ("33rd anniversary"). */
+static void check_rendered_ordinal(struct fx *f, const struct campaign_info *c,
+				   int ordinal)
+{
+	struct sbuf msg = SBUF_INIT;
+	struct error err = ERROR_INIT;
+	char want[64];
+
+	calendar_ordinal_suffix(ordinal, want, sizeof(want));
+	strcat(want, " anniversary");
+	if (campaign_preview(f->t.db, &f->cfg, c->id, NULL, &msg, &err) != 0)
+		fail_msg("preview %s: %s", c->name, err.msg);
+	if (!strstr(msg.buf, want))
+		fail_msg("%s: message lacks '%s':\n%s", c->name, want, msg.buf);
+	sbuf_release(&msg);
+}
+
 /* Walks a series through several years: nothing before the creation
  * time, one campaign at it, nothing more after. */
 static void walk_years(struct fx *f, const char *series,
@@ -144,6 +162,7 @@ static void walk_years(struct fx *f, const char *series,
 						      date, sizeof(date), &ordinal,
 						      &err), 0);
 		assert_int_equal(ordinal, cases[i].ordinal);
+		check_rendered_ordinal(f, &c, ordinal);
 		campaign_info_release(&c);
 	}
 	series_info_release(&s);
