@@ -611,13 +611,14 @@ static int check_campaign(struct db *db, const struct conf *cfg,
 
 /* ---- state transitions ---- */
 
+/* verb: "pause"; allowed: the states it applies to, as a phrase. */
 static int illegal(const struct campaign_info *c, const char *verb,
 		   const char *allowed, struct error *err)
 {
 	return error_set(err, ERR_DATA,
-			 "campaign '%s' is %s: cannot %s it (only a %s "
-			 "campaign can be)", c->name,
-			 campaign_state_name(c->state), verb, allowed);
+			 "campaign '%s' is %s: cannot %s it (%s applies to a "
+			 "%s campaign)", c->name,
+			 campaign_state_name(c->state), verb, verb, allowed);
 }
 
 /* Moves c from its current state to `to`, refusing if it moved meanwhile. */
