@@ -1,16 +1,13 @@
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <glib.h>
+
 #include "chancery/calendar.h"
 #include "chancery/clock.h"
-#include "chancery/xalloc.h"
-
-/* TZ is process-wide state: every switch happens under this lock. */
-static pthread_mutex_t zone_lock = PTHREAD_MUTEX_INITIALIZER;
 
 bool calendar_leap_year(int year)
 {
@@ -133,40 +130,20 @@ int calendar_parse_send(const char *s, int *month, int *day, int *minute,
 	return 0;
 }
 
-/* Puts zone in TZ (the lock must be held); returns the old TZ to restore. */
-static char *zone_enter(const char *zone)
+/* The UTC offset in force at instant t in tz. */
+static long offset_at(GTimeZone *tz, int64_t t)
 {
-	const char *old = getenv("TZ");
-	char *saved = old ? xstrdup(old) : NULL;
+	int interval = g_time_zone_find_interval(tz, G_TIME_TYPE_UNIVERSAL, t);
 
-	setenv("TZ", zone, 1);
-	tzset();
-	return saved;
+	return interval < 0 ? 0 : g_time_zone_get_offset(tz, interval);
 }
 
-static void zone_leave(char *saved)
+/* The zone, after the same validity check as everywhere else; caller
+ * unrefs. GLib's zones are immutable and thread-safe, unlike TZ. */
+static int zone_open(const char *zone, GTimeZone **out, struct error *err)
 {
-	if (saved)
-		setenv("TZ", saved, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	free(saved);
-}
-
-/* The UTC offset in force at instant t (zone entered). */
-static long offset_at(int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	localtime_r(&tt, &tm);
-	return tm.tm_gmtoff;
-}
-
-static int check_zone(const char *zone, struct error *err)
-{
-	if (!clock_zone_valid(zone))
+	if (!clock_zone_valid(zone) ||
+	    !(*out = g_time_zone_new_identifier(zone)))
 		return error_set(err, ERR_USAGE,
 				 "unknown time zone '%s' (expected a name such "
 				 "as Europe/Paris or UTC)", zone ? zone : "");
@@ -194,11 +171,11 @@ static int64_t wall_seconds(const struct calendar_time *t)
  * solutions mean an overlap (take the earlier), none a gap (use the
  * offset from before the change, which moves the time forward).
  */
-static int64_t resolve_wall(int64_t w)
+static int64_t resolve_wall(GTimeZone *tz, int64_t w)
 {
-	long before = offset_at(w - 86400), after = offset_at(w + 86400);
+	long before = offset_at(tz, w - 86400), after = offset_at(tz, w + 86400);
 	int64_t a = w - before, b = w - after;
-	bool a_ok = a + offset_at(a) == w, b_ok = b + offset_at(b) == w;
+	bool a_ok = a + offset_at(tz, a) == w, b_ok = b + offset_at(tz, b) == w;
 
 	if (a_ok && b_ok)
 		return a < b ? a : b;
@@ -212,43 +189,39 @@ static int64_t resolve_wall(int64_t w)
 int calendar_to_utc(const char *zone, const struct calendar_time *t,
 		    int64_t *out, struct error *err)
 {
-	char *saved;
-	int rc = check_zone(zone, err);
+	GTimeZone *tz;
+	int rc = zone_open(zone, &tz, err);
 
 	if (rc)
 		return rc;
-	pthread_mutex_lock(&zone_lock);
-	saved = zone_enter(zone);
-	*out = resolve_wall(wall_seconds(t));
-	zone_leave(saved);
-	pthread_mutex_unlock(&zone_lock);
+	*out = resolve_wall(tz, wall_seconds(t));
+	g_time_zone_unref(tz);
 	return 0;
 }
 
 int calendar_from_utc(const char *zone, int64_t utc, struct calendar_time *out,
 		      struct error *err)
 {
-	time_t tt = (time_t)utc;
+	GTimeZone *tz;
 	struct tm tm;
-	char *saved;
-	int rc = check_zone(zone, err);
+	time_t wall;
+	int interval, rc = zone_open(zone, &tz, err);
 
 	if (rc)
 		return rc;
-	pthread_mutex_lock(&zone_lock);
-	saved = zone_enter(zone);
-	localtime_r(&tt, &tm);
+	interval = g_time_zone_find_interval(tz, G_TIME_TYPE_UNIVERSAL, utc);
+	out->utc_offset = interval < 0 ? 0 : g_time_zone_get_offset(tz, interval);
 	snprintf(out->abbrev, sizeof(out->abbrev), "%s",
-		 tm.tm_zone ? tm.tm_zone : "");
-	zone_leave(saved);
-	pthread_mutex_unlock(&zone_lock);
+		 interval < 0 ? "" : g_time_zone_get_abbreviation(tz, interval));
+	g_time_zone_unref(tz);
+	wall = (time_t)(utc + out->utc_offset);
+	gmtime_r(&wall, &tm);
 	out->year = tm.tm_year + 1900;
 	out->month = tm.tm_mon + 1;
 	out->day = tm.tm_mday;
 	out->hour = tm.tm_hour;
 	out->minute = tm.tm_min;
 	out->second = tm.tm_sec;
-	out->utc_offset = tm.tm_gmtoff;
 	return 0;
 }
 

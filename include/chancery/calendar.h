@@ -3,10 +3,9 @@
  * times of anniversary series.
  *
  * Conversions use the system's time-zone database (TZDIR or
- * /usr/share/zoneinfo) through the C library: TZ is set and tzset() called
- * under one process-wide mutex, and TZ is put back afterwards. Other
- * threads must not read TZ or call localtime() meanwhile; the core calls
- * only localtime_r()/gmtime_r() through this module.
+ * /usr/share/zoneinfo, checked with clock_zone_valid) through GLib's
+ * GTimeZone, which reads the TZif files itself: no process-wide TZ is
+ * switched, so the daemon's threads may convert at the same time.
  *
  * Local times that do not map to exactly one instant are resolved the
  * same way every time:
