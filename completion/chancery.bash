@@ -163,7 +163,8 @@ _chancery()
 		"list rule") _chancery_words "--country" ;;
 		"registry import-statement") _chancery_words "--list --apply" ;;
 		"list create") _chancery_words "--rule --description" ;;
-		"template render") _chancery_words "--body --campaign" ;;
+		"template render") _chancery_words "--body --contact --event-date --at --campaign --version" ;;
+		"template show") _chancery_words "--version" ;;
 		"series add") _chancery_words "--event-date --send --tz --template
 			--list --lead-days" ;;
 		"campaign create") _chancery_words "--template --list --at --tz
