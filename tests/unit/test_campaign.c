@@ -8,6 +8,7 @@
 #include "chancery/conf.h"
 #include "chancery/list.h"
 #include "chancery/registry.h"
+#include "chancery/template.h"
 #include "chancery/xalloc.h"
 #include "testutil.h"
 
@@ -32,17 +33,19 @@ static void exec_sql(struct db *db, const char *sql)
 		fail_msg("%s: %s", sql, msg);
 }
 
-/* Templates come from the template module; the fixture writes the row the
- * way it stores one (a plain text source, so any renderer accepts it). */
-static void add_template(struct db *db, const char *name, int version)
+/* Stores source as the next version of template name. */
+static void add_template(struct test_db *t, const char *name,
+			 const char *source)
 {
-	char *sql = xasprintf(
-		"INSERT INTO templates (name, version, source, sha256, created_at) "
-		"VALUES ('%s', %d, 'Subject: Statement\n\nTo the {{body.name}}.\n', "
-		"'%064d', 0)", name, version, version);
+	struct template_info info;
+	struct error err = ERROR_INIT;
+	bool unchanged = false;
+	char *path = test_write_file(t->dir, "t.tmpl", source);
 
-	exec_sql(db, sql);
-	free(sql);
+	if (template_add(t->db, name, path, &info, &unchanged, &err) != 0)
+		fail_msg("template_add %s: %s", name, err.msg);
+	template_info_release(&info);
+	free(path);
 }
 
 static int setup(void **state)
@@ -70,11 +73,11 @@ static int setup(void **state)
 	conf_init(&f->cfg);
 	free(f->cfg.sender.address);
 	f->cfg.sender.address = xstrdup("press@ombudsman.example.az");
-	add_template(f->t.db, "stmt", 1);
-	add_template(f->t.db, "stmt", 2);
-	exec_sql(f->t.db, "INSERT INTO templates (name, version, source, sha256, "
-			  "created_at) VALUES ('hdr', 1, 'Subject: For "
-			  "{{contact.name}}\n\nText.\n', '" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 0)");
+	add_template(&f->t, "stmt", "Subject: Statement\n\nTo the "
+				    "{{body.name}}.\n");
+	add_template(&f->t, "stmt", "Subject: Statement\n\nTo the "
+				    "{{body.name}}, {{contact.email}}.\n");
+	add_template(&f->t, "hdr", "Subject: For {{contact.name}}\n\nText.\n");
 	if (list_create(f->t.db, "all", LIST_STATIC, NULL, &f->list_id, &err) ||
 	    list_create(f->t.db, "empty", LIST_STATIC, NULL, &f->empty_id, &err))
 		fail_msg("list_create: %s", err.msg);

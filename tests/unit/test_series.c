@@ -9,6 +9,7 @@
 #include "chancery/list.h"
 #include "chancery/registry.h"
 #include "chancery/series.h"
+#include "chancery/template.h"
 #include "chancery/xalloc.h"
 #include "testutil.h"
 
@@ -32,20 +33,23 @@ static int setup(void **state)
 {
 	struct error err = ERROR_INIT;
 	struct fx *f = xcalloc(1, sizeof(*f));
+	struct template_info info;
+	bool unchanged = false;
 	int64_t list, body;
+	char *path;
 
 	clock_set_fake(T2024);
 	test_db_open(&f->t);
 	conf_init(&f->cfg);
 	free(f->cfg.sender.address);
 	f->cfg.sender.address = xstrdup("press@ombudsman.example.az");
-	/* The template module stores templates; the fixture writes the row. */
-	exec_sql(f->t.db, "INSERT INTO templates (name, version, source, sha256, "
-			  "created_at) VALUES ('anniv', 1, 'Subject: "
-			  "{{anniversary.ordinal}} anniversary\n\nTo the "
-			  "{{body.name}}.\n', '"
-			  "0000000000000000000000000000000000000000000000000000"
-			  "000000000001', 0)");
+	path = test_write_file(f->t.dir, "anniv.tmpl",
+			       "Subject: {{anniversary.ordinal}} anniversary\n\n"
+			       "To the {{body.name}}.\n");
+	if (template_add(f->t.db, "anniv", path, &info, &unchanged, &err) != 0)
+		fail_msg("template_add: %s", err.msg);
+	template_info_release(&info);
+	free(path);
 	if (list_create(f->t.db, "bodies", LIST_STATIC, NULL, &list, &err) ||
 	    registry_body_add(f->t.db, "UNSG", "Secretary-General", "un-organ",
 			      NULL, NULL, &body, &err) ||
