@@ -398,29 +398,16 @@ static int insert_campaign(struct db *db, const struct campaign_new *c,
 	return rc;
 }
 
-int campaign_create(struct db *db, const struct campaign_new *c,
-		    int64_t *id_out, struct error *err)
+/* campaign.created names the exact template version the campaign uses. */
+static int created_event(struct db *db, const struct campaign_new *c,
+			 int64_t id, int version, const char *sha,
+			 struct error *err)
 {
-	struct list_info list = {0};
 	struct sbuf data = SBUF_INIT;
 	struct json js;
-	char *sha = NULL, when[24];
-	int64_t template_id = 0, id = 0;
-	int version = 0, rc = check_new(db, c, err);
+	char when[24];
+	int rc;
 
-	if (rc)
-		return rc;
-	rc = tmpl_find(db, c->template_name, c->template_version, &template_id,
-		       &sha, &version, err);
-	if (rc)
-		goto out;
-	rc = list_find(db, c->list_name, &list, err);
-	if (rc)
-		goto out;
-	rc = db_begin(db, err);
-	if (rc)
-		goto out;
-	rc = insert_campaign(db, c, template_id, list.id, &id, err);
 	clock_format_utc(c->send_at, when, sizeof(when));
 	json_init(&js, &data, false);
 	json_object_begin(&js);
@@ -434,20 +421,41 @@ int campaign_create(struct db *db, const struct campaign_new *c,
 	if (c->event_date)
 		json_kv_string(&js, "event_date", c->event_date);
 	json_object_end(&js);
+	rc = append_event(db, LEDGER_CAMPAIGN_CREATED, id, 0, 0, 0, data.buf,
+			  err);
+	sbuf_release(&data);
+	return rc;
+}
+
+int campaign_create(struct db *db, const struct campaign_new *c,
+		    int64_t *id_out, struct error *err)
+{
+	struct list_info list = {0};
+	char *sha = NULL;
+	int64_t template_id = 0, id = 0;
+	int version = 0, rc = check_new(db, c, err);
+
 	if (!rc)
-		rc = append_event(db, LEDGER_CAMPAIGN_CREATED, id, 0, 0, 0,
-				  data.buf, err);
-	if (rc) {
-		db_rollback(db);
+		rc = tmpl_find(db, c->template_name, c->template_version,
+			       &template_id, &sha, &version, err);
+	if (!rc)
+		rc = list_find(db, c->list_name, &list, err);
+	if (!rc)
+		rc = db_begin(db, err);
+	if (rc)
 		goto out;
-	}
-	rc = db_commit(db, err);
+	rc = insert_campaign(db, c, template_id, list.id, &id, err);
+	if (!rc)
+		rc = created_event(db, c, id, version, sha, err);
+	if (!rc)
+		rc = db_commit(db, err);
+	else
+		db_rollback(db);
 	if (!rc && id_out)
 		*id_out = id;
 out:
 	free(sha);
 	list_info_release(&list);
-	sbuf_release(&data);
 	return rc;
 }
 
