@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chancery/anniversary.h"
 #include "chancery/calendar.h"
 #include "chancery/campaign.h"
 #include "chancery/clock.h"
@@ -215,7 +216,7 @@ static int run_show(struct cli *cli, int argc, char **argv)
 		calendar_format(s.tz, send_at, local, sizeof(local));
 		clock_format_utc(send_at, utc, sizeof(utc));
 		clock_format_utc(create_at, from, sizeof(from));
-		calendar_ordinal_suffix(n, ord, sizeof(ord));
+		anniversary_ordinal(n, ord, sizeof(ord));
 		table_row(t);
 		table_int(t, y);
 		table_text(t, date);

@@ -270,19 +270,3 @@ int calendar_anniversary(const char *event_date, int year, char *buf,
 		*ordinal = year - y;
 	return 0;
 }
-
-void calendar_ordinal_suffix(int n, char *buf, size_t size)
-{
-	const char *suffix = "th";
-	int last2 = abs(n) % 100;
-
-	if (last2 < 11 || last2 > 13) {
-		switch (abs(n) % 10) {
-		case 1: suffix = "st"; break;
-		case 2: suffix = "nd"; break;
-		case 3: suffix = "rd"; break;
-		default: break;
-		}
-	}
-	snprintf(buf, size, "%d%s", n, suffix);
-}

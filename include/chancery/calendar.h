@@ -89,7 +89,4 @@ int calendar_send_time(const char *zone, int year, int month, int day,
 int calendar_anniversary(const char *event_date, int year, char *buf,
 			 size_t size, int *ordinal, struct error *err);
 
-/* "1st", "2nd", "3rd", "11th", "33rd" into buf (>= 16 bytes). */
-void calendar_ordinal_suffix(int n, char *buf, size_t size);
-
 #endif

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chancery/anniversary.h"
 #include "chancery/calendar.h"
 #include "testutil.h"
 
@@ -194,7 +195,7 @@ static void test_anniversary(void **state)
 						      &err), 0);
 		assert_str(date, cases[i].date);
 		assert_int_equal(ordinal, cases[i].ordinal);
-		calendar_ordinal_suffix(ordinal, suffixed, sizeof(suffixed));
+		anniversary_ordinal(ordinal, suffixed, sizeof(suffixed));
 		assert_str(suffixed, cases[i].suffixed);
 	}
 }

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chancery/anniversary.h"
 #include "chancery/calendar.h"
 #include "chancery/campaign.h"
 #include "chancery/clock.h"
@@ -114,7 +115,7 @@ static void check_rendered_ordinal(struct fx *f, const struct campaign_info *c,
 	struct error err = ERROR_INIT;
 	char want[64];
 
-	calendar_ordinal_suffix(ordinal, want, sizeof(want));
+	anniversary_ordinal(ordinal, want, sizeof(want));
 	strcat(want, " anniversary");
 	if (campaign_preview(f->t.db, &f->cfg, c->id, NULL, &msg, &err) != 0)
 		fail_msg("preview %s: %s", c->name, err.msg);
