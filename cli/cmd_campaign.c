@@ -8,6 +8,8 @@
 #include "chancery/calendar.h"
 #include "chancery/campaign.h"
 #include "chancery/clock.h"
+#include "chancery/progress.h"
+#include "chancery/xalloc.h"
 #include "commands.h"
 
 /* Writes "local (utc)" for instant t in zone. */
@@ -249,6 +251,60 @@ static bool settled(enum campaign_state s)
 	return s == CAMPAIGN_DONE || s == CAMPAIGN_CANCELLED;
 }
 
+static int load_status(struct db *db, const char *name,
+		       struct campaign_info *c, struct campaign_counts *n,
+		       struct error *err)
+{
+	int rc;
+
+	campaign_info_release(c);
+	rc = campaign_find(db, name, c, err);
+	if (!rc)
+		rc = campaign_counts(db, c->id, n, err);
+	return rc;
+}
+
+/* Deliveries that will not move again without a bounce report. */
+static int settled_deliveries(const struct campaign_counts *n)
+{
+	int busy = 0;
+
+	for (int i = 0; i < CAMPAIGN_DELIVERY_STATES; i++) {
+		const char *s = campaign_delivery_states[i];
+
+		if (!strcmp(s, "pending") || !strcmp(s, "sending") ||
+		    !strcmp(s, "deferred"))
+			busy += n->by_state[i];
+	}
+	return n->total - busy;
+}
+
+/*
+ * --follow: waits until the campaign is done or cancelled, with a progress
+ * line (settled deliveries of all, rate, ETA) on a terminal; the final
+ * status is printed by the caller.
+ */
+static int follow_status(struct db *db, struct campaign_info *c,
+			 struct campaign_counts *n, struct error *err)
+{
+	struct progress p;
+	char *name = xstrdup(c->name);
+	int rc = 0;
+
+	progress_init(&p, stderr, name, (uint64_t)n->total, PROGRESS_AUTO);
+	while (!settled(c->state)) {
+		progress_set_total(&p, (uint64_t)n->total);
+		progress_update(&p, (uint64_t)settled_deliveries(n));
+		sleep(1);
+		if ((rc = load_status(db, name, c, n, err)))
+			break;
+	}
+	progress_update(&p, (uint64_t)settled_deliveries(n));
+	progress_release(&p);
+	free(name);
+	return rc;
+}
+
 static int run_status(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -270,24 +326,15 @@ static int run_status(struct cli *cli, int argc, char **argv)
 	if (optind != argc - 1)
 		return cli_bad_usage("expected one campaign NAME");
 	rc = cli_db(cli, &db, &err);
-	/* --follow prints the status every second until the campaign is
-	 * done or cancelled. */
-	for (;;) {
-		if (!rc)
-			rc = campaign_find(db, argv[optind], &c, &err);
-		if (!rc)
-			rc = campaign_counts(db, c.id, &n, &err);
-		if (rc)
-			break;
+	if (!rc)
+		rc = load_status(db, argv[optind], &c, &n, &err);
+	if (!rc && follow && !settled(c.state))
+		rc = follow_status(db, &c, &n, &err);
+	if (!rc) {
 		if (cli->json)
 			print_status_json(&c, &n);
 		else
 			print_status_text(&c, &n);
-		fflush(stdout);
-		if (!follow || settled(c.state))
-			break;
-		campaign_info_release(&c);
-		sleep(1);
 	}
 	campaign_info_release(&c);
 	return rc ? cli_fail(rc, &err) : 0;

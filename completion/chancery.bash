@@ -166,10 +166,10 @@ _chancery()
 		"template render") _chancery_words "--body --contact --event-date --at --campaign --version" ;;
 		"template show") _chancery_words "--version" ;;
 		"series add") _chancery_words "--event-date --send --tz --template
-			--list --lead-days" ;;
+			--list --lead-days --auto-schedule --sender" ;;
 		"campaign create") _chancery_words "--template --list --at --tz
 			--sender" ;;
-		"campaign preview") _chancery_words "--body --out" ;;
+		"campaign preview") _chancery_words "--body" ;;
 		"campaign status") _chancery_words "--follow" ;;
 		"audit verify") _chancery_words "--anchor --format" ;;
 		"audit matrix") _chancery_words "--since --format" ;;
