@@ -31,6 +31,7 @@ static int run_create(struct cli *cli, int argc, char **argv)
 		{"at", required_argument, NULL, 'a'},
 		{"tz", required_argument, NULL, 'z'},
 		{"sender", required_argument, NULL, 's'},
+		{"event-date", required_argument, NULL, 'e'},
 		{NULL, 0, NULL, 0},
 	};
 	struct campaign_new c = {0};
@@ -42,7 +43,7 @@ static int run_create(struct cli *cli, int argc, char **argv)
 	char shown[96];
 	int opt, rc;
 
-	while ((opt = cli_getopt(argc, argv, "t:v:l:a:z:s:", opts)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "t:v:l:a:z:s:e:", opts)) != -1) {
 		switch (opt) {
 		case 't': c.template_name = optarg; break;
 		case 'v': c.template_version = atoi(optarg);
@@ -53,6 +54,7 @@ static int run_create(struct cli *cli, int argc, char **argv)
 		case 'a': when = optarg; break;
 		case 'z': c.tz = optarg; break;
 		case 's': c.sender = optarg; break;
+		case 'e': c.event_date = optarg; break;
 		default: return 64;
 		}
 	}
@@ -422,14 +424,16 @@ static int run_preview(struct cli *cli, int argc, char **argv)
 static const struct cli_command campaign_cmds[] = {
 	{"create", run_create,
 	 "NAME --template T --list L --at \"YYYY-MM-DD HH:MM\" [--tz ZONE] "
-	 "[--sender S]",
+	 "[--sender S] [--event-date YYYY-MM-DD]",
 	 "create a draft bound to one template version and one list",
 	 "  --template T   template name\n"
 	 "  --version N    template version (default: the latest)\n"
 	 "  --list L       list name\n"
 	 "  --at TIME      send time, local to --tz\n"
 	 "  --tz ZONE      time zone (default: the configured one)\n"
-	 "  --sender S     From address instead of the configured one\n"},
+	 "  --sender S     From address instead of the configured one\n"
+	 "  --event-date D the event an anniversary statement marks\n"
+	 "                 (fills anniversary.* and event.date)\n"},
 	{"preview", run_preview, "NAME [--body ACRONYM]",
 	 "print the message the first (or that body's) contact would get", NULL},
 	{"schedule", run_schedule, "NAME",

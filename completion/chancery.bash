@@ -167,7 +167,7 @@ _chancery()
 		"template show") _chancery_words "--version" ;;
 		"series add") _chancery_words "--event-date --send --tz --template
 			--list --lead-days --auto-schedule --sender" ;;
-		"campaign create") _chancery_words "--template --list --at --tz
+		"campaign create") _chancery_words "--template --list --at --tz --event-date
 			--sender" ;;
 		"campaign preview") _chancery_words "--body" ;;
 		"campaign status") _chancery_words "--follow" ;;

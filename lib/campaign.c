@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 
 #include "chancery/address.h"
+#include "chancery/anniversary.h"
 #include "chancery/calendar.h"
 #include "chancery/campaign.h"
 #include "chancery/clock.h"
@@ -356,6 +357,7 @@ static int check_new(struct db *db, const struct campaign_new *c,
 	struct campaign_info old;
 	struct error ignore = ERROR_INIT;
 	int rc = check_name(c->name, err);
+	int y, m, d;
 
 	if (rc)
 		return rc;
@@ -369,6 +371,10 @@ static int check_new(struct db *db, const struct campaign_new *c,
 				 c->tz ? c->tz : "");
 	if (c->sender && address_check(c->sender, err) != 0)
 		return error_prefix(err, "sender");
+	if (c->event_date && anniversary_parse_date(c->event_date, &y, &m, &d))
+		return error_set(err, ERR_USAGE,
+				 "bad event date '%s' (YYYY-MM-DD)",
+				 c->event_date);
 	return 0;
 }
 

@@ -179,6 +179,20 @@ class TestTransitions(CampaignTestCase):
         self.assertFails(["campaign", "preview", "feb", "--body", "NOPE"],
                          67, "NOPE")
 
+    def test_one_off_anniversary_with_event_date(self):
+        self.home.ok("campaign", "create", "khojaly", "--template", "stmt",
+                     "--list", "all", "--at", "2025-02-25 10:00", "--tz",
+                     "Asia/Baku", "--event-date", "1992-02-26")
+        self.assertEqual(self.home.scalar(
+            "SELECT event_date FROM campaigns WHERE name = 'khojaly'"),
+            "1992-02-26")
+        r = self.home.ok("campaign", "preview", "khojaly")
+        self.assertIn("Subject: 33rd anniversary", r.out)
+        self.assertFails(["campaign", "create", "bad", "--template", "stmt",
+                          "--list", "all", "--at", "2025-02-25 10:00",
+                          "--event-date", "1992-02-30"], 64,
+                         "bad event date '1992-02-30'")
+
 
 class TestSeries(CampaignTestCase):
     def test_add_list_show(self):
