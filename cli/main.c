@@ -23,6 +23,11 @@ static const struct group groups[] = {
 	{"body", cmd_body, "addressee bodies: add, list, show, alias, edit, rm"},
 	{"contact", cmd_contact, "e-mail contacts of bodies"},
 	{"list", cmd_list, "addressee lists: create, add, rule, show, ls"},
+	{"registry", cmd_registry, "import statements' addressees, CSV in and out"},
+	{"template", cmd_template, "statement templates: add, list, show, render"},
+	{"campaign", cmd_campaign, "create, schedule and follow campaigns"},
+	{"series", cmd_series, "yearly anniversary series"},
+	{"audit", cmd_audit, "verify the ledger; who received which statement"},
 	{"bounce", cmd_bounce, "read delivery reports (DSNs, bounces); list the quarantine"},
 	{NULL, NULL, NULL},
 };

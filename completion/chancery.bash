@@ -163,12 +163,13 @@ _chancery()
 		"list rule") _chancery_words "--country" ;;
 		"registry import-statement") _chancery_words "--list --apply" ;;
 		"list create") _chancery_words "--rule --description" ;;
-		"template render") _chancery_words "--body --campaign" ;;
+		"template render") _chancery_words "--body --contact --event-date --at --campaign --version" ;;
+		"template show") _chancery_words "--version" ;;
 		"series add") _chancery_words "--event-date --send --tz --template
-			--list --lead-days" ;;
-		"campaign create") _chancery_words "--template --list --at --tz
+			--list --lead-days --auto-schedule --sender" ;;
+		"campaign create") _chancery_words "--template --list --at --tz --event-date
 			--sender" ;;
-		"campaign preview") _chancery_words "--body --out" ;;
+		"campaign preview") _chancery_words "--body" ;;
 		"campaign status") _chancery_words "--follow" ;;
 		"audit verify") _chancery_words "--anchor --format" ;;
 		"audit matrix") _chancery_words "--since --format" ;;
