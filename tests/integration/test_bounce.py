@@ -240,3 +240,101 @@ class BounceTest(harness.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def make_dsn(n, envid, message_id, recipient, action, status, diagnostic):
+    """A DSN as Postfix writes one, for the message chancery sent."""
+    per_message = "Reporting-MTA: dns; relay.example.net\n"
+    if envid:
+        per_message += "Original-Envelope-Id: %s\n" % envid
+    return ("From: MAILER-DAEMON@relay.example.net (Mail Delivery System)\n"
+            "To: office@ombudsman.example\n"
+            "Subject: Undelivered Mail Returned to Sender\n"
+            "Message-Id: <dsn-%d@relay.example.net>\n"
+            "MIME-Version: 1.0\n"
+            "Content-Type: multipart/report; report-type=delivery-status;\n"
+            "\tboundary=\"BOUNDARY\"\n\n"
+            "--BOUNDARY\nContent-Type: text/plain\n\nReport.\n\n"
+            "--BOUNDARY\nContent-Type: message/delivery-status\n\n"
+            "%s\nFinal-Recipient: rfc822; %s\nAction: %s\nStatus: %s\n"
+            "Diagnostic-Code: %s\n\n"
+            "--BOUNDARY\nContent-Type: text/rfc822-headers\n\n"
+            "From: office@ombudsman.example\nTo: %s\n"
+            "Message-ID: <%s>\n\n"
+            "--BOUNDARY--\n" % (n, per_message, recipient, action, status,
+                                diagnostic, recipient, message_id))
+
+
+class AuditAfterBounceTest(harness.TestCase):
+    """The registry, template and campaign made with the real commands; the
+    deliveries left as the sender leaves them (its module and the daemon
+    are not part of this test), then DSNs for them, and the audit."""
+
+    def setUp(self):
+        super().setUp()
+        h = self.home
+        for acronym, kind, email in (
+                ("OHCHR", "un-agency", "registry@ohchr.example.org"),
+                ("EO", "ombudsman", "office@ombudsman.example.eu"),
+                ("EMB", "embassy", "info@embassy.example.az")):
+            h.ok("body", "add", "Body " + acronym, "--kind", kind,
+                 "--acronym", acronym)
+            h.ok("contact", "add", acronym, email)
+        h.ok("list", "create", "all")
+        h.ok("list", "add", "all", "OHCHR", "EO", "EMB")
+        path = os.path.join(h.dir, "stmt.tmpl")
+        with open(path, "w") as f:
+            f.write("Subject: Statement\n\nTo the {{body.name}}.\n")
+        h.ok("template", "add", "stmt", path)
+        h.ok("campaign", "create", "khojaly-2026", "--template", "stmt",
+             "--list", "all", "--at", "2026-02-25 10:00", "--tz",
+             "Asia/Baku")
+        con = sqlite3.connect(h.db)
+        with con:
+            cid = con.execute("SELECT id FROM campaigns").fetchone()[0]
+            for contact, body, email in con.execute(
+                    "SELECT id, body_id, email FROM contacts ORDER BY id"
+                    ).fetchall():
+                con.execute(
+                    "INSERT INTO deliveries (id, campaign_id, contact_id, "
+                    "body_id, email, state, attempts, message_id, envid, "
+                    "reply_code, reply_enhanced, reply_text, queue_id, "
+                    "created_at, updated_at, sent_at) VALUES (?, ?, ?, ?, "
+                    "?, 'sent', 1, ?, ?, 250, '2.0.0', 'Ok: queued as Q', "
+                    "'Q', 0, 0, 1772000000)",
+                    (10 + contact, cid, contact, body, email,
+                     "%d.%d.x@ombudsman.example" % (cid, 10 + contact),
+                     "chancery-%d" % (10 + contact)))
+        con.close()
+
+    def test_audit_shows_bounced_with_the_diagnostic(self):
+        h = self.home
+        rows = h.sql("SELECT id, email, message_id, envid FROM deliveries "
+                     "ORDER BY id")
+        (d1, e1, m1, env1), (d2, e2, m2, _), (d3, e3, m3, env3) = rows
+        # by ENVID, by Message-ID only, and a success report
+        h.ok("bounce", stdin=make_dsn(
+            1, env1, m1, e1, "failed", "5.1.1",
+            "smtp; 550 5.1.1 <%s>: Recipient address rejected: User "
+            "unknown" % e1))
+        h.ok("bounce", stdin=make_dsn(
+            2, None, m2, e2, "failed", "5.2.2",
+            "smtp; 552 5.2.2 Mailbox full"))
+        h.ok("bounce", stdin=make_dsn(
+            3, env3, m3, e3, "delivered", "2.0.0", "smtp; 250 2.0.0 Ok"))
+        r = h.ok("audit", "campaign", "khojaly-2026", "--format", "json")
+        report = json.loads(r.out)
+        by_email = {d["email"]: d for d in report["deliveries"]}
+        self.assertEqual(by_email[e1]["state"], "bounced")
+        self.assertIn("User unknown", by_email[e1]["reason"])
+        self.assertEqual(by_email[e2]["state"], "bounced")
+        self.assertIn("552 5.2.2 Mailbox full", by_email[e2]["reason"])
+        self.assertEqual(by_email[e3]["state"], "delivered")
+        # the relay's acceptance stays on record next to the bounce
+        self.assertEqual(by_email[e1]["reply_code"], 250)
+        self.assertEqual(report["totals"]["bounced"], 2)
+        self.assertEqual(report["totals"]["delivered"], 1)
+        text = h.ok("audit", "campaign", "khojaly-2026").out
+        self.assertIn("bounced", text)
+        self.assertIn("Mailbox full", text)
+        h.ok("audit", "verify")
