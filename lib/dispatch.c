@@ -564,7 +564,10 @@ static int start_workers(struct dispatch *d, struct worker *w, int n,
 		w[i].d = d;
 		w[i].link = p->link->open(p->link_arg, i, err);
 		if (!w[i].link)
-			return err->code ? err->code : ERR_SOFTWARE;
+			return err->code ? err->code
+					 : error_set(err, ERR_SOFTWARE,
+						     "worker %d: cannot open "
+						     "a connection", i);
 	}
 	for (int i = 0; i < n; i++) {
 		int e = pthread_create(&w[i].thread, NULL, worker_main, &w[i]);
@@ -613,13 +616,24 @@ int dispatch_run(const struct dispatch_params *p, struct dispatch_stats *stats,
 {
 	struct dispatch d = {.p = p, .workers = p->cfg->queue.workers};
 	struct run r = {.d = &d};
-	struct worker *w = xcalloc((size_t)d.workers, sizeof(*w));
+	struct worker *w;
 	int rc;
 
+	/*
+	 * A group transaction nests a savepoint per recorded result (queue
+	 * and ledger each open one), and SQLite keeps the pages a savepoint
+	 * may have to restore in a sub-journal that spills to a temporary
+	 * file: measured, 539 MB written for 10,000 deliveries. In memory it
+	 * costs a copy, and the sub-journal is dropped at each commit.
+	 */
+	rc = db_exec(p->db, "PRAGMA temp_store = MEMORY", err);
+	if (rc)
+		return rc;
 	pthread_mutex_init(&d.lock, NULL);
 	pthread_cond_init(&d.work_cv, NULL);
 	pthread_cond_init(&d.done_cv, NULL);
 	bucket_init(&d.bucket, p->cfg->queue.rate_per_minute);
+	w = xcalloc((size_t)d.workers, sizeof(*w));
 	rc = start_workers(&d, w, d.workers, err);
 	if (!rc)
 		rc = run_loop(&r, err);

@@ -378,11 +378,15 @@ int queue_record(struct db *db, const struct conf_queue *q,
 	struct transition t = decide(q, item, r, now);
 	struct sbuf data = SBUF_INIT;
 	struct ledger_event ev;
+	bool own;
 	int rc;
 
 	*outcome = QUEUE_STALE;
-	rc = db_begin(db, err);
-	if (rc)
+	/* Inside a caller's transaction (the group commit) no savepoint of
+	 * our own: a failure there rolls the whole group back anyway, and
+	 * each savepoint costs a copy of every page it touches. */
+	own = !db_in_transaction(db);
+	if (own && (rc = db_begin(db, err)) != 0)
 		return rc;
 	rc = update_row(db, item, owner, r, &t, now, err);
 	if (rc || db_changes(db) == 0)
@@ -394,12 +398,12 @@ int queue_record(struct db *db, const struct conf_queue *q,
 	if (!rc)
 		*outcome = t.outcome;
 out:
-	if (rc) {
-		db_rollback(db);
+	if (rc)
 		*outcome = QUEUE_STALE;
-	} else {
+	if (own && rc)
+		db_rollback(db);
+	else if (own)
 		rc = db_commit(db, err);
-	}
 	sbuf_release(&data);
 	return rc;
 }

@@ -9,9 +9,10 @@
  *
  * Every transition is one UPDATE of one row and exactly one ledger event
  * (delivery.attempted, .sent, .deferred, .expired, .failed, .recovered) in
- * the same transaction. The functions open their own transaction (a
- * savepoint inside the caller's), so a committer may wrap many of them in
- * one transaction: that is the group commit of the dispatch module.
+ * the same transaction. Each function commits its own work when no
+ * transaction is open; a committer may instead wrap many calls in one
+ * transaction (the group commit of the dispatch module), and must then
+ * roll the whole transaction back when one of them fails.
  *
  * The campaign module creates the rows (pending or skipped) and moves
  * campaigns; the queue only ever reads campaigns.state (a delivery is
