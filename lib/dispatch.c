@@ -47,6 +47,7 @@ struct dispatch {
 struct worker {
 	struct dispatch *d;
 	void *link;
+	struct db *reader;   /* read-only connection for rendering */
 	pthread_t thread;
 	bool started;
 };
@@ -207,33 +208,70 @@ static size_t chunk_size(const struct dispatch *d)
 	return share < cap ? share : cap;
 }
 
+static void job_local_result(struct job *j, const struct error *e);
+
+/*
+ * Renders the jobs of a chunk with the worker's own read-only connection:
+ * those that rendered go to ready, the others get their result at once.
+ * One read transaction for the chunk: outside one, each of the renderer's
+ * statements would take and drop the file locks itself.
+ */
+static void render_chunk(struct worker *w, struct jobq *chunk,
+			 struct jobq *ready, struct jobq *failed)
+{
+	const struct dispatch_params *p = w->d->p;
+	bool in_txn = db_exec(w->reader, "BEGIN", NULL) == 0;
+	struct job *j;
+
+	while ((j = jobq_pop(chunk))) {
+		struct error e = ERROR_INIT;
+
+		if (p->render(p->render_arg, w->reader, &j->item, &j->data,
+			      &e)) {
+			job_local_result(j, &e);
+			jobq_push(failed, j);
+			continue;
+		}
+		j->msg.data = j->data.buf;
+		j->msg.size = j->data.len;
+		jobq_push(ready, j);
+	}
+	if (in_txn)
+		db_exec(w->reader, "COMMIT", NULL);
+}
+
 static void send_chunk(struct worker *w, struct jobq *chunk)
 {
 	struct dispatch *d = w->d;
-	struct transport_message *msgs;
+	struct jobq ready = {NULL, NULL, 0}, failed = {NULL, NULL, 0};
+	struct transport_message *msgs = NULL;
 	struct error err = ERROR_INIT;
 	struct job *j;
 	size_t i = 0;
-	int rc;
+	int rc = 0;
 
-	msgs = xcalloc(chunk->n, sizeof(*msgs));
-	for (j = chunk->head; j; j = j->next)
-		msgs[i++] = j->msg;
-	rc = d->p->link->send(w->link, msgs, chunk->n, &err);
-	if (rc) {
-		log_error("transport: %s", err.msg);
-		fail_chunk(msgs, chunk->n, &err);
+	render_chunk(w, chunk, &ready, &failed);
+	if (ready.n) {
+		msgs = xcalloc(ready.n, sizeof(*msgs));
+		for (j = ready.head; j; j = j->next)
+			msgs[i++] = j->msg;
+		rc = d->p->link->send(w->link, msgs, ready.n, &err);
+		if (rc) {
+			log_error("transport: %s", err.msg);
+			fail_chunk(msgs, ready.n, &err);
+		}
+		i = 0;
+		for (j = ready.head; j; j = j->next)
+			j->msg.result = msgs[i++].result;
+		free(msgs);
 	}
-	i = 0;
-	for (j = chunk->head; j; j = j->next)
-		j->msg.result = msgs[i++].result;
-	free(msgs);
 	pthread_mutex_lock(&d->lock);
 	if (rc && !d->fatal) {
 		d->fatal = true;
 		d->fatal_err = err;
 	}
-	jobq_splice(&d->done, chunk);
+	jobq_splice(&d->done, &ready);
+	jobq_splice(&d->done, &failed);
 	d->busy--;
 	pthread_cond_signal(&d->done_cv);
 	pthread_mutex_unlock(&d->lock);
@@ -334,62 +372,6 @@ static int record_results(struct run *r, struct jobq *taken,
 	return rc;
 }
 
-/*
- * One transaction: the results gathered so far (or a single one when
- * commit_each) and, when claim is set, the next batch of claims (appended
- * to claimed). Log lines are written only after the commit, so the log
- * never tells of a state the database does not hold.
- */
-static int commit_round(struct run *r, bool claim, struct queue_batch *claimed,
-			struct error *err)
-{
-	const struct dispatch_params *p = r->d->p;
-	const struct conf_queue *q = &p->cfg->queue;
-	struct jobq taken = {NULL, NULL, 0};
-	enum queue_outcome *outs = NULL;
-	size_t asked = 0;
-	int rc = db_begin(p->db, err);
-
-	if (rc)
-		return rc;
-	rc = record_results(r, &taken, &outs, p->commit_each ? 1 : 0, err);
-	if (!rc && claim) {
-		asked = (size_t)q->batch_size;
-		rc = queue_claim(p->db, q, p->cfg->sender.address, p->owner,
-				 clock_now(), q->batch_size, claimed, err);
-	}
-	if (!rc)
-		rc = db_commit(p->db, err);
-	else
-		db_rollback(p->db);
-	if (rc) {
-		/* Put the results back: the rows stay sending, and the
-		 * lease brings them back if the database stays broken. */
-		jobq_splice(&taken, &r->results);
-		r->results = taken;
-		free(outs);
-		return rc;
-	}
-	if (taken.n) {
-		r->st.commits++;
-		if ((int64_t)taken.n > r->st.max_group)
-			r->st.max_group = (int64_t)taken.n;
-	}
-	for (size_t i = 0; taken.head; i++) {
-		struct job *j = jobq_pop(&taken);
-
-		log_outcome(j, outs[i]);
-		count(&r->st, outs[i]);
-		r->inflight--;
-		job_free(j);
-	}
-	free(outs);
-	if (claim && claimed->n < asked)
-		r->exhausted = true;
-	r->first_result_ms = r->results.n ? mono_ms() : 0;
-	return 0;
-}
-
 /* A job that ends without being sent (render failed). */
 static void job_local_result(struct job *j, const struct error *e)
 {
@@ -401,44 +383,102 @@ static void job_local_result(struct job *j, const struct error *e)
 	set_text(res->text, sizeof(res->text), "render: ", e->msg);
 }
 
-/* Renders the claimed items and hands them to the workers. */
-static void enqueue(struct run *r, struct queue_batch *claimed)
+/*
+ * Hands the claimed items to the workers, which render and send them.
+ * Called after the claim is committed: a message never leaves before its
+ * claim is durable, which is what bounds the copies a crash can cause.
+ */
+static void hand_over(struct run *r, struct queue_batch *claimed)
 {
-	struct dispatch *d = r->d;
-	const struct dispatch_params *p = d->p;
+	const struct dispatch_params *p = r->d->p;
+	struct jobq jobs = {NULL, NULL, 0};
 
 	for (size_t i = 0; i < claimed->n; i++) {
 		struct job *j = xcalloc(1, sizeof(*j));
-		struct error e = ERROR_INIT;
-		int rc;
 
 		j->item = claimed->items[i];
 		sbuf_init(&j->data, 4096);
-		rc = p->render(p->render_arg, p->db, &j->item, &j->data, &e);
 		j->msg = (struct transport_message){
 			.delivery_id = j->item.delivery_id,
 			.envelope_from = p->cfg->sender.address,
 			.recipient = j->item.email,
 			.envid = j->item.envid,
-			.data = j->data.buf,
-			.size = j->data.len,
 		};
-		r->inflight++;
-		r->st.claimed++;
-		if (rc) {
-			job_local_result(j, &e);
-			if (!r->results.n)
-				r->first_result_ms = mono_ms();
-			jobq_push(&r->results, j);
-			continue;
-		}
-		pthread_mutex_lock(&d->lock);
-		jobq_push(&d->todo, j);
-		pthread_cond_signal(&d->work_cv);
-		pthread_mutex_unlock(&d->lock);
+		jobq_push(&jobs, j);
 	}
+	r->inflight += claimed->n;
+	r->st.claimed += (int64_t)claimed->n;
 	/* The items now belong to the jobs. */
 	claimed->n = 0;
+	pthread_mutex_lock(&r->d->lock);
+	jobq_splice(&r->d->todo, &jobs);
+	pthread_cond_broadcast(&r->d->work_cv);
+	pthread_mutex_unlock(&r->d->lock);
+}
+
+/* Logs and counts what a committed transaction recorded. */
+static void committed(struct run *r, struct jobq *taken,
+		      const enum queue_outcome *outs)
+{
+	if (taken->n) {
+		r->st.commits++;
+		if ((int64_t)taken->n > r->st.max_group)
+			r->st.max_group = (int64_t)taken->n;
+	}
+	for (size_t i = 0; taken->head; i++) {
+		struct job *j = jobq_pop(taken);
+
+		log_outcome(j, outs[i]);
+		count(&r->st, outs[i]);
+		r->inflight--;
+		job_free(j);
+	}
+}
+
+/*
+ * One transaction: the results gathered so far (or a single one when
+ * commit_each) and, when claim is set, the next batch of claims, which
+ * are then handed to the workers. Log lines come after the
+ * commit, so the log never tells of a state the database does not hold.
+ */
+static int commit_round(struct run *r, bool claim, struct error *err)
+{
+	const struct dispatch_params *p = r->d->p;
+	const struct conf_queue *q = &p->cfg->queue;
+	struct jobq taken = {NULL, NULL, 0};
+	enum queue_outcome *outs = NULL;
+	struct queue_batch claimed;
+	int rc = db_begin(p->db, err);
+
+	if (rc)
+		return rc;
+	queue_batch_init(&claimed);
+	rc = record_results(r, &taken, &outs, p->commit_each ? 1 : 0, err);
+	if (!rc && claim)
+		rc = queue_claim(p->db, q, p->cfg->sender.address, p->owner,
+				 clock_now(), q->batch_size, &claimed, err);
+	if (!rc)
+		rc = db_commit(p->db, err);
+	else
+		db_rollback(p->db);
+	if (rc) {
+		/* The run ends with this error. What was recorded here is
+		 * undone; those rows stay sending under our lease and come
+		 * back through recovery. */
+		jobq_splice(&taken, &r->results);
+		r->results = taken;
+		queue_batch_release(&claimed);
+		free(outs);
+		return rc;
+	}
+	committed(r, &taken, outs);
+	free(outs);
+	r->first_result_ms = r->results.n ? mono_ms() : 0;
+	if (claim && claimed.n < (size_t)q->batch_size)
+		r->exhausted = true;
+	hand_over(r, &claimed);
+	queue_batch_release(&claimed);
+	return 0;
 }
 
 /* Waits for results until the commit deadline, for at most 100 ms. */
@@ -513,10 +553,8 @@ static int run_loop(struct run *r, struct error *err)
 	struct dispatch *d = r->d;
 	const struct dispatch_params *p = d->p;
 	const struct conf_queue *q = &p->cfg->queue;
-	struct queue_batch claimed;
 	int rc = 0;
 
-	queue_batch_init(&claimed);
 	for (;;) {
 		bool fatal;
 
@@ -533,12 +571,11 @@ static int run_loop(struct run *r, struct error *err)
 		}
 		if (!r->stopping && !r->exhausted &&
 		    r->inflight <= (size_t)q->batch_size) {
-			rc = commit_round(r, true, &claimed, err);
+			rc = commit_round(r, true, err);
 			if (rc)
 				break;
-			enqueue(r, &claimed);
 		} else if (should_commit(r, q)) {
-			rc = commit_round(r, false, NULL, err);
+			rc = commit_round(r, false, err);
 			if (rc)
 				break;
 		}
@@ -547,7 +584,6 @@ static int run_loop(struct run *r, struct error *err)
 		if (r->inflight > r->results.n)
 			wait_results(r);
 	}
-	queue_batch_release(&claimed);
 	if (!rc && d->fatal)
 		rc = error_set(err, d->fatal_err.code ? d->fatal_err.code
 						     : ERR_UNAVAILABLE,
@@ -561,7 +597,13 @@ static int start_workers(struct dispatch *d, struct worker *w, int n,
 	const struct dispatch_params *p = d->p;
 
 	for (int i = 0; i < n; i++) {
+		int rc;
+
 		w[i].d = d;
+		rc = db_open(db_path(p->db), DB_READONLY,
+			     (int)p->cfg->busy_timeout_ms, &w[i].reader, err);
+		if (rc)
+			return error_prefix(err, "worker %d", i);
 		w[i].link = p->link->open(p->link_arg, i, err);
 		if (!w[i].link)
 			return err->code ? err->code
@@ -593,6 +635,7 @@ static void stop_workers(struct dispatch *d, struct worker *w, int n)
 			pthread_join(w[i].thread, NULL);
 		if (w[i].link)
 			d->p->link->close(w[i].link);
+		db_close(w[i].reader);
 	}
 }
 

@@ -1,11 +1,14 @@
 /*
  * dispatch: the sending engine around the queue's state machine.
  *
- * One thread (the caller of dispatch_run) owns the database: it claims
- * deliveries, renders their messages, records results and commits. A
- * pool of worker threads (queue.workers), each with its own connection
- * (a transport instance) and no database handle, sends the rendered
- * messages and hands the results back.
+ * One thread (the caller of dispatch_run) owns the database connection
+ * that writes: it claims deliveries, records results and commits. A pool
+ * of worker threads (queue.workers) renders and sends: each has its own
+ * connection to the relay (a transport instance) and its own read-only
+ * database connection for the renderer, and never writes. Rendering in
+ * the workers keeps the writing thread to the state changes alone: with
+ * the campaign's renderer in that thread it was the bottleneck (about
+ * 150 us of its CPU per message, against about 50 us for the database).
  *
  * Results are committed in groups: the results gathered so far are
  * recorded in one transaction (together with the next claim when one is
@@ -50,9 +53,11 @@ struct dispatch_link_ops {
 
 /*
  * Writes the complete message (CRLF lines) of a claimed delivery into out.
- * Called in the dispatching thread, with the database. An error of code
- * ERR_TEMPFAIL makes the delivery wait for a retry; any other makes it
- * fail with the message as the reason.
+ * Called in a worker thread with that worker's read-only connection (each
+ * worker has its own), inside a read transaction: it must only read, and
+ * must be safe to run in several threads on distinct connections. An
+ * error of code ERR_TEMPFAIL makes the delivery wait for a retry; any
+ * other makes it fail with the message as the reason.
  */
 typedef int (*dispatch_render_fn)(void *arg, struct db *db,
 				  const struct queue_item *item,
