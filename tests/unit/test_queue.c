@@ -674,12 +674,26 @@ static void link_close(void *link)
 static const struct dispatch_link_ops test_link = {link_open, link_send,
 						   link_close};
 
-/* Renders "To: <email>" plus the delivery id; "bad..." cannot render. */
+/* Renders "To: <email>" plus the delivery id; "bad..." cannot render.
+ * It runs in a worker, on a read-only connection that is not the
+ * writer's (arg), and sees the Message-ID the claim committed. */
 static int test_render(void *arg, struct db *db, const struct queue_item *it,
 		       struct sbuf *out, struct error *err)
 {
-	(void)arg;
-	(void)db;
+	sqlite3_stmt *st = NULL;
+	bool seen = false;
+
+	if (db == arg || sqlite3_db_readonly(db_handle(db), "main") != 1)
+		return error_set(err, ERR_SOFTWARE, "rendered on the writer");
+	sqlite3_prepare_v2(db_handle(db), "SELECT message_id = ?2 FROM "
+					  "deliveries WHERE id = ?1",
+			   -1, &st, NULL);
+	sqlite3_bind_int64(st, 1, it->delivery_id);
+	sqlite3_bind_text(st, 2, it->message_id, -1, SQLITE_STATIC);
+	seen = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (!seen)
+		return error_set(err, ERR_SOFTWARE, "claim not visible");
 	if (strncmp(it->email, "bad", 3) == 0)
 		return error_set(err, ERR_DATA, "template needs body.acronym");
 	sbuf_addf(out, "To: <%s>\r\nMessage-ID: <%s>\r\n\r\ndelivery %lld\r\n",
@@ -723,6 +737,7 @@ static struct dispatch_params params(struct fixture *f, struct sink *s)
 		.link = &test_link,
 		.link_arg = s,
 		.render = test_render,
+		.render_arg = f->t.db,
 		.interrupted = stop_when_enough,
 		.interrupt_arg = s,
 	};
