@@ -27,6 +27,8 @@
 /* The longest sleep: a campaign scheduled by another process while we
  * sleep is noticed within this time. */
 #define POLL_MAX_MS 30000
+/* The shortest sleep between rounds that found nothing to send. */
+#define MIN_SLEEP_MS 1000
 /* After a failed round (relay misconfigured, database locked). */
 #define RETRY_AFTER_ERROR_MS 15000
 
@@ -245,8 +247,10 @@ static int sleep_ms(struct daemon *d)
 	if (!next)
 		return POLL_MAX_MS;
 	ms = (next - now) * 1000;
-	if (ms < 0)
-		ms = 0;
+	/* Due already, yet the round just run did not take it (a campaign
+	 * that cannot start, say): look again later, not in a busy loop. */
+	if (ms <= 0)
+		ms = MIN_SLEEP_MS;
 	return ms > POLL_MAX_MS ? POLL_MAX_MS : (int)ms;
 }
 

@@ -41,7 +41,6 @@ struct dispatch {
 	bool fatal;              /* a transport cannot work */
 	struct error fatal_err;
 	int workers;
-	int busy;                /* workers holding jobs */
 };
 
 struct worker {
@@ -272,7 +271,6 @@ static void send_chunk(struct worker *w, struct jobq *chunk)
 	}
 	jobq_splice(&d->done, &ready);
 	jobq_splice(&d->done, &failed);
-	d->busy--;
 	pthread_cond_signal(&d->done_cv);
 	pthread_mutex_unlock(&d->lock);
 }
@@ -303,7 +301,6 @@ static void *worker_main(void *arg)
 			jobq_push(&chunk, jobq_pop(&d->todo));
 		if (!chunk.n)
 			continue;
-		d->busy++;
 		pthread_mutex_unlock(&d->lock);
 		send_chunk(w, &chunk);
 		pthread_mutex_lock(&d->lock);
