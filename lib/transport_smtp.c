@@ -75,11 +75,10 @@ enum session_phase {
 	PHASE_STARTTLS,
 	PHASE_AUTH,
 	PHASE_TRANSFER,
-	PHASE_QUIT,
 };
 
 static const char *const phase_names[] = {
-	"connect", "greeting", "STARTTLS", "AUTH", "transfer", "QUIT",
+	"connect", "greeting", "STARTTLS", "AUTH", "transfer",
 };
 
 enum auth_state { AUTH_UNUSED, AUTH_SENT, AUTH_OK, AUTH_FAILED };
@@ -471,8 +470,8 @@ static void on_monitor(const char *buf, int len, int writing, void *arg)
 			st->auth = AUTH_SENT;
 		} else if (len >= 10 && strncasecmp(buf, "MAIL FROM:", 10) == 0)
 			session_enter(st, PHASE_TRANSFER);
-		else if (len >= 4 && strncasecmp(buf, "QUIT", 4) == 0)
-			session_enter(st, PHASE_QUIT);
+		/* QUIT is not a phase of its own: libESMTP also sends it
+		 * after a failure, which must keep the phase it happened in. */
 		return;
 	}
 	if (writing != SMTP_CB_READING)
@@ -608,7 +607,7 @@ static void session_reason(struct session_state *st, char *out, size_t size)
 			 st->relay->hostport, phase_names[st->phase],
 			 st->last_reply);
 	} else if (e != 0 && e != SMTP_ERR_INVAL) {
-		snprintf(out, size, "connection to relay %s lost during %s: %s",
+		snprintf(out, size, "session with relay %s broken during %s: %s",
 			 st->relay->hostport, phase_names[st->phase],
 			 smtp_strerror(e, buf, sizeof(buf)) ? buf : "?");
 	} else {
