@@ -344,6 +344,34 @@ static void set_nodelay(struct session_state *st)
 			 st->relay->hostport);
 }
 
+/*
+ * libESMTP 1.1 and TLS 1.3 can deadlock: after the handshake libESMTP
+ * queues EHLO, then polls for reading and writing together and serves
+ * reading first. A TLS 1.3 server sends its session tickets right after
+ * the handshake; if they arrive before that poll, libESMTP sits reading
+ * the reply to an EHLO it has not flushed yet, until the command timeout
+ * (seen on loopback about one session in ten). So once the handshake is
+ * done we wait briefly for those tickets and let OpenSSL consume them:
+ * up to 100 ms for the first, 10 ms for each further one. Application
+ * data, should any come, stays buffered in OpenSSL for libESMTP.
+ */
+static void drain_session_tickets(SSL *ssl)
+{
+	struct pollfd pfd = {.fd = SSL_get_rfd(ssl), .events = POLLIN};
+	int wait_ms = 100;
+	char c;
+
+	if (pfd.fd < 0 || SSL_version(ssl) < TLS1_3_VERSION)
+		return;
+	while (poll(&pfd, 1, wait_ms) > 0 && (pfd.revents & POLLIN)) {
+		int n = SSL_peek(ssl, &c, 1);
+
+		if (n > 0 || SSL_get_error(ssl, n) != SSL_ERROR_WANT_READ)
+			break;
+		wait_ms = 10;
+	}
+}
+
 /* ---- libESMTP callbacks ---- */
 
 static int verify_cb(int ok, X509_STORE_CTX *x509)
@@ -386,9 +414,14 @@ static void on_event(smtp_session_t session, int event, void *arg, ...)
 			     "transport.smtp.tls requires it",
 			     st->relay->host);
 		break;
-	case SMTP_EV_STARTTLS_OK:
+	case SMTP_EV_STARTTLS_OK: {
+		SSL *ssl = va_arg(ap, SSL *);
+
 		st->tls_ok = true;
+		if (ssl)
+			drain_session_tickets(ssl);
 		break;
+	}
 	case SMTP_EV_INVALID_PEER_CERTIFICATE: {
 		long result = va_arg(ap, long);
 

@@ -17,6 +17,8 @@ Options (all optional; repeatable where said):
   --require-tls           refuse MAIL until STARTTLS was done (530)
   --auth USER:PASS        offer AUTH PLAIN/LOGIN and require it before MAIL
                           (also over plain text, for loopback tests)
+  --auth-optional         with --auth: offer AUTH but accept mail without
+                          it (a relay that takes local mail unauthenticated)
   --rcpt-reply RE=REPLY   answer RCPT TO for addresses matching the regex RE
                           with REPLY, e.g. 'bad@.*=550 5.1.1 No such user'
                           (repeatable; first match wins)
@@ -323,6 +325,7 @@ def parse_args(argv):
     p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     p.add_argument("--require-tls", action="store_true")
     p.add_argument("--auth")
+    p.add_argument("--auth-optional", action="store_true")
     p.add_argument("--rcpt-reply", action="append")
     p.add_argument("--data-reply", action="append")
     p.add_argument("--mail-reply", action="append")
@@ -349,7 +352,8 @@ def main(argv):
               tls_context=tls_context, require_starttls=opts.require_tls,
               data_size_limit=None, timeout=600)
     if opts.auth:
-        kw.update(auth_required=True, auth_require_tls=False,
+        kw.update(auth_required=not opts.auth_optional,
+                  auth_require_tls=False,
                   authenticator=make_authenticator(opts, recorder))
 
     loop = asyncio.new_event_loop()

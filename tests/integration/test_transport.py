@@ -309,6 +309,32 @@ class TransportTest(unittest.TestCase):
         self.assertTrue(auths and not any(a["success"] for a in auths))
         self.assertNotIn("Wrong-Secret-42", self.stderr)
 
+    def test_auth_rejected_by_relay_that_takes_mail_anyway(self):
+        """libESMTP goes on with MAIL after a rejected AUTH; a relay that
+        accepts unauthenticated mail must still not get the message."""
+        peer = self.peer("--auth", "chancery:right-password",
+                         "--auth-optional")
+        r = self.send(self.config(peer.port, smtp={
+            "user": "chancery",
+            "password_file": self.password_file("Wrong-Secret-42")}),
+            ["x@example.net", "y@example.net"])
+        for res in r:
+            self.assertResult(res, "tempfail", 535, "AUTH as chancery rejected")
+        self.assertEqual(peer.messages(), [])
+
+    def test_auth_over_starttls(self):
+        cert, key = self.make_cert()
+        peer = self.peer("--tls", cert, key, "--auth", "chancery:tls-pw-99")
+        r = self.send(self.config(peer.port, smtp={
+            "tls": "required", "ca_file": cert, "user": "chancery",
+            "password_file": self.password_file("tls-pw-99")}),
+            ["x@example.net"])
+        self.assertResult(r[0], "sent", 250, "queued as")
+        m = peer.messages()
+        self.assertEqual([(x["tls"], x["auth_user"]) for x in m],
+                         [(True, "chancery")])
+        self.assertNotIn("tls-pw-99", self.stderr)
+
     def test_auth_over_plain_text_to_remote_host_refused(self):
         conf = self.config(smtp={"host": "192.0.2.1", "port": 587,
                                  "tls": "none", "user": "chancery",
