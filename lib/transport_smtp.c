@@ -598,9 +598,10 @@ static void status_enhanced(const smtp_status_t *s, char out[16])
 			 s->enh_subject % 1000, s->enh_detail % 1000);
 }
 
+/* A 2xx, 4xx or 5xx reply (354 after DATA is not an answer). */
 static bool is_final(const smtp_status_t *s)
 {
-	return s && s->code >= 200 && s->code < 600;
+	return s && s->code >= 200 && s->code < 600 && s->code / 100 != 3;
 }
 
 /* The one reply that decides a message: the first that is not 2xx among
@@ -775,7 +776,9 @@ results:
 		clean = false;
 		transport_result_fail(&msgs[i].result, TRANSPORT_TEMPFAIL,
 				      "%s", reason);
-		msgs[i].result.code = st.failure_code;
+		/* The relay's code behind the failure (535, a 421 ...). */
+		msgs[i].result.code = st.failure_code ? st.failure_code
+				      : st.last_code >= 400 ? st.last_code : 0;
 	}
 	if (!clean)
 		log_warn("transport=smtp relay=%s session failed phase=%s "
