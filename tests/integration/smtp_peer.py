@@ -26,6 +26,9 @@ Options (all optional; repeatable where said):
                           of the message matches RE (message not recorded
                           unless REPLY is 2xx) (repeatable)
   --mail-reply RE=REPLY   answer MAIL FROM for senders matching RE
+  --greeting REPLY        greet with REPLY instead of "220 ..."; a greeting
+                          that is not 2xx is followed by closing the
+                          connection (e.g. '421 4.3.2 Service shutting down')
   --421-after N           in each connection, after N accepted messages
                           answer the next MAIL with "421 4.3.2 ..." and close
   --drop-after N          in each connection, after N accepted messages
@@ -227,6 +230,7 @@ class PeerSMTP(SMTP):
         self.tls_done = False
         self.auth_user = None
         self.close_after_reply = False
+        self.greeted = False
         self.reset_dsn()
 
     def reset_dsn(self):
@@ -246,6 +250,11 @@ class PeerSMTP(SMTP):
         super().connection_lost(exc)
 
     async def push(self, status):
+        if not self.greeted:
+            self.greeted = True
+            if self.opts.greeting:
+                status = self.opts.greeting
+                self.close_after_reply = not status.startswith("2")
         if self.opts.drip:
             data = (status.encode() if isinstance(status, str)
                     else status) + b"\r\n"
@@ -329,6 +338,7 @@ def parse_args(argv):
     p.add_argument("--rcpt-reply", action="append")
     p.add_argument("--data-reply", action="append")
     p.add_argument("--mail-reply", action="append")
+    p.add_argument("--greeting")
     p.add_argument("--421-after", dest="close_after", type=int)
     p.add_argument("--drop-after", type=int)
     p.add_argument("--stall", action="append")

@@ -223,6 +223,15 @@ class TransportTest(unittest.TestCase):
             self.assertResult(res, "tempfail", 0, "Connection refused")
             self.assertIn("127.0.0.1:%d" % port, res["text"])
 
+    def test_421_greeting(self):
+        peer = self.peer("--greeting", "421 4.3.2 Service shutting down")
+        r = self.send(self.config(peer.port), ["x@example.net",
+                                               "y@example.net"])
+        for res in r:
+            self.assertResult(res, "tempfail", 421, "Service shutting down")
+            self.assertIn("greeting", res["text"])
+        self.assertEqual(peer.messages(), [])
+
     def test_starttls_required_but_not_offered(self):
         peer = self.peer()
         r = self.send(self.config(peer.port, smtp={"tls": "required"}),
