@@ -120,6 +120,14 @@ static bool wants_help(int argc, char **argv)
 	return false;
 }
 
+int cli_open_db(struct cli *cli, struct db **out)
+{
+	struct error err = ERROR_INIT;
+	int rc = cli_db(cli, out, &err);
+
+	return rc ? cli_fail(rc, &err) : 0;
+}
+
 int cli_dispatch(struct cli *cli, const char *group,
 		 const struct cli_command *cmds, int argc, char **argv)
 {

@@ -38,6 +38,9 @@ const char *cli_db_path(struct cli *cli, struct error *err);
 /* The database, opened (and migrated) on first use. */
 int cli_db(struct cli *cli, struct db **out, struct error *err);
 
+/* The database for a command: 0, or the exit status after printing why. */
+int cli_open_db(struct cli *cli, struct db **out);
+
 /* Prints "chancery: <message>" and returns the exit status for rc. */
 int cli_fail(int rc, const struct error *err);
 

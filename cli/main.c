@@ -20,6 +20,14 @@ struct group {
 static const struct group groups[] = {
 	{"init", cmd_init, "create the database (--seed loads the registry)"},
 	{"config", cmd_config, "check or show the configuration"},
+	{"body", cmd_body, "addressee bodies: add, list, show, alias, edit, rm"},
+	{"contact", cmd_contact, "e-mail contacts of bodies"},
+	{"list", cmd_list, "addressee lists: create, add, rule, show, ls"},
+	{"registry", cmd_registry, "import statements' addressees, CSV in and out"},
+	{"template", cmd_template, "statement templates: add, list, show, render"},
+	{"campaign", cmd_campaign, "create, schedule and follow campaigns"},
+	{"series", cmd_series, "yearly anniversary series"},
+	{"audit", cmd_audit, "verify the ledger; who received which statement"},
 	{NULL, NULL, NULL},
 };
 

@@ -3,6 +3,7 @@
 #include <libconfig.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,21 @@ static const char *const target_names[] = {"stderr", "syslog", NULL};
 #define DAY (86400000LL)
 
 /* The one table of keys: name, type, where it goes, default and bounds. */
+/* "'pigeon' is not one of: maildir, smtp" */
+static int choice_error(const struct key *k, const char *v, const char *file,
+			int line, struct error *err)
+{
+	struct sbuf allowed = SBUF_INIT;
+	int rc;
+
+	for (const char *const *c = k->choices; *c; c++)
+		sbuf_addf(&allowed, "%s%s", c == k->choices ? "" : ", ", *c);
+	rc = error_set(err, ERR_CONFIG, "%s:%d: key '%s': '%s' is not one of: %s",
+		       file, line, k->name, v, allowed.buf);
+	sbuf_release(&allowed);
+	return rc;
+}
+
 static const struct key keys[] = {
 	{"database.path", K_PATH, F(database), "/var/lib/chancery/chancery.db"},
 	{"database.busy_timeout", K_DURATION, F(busy_timeout_ms), "5s", 0, DAY},
@@ -370,10 +386,7 @@ static int apply(struct conf *cfg, const struct key *k,
 					 file, line, k->name);
 		rc = set_from_text(cfg, k, v, dir);
 		if (k->type == K_CHOICE && rc)
-			return error_set(err, ERR_CONFIG,
-					 "%s:%d: key '%s': '%s' is not one of "
-					 "the allowed values",
-					 file, line, k->name, v);
+			return choice_error(k, v, file, line, err);
 		goto duration_result;
 	}
 	return error_set(err, ERR_CONFIG, "%s:%d: key '%s': expected %s, got %s",
@@ -438,7 +451,7 @@ static int check_private(const char *path, const char *what, struct error *err)
 		return error_set_errno(err, ERR_NOINPUT, "%s: cannot read %s", path,
 				       what);
 	if (st.st_mode & 077)
-		return error_set(err, ERR_NOPERM,
+		return error_set(err, ERR_CONFIG,
 				 "%s: %s is readable by others (mode %04o); "
 				 "chmod 600 it",
 				 path, what, (unsigned)(st.st_mode & 07777));
@@ -511,9 +524,42 @@ static int check_whole(struct conf *cfg, struct error *err)
 	return 0;
 }
 
+/*
+ * Reads the file ourselves so that a NUL byte or invalid UTF-8 is refused
+ * with its line before libconfig sees it (its scanner leaks on some such
+ * inputs, found by fuzzing).
+ */
+static int read_text(const char *path, struct sbuf *text, struct error *err)
+{
+	const char *nul;
+	size_t bad = SIZE_MAX;
+	unsigned line = 1;
+
+	if (sbuf_read_file(text, path, 1 << 20, err)) {
+		error_prefix(err, "configuration");
+		err->code = ERR_CONFIG;
+		return ERR_CONFIG;
+	}
+	nul = memchr(text->buf, '\0', text->len);
+	if (!utf8_valid(text->buf, text->len, &bad))
+		bad = bad < text->len ? bad : text->len;
+	else
+		bad = SIZE_MAX;
+	if (nul && (size_t)(nul - text->buf) < bad)
+		bad = (size_t)(nul - text->buf);
+	if (bad == SIZE_MAX)
+		return 0;
+	for (size_t i = 0; i < bad; i++)
+		line += text->buf[i] == '\n';
+	return error_set(err, ERR_CONFIG,
+			 "%s:%u: not UTF-8 text (a NUL or invalid byte)", path,
+			 line);
+}
+
 int conf_load(struct conf *cfg, const char *path, struct error *err)
 {
 	struct conf fresh;
+	struct sbuf text = SBUF_INIT;
 	config_t lc;
 	char *dir, *slash;
 	int rc;
@@ -527,11 +573,10 @@ int conf_load(struct conf *cfg, const char *path, struct error *err)
 		*slash = '\0';
 	else
 		strcpy(dir, ".");
-	if (access(path, R_OK) != 0) {
-		rc = error_set_errno(err, ERR_CONFIG, "%s: cannot read", path);
+	if ((rc = read_text(path, &text, err)))
 		goto out;
-	}
-	if (!config_read_file(&lc, path)) {
+	config_set_include_dir(&lc, dir);
+	if (!config_read_string(&lc, text.buf)) {
 		rc = error_set(err, ERR_CONFIG, "%s:%d: %s", path,
 			       config_error_line(&lc), config_error_text(&lc));
 		goto out;
@@ -541,6 +586,7 @@ int conf_load(struct conf *cfg, const char *path, struct error *err)
 		rc = check_whole(&fresh, err);
 out:
 	config_destroy(&lc);
+	sbuf_release(&text);
 	free(dir);
 	if (rc) {
 		conf_release(&fresh);
@@ -549,6 +595,25 @@ out:
 	conf_release(cfg);
 	*cfg = fresh;
 	return 0;
+}
+
+/* Writes a duration in the largest unit that divides it: "5s", "4h". */
+static void add_duration(struct sbuf *out, int64_t ms)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {{"d", 86400000}, {"h", 3600000}, {"m", 60000},
+		     {"s", 1000}};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ms && ms % units[i].ms == 0) {
+			sbuf_addf(out, "\"%lld%s\"", (long long)(ms / units[i].ms),
+				  units[i].unit);
+			return;
+		}
+	}
+	sbuf_addf(out, "\"%lldms\"", (long long)ms);
 }
 
 void conf_dump(const struct conf *cfg, struct sbuf *out)
@@ -577,7 +642,7 @@ void conf_dump(const struct conf *cfg, struct sbuf *out)
 			sbuf_addf(out, "%g", *(const double *)v);
 			break;
 		case K_DURATION:
-			sbuf_addf(out, "\"%lldms\"", (long long)*(const int64_t *)v);
+			add_duration(out, *(const int64_t *)v);
 			break;
 		case K_CHOICE:
 			sbuf_addf(out, "\"%s\"", k->choices[*(const int *)v]);

@@ -5,6 +5,7 @@
 
 #include "chancery/error.h"
 
+__attribute__((format(printf, 4, 0)))
 static int error_vset(struct error *err, int code, int errnum, const char *fmt,
 		      va_list ap)
 {

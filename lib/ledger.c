@@ -78,22 +78,50 @@ int ledger_kind_parse(const char *name, enum ledger_kind *out)
 	return -1;
 }
 
-static void add_netstring(struct sbuf *out, const char *s)
+/* Decimal digits of v into the end of buf[24]; returns the first.
+ * Hand-written because printf was a third of `audit verify`'s time. */
+static char *decimal(unsigned long long v, char buf[24])
 {
-	size_t len = strlen(s);
+	char *p = buf + 23;
 
-	sbuf_addf(out, "%zu:", len);
+	*p = '\0';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return p;
+}
+
+static void add_field(struct sbuf *out, const char *s, size_t len)
+{
+	char num[24];
+	const char *digits = decimal(len, num);
+
+	sbuf_add(out, digits, (size_t)(num + 23 - digits));
+	sbuf_addch(out, ':');
 	sbuf_add(out, s, len);
 	sbuf_addch(out, ',');
 }
 
+static void add_netstring(struct sbuf *out, const char *s)
+{
+	add_field(out, s, strlen(s));
+}
+
+/* An id as decimal, or the empty string for none (0). */
 static void add_id(struct sbuf *out, int64_t id)
 {
-	char num[24] = "";
+	char num[24];
+	char *p = num + 23;
 
-	if (id)
-		snprintf(num, sizeof(num), "%lld", (long long)id);
-	add_netstring(out, num);
+	*p = '\0';
+	if (id > 0) {
+		p = decimal((unsigned long long)id, num);
+	} else if (id < 0) { /* never written by ledger_append; kept exact */
+		p = decimal(0ULL - (unsigned long long)id, num);
+		*--p = '-';
+	}
+	add_field(out, p, (size_t)(num + 23 - p));
 }
 
 void ledger_canonical(const struct ledger_row *row, struct sbuf *out)

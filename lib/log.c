@@ -105,6 +105,7 @@ static void log_write(enum log_level level, const char *text)
 	sbuf_release(&line);
 }
 
+__attribute__((format(printf, 3, 0)))
 static void log_vmsg(enum log_level level, int errnum, const char *fmt,
 		     va_list ap)
 {

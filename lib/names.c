@@ -37,6 +37,7 @@ static const struct {
 	{"institution", "institute"},      {"institutions", "institute"},
 	{"and", "&"},                      {"centre", "center"},
 	{"programme", "program"},          {"defence", "defense"},
+	{"childrens", "children"},         {"childs", "child"},
 };
 
 static const char *const dropped[] = {"the", "of", "for", "on", "in", "s"};
@@ -106,10 +107,47 @@ static const char *map_word(const char *w)
 	return w;
 }
 
+/* "u n" (from "U.N.") is "un": runs of two or more single letters are
+ * one word, as initials written with dots. */
+static void join_initials(struct sbuf *sb)
+{
+	char *s = sb->buf;
+	size_t r = 0, w = 0, n;
+
+	/* one space between words first: "u  n" as well as "u n" */
+	for (r = 0; r < sb->len; r++)
+		if (s[r] != ' ' || (w > 0 && s[w - 1] != ' '))
+			s[w++] = s[r];
+	n = w;
+	r = w = 0;
+	while (r < n) {
+		bool single = isalpha((unsigned char)s[r]) &&
+			      (r == 0 || s[r - 1] == ' ') &&
+			      (r + 1 == n || s[r + 1] == ' ');
+		size_t k = r;
+
+		/* a run: letter space letter space ... */
+		while (single && k + 2 < n && s[k + 1] == ' ' &&
+		       isalpha((unsigned char)s[k + 2]) &&
+		       (k + 3 == n || s[k + 3] == ' '))
+			k += 2;
+		if (single && k > r) {
+			for (size_t i = r; i <= k; i += 2)
+				s[w++] = s[i];
+			r = k + 1;
+			continue;
+		}
+		s[w++] = s[r++];
+	}
+	s[w] = '\0';
+	sb->len = w;
+}
+
 char *names_normalise(const char *name)
 {
 	struct sbuf folded = SBUF_INIT, out = SBUF_INIT;
 	char *save = NULL, *w;
+	bool pending_co = false;
 
 	fold_text(name, &folded);
 	/* "united nations" is one word for matching: "un". */
@@ -117,16 +155,78 @@ char *names_normalise(const char *name)
 		memcpy(p, "un", 2);
 		memmove(p + 2, p + 14, strlen(p + 14) + 1);
 	}
+	join_initials(&folded);
 	for (w = strtok_r(folded.buf, " ", &save); w;
 	     w = strtok_r(NULL, " ", &save)) {
 		const char *m = map_word(w);
 
 		if (!m)
 			continue;
+		/* "co-operation" is "cooperation": a lone "co" joins the
+		 * word after it */
+		if (strcmp(m, "co") == 0 && !pending_co) {
+			pending_co = true;
+			continue;
+		}
 		if (out.len)
 			sbuf_addch(&out, ' ');
+		if (pending_co)
+			sbuf_addstr(&out, "co");
+		pending_co = false;
 		sbuf_addstr(&out, m);
 	}
+	if (pending_co) {
+		if (out.len)
+			sbuf_addch(&out, ' ');
+		sbuf_addstr(&out, "co");
+	}
 	sbuf_release(&folded);
+	return sbuf_detach(&out, NULL);
+}
+
+/* The singular of an English plural, good enough for names: "states" →
+ * "state", "bodies" → "body"; words ending in ss/us/is stay. */
+static void singular(char *w)
+{
+	size_t n = strlen(w);
+
+	if (n <= 3 || w[n - 1] != 's')
+		return;
+	if (w[n - 2] == 's' || w[n - 2] == 'u' || w[n - 2] == 'i')
+		return;
+	if (n > 4 && strcmp(w + n - 3, "ies") == 0)
+		strcpy(w + n - 3, "y");
+	else
+		w[n - 1] = '\0';
+}
+
+static int cmp_words(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *names_word_key(const char *name)
+{
+	char *norm = names_normalise(name), *save = NULL, *w;
+	char **words = NULL;
+	size_t n = 0, alloc = 0;
+	struct sbuf out = SBUF_INIT;
+
+	for (w = strtok_r(norm, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		singular(w);
+		xgrow(&words, sizeof(*words), n + 1, &alloc);
+		words[n++] = w;
+	}
+	if (n)
+		qsort(words, n, sizeof(*words), cmp_words);
+	for (size_t i = 0; i < n; i++) {
+		if (i && strcmp(words[i], words[i - 1]) == 0)
+			continue;
+		if (out.len)
+			sbuf_addch(&out, ' ');
+		sbuf_addstr(&out, words[i]);
+	}
+	free(words);
+	free(norm);
 	return sbuf_detach(&out, NULL);
 }

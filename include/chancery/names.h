@@ -16,4 +16,12 @@
 /* The normalised form of name (caller frees); "" for a name of no words. */
 char *names_normalise(const char *name);
 
+/*
+ * The words of the normalised form, each made singular ("states" →
+ * "state"), sorted and without repeats: names that say the same words in
+ * another order ("Asian Association of Ombudsmen", "Asian Ombudsman
+ * Association") share it. Caller frees.
+ */
+char *names_word_key(const char *name);
+
 #endif

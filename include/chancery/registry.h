@@ -129,4 +129,15 @@ int registry_contact_each(struct db *db, int64_t body_id,
 			  registry_contact_fn fn, void *arg,
 			  struct error *err);
 
+
+/*
+ * Fill a struct from the current row of a query whose columns are, in
+ * order: id, acronym, name, kind, country, notes, created_at, removed_at
+ * (bodies) or id, body_id, email, name, role, language, status,
+ * status_reason (contacts). For modules whose queries return bodies or
+ * contacts (lists, reports), so that the row shape is read in one place.
+ */
+void registry_body_from_row(sqlite3_stmt *st, struct registry_body *b);
+void registry_contact_from_row(sqlite3_stmt *st, struct registry_contact *c);
+
 #endif

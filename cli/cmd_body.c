@@ -1,0 +1,314 @@
+/* chancery body: the addressee bodies of the registry. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chancery/json.h"
+#include "chancery/registry.h"
+#include "chancery/xalloc.h"
+#include "commands.h"
+
+static int run_add(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"acronym", required_argument, NULL, 'a'},
+		{"kind", required_argument, NULL, 'k'},
+		{"country", required_argument, NULL, 'c'},
+		{"notes", required_argument, NULL, 'n'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *acronym = NULL, *kind = NULL, *country = NULL;
+	const char *notes = NULL;
+	struct error err = ERROR_INIT;
+	struct db *db;
+	int64_t id;
+	int c, rc;
+
+	while ((c = cli_getopt(argc, argv, "a:k:c:n:", opts)) != -1) {
+		switch (c) {
+		case 'a': acronym = optarg; break;
+		case 'k': kind = optarg; break;
+		case 'c': country = optarg; break;
+		case 'n': notes = optarg; break;
+		default: return 64;
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_bad_usage("expected one NAME");
+	if (!kind)
+		return cli_bad_usage("--kind is required");
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
+	rc = registry_body_add(db, acronym, argv[optind], kind, country, notes,
+			       &id, &err);
+	if (rc)
+		return cli_fail(rc, &err);
+	printf("added body #%lld %s\n", (long long)id,
+	       acronym && *acronym ? acronym : argv[optind]);
+	return 0;
+}
+
+static int add_body_row(const struct registry_body *b, void *arg)
+{
+	struct table *t = arg;
+
+	table_row(t);
+	table_int(t, b->id);
+	table_text(t, b->acronym);
+	table_text(t, b->name);
+	table_text(t, b->kind);
+	table_text(t, b->country);
+	return 0;
+}
+
+static int run_list(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"kind", required_argument, NULL, 'k'},
+		{NULL, 0, NULL, 0},
+	};
+	static const char *const headers[] = {"id", "acronym", "name", "kind",
+					      "country"};
+	const char *kind = NULL;
+	struct error err = ERROR_INIT;
+	struct table *t;
+	struct db *db;
+	int c, rc;
+
+	while ((c = cli_getopt(argc, argv, "k:", opts)) != -1) {
+		if (c != 'k')
+			return 64;
+		kind = optarg;
+	}
+	if (optind != argc)
+		return cli_bad_usage("unexpected argument '%s'", argv[optind]);
+	if (kind && !registry_kind_valid(kind))
+		return cli_bad_usage("unknown kind '%s'", kind);
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
+	t = table_new(5, headers);
+	rc = registry_body_each(db, kind, add_body_row, t, &err);
+	if (rc) {
+		table_free(t);
+		return cli_fail(rc, &err);
+	}
+	return cli_print_table(cli, t);
+}
+
+struct show {
+	struct json *js;
+	bool text;
+};
+
+static int show_alias(const char *alias, void *arg)
+{
+	struct show *s = arg;
+
+	if (s->text)
+		printf("  alias    %s\n", alias);
+	else
+		json_string(s->js, alias);
+	return 0;
+}
+
+static int show_contact(const struct registry_contact *c, void *arg)
+{
+	struct show *s = arg;
+
+	if (s->text) {
+		printf("  contact  %s%s%s%s [%s]%s%s\n", c->email,
+		       c->name ? " (" : "", c->name ? c->name : "",
+		       c->name ? ")" : "",
+		       registry_contact_status_name(c->status),
+		       c->status_reason ? " " : "",
+		       c->status_reason ? c->status_reason : "");
+		return 0;
+	}
+	json_object_begin(s->js);
+	json_kv_string(s->js, "email", c->email);
+	json_kv_string(s->js, "name", c->name);
+	json_kv_string(s->js, "role", c->role);
+	json_kv_string(s->js, "language", c->language);
+	json_kv_string(s->js, "status", registry_contact_status_name(c->status));
+	json_kv_string(s->js, "reason", c->status_reason);
+	json_object_end(s->js);
+	return 0;
+}
+
+static int show_json(struct db *db, const struct registry_body *b,
+		     struct error *err)
+{
+	struct sbuf out = SBUF_INIT;
+	struct json js;
+	struct show s = {&js, false};
+	int rc;
+
+	json_init(&js, &out, true);
+	json_object_begin(&js);
+	json_kv_int(&js, "id", b->id);
+	json_kv_string(&js, "acronym", b->acronym);
+	json_kv_string(&js, "name", b->name);
+	json_kv_string(&js, "kind", b->kind);
+	json_kv_string(&js, "country", b->country);
+	json_kv_string(&js, "notes", b->notes);
+	json_key(&js, "aliases");
+	json_array_begin(&js);
+	rc = registry_alias_each(db, b->id, show_alias, &s, err);
+	json_array_end(&js);
+	json_key(&js, "contacts");
+	json_array_begin(&js);
+	if (!rc)
+		rc = registry_contact_each(db, b->id, show_contact, &s, err);
+	json_array_end(&js);
+	json_object_end(&js);
+	if (!rc)
+		cli_print_json(&out);
+	sbuf_release(&out);
+	return rc;
+}
+
+static int show_text(struct db *db, const struct registry_body *b,
+		     struct error *err)
+{
+	struct show s = {NULL, true};
+	int rc;
+
+	printf("#%lld %s%s%s%s\n", (long long)b->id, b->name,
+	       b->acronym ? " (" : "", b->acronym ? b->acronym : "",
+	       b->acronym ? ")" : "");
+	printf("  kind     %s\n", b->kind);
+	if (b->country)
+		printf("  country  %s\n", b->country);
+	if (b->notes)
+		printf("  notes    %s\n", b->notes);
+	rc = registry_alias_each(db, b->id, show_alias, &s, err);
+	if (!rc)
+		rc = registry_contact_each(db, b->id, show_contact, &s, err);
+	return rc;
+}
+
+static int run_show(struct cli *cli, int argc, char **argv)
+{
+	struct registry_body b = {0};
+	struct error err = ERROR_INIT;
+	struct db *db;
+	int rc;
+
+	if (argc != 2)
+		return cli_bad_usage("expected one BODY");
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
+	rc = registry_body_find(db, argv[1], &b, &err);
+	if (!rc)
+		rc = cli->json ? show_json(db, &b, &err)
+			       : show_text(db, &b, &err);
+	registry_body_release(&b);
+	return rc ? cli_fail(rc, &err) : 0;
+}
+
+static int run_alias(struct cli *cli, int argc, char **argv)
+{
+	struct registry_body b = {0};
+	struct error err = ERROR_INIT;
+	struct db *db;
+	int rc;
+
+	if (argc < 3)
+		return cli_bad_usage("expected BODY ALIAS...");
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
+	if ((rc = registry_body_find(db, argv[1], &b, &err)))
+		return cli_fail(rc, &err);
+	/* All or nothing: one transaction around every alias. */
+	rc = db_begin(db, &err);
+	for (int i = 2; i < argc && !rc; i++)
+		rc = registry_alias_add(db, b.id, argv[i], "manual", &err);
+	if (!rc)
+		rc = db_commit(db, &err);
+	else
+		db_rollback(db);
+	registry_body_release(&b);
+	return rc ? cli_fail(rc, &err) : 0;
+}
+
+static int run_edit(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"acronym", required_argument, NULL, 'a'},
+		{"name", required_argument, NULL, 'N'},
+		{"kind", required_argument, NULL, 'k'},
+		{"country", required_argument, NULL, 'c'},
+		{"notes", required_argument, NULL, 'n'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *v[5] = {NULL};
+	struct registry_body b = {0};
+	struct error err = ERROR_INIT;
+	struct db *db;
+	int c, rc;
+
+	while ((c = cli_getopt(argc, argv, "a:N:k:c:n:", opts)) != -1) {
+		switch (c) {
+		case 'a': v[0] = optarg; break;
+		case 'N': v[1] = optarg; break;
+		case 'k': v[2] = optarg; break;
+		case 'c': v[3] = optarg; break;
+		case 'n': v[4] = optarg; break;
+		default: return 64;
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_bad_usage("expected one BODY");
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
+	rc = registry_body_find(db, argv[optind], &b, &err);
+	if (!rc)
+		rc = registry_body_update(db, b.id, v[0], v[1], v[2], v[3],
+					  v[4], &err);
+	registry_body_release(&b);
+	return rc ? cli_fail(rc, &err) : 0;
+}
+
+static int run_rm(struct cli *cli, int argc, char **argv)
+{
+	struct registry_body b = {0};
+	struct error err = ERROR_INIT;
+	struct db *db;
+	int rc;
+
+	if (argc != 2)
+		return cli_bad_usage("expected one BODY");
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
+	rc = registry_body_find(db, argv[1], &b, &err);
+	if (!rc)
+		rc = registry_body_remove(db, b.id, &err);
+	if (!rc)
+		printf("removed body #%lld %s\n", (long long)b.id, b.name);
+	registry_body_release(&b);
+	return rc ? cli_fail(rc, &err) : 0;
+}
+
+static const struct cli_command body_cmds[] = {
+	{"add", run_add, "NAME --kind KIND [--acronym A] [--country CC] "
+			 "[--notes TEXT]",
+	 "add a body", NULL},
+	{"list", run_list, "[--kind KIND]", "list the bodies", NULL},
+	{"show", run_show, "BODY", "show a body, its aliases and contacts",
+	 "BODY is an acronym, a name, an alias or #ID"},
+	{"alias", run_alias, "BODY ALIAS...", "add other names of a body",
+	 NULL},
+	{"edit", run_edit, "BODY [--acronym A] [--name N] [--kind K] "
+			   "[--country CC] [--notes TEXT]",
+	 "change a body (an empty value clears an optional field)", NULL},
+	{"rm", run_rm, "BODY", "remove a body and its contacts (kept for "
+			       "the audit)",
+	 NULL},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+int cmd_body(struct cli *cli, int argc, char **argv)
+{
+	return cli_dispatch(cli, "body", body_cmds, argc - 1, argv + 1);
+}

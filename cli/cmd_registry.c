@@ -1,0 +1,170 @@
+/*
+ * chancery registry: build the registry from a statement's addressee
+ * paragraph, and move it in and out as CSV.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "chancery/addressee.h"
+#include "chancery/import.h"
+#include "chancery/sbuf.h"
+#include "commands.h"
+
+#define MAX_INPUT (4u << 20)
+
+static void plan_table(struct cli *cli, const struct addressee_plan *p)
+{
+	static const char *const cols[] = {"n", "written", "acronym", "phrase",
+					   "resolution", "target", "evidence"};
+	struct table *t = table_new(7, cols);
+
+	for (size_t i = 0; i < p->list.count; i++) {
+		const struct addressee *a = &p->list.items[i];
+		const struct addressee_match *m = &p->matches[i];
+
+		table_row(t);
+		table_int(t, (long long)i + 1);
+		table_text(t, a->written);
+		table_text(t, a->acronym);
+		table_text(t, a->phrase);
+		table_text(t, addressee_resolution_name(m->res));
+		table_text(t, m->target);
+		table_text(t, *m->evidence ? m->evidence : NULL);
+	}
+	cli_print_table(cli, t);
+}
+
+static int run_import_statement(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"list", required_argument, NULL, 'l'},
+		{"apply", no_argument, NULL, 'a'},
+		{NULL, 0, NULL, 0},
+	};
+	struct error err = ERROR_INIT;
+	struct sbuf text = SBUF_INIT;
+	struct addressee_plan plan = {0};
+	struct addressee_apply_stats st = {0};
+	const char *list = NULL, *file;
+	struct db *db;
+	bool apply = false;
+	int c, rc;
+
+	while ((c = cli_getopt(argc, argv, "l:a", opts)) != -1) {
+		if (c == 'l')
+			list = optarg;
+		else if (c == 'a')
+			apply = true;
+		else
+			return 64;
+	}
+	if (optind + 1 != argc)
+		return cli_bad_usage(optind == argc ? "FILE is missing"
+						    : "one FILE only");
+	file = argv[optind];
+	rc = sbuf_read_file(&text, file, MAX_INPUT, &err);
+	if (rc == 0)
+		rc = cli_db(cli, &db, &err);
+	if (rc == 0) {
+		rc = addressee_plan_build(db, text.buf, text.len, &plan, &err);
+		if (rc)
+			error_prefix(&err, "%s", file);
+	}
+	if (rc)
+		goto out;
+	plan_table(cli, &plan);
+	if (!apply) {
+		if (!cli->json)
+			printf("(plan only: nothing changed; --apply "
+			       "carries it out)\n");
+		goto out;
+	}
+	rc = addressee_plan_apply(db, &plan, list, &st, &err);
+	if (rc) {
+		error_prefix(&err, "%s", file);
+		goto out;
+	}
+	fprintf(cli->json ? stderr : stdout,
+		"applied: %d bodies added, %d aliases added, %d lists "
+		"created%s%s", st.bodies_added, st.aliases_added,
+		st.lists_created, list ? "; list " : "", list ? list : "");
+	if (list)
+		fprintf(cli->json ? stderr : stdout,
+			" holds exactly these addressees (%d other members "
+			"removed)", st.members_removed);
+	fputc('\n', cli->json ? stderr : stdout);
+out:
+	addressee_plan_release(&plan);
+	sbuf_release(&text);
+	return rc ? cli_fail(rc, &err) : 0;
+}
+
+static int run_import_csv(struct cli *cli, int argc, char **argv)
+{
+	struct error err = ERROR_INIT;
+	struct sbuf text = SBUF_INIT, problems = SBUF_INIT;
+	struct import_stats st = {0};
+	struct db *db;
+	int rc;
+
+	if (argc != 2)
+		return cli_bad_usage(argc < 2 ? "FILE is missing"
+					      : "one FILE only");
+	rc = sbuf_read_file(&text, argv[1], MAX_INPUT, &err);
+	if (rc == 0)
+		rc = cli_db(cli, &db, &err);
+	if (rc == 0)
+		rc = import_csv(db, argv[1], text.buf, text.len, "csv",
+				&problems, &st, &err);
+	fputs(problems.buf, stderr);
+	if (rc == 0)
+		printf("%s: %d rows; %d bodies added, %d changed; %d aliases "
+		       "added; %d contacts added, %d changed\n", argv[1],
+		       st.rows, st.bodies_added, st.bodies_changed,
+		       st.aliases_added, st.contacts_added,
+		       st.contacts_changed);
+	sbuf_release(&text);
+	sbuf_release(&problems);
+	return rc ? cli_fail(rc, &err) : 0;
+}
+
+static int run_export_csv(struct cli *cli, int argc, char **argv)
+{
+	struct error err = ERROR_INIT;
+	struct sbuf out = SBUF_INIT;
+	struct db *db;
+	int rc;
+
+	(void)argv;
+	if (argc != 1)
+		return cli_bad_usage("unexpected argument '%s'", argv[1]);
+	rc = cli_db(cli, &db, &err);
+	if (rc == 0)
+		rc = import_export_csv(db, &out, &err);
+	if (rc == 0)
+		fwrite(out.buf, 1, out.len, stdout);
+	sbuf_release(&out);
+	return rc ? cli_fail(rc, &err) : 0;
+}
+
+static const struct cli_command registry_cmds[] = {
+	{"import-statement", run_import_statement,
+	 "FILE [--list NAME] [--apply]",
+	 "read a statement's addressee paragraph and resolve it",
+	 "--list NAME  create the static list NAME, or refresh it, to hold "
+	 "exactly\n             these addressees\n"
+	 "--apply      add new bodies, aliases and lists (without it: only "
+	 "print the plan)"},
+	{"import-csv", run_import_csv, "FILE",
+	 "load bodies, aliases and contacts from CSV (all rows or none)",
+	 NULL},
+	{"export-csv", run_export_csv, "",
+	 "write the registry as CSV (the import-csv format)", NULL},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+int cmd_registry(struct cli *cli, int argc, char **argv)
+{
+	return cli_dispatch(cli, "registry", registry_cmds, argc - 1, argv + 1);
+}

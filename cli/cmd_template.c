@@ -1,0 +1,300 @@
+/* chancery template: add, list, show and preview statement templates. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chancery/anniversary.h"
+#include "chancery/clock.h"
+#include "chancery/message.h"
+#include "chancery/registry.h"
+#include "chancery/template.h"
+#include "chancery/xalloc.h"
+#include "commands.h"
+
+static int run_add(struct cli *cli, int argc, char **argv)
+{
+	struct error err = ERROR_INIT;
+	struct template_info info;
+	bool unchanged;
+	struct db *db;
+	int rc;
+
+	if (argc != 3)
+		return cli_bad_usage("expected NAME FILE");
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
+	rc = template_add(db, argv[1], argv[2], &info, &unchanged, &err);
+	if (rc)
+		return cli_fail(rc, &err);
+	if (unchanged)
+		printf("template %s unchanged: version %d has the same content "
+		       "(sha256 %s); no new version\n", info.name,
+		       info.version, info.sha256);
+	else
+		printf("added template %s version %d (sha256 %s, %d partials, "
+		       "%d attachments)\n", info.name, info.version,
+		       info.sha256, info.npartials, info.nattachments);
+	template_info_release(&info);
+	return 0;
+}
+
+static int add_row(const struct template_info *info, void *arg)
+{
+	struct table *t = arg;
+	char when[32];
+
+	clock_format_utc(info->created_at, when, sizeof(when));
+	table_row(t);
+	table_text(t, info->name);
+	table_int(t, info->version);
+	table_text(t, info->locked ? "yes" : "no");
+	table_text(t, info->sha256);
+	table_int(t, info->npartials);
+	table_int(t, info->nattachments);
+	table_text(t, when);
+	return 0;
+}
+
+static int run_list(struct cli *cli, int argc, char **argv)
+{
+	static const char *const headers[] = {"name", "version", "locked",
+					      "sha256", "partials",
+					      "attachments", "added"};
+	struct error err = ERROR_INIT;
+	struct table *t;
+	struct db *db;
+	int rc;
+
+	if (argc > 2)
+		return cli_bad_usage("unexpected argument '%s'", argv[2]);
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
+	t = table_new(7, headers);
+	rc = template_each(db, argc == 2 ? argv[1] : NULL, add_row, t, &err);
+	if (rc) {
+		table_free(t);
+		return cli_fail(rc, &err);
+	}
+	return cli_print_table(cli, t);
+}
+
+/* --version N: a positive version number. */
+static int parse_version(const char *s, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end || v < 1 || v > 1000000)
+		return cli_bad_usage("--version wants a positive number, not "
+				     "'%s'", s);
+	*out = (int)v;
+	return 0;
+}
+
+static int run_show(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"version", required_argument, NULL, 'v'},
+		{NULL, 0, NULL, 0},
+	};
+	struct error err = ERROR_INIT;
+	struct template_info info;
+	char *source = NULL;
+	struct db *db;
+	int c, rc, version = 0;
+
+	while ((c = cli_getopt(argc, argv, "v:", opts)) != -1) {
+		if (c != 'v')
+			return 64;
+		if ((rc = parse_version(optarg, &version)))
+			return rc;
+	}
+	if (optind + 1 != argc)
+		return cli_bad_usage("expected one NAME");
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
+	rc = template_find(db, argv[optind], version, &info, &err);
+	if (!rc)
+		rc = template_source(db, info.id, &source, &err);
+	if (rc)
+		return cli_fail(rc, &err);
+	printf("# template %s version %d%s\n# sha256 %s\n# from %s\n",
+	       info.name, info.version, info.locked ? " (locked)" : "",
+	       info.sha256, info.origin ? info.origin : "-");
+	fputs(source, stdout);
+	free(source);
+	template_info_release(&info);
+	return 0;
+}
+
+struct first_contact {
+	const char *email; /* wanted one, or NULL for the first */
+	struct registry_contact *out;
+	bool found;
+};
+
+static int pick_contact(const struct registry_contact *c, void *arg)
+{
+	struct first_contact *fc = arg;
+
+	if (fc->email && strcasecmp(fc->email, c->email) != 0)
+		return 0;
+	fc->out->id = c->id;
+	fc->out->body_id = c->body_id;
+	fc->out->email = xstrdup(c->email);
+	fc->out->name = xstrdup(c->name);
+	fc->out->role = xstrdup(c->role);
+	fc->out->language = xstrdup(c->language);
+	fc->out->status = c->status;
+	fc->found = true;
+	return 1;
+}
+
+/* --at: "YYYY-MM-DDTHH:MM:SSZ", or a day "YYYY-MM-DD" (taken at noon UTC
+ * so that it is the same day in every zone a statement is sent from). */
+static int parse_at(const char *s, int64_t *out)
+{
+	int y, m, d;
+
+	if (clock_parse_utc(s, out) == 0)
+		return 0;
+	if (anniversary_parse_date(s, &y, &m, &d) == 0) {
+		char buf[32];
+
+		snprintf(buf, sizeof(buf), "%04d-%02d-%02dT12:00:00Z", y, m, d);
+		return clock_parse_utc(buf, out) == 0 ? 0 : -1;
+	}
+	return -1;
+}
+
+struct render_args {
+	const char *name, *body, *contact, *event_date, *campaign;
+	int version;
+	int64_t at;
+};
+
+static int render_preview(struct cli *cli, const struct render_args *a)
+{
+	struct registry_body body = {0};
+	struct registry_contact contact = {0};
+	struct first_contact fc = {a->contact, &contact, false};
+	struct render_context ctx = {0};
+	struct template_info info = {0};
+	struct error err = ERROR_INIT;
+	struct sbuf out = SBUF_INIT;
+	const struct conf *cfg;
+	struct db *db;
+	int rc;
+
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
+	cfg = cli_config(cli, &err);
+	if (!cfg)
+		return cli_fail(err.code, &err);
+	rc = template_find(db, a->name, a->version, &info, &err);
+	if (!rc)
+		rc = registry_body_find(db, a->body, &body, &err);
+	if (!rc) {
+		rc = registry_contact_each(db, body.id, pick_contact, &fc,
+					   &err);
+		if (rc == 1)
+			rc = 0;
+		if (!rc && !fc.found)
+			rc = error_set(&err, ERR_NOTFOUND,
+				       a->contact ? "body '%s' has no contact "
+						    "'%s'" :
+						    "body '%s' has no contact%s",
+				       a->body, a->contact ? a->contact : "");
+	}
+	if (rc)
+		goto out;
+	ctx.cfg = cfg;
+	ctx.body = &body;
+	ctx.contact = &contact;
+	ctx.campaign_name = a->campaign ? a->campaign : "preview";
+	ctx.send_at = a->at ? a->at : clock_now();
+	ctx.tz = cfg->timezone;
+	ctx.event_date = a->event_date;
+	rc = message_render(db, info.id, &ctx, &out, &err);
+	if (!rc)
+		fwrite(out.buf, 1, out.len, stdout);
+out:
+	sbuf_release(&out);
+	template_info_release(&info);
+	registry_body_release(&body);
+	registry_contact_release(&contact);
+	return rc ? cli_fail(rc, &err) : 0;
+}
+
+static int run_render(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"body", required_argument, NULL, 'b'},
+		{"contact", required_argument, NULL, 'c'},
+		{"event-date", required_argument, NULL, 'e'},
+		{"at", required_argument, NULL, 'a'},
+		{"campaign", required_argument, NULL, 'C'},
+		{"version", required_argument, NULL, 'v'},
+		{NULL, 0, NULL, 0},
+	};
+	struct render_args a = {0};
+	int c, rc, y, m, d;
+
+	while ((c = cli_getopt(argc, argv, "b:c:e:a:C:v:", opts)) != -1) {
+		switch (c) {
+		case 'b': a.body = optarg; break;
+		case 'c': a.contact = optarg; break;
+		case 'C': a.campaign = optarg; break;
+		case 'e':
+			if (anniversary_parse_date(optarg, &y, &m, &d))
+				return cli_bad_usage("--event-date wants a "
+						     "date YYYY-MM-DD, not "
+						     "'%s'", optarg);
+			a.event_date = optarg;
+			break;
+		case 'a':
+			if (parse_at(optarg, &a.at))
+				return cli_bad_usage("--at wants YYYY-MM-DD or "
+						     "YYYY-MM-DDTHH:MM:SSZ, "
+						     "not '%s'", optarg);
+			break;
+		case 'v':
+			if ((rc = parse_version(optarg, &a.version)))
+				return rc;
+			break;
+		default:
+			return 64;
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_bad_usage("expected one NAME");
+	if (!a.body)
+		return cli_bad_usage("--body is required");
+	a.name = argv[optind];
+	return render_preview(cli, &a);
+}
+
+static const struct cli_command template_cmds[] = {
+	{"add", run_add, "NAME FILE",
+	 "check FILE and store it as the next version of NAME",
+	 "Partials {{> p}} are read from p.partial beside FILE; Attach: "
+	 "paths are relative to FILE."},
+	{"list", run_list, "[NAME]", "list the stored versions", NULL},
+	{"show", run_show, "NAME [--version N]",
+	 "print a version's source (default: the latest)", NULL},
+	{"render", run_render,
+	 "NAME --body BODY [--contact EMAIL] [--event-date YYYY-MM-DD] "
+	 "[--at DATE] [--campaign C] [--version N]",
+	 "print the message one contact of BODY would receive",
+	 "--contact EMAIL  that contact (default: the body's first)\n"
+	 "--event-date D   the event an anniversary statement marks\n"
+	 "--at DATE        the send date (YYYY-MM-DD or ISO UTC; default now)\n"
+	 "--campaign C     the campaign name the template sees"},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+int cmd_template(struct cli *cli, int argc, char **argv)
+{
+	return cli_dispatch(cli, "template", template_cmds, argc - 1, argv + 1);
+}

@@ -1,0 +1,224 @@
+# bash completion for chancery(1) and chanceryd(8).
+#
+# Commands, subcommands and options come from the command line of
+# chancery(1). Lists, campaigns, templates, series and body acronyms are
+# read from the database through `chancery --json ... ls`, with the same
+# --config and --db the line already names; when there is no database (or
+# no permission to read it) those simply complete to nothing.
+
+# Prints the values of one field of the JSON array a listing prints, one
+# per line. Plain sed: completion must not need python or jq.
+_chancery_field()
+{
+	local field=$1
+	shift
+	# _chancery_cmd and _chancery_globals are _chancery's locals: the
+	# program as typed and the --config/--db options given to it.
+	local cmd=${_chancery_cmd:-chancery}
+	local to=()
+	command -v timeout >/dev/null 2>&1 && to=(timeout 3)
+	"${to[@]}" "$cmd" "${_chancery_globals[@]}" --json "$@" </dev/null 2>/dev/null |
+		grep -o "\"$field\"[[:space:]]*:[[:space:]]*\"[^\"]*\"" |
+		sed "s/^\"$field\"[[:space:]]*:[[:space:]]*\"\\(.*\\)\"\$/\\1/"
+}
+
+# Completes the current word from lines on stdin (names may hold spaces).
+# Called with a redirection, never in a pipe, so COMPREPLY survives.
+_chancery_reply()
+{
+	local line
+	while IFS= read -r line; do
+		[[ -n $line && $line == "$cur"* ]] || continue
+		COMPREPLY+=("$(printf '%q' "$line")")
+	done
+}
+
+_chancery_lists() { _chancery_reply < <(_chancery_field name list ls); }
+_chancery_campaigns() { _chancery_reply < <(_chancery_field name campaign ls); }
+_chancery_templates() { _chancery_reply < <(_chancery_field name template list); }
+_chancery_series() { _chancery_reply < <(_chancery_field name series ls); }
+_chancery_bodies() { _chancery_reply < <(_chancery_field acronym body list); }
+
+_chancery_zones()
+{
+	local dir=${TZDIR:-/usr/share/zoneinfo}
+	[[ -d $dir ]] || return 0
+	_chancery_reply < <(cd "$dir" && find . -type f ! -name '*.tab' \
+		! -name '*.zi' ! -path './posix/*' ! -path './right/*' \
+		2>/dev/null | sed 's|^\./||')
+}
+
+_chancery_compgen()
+{
+	local line
+	while IFS= read -r line; do
+		COMPREPLY+=("$line")
+	done < <(compgen "$@" -- "$cur")
+}
+_chancery_files() { _chancery_compgen -f; compopt -o filenames 2>/dev/null; }
+_chancery_dirs() { _chancery_compgen -d; compopt -o filenames 2>/dev/null; }
+_chancery_words() { _chancery_compgen -W "$1"; }
+
+# The values an option takes; returns 1 when prev is not such an option.
+_chancery_option_value()
+{
+	case $prev in
+	--config|--db|--out) _chancery_files ;;
+	--maildir) _chancery_dirs ;;
+	--list) _chancery_lists ;;
+	--template) _chancery_templates ;;
+	--campaign) _chancery_campaigns ;;
+	--body) _chancery_bodies ;;
+	--tz) _chancery_zones ;;
+	--format) _chancery_words "table csv json html" ;;
+	--kind) _chancery_words "un-organ un-agency regional-org ombudsman-assoc
+		nhri ombudsman embassy foreign-mission diaspora-org ngo other" ;;
+	--name|--role|--language|--at|--event-date|--send|--lead-days|\
+	--since|--anchor|--country|--notes|--description|--sender|--reason|\
+	--acronym|--status)
+		;; # free text
+	*) return 1 ;;
+	esac
+	return 0
+}
+
+_chancery()
+{
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=
+	((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
+	local _chancery_cmd=${COMP_WORDS[0]}
+	local -a _chancery_globals=()
+	local i word group='' sub='' nargs=0
+	COMPREPLY=()
+
+	# Find the command group, its subcommand and how many plain
+	# arguments stand before the current word.
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		word=${COMP_WORDS[i]}
+		case $word in
+		--config|--db)
+			[[ -z $group ]] && _chancery_globals+=("$word" "${COMP_WORDS[i + 1]}")
+			((i++))
+			continue ;;
+		--json) continue ;;
+		--*=*) continue ;;
+		--list|--template|--campaign|--body|--tz|--format|--kind|--name|\
+		--role|--language|--at|--event-date|--send|--lead-days|--since|\
+		--anchor|--country|--notes|--description|--sender|--out|\
+		--maildir|--reason|--acronym|--status)
+			((i++))
+			continue ;;
+		-*) continue ;;
+		esac
+		if [[ -z $group ]]; then
+			group=$word
+		elif [[ -z $sub && $group != init && $group != bounce ]]; then
+			sub=$word
+		else
+			((nargs++))
+		fi
+	done
+
+	_chancery_option_value && return 0
+
+	if [[ -z $group ]]; then
+		if [[ $cur == -* ]]; then
+			_chancery_words "--config --db --json --help --version"
+		else
+			_chancery_words "init config body contact registry list template
+				series campaign audit bounce"
+		fi
+		return 0
+	fi
+
+	if [[ -z $sub ]]; then
+		case $group in
+		init) _chancery_words "--seed --help"; return 0 ;;
+		bounce) _chancery_words "--maildir --help"; return 0 ;;
+		config) _chancery_words "check show" ;;
+		body) _chancery_words "add list show alias edit rm" ;;
+		contact) _chancery_words "add list disable enable suppress rm" ;;
+		registry) _chancery_words "import-statement import-csv export-csv" ;;
+		list) _chancery_words "create add rm rule show ls delete" ;;
+		template) _chancery_words "add list show render" ;;
+		series) _chancery_words "add ls show pause resume rm" ;;
+		campaign) _chancery_words "create preview schedule pause resume
+			cancel status ls refresh" ;;
+		audit) _chancery_words "campaign body verify anchor matrix" ;;
+		esac
+		[[ $cur == -* ]] && _chancery_words "--help"
+		return 0
+	fi
+
+	if [[ $cur == -* ]]; then
+		case "$group $sub" in
+		"body add") _chancery_words "--acronym --kind --country --notes" ;;
+		"body edit") _chancery_words "--acronym --name --kind --country --notes" ;;
+		"body list") _chancery_words "--kind" ;;
+		"contact add") _chancery_words "--name --role --language" ;;
+		"contact list") _chancery_words "--status" ;;
+		"contact disable"|"contact enable"|"contact suppress"|"contact rm")
+			_chancery_words "--body --reason" ;;
+		"list add"|"list rm") _chancery_words "--list" ;;
+		"list rule") _chancery_words "--country" ;;
+		"registry import-statement") _chancery_words "--list --apply" ;;
+		"list create") _chancery_words "--rule --description" ;;
+		"template render") _chancery_words "--body --contact --event-date --at --campaign --version" ;;
+		"template show") _chancery_words "--version" ;;
+		"series add") _chancery_words "--event-date --send --tz --template
+			--list --lead-days --auto-schedule --sender" ;;
+		"campaign create") _chancery_words "--template --list --at --tz --event-date
+			--sender" ;;
+		"campaign preview") _chancery_words "--body" ;;
+		"campaign status") _chancery_words "--follow" ;;
+		"audit verify") _chancery_words "--anchor --format" ;;
+		"audit matrix") _chancery_words "--since --format" ;;
+		audit\ *) _chancery_words "--format" ;;
+		esac
+		_chancery_words "--help --json"
+		return 0
+	fi
+
+	case "$group $sub" in
+	"body show"|"body alias"|"body edit"|"body rm"|"contact add"|"contact list"|\
+	"audit body")
+		((nargs == 0)) && _chancery_bodies ;;
+	"list show"|"list rule"|"list delete")
+		((nargs == 0)) && _chancery_lists ;;
+	"list add"|"list rm")
+		if ((nargs == 0)); then
+			_chancery_lists
+		else
+			_chancery_bodies
+			_chancery_lists
+		fi ;;
+	"template show"|"template render")
+		((nargs == 0)) && _chancery_templates ;;
+	"template add")
+		if ((nargs == 0)); then _chancery_templates; else _chancery_files; fi ;;
+	"registry import-statement"|"registry import-csv")
+		((nargs == 0)) && _chancery_files ;;
+	"series show"|"series pause"|"series resume"|"series rm")
+		((nargs == 0)) && _chancery_series ;;
+	"campaign preview"|"campaign schedule"|"campaign pause"|\
+	"campaign resume"|"campaign cancel"|"campaign status"|\
+	"campaign refresh"|"audit campaign")
+		((nargs == 0)) && _chancery_campaigns ;;
+	esac
+	return 0
+}
+
+_chanceryd()
+{
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=
+	((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
+	COMPREPLY=()
+	case $prev in
+	--config|--db) _chancery_files; return 0 ;;
+	esac
+	_chancery_words "--config --db --once --foreground --help --version"
+	return 0
+}
+
+complete -F _chancery chancery
+complete -F _chanceryd chanceryd

@@ -1,0 +1,293 @@
+/*
+ * template: the statement template language (Mustache) and the stored,
+ * versioned templates.
+ *
+ * The language is Mustache as specified at github.com/mustache/spec
+ * (required modules: interpolation with dotted names and the implicit
+ * iterator ".", sections over lists, objects and booleans, inverted
+ * sections, comments, partials with standalone indentation, set
+ * delimiters, the standalone-line rules, {{{x}}} and {{&x}}). Lambdas are
+ * an optional module of the spec and are not supported: a template's data
+ * comes from the registry, never from code.
+ *
+ * Escaping is a render option, not a property of the template: the HTML
+ * part is rendered with HTML escaping, the text part and the headers
+ * without.
+ *
+ * Template file format (what `chancery template add NAME FILE` reads):
+ *
+ *     Subject: {{anniversary.ordinal}} anniversary of the Khojaly genocide
+ *     From: Ombudsman <ombudsman@example.org>      (optional)
+ *     Reply-To: office@example.org                  (optional)
+ *     Attach: statement.pdf                         (optional, repeatable)
+ *                                                   <- one empty line
+ *     The text body (Mustache) ...
+ *     --- html ---                                  <- optional separator
+ *     The HTML body (Mustache) ...
+ *
+ * The header block ends at the first empty line. Subject:, From: and
+ * Reply-To: values are Mustache templates too (rendered without escaping,
+ * refused if a variable brings a line break). Attach: paths are relative
+ * to the template file. The HTML body, when there is one, follows a line
+ * that reads exactly "--- html ---" (TEMPLATE_HTML_SEPARATOR); that line
+ * and everything after it belong to the HTML part. Partials ({{> name}})
+ * are read from files NAME.partial beside the template (and partials of
+ * partials likewise), and stored with the version.
+ *
+ * Variables: only the names in template_variables[] exist:
+ *     body.name body.acronym body.kind body.country
+ *     contact.name contact.email contact.role
+ *     sender.name sender.address sender.organization sender.reply_to
+ *     campaign.name campaign.date ("26 February 2025", in ctx->tz)
+ *     event.date anniversary.ordinal ("33rd") anniversary.years ("33")
+ *     anniversary.year ("2025"): these four only with ctx->event_date
+ * A variable without a value (a contact with no name) renders empty and,
+ * like an empty string, is false in a section (as in mustache.js; the
+ * spec's required modules leave empty strings open). Every name a
+ * template uses (inside a section, relative to the section's name as
+ * Mustache resolves it) is checked against that set when the template is
+ * added, and an unknown one is an error naming the line and the column.
+ *
+ * Versions: adding a template whose content (source, partials and
+ * attachments: the SHA-256 below) equals its latest version creates
+ * nothing; otherwise it becomes version N+1. A version a campaign used is
+ * locked (template_lock) and the database refuses to change it.
+ *
+ * The SHA-256 of a version is taken over: the source; then for each
+ * partial in name order "\0partial\0" NAME "\0" SOURCE; then for each
+ * attachment in order "\0attach\0" FILENAME "\0" CONTENT_TYPE "\0" and the
+ * hex SHA-256 of its content.
+ */
+#ifndef CHANCERY_TEMPLATE_H
+#define CHANCERY_TEMPLATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chancery/db.h"
+#include "chancery/error.h"
+#include "chancery/render.h"
+#include "chancery/sbuf.h"
+
+#define TEMPLATE_HTML_SEPARATOR "--- html ---"
+#define TEMPLATE_MAX_SIZE (1024 * 1024)          /* source or partial */
+#define TEMPLATE_ATTACHMENT_MAX (20 * 1024 * 1024) /* one attachment */
+
+/* ---- the value tree a template is rendered against ---- */
+
+enum tvalue_kind {
+	TVALUE_NULL,
+	TVALUE_BOOL,
+	TVALUE_NUMBER,
+	TVALUE_STRING,
+	TVALUE_LIST,
+	TVALUE_OBJECT,
+};
+
+/*
+ * One value. A list holds items[0..count); an object holds keys[i] ->
+ * items[i]. A value owns its strings and its children (tvalue_free frees
+ * the whole tree).
+ */
+struct tvalue {
+	enum tvalue_kind kind;
+	bool boolean;
+	double number;
+	char *string;
+	char **keys;
+	struct tvalue **items;
+	size_t count, alloc;
+};
+
+struct tvalue *tvalue_new(enum tvalue_kind kind);
+struct tvalue *tvalue_new_string(const char *s);
+struct tvalue *tvalue_new_bool(bool b);
+struct tvalue *tvalue_new_number(double n);
+void tvalue_free(struct tvalue *v);
+/* Appends v to a list (which takes ownership). */
+void tvalue_append(struct tvalue *list, struct tvalue *v);
+/* Sets key in an object to v (taking ownership; replaces an old value). */
+void tvalue_set(struct tvalue *obj, const char *key, struct tvalue *v);
+/* Sets a dotted path ("body.name"), creating the objects on the way; a
+ * NULL s stores nothing (the variable renders empty and is falsey). */
+void tvalue_set_path(struct tvalue *root, const char *path, const char *s);
+/* The member key of an object, or NULL. */
+const struct tvalue *tvalue_get(const struct tvalue *obj, const char *key);
+
+/* ---- the language ---- */
+
+/* Every variable a statement template may use, NULL-terminated. */
+extern const char *const template_variables[];
+
+/* A compiled Mustache text (one part of a template). */
+struct mustache;
+
+/*
+ * Where partial sources come from: get returns the source of the partial
+ * name (NULL when there is none: it renders as nothing, as the spec says).
+ */
+struct mustache_partials {
+	const char *(*get)(void *arg, const char *name);
+	void *arg;
+};
+
+/*
+ * Compiles src. first_line is the line number src starts at in its file
+ * (for messages: errors read "line L, column C: ..."). ERR_DATA on an
+ * unclosed or mismatched section, an unclosed tag, a bad delimiter.
+ */
+int mustache_compile(const char *src, int first_line, struct mustache **out,
+		     struct error *err);
+void mustache_free(struct mustache *m);
+
+struct mustache_render_opts {
+	bool html_escape;       /* escape & " < > in {{x}} */
+	/* Refuse a value holding CR or LF (for headers); the error names the
+	 * variable and what_for. */
+	bool single_line;
+	const char *what_for;   /* "the Subject header", for messages */
+};
+
+/*
+ * Renders m against ctx, appending to out. Partials are compiled on first
+ * use and cached in m (so a struct mustache is not shared between threads
+ * while rendering).
+ */
+int mustache_render(struct mustache *m, const struct tvalue *ctx,
+		    const struct mustache_partials *partials,
+		    const struct mustache_render_opts *opts, struct sbuf *out,
+		    struct error *err);
+
+/*
+ * Checks every name m uses against the NULL-terminated known list (see
+ * the top of this header), following partials through get (a partial
+ * that does not exist is an error here). ERR_DATA naming the line and
+ * column of the first unknown name.
+ */
+int mustache_check_names(const struct mustache *m, const char *const *known,
+			 const struct mustache_partials *partials,
+			 struct error *err);
+
+/* ---- statement templates ---- */
+
+struct template_attachment {
+	char *filename;
+	char *content_type;
+	unsigned char *content;
+	size_t size;
+};
+
+/*
+ * A parsed template version: its parts compiled, its partials and
+ * attachments in memory. Built by template_parse (from text) or
+ * template_load (from the database).
+ */
+struct template {
+	char *source;
+	struct mustache *subject, *from, *reply_to, *text, *html; /* NULL if absent */
+	char **partial_names, **partial_sources;
+	size_t npartials;
+	struct template_attachment *attachments;
+	size_t nattachments;
+	char **attach_paths; /* as written in Attach: lines */
+	size_t nattach_paths;
+};
+
+/*
+ * Parses a template file's text (header block, text body, optional HTML
+ * body) and compiles every part; does not check names or read files.
+ * Errors name the line and column.
+ */
+int template_parse(const char *source, struct template **out,
+		   struct error *err);
+void template_free(struct template *t);
+
+/* A stored version's row. Strings owned (template_info_release). */
+struct template_info {
+	int64_t id;
+	char *name;
+	int version;
+	char sha256[65];
+	char *origin;  /* the file it was added from, or NULL */
+	bool locked;
+	int64_t created_at;
+	int npartials;
+	int nattachments;
+};
+void template_info_release(struct template_info *info);
+
+/*
+ * Reads the file at path, its partials and attachments, checks it
+ * completely (syntax, names, partials, attachment files), and stores it
+ * as the next version of name, appending LEDGER_TEMPLATE_ADDED, all in one
+ * transaction. When the content equals the latest version nothing is
+ * stored and *unchanged is set; out describes that version either way.
+ * Errors: ERR_DATA (naming the file, line and column), ERR_NOINPUT (a
+ * missing file, naming it). On error nothing is stored.
+ */
+int template_add(struct db *db, const char *name, const char *path,
+		 struct template_info *out, bool *unchanged, struct error *err);
+
+/* The version of name (0: the latest); ERR_NOTFOUND naming it. */
+int template_find(struct db *db, const char *name, int version,
+		  struct template_info *out, struct error *err);
+int template_get(struct db *db, int64_t template_id,
+		 struct template_info *out, struct error *err);
+
+/* Calls fn for every version (of name, or of every template when NULL),
+ * ordered by name then version; non-zero from fn stops and is returned. */
+typedef int (*template_fn)(const struct template_info *info, void *arg);
+int template_each(struct db *db, const char *name, template_fn fn, void *arg,
+		  struct error *err);
+
+/* The stored source of a version; caller frees. */
+int template_source(struct db *db, int64_t template_id, char **out,
+		    struct error *err);
+
+/* Loads a version with its partials and attachments, compiled. */
+int template_load(struct db *db, int64_t template_id, struct template **out,
+		  struct error *err);
+
+/*
+ * Marks a version used by a campaign (locked: the database then refuses
+ * to change or delete it). Locking a locked version is not an error. The
+ * caller records LEDGER_TEMPLATE_USED. ERR_NOTFOUND for an unknown id.
+ */
+int template_lock(struct db *db, int64_t template_id, struct error *err);
+
+/* ---- rendering for one addressee ---- */
+
+/*
+ * The variables of ctx as a value tree (names as in template_variables;
+ * dates written "26 February 2025" in ctx->tz). Caller frees. ERR_DATA
+ * for a bad event date or time zone.
+ */
+int template_context_build(const struct render_context *ctx,
+			   struct tvalue **out, struct error *err);
+
+/* The rendered parts of a template for one addressee. */
+struct template_output {
+	struct sbuf subject, from, reply_to, text, html;
+	bool has_from, has_reply_to, has_html;
+};
+void template_output_init(struct template_output *o);
+void template_output_release(struct template_output *o);
+
+/*
+ * Renders every part of t against ctx. Header parts refuse a variable
+ * holding CR or LF (ERR_DATA naming the variable and the header).
+ */
+int template_render(struct template *t, const struct render_context *ctx,
+		    struct template_output *out, struct error *err);
+
+/*
+ * Renders a stored version for ctx without keeping the output, so a
+ * campaign can refuse a template that would fail at send time. The error
+ * names the problem.
+ */
+int template_check_context(struct db *db, int64_t template_id,
+			   const struct render_context *ctx,
+			   struct error *err);
+
+#endif

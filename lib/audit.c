@@ -1,0 +1,1053 @@
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chancery/audit.h"
+#include "chancery/progress.h"
+#include "chancery/json.h"
+#include "chancery/ledger.h"
+#include "chancery/xalloc.h"
+
+/* The year a statement went out: the UTC year of the campaign's send time,
+ * so "received in 2024" means the same thing in every report. */
+#define YEAR_SQL "CAST(strftime('%Y', c.send_at, 'unixepoch') AS INTEGER)"
+#define ISO(x) "strftime('%Y-%m-%dT%H:%M:%SZ', " x ", 'unixepoch')"
+
+enum {
+	ST_WALK,
+	ST_CAMPAIGN,
+	ST_CAMPAIGN_DELIVERIES,
+	ST_CAMPAIGN_EVENTS,
+	ST_BODY,
+	ST_BODY_DELIVERIES,
+	ST_BODY_EVENTS,
+	ST_MATRIX_CAMPAIGNS,
+	ST_MATRIX_BODIES,
+	ST_MATRIX_COUNTS,
+	ST_MATRIX_DELIVERIES,
+	ST__COUNT
+};
+
+static const char *const audit_sql[ST__COUNT] = {
+	[ST_WALK] = "SELECT id, ts, kind, campaign_id, delivery_id, body_id, "
+		    "contact_id, data, prev_hash, hash FROM events ORDER BY id",
+	[ST_CAMPAIGN] =
+		"SELECT c.name, c.state, " ISO("c.send_at") ", t.name, "
+		"t.version, t.sha256, l.name, " ISO("c.started_at") ", "
+		ISO("c.finished_at") " FROM campaigns c "
+		"JOIN templates t ON t.id = c.template_id "
+		"LEFT JOIN lists l ON l.id = c.list_id WHERE c.name = ?1",
+	[ST_CAMPAIGN_DELIVERIES] =
+		"SELECT b.acronym, b.name, b.kind, d.email, co.name, d.state, "
+		ISO("d.sent_at") ", d.reply_code, d.reply_enhanced, "
+		"d.reply_text, d.queue_id, d.reason, d.attempts, d.id "
+		"FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id "
+		"JOIN bodies b ON b.id = d.body_id "
+		"LEFT JOIN contacts co ON co.id = d.contact_id "
+		"WHERE c.name = ?1 ORDER BY coalesce(b.acronym, b.name) "
+		"COLLATE NOCASE, b.id, d.email COLLATE NOCASE, d.id",
+	[ST_CAMPAIGN_EVENTS] =
+		"SELECT e.id, e.delivery_id, " ISO("e.ts") ", e.kind, e.data "
+		"FROM events e WHERE e.campaign_id = "
+		"(SELECT id FROM campaigns WHERE name = ?1) "
+		"AND e.delivery_id IS NOT NULL ORDER BY e.delivery_id, e.id",
+	[ST_BODY] = "SELECT id, acronym, name, kind, country, "
+		    ISO("removed_at") " FROM bodies "
+		    "WHERE acronym = ?1 COLLATE NOCASE OR name = ?1 COLLATE NOCASE "
+		    "ORDER BY acronym = ?1 COLLATE NOCASE DESC, "
+		    "removed_at IS NOT NULL, id DESC LIMIT 1",
+	[ST_BODY_DELIVERIES] =
+		"SELECT " YEAR_SQL ", c.name, t.name || ' v' || t.version, "
+		ISO("c.send_at") ", d.email, d.state, " ISO("d.sent_at") ", "
+		"d.reply_code, d.reply_enhanced, d.reply_text, d.queue_id, "
+		"d.reason, d.id FROM deliveries d "
+		"JOIN campaigns c ON c.id = d.campaign_id "
+		"JOIN templates t ON t.id = c.template_id "
+		"WHERE d.body_id = ?1 "
+		"ORDER BY c.send_at, c.id, d.email COLLATE NOCASE, d.id",
+	[ST_BODY_EVENTS] =
+		"SELECT id, delivery_id, " ISO("ts") ", kind, data FROM events "
+		"WHERE body_id = ?1 AND delivery_id IS NOT NULL "
+		"ORDER BY delivery_id, id",
+	[ST_MATRIX_CAMPAIGNS] =
+		"SELECT c.id, c.name, " ISO("c.send_at") ", c.state, " YEAR_SQL
+		" FROM campaigns c WHERE " YEAR_SQL " >= ?1 "
+		"ORDER BY c.send_at, c.id",
+	[ST_MATRIX_BODIES] =
+		"SELECT id, acronym, name, kind, country FROM bodies "
+		"WHERE id IN (SELECT d.body_id FROM deliveries d "
+		"JOIN campaigns c ON c.id = d.campaign_id WHERE " YEAR_SQL
+		" >= ?1) ORDER BY coalesce(acronym, name) COLLATE NOCASE, id",
+	[ST_MATRIX_COUNTS] =
+		"SELECT d.campaign_id, d.body_id, d.state, count(*) "
+		"FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id "
+		"WHERE " YEAR_SQL " >= ?1 "
+		"GROUP BY d.campaign_id, d.body_id, d.state",
+	[ST_MATRIX_DELIVERIES] =
+		"SELECT d.campaign_id, d.body_id, d.state, d.email, "
+		ISO("d.sent_at") ", d.reply_code, d.reply_enhanced, "
+		"d.reply_text, d.queue_id, d.reason, d.id FROM deliveries d "
+		"JOIN campaigns c ON c.id = d.campaign_id WHERE " YEAR_SQL
+		" >= ?1 ORDER BY d.body_id, d.campaign_id, "
+		"d.email COLLATE NOCASE, d.id",
+};
+
+static const struct db_statements audit_statements = {"audit", audit_sql,
+						      ST__COUNT};
+
+/* ------------------------------------------------------------------ */
+/* Verification                                                        */
+
+/* Copies a 64-hex-digit hash in lower case; ERR_USAGE otherwise. */
+static int parse_hash(const char *s, char out[SHA256_HEX_SIZE],
+		      struct error *err)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < SHA256_HEX_SIZE - 1; i++) {
+		if (!isxdigit((unsigned char)s[i]))
+			break;
+		out[i] = (char)tolower((unsigned char)s[i]);
+	}
+	if (i != SHA256_HEX_SIZE - 1 || s[i])
+		return error_set(err, ERR_USAGE,
+				 "anchor '%.80s' is not a SHA-256 hash "
+				 "(64 hex digits)", s);
+	out[i] = '\0';
+	return 0;
+}
+
+/* The message for a row whose link to its predecessor is broken. */
+static int prev_mismatch(int64_t id, int64_t prev_id, struct error *err)
+{
+	if (id == prev_id + 2)
+		return error_set(err, ERR_DATA,
+				 "ledger row %lld: prev mismatch: row %lld "
+				 "before it is missing (removed)",
+				 (long long)id, (long long)id - 1);
+	if (id > prev_id + 2)
+		return error_set(err, ERR_DATA,
+				 "ledger row %lld: prev mismatch: rows "
+				 "%lld..%lld before it are missing (removed)",
+				 (long long)id, (long long)prev_id + 1,
+				 (long long)id - 1);
+	if (prev_id == 0)
+		return error_set(err, ERR_DATA,
+				 "ledger row %lld: prev mismatch: it is the "
+				 "first row but does not link to the genesis "
+				 "hash: it was rewritten", (long long)id);
+	return error_set(err, ERR_DATA,
+			 "ledger row %lld: prev mismatch: its prev_hash is not "
+			 "the hash of row %lld: a row before it was changed "
+			 "and rehashed, removed or inserted",
+			 (long long)id, (long long)prev_id);
+}
+
+struct walk {
+	struct sha256 *sha;
+	struct sbuf scratch;
+	char prev[SHA256_HEX_SIZE];
+	int64_t prev_id;
+};
+
+/* Checks the current row of the walk statement; 0 or ERR_DATA. */
+static int check_row(struct walk *w, sqlite3_stmt *st,
+		     struct audit_verify_result *res, struct error *err)
+{
+	char computed[SHA256_HEX_SIZE];
+	const char *stored = db_column_text(st, 9);
+	struct ledger_row row = {
+		.id = sqlite3_column_int64(st, 0),
+		.ts = sqlite3_column_int64(st, 1),
+		.kind = db_column_text(st, 2),
+		.campaign_id = sqlite3_column_int64(st, 3),
+		.delivery_id = sqlite3_column_int64(st, 4),
+		.body_id = sqlite3_column_int64(st, 5),
+		.contact_id = sqlite3_column_int64(st, 6),
+		.data = db_column_text(st, 7),
+		.prev_hash = db_column_text(st, 8),
+	};
+
+	ledger_row_hash(&row, w->sha, &w->scratch, computed);
+	res->bad_id = row.id;
+	if (strcmp(computed, stored) != 0) {
+		res->problem = AUDIT_HASH_MISMATCH;
+		return error_set(err, ERR_DATA,
+				 "ledger row %lld (%s): hash mismatch: the "
+				 "row's content changed after it was written "
+				 "(stored %.12s..., recomputed %.12s...)",
+				 (long long)row.id, row.kind, stored, computed);
+	}
+	if (strcmp(row.prev_hash, w->prev) != 0 || row.id != w->prev_id + 1) {
+		res->problem = AUDIT_PREV_MISMATCH;
+		return prev_mismatch(row.id, w->prev_id, err);
+	}
+	res->bad_id = 0;
+	snprintf(w->prev, sizeof(w->prev), "%s", stored);
+	w->prev_id = row.id;
+	res->rows++;
+	res->head_id = row.id;
+	res->head_ts = row.ts;
+	return 0;
+}
+
+/* Adds what the anchor proves to a message about a break after it. */
+static void note_anchor(const struct audit_verify_result *res,
+			struct error *err)
+{
+	char msg[ERROR_MSG_MAX];
+
+	if (!res->anchor_id || !err)
+		return;
+	snprintf(msg, sizeof(msg), "%.900s; the rows up to the anchored row %lld "
+		 "are intact", err->msg, (long long)res->anchor_id);
+	memcpy(err->msg, msg, sizeof(msg));
+}
+
+int audit_verify(struct db *db, const char *anchor,
+		 struct audit_verify_result *res, struct error *err)
+{
+	return audit_verify_progress(db, anchor, NULL, res, err);
+}
+
+int audit_verify_progress(struct db *db, const char *anchor,
+			  struct progress *progress,
+			  struct audit_verify_result *res, struct error *err)
+{
+	struct walk w = {.scratch = SBUF_INIT, .prev = LEDGER_GENESIS_HASH};
+	char want[SHA256_HEX_SIZE] = "";
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	memcpy(res->head_hash, LEDGER_GENESIS_HASH, SHA256_HEX_SIZE);
+	if (anchor && (rc = parse_hash(anchor, want, err)) != 0)
+		return rc;
+	rc = db_prepare(db, &audit_statements, ST_WALK, &st, err);
+	if (rc)
+		return rc;
+	w.sha = sha256_new();
+	while ((rc = db_step(db, st, err)) == 1) {
+		rc = check_row(&w, st, res, err);
+		if (rc) {
+			sqlite3_reset(st);
+			note_anchor(res, err);
+			goto out;
+		}
+		if (anchor && !res->anchor_id && strcmp(w.prev, want) == 0)
+			res->anchor_id = w.prev_id;
+		if (progress && (res->rows & 1023) == 0)
+			progress_update(progress, (uint64_t)res->rows);
+	}
+	if (rc)
+		goto out;
+	memcpy(res->head_hash, w.prev, SHA256_HEX_SIZE);
+	if (anchor && !res->anchor_id) {
+		res->problem = AUDIT_ANCHOR_MISSING;
+		rc = error_set(err, ERR_DATA,
+			       "anchor %s: no row of the ledger carries this "
+			       "hash: the anchored row or rows before it were "
+			       "removed or rewritten (the ledger now ends at "
+			       "row %lld)", want, (long long)res->head_id);
+	}
+out:
+	sha256_free(w.sha);
+	sbuf_release(&w.scratch);
+	return rc;
+}
+
+int audit_anchor(struct db *db, struct audit_anchor *out, struct error *err)
+{
+	struct audit_verify_result res;
+	int rc = audit_verify(db, NULL, &res, err);
+
+	memset(out, 0, sizeof(*out));
+	if (rc)
+		return error_prefix(err, "not anchoring a broken ledger");
+	if (!res.head_id)
+		return error_set(err, ERR_NOTFOUND,
+				 "the ledger is empty: nothing to anchor");
+	out->id = res.head_id;
+	out->ts = res.head_ts;
+	out->rows = res.rows;
+	memcpy(out->hash, res.head_hash, SHA256_HEX_SIZE);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* States and formats                                                  */
+
+/* Best first. In-flight states rank above failures: they may still
+ * succeed; a skipped or cancelled delivery never tried at all. */
+static const char *const states_best_first[] = {
+	"delivered", "sent", "sending", "deferred", "pending", "bounced",
+	"failed", "expired", "cancelled", "skipped",
+};
+#define NSTATES (sizeof(states_best_first) / sizeof(states_best_first[0]))
+_Static_assert(NSTATES == AUDIT_NSTATES, "AUDIT_NSTATES is the state count");
+
+int audit_state_rank(const char *state)
+{
+	for (size_t i = 0; state && i < NSTATES; i++)
+		if (strcmp(states_best_first[i], state) == 0)
+			return (int)(NSTATES - i);
+	return 0;
+}
+
+const char *audit_state_by_rank(int rank)
+{
+	if (rank < 1 || rank > (int)NSTATES)
+		return NULL;
+	return states_best_first[NSTATES - (size_t)rank];
+}
+
+int audit_format_parse(const char *name, enum audit_format *out,
+		       struct error *err)
+{
+	static const char *const names[] = {"table", "csv", "json", "html"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(names[i], name) == 0) {
+			*out = (enum audit_format)i;
+			return 0;
+		}
+	}
+	return error_set(err, ERR_USAGE, "unknown format '%s' (table, csv, "
+			 "json or html)", name);
+}
+
+/* ------------------------------------------------------------------ */
+/* Query helpers                                                       */
+
+/* Appends every row st yields to t, typed as SQLite gives them. */
+static int fill_table(struct db *db, sqlite3_stmt *st, struct table *t,
+		      struct error *err)
+{
+	int rc, ncols = sqlite3_column_count(st);
+
+	while ((rc = db_step(db, st, err)) == 1) {
+		table_row(t);
+		for (int i = 0; i < ncols; i++) {
+			switch (sqlite3_column_type(st, i)) {
+			case SQLITE_NULL:
+				table_null(t);
+				break;
+			case SQLITE_INTEGER:
+				table_int(t, sqlite3_column_int64(st, i));
+				break;
+			default:
+				table_text(t, db_column_text(st, i));
+			}
+		}
+	}
+	return rc;
+}
+
+static void events_release(struct audit_events *evs)
+{
+	for (size_t i = 0; i < evs->n; i++) {
+		free(evs->v[i].ts);
+		free(evs->v[i].kind);
+		free(evs->v[i].data);
+	}
+	free(evs->v);
+	memset(evs, 0, sizeof(*evs));
+}
+
+/* Reads (id, delivery_id, ts, kind, data) rows sorted by delivery id. */
+static int read_events(struct db *db, sqlite3_stmt *st,
+		       struct audit_events *evs, struct error *err)
+{
+	int rc;
+
+	while ((rc = db_step(db, st, err)) == 1) {
+		struct audit_event *e;
+
+		xgrow(&evs->v, sizeof(*evs->v), evs->n + 1, &evs->alloc);
+		e = &evs->v[evs->n++];
+		e->id = sqlite3_column_int64(st, 0);
+		e->delivery_id = sqlite3_column_int64(st, 1);
+		e->ts = xstrdup(db_column_text(st, 2));
+		e->kind = xstrdup(db_column_text(st, 3));
+		e->data = xstrdup(db_column_text(st, 4));
+	}
+	return rc;
+}
+
+size_t audit_events_find(const struct audit_events *evs, int64_t delivery_id,
+			 size_t *first)
+{
+	size_t lo = 0, hi = evs->n, n = 0;
+
+	while (lo < hi) { /* the first event with delivery_id >= the one */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (evs->v[mid].delivery_id < delivery_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*first = lo;
+	while (lo + n < evs->n && evs->v[lo + n].delivery_id == delivery_id)
+		n++;
+	return n;
+}
+
+static size_t column_of(const struct table *t, const char *name)
+{
+	for (size_t i = 0; i < table_columns(t); i++)
+		if (strcmp(table_header(t, i), name) == 0)
+			return i;
+	abort(); /* a report asked for a column it does not build */
+}
+
+/* Counts of each state in the "state" column, best first. */
+static void add_totals_text(const struct table *t, struct sbuf *out)
+{
+	size_t col = column_of(t, "state");
+	const char *sep = "";
+
+	sbuf_addf(out, "%zu deliveries", table_rows(t));
+	for (size_t s = 0; s < NSTATES; s++) {
+		size_t n = 0;
+
+		for (size_t r = 0; r < table_rows(t); r++)
+			n += strcmp(table_cell(t, r, col), states_best_first[s]) == 0;
+		if (n) {
+			sbuf_addf(out, "%s %zu %s", *sep ? sep : ":", n,
+				  states_best_first[s]);
+			sep = ",";
+		}
+	}
+	sbuf_addch(out, '\n');
+}
+
+static void add_totals_json(const struct table *t, struct json *js)
+{
+	size_t col = column_of(t, "state");
+
+	json_key(js, "totals");
+	json_object_begin(js);
+	json_kv_int(js, "deliveries", (long long)table_rows(t));
+	for (size_t s = 0; s < NSTATES; s++) {
+		long long n = 0;
+
+		for (size_t r = 0; r < table_rows(t); r++)
+			n += strcmp(table_cell(t, r, col), states_best_first[s]) == 0;
+		if (n)
+			json_kv_int(js, states_best_first[s], n);
+	}
+	json_object_end(js);
+}
+
+/* ------------------------------------------------------------------ */
+/* audit campaign NAME                                                 */
+
+struct campaign_info {
+	char *name, *state, *send_at, *template, *sha256, *list, *started,
+		*finished;
+};
+
+static void campaign_info_release(struct campaign_info *c)
+{
+	free(c->name);
+	free(c->state);
+	free(c->send_at);
+	free(c->template);
+	free(c->sha256);
+	free(c->list);
+	free(c->started);
+	free(c->finished);
+}
+
+static int read_campaign(struct db *db, const char *name,
+			 struct campaign_info *c, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &audit_statements, ST_CAMPAIGN, &st, err);
+
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, name);
+	rc = db_step(db, st, err);
+	if (rc == 0)
+		return error_set(err, ERR_NOTFOUND, "no campaign named '%s'",
+				 name);
+	if (rc < 0)
+		return rc;
+	c->name = db_column_strdup(st, 0);
+	c->state = db_column_strdup(st, 1);
+	c->send_at = db_column_strdup(st, 2);
+	c->template = xasprintf("%s v%lld", db_column_text(st, 3),
+				(long long)sqlite3_column_int64(st, 4));
+	c->sha256 = db_column_strdup(st, 5);
+	c->list = db_column_strdup(st, 6);
+	c->started = db_column_strdup(st, 7);
+	c->finished = db_column_strdup(st, 8);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static const char *const campaign_columns[] = {
+	"body", "body_name", "kind", "email", "contact", "state", "sent_at",
+	"reply_code", "reply_enhanced", "reply_text", "queue_id", "reason",
+	"attempts", "delivery_id",
+};
+
+static void campaign_json(const struct campaign_info *c,
+			  const struct table *t, struct sbuf *out)
+{
+	struct json js;
+
+	json_init(&js, out, true);
+	json_object_begin(&js);
+	json_key(&js, "campaign");
+	json_object_begin(&js);
+	json_kv_string(&js, "name", c->name);
+	json_kv_string(&js, "state", c->state);
+	json_kv_string(&js, "send_at", c->send_at);
+	json_kv_string(&js, "started_at", c->started);
+	json_kv_string(&js, "finished_at", c->finished);
+	json_kv_string(&js, "template", c->template);
+	json_kv_string(&js, "template_sha256", c->sha256);
+	json_kv_string(&js, "list", c->list);
+	json_object_end(&js);
+	add_totals_json(t, &js);
+	json_key(&js, "deliveries");
+	table_format_json(t, &js);
+	json_object_end(&js); /* pretty output ends with a newline */
+}
+
+static void campaign_output(const struct campaign_info *c,
+			    const struct table *t,
+			    const struct audit_events *evs,
+			    enum audit_format fmt, struct sbuf *out)
+{
+	struct sbuf sub = SBUF_INIT;
+
+	switch (fmt) {
+	case AUDIT_FORMAT_CSV:
+		table_format_csv(t, out);
+		break;
+	case AUDIT_FORMAT_JSON:
+		campaign_json(c, t, out);
+		break;
+	case AUDIT_FORMAT_HTML:
+		sbuf_addf(&sub, "template %s (sha256 %s), list %s, send at %s, "
+			  "state %s", c->template, c->sha256,
+			  c->list ? c->list : "-", c->send_at, c->state);
+		audit_html_deliveries(c->name, sub.buf, t, evs, out);
+		break;
+	default:
+		sbuf_addf(out, "campaign %s: template %s (sha256 %s), list %s, "
+			  "send at %s, state %s\n\n", c->name, c->template,
+			  c->sha256, c->list ? c->list : "-", c->send_at,
+			  c->state);
+		table_format_text(t, out);
+		sbuf_addch(out, '\n');
+		add_totals_text(t, out);
+	}
+	sbuf_release(&sub);
+}
+
+int audit_report_campaign(struct db *db, const char *name,
+			  enum audit_format fmt, struct sbuf *out,
+			  struct error *err)
+{
+	struct campaign_info c = {0};
+	struct audit_events evs = {0};
+	struct table *t = table_new(sizeof(campaign_columns) /
+					    sizeof(campaign_columns[0]),
+				    campaign_columns);
+	sqlite3_stmt *st;
+	int rc = read_campaign(db, name, &c, err);
+
+	if (rc)
+		goto out;
+	rc = db_prepare(db, &audit_statements, ST_CAMPAIGN_DELIVERIES, &st, err);
+	if (rc)
+		goto out;
+	db_bind_text(st, 1, name);
+	rc = fill_table(db, st, t, err);
+	if (rc || fmt != AUDIT_FORMAT_HTML)
+		goto out;
+	rc = db_prepare(db, &audit_statements, ST_CAMPAIGN_EVENTS, &st, err);
+	if (rc)
+		goto out;
+	db_bind_text(st, 1, name);
+	rc = read_events(db, st, &evs, err);
+out:
+	if (!rc)
+		campaign_output(&c, t, &evs, fmt, out);
+	campaign_info_release(&c);
+	events_release(&evs);
+	table_free(t);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* audit body ACRONYM                                                  */
+
+struct body_info {
+	int64_t id;
+	char *acronym, *name, *kind, *country, *removed;
+};
+
+static void body_info_release(struct body_info *b)
+{
+	free(b->acronym);
+	free(b->name);
+	free(b->kind);
+	free(b->country);
+	free(b->removed);
+}
+
+/* A live body of that acronym, else the newest removed one: old audits
+ * still resolve after a body leaves the registry. Bodies without an
+ * acronym are found by their name. */
+static int read_body(struct db *db, const char *acronym, struct body_info *b,
+		     struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &audit_statements, ST_BODY, &st, err);
+
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, acronym);
+	rc = db_step(db, st, err);
+	if (rc == 0)
+		return error_set(err, ERR_NOTFOUND, "no body with acronym or "
+				 "name '%s'", acronym);
+	if (rc < 0)
+		return rc;
+	b->id = sqlite3_column_int64(st, 0);
+	b->acronym = db_column_strdup(st, 1);
+	b->name = db_column_strdup(st, 2);
+	b->kind = db_column_strdup(st, 3);
+	b->country = db_column_strdup(st, 4);
+	b->removed = db_column_strdup(st, 5);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static const char *const body_columns[] = {
+	"year", "campaign", "template", "send_at", "email", "state", "sent_at",
+	"reply_code", "reply_enhanced", "reply_text", "queue_id", "reason",
+	"delivery_id",
+};
+
+static void body_heading(const struct body_info *b, struct sbuf *out)
+{
+	sbuf_addstr(out, b->name);
+	if (b->acronym)
+		sbuf_addf(out, " (%s)", b->acronym);
+	sbuf_addf(out, ", %s", b->kind);
+	if (b->country)
+		sbuf_addf(out, ", %s", b->country);
+	if (b->removed)
+		sbuf_addf(out, ", removed from the registry %s", b->removed);
+}
+
+static void body_json(const struct body_info *b, const struct table *t,
+		      struct sbuf *out)
+{
+	struct json js;
+
+	json_init(&js, out, true);
+	json_object_begin(&js);
+	json_key(&js, "body");
+	json_object_begin(&js);
+	json_kv_string(&js, "acronym", b->acronym);
+	json_kv_string(&js, "name", b->name);
+	json_kv_string(&js, "kind", b->kind);
+	json_kv_string(&js, "country", b->country);
+	json_kv_string(&js, "removed_at", b->removed);
+	json_object_end(&js);
+	add_totals_json(t, &js);
+	json_key(&js, "deliveries");
+	table_format_json(t, &js);
+	json_object_end(&js); /* pretty output ends with a newline */
+}
+
+static void body_output(const struct body_info *b, const struct table *t,
+			const struct audit_events *evs, enum audit_format fmt,
+			struct sbuf *out)
+{
+	struct sbuf head = SBUF_INIT;
+
+	body_heading(b, &head);
+	switch (fmt) {
+	case AUDIT_FORMAT_CSV:
+		table_format_csv(t, out);
+		break;
+	case AUDIT_FORMAT_JSON:
+		body_json(b, t, out);
+		break;
+	case AUDIT_FORMAT_HTML:
+		audit_html_deliveries(b->acronym ? b->acronym : b->name,
+				      head.buf, t, evs, out);
+		break;
+	default:
+		sbuf_addf(out, "%s\n\n", head.buf);
+		table_format_text(t, out);
+		sbuf_addch(out, '\n');
+		add_totals_text(t, out);
+	}
+	sbuf_release(&head);
+}
+
+int audit_report_body(struct db *db, const char *acronym,
+		      enum audit_format fmt, struct sbuf *out,
+		      struct error *err)
+{
+	struct body_info b = {0};
+	struct audit_events evs = {0};
+	struct table *t = table_new(sizeof(body_columns) /
+					    sizeof(body_columns[0]),
+				    body_columns);
+	sqlite3_stmt *st;
+	int rc = read_body(db, acronym, &b, err);
+
+	if (rc)
+		goto out;
+	rc = db_prepare(db, &audit_statements, ST_BODY_DELIVERIES, &st, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, b.id);
+	rc = fill_table(db, st, t, err);
+	if (rc || fmt != AUDIT_FORMAT_HTML)
+		goto out;
+	rc = db_prepare(db, &audit_statements, ST_BODY_EVENTS, &st, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, b.id);
+	rc = read_events(db, st, &evs, err);
+out:
+	if (!rc)
+		body_output(&b, t, &evs, fmt, out);
+	body_info_release(&b);
+	events_release(&evs);
+	table_free(t);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* audit matrix                                                        */
+
+static void matrix_release(struct audit_matrix *m)
+{
+	for (size_t i = 0; i < m->ncampaigns; i++) {
+		free(m->campaigns[i].name);
+		free(m->campaigns[i].send_at);
+		free(m->campaigns[i].state);
+	}
+	for (size_t i = 0; i < m->nbodies; i++) {
+		free(m->bodies[i].acronym);
+		free(m->bodies[i].name);
+		free(m->bodies[i].kind);
+		free(m->bodies[i].country);
+	}
+	free(m->campaigns);
+	free(m->bodies);
+	free(m->best);
+	free(m->counts);
+	free(m->delivery_cell);
+	table_free(m->deliveries);
+}
+
+static int read_matrix_campaigns(struct db *db, int since,
+				 struct audit_matrix *m, struct error *err)
+{
+	size_t alloc = 0;
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &audit_statements, ST_MATRIX_CAMPAIGNS, &st, err);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int(st, 1, since);
+	while ((rc = db_step(db, st, err)) == 1) {
+		struct audit_matrix_campaign *c;
+
+		xgrow(&m->campaigns, sizeof(*c), m->ncampaigns + 1, &alloc);
+		c = &m->campaigns[m->ncampaigns++];
+		c->id = sqlite3_column_int64(st, 0);
+		c->name = db_column_strdup(st, 1);
+		c->send_at = db_column_strdup(st, 2);
+		c->state = db_column_strdup(st, 3);
+		c->year = sqlite3_column_int(st, 4);
+	}
+	return rc;
+}
+
+static int read_matrix_bodies(struct db *db, int since,
+			      struct audit_matrix *m, struct error *err)
+{
+	size_t alloc = 0;
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &audit_statements, ST_MATRIX_BODIES, &st, err);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int(st, 1, since);
+	while ((rc = db_step(db, st, err)) == 1) {
+		struct audit_matrix_body *b;
+
+		xgrow(&m->bodies, sizeof(*b), m->nbodies + 1, &alloc);
+		b = &m->bodies[m->nbodies++];
+		b->id = sqlite3_column_int64(st, 0);
+		b->acronym = db_column_strdup(st, 1);
+		b->name = db_column_strdup(st, 2);
+		b->kind = db_column_strdup(st, 3);
+		b->country = db_column_strdup(st, 4);
+	}
+	return rc;
+}
+
+/* An id and the index of its row in the matrix, for bsearch. */
+struct slot {
+	int64_t id;
+	size_t index;
+};
+
+static int cmp_slot(const void *a, const void *b)
+{
+	int64_t x = ((const struct slot *)a)->id;
+	int64_t y = ((const struct slot *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+/* Index of the row with id in sorted slots; SIZE_MAX if none. */
+static size_t slot_find(const struct slot *slots, size_t n, int64_t id)
+{
+	struct slot key = {.id = id};
+	const struct slot *s = bsearch(&key, slots, n, sizeof(*slots), cmp_slot);
+
+	return s ? s->index : SIZE_MAX;
+}
+
+static struct slot *campaign_slots(const struct audit_matrix *m)
+{
+	struct slot *v = xcalloc(m->ncampaigns + 1, sizeof(*v));
+
+	for (size_t i = 0; i < m->ncampaigns; i++)
+		v[i] = (struct slot){m->campaigns[i].id, i};
+	qsort(v, m->ncampaigns, sizeof(*v), cmp_slot);
+	return v;
+}
+
+static struct slot *body_slots(const struct audit_matrix *m)
+{
+	struct slot *v = xcalloc(m->nbodies + 1, sizeof(*v));
+
+	for (size_t i = 0; i < m->nbodies; i++)
+		v[i] = (struct slot){m->bodies[i].id, i};
+	qsort(v, m->nbodies, sizeof(*v), cmp_slot);
+	return v;
+}
+
+/* Bodies and campaigns are listed in display order; these find them by
+ * id in sorted copies. */
+struct matrix_index {
+	struct slot *campaigns, *bodies;
+};
+
+/* The cell of (campaign id, body id); SIZE_MAX if outside the matrix,
+ * which cannot happen: every query applies the same filter. */
+static size_t matrix_cell(const struct audit_matrix *m,
+			  const struct matrix_index *ix, int64_t campaign,
+			  int64_t body)
+{
+	size_t c = slot_find(ix->campaigns, m->ncampaigns, campaign);
+	size_t b = slot_find(ix->bodies, m->nbodies, body);
+
+	if (b == SIZE_MAX || c == SIZE_MAX)
+		return SIZE_MAX;
+	return b * m->ncampaigns + c;
+}
+
+/* Counts per cell and state, and the best state of each cell, from one
+ * aggregate query: the matrix never holds the deliveries themselves. */
+static int read_matrix_counts(struct db *db, int since, struct audit_matrix *m,
+			      const struct matrix_index *ix, struct error *err)
+{
+	size_t ncells = m->nbodies * m->ncampaigns;
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &audit_statements, ST_MATRIX_COUNTS, &st, err);
+
+	if (rc)
+		return rc;
+	m->best = xcalloc(ncells + 1, sizeof(*m->best));
+	m->counts = xcalloc(ncells * AUDIT_NSTATES + 1, sizeof(*m->counts));
+	sqlite3_bind_int(st, 1, since);
+	while ((rc = db_step(db, st, err)) == 1) {
+		size_t cell = matrix_cell(m, ix, sqlite3_column_int64(st, 0),
+					  sqlite3_column_int64(st, 1));
+		int rank = audit_state_rank(db_column_text(st, 2));
+		unsigned n = (unsigned)sqlite3_column_int64(st, 3);
+
+		if (cell == SIZE_MAX || !rank)
+			continue;
+		m->counts[cell * AUDIT_NSTATES + (size_t)(rank - 1)] += n;
+		m->total += n;
+		if (rank > m->best[cell])
+			m->best[cell] = rank;
+	}
+	return rc;
+}
+
+static const char *const matrix_delivery_columns[] = {
+	"campaign_id", "body_id", "state", "email", "sent_at", "reply_code",
+	"reply_enhanced", "reply_text", "queue_id", "reason", "delivery_id",
+};
+
+/* Every delivery of the matrix and its cell, for the HTML details. */
+static int read_matrix_deliveries(struct db *db, int since,
+				  struct audit_matrix *m,
+				  const struct matrix_index *ix,
+				  struct error *err)
+{
+	sqlite3_stmt *st;
+	size_t n;
+	int rc = db_prepare(db, &audit_statements, ST_MATRIX_DELIVERIES, &st,
+			    err);
+
+	if (rc)
+		return rc;
+	m->deliveries = table_new(sizeof(matrix_delivery_columns) /
+					  sizeof(matrix_delivery_columns[0]),
+				  matrix_delivery_columns);
+	sqlite3_bind_int(st, 1, since);
+	rc = fill_table(db, st, m->deliveries, err);
+	n = table_rows(m->deliveries);
+	m->delivery_cell = xcalloc(n + 1, sizeof(*m->delivery_cell));
+	for (size_t r = 0; !rc && r < n; r++)
+		m->delivery_cell[r] = matrix_cell(
+			m, ix, atoll(table_cell(m->deliveries, r, 0)),
+			atoll(table_cell(m->deliveries, r, 1)));
+	return rc;
+}
+
+/* details: also read the deliveries, when there are few enough to put
+ * in one file (AUDIT_MATRIX_DETAIL_MAX). */
+static int read_matrix(struct db *db, int since, bool details,
+		       struct audit_matrix *m, struct error *err)
+{
+	struct matrix_index ix = {NULL, NULL};
+	int rc = read_matrix_campaigns(db, since, m, err);
+
+	if (!rc)
+		rc = read_matrix_bodies(db, since, m, err);
+	if (rc)
+		return rc;
+	ix.campaigns = campaign_slots(m);
+	ix.bodies = body_slots(m);
+	rc = read_matrix_counts(db, since, m, &ix, err);
+	if (!rc && details && m->total <= AUDIT_MATRIX_DETAIL_MAX)
+		rc = read_matrix_deliveries(db, since, m, &ix, err);
+	free(ix.campaigns);
+	free(ix.bodies);
+	return rc;
+}
+
+/* The matrix as a table: body, name, kind, then one column per campaign. */
+static struct table *matrix_table(const struct audit_matrix *m)
+{
+	size_t ncols = 3 + m->ncampaigns;
+	const char **headers = xcalloc(ncols, sizeof(*headers));
+	struct table *t;
+
+	headers[0] = "body";
+	headers[1] = "name";
+	headers[2] = "kind";
+	for (size_t c = 0; c < m->ncampaigns; c++)
+		headers[3 + c] = m->campaigns[c].name;
+	t = table_new(ncols, headers);
+	free(headers);
+	for (size_t b = 0; b < m->nbodies; b++) {
+		table_row(t);
+		table_text(t, m->bodies[b].acronym);
+		table_text(t, m->bodies[b].name);
+		table_text(t, m->bodies[b].kind);
+		for (size_t c = 0; c < m->ncampaigns; c++)
+			table_text(t, audit_state_by_rank(
+					      m->best[b * m->ncampaigns + c]));
+	}
+	return t;
+}
+
+static void matrix_json(const struct audit_matrix *m, struct sbuf *out)
+{
+	struct json js;
+
+	json_init(&js, out, true);
+	json_object_begin(&js);
+	json_key(&js, "campaigns");
+	json_array_begin(&js);
+	for (size_t c = 0; c < m->ncampaigns; c++) {
+		json_object_begin(&js);
+		json_kv_string(&js, "name", m->campaigns[c].name);
+		json_kv_int(&js, "year", m->campaigns[c].year);
+		json_kv_string(&js, "send_at", m->campaigns[c].send_at);
+		json_kv_string(&js, "state", m->campaigns[c].state);
+		json_object_end(&js);
+	}
+	json_array_end(&js);
+	json_key(&js, "bodies");
+	json_array_begin(&js);
+	for (size_t b = 0; b < m->nbodies; b++) {
+		json_object_begin(&js);
+		json_kv_string(&js, "acronym", m->bodies[b].acronym);
+		json_kv_string(&js, "name", m->bodies[b].name);
+		json_kv_string(&js, "kind", m->bodies[b].kind);
+		json_kv_string(&js, "country", m->bodies[b].country);
+		json_key(&js, "cells"); /* campaign name -> best state */
+		json_object_begin(&js);
+		for (size_t c = 0; c < m->ncampaigns; c++) {
+			int rank = m->best[b * m->ncampaigns + c];
+
+			if (rank)
+				json_kv_string(&js, m->campaigns[c].name,
+					       audit_state_by_rank(rank));
+		}
+		json_object_end(&js);
+		json_object_end(&js);
+	}
+	json_array_end(&js);
+	json_object_end(&js); /* pretty output ends with a newline */
+}
+
+int audit_report_matrix(struct db *db, int since_year, enum audit_format fmt,
+			struct sbuf *out, struct error *err)
+{
+	struct audit_matrix m = {0};
+	struct table *t = NULL;
+	char title[64];
+	int rc = read_matrix(db, since_year, fmt == AUDIT_FORMAT_HTML, &m, err);
+
+	if (rc)
+		goto out;
+	if (fmt == AUDIT_FORMAT_JSON) {
+		matrix_json(&m, out);
+	} else if (fmt == AUDIT_FORMAT_HTML) {
+		if (since_year)
+			snprintf(title, sizeof(title),
+				 "Statements by body since %d", since_year);
+		else
+			snprintf(title, sizeof(title), "Statements by body");
+		audit_html_matrix(title, &m, out);
+	} else {
+		t = matrix_table(&m);
+		if (fmt == AUDIT_FORMAT_CSV)
+			table_format_csv(t, out);
+		else
+			table_format_text(t, out);
+	}
+out:
+	table_free(t);
+	matrix_release(&m);
+	return rc;
+}

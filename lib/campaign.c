@@ -1,0 +1,1303 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "chancery/address.h"
+#include "chancery/anniversary.h"
+#include "chancery/calendar.h"
+#include "chancery/campaign.h"
+#include "chancery/clock.h"
+#include "chancery/json.h"
+#include "chancery/ledger.h"
+#include "chancery/list.h"
+#include "chancery/log.h"
+#include "chancery/message.h"
+#include "chancery/registry.h"
+#include "chancery/render.h"
+#include "chancery/template.h"
+#include "chancery/xalloc.h"
+
+static const char *const state_names[] = {
+	[CAMPAIGN_DRAFT] = "draft",         [CAMPAIGN_SCHEDULED] = "scheduled",
+	[CAMPAIGN_RUNNING] = "running",     [CAMPAIGN_PAUSED] = "paused",
+	[CAMPAIGN_DONE] = "done",           [CAMPAIGN_CANCELLED] = "cancelled",
+};
+#define STATE_COUNT ((int)(sizeof(state_names) / sizeof(state_names[0])))
+
+const char *const campaign_delivery_states[CAMPAIGN_DELIVERY_STATES] = {
+	"pending", "sending", "sent", "deferred", "failed",
+	"expired", "cancelled", "skipped", "delivered", "bounced",
+};
+
+/* The columns every campaign query returns, in read_info's order. */
+#define CAMPAIGN_COLUMNS                                                      \
+	"SELECT id, name, template_id, list_id, series_id, series_year, "     \
+	"send_at, tz, sender, event_date, state, created_at, updated_at, "    \
+	"started_at, finished_at FROM campaigns "
+
+enum {
+	ST_INSERT,
+	ST_BY_NAME,
+	ST_BY_ID,
+	ST_BY_SERIES,
+	ST_ALL,
+	ST_SET_STATE,
+	ST_START,
+	ST_FINISH,
+	ST_DUE,
+	ST_NEXT_DUE,
+	ST_FINISHABLE,
+	ST_DELIVERY_INSERT,
+	ST_DELIVERY_IDS,
+	ST_CANCELLABLE,
+	ST_DELIVERY_CANCEL,
+	ST_COUNTS,
+	ST_DELIVERY_GET,
+	ST__COUNT
+};
+
+static const char *const campaign_sql[ST__COUNT] = {
+	[ST_INSERT] = "INSERT INTO campaigns (name, template_id, list_id, "
+		      "series_id, series_year, send_at, tz, sender, event_date, "
+		      "state, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, "
+		      "?5, ?6, ?7, ?8, ?9, 'draft', ?10, ?10)",
+	[ST_BY_NAME] = (CAMPAIGN_COLUMNS "WHERE name = ?1"),
+	[ST_BY_ID] = (CAMPAIGN_COLUMNS "WHERE id = ?1"),
+	[ST_BY_SERIES] = (CAMPAIGN_COLUMNS
+			  "WHERE series_id = ?1 AND series_year = ?2"),
+	[ST_ALL] = (CAMPAIGN_COLUMNS "ORDER BY send_at DESC, id DESC"),
+	/* Compare-and-set: the daemon and the command line may race. */
+	[ST_SET_STATE] = "UPDATE campaigns SET state = ?3, updated_at = ?4 "
+			 "WHERE id = ?1 AND state = ?2",
+	[ST_START] = "UPDATE campaigns SET state = 'running', started_at = ?2, "
+		     "updated_at = ?2 WHERE id = ?1 AND state = 'scheduled'",
+	[ST_FINISH] = "UPDATE campaigns SET state = 'done', finished_at = ?2, "
+		      "updated_at = ?2 WHERE id = ?1 AND state = 'running'",
+	[ST_DUE] = "SELECT id FROM campaigns WHERE state = 'scheduled' "
+		   "AND send_at <= ?1 ORDER BY send_at, id",
+	[ST_NEXT_DUE] = "SELECT min(send_at) FROM campaigns "
+			"WHERE state = 'scheduled'",
+	[ST_FINISHABLE] = "SELECT c.id FROM campaigns c WHERE c.state = "
+			  "'running' AND NOT EXISTS (SELECT 1 FROM deliveries d "
+			  "WHERE d.campaign_id = c.id AND d.state IN "
+			  "('pending', 'sending', 'deferred')) ORDER BY c.id",
+	[ST_DELIVERY_INSERT] =
+		"INSERT OR IGNORE INTO deliveries (campaign_id, contact_id, "
+		"body_id, email, state, next_attempt_at, expires_at, reason, "
+		"created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+		"?9, ?9)",
+	[ST_DELIVERY_IDS] = "UPDATE deliveries SET message_id = ?2, envid = ?3 "
+			    "WHERE id = ?1",
+	[ST_CANCELLABLE] = "SELECT id, contact_id, body_id, state FROM "
+			   "deliveries WHERE campaign_id = ?1 AND state IN "
+			   "('pending', 'deferred') ORDER BY id",
+	[ST_DELIVERY_CANCEL] = "UPDATE deliveries SET state = 'cancelled', "
+			       "next_attempt_at = NULL, updated_at = ?2 "
+			       "WHERE id = ?1 AND state IN ('pending', 'deferred')",
+	[ST_COUNTS] = "SELECT state, count(*) FROM deliveries "
+		      "WHERE campaign_id = ?1 GROUP BY state",
+	[ST_DELIVERY_GET] = "SELECT campaign_id, contact_id, message_id, envid "
+			    "FROM deliveries WHERE id = ?1",
+};
+
+static const struct db_statements campaign_statements = {
+	"campaign", campaign_sql, ST__COUNT};
+
+const char *campaign_state_name(enum campaign_state s)
+{
+	if ((int)s < 0 || (int)s >= STATE_COUNT)
+		return "?";
+	return state_names[s];
+}
+
+int campaign_state_parse(const char *name, enum campaign_state *out)
+{
+	for (int i = 0; i < STATE_COUNT; i++) {
+		if (strcmp(state_names[i], name) == 0) {
+			*out = (enum campaign_state)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void campaign_info_release(struct campaign_info *c)
+{
+	free(c->name);
+	free(c->template_name);
+	free(c->template_sha256);
+	free(c->list_name);
+	free(c->tz);
+	free(c->sender);
+	free(c->event_date);
+	memset(c, 0, sizeof(*c));
+}
+
+static void read_info(sqlite3_stmt *st, struct campaign_info *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->id = sqlite3_column_int64(st, 0);
+	c->name = db_column_strdup(st, 1);
+	c->template_id = sqlite3_column_int64(st, 2);
+	c->list_id = sqlite3_column_int64(st, 3);
+	c->series_id = sqlite3_column_int64(st, 4);
+	c->series_year = sqlite3_column_int(st, 5);
+	c->send_at = sqlite3_column_int64(st, 6);
+	c->tz = db_column_strdup(st, 7);
+	c->sender = db_column_strdup(st, 8);
+	c->event_date = db_column_strdup(st, 9);
+	if (campaign_state_parse(db_column_text(st, 10), &c->state) != 0)
+		c->state = CAMPAIGN_DRAFT;
+	c->created_at = sqlite3_column_int64(st, 11);
+	c->updated_at = sqlite3_column_int64(st, 12);
+	c->started_at = sqlite3_column_int64(st, 13);
+	c->finished_at = sqlite3_column_int64(st, 14);
+}
+
+/* The template and list names, asked of the modules that own them. */
+static int read_names(struct db *db, struct campaign_info *c,
+		      struct error *err)
+{
+	struct template_info t;
+	struct list_info l;
+	int rc = template_get(db, c->template_id, &t, err);
+
+	if (rc)
+		return rc;
+	c->template_name = xstrdup(t.name);
+	c->template_version = t.version;
+	c->template_sha256 = xstrdup(t.sha256);
+	template_info_release(&t);
+	rc = list_get(db, c->list_id, &l, err);
+	if (rc)
+		return rc;
+	c->list_name = xstrdup(l.name);
+	list_info_release(&l);
+	return 0;
+}
+
+/* Runs a prepared single-row campaign query; ERR_NOTFOUND with what. */
+static int fetch_one(struct db *db, sqlite3_stmt *st, struct campaign_info *out,
+		     const char *what, struct error *err)
+{
+	int rc = db_step(db, st, err);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return error_set(err, ERR_NOTFOUND, "no campaign %s", what);
+	read_info(st, out);
+	sqlite3_reset(st);
+	rc = read_names(db, out, err);
+	if (rc)
+		campaign_info_release(out);
+	return rc;
+}
+
+int campaign_find(struct db *db, const char *name, struct campaign_info *out,
+		  struct error *err)
+{
+	sqlite3_stmt *st;
+	char what[300];
+	int rc = db_prepare(db, &campaign_statements, ST_BY_NAME, &st, err);
+
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, name);
+	snprintf(what, sizeof(what), "named '%s'", name);
+	return fetch_one(db, st, out, what, err);
+}
+
+int campaign_get(struct db *db, int64_t id, struct campaign_info *out,
+		 struct error *err)
+{
+	sqlite3_stmt *st;
+	char what[64];
+	int rc = db_prepare(db, &campaign_statements, ST_BY_ID, &st, err);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	snprintf(what, sizeof(what), "#%lld", (long long)id);
+	return fetch_one(db, st, out, what, err);
+}
+
+int campaign_find_series(struct db *db, int64_t series_id, int year,
+			 struct campaign_info *out, struct error *err)
+{
+	sqlite3_stmt *st;
+	char what[80];
+	int rc = db_prepare(db, &campaign_statements, ST_BY_SERIES, &st, err);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, series_id);
+	sqlite3_bind_int(st, 2, year);
+	snprintf(what, sizeof(what), "of series #%lld for %d",
+		 (long long)series_id, year);
+	return fetch_one(db, st, out, what, err);
+}
+
+int campaign_each(struct db *db,
+		  int (*fn)(const struct campaign_info *c, void *arg),
+		  void *arg, struct error *err)
+{
+	struct campaign_info *all = NULL;
+	size_t n = 0, alloc = 0;
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &campaign_statements, ST_ALL, &st, err);
+
+	/* Read everything first: fn may run queries of its own. */
+	while (!rc && (rc = db_step(db, st, err)) == 1) {
+		xgrow(&all, sizeof(*all), n + 1, &alloc);
+		read_info(st, &all[n++]);
+		rc = 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!rc)
+			rc = read_names(db, &all[i], err);
+		if (!rc)
+			rc = fn(&all[i], arg);
+		campaign_info_release(&all[i]);
+	}
+	free(all);
+	return rc;
+}
+
+/* ---- ledger helpers ---- */
+
+static int append_event(struct db *db, enum ledger_kind kind, int64_t campaign,
+			int64_t delivery, int64_t body, int64_t contact,
+			const char *data, struct error *err)
+{
+	struct ledger_event ev = {kind, campaign, delivery, body, contact, data};
+
+	return ledger_append(db, &ev, NULL, err);
+}
+
+static int campaign_event(struct db *db, enum ledger_kind kind,
+			  const struct campaign_info *c, const char *from,
+			  const char *to, struct error *err)
+{
+	struct sbuf data = SBUF_INIT;
+	struct json js;
+	int rc;
+
+	json_init(&js, &data, false);
+	json_object_begin(&js);
+	json_kv_string(&js, "campaign", c->name);
+	if (from)
+		json_kv_string(&js, "from", from);
+	if (to)
+		json_kv_string(&js, "to", to);
+	json_object_end(&js);
+	rc = append_event(db, kind, c->id, 0, 0, 0, data.buf, err);
+	sbuf_release(&data);
+	return rc;
+}
+
+/* ---- template and message module calls, in one place ---- */
+
+/* The template version a campaign binds to (version 0: the latest). */
+static int tmpl_find(struct db *db, const char *name, int version,
+		     int64_t *id, char **sha256, int *version_out,
+		     struct error *err)
+{
+	struct template_info t;
+	int rc = template_find(db, name, version, &t, err);
+
+	if (rc)
+		return rc;
+	*id = t.id;
+	*sha256 = xstrdup(t.sha256);
+	*version_out = t.version;
+	template_info_release(&t);
+	return 0;
+}
+
+static int tmpl_lock(struct db *db, int64_t template_id, struct error *err)
+{
+	return template_lock(db, template_id, err);
+}
+
+static int tmpl_check(struct db *db, int64_t template_id,
+		      const struct render_context *ctx, struct error *err)
+{
+	return template_check_context(db, template_id, ctx, err);
+}
+
+static int tmpl_render(struct db *db, int64_t template_id,
+		       const struct render_context *ctx, struct sbuf *out,
+		       struct error *err)
+{
+	return message_render(db, template_id, ctx, out, err);
+}
+
+/* ---- create ---- */
+
+static int check_name(const char *name, struct error *err)
+{
+	if (!name || !*name)
+		return error_set(err, ERR_USAGE, "a campaign needs a name");
+	if (strlen(name) > 200)
+		return error_set(err, ERR_USAGE, "campaign name too long (%zu "
+						 "bytes, at most 200)", strlen(name));
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return error_set(err, ERR_USAGE, "campaign name '%s' holds "
+							 "a control character", name);
+	return 0;
+}
+
+static int check_new(struct db *db, const struct campaign_new *c,
+		     struct error *err)
+{
+	struct campaign_info old;
+	struct error ignore = ERROR_INIT;
+	int rc = check_name(c->name, err);
+	int y, m, d;
+
+	if (rc)
+		return rc;
+	if (campaign_find(db, c->name, &old, &ignore) == 0) {
+		campaign_info_release(&old);
+		return error_set(err, ERR_DATA, "campaign '%s' already exists",
+				 c->name);
+	}
+	if (!clock_zone_valid(c->tz))
+		return error_set(err, ERR_USAGE, "unknown time zone '%s'",
+				 c->tz ? c->tz : "");
+	if (c->sender && address_check(c->sender, err) != 0)
+		return error_prefix(err, "sender");
+	if (c->event_date && anniversary_parse_date(c->event_date, &y, &m, &d))
+		return error_set(err, ERR_USAGE,
+				 "bad event date '%s' (YYYY-MM-DD)",
+				 c->event_date);
+	return 0;
+}
+
+static int insert_campaign(struct db *db, const struct campaign_new *c,
+			   int64_t template_id, int64_t list_id, int64_t *id,
+			   struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &campaign_statements, ST_INSERT, &st, err);
+
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, c->name);
+	sqlite3_bind_int64(st, 2, template_id);
+	sqlite3_bind_int64(st, 3, list_id);
+	db_bind_id(st, 4, c->series_id);
+	if (c->series_id)
+		sqlite3_bind_int(st, 5, c->series_year);
+	sqlite3_bind_int64(st, 6, c->send_at);
+	db_bind_text(st, 7, c->tz);
+	db_bind_text(st, 8, c->sender);
+	db_bind_text(st, 9, c->event_date);
+	sqlite3_bind_int64(st, 10, clock_now());
+	rc = db_step_done(db, st, err);
+	if (!rc)
+		*id = db_last_id(db);
+	return rc;
+}
+
+/* campaign.created names the exact template version the campaign uses. */
+static int created_event(struct db *db, const struct campaign_new *c,
+			 int64_t id, int version, const char *sha,
+			 struct error *err)
+{
+	struct sbuf data = SBUF_INIT;
+	struct json js;
+	char when[24];
+	int rc;
+
+	clock_format_utc(c->send_at, when, sizeof(when));
+	json_init(&js, &data, false);
+	json_object_begin(&js);
+	json_kv_string(&js, "campaign", c->name);
+	json_kv_string(&js, "template", c->template_name);
+	json_kv_int(&js, "template_version", version);
+	json_kv_string(&js, "template_sha256", sha);
+	json_kv_string(&js, "list", c->list_name);
+	json_kv_string(&js, "send_at", when);
+	json_kv_string(&js, "tz", c->tz);
+	if (c->event_date)
+		json_kv_string(&js, "event_date", c->event_date);
+	json_object_end(&js);
+	rc = append_event(db, LEDGER_CAMPAIGN_CREATED, id, 0, 0, 0, data.buf,
+			  err);
+	sbuf_release(&data);
+	return rc;
+}
+
+int campaign_create(struct db *db, const struct campaign_new *c,
+		    int64_t *id_out, struct error *err)
+{
+	struct list_info list = {0};
+	char *sha = NULL;
+	int64_t template_id = 0, id = 0;
+	int version = 0, rc = check_new(db, c, err);
+
+	if (!rc)
+		rc = tmpl_find(db, c->template_name, c->template_version,
+			       &template_id, &sha, &version, err);
+	if (!rc)
+		rc = list_find(db, c->list_name, &list, err);
+	if (!rc)
+		rc = db_begin(db, err);
+	if (rc)
+		goto out;
+	rc = insert_campaign(db, c, template_id, list.id, &id, err);
+	if (!rc)
+		rc = created_event(db, c, id, version, sha, err);
+	if (!rc)
+		rc = db_commit(db, err);
+	else
+		db_rollback(db);
+	if (!rc && id_out)
+		*id_out = id;
+out:
+	free(sha);
+	list_info_release(&list);
+	return rc;
+}
+
+/* ---- the members of a list, copied out of the list walk ---- */
+
+struct member {
+	int64_t contact_id;
+	int64_t body_id;
+	char *email;
+	enum registry_contact_status status;
+	char *status_reason;
+};
+
+struct members {
+	struct member *v;
+	size_t n, alloc;
+};
+
+static int collect_member(const struct registry_contact *c, void *arg)
+{
+	struct members *m = arg;
+	struct member *e;
+
+	xgrow(&m->v, sizeof(*m->v), m->n + 1, &m->alloc);
+	e = &m->v[m->n++];
+	e->contact_id = c->id;
+	e->body_id = c->body_id;
+	e->email = xstrdup(c->email);
+	e->status = c->status;
+	e->status_reason = xstrdup(c->status_reason);
+	return 0;
+}
+
+static void members_release(struct members *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->v[i].email);
+		free(m->v[i].status_reason);
+	}
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+static int members_load(struct db *db, int64_t list_id, struct members *m,
+			struct error *err)
+{
+	return list_each_contact(db, list_id, collect_member, m, err);
+}
+
+/* ---- render contexts ---- */
+
+struct delivery_ctx {
+	struct registry_body body;
+	struct registry_contact contact;
+	struct render_context ctx;
+};
+
+static void delivery_ctx_release(struct delivery_ctx *d)
+{
+	registry_body_release(&d->body);
+	registry_contact_release(&d->contact);
+}
+
+/* Loads the contact and its body and fills the render context. */
+static int delivery_ctx_init(struct db *db, const struct conf *cfg,
+			     const struct campaign_info *c, int64_t contact_id,
+			     const char *message_id, const char *envid,
+			     struct delivery_ctx *d, struct error *err)
+{
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	rc = registry_contact_get(db, contact_id, &d->contact, err);
+	if (!rc)
+		rc = registry_body_get(db, d->contact.body_id, &d->body, err);
+	if (rc)
+		return rc;
+	d->ctx = (struct render_context){
+		.cfg = cfg,
+		.body = &d->body,
+		.contact = &d->contact,
+		.campaign_name = c->name,
+		.send_at = c->send_at,
+		.tz = c->tz,
+		.event_date = c->event_date,
+		.sender_override = c->sender,
+		.message_id = message_id,
+		.envid = envid,
+	};
+	return 0;
+}
+
+/* ---- checks before scheduling ---- */
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static void check_member(struct db *db, const struct conf *cfg,
+			 const struct campaign_info *c, const struct member *m,
+			 struct sbuf *problems)
+{
+	struct error err = ERROR_INIT;
+	struct delivery_ctx d;
+
+	if (address_check(m->email, &err) != 0) {
+		sbuf_addf(problems, "contact %s: %s\n", m->email, err.msg);
+		return;
+	}
+	if (delivery_ctx_init(db, cfg, c, m->contact_id, "check@chancery",
+			      "chancery-check", &d, &err) != 0) {
+		sbuf_addf(problems, "contact %s: %s\n", m->email, err.msg);
+		return;
+	}
+	if (tmpl_check(db, c->template_id, &d.ctx, &err) != 0)
+		sbuf_addf(problems, "template %s v%d for %s (%s): %s\n",
+			  c->template_name, c->template_version, m->email,
+			  d.body.acronym ? d.body.acronym : d.body.name, err.msg);
+	delivery_ctx_release(&d);
+}
+
+static int check_campaign(struct db *db, const struct conf *cfg,
+			  const struct campaign_info *c, struct sbuf *problems,
+			  struct error *err)
+{
+	struct members m = {0};
+	size_t active = 0, before = problems->len;
+	struct error e = ERROR_INIT;
+	int rc = members_load(db, c->list_id, &m, err);
+
+	if (rc)
+		return rc;
+	if (c->sender && address_check(c->sender, &e) != 0)
+		sbuf_addf(problems, "sender: %s\n", e.msg);
+	if (!clock_zone_valid(c->tz))
+		sbuf_addf(problems, "unknown time zone '%s'\n", c->tz);
+	for (size_t i = 0; i < m.n; i++) {
+		if (m.v[i].status != CONTACT_ACTIVE)
+			continue;
+		active++;
+		check_member(db, cfg, c, &m.v[i], problems);
+	}
+	if (m.n == 0)
+		sbuf_addf(problems, "list '%s' has no contacts\n", c->list_name);
+	else if (active == 0)
+		sbuf_addf(problems, "list '%s' has no active contact (%zu "
+				    "disabled, bouncing or suppressed)\n",
+			  c->list_name, m.n);
+	members_release(&m);
+	if (problems->len > before)
+		return error_set(err, ERR_DATA, "campaign '%s' cannot be "
+						"scheduled: %zu problem(s)",
+				 c->name, count_lines(problems->buf + before));
+	return 0;
+}
+
+/* ---- state transitions ---- */
+
+/* verb: "pause"; allowed: the states it applies to, as a phrase. */
+static int illegal(const struct campaign_info *c, const char *verb,
+		   const char *allowed, struct error *err)
+{
+	return error_set(err, ERR_DATA,
+			 "campaign '%s' is %s: cannot %s it (%s applies to a "
+			 "%s campaign)", c->name,
+			 campaign_state_name(c->state), verb, verb, allowed);
+}
+
+/* Moves c from its current state to `to`, refusing if it moved meanwhile. */
+static int set_state(struct db *db, struct campaign_info *c,
+		     enum campaign_state to, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &campaign_statements, ST_SET_STATE, &st, err);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, c->id);
+	db_bind_text(st, 2, campaign_state_name(c->state));
+	db_bind_text(st, 3, campaign_state_name(to));
+	sqlite3_bind_int64(st, 4, clock_now());
+	rc = db_step_done(db, st, err);
+	if (rc)
+		return rc;
+	if (db_changes(db) != 1)
+		return error_set(err, ERR_TEMPFAIL, "campaign '%s' changed state "
+						    "meanwhile; try again", c->name);
+	return 0;
+}
+
+/* One state change with its ledger event, in one transaction. */
+static int transition(struct db *db, struct campaign_info *c,
+		      enum campaign_state to, enum ledger_kind kind,
+		      struct error *err)
+{
+	const char *from = campaign_state_name(c->state);
+	int rc = db_begin(db, err);
+
+	if (rc)
+		return rc;
+	rc = set_state(db, c, to, err);
+	if (!rc)
+		rc = campaign_event(db, kind, c, from, campaign_state_name(to), err);
+	if (rc) {
+		db_rollback(db);
+		return rc;
+	}
+	rc = db_commit(db, err);
+	if (!rc)
+		c->state = to;
+	return rc;
+}
+
+int campaign_check(struct db *db, const struct conf *cfg, int64_t id,
+		   struct sbuf *problems, struct error *err)
+{
+	struct campaign_info c;
+	int rc = campaign_get(db, id, &c, err);
+
+	if (rc)
+		return rc;
+	rc = check_campaign(db, cfg, &c, problems, err);
+	campaign_info_release(&c);
+	return rc;
+}
+
+int campaign_schedule(struct db *db, const struct conf *cfg, int64_t id,
+		      struct sbuf *problems, struct error *err)
+{
+	struct campaign_info c;
+	int rc = campaign_get(db, id, &c, err);
+
+	if (rc)
+		return rc;
+	if (c.state != CAMPAIGN_DRAFT) {
+		rc = illegal(&c, "schedule", "draft", err);
+		goto out;
+	}
+	rc = check_campaign(db, cfg, &c, problems, err);
+	if (!rc)
+		rc = transition(db, &c, CAMPAIGN_SCHEDULED,
+				LEDGER_CAMPAIGN_SCHEDULED, err);
+out:
+	campaign_info_release(&c);
+	return rc;
+}
+
+int campaign_pause(struct db *db, int64_t id, struct error *err)
+{
+	struct campaign_info c;
+	int rc = campaign_get(db, id, &c, err);
+
+	if (rc)
+		return rc;
+	if (c.state == CAMPAIGN_SCHEDULED || c.state == CAMPAIGN_RUNNING)
+		rc = transition(db, &c, CAMPAIGN_PAUSED, LEDGER_CAMPAIGN_PAUSED,
+				err);
+	else
+		rc = illegal(&c, "pause", "scheduled or running", err);
+	campaign_info_release(&c);
+	return rc;
+}
+
+int campaign_resume(struct db *db, int64_t id, struct error *err)
+{
+	struct campaign_info c;
+	int rc = campaign_get(db, id, &c, err);
+
+	if (rc)
+		return rc;
+	/* A campaign paused before its start goes back to waiting for it. */
+	if (c.state == CAMPAIGN_PAUSED)
+		rc = transition(db, &c,
+				c.started_at ? CAMPAIGN_RUNNING : CAMPAIGN_SCHEDULED,
+				LEDGER_CAMPAIGN_RESUMED, err);
+	else
+		rc = illegal(&c, "resume", "paused", err);
+	campaign_info_release(&c);
+	return rc;
+}
+
+struct cancellable {
+	int64_t id, contact_id, body_id;
+	char state[16];
+};
+
+static int load_cancellable(struct db *db, int64_t campaign_id,
+			    struct cancellable **out, size_t *n,
+			    struct error *err)
+{
+	size_t alloc = 0;
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &campaign_statements, ST_CANCELLABLE, &st, err);
+
+	*out = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, campaign_id);
+	while ((rc = db_step(db, st, err)) == 1) {
+		struct cancellable *d;
+
+		xgrow(out, sizeof(**out), *n + 1, &alloc);
+		d = &(*out)[(*n)++];
+		d->id = sqlite3_column_int64(st, 0);
+		d->contact_id = sqlite3_column_int64(st, 1);
+		d->body_id = sqlite3_column_int64(st, 2);
+		snprintf(d->state, sizeof(d->state), "%s", db_column_text(st, 3));
+	}
+	return rc;
+}
+
+static int cancel_delivery(struct db *db, const struct campaign_info *c,
+			   const struct cancellable *d, struct error *err)
+{
+	char data[128];
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &campaign_statements, ST_DELIVERY_CANCEL, &st,
+			    err);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, d->id);
+	sqlite3_bind_int64(st, 2, clock_now());
+	rc = db_step_done(db, st, err);
+	if (rc || db_changes(db) == 0)
+		return rc;
+	snprintf(data, sizeof(data), "{\"from\":\"%s\"}", d->state);
+	return append_event(db, LEDGER_DELIVERY_CANCELLED, c->id, d->id,
+			    d->body_id, d->contact_id, data, err);
+}
+
+int campaign_cancel(struct db *db, int64_t id, int *cancelled,
+		    struct error *err)
+{
+	struct cancellable *ds = NULL;
+	struct campaign_info c;
+	size_t n = 0;
+	int rc = campaign_get(db, id, &c, err);
+
+	if (rc)
+		return rc;
+	if (c.state == CAMPAIGN_DONE || c.state == CAMPAIGN_CANCELLED) {
+		rc = illegal(&c, "cancel",
+			     "draft, scheduled, running or paused", err);
+		goto out;
+	}
+	rc = db_begin(db, err);
+	if (rc)
+		goto out;
+	rc = load_cancellable(db, c.id, &ds, &n, err);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = cancel_delivery(db, &c, &ds[i], err);
+	if (!rc)
+		rc = transition(db, &c, CAMPAIGN_CANCELLED,
+				LEDGER_CAMPAIGN_CANCELLED, err);
+	if (rc) {
+		db_rollback(db);
+		goto out;
+	}
+	rc = db_commit(db, err);
+	if (!rc && cancelled)
+		*cancelled = (int)n;
+out:
+	free(ds);
+	campaign_info_release(&c);
+	return rc;
+}
+
+int campaign_counts(struct db *db, int64_t id, struct campaign_counts *out,
+		    struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &campaign_statements, ST_COUNTS, &st, err);
+
+	memset(out, 0, sizeof(*out));
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = db_step(db, st, err)) == 1) {
+		const char *state = db_column_text(st, 0);
+		int count = sqlite3_column_int(st, 1);
+
+		for (int i = 0; i < CAMPAIGN_DELIVERY_STATES; i++)
+			if (strcmp(campaign_delivery_states[i], state) == 0)
+				out->by_state[i] = count;
+		out->total += count;
+	}
+	return rc;
+}
+
+/* ---- materialisation ---- */
+
+/* The domain Message-IDs are made in: the campaign's sender's, else the
+ * configured sender's, else "localhost". */
+static const char *message_domain(const struct conf *cfg,
+				  const struct campaign_info *c)
+{
+	const char *addr = c->sender;
+	const char *at;
+
+	if (!addr && cfg)
+		addr = cfg->sender.address;
+	at = addr ? strrchr(addr, '@') : NULL;
+	return at && at[1] ? at + 1 : "localhost";
+}
+
+static int random_hex(char *buf, size_t size, struct error *err)
+{
+	unsigned char bytes[8];
+
+	if (size < 2 * sizeof(bytes) + 1 || RAND_bytes(bytes, sizeof(bytes)) != 1)
+		return error_set(err, ERR_SOFTWARE, "no random bytes for a "
+						    "Message-ID");
+	for (size_t i = 0; i < sizeof(bytes); i++)
+		snprintf(buf + 2 * i, 3, "%02x", bytes[i]);
+	return 0;
+}
+
+/* Gives a queued delivery its Message-ID (no angle brackets) and ENVID. */
+static int assign_ids(struct db *db, const struct conf *cfg,
+		      const struct campaign_info *c, int64_t delivery_id,
+		      char **message_id, struct error *err)
+{
+	char rnd[24], envid[40];
+	sqlite3_stmt *st;
+	int rc = random_hex(rnd, sizeof(rnd), err);
+
+	if (!rc)
+		rc = db_prepare(db, &campaign_statements, ST_DELIVERY_IDS, &st,
+				err);
+	if (rc)
+		return rc;
+	*message_id = xasprintf("%lld.%lld.%s@%s", (long long)c->id,
+				(long long)delivery_id, rnd,
+				message_domain(cfg, c));
+	snprintf(envid, sizeof(envid), "chancery-%lld", (long long)delivery_id);
+	sqlite3_bind_int64(st, 1, delivery_id);
+	db_bind_text(st, 2, *message_id);
+	db_bind_text(st, 3, envid);
+	return db_step_done(db, st, err);
+}
+
+/* Why a member gets no message, or NULL when it gets one (caller frees). */
+static char *skip_reason(const struct member *m)
+{
+	struct error e = ERROR_INIT;
+
+	if (m->status != CONTACT_ACTIVE)
+		return m->status_reason
+			       ? xasprintf("contact %s: %s",
+					   registry_contact_status_name(m->status),
+					   m->status_reason)
+			       : xasprintf("contact %s",
+					   registry_contact_status_name(m->status));
+	if (address_check(m->email, &e) != 0)
+		return xasprintf("invalid address: %s", e.msg);
+	return NULL;
+}
+
+static int delivery_event(struct db *db, const struct campaign_info *c,
+			  const struct member *m, int64_t delivery_id,
+			  const char *message_id, const char *reason,
+			  struct error *err)
+{
+	struct sbuf data = SBUF_INIT;
+	struct json js;
+	int rc;
+
+	json_init(&js, &data, false);
+	json_object_begin(&js);
+	json_kv_string(&js, "email", m->email);
+	if (message_id)
+		json_kv_string(&js, "message_id", message_id);
+	if (reason)
+		json_kv_string(&js, "reason", reason);
+	json_object_end(&js);
+	rc = append_event(db, reason ? LEDGER_DELIVERY_SKIPPED
+				     : LEDGER_DELIVERY_QUEUED,
+			  c->id, delivery_id, m->body_id, m->contact_id,
+			  data.buf, err);
+	sbuf_release(&data);
+	return rc;
+}
+
+/* Inserts one delivery unless the pair exists; *added is bumped if new. */
+static int materialise_one(struct db *db, const struct conf *cfg,
+			   const struct campaign_info *c, const struct member *m,
+			   int64_t now, int *added, struct error *err)
+{
+	char *reason = skip_reason(m), *message_id = NULL;
+	int64_t id;
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &campaign_statements, ST_DELIVERY_INSERT, &st,
+			    err);
+
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, c->id);
+	sqlite3_bind_int64(st, 2, m->contact_id);
+	sqlite3_bind_int64(st, 3, m->body_id);
+	db_bind_text(st, 4, m->email);
+	db_bind_text(st, 5, reason ? "skipped" : "pending");
+	if (!reason)
+		sqlite3_bind_int64(st, 6, now);
+	if (!reason && cfg && cfg->queue.lifetime_ms > 0)
+		sqlite3_bind_int64(st, 7, now + cfg->queue.lifetime_ms / 1000);
+	db_bind_text(st, 8, reason);
+	sqlite3_bind_int64(st, 9, now);
+	rc = db_step_done(db, st, err);
+	if (rc || db_changes(db) == 0)
+		goto out;
+	id = db_last_id(db);
+	if (!reason)
+		rc = assign_ids(db, cfg, c, id, &message_id, err);
+	if (!rc)
+		rc = delivery_event(db, c, m, id, message_id, reason, err);
+	if (!rc)
+		(*added)++;
+out:
+	free(reason);
+	free(message_id);
+	return rc;
+}
+
+/* One delivery per (campaign, contact) of the list; the caller holds the
+ * transaction. */
+static int materialise(struct db *db, const struct conf *cfg,
+		       const struct campaign_info *c, int64_t now, int *added,
+		       struct error *err)
+{
+	struct members m = {0};
+	int rc = members_load(db, c->list_id, &m, err);
+
+	*added = 0;
+	for (size_t i = 0; !rc && i < m.n; i++)
+		rc = materialise_one(db, cfg, c, &m.v[i], now, added, err);
+	members_release(&m);
+	return rc;
+}
+
+/* Starts one campaign; 0 with *started 0 when another process did it. */
+static int start_one(struct db *db, const struct conf *cfg, int64_t id,
+		     int64_t now, int *started, struct error *err)
+{
+	struct campaign_info c;
+	sqlite3_stmt *st;
+	int added = 0, rc = campaign_get(db, id, &c, err);
+
+	*started = 0;
+	if (rc)
+		return rc;
+	rc = db_begin(db, err);
+	if (rc)
+		goto out;
+	rc = db_prepare(db, &campaign_statements, ST_START, &st, err);
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, now);
+		rc = db_step_done(db, st, err);
+	}
+	if (rc || db_changes(db) == 0) {
+		db_rollback(db);
+		goto out;
+	}
+	rc = tmpl_lock(db, c.template_id, err);
+	if (!rc)
+		rc = campaign_event(db, LEDGER_CAMPAIGN_STARTED, &c, "scheduled",
+				    "running", err);
+	if (!rc)
+		rc = materialise(db, cfg, &c, now, &added, err);
+	if (!rc)
+		rc = db_commit(db, err);
+	else
+		db_rollback(db);
+	if (!rc) {
+		*started = 1;
+		log_info("campaign=%s started deliveries=%d", c.name, added);
+	}
+out:
+	if (rc)
+		error_prefix(err, "starting campaign '%s'", c.name);
+	campaign_info_release(&c);
+	return rc;
+}
+
+static int load_ids(struct db *db, int index, int64_t arg, int64_t **ids,
+		    size_t *n, struct error *err)
+{
+	size_t alloc = 0;
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &campaign_statements, index, &st, err);
+
+	*ids = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	if (sqlite3_bind_parameter_count(st) > 0)
+		sqlite3_bind_int64(st, 1, arg);
+	while ((rc = db_step(db, st, err)) == 1) {
+		xgrow(ids, sizeof(**ids), *n + 1, &alloc);
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	return rc;
+}
+
+int campaign_start_due(struct db *db, const struct conf *cfg, int64_t now,
+		       int *started, struct error *err)
+{
+	struct error one = ERROR_INIT;
+	int64_t *ids = NULL;
+	size_t n = 0;
+	int rc = load_ids(db, ST_DUE, now, &ids, &n, err), first_rc = 0;
+
+	*started = 0;
+	/* One failing campaign must not hold up the others. */
+	for (size_t i = 0; !rc && i < n; i++) {
+		int s = 0, r = start_one(db, cfg, ids[i], now, &s, &one);
+
+		*started += s;
+		if (r && !first_rc) {
+			first_rc = r;
+			error_set(err, r, "%s", one.msg);
+		}
+	}
+	free(ids);
+	return rc ? rc : first_rc;
+}
+
+int campaign_refresh(struct db *db, const struct conf *cfg, int64_t id,
+		     int *added, struct error *err)
+{
+	struct campaign_info c;
+	char data[256];
+	int rc = campaign_get(db, id, &c, err);
+
+	*added = 0;
+	if (rc)
+		return rc;
+	if (!c.started_at ||
+	    (c.state != CAMPAIGN_RUNNING && c.state != CAMPAIGN_PAUSED)) {
+		rc = illegal(&c, "refresh", "running or paused (started)", err);
+		goto out;
+	}
+	rc = db_begin(db, err);
+	if (rc)
+		goto out;
+	rc = materialise(db, cfg, &c, clock_now(), added, err);
+	snprintf(data, sizeof(data), "{\"added\":%d}", *added);
+	if (!rc)
+		rc = append_event(db, LEDGER_CAMPAIGN_REFRESHED, c.id, 0, 0, 0,
+				  data, err);
+	if (!rc)
+		rc = db_commit(db, err);
+	else
+		db_rollback(db);
+out:
+	campaign_info_release(&c);
+	return rc;
+}
+
+static int finish_one(struct db *db, int64_t id, int64_t now, int *finished,
+		      struct error *err)
+{
+	struct campaign_info c;
+	sqlite3_stmt *st;
+	int rc = campaign_get(db, id, &c, err);
+
+	if (rc)
+		return rc;
+	rc = db_begin(db, err);
+	if (rc)
+		goto out;
+	rc = db_prepare(db, &campaign_statements, ST_FINISH, &st, err);
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, now);
+		rc = db_step_done(db, st, err);
+	}
+	if (!rc && db_changes(db) == 1) {
+		rc = campaign_event(db, LEDGER_CAMPAIGN_DONE, &c, "running",
+				    "done", err);
+		if (!rc)
+			(*finished)++;
+	}
+	if (!rc)
+		rc = db_commit(db, err);
+	else
+		db_rollback(db);
+out:
+	campaign_info_release(&c);
+	return rc;
+}
+
+int campaign_finish_done(struct db *db, int64_t now, int *finished,
+			 struct error *err)
+{
+	int64_t *ids = NULL;
+	size_t n = 0;
+	int rc = load_ids(db, ST_FINISHABLE, 0, &ids, &n, err);
+
+	*finished = 0;
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = finish_one(db, ids[i], now, finished, err);
+	free(ids);
+	return rc;
+}
+
+int campaign_next_due(struct db *db, int64_t *when, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &campaign_statements, ST_NEXT_DUE, &st, err);
+
+	if (rc)
+		return rc;
+	rc = db_step(db, st, err);
+	if (rc < 0)
+		return rc;
+	if (rc == 0 || sqlite3_column_type(st, 0) == SQLITE_NULL) {
+		sqlite3_reset(st);
+		return 1;
+	}
+	*when = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+/* ---- rendering ---- */
+
+struct delivery_row {
+	int64_t campaign_id, contact_id;
+	char *message_id, *envid;
+};
+
+static int delivery_load(struct db *db, int64_t id, struct delivery_row *d,
+			 struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &campaign_statements, ST_DELIVERY_GET, &st, err);
+
+	memset(d, 0, sizeof(*d));
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	rc = db_step(db, st, err);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return error_set(err, ERR_NOTFOUND, "no delivery #%lld",
+				 (long long)id);
+	d->campaign_id = sqlite3_column_int64(st, 0);
+	d->contact_id = sqlite3_column_int64(st, 1);
+	d->message_id = db_column_strdup(st, 2);
+	d->envid = db_column_strdup(st, 3);
+	sqlite3_reset(st);
+	return 0;
+}
+
+int campaign_delivery_message(struct db *db, const struct conf *cfg,
+			      int64_t delivery_id, struct sbuf *out,
+			      struct error *err)
+{
+	struct delivery_row d;
+	struct campaign_info c = {0};
+	struct delivery_ctx ctx;
+	int rc = delivery_load(db, delivery_id, &d, err);
+
+	if (rc)
+		return rc;
+	rc = campaign_get(db, d.campaign_id, &c, err);
+	if (!rc)
+		rc = delivery_ctx_init(db, cfg, &c, d.contact_id, d.message_id,
+				       d.envid, &ctx, err);
+	if (!rc) {
+		rc = tmpl_render(db, c.template_id, &ctx.ctx, out, err);
+		delivery_ctx_release(&ctx);
+	}
+	if (rc)
+		error_prefix(err, "delivery #%lld", (long long)delivery_id);
+	free(d.message_id);
+	free(d.envid);
+	campaign_info_release(&c);
+	return rc;
+}
+
+/* The first active contact of the list (of body_id when not 0). */
+static int pick_contact(const struct members *m, int64_t body_id)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].status == CONTACT_ACTIVE &&
+		    (!body_id || m->v[i].body_id == body_id))
+			return (int)i;
+	return -1;
+}
+
+int campaign_preview(struct db *db, const struct conf *cfg, int64_t id,
+		     const char *body_key, struct sbuf *out,
+		     struct error *err)
+{
+	struct registry_body body = {0};
+	struct campaign_info c = {0};
+	struct members m = {0};
+	struct delivery_ctx ctx;
+	char *message_id = NULL;
+	int pick, rc = campaign_get(db, id, &c, err);
+
+	if (!rc && body_key)
+		rc = registry_body_find(db, body_key, &body, err);
+	if (!rc)
+		rc = members_load(db, c.list_id, &m, err);
+	if (rc)
+		goto out;
+	pick = pick_contact(&m, body.id);
+	if (pick < 0) {
+		rc = error_set(err, ERR_NOTFOUND, "list '%s' has no active "
+						  "contact%s%s", c.list_name,
+			       body_key ? " of " : "", body_key ? body_key : "");
+		goto out;
+	}
+	message_id = xasprintf("%lld.preview@%s", (long long)c.id,
+			       message_domain(cfg, &c));
+	rc = delivery_ctx_init(db, cfg, &c, m.v[pick].contact_id, message_id,
+			       "chancery-preview", &ctx, err);
+	if (!rc) {
+		rc = tmpl_render(db, c.template_id, &ctx.ctx, out, err);
+		delivery_ctx_release(&ctx);
+	}
+out:
+	free(message_id);
+	members_release(&m);
+	registry_body_release(&body);
+	campaign_info_release(&c);
+	return rc;
+}

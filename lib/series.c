@@ -1,0 +1,591 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "chancery/address.h"
+#include "chancery/calendar.h"
+#include "chancery/campaign.h"
+#include "chancery/clock.h"
+#include "chancery/json.h"
+#include "chancery/ledger.h"
+#include "chancery/list.h"
+#include "chancery/log.h"
+#include "chancery/series.h"
+#include "chancery/template.h"
+#include "chancery/xalloc.h"
+
+/* How late a year's campaign may still be created after its send time. */
+#define SERIES_GRACE_SECONDS 86400
+
+static const char *const state_names[] = {
+	[SERIES_ACTIVE] = "active",
+	[SERIES_PAUSED] = "paused",
+	[SERIES_REMOVED] = "removed",
+};
+
+enum {
+	ST_INSERT,
+	ST_BY_NAME,
+	ST_BY_ID,
+	ST_ALL,
+	ST_SET_STATE,
+	ST_NAME_USED,
+	ST__COUNT
+};
+
+#define SERIES_COLUMNS                                                        \
+	"SELECT id, name, event_date, send_month, send_day, send_minute, tz, " \
+	"template_name, list_id, lead_days, auto_schedule, sender, state, "    \
+	"created_at, updated_at FROM series "
+
+static const char *const series_sql[ST__COUNT] = {
+	[ST_INSERT] = "INSERT INTO series (name, event_date, send_month, "
+		      "send_day, send_minute, tz, template_name, list_id, "
+		      "lead_days, auto_schedule, sender, state, created_at, "
+		      "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+		      "?10, ?11, 'active', ?12, ?12)",
+	[ST_BY_NAME] = (SERIES_COLUMNS
+			"WHERE name = ?1 AND state <> 'removed'"),
+	[ST_BY_ID] = (SERIES_COLUMNS "WHERE id = ?1 AND state <> 'removed'"),
+	[ST_ALL] = (SERIES_COLUMNS "WHERE state <> 'removed' ORDER BY name"),
+	[ST_NAME_USED] = "SELECT count(*) FROM series WHERE name = ?1",
+	[ST_SET_STATE] = "UPDATE series SET state = ?3, updated_at = ?4 "
+			 "WHERE id = ?1 AND state = ?2",
+};
+
+static const struct db_statements series_statements = {"series", series_sql,
+						       ST__COUNT};
+
+const char *series_state_name(enum series_state s)
+{
+	if ((int)s < 0 || s > SERIES_REMOVED)
+		return "?";
+	return state_names[s];
+}
+
+void series_info_release(struct series_info *s)
+{
+	free(s->name);
+	free(s->event_date);
+	free(s->tz);
+	free(s->template_name);
+	free(s->list_name);
+	free(s->sender);
+	memset(s, 0, sizeof(*s));
+}
+
+static void read_info(sqlite3_stmt *st, struct series_info *s)
+{
+	const char *state;
+
+	memset(s, 0, sizeof(*s));
+	s->id = sqlite3_column_int64(st, 0);
+	s->name = db_column_strdup(st, 1);
+	s->event_date = db_column_strdup(st, 2);
+	s->send_month = sqlite3_column_int(st, 3);
+	s->send_day = sqlite3_column_int(st, 4);
+	s->send_minute = sqlite3_column_int(st, 5);
+	s->tz = db_column_strdup(st, 6);
+	s->template_name = db_column_strdup(st, 7);
+	s->list_id = sqlite3_column_int64(st, 8);
+	s->lead_days = sqlite3_column_int(st, 9);
+	s->auto_schedule = sqlite3_column_int(st, 10) != 0;
+	s->sender = db_column_strdup(st, 11);
+	state = db_column_text(st, 12);
+	s->state = strcmp(state, "paused") == 0	   ? SERIES_PAUSED
+		   : strcmp(state, "removed") == 0 ? SERIES_REMOVED
+						   : SERIES_ACTIVE;
+	s->created_at = sqlite3_column_int64(st, 13);
+	s->updated_at = sqlite3_column_int64(st, 14);
+}
+
+/* The list's name, asked of the list module. */
+static int read_list_name(struct db *db, struct series_info *s,
+			  struct error *err)
+{
+	struct list_info l;
+	int rc = list_get(db, s->list_id, &l, err);
+
+	if (rc)
+		return rc;
+	s->list_name = xstrdup(l.name);
+	list_info_release(&l);
+	return 0;
+}
+
+static int fetch_one(struct db *db, sqlite3_stmt *st, struct series_info *out,
+		     const char *what, struct error *err)
+{
+	int rc = db_step(db, st, err);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return error_set(err, ERR_NOTFOUND, "no series %s", what);
+	read_info(st, out);
+	sqlite3_reset(st);
+	rc = read_list_name(db, out, err);
+	if (rc)
+		series_info_release(out);
+	return rc;
+}
+
+int series_find(struct db *db, const char *name, struct series_info *out,
+		struct error *err)
+{
+	sqlite3_stmt *st;
+	char what[256];
+	int rc = db_prepare(db, &series_statements, ST_BY_NAME, &st, err);
+
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, name);
+	snprintf(what, sizeof(what), "named '%s'", name);
+	return fetch_one(db, st, out, what, err);
+}
+
+static int series_get_live(struct db *db, int64_t id, struct series_info *out,
+			   struct error *err)
+{
+	sqlite3_stmt *st;
+	char what[64];
+	int rc = db_prepare(db, &series_statements, ST_BY_ID, &st, err);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	snprintf(what, sizeof(what), "#%lld", (long long)id);
+	return fetch_one(db, st, out, what, err);
+}
+
+int series_each(struct db *db,
+		int (*fn)(const struct series_info *s, void *arg), void *arg,
+		struct error *err)
+{
+	struct series_info *all = NULL;
+	size_t n = 0, alloc = 0;
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &series_statements, ST_ALL, &st, err);
+
+	/* Read everything first: fn may run queries of its own. */
+	while (!rc && (rc = db_step(db, st, err)) == 1) {
+		xgrow(&all, sizeof(*all), n + 1, &alloc);
+		read_info(st, &all[n++]);
+		rc = 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!rc)
+			rc = read_list_name(db, &all[i], err);
+		if (!rc)
+			rc = fn(&all[i], arg);
+		series_info_release(&all[i]);
+	}
+	free(all);
+	return rc;
+}
+
+static int series_event(struct db *db, enum ledger_kind kind,
+			const char *name, const char *detail_key,
+			const char *detail, struct error *err)
+{
+	struct sbuf data = SBUF_INIT;
+	struct ledger_event ev = {kind, 0, 0, 0, 0, NULL};
+	struct json js;
+	int rc;
+
+	json_init(&js, &data, false);
+	json_object_begin(&js);
+	json_kv_string(&js, "series", name);
+	if (detail_key)
+		json_kv_string(&js, detail_key, detail);
+	json_object_end(&js);
+	ev.data = data.buf;
+	rc = ledger_append(db, &ev, NULL, err);
+	sbuf_release(&data);
+	return rc;
+}
+
+/* A removed series keeps its name: its campaigns and the ledger name it. */
+static int name_used(struct db *db, const char *name, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &series_statements, ST_NAME_USED, &st, err);
+
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, name);
+	rc = db_step(db, st, err);
+	if (rc < 0)
+		return rc;
+	rc = sqlite3_column_int(st, 0) > 0;
+	sqlite3_reset(st);
+	if (rc)
+		return error_set(err, ERR_DATA, "series name '%s' belongs to a "
+						"removed series; choose another",
+				 name);
+	return 0;
+}
+
+/* Checks the fields of a new series and parses its send day. */
+static int check_new(struct db *db, const struct series_new *s, int *month,
+		     int *day, int *minute, struct error *err)
+{
+	struct template_info t;
+	struct series_info old;
+	struct error ignore = ERROR_INIT;
+	int y, m, d, rc;
+
+	if (!s->name || !*s->name || strlen(s->name) > 180)
+		return error_set(err, ERR_USAGE, "a series needs a name of 1 to "
+						 "180 bytes");
+	if (series_find(db, s->name, &old, &ignore) == 0) {
+		series_info_release(&old);
+		return error_set(err, ERR_DATA, "series '%s' already exists",
+				 s->name);
+	}
+	rc = name_used(db, s->name, err);
+	if (rc)
+		return rc;
+	rc = calendar_parse_date(s->event_date, &y, &m, &d, err);
+	if (!rc)
+		rc = calendar_parse_send(s->send, month, day, minute, err);
+	if (rc)
+		return rc;
+	if (!clock_zone_valid(s->tz))
+		return error_set(err, ERR_USAGE, "unknown time zone '%s'",
+				 s->tz ? s->tz : "");
+	if (s->lead_days < 0 || s->lead_days > SERIES_MAX_LEAD_DAYS)
+		return error_set(err, ERR_USAGE, "lead days %d out of range "
+						 "(0 to %d)", s->lead_days,
+				 SERIES_MAX_LEAD_DAYS);
+	if (s->sender && address_check(s->sender, err) != 0)
+		return error_prefix(err, "sender");
+	rc = template_find(db, s->template_name, 0, &t, err);
+	if (!rc)
+		template_info_release(&t);
+	return rc;
+}
+
+int series_add(struct db *db, const struct series_new *s, int64_t *id_out,
+	       struct error *err)
+{
+	struct list_info list = {0};
+	sqlite3_stmt *st;
+	int month, day, minute, rc = check_new(db, s, &month, &day, &minute, err);
+
+	if (!rc)
+		rc = list_find(db, s->list_name, &list, err);
+	if (!rc)
+		rc = db_begin(db, err);
+	if (rc)
+		goto out;
+	rc = db_prepare(db, &series_statements, ST_INSERT, &st, err);
+	if (!rc) {
+		db_bind_text(st, 1, s->name);
+		db_bind_text(st, 2, s->event_date);
+		sqlite3_bind_int(st, 3, month);
+		sqlite3_bind_int(st, 4, day);
+		sqlite3_bind_int(st, 5, minute);
+		db_bind_text(st, 6, s->tz);
+		db_bind_text(st, 7, s->template_name);
+		sqlite3_bind_int64(st, 8, list.id);
+		sqlite3_bind_int(st, 9, s->lead_days);
+		sqlite3_bind_int(st, 10, s->auto_schedule ? 1 : 0);
+		db_bind_text(st, 11, s->sender);
+		sqlite3_bind_int64(st, 12, clock_now());
+		rc = db_step_done(db, st, err);
+	}
+	if (!rc && id_out)
+		*id_out = db_last_id(db);
+	if (!rc)
+		rc = series_event(db, LEDGER_SERIES_CREATED, s->name, "template",
+				  s->template_name, err);
+	if (!rc)
+		rc = db_commit(db, err);
+	else
+		db_rollback(db);
+out:
+	list_info_release(&list);
+	return rc;
+}
+
+/* Moves a series from one of the states in `from` (a mask) to `to`. */
+static int change_state(struct db *db, int64_t id, unsigned from,
+			enum series_state to, enum ledger_kind kind,
+			const char *verb, struct error *err)
+{
+	struct series_info s = {0};
+	sqlite3_stmt *st;
+	int rc;
+
+	/* Removed series are not found, which is what every verb wants. */
+	rc = series_get_live(db, id, &s, err);
+	if (rc)
+		return rc;
+	if (!(from & (1u << s.state))) {
+		rc = error_set(err, ERR_DATA, "series '%s' is %s: cannot %s it",
+			       s.name, series_state_name(s.state), verb);
+		goto out;
+	}
+	rc = db_begin(db, err);
+	if (rc)
+		goto out;
+	rc = db_prepare(db, &series_statements, ST_SET_STATE, &st, err);
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, id);
+		db_bind_text(st, 2, series_state_name(s.state));
+		db_bind_text(st, 3, series_state_name(to));
+		sqlite3_bind_int64(st, 4, clock_now());
+		rc = db_step_done(db, st, err);
+	}
+	if (!rc && db_changes(db) != 1)
+		rc = error_set(err, ERR_TEMPFAIL, "series '%s' changed meanwhile; "
+						  "try again", s.name);
+	if (!rc)
+		rc = series_event(db, kind, s.name, "from",
+				  series_state_name(s.state), err);
+	if (!rc)
+		rc = db_commit(db, err);
+	else
+		db_rollback(db);
+out:
+	series_info_release(&s);
+	return rc;
+}
+
+#define MASK(s) (1u << (s))
+
+int series_pause(struct db *db, int64_t id, struct error *err)
+{
+	return change_state(db, id, MASK(SERIES_ACTIVE), SERIES_PAUSED,
+			    LEDGER_SERIES_PAUSED, "pause", err);
+}
+
+int series_resume(struct db *db, int64_t id, struct error *err)
+{
+	return change_state(db, id, MASK(SERIES_PAUSED), SERIES_ACTIVE,
+			    LEDGER_SERIES_RESUMED, "resume", err);
+}
+
+int series_remove(struct db *db, int64_t id, struct error *err)
+{
+	return change_state(db, id, MASK(SERIES_ACTIVE) | MASK(SERIES_PAUSED),
+			    SERIES_REMOVED, LEDGER_SERIES_REMOVED, "remove", err);
+}
+
+int series_send_time(const struct series_info *s, int year, int64_t *send_at,
+		     int64_t *create_at, struct error *err)
+{
+	int rc = calendar_send_time(s->tz, year, s->send_month, s->send_day,
+				    s->send_minute, send_at, err);
+
+	if (!rc && create_at)
+		*create_at = *send_at - (int64_t)s->lead_days * 86400;
+	return rc;
+}
+
+static int year_of(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	return tm.tm_year + 1900;
+}
+
+/* Whether the campaign of year is to be created at now (see series.h). */
+static bool year_due(const struct series_info *s, int year, int64_t now,
+		     int64_t *send_at)
+{
+	int64_t create_at;
+
+	if (series_send_time(s, year, send_at, &create_at, NULL) != 0)
+		return false;
+	return now >= create_at && now < *send_at + SERIES_GRACE_SECONDS &&
+	       *send_at > s->created_at;
+}
+
+/* Schedules a new series campaign; problems leave it a draft, logged. */
+static void auto_schedule(struct db *db, const struct conf *cfg,
+			  const char *name, int64_t id)
+{
+	struct sbuf problems = SBUF_INIT;
+	struct error err = ERROR_INIT;
+
+	if (campaign_schedule(db, cfg, id, &problems, &err) != 0) {
+		sbuf_trim(&problems);
+		for (char *p = problems.buf; *p; p++)
+			if (*p == '\n')
+				*p = ';';
+		log_warn("campaign=%s left as draft: %s%s%s", name, err.msg,
+			 problems.len ? ": " : "", problems.buf);
+	}
+	sbuf_release(&problems);
+}
+
+static int create_year(struct db *db, const struct conf *cfg,
+		       const struct series_info *s, int year, int64_t send_at,
+		       int *created, struct error *err)
+{
+	struct campaign_info existing;
+	struct error ignore = ERROR_INIT;
+	struct campaign_new c = {0};
+	char *name;
+	int64_t id = 0;
+	int rc;
+
+	if (campaign_find_series(db, s->id, year, &existing, &ignore) == 0) {
+		campaign_info_release(&existing);
+		return 0;
+	}
+	name = xasprintf("%s-%d", s->name, year);
+	c = (struct campaign_new){
+		.name = name,
+		.template_name = s->template_name,
+		.template_version = 0,
+		.list_name = s->list_name,
+		.send_at = send_at,
+		.tz = s->tz,
+		.sender = s->sender,
+		.event_date = s->event_date,
+		.series_id = s->id,
+		.series_year = year,
+	};
+	rc = campaign_create(db, &c, &id, err);
+	if (!rc) {
+		(*created)++;
+		log_info("series=%s year=%d campaign=%s created", s->name, year,
+			 name);
+		if (s->auto_schedule)
+			auto_schedule(db, cfg, name, id);
+	} else {
+		error_prefix(err, "series '%s', %d", s->name, year);
+	}
+	free(name);
+	return rc;
+}
+
+struct due_walk {
+	struct db *db;
+	const struct conf *cfg;
+	int64_t now;
+	int created;
+	int first_rc;
+	struct error *err;
+};
+
+static int create_due_one(const struct series_info *s, void *arg)
+{
+	struct due_walk *w = arg;
+	struct error one = ERROR_INIT;
+	int year = year_of(w->now);
+
+	if (s->state != SERIES_ACTIVE)
+		return 0;
+	/* The year of now and the next: lead days reach back at most
+	 * SERIES_MAX_LEAD_DAYS, less than a year. */
+	for (int y = year; y <= year + 1; y++) {
+		int64_t send_at;
+		int rc;
+
+		if (!year_due(s, y, w->now, &send_at))
+			continue;
+		rc = create_year(w->db, w->cfg, s, y, send_at, &w->created, &one);
+		if (rc) {
+			log_warn("%s", one.msg);
+			if (!w->first_rc) {
+				w->first_rc = rc;
+				error_set(w->err, rc, "%s", one.msg);
+			}
+		}
+	}
+	return 0;
+}
+
+int series_create_due(struct db *db, const struct conf *cfg, int64_t now,
+		      int *created, struct error *err)
+{
+	struct due_walk w = {db, cfg, now, 0, 0, err};
+	int rc = series_each(db, create_due_one, &w, err);
+
+	*created = w.created;
+	return rc ? rc : w.first_rc;
+}
+
+struct next_walk {
+	int64_t now;
+	int64_t best;
+};
+
+static int next_one(const struct series_info *s, void *arg)
+{
+	struct next_walk *w = arg;
+	int year = year_of(w->now);
+
+	if (s->state != SERIES_ACTIVE)
+		return 0;
+	for (int y = year; y <= year + 2; y++) {
+		int64_t send_at, create_at;
+
+		if (series_send_time(s, y, &send_at, &create_at, NULL) != 0)
+			continue;
+		if (create_at > w->now && (!w->best || create_at < w->best))
+			w->best = create_at;
+	}
+	return 0;
+}
+
+int series_next_due(struct db *db, int64_t now, int64_t *when,
+		    struct error *err)
+{
+	struct next_walk w = {now, 0};
+	int rc = series_each(db, next_one, &w, err);
+
+	if (rc)
+		return rc;
+	if (!w.best)
+		return 1;
+	*when = w.best;
+	return 0;
+}
+
+/* Keeps the first error of a pass while the pass goes on. */
+static void keep_first(int rc, const struct error *one, int *first,
+		       struct error *err)
+{
+	if (!rc)
+		return;
+	log_warn("%s", one->msg);
+	if (!*first) {
+		*first = rc;
+		error_set(err, rc, "%s", one->msg);
+	}
+}
+
+int series_tick(struct db *db, const struct conf *cfg, int64_t now,
+		struct series_tick *out, struct error *err)
+{
+	struct error one = ERROR_INIT;
+	int64_t when;
+	int first = 0, rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = series_create_due(db, cfg, now, &out->created, &one);
+	keep_first(rc, &one, &first, err);
+	rc = campaign_start_due(db, cfg, now, &out->started, &one);
+	keep_first(rc, &one, &first, err);
+	rc = campaign_finish_done(db, now, &out->finished, &one);
+	keep_first(rc, &one, &first, err);
+	rc = campaign_next_due(db, &when, &one);
+	if (rc == 0)
+		out->next_at = when;
+	else
+		keep_first(rc < 0 ? rc : 0, &one, &first, err);
+	rc = series_next_due(db, now, &when, &one);
+	if (rc == 0 && (!out->next_at || when < out->next_at))
+		out->next_at = when;
+	else
+		keep_first(rc < 0 ? rc : 0, &one, &first, err);
+	return first;
+}

@@ -1,0 +1,1972 @@
+/*
+ * template: Mustache (compile once, render many) and the versioned
+ * statement templates stored in the templates tables.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <glib.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chancery/anniversary.h"
+#include "chancery/clock.h"
+#include "chancery/json.h"
+#include "chancery/ledger.h"
+#include "chancery/message.h"
+#include "chancery/sha256.h"
+#include "chancery/template.h"
+#include "chancery/utf8.h"
+#include "chancery/xalloc.h"
+
+/* ------------------------------------------------------------------ */
+/* value tree                                                          */
+
+struct tvalue *tvalue_new(enum tvalue_kind kind)
+{
+	struct tvalue *v = xcalloc(1, sizeof(*v));
+
+	v->kind = kind;
+	return v;
+}
+
+struct tvalue *tvalue_new_string(const char *s)
+{
+	struct tvalue *v = tvalue_new(TVALUE_STRING);
+
+	v->string = xstrdup(s);
+	return v;
+}
+
+struct tvalue *tvalue_new_bool(bool b)
+{
+	struct tvalue *v = tvalue_new(TVALUE_BOOL);
+
+	v->boolean = b;
+	return v;
+}
+
+struct tvalue *tvalue_new_number(double n)
+{
+	struct tvalue *v = tvalue_new(TVALUE_NUMBER);
+
+	v->number = n;
+	return v;
+}
+
+void tvalue_free(struct tvalue *v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < v->count; i++) {
+		tvalue_free(v->items[i]);
+		if (v->keys)
+			free(v->keys[i]);
+	}
+	free(v->items);
+	free(v->keys);
+	free(v->string);
+	free(v);
+}
+
+static void tvalue_push(struct tvalue *v, char *key, struct tvalue *item)
+{
+	if (v->count == v->alloc) {
+		v->alloc = v->alloc ? 2 * v->alloc : 4;
+		v->items = xrealloc(v->items, v->alloc * sizeof(*v->items));
+		if (v->kind == TVALUE_OBJECT)
+			v->keys = xrealloc(v->keys, v->alloc * sizeof(*v->keys));
+	}
+	if (v->kind == TVALUE_OBJECT)
+		v->keys[v->count] = key;
+	v->items[v->count++] = item;
+}
+
+void tvalue_append(struct tvalue *list, struct tvalue *v)
+{
+	tvalue_push(list, NULL, v);
+}
+
+void tvalue_set(struct tvalue *obj, const char *key, struct tvalue *v)
+{
+	for (size_t i = 0; i < obj->count; i++) {
+		if (strcmp(obj->keys[i], key) == 0) {
+			tvalue_free(obj->items[i]);
+			obj->items[i] = v;
+			return;
+		}
+	}
+	tvalue_push(obj, xstrdup(key), v);
+}
+
+const struct tvalue *tvalue_get(const struct tvalue *obj, const char *key)
+{
+	if (!obj || obj->kind != TVALUE_OBJECT)
+		return NULL;
+	for (size_t i = 0; i < obj->count; i++)
+		if (strcmp(obj->keys[i], key) == 0)
+			return obj->items[i];
+	return NULL;
+}
+
+void tvalue_set_path(struct tvalue *root, const char *path, const char *s)
+{
+	const char *dot = strchr(path, '.');
+	struct tvalue *child;
+	char *head;
+
+	if (!s)
+		return;
+	if (!dot) {
+		tvalue_set(root, path, tvalue_new_string(s));
+		return;
+	}
+	head = xstrndup(path, (size_t)(dot - path));
+	child = (struct tvalue *)tvalue_get(root, head);
+	if (!child || child->kind != TVALUE_OBJECT) {
+		child = tvalue_new(TVALUE_OBJECT);
+		tvalue_set(root, head, child);
+	}
+	free(head);
+	tvalue_set_path(child, dot + 1, s);
+}
+
+/* ------------------------------------------------------------------ */
+/* compiling                                                           */
+
+enum node_kind { N_ROOT, N_TEXT, N_VAR, N_SECTION, N_INVERTED, N_PARTIAL };
+
+struct node {
+	enum node_kind kind;
+	char *text;   /* literal text, or the tag's name */
+	size_t len;   /* of a literal text */
+	bool escape;  /* N_VAR: {{x}} rather than {{{x}}} or {{&x}} */
+	size_t offset; /* of the tag in the source, for messages */
+	char *indent; /* N_PARTIAL: standalone indentation, or NULL */
+	struct node *kids;
+	size_t nkids, akids;
+};
+
+struct partial_cache {
+	char *name, *indent;
+	struct mustache *m;
+	struct partial_cache *next;
+};
+
+struct mustache {
+	char *src;
+	int first_line;
+	struct node root;
+	struct partial_cache *cache; /* compiled partials (root template only) */
+};
+
+static void node_release(struct node *n)
+{
+	for (size_t i = 0; i < n->nkids; i++)
+		node_release(&n->kids[i]);
+	free(n->kids);
+	free(n->text);
+	free(n->indent);
+}
+
+static struct node *node_add(struct node *parent, enum node_kind kind,
+			     size_t offset)
+{
+	struct node *n;
+
+	if (parent->nkids == parent->akids) {
+		parent->akids = parent->akids ? 2 * parent->akids : 8;
+		parent->kids = xrealloc(parent->kids,
+					parent->akids * sizeof(*parent->kids));
+	}
+	n = &parent->kids[parent->nkids++];
+	memset(n, 0, sizeof(*n));
+	n->kind = kind;
+	n->offset = offset;
+	return n;
+}
+
+/* Line and column (in characters, from 1) of offset in src. */
+static void position(const char *src, size_t offset, int first_line,
+		     int *line, int *col)
+{
+	*line = first_line;
+	*col = 1;
+	for (size_t i = 0; i < offset && src[i]; i++) {
+		if (src[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (((unsigned char)src[i] & 0xC0) != 0x80) {
+			(*col)++;
+		}
+	}
+}
+
+static int compile_error(const char *src, int first_line, size_t offset,
+			 struct error *err, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static int compile_error(const char *src, int first_line, size_t offset,
+			 struct error *err, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+	int line, col;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	position(src, offset, first_line, &line, &col);
+	return error_set(err, ERR_DATA, "line %d, column %d: %s", line, col,
+			 what);
+}
+
+struct parser {
+	const char *src;
+	int first_line;
+	char otag[16], ctag[16];
+	size_t pos;        /* first byte not yet emitted */
+	size_t line_start; /* start of the current line */
+	int tags_on_line;
+	struct node *stack[128];
+	int depth;
+	struct error *err;
+};
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static char *trimmed(const char *s, size_t len)
+{
+	while (len && isspace((unsigned char)*s)) {
+		s++;
+		len--;
+	}
+	while (len && isspace((unsigned char)s[len - 1]))
+		len--;
+	return xstrndup(s, len);
+}
+
+static void emit_text(struct parser *p, size_t from, size_t to)
+{
+	struct node *n;
+
+	if (to <= from)
+		return;
+	n = node_add(p->stack[p->depth], N_TEXT, from);
+	n->text = xstrndup(p->src + from, to - from);
+	n->len = to - from;
+}
+
+/* {{=<% %>=}}: the two new delimiters, separated by white space. */
+static int set_delimiters(struct parser *p, const char *inner, size_t tag_at)
+{
+	char *spec = trimmed(inner, strlen(inner));
+	size_t n = strlen(spec), a = 0;
+	int rc = 0;
+
+	if (n < 2 || spec[n - 1] != '=') {
+		rc = compile_error(p->src, p->first_line, tag_at, p->err,
+				   "a delimiter change must end with '='");
+		goto out;
+	}
+	spec[n - 1] = '\0';
+	while (spec[a] && !isspace((unsigned char)spec[a]))
+		a++;
+	{
+		size_t b = a;
+		while (spec[b] && isspace((unsigned char)spec[b]))
+			b++;
+		char *close = trimmed(spec + b, strlen(spec + b));
+		if (a == 0 || a >= sizeof(p->otag) || !*close ||
+		    strlen(close) >= sizeof(p->ctag) ||
+		    strpbrk(close, " \t\r\n=")) {
+			free(close);
+			rc = compile_error(p->src, p->first_line, tag_at,
+					   p->err,
+					   "bad delimiter change (want "
+					   "{{=OPEN CLOSE=}})");
+			goto out;
+		}
+		memcpy(p->otag, spec, a);
+		p->otag[a] = '\0';
+		strcpy(p->ctag, close);
+		free(close);
+	}
+out:
+	free(spec);
+	return rc;
+}
+
+/* Adds the node for one tag of the given type ('&' for unescaped, 0 for
+ * a plain variable) and name; indent is the white space before a
+ * standalone tag (NULL otherwise), kept for partials. */
+static int parse_tag(struct parser *p, char type, const char *name,
+		     size_t tag_at, const char *indent)
+{
+	struct node *top = p->stack[p->depth], *n;
+
+	switch (type) {
+	case '!':
+		return 0;
+	case '#':
+	case '^':
+		if (!*name)
+			return compile_error(p->src, p->first_line, tag_at,
+					     p->err, "section without a name");
+		if (p->depth + 1 >= (int)(sizeof(p->stack) / sizeof(p->stack[0])))
+			return compile_error(p->src, p->first_line, tag_at,
+					     p->err, "sections nested too deep");
+		n = node_add(top, type == '#' ? N_SECTION : N_INVERTED, tag_at);
+		n->text = xstrdup(name);
+		p->stack[++p->depth] = n;
+		return 0;
+	case '/':
+		if (p->depth == 0)
+			return compile_error(p->src, p->first_line, tag_at,
+					     p->err,
+					     "{{/%s}} closes a section that "
+					     "was never opened", name);
+		if (strcmp(top->text, name) != 0) {
+			int line, col;
+
+			position(p->src, top->offset, p->first_line, &line,
+				 &col);
+			return compile_error(p->src, p->first_line, tag_at,
+					     p->err,
+					     "{{/%s}} does not close section "
+					     "'%s' opened at line %d, column %d",
+					     name, top->text, line, col);
+		}
+		p->depth--;
+		return 0;
+	case '>':
+		n = node_add(top, N_PARTIAL, tag_at);
+		n->text = xstrdup(name);
+		n->indent = indent ? xstrdup(indent) : NULL;
+		return 0;
+	default:
+		if (!*name)
+			return compile_error(p->src, p->first_line, tag_at,
+					     p->err, "empty tag");
+		n = node_add(top, N_VAR, tag_at);
+		n->text = xstrdup(name);
+		n->escape = type == 0;
+		return 0;
+	}
+}
+
+/* True when [line_start, tag) and the rest of the line after tag_end are
+ * white space only; *next gets the offset after the line's end. */
+static bool standalone(struct parser *p, size_t tag, size_t tag_end,
+		       size_t *next)
+{
+	size_t i;
+
+	if (p->tags_on_line > 0)
+		return false;
+	for (i = p->line_start; i < tag; i++)
+		if (!is_blank(p->src[i]))
+			return false;
+	for (i = tag_end; is_blank(p->src[i]); i++)
+		;
+	if (p->src[i] == '\n')
+		i++;
+	else if (p->src[i] == '\r' && p->src[i + 1] == '\n')
+		i += 2;
+	else if (p->src[i] != '\0')
+		return false;
+	*next = i;
+	return true;
+}
+
+/* Finds the end of the tag opening at tag: *inner gets its content
+ * (the type character included), *end the offset after it. */
+static int find_tag_end(struct parser *p, size_t tag, char **inner,
+			size_t *end)
+{
+	size_t inner_at = tag + strlen(p->otag);
+	char want[20];
+	const char *c;
+
+	/* {{{x}}} closes with a third brace; with other delimiters, {x}
+	 * closes with "}" and the closing delimiter */
+	snprintf(want, sizeof(want), "%s%s", p->src[inner_at] == '{' ? "}" : "",
+		 p->ctag);
+	c = strstr(p->src + inner_at, want);
+	if (!c)
+		return compile_error(p->src, p->first_line, tag, p->err,
+				     "tag '%s' is never closed", p->otag);
+	*end = (size_t)(c - p->src) + strlen(want);
+	*inner = xstrndup(p->src + inner_at, (size_t)(c - p->src) - inner_at);
+	return 0;
+}
+
+/* Moves past the tag [tag, end): a standalone tag takes its whole line
+ * with it (and *indent gets the white space before it). */
+static void consume_tag(struct parser *p, char type, size_t tag, size_t end,
+			char **indent)
+{
+	const char *src = p->src;
+	size_t next;
+
+	if (type && strchr("#^/>!=", type) && standalone(p, tag, end, &next)) {
+		emit_text(p, p->pos, p->line_start > p->pos ? p->line_start :
+							      p->pos);
+		*indent = xstrndup(src + p->line_start, tag - p->line_start);
+		if (next > 0 && src[next - 1] == '\n') {
+			p->line_start = next;
+			p->tags_on_line = 0;
+		} else {
+			p->tags_on_line++;
+		}
+		p->pos = next;
+		return;
+	}
+	emit_text(p, p->pos, tag);
+	p->pos = end;
+	p->tags_on_line++;
+	/* a tag spanning lines (a comment) moves the line */
+	for (size_t i = tag; i < end; i++)
+		if (src[i] == '\n')
+			p->line_start = i + 1;
+}
+
+static int parse(struct parser *p)
+{
+	const char *src = p->src;
+
+	for (;;) {
+		const char *o = strstr(src + p->pos, p->otag);
+		char type = 0, *inner = NULL, *name = NULL, *indent = NULL;
+		size_t tag, end;
+		int rc;
+
+		/* advance the line bookkeeping over plain text */
+		for (size_t i = p->pos; src[i] && (!o || src + i < o); i++) {
+			if (src[i] == '\n') {
+				p->line_start = i + 1;
+				p->tags_on_line = 0;
+			}
+		}
+		if (!o) {
+			emit_text(p, p->pos, strlen(src));
+			break;
+		}
+		tag = (size_t)(o - src);
+		rc = find_tag_end(p, tag, &inner, &end);
+		if (rc)
+			return rc;
+		if (inner[0] && strchr("#^/>!={&", inner[0]))
+			type = inner[0];
+		name = trimmed(inner + (type ? 1 : 0),
+			       strlen(inner) - (type ? 1 : 0));
+		consume_tag(p, type, tag, end, &indent);
+		if (type == '=')
+			rc = set_delimiters(p, inner + 1, tag);
+		else
+			rc = parse_tag(p, type == '{' || type == '&' ? '&' :
+				       type, name, tag, indent);
+		free(inner);
+		free(name);
+		free(indent);
+		if (rc)
+			return rc;
+	}
+	if (p->depth > 0)
+		return compile_error(src, p->first_line,
+				     p->stack[p->depth]->offset, p->err,
+				     "section '%s' is never closed",
+				     p->stack[p->depth]->text);
+	return 0;
+}
+
+int mustache_compile(const char *src, int first_line, struct mustache **out,
+		     struct error *err)
+{
+	struct mustache *m = xcalloc(1, sizeof(*m));
+	struct parser p = {0};
+	int rc;
+
+	m->src = xstrdup(src);
+	m->first_line = first_line;
+	m->root.kind = N_ROOT;
+	p.src = m->src;
+	p.first_line = first_line;
+	strcpy(p.otag, "{{");
+	strcpy(p.ctag, "}}");
+	p.stack[0] = &m->root;
+	p.err = err;
+	rc = parse(&p);
+	if (rc) {
+		mustache_free(m);
+		m = NULL;
+	}
+	*out = m;
+	return rc;
+}
+
+void mustache_free(struct mustache *m)
+{
+	struct partial_cache *c, *next;
+
+	if (!m)
+		return;
+	for (c = m->cache; c; c = next) {
+		next = c->next;
+		mustache_free(c->m);
+		free(c->name);
+		free(c->indent);
+		free(c);
+	}
+	node_release(&m->root);
+	free(m->src);
+	free(m);
+}
+
+/* ------------------------------------------------------------------ */
+/* rendering                                                           */
+
+#define RENDER_MAX_DEPTH 64 /* partials within partials */
+
+struct render {
+	struct mustache *root; /* owns the partial cache */
+	const struct mustache_partials *partials;
+	const struct mustache_render_opts *opts;
+	const struct tvalue *stack[256];
+	int depth;
+	int partial_depth;
+	struct sbuf *out;
+	struct error *err;
+};
+
+/* Mustache's name resolution: "." is the top of the stack; otherwise the
+ * first part is looked up from the top down and the rest of a dotted name
+ * only inside what the first part found. */
+static const struct tvalue *lookup(const struct render *r, const char *name)
+{
+	const struct tvalue *v = NULL;
+	const char *dot;
+	char *head;
+
+	if (strcmp(name, ".") == 0)
+		return r->stack[r->depth];
+	dot = strchr(name, '.');
+	head = dot ? xstrndup(name, (size_t)(dot - name)) : xstrdup(name);
+	for (int i = r->depth; i >= 0 && !v; i--)
+		v = tvalue_get(r->stack[i], head);
+	free(head);
+	while (v && dot) {
+		const char *part = dot + 1;
+
+		dot = strchr(part, '.');
+		head = dot ? xstrndup(part, (size_t)(dot - part)) :
+			     xstrdup(part);
+		v = tvalue_get(v, head);
+		free(head);
+	}
+	return v;
+}
+
+static bool truthy(const struct tvalue *v)
+{
+	if (!v)
+		return false;
+	switch (v->kind) {
+	case TVALUE_NULL:
+		return false;
+	case TVALUE_BOOL:
+		return v->boolean;
+	case TVALUE_STRING:
+		return v->string[0] != '\0';
+	case TVALUE_LIST:
+		return v->count > 0;
+	default:
+		return true;
+	}
+}
+
+/* Numbers print as the shortest text that reads back the same. */
+static void format_number(double n, char *buf, size_t size)
+{
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, n);
+		if (strtod(buf, NULL) == n)
+			return;
+	}
+}
+
+static void add_escaped(struct sbuf *out, const char *s, bool html)
+{
+	if (!html) {
+		sbuf_addstr(out, s);
+		return;
+	}
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': sbuf_addstr(out, "&amp;"); break;
+		case '"': sbuf_addstr(out, "&quot;"); break;
+		case '<': sbuf_addstr(out, "&lt;"); break;
+		case '>': sbuf_addstr(out, "&gt;"); break;
+		default: sbuf_addch(out, *s);
+		}
+	}
+}
+
+static int render_nodes(struct render *r, const struct mustache *m,
+			const struct node *parent);
+
+static int render_var(struct render *r, const struct mustache *m,
+		      const struct node *n)
+{
+	const struct tvalue *v = lookup(r, n->text);
+	char num[40];
+	const char *s = "";
+
+	if (!v)
+		return 0;
+	if (v->kind == TVALUE_STRING)
+		s = v->string;
+	else if (v->kind == TVALUE_BOOL)
+		s = v->boolean ? "true" : "false";
+	else if (v->kind == TVALUE_NUMBER) {
+		format_number(v->number, num, sizeof(num));
+		s = num;
+	}
+	if (r->opts && r->opts->single_line && strpbrk(s, "\r\n")) {
+		int line, col;
+
+		position(m->src, n->offset, m->first_line, &line, &col);
+		return error_set(r->err, ERR_DATA,
+				 "line %d, column %d: variable '%s' holds a "
+				 "line break, refused in %s", line, col,
+				 n->text, r->opts->what_for ?
+				 r->opts->what_for : "a header");
+	}
+	add_escaped(r->out, s, r->opts && r->opts->html_escape && n->escape);
+	return 0;
+}
+
+static int push(struct render *r, const struct tvalue *v)
+{
+	if (r->depth + 1 >= (int)(sizeof(r->stack) / sizeof(r->stack[0])))
+		return error_set(r->err, ERR_DATA,
+				 "sections nested too deep while rendering");
+	r->stack[++r->depth] = v;
+	return 0;
+}
+
+static int render_section(struct render *r, const struct mustache *m,
+			  const struct node *n)
+{
+	const struct tvalue *v = lookup(r, n->text);
+	int rc = 0;
+
+	if (n->kind == N_INVERTED)
+		return truthy(v) ? 0 : render_nodes(r, m, n);
+	if (!truthy(v))
+		return 0;
+	if (v->kind == TVALUE_LIST) {
+		for (size_t i = 0; i < v->count && !rc; i++) {
+			rc = push(r, v->items[i]);
+			if (!rc)
+				rc = render_nodes(r, m, n);
+			r->depth--;
+		}
+		return rc;
+	}
+	rc = push(r, v);
+	if (!rc)
+		rc = render_nodes(r, m, n);
+	r->depth--;
+	return rc;
+}
+
+/* Each line of the partial's source gets the indentation of its tag. */
+static char *indent_source(const char *src, const char *indent)
+{
+	struct sbuf sb = SBUF_INIT;
+	bool at_start = true;
+
+	for (const char *s = src; *s; s++) {
+		if (at_start)
+			sbuf_addstr(&sb, indent);
+		sbuf_addch(&sb, *s);
+		at_start = *s == '\n';
+	}
+	return sbuf_detach(&sb, NULL);
+}
+
+/* The compiled partial name with that indentation, compiled on first use. */
+static int partial_get(struct render *r, const char *name, const char *indent,
+		       struct mustache **out)
+{
+	struct partial_cache *c;
+	const char *src;
+	char *text;
+	int rc;
+
+	*out = NULL;
+	for (c = r->root->cache; c; c = c->next) {
+		if (strcmp(c->name, name) == 0 &&
+		    strcmp(c->indent, indent ? indent : "") == 0) {
+			*out = c->m;
+			return 0;
+		}
+	}
+	src = r->partials && r->partials->get ?
+		      r->partials->get(r->partials->arg, name) : NULL;
+	if (!src)
+		return 0;
+	text = indent && *indent ? indent_source(src, indent) : xstrdup(src);
+	c = xcalloc(1, sizeof(*c));
+	rc = mustache_compile(text, 1, &c->m, r->err);
+	free(text);
+	if (rc) {
+		free(c);
+		return error_prefix(r->err, "partial '%s'", name);
+	}
+	c->name = xstrdup(name);
+	c->indent = xstrdup(indent ? indent : "");
+	c->next = r->root->cache;
+	r->root->cache = c;
+	*out = c->m;
+	return 0;
+}
+
+static int render_partial(struct render *r, const struct node *n)
+{
+	struct mustache *p;
+	int rc;
+
+	if (r->partial_depth >= RENDER_MAX_DEPTH)
+		return error_set(r->err, ERR_DATA,
+				 "partial '%s': partials nested more than %d "
+				 "deep", n->text, RENDER_MAX_DEPTH);
+	rc = partial_get(r, n->text, n->indent, &p);
+	if (rc || !p)
+		return rc;
+	r->partial_depth++;
+	rc = render_nodes(r, p, &p->root);
+	r->partial_depth--;
+	return rc;
+}
+
+static int render_nodes(struct render *r, const struct mustache *m,
+			const struct node *parent)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < parent->nkids && !rc; i++) {
+		const struct node *n = &parent->kids[i];
+
+		switch (n->kind) {
+		case N_TEXT:
+			sbuf_add(r->out, n->text, n->len);
+			break;
+		case N_VAR:
+			rc = render_var(r, m, n);
+			break;
+		case N_SECTION:
+		case N_INVERTED:
+			rc = render_section(r, m, n);
+			break;
+		case N_PARTIAL:
+			rc = render_partial(r, n);
+			break;
+		default:
+			break;
+		}
+	}
+	return rc;
+}
+
+int mustache_render(struct mustache *m, const struct tvalue *ctx,
+		    const struct mustache_partials *partials,
+		    const struct mustache_render_opts *opts, struct sbuf *out,
+		    struct error *err)
+{
+	struct render r = {0};
+
+	r.root = m;
+	r.partials = partials;
+	r.opts = opts;
+	r.stack[0] = ctx;
+	r.out = out;
+	r.err = err;
+	return render_nodes(&r, m, &m->root);
+}
+
+/* ------------------------------------------------------------------ */
+/* checking names                                                      */
+
+struct check {
+	const char *const *known;
+	const struct mustache_partials *partials;
+	char *scopes[256]; /* absolute paths of the enclosing sections */
+	int depth;
+	const char *chain[RENDER_MAX_DEPTH]; /* partials being checked */
+	int nchain;
+	struct error *err;
+};
+
+/* True when path is a known name or the object holding some. */
+static bool known_path(const struct check *c, const char *path)
+{
+	size_t len = strlen(path);
+
+	for (const char *const *k = c->known; *k; k++) {
+		if (strcmp(*k, path) == 0)
+			return true;
+		if (strncmp(*k, path, len) == 0 && (*k)[len] == '.')
+			return true;
+	}
+	return false;
+}
+
+/* The absolute path name stands for, resolved as at render time: from
+ * the innermost section outwards (by its first part). NULL if unknown. */
+static char *resolve_name(const struct check *c, const char *name)
+{
+	if (strcmp(name, ".") == 0)
+		return xstrdup(c->depth > 0 ? c->scopes[c->depth - 1] : "");
+	for (int i = c->depth; i >= 0; i--) {
+		const char *scope = i > 0 ? c->scopes[i - 1] : "";
+		struct sbuf sb = SBUF_INIT;
+
+		if (*scope)
+			sbuf_addf(&sb, "%s.", scope);
+		sbuf_addstr(&sb, name);
+		if (known_path(c, sb.buf))
+			return sbuf_detach(&sb, NULL);
+		sbuf_release(&sb);
+	}
+	return NULL;
+}
+
+static int check_nodes(struct check *c, const struct mustache *m,
+		       const struct node *parent, const char *where);
+
+static int check_unknown(struct check *c, const struct mustache *m,
+			 const struct node *n, const char *where)
+{
+	int line, col;
+
+	position(m->src, n->offset, m->first_line, &line, &col);
+	return error_set(c->err, ERR_DATA, "%s%sline %d, column %d: unknown "
+			 "variable '%s'", where ? where : "",
+			 where ? ", " : "", line, col, n->text);
+}
+
+static int check_partial(struct check *c, const struct node *n)
+{
+	const char *src;
+	struct mustache *p = NULL;
+	char where[300];
+	int rc;
+
+	for (int i = 0; i < c->nchain; i++)
+		if (strcmp(c->chain[i], n->text) == 0)
+			return 0; /* recursion: checked already */
+	src = c->partials && c->partials->get ?
+		      c->partials->get(c->partials->arg, n->text) : NULL;
+	if (!src)
+		return error_set(c->err, ERR_DATA, "partial '%s' not found "
+				 "(looked for %s.partial beside the template)",
+				 n->text, n->text);
+	if (c->nchain >= RENDER_MAX_DEPTH)
+		return error_set(c->err, ERR_DATA, "partials nested too deep");
+	rc = mustache_compile(src, 1, &p, c->err);
+	if (rc)
+		return error_prefix(c->err, "partial '%s'", n->text);
+	snprintf(where, sizeof(where), "partial '%s'", n->text);
+	c->chain[c->nchain++] = n->text;
+	rc = check_nodes(c, p, &p->root, where);
+	c->nchain--;
+	mustache_free(p);
+	return rc;
+}
+
+static int check_nodes(struct check *c, const struct mustache *m,
+		       const struct node *parent, const char *where)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < parent->nkids && !rc; i++) {
+		const struct node *n = &parent->kids[i];
+		char *path;
+
+		switch (n->kind) {
+		case N_VAR:
+			path = resolve_name(c, n->text);
+			if (!path)
+				rc = check_unknown(c, m, n, where);
+			free(path);
+			break;
+		case N_SECTION:
+		case N_INVERTED:
+			path = resolve_name(c, n->text);
+			if (!path) {
+				rc = check_unknown(c, m, n, where);
+				break;
+			}
+			if (c->depth >= (int)(sizeof(c->scopes) /
+					      sizeof(c->scopes[0]))) {
+				free(path);
+				return error_set(c->err, ERR_DATA,
+						 "sections nested too deep");
+			}
+			c->scopes[c->depth++] = path;
+			rc = check_nodes(c, m, n, where);
+			free(c->scopes[--c->depth]);
+			break;
+		case N_PARTIAL:
+			rc = check_partial(c, n);
+			break;
+		default:
+			break;
+		}
+	}
+	return rc;
+}
+
+int mustache_check_names(const struct mustache *m, const char *const *known,
+			 const struct mustache_partials *partials,
+			 struct error *err)
+{
+	struct check c = {0};
+
+	c.known = known;
+	c.partials = partials;
+	c.err = err;
+	return check_nodes(&c, m, &m->root, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* statement templates: the file format                                */
+
+const char *const template_variables[] = {
+	"body.name",       "body.acronym",      "body.kind",
+	"body.country",    "contact.name",      "contact.email",
+	"contact.role",    "sender.name",       "sender.address",
+	"sender.organization", "sender.reply_to", "campaign.name",
+	"campaign.date",   "anniversary.ordinal", "anniversary.years",
+	"anniversary.year", "event.date",       NULL,
+};
+
+static void strv_push(char ***v, size_t *n, char *s)
+{
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = s;
+}
+
+void template_free(struct template *t)
+{
+	if (!t)
+		return;
+	free(t->source);
+	mustache_free(t->subject);
+	mustache_free(t->from);
+	mustache_free(t->reply_to);
+	mustache_free(t->text);
+	mustache_free(t->html);
+	for (size_t i = 0; i < t->npartials; i++) {
+		free(t->partial_names[i]);
+		free(t->partial_sources[i]);
+	}
+	free(t->partial_names);
+	free(t->partial_sources);
+	for (size_t i = 0; i < t->nattachments; i++) {
+		free(t->attachments[i].filename);
+		free(t->attachments[i].content_type);
+		free(t->attachments[i].content);
+	}
+	free(t->attachments);
+	for (size_t i = 0; i < t->nattach_paths; i++)
+		free(t->attach_paths[i]);
+	free(t->attach_paths);
+	free(t);
+}
+
+/* Compiles a header value found at line, column col of the file: the
+ * positions in messages are those of the file. */
+static int compile_header(const char *value, int line, int col,
+			  struct mustache **out, struct error *err)
+{
+	struct sbuf padded = SBUF_INIT;
+	struct mustache *m;
+	int rc;
+
+	/* compile with the columns before the value as blanks, then drop
+	 * them, so that messages point at the file's column */
+	for (int i = 1; i < col; i++)
+		sbuf_addch(&padded, ' ');
+	sbuf_addstr(&padded, value);
+	rc = mustache_compile(padded.buf, line, &m, err);
+	sbuf_release(&padded);
+	if (rc)
+		return rc;
+	if (m->root.nkids > 0 && m->root.kids[0].kind == N_TEXT &&
+	    col > 1) {
+		struct node *n = &m->root.kids[0];
+
+		memmove(n->text, n->text + col - 1, n->len - (size_t)(col - 1) + 1);
+		n->len -= (size_t)(col - 1);
+	}
+	*out = m;
+	return 0;
+}
+
+static int parse_header_line(struct template *t, const char *line, int lineno,
+			     struct error *err)
+{
+	static const char *const names[] = {"Subject", "From", "Reply-To",
+					    "Attach"};
+	const char *colon = strchr(line, ':');
+	const char *value;
+	size_t nlen;
+	int which = -1;
+
+	if (!colon)
+		return error_set(err, ERR_DATA, "line %d, column 1: a header "
+				 "line must read 'Name: value' (the header "
+				 "block ends at the first empty line)", lineno);
+	nlen = (size_t)(colon - line);
+	for (int i = 0; i < 4; i++)
+		if (strlen(names[i]) == nlen &&
+		    strncasecmp(line, names[i], nlen) == 0)
+			which = i;
+	if (which < 0)
+		return error_set(err, ERR_DATA, "line %d, column 1: unknown "
+				 "header '%.*s' (want Subject:, From:, "
+				 "Reply-To: or Attach:)", lineno, (int)nlen,
+				 line);
+	value = colon + 1;
+	while (is_blank(*value))
+		value++;
+	if (!*value)
+		return error_set(err, ERR_DATA, "line %d, column %d: empty "
+				 "%s: header", lineno, (int)nlen + 2,
+				 names[which]);
+	if (which == 3) {
+		char *path = trimmed(value, strlen(value));
+
+		strv_push(&t->attach_paths, &t->nattach_paths, path);
+		return 0;
+	}
+	{
+		struct mustache **slot = which == 0 ? &t->subject :
+					 which == 1 ? &t->from : &t->reply_to;
+		if (*slot)
+			return error_set(err, ERR_DATA, "line %d, column 1: "
+					 "second %s: header", lineno,
+					 names[which]);
+		return compile_header(value, lineno,
+				      (int)(value - line) + 1, slot, err);
+	}
+}
+
+/* Splits the body at the HTML separator line and compiles both parts. */
+static int parse_bodies(struct template *t, const char *body, int first_line,
+			struct error *err)
+{
+	const char *p = body, *sep = NULL;
+	int line = first_line, sep_line = 0;
+	char *text;
+	int rc;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (len && p[len - 1] == '\r')
+			len--;
+		if (len == strlen(TEMPLATE_HTML_SEPARATOR) &&
+		    strncmp(p, TEMPLATE_HTML_SEPARATOR, len) == 0) {
+			sep = p;
+			sep_line = line;
+			break;
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+		line++;
+	}
+	text = sep ? xstrndup(body, (size_t)(sep - body)) : xstrdup(body);
+	rc = mustache_compile(text, first_line, &t->text, err);
+	free(text);
+	if (rc || !sep)
+		return rc;
+	p = strchr(sep, '\n');
+	return mustache_compile(p ? p + 1 : "", sep_line + 1, &t->html, err);
+}
+
+int template_parse(const char *source, struct template **out,
+		   struct error *err)
+{
+	struct template *t = xcalloc(1, sizeof(*t));
+	const char *p = source;
+	int lineno = 1, rc = 0;
+	bool ended = false;
+	size_t bad;
+
+	*out = NULL;
+	if (!utf8_valid(source, strlen(source), &bad)) {
+		int line, col;
+
+		position(source, bad, 1, &line, &col);
+		rc = error_set(err, ERR_DATA, "line %d, column %d: not UTF-8",
+			       line, col);
+		goto out;
+	}
+	t->source = xstrdup(source);
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char *line;
+
+		if (len && p[len - 1] == '\r')
+			len--;
+		if (len == 0) {
+			p = nl ? nl + 1 : p + strlen(p);
+			lineno++;
+			ended = true;
+			break;
+		}
+		line = xstrndup(p, len);
+		rc = parse_header_line(t, line, lineno, err);
+		free(line);
+		if (rc)
+			goto out;
+		if (!nl)
+			break;
+		p = nl + 1;
+		lineno++;
+	}
+	if (!ended) {
+		rc = error_set(err, ERR_DATA, "line %d: no empty line after the "
+			       "header block (Subject: ...), so there is no "
+			       "body", lineno);
+		goto out;
+	}
+	if (!t->subject) {
+		rc = error_set(err, ERR_DATA, "line 1, column 1: no Subject: "
+			       "header");
+		goto out;
+	}
+	rc = parse_bodies(t, p, lineno, err);
+out:
+	if (rc)
+		template_free(t);
+	else
+		*out = t;
+	return rc;
+}
+
+/* Partials of a template in memory, for rendering and checking. */
+static const char *template_partial(void *arg, const char *name)
+{
+	const struct template *t = arg;
+
+	for (size_t i = 0; i < t->npartials; i++)
+		if (strcmp(t->partial_names[i], name) == 0)
+			return t->partial_sources[i];
+	return NULL;
+}
+
+static void collect_partials(const struct node *n, char ***names,
+			     size_t *count)
+{
+	if (n->kind == N_PARTIAL) {
+		for (size_t i = 0; i < *count; i++)
+			if (strcmp((*names)[i], n->text) == 0)
+				return;
+		strv_push(names, count, xstrdup(n->text));
+	}
+	for (size_t i = 0; i < n->nkids; i++)
+		collect_partials(&n->kids[i], names, count);
+}
+
+/* Adds a partial (taking source) to t. */
+static void add_partial(struct template *t, const char *name, char *source)
+{
+	size_t n = t->npartials;
+
+	strv_push(&t->partial_names, &n, xstrdup(name));
+	n = t->npartials;
+	strv_push(&t->partial_sources, &n, source);
+	t->npartials = n;
+}
+
+static bool safe_file_name(const char *name)
+{
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return false;
+	for (const char *s = name; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_-.", *s))
+			return false;
+	return true;
+}
+
+/* Reads NAME.partial beside the template for every partial the parts use,
+ * and the partials those use. */
+static int load_partials(struct template *t, const char *dir,
+			 struct error *err)
+{
+	struct mustache *parts[5] = {t->subject, t->from, t->reply_to,
+				     t->text, t->html};
+	char **todo = NULL;
+	size_t ntodo = 0;
+	int rc = 0;
+
+	for (int i = 0; i < 5; i++)
+		if (parts[i])
+			collect_partials(&parts[i]->root, &todo, &ntodo);
+	for (size_t i = 0; i < ntodo && !rc; i++) {
+		struct sbuf src = SBUF_INIT;
+		struct mustache *m = NULL;
+		char *path;
+
+		if (template_partial(t, todo[i]))
+			continue;
+		if (!safe_file_name(todo[i])) {
+			rc = error_set(err, ERR_DATA, "partial name '%s' is not "
+				       "a plain file name", todo[i]);
+			break;
+		}
+		path = xasprintf("%s/%s.partial", dir, todo[i]);
+		rc = sbuf_read_file(&src, path, TEMPLATE_MAX_SIZE, err);
+		if (rc) {
+			error_prefix(err, "partial '%s'", todo[i]);
+		} else if ((rc = mustache_compile(src.buf, 1, &m, err))) {
+			error_prefix(err, "%s", path);
+		} else {
+			collect_partials(&m->root, &todo, &ntodo);
+			add_partial(t, todo[i], sbuf_detach(&src, NULL));
+		}
+		mustache_free(m);
+		sbuf_release(&src);
+		free(path);
+	}
+	for (size_t i = 0; i < ntodo; i++)
+		free(todo[i]);
+	free(todo);
+	return rc;
+}
+
+static const struct {
+	const char *ext, *type;
+} content_types[] = {
+	{".pdf", "application/pdf"},   {".txt", "text/plain"},
+	{".html", "text/html"},        {".htm", "text/html"},
+	{".png", "image/png"},         {".jpg", "image/jpeg"},
+	{".jpeg", "image/jpeg"},       {".gif", "image/gif"},
+	{".doc", "application/msword"},
+	{".docx", "application/vnd.openxmlformats-officedocument."
+		  "wordprocessingml.document"},
+	{".odt", "application/vnd.oasis.opendocument.text"},
+	{".zip", "application/zip"},   {".csv", "text/csv"},
+};
+
+/* The content type a file name's extension says, octet-stream if none. */
+static const char *content_type_of(const char *filename)
+{
+	const char *dot = strrchr(filename, '.');
+
+	for (size_t i = 0; dot && i < sizeof(content_types) /
+						sizeof(content_types[0]); i++)
+		if (strcasecmp(dot, content_types[i].ext) == 0)
+			return content_types[i].type;
+	return "application/octet-stream";
+}
+
+static int load_attachments(struct template *t, const char *dir,
+			    struct error *err)
+{
+	int rc = 0;
+
+	t->attachments = xcalloc(t->nattach_paths + 1,
+				 sizeof(*t->attachments));
+	for (size_t i = 0; i < t->nattach_paths && !rc; i++) {
+		const char *rel = t->attach_paths[i];
+		char *path = rel[0] == '/' ? xstrdup(rel) :
+				     xasprintf("%s/%s", dir, rel);
+		struct template_attachment *a = &t->attachments[i];
+		struct sbuf content = SBUF_INIT;
+		const char *slash = strrchr(rel, '/');
+
+		rc = sbuf_read_file(&content, path, TEMPLATE_ATTACHMENT_MAX,
+				    err);
+		if (rc) {
+			error_prefix(err, "Attach: %s", rel);
+		} else {
+			a->filename = xstrdup(slash ? slash + 1 : rel);
+			a->content_type = xstrdup(content_type_of(a->filename));
+			a->size = content.len;
+			a->content = (unsigned char *)sbuf_detach(&content,
+								  NULL);
+			t->nattachments++;
+		}
+		sbuf_release(&content);
+		free(path);
+	}
+	return rc;
+}
+
+/* The version's digest, as described in template.h. */
+static void template_digest(const struct template *t, char out[65])
+{
+	struct sha256 *h = sha256_new();
+	size_t order[256], n = t->npartials < 256 ? t->npartials : 256;
+
+	sha256_update(h, t->source, strlen(t->source));
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	for (size_t i = 1; i < n; i++) /* by name: few partials */
+		for (size_t j = i; j > 0 &&
+				   strcmp(t->partial_names[order[j - 1]],
+					  t->partial_names[order[j]]) > 0; j--) {
+			size_t tmp = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = tmp;
+		}
+	for (size_t i = 0; i < n; i++) {
+		const char *name = t->partial_names[order[i]];
+		const char *src = t->partial_sources[order[i]];
+
+		sha256_update(h, "\0partial\0", 9);
+		sha256_update(h, name, strlen(name) + 1);
+		sha256_update(h, src, strlen(src));
+	}
+	for (size_t i = 0; i < t->nattachments; i++) {
+		const struct template_attachment *a = &t->attachments[i];
+		char hex[SHA256_HEX_SIZE];
+
+		sha256_update(h, "\0attach\0", 8);
+		sha256_update(h, a->filename, strlen(a->filename) + 1);
+		sha256_update(h, a->content_type, strlen(a->content_type) + 1);
+		sha256_hex(a->content, a->size, hex);
+		sha256_update(h, hex, 64);
+	}
+	sha256_final_hex(h, out);
+	sha256_free(h);
+}
+
+/* Every name of every part against template_variables. */
+static int template_check_names(struct template *t, struct error *err)
+{
+	struct mustache *parts[5] = {t->subject, t->from, t->reply_to,
+				     t->text, t->html};
+	struct mustache_partials partials = {template_partial, t};
+
+	for (int i = 0; i < 5; i++) {
+		int rc;
+
+		if (!parts[i])
+			continue;
+		rc = mustache_check_names(parts[i], template_variables,
+					  &partials, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* storage                                                             */
+
+enum {
+	ST_INSERT,
+	ST_INSERT_PARTIAL,
+	ST_INSERT_ATTACHMENT,
+	ST_BY_VERSION,
+	ST_LATEST,
+	ST_BY_ID,
+	ST_EACH,
+	ST_SOURCE,
+	ST_PARTIALS,
+	ST_ATTACHMENTS,
+	ST_LOCK,
+	ST__COUNT
+};
+
+#define INFO_COLUMNS                                                      \
+	"SELECT id, name, version, sha256, origin, locked, created_at, "   \
+	"(SELECT count(*) FROM template_partials p "                       \
+	"WHERE p.template_id = templates.id), "                            \
+	"(SELECT count(*) FROM template_attachments a "                    \
+	"WHERE a.template_id = templates.id) FROM templates "
+
+static const char *const template_sql[ST__COUNT] = {
+	[ST_INSERT] = "INSERT INTO templates (name, version, source, sha256, "
+		      "origin, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_INSERT_PARTIAL] = "INSERT INTO template_partials (template_id, "
+			      "name, source) VALUES (?1, ?2, ?3)",
+	[ST_INSERT_ATTACHMENT] = "INSERT INTO template_attachments "
+				 "(template_id, position, filename, "
+				 "content_type, content, sha256) VALUES "
+				 "(?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_BY_VERSION] = INFO_COLUMNS "WHERE name = ?1 AND version = ?2",
+	[ST_LATEST] = INFO_COLUMNS "WHERE name = ?1 ORDER BY version DESC "
+				   "LIMIT 1",
+	[ST_BY_ID] = INFO_COLUMNS "WHERE id = ?1",
+	[ST_EACH] = INFO_COLUMNS "WHERE ?1 IS NULL OR name = ?1 "
+				 "ORDER BY name, version",
+	[ST_SOURCE] = "SELECT source FROM templates WHERE id = ?1",
+	[ST_PARTIALS] = "SELECT name, source FROM template_partials "
+			"WHERE template_id = ?1 ORDER BY name",
+	[ST_ATTACHMENTS] = "SELECT filename, content_type, content FROM "
+			   "template_attachments WHERE template_id = ?1 "
+			   "ORDER BY position",
+	[ST_LOCK] = "UPDATE templates SET locked = 1 WHERE id = ?1",
+};
+
+static const struct db_statements template_statements = {
+	"template", template_sql, ST__COUNT};
+
+void template_info_release(struct template_info *info)
+{
+	if (!info)
+		return;
+	free(info->name);
+	free(info->origin);
+	memset(info, 0, sizeof(*info));
+}
+
+static void read_info(sqlite3_stmt *st, struct template_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(st, 0);
+	out->name = db_column_strdup(st, 1);
+	out->version = sqlite3_column_int(st, 2);
+	snprintf(out->sha256, sizeof(out->sha256), "%s",
+		 db_column_text(st, 3));
+	out->origin = db_column_strdup(st, 4);
+	out->locked = sqlite3_column_int(st, 5) != 0;
+	out->created_at = sqlite3_column_int64(st, 6);
+	out->npartials = sqlite3_column_int(st, 7);
+	out->nattachments = sqlite3_column_int(st, 8);
+}
+
+/* Steps st expecting at most one row: 0 with out filled, ERR_NOTFOUND. */
+static int one_info(struct db *db, sqlite3_stmt *st, struct template_info *out,
+		    const char *what, struct error *err)
+{
+	int rc = db_step(db, st, err);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return error_set(err, ERR_NOTFOUND, "no template %s", what);
+	read_info(st, out);
+	sqlite3_reset(st);
+	return 0;
+}
+
+int template_find(struct db *db, const char *name, int version,
+		  struct template_info *out, struct error *err)
+{
+	sqlite3_stmt *st;
+	char what[300];
+	int rc;
+
+	rc = db_prepare(db, &template_statements,
+			version > 0 ? ST_BY_VERSION : ST_LATEST, &st, err);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, name);
+	if (version > 0) {
+		sqlite3_bind_int(st, 2, version);
+		snprintf(what, sizeof(what), "'%s' version %d", name, version);
+	} else {
+		snprintf(what, sizeof(what), "'%s'", name);
+	}
+	return one_info(db, st, out, what, err);
+}
+
+int template_get(struct db *db, int64_t template_id,
+		 struct template_info *out, struct error *err)
+{
+	sqlite3_stmt *st;
+	char what[64];
+	int rc;
+
+	rc = db_prepare(db, &template_statements, ST_BY_ID, &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, template_id);
+	snprintf(what, sizeof(what), "with id %lld", (long long)template_id);
+	return one_info(db, st, out, what, err);
+}
+
+int template_each(struct db *db, const char *name, template_fn fn, void *arg,
+		  struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = db_prepare(db, &template_statements, ST_EACH, &st, err);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, name);
+	while ((rc = db_step(db, st, err)) == 1) {
+		struct template_info info;
+
+		read_info(st, &info);
+		rc = fn(&info, arg);
+		template_info_release(&info);
+		if (rc) {
+			sqlite3_reset(st);
+			return rc;
+		}
+	}
+	return rc;
+}
+
+int template_source(struct db *db, int64_t template_id, char **out,
+		    struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = NULL;
+	rc = db_prepare(db, &template_statements, ST_SOURCE, &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, template_id);
+	rc = db_step(db, st, err);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return error_set(err, ERR_NOTFOUND, "no template with id %lld",
+				 (long long)template_id);
+	*out = db_column_strdup(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int store_version(struct db *db, const char *name, int version,
+			 const char *path, const struct template *t,
+			 const char *sha, int64_t *id, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = db_prepare(db, &template_statements, ST_INSERT, &st, err);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, name);
+	sqlite3_bind_int(st, 2, version);
+	db_bind_text(st, 3, t->source);
+	db_bind_text(st, 4, sha);
+	db_bind_text(st, 5, path);
+	sqlite3_bind_int64(st, 6, clock_now());
+	rc = db_step_done(db, st, err);
+	if (rc)
+		return rc;
+	*id = db_last_id(db);
+	for (size_t i = 0; i < t->npartials && !rc; i++) {
+		rc = db_prepare(db, &template_statements, ST_INSERT_PARTIAL,
+				&st, err);
+		if (rc)
+			break;
+		sqlite3_bind_int64(st, 1, *id);
+		db_bind_text(st, 2, t->partial_names[i]);
+		db_bind_text(st, 3, t->partial_sources[i]);
+		rc = db_step_done(db, st, err);
+	}
+	for (size_t i = 0; i < t->nattachments && !rc; i++) {
+		const struct template_attachment *a = &t->attachments[i];
+		char hex[SHA256_HEX_SIZE];
+
+		rc = db_prepare(db, &template_statements, ST_INSERT_ATTACHMENT,
+				&st, err);
+		if (rc)
+			break;
+		sha256_hex(a->content, a->size, hex);
+		sqlite3_bind_int64(st, 1, *id);
+		sqlite3_bind_int(st, 2, (int)i);
+		db_bind_text(st, 3, a->filename);
+		db_bind_text(st, 4, a->content_type);
+		sqlite3_bind_blob(st, 5, a->size ? (const void *)a->content : "",
+				  (int)a->size, SQLITE_TRANSIENT);
+		db_bind_text(st, 6, hex);
+		rc = db_step_done(db, st, err);
+	}
+	return rc;
+}
+
+static int record_added(struct db *db, const char *name, int version,
+			const char *sha, struct error *err)
+{
+	struct ledger_event ev = {.kind = LEDGER_TEMPLATE_ADDED};
+	struct sbuf data = SBUF_INIT;
+	struct json js;
+	int rc;
+
+	json_init(&js, &data, false);
+	json_object_begin(&js);
+	json_kv_string(&js, "name", name);
+	json_kv_int(&js, "version", version);
+	json_kv_string(&js, "sha256", sha);
+	json_object_end(&js);
+	ev.data = data.buf;
+	rc = ledger_append(db, &ev, NULL, err);
+	sbuf_release(&data);
+	return rc;
+}
+
+/* Reads and checks the file completely, before anything is stored. */
+static int template_read(const char *path, struct template **out,
+			 struct error *err)
+{
+	struct sbuf src = SBUF_INIT;
+	struct template *t = NULL;
+	char *copy = xstrdup(path), *dir;
+	int rc;
+
+	*out = NULL;
+	rc = sbuf_read_file(&src, path, TEMPLATE_MAX_SIZE, err);
+	if (rc)
+		goto out;
+	if (memchr(src.buf, '\0', src.len)) {
+		rc = error_set(err, ERR_DATA, "%s: holds a NUL byte", path);
+		goto out;
+	}
+	dir = dirname(copy);
+	rc = template_parse(src.buf, &t, err);
+	if (!rc)
+		rc = load_partials(t, dir, err);
+	if (!rc)
+		rc = template_check_names(t, err);
+	if (!rc)
+		rc = load_attachments(t, dir, err);
+	if (rc) {
+		error_prefix(err, "%s", path);
+		template_free(t);
+		t = NULL;
+	}
+	*out = t;
+out:
+	free(copy);
+	sbuf_release(&src);
+	return rc;
+}
+
+int template_add(struct db *db, const char *name, const char *path,
+		 struct template_info *out, bool *unchanged, struct error *err)
+{
+	struct template_info latest = {0};
+	struct template *t = NULL;
+	char sha[SHA256_HEX_SIZE];
+	int64_t id = 0;
+	int rc, version = 1;
+
+	memset(out, 0, sizeof(*out));
+	*unchanged = false;
+	if (!*name || utf8_has_control(name))
+		return error_set(err, ERR_USAGE, "template name '%s' is empty "
+				 "or holds control characters", name);
+	rc = template_read(path, &t, err);
+	if (rc)
+		return rc;
+	template_digest(t, sha);
+	rc = db_begin(db, err);
+	if (rc)
+		goto out;
+	rc = template_find(db, name, 0, &latest, err);
+	if (rc == 0) {
+		version = latest.version + 1;
+		if (strcmp(latest.sha256, sha) == 0) {
+			*unchanged = true;
+			*out = latest;
+			memset(&latest, 0, sizeof(latest));
+			db_rollback(db);
+			goto out;
+		}
+	} else if (rc != ERR_NOTFOUND) {
+		db_rollback(db);
+		goto out;
+	}
+	error_clear(err);
+	rc = store_version(db, name, version, path, t, sha, &id, err);
+	if (!rc)
+		rc = record_added(db, name, version, sha, err);
+	if (!rc)
+		rc = db_commit(db, err);
+	if (rc) {
+		db_rollback(db);
+		goto out;
+	}
+	rc = template_get(db, id, out, err);
+out:
+	template_info_release(&latest);
+	template_free(t);
+	return rc;
+}
+
+int template_load(struct db *db, int64_t template_id, struct template **out,
+		  struct error *err)
+{
+	struct template *t = NULL;
+	sqlite3_stmt *st;
+	char *source = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = template_source(db, template_id, &source, err);
+	if (rc)
+		return rc;
+	rc = template_parse(source, &t, err);
+	if (rc) {
+		error_prefix(err, "stored template %lld",
+			     (long long)template_id);
+		goto out;
+	}
+	rc = db_prepare(db, &template_statements, ST_PARTIALS, &st, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, template_id);
+	while ((rc = db_step(db, st, err)) == 1)
+		add_partial(t, db_column_text(st, 0), db_column_strdup(st, 1));
+	if (rc < 0)
+		goto out;
+	rc = db_prepare(db, &template_statements, ST_ATTACHMENTS, &st, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, template_id);
+	t->attachments = xcalloc(t->nattach_paths + 1, sizeof(*t->attachments));
+	while ((rc = db_step(db, st, err)) == 1 &&
+	       t->nattachments < t->nattach_paths) {
+		struct template_attachment *a =
+			&t->attachments[t->nattachments++];
+		int size = sqlite3_column_bytes(st, 2);
+
+		a->filename = db_column_strdup(st, 0);
+		a->content_type = db_column_strdup(st, 1);
+		a->size = (size_t)size;
+		a->content = xmalloc(a->size + 1);
+		if (size)
+			memcpy(a->content, sqlite3_column_blob(st, 2), a->size);
+	}
+	if (rc == 1) {
+		sqlite3_reset(st);
+		rc = 0;
+	}
+out:
+	free(source);
+	if (rc) {
+		template_free(t);
+		t = NULL;
+	}
+	*out = t;
+	return rc;
+}
+
+int template_lock(struct db *db, int64_t template_id, struct error *err)
+{
+	struct template_info info;
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = template_get(db, template_id, &info, err);
+	if (rc)
+		return rc;
+	template_info_release(&info);
+	rc = db_prepare(db, &template_statements, ST_LOCK, &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, template_id);
+	return db_step_done(db, st, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* rendering for one addressee                                         */
+
+/* The calendar date of t (UTC seconds) in zone. */
+static int date_in_zone(int64_t t, const char *zone, int *y, int *m, int *d,
+			struct error *err)
+{
+	GTimeZone *tz = g_time_zone_new_identifier(zone && *zone ? zone :
+								  "UTC");
+	GDateTime *utc = NULL, *local = NULL;
+	int rc = 0;
+
+	if (!tz)
+		return error_set(err, ERR_DATA, "unknown time zone '%s'", zone);
+	utc = g_date_time_new_from_unix_utc(t);
+	local = utc ? g_date_time_to_timezone(utc, tz) : NULL;
+	if (!local) {
+		rc = error_set(err, ERR_DATA, "time %lld is out of range",
+			       (long long)t);
+		goto out;
+	}
+	g_date_time_get_ymd(local, y, m, d);
+out:
+	if (local)
+		g_date_time_unref(local);
+	if (utc)
+		g_date_time_unref(utc);
+	g_time_zone_unref(tz);
+	return rc;
+}
+
+static void add_anniversary(struct tvalue *root, const char *event_date,
+			    int ey, int em, int ed, int year)
+{
+	char buf[64];
+	int years = anniversary_years(ey, year);
+
+	(void)event_date;
+	anniversary_format_date(ey, em, ed, buf, sizeof(buf));
+	tvalue_set_path(root, "event.date", buf);
+	anniversary_ordinal(years, buf, sizeof(buf));
+	tvalue_set_path(root, "anniversary.ordinal", buf);
+	snprintf(buf, sizeof(buf), "%d", years);
+	tvalue_set_path(root, "anniversary.years", buf);
+	snprintf(buf, sizeof(buf), "%d", year);
+	tvalue_set_path(root, "anniversary.year", buf);
+}
+
+int template_context_build(const struct render_context *ctx,
+			   struct tvalue **out, struct error *err)
+{
+	struct tvalue *root = tvalue_new(TVALUE_OBJECT);
+	int64_t when = ctx->send_at ? ctx->send_at : clock_now();
+	int y, m, d, rc;
+	char buf[64];
+
+	*out = NULL;
+	rc = date_in_zone(when, ctx->tz, &y, &m, &d, err);
+	if (rc)
+		goto out;
+	if (ctx->body) {
+		tvalue_set_path(root, "body.name", ctx->body->name);
+		tvalue_set_path(root, "body.acronym", ctx->body->acronym);
+		tvalue_set_path(root, "body.kind", ctx->body->kind);
+		tvalue_set_path(root, "body.country", ctx->body->country);
+	}
+	if (ctx->contact) {
+		tvalue_set_path(root, "contact.name", ctx->contact->name);
+		tvalue_set_path(root, "contact.email", ctx->contact->email);
+		tvalue_set_path(root, "contact.role", ctx->contact->role);
+	}
+	if (ctx->cfg) {
+		tvalue_set_path(root, "sender.name", ctx->cfg->sender.name);
+		tvalue_set_path(root, "sender.address",
+				ctx->cfg->sender.address);
+		tvalue_set_path(root, "sender.organization",
+				ctx->cfg->sender.organization);
+		tvalue_set_path(root, "sender.reply_to",
+				ctx->cfg->sender.reply_to);
+	}
+	tvalue_set_path(root, "campaign.name", ctx->campaign_name);
+	anniversary_format_date(y, m, d, buf, sizeof(buf));
+	tvalue_set_path(root, "campaign.date", buf);
+	if (ctx->event_date) {
+		int ey, em, ed;
+
+		if (anniversary_parse_date(ctx->event_date, &ey, &em, &ed)) {
+			rc = error_set(err, ERR_DATA, "event date '%s' is not "
+				       "a date written YYYY-MM-DD",
+				       ctx->event_date);
+			goto out;
+		}
+		add_anniversary(root, ctx->event_date, ey, em, ed, y);
+	}
+out:
+	if (rc)
+		tvalue_free(root);
+	else
+		*out = root;
+	return rc;
+}
+
+void template_output_init(struct template_output *o)
+{
+	memset(o, 0, sizeof(*o));
+	sbuf_init(&o->subject, 0);
+	sbuf_init(&o->from, 0);
+	sbuf_init(&o->reply_to, 0);
+	sbuf_init(&o->text, 0);
+	sbuf_init(&o->html, 0);
+}
+
+void template_output_release(struct template_output *o)
+{
+	sbuf_release(&o->subject);
+	sbuf_release(&o->from);
+	sbuf_release(&o->reply_to);
+	sbuf_release(&o->text);
+	sbuf_release(&o->html);
+}
+
+static int render_header(struct template *t, struct mustache *m,
+			 const struct tvalue *root, const char *what,
+			 struct sbuf *out, struct error *err)
+{
+	struct mustache_partials partials = {template_partial, t};
+	struct mustache_render_opts opts = {.single_line = true,
+					    .what_for = what};
+	int rc = mustache_render(m, root, &partials, &opts, out, err);
+
+	if (!rc && strpbrk(out->buf, "\r\n"))
+		rc = error_set(err, ERR_DATA, "%s would hold a line break "
+			       "(from a partial or a section)", what);
+	if (!rc)
+		sbuf_trim(out);
+	return rc;
+}
+
+int template_render(struct template *t, const struct render_context *ctx,
+		    struct template_output *out, struct error *err)
+{
+	struct mustache_partials partials = {template_partial, t};
+	struct mustache_render_opts text = {0}, html = {.html_escape = true};
+	struct tvalue *root = NULL;
+	int rc;
+
+	rc = template_context_build(ctx, &root, err);
+	if (rc)
+		return rc;
+	rc = render_header(t, t->subject, root, "the Subject header",
+			   &out->subject, err);
+	if (!rc && t->from) {
+		out->has_from = true;
+		rc = render_header(t, t->from, root, "the From header",
+				   &out->from, err);
+	}
+	if (!rc && t->reply_to) {
+		out->has_reply_to = true;
+		rc = render_header(t, t->reply_to, root,
+				   "the Reply-To header", &out->reply_to, err);
+	}
+	if (!rc)
+		rc = mustache_render(t->text, root, &partials, &text,
+				     &out->text, err);
+	if (!rc && t->html) {
+		out->has_html = true;
+		rc = mustache_render(t->html, root, &partials, &html,
+				     &out->html, err);
+	}
+	tvalue_free(root);
+	return rc;
+}
+
+int template_check_context(struct db *db, int64_t template_id,
+			   const struct render_context *ctx,
+			   struct error *err)
+{
+	struct sbuf scratch = SBUF_INIT;
+	int rc;
+
+	/* the whole message, so that address and header problems show
+	 * now rather than at send time */
+	rc = message_render(db, template_id, ctx, &scratch, err);
+	sbuf_release(&scratch);
+	return rc;
+}

@@ -1,0 +1,123 @@
+"""Shared plumbing for chancery's integration tests: a temporary home with a
+config and a database, and a runner for the built binaries that returns
+exit status, stdout and stderr.
+
+Run by ctest with /usr/bin/python3 -m unittest; CHANCERY_BIN_DIR names the
+build directory holding the binaries, CHANCERY_SOURCE_DIR the source tree.
+"""
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import unittest
+
+BIN_DIR = os.environ.get("CHANCERY_BIN_DIR", os.path.join(
+    os.path.dirname(__file__), "..", "..", "build"))
+SOURCE_DIR = os.environ.get("CHANCERY_SOURCE_DIR", os.path.join(
+    os.path.dirname(__file__), "..", ".."))
+
+
+class Result:
+    def __init__(self, proc):
+        self.rc = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+
+    def __repr__(self):
+        return "rc=%d\nstdout:\n%s\nstderr:\n%s" % (self.rc, self.out,
+                                                     self.err)
+
+
+class Home:
+    """A temporary directory with chancery.conf, chancery.db and outbox/."""
+
+    def __init__(self, extra_conf=""):
+        self.dir = tempfile.mkdtemp(prefix="chancery-it-")
+        self.db = os.path.join(self.dir, "chancery.db")
+        self.outbox = os.path.join(self.dir, "outbox")
+        self.conf = os.path.join(self.dir, "chancery.conf")
+        self.write_conf(extra_conf)
+
+    def write_conf(self, extra=""):
+        with open(self.conf, "w") as f:
+            f.write('database = { path = "%s"; };\n' % self.db)
+            f.write('sender = { name = "Office of the Ombudsman"; '
+                    'address = "office@ombudsman.example"; };\n')
+            if "transport" not in extra:
+                f.write('transport = { kind = "maildir"; maildir = '
+                        '{ path = "%s"; }; };\n' % self.outbox)
+            f.write(extra)
+        os.chmod(self.conf, 0o600)
+
+    def run(self, *args, stdin=None, env=None, prog="chancery", timeout=120):
+        full_env = dict(os.environ)
+        full_env.pop("CHANCERY_CONFIG", None)
+        full_env["NO_COLOR"] = "1"
+        if env:
+            full_env.update(env)
+        cmd = [os.path.join(BIN_DIR, prog), "--config", self.conf]
+        cmd += [str(a) for a in args]
+        proc = subprocess.run(cmd, input=stdin, capture_output=True,
+                              text=True, env=full_env, timeout=timeout)
+        return Result(proc)
+
+    def ok(self, *args, **kw):
+        r = self.run(*args, **kw)
+        if r.rc != 0:
+            raise AssertionError("%s failed: %r" % (" ".join(map(str, args)),
+                                                   r))
+        return r
+
+    def sql(self, query, *params):
+        con = sqlite3.connect(self.db)
+        try:
+            return con.execute(query, params).fetchall()
+        finally:
+            con.close()
+
+    def scalar(self, query, *params):
+        return self.sql(query, *params)[0][0]
+
+    def snapshot(self):
+        """Every row of every table, to prove an error changed nothing."""
+        con = sqlite3.connect(self.db)
+        try:
+            tables = [r[0] for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "ORDER BY name")]
+            return {t: con.execute("SELECT * FROM %s" % t).fetchall()
+                    for t in tables}
+        finally:
+            con.close()
+
+    def close(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class TestCase(unittest.TestCase):
+    """A test with a fresh Home (initialised database) in self.home."""
+
+    init = True
+
+    def setUp(self):
+        self.home = Home()
+        if self.init:
+            self.home.ok("init")
+
+    def tearDown(self):
+        self.home.close()
+
+    def assertFails(self, args, rc, message, unchanged=True):
+        """The command exits rc, prints one line containing message on
+        stderr, and (by default) leaves the database as it was."""
+        before = self.home.snapshot() if unchanged else None
+        r = self.home.run(*args)
+        self.assertEqual(r.rc, rc, r)
+        self.assertIn(message, r.err, r)
+        self.assertEqual(r.err.strip().count("\n"), 0,
+                         "error is not one line: %r" % r)
+        if unchanged:
+            self.assertEqual(self.home.snapshot(), before,
+                             "the database changed")
+        return r

@@ -1,0 +1,283 @@
+"""chancery registry: import-statement, import-csv, export-csv and
+init --seed, driven through the built binary against real SQLite files.
+
+Every error case checks the message, the exit status and that the
+database did not change.
+"""
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import unittest
+
+BIN = os.path.join(os.environ.get("CHANCERY_BIN_DIR", "../../build"), "chancery")
+SRC = os.environ.get("CHANCERY_SOURCE_DIR", "../..")
+STATEMENTS = os.path.join(SRC, "tests", "data", "statements")
+S2025 = os.path.join(STATEMENTS, "ombudsman-2025-khojaly-33rd.txt")
+S2018 = os.path.join(STATEMENTS, "ombudsman-2018-khojaly-26th.txt")
+
+# What each statement resolves to once the seed registry is loaded: the
+# body's acronym, or the group rule list. Nothing is left unresolved.
+EXPECTED_2025 = [
+    "UNSG", "UNSC", "OHCHR", "UNHCR", "UNICEF", "UNESCO", "EU", "CoE",
+    "OSCE", "IOI", "EOI", "AOA", "OIC", "OICOA", "TURKOMB", "OIC-IPHRC",
+    "ENOC", "IPB", "group/ombudsman", "group/nhri", "group/embassy/AZ",
+    "group/foreign-mission", "group/diaspora-org/AZ",
+]
+EXPECTED_2018 = [
+    "UNSG", "UNSC", "OHCHR", "UNICEF", "EU", "CoE", "OSCE", "IOI", "EOI",
+    "AOA", "OIC", "OICOA", "ENOC", "IPB", "group/ombudsman",
+    "group/embassy/AZ", "group/foreign-mission", "group/diaspora-org/AZ",
+]
+EXPECTED_OTHER = [
+    "OIC", "UNHCR", "UNICEF", "AOA", "ENOC", "NEW", "group/foreign-mission",
+    "group/diaspora-org/AZ",
+]
+
+TABLES = ["bodies", "aliases", "contacts", "lists", "list_members",
+          "list_rules", "events"]
+
+
+class RegistryImport(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="chancery-it-")
+        self.db = os.path.join(self.dir, "chancery.db")
+        self.env = dict(os.environ)
+        self.env.pop("CHANCERY_CONFIG", None)
+        self.env["CHANCERY_CONFIG"] = os.path.join(self.dir, "chancery.conf")
+        with open(self.env["CHANCERY_CONFIG"], "w") as f:
+            f.write("# empty: built-in defaults\n")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def run_cli(self, *args, db=None):
+        return subprocess.run([BIN, "--db", db or self.db, *args],
+                              env=self.env, capture_output=True, text=True,
+                              timeout=60)
+
+    def ok(self, *args, db=None):
+        r = self.run_cli(*args, db=db)
+        self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+        return r
+
+    def state(self, db=None):
+        con = sqlite3.connect(db or self.db)
+        try:
+            return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                    for t in TABLES}
+        finally:
+            con.close()
+
+    def query(self, sql, db=None):
+        con = sqlite3.connect(db or self.db)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
+    def seed(self):
+        r = self.ok("init", "--seed")
+        self.assertIn("seeded", r.stdout)
+
+    def plan(self, path):
+        r = self.ok("--json", "registry", "import-statement", path)
+        return json.loads(r.stdout)
+
+    @staticmethod
+    def targets(rows):
+        out = []
+        for row in rows:
+            if row["resolution"] == "body":
+                out.append(row["target"].split(" ")[0])
+            elif row["resolution"] == "NEW":
+                out.append("NEW")
+            else:
+                out.append(row["target"])
+        return out
+
+    def test_seed_loads_bodies_lists_and_no_real_address(self):
+        self.seed()
+        s = self.state()
+        self.assertGreaterEqual(s["bodies"], 20)
+        self.assertEqual(s["lists"], 5)
+        # no address is shipped
+        self.assertEqual(s["contacts"], 0)
+        self.assertGreater(s["events"], 0)
+
+    def test_statements_resolve_without_new_and_plan_changes_nothing(self):
+        self.seed()
+        before = self.state()
+        for path, want in ((S2025, EXPECTED_2025), (S2018, EXPECTED_2018)):
+            rows = self.plan(path)
+            self.assertEqual(self.targets(rows), want, path)
+            self.assertNotIn("NEW", [r["resolution"] for r in rows])
+        r = self.ok("registry", "import-statement", S2025)
+        self.assertIn("nothing changed", r.stdout)
+        self.assertIn("UNSG - Secretary-General of the United Nations",
+                      r.stdout)
+        self.assertEqual(self.state(), before)
+
+    def test_hyphenated_variant_resolves_like_2025(self):
+        self.seed()
+        rows = self.plan(os.path.join(
+            STATEMENTS, "variant-2025-hyphenated-pagebreak.txt"))
+        self.assertEqual(self.targets(rows), EXPECTED_2025)
+
+    def test_apply_twice_and_lists_agree(self):
+        self.seed()
+        r = self.ok("registry", "import-statement", S2025, "--list", "k2025",
+                    "--apply")
+        self.assertIn("applied: 0 bodies added", r.stdout)
+        self.ok("registry", "import-statement", S2018, "--list", "k2018",
+                "--apply")
+        after_first = self.state()
+        for path, name in ((S2025, "k2025"), (S2018, "k2018")):
+            r = self.ok("registry", "import-statement", path, "--list", name,
+                        "--apply")
+            self.assertIn("applied: 0 bodies added, 0 aliases added, "
+                          f"0 lists created; list {name} holds exactly these "
+                          "addressees (0 other members removed)", r.stdout)
+        self.assertEqual(self.state(), after_first)
+        members = {}
+        for name in ("k2025", "k2018"):
+            members[name] = self.query(
+                "SELECT coalesce(b.acronym, ml.name) FROM list_members m "
+                "JOIN lists l ON l.id = m.list_id "
+                "LEFT JOIN bodies b ON b.id = m.body_id "
+                "LEFT JOIN lists ml ON ml.id = m.member_list_id "
+                f"WHERE l.name = '{name}' ORDER BY m.position")
+        self.assertEqual([m for (m,) in members["k2025"]], EXPECTED_2025)
+        self.assertEqual([m for (m,) in members["k2018"]], EXPECTED_2018)
+        # the 2018 statement went to a subset of the 2025 addressees
+        self.assertTrue(set(EXPECTED_2018) <= set(EXPECTED_2025))
+        # aliases seen were recorded with source "statement"
+        n = self.query("SELECT count(*) FROM aliases a JOIN bodies b ON "
+                       "b.id = a.body_id WHERE b.acronym = 'OICOA' AND "
+                       "a.source = 'statement'")[0][0]
+        self.assertGreaterEqual(n, 1)
+
+    def test_unknown_body_is_new_then_added_once(self):
+        self.seed()
+        path = os.path.join(STATEMENTS, "variant-other-phrasing.txt")
+        rows = self.plan(path)
+        self.assertEqual(self.targets(rows), EXPECTED_OTHER)
+        new = [r for r in rows if r["resolution"] == "NEW"]
+        self.assertEqual(new[0]["acronym"], "AOMA")
+        self.assertEqual(new[0]["target"], "ombudsman-assoc")
+        r = self.ok("registry", "import-statement", path, "--apply")
+        self.assertIn("applied: 1 bodies added", r.stdout)
+        self.assertEqual(self.query(
+            "SELECT name, kind FROM bodies WHERE acronym = 'AOMA'"),
+            [("African Ombudsman and Mediators Association",
+              "ombudsman-assoc")])
+        before = self.state()
+        r = self.ok("registry", "import-statement", path, "--apply")
+        self.assertIn("applied: 0 bodies added, 0 aliases added", r.stdout)
+        self.assertEqual(self.state(), before)
+
+    def test_bad_statements_change_nothing(self):
+        self.seed()
+        empty = os.path.join(self.dir, "empty.txt")
+        open(empty, "w").close()
+        binary = os.path.join(self.dir, "binary.txt")
+        with open(binary, "wb") as f:
+            f.write(b"The statement has been sent to \x00\x01\x02 UNSG.")
+        latin1 = os.path.join(self.dir, "latin1.txt")
+        with open(latin1, "wb") as f:
+            f.write("The statement has been sent to the Médiateur."
+                    .encode("latin-1"))
+        cases = [
+            (os.path.join(STATEMENTS, "variant-no-paragraph.txt"), 65,
+             "no addressee paragraph"),
+            (os.path.join(STATEMENTS, "mission-un-2024-press-release.txt"),
+             65, "no addressee paragraph"),
+            (empty, 65, "empty"),
+            (binary, 65, "NUL"),
+            (latin1, 65, "invalid UTF-8"),
+            (os.path.join(self.dir, "missing.txt"), 66, "missing.txt"),
+        ]
+        before = self.state()
+        for path, status, msg in cases:
+            for extra in ([], ["--apply", "--list", "x"]):
+                r = self.run_cli("registry", "import-statement", path, *extra)
+                self.assertEqual(r.returncode, status, (path, r.stderr))
+                self.assertIn(msg, r.stderr)
+                self.assertEqual(len(r.stderr.strip().splitlines()), 1,
+                                 r.stderr)
+        self.assertEqual(self.state(), before)
+        r = self.run_cli("registry", "import-statement", S2025, "--apply",
+                         "--list", "group/nhri")
+        self.assertEqual(r.returncode, 65)
+        self.assertIn("'group/nhri' is a rule list", r.stderr)
+        self.assertEqual(self.state(), before)
+        r = self.run_cli("registry", "import-statement")
+        self.assertEqual(r.returncode, 64)
+        self.assertIn("FILE is missing", r.stderr)
+
+    def test_csv_errors_name_every_bad_row_and_change_nothing(self):
+        self.seed()
+        bad = os.path.join(self.dir, "bad.csv")
+        with open(bad, "w") as f:
+            f.write("acronym,name,kind,country,notes,aliases,email,"
+                    "contact_name,role,language,status\n"
+                    "OK1,Fine Body,ngo,,,,ok1@example.org,,,,\n"
+                    "XX,Bad Kind,planet,,,,,,,,\n"
+                    "YY,Bad Mail,ngo,,,,no-at-sign,,,,\n")
+        before = self.state()
+        r = self.run_cli("registry", "import-csv", bad)
+        self.assertEqual(r.returncode, 65)
+        self.assertIn(f"{bad}:3: kind: 'planet'", r.stderr)
+        self.assertIn(f"{bad}:4: email:", r.stderr)
+        self.assertIn("2 bad rows", r.stderr)
+        self.assertEqual(self.state(), before)
+        quote = os.path.join(self.dir, "quote.csv")
+        with open(quote, "w") as f:
+            f.write("acronym,name,kind,country,notes,aliases,email,"
+                    "contact_name,role,language,status\n"
+                    'X,"Unterminated,ngo,,,,,,,,\n')
+        r = self.run_cli("registry", "import-csv", quote)
+        self.assertEqual(r.returncode, 65)
+        self.assertIn(f"{quote}:2: unterminated quoted field", r.stderr)
+        r = self.run_cli("registry", "import-csv",
+                         os.path.join(self.dir, "nope.csv"))
+        self.assertEqual(r.returncode, 66)
+        self.assertIn("nope.csv", r.stderr)
+        self.assertEqual(self.state(), before)
+
+    def test_csv_round_trip(self):
+        self.seed()
+        extra = os.path.join(self.dir, "contacts.csv")
+        with open(extra, "w") as f:
+            f.write("acronym,name,kind,country,notes,aliases,email,"
+                    "contact_name,role,language,status\n"
+                    "UNSG,Secretary-General of the United Nations,un-organ,,,"
+                    ",sg@example.org,\"Office, Executive\",office,en,active\n"
+                    "IPB,International Peace Bureau,ngo,CH,,Bureau "
+                    "international de la paix,ipb@example.net,,,fr,"
+                    "disabled\n")
+        r = self.ok("registry", "import-csv", extra)
+        self.assertIn("2 contacts added", r.stdout)
+        out1 = self.ok("registry", "export-csv").stdout
+        self.assertTrue(out1.startswith(
+            "acronym,name,kind,country,notes,aliases,email,contact_name,"
+            "role,language,status"))
+        path = os.path.join(self.dir, "export.csv")
+        with open(path, "w", newline="") as f:
+            f.write(out1)
+        other = os.path.join(self.dir, "other.db")
+        self.ok("init", db=other)
+        self.ok("registry", "import-csv", path, db=other)
+        out2 = self.ok("registry", "export-csv", db=other).stdout
+        self.assertEqual(out2, out1)
+        before = self.state()
+        r = self.ok("registry", "import-csv", path)
+        self.assertIn("0 bodies added, 0 changed; 0 aliases added; "
+                      "0 contacts added, 0 changed", r.stdout)
+        self.assertEqual(self.state(), before)
+
+
+if __name__ == "__main__":
+    unittest.main()

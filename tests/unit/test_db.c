@@ -1,0 +1,176 @@
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "chancery/db.h"
+#include "chancery/ledger.h"
+#include "chancery/xalloc.h"
+#include "testutil.h"
+
+static void test_create_sets_schema_and_pragmas(void **state)
+{
+	struct test_db t;
+	struct stat st;
+
+	(void)state;
+	test_db_open(&t);
+	assert_int_equal(db_schema_version(t.db), db_schema_latest());
+	assert_int_equal(test_query_int(t.db, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(test_query_int(t.db, "PRAGMA application_id"),
+			 0x43484e43);
+	assert_int_equal(stat(t.path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	test_db_close(&t);
+}
+
+/* Opening files that are not ours, or are newer, is refused by name. */
+static void test_open_refuses(void **state)
+{
+	static const struct {
+		const char *sql; /* run on a fresh raw SQLite file */
+		int want_rc;
+		const char *want;
+	} cases[] = {
+		{"CREATE TABLE other (x)", ERR_DATA, "not a chancery database"},
+		{"PRAGMA application_id = 1234", ERR_DATA,
+		 "not a chancery database"},
+		{"PRAGMA application_id = 1128812099; PRAGMA user_version = 999",
+		 ERR_DATA, "newer"},
+	};
+	char *dir = test_tmpdir();
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *path = xasprintf("%s/db%zu", dir, i);
+		sqlite3 *raw;
+		struct db *db = NULL;
+		struct error err = ERROR_INIT;
+
+		assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(raw, cases[i].sql, NULL, NULL,
+					      NULL),
+				 SQLITE_OK);
+		sqlite3_close(raw);
+		assert_int_equal(db_open(path, 0, 1000, &db, &err),
+				 cases[i].want_rc);
+		if (!strstr(err.msg, cases[i].want) || !strstr(err.msg, path))
+			fail_msg("case %zu: '%s'", i, err.msg);
+		assert_null(db);
+		free(path);
+	}
+	test_rmtree(dir);
+}
+
+static void test_missing_and_existing(void **state)
+{
+	char *dir = test_tmpdir();
+	char *path = xasprintf("%s/none.db", dir);
+	struct db *db = NULL;
+	struct error err = ERROR_INIT;
+
+	(void)state;
+	assert_int_equal(db_open(path, 0, 1000, &db, &err), ERR_NOINPUT);
+	assert_non_null(strstr(err.msg, path));
+	assert_int_equal(access(path, F_OK), -1); /* not created */
+	assert_int_equal(db_open(path, DB_CREATE, 1000, &db, &err), 0);
+	db_close(db);
+	db = NULL;
+	assert_int_equal(db_open(path, DB_CREATE, 1000, &db, &err),
+			 ERR_CANTCREAT);
+	free(path);
+	test_rmtree(dir);
+}
+
+static void test_nested_transactions(void **state)
+{
+	struct test_db t;
+	struct error err = ERROR_INIT;
+
+	(void)state;
+	test_db_open(&t);
+	assert_int_equal(db_begin(t.db, &err), 0);
+	assert_int_equal(db_exec(t.db, "INSERT INTO lists (name, kind, "
+				       "created_at, updated_at) VALUES "
+				       "('a', 'static', 0, 0)", &err), 0);
+	assert_int_equal(db_begin(t.db, &err), 0);
+	assert_int_equal(db_exec(t.db, "INSERT INTO lists (name, kind, "
+				       "created_at, updated_at) VALUES "
+				       "('b', 'static', 0, 0)", &err), 0);
+	db_rollback(t.db); /* only b goes */
+	assert_true(db_in_transaction(t.db));
+	assert_int_equal(db_commit(t.db, &err), 0);
+	assert_false(db_in_transaction(t.db));
+	assert_int_equal(test_query_int(t.db, "SELECT count(*) FROM lists"), 1);
+	test_db_close(&t);
+}
+
+static void test_ledger_chain(void **state)
+{
+	struct test_db t;
+	struct error err = ERROR_INIT;
+	struct ledger_event ev = {.kind = LEDGER_BODY_ADDED, .body_id = 0,
+				  .data = "{\"name\":\"UNSG\"}"};
+	int64_t id1 = 0, id2 = 0;
+
+	(void)state;
+	test_db_open(&t);
+	assert_int_equal(ledger_append(t.db, &ev, &id1, &err), 0);
+	ev.kind = LEDGER_CONTACT_ADDED;
+	ev.data = NULL;
+	assert_int_equal(ledger_append(t.db, &ev, &id2, &err), 0);
+	assert_int_equal(id2, id1 + 1);
+	/* Row 2 links to row 1's hash; row 1 to the genesis hash. */
+	assert_int_equal(test_query_int(t.db,
+		"SELECT count(*) FROM events a JOIN events b ON b.id = a.id + 1 "
+		"WHERE b.prev_hash = a.hash"), 1);
+	assert_int_equal(test_query_int(t.db,
+		"SELECT count(*) FROM events WHERE id = 1 AND prev_hash = '"
+		LEDGER_GENESIS_HASH "'"), 1);
+	/* The triggers make the ledger append-only. */
+	assert_int_not_equal(db_exec(t.db, "UPDATE events SET data = '{}'",
+				     &err), 0);
+	assert_int_not_equal(db_exec(t.db, "DELETE FROM events", &err), 0);
+	assert_int_equal(test_query_int(t.db, "SELECT count(*) FROM events"),
+			 2);
+	test_db_close(&t);
+}
+
+static void test_canonical_form(void **state)
+{
+	static const struct {
+		struct ledger_row row;
+		const char *want;
+	} cases[] = {
+		{{1, 1700000000, "body.added", 0, 0, 7, 0, "{}",
+		  LEDGER_GENESIS_HASH},
+		 "1:1,10:1700000000,10:body.added,0:,0:,1:7,0:,2:{},64:"
+		 LEDGER_GENESIS_HASH ","},
+		{{12, 5, "delivery.sent", 3, 44, 7, 9, "{\"a\":\"é\"}", "ab"},
+		 "2:12,1:5,13:delivery.sent,1:3,2:44,1:7,1:9,10:{\"a\":\"é\"},"
+		 "2:ab,"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sbuf out = SBUF_INIT;
+
+		ledger_canonical(&cases[i].row, &out);
+		assert_str(out.buf, cases[i].want);
+		sbuf_release(&out);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_sets_schema_and_pragmas),
+		cmocka_unit_test(test_open_refuses),
+		cmocka_unit_test(test_missing_and_existing),
+		cmocka_unit_test(test_nested_transactions),
+		cmocka_unit_test(test_ledger_chain),
+		cmocka_unit_test(test_canonical_form),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,502 @@
+/*
+ * Tests of message: compose, then parse the output back with GMime and
+ * check that every header decodes to the UTF-8 that went in, the MIME
+ * structure, the attachment's bytes, CRLF line ends and line lengths.
+ */
+#include <gmime/gmime.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chancery/clock.h"
+#include "chancery/message.h"
+#include "chancery/mime.h"
+#include "chancery/xalloc.h"
+#include "testutil.h"
+
+#define OMBUDSMAN_AZ "Azərbaycan Respublikasının İnsan Hüquqları üzrə " \
+		     "Müvəkkili (Ombudsman)"
+
+struct fixture {
+	struct conf cfg;
+	struct registry_body body;
+	struct registry_contact contact;
+	struct render_context ctx;
+};
+
+static void fixture_init(struct fixture *f, const char *body_name,
+			 const char *contact_name, const char *email)
+{
+	memset(f, 0, sizeof(*f));
+	conf_init(&f->cfg);
+	free(f->cfg.sender.name);
+	free(f->cfg.sender.address);
+	free(f->cfg.sender.reply_to);
+	f->cfg.sender.name = xstrdup("Müvəkkil Aparatı");
+	f->cfg.sender.address = xstrdup("statements@ombudsman.example.az");
+	f->cfg.sender.reply_to = xstrdup("office@ombudsman.example.az");
+	f->body.id = 1;
+	f->body.acronym = xstrdup("OMB");
+	f->body.name = xstrdup(body_name);
+	f->body.kind = xstrdup("nhri");
+	f->contact.id = 1;
+	f->contact.body_id = 1;
+	f->contact.email = xstrdup(email);
+	f->contact.name = xstrdup(contact_name);
+	f->contact.role = xstrdup("Head of the international department");
+	f->ctx.cfg = &f->cfg;
+	f->ctx.body = &f->body;
+	f->ctx.contact = &f->contact;
+	f->ctx.campaign_name = "khojaly-33";
+	f->ctx.send_at = 1740522600; /* 2025-02-25T22:30:00Z */
+	f->ctx.tz = "Asia/Baku";     /* ... already 26 February there */
+	f->ctx.event_date = "1992-02-26";
+	f->ctx.message_id = "c1.d1.42@ombudsman.example.az";
+	f->ctx.envid = "c1.d1";
+}
+
+static void fixture_release(struct fixture *f)
+{
+	conf_release(&f->cfg);
+	/* freed here rather than with registry_*_release, so that this
+	 * test needs nothing of the registry but its structs */
+	free(f->body.acronym);
+	free(f->body.name);
+	free(f->body.kind);
+	free(f->contact.email);
+	free(f->contact.name);
+	free(f->contact.role);
+}
+
+static GMimeMessage *parse_back(const struct sbuf *raw)
+{
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer(raw->buf, raw->len);
+	GMimeParser *p = g_mime_parser_new_with_stream(s);
+	GMimeMessage *m = g_mime_parser_construct_message(p, NULL);
+
+	g_object_unref(p);
+	g_object_unref(s);
+	assert_non_null(m);
+	return m;
+}
+
+/* Every line ends in CRLF, none is longer than 998 octets, a header
+ * line with an encoded-word is at most 76 (RFC 2047 2), and the header
+ * block is 7-bit. */
+static void assert_wire_form(const struct sbuf *raw)
+{
+	size_t line = 0, start = 0;
+	const char *end_of_headers = strstr(raw->buf, "\r\n\r\n");
+
+	assert_non_null(end_of_headers);
+	for (size_t i = 0; i < raw->len; i++) {
+		if (raw->buf[i] == '\n') {
+			assert_true(i > 0 && raw->buf[i - 1] == '\r');
+			if (raw->buf + i < end_of_headers) {
+				char *l = xstrndup(raw->buf + start,
+						   i - 1 - start);
+
+				if (strstr(l, "=?") && strlen(l) > 76)
+					fail_msg("header line of %zu: %s",
+						 strlen(l), l);
+				free(l);
+			}
+			line = 0;
+			start = i + 1;
+			continue;
+		}
+		assert_true(++line <= 999);
+		if (raw->buf + i < end_of_headers)
+			assert_true((unsigned char)raw->buf[i] < 0x80);
+	}
+}
+
+static char *part_text(GMimeObject *obj)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(obj));
+	GMimeStream *mem = g_mime_stream_mem_new();
+	GByteArray *b;
+	char *s;
+
+	g_mime_data_wrapper_write_to_stream(w, mem);
+	b = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	s = xmalloc(b->len + 1); /* attachments may hold NUL bytes */
+	memcpy(s, b->data, b->len);
+	s[b->len] = '\0';
+	g_object_unref(mem);
+	/* text parts come back with the wire's CRLF: compare in LF */
+	if (!g_mime_content_type_is_type(g_mime_object_get_content_type(obj),
+					 "application", "*")) {
+		char *w = s;
+
+		for (char *r = s; *r; r++)
+			if (!(r[0] == '\r' && r[1] == '\n'))
+				*w++ = *r;
+		*w = '\0';
+	}
+	return s;
+}
+
+static const char *mailbox_name(InternetAddressList *l)
+{
+	return internet_address_get_name(internet_address_list_get_address(l, 0));
+}
+
+static const char *mailbox_addr(InternetAddressList *l)
+{
+	return internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(
+		internet_address_list_get_address(l, 0)));
+}
+
+static int64_t add_template(struct test_db *t, const char *text)
+{
+	struct template_info info;
+	struct error err = ERROR_INIT;
+	char *path = test_write_file(t->dir, "m.tmpl", text);
+	bool unchanged;
+	int64_t id;
+
+	if (template_add(t->db, "m", path, &info, &unchanged, &err))
+		fail_msg("template_add: %s", err.msg);
+	id = info.id;
+	template_info_release(&info);
+	free(path);
+	return id;
+}
+
+static void test_full_message_round_trip(void **state)
+{
+	static const unsigned char pdf[] = "%PDF-1.4\n\x00\x01\x02\xff\xfe"
+					   "binary tail\r\n";
+	struct test_db t;
+	struct fixture f;
+	struct error err = ERROR_INIT;
+	struct sbuf raw = SBUF_INIT;
+	GMimeMessage *m;
+	GMimeObject *top, *alt, *att;
+	char *text, *html, *bytes;
+	FILE *fp;
+
+	(void)state;
+	mime_init();
+	clock_set_fake(1740522600);
+	test_db_open(&t);
+	fixture_init(&f, OMBUDSMAN_AZ, OMBUDSMAN_AZ, "sabina@ombudsman.example.az");
+	f.ctx.campaign_name = "Khojaly <33> & \"more\"";
+	{
+		char *p = xasprintf("%s/Bəyanat 33.pdf", t.dir);
+
+		fp = fopen(p, "wb");
+		assert_non_null(fp);
+		fwrite(pdf, 1, sizeof(pdf) - 1, fp);
+		fclose(fp);
+		free(p);
+	}
+	int64_t id = add_template(&t,
+		"Subject: Xocalı soyqırımının {{anniversary.ordinal}} "
+		"ildönümü — {{body.name}}\n"
+		"Attach: Bəyanat 33.pdf\n"
+		"\n"
+		"Hörmətli {{contact.name}},\n"
+		"{{anniversary.years}} years since {{event.date}}; sent "
+		"{{campaign.date}}.\n"
+		TEMPLATE_HTML_SEPARATOR "\n"
+		"<p>Hörmətli {{contact.name}} & {{campaign.name}}</p>\n");
+	assert_int_equal(message_render(t.db, id, &f.ctx, &raw, &err), 0);
+	assert_wire_form(&raw);
+	m = parse_back(&raw);
+
+	assert_str(g_mime_message_get_subject(m),
+		   "Xocalı soyqırımının 33rd ildönümü — " OMBUDSMAN_AZ);
+	assert_null(strstr(raw.buf, "Xocalı")); /* encoded on the wire */
+	assert_str(mailbox_name(g_mime_message_get_to(m)), OMBUDSMAN_AZ);
+	assert_str(mailbox_addr(g_mime_message_get_to(m)),
+		   "sabina@ombudsman.example.az");
+	assert_str(mailbox_name(g_mime_message_get_from(m)), "Müvəkkil Aparatı");
+	assert_str(mailbox_addr(g_mime_message_get_from(m)),
+		   "statements@ombudsman.example.az");
+	assert_str(mailbox_addr(g_mime_message_get_reply_to(m)),
+		   "office@ombudsman.example.az");
+	assert_str(g_mime_message_get_message_id(m),
+		   "c1.d1.42@ombudsman.example.az");
+	assert_str(g_mime_object_get_header(GMIME_OBJECT(m), "MIME-Version"),
+		   "1.0");
+	assert_str(g_mime_object_get_header(GMIME_OBJECT(m),
+					    "X-Chancery-Delivery"), "c1.d1");
+	assert_non_null(g_mime_message_get_date(m));
+
+	top = g_mime_message_get_mime_part(m);
+	assert_true(g_mime_content_type_is_type(
+		g_mime_object_get_content_type(top), "multipart", "mixed"));
+	assert_int_equal(g_mime_multipart_get_count(GMIME_MULTIPART(top)), 2);
+	alt = g_mime_multipart_get_part(GMIME_MULTIPART(top), 0);
+	assert_true(g_mime_content_type_is_type(
+		g_mime_object_get_content_type(alt), "multipart",
+		"alternative"));
+	text = part_text(g_mime_multipart_get_part(GMIME_MULTIPART(alt), 0));
+	html = part_text(g_mime_multipart_get_part(GMIME_MULTIPART(alt), 1));
+	assert_str(text, "Hörmətli " OMBUDSMAN_AZ ",\n33 years since 26 "
+			 "February 1992; sent 26 February 2025.\n");
+	/* the author's HTML stays, the variables are escaped */
+	assert_str(html, "<p>Hörmətli " OMBUDSMAN_AZ " & Khojaly &lt;33&gt; "
+			 "&amp; &quot;more&quot;</p>\n");
+	assert_int_equal(g_mime_part_get_content_encoding(GMIME_PART(
+				 g_mime_multipart_get_part(GMIME_MULTIPART(alt),
+							   0))),
+			 GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+	att = g_mime_multipart_get_part(GMIME_MULTIPART(top), 1);
+	assert_true(g_mime_content_type_is_type(
+		g_mime_object_get_content_type(att), "application", "pdf"));
+	assert_str(g_mime_part_get_filename(GMIME_PART(att)), "Bəyanat 33.pdf");
+	assert_int_equal(g_mime_part_get_content_encoding(GMIME_PART(att)),
+			 GMIME_CONTENT_ENCODING_BASE64);
+	bytes = part_text(att);
+	assert_memory_equal(bytes, pdf, sizeof(pdf) - 1);
+
+	free(text);
+	free(html);
+	free(bytes);
+	g_object_unref(m);
+	sbuf_release(&raw);
+	fixture_release(&f);
+	test_db_close(&t);
+	clock_clear_fake();
+}
+
+static void test_text_only_french(void **state)
+{
+	struct test_db t;
+	struct fixture f;
+	struct error err = ERROR_INIT;
+	struct sbuf raw = SBUF_INIT;
+	GMimeMessage *m;
+	GMimeObject *top;
+	char *text;
+
+	(void)state;
+	mime_init();
+	test_db_open(&t);
+	fixture_init(&f, "Défenseur des droits", "Claire Hédon",
+		     "claire@defenseurdesdroits.example.fr");
+	f.ctx.event_date = NULL;
+	int64_t id = add_template(&t,
+		"Subject: Déclaration à l'attention du {{body.name}}\n"
+		"From: Ombudsman <ombudsman@example.az>\n\n"
+		"Madame {{contact.name}} ({{contact.role}}),\n");
+	assert_int_equal(message_render(t.db, id, &f.ctx, &raw, &err), 0);
+	assert_wire_form(&raw);
+	m = parse_back(&raw);
+	assert_str(g_mime_message_get_subject(m),
+		   "Déclaration à l'attention du Défenseur des droits");
+	assert_str(mailbox_name(g_mime_message_get_from(m)), "Ombudsman");
+	assert_str(mailbox_name(g_mime_message_get_to(m)), "Claire Hédon");
+	top = g_mime_message_get_mime_part(m);
+	assert_true(g_mime_content_type_is_type(
+		g_mime_object_get_content_type(top), "text", "plain"));
+	assert_str(g_mime_object_get_content_type_parameter(top, "charset"),
+		   "utf-8");
+	text = part_text(top);
+	assert_str(text, "Madame Claire Hédon (Head of the international "
+			 "department),\n");
+	free(text);
+	g_object_unref(m);
+	sbuf_release(&raw);
+	fixture_release(&f);
+	test_db_close(&t);
+}
+
+/* Header injection: a line break from any source is refused, naming it. */
+static void test_header_injection(void **state)
+{
+	static const struct {
+		const char *body_name, *contact_name, *override, *want;
+	} cases[] = {
+		{"Office\r\nBcc: spy@example.org", "X", NULL,
+		 "variable 'body.name' holds a line break, refused in the "
+		 "Subject header"},
+		{"Office", "Evil\nBcc: spy@example.org", NULL,
+		 "variable 'contact.name' holds a line break"},
+		{"Office", "X", "A <a@example.org>\r\nBcc: b@example.org",
+		 "'sender override' holds a line break"},
+	};
+	struct test_db t;
+
+	(void)state;
+	mime_init();
+	test_db_open(&t);
+	int64_t id = add_template(&t, "Subject: To {{body.name}}\n\nHi\n");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fixture f;
+		struct error err = ERROR_INIT;
+		struct sbuf raw = SBUF_INIT;
+		int rc;
+
+		fixture_init(&f, cases[i].body_name, cases[i].contact_name,
+			     "x@example.org");
+		f.ctx.sender_override = cases[i].override;
+		rc = message_render(t.db, id, &f.ctx, &raw, &err);
+		if (rc != ERR_DATA || !strstr(err.msg, cases[i].want))
+			fail_msg("case %zu: got %d '%s', want '%s'", i, rc,
+				 err.msg, cases[i].want);
+		assert_int_equal(raw.len, 0);
+		/* the campaign's check says the same */
+		assert_int_equal(template_check_context(t.db, id, &f.ctx, &err),
+				 ERR_DATA);
+		sbuf_release(&raw);
+		fixture_release(&f);
+	}
+	test_db_close(&t);
+}
+
+static void test_bad_inputs(void **state)
+{
+	static const struct {
+		const char *email, *tz, *event, *from, *want;
+	} cases[] = {
+		{"not an address", "UTC", NULL, NULL, "contact.email"},
+		{"x@example.org", "Mars/Olympus", NULL, NULL,
+		 "unknown time zone 'Mars/Olympus'"},
+		{"x@example.org", "UTC", "1992-02-30", NULL,
+		 "event date '1992-02-30'"},
+		{"x@example.org", "UTC", NULL, "a@example.org, b@example.org",
+		 "is not one address"},
+	};
+	struct test_db t;
+
+	(void)state;
+	mime_init();
+	test_db_open(&t);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fixture f;
+		struct error err = ERROR_INIT;
+		struct sbuf raw = SBUF_INIT;
+		char *src = xasprintf("Subject: s\n%s%s%s\nHi\n",
+				      cases[i].from ? "From: " : "",
+				      cases[i].from ? cases[i].from : "",
+				      cases[i].from ? "\n" : "");
+		int64_t id = add_template(&t, src);
+		int rc;
+
+		fixture_init(&f, "Office", "X", cases[i].email);
+		f.ctx.tz = cases[i].tz;
+		f.ctx.event_date = cases[i].event;
+		rc = message_render(t.db, id, &f.ctx, &raw, &err);
+		if (rc == 0 || !strstr(err.msg, cases[i].want))
+			fail_msg("case %zu: got %d '%s', want '%s'", i, rc,
+				 err.msg, cases[i].want);
+		free(src);
+		sbuf_release(&raw);
+		fixture_release(&f);
+	}
+	test_db_close(&t);
+}
+
+/* A long paragraph and a long subject still give short lines. */
+static void test_long_lines(void **state)
+{
+	struct test_db t;
+	struct fixture f;
+	struct error err = ERROR_INIT;
+	struct sbuf raw = SBUF_INIT, src = SBUF_INIT;
+	GMimeMessage *m;
+	char *text;
+
+	(void)state;
+	mime_init();
+	test_db_open(&t);
+	sbuf_addstr(&src, "Subject: ");
+	for (int i = 0; i < 40; i++)
+		sbuf_addstr(&src, "{{body.name}} ");
+	sbuf_addstr(&src, "\n\n");
+	for (int i = 0; i < 300; i++)
+		sbuf_addstr(&src, "Müvəkkil ");
+	sbuf_addstr(&src, "\n");
+	int64_t id = add_template(&t, src.buf);
+	fixture_init(&f, OMBUDSMAN_AZ, "X", "x@example.org");
+	assert_int_equal(message_render(t.db, id, &f.ctx, &raw, &err), 0);
+	assert_wire_form(&raw);
+	m = parse_back(&raw);
+	assert_int_equal(strlen(g_mime_message_get_subject(m)),
+			 40 * (strlen(OMBUDSMAN_AZ) + 1) - 1);
+	text = part_text(g_mime_message_get_mime_part(m));
+	assert_int_equal(strlen(text), 300 * strlen("Müvəkkil ") + 1);
+	free(text);
+	g_object_unref(m);
+	sbuf_release(&raw);
+	sbuf_release(&src);
+	fixture_release(&f);
+	test_db_close(&t);
+}
+
+/* An IDN domain goes out as punycode, so the header stays 7-bit; a
+ * non-ASCII organisation is encoded too. */
+static void test_idn_and_organization(void **state)
+{
+	static const char *const names[] = {"Ombudsman", "Müvəkkil", NULL};
+	struct test_db t;
+
+	(void)state;
+	mime_init();
+	test_db_open(&t);
+	int64_t id = add_template(&t, "Subject: s\n\nx\n");
+	for (int i = 0; i < 3; i++) {
+		struct fixture f;
+		struct error err = ERROR_INIT;
+		struct sbuf raw = SBUF_INIT;
+		GMimeMessage *m;
+
+		fixture_init(&f, "Office", names[i], "info@bürgerbeauftragte.example");
+		f.cfg.sender.organization = xstrdup("Müvəkkil Aparatı");
+		assert_int_equal(message_render(t.db, id, &f.ctx, &raw, &err), 0);
+		assert_wire_form(&raw);
+		assert_non_null(strstr(raw.buf, "xn--"));
+		m = parse_back(&raw);
+		assert_str(g_mime_object_get_header(GMIME_OBJECT(m),
+						    "Organization"),
+			   "Müvəkkil Aparatı");
+		if (names[i])
+			assert_str(mailbox_name(g_mime_message_get_to(m)),
+				   names[i]);
+		g_object_unref(m);
+		sbuf_release(&raw);
+		fixture_release(&f);
+	}
+	test_db_close(&t);
+}
+
+/* A partial or section cannot smuggle a line break into a header. */
+static void test_partial_line_break_in_subject(void **state)
+{
+	struct test_db t;
+	struct fixture f;
+	struct error err = ERROR_INIT;
+	struct sbuf raw = SBUF_INIT;
+
+	(void)state;
+	mime_init();
+	test_db_open(&t);
+	free(test_write_file(t.dir, "two.partial", "a\nBcc: b@example.org"));
+	int64_t id = add_template(&t, "Subject: {{> two}}\n\nx\n");
+	fixture_init(&f, "Office", "X", "x@example.org");
+	assert_int_equal(message_render(t.db, id, &f.ctx, &raw, &err),
+			 ERR_DATA);
+	assert_non_null(strstr(err.msg, "the Subject header would hold a "
+				       "line break"));
+	assert_int_equal(raw.len, 0);
+	sbuf_release(&raw);
+	fixture_release(&f);
+	test_db_close(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_message_round_trip),
+		cmocka_unit_test(test_text_only_french),
+		cmocka_unit_test(test_header_injection),
+		cmocka_unit_test(test_bad_inputs),
+		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_idn_and_organization),
+		cmocka_unit_test(test_partial_line_break_in_subject),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
