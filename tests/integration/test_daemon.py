@@ -208,6 +208,9 @@ class Base(unittest.TestCase):
     def assertLedger(self):
         self.assertIsNone(ledger_intact(self.home.db))
         self.assertEqual(self.home.scalar("PRAGMA integrity_check"), "ok")
+        r = self.home.run("audit", "verify")
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("ok:", r.out)
 
 
 class DaemonTest(Base):
