@@ -57,6 +57,16 @@ const char *transport_name(const struct transport *t);
  * it is), or a negative error when the transport itself cannot work (bad
  * configuration); a refused connection is a TEMPFAIL result, not an
  * error.
+ *
+ * A message's result is the relay's reply to it: the first of MAIL, RCPT
+ * and end-of-DATA that is not 2xx, else the end-of-DATA reply. When the
+ * session fails (refused, TLS or certificate refused, AUTH rejected, 421,
+ * connection lost, timeout), every message without a reply of its own is
+ * TEMPFAIL with the reason in text and the relay's code behind it (535,
+ * 421) or 0, and the rest of msgs is not attempted on a new connection
+ * (TEMPFAIL, "not attempted: ..."): the queue's retry decides when to try
+ * again. Each result is also logged as one key=value line. One instance
+ * per thread; the smtp transport ignores SIGPIPE process-wide.
  */
 int transport_send(struct transport *t, struct transport_message *msgs,
 		   size_t n, struct error *err);

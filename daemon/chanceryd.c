@@ -1,0 +1,356 @@
+/*
+ * chanceryd: the queue daemon. Creates the campaigns of series that fall
+ * due, starts scheduled campaigns, sends their deliveries through the
+ * dispatch engine, finishes campaigns with nothing left, and sleeps until
+ * the next thing is due or a signal comes. See chanceryd(8).
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chancery/campaign.h"
+#include "chancery/clock.h"
+#include "chancery/conf.h"
+#include "chancery/db.h"
+#include "chancery/dispatch.h"
+#include "chancery/log.h"
+#include "chancery/mime.h"
+#include "chancery/queue.h"
+#include "chancery/series.h"
+#include "chancery/xalloc.h"
+#include "daemon.h"
+
+/* The longest sleep: a campaign scheduled by another process while we
+ * sleep is noticed within this time. */
+#define POLL_MAX_MS 30000
+/* The shortest sleep between rounds that found nothing to send. */
+#define MIN_SLEEP_MS 1000
+/* After a failed round (relay misconfigured, database locked). */
+#define RETRY_AFTER_ERROR_MS 15000
+
+struct daemon {
+	const char *config_path;
+	const char *db_override;
+	bool once, foreground;
+	struct conf cfg;
+	char *db_path;
+	struct db *db;
+	struct daemon_lock lock;
+	char owner[160];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: chanceryd [--config FILE] [--db FILE] [--once] "
+		   "[--foreground]\n"
+		   "       chanceryd --help | --version\n\n"
+		   "  --config FILE  configuration (default: $CHANCERY_CONFIG "
+		   "or /etc/chancery/chancery.conf)\n"
+		   "  --db FILE      database (default: database.path)\n"
+		   "  --once         send what is due now, then exit\n"
+		   "  --foreground   do not detach; log to standard error\n");
+}
+
+/* 0 to go on, or the exit status to leave with (-1: exit 0). */
+static int parse_args(struct daemon *d, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"db", required_argument, NULL, 'd'},
+		{"once", no_argument, NULL, 'o'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:d:ofhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': d->config_path = optarg; break;
+		case 'd': d->db_override = optarg; break;
+		case 'o': d->once = true; break;
+		case 'f': d->foreground = true; break;
+		case 'h': usage(stdout); return -1;
+		case 'V': printf("chanceryd %s\n", CHANCERY_VERSION); return -1;
+		case ':':
+			fprintf(stderr, "chanceryd: option '%s' needs a value\n",
+				argv[optind - 1]);
+			return 64;
+		default:
+			fprintf(stderr, "chanceryd: unknown option '%s'\n",
+				argv[optind - 1]);
+			return 64;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "chanceryd: unexpected argument '%s'\n",
+			argv[optind]);
+		return 64;
+	}
+	/* --once is a command run to its end: never detached. */
+	if (d->once)
+		d->foreground = true;
+	return 0;
+}
+
+static int load_config(struct daemon *d, struct error *err)
+{
+	conf_init(&d->cfg);
+	if (!d->config_path)
+		d->config_path = conf_default_path();
+	if (d->config_path && conf_load(&d->cfg, d->config_path, err))
+		return err->code;
+	d->db_path = xstrdup(d->db_override ? d->db_override : d->cfg.database);
+	return 0;
+}
+
+/* Detached, stderr leads nowhere: a configured stderr target becomes
+ * syslog. */
+static void open_log(const struct daemon *d)
+{
+	enum log_target target = d->cfg.log_target;
+
+	if (!d->foreground)
+		target = LOG_TARGET_SYSLOG;
+	log_open("chanceryd", target, d->cfg.log_level);
+}
+
+static void make_owner(struct daemon *d)
+{
+	char host[64] = "localhost";
+
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	snprintf(d->owner, sizeof(d->owner), "chanceryd@%s/%ld/%lld", host,
+		 (long)getpid(), (long long)clock_now());
+}
+
+static int start(struct daemon *d, struct error *err)
+{
+	int recovered = 0, rc;
+
+	if (!d->foreground && (rc = detach_start(err)) != 0)
+		return rc;
+	rc = lock_acquire(&d->lock, d->db_path, err);
+	if (!rc)
+		rc = lock_write_pid(&d->lock,
+				    d->foreground ? NULL : d->cfg.pid_file, err);
+	if (!rc)
+		rc = db_open(d->db_path, 0, (int)d->cfg.busy_timeout_ms, &d->db,
+			     err);
+	if (rc)
+		return rc;
+	make_owner(d);
+	/* We hold the daemon lock: whatever is still sending was claimed by
+	 * a daemon that died, whatever its lease says. */
+	rc = queue_recover(d->db, INT64_MAX, &recovered, err);
+	if (rc)
+		return rc;
+	log_info("started: database=%s transport=%s workers=%d owner=%s "
+		 "recovered=%d",
+		 d->db_path, conf_transport_name(d->cfg.transport),
+		 d->cfg.queue.workers, d->owner, recovered);
+	return 0;
+}
+
+/* What one round did. */
+struct round {
+	int created, started, finished;
+	struct dispatch_stats st;
+};
+
+static void report_status(struct daemon *d)
+{
+	struct error err = ERROR_INIT;
+	struct queue_depth depth;
+
+	if (queue_depth(d->db, clock_now(), &depth, &err) == 0)
+		notify_status("%lld due, %lld pending, %lld deferred, %lld in "
+			      "flight",
+			      (long long)depth.due, (long long)depth.pending,
+			      (long long)depth.deferred,
+			      (long long)depth.sending);
+}
+
+/* Campaign bookkeeping before sending: series, starts, lapsed leases. */
+static int prepare_round(struct daemon *d, struct round *r, struct error *err)
+{
+	int64_t now = clock_now();
+	int rc;
+
+	rc = series_create_due(d->db, &d->cfg, now, &r->created, err);
+	if (!rc)
+		rc = campaign_start_due(d->db, &d->cfg, now, &r->started, err);
+	if (!rc)
+		rc = queue_recover(d->db, now, NULL, err);
+	if (!rc && (r->created || r->started))
+		log_info("campaigns: created=%d started=%d", r->created,
+			 r->started);
+	return rc;
+}
+
+static int run_round(struct daemon *d, struct round *r, struct error *err)
+{
+	struct dispatch_params p = {
+		.db = d->db,
+		.cfg = &d->cfg,
+		.owner = d->owner,
+		.link = &glue_transport_link,
+		.link_arg = &d->cfg,
+		.render = glue_render,
+		.render_arg = &d->cfg,
+		.interrupted = signals_interrupted,
+	};
+	int rc = prepare_round(d, r, err);
+
+	if (!rc)
+		rc = dispatch_run(&p, &r->st, err);
+	/* Finish what is done even after a failed dispatch. */
+	if (rc != 0 && rc != ERR_TEMPFAIL) {
+		struct error ignored = ERROR_INIT;
+
+		campaign_finish_done(d->db, clock_now(), &r->finished, &ignored);
+	} else if (!rc) {
+		rc = campaign_finish_done(d->db, clock_now(), &r->finished, err);
+	}
+	if (r->st.claimed || r->finished)
+		log_info("round: claimed=%lld sent=%lld deferred=%lld "
+			 "failed=%lld expired=%lld released=%lld commits=%lld "
+			 "campaigns_done=%d",
+			 (long long)r->st.claimed, (long long)r->st.sent,
+			 (long long)r->st.deferred, (long long)r->st.failed,
+			 (long long)r->st.expired, (long long)r->st.released,
+			 (long long)r->st.commits, r->finished);
+	report_status(d);
+	return rc;
+}
+
+/* Milliseconds until something is due (series, campaign, retry, lease). */
+static int sleep_ms(struct daemon *d)
+{
+	struct error err = ERROR_INIT;
+	int64_t now = clock_now(), next = 0, t;
+	int64_t ms;
+
+	if (queue_next_due(d->db, now, &t, &err) == 0 && t)
+		next = t;
+	if (campaign_next_due(d->db, &t, &err) == 0 && (!next || t < next))
+		next = t;
+	if (series_next_due(d->db, now, &t, &err) == 0 && (!next || t < next))
+		next = t;
+	if (!next)
+		return POLL_MAX_MS;
+	ms = (next - now) * 1000;
+	/* Due already, yet the round just run did not take it (a campaign
+	 * that cannot start, say): look again later, not in a busy loop. */
+	if (ms <= 0)
+		ms = MIN_SLEEP_MS;
+	return ms > POLL_MAX_MS ? POLL_MAX_MS : (int)ms;
+}
+
+static void reload(struct daemon *d)
+{
+	struct error err = ERROR_INIT;
+	char *old_db = xstrdup(d->cfg.database);
+
+	signal_flags.reload = 0;
+	notify_reloading();
+	if (!d->config_path) {
+		log_info("reload: no configuration file; nothing to read");
+	} else if (conf_load(&d->cfg, d->config_path, &err)) {
+		log_error("reload: %s; keeping the running configuration",
+			  err.msg);
+	} else {
+		log_set_level(d->cfg.log_level);
+		if (!d->db_override && strcmp(old_db, d->cfg.database) != 0)
+			log_warn("reload: database.path changed to %s; the "
+				 "daemon keeps %s until restarted",
+				 d->cfg.database, d->db_path);
+		log_info("reload: configuration read from %s", d->config_path);
+	}
+	free(old_db);
+	notify_ready();
+}
+
+/* The main loop; returns 0 or the error that ended it. */
+static int serve(struct daemon *d, struct error *err)
+{
+	for (;;) {
+		struct round r = {0};
+		int rc;
+
+		if (signal_flags.reload)
+			reload(d);
+		if (signal_flags.stop)
+			return 0;
+		rc = run_round(d, &r, err);
+		if (rc && d->once)
+			return rc;
+		if (rc) {
+			log_error("%s; trying again in %d s", err->msg,
+				  RETRY_AFTER_ERROR_MS / 1000);
+			error_clear(err);
+			signals_wait(RETRY_AFTER_ERROR_MS);
+			continue;
+		}
+		if (d->once) {
+			/* Done when a round found nothing new to do. */
+			if (!r.st.claimed && !r.created && !r.started)
+				return 0;
+			continue;
+		}
+		if (!r.st.claimed && !r.st.interrupted)
+			signals_wait(sleep_ms(d));
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = {.lock = {.fd = -1}};
+	struct error err = ERROR_INIT;
+	int rc, status;
+
+	setlocale(LC_ALL, "C.UTF-8");
+	status = parse_args(&d, argc, argv);
+	if (status)
+		return status < 0 ? 0 : status;
+	rc = load_config(&d, &err);
+	if (rc) {
+		fprintf(stderr, "chanceryd: %s\n", err.msg);
+		conf_release(&d.cfg);
+		return error_exit_status(rc);
+	}
+	open_log(&d);
+	mime_init();
+	rc = signals_init(&err);
+	if (!rc)
+		rc = start(&d, &err);
+	if (rc) {
+		/* The terminal is still ours (a detaching parent waits). */
+		fprintf(stderr, "chanceryd: %s\n", err.msg);
+		if (d.cfg.log_target == LOG_TARGET_SYSLOG || !d.foreground)
+			log_error("%s", err.msg);
+		detach_ready(error_exit_status(rc));
+		goto out;
+	}
+	detach_ready(0);
+	notify_ready();
+	report_status(&d);
+	rc = serve(&d, &err);
+	notify_stopping();
+	if (rc)
+		log_error("%s", err.msg);
+	log_info("stopped%s", rc ? " after an error" : "");
+out:
+	db_close(d.db);
+	lock_release(&d.lock);
+	free(d.db_path);
+	conf_release(&d.cfg);
+	return error_exit_status(rc);
+}

@@ -1,0 +1,68 @@
+/*
+ * chanceryd's own pieces, around the core library: signals, the database
+ * lock and pid file, systemd notification, and the glue that hands the
+ * dispatch engine the real transport and the campaign's renderer.
+ */
+#ifndef CHANCERYD_DAEMON_H
+#define CHANCERYD_DAEMON_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "chancery/conf.h"
+#include "chancery/dispatch.h"
+#include "chancery/error.h"
+
+/* --- signals.c: handlers only set flags and write to a self-pipe. ---- */
+struct signal_flags {
+	volatile sig_atomic_t stop;   /* SIGTERM, SIGINT */
+	volatile sig_atomic_t reload; /* SIGHUP */
+};
+extern struct signal_flags signal_flags;
+
+/* Installs the handlers (and ignores SIGPIPE: libESMTP asks for it). */
+int signals_init(struct error *err);
+/* Waits up to timeout_ms (-1: forever) for a signal; drains the pipe. */
+void signals_wait(int timeout_ms);
+/* True when the current dispatch round should stop: stop or reload. */
+bool signals_interrupted(void *arg);
+
+/* --- lock.c: one daemon per database; the pid file; detaching. ----- */
+struct daemon_lock {
+	int fd;
+	char *path;
+	char *pid_file; /* written by us, removed at exit; NULL if none */
+};
+
+/*
+ * Takes the lock "<database>.lock" (flock, held until exit): a second
+ * daemon on the same database gets ERR_TEMPFAIL naming the pid holding it.
+ */
+int lock_acquire(struct daemon_lock *l, const char *db_path, struct error *err);
+/* Writes our pid into the lock file and, when path is set, the pid file. */
+int lock_write_pid(struct daemon_lock *l, const char *pid_file,
+		   struct error *err);
+void lock_release(struct daemon_lock *l);
+
+/*
+ * Detaches: forks, the parent waits until the child reports readiness
+ * (detach_ready) or failure, and exits with the child's status then.
+ * Returns in the child only.
+ */
+int detach_start(struct error *err);
+/* Tells the waiting parent: status 0 = running, else the exit status. */
+void detach_ready(int status);
+
+/* --- notify.c: sd_notify when built with libsystemd. ---------------- */
+void notify_ready(void);
+void notify_stopping(void);
+void notify_reloading(void);
+void notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* --- glue.c: the real transport and renderer for the dispatch engine. */
+extern const struct dispatch_link_ops glue_transport_link;
+/* link_arg: the const struct conf *. */
+int glue_render(void *arg, struct db *db, const struct queue_item *item,
+		struct sbuf *out, struct error *err);
+
+#endif

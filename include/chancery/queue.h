@@ -1,0 +1,141 @@
+/*
+ * queue: the delivery state machine of DESIGN.md over the deliveries table.
+ *
+ *   pending ──claim──▶ sending ──2xx──▶ sent
+ *      ▲                  │ 4xx, timeout, connection lost
+ *      └──── deferred ◀───┘ (backoff until the lifetime ends → expired)
+ *   sending ──5xx──▶ failed
+ *   sending, lease run out ──▶ pending (recovered)
+ *
+ * Every transition is one UPDATE of one row and exactly one ledger event
+ * (delivery.attempted, .sent, .deferred, .expired, .failed, .recovered) in
+ * the same transaction. Each function commits its own work when no
+ * transaction is open; a committer may instead wrap many calls in one
+ * transaction (the group commit of the dispatch module), and must then
+ * roll the whole transaction back when one of them fails.
+ *
+ * The campaign module creates the rows (pending or skipped) and moves
+ * campaigns; the queue only ever reads campaigns.state (a delivery is
+ * claimed only while its campaign is running).
+ */
+#ifndef CHANCERY_QUEUE_H
+#define CHANCERY_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chancery/conf.h"
+#include "chancery/db.h"
+#include "chancery/error.h"
+#include "chancery/transport.h"
+
+/* One claimed delivery, as the sender needs it. Strings owned by the item. */
+struct queue_item {
+	int64_t delivery_id;
+	int64_t campaign_id;
+	int64_t contact_id;
+	int64_t body_id;
+	char *email;
+	char *envid;       /* DSN ENVID, stable across attempts */
+	char *message_id;  /* without <>, stable across attempts */
+	int attempts;      /* counting the one this claim starts */
+	int64_t expires_at;
+	int64_t lease_until;
+};
+
+/* A growable array of claimed items. */
+struct queue_batch {
+	struct queue_item *items;
+	size_t n;
+	size_t alloc;
+};
+
+void queue_batch_init(struct queue_batch *b);
+/* Frees the items' strings and empties the batch (it stays usable). */
+void queue_batch_clear(struct queue_batch *b);
+void queue_batch_release(struct queue_batch *b);
+/* Frees one item's strings (for items copied out of a batch). */
+void queue_item_release(struct queue_item *it);
+
+/*
+ * Claims at most max deliveries that are due at now (pending, or deferred
+ * with next_attempt_at <= now) of running campaigns: each becomes sending
+ * with lease_until = now + q->lease_ms and lease_owner = owner, attempts
+ * grows by one, expires_at is set on the first claim (created_at +
+ * q->lifetime_ms) and envid/message_id are given if the row has none
+ * (message ids end in "@domain", domain taken from sender_address). One
+ * delivery.attempted event each. The items are appended to out.
+ */
+int queue_claim(struct db *db, const struct conf_queue *q,
+		const char *sender_address, const char *owner, int64_t now,
+		int max, struct queue_batch *out, struct error *err);
+
+/* What queue_record did with a result. */
+enum queue_outcome {
+	QUEUE_STALE,    /* the row was no longer ours: nothing changed */
+	QUEUE_SENT,
+	QUEUE_DEFERRED,
+	QUEUE_EXPIRED,
+	QUEUE_FAILED,
+};
+
+/* "stale", "sent", "deferred", "expired", "failed". */
+const char *queue_outcome_name(enum queue_outcome o);
+
+/*
+ * The delay before retry number `attempts` (1 = the first retry after the
+ * first failed attempt): first * factor^(attempts-1), capped at max_ms.
+ */
+int64_t queue_backoff_ms(const struct conf_queue *q, int attempts);
+
+/*
+ * Records the transport's result for a claimed item. Applies only while
+ * the row is still this owner's (sending, or pending after a recovery that
+ * no one has re-claimed yet): recording twice, or after another daemon
+ * took the row over, changes nothing and gives QUEUE_STALE. sent keeps the
+ * relay's reply and queue id; a tempfail becomes deferred (next attempt
+ * after queue_backoff_ms) or expired when that would pass expires_at; a
+ * permfail becomes failed with the reply as the reason.
+ */
+int queue_record(struct db *db, const struct conf_queue *q,
+		 const struct queue_item *item, const char *owner,
+		 const struct transport_result *r, int64_t now,
+		 enum queue_outcome *outcome, struct error *err);
+
+/*
+ * Hands a claimed item that was never tried back: sending → pending, the
+ * attempt it counted taken back, one delivery.recovered event with reason
+ * "released" (used when the daemon stops with messages not yet sent).
+ */
+int queue_release(struct db *db, const struct queue_item *item,
+		  const char *owner, int64_t now, struct error *err);
+
+/*
+ * Returns every sending delivery whose lease ended before `before` to
+ * pending, with a delivery.recovered event each. A daemon holding the
+ * database's daemon lock passes INT64_MAX at start-up: any sending row
+ * then belongs to a dead daemon. *recovered gets the count (may be NULL).
+ */
+int queue_recover(struct db *db, int64_t before, int *recovered,
+		  struct error *err);
+
+/* How much work there is. */
+struct queue_depth {
+	int64_t pending;     /* of any campaign */
+	int64_t sending;
+	int64_t deferred;
+	int64_t due;         /* claimable now: running campaigns, due */
+};
+
+int queue_depth(struct db *db, int64_t now, struct queue_depth *out,
+		struct error *err);
+
+/*
+ * The earliest time after now at which something becomes due: a deferred
+ * delivery of a running campaign, or a lease that runs out. 0 when none.
+ */
+int queue_next_due(struct db *db, int64_t now, int64_t *when,
+		   struct error *err);
+
+#endif

@@ -1,0 +1,593 @@
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chancery/clock.h"
+#include "chancery/json.h"
+#include "chancery/ledger.h"
+#include "chancery/queue.h"
+#include "chancery/sbuf.h"
+#include "chancery/xalloc.h"
+
+enum {
+	ST_DUE,
+	ST_CLAIM,
+	ST_RECORD,
+	ST_RELEASE,
+	ST_LEASES_OUT,
+	ST_RECOVER,
+	ST_DEPTH,
+	ST_DUE_COUNT,
+	ST_NEXT_DUE,
+	ST__COUNT
+};
+
+/*
+ * "deliveries d CROSS JOIN campaigns c" makes SQLite drive the claim from
+ * the deliveries_due index (state, next_attempt_at) rather than from the
+ * running campaigns: otherwise every claim would walk all the deliveries
+ * of a large campaign, sent ones included, and a campaign of a million
+ * rows would cost quadratic time.
+ */
+static const char *const queue_sql[ST__COUNT] = {
+	[ST_DUE] =
+		"SELECT d.id FROM deliveries d CROSS JOIN campaigns c "
+		"ON c.id = d.campaign_id "
+		"WHERE d.state = 'pending' AND c.state = 'running' "
+		"UNION ALL "
+		"SELECT d.id FROM deliveries d CROSS JOIN campaigns c "
+		"ON c.id = d.campaign_id "
+		"WHERE d.state = 'deferred' AND d.next_attempt_at <= ?1 "
+		"AND c.state = 'running' "
+		"LIMIT ?2",
+	[ST_CLAIM] =
+		"UPDATE deliveries SET state = 'sending', "
+		"attempts = attempts + 1, lease_until = ?2, lease_owner = ?3, "
+		"expires_at = coalesce(expires_at, created_at + ?4), "
+		"envid = coalesce(envid, 'chancery-' || campaign_id || '-' || id), "
+		"message_id = coalesce(message_id, 'chancery.' || campaign_id || "
+		"'.' || id || '.' || lower(hex(randomblob(6))) || '@' || ?5), "
+		"next_attempt_at = NULL, updated_at = ?6 "
+		"WHERE id = ?1 AND state IN ('pending', 'deferred') "
+		"RETURNING campaign_id, contact_id, body_id, email, envid, "
+		"message_id, attempts, expires_at",
+	[ST_RECORD] =
+		"UPDATE deliveries SET state = ?4, reply_code = ?5, "
+		"reply_enhanced = ?6, reply_text = ?7, "
+		"queue_id = coalesce(?8, queue_id), sent_at = ?9, "
+		"next_attempt_at = ?10, reason = ?11, lease_until = NULL, "
+		"updated_at = ?12 "
+		"WHERE id = ?1 AND lease_owner = ?2 AND attempts = ?3 "
+		"AND state IN ('sending', 'pending')",
+	[ST_RELEASE] =
+		"UPDATE deliveries SET state = 'pending', "
+		"attempts = attempts - 1, lease_until = NULL, updated_at = ?4 "
+		"WHERE id = ?1 AND lease_owner = ?2 AND attempts = ?3 "
+		"AND state = 'sending'",
+	[ST_LEASES_OUT] =
+		"SELECT id, campaign_id, body_id, contact_id, lease_owner, "
+		"lease_until, attempts FROM deliveries "
+		"WHERE state = 'sending' AND lease_until < ?1",
+	[ST_RECOVER] =
+		"UPDATE deliveries SET state = 'pending', lease_until = NULL, "
+		"updated_at = ?2 WHERE id = ?1 AND state = 'sending'",
+	[ST_DEPTH] =
+		"SELECT state, count(*) FROM deliveries "
+		"WHERE state IN ('pending', 'sending', 'deferred') GROUP BY state",
+	[ST_DUE_COUNT] =
+		"SELECT (SELECT count(*) FROM deliveries d CROSS JOIN campaigns c "
+		"ON c.id = d.campaign_id "
+		"WHERE d.state = 'pending' AND c.state = 'running') + "
+		"(SELECT count(*) FROM deliveries d CROSS JOIN campaigns c "
+		"ON c.id = d.campaign_id WHERE d.state = 'deferred' "
+		"AND d.next_attempt_at <= ?1 AND c.state = 'running')",
+	[ST_NEXT_DUE] =
+		"SELECT min(t) FROM ("
+		"SELECT min(d.next_attempt_at) AS t FROM deliveries d "
+		"CROSS JOIN campaigns c ON c.id = d.campaign_id "
+		"WHERE d.state = 'deferred' AND d.next_attempt_at > ?1 "
+		"AND c.state = 'running' "
+		"UNION ALL "
+		"SELECT min(lease_until) FROM deliveries WHERE state = 'sending')",
+};
+
+static const struct db_statements queue_statements = {"queue", queue_sql,
+						      ST__COUNT};
+
+static const char *const outcome_names[] = {
+	[QUEUE_STALE] = "stale",
+	[QUEUE_SENT] = "sent",
+	[QUEUE_DEFERRED] = "deferred",
+	[QUEUE_EXPIRED] = "expired",
+	[QUEUE_FAILED] = "failed",
+};
+
+const char *queue_outcome_name(enum queue_outcome o)
+{
+	if ((int)o < 0 || o > QUEUE_FAILED)
+		return "?";
+	return outcome_names[o];
+}
+
+void queue_batch_init(struct queue_batch *b)
+{
+	b->items = NULL;
+	b->n = 0;
+	b->alloc = 0;
+}
+
+void queue_item_release(struct queue_item *it)
+{
+	free(it->email);
+	free(it->envid);
+	free(it->message_id);
+	it->email = it->envid = it->message_id = NULL;
+}
+
+void queue_batch_clear(struct queue_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		queue_item_release(&b->items[i]);
+	b->n = 0;
+}
+
+void queue_batch_release(struct queue_batch *b)
+{
+	queue_batch_clear(b);
+	free(b->items);
+	queue_batch_init(b);
+}
+
+int64_t queue_backoff_ms(const struct conf_queue *q, int attempts)
+{
+	double delay = (double)q->retry_first_ms;
+
+	/* Multiplying step by step stops at the cap, so a large attempt
+	 * count never overflows. */
+	for (int i = 1; i < attempts && delay < (double)q->retry_max_ms; i++)
+		delay *= q->retry_factor;
+	if (delay > (double)q->retry_max_ms)
+		delay = (double)q->retry_max_ms;
+	return (int64_t)llround(delay);
+}
+
+/* The domain of the sender address, for Message-IDs. */
+static const char *address_domain(const char *address)
+{
+	const char *at = address ? strrchr(address, '@') : NULL;
+
+	return at && at[1] ? at + 1 : "localhost";
+}
+
+/* Reads the ids of up to max claimable deliveries into ids. */
+static int due_ids(struct db *db, int64_t now, int max, int64_t **ids,
+		   size_t *n, struct error *err)
+{
+	size_t alloc = 0;
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &queue_statements, ST_DUE, &st, err);
+
+	*n = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int(st, 2, max);
+	while ((rc = db_step(db, st, err)) == 1) {
+		xgrow(ids, sizeof(**ids), *n + 1, &alloc);
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	return rc;
+}
+
+static void attempted_data(struct sbuf *out, const struct queue_item *it,
+			   const char *owner)
+{
+	struct json js;
+
+	sbuf_reset(out);
+	json_init(&js, out, false);
+	json_object_begin(&js);
+	json_kv_int(&js, "attempt", it->attempts);
+	json_kv_string(&js, "to", it->email);
+	json_kv_string(&js, "owner", owner);
+	json_kv_int(&js, "lease_until", it->lease_until);
+	json_object_end(&js);
+}
+
+/* Moves one delivery to sending; *claimed is false if someone was first. */
+static int claim_one(struct db *db, const struct conf_queue *q,
+		     const char *domain, const char *owner, int64_t now,
+		     int64_t id, struct queue_batch *out, bool *claimed,
+		     struct sbuf *scratch, struct error *err)
+{
+	struct queue_item *it;
+	struct ledger_event ev;
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &queue_statements, ST_CLAIM, &st, err);
+
+	*claimed = false;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now + q->lease_ms / 1000);
+	db_bind_text(st, 3, owner);
+	sqlite3_bind_int64(st, 4, q->lifetime_ms / 1000);
+	db_bind_text(st, 5, domain);
+	sqlite3_bind_int64(st, 6, now);
+	rc = db_step(db, st, err);
+	if (rc <= 0)
+		return rc;
+	xgrow(&out->items, sizeof(*out->items), out->n + 1, &out->alloc);
+	it = &out->items[out->n++];
+	*it = (struct queue_item){
+		.delivery_id = id,
+		.campaign_id = sqlite3_column_int64(st, 0),
+		.contact_id = sqlite3_column_int64(st, 1),
+		.body_id = sqlite3_column_int64(st, 2),
+		.email = db_column_strdup(st, 3),
+		.envid = db_column_strdup(st, 4),
+		.message_id = db_column_strdup(st, 5),
+		.attempts = sqlite3_column_int(st, 6),
+		.expires_at = sqlite3_column_int64(st, 7),
+		.lease_until = now + q->lease_ms / 1000,
+	};
+	sqlite3_reset(st);
+	*claimed = true;
+	attempted_data(scratch, it, owner);
+	ev = (struct ledger_event){LEDGER_DELIVERY_ATTEMPTED, it->campaign_id,
+				   id, it->body_id, it->contact_id,
+				   scratch->buf};
+	return ledger_append(db, &ev, NULL, err);
+}
+
+int queue_claim(struct db *db, const struct conf_queue *q,
+		const char *sender_address, const char *owner, int64_t now,
+		int max, struct queue_batch *out, struct error *err)
+{
+	struct sbuf scratch = SBUF_INIT;
+	int64_t *ids = NULL;
+	size_t n = 0, first = out->n;
+	bool claimed;
+	int rc;
+
+	if (max <= 0)
+		return 0;
+	rc = db_begin(db, err);
+	if (rc)
+		return rc;
+	rc = due_ids(db, now, max, &ids, &n, err);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = claim_one(db, q, address_domain(sender_address), owner, now,
+			       ids[i], out, &claimed, &scratch, err);
+	if (!rc)
+		rc = db_commit(db, err);
+	else
+		db_rollback(db);
+	if (rc) {
+		/* Nothing was claimed: drop what this call appended. */
+		for (size_t i = first; i < out->n; i++)
+			queue_item_release(&out->items[i]);
+		out->n = first;
+	}
+	free(ids);
+	sbuf_release(&scratch);
+	return rc;
+}
+
+/* The new state, event and timestamps a result leads to. */
+struct transition {
+	enum queue_outcome outcome;
+	const char *state;
+	enum ledger_kind kind;
+	int64_t sent_at;         /* 0: NULL */
+	int64_t next_attempt_at; /* 0: NULL */
+};
+
+static struct transition decide(const struct conf_queue *q,
+				const struct queue_item *item,
+				const struct transport_result *r, int64_t now)
+{
+	int64_t delay_ms, next;
+
+	switch (r->outcome) {
+	case TRANSPORT_SENT:
+		return (struct transition){QUEUE_SENT, "sent",
+					   LEDGER_DELIVERY_SENT, now, 0};
+	case TRANSPORT_PERMFAIL:
+		return (struct transition){QUEUE_FAILED, "failed",
+					   LEDGER_DELIVERY_FAILED, 0, 0};
+	case TRANSPORT_TEMPFAIL:
+	default:
+		break;
+	}
+	delay_ms = queue_backoff_ms(q, item->attempts);
+	next = now + (delay_ms + 999) / 1000;
+	if (item->expires_at && next > item->expires_at)
+		return (struct transition){QUEUE_EXPIRED, "expired",
+					   LEDGER_DELIVERY_EXPIRED, 0, 0};
+	return (struct transition){QUEUE_DEFERRED, "deferred",
+				   LEDGER_DELIVERY_DEFERRED, 0, next};
+}
+
+static void result_data(struct sbuf *out, const struct queue_item *item,
+			const struct transport_result *r,
+			const struct transition *t)
+{
+	struct json js;
+
+	sbuf_reset(out);
+	json_init(&js, out, false);
+	json_object_begin(&js);
+	json_kv_int(&js, "attempt", item->attempts);
+	json_kv_string(&js, "to", item->email);
+	json_kv_int(&js, "code", r->code);
+	json_kv_string(&js, "enhanced", r->enhanced);
+	json_kv_string(&js, "text", r->text);
+	if (r->queue_id[0])
+		json_kv_string(&js, "queue_id", r->queue_id);
+	if (t->outcome == QUEUE_SENT)
+		json_kv_string(&js, "message_id", item->message_id);
+	if (t->next_attempt_at)
+		json_kv_int(&js, "next_attempt_at", t->next_attempt_at);
+	json_object_end(&js);
+}
+
+static void bind_int_or_null(sqlite3_stmt *st, int index, int64_t v)
+{
+	if (v)
+		sqlite3_bind_int64(st, index, v);
+	else
+		sqlite3_bind_null(st, index);
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int index, const char *s)
+{
+	db_bind_text(st, index, s && *s ? s : NULL);
+}
+
+static int update_row(struct db *db, const struct queue_item *item,
+		      const char *owner, const struct transport_result *r,
+		      const struct transition *t, int64_t now,
+		      struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &queue_statements, ST_RECORD, &st, err);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, item->delivery_id);
+	db_bind_text(st, 2, owner);
+	sqlite3_bind_int(st, 3, item->attempts);
+	db_bind_text(st, 4, t->state);
+	bind_int_or_null(st, 5, r->code);
+	bind_text_or_null(st, 6, r->enhanced);
+	bind_text_or_null(st, 7, r->text);
+	bind_text_or_null(st, 8, r->queue_id);
+	bind_int_or_null(st, 9, t->sent_at);
+	bind_int_or_null(st, 10, t->next_attempt_at);
+	bind_text_or_null(st, 11, t->outcome == QUEUE_SENT ? NULL : r->text);
+	sqlite3_bind_int64(st, 12, now);
+	return db_step_done(db, st, err);
+}
+
+int queue_record(struct db *db, const struct conf_queue *q,
+		 const struct queue_item *item, const char *owner,
+		 const struct transport_result *r, int64_t now,
+		 enum queue_outcome *outcome, struct error *err)
+{
+	struct transition t = decide(q, item, r, now);
+	struct sbuf data = SBUF_INIT;
+	struct ledger_event ev;
+	bool own;
+	int rc;
+
+	*outcome = QUEUE_STALE;
+	/* Inside a caller's transaction (the group commit) no savepoint of
+	 * our own: a failure there rolls the whole group back anyway, and
+	 * each savepoint costs a copy of every page it touches. */
+	own = !db_in_transaction(db);
+	if (own && (rc = db_begin(db, err)) != 0)
+		return rc;
+	rc = update_row(db, item, owner, r, &t, now, err);
+	if (rc || db_changes(db) == 0)
+		goto out;
+	result_data(&data, item, r, &t);
+	ev = (struct ledger_event){t.kind, item->campaign_id, item->delivery_id,
+				   item->body_id, item->contact_id, data.buf};
+	rc = ledger_append(db, &ev, NULL, err);
+	if (!rc)
+		*outcome = t.outcome;
+out:
+	if (rc)
+		*outcome = QUEUE_STALE;
+	if (own && rc)
+		db_rollback(db);
+	else if (own)
+		rc = db_commit(db, err);
+	sbuf_release(&data);
+	return rc;
+}
+
+int queue_release(struct db *db, const struct queue_item *item,
+		  const char *owner, int64_t now, struct error *err)
+{
+	struct ledger_event ev;
+	struct sbuf data = SBUF_INIT;
+	struct json js;
+	sqlite3_stmt *st;
+	int rc = db_begin(db, err);
+
+	if (rc)
+		return rc;
+	rc = db_prepare(db, &queue_statements, ST_RELEASE, &st, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, item->delivery_id);
+	db_bind_text(st, 2, owner);
+	sqlite3_bind_int(st, 3, item->attempts);
+	sqlite3_bind_int64(st, 4, now);
+	rc = db_step_done(db, st, err);
+	if (rc || db_changes(db) == 0)
+		goto out;
+	json_init(&js, &data, false);
+	json_object_begin(&js);
+	json_kv_string(&js, "reason", "released");
+	json_kv_string(&js, "owner", owner);
+	json_object_end(&js);
+	ev = (struct ledger_event){LEDGER_DELIVERY_RECOVERED, item->campaign_id,
+				   item->delivery_id, item->body_id,
+				   item->contact_id, data.buf};
+	rc = ledger_append(db, &ev, NULL, err);
+out:
+	if (rc)
+		db_rollback(db);
+	else
+		rc = db_commit(db, err);
+	sbuf_release(&data);
+	return rc;
+}
+
+/* One lease that ran out, read before the rows are changed. */
+struct lapsed {
+	int64_t id, campaign_id, body_id, contact_id, lease_until;
+	int attempts;
+	char *owner;
+};
+
+static int read_lapsed(struct db *db, int64_t before, struct lapsed **rows,
+		       size_t *n, struct error *err)
+{
+	size_t alloc = 0;
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &queue_statements, ST_LEASES_OUT, &st, err);
+
+	*n = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, before);
+	while ((rc = db_step(db, st, err)) == 1) {
+		xgrow(rows, sizeof(**rows), *n + 1, &alloc);
+		(*rows)[(*n)++] = (struct lapsed){
+			.id = sqlite3_column_int64(st, 0),
+			.campaign_id = sqlite3_column_int64(st, 1),
+			.body_id = sqlite3_column_int64(st, 2),
+			.contact_id = sqlite3_column_int64(st, 3),
+			.owner = db_column_strdup(st, 4),
+			.lease_until = sqlite3_column_int64(st, 5),
+			.attempts = sqlite3_column_int(st, 6),
+		};
+	}
+	return rc;
+}
+
+static int recover_one(struct db *db, const struct lapsed *l, int64_t now,
+		       struct sbuf *data, struct error *err)
+{
+	struct ledger_event ev;
+	struct json js;
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &queue_statements, ST_RECOVER, &st, err);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, l->id);
+	sqlite3_bind_int64(st, 2, now);
+	rc = db_step_done(db, st, err);
+	if (rc || db_changes(db) == 0)
+		return rc;
+	sbuf_reset(data);
+	json_init(&js, data, false);
+	json_object_begin(&js);
+	json_kv_string(&js, "reason", "lease");
+	json_kv_string(&js, "owner", l->owner);
+	json_kv_int(&js, "lease_until", l->lease_until);
+	json_kv_int(&js, "attempt", l->attempts);
+	json_object_end(&js);
+	ev = (struct ledger_event){LEDGER_DELIVERY_RECOVERED, l->campaign_id,
+				   l->id, l->body_id, l->contact_id, data->buf};
+	return ledger_append(db, &ev, NULL, err);
+}
+
+int queue_recover(struct db *db, int64_t before, int *recovered,
+		  struct error *err)
+{
+	struct sbuf data = SBUF_INIT;
+	struct lapsed *rows = NULL;
+	int64_t now = clock_now();
+	size_t n = 0;
+	int rc;
+
+	if (recovered)
+		*recovered = 0;
+	rc = db_begin(db, err);
+	if (rc)
+		return rc;
+	rc = read_lapsed(db, before, &rows, &n, err);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = recover_one(db, &rows[i], now, &data, err);
+	if (rc)
+		db_rollback(db);
+	else
+		rc = db_commit(db, err);
+	if (!rc && recovered)
+		*recovered = (int)n;
+	for (size_t i = 0; i < n; i++)
+		free(rows[i].owner);
+	free(rows);
+	sbuf_release(&data);
+	return rc;
+}
+
+int queue_depth(struct db *db, int64_t now, struct queue_depth *out,
+		struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &queue_statements, ST_DEPTH, &st, err);
+
+	memset(out, 0, sizeof(*out));
+	if (rc)
+		return rc;
+	while ((rc = db_step(db, st, err)) == 1) {
+		const char *state = db_column_text(st, 0);
+		int64_t count = sqlite3_column_int64(st, 1);
+
+		if (strcmp(state, "pending") == 0)
+			out->pending = count;
+		else if (strcmp(state, "sending") == 0)
+			out->sending = count;
+		else if (strcmp(state, "deferred") == 0)
+			out->deferred = count;
+	}
+	if (rc)
+		return rc;
+	rc = db_prepare(db, &queue_statements, ST_DUE_COUNT, &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, now);
+	rc = db_step(db, st, err);
+	if (rc == 1) {
+		out->due = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		rc = 0;
+	}
+	return rc;
+}
+
+int queue_next_due(struct db *db, int64_t now, int64_t *when,
+		   struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &queue_statements, ST_NEXT_DUE, &st, err);
+
+	*when = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, now);
+	rc = db_step(db, st, err);
+	if (rc == 1) {
+		*when = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		rc = 0;
+	}
+	return rc;
+}

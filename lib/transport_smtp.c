@@ -1,0 +1,988 @@
+/*
+ * The smtp transport: messages go to one relay over libESMTP 1.1, up to
+ * queue.messages_per_connection of them per SMTP session, with STARTTLS,
+ * AUTH, PIPELINING (libESMTP uses it when offered) and DSN
+ * (NOTIFY=FAILURE,DELAY, RET=HDRS and the message's ENVID).
+ *
+ * libESMTP runs the SMTP state machine itself and reports after the
+ * session: every message and recipient keeps its last reply. What it does
+ * not report, this file tracks in a small session state machine of its
+ * own (enum session_phase), fed by libESMTP's event and protocol-monitor
+ * callbacks: which phase a failure happened in, whether TLS and AUTH
+ * really succeeded, the relay's last reply, and when it last spoke (to
+ * tell a timeout from a dropped connection).
+ *
+ * Things libESMTP gets wrong or leaves to us, each handled below:
+ *  - the 40 ms Nagle/delayed-ACK stall per message (set_nodelay);
+ *  - connect() without a timeout (probe_relay);
+ *  - a session that "succeeds" while sending nothing, e.g. required
+ *    STARTTLS not offered (results without a reply become TEMPFAIL);
+ *  - going on with MAIL after AUTH was rejected (message_cb refuses to
+ *    hand over a message body unless AUTH and TLS are as configured);
+ *  - certificates: libESMTP reads its CA list from ~/.config/libesmtp, so
+ *    we give it our own SSL_CTX that verifies against ca_file or the
+ *    system store, checks the host name, and fails closed.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <auth-client.h>
+#include <libesmtp.h>
+
+#include "chancery/log.h"
+#include "chancery/xalloc.h"
+#include "transport_impl.h"
+
+#define MAX_RELAY_ADDRS 16
+
+struct relay {
+	char *host;
+	char *hostport;          /* "host:port" as libESMTP wants it */
+	enum tls_mode tls;       /* resolved: REQUIRED, OPPORTUNISTIC or NONE */
+	char *user;
+	char *password;
+	char *helo;
+	long connect_timeout_ms;
+	long command_timeout_ms;
+	int per_connection;
+	bool keep_nagle;         /* bench only: reproduce the 40 ms trap */
+	SSL_CTX *ssl;
+};
+
+enum session_phase {
+	PHASE_CONNECT,
+	PHASE_GREETING,
+	PHASE_STARTTLS,
+	PHASE_AUTH,
+	PHASE_TRANSFER,
+};
+
+static const char *const phase_names[] = {
+	"connect", "greeting", "STARTTLS", "AUTH", "transfer",
+};
+
+enum auth_state { AUTH_UNUSED, AUTH_SENT, AUTH_OK, AUTH_FAILED };
+
+/* What one SMTP session learned besides the per-message replies. */
+struct session_state {
+	const struct relay *relay;
+	enum session_phase phase;
+	struct sockaddr_storage addrs[MAX_RELAY_ADDRS];
+	socklen_t addrlens[MAX_RELAY_ADDRS];
+	int naddrs;
+	int nodelay_set;         /* sockets we set TCP_NODELAY on */
+	bool tls_ok;
+	enum auth_state auth;
+	int failure_code;        /* the relay's code behind failure, or 0 */
+	char failure[400];       /* first session-level failure, or "" */
+	int last_code;           /* the relay's last reply */
+	char last_reply[300];
+	long long last_activity_ms;
+};
+
+/* The session being run by this thread, for OpenSSL's verify callback. */
+static __thread struct session_state *current_session;
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void session_enter(struct session_state *st, enum session_phase p)
+{
+	if (st->phase == p)
+		return;
+	st->phase = p;
+	log_debug("transport=smtp relay=%s phase=%s", st->relay->hostport,
+		  phase_names[p]);
+}
+
+/* Records the first session-level failure; later ones are consequences. */
+static void session_fail(struct session_state *st, int code, const char *fmt,
+			 ...) __attribute__((format(printf, 3, 4)));
+static void session_fail(struct session_state *st, int code, const char *fmt,
+			 ...)
+{
+	va_list ap;
+
+	if (st->failure[0])
+		return;
+	st->failure_code = code;
+	va_start(ap, fmt);
+	vsnprintf(st->failure, sizeof(st->failure), fmt, ap);
+	va_end(ap);
+}
+
+/* ---- relay addresses, connect timeout, TCP_NODELAY ---- */
+
+static bool is_loopback_addr(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+
+		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+		       (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) &&
+			in6->sin6_addr.s6_addr[12] == 127);
+	}
+	return false;
+}
+
+/* True when every address of host is a loopback one (resolution failing
+ * counts as not loopback, so TLS stays required). */
+static bool host_is_loopback(const char *host)
+{
+	struct addrinfo hints = {0}, *res = NULL;
+	bool loop = true;
+
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res)
+		return false;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+		loop = loop && is_loopback_addr(ai->ai_addr);
+	freeaddrinfo(res);
+	return loop;
+}
+
+static bool same_endpoint(const struct sockaddr_storage *a,
+			  const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_port == y->sin_port &&
+		       x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a,
+					  *y = (const void *)b;
+
+		return x->sin6_port == y->sin6_port &&
+		       memcmp(&x->sin6_addr, &y->sin6_addr,
+			      sizeof(x->sin6_addr)) == 0;
+	}
+	return false;
+}
+
+/* One non-blocking connect bounded by timeout_ms; 0 or an errno value. */
+static int connect_with_timeout(const struct addrinfo *ai, long timeout_ms)
+{
+	int fd, rc = 0, soerr = 0;
+	socklen_t len = sizeof(soerr);
+	struct pollfd pfd;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+	if (fd < 0)
+		return errno;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		goto out;
+	if (errno != EINPROGRESS) {
+		rc = errno;
+		goto out;
+	}
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	do
+		rc = poll(&pfd, 1, (int)timeout_ms);
+	while (rc < 0 && errno == EINTR);
+	if (rc == 0) {
+		rc = ETIMEDOUT;
+		goto out;
+	}
+	rc = 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
+		rc = errno;
+	else
+		rc = soerr;
+out:
+	close(fd);
+	return rc;
+}
+
+/*
+ * libESMTP's connect() has no timeout: a relay that drops SYNs would hold
+ * a worker for minutes. So we resolve the relay ourselves and try a
+ * connect bounded by connect_timeout first; only when one succeeds does
+ * libESMTP connect (to an address that just answered). The addresses are
+ * kept to find libESMTP's socket afterwards. Returns 0, or -1 with the
+ * reason recorded in st.
+ */
+static int probe_relay(struct session_state *st)
+{
+	const struct relay *r = st->relay;
+	struct addrinfo hints = {0}, *res = NULL;
+	char port[16];
+	int gai, last = 0;
+
+	snprintf(port, sizeof(port), "%s", strrchr(r->hostport, ':') + 1);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_family = AF_UNSPEC;
+	gai = getaddrinfo(r->host, port, &hints, &res);
+	if (gai != 0) {
+		session_fail(st, 0, "cannot resolve relay %s: %s", r->host,
+			     gai_strerror(gai));
+		return -1;
+	}
+	for (struct addrinfo *ai = res; ai && st->naddrs < MAX_RELAY_ADDRS;
+	     ai = ai->ai_next) {
+		memcpy(&st->addrs[st->naddrs], ai->ai_addr, ai->ai_addrlen);
+		st->addrlens[st->naddrs++] = ai->ai_addrlen;
+	}
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		last = connect_with_timeout(ai, r->connect_timeout_ms);
+		if (last == 0)
+			break;
+	}
+	freeaddrinfo(res);
+	if (last != 0) {
+		if (last == ETIMEDOUT)
+			session_fail(st, 0,
+				     "cannot connect to relay %s: no answer "
+				     "within %ld ms", r->hostport,
+				     r->connect_timeout_ms);
+		else
+			session_fail(st, 0, "cannot connect to relay %s: %s",
+				     r->hostport, strerror(last));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The 40 ms trap: libESMTP writes each message in 2 KiB pieces and never
+ * sets TCP_NODELAY, so the last small piece waits in Nagle's algorithm for
+ * the relay's delayed ACK (40 ms on Linux): 23 messages a second instead
+ * of thousands. libESMTP exposes no socket, but it calls the event
+ * callback with SMTP_EV_CONNECT right after connect() succeeds, before
+ * the greeting. There we look through our own descriptors
+ * (/proc/self/fd) for TCP sockets connected to the relay's address and
+ * port that do not have TCP_NODELAY yet, and set it: sockets of other
+ * programs' connections are never touched, and sockets of other workers
+ * to the same relay already have it (setting it twice would be harmless).
+ * bench/run measures both ways; test_transport.py keeps a timing check.
+ */
+static void set_nodelay(struct session_state *st)
+{
+	DIR *dir;
+	struct dirent *de;
+
+	if (st->relay->keep_nagle)
+		return;
+	dir = opendir("/proc/self/fd");
+	if (!dir) {
+		log_warn("transport=smtp cannot list /proc/self/fd: %s; "
+			 "TCP_NODELAY not set", strerror(errno));
+		return;
+	}
+	while ((de = readdir(dir))) {
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer), olen;
+		struct stat sb;
+		int fd, type = 0, nd = 0, one = 1;
+		char *end;
+
+		fd = (int)strtol(de->d_name, &end, 10);
+		if (*end || end == de->d_name || fd == dirfd(dir))
+			continue;
+		if (fstat(fd, &sb) != 0 || !S_ISSOCK(sb.st_mode))
+			continue;
+		olen = sizeof(type);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen) != 0 ||
+		    type != SOCK_STREAM)
+			continue;
+		if (getpeername(fd, (struct sockaddr *)&peer, &plen) != 0)
+			continue;
+		for (int i = 0; i < st->naddrs; i++) {
+			if (!same_endpoint(&peer, &st->addrs[i]))
+				continue;
+			olen = sizeof(nd);
+			if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nd,
+				       &olen) == 0 && nd)
+				break;
+			if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+				       sizeof(one)) == 0)
+				st->nodelay_set++;
+			break;
+		}
+	}
+	closedir(dir);
+	if (st->nodelay_set == 0)
+		log_warn("transport=smtp relay=%s: no socket to the relay "
+			 "found for TCP_NODELAY; expect 40 ms per message",
+			 st->relay->hostport);
+}
+
+/*
+ * libESMTP 1.1 and TLS 1.3 can deadlock: after the handshake libESMTP
+ * queues EHLO, then polls for reading and writing together and serves
+ * reading first. A TLS 1.3 server sends its session tickets right after
+ * the handshake; if they arrive before that poll, libESMTP sits reading
+ * the reply to an EHLO it has not flushed yet, until the command timeout
+ * (seen on loopback about one session in ten). So once the handshake is
+ * done we wait briefly for those tickets and let OpenSSL consume them:
+ * up to 100 ms for the first, 10 ms for each further one. Application
+ * data, should any come, stays buffered in OpenSSL for libESMTP.
+ */
+static void drain_session_tickets(SSL *ssl)
+{
+	struct pollfd pfd = {.fd = SSL_get_rfd(ssl), .events = POLLIN};
+	int wait_ms = 100;
+	char c;
+
+	if (pfd.fd < 0 || SSL_version(ssl) < TLS1_3_VERSION)
+		return;
+	while (poll(&pfd, 1, wait_ms) > 0 && (pfd.revents & POLLIN)) {
+		int n = SSL_peek(ssl, &c, 1);
+
+		if (n > 0 || SSL_get_error(ssl, n) != SSL_ERROR_WANT_READ)
+			break;
+		wait_ms = 10;
+	}
+}
+
+/* ---- libESMTP callbacks ---- */
+
+static int verify_cb(int ok, X509_STORE_CTX *x509)
+{
+	struct session_state *st = current_session;
+
+	if (!ok && st) {
+		int e = X509_STORE_CTX_get_error(x509);
+
+		session_fail(st, 0,
+			     "TLS: certificate of relay %s not accepted: %s",
+			     st->relay->host, X509_verify_cert_error_string(e));
+	}
+	return ok;
+}
+
+static void on_event(smtp_session_t session, int event, void *arg, ...)
+{
+	struct session_state *st = arg;
+	va_list ap;
+	int *ok;
+
+	(void)session;
+	va_start(ap, arg);
+	switch (event) {
+	case SMTP_EV_CONNECT:
+		st->last_activity_ms = now_ms();
+		session_enter(st, PHASE_GREETING);
+		set_nodelay(st);
+		break;
+	case SMTP_EV_EXTNA_DSN:
+		/* DSN is asked for, but a relay without it still gets mail. */
+		ok = va_arg(ap, int *);
+		if (ok)
+			*ok = 0;
+		break;
+	case SMTP_EV_EXTNA_STARTTLS:
+		session_fail(st, 0,
+			     "TLS: relay %s does not offer STARTTLS and "
+			     "transport.smtp.tls requires it",
+			     st->relay->host);
+		break;
+	case SMTP_EV_STARTTLS_OK: {
+		SSL *ssl = va_arg(ap, SSL *);
+
+		st->tls_ok = true;
+		if (ssl)
+			drain_session_tickets(ssl);
+		break;
+	}
+	case SMTP_EV_INVALID_PEER_CERTIFICATE: {
+		long result = va_arg(ap, long);
+
+		ok = va_arg(ap, int *);
+		*ok = 0;
+		session_fail(st, 0, "TLS: certificate of relay %s not "
+			     "accepted: %s", st->relay->host,
+			     X509_verify_cert_error_string(result));
+		break;
+	}
+	case SMTP_EV_WRONG_PEER_CERTIFICATE: {
+		/* libESMTP's own name check knows no IP addresses; OpenSSL
+		 * already checked the configured name or address (see
+		 * make_ssl_ctx), so its verdict stands. */
+		const char *name;
+		SSL *ssl;
+
+		ok = va_arg(ap, int *);
+		name = va_arg(ap, const char *);
+		ssl = va_arg(ap, SSL *);
+		*ok = ssl && SSL_get_verify_result(ssl) == X509_V_OK;
+		if (!*ok)
+			session_fail(st, 0, "TLS: certificate names %s, not %s",
+				     name ? name : "?", st->relay->host);
+		break;
+	}
+	case SMTP_EV_NO_PEER_CERTIFICATE:
+		ok = va_arg(ap, int *);
+		*ok = 0;
+		session_fail(st, 0, "TLS: relay %s sent no certificate",
+			     st->relay->host);
+		break;
+	case SMTP_EV_WEAK_CIPHER:
+		(void)va_arg(ap, int);
+		ok = va_arg(ap, int *);
+		*ok = 0;
+		session_fail(st, 0, "TLS: cipher too weak");
+		break;
+	case SMTP_EV_NO_CLIENT_CERTIFICATE:
+		ok = va_arg(ap, int *);
+		*ok = 0;
+		session_fail(st, 0, "TLS: unusable client certificate");
+		break;
+	case SMTP_EV_UNUSABLE_CLIENT_CERTIFICATE:
+	case SMTP_EV_UNUSABLE_CA_LIST:
+		session_fail(st, 0, "TLS: unusable certificate files");
+		break;
+	default:
+		break;
+	}
+	va_end(ap);
+}
+
+/* The three-digit code at the start of a reply line, or 0. */
+static int reply_code(const char *buf, int len)
+{
+	if (len < 3 || buf[0] < '1' || buf[0] > '5' || buf[1] < '0' ||
+	    buf[1] > '9' || buf[2] < '0' || buf[2] > '9')
+		return 0;
+	return (buf[0] - '0') * 100 + (buf[1] - '0') * 10 + (buf[2] - '0');
+}
+
+/*
+ * Sees every command line written (before it is sent) and every reply
+ * read, except the message bodies. Only the first bytes of what we write
+ * are looked at, so AUTH credentials are never copied anywhere.
+ */
+static void on_monitor(const char *buf, int len, int writing, void *arg)
+{
+	struct session_state *st = arg;
+	int code, n;
+
+	st->last_activity_ms = now_ms();
+	if (writing == SMTP_CB_WRITING) {
+		if (len >= 8 && strncasecmp(buf, "STARTTLS", 8) == 0)
+			session_enter(st, PHASE_STARTTLS);
+		else if (len >= 5 && strncasecmp(buf, "AUTH ", 5) == 0) {
+			session_enter(st, PHASE_AUTH);
+			st->auth = AUTH_SENT;
+		} else if (len >= 10 && strncasecmp(buf, "MAIL FROM:", 10) == 0)
+			session_enter(st, PHASE_TRANSFER);
+		/* QUIT is not a phase of its own: libESMTP also sends it
+		 * after a failure, which must keep the phase it happened in. */
+		return;
+	}
+	if (writing != SMTP_CB_READING)
+		return;
+	code = reply_code(buf, len);
+	for (n = 0; n < len && buf[n] != '\r' && buf[n] != '\n' &&
+		    n + 1 < (int)sizeof(st->last_reply); n++)
+		st->last_reply[n] = buf[n];
+	st->last_reply[n] = '\0';
+	st->last_code = code;
+	if (st->auth == AUTH_SENT && code != 334 && code != 0) {
+		if (code == 235) {
+			st->auth = AUTH_OK;
+		} else {
+			st->auth = AUTH_FAILED;
+			session_fail(st, code, "AUTH as %s rejected: %s",
+				     st->relay->user, st->last_reply);
+		}
+	}
+}
+
+static int auth_interact(auth_client_request_t req, char **result,
+			 int fields, void *arg)
+{
+	const struct relay *r = arg;
+
+	for (int i = 0; i < fields; i++) {
+		if (req[i].flags & AUTH_USER)
+			result[i] = r->user;
+		else if (req[i].flags & AUTH_PASS)
+			result[i] = r->password;
+		else if (req[i].flags & AUTH_REALM)
+			result[i] = (char *)"";
+		else
+			return 0;
+	}
+	return 1;
+}
+
+struct message_ctx {
+	const struct transport_message *msg;
+	struct session_state *st;
+};
+
+/*
+ * Hands libESMTP the whole message at once (it splits lines itself). Its
+ * *ctx is freed by libESMTP with free(), so it comes from malloc. A body
+ * is refused (errno set, which makes libESMTP drop the connection before
+ * the final dot) when AUTH or TLS did not come out as configured:
+ * libESMTP carries on with MAIL after a rejected AUTH, and a relay that
+ * accepts unauthenticated mail must not get it that way.
+ */
+static const char *message_cb(void **ctx, int *len, void *arg)
+{
+	const struct message_ctx *mc = arg;
+	const struct relay *r = mc->st->relay;
+	int *done;
+
+	if (!*ctx)
+		*ctx = xmalloc(sizeof(int));
+	done = *ctx;
+	if (!len) {
+		*done = 0;
+		return NULL;
+	}
+	if ((r->user && mc->st->auth != AUTH_OK) ||
+	    (r->tls == TLS_REQUIRED && !mc->st->tls_ok)) {
+		session_fail(mc->st, 0, "%s", r->user && mc->st->auth != AUTH_OK
+			     ? "relay did not accept AUTH; message withheld"
+			     : "TLS not established; message withheld");
+		errno = EACCES;
+		*len = 0;
+		return NULL;
+	}
+	if (*done) {
+		*len = 0;
+		return NULL;
+	}
+	*done = 1;
+	*len = (int)mc->msg->size;
+	return mc->msg->data;
+}
+
+/* ---- one session ---- */
+
+static void status_enhanced(const smtp_status_t *s, char out[16])
+{
+	out[0] = '\0';
+	if (s->enh_class > 0)
+		snprintf(out, 16, "%d.%d.%d", s->enh_class % 10,
+			 s->enh_subject % 1000, s->enh_detail % 1000);
+}
+
+/* A 2xx, 4xx or 5xx reply (354 after DATA is not an answer). */
+static bool is_final(const smtp_status_t *s)
+{
+	return s && s->code >= 200 && s->code < 600 && s->code / 100 != 3;
+}
+
+/* The one reply that decides a message: the first that is not 2xx among
+ * MAIL, RCPT and the end of DATA, else the end of DATA. */
+static const smtp_status_t *deciding_status(smtp_message_t m,
+					    smtp_recipient_t rcpt)
+{
+	const smtp_status_t *mail = smtp_reverse_path_status(m);
+	const smtp_status_t *to = smtp_recipient_status(rcpt);
+	const smtp_status_t *data = smtp_message_transfer_status(m);
+
+	if (is_final(mail) && mail->code >= 300)
+		return mail;
+	if (is_final(to) && to->code >= 300)
+		return to;
+	if (is_final(data) && is_final(mail) && is_final(to))
+		return data;
+	return NULL;
+}
+
+/* Why messages of this session have no reply, for their result text. */
+static void session_reason(struct session_state *st, char *out, size_t size)
+{
+	int e = smtp_errno();
+	long long idle = now_ms() - st->last_activity_ms;
+	char buf[128];
+
+	if (st->failure[0]) {
+		snprintf(out, size, "%s", st->failure);
+	} else if (e == SMTP_ERR_DROPPED_CONNECTION &&
+		   idle + 100 >= st->relay->command_timeout_ms) {
+		snprintf(out, size, "timeout: relay %s sent no reply for %lld "
+			 "ms during %s", st->relay->hostport, idle,
+			 phase_names[st->phase]);
+	} else if (st->last_code >= 400) {
+		snprintf(out, size, "relay %s ended the session during %s: %s",
+			 st->relay->hostport, phase_names[st->phase],
+			 st->last_reply);
+	} else if (e != 0 && e != SMTP_ERR_INVAL) {
+		snprintf(out, size, "session with relay %s broken during %s: %s",
+			 st->relay->hostport, phase_names[st->phase],
+			 smtp_strerror(e, buf, sizeof(buf)) ? buf : "?");
+	} else {
+		snprintf(out, size, "relay %s closed the session during %s "
+			 "without a reply", st->relay->hostport,
+			 phase_names[st->phase]);
+	}
+}
+
+static void set_timeouts(smtp_session_t s, long ms)
+{
+	static const int which[] = {Timeout_GREETING, Timeout_ENVELOPE,
+				    Timeout_DATA, Timeout_TRANSFER,
+				    Timeout_DATA2};
+
+	/* libESMTP takes milliseconds and imposes at least one second. */
+	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++)
+		smtp_set_timeout(s, which[i] | Timeout_OVERRIDE_RFC2822_MINIMUM,
+				 ms < 1000 ? 1000 : ms);
+}
+
+static enum starttls_option starttls_mode(enum tls_mode m)
+{
+	switch (m) {
+	case TLS_REQUIRED:
+		return Starttls_REQUIRED;
+	case TLS_OPPORTUNISTIC:
+		return Starttls_ENABLED;
+	default:
+		return Starttls_DISABLED;
+	}
+}
+
+/* Adds msgs to a new libESMTP session; the message handles go to out. */
+static smtp_session_t build_session(const struct relay *r,
+				    struct session_state *st,
+				    struct transport_message *msgs, size_t n,
+				    struct message_ctx *ctxs,
+				    smtp_message_t *out_msgs,
+				    smtp_recipient_t *out_rcpts)
+{
+	smtp_session_t s = smtp_create_session();
+
+	if (!s)
+		return NULL;
+	smtp_set_server(s, r->hostport);
+	if (r->helo)
+		smtp_set_hostname(s, r->helo);
+	set_timeouts(s, r->command_timeout_ms);
+	smtp_starttls_enable(s, starttls_mode(r->tls));
+	if (r->ssl)
+		smtp_starttls_set_ctx(s, r->ssl);
+	smtp_set_eventcb(s, on_event, st);
+	smtp_set_monitorcb(s, on_monitor, st, 0);
+	for (size_t i = 0; i < n; i++) {
+		smtp_message_t m = smtp_add_message(s);
+		smtp_recipient_t rcpt;
+
+		ctxs[i].msg = &msgs[i];
+		ctxs[i].st = st;
+		smtp_set_reverse_path(m, msgs[i].envelope_from);
+		smtp_set_messagecb(m, message_cb, &ctxs[i]);
+		smtp_size_set_estimate(m, (unsigned long)msgs[i].size);
+		smtp_dsn_set_ret(m, Ret_HDRS);
+		if (msgs[i].envid && *msgs[i].envid)
+			smtp_dsn_set_envid(m, msgs[i].envid);
+		rcpt = smtp_add_recipient(m, msgs[i].recipient);
+		smtp_dsn_set_notify(rcpt, Notify_FAILURE | Notify_DELAY);
+		out_msgs[i] = m;
+		out_rcpts[i] = rcpt;
+	}
+	return s;
+}
+
+/*
+ * Sends msgs[0..n) over one SMTP session and fills every result. Returns
+ * true when the session ended normally, false when it failed (then every
+ * message without a final reply is TEMPFAIL with the reason).
+ */
+static bool run_session(const struct relay *r, struct transport_message *msgs,
+			size_t n)
+{
+	struct session_state st = {0};
+	struct message_ctx *ctxs = xcalloc(n, sizeof(*ctxs));
+	smtp_message_t *hm = xcalloc(n, sizeof(*hm));
+	smtp_recipient_t *hr = xcalloc(n, sizeof(*hr));
+	auth_context_t auth = NULL;
+	smtp_session_t s = NULL;
+	char reason[sizeof(msgs[0].result.text)];
+	bool clean = true;
+
+	st.relay = r;
+	st.last_activity_ms = now_ms();
+	if (probe_relay(&st) != 0)
+		goto results;
+	s = build_session(r, &st, msgs, n, ctxs, hm, hr);
+	if (!s) {
+		session_fail(&st, 0, "libESMTP: cannot create a session");
+		goto results;
+	}
+	if (r->user) {
+		auth = auth_create_context();
+		auth_set_mechanism_flags(auth, AUTH_PLUGIN_PLAIN, 0);
+		auth_set_interact_cb(auth, auth_interact, (void *)r);
+		smtp_auth_set_context(s, auth);
+	}
+	/* smtp_errno() is never reset; an invalid call sets it to a value
+	 * the session itself does not produce, so what follows is ours. */
+	smtp_version(NULL, 0, 0);
+	session_enter(&st, PHASE_CONNECT);
+	current_session = &st;
+	if (!smtp_start_session(s) && !st.failure[0] && st.last_code == 0)
+		session_fail(&st, 0, "cannot open an SMTP session with %s",
+			     r->hostport);
+	current_session = NULL;
+results:
+	reason[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		const smtp_status_t *d = s ? deciding_status(hm[i], hr[i]) : NULL;
+		char enh[16];
+
+		/* After a rejected AUTH the relay refuses MAIL with 530 and
+		 * the like: that is about our credentials, not the message. */
+		if (d && (d->code < 300 || st.auth != AUTH_FAILED)) {
+			status_enhanced(d, enh);
+			transport_result_set(&msgs[i].result, d->code, enh,
+					     d->text);
+			continue;
+		}
+		if (!reason[0])
+			session_reason(&st, reason, sizeof(reason));
+		clean = false;
+		transport_result_fail(&msgs[i].result, TRANSPORT_TEMPFAIL,
+				      "%s", reason);
+		/* The relay's code behind the failure (535, a 421 ...). */
+		msgs[i].result.code = st.failure_code ? st.failure_code
+				      : st.last_code >= 400 ? st.last_code : 0;
+	}
+	if (!clean)
+		log_warn("transport=smtp relay=%s session failed phase=%s "
+			 "reason=\"%s\"", r->hostport, phase_names[st.phase],
+			 reason);
+	if (s)
+		smtp_destroy_session(s);
+	if (auth)
+		auth_destroy_context(auth);
+	free(ctxs);
+	free(hm);
+	free(hr);
+	return clean;
+}
+
+static int relay_send(void *impl, struct transport_message *msgs, size_t n,
+		      struct error *err)
+{
+	const struct relay *r = impl;
+	size_t done = 0;
+	bool ok = true;
+
+	(void)err;
+	while (done < n && ok) {
+		size_t chunk = n - done;
+
+		if (chunk > (size_t)r->per_connection)
+			chunk = (size_t)r->per_connection;
+		ok = run_session(r, msgs + done, chunk);
+		for (size_t i = done; i < done + chunk; i++)
+			transport_log_result("smtp", &msgs[i]);
+		done += chunk;
+	}
+	/* A failed session (refused, TLS, AUTH, 421, lost) says the relay
+	 * cannot take mail now: the rest wait for the queue's retry rather
+	 * than hammering it with new connections. */
+	for (size_t i = done; i < n; i++) {
+		transport_result_fail(&msgs[i].result, TRANSPORT_TEMPFAIL,
+				      "not attempted: %s",
+				      msgs[done - 1].result.outcome ==
+						      TRANSPORT_TEMPFAIL
+					      ? msgs[done - 1].result.text
+					      : "an earlier session failed");
+		transport_log_result("smtp", &msgs[i]);
+	}
+	return 0;
+}
+
+/* ---- construction ---- */
+
+static pthread_once_t smtp_once = PTHREAD_ONCE_INIT;
+
+static void smtp_global_init(void)
+{
+	struct sigaction sa;
+
+	/* libESMTP writes to sockets the relay may have closed. */
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+		sa.sa_handler = SIG_IGN;
+		sigaction(SIGPIPE, &sa, NULL);
+	}
+	auth_client_init();
+}
+
+static bool is_ip_literal(const char *host)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, host, buf) == 1 ||
+	       inet_pton(AF_INET6, host, buf) == 1;
+}
+
+/*
+ * The TLS context: TLS 1.2 or later, the peer verified against ca_file
+ * (or the system store) with the relay's name or address checked by
+ * OpenSSL, and SSL_VERIFY_PEER so a bad certificate fails the handshake
+ * itself rather than depending on a callback to refuse it.
+ */
+static SSL_CTX *make_ssl_ctx(const struct relay *r, const char *ca_file,
+			     struct error *err)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	X509_VERIFY_PARAM *param;
+
+	if (!ctx) {
+		error_set(err, ERR_SOFTWARE, "OpenSSL: cannot create a context");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (ca_file) {
+		if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
+			error_set(err, ERR_CONFIG,
+				  "transport.smtp.ca_file %s: no usable "
+				  "certificate in it", ca_file);
+			goto fail;
+		}
+	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		error_set(err, ERR_CONFIG, "cannot load the system's trusted "
+			  "certificates");
+		goto fail;
+	}
+	param = SSL_CTX_get0_param(ctx);
+	X509_VERIFY_PARAM_set_hostflags(param,
+					X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if ((is_ip_literal(r->host)
+		     ? X509_VERIFY_PARAM_set1_ip_asc(param, r->host)
+		     : X509_VERIFY_PARAM_set1_host(param, r->host, 0)) != 1) {
+		error_set(err, ERR_CONFIG, "transport.smtp.host %s: cannot be "
+			  "checked against a certificate", r->host);
+		goto fail;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_cb);
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+static void relay_free(void *impl)
+{
+	struct relay *r = impl;
+
+	if (!r)
+		return;
+	free(r->host);
+	free(r->hostport);
+	free(r->user);
+	if (r->password) {
+		explicit_bzero(r->password, strlen(r->password));
+		free(r->password);
+	}
+	free(r->helo);
+	if (r->ssl)
+		SSL_CTX_free(r->ssl);
+	free(r);
+}
+
+static int relay_check(const struct conf *cfg, bool loopback,
+		       struct error *err)
+{
+	const struct conf_smtp *c = &cfg->smtp;
+
+	if (!c->host || !*c->host)
+		return error_set(err, ERR_CONFIG,
+				 "transport.smtp.host is not set");
+	if (strchr(c->host, ':'))
+		return error_set(err, ERR_CONFIG,
+				 "transport.smtp.host %s: libESMTP cannot use "
+				 "an IPv6 address literal; use a host name",
+				 c->host);
+	if (c->user && !c->password)
+		return error_set(err, ERR_CONFIG,
+				 "transport.smtp.user is set but no password "
+				 "(transport.smtp.password_file)");
+	if (c->user && !loopback &&
+	    (c->tls == TLS_NONE || c->tls == TLS_OPPORTUNISTIC))
+		return error_set(err, ERR_CONFIG,
+				 "transport.smtp.tls = %s would send the AUTH "
+				 "password to %s unencrypted; use required",
+				 conf_tls_name(c->tls), c->host);
+	return 0;
+}
+
+int transport_smtp_new(const struct conf *cfg, void **impl,
+		       struct error *err)
+{
+	const struct conf_smtp *c = &cfg->smtp;
+	const char *nagle = getenv("CHANCERY_SMTP_KEEP_NAGLE");
+	struct relay *r;
+	bool loopback;
+	int rc;
+
+	pthread_once(&smtp_once, smtp_global_init);
+	loopback = c->host && host_is_loopback(c->host);
+	rc = relay_check(cfg, loopback, err);
+	if (rc < 0)
+		return rc;
+	r = xcalloc(1, sizeof(*r));
+	r->host = xstrdup(c->host);
+	r->hostport = xasprintf("%s:%d", c->host, c->port);
+	r->tls = c->tls == TLS_AUTO ? (loopback ? TLS_NONE : TLS_REQUIRED)
+				    : c->tls;
+	r->user = xstrdup(c->user);
+	r->password = xstrdup(c->password);
+	r->helo = xstrdup(c->helo);
+	r->connect_timeout_ms = (long)c->connect_timeout_ms;
+	r->command_timeout_ms = (long)c->command_timeout_ms;
+	r->per_connection = cfg->queue.messages_per_connection > 0
+				    ? cfg->queue.messages_per_connection
+				    : 1;
+	r->keep_nagle = nagle && *nagle && strcmp(nagle, "0") != 0;
+	if (r->tls != TLS_NONE) {
+		r->ssl = make_ssl_ctx(r, c->ca_file, err);
+		if (!r->ssl) {
+			relay_free(r);
+			return err ? err->code : ERR_CONFIG;
+		}
+	}
+	*impl = r;
+	return 0;
+}
+
+const struct transport_ops transport_smtp_ops = {
+	.name = "smtp",
+	.send = relay_send,
+	.free = relay_free,
+};

@@ -1,0 +1,54 @@
+#!/bin/sh
+# The main job on the embedded default: install what is missing, build, and
+# send this year's anniversary statement to the addressees of the 2025
+# statement through the maildir outbox (nothing leaves the machine).
+#
+# It builds the registry from the statement's own addressee paragraph, adds
+# the demo contacts (reserved example domains only), renders the shipped
+# template, schedules the campaign for now, lets chanceryd send it, and
+# prints the audit. Everything lands in build/demo/ (DEMO_DIR to change).
+set -eu
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+DEMO=${DEMO_DIR:-$ROOT/build/demo}
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+scripts/deps.sh
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build/release -j "$JOBS" >/dev/null
+PATH=$ROOT/build/release:$PATH
+
+rm -rf "$DEMO"
+mkdir -p "$DEMO"
+cat >"$DEMO/chancery.conf" <<CONF
+database = { path = "chancery.db"; };
+timezone = "Asia/Baku";
+sender = {
+  name = "Commissioner for Human Rights (Ombudsman) of the Republic of Azerbaijan";
+  address = "office@ombudsman.example.org";
+  organization = "Office of the Ombudsman";
+};
+transport = { kind = "maildir"; maildir = { path = "outbox"; }; };
+log = { level = "warn"; };
+CONF
+chmod 600 "$DEMO/chancery.conf"
+export CHANCERY_CONFIG="$DEMO/chancery.conf"
+
+step() { printf '\n$ %s\n' "$*"; "$@"; }
+
+YEAR=$(TZ=Asia/Baku date +%Y)
+NOW=$(TZ=Asia/Baku date '+%Y-%m-%d %H:%M')
+step chancery init --seed
+step chancery registry import-statement \
+	tests/data/statements/ombudsman-2025-khojaly-33rd.txt --list khojaly --apply
+step chancery registry import-csv docs/demo/contacts.csv
+step chancery template add anniversary templates/anniversary.tmpl
+step chancery campaign create "khojaly-$YEAR" --template anniversary \
+	--list khojaly --at "$NOW" --tz Asia/Baku --event-date 1992-02-26
+step chancery campaign schedule "khojaly-$YEAR"
+step chanceryd --once
+step chancery campaign status "khojaly-$YEAR"
+step chancery audit campaign "khojaly-$YEAR"
+step chancery audit verify
+printf '\n%s messages in %s/outbox/new; open one with any mail client.\n' \
+	"$(ls "$DEMO/outbox/new" | wc -l)" "$DEMO"
