@@ -1,9 +1,11 @@
 """`chancery bounce`: delivery reports read from stdin and from a Maildir,
 checked against the database they change (and must not change twice)."""
 
+import email
 import json
 import os
 import sqlite3
+import subprocess
 import unittest
 
 import harness
@@ -338,3 +340,155 @@ class AuditAfterBounceTest(harness.TestCase):
         self.assertIn("bounced", text)
         self.assertIn("Mailbox full", text)
         h.ok("audit", "verify")
+
+
+PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                    "smtp_peer.py")
+CHANCERYD = os.path.join(harness.BIN_DIR, "chanceryd")
+
+
+def exim_bounce(n, recipient, original):
+    """Exim's plain-text bounce quoting the original message's headers:
+    no DSN part, no Original-Envelope-Id."""
+    headers = original.split("\r\n\r\n", 1)[0].replace("\r\n", "\n")
+    return ("From: Mail Delivery System <Mailer-Daemon@mx.example.az>\n"
+            "To: office@ombudsman.example\n"
+            "Subject: Mail delivery failed: returning message to sender\n"
+            "Message-Id: <E1exim-%d@mx.example.az>\n"
+            "Content-Type: text/plain; charset=us-ascii\n\n"
+            "This message was created automatically by mail delivery "
+            "software.\n\n"
+            "A message that you sent could not be delivered to one or more "
+            "of its\nrecipients. This is a permanent error. The following "
+            "address(es) failed:\n\n"
+            "  %s\n    host mx.example.az [192.0.2.44]\n"
+            "    SMTP error from remote mail server after RCPT TO:<%s>:\n"
+            "    550 5.7.1 Mailbox unavailable or access denied\n\n"
+            "------ This is a copy of the message's headers. ------\n\n"
+            "%s\n" % (n, recipient, recipient, headers))
+
+
+@unittest.skipUnless(os.path.exists(CHANCERYD) and os.path.exists(PEER),
+                     "needs chanceryd and the SMTP peer")
+class EndToEndTest(harness.TestCase):
+    """A campaign sent by chanceryd through the real SMTP peer (which
+    accepts everything, as a relay does); days later DSNs come back for
+    some recipients, and the audit shows them bounced with the diagnostic.
+    A second campaign bouncing for the same contact makes it bouncing, and
+    the third campaign skips it."""
+
+    def setUp(self):
+        super().setUp()
+        h = self.home
+        self.peer_dir = os.path.join(h.dir, "peer")
+        self.peer = subprocess.Popen(
+            ["/usr/bin/python3", PEER, "--record", self.peer_dir],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        port = self.peer.stdout.readline().strip()
+        self.assertTrue(port.isdigit(), "SMTP peer did not start")
+        h.write_conf('transport = { kind = "smtp"; smtp = { host = '
+                     '"127.0.0.1"; port = %s; }; };\n'
+                     'bounce = { threshold = 2; };\n' % port)
+        for acronym, kind, addr in (
+                ("OHCHR", "un-agency", "registry@ohchr.example.org"),
+                ("EO", "ombudsman", "office@ombudsman.example.eu"),
+                ("EMB", "embassy", "info@embassy.example.az")):
+            h.ok("body", "add", "Body " + acronym, "--kind", kind,
+                 "--acronym", acronym)
+            h.ok("contact", "add", acronym, addr)
+        h.ok("list", "create", "all")
+        h.ok("list", "add", "all", "OHCHR", "EO", "EMB")
+        path = os.path.join(h.dir, "stmt.tmpl")
+        with open(path, "w") as f:
+            f.write("Subject: Statement\n\nTo the {{body.name}}.\n")
+        h.ok("template", "add", "stmt", path)
+        self.received = 0  # messages of earlier campaigns in the peer's log
+
+    def tearDown(self):
+        self.peer.terminate()
+        self.peer.wait(10)
+        self.peer.stdout.close()
+        super().tearDown()
+
+    def send_campaign(self, name, day):
+        """Creates, schedules and sends a campaign; returns what the relay
+        received: recipient -> (ENVID asked for, message text)."""
+        h = self.home
+        h.ok("campaign", "create", name, "--template", "stmt", "--list",
+             "all", "--at", "2025-02-%02d 10:00" % day, "--tz", "UTC")
+        h.ok("campaign", "schedule", name)
+        h.ok("--once", prog="chanceryd")
+        got = {}
+        with open(os.path.join(self.peer_dir, "log.jsonl")) as f:
+            events = [json.loads(line) for line in f]
+        messages = [ev for ev in events if ev["event"] == "message"]
+        for ev in messages[self.received:]:
+            with open(os.path.join(self.peer_dir, ev["file"]),
+                      encoding="utf-8") as m:
+                got[ev["rcpt_tos"][0]] = (ev["dsn"]["envid"], m.read())
+        self.received = len(messages)
+        return got
+
+    def audit(self, name):
+        r = self.home.ok("audit", "campaign", name, "--format", "json")
+        return {d["email"]: d for d in json.loads(r.out)["deliveries"]}
+
+    def test_campaign_dsns_audit_and_bouncing(self):
+        h = self.home
+        ohchr, eo, emb = ("registry@ohchr.example.org",
+                          "office@ombudsman.example.eu",
+                          "info@embassy.example.az")
+        sent = self.send_campaign("feb", 20)
+        self.assertEqual(set(sent), {ohchr, eo, emb})
+        self.assertEqual(set(self.audit("feb")[a]["state"] for a in sent),
+                         {"sent"})
+
+        # A standard DSN by ENVID, on stdin as an MTA alias pipes it.
+        envid, text = sent[ohchr]
+        msgid = email.message_from_string(text)["Message-ID"].strip("<>")
+        r = h.ok("bounce", stdin=make_dsn(
+            1, envid, msgid, ohchr, "failed", "5.1.1",
+            "smtp; 550 5.1.1 <%s>: Recipient address rejected: User "
+            "unknown in virtual mailbox table" % ohchr))
+        self.assertIn("bounced (matched by envid)", r.out)
+        # An Exim bounce quoting the headers, through a Maildir: no DSN
+        # part, but the quoted X-Chancery-Delivery names the delivery.
+        self.assertIn("X-Chancery-Delivery: %s" % sent[emb][0], sent[emb][1])
+        md = os.path.join(h.dir, "Maildir")
+        for sub in ("new", "cur", "tmp"):
+            os.makedirs(os.path.join(md, sub))
+        with open(os.path.join(md, "new", "1.M1P1.host"), "w") as f:
+            f.write(exim_bounce(2, emb, sent[emb][1]))
+        r = h.ok("bounce", "--maildir", md)
+        self.assertIn("bounced (matched by envid)", r.out)
+        self.assertEqual(os.listdir(os.path.join(md, "cur")),
+                         ["1.M1P1.host:2,S"])
+
+        feb = self.audit("feb")
+        self.assertEqual(feb[ohchr]["state"], "bounced")
+        self.assertIn("User unknown in virtual mailbox table",
+                      feb[ohchr]["reason"])
+        self.assertEqual(feb[emb]["state"], "bounced")
+        self.assertIn("550 5.7.1 Mailbox unavailable", feb[emb]["reason"])
+        self.assertEqual(feb[eo]["state"], "sent")
+        # what the relay said at the time stays on record
+        self.assertEqual(feb[ohchr]["reply_code"], 250)
+
+        # The next campaign bounces for OHCHR again: two in a row.
+        envid, text = self.send_campaign("mar", 21)[ohchr]
+        msgid = email.message_from_string(text)["Message-ID"].strip("<>")
+        r = h.ok("bounce", stdin=make_dsn(
+            3, envid, msgid, ohchr, "failed", "5.1.1",
+            "smtp; 550 5.1.1 User unknown"))
+        self.assertIn("is now bouncing", r.out)
+        status, reason = h.sql("SELECT status, status_reason FROM contacts "
+                               "WHERE email = ?", ohchr)[0]
+        self.assertEqual(status, "bouncing")
+        self.assertIn("2 consecutive campaigns: mar, feb", reason)
+        # ... and the third campaign skips the contact, saying why.
+        sent = self.send_campaign("apr", 22)
+        self.assertEqual(set(sent), {eo, emb})
+        apr = self.audit("apr")
+        self.assertEqual(apr[ohchr]["state"], "skipped")
+        self.assertIn("consecutive campaigns", apr[ohchr]["reason"])
+        self.assertEqual(h.run("audit", "verify").rc, 0)
