@@ -134,7 +134,13 @@ _chancery()
 	if [[ -z $sub ]]; then
 		case $group in
 		init) _chancery_words "--seed --help"; return 0 ;;
-		bounce) _chancery_words "--maildir --help"; return 0 ;;
+		bounce)
+			if [[ $cur == -* ]]; then
+				_chancery_words "--maildir --help"
+			else
+				_chancery_words "list"
+			fi
+			return 0 ;;
 		config) _chancery_words "check show" ;;
 		body) _chancery_words "add list show alias edit rm" ;;
 		contact) _chancery_words "add list disable enable suppress rm" ;;

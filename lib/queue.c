@@ -44,7 +44,7 @@ static const char *const queue_sql[ST__COUNT] = {
 		"UPDATE deliveries SET state = 'sending', "
 		"attempts = attempts + 1, lease_until = ?2, lease_owner = ?3, "
 		"expires_at = coalesce(expires_at, created_at + ?4), "
-		"envid = coalesce(envid, 'chancery-' || campaign_id || '-' || id), "
+		"envid = coalesce(envid, 'chancery-' || id), "
 		"message_id = coalesce(message_id, 'chancery.' || campaign_id || "
 		"'.' || id || '.' || lower(hex(randomblob(6))) || '@' || ?5), "
 		"next_attempt_at = NULL, updated_at = ?6 "

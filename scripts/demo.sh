@@ -20,17 +20,7 @@ PATH=$ROOT/build/release:$PATH
 
 rm -rf "$DEMO"
 mkdir -p "$DEMO"
-cat >"$DEMO/chancery.conf" <<CONF
-database = { path = "chancery.db"; };
-timezone = "Asia/Baku";
-sender = {
-  name = "Commissioner for Human Rights (Ombudsman) of the Republic of Azerbaijan";
-  address = "office@ombudsman.example.org";
-  organization = "Office of the Ombudsman";
-};
-transport = { kind = "maildir"; maildir = { path = "outbox"; }; };
-log = { level = "warn"; };
-CONF
+cp docs/demo/chancery.conf "$DEMO/chancery.conf"
 chmod 600 "$DEMO/chancery.conf"
 export CHANCERY_CONFIG="$DEMO/chancery.conf"
 
