@@ -298,6 +298,27 @@ static int campaign_event(struct db *db, enum ledger_kind kind,
 	return rc;
 }
 
+/* The audit's proof of which text went out: the version and its hash. */
+static int template_used_event(struct db *db, const struct campaign_info *c,
+			       struct error *err)
+{
+	struct sbuf data = SBUF_INIT;
+	struct json js;
+	int rc;
+
+	json_init(&js, &data, false);
+	json_object_begin(&js);
+	json_kv_string(&js, "campaign", c->name);
+	json_kv_string(&js, "template", c->template_name);
+	json_kv_int(&js, "version", c->template_version);
+	json_kv_string(&js, "sha256", c->template_sha256);
+	json_object_end(&js);
+	rc = append_event(db, LEDGER_TEMPLATE_USED, c->id, 0, 0, 0, data.buf,
+			  err);
+	sbuf_release(&data);
+	return rc;
+}
+
 /* ---- template and message module calls, in one place ---- */
 
 /* The template version a campaign binds to (version 0: the latest). */
@@ -1033,6 +1054,8 @@ static int start_one(struct db *db, const struct conf *cfg, int64_t id,
 		goto out;
 	}
 	rc = tmpl_lock(db, c.template_id, err);
+	if (!rc)
+		rc = template_used_event(db, &c, err);
 	if (!rc)
 		rc = campaign_event(db, LEDGER_CAMPAIGN_STARTED, &c, "scheduled",
 				    "running", err);
