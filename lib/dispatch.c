@@ -47,6 +47,8 @@ struct worker {
 	struct dispatch *d;
 	void *link;
 	struct db *reader;   /* read-only connection for rendering */
+	void *render_state;  /* render_open's, or render_arg */
+	int index;
 	pthread_t thread;
 	bool started;
 };
@@ -225,7 +227,7 @@ static void render_chunk(struct worker *w, struct jobq *chunk,
 	while ((j = jobq_pop(chunk))) {
 		struct error e = ERROR_INIT;
 
-		if (p->render(p->render_arg, w->reader, &j->item, &j->data,
+		if (p->render(w->render_state, w->reader, &j->item, &j->data,
 			      &e)) {
 			job_local_result(j, &e);
 			jobq_push(failed, j);
@@ -275,11 +277,31 @@ static void send_chunk(struct worker *w, struct jobq *chunk)
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* The worker's own render state, made in its thread (see dispatch.h). */
+static void render_state_open(struct worker *w)
+{
+	const struct dispatch_params *p = w->d->p;
+	void *state = p->render_open ? p->render_open(p->render_arg, w->index)
+				     : NULL;
+
+	w->render_state = state ? state : p->render_arg;
+}
+
+static void render_state_close(struct worker *w)
+{
+	const struct dispatch_params *p = w->d->p;
+
+	if (p->render_close && w->render_state != p->render_arg)
+		p->render_close(w->render_state);
+	w->render_state = NULL;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct dispatch *d = w->d;
 
+	render_state_open(w);
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
 		struct jobq chunk = {NULL, NULL, 0};
@@ -306,6 +328,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_lock(&d->lock);
 	}
 	pthread_mutex_unlock(&d->lock);
+	render_state_close(w);
 	return NULL;
 }
 
@@ -597,6 +620,7 @@ static int start_workers(struct dispatch *d, struct worker *w, int n,
 		int rc;
 
 		w[i].d = d;
+		w[i].index = i;
 		rc = db_open(db_path(p->db), DB_READONLY,
 			     (int)p->cfg->busy_timeout_ms, &w[i].reader, err);
 		if (rc)
