@@ -281,17 +281,17 @@ static void send_chunk(struct worker *w, struct jobq *chunk)
 static void render_state_open(struct worker *w)
 {
 	const struct dispatch_params *p = w->d->p;
-	void *state = p->render_open ? p->render_open(p->render_arg, w->index)
-				     : NULL;
 
-	w->render_state = state ? state : p->render_arg;
+	w->render_state = p->render_open ? p->render_open(p->render_arg,
+							  w->index)
+					 : p->render_arg;
 }
 
 static void render_state_close(struct worker *w)
 {
 	const struct dispatch_params *p = w->d->p;
 
-	if (p->render_close && w->render_state != p->render_arg)
+	if (p->render_open && p->render_close)
 		p->render_close(w->render_state);
 	w->render_state = NULL;
 }

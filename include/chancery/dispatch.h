@@ -77,7 +77,8 @@ struct dispatch_params {
 	 * returns replaces render_arg as the first argument of render in that
 	 * worker; render_close frees it when the worker ends. Lets a renderer
 	 * keep caches without locks, since one worker renders at a time.
-	 * NULL from render_open: the worker renders with render_arg.
+	 * render_open cannot fail (it aborts on memory exhaustion, as
+	 * xalloc does).
 	 */
 	void *(*render_open)(void *render_arg, int worker);
 	void (*render_close)(void *state);
