@@ -1228,8 +1228,10 @@ static int delivery_load(struct db *db, int64_t id, struct delivery_row *d,
 /*
  * What every delivery of a campaign shares, kept per renderer (one per
  * dispatch worker) instead of being read and compiled again for each
- * message: measured, loading and compiling the template was a fifth of
- * the rendering. Both caches are safe without invalidation:
+ * message: measured with callgrind, loading and compiling the template
+ * (16%) and reading the campaign with its template and list names (4%)
+ * were a fifth of the rendering. Both caches are safe without
+ * invalidation:
  * - a campaign's rendering fields (name, template, send_at, tz, sender,
  *   event_date) never change once it exists: the only updates are of its
  *   state and timestamps (ST_SET_STATE, ST_START, ST_FINISH), which
