@@ -1,6 +1,7 @@
 /* chancery config: check or show the effective configuration. */
 #include <stdio.h>
 
+#include "chancery/json.h"
 #include "commands.h"
 
 static int run_check(struct cli *cli, int argc, char **argv)
@@ -17,6 +18,13 @@ static int run_check(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+static void add_json_value(const char *key, const char *value, bool quoted,
+			   void *arg)
+{
+	(void)quoted;
+	json_kv_string(arg, key, value);
+}
+
 static int run_show(struct cli *cli, int argc, char **argv)
 {
 	struct error err = ERROR_INIT;
@@ -28,8 +36,18 @@ static int run_show(struct cli *cli, int argc, char **argv)
 	cfg = cli_config(cli, &err);
 	if (!cfg)
 		return cli_fail(err.code, &err);
-	conf_dump(cfg, &out);
-	fwrite(out.buf, 1, out.len, stdout);
+	if (cli->json) {
+		struct json js;
+
+		json_init(&js, &out, true);
+		json_object_begin(&js);
+		conf_each(cfg, add_json_value, &js);
+		json_object_end(&js);
+		cli_print_json(&out);
+	} else {
+		conf_dump(cfg, &out);
+		fwrite(out.buf, 1, out.len, stdout);
+	}
 	sbuf_release(&out);
 	return 0;
 }

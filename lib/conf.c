@@ -608,46 +608,80 @@ static void add_duration(struct sbuf *out, int64_t ms)
 
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (ms && ms % units[i].ms == 0) {
-			sbuf_addf(out, "\"%lld%s\"", (long long)(ms / units[i].ms),
+			sbuf_addf(out, "%lld%s", (long long)(ms / units[i].ms),
 				  units[i].unit);
 			return;
 		}
 	}
-	sbuf_addf(out, "\"%lldms\"", (long long)ms);
+	sbuf_addf(out, "%lldms", (long long)ms);
+}
+
+/* The value of key k as text ("(set)" for a secret), NULL when unset;
+ * *quoted says whether a config file writes it in quotes. */
+static void value_text(const struct conf *cfg, const struct key *k,
+		       struct sbuf *out, bool *quoted, bool *unset)
+{
+	const void *v = cfield(cfg, k);
+
+	*quoted = false;
+	*unset = false;
+	switch (k->type) {
+	case K_SECRET:
+		sbuf_addstr(out, *(char *const *)v ? "(set)" : "(unset)");
+		*unset = !*(char *const *)v;
+		break;
+	case K_STRING:
+	case K_PATH:
+		*unset = !*(char *const *)v;
+		*quoted = !*unset;
+		sbuf_addstr(out, *unset ? "(unset)" : *(char *const *)v);
+		break;
+	case K_INT:
+		sbuf_addf(out, "%d", *(const int *)v);
+		break;
+	case K_FLOAT:
+		sbuf_addf(out, "%g", *(const double *)v);
+		break;
+	case K_DURATION:
+		add_duration(out, *(const int64_t *)v);
+		*quoted = true;
+		break;
+	case K_CHOICE:
+		sbuf_addstr(out, k->choices[*(const int *)v]);
+		*quoted = true;
+		break;
+	}
+}
+
+void conf_each(const struct conf *cfg, conf_value_fn fn, void *arg)
+{
+	struct sbuf text = SBUF_INIT;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		bool quoted, unset;
+
+		sbuf_reset(&text);
+		value_text(cfg, &keys[i], &text, &quoted, &unset);
+		fn(keys[i].name, unset ? NULL : text.buf, quoted, arg);
+	}
+	sbuf_release(&text);
+}
+
+static void dump_line(const char *key, const char *value, bool quoted,
+		      void *arg)
+{
+	struct sbuf *out = arg;
+
+	if (!value)
+		sbuf_addf(out, "%s = (unset)\n", key);
+	else if (quoted)
+		sbuf_addf(out, "%s = \"%s\"\n", key, value);
+	else
+		sbuf_addf(out, "%s = %s\n", key, value);
 }
 
 void conf_dump(const struct conf *cfg, struct sbuf *out)
 {
 	sbuf_addf(out, "# %s\n", cfg->path ? cfg->path : "(built-in defaults)");
-	for (size_t i = 0; i < NKEYS; i++) {
-		const struct key *k = &keys[i];
-		const void *v = cfield(cfg, k);
-
-		sbuf_addf(out, "%s = ", k->name);
-		switch (k->type) {
-		case K_SECRET:
-			sbuf_addstr(out, *(char *const *)v ? "(set)" : "(unset)");
-			break;
-		case K_STRING:
-		case K_PATH:
-			if (*(char *const *)v)
-				sbuf_addf(out, "\"%s\"", *(char *const *)v);
-			else
-				sbuf_addstr(out, "(unset)");
-			break;
-		case K_INT:
-			sbuf_addf(out, "%d", *(const int *)v);
-			break;
-		case K_FLOAT:
-			sbuf_addf(out, "%g", *(const double *)v);
-			break;
-		case K_DURATION:
-			add_duration(out, *(const int64_t *)v);
-			break;
-		case K_CHOICE:
-			sbuf_addf(out, "\"%s\"", k->choices[*(const int *)v]);
-			break;
-		}
-		sbuf_addch(out, '\n');
-	}
+	conf_each(cfg, dump_line, out);
 }

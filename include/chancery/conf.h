@@ -95,6 +95,12 @@ const char *conf_default_path(void);
 struct sbuf;
 void conf_dump(const struct conf *cfg, struct sbuf *out);
 
+/* Calls fn for every key with its effective value as text (NULL when
+ * unset; a secret is "(set)"); quoted: a config file quotes it. */
+typedef void (*conf_value_fn)(const char *key, const char *value,
+			      bool quoted, void *arg);
+void conf_each(const struct conf *cfg, conf_value_fn fn, void *arg);
+
 const char *conf_transport_name(enum transport_kind kind);
 const char *conf_tls_name(enum tls_mode mode);
 

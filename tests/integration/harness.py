@@ -50,13 +50,18 @@ class Home:
             f.write(extra)
         os.chmod(self.conf, 0o600)
 
+    def command(self, prog):
+        """The argv that starts prog; a test may wrap it (test_daemon.py
+        puts chanceryd under valgrind)."""
+        return [os.path.join(BIN_DIR, prog)]
+
     def run(self, *args, stdin=None, env=None, prog="chancery", timeout=120):
         full_env = dict(os.environ)
         full_env.pop("CHANCERY_CONFIG", None)
         full_env["NO_COLOR"] = "1"
         if env:
             full_env.update(env)
-        cmd = [os.path.join(BIN_DIR, prog), "--config", self.conf]
+        cmd = self.command(prog) + ["--config", self.conf]
         cmd += [str(a) for a in args]
         proc = subprocess.run(cmd, input=stdin, capture_output=True,
                               text=True, env=full_env, timeout=timeout)
