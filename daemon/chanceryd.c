@@ -205,6 +205,8 @@ static int run_round(struct daemon *d, struct round *r, struct error *err)
 		.link_arg = &d->cfg,
 		.render = glue_render,
 		.render_arg = &d->cfg,
+		.render_open = glue_render_open,
+		.render_close = glue_render_close,
 		.interrupted = signals_interrupted,
 	};
 	int rc = prepare_round(d, r, err);

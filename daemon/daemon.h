@@ -61,8 +61,11 @@ void notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* --- glue.c: the real transport and renderer for the dispatch engine. */
 extern const struct dispatch_link_ops glue_transport_link;
-/* link_arg: the const struct conf *. */
-int glue_render(void *arg, struct db *db, const struct queue_item *item,
+/* link_arg and render_arg: the const struct conf *. glue_render needs
+ * the per-worker state of glue_render_open (freed by glue_render_close). */
+void *glue_render_open(void *arg, int worker);
+void glue_render_close(void *state);
+int glue_render(void *state, struct db *db, const struct queue_item *item,
 		struct sbuf *out, struct error *err);
 
 #endif

@@ -47,6 +47,8 @@ struct worker {
 	struct dispatch *d;
 	void *link;
 	struct db *reader;   /* read-only connection for rendering */
+	void *render_state;  /* render_open's, or render_arg */
+	int index;
 	pthread_t thread;
 	bool started;
 };
@@ -195,13 +197,25 @@ static void fail_chunk(struct transport_message *msgs, size_t n,
 	}
 }
 
-/* How many jobs a worker takes at once: its share of what waits, so all
- * workers stay busy, but no more than one connection carries. */
+/*
+ * How many jobs a worker takes at once: its share of what waits, so all
+ * workers stay busy, but at least its share of a full batch, and no more
+ * than one connection carries. The floor matters because a chunk is one
+ * relay session (libESMTP cannot keep a session open between calls): the
+ * share alone shrinks as the others take theirs (50, 38, 28, ... 1 of a
+ * batch of 200), and measured, 5,000 messages took 329 sessions with
+ * their connects, greetings and QUITs.
+ */
 static size_t chunk_size(const struct dispatch *d)
 {
-	size_t share = (d->todo.n + (size_t)d->workers - 1) / (size_t)d->workers;
+	size_t workers = (size_t)d->workers;
+	size_t share = (d->todo.n + workers - 1) / workers;
+	size_t floor = ((size_t)d->p->cfg->queue.batch_size + workers - 1) /
+		       workers;
 	size_t cap = (size_t)d->p->cfg->queue.messages_per_connection;
 
+	if (share < floor)
+		share = floor < d->todo.n ? floor : d->todo.n;
 	if (share < 1)
 		share = 1;
 	return share < cap ? share : cap;
@@ -225,7 +239,7 @@ static void render_chunk(struct worker *w, struct jobq *chunk,
 	while ((j = jobq_pop(chunk))) {
 		struct error e = ERROR_INIT;
 
-		if (p->render(p->render_arg, w->reader, &j->item, &j->data,
+		if (p->render(w->render_state, w->reader, &j->item, &j->data,
 			      &e)) {
 			job_local_result(j, &e);
 			jobq_push(failed, j);
@@ -275,11 +289,31 @@ static void send_chunk(struct worker *w, struct jobq *chunk)
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* The worker's own render state, made in its thread (see dispatch.h). */
+static void render_state_open(struct worker *w)
+{
+	const struct dispatch_params *p = w->d->p;
+
+	w->render_state = p->render_open ? p->render_open(p->render_arg,
+							  w->index)
+					 : p->render_arg;
+}
+
+static void render_state_close(struct worker *w)
+{
+	const struct dispatch_params *p = w->d->p;
+
+	if (p->render_open && p->render_close)
+		p->render_close(w->render_state);
+	w->render_state = NULL;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct dispatch *d = w->d;
 
+	render_state_open(w);
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
 		struct jobq chunk = {NULL, NULL, 0};
@@ -306,6 +340,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_lock(&d->lock);
 	}
 	pthread_mutex_unlock(&d->lock);
+	render_state_close(w);
 	return NULL;
 }
 
@@ -597,6 +632,7 @@ static int start_workers(struct dispatch *d, struct worker *w, int n,
 		int rc;
 
 		w[i].d = d;
+		w[i].index = i;
 		rc = db_open(db_path(p->db), DB_READONLY,
 			     (int)p->cfg->busy_timeout_ms, &w[i].reader, err);
 		if (rc)

@@ -228,7 +228,12 @@ void transport_log_result(const char *transport,
 {
 	const struct transport_result *r = &m->result;
 
-	log_msg(r->outcome == TRANSPORT_SENT ? LOG_LEVEL_INFO : LOG_LEVEL_WARN,
+	/* A message sent is at debug: the dispatch's outcome line, written
+	 * once the result is committed, tells the same reply at info, and
+	 * two lines per message were a measurable share of the daemon's
+	 * work. A refusal stays a warning here too, in case the commit that
+	 * would log it fails. */
+	log_msg(r->outcome == TRANSPORT_SENT ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN,
 		"transport=%s delivery=%lld rcpt=<%s> result=%s code=%d "
 		"enhanced=%s queue_id=%s text=\"%s\"",
 		transport, (long long)m->delivery_id,

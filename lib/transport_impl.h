@@ -59,7 +59,7 @@ void transport_result_fail(struct transport_result *r,
 			   enum transport_outcome outcome, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* The one key=value log line per message. */
+/* The one key=value log line per message (a sent one at debug). */
 void transport_log_result(const char *transport,
 			  const struct transport_message *m);
 

@@ -71,6 +71,17 @@ struct dispatch_params {
 	void *link_arg;
 	dispatch_render_fn render;
 	void *render_arg;
+	/*
+	 * Optional per-worker render state (both or neither): render_open is
+	 * called in each worker's thread before its first render, and what it
+	 * returns replaces render_arg as the first argument of render in that
+	 * worker; render_close frees it when the worker ends. Lets a renderer
+	 * keep caches without locks, since one worker renders at a time.
+	 * render_open cannot fail (it aborts on memory exhaustion, as
+	 * xalloc does).
+	 */
+	void *(*render_open)(void *render_arg, int worker);
+	void (*render_close)(void *state);
 	/* Polled often; true makes the run stop claiming, hand back what
 	 * was not sent yet, finish what is in flight, commit and return. */
 	bool (*interrupted)(void *arg);

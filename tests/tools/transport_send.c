@@ -103,7 +103,7 @@ int main(int argc, char **argv)
 	if (argc - optind < 2 || (argc - optind) % 2 != 0 || repeat < 1)
 		usage();
 	log_open("transport_send", LOG_TARGET_STDERR,
-		 quiet ? LOG_LEVEL_WARN : LOG_LEVEL_INFO);
+		 quiet ? LOG_LEVEL_WARN : LOG_LEVEL_DEBUG);
 	conf_init(&cfg);
 	if (config && (rc = conf_load(&cfg, config, &err)) < 0)
 		goto out;

@@ -541,6 +541,134 @@ static void test_counts_and_message(void **state)
 	sbuf_release(&msg);
 }
 
+/* The first pending delivery of campaign id. */
+static int64_t first_delivery(struct fx *f, int64_t id)
+{
+	char *sql = xasprintf("SELECT min(id) FROM deliveries WHERE "
+			      "campaign_id = %lld AND state = 'pending'",
+			      (long long)id);
+	int64_t d = count(f, sql);
+
+	free(sql);
+	return d;
+}
+
+/* Renders delivery with r into a fresh string (caller frees). */
+static char *render_with(struct fx *f, struct campaign_renderer *r,
+			 int64_t delivery)
+{
+	struct error err = ERROR_INIT;
+	struct sbuf msg = SBUF_INIT;
+
+	if (campaign_renderer_message(r, f->t.db, &f->cfg, delivery, &msg,
+				      &err))
+		fail_msg("render #%lld: %s", (long long)delivery, err.msg);
+	return sbuf_detach(&msg, NULL);
+}
+
+static void assert_stats(struct campaign_renderer *r, int64_t loads,
+			 int64_t hits)
+{
+	struct campaign_renderer_stats st;
+
+	campaign_renderer_get_stats(r, &st);
+	assert_int_equal(st.template_loads, loads);
+	assert_int_equal(st.template_hits, hits);
+}
+
+/*
+ * A renderer loads a campaign's template once and serves it again, with
+ * the same message as an uncached rendering; a new version (new campaign)
+ * is loaded, never served from the old entry, also after eviction; an
+ * unlocked version is never kept; contacts are read every time.
+ */
+static void test_renderer_cache(void **state)
+{
+	struct fx *f = *state;
+	struct campaign_renderer *r = campaign_renderer_new();
+	struct error err = ERROR_INIT;
+	struct sbuf plain = SBUF_INIT;
+	int64_t a = campaign_in(f, "a", CAMPAIGN_RUNNING), b, draft;
+	int64_t da = first_delivery(f, a), db, dd;
+	char *m1, *m2, *sql;
+
+	m1 = render_with(f, r, da);
+	assert_stats(r, 1, 0);
+	m2 = render_with(f, r, da);
+	assert_stats(r, 1, 1);
+	assert_string_equal(m1, m2);
+	assert_int_equal(campaign_delivery_message(f->t.db, &f->cfg, da, &plain,
+						   &err), 0);
+	assert_string_equal(m1, plain.buf);
+	assert_non_null(strstr(m1, "To the Secretary-General"));
+	free(m1);
+	free(m2);
+
+	/* A new version of the same template: a new campaign gets it. */
+	add_template(&f->t, "stmt", "Subject: Statement\n\nVersion three for "
+				    "{{contact.email}}.\n");
+	b = campaign_in(f, "b", CAMPAIGN_RUNNING);
+	db = first_delivery(f, b);
+	m1 = render_with(f, r, db);
+	assert_stats(r, 2, 1);
+	assert_non_null(strstr(m1, "Version three for sg@un.example.org."));
+	m2 = render_with(f, r, da);
+	assert_stats(r, 2, 2);
+	assert_null(strstr(m2, "Version three"));
+	assert_non_null(strstr(m2, "To the Secretary-General"));
+	free(m1);
+	free(m2);
+
+	/* Contacts are not cached: a new name shows at once. */
+	sql = xasprintf("UPDATE contacts SET name = 'Antonio Guterres' WHERE "
+			"id = %lld", (long long)f->contact[0]);
+	exec_sql(f->t.db, sql);
+	free(sql);
+	m1 = render_with(f, r, da);
+	assert_non_null(strstr(m1, "Antonio Guterres"));
+	free(m1);
+
+	/* Five more versions push the first ones out; they come back
+	 * loaded again, still right. */
+	for (int i = 0; i < 5; i++) {
+		char src[80], name[8];
+
+		snprintf(src, sizeof(src), "Subject: S\n\nEdition %d.\n", i);
+		snprintf(name, sizeof(name), "e%d", i);
+		add_template(&f->t, "stmt", src);
+		m1 = render_with(f, r, first_delivery(f, campaign_in(f, name,
+						CAMPAIGN_RUNNING)));
+		snprintf(src, sizeof(src), "Edition %d.", i);
+		assert_non_null(strstr(m1, src));
+		free(m1);
+	}
+	assert_stats(r, 7, 3);
+	m1 = render_with(f, r, da);
+	assert_stats(r, 8, 3);
+	assert_non_null(strstr(m1, "To the Secretary-General"));
+	free(m1);
+
+	/* A version no campaign locked is used once and not kept. */
+	draft = create_with(f, "draft", "hdr", "all");
+	sql = xasprintf("INSERT INTO deliveries (campaign_id, contact_id, "
+			"body_id, email, state, created_at, updated_at, "
+			"message_id, envid) VALUES (%lld, %lld, %lld, "
+			"'sg@un.example.org', 'pending', 0, 0, 'x@y', 'e')",
+			(long long)draft, (long long)f->contact[0],
+			(long long)f->body[0]);
+	exec_sql(f->t.db, sql);
+	free(sql);
+	dd = first_delivery(f, draft);
+	for (int i = 0; i < 2; i++) {
+		m1 = render_with(f, r, dd);
+		assert_non_null(strstr(m1, "Subject: For Antonio Guterres"));
+		free(m1);
+	}
+	assert_stats(r, 10, 3);
+	sbuf_release(&plain);
+	campaign_renderer_free(r);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -555,6 +683,7 @@ int main(void)
 		T(test_schedule_problems),
 		T(test_finish_and_next_due),
 		T(test_counts_and_message),
+		T(test_renderer_cache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -946,6 +946,102 @@ static void test_dispatch_rate_limit(void **state)
 	sink_release(&s);
 }
 
+/* Per-worker render state: one per worker, made and used in that worker's
+ * thread only, freed when the worker ends. Chunks are not tiny. */
+struct render_states {
+	pthread_mutex_t lock;
+	int opened, closed, renders;
+	bool wrong_thread;
+	bool workers_seen[8];
+};
+
+struct render_state {
+	struct render_states *all;
+	struct db *writer;
+	pthread_t thread;
+	int renders;
+};
+
+static void *state_open(void *arg, int worker)
+{
+	struct render_states *all = ((void **)arg)[0];
+	struct render_state *rs = xcalloc(1, sizeof(*rs));
+
+	rs->all = all;
+	rs->writer = ((void **)arg)[1];
+	rs->thread = pthread_self();
+	pthread_mutex_lock(&all->lock);
+	all->opened++;
+	if (worker >= 0 && worker < 8)
+		all->workers_seen[worker] = true;
+	pthread_mutex_unlock(&all->lock);
+	return rs;
+}
+
+static int state_render(void *arg, struct db *db, const struct queue_item *it,
+			struct sbuf *out, struct error *err)
+{
+	struct render_state *rs = arg;
+
+	if (!pthread_equal(rs->thread, pthread_self()))
+		rs->all->wrong_thread = true;
+	rs->renders++;
+	return test_render(rs->writer, db, it, out, err);
+}
+
+static void state_close(void *arg)
+{
+	struct render_state *rs = arg;
+
+	pthread_mutex_lock(&rs->all->lock);
+	rs->all->closed++;
+	rs->all->renders += rs->renders;
+	if (!pthread_equal(rs->thread, pthread_self()))
+		rs->all->wrong_thread = true;
+	pthread_mutex_unlock(&rs->all->lock);
+	free(rs);
+}
+
+static void test_dispatch_render_state_per_worker(void **state)
+{
+	struct fixture *f = *state;
+	struct render_states all = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	struct dispatch_stats st = {0};
+	struct error err = ERROR_INIT;
+	struct dispatch_params p;
+	struct sink s;
+	void *arg[2] = {&all, f->t.db};
+
+	sink_init(&s, 40);
+	for (int i = 0; i < 30; i++) {
+		char email[48];
+
+		snprintf(email, sizeof(email), "ok%d@example.org", i);
+		add_delivery(f->t.db, 1, email, "pending", 0);
+	}
+	f->cfg.queue.batch_size = 12;
+	f->cfg.queue.messages_per_connection = 100;
+	p = params(f, &s);
+	p.render = state_render;
+	p.render_arg = arg;
+	p.render_open = state_open;
+	p.render_close = state_close;
+	if (dispatch_run(&p, &st, &err))
+		fail_msg("dispatch_run: %s", err.msg);
+	assert_int_equal(st.sent, 30);
+	assert_int_equal(all.opened, 3); /* queue.workers */
+	assert_int_equal(all.closed, 3);
+	assert_true(all.workers_seen[0] && all.workers_seen[1] &&
+		    all.workers_seen[2]);
+	assert_int_equal(all.renders, 30);
+	assert_false(all.wrong_thread);
+	/* A chunk is one relay session: at least a worker's share of a
+	 * batch (4 here), so about 30 / 4, where shares of what was left
+	 * (4, 3, 2, 1, 1, 1 of each 12) took 16. */
+	assert_true(s.calls <= 10);
+	sink_release(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -976,6 +1072,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dispatch_rate_limit, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_dispatch_render_state_per_worker, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
