@@ -396,6 +396,30 @@ class DaemonTest(Base):
         self.assertEqual(self.home.scalar(
             "SELECT count(*) FROM events WHERE kind = 'delivery.failed'"), 2)
 
+    def test_refused_in_consecutive_campaigns_marks_bouncing(self):
+        """A 5xx from the relay counts like a bounce: refused in
+        bounce.threshold (2) campaigns in a row, the contact becomes
+        bouncing and the third campaign skips it with the reason."""
+        self.registry(3)
+        peer = self.peer("--rcpt-reply", "c00001@.*=550 5.1.1 No such user")
+        self.smtp_conf(peer.port)
+        for name in ("one", "two", "three"):
+            self.campaign(name)
+            self.once()
+        self.assertEqual(self.home.scalar(
+            "SELECT status FROM contacts WHERE email = 'c00001@example.org'"),
+            "bouncing")
+        self.assertEqual(self.home.sql(
+            "SELECT c.name, d.state FROM deliveries d JOIN campaigns c ON "
+            "c.id = d.campaign_id WHERE d.email = 'c00001@example.org' "
+            "ORDER BY c.id"),
+            [("one", "failed"), ("two", "failed"), ("three", "skipped")])
+        self.assertEqual(self.home.scalar(
+            "SELECT count(*) FROM events WHERE kind = 'contact.bouncing'"), 1)
+        self.assertEqual(self.home.scalar(
+            "SELECT count(*) FROM deliveries WHERE state = 'sent'"), 6)
+        self.assertLedger()
+
     def test_lifetime_ends_in_expired(self):
         self.registry(3)
         self.campaign()
