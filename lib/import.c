@@ -359,6 +359,9 @@ static void read_all(struct ifile *f, struct db *db, const char *text,
 
 	f->current_line = 1;
 	if (!utf8_valid(text, len, &bad)) {
+		/* name the line, as every other problem does */
+		for (size_t i = 0; i < bad; i++)
+			f->current_line += text[i] == '\n';
 		problem(f, "file", "invalid UTF-8 at byte %zu", bad);
 		return;
 	}
