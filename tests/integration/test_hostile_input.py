@@ -10,7 +10,6 @@ import os
 import resource
 import sqlite3
 import subprocess
-import sys
 import time
 import unittest
 

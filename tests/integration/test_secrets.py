@@ -13,7 +13,7 @@ import stat
 import subprocess
 import unittest
 
-from harness import Home, TestCase
+from harness import TestCase
 
 PYTHON = "/usr/bin/python3"
 PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)),
