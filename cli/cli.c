@@ -20,8 +20,12 @@ const struct conf *cli_config(struct cli *cli, struct error *err)
 	if (cli->cfg_loaded)
 		return &cli->cfg;
 	conf_init(&cli->cfg);
-	if (path && conf_load(&cli->cfg, path, err) != 0)
+	if (path && conf_load(&cli->cfg, path, err) != 0) {
+		/* main releases only a loaded configuration: the defaults
+		 * conf_init set would leak */
+		conf_release(&cli->cfg);
 		return NULL;
+	}
 	cli->cfg_loaded = true;
 	return &cli->cfg;
 }

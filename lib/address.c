@@ -86,6 +86,11 @@ int address_check(const char *addr, struct error *err)
 	 * local parts ("john doe"@...) are refused on purpose: no addressee
 	 * body uses one and they are a classic header-injection vector.
 	 */
+	if (addr[0] == '"')
+		return error_set(err, ERR_DATA,
+				 "'%s': quoted local parts are not accepted "
+				 "(use a bare address such as "
+				 "office@example.org)", addr);
 	if (strpbrk(addr, " <>(),;:\"\\"))
 		return error_set(err, ERR_DATA,
 				 "'%s' is not a valid e-mail address (a bare "

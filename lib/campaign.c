@@ -17,6 +17,7 @@
 #include "chancery/registry.h"
 #include "chancery/render.h"
 #include "chancery/template.h"
+#include "chancery/utf8.h"
 #include "chancery/xalloc.h"
 
 static const char *const state_names[] = {
@@ -602,10 +603,20 @@ static void check_member(struct db *db, const struct conf *cfg,
 		sbuf_addf(problems, "contact %s: %s\n", m->email, err.msg);
 		return;
 	}
-	if (tmpl_check(db, c->template_id, &d.ctx, &err) != 0)
+	if (tmpl_check(db, c->template_id, &d.ctx, &err) != 0) {
+		char id[32];
+		const char *who = d.body.acronym ? d.body.acronym : d.body.name;
+
+		/* one problem, one line: a stored name with a line break
+		 * (the usual cause of this failure) is named by its id */
+		if (utf8_has_control(who)) {
+			snprintf(id, sizeof(id), "#%lld", (long long)d.body.id);
+			who = id;
+		}
 		sbuf_addf(problems, "template %s v%d for %s (%s): %s\n",
 			  c->template_name, c->template_version, m->email,
-			  d.body.acronym ? d.body.acronym : d.body.name, err.msg);
+			  who, err.msg);
+	}
 	delivery_ctx_release(&d);
 }
 

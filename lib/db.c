@@ -258,7 +258,7 @@ static int check_file(const char *path, int flags, struct error *err)
 
 static int configure(struct db *db, int flags, struct error *err)
 {
-	int rc;
+	int version = 0, rc;
 
 	sqlite3_busy_timeout(db->handle, db->busy_timeout_ms);
 	sqlite3_extended_result_codes(db->handle, 1);
@@ -270,7 +270,13 @@ static int configure(struct db *db, int flags, struct error *err)
 	if (sqlite3_db_readonly(db->handle, "main") == 1)
 		return error_set(err, ERR_NOPERM, "%s: database is read-only",
 				 db->path);
-	rc = db_exec(db, "PRAGMA journal_mode = WAL", err);
+	/* Switching to WAL rewrites the file header: make sure the file is
+	 * ours first, so another program's database is left as it was. */
+	rc = pragma_int(db, "PRAGMA user_version", &version, err);
+	if (!rc)
+		rc = check_identity(db, version, err);
+	if (!rc)
+		rc = db_exec(db, "PRAGMA journal_mode = WAL", err);
 	if (!rc)
 		rc = db_exec(db, "PRAGMA synchronous = FULL", err);
 	return rc;

@@ -354,12 +354,25 @@ static void read_all(struct ifile *f, struct db *db, const char *text,
 	struct csv_reader rd;
 	struct csv_record rec = {0};
 	struct error e = ERROR_INIT;
+	const char *nul;
 	size_t bad;
 	int rc;
 
 	f->current_line = 1;
 	if (!utf8_valid(text, len, &bad)) {
+		/* name the line, as every other problem does */
+		for (size_t i = 0; i < bad; i++)
+			f->current_line += text[i] == '\n';
 		problem(f, "file", "invalid UTF-8 at byte %zu", bad);
+		return;
+	}
+	/* a field would end at a NUL and the rest of it vanish unseen */
+	nul = memchr(text, '\0', len);
+	if (nul) {
+		for (const char *p = text; p < nul; p++)
+			f->current_line += *p == '\n';
+		problem(f, "file", "NUL byte at byte %zu",
+			(size_t)(nul - text));
 		return;
 	}
 	csv_reader_init(&rd, f->name, text, len);

@@ -15,6 +15,7 @@
 #include "chancery/names.h"
 #include "chancery/registry.h"
 #include "chancery/sbuf.h"
+#include "chancery/utf8.h"
 #include "chancery/xalloc.h"
 
 enum {
@@ -240,6 +241,10 @@ static int check_body_fields(const char *name, const char *kind,
 {
 	if (!name || !*name)
 		return error_set(err, ERR_DATA, "body name is empty");
+	/* The name goes into Subject: and To: headers through templates. */
+	if (utf8_has_control(name))
+		return error_set(err, ERR_DATA,
+				 "body name holds a control character");
 	if (!registry_kind_valid(kind))
 		return error_set(err, ERR_DATA,
 				 "unknown body kind '%s' (one of: un-organ, "

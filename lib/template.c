@@ -862,6 +862,20 @@ static int check_unknown(struct check *c, const struct mustache *m,
 			 where ? ", " : "", line, col, n->text);
 }
 
+static int partial_cycle(const struct check *c, int from, const char *name)
+{
+	struct sbuf chain = SBUF_INIT;
+	int rc;
+
+	for (int i = from; i < c->nchain; i++)
+		sbuf_addf(&chain, "%s -> ", c->chain[i]);
+	sbuf_addstr(&chain, name);
+	rc = error_set(c->err, ERR_DATA, "partial '%s' includes itself "
+		       "(%s)", name, chain.buf);
+	sbuf_release(&chain);
+	return rc;
+}
+
 static int check_partial(struct check *c, const struct node *n)
 {
 	const char *src;
@@ -869,9 +883,12 @@ static int check_partial(struct check *c, const struct node *n)
 	char where[300];
 	int rc;
 
+	/* Our variables are flat, so a partial that includes itself is
+	 * either never reached or never ends: refuse it here rather than
+	 * at render time, naming the cycle. */
 	for (int i = 0; i < c->nchain; i++)
 		if (strcmp(c->chain[i], n->text) == 0)
-			return 0; /* recursion: checked already */
+			return partial_cycle(c, i, n->text);
 	src = c->partials && c->partials->get ?
 		      c->partials->get(c->partials->arg, n->text) : NULL;
 	if (!src)
@@ -1045,6 +1062,14 @@ static int parse_header_line(struct template *t, const char *line, int lineno,
 				 "header '%.*s' (want Subject:, From:, "
 				 "Reply-To: or Attach:)", lineno, (int)nlen,
 				 line);
+	/* A bare CR (or any control but tab) would end the header in some
+	 * reader's eyes and let the rest of the line pass for another one. */
+	for (const char *q = colon; *q; q++)
+		if (((unsigned char)*q < 0x20 && *q != '\t') || *q == 0x7f)
+			return error_set(err, ERR_DATA, "line %d, column %d: "
+					 "control character 0x%02x in the %s: "
+					 "header", lineno, (int)(q - line) + 1,
+					 (unsigned char)*q, names[which]);
 	value = colon + 1;
 	while (is_blank(*value))
 		value++;

@@ -49,6 +49,7 @@
 #include <auth-client.h>
 #include <libesmtp.h>
 
+#include "chancery/address.h"
 #include "chancery/log.h"
 #include "chancery/xalloc.h"
 #include "transport_impl.h"
@@ -676,6 +677,15 @@ static enum starttls_option starttls_mode(enum tls_mode m)
 }
 
 /* Adds msgs to a new libESMTP session; the message handles go to out. */
+/* The envelope carries an IDN domain as punycode (A-labels): without
+ * SMTPUTF8, a relay refuses the UTF-8 form ("500 strict ASCII"). */
+static char *envelope_address(const char *addr)
+{
+	char *ascii = addr && *addr ? address_ascii(addr) : NULL;
+
+	return ascii ? ascii : xstrdup(addr ? addr : "");
+}
+
 static smtp_session_t build_session(const struct relay *r,
 				    struct session_state *st,
 				    struct transport_message *msgs, size_t n,
@@ -699,16 +709,20 @@ static smtp_session_t build_session(const struct relay *r,
 	for (size_t i = 0; i < n; i++) {
 		smtp_message_t m = smtp_add_message(s);
 		smtp_recipient_t rcpt;
+		char *from = envelope_address(msgs[i].envelope_from);
+		char *to = envelope_address(msgs[i].recipient);
 
 		ctxs[i].msg = &msgs[i];
 		ctxs[i].st = st;
-		smtp_set_reverse_path(m, msgs[i].envelope_from);
+		smtp_set_reverse_path(m, from);
 		smtp_set_messagecb(m, message_cb, &ctxs[i]);
 		smtp_size_set_estimate(m, (unsigned long)msgs[i].size);
 		smtp_dsn_set_ret(m, Ret_HDRS);
 		if (msgs[i].envid && *msgs[i].envid)
 			smtp_dsn_set_envid(m, msgs[i].envid);
-		rcpt = smtp_add_recipient(m, msgs[i].recipient);
+		rcpt = smtp_add_recipient(m, to);
+		free(from); /* libESMTP keeps copies of both */
+		free(to);
 		smtp_dsn_set_notify(rcpt, Notify_FAILURE | Notify_DELAY);
 		out_msgs[i] = m;
 		out_rcpts[i] = rcpt;

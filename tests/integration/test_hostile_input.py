@@ -1,0 +1,511 @@
+"""Bad input at every door (issue 9): each class of hostile or odd input
+through the built `chancery` (and `chanceryd` where it matters), checking
+the sysexits status, a one-line error naming the problem, and that the
+database did not change.
+
+Run by ctest with /usr/bin/python3 -m unittest; see harness.py.
+"""
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import time
+import unittest
+
+from harness import Home, TestCase
+
+PYTHON = "/usr/bin/python3"
+HERE = os.path.dirname(os.path.abspath(__file__))
+PEER = os.path.join(HERE, "smtp_peer.py")
+CSV_HEADER = ("acronym,name,kind,country,notes,aliases,email,contact_name,"
+              "role,language,status")
+STATEMENT = (
+    "Statement of the Ombudsman on the anniversary\n\n"
+    "The Ombudsman calls on the international community to remember.\n\n"
+    "The statement has been sent to the UN Secretary-General, the "
+    "International Peace Bureau and the diaspora organizations of "
+    "Azerbaijan.\n")
+# One line per part, so a stray line in the message is easy to find.
+TEMPLATE = ("Subject: To {{body.name}}\n\n"
+            "Dear {{contact.name}},\n\nThe statement.\n")
+
+
+def start_peer(directory, *args):
+    proc = subprocess.Popen([PYTHON, PEER, "--record", directory] +
+                            list(args), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    if not line.strip().isdigit():
+        proc.kill()
+        raise RuntimeError("peer did not start: %r %s" %
+                           (line, proc.stderr.read()))
+    return proc, int(line)
+
+
+def stop_peer(proc):
+    proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    proc.stdout.close()
+    proc.stderr.close()
+
+
+def peer_events(directory, kind):
+    path = os.path.join(directory, "log.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [e for e in map(json.loads, f) if e["event"] == kind]
+
+
+class Base(TestCase):
+    def write(self, name, data):
+        path = os.path.join(self.home.dir, name)
+        with open(path, "wb") as f:
+            f.write(data if isinstance(data, bytes) else data.encode())
+        return path
+
+    def outbox_files(self):
+        new = os.path.join(self.home.outbox, "new")
+        if not os.path.isdir(new):
+            return []
+        return [os.path.join(new, n) for n in os.listdir(new)]
+
+    def assertFailsLines(self, args, rc, messages):
+        """Like assertFails for commands that list every problem, one per
+        line (import-csv): each expected message is one whole line."""
+        before = self.home.snapshot()
+        r = self.home.run(*args)
+        self.assertEqual(r.rc, rc, r)
+        lines = r.err.strip().split("\n")
+        for m in messages:
+            self.assertTrue(any(m in line for line in lines), (m, r))
+        self.assertEqual(self.home.snapshot(), before, "the database changed")
+        return r
+
+
+class TestHeaderInjection(Base):
+    """CR, LF and NUL in every field that reaches a header: refused where
+    it enters, and no message with an injected header is ever made."""
+
+    def setUp(self):
+        super().setUp()
+        self.home.ok("body", "add", "Fine Body", "--kind", "ngo",
+                     "--acronym", "FB")
+
+    def test_body_name_refused_at_entry(self):
+        for name in ("Evil\r\nBcc: x@evil.example", "Evil\nBcc: x@e.example",
+                     "Evil\rBcc: x@evil.example"):
+            self.assertFails(["body", "add", name, "--kind", "ngo"], 65,
+                             "body name holds a control character")
+
+    def test_body_rename_refused(self):
+        self.assertFails(["body", "edit", "FB", "--name",
+                          "Evil\r\nBcc: x@evil.example"], 65,
+                         "body name holds a control character")
+
+    def test_contact_name_and_role_refused(self):
+        self.assertFails(["contact", "add", "FB", "a@fine.example", "--name",
+                          "Bob\r\nBcc: x@evil.example"], 65,
+                         "contact name holds a control character")
+        self.assertFails(["contact", "add", "FB", "a@fine.example", "--role",
+                          "office\nBcc: x@evil.example"], 65,
+                         "contact role holds a control character")
+
+    def test_address_with_line_break_refused(self):
+        self.assertFails(["contact", "add", "FB",
+                          "a@fine.example\r\nBcc: x@evil.example"], 65,
+                         "e-mail address holds a control character")
+
+    def test_nul_in_csv_refused_not_truncated(self):
+        """A NUL used to cut the field short: 'Nu\\0ll' was stored as
+        'Nu'."""
+        path = self.write("nul.csv", CSV_HEADER.encode() +
+                          b"\nNN,Nu\x00ll,ngo,,,,n@n.example,,,,\n")
+        self.assertFailsLines(["registry", "import-csv", path], 65,
+                              ["nul.csv:2: file: NUL byte at byte 85",
+                               "nothing imported"])
+
+    def test_line_break_in_csv_fields_refused(self):
+        path = self.write("crlf.csv", CSV_HEADER + "\r\n"
+                          'GG,"Go\r\nBcc: x@evil.example",ngo,,,,'
+                          'g@g.example,"Ev\r\nBcc: y@evil.example",,,\r\n')
+        self.assertFailsLines(["registry", "import-csv", path], 65,
+                              ["crlf.csv:2: name: contains control "
+                               "characters", "nothing imported"])
+
+    def test_sender_name_in_config_refused(self):
+        for escaped in (r"Office\r\nBcc: x@evil.example", r"Office\nBcc: x"):
+            self.home.write_conf()
+            with open(self.home.conf) as f:
+                text = f.read()
+            with open(self.home.conf, "w") as f:
+                f.write(text.replace('"Office of the Ombudsman"',
+                                     '"%s"' % escaped))
+            self.assertFails(["body", "list"], 78,
+                             "key 'sender.name': the value is empty or "
+                             "holds a control character")
+            r = self.home.run("--once", prog="chanceryd")
+            self.assertEqual(r.rc, 78, r)
+            self.assertIn("sender.name", r.err)
+
+    def test_template_subject_refused_at_template_add(self):
+        cases = [
+            (b"Subject: x\rBcc: x@evil.example\n\nhi\n",
+             "line 1, column 11: control character 0x0d in the Subject: "
+             "header"),
+            (b"Subject: x\r\nBcc: x@evil.example\r\n\r\nhi\r\n",
+             "line 2, column 1: unknown header 'Bcc'"),
+            (b"Subject: x\nBcc: x@evil.example\n\nhi\n",
+             "line 2, column 1: unknown header 'Bcc'"),
+            (b"Subject: x\x00Bcc: x@evil.example\n\nhi\n",
+             "holds a NUL byte"),
+            (b"Subject: x\x0bvertical tab\n\nhi\n",
+             "control character 0x0b in the Subject: header"),
+            (b"Subject: x\nFrom: A\rBcc: x@evil.example <a@b.example>\n\nhi\n",
+             "control character 0x0d in the From: header"),
+        ]
+        for n, (source, message) in enumerate(cases):
+            path = self.write("t%d.tmpl" % n, source)
+            self.assertFails(["template", "add", "t", path], 65, message)
+
+    def test_campaign_sender_refused(self):
+        self.home.ok("contact", "add", "FB", "a@fine.example")
+        self.home.ok("list", "create", "l")
+        self.home.ok("list", "add", "l", "FB")
+        self.home.ok("template", "add", "t", self.write("t.tmpl", TEMPLATE))
+        for sender in ("a@b.example\r\nBcc: x@evil.example",
+                       "Evil\r\nBcc: x <a@b.example>"):
+            self.assertFails(["campaign", "create", "c", "--template", "t",
+                              "--list", "l", "--at", "2025-02-25 10:00",
+                              "--tz", "UTC", "--sender", sender], 65,
+                             "sender: e-mail address holds a control "
+                             "character")
+
+    def test_stored_line_break_never_reaches_a_message(self):
+        """A body and a contact stored with line breaks (by an older
+        version, or by hand) are refused at schedule and by the daemon:
+        no message with an injected header is produced."""
+        con = sqlite3.connect(self.home.db)
+        con.execute("INSERT INTO bodies (id, name, kind, created_at) VALUES "
+                    "(50, 'Evil' || char(13, 10) || 'Bcc: x@evil.example',"
+                    " 'ngo', 0)")
+        con.execute("INSERT INTO contacts (id, body_id, email, name, "
+                    "created_at, updated_at) VALUES (60, 50, "
+                    "'ev@evil.example', NULL, 0, 0), (61, (SELECT id FROM "
+                    "bodies WHERE acronym = 'FB'), 'fb@fine.example', "
+                    "'Bob' || char(10) || 'Bcc: y@evil.example', 0, 0)")
+        con.commit()
+        con.close()
+        self.home.ok("list", "create", "l")
+        self.home.ok("list", "add", "l", "#50", "FB")
+        self.home.ok("template", "add", "t", self.write("t.tmpl", TEMPLATE))
+        self.home.ok("campaign", "create", "c", "--template", "t", "--list",
+                     "l", "--at", "2025-02-25 10:00", "--tz", "UTC")
+        before = self.home.snapshot()
+        r = self.home.run("campaign", "schedule", "c")
+        self.assertEqual(r.rc, 65, r)
+        lines = r.err.strip().split("\n")
+        self.assertIn("cannot be scheduled: 2 problem(s)", lines[0])
+        self.assertEqual(len(lines), 3, r)  # one line per problem
+        self.assertIn("(#50): line 1, column 13: variable 'body.name' holds "
+                      "a line break, refused in the Subject header", r.err)
+        self.assertIn("fb@fine.example", r.err)
+        self.assertEqual(self.home.snapshot(), before)
+        # Force it past the check: the daemon must still not send it.
+        con = sqlite3.connect(self.home.db)
+        con.execute("UPDATE campaigns SET state = 'scheduled'")
+        con.commit()
+        con.close()
+        self.home.run("--once", prog="chanceryd")
+        for path in self.outbox_files():
+            with open(path, "rb") as f:
+                head = f.read().split(b"\n\n", 1)[0]
+            self.assertNotIn(b"Bcc:", head, path)
+        self.assertEqual(self.outbox_files(), [])
+
+
+class TestInvalidUtf8(Base):
+    def test_statement_file(self):
+        path = self.write("bad.txt", STATEMENT.encode()[:60] + b"\xff\xfe" +
+                          STATEMENT.encode()[60:])
+        self.assertFails(["registry", "import-statement", path, "--apply"],
+                         65, "bad.txt: invalid UTF-8 at byte 60")
+
+    def test_csv(self):
+        path = self.write("bad.csv", CSV_HEADER.encode() +
+                          b"\nEE,Ep\xffsilon,ngo,,,,e@e.example,,,,\n")
+        self.assertFailsLines(["registry", "import-csv", path], 65,
+                              ["bad.csv:2: file: invalid UTF-8 at byte 85",
+                               "nothing imported"])
+
+    def test_template(self):
+        path = self.write("bad.tmpl", b"Subject: ok\n\nhello \xc3\x28\n")
+        self.assertFails(["template", "add", "t", path], 65,
+                         "bad.tmpl: line 3, column 7: not UTF-8")
+        path = self.write("latin1.tmpl", b"Subject: caf\xe9\n\nhello\n")
+        self.assertFails(["template", "add", "t", path], 65,
+                         "line 1, column 13: not UTF-8")
+
+    def test_config(self):
+        with open(self.home.conf, "ab") as f:
+            f.write(b'# caf\xe9\n')
+        self.assertFails(["body", "list"], 78, "not UTF-8 text")
+
+
+class TestOddAddresses(Base):
+    def setUp(self):
+        super().setUp()
+        self.home.ok("body", "add", "Fine Body", "--kind", "ngo",
+                     "--acronym", "FB")
+
+    def test_quoted_local_part_refused_clearly(self):
+        for addr in ('"john doe"@example.org', '"a@b"@example.org'):
+            self.assertFails(["contact", "add", "FB", addr], 65,
+                             "quoted local parts are not accepted")
+
+    def test_non_ascii_local_part_refused(self):
+        self.assertFails(["contact", "add", "FB", "jürgen@example.org"], 65,
+                         "a non-ASCII local part needs SMTPUTF8")
+
+    def test_idn_domain_accepted_and_sent_as_punycode(self):
+        self.home.ok("contact", "add", "FB", "office@bücher.example")
+        self.assertEqual(self.home.scalar("SELECT email FROM contacts"),
+                         "office@bücher.example")
+        self.home.ok("list", "create", "l")
+        self.home.ok("list", "add", "l", "FB")
+        self.home.ok("template", "add", "t", self.write("t.tmpl", TEMPLATE))
+        self.home.ok("campaign", "create", "c", "--template", "t", "--list",
+                     "l", "--at", "2025-02-25 10:00", "--tz", "UTC")
+        self.home.ok("campaign", "schedule", "c")
+        record = os.path.join(self.home.dir, "peer")
+        proc, port = start_peer(record)
+        try:
+            self.home.write_conf(
+                'transport = { kind = "smtp"; smtp = { host = "127.0.0.1";'
+                ' port = %d; connect_timeout = "2s"; command_timeout = '
+                '"5s"; }; };\n' % port)
+            r = self.home.run("--once", prog="chanceryd")
+            self.assertEqual(r.rc, 0, r)
+        finally:
+            stop_peer(proc)
+        msgs = peer_events(record, "message")
+        self.assertEqual(len(msgs), 1, msgs)
+        self.assertEqual(msgs[0]["rcpt_tos"], ["office@xn--bcher-kva.example"])
+        self.assertEqual(self.home.scalar("SELECT state FROM deliveries"),
+                         "sent")
+
+
+class TestBigStatement(Base):
+    def test_50_mb_statement_refused_quickly(self):
+        path = os.path.join(self.home.dir, "big.txt")
+        with open(path, "w") as f:
+            for _ in range(50 * 1024 * 1024 // len(STATEMENT) + 1):
+                f.write(STATEMENT)
+        self.assertGreater(os.path.getsize(path), 50 * 1024 * 1024)
+        t0 = time.monotonic()
+        r = self.assertFails(["registry", "import-statement", path,
+                              "--apply"], 65,
+                             "larger than the limit of 4194304")
+        self.assertLess(time.monotonic() - t0, 10, r)
+        # ru_maxrss of the largest child so far, in KB: far below 50 MB.
+        self.assertLess(resource.getrusage(resource.RUSAGE_CHILDREN)
+                        .ru_maxrss, 200 * 1024)
+
+    def test_endless_input_refused(self):
+        for source in ("/dev/zero",):
+            self.assertFails(["registry", "import-statement", source], 65,
+                             "larger than the limit of 4194304 bytes")
+        before = self.home.snapshot()
+        proc = subprocess.run(
+            self.home.command("chancery") + ["--config", self.home.conf,
+                                             "registry", "import-statement",
+                                             "-"],
+            input=b"a" * (6 * 1024 * 1024), capture_output=True, timeout=30)
+        self.assertEqual(proc.returncode, 65, proc)
+        self.assertIn(b"standard input: larger than the limit", proc.stderr)
+        self.assertEqual(self.home.snapshot(), before)
+
+    def test_just_under_the_limit_is_processed_in_bounded_time(self):
+        path = os.path.join(self.home.dir, "4mb.txt")
+        with open(path, "w") as f:
+            for _ in range(4000000 // len(STATEMENT)):
+                f.write(STATEMENT)
+        t0 = time.monotonic()
+        self.home.ok("registry", "import-statement", path)
+        self.assertLess(time.monotonic() - t0, 30)
+
+
+class TestRecursivePartials(Base):
+    def test_cycle_through_partials_refused_at_template_add(self):
+        self.write("a.partial", "in a {{> b}}\n")
+        self.write("b.partial", "in b {{> a}}\n")
+        path = self.write("r.tmpl", "Subject: x\n\nhello {{> a}}\n")
+        self.assertFails(["template", "add", "r", path], 65,
+                         "partial 'a' includes itself (a -> b -> a)")
+
+    def test_partial_including_itself_refused(self):
+        self.write("s.partial", "{{#body.country}}{{> s}}{{/body.country}}\n")
+        path = self.write("s.tmpl", "Subject: x\n\nhello {{> s}}\n")
+        self.assertFails(["template", "add", "s", path], 65,
+                         "partial 's' includes itself (s -> s)")
+
+    def test_same_partial_twice_is_not_a_cycle(self):
+        self.write("p.partial", "p\n")
+        self.write("q.partial", "{{> p}} {{> p}}\n")
+        path = self.write("ok.tmpl", "Subject: x\n\n{{> q}}{{> p}}\n")
+        self.home.ok("template", "add", "ok", path)
+
+
+class TestCsvQuirks(Base):
+    def test_bom_and_crlf_accepted(self):
+        path = self.write("bom.csv", b"\xef\xbb\xbf" + CSV_HEADER.encode() +
+                          b"\r\nAA,Alpha Body,ngo,,,,a@alpha.example,,,,\r\n"
+                          b"BB,Beta Body,ngo,AZ,,,b@beta.example,Bea,,,\r\n")
+        r = self.home.ok("registry", "import-csv", path)
+        self.assertIn("2 bodies added", r.out)
+        self.assertEqual(self.home.sql(
+            "SELECT acronym, name, country FROM bodies ORDER BY acronym"),
+            [("AA", "Alpha Body", None), ("BB", "Beta Body", "AZ")])
+        self.assertEqual(self.home.sql(
+            "SELECT email, name FROM contacts ORDER BY email"),
+            [("a@alpha.example", None), ("b@beta.example", "Bea")])
+
+    def test_missing_column_refused(self):
+        path = self.write("miss.csv", "\ufeff" + CSV_HEADER.replace(
+            ",email", "") + "\r\nCC,Gamma,ngo,,,,,,,\r\n")
+        self.assertFailsLines(["registry", "import-csv", path], 65,
+                              ["miss.csv:1: header: expected '%s'" %
+                               CSV_HEADER, "nothing imported"])
+
+    def test_short_row_refused(self):
+        path = self.write("short.csv", CSV_HEADER +
+                          "\r\nDD,Delta,ngo,,,,d@d.example,,,\r\n")
+        self.assertFailsLines(["registry", "import-csv", path], 65,
+                              ["short.csv:2: row: has 10 fields, expected 11",
+                               "nothing imported"])
+
+
+class TestConfigTypo(Base):
+    def test_did_you_mean(self):
+        self.home.write_conf('queue = { wokers = 4; };\n')
+        self.assertFails(["body", "list"], 78,
+                         "unknown key 'queue.wokers' (did you mean "
+                         "'queue.workers'?)")
+        r = self.home.run("--once", prog="chanceryd")
+        self.assertEqual(r.rc, 78, r)
+        self.assertIn("did you mean 'queue.workers'?", r.err)
+
+
+class TestDatabaseFile(Base):
+    def file_state(self, path):
+        """The bytes of the database file and of any -wal, -shm, -journal
+        or .lock file beside it."""
+        state = {}
+        for n in sorted(os.listdir(self.home.dir)):
+            if n.startswith(os.path.basename(path)):
+                with open(os.path.join(self.home.dir, n), "rb") as f:
+                    state[n] = f.read()
+        return state
+
+    def test_read_only(self):
+        """chmod 0400: every command (they all open the database for
+        writing) exits 77 naming it, and no byte is written. Root ignores
+        file modes, so as root the commands run as nobody."""
+        self.home.ok("body", "add", "Fine Body", "--kind", "ngo",
+                     "--acronym", "FB")
+        wrap = []
+        if os.geteuid() == 0:
+            for root, dirs, files in os.walk(self.home.dir):
+                for n in dirs + files + [""]:
+                    os.chown(os.path.join(root, n), 65534, 65534)
+            wrap = ["setpriv", "--reuid=65534", "--regid=65534",
+                    "--clear-groups"]
+        plain = self.home.command
+        self.home.command = lambda prog: wrap + plain(prog)
+        os.chmod(self.home.db, 0o400)
+        before = self.file_state(self.home.db)
+        self.assertFails(["body", "list"], 77, "database is read-only")
+        self.assertFails(["body", "add", "New Body", "--kind", "ngo"], 77,
+                         "database is read-only")
+        self.assertFails(["contact", "add", "FB", "a@fine.example"], 77,
+                         "database is read-only")
+        self.assertEqual(self.file_state(self.home.db), before)
+        r = self.home.run("--once", prog="chanceryd")
+        self.assertEqual(r.rc, 77, r)
+        self.assertIn("database is read-only", r.err)
+        self.assertEqual(r.err.strip().count("\n"), 0, r)
+        after = self.file_state(self.home.db)
+        # The daemon's lock file (empty, 0600) is the only thing added.
+        self.assertEqual({k: v for k, v in after.items()
+                          if not k.endswith(".lock")}, before)
+
+    def test_locked_by_another_process(self):
+        with open(self.home.conf) as f:
+            text = f.read()
+        with open(self.home.conf, "w") as f:
+            f.write(text.replace('";', '"; busy_timeout = "300ms";', 1))
+        holder = subprocess.Popen(
+            [PYTHON, "-c",
+             "import sqlite3, sys, time\n"
+             "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+             "c.execute('BEGIN IMMEDIATE')\n"
+             "print('locked', flush=True)\n"
+             "time.sleep(120)\n", self.home.db],
+            stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(holder.stdout.readline().strip(), "locked")
+            for args in (["body", "add", "New Body", "--kind", "ngo"],
+                         ["template", "add", "t",
+                          self.write("t.tmpl", TEMPLATE)]):
+                t0 = time.monotonic()
+                self.assertFails(args, 75, "database is locked by another "
+                                 "process (waited 300 ms)")
+                self.assertLess(time.monotonic() - t0, 5)
+            t0 = time.monotonic()
+            r = self.home.run("--once", prog="chanceryd")
+            self.assertEqual(r.rc, 75, r)
+            self.assertIn("locked by another process", r.err)
+            self.assertLess(time.monotonic() - t0, 5)
+        finally:
+            holder.kill()
+            holder.wait()
+            holder.stdout.close()
+        # Once the holder is gone the same command works.
+        self.home.ok("body", "add", "New Body", "--kind", "ngo")
+
+    def test_not_a_sqlite_file(self):
+        for name, data in (("text.db", b"hello, not a database\n" * 10),
+                           ("random.db", os.urandom(65536))):
+            path = self.write(name, data)
+            for args in (["--db", path, "body", "list"],
+                         ["--db", path, "body", "add", "X", "--kind",
+                          "ngo"]):
+                self.assertFails(args, 65, "%s: not a SQLite database" %
+                                 path)
+            with open(path, "rb") as f:
+                self.assertEqual(f.read(), data)
+
+    def test_other_sqlite_database(self):
+        path = os.path.join(self.home.dir, "other.db")
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE t (x)")
+        con.execute("INSERT INTO t VALUES (1)")
+        con.commit()
+        con.close()
+        with open(path, "rb") as f:
+            data = f.read()
+        self.assertFails(["--db", path, "body", "list"], 65,
+                         "not a chancery database (it has tables but no "
+                         "chancery schema)")
+        self.assertFails(["--db", path, "init"], 73, "already exists")
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), data)
+
+
+if __name__ == "__main__":
+    unittest.main()
