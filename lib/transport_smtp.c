@@ -91,7 +91,7 @@ struct session_state {
 	struct sockaddr_storage addrs[MAX_RELAY_ADDRS];
 	socklen_t addrlens[MAX_RELAY_ADDRS];
 	int naddrs;
-	int nodelay_set;         /* sockets we set TCP_NODELAY on */
+	int nodelay_set;         /* relay sockets found with TCP_NODELAY on */
 	bool tls_ok;
 	enum auth_state auth;
 	int failure_code;        /* the relay's code behind failure, or 0 */
@@ -328,11 +328,12 @@ static void set_nodelay(struct session_state *st)
 		for (int i = 0; i < st->naddrs; i++) {
 			if (!same_endpoint(&peer, &st->addrs[i]))
 				continue;
+			/* Already set (by another worker's scan, which can
+			 * see our new socket too) counts as found. */
 			olen = sizeof(nd);
-			if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nd,
-				       &olen) == 0 && nd)
-				break;
-			if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+			if ((getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nd,
+					&olen) == 0 && nd) ||
+			    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 				       sizeof(one)) == 0)
 				st->nodelay_set++;
 			break;
