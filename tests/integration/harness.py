@@ -5,6 +5,7 @@ exit status, stdout and stderr.
 Run by ctest with /usr/bin/python3 -m unittest; CHANCERY_BIN_DIR names the
 build directory holding the binaries, CHANCERY_SOURCE_DIR the source tree.
 """
+import json
 import os
 import shutil
 import sqlite3
@@ -126,3 +127,53 @@ class TestCase(unittest.TestCase):
             self.assertEqual(self.home.snapshot(), before,
                              "the database changed")
         return r
+
+
+PYTHON = "/usr/bin/python3"  # Debian's Python: the one aiosmtpd loads under
+PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                    "smtp_peer.py")
+
+
+class Peer:
+    """smtp_peer.py (a real SMTP server on aiosmtpd) as a subprocess on an
+    ephemeral loopback port, recording into its own directory; args are
+    its options (see its docstring)."""
+
+    def __init__(self, directory, *args):
+        self.record = directory
+        self.proc = subprocess.Popen(
+            [PYTHON, PEER, "--record", directory] + [str(a) for a in args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line.strip().isdigit():
+            self.proc.kill()
+            raise RuntimeError("peer did not start: %r %s" %
+                               (line, self.proc.stderr.read()))
+        self.port = int(line)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+    def events(self, kind=None):
+        """The peer's log.jsonl events, of one kind or all."""
+        path = os.path.join(self.record, "log.jsonl")
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            evs = [json.loads(line) for line in f if line.strip()]
+        return [e for e in evs if kind is None or e["event"] == kind]
+
+    def messages(self):
+        return self.events("message")
+
+    def content(self, ev):
+        with open(os.path.join(self.record, ev["file"]), "rb") as f:
+            return f.read().decode()

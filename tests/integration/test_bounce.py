@@ -5,7 +5,6 @@ import email
 import json
 import os
 import sqlite3
-import subprocess
 import unittest
 
 import harness
@@ -342,8 +341,6 @@ class AuditAfterBounceTest(harness.TestCase):
         h.ok("audit", "verify")
 
 
-PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                    "smtp_peer.py")
 CHANCERYD = os.path.join(harness.BIN_DIR, "chanceryd")
 
 
@@ -368,7 +365,7 @@ def exim_bounce(n, recipient, original):
             "%s\n" % (n, recipient, recipient, headers))
 
 
-@unittest.skipUnless(os.path.exists(CHANCERYD) and os.path.exists(PEER),
+@unittest.skipUnless(os.path.exists(CHANCERYD) and os.path.exists(harness.PEER),
                      "needs chanceryd and the SMTP peer")
 class EndToEndTest(harness.TestCase):
     """A campaign sent by chanceryd through the real SMTP peer (which
@@ -381,11 +378,8 @@ class EndToEndTest(harness.TestCase):
         super().setUp()
         h = self.home
         self.peer_dir = os.path.join(h.dir, "peer")
-        self.peer = subprocess.Popen(
-            ["/usr/bin/python3", PEER, "--record", self.peer_dir],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        port = self.peer.stdout.readline().strip()
-        self.assertTrue(port.isdigit(), "SMTP peer did not start")
+        self.peer = harness.Peer(self.peer_dir)
+        port = self.peer.port
         h.write_conf('transport = { kind = "smtp"; smtp = { host = '
                      '"127.0.0.1"; port = %s; }; };\n'
                      'bounce = { threshold = 2; };\n' % port)
@@ -405,9 +399,7 @@ class EndToEndTest(harness.TestCase):
         self.received = 0  # messages of earlier campaigns in the peer's log
 
     def tearDown(self):
-        self.peer.terminate()
-        self.peer.wait(10)
-        self.peer.stdout.close()
+        self.peer.stop()
         super().tearDown()
 
     def send_campaign(self, name, day):

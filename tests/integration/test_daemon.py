@@ -13,7 +13,6 @@ no leak summary, and a few thousand messages under memcheck take too long).
 import collections
 import glob
 import hashlib
-import json
 import os
 import random
 import re
@@ -25,11 +24,8 @@ import sys
 import time
 import unittest
 
-from harness import Home
+from harness import Home, Peer
 
-PYTHON = "/usr/bin/python3"
-PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                    "smtp_peer.py")
 VALGRIND = os.environ.get("CHANCERY_VALGRIND") == "1"
 # memcheck runs the daemon some 20-50 times slower: waits stretch with it.
 SLOW = 10 if VALGRIND else 1
@@ -44,45 +40,6 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
-
-
-class Peer:
-    """smtp_peer.py as a subprocess, recording into its own directory."""
-
-    def __init__(self, directory, *args):
-        self.record = directory
-        self.proc = subprocess.Popen(
-            [PYTHON, PEER, "--record", directory] + [str(a) for a in args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        if not line.strip().isdigit():
-            self.proc.kill()
-            raise RuntimeError("peer did not start: %r %s" %
-                               (line, self.proc.stderr.read()))
-        self.port = int(line)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-
-    def messages(self):
-        path = os.path.join(self.record, "log.jsonl")
-        if not os.path.exists(path):
-            return []
-        with open(path) as f:
-            evs = [json.loads(line) for line in f if line.strip()]
-        return [e for e in evs if e["event"] == "message"]
-
-    def content(self, ev):
-        with open(os.path.join(self.record, ev["file"]), "rb") as f:
-            return f.read().decode()
 
 
 def ledger_intact(db):

@@ -5,7 +5,6 @@ database did not change.
 
 Run by ctest with /usr/bin/python3 -m unittest; see harness.py.
 """
-import json
 import os
 import resource
 import sqlite3
@@ -13,11 +12,9 @@ import subprocess
 import time
 import unittest
 
-from harness import Home, TestCase
+from harness import PYTHON, Peer, TestCase
 
-PYTHON = "/usr/bin/python3"
 HERE = os.path.dirname(os.path.abspath(__file__))
-PEER = os.path.join(HERE, "smtp_peer.py")
 CSV_HEADER = ("acronym,name,kind,country,notes,aliases,email,contact_name,"
               "role,language,status")
 STATEMENT = (
@@ -29,37 +26,6 @@ STATEMENT = (
 # One line per part, so a stray line in the message is easy to find.
 TEMPLATE = ("Subject: To {{body.name}}\n\n"
             "Dear {{contact.name}},\n\nThe statement.\n")
-
-
-def start_peer(directory, *args):
-    proc = subprocess.Popen([PYTHON, PEER, "--record", directory] +
-                            list(args), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()
-    if not line.strip().isdigit():
-        proc.kill()
-        raise RuntimeError("peer did not start: %r %s" %
-                           (line, proc.stderr.read()))
-    return proc, int(line)
-
-
-def stop_peer(proc):
-    proc.terminate()
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    proc.stdout.close()
-    proc.stderr.close()
-
-
-def peer_events(directory, kind):
-    path = os.path.join(directory, "log.jsonl")
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [e for e in map(json.loads, f) if e["event"] == kind]
 
 
 class Base(TestCase):
@@ -283,17 +249,17 @@ class TestOddAddresses(Base):
                      "l", "--at", "2025-02-25 10:00", "--tz", "UTC")
         self.home.ok("campaign", "schedule", "c")
         record = os.path.join(self.home.dir, "peer")
-        proc, port = start_peer(record)
+        peer = Peer(record)
         try:
             self.home.write_conf(
                 'transport = { kind = "smtp"; smtp = { host = "127.0.0.1";'
                 ' port = %d; connect_timeout = "2s"; command_timeout = '
-                '"5s"; }; };\n' % port)
+                '"5s"; }; };\n' % peer.port)
             r = self.home.run("--once", prog="chanceryd")
             self.assertEqual(r.rc, 0, r)
         finally:
-            stop_peer(proc)
-        msgs = peer_events(record, "message")
+            peer.stop()
+        msgs = peer.messages()
         self.assertEqual(len(msgs), 1, msgs)
         self.assertEqual(msgs[0]["rcpt_tos"], ["office@xn--bcher-kva.example"])
         self.assertEqual(self.home.scalar("SELECT state FROM deliveries"),

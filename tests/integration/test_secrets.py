@@ -6,18 +6,13 @@ level.
 Run by ctest with /usr/bin/python3 -m unittest; see harness.py.
 """
 import base64
-import json
 import os
 import sqlite3
 import stat
-import subprocess
 import unittest
 
-from harness import TestCase
+from harness import Peer, TestCase
 
-PYTHON = "/usr/bin/python3"
-PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                    "smtp_peer.py")
 USER = "chancery-relay"
 PASSWORD = "Pw-7f3kQz-unique-92"
 MARKER = "BODY-MARKER-5b1e0c77 the statement's own words"
@@ -41,38 +36,6 @@ class Umask:
 
     def __exit__(self, *exc):
         os.umask(self.old)
-
-
-class Peer:
-    def __init__(self, directory, *args):
-        self.record = directory
-        self.proc = subprocess.Popen(
-            [PYTHON, PEER, "--record", directory] + list(args),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        if not line.strip().isdigit():
-            self.proc.kill()
-            raise RuntimeError("peer did not start: %r %s" %
-                               (line, self.proc.stderr.read()))
-        self.port = int(line)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-
-    def events(self, kind):
-        path = os.path.join(self.record, "log.jsonl")
-        if not os.path.exists(path):
-            return []
-        with open(path) as f:
-            return [e for e in map(json.loads, f) if e["event"] == kind]
 
 
 class TestCreatedPrivate(TestCase):

@@ -15,13 +15,13 @@ import tempfile
 import time
 import unittest
 
+from harness import Peer
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 BIN_DIR = os.environ.get("CHANCERY_BIN_DIR", os.path.join(HERE, "../../build"))
 DRIVER = os.path.join(BIN_DIR, "tests", "tools", "transport_send")
-PEER = os.path.join(HERE, "smtp_peer.py")
-PYTHON = "/usr/bin/python3"
 
 MESSAGE = (
     "From: Chancery <chancery@example.org>\n"
@@ -33,48 +33,6 @@ MESSAGE = (
     ".a line starting with a dot\n"
     "End of statement {n}.\n"
 )
-
-
-class Peer:
-    """smtp_peer.py as a subprocess; stopped by stop()."""
-
-    def __init__(self, tmp, *args):
-        self.record = os.path.join(tmp, "peer-%d" % time.monotonic_ns())
-        self.proc = subprocess.Popen(
-            [PYTHON, PEER, "--record", self.record] + list(args),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        if not line.strip().isdigit():
-            self.proc.kill()
-            raise RuntimeError("peer did not start: %r %s" %
-                               (line, self.proc.stderr.read()))
-        self.port = int(line)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-
-    def events(self, kind=None):
-        path = os.path.join(self.record, "log.jsonl")
-        if not os.path.exists(path):
-            return []
-        with open(path) as f:
-            evs = [json.loads(line) for line in f if line.strip()]
-        return [e for e in evs if kind is None or e["event"] == kind]
-
-    def messages(self):
-        return self.events("message")
-
-    def content(self, ev):
-        with open(os.path.join(self.record, ev["file"]), "rb") as f:
-            return f.read().decode()
 
 
 def free_port():
@@ -97,7 +55,7 @@ class TransportTest(unittest.TestCase):
         self.tmpobj.cleanup()
 
     def peer(self, *args):
-        p = Peer(self.tmp, *args)
+        p = Peer(os.path.join(self.tmp, "peer-%d" % time.monotonic_ns()), *args)
         self.peers.append(p)
         return p
 
