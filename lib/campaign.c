@@ -366,10 +366,8 @@ static int check_name(const char *name, struct error *err)
 	if (strlen(name) > 200)
 		return error_set(err, ERR_USAGE, "campaign name too long (%zu "
 						 "bytes, at most 200)", strlen(name));
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return error_set(err, ERR_USAGE, "campaign name '%s' holds "
-							 "a control character", name);
+	if (utf8_check_text("campaign name", name, err))
+		return ERR_USAGE;
 	return 0;
 }
 

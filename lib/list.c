@@ -12,6 +12,7 @@
 #include "chancery/ledger.h"
 #include "chancery/list.h"
 #include "chancery/sbuf.h"
+#include "chancery/utf8.h"
 #include "chancery/xalloc.h"
 
 enum {
@@ -181,8 +182,12 @@ static int list_event(struct db *db, int64_t list_id, int64_t body_id,
 
 static int check_list_name(const char *name, struct error *err)
 {
+	int rc;
+
 	if (!name || !*name)
 		return error_set(err, ERR_DATA, "list name is empty");
+	if ((rc = utf8_check_text("list name", name, err)))
+		return rc;
 	for (const char *p = name; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
 			return error_set(err, ERR_DATA,

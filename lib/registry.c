@@ -239,12 +239,14 @@ static int registry_event(struct db *db, enum ledger_kind kind,
 static int check_body_fields(const char *name, const char *kind,
 			     const char *acronym, struct error *err)
 {
+	int rc;
+
 	if (!name || !*name)
 		return error_set(err, ERR_DATA, "body name is empty");
 	/* The name goes into Subject: and To: headers through templates. */
-	if (utf8_has_control(name))
-		return error_set(err, ERR_DATA,
-				 "body name holds a control character");
+	if ((rc = utf8_check_text("body name", name, err)) ||
+	    (rc = utf8_check_text("acronym", acronym, err)))
+		return rc;
 	if (!registry_kind_valid(kind))
 		return error_set(err, ERR_DATA,
 				 "unknown body kind '%s' (one of: un-organ, "
@@ -629,17 +631,14 @@ static int insert_contact(struct db *db, int64_t body_id, const char *email,
 	return 0;
 }
 
-/* A display name goes into a To: header: no control characters. */
+/* A display name goes into a To: header. */
 static int check_contact_text(const char *what, const char *s,
 			      struct error *err)
 {
-	for (const char *p = s; p && *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return error_set(err, ERR_DATA,
-					 "contact %s holds a control "
-					 "character",
-					 what);
-	return 0;
+	char label[32];
+
+	snprintf(label, sizeof(label), "contact %s", what);
+	return utf8_check_text(label, s, err);
 }
 
 int registry_contact_add(struct db *db, int64_t body_id, const char *email,
@@ -654,7 +653,8 @@ int registry_contact_add(struct db *db, int64_t body_id, const char *email,
 
 	if ((rc = address_check(email, err)) ||
 	    (rc = check_contact_text("name", name, err)) ||
-	    (rc = check_contact_text("role", role, err)))
+	    (rc = check_contact_text("role", role, err)) ||
+	    (rc = check_contact_text("language", language, err)))
 		return rc;
 	if ((rc = db_begin(db, err)))
 		return rc;

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chancery/utf8.h"
 #include "chancery/address.h"
 #include "chancery/calendar.h"
 #include "chancery/campaign.h"
@@ -239,6 +240,8 @@ static int check_new(struct db *db, const struct series_new *s, int *month,
 	if (!s->name || !*s->name || strlen(s->name) > 180)
 		return error_set(err, ERR_USAGE, "a series needs a name of 1 to "
 						 "180 bytes");
+	if (utf8_check_text("series name", s->name, err))
+		return ERR_USAGE;
 	if (series_find(db, s->name, &old, &ignore) == 0) {
 		series_info_release(&old);
 		return error_set(err, ERR_DATA, "series '%s' already exists",

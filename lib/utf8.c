@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "chancery/error.h"
 #include "chancery/utf8.h"
 
 size_t utf8_decode(const char *str, size_t len, unsigned *cp)
@@ -100,4 +101,16 @@ bool utf8_has_control(const char *s)
 		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
 			return true;
 	return false;
+}
+
+int utf8_check_text(const char *what, const char *s, struct error *err)
+{
+	if (!s)
+		return 0;
+	if (!utf8_valid(s, strlen(s), NULL))
+		return error_set(err, ERR_DATA, "%s is not valid UTF-8", what);
+	if (utf8_has_control(s))
+		return error_set(err, ERR_DATA, "%s holds a control character",
+				 what);
+	return 0;
 }

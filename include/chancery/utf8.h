@@ -28,4 +28,13 @@ size_t utf8_width(const char *s);
 /* True when s contains a byte below 0x20 or 0x7f (other than tab). */
 bool utf8_has_control(const char *s);
 
+/*
+ * Checks a short text that may reach a header, a file name or a ledger
+ * event (a name, a role): valid UTF-8 and no control characters. Returns 0
+ * or ERR_DATA with "WHAT is not valid UTF-8" / "WHAT holds a control
+ * character". NULL is accepted (an absent optional field).
+ */
+struct error;
+int utf8_check_text(const char *what, const char *s, struct error *err);
+
 #endif

@@ -217,6 +217,28 @@ class TestInvalidUtf8(Base):
         self.assertFails(["template", "add", "t", path], 65,
                          "line 1, column 13: not UTF-8")
 
+    def test_names_on_the_command_line(self):
+        """Names reach headers and the ledger: a stray byte (here 0xff,
+        passed through argv as a surrogate escape) is refused at entry."""
+        bad = "Bad\udcffName"
+        self.home.ok("body", "add", "Good Body", "--kind", "ngo",
+                     "--acronym", "GB")
+        self.home.ok("list", "create", "l")
+        cases = [
+            (["body", "add", bad, "--kind", "ngo"], 65,
+             "body name is not valid UTF-8"),
+            (["body", "edit", "GB", "--name", bad], 65,
+             "body name is not valid UTF-8"),
+            (["contact", "add", "GB", "x@good.example", "--name", bad], 65,
+             "contact name is not valid UTF-8"),
+            (["contact", "add", "GB", "x@good.example", "--role", bad], 65,
+             "contact role is not valid UTF-8"),
+            (["list", "create", bad], 65, "list name is not valid UTF-8"),
+        ]
+        for args, rc, message in cases:
+            with self.subTest(args=args[:2]):
+                self.assertFails(args, rc, message)
+
     def test_config(self):
         with open(self.home.conf, "ab") as f:
             f.write(b'# caf\xe9\n')
