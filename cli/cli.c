@@ -132,6 +132,14 @@ int cli_open_db(struct cli *cli, struct db **out)
 	return rc ? cli_fail(rc, &err) : 0;
 }
 
+/* "ls" and "list" name the same listing in every group, whichever of the
+ * two the group's table spells. */
+static bool same_listing(const char *name, const char *typed)
+{
+	return (strcmp(name, "ls") == 0 && strcmp(typed, "list") == 0) ||
+	       (strcmp(name, "list") == 0 && strcmp(typed, "ls") == 0);
+}
+
 int cli_dispatch(struct cli *cli, const char *group,
 		 const struct cli_command *cmds, int argc, char **argv)
 {
@@ -145,7 +153,8 @@ int cli_dispatch(struct cli *cli, const char *group,
 		return 0;
 	}
 	for (const struct cli_command *c = cmds; c->name; c++) {
-		if (strcmp(c->name, argv[0]) != 0)
+		if (strcmp(c->name, argv[0]) != 0 &&
+		    !same_listing(c->name, argv[0]))
 			continue;
 		if (wants_help(argc, argv)) {
 			print_help(stdout, group, c);

@@ -129,6 +129,15 @@ class ListTest(harness.TestCase):
         self.assertFails(("list", "delete", "core"), 65,
                          "used by list 'all'")
 
+    def test_ls_and_list_are_the_same_listing(self):
+        for group in ("body", "list", "contact", "template", "campaign",
+                      "series"):
+            with self.subTest(group=group):
+                a = self.home.run("--json", group, "ls")
+                b = self.home.run("--json", group, "list")
+                self.assertEqual((a.rc, a.out), (0, b.out), (a, b))
+                json.loads(a.out)
+
     def test_add_many_is_all_or_nothing(self):
         self.home.ok("list", "create", "core")
         self.assertFails(("list", "add", "core", "UNSG", "NOPE"), 67,
