@@ -289,8 +289,10 @@ static int serve(struct daemon *d, struct error *err)
 
 		if (signal_flags.reload)
 			reload(d);
-		if (signal_flags.stop)
+		if (signal_flags.stop) {
+			notify_stopping();
 			return 0;
+		}
 		rc = run_round(d, &r, err);
 		if (rc && d->once)
 			return rc;

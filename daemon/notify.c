@@ -1,4 +1,6 @@
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "daemon.h"
@@ -18,7 +20,16 @@ static void send_state(const char *state)
 }
 
 void notify_ready(void) { send_state("READY=1"); }
-void notify_stopping(void) { send_state("STOPPING=1"); }
+/* Sent once, as soon as the stop is seen (possibly from inside a round
+ * that still finishes its in-flight messages), not when the drain ends,
+ * so systemd shows "deactivating" during the drain. */
+void notify_stopping(void)
+{
+	static atomic_bool sent;
+
+	if (!atomic_exchange(&sent, true))
+		send_state("STOPPING=1");
+}
 void notify_reloading(void) { send_state("RELOADING=1"); }
 
 void notify_status(const char *fmt, ...)

@@ -60,5 +60,7 @@ void signals_wait(int timeout_ms)
 bool signals_interrupted(void *arg)
 {
 	(void)arg;
+	if (signal_flags.stop)
+		notify_stopping();
 	return signal_flags.stop || signal_flags.reload;
 }
