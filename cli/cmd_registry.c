@@ -115,8 +115,8 @@ static int run_import_csv(struct cli *cli, int argc, char **argv)
 	if (rc == 0)
 		rc = cli_db(cli, &db, &err);
 	if (rc == 0)
-		rc = import_csv(db, argv[1], text.buf, text.len, "csv",
-				&problems, &st, &err);
+		rc = import_csv_progress(db, argv[1], text.buf, text.len, "csv",
+					 &problems, &st, stderr, &err);
 	fputs(problems.buf, stderr);
 	if (rc == 0)
 		printf("%s: %d rows; %d bodies added, %d changed; %d aliases "

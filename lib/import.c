@@ -15,6 +15,7 @@
 #include "chancery/csv.h"
 #include "chancery/embedded.h"
 #include "chancery/import.h"
+#include "chancery/progress.h"
 #include "chancery/registry.h"
 #include "chancery/utf8.h"
 #include "chancery/xalloc.h"
@@ -57,6 +58,7 @@ struct ifile {
 	int rows;
 	unsigned current_line;
 	bool line_bad;
+	FILE *progress_out; /* a progress line goes here (on a terminal) */
 };
 
 static void ifile_release(struct ifile *f)
@@ -380,11 +382,18 @@ static void read_all(struct ifile *f, struct db *db, const char *text,
 	if (rc == 0)
 		problem(f, "header", "the file is empty; expected '%s'",
 			import_csv_header);
-	if (rc == 1 && check_header(f, &rec) == 0)
+	if (rc == 1 && check_header(f, &rec) == 0) {
+		struct progress p;
+
+		progress_init(&p, f->progress_out, "checking rows", 0,
+			      f->progress_out ? PROGRESS_AUTO : PROGRESS_NEVER);
 		while ((rc = csv_read(&rd, &rec, &e)) == 1) {
 			f->rows++;
 			take_row(f, db, &rec);
+			progress_update(&p, (uint64_t)f->rows);
 		}
+		progress_release(&p);
+	}
 	if (rc < 0) { /* the reader's message names the file and line */
 		f->bad_rows++;
 		if (f->problems)
@@ -505,9 +514,13 @@ static int apply_contact(struct db *db, int64_t id, const struct icontact *c,
 static int apply_all(struct db *db, const struct ifile *f, const char *source,
 		     struct import_stats *st, struct error *err)
 {
+	struct progress p;
 	int rc = db_begin(db, err);
 
+	progress_init(&p, f->progress_out, "importing bodies", f->nbodies,
+		      f->progress_out ? PROGRESS_AUTO : PROGRESS_NEVER);
 	for (size_t i = 0; rc == 0 && i < f->nbodies; i++) {
+		progress_update(&p, i);
 		const struct ibody *b = &f->bodies[i];
 		int64_t id = 0;
 
@@ -519,6 +532,8 @@ static int apply_all(struct db *db, const struct ifile *f, const char *source,
 		if (rc)
 			error_prefix(err, "%s:%u", f->name, b->line);
 	}
+	progress_update(&p, f->nbodies);
+	progress_release(&p);
 	if (rc == 0)
 		rc = db_commit(db, err);
 	if (rc)
@@ -530,7 +545,17 @@ int import_csv(struct db *db, const char *name, const char *text, size_t len,
 	       const char *source, struct sbuf *problems,
 	       struct import_stats *stats, struct error *err)
 {
-	struct ifile f = {.name = name, .problems = problems};
+	return import_csv_progress(db, name, text, len, source, problems,
+				   stats, NULL, err);
+}
+
+int import_csv_progress(struct db *db, const char *name, const char *text,
+			size_t len, const char *source, struct sbuf *problems,
+			struct import_stats *stats, FILE *progress_out,
+			struct error *err)
+{
+	struct ifile f = {.name = name, .problems = problems,
+			  .progress_out = progress_out};
 	struct import_stats st = {0};
 	int rc = 0;
 

@@ -20,6 +20,7 @@
 #define CHANCERY_IMPORT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "chancery/db.h"
 #include "chancery/error.h"
@@ -48,6 +49,13 @@ struct import_stats {
 int import_csv(struct db *db, const char *name, const char *text, size_t len,
 	       const char *source, struct sbuf *problems,
 	       struct import_stats *stats, struct error *err);
+
+/* The same, drawing a progress line on progress_out when it is a
+ * terminal (NULL: never). */
+int import_csv_progress(struct db *db, const char *name, const char *text,
+			size_t len, const char *source, struct sbuf *problems,
+			struct import_stats *stats, FILE *progress_out,
+			struct error *err);
 
 /* Appends the whole live registry in the format above to out. */
 int import_export_csv(struct db *db, struct sbuf *out, struct error *err);
