@@ -192,6 +192,31 @@ int cli_getopt(int argc, char **argv, const char *shortopts,
 	return '?';
 }
 
+/* Delivery, campaign and contact states in the colours a reader expects:
+ * green arrived, red failed for good, yellow still trying. */
+static const char *state_colour(const char *header, const char *text,
+				void *arg)
+{
+	static const struct {
+		const char *state, *sgr;
+	} colours[] = {
+		{"sent", "32"},      {"delivered", "32"}, {"done", "32"},
+		{"active", "32"},    {"failed", "31"},    {"bounced", "31"},
+		{"expired", "31"},   {"bouncing", "31"},  {"deferred", "33"},
+		{"pending", "33"},   {"sending", "33"},   {"running", "33"},
+		{"scheduled", "36"}, {"paused", "35"},    {"cancelled", "2"},
+		{"skipped", "2"},    {"disabled", "2"},   {"suppressed", "2"},
+	};
+
+	(void)arg;
+	if (strcmp(header, "state") != 0 && strcmp(header, "status") != 0)
+		return NULL;
+	for (size_t i = 0; i < sizeof(colours) / sizeof(colours[0]); i++)
+		if (strcmp(colours[i].state, text) == 0)
+			return colours[i].sgr;
+	return NULL;
+}
+
 int cli_print_table(struct cli *cli, struct table *t)
 {
 	struct sbuf out = SBUF_INIT;
@@ -201,6 +226,8 @@ int cli_print_table(struct cli *cli, struct table *t)
 
 		json_init(&js, &out, true);
 		table_format_json(t, &js);
+	} else if (cli_color()) {
+		table_format_text_styled(t, &out, state_colour, NULL);
 	} else {
 		table_format_text(t, &out);
 	}

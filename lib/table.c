@@ -97,9 +97,12 @@ const char *table_cell(const struct table *t, size_t row, size_t col)
 
 /* Writes s padded with spaces to width columns (not after the last). */
 static void add_padded(struct sbuf *out, const char *s, size_t width,
-		       bool last)
+		       bool last, const char *sgr)
 {
-	sbuf_addstr(out, s);
+	if (sgr)
+		sbuf_addf(out, "\033[%sm%s\033[0m", sgr, s);
+	else
+		sbuf_addstr(out, s);
 	if (last)
 		return;
 	for (size_t w = utf8_width(s); w < width + 2; w++)
@@ -118,6 +121,12 @@ static char *flatten(const char *s)
 }
 
 void table_format_text(const struct table *t, struct sbuf *out)
+{
+	table_format_text_styled(t, out, NULL, NULL);
+}
+
+void table_format_text_styled(const struct table *t, struct sbuf *out,
+			      table_style_fn style, void *arg)
 {
 	size_t *width = xcalloc(t->ncols, sizeof(*width));
 
@@ -138,15 +147,18 @@ void table_format_text(const struct table *t, struct sbuf *out)
 
 		for (char *p = h; *p; p++)
 			*p = (char)toupper((unsigned char)*p);
-		add_padded(out, h, width[c], c + 1 == t->ncols);
+		add_padded(out, h, width[c], c + 1 == t->ncols,
+			   style ? "1" : NULL);
 		free(h);
 	}
 	sbuf_addch(out, '\n');
 	for (size_t r = 0; r < t->rows; r++) {
 		for (size_t c = 0; c < t->ncols; c++) {
 			char *s = flatten(table_cell(t, r, c));
+			const char *sgr = style ? style(t->headers[c], s, arg)
+						: NULL;
 
-			add_padded(out, s, width[c], c + 1 == t->ncols);
+			add_padded(out, s, width[c], c + 1 == t->ncols, sgr);
 			free(s);
 		}
 		sbuf_addch(out, '\n');

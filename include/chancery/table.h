@@ -32,6 +32,15 @@ const char *table_cell(const struct table *t, size_t row, size_t col);
 
 /* Aligned columns under upper-case headers; null cells show as "-". */
 void table_format_text(const struct table *t, struct sbuf *out);
+/*
+ * The same, with terminal colours: style returns the SGR parameters
+ * ("32", "1;31") for a cell given its column header and text, or NULL for
+ * none; headers are bold. Alignment counts only the visible text.
+ */
+typedef const char *(*table_style_fn)(const char *header, const char *text,
+				      void *arg);
+void table_format_text_styled(const struct table *t, struct sbuf *out,
+			      table_style_fn style, void *arg);
 void table_format_csv(const struct table *t, struct sbuf *out);
 /* Appends the array of row objects to an open JSON writer. */
 void table_format_json(const struct table *t, struct json *js);

@@ -98,6 +98,43 @@ class BodyTest(harness.TestCase):
                                   "contact.enabled"])
 
 
+class ColourTest(harness.TestCase):
+    """Colour only on a terminal, and never with NO_COLOR set."""
+
+    def run_on_tty(self, no_color):
+        import subprocess
+        master, slave = os.openpty()
+        env = dict(os.environ)
+        env.pop("NO_COLOR", None)
+        if no_color:
+            env["NO_COLOR"] = "1"
+        proc = subprocess.run(
+            [os.path.join(harness.BIN_DIR, "chancery"), "--config",
+             self.home.conf, "contact", "list"],
+            stdout=slave, stderr=subprocess.PIPE, env=env, timeout=60)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        os.close(master)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return b"".join(chunks).decode()
+
+    def test_colour_on_a_terminal_only(self):
+        self.home.ok("body", "add", "UNSG body", "--acronym", "UNSG",
+                     "--kind", "un-organ")
+        self.home.ok("contact", "add", "UNSG", "sg@example.org")
+        self.assertIn("\033[32mactive\033[0m", self.run_on_tty(False))
+        self.assertNotIn("\033[", self.run_on_tty(True))
+        self.assertNotIn("\033[", self.home.ok("contact", "list").out)
+
+
 class ListTest(harness.TestCase):
     def setUp(self):
         super().setUp()

@@ -1,0 +1,116 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "chancery/json.h"
+#include "chancery/sbuf.h"
+#include "chancery/table.h"
+#include "testutil.h"
+
+static const char *colour_state(const char *header, const char *text,
+				void *arg)
+{
+	(void)arg;
+	if (strcmp(header, "state") != 0)
+		return NULL;
+	return strcmp(text, "sent") == 0 ? "32" : "31";
+}
+
+/* Removes every ESC [ ... m sequence. */
+static void strip_sgr(char *s)
+{
+	char *out = s;
+
+	for (char *p = s; *p; p++) {
+		if (*p == '\033') {
+			while (*p && *p != 'm')
+				p++;
+			continue;
+		}
+		*out++ = *p;
+	}
+	*out = '\0';
+}
+
+static struct table *sample(void)
+{
+	static const char *const headers[] = {"body", "state", "reply"};
+	struct table *t = table_new(3, headers);
+	static const char *const rows[][3] = {
+		{"UNSG", "sent", "250 2.0.0 queued as 4FzQ"},
+		{"Défenseur des droits", "failed", "550 5.1.1 no such user"},
+		{"OSCE", NULL, "multi\nline"},
+	};
+
+	for (size_t i = 0; i < 3; i++) {
+		table_row(t);
+		for (size_t c = 0; c < 3; c++)
+			table_text(t, rows[i][c]);
+	}
+	return t;
+}
+
+static void test_text_is_aligned_by_visible_width(void **state)
+{
+	struct table *t = sample();
+	struct sbuf out = SBUF_INIT;
+
+	(void)state;
+	table_format_text(t, &out);
+	assert_str(out.buf,
+		   "BODY                  STATE   REPLY\n"
+		   "UNSG                  sent    250 2.0.0 queued as 4FzQ\n"
+		   "Défenseur des droits  failed  550 5.1.1 no such user\n"
+		   "OSCE                  -       multi line\n");
+	sbuf_release(&out);
+	table_free(t);
+}
+
+/* Colour only adds escape sequences: without them the text is the same. */
+static void test_styled_text_only_adds_colour(void **state)
+{
+	struct table *t = sample();
+	struct sbuf plain = SBUF_INIT, styled = SBUF_INIT;
+
+	(void)state;
+	table_format_text(t, &plain);
+	table_format_text_styled(t, &styled, colour_state, NULL);
+	assert_non_null(strstr(styled.buf, "\033[32msent\033[0m"));
+	assert_non_null(strstr(styled.buf, "\033[31mfailed\033[0m"));
+	assert_non_null(strstr(styled.buf, "\033[1mBODY\033[0m"));
+	strip_sgr(styled.buf);
+	assert_str(styled.buf, plain.buf);
+	sbuf_release(&plain);
+	sbuf_release(&styled);
+	table_free(t);
+}
+
+static void test_csv_and_json(void **state)
+{
+	struct table *t = sample();
+	struct sbuf out = SBUF_INIT;
+	struct json js;
+
+	(void)state;
+	table_format_csv(t, &out);
+	assert_str(out.buf, "body,state,reply\r\n"
+			    "UNSG,sent,250 2.0.0 queued as 4FzQ\r\n"
+			    "Défenseur des droits,failed,550 5.1.1 no such user\r\n"
+			    "OSCE,,\"multi\nline\"\r\n");
+	sbuf_reset(&out);
+	json_init(&js, &out, false);
+	table_format_json(t, &js);
+	assert_non_null(strstr(out.buf, "{\"body\":\"OSCE\",\"state\":null,"
+					"\"reply\":\"multi\\nline\"}"));
+	sbuf_release(&out);
+	table_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text_is_aligned_by_visible_width),
+		cmocka_unit_test(test_styled_text_only_adds_colour),
+		cmocka_unit_test(test_csv_and_json),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
