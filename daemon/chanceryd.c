@@ -24,9 +24,10 @@
 #include "chancery/xalloc.h"
 #include "daemon.h"
 
-/* The longest sleep: a campaign scheduled by another process while we
- * sleep is noticed within this time. */
-#define POLL_MAX_MS 30000
+/* The longest sleep: a campaign scheduled (or resumed) by the command
+ * line while we sleep is noticed within this time. A round that finds
+ * nothing due costs a few indexed queries, so a second is cheap. */
+#define POLL_MAX_MS 1000
 /* The shortest sleep between rounds that found nothing to send. */
 #define MIN_SLEEP_MS 1000
 /* After a failed round (relay misconfigured, database locked). */

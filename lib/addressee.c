@@ -721,8 +721,12 @@ static void split_and(char *seg, addressee_known_fn known, void *arg,
 	for (size_t k = 0; k + 1 < parts.n; k++) {
 		char *left = parts.s[k], *right = parts.s[k + 1];
 		const char *sp = strchr(right, ' '), *mod;
+		/* "the International and European Ombudsman Institutes": the
+		 * article does not make "International" a name of its own. */
+		const char *core = strncasecmp(left, "the ", 4) == 0 ? left + 4
+								     : left;
 
-		if (count_words(left) == 1 && adjective_like(left) && sp &&
+		if (count_words(core) == 1 && adjective_like(core) && sp &&
 		    count_words(right) >= 2) {
 			parts.s[k] = xasprintf("%s%s", left, sp);
 			free(left);

@@ -134,6 +134,19 @@ static const struct want want_debris[] = {
 	END,
 };
 
+/* A shared noun after an article: two bodies, not "the International". */
+static const char variant_article[] =
+	"The statement was addressed to the International and European "
+	"Ombudsman Institutes and the European and Asian Ombudsman "
+	"Associations.\n";
+static const struct want want_article[] = {
+	{"International Ombudsman Institutes", "", "", "", -1},
+	{"European Ombudsman Institutes", "", "", "", -1},
+	{"European Ombudsman Associations", "", "", "", -1},
+	{"Asian Ombudsman Associations", "", "", "", -1},
+	END,
+};
+
 static char *read_statement(const char *name, size_t *len)
 {
 	const char *src = getenv("CHANCERY_SOURCE_DIR");
@@ -217,6 +230,7 @@ static void test_variants(void **state)
 		{"besides", variant_besides, want_besides},
 		{"hyphen", variant_hyphen, want_hyphen},
 		{"debris", variant_debris, want_debris},
+		{"article", variant_article, want_article},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
