@@ -303,6 +303,32 @@ class TestDaemonStarts(CampaignTestCase):
             proc.terminate()
             proc.wait(timeout=10)
 
+    def test_idle_daemon_notices_a_campaign_scheduled_later(self):
+        """The daemon is already asleep when the command line schedules a
+        campaign for now: it must start within a couple of seconds, not at
+        its next long poll."""
+        proc = subprocess.Popen(
+            [chanceryd(), "--config", self.home.conf, "--foreground"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            time.sleep(1.5)  # let it finish its first round and sleep
+            local = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+            self.home.ok("campaign", "create", "now", "--template", "stmt",
+                         "--list", "all", "--at", local, "--tz", "UTC")
+            self.home.ok("campaign", "schedule", "now")
+            scheduled = time.time()
+            started = None
+            while time.time() < scheduled + 10 and not started:
+                started = self.home.scalar(
+                    "SELECT started_at FROM campaigns WHERE name = 'now'")
+                time.sleep(0.1)
+            self.assertIsNotNone(started, "campaign never started")
+            self.assertLess(time.time() - scheduled, 3.5)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+            proc.stderr.close()
+
 
 if __name__ == "__main__":
     unittest.main()
