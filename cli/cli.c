@@ -88,8 +88,9 @@ int cli_usage(const char *group, const struct cli_command *cmd,
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: chancery %s%s%s %s\n", group ? group : "",
-		group ? " " : "", cmd->name, cmd->usage ? cmd->usage : "");
+	/* One line, like every other error; the usage is one --help away. */
+	fprintf(stderr, " (see 'chancery %s%s%s --help')\n", group ? group : "",
+		group ? " " : "", cmd->name);
 	return EX_USAGE;
 }
 
@@ -165,8 +166,8 @@ int cli_dispatch(struct cli *cli, const char *group,
 		optind = 0; /* GNU: restart getopt for this argv */
 		return c->run(cli, argc, argv);
 	}
-	fprintf(stderr, "chancery %s: unknown command '%s'\n", group, argv[0]);
-	list_commands(stderr, group, cmds);
+	fprintf(stderr, "chancery %s: unknown command '%s' (see 'chancery %s "
+		"--help')\n", group, argv[0], group);
 	return EX_USAGE;
 }
 

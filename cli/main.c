@@ -121,8 +121,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	fprintf(stderr, "chancery: unknown command '%s'\n", argv[first]);
-	usage(stderr);
+	fprintf(stderr, "chancery: unknown command '%s' (see 'chancery "
+		"--help')\n", argv[first]);
 out:
 	db_close(cli.db);
 	if (cli.cfg_loaded)
