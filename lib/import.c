@@ -169,9 +169,7 @@ static void check_body_fields(struct ifile *f, char **v)
 		problem(f, "kind", "'%s' is not one of %s", v[C_KIND], k.buf);
 		sbuf_release(&k);
 	}
-	if (v[C_COUNTRY] &&
-	    (strlen(v[C_COUNTRY]) != 2 || !isupper((unsigned char)v[C_COUNTRY][0]) ||
-	     !isupper((unsigned char)v[C_COUNTRY][1])))
+	if (v[C_COUNTRY] && !registry_country_valid(v[C_COUNTRY]))
 		problem(f, "country", "'%s' is not an ISO 3166 two-letter code",
 			v[C_COUNTRY]);
 }

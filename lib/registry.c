@@ -3,6 +3,7 @@
  * receives a statement appends a ledger event inside the same
  * transaction, so the audit and the registry can never disagree.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,13 @@ static const char *const status_names[] = {
 	[CONTACT_BOUNCING] = "bouncing",
 	[CONTACT_SUPPRESSED] = "suppressed",
 };
+
+bool registry_country_valid(const char *country)
+{
+	return country && strlen(country) == 2 &&
+	       isupper((unsigned char)country[0]) &&
+	       isupper((unsigned char)country[1]);
+}
 
 bool registry_kind_valid(const char *kind)
 {
@@ -237,7 +245,8 @@ static int registry_event(struct db *db, enum ledger_kind kind,
 }
 
 static int check_body_fields(const char *name, const char *kind,
-			     const char *acronym, struct error *err)
+			     const char *acronym, const char *country,
+			     struct error *err)
 {
 	int rc;
 
@@ -254,6 +263,11 @@ static int check_body_fields(const char *name, const char *kind,
 				 "nhri, ombudsman, embassy, foreign-mission, "
 				 "diaspora-org, ngo, other)",
 				 kind ? kind : "");
+	if (country && *country && !registry_country_valid(country))
+		return error_set(err, ERR_DATA,
+				 "country '%s' is not an ISO 3166 two-letter "
+				 "code (such as AZ or FR)",
+				 country);
 	if (acronym && strpbrk(acronym, " \t\r\n#"))
 		return error_set(err, ERR_DATA,
 				 "acronym '%s' holds a space or '#'", acronym);
@@ -329,7 +343,7 @@ int registry_body_add(struct db *db, const char *acronym, const char *name,
 	int rc;
 
 	acronym = nonempty(acronym);
-	if ((rc = check_body_fields(name, kind, acronym, err)))
+	if ((rc = check_body_fields(name, kind, acronym, country, err)))
 		return rc;
 	if ((rc = db_begin(db, err)))
 		return rc;
@@ -474,7 +488,7 @@ int registry_body_update(struct db *db, int64_t id, const char *acronym,
 	kind = kind ? kind : b.kind;
 	country = country ? nonempty(country) : b.country;
 	notes = notes ? nonempty(notes) : b.notes;
-	if ((rc = check_body_fields(name, kind, acronym, err)) ||
+	if ((rc = check_body_fields(name, kind, acronym, country, err)) ||
 	    (rc = check_unique(db, id, acronym, name, err)) ||
 	    (rc = prepare(db, ST_BODY_UPDATE, &st, err)))
 		goto out;

@@ -34,6 +34,8 @@ void registry_body_release(struct registry_body *b);
 /* The body kinds the schema accepts, NULL-terminated. */
 extern const char *const registry_kinds[];
 bool registry_kind_valid(const char *kind);
+/* Two capital letters, as ISO 3166-1 alpha-2 codes are written. */
+bool registry_country_valid(const char *country);
 
 /*
  * Adds a live body; its name and acronym become aliases too. Errors: empty
