@@ -18,6 +18,15 @@ build_and_test() {
 	cmake -S "$ROOT" -B "$dir" -DCHANCERY_WERROR=ON "$@" >/dev/null
 	cmake --build "$dir" -j "$JOBS"
 	ctest --test-dir "$dir" --output-on-failure -j "$JOBS"
+	summarise "$dir/Testing/Temporary/LastTest.log"
+}
+
+# ctest hides the output of passing tests; print the lines worth seeing:
+# the Mustache spec's pass count and the cmocka totals.
+summarise() {
+	grep -h "mustache spec:" "$1" || true
+	grep -h "^\[  PASSED  \]" "$1" |
+		awk '{ n += $4; p++ } END { printf "cmocka: %d unit tests passed in %d programs\n", n, p }'
 }
 
 echo "== build and test (RelWithDebInfo)"
