@@ -1982,12 +1982,65 @@ int template_render(struct template *t, const struct render_context *ctx,
 	return rc;
 }
 
+/* Whether a variable is filled only from the event date. */
+static bool needs_event(const char *name)
+{
+	return strncmp(name, "anniversary.", 12) == 0 ||
+	       strcmp(name, "event.date") == 0;
+}
+
+/*
+ * A campaign without an event date renders anniversary.* and event.date as
+ * empty strings ("on the  anniversary"): refuse such a template for it
+ * when it is checked, not silently at send time.
+ */
+static int check_event_date(struct db *db, int64_t template_id,
+			    const struct render_context *ctx,
+			    struct error *err)
+{
+	const char *known[sizeof(template_variables) /
+			  sizeof(template_variables[0])];
+	struct template *t = NULL;
+	struct error why = ERROR_INIT;
+	size_t n = 0;
+	int rc;
+
+	if (ctx->event_date)
+		return 0;
+	for (const char *const *v = template_variables; *v; v++)
+		if (!needs_event(*v))
+			known[n++] = *v;
+	known[n] = NULL;
+	if ((rc = template_load(db, template_id, &t, err)))
+		return rc;
+	{
+		struct mustache *parts[5] = {t->subject, t->from, t->reply_to,
+					     t->text, t->html};
+		struct mustache_partials partials = {template_partial, t};
+
+		for (int i = 0; i < 5 && !rc; i++)
+			if (parts[i] && mustache_check_names(parts[i], known,
+							     &partials, &why))
+				rc = error_set(err, ERR_DATA,
+					       "the template uses the event "
+					       "date, which this campaign does "
+					       "not have (%s); create it with "
+					       "--event-date",
+					       why.msg);
+	}
+	template_free(t);
+	return rc;
+}
+
 int template_check_context(struct db *db, int64_t template_id,
 			   const struct render_context *ctx,
 			   struct error *err)
 {
 	struct sbuf scratch = SBUF_INIT;
-	int rc;
+	int rc = check_event_date(db, template_id, ctx, err);
+
+	if (rc)
+		return rc;
 
 	/* the whole message, so that address and header problems show
 	 * now rather than at send time */

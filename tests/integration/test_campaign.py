@@ -51,7 +51,8 @@ class CampaignTestCase(TestCase):
     def create(self, name="feb", *extra):
         return self.home.ok("campaign", "create", name, "--template", "stmt",
                             "--list", "all", "--at", "2025-02-25 10:00",
-                            "--tz", "Asia/Baku", *extra)
+                            "--tz", "Asia/Baku", "--event-date", "1992-02-26",
+                            *extra)
 
     def assertUsage(self, args, message):
         """A usage error: status 64, one line that names the problem and
@@ -180,6 +181,15 @@ class TestTransitions(CampaignTestCase):
         self.assertFails(["campaign", "preview", "feb", "--body", "NOPE"],
                          67, "NOPE")
 
+    def test_anniversary_template_needs_an_event_date(self):
+        self.home.ok("campaign", "create", "plain", "--template", "stmt",
+                     "--list", "all", "--at", "2025-02-25 10:00")
+        r = self.home.run("campaign", "schedule", "plain")
+        self.assertEqual(r.rc, 65, r)
+        self.assertIn("uses the event date", r.out + r.err)
+        self.assertIn("anniversary.ordinal", r.out + r.err)
+        self.assertEqual(self.state("plain"), "draft")
+
     def test_one_off_anniversary_with_event_date(self):
         self.home.ok("campaign", "create", "khojaly", "--template", "stmt",
                      "--list", "all", "--at", "2025-02-25 10:00", "--tz",
@@ -281,7 +291,8 @@ class TestDaemonStarts(CampaignTestCase):
         local = time.strftime("%Y-%m-%d %H:%M", time.gmtime(at + 60))
         # Minutes are the finest unit of --at: set send_at to the second.
         self.home.ok("campaign", "create", "soon", "--template", "stmt",
-                     "--list", "all", "--at", local, "--tz", "UTC")
+                     "--list", "all", "--at", local, "--tz", "UTC",
+                     "--event-date", "1992-02-26")
         self.write("UPDATE campaigns SET send_at = ?", int(at))
         self.home.ok("campaign", "schedule", "soon")
         proc = subprocess.Popen(
@@ -315,7 +326,8 @@ class TestDaemonStarts(CampaignTestCase):
             time.sleep(1.5)  # let it finish its first round and sleep
             local = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
             self.home.ok("campaign", "create", "now", "--template", "stmt",
-                         "--list", "all", "--at", local, "--tz", "UTC")
+                         "--list", "all", "--at", local, "--tz", "UTC",
+                     "--event-date", "1992-02-26")
             self.home.ok("campaign", "schedule", "now")
             scheduled = time.time()
             started = None
