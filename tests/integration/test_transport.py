@@ -181,6 +181,42 @@ class TransportTest(unittest.TestCase):
             self.assertResult(res, "tempfail", 0, "Connection refused")
             self.assertIn("127.0.0.1:%d" % port, res["text"])
 
+    def test_connect_timeout_on_a_blackholed_relay(self):
+        """A relay whose accept queue is full drops our SYNs: the connect
+        hangs until transport.smtp.connect_timeout, then tempfail."""
+        sink = socket.socket()
+        sink.bind(("127.0.0.1", 0))
+        sink.listen(0)
+        port = sink.getsockname()[1]
+        fillers = []
+        try:
+            for _ in range(4):  # fill the accept queue; never accepted
+                c = socket.socket()
+                c.setblocking(False)
+                c.connect_ex(("127.0.0.1", port))
+                fillers.append(c)
+            time.sleep(0.2)
+            r = self.send(self.config(port, smtp={"connect_timeout": "1s"}),
+                          ["x@example.net"])
+            self.assertResult(r[0], "tempfail", 0,
+                              "no answer within 1000 ms")
+            self.assertIn("127.0.0.1:%d" % port, r[0]["text"])
+            self.assertLess(self.elapsed, 10)
+        finally:
+            for c in fillers:
+                c.close()
+            sink.close()
+
+    def test_452_too_many_recipients(self):
+        peer = self.peer("--rcpt-reply",
+                         "y@.*=452 4.5.3 Too many recipients")
+        r = self.send(self.config(peer.port), ["x@example.net",
+                                               "y@example.net"])
+        self.assertResult(r[0], "sent", 250, "")
+        self.assertResult(r[1], "tempfail", 452, "Too many recipients")
+        self.assertEqual(r[1]["enhanced"], "4.5.3")
+        self.assertEqual(len(peer.messages()), 1)
+
     def test_421_greeting(self):
         peer = self.peer("--greeting", "421 4.3.2 Service shutting down")
         r = self.send(self.config(peer.port), ["x@example.net",
