@@ -96,15 +96,22 @@ static const char page_js[] =
 
 void audit_html_escape(struct sbuf *out, const char *s)
 {
-	for (; s && *s; s++) {
+	/* Copies each run of plain characters in one call: a campaign page
+	 * escapes megabytes, and one call per byte showed in the profile. */
+	while (s && *s) {
+		size_t plain = strcspn(s, "&<>\"'");
+
+		sbuf_add(out, s, plain);
+		s += plain;
 		switch (*s) {
 		case '&': sbuf_addstr(out, "&amp;"); break;
 		case '<': sbuf_addstr(out, "&lt;"); break;
 		case '>': sbuf_addstr(out, "&gt;"); break;
 		case '"': sbuf_addstr(out, "&quot;"); break;
 		case '\'': sbuf_addstr(out, "&#39;"); break;
-		default: sbuf_addch(out, *s);
+		default: return; /* the end of the string */
 		}
+		s++;
 	}
 }
 
