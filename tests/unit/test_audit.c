@@ -721,9 +721,35 @@ static void test_html_matrix_without_details(void **state)
 	sbuf_release(&out);
 }
 
+static void test_html_escape(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{"", ""},
+		{"plain text", "plain text"},
+		{"<script>alert('x')</script>",
+		 "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"},
+		{"a & b \"c\"", "a &amp; b &quot;c&quot;"},
+		{"&", "&amp;"},
+		{"Müvəkkil <UNSG>", "Müvəkkil &lt;UNSG&gt;"},
+		{"ends with '", "ends with &#39;"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sbuf out = SBUF_INIT;
+
+		audit_html_escape(&out, cases[i].in);
+		assert_str(out.buf, cases[i].want);
+		sbuf_release(&out);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_html_escape),
 		cmocka_unit_test_setup_teardown(test_verify_intact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_kind_written_and_verified,
 						setup, teardown),
