@@ -174,6 +174,22 @@ struct render_args {
 	int64_t at;
 };
 
+/*
+ * A body with no contact yet (right after "init --seed") can still be
+ * previewed: the message goes to a placeholder address on the reserved
+ * .invalid domain, and stderr says so.
+ */
+static void placeholder_contact(struct registry_contact *c,
+				const struct registry_body *b)
+{
+	c->body_id = b->id;
+	c->email = xstrdup("no-contact-yet@example.invalid");
+	c->status = CONTACT_ACTIVE;
+	fprintf(stderr, "chancery template render: body '%s' has no contact "
+		"yet; previewing with %s\n", b->acronym ? b->acronym : b->name,
+		c->email);
+}
+
 static int render_preview(struct cli *cli, const struct render_args *a)
 {
 	struct registry_body body = {0};
@@ -200,12 +216,12 @@ static int render_preview(struct cli *cli, const struct render_args *a)
 					   &err);
 		if (rc == 1)
 			rc = 0;
-		if (!rc && !fc.found)
+		if (!rc && !fc.found && a->contact)
 			rc = error_set(&err, ERR_NOTFOUND,
-				       a->contact ? "body '%s' has no contact "
-						    "'%s'" :
-						    "body '%s' has no contact%s",
-				       a->body, a->contact ? a->contact : "");
+				       "body '%s' has no contact '%s'", a->body,
+				       a->contact);
+		else if (!rc && !fc.found)
+			placeholder_contact(&contact, &body);
 	}
 	if (rc)
 		goto out;

@@ -200,7 +200,7 @@ class TemplateTest(harness.TestCase):
         self.add_az_body()
         path = self.write("s.tmpl", "Subject: s\n\nx\n")
         self.home.ok("template", "add", "s", path)
-        # usage errors print the usage line after the message
+        # usage errors: one line naming the problem
         for args, message in [
                 (("template", "render", "s"), "--body is required"),
                 (("template", "render", "s", "--body", "AZOMB",
@@ -220,6 +220,19 @@ class TemplateTest(harness.TestCase):
         self.assertFails(("template", "render", "s", "--body", "AZOMB",
                           "--contact", "other@example.org"), 67,
                          "has no contact 'other@example.org'")
+
+    def test_render_without_contacts_uses_a_placeholder(self):
+        """Right after 'init --seed' no body has a contact; a preview
+        still works, addressed to a reserved .invalid address, and says
+        so on stderr."""
+        self.home.ok("body", "add", "Council of Europe", "--acronym", "CoE",
+                     "--kind", "regional-org")
+        path = self.write("s.tmpl", "Subject: To {{body.name}}\n\nx\n")
+        self.home.ok("template", "add", "s", path)
+        r = self.home.ok("template", "render", "s", "--body", "CoE")
+        self.assertIn("To: no-contact-yet@example.invalid", r.out)
+        self.assertIn("Subject: To Council of Europe", r.out)
+        self.assertIn("has no contact yet", r.err)
 
     def test_shipped_anniversary_template(self):
         self.add_az_body()
