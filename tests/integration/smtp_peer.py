@@ -15,6 +15,10 @@ Options (all optional; repeatable where said):
                           JSON object per line to DIR/log.jsonl (see below)
   --tls CERT KEY          offer STARTTLS with this certificate and key (PEM)
   --require-tls           refuse MAIL until STARTTLS was done (530)
+  --tls-garbage           with --tls: answer STARTTLS with 220, then send
+                          bytes that are not TLS and close (a handshake
+                          that fails for a reason other than the
+                          certificate)
   --auth USER:PASS        offer AUTH PLAIN/LOGIN and require it before MAIL
                           (also over plain text, for loopback tests)
   --auth-optional         with --auth: offer AUTH but accept mail without
@@ -301,6 +305,12 @@ class PeerSMTP(SMTP):
         self.reset_dsn()
 
     async def smtp_STARTTLS(self, arg):
+        if self.opts.tls_garbage:
+            await self.push("220 2.0.0 Ready to start TLS")
+            self.transport.write(b"this is not a TLS server hello\r\n" * 8)
+            self.rec.event(event="tls-garbage", session=self.session_no)
+            self.transport.close()
+            return
         await super().smtp_STARTTLS(arg)
         if self._tls_protocol:
             self.tls_done = True
@@ -333,6 +343,7 @@ def parse_args(argv):
     p.add_argument("--record")
     p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     p.add_argument("--require-tls", action="store_true")
+    p.add_argument("--tls-garbage", action="store_true")
     p.add_argument("--auth")
     p.add_argument("--auth-optional", action="store_true")
     p.add_argument("--rcpt-reply", action="append")

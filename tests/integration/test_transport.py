@@ -270,6 +270,22 @@ class TransportTest(unittest.TestCase):
         self.assertTrue(all(m["tls"] for m in msgs), msgs)
         self.assertEqual(len(peer.events("starttls")), 1)
 
+    def test_tls_handshake_failure_other_than_certificate(self):
+        """The relay says 220 to STARTTLS and then does not speak TLS:
+        tempfail, nothing sent in clear text, no hang."""
+        cert, key = self.make_cert()
+        peer = self.peer("--tls", cert, key, "--tls-garbage")
+        r = self.send(self.config(peer.port, smtp={"tls": "required",
+                                                   "ca_file": cert}),
+                      ["x@example.net", "y@example.net"])
+        for res in r:
+            self.assertEqual(res["state"], "tempfail", res)
+            self.assertIn("during STARTTLS", res["text"])
+        self.assertEqual(len(peer.events("tls-garbage")), 1)
+        self.assertEqual(peer.events("rcpt"), [])
+        self.assertEqual(peer.messages(), [])
+        self.assertLess(self.elapsed, 5)
+
     def test_tls_certificate_for_another_name_refused(self):
         cert, key = self.make_cert(name="other.example", ip=None)
         peer = self.peer("--tls", cert, key)
