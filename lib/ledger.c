@@ -1,7 +1,9 @@
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "chancery/clock.h"
+#include "chancery/json.h"
 #include "chancery/ledger.h"
 
 static const char *const kind_names[LEDGER_KIND_COUNT] = {
@@ -234,4 +236,36 @@ out:
 		return rc;
 	}
 	return db_commit(db, err);
+}
+
+int ledger_append_vfields(struct db *db, const struct ledger_event *ev,
+			  struct error *err, va_list pairs)
+{
+	struct ledger_event with_data = *ev;
+	struct sbuf data = SBUF_INIT;
+	struct json js;
+	const char *key;
+	int rc;
+
+	json_init(&js, &data, false);
+	json_object_begin(&js);
+	while ((key = va_arg(pairs, const char *)) != NULL)
+		json_kv_string(&js, key, va_arg(pairs, const char *));
+	json_object_end(&js);
+	with_data.data = data.buf;
+	rc = ledger_append(db, &with_data, NULL, err);
+	sbuf_release(&data);
+	return rc;
+}
+
+int ledger_append_fields(struct db *db, const struct ledger_event *ev,
+			 struct error *err, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, err);
+	rc = ledger_append_vfields(db, ev, err, ap);
+	va_end(ap);
+	return rc;
 }

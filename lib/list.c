@@ -3,15 +3,12 @@
  * Expansion is one recursive query, so a list of lists of rules costs one
  * statement, and each body comes out once, at its first position.
  */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chancery/clock.h"
-#include "chancery/json.h"
 #include "chancery/ledger.h"
 #include "chancery/list.h"
-#include "chancery/sbuf.h"
 #include "chancery/utf8.h"
 #include "chancery/xalloc.h"
 
@@ -144,38 +141,27 @@ static void read_info(sqlite3_stmt *st, struct list_info *l)
 	l->description = db_column_strdup(st, 3);
 }
 
-/* Records a change of list_id's membership: {"list": name, k: v, ...}. */
+/* Records a change of list_id's membership: {"list": name, "action":
+ * action, k1: v1, k2: v2} (k1 or k2 NULL: fewer fields). */
 static int list_event(struct db *db, int64_t list_id, int64_t body_id,
-		      struct error *err, ...)
+		      const char *action, const char *k1, const char *v1,
+		      const char *k2, const char *v2, struct error *err)
 {
 	struct list_info l = {0};
-	struct sbuf data = SBUF_INIT;
-	struct json js;
 	struct ledger_event ev = {.kind = LEDGER_LIST_CHANGED,
 				  .body_id = body_id};
 	sqlite3_stmt *st;
-	const char *key;
-	va_list ap;
 	int rc;
 
 	if ((rc = list_get(db, list_id, &l, err)))
 		return rc;
-	json_init(&js, &data, false);
-	json_object_begin(&js);
-	json_kv_string(&js, "list", l.name);
-	va_start(ap, err);
-	while ((key = va_arg(ap, const char *)) != NULL)
-		json_kv_string(&js, key, va_arg(ap, const char *));
-	va_end(ap);
-	json_object_end(&js);
-	ev.data = data.buf;
-	rc = ledger_append(db, &ev, NULL, err);
+	rc = ledger_append_fields(db, &ev, err, "list", l.name, "action",
+				  action, k1, v1, k2, v2, NULL);
 	if (rc == 0 && (rc = prepare(db, ST_TOUCH, &st, err)) == 0) {
 		sqlite3_bind_int64(st, 1, list_id);
 		sqlite3_bind_int64(st, 2, clock_now());
 		rc = db_step_done(db, st, err);
 	}
-	sbuf_release(&data);
 	list_info_release(&l);
 	return rc;
 }
@@ -224,8 +210,8 @@ int list_create(struct db *db, const char *name, enum list_kind kind,
 	if ((rc = db_step_done(db, st, err)))
 		goto out;
 	id = db_last_id(db);
-	if ((rc = list_event(db, id, 0, err, "action", "created", "kind",
-			     kind_name(kind), NULL)) ||
+	if ((rc = list_event(db, id, 0, "created", "kind", kind_name(kind),
+			     NULL, NULL, err)) ||
 	    (rc = db_commit(db, err)))
 		goto out;
 	if (id_out)
@@ -349,7 +335,8 @@ int list_delete(struct db *db, int64_t id, struct error *err)
 		return rc;
 	if ((rc = list_get(db, id, &l, err)) ||
 	    (rc = check_unused(db, &l, err)) ||
-	    (rc = list_event(db, id, 0, err, "action", "deleted", NULL)) ||
+	    (rc = list_event(db, id, 0, "deleted", NULL, NULL, NULL, NULL,
+			     err)) ||
 	    (rc = prepare(db, ST_DELETE, &st, err)))
 		goto out;
 	sqlite3_bind_int64(st, 1, id);
@@ -421,8 +408,8 @@ int list_add_body(struct db *db, int64_t list_id, int64_t body_id,
 	}
 	if ((rc = add_member(db, ST_ADD_BODY, list_id, body_id, &added, err)))
 		goto out;
-	if (added && (rc = list_event(db, list_id, body_id, err, "action",
-				      "body-added", "body", b.name, NULL)))
+	if (added && (rc = list_event(db, list_id, body_id, "body-added",
+				      "body", b.name, NULL, NULL, err)))
 		goto out;
 	rc = db_commit(db, err);
 out:
@@ -473,8 +460,8 @@ int list_add_list(struct db *db, int64_t list_id, int64_t member_list_id,
 	if ((rc = add_member(db, ST_ADD_LIST, list_id, member_list_id, &added,
 			     err)))
 		goto out;
-	if (added && (rc = list_event(db, list_id, 0, err, "action",
-				      "list-added", "member", m.name, NULL)))
+	if (added && (rc = list_event(db, list_id, 0, "list-added", "member",
+				      m.name, NULL, NULL, err)))
 		goto out;
 	rc = db_commit(db, err);
 out:
@@ -506,8 +493,8 @@ static int remove_member(struct db *db, int index, int64_t list_id,
 			       member_name);
 		goto out;
 	}
-	if ((rc = list_event(db, list_id, body_id, err, "action", action,
-			     "member", member_name, NULL)))
+	if ((rc = list_event(db, list_id, body_id, action, "member",
+			     member_name, NULL, NULL, err)))
 		goto out;
 	rc = db_commit(db, err);
 out:
@@ -566,8 +553,8 @@ int list_add_rule(struct db *db, int64_t list_id, const char *kind,
 	if ((rc = db_step_done(db, st, err)))
 		goto out;
 	if (db_changes(db) > 0 &&
-	    (rc = list_event(db, list_id, 0, err, "action", "rule-added",
-			     "kind", kind, "country", country, NULL)))
+	    (rc = list_event(db, list_id, 0, "rule-added", "kind", kind,
+			     "country", country, err)))
 		goto out;
 	rc = db_commit(db, err);
 out:

@@ -11,11 +11,9 @@
 
 #include "chancery/address.h"
 #include "chancery/clock.h"
-#include "chancery/json.h"
 #include "chancery/ledger.h"
 #include "chancery/names.h"
 #include "chancery/registry.h"
-#include "chancery/sbuf.h"
 #include "chancery/utf8.h"
 #include "chancery/xalloc.h"
 
@@ -223,24 +221,14 @@ static int registry_event(struct db *db, enum ledger_kind kind,
 			  int64_t body_id, int64_t contact_id,
 			  struct error *err, ...)
 {
-	struct sbuf data = SBUF_INIT;
-	struct json js;
 	struct ledger_event ev = {.kind = kind, .body_id = body_id,
 				  .contact_id = contact_id};
-	const char *key;
 	va_list ap;
 	int rc;
 
-	json_init(&js, &data, false);
-	json_object_begin(&js);
 	va_start(ap, err);
-	while ((key = va_arg(ap, const char *)) != NULL)
-		json_kv_string(&js, key, va_arg(ap, const char *));
+	rc = ledger_append_vfields(db, &ev, err, ap);
 	va_end(ap);
-	json_object_end(&js);
-	ev.data = data.buf;
-	rc = ledger_append(db, &ev, NULL, err);
-	sbuf_release(&data);
 	return rc;
 }
 

@@ -19,6 +19,7 @@
 #ifndef CHANCERY_LEDGER_H
 #define CHANCERY_LEDGER_H
 
+#include <stdarg.h>
 #include <stdint.h>
 
 #include "chancery/db.h"
@@ -87,6 +88,16 @@ struct ledger_event {
 /* Appends one event at the current time; *id_out (if given) gets its id. */
 int ledger_append(struct db *db, const struct ledger_event *ev,
 		  int64_t *id_out, struct error *err);
+
+/*
+ * Appends ev with its data built from NULL-terminated key/value string
+ * pairs: {"key": "value", ...}, a NULL value written as null (ev->data is
+ * ignored). For the events whose data is a few named strings.
+ */
+int ledger_append_fields(struct db *db, const struct ledger_event *ev,
+			 struct error *err, ...);
+int ledger_append_vfields(struct db *db, const struct ledger_event *ev,
+			  struct error *err, va_list pairs);
 
 /* A stored row, as ledger_row_hash reads it. */
 struct ledger_row {
