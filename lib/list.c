@@ -572,18 +572,7 @@ int list_each_body(struct db *db, int64_t list_id, registry_body_fn fn,
 	if ((rc = prepare(db, ST_BODIES, &st, err)))
 		return rc;
 	sqlite3_bind_int64(st, 1, list_id);
-	while ((rc = db_step(db, st, err)) == 1) {
-		struct registry_body b = {0};
-
-		registry_body_from_row(st, &b);
-		rc = fn(&b, arg);
-		registry_body_release(&b);
-		if (rc) {
-			sqlite3_reset(st);
-			return rc;
-		}
-	}
-	return rc;
+	return registry_body_rows(db, st, fn, arg, err);
 }
 
 int list_each_contact(struct db *db, int64_t list_id, registry_contact_fn fn,
@@ -595,18 +584,7 @@ int list_each_contact(struct db *db, int64_t list_id, registry_contact_fn fn,
 	if ((rc = prepare(db, ST_CONTACTS, &st, err)))
 		return rc;
 	sqlite3_bind_int64(st, 1, list_id);
-	while ((rc = db_step(db, st, err)) == 1) {
-		struct registry_contact c = {0};
-
-		registry_contact_from_row(st, &c);
-		rc = fn(&c, arg);
-		registry_contact_release(&c);
-		if (rc) {
-			sqlite3_reset(st);
-			return rc;
-		}
-	}
-	return rc;
+	return registry_contact_rows(db, st, fn, arg, err);
 }
 
 int list_count(struct db *db, int64_t list_id, int *bodies, int *contacts,

@@ -535,15 +535,11 @@ out:
 	return rc;
 }
 
-int registry_body_each(struct db *db, const char *kind_filter,
-		       registry_body_fn fn, void *arg, struct error *err)
+int registry_body_rows(struct db *db, sqlite3_stmt *st, registry_body_fn fn,
+		       void *arg, struct error *err)
 {
-	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = prepare(db, ST_BODY_EACH, &st, err)))
-		return rc;
-	db_bind_text(st, 1, kind_filter);
 	while ((rc = db_step(db, st, err)) == 1) {
 		struct registry_body b = {0};
 
@@ -556,6 +552,37 @@ int registry_body_each(struct db *db, const char *kind_filter,
 		}
 	}
 	return rc;
+}
+
+int registry_contact_rows(struct db *db, sqlite3_stmt *st,
+			  registry_contact_fn fn, void *arg, struct error *err)
+{
+	int rc;
+
+	while ((rc = db_step(db, st, err)) == 1) {
+		struct registry_contact c = {0};
+
+		registry_contact_from_row(st, &c);
+		rc = fn(&c, arg);
+		registry_contact_release(&c);
+		if (rc) {
+			sqlite3_reset(st);
+			return rc;
+		}
+	}
+	return rc;
+}
+
+int registry_body_each(struct db *db, const char *kind_filter,
+		       registry_body_fn fn, void *arg, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(db, ST_BODY_EACH, &st, err)))
+		return rc;
+	db_bind_text(st, 1, kind_filter);
+	return registry_body_rows(db, st, fn, arg, err);
 }
 
 int registry_alias_add(struct db *db, int64_t body_id, const char *alias,
@@ -831,16 +858,5 @@ int registry_contact_each(struct db *db, int64_t body_id,
 		return rc;
 	if (body_id)
 		sqlite3_bind_int64(st, 1, body_id);
-	while ((rc = db_step(db, st, err)) == 1) {
-		struct registry_contact c = {0};
-
-		registry_contact_from_row(st, &c);
-		rc = fn(&c, arg);
-		registry_contact_release(&c);
-		if (rc) {
-			sqlite3_reset(st);
-			return rc;
-		}
-	}
-	return rc;
+	return registry_contact_rows(db, st, fn, arg, err);
 }

@@ -142,4 +142,12 @@ int registry_contact_each(struct db *db, int64_t body_id,
 void registry_body_from_row(sqlite3_stmt *st, struct registry_body *b);
 void registry_contact_from_row(sqlite3_stmt *st, struct registry_contact *c);
 
+/* Steps a prepared, bound query of that row shape and calls fn for each
+ * row; a non-zero return from fn stops (the statement is reset) and is
+ * returned. */
+int registry_body_rows(struct db *db, sqlite3_stmt *st, registry_body_fn fn,
+		       void *arg, struct error *err);
+int registry_contact_rows(struct db *db, sqlite3_stmt *st,
+			  registry_contact_fn fn, void *arg, struct error *err);
+
 #endif
