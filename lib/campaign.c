@@ -633,6 +633,10 @@ static int check_campaign(struct db *db, const struct conf *cfg,
 		sbuf_addf(problems, "sender: %s\n", e.msg);
 	if (!clock_zone_valid(c->tz))
 		sbuf_addf(problems, "unknown time zone '%s'\n", c->tz);
+	if (template_check_event_date(db, c->template_id, c->event_date,
+				      &e) != 0)
+		sbuf_addf(problems, "template %s v%d: %s\n", c->template_name,
+			  c->template_version, e.msg);
 	for (size_t i = 0; i < m.n; i++) {
 		if (m.v[i].status != CONTACT_ACTIVE)
 			continue;

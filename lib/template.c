@@ -1989,14 +1989,8 @@ static bool needs_event(const char *name)
 	       strcmp(name, "event.date") == 0;
 }
 
-/*
- * A campaign without an event date renders anniversary.* and event.date as
- * empty strings ("on the  anniversary"): refuse such a template for it
- * when it is checked, not silently at send time.
- */
-static int check_event_date(struct db *db, int64_t template_id,
-			    const struct render_context *ctx,
-			    struct error *err)
+int template_check_event_date(struct db *db, int64_t template_id,
+			      const char *event_date, struct error *err)
 {
 	const char *known[sizeof(template_variables) /
 			  sizeof(template_variables[0])];
@@ -2005,7 +1999,7 @@ static int check_event_date(struct db *db, int64_t template_id,
 	size_t n = 0;
 	int rc;
 
-	if (ctx->event_date)
+	if (event_date)
 		return 0;
 	for (const char *const *v = template_variables; *v; v++)
 		if (!needs_event(*v))
@@ -2037,10 +2031,7 @@ int template_check_context(struct db *db, int64_t template_id,
 			   struct error *err)
 {
 	struct sbuf scratch = SBUF_INIT;
-	int rc = check_event_date(db, template_id, ctx, err);
-
-	if (rc)
-		return rc;
+	int rc;
 
 	/* the whole message, so that address and header problems show
 	 * now rather than at send time */

@@ -286,6 +286,15 @@ int template_render(struct template *t, const struct render_context *ctx,
  * campaign can refuse a template that would fail at send time. The error
  * names the problem.
  */
+/*
+ * A campaign without an event date would render anniversary.* and
+ * event.date as empty strings ("on the  anniversary"): ERR_DATA naming the
+ * first such variable when the template uses one and event_date is NULL.
+ * Depends on the template only, so a campaign checks it once.
+ */
+int template_check_event_date(struct db *db, int64_t template_id,
+			      const char *event_date, struct error *err);
+
 int template_check_context(struct db *db, int64_t template_id,
 			   const struct render_context *ctx,
 			   struct error *err);
