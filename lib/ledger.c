@@ -204,13 +204,21 @@ int ledger_append(struct db *db, const struct ledger_event *ev,
 	char prev[SHA256_HEX_SIZE], hash[SHA256_HEX_SIZE];
 	struct ledger_row row;
 	int64_t head_id;
+	bool own;
 	int rc;
 
 	if (!ledger_kind_name(ev->kind))
 		return error_set(err, ERR_SOFTWARE, "ledger: unknown event kind %d",
 				 (int)ev->kind);
-	rc = db_begin(db, err);
-	if (rc)
+	/*
+	 * Reading the head and inserting after it must be one transaction.
+	 * Inside a caller's, no savepoint of our own: the only write is one
+	 * INSERT, atomic by itself, and a savepoint per event (SAVEPOINT and
+	 * RELEASE parsed and run, pages copied to the sub-journal) was a
+	 * fifth of the daemon's database time.
+	 */
+	own = !db_in_transaction(db);
+	if (own && (rc = db_begin(db, err)) != 0)
 		return rc;
 	rc = read_head(db, &head_id, prev, err);
 	if (rc)
@@ -231,6 +239,8 @@ int ledger_append(struct db *db, const struct ledger_event *ev,
 	if (!rc && id_out)
 		*id_out = row.id;
 out:
+	if (!own)
+		return rc;
 	if (rc) {
 		db_rollback(db);
 		return rc;
