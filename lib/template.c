@@ -1001,6 +1001,7 @@ void template_free(struct template *t)
 		free(t->attachments[i].filename);
 		free(t->attachments[i].content_type);
 		free(t->attachments[i].content);
+		sbuf_release(&t->attachments[i].mime_part);
 	}
 	free(t->attachments);
 	for (size_t i = 0; i < t->nattach_paths; i++)
@@ -1323,6 +1324,8 @@ static int load_attachments(struct template *t, const char *dir,
 		struct template_attachment *a = &t->attachments[i];
 		struct sbuf content = SBUF_INIT;
 		const char *slash = strrchr(rel, '/');
+
+		sbuf_init(&a->mime_part, 0);
 
 		rc = sbuf_read_file(&content, path, TEMPLATE_ATTACHMENT_MAX,
 				    err);
@@ -1771,6 +1774,7 @@ int template_load(struct db *db, int64_t template_id, struct template **out,
 			&t->attachments[t->nattachments++];
 		int size = sqlite3_column_bytes(st, 2);
 
+		sbuf_init(&a->mime_part, 0);
 		a->filename = db_column_strdup(st, 0);
 		a->content_type = db_column_strdup(st, 1);
 		a->size = (size_t)size;

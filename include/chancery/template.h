@@ -176,6 +176,7 @@ struct template_attachment {
 	char *content_type;
 	unsigned char *content;
 	size_t size;
+	struct sbuf mime_part; /* message's: the part as sent, made once */
 };
 
 /*
