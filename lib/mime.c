@@ -328,31 +328,43 @@ void mime_qp_encode(const char *text, size_t len, struct sbuf *out)
 {
 	const char *end = text + len;
 	size_t col = 0;
+	char *w;
 
-	sbuf_grow(out, len + len / 8 + 8);
+	/* the worst case, every octet =XX and a soft break per 25 of them:
+	 * then the loop writes straight into the buffer */
+	sbuf_grow(out, len * 3 + (len / 25 + 2) * 3);
+	w = out->buf + out->len;
 	for (const char *p = text; p < end; p++) {
-		size_t w;
+		size_t width;
 
 		if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
 			p += *p == '\r';
-			sbuf_add(out, "\r\n", 2);
+			*w++ = '\r';
+			*w++ = '\n';
 			col = 0;
 			continue;
 		}
-		w = qp_width(p, end);
+		width = qp_width(p, end);
 		/* room for the "=" of a soft break after it */
-		if (col + w > QP_LINE - 1) {
-			sbuf_add(out, "=\r\n", 3);
+		if (col + width > QP_LINE - 1) {
+			memcpy(w, "=\r\n", 3);
+			w += 3;
 			col = 0;
 		}
-		if (w == 1)
-			sbuf_addch(out, *p);
-		else
-			add_hex(out, '=', (unsigned char)*p);
-		col += w;
+		if (width == 1) {
+			*w++ = *p;
+		} else {
+			*w++ = '=';
+			*w++ = hex_digits[(unsigned char)*p >> 4];
+			*w++ = hex_digits[(unsigned char)*p & 15];
+		}
+		col += width;
 	}
-	if (col > 0)
-		sbuf_add(out, "=\r\n", 3);
+	if (col > 0) {
+		memcpy(w, "=\r\n", 3);
+		w += 3;
+	}
+	sbuf_setlen(out, (size_t)(w - out->buf));
 }
 
 void mime_base64_encode(const unsigned char *data, size_t len,

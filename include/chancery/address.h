@@ -17,7 +17,9 @@
 int address_check(const char *addr, struct error *err);
 
 /* The address with its domain in ASCII (punycode) for the SMTP envelope;
- * caller frees. NULL when addr does not parse. */
+ * caller frees. An ASCII address comes back as it is, checked or not
+ * (address_check is the check); NULL when a non-ASCII one does not
+ * parse. */
 char *address_ascii(const char *addr);
 
 #endif
