@@ -31,6 +31,16 @@ void log_errno(enum log_level level, const char *fmt, ...)
 #define log_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 
+/*
+ * Lines this thread logs between log_hold and log_flush go to stderr
+ * together at log_flush, in one write: the daemon logs a line per
+ * delivery after each group commit, and a write per line was a system
+ * call per message. Syslog lines are not held. Hold briefly: a crash
+ * loses what is held.
+ */
+void log_hold(void);
+void log_flush(void);
+
 /* "debug", "info", "warn"/"warning", "error"; 0 or -1. */
 int log_level_parse(const char *name, enum log_level *out);
 int log_target_parse(const char *name, enum log_target *out);
