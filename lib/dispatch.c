@@ -255,35 +255,91 @@ static void render_chunk(struct worker *w, struct jobq *chunk,
 		db_exec(w->reader, "COMMIT", NULL);
 }
 
+/* One chunk on its way through the transport: which of its jobs have
+ * already been handed to the writer (on_final). */
+struct chunk_send {
+	struct dispatch *d;
+	struct transport_message *msgs;
+	struct job **jobs;
+	bool *handed;
+};
+
+/* A message's result is the job's; its text is no longer needed. */
+static void job_take_result(struct job *j, const struct transport_message *m)
+{
+	j->msg.result = m->result;
+	sbuf_release(&j->data);
+	j->msg.data = NULL;
+	j->msg.size = 0;
+}
+
+/*
+ * The transport has a message's final result: the job goes to the writer
+ * now, not when the session ends, so what a crash can send twice is what
+ * was sent since the last commit, not a whole chunk. The writer is not
+ * woken for each result (it wakes for its commit deadline); only when a
+ * batch is waiting.
+ */
+static void on_final(struct transport_message *m, void *arg)
+{
+	struct chunk_send *cs = arg;
+	struct dispatch *d = cs->d;
+	size_t i = (size_t)(m - cs->msgs);
+
+	job_take_result(cs->jobs[i], m);
+	cs->handed[i] = true;
+	pthread_mutex_lock(&d->lock);
+	jobq_push(&d->done, cs->jobs[i]);
+	if (d->done.n >= (size_t)d->p->cfg->queue.batch_size)
+		pthread_cond_signal(&d->done_cv);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* Sends the rendered jobs; those the transport did not hand over early
+ * go back into ready with their results. */
+static int send_ready(struct worker *w, struct jobq *ready, struct error *err)
+{
+	struct chunk_send cs = {.d = w->d};
+	size_t n = ready->n, i = 0;
+	struct job *j;
+	int rc;
+
+	cs.msgs = xcalloc(n, sizeof(*cs.msgs));
+	cs.jobs = xcalloc(n, sizeof(*cs.jobs));
+	cs.handed = xcalloc(n, sizeof(*cs.handed));
+	while ((j = jobq_pop(ready))) {
+		cs.jobs[i] = j;
+		cs.msgs[i] = j->msg;
+		cs.msgs[i].on_final = on_final;
+		cs.msgs[i++].on_final_arg = &cs;
+	}
+	rc = w->d->p->link->send(w->link, cs.msgs, n, err);
+	if (rc)
+		log_error("transport: %s", err->msg);
+	for (i = 0; i < n; i++) {
+		if (cs.handed[i])
+			continue;
+		if (rc)
+			fail_chunk(&cs.msgs[i], 1, err);
+		job_take_result(cs.jobs[i], &cs.msgs[i]);
+		jobq_push(ready, cs.jobs[i]);
+	}
+	free(cs.msgs);
+	free(cs.jobs);
+	free(cs.handed);
+	return rc;
+}
+
 static void send_chunk(struct worker *w, struct jobq *chunk)
 {
 	struct dispatch *d = w->d;
 	struct jobq ready = {NULL, NULL, 0}, failed = {NULL, NULL, 0};
-	struct transport_message *msgs = NULL;
 	struct error err = ERROR_INIT;
-	struct job *j;
-	size_t i = 0;
 	int rc = 0;
 
 	render_chunk(w, chunk, &ready, &failed);
-	if (ready.n) {
-		msgs = xcalloc(ready.n, sizeof(*msgs));
-		for (j = ready.head; j; j = j->next)
-			msgs[i++] = j->msg;
-		rc = d->p->link->send(w->link, msgs, ready.n, &err);
-		if (rc) {
-			log_error("transport: %s", err.msg);
-			fail_chunk(msgs, ready.n, &err);
-		}
-		i = 0;
-		for (j = ready.head; j; j = j->next) {
-			j->msg.result = msgs[i++].result;
-			sbuf_release(&j->data);
-			j->msg.data = NULL;
-			j->msg.size = 0;
-		}
-		free(msgs);
-	}
+	if (ready.n)
+		rc = send_ready(w, &ready, &err);
 	pthread_mutex_lock(&d->lock);
 	if (rc && !d->fatal) {
 		d->fatal = true;

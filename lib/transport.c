@@ -67,6 +67,12 @@ int transport_send(struct transport *t, struct transport_message *msgs,
 	return t->ops->send(t->impl, msgs, n, err);
 }
 
+void transport_result_final(struct transport_message *m)
+{
+	if (m->on_final)
+		m->on_final(m, m->on_final_arg);
+}
+
 enum transport_outcome transport_outcome_for_code(int code)
 {
 	if (code >= 200 && code < 300)

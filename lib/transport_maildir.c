@@ -261,6 +261,7 @@ static int maildir_send(void *impl, struct transport_message *msgs, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		maildir_deliver(md, &msgs[i]);
 		transport_log_result("maildir", &msgs[i]);
+		transport_result_final(&msgs[i]);
 	}
 	return 0;
 }

@@ -390,6 +390,8 @@ static int verify_cb(int ok, X509_STORE_CTX *x509)
 	return ok;
 }
 
+static void message_sent(smtp_message_t m);
+
 static void on_event(smtp_session_t session, int event, void *arg, ...)
 {
 	struct session_state *st = arg;
@@ -399,6 +401,9 @@ static void on_event(smtp_session_t session, int event, void *arg, ...)
 	(void)session;
 	va_start(ap, arg);
 	switch (event) {
+	case SMTP_EV_MESSAGESENT:
+		message_sent(va_arg(ap, smtp_message_t));
+		break;
 	case SMTP_EV_CONNECT:
 		st->last_activity_ms = now_ms();
 		session_enter(st, PHASE_GREETING);
@@ -547,8 +552,10 @@ static int auth_interact(auth_client_request_t req, char **result,
 }
 
 struct message_ctx {
-	const struct transport_message *msg;
+	struct transport_message *msg;
 	struct session_state *st;
+	smtp_recipient_t rcpt;
+	bool final; /* its result is told (SMTP_EV_MESSAGESENT) */
 };
 
 /*
@@ -622,6 +629,38 @@ static const smtp_status_t *deciding_status(smtp_message_t m,
 	if (is_final(data) && is_final(mail) && is_final(to))
 		return data;
 	return NULL;
+}
+
+/* The reply of a message's result, when the relay gave a deciding one.
+ * After a rejected AUTH the relay refuses MAIL with 530 and the like:
+ * that is about our credentials, not the message. */
+static bool reply_result(const struct session_state *st, smtp_message_t m,
+			 smtp_recipient_t rcpt, struct transport_result *res)
+{
+	const smtp_status_t *d = deciding_status(m, rcpt);
+	char enh[16];
+
+	if (!d || (d->code >= 300 && st->auth == AUTH_FAILED))
+		return false;
+	status_enhanced(d, enh);
+	transport_result_set(res, d->code, enh, d->text);
+	return true;
+}
+
+/*
+ * libESMTP has the relay's answer to the end of m's data: its result is
+ * final, and the caller hears of it now rather than when the session
+ * ends (a crash can then copy only what was sent since the last commit).
+ */
+static void message_sent(smtp_message_t m)
+{
+	struct message_ctx *mc = smtp_message_get_application_data(m);
+
+	if (!mc || mc->final || !reply_result(mc->st, m, mc->rcpt,
+					      &mc->msg->result))
+		return;
+	mc->final = true;
+	transport_result_final(mc->msg);
 }
 
 /* Why messages of this session have no reply, for their result text. */
@@ -722,6 +761,8 @@ static smtp_session_t build_session(const struct relay *r,
 		if (msgs[i].envid && *msgs[i].envid)
 			smtp_dsn_set_envid(m, msgs[i].envid);
 		rcpt = smtp_add_recipient(m, to);
+		ctxs[i].rcpt = rcpt;
+		smtp_message_set_application_data_release(m, &ctxs[i], NULL);
 		free(from); /* libESMTP keeps copies of both */
 		free(to);
 		smtp_dsn_set_notify(rcpt, Notify_FAILURE | Notify_DELAY);
@@ -775,17 +816,9 @@ static bool run_session(const struct relay *r, struct transport_message *msgs,
 results:
 	reason[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
-		const smtp_status_t *d = s ? deciding_status(hm[i], hr[i]) : NULL;
-		char enh[16];
-
-		/* After a rejected AUTH the relay refuses MAIL with 530 and
-		 * the like: that is about our credentials, not the message. */
-		if (d && (d->code < 300 || st.auth != AUTH_FAILED)) {
-			status_enhanced(d, enh);
-			transport_result_set(&msgs[i].result, d->code, enh,
-					     d->text);
+		if (ctxs[i].final ||
+		    (s && reply_result(&st, hm[i], hr[i], &msgs[i].result)))
 			continue;
-		}
 		if (!reason[0])
 			session_reason(&st, reason, sizeof(reason));
 		clean = false;

@@ -43,6 +43,17 @@ struct transport_message {
 	const char *data;
 	size_t size;
 	struct transport_result result; /* filled by transport_send */
+	/*
+	 * Optional: called from inside transport_send, in its thread, as
+	 * soon as result is final (the relay answered the end of this
+	 * message's data, or the outbox holds it), so the caller can record
+	 * it before the rest of the batch is through. After the call the
+	 * transport reads neither data nor result again, and result keeps
+	 * its value. Messages without such a call get their result when
+	 * transport_send returns.
+	 */
+	void (*on_final)(struct transport_message *m, void *arg);
+	void *on_final_arg;
 };
 
 struct transport;
@@ -70,5 +81,9 @@ const char *transport_name(const struct transport *t);
  */
 int transport_send(struct transport *t, struct transport_message *msgs,
 		   size_t n, struct error *err);
+
+/* For the backends: tells m's on_final, when set, that its result is
+ * final. */
+void transport_result_final(struct transport_message *m);
 
 #endif

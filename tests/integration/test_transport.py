@@ -105,7 +105,7 @@ class TransportTest(unittest.TestCase):
             f = line.split("\t")
             results.append(dict(id=int(f[0]), rcpt=f[1], state=f[2],
                                 code=int(f[3]), enhanced=f[4],
-                                queue_id=f[5], text=f[6]))
+                                queue_id=f[5], text=f[6], told=f[7]))
         if expect_status == 0:
             self.assertEqual(len(results), len(rcpts), proc.stdout)
         return results
@@ -125,6 +125,8 @@ class TransportTest(unittest.TestCase):
             self.assertResult(r, "sent", 250, "queued as Q%06d" % n)
             self.assertEqual(r["enhanced"], "2.0.0")
             self.assertEqual(r["queue_id"], "Q%06d" % n)
+            # told as the relay answered, not when the session ended
+            self.assertEqual(r["told"], "early")
         msgs = peer.messages()
         self.assertEqual([m["rcpt_tos"] for m in msgs], [[r] for r in rcpts])
         self.assertEqual({m["session"] for m in msgs}, {msgs[0]["session"]})
@@ -168,6 +170,8 @@ class TransportTest(unittest.TestCase):
         self.assertResult(r[4], "permfail", 554, "Rejected as spam")
         self.assertEqual(r[4]["enhanced"], "5.7.1")
         self.assertResult(r[5], "sent", 250, "queued as Q000002")
+        # each told as the relay answered it, refused RCPTs included
+        self.assertEqual([x["told"] for x in r], ["early"] * 6)
         self.assertEqual([m["rcpt_tos"] for m in peer.messages()],
                          [["ok1@example.net"], ["ok2@example.net"]])
         self.assertEqual(len(peer.events("refused")), 2)
@@ -386,6 +390,8 @@ class TransportTest(unittest.TestCase):
             self.assertIn("transfer", res["text"])
         self.assertEqual(len(peer.messages()), 1)
         self.assertEqual(len(peer.events("dropped")), 1)
+        # only the answered message is told before the session ends
+        self.assertEqual([x["told"] for x in r], ["early", "late", "late"])
 
     def test_stalled_reply_hits_command_timeout(self):
         peer = self.peer("--stall", "MAIL=4")

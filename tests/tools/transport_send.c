@@ -12,6 +12,9 @@
  * is called with at most BATCH messages at a time (default: all of them).
  * Output, one line per message, tab-separated:
  *   id  rcpt  sent|tempfail|permfail  code  enhanced|-  queue_id|-  text
+ *   early|late
+ * where "early" says the transport told the result through on_final
+ * before transport_send returned (and it did not change afterwards).
  * and a summary line on stderr: "sent=N tempfail=N permfail=N seconds=S
  * rate=R". -q logs warnings only. Exit status: 0 when every message has a
  * result, else the sysexits code of the error (printed on stderr).
@@ -36,6 +39,20 @@ struct input {
 };
 
 static const char *const outcome_names[] = {"sent", "tempfail", "permfail"};
+
+/* What on_final told, to check that the result does not change after. */
+struct told {
+	bool early;
+	struct transport_result result;
+};
+
+static void note_final(struct transport_message *m, void *arg)
+{
+	struct told *told = arg;
+
+	told->early = true;
+	told->result = m->result;
+}
 
 static void usage(void)
 {
@@ -88,6 +105,7 @@ int main(int argc, char **argv)
 	size_t ninputs, total, counts[3] = {0, 0, 0};
 	struct timespec t0;
 	char **envids = NULL;
+	struct told *told = NULL;
 	int opt, rc = 0;
 
 	while ((opt = getopt(argc, argv, "c:f:n:b:q")) != -1) {
@@ -121,6 +139,7 @@ int main(int argc, char **argv)
 	total = ninputs * (size_t)repeat;
 	msgs = xcalloc(total, sizeof(*msgs));
 	envids = xcalloc(total, sizeof(*envids));
+	told = xcalloc(total, sizeof(*told));
 	for (size_t k = 0; k < total; k++) {
 		const struct input *in = &inputs[k % ninputs];
 
@@ -131,6 +150,8 @@ int main(int argc, char **argv)
 		msgs[k].envid = envids[k];
 		msgs[k].data = in->data;
 		msgs[k].size = in->size;
+		msgs[k].on_final = note_final;
+		msgs[k].on_final_arg = &told[k];
 	}
 	t = transport_new(&cfg, &err);
 	if (!t) {
@@ -153,11 +174,18 @@ int main(int argc, char **argv)
 		const struct transport_result *r = &msgs[k].result;
 
 		counts[r->outcome]++;
-		printf("%lld\t%s\t%s\t%d\t%s\t%s\t%s\n",
+		if (told[k].early &&
+		    memcmp(&told[k].result, r, sizeof(*r)) != 0) {
+			fprintf(stderr, "transport_send: message %zu: result "
+				"changed after on_final\n", k + 1);
+			rc = ERR_SOFTWARE;
+		}
+		printf("%lld\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n",
 		       (long long)msgs[k].delivery_id, msgs[k].recipient,
 		       outcome_names[r->outcome], r->code,
 		       r->enhanced[0] ? r->enhanced : "-",
-		       r->queue_id[0] ? r->queue_id : "-", r->text);
+		       r->queue_id[0] ? r->queue_id : "-", r->text,
+		       told[k].early ? "early" : "late");
 	}
 	fprintf(stderr, "sent=%zu tempfail=%zu permfail=%zu seconds=%.3f "
 		"rate=%.1f\n", counts[0], counts[1], counts[2], secs,
@@ -170,6 +198,7 @@ out:
 		for (size_t k = 0; k < total; k++)
 			free(envids[k]);
 	free(envids);
+	free(told);
 	free(msgs);
 	if (inputs)
 		for (size_t i = 0; i < ninputs; i++)

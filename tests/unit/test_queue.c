@@ -658,6 +658,10 @@ static int link_send(void *link, struct transport_message *msgs, size_t n,
 				xstrndup(msgs[i].data, msgs[i].size);
 		}
 		pthread_mutex_unlock(&s->lock);
+		/* Half the results are told early, as the relay answers
+		 * them; the rest when the call returns. */
+		if (msgs[i].delivery_id % 2 == 0)
+			transport_result_final(&msgs[i]);
 	}
 	return 0;
 }

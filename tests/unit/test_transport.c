@@ -244,11 +244,30 @@ static void make_messages(struct transport_message *m, size_t n)
 	}
 }
 
+/* on_final for the maildir: the file is in new/ when it is told. */
+struct told {
+	const char *outbox;
+	int calls;
+	char names[3][256];
+};
+
+static void note_final(struct transport_message *m, void *arg)
+{
+	struct told *told = arg;
+	char *file = xasprintf("%s/new/%s", told->outbox, m->result.queue_id);
+
+	assert_int_equal(m->result.outcome, TRANSPORT_SENT);
+	assert_int_equal(access(file, F_OK), 0);
+	snprintf(told->names[told->calls++], 256, "%s", m->result.queue_id);
+	free(file);
+}
+
 static void test_maildir_writes_into_new(void **state)
 {
 	struct maildir_fixture *f = *state;
 	struct error err = ERROR_INIT;
 	struct transport_message m[3];
+	struct told told = {.outbox = f->outbox};
 	struct transport *t;
 	char names[8][256], *path;
 	regex_t re;
@@ -258,7 +277,14 @@ static void test_maildir_writes_into_new(void **state)
 		fail_msg("transport_new: %s", err.msg);
 	assert_str(transport_name(t), "maildir");
 	make_messages(m, 3);
+	for (size_t i = 0; i < 3; i++) {
+		m[i].on_final = note_final;
+		m[i].on_final_arg = &told;
+	}
 	assert_int_equal(transport_send(t, m, 3, &err), 0);
+	assert_int_equal(told.calls, 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_str(told.names[i], m[i].result.queue_id);
 
 	/* time.M<usec>P<pid>Q<counter>.<host>.eml */
 	assert_int_equal(regcomp(&re, "^[0-9]+\\.M[0-9]{6}P[0-9]+Q[0-9]+\\."
