@@ -29,11 +29,21 @@ struct db {
 	struct stmt_cache *caches;
 	size_t ncaches;
 	size_t caches_alloc;
+	struct db_ledger_cache ledger;
 };
 
 sqlite3 *db_handle(struct db *db) { return db->handle; }
 const char *db_path(const struct db *db) { return db->path; }
 bool db_in_transaction(struct db *db) { return db->depth > 0; }
+struct db_ledger_cache *db_ledger_cache(struct db *db)
+{
+	/* After an I/O error or a full disk SQLite may roll the whole
+	 * transaction back on its own while depth still counts it. */
+	if (db->depth == 0 || sqlite3_get_autocommit(db->handle))
+		db->ledger.head_valid = false;
+	return &db->ledger;
+}
+
 int64_t db_last_id(struct db *db) { return sqlite3_last_insert_rowid(db->handle); }
 int db_changes(struct db *db) { return sqlite3_changes(db->handle); }
 
@@ -309,6 +319,7 @@ int db_open(const char *path, int flags, int busy_timeout_ms, struct db **out,
 		return rc;
 	db = xcalloc(1, sizeof(*db));
 	db->path = xstrdup(path);
+	sbuf_init(&db->ledger.canonical, 0);
 	db->busy_timeout_ms = busy_timeout_ms > 0 ? busy_timeout_ms
 						  : DB_BUSY_TIMEOUT_DEFAULT_MS;
 	oflags = (flags & DB_READONLY) ? SQLITE_OPEN_READONLY
@@ -354,6 +365,8 @@ void db_close(struct db *db)
 		free(db->caches[i].stmts);
 	}
 	free(db->caches);
+	sha256_free(db->ledger.digest);
+	sbuf_release(&db->ledger.canonical);
 	sqlite3_close(db->handle);
 	free(db->path);
 	free(db);
@@ -477,8 +490,10 @@ int db_commit(struct db *db, struct error *err)
 
 	if (db->depth <= 0)
 		return error_set(err, ERR_SOFTWARE, "commit outside a transaction");
-	if (db->depth == 1)
+	if (db->depth == 1) {
+		db->ledger.head_valid = false;
 		rc = db_exec(db, "COMMIT", err);
+	}
 	else {
 		snprintf(sql, sizeof(sql), "RELEASE sp%d", db->depth - 1);
 		rc = db_exec(db, sql, err);
@@ -497,6 +512,7 @@ void db_rollback(struct db *db)
 
 	if (db->depth <= 0)
 		return;
+	db->ledger.head_valid = false;
 	if (db->depth == 1) {
 		sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
 	} else {
