@@ -11,6 +11,7 @@
 
 enum {
 	ST_CLAIM,
+	ST_CLAIM_IDS,
 	ST_RECORD,
 	ST_RELEASE,
 	ST_LEASES_OUT,
@@ -39,9 +40,6 @@ static const char *const queue_sql[ST__COUNT] = {
 		"UPDATE deliveries SET state = 'sending', "
 		"attempts = attempts + 1, lease_until = ?3, lease_owner = ?4, "
 		"expires_at = coalesce(expires_at, created_at + ?5), "
-		"envid = coalesce(envid, 'chancery-' || id), "
-		"message_id = coalesce(message_id, 'chancery.' || campaign_id || "
-		"'.' || id || '.' || lower(hex(randomblob(6))) || '@' || ?6), "
 		"next_attempt_at = NULL, updated_at = ?1 "
 		"WHERE id IN ("
 		"SELECT d.id FROM deliveries d CROSS JOIN campaigns c "
@@ -55,6 +53,14 @@ static const char *const queue_sql[ST__COUNT] = {
 		"LIMIT ?2) "
 		"RETURNING id, campaign_id, contact_id, body_id, email, envid, "
 		"message_id, attempts, expires_at",
+	/* Campaign start gives every queued delivery its ids; this is for
+	 * rows made otherwise. Apart from the claim, whose SET would
+	 * rewrite both index entries of every row even when they stay. */
+	[ST_CLAIM_IDS] =
+		"UPDATE deliveries SET envid = coalesce(envid, 'chancery-' || id), "
+		"message_id = coalesce(message_id, 'chancery.' || campaign_id || "
+		"'.' || id || '.' || lower(hex(randomblob(6))) || '@' || ?2) "
+		"WHERE id = ?1 RETURNING envid, message_id",
 	[ST_RECORD] =
 		"UPDATE deliveries SET state = ?4, reply_code = ?5, "
 		"reply_enhanced = ?6, reply_text = ?7, "
@@ -178,12 +184,39 @@ static void attempted_data(struct sbuf *out, const struct queue_item *it,
 	json_object_end(&js);
 }
 
+/* Gives a claimed item that has none its ENVID and Message-ID. */
+static int claim_ids(struct db *db, const char *domain, struct queue_item *it,
+		     struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &queue_statements, ST_CLAIM_IDS, &st, err);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, it->delivery_id);
+	db_bind_text(st, 2, domain);
+	rc = db_step(db, st, err);
+	if (rc == 1) {
+		free(it->envid);
+		free(it->message_id);
+		it->envid = db_column_strdup(st, 0);
+		it->message_id = db_column_strdup(st, 1);
+		sqlite3_reset(st);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = error_set(err, ERR_SOFTWARE, "delivery %lld vanished "
+				    "while claimed", (long long)it->delivery_id);
+	}
+	return rc;
+}
+
 /* Moves up to max due deliveries to sending, appending them to out. */
 static int claim_rows(struct db *db, const struct conf_queue *q,
 		      const char *domain, const char *owner, int64_t now,
 		      int max, struct queue_batch *out, struct error *err)
 {
 	struct queue_item *it;
+	size_t first = out->n;
 	sqlite3_stmt *st;
 	int rc = db_prepare(db, &queue_statements, ST_CLAIM, &st, err);
 
@@ -194,7 +227,6 @@ static int claim_rows(struct db *db, const struct conf_queue *q,
 	sqlite3_bind_int64(st, 3, now + q->lease_ms / 1000);
 	db_bind_text(st, 4, owner);
 	sqlite3_bind_int64(st, 5, q->lifetime_ms / 1000);
-	db_bind_text(st, 6, domain);
 	while ((rc = db_step(db, st, err)) == 1) {
 		xgrow(&out->items, sizeof(*out->items), out->n + 1, &out->alloc);
 		it = &out->items[out->n++];
@@ -211,6 +243,9 @@ static int claim_rows(struct db *db, const struct conf_queue *q,
 			.lease_until = now + q->lease_ms / 1000,
 		};
 	}
+	for (size_t i = first; !rc && i < out->n; i++)
+		if (!out->items[i].envid || !out->items[i].message_id)
+			rc = claim_ids(db, domain, &out->items[i], err);
 	return rc;
 }
 
