@@ -445,6 +445,14 @@ void db_bind_text(sqlite3_stmt *st, int index, const char *s)
 		sqlite3_bind_null(st, index);
 }
 
+void db_bind_text_static(sqlite3_stmt *st, int index, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, index, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, index);
+}
+
 void db_bind_id(sqlite3_stmt *st, int index, int64_t id)
 {
 	if (id)

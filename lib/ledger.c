@@ -187,14 +187,15 @@ static int insert_row(struct db *db, const struct ledger_row *row,
 		return rc;
 	sqlite3_bind_int64(st, 1, row->id);
 	sqlite3_bind_int64(st, 2, row->ts);
-	db_bind_text(st, 3, row->kind);
+	/* The texts outlive the one step: no copies. */
+	db_bind_text_static(st, 3, row->kind);
 	db_bind_id(st, 4, row->campaign_id);
 	db_bind_id(st, 5, row->delivery_id);
 	db_bind_id(st, 6, row->body_id);
 	db_bind_id(st, 7, row->contact_id);
-	db_bind_text(st, 8, row->data);
-	db_bind_text(st, 9, row->prev_hash);
-	db_bind_text(st, 10, hash);
+	db_bind_text_static(st, 8, row->data);
+	db_bind_text_static(st, 9, row->prev_hash);
+	db_bind_text_static(st, 10, hash);
 	return db_step_done(db, st, err);
 }
 
