@@ -2,7 +2,8 @@
  * queue_bench: what the database costs the queue, without a relay.
  *
  * Seeds N deliveries (default 10000) of one running campaign in a fresh
- * database file, then drains them through dispatch_run with a link that
+ * database file (with their Message-IDs and ENVIDs, as campaign start
+ * gives them), then drains them through dispatch_run with a link that
  * accepts every message at once and a trivial render, so the only work
  * left is claiming and recording: once with group commit (the daemon's
  * mode) and once with one transaction per result. Prints deliveries per
@@ -81,7 +82,11 @@ static int seed(struct db *db, int n, struct error *err)
 		"SELECT n, 1, 'c' || n || '@example.org', 0, 0 FROM i;"
 		"INSERT INTO deliveries (campaign_id, contact_id, body_id, email, "
 		"state, created_at, updated_at) "
-		"SELECT 1, id, 1, email, 'pending', strftime('%s'), 0 FROM contacts;";
+		"SELECT 1, id, 1, email, 'pending', strftime('%s'), 0 FROM contacts;"
+		/* As campaign start leaves them: ids given when queued. */
+		"UPDATE deliveries SET envid = 'chancery-' || id, "
+		"message_id = '1.' || id || '.' || lower(hex(randomblob(8))) || "
+		"'@example.org';";
 	const char *tail = setup;
 	int rc = db_begin(db, err);
 

@@ -51,7 +51,7 @@ enum {
 	ST_NEXT_DUE,
 	ST_FINISHABLE,
 	ST_DELIVERY_INSERT,
-	ST_DELIVERY_IDS,
+	ST_DELIVERY_LAST,
 	ST_CANCELLABLE,
 	ST_DELIVERY_CANCEL,
 	ST_COUNTS,
@@ -85,12 +85,11 @@ static const char *const campaign_sql[ST__COUNT] = {
 			  "WHERE d.campaign_id = c.id AND d.state IN "
 			  "('pending', 'sending', 'deferred')) ORDER BY c.id",
 	[ST_DELIVERY_INSERT] =
-		"INSERT OR IGNORE INTO deliveries (campaign_id, contact_id, "
+		"INSERT OR IGNORE INTO deliveries (id, campaign_id, contact_id, "
 		"body_id, email, state, next_attempt_at, expires_at, reason, "
-		"created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-		"?9, ?9)",
-	[ST_DELIVERY_IDS] = "UPDATE deliveries SET message_id = ?2, envid = ?3 "
-			    "WHERE id = ?1",
+		"created_at, updated_at, message_id, envid) VALUES (?10, ?1, ?2, "
+		"?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?11, ?12)",
+	[ST_DELIVERY_LAST] = "SELECT coalesce(max(id), 0) FROM deliveries",
 	[ST_CANCELLABLE] = "SELECT id, contact_id, body_id, state FROM "
 			   "deliveries WHERE campaign_id = ?1 AND state IN "
 			   "('pending', 'deferred') ORDER BY id",
@@ -908,40 +907,55 @@ static const char *message_domain(const struct conf *cfg,
 	return at && at[1] ? at + 1 : "localhost";
 }
 
-static int random_hex(char *buf, size_t size, struct error *err)
-{
-	unsigned char bytes[8];
+/*
+ * Random bytes for Message-IDs, drawn from OpenSSL a block at a time:
+ * one RAND_bytes call per contact (the DRBG's lock and bookkeeping each
+ * time) and printf per byte were a tenth of campaign start.
+ */
+struct random_pool {
+	unsigned char bytes[512];
+	size_t pos; /* the next unused byte; sizeof(bytes) when used up */
+};
 
-	if (size < 2 * sizeof(bytes) + 1 || RAND_bytes(bytes, sizeof(bytes)) != 1)
-		return error_set(err, ERR_SOFTWARE, "no random bytes for a "
-						    "Message-ID");
-	for (size_t i = 0; i < sizeof(bytes); i++)
-		snprintf(buf + 2 * i, 3, "%02x", bytes[i]);
+#define RANDOM_POOL_INIT {.pos = sizeof(((struct random_pool *)0)->bytes)}
+
+/* 16 random hex digits and a NUL into buf. */
+static int random_hex(struct random_pool *pool, char buf[17],
+		      struct error *err)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	if (pool->pos + 8 > sizeof(pool->bytes)) {
+		if (RAND_bytes(pool->bytes, sizeof(pool->bytes)) != 1)
+			return error_set(err, ERR_SOFTWARE, "no random bytes "
+					 "for a Message-ID");
+		pool->pos = 0;
+	}
+	for (int i = 0; i < 8; i++) {
+		unsigned char b = pool->bytes[pool->pos++];
+
+		buf[2 * i] = digits[b >> 4];
+		buf[2 * i + 1] = digits[b & 0xf];
+	}
+	buf[16] = '\0';
 	return 0;
 }
 
-/* Gives a queued delivery its Message-ID (no angle brackets) and ENVID. */
-static int assign_ids(struct db *db, const struct conf *cfg,
-		      const struct campaign_info *c, int64_t delivery_id,
-		      char **message_id, struct error *err)
+/* A queued delivery's Message-ID (no angle brackets; caller frees). */
+static int make_message_id(const struct conf *cfg,
+			   const struct campaign_info *c, int64_t delivery_id,
+			   struct random_pool *pool, char **message_id,
+			   struct error *err)
 {
-	char rnd[24], envid[40];
-	sqlite3_stmt *st;
-	int rc = random_hex(rnd, sizeof(rnd), err);
+	char rnd[17];
+	int rc = random_hex(pool, rnd, err);
 
-	if (!rc)
-		rc = db_prepare(db, &campaign_statements, ST_DELIVERY_IDS, &st,
-				err);
 	if (rc)
 		return rc;
 	*message_id = xasprintf("%lld.%lld.%s@%s", (long long)c->id,
 				(long long)delivery_id, rnd,
 				message_domain(cfg, c));
-	snprintf(envid, sizeof(envid), "chancery-%lld", (long long)delivery_id);
-	sqlite3_bind_int64(st, 1, delivery_id);
-	db_bind_text(st, 2, *message_id);
-	db_bind_text(st, 3, envid);
-	return db_step_done(db, st, err);
+	return 0;
 }
 
 /* Why a member gets no message, or NULL when it gets one (caller frees). */
@@ -986,19 +1000,31 @@ static int delivery_event(struct db *db, const struct campaign_info *c,
 	return rc;
 }
 
-/* Inserts one delivery unless the pair exists; *added is bumped if new. */
+/*
+ * Inserts one delivery unless the pair exists; *added is bumped if new.
+ * The row gets id *next_id, the one SQLite would choose (the caller holds
+ * the write transaction), so its Message-ID and ENVID, which name the id,
+ * go in with the INSERT: given by a second UPDATE they rewrote the row
+ * and both their index entries for every contact.
+ */
 static int materialise_one(struct db *db, const struct conf *cfg,
 			   const struct campaign_info *c, const struct member *m,
-			   int64_t now, int *added, struct error *err)
+			   int64_t now, int64_t *next_id, struct random_pool *pool,
+			   int *added, struct error *err)
 {
 	char *reason = skip_reason(m), *message_id = NULL;
-	int64_t id;
+	char envid[40];
+	int64_t id = *next_id;
 	sqlite3_stmt *st;
-	int rc = db_prepare(db, &campaign_statements, ST_DELIVERY_INSERT, &st,
-			    err);
+	int rc = reason ? 0 : make_message_id(cfg, c, id, pool, &message_id,
+					      err);
 
+	if (!rc)
+		rc = db_prepare(db, &campaign_statements, ST_DELIVERY_INSERT,
+				&st, err);
 	if (rc)
 		goto out;
+	snprintf(envid, sizeof(envid), "chancery-%lld", (long long)id);
 	sqlite3_bind_int64(st, 1, c->id);
 	sqlite3_bind_int64(st, 2, m->contact_id);
 	sqlite3_bind_int64(st, 3, m->body_id);
@@ -1010,19 +1036,38 @@ static int materialise_one(struct db *db, const struct conf *cfg,
 		sqlite3_bind_int64(st, 7, now + cfg->queue.lifetime_ms / 1000);
 	db_bind_text(st, 8, reason);
 	sqlite3_bind_int64(st, 9, now);
+	sqlite3_bind_int64(st, 10, id);
+	db_bind_text(st, 11, message_id);
+	db_bind_text(st, 12, reason ? NULL : envid);
 	rc = db_step_done(db, st, err);
 	if (rc || db_changes(db) == 0)
 		goto out;
-	id = db_last_id(db);
-	if (!reason)
-		rc = assign_ids(db, cfg, c, id, &message_id, err);
-	if (!rc)
-		rc = delivery_event(db, c, m, id, message_id, reason, err);
+	(*next_id)++;
+	rc = delivery_event(db, c, m, id, message_id, reason, err);
 	if (!rc)
 		(*added)++;
 out:
 	free(reason);
 	free(message_id);
+	return rc;
+}
+
+/* The id of the newest delivery (0 when none). */
+static int last_delivery_id(struct db *db, int64_t *id, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &campaign_statements, ST_DELIVERY_LAST, &st,
+			    err);
+
+	*id = 0;
+	if (rc)
+		return rc;
+	rc = db_step(db, st, err);
+	if (rc == 1) {
+		*id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		rc = 0;
+	}
 	return rc;
 }
 
@@ -1032,12 +1077,18 @@ static int materialise(struct db *db, const struct conf *cfg,
 		       const struct campaign_info *c, int64_t now, int *added,
 		       struct error *err)
 {
+	struct random_pool pool = RANDOM_POOL_INIT;
 	struct members m = {0};
+	int64_t next_id = 0;
 	int rc = members_load(db, c->list_id, &m, err);
 
 	*added = 0;
+	if (!rc)
+		rc = last_delivery_id(db, &next_id, err);
+	next_id++;
 	for (size_t i = 0; !rc && i < m.n; i++)
-		rc = materialise_one(db, cfg, c, &m.v[i], now, added, err);
+		rc = materialise_one(db, cfg, c, &m.v[i], now, &next_id, &pool,
+				     added, err);
 	members_release(&m);
 	return rc;
 }

@@ -187,21 +187,40 @@ static int insert_row(struct db *db, const struct ledger_row *row,
 		return rc;
 	sqlite3_bind_int64(st, 1, row->id);
 	sqlite3_bind_int64(st, 2, row->ts);
-	db_bind_text(st, 3, row->kind);
+	/* The texts outlive the one step: no copies. */
+	db_bind_text_static(st, 3, row->kind);
 	db_bind_id(st, 4, row->campaign_id);
 	db_bind_id(st, 5, row->delivery_id);
 	db_bind_id(st, 6, row->body_id);
 	db_bind_id(st, 7, row->contact_id);
-	db_bind_text(st, 8, row->data);
-	db_bind_text(st, 9, row->prev_hash);
-	db_bind_text(st, 10, hash);
+	db_bind_text_static(st, 8, row->data);
+	db_bind_text_static(st, 9, row->prev_hash);
+	db_bind_text_static(st, 10, hash);
 	return db_step_done(db, st, err);
+}
+
+/*
+ * The id and hash of the newest row: remembered from the last append of
+ * this write transaction, or read. Inside a group commit every event
+ * after the first then skips the head query; nothing else on this
+ * connection writes events (the table is append-only through here).
+ */
+static int chain_head(struct db *db, struct db_ledger_cache *cache,
+		      int64_t *id, char hash[SHA256_HEX_SIZE],
+		      struct error *err)
+{
+	if (!cache->head_valid)
+		return read_head(db, id, hash, err);
+	*id = cache->head_id;
+	memcpy(hash, cache->head_hash, SHA256_HEX_SIZE);
+	return 0;
 }
 
 int ledger_append(struct db *db, const struct ledger_event *ev,
 		  int64_t *id_out, struct error *err)
 {
 	char prev[SHA256_HEX_SIZE], hash[SHA256_HEX_SIZE];
+	struct db_ledger_cache *cache;
 	struct ledger_row row;
 	int64_t head_id;
 	bool own;
@@ -220,7 +239,8 @@ int ledger_append(struct db *db, const struct ledger_event *ev,
 	own = !db_in_transaction(db);
 	if (own && (rc = db_begin(db, err)) != 0)
 		return rc;
-	rc = read_head(db, &head_id, prev, err);
+	cache = db_ledger_cache(db);
+	rc = chain_head(db, cache, &head_id, prev, err);
 	if (rc)
 		goto out;
 	row = (struct ledger_row){
@@ -234,10 +254,17 @@ int ledger_append(struct db *db, const struct ledger_event *ev,
 		.data = ev->data ? ev->data : "{}",
 		.prev_hash = prev,
 	};
-	ledger_row_hash(&row, NULL, NULL, hash);
+	if (!cache->digest)
+		cache->digest = sha256_new();
+	ledger_row_hash(&row, cache->digest, &cache->canonical, hash);
 	rc = insert_row(db, &row, hash, err);
-	if (!rc && id_out)
-		*id_out = row.id;
+	cache->head_valid = rc == 0;
+	if (!rc) {
+		cache->head_id = row.id;
+		memcpy(cache->head_hash, hash, SHA256_HEX_SIZE);
+		if (id_out)
+			*id_out = row.id;
+	}
 out:
 	if (!own)
 		return rc;

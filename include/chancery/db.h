@@ -20,6 +20,8 @@
 #include <sqlite3.h>
 
 #include "chancery/error.h"
+#include "chancery/sbuf.h"
+#include "chancery/sha256.h"
 
 struct db;
 
@@ -70,6 +72,12 @@ int db_step_done(struct db *db, sqlite3_stmt *st, struct error *err);
 
 /* Binds text, or NULL when s is NULL. */
 void db_bind_text(sqlite3_stmt *st, int index, const char *s);
+/*
+ * Binds text without copying it: s must stay unchanged until st has been
+ * stepped to the end (db_prepare clears the binding before the next use).
+ * For the hot statements whose texts outlive their one step.
+ */
+void db_bind_text_static(sqlite3_stmt *st, int index, const char *s);
 /* Binds an id, or NULL when id is 0 (the core's "none"). */
 void db_bind_id(sqlite3_stmt *st, int index, int64_t id);
 /* The column as a new string (caller frees), NULL for SQL NULL. */
@@ -91,6 +99,26 @@ bool db_in_transaction(struct db *db);
 int64_t db_last_id(struct db *db);
 /* Rows changed by the last statement. */
 int db_changes(struct db *db);
+
+/*
+ * What the ledger keeps per connection between appends. The chain head
+ * (the newest event's id and hash) is valid only inside one write
+ * transaction, where no other connection can append: db_commit and every
+ * db_rollback (which may undo appends) forget it, and so does a
+ * transaction SQLite ended by itself. The digest and buffer are reused
+ * for every event and freed by db_close.
+ */
+struct db_ledger_cache {
+	bool head_valid;
+	int64_t head_id;
+	char head_hash[SHA256_HEX_SIZE];
+	struct sha256 *digest; /* NULL until the ledger makes one */
+	struct sbuf canonical;
+};
+
+/* This connection's ledger cache, the head already forgotten when no
+ * write transaction is open. */
+struct db_ledger_cache *db_ledger_cache(struct db *db);
 
 /* Runs fixed SQL text with no parameters (pragmas, migrations). */
 int db_exec(struct db *db, const char *sql, struct error *err);

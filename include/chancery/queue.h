@@ -7,9 +7,9 @@
  *   sending ──5xx──▶ failed
  *   sending, lease run out ──▶ pending (recovered)
  *
- * Every transition is one UPDATE of one row and exactly one ledger event
+ * Every transition changes one row and appends exactly one ledger event
  * (delivery.attempted, .sent, .deferred, .expired, .failed, .recovered) in
- * the same transaction. Each function commits its own work when no
+ * the same transaction (a claim moves its whole batch with one UPDATE). Each function commits its own work when no
  * transaction is open; a committer may instead wrap many calls in one
  * transaction (the group commit of the dispatch module), and must then
  * roll the whole transaction back when one of them fails.

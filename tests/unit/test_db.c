@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chancery/audit.h"
 #include "chancery/db.h"
 #include "chancery/ledger.h"
 #include "chancery/xalloc.h"
@@ -137,6 +138,67 @@ static void test_ledger_chain(void **state)
 	test_db_close(&t);
 }
 
+/* The chain is intact and has want rows. */
+static void assert_chain(struct db *db, int64_t want)
+{
+	struct audit_verify_result res;
+	struct error err = ERROR_INIT;
+
+	assert_int_equal(audit_verify(db, NULL, &res, &err), 0);
+	assert_int_equal(res.rows, want);
+	assert_int_equal(res.head_id, want);
+}
+
+/*
+ * Inside one write transaction the ledger remembers the head instead of
+ * reading it: appends undone by a rolled-back savepoint or transaction,
+ * and appends by another connection between transactions, must not leave
+ * it linking to a row that is not the newest.
+ */
+static void test_ledger_head_cache(void **state)
+{
+	struct test_db t;
+	struct db *other = NULL;
+	struct error err = ERROR_INIT;
+	struct ledger_event ev = {.kind = LEDGER_BODY_ADDED, .data = "{}"};
+	int64_t id = 0;
+
+	(void)state;
+	test_db_open(&t);
+	assert_int_equal(db_begin(t.db, &err), 0);
+	assert_int_equal(ledger_append(t.db, &ev, &id, &err), 0);
+	assert_int_equal(db_begin(t.db, &err), 0);
+	assert_int_equal(ledger_append(t.db, &ev, &id, &err), 0);
+	assert_int_equal(id, 2);
+	db_rollback(t.db); /* row 2 goes */
+	assert_int_equal(ledger_append(t.db, &ev, &id, &err), 0);
+	assert_int_equal(id, 2);
+	assert_int_equal(db_commit(t.db, &err), 0);
+	assert_chain(t.db, 2);
+
+	/* A whole transaction rolled back. */
+	assert_int_equal(db_begin(t.db, &err), 0);
+	assert_int_equal(ledger_append(t.db, &ev, &id, &err), 0);
+	assert_int_equal(ledger_append(t.db, &ev, &id, &err), 0);
+	db_rollback(t.db);
+	assert_int_equal(db_begin(t.db, &err), 0);
+	assert_int_equal(ledger_append(t.db, &ev, &id, &err), 0);
+	assert_int_equal(id, 3);
+
+	/* Another connection appends between two of ours. */
+	assert_int_equal(db_commit(t.db, &err), 0);
+	assert_int_equal(db_open(t.path, 0, 0, &other, &err), 0);
+	assert_int_equal(ledger_append(other, &ev, &id, &err), 0);
+	assert_int_equal(id, 4);
+	db_close(other);
+	assert_int_equal(db_begin(t.db, &err), 0);
+	assert_int_equal(ledger_append(t.db, &ev, &id, &err), 0);
+	assert_int_equal(id, 5);
+	assert_int_equal(db_commit(t.db, &err), 0);
+	assert_chain(t.db, 5);
+	test_db_close(&t);
+}
+
 static void test_canonical_form(void **state)
 {
 	static const struct {
@@ -170,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_missing_and_existing),
 		cmocka_unit_test(test_nested_transactions),
 		cmocka_unit_test(test_ledger_chain),
+		cmocka_unit_test(test_ledger_head_cache),
 		cmocka_unit_test(test_canonical_form),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
