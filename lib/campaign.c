@@ -484,50 +484,42 @@ out:
 	return rc;
 }
 
-/* ---- the members of a list, copied out of the list walk ---- */
+/* ---- the members of a list, walked one row at a time ---- */
 
+/* A contact of a campaign's list, as a walk over the list sees it (the
+ * strings belong to the row being read). */
 struct member {
 	int64_t contact_id;
 	int64_t body_id;
-	char *email;
+	const char *email;
 	enum registry_contact_status status;
-	char *status_reason;
+	const char *status_reason;
 };
 
-struct members {
-	struct member *v;
-	size_t n, alloc;
+/* A walk over a list's members one row at a time: a campaign to a million
+ * contacts must not hold them all (100 bytes each) to start or check. */
+typedef int member_fn(const struct member *m, void *arg);
+
+struct member_walk {
+	member_fn *fn;
+	void *arg;
 };
 
-static int collect_member(const struct registry_contact *c, void *arg)
+static int walk_member(const struct registry_contact *c, void *arg)
 {
-	struct members *m = arg;
-	struct member *e;
+	const struct member_walk *w = arg;
+	const struct member m = {c->id, c->body_id, c->email, c->status,
+				 c->status_reason};
 
-	xgrow(&m->v, sizeof(*m->v), m->n + 1, &m->alloc);
-	e = &m->v[m->n++];
-	e->contact_id = c->id;
-	e->body_id = c->body_id;
-	e->email = xstrdup(c->email);
-	e->status = c->status;
-	e->status_reason = xstrdup(c->status_reason);
-	return 0;
+	return w->fn(&m, w->arg);
 }
 
-static void members_release(struct members *m)
+static int members_each(struct db *db, int64_t list_id, member_fn *fn,
+			void *arg, struct error *err)
 {
-	for (size_t i = 0; i < m->n; i++) {
-		free(m->v[i].email);
-		free(m->v[i].status_reason);
-	}
-	free(m->v);
-	memset(m, 0, sizeof(*m));
-}
+	struct member_walk w = {fn, arg};
 
-static int members_load(struct db *db, int64_t list_id, struct members *m,
-			struct error *err)
-{
-	return list_each_contact(db, list_id, collect_member, m, err);
+	return list_each_contact(db, list_id, walk_member, &w, err);
 }
 
 /* ---- render contexts ---- */
@@ -617,17 +609,36 @@ static void check_member(struct db *db, const struct conf *cfg,
 	delivery_ctx_release(&d);
 }
 
+/* What checking a campaign's members found so far. */
+struct member_check {
+	struct db *db;
+	const struct conf *cfg;
+	const struct campaign_info *c;
+	struct sbuf *problems;
+	size_t members, active;
+};
+
+static int check_one_member(const struct member *m, void *arg)
+{
+	struct member_check *mc = arg;
+
+	mc->members++;
+	if (m->status != CONTACT_ACTIVE)
+		return 0;
+	mc->active++;
+	check_member(mc->db, mc->cfg, mc->c, m, mc->problems);
+	return 0;
+}
+
 static int check_campaign(struct db *db, const struct conf *cfg,
 			  const struct campaign_info *c, struct sbuf *problems,
 			  struct error *err)
 {
-	struct members m = {0};
-	size_t active = 0, before = problems->len;
+	struct member_check mc = {db, cfg, c, problems, 0, 0};
+	size_t before = problems->len;
 	struct error e = ERROR_INIT;
-	int rc = members_load(db, c->list_id, &m, err);
+	int rc;
 
-	if (rc)
-		return rc;
 	if (c->sender && address_check(c->sender, &e) != 0)
 		sbuf_addf(problems, "sender: %s\n", e.msg);
 	if (!clock_zone_valid(c->tz))
@@ -636,19 +647,15 @@ static int check_campaign(struct db *db, const struct conf *cfg,
 				      &e) != 0)
 		sbuf_addf(problems, "template %s v%d: %s\n", c->template_name,
 			  c->template_version, e.msg);
-	for (size_t i = 0; i < m.n; i++) {
-		if (m.v[i].status != CONTACT_ACTIVE)
-			continue;
-		active++;
-		check_member(db, cfg, c, &m.v[i], problems);
-	}
-	if (m.n == 0)
+	rc = members_each(db, c->list_id, check_one_member, &mc, err);
+	if (rc)
+		return rc;
+	if (mc.members == 0)
 		sbuf_addf(problems, "list '%s' has no contacts\n", c->list_name);
-	else if (active == 0)
+	else if (mc.active == 0)
 		sbuf_addf(problems, "list '%s' has no active contact (%zu "
 				    "disabled, bouncing or suppressed)\n",
-			  c->list_name, m.n);
-	members_release(&m);
+			  c->list_name, mc.members);
 	if (problems->len > before)
 		return error_set(err, ERR_DATA, "campaign '%s' cannot be "
 						"scheduled: %zu problem(s)",
@@ -1073,23 +1080,38 @@ static int last_delivery_id(struct db *db, int64_t *id, struct error *err)
 
 /* One delivery per (campaign, contact) of the list; the caller holds the
  * transaction. */
+/* The state of one materialisation, for its walk over the members. */
+struct materialising {
+	struct db *db;
+	const struct conf *cfg;
+	const struct campaign_info *c;
+	int64_t now, next_id;
+	struct random_pool pool;
+	int *added;
+	struct error *err;
+};
+
+static int materialise_member(const struct member *m, void *arg)
+{
+	struct materialising *ms = arg;
+
+	return materialise_one(ms->db, ms->cfg, ms->c, m, ms->now,
+			       &ms->next_id, &ms->pool, ms->added, ms->err);
+}
+
 static int materialise(struct db *db, const struct conf *cfg,
 		       const struct campaign_info *c, int64_t now, int *added,
 		       struct error *err)
 {
-	struct random_pool pool = RANDOM_POOL_INIT;
-	struct members m = {0};
-	int64_t next_id = 0;
-	int rc = members_load(db, c->list_id, &m, err);
+	struct materialising ms = {db, cfg, c, now, 0, RANDOM_POOL_INIT,
+				   added, err};
+	int rc;
 
 	*added = 0;
+	rc = last_delivery_id(db, &ms.next_id, err);
+	ms.next_id++;
 	if (!rc)
-		rc = last_delivery_id(db, &next_id, err);
-	next_id++;
-	for (size_t i = 0; !rc && i < m.n; i++)
-		rc = materialise_one(db, cfg, c, &m.v[i], now, &next_id, &pool,
-				     added, err);
-	members_release(&m);
+		rc = members_each(db, c->list_id, materialise_member, &ms, err);
 	return rc;
 }
 
@@ -1487,13 +1509,19 @@ int campaign_delivery_message(struct db *db, const struct conf *cfg,
 }
 
 /* The first active contact of the list (of body_id when not 0). */
-static int pick_contact(const struct members *m, int64_t body_id)
+struct pick {
+	int64_t body_id;
+	int64_t contact_id; /* 0 until found */
+};
+
+static int pick_contact(const struct member *m, void *arg)
 {
-	for (size_t i = 0; i < m->n; i++)
-		if (m->v[i].status == CONTACT_ACTIVE &&
-		    (!body_id || m->v[i].body_id == body_id))
-			return (int)i;
-	return -1;
+	struct pick *p = arg;
+
+	if (m->status != CONTACT_ACTIVE || (p->body_id && m->body_id != p->body_id))
+		return 0;
+	p->contact_id = m->contact_id;
+	return 1; /* found: stop the walk */
 }
 
 int campaign_preview(struct db *db, const struct conf *cfg, int64_t id,
@@ -1502,19 +1530,20 @@ int campaign_preview(struct db *db, const struct conf *cfg, int64_t id,
 {
 	struct registry_body body = {0};
 	struct campaign_info c = {0};
-	struct members m = {0};
+	struct pick pick = {0, 0};
 	struct delivery_ctx ctx;
 	char *message_id = NULL;
-	int pick, rc = campaign_get(db, id, &c, err);
+	int rc = campaign_get(db, id, &c, err);
 
 	if (!rc && body_key)
 		rc = registry_body_find(db, body_key, &body, err);
+	pick.body_id = body.id;
 	if (!rc)
-		rc = members_load(db, c.list_id, &m, err);
-	if (rc)
+		rc = members_each(db, c.list_id, pick_contact, &pick, err);
+	if (rc < 0)
 		goto out;
-	pick = pick_contact(&m, body.id);
-	if (pick < 0) {
+	rc = 0;
+	if (!pick.contact_id) {
 		rc = error_set(err, ERR_NOTFOUND, "list '%s' has no active "
 						  "contact%s%s", c.list_name,
 			       body_key ? " of " : "", body_key ? body_key : "");
@@ -1522,7 +1551,7 @@ int campaign_preview(struct db *db, const struct conf *cfg, int64_t id,
 	}
 	message_id = xasprintf("%lld.preview@%s", (long long)c.id,
 			       message_domain(cfg, &c));
-	rc = delivery_ctx_init(db, cfg, &c, m.v[pick].contact_id, message_id,
+	rc = delivery_ctx_init(db, cfg, &c, pick.contact_id, message_id,
 			       "chancery-preview", &ctx, err);
 	if (!rc) {
 		rc = tmpl_render(db, c.template_id, &ctx.ctx, out, err);
@@ -1530,7 +1559,6 @@ int campaign_preview(struct db *db, const struct conf *cfg, int64_t id,
 	}
 out:
 	free(message_id);
-	members_release(&m);
 	registry_body_release(&body);
 	campaign_info_release(&c);
 	return rc;

@@ -8,7 +8,7 @@ PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev \
 libsqlite3-dev sqlite3 libconfig-dev libesmtp-dev libgmime-3.0-dev \
 libssl-dev libcmocka-dev libsystemd-dev python3 python3-aiosmtpd \
 postfix tzdata scdoc mandoc man-db valgrind openssl ca-certificates \
-systemd git chromium"
+systemd git chromium time"
 
 missing=""
 for p in $PACKAGES; do
