@@ -145,6 +145,14 @@ static int start(struct daemon *d, struct error *err)
 	if (!rc)
 		rc = db_open(d->db_path, 0, (int)d->cfg.busy_timeout_ms, &d->db,
 			     err);
+	/*
+	 * The daemon writes at the tails of the deliveries and events trees
+	 * and reads little else: measured, 512 KiB of page cache sends as
+	 * fast as SQLite's default 2 MiB (what misses comes from the OS's
+	 * cache) and lowers the peak by a megabyte.
+	 */
+	if (!rc)
+		rc = db_exec(d->db, "PRAGMA cache_size = -512", err);
 	if (rc)
 		return rc;
 	make_owner(d);
