@@ -660,6 +660,8 @@ static void message_sent(smtp_message_t m)
 					      &mc->msg->result))
 		return;
 	mc->final = true;
+	/* logged now: after the call the message may be gone */
+	transport_log_result("smtp", mc->msg);
 	transport_result_final(mc->msg);
 }
 
@@ -816,9 +818,12 @@ static bool run_session(const struct relay *r, struct transport_message *msgs,
 results:
 	reason[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
-		if (ctxs[i].final ||
-		    (s && reply_result(&st, hm[i], hr[i], &msgs[i].result)))
+		if (ctxs[i].final)
+			continue; /* told and logged (message_sent) */
+		if (s && reply_result(&st, hm[i], hr[i], &msgs[i].result)) {
+			transport_log_result("smtp", &msgs[i]);
 			continue;
+		}
 		if (!reason[0])
 			session_reason(&st, reason, sizeof(reason));
 		clean = false;
@@ -827,6 +832,7 @@ results:
 		/* The relay's code behind the failure (535, a 421 ...). */
 		msgs[i].result.code = st.failure_code ? st.failure_code
 				      : st.last_code >= 400 ? st.last_code : 0;
+		transport_log_result("smtp", &msgs[i]);
 	}
 	if (!clean)
 		log_warn("transport=smtp relay=%s session failed phase=%s "
@@ -856,8 +862,6 @@ static int relay_send(void *impl, struct transport_message *msgs, size_t n,
 		if (chunk > (size_t)r->per_connection)
 			chunk = (size_t)r->per_connection;
 		ok = run_session(r, msgs + done, chunk);
-		for (size_t i = done; i < done + chunk; i++)
-			transport_log_result("smtp", &msgs[i]);
 		done += chunk;
 	}
 	/* A failed session (refused, TLS, AUTH, 421, lost) says the relay

@@ -48,9 +48,10 @@ struct transport_message {
 	 * soon as result is final (the relay answered the end of this
 	 * message's data, or the outbox holds it), so the caller can record
 	 * it before the rest of the batch is through. After the call the
-	 * transport reads neither data nor result again, and result keeps
-	 * its value. Messages without such a call get their result when
-	 * transport_send returns.
+	 * transport touches nothing the message points to (data, recipient,
+	 * envid: the caller may free them) and result keeps its value.
+	 * Messages without such a call get their result when transport_send
+	 * returns.
 	 */
 	void (*on_final)(struct transport_message *m, void *arg);
 	void *on_final_arg;
