@@ -88,37 +88,30 @@ static _Thread_local struct {
 	struct sbuf lines;
 } held;
 
-static void write_stderr(const char *buf, size_t len)
-{
-	pthread_mutex_lock(&logger.lock);
-	fwrite(buf, 1, len, stderr);
-	fflush(stderr);
-	pthread_mutex_unlock(&logger.lock);
-}
-
 static void log_write(enum log_level level, const char *text)
 {
 	struct sbuf line = SBUF_INIT;
 
+	pthread_mutex_lock(&logger.lock);
 	if (logger.target == LOG_TARGET_SYSLOG) {
 		add_escaped(&line, text);
-		pthread_mutex_lock(&logger.lock);
 		syslog(syslog_priorities[level], "%s: %s", level_names[level],
 		       line.buf);
-		pthread_mutex_unlock(&logger.lock);
-		sbuf_release(&line);
-		return;
+	} else {
+		if (logger.journal)
+			sbuf_addf(&line, "<%d>", syslog_priorities[level]);
+		sbuf_addf(&line, "%s[%d]: %s: ", logger.ident, (int)getpid(),
+			  level_names[level]);
+		add_escaped(&line, text);
+		sbuf_addch(&line, '\n');
+		if (held.on) {
+			sbuf_add(&held.lines, line.buf, line.len);
+		} else {
+			fwrite(line.buf, 1, line.len, stderr);
+			fflush(stderr);
+		}
 	}
-	if (logger.journal)
-		sbuf_addf(&line, "<%d>", syslog_priorities[level]);
-	sbuf_addf(&line, "%s[%d]: %s: ", logger.ident, (int)getpid(),
-		  level_names[level]);
-	add_escaped(&line, text);
-	sbuf_addch(&line, '\n');
-	if (held.on)
-		sbuf_add(&held.lines, line.buf, line.len);
-	else
-		write_stderr(line.buf, line.len);
+	pthread_mutex_unlock(&logger.lock);
 	sbuf_release(&line);
 }
 
@@ -130,8 +123,12 @@ void log_hold(void)
 void log_flush(void)
 {
 	held.on = false;
-	if (held.lines.len)
-		write_stderr(held.lines.buf, held.lines.len);
+	if (held.lines.len) {
+		pthread_mutex_lock(&logger.lock);
+		fwrite(held.lines.buf, 1, held.lines.len, stderr);
+		fflush(stderr);
+		pthread_mutex_unlock(&logger.lock);
+	}
 	sbuf_release(&held.lines);
 }
 
