@@ -46,12 +46,18 @@ struct told {
 	struct transport_result result;
 };
 
+/*
+ * Also frees the message's recipient, which the transport must not touch
+ * after this call (transport.h): under the sanitizers, a transport that
+ * still reads it is a use after free.
+ */
 static void note_final(struct transport_message *m, void *arg)
 {
 	struct told *told = arg;
 
 	told->early = true;
 	told->result = m->result;
+	free((char *)m->recipient);
 }
 
 static void usage(void)
@@ -146,7 +152,7 @@ int main(int argc, char **argv)
 		envids[k] = xasprintf("chancery-%zu", k + 1);
 		msgs[k].delivery_id = (int64_t)k + 1;
 		msgs[k].envelope_from = from;
-		msgs[k].recipient = in->rcpt;
+		msgs[k].recipient = xstrdup(in->rcpt); /* see note_final */
 		msgs[k].envid = envids[k];
 		msgs[k].data = in->data;
 		msgs[k].size = in->size;
@@ -181,7 +187,7 @@ int main(int argc, char **argv)
 			rc = ERR_SOFTWARE;
 		}
 		printf("%lld\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n",
-		       (long long)msgs[k].delivery_id, msgs[k].recipient,
+		       (long long)msgs[k].delivery_id, inputs[k % ninputs].rcpt,
 		       outcome_names[r->outcome], r->code,
 		       r->enhanced[0] ? r->enhanced : "-",
 		       r->queue_id[0] ? r->queue_id : "-", r->text,
@@ -198,6 +204,9 @@ out:
 		for (size_t k = 0; k < total; k++)
 			free(envids[k]);
 	free(envids);
+	for (size_t k = 0; msgs && k < total; k++)
+		if (!told[k].early)
+			free((char *)msgs[k].recipient);
 	free(told);
 	free(msgs);
 	if (inputs)
