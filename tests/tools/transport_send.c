@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 	struct transport *t = NULL;
 	struct transport_message *msgs = NULL;
 	struct input *inputs = NULL;
-	size_t ninputs, total, counts[3] = {0, 0, 0};
+	size_t ninputs, total = 0, counts[3] = {0, 0, 0};
 	struct timespec t0;
 	char **envids = NULL;
 	struct told *told = NULL;
