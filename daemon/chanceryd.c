@@ -157,7 +157,11 @@ static int start(struct daemon *d, struct error *err)
 
 	if (!d->foreground && (rc = detach_start(err)) != 0)
 		return rc;
-	rc = lock_acquire(&d->lock, d->db_path, err);
+	/* Before the lock file, which would otherwise be left next to a
+	 * database that is not there. */
+	rc = db_check_file(d->db_path, 0, err);
+	if (!rc)
+		rc = lock_acquire(&d->lock, d->db_path, err);
 	if (!rc)
 		rc = lock_write_pid(&d->lock,
 				    d->foreground ? NULL : d->cfg.pid_file, err);

@@ -252,7 +252,7 @@ static int create_file(const char *path, struct error *err)
 	return 0;
 }
 
-static int check_file(const char *path, int flags, struct error *err)
+int db_check_file(const char *path, int flags, struct error *err)
 {
 	if (flags & DB_CREATE)
 		return create_file(path, err);
@@ -314,7 +314,7 @@ int db_open(const char *path, int flags, int busy_timeout_ms, struct db **out,
 
 	*out = NULL;
 	pthread_once(&once, db_global_init);
-	rc = check_file(path, flags, err);
+	rc = db_check_file(path, flags, err);
 	if (rc)
 		return rc;
 	db = xcalloc(1, sizeof(*db));

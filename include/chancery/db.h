@@ -39,6 +39,12 @@ enum db_open_flags {
  */
 int db_open(const char *path, int flags, int busy_timeout_ms, struct db **out,
 	    struct error *err);
+
+/* What db_open would say of path before opening it (missing, read-only),
+ * for a caller that must not create anything next to a database that is
+ * not there. */
+int db_check_file(const char *path, int flags, struct error *err);
+
 /* Finalises the statements and closes; accepts NULL. */
 void db_close(struct db *db);
 

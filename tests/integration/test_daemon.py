@@ -487,11 +487,14 @@ class DaemonTest(Base):
         self.assertEqual(r.err.strip().count("\n"), 0, r)
         self.assertEqual(self.home.snapshot(), before)
         self.home.write_conf()
-        r = self.home.run("--once", "--db",
-                          os.path.join(self.home.dir, "missing.db"),
-                          prog="chanceryd")
+        missing = os.path.join(self.home.dir, "missing.db")
+        r = self.home.run("--once", "--db", missing, prog="chanceryd")
         self.assertEqual(r.rc, 66, r)
-        self.assertIn("missing.db", r.err)
+        self.assertIn("missing.db: no database here", r.err)
+        self.assertEqual(r.err.strip().count("\n"), 0, r)
+        # nothing created next to the database that is not there
+        self.assertFalse(os.path.exists(missing + ".lock"))
+        self.assertFalse(os.path.exists(missing))
 
 
 @unittest.skipIf(VALGRIND, "SIGKILL leaves no memcheck summary, and a few "
