@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "chancery/mime.h"
+#include "chancery/utf8.h"
 
 #define FOLD_AT 78     /* RFC 5322 2.1.1: SHOULD */
 #define ENCODED_AT 76  /* RFC 2047 2: a line holding an encoded-word */
@@ -35,7 +36,7 @@ static void add_hex(struct sbuf *out, int prefix, unsigned char c)
 	sbuf_add(out, h, 3);
 }
 
-bool mime_is_ascii(const char *s)
+static bool is_ascii(const char *s)
 {
 	for (; *s; s++)
 		if ((unsigned char)*s >= 0x80)
@@ -144,11 +145,7 @@ static void encode_words(struct sbuf *out, const char *s)
  * control character, or what looks like an encoded-word. */
 static bool needs_encoding(const char *s)
 {
-	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p >= 0x7F ||
-		    ((unsigned char)*p < ' ' && *p != '\t'))
-			return true;
-	return strstr(s, "=?") != NULL;
+	return !is_ascii(s) || utf8_has_control(s) || strstr(s, "=?");
 }
 
 void mime_header_text(struct sbuf *out, const char *name, const char *value)
@@ -288,7 +285,7 @@ void mime_param(struct sbuf *out, const char *attr, const char *value)
 {
 	struct sbuf piece = SBUF_INIT;
 
-	if (!mime_is_ascii(value)) {
+	if (!is_ascii(value)) {
 		add_extended_param(out, attr, value);
 		return;
 	}

@@ -20,8 +20,6 @@
 /* GMime's initialisation, once for the process (it is not thread-safe). */
 void mime_init(void);
 
-bool mime_is_ascii(const char *s);
-
 /* "Name: value" for unstructured text (Subject, Organization): folded
  * when ASCII, RFC 2047 Q encoded-words in UTF-8 otherwise. */
 void mime_header_text(struct sbuf *out, const char *name, const char *value);
