@@ -430,8 +430,13 @@ struct run {
 	size_t inflight;         /* claimed, not yet recorded */
 	bool exhausted;          /* the last claim found less than it asked */
 	bool stopping;
-	bool can_claim;          /* neither exhausted nor stopping */
 };
+
+/* Whether this run still claims: neither stopping nor out of work. */
+static bool can_claim(const struct run *r)
+{
+	return !r->stopping && !r->exhausted;
+}
 
 static void log_outcome(const struct job *j, enum queue_outcome o)
 {
@@ -638,7 +643,7 @@ static void wait_results(struct run *r)
 		ts.tv_nsec -= 1000000000;
 	}
 	pthread_mutex_lock(&d->lock);
-	if (!d->done.n && !(r->can_claim && todo_low(d)) && wait_ms > 0)
+	if (!d->done.n && !(can_claim(r) && todo_low(d)) && wait_ms > 0)
 		pthread_cond_timedwait(&d->done_cv, &d->lock, &ts);
 	if (d->done.n && !r->results.n)
 		r->first_result_ms = mono_ms();
@@ -715,8 +720,7 @@ static int run_loop(struct run *r, struct error *err)
 			if (rc)
 				break;
 		}
-		r->can_claim = !r->stopping && !r->exhausted;
-		if (r->can_claim && claim_wanted(d)) {
+		if (can_claim(r) && claim_wanted(d)) {
 			rc = commit_round(r, true, err);
 			if (rc)
 				break;
