@@ -37,6 +37,7 @@ struct daemon {
 	const char *config_path;
 	const char *db_override;
 	bool once, foreground;
+	int64_t once_due_by; /* --once: what was due when it started */
 	struct conf cfg;
 	char *db_path;
 	struct db *db;
@@ -234,6 +235,7 @@ static int run_round(struct daemon *d, struct round *r, struct error *err)
 		.render_open = glue_render_open,
 		.render_close = glue_render_close,
 		.interrupted = signals_interrupted,
+		.due_by = d->once_due_by,
 	};
 	int rc = prepare_round(d, r, err);
 
@@ -247,14 +249,16 @@ static int run_round(struct daemon *d, struct round *r, struct error *err)
 	} else if (!rc) {
 		rc = campaign_finish_done(d->db, clock_now(), &r->finished, err);
 	}
-	if (r->st.claimed || r->finished)
+	if (r->st.claimed || r->st.skipped || r->finished)
 		log_info("round: claimed=%lld sent=%lld deferred=%lld "
-			 "failed=%lld expired=%lld released=%lld commits=%lld "
-			 "campaigns_done=%d",
+			 "failed=%lld expired=%lld skipped=%lld cancelled=%lld "
+			 "held=%lld released=%lld commits=%lld campaigns_done=%d",
 			 (long long)r->st.claimed, (long long)r->st.sent,
 			 (long long)r->st.deferred, (long long)r->st.failed,
-			 (long long)r->st.expired, (long long)r->st.released,
-			 (long long)r->st.commits, r->finished);
+			 (long long)r->st.expired, (long long)r->st.skipped,
+			 (long long)r->st.cancelled, (long long)r->st.held,
+			 (long long)r->st.released, (long long)r->st.commits,
+			 r->finished);
 	report_status(d);
 	return rc;
 }
@@ -309,6 +313,11 @@ static void reload(struct daemon *d)
 /* The main loop; returns 0 or the error that ended it. */
 static int serve(struct daemon *d, struct error *err)
 {
+	/* --once sends what is due as it starts: a retry that comes due
+	 * during its own run waits for the next run, so a stalling relay
+	 * cannot keep it going for the whole retry schedule. */
+	if (d->once)
+		d->once_due_by = clock_now();
 	for (;;) {
 		struct round r = {0};
 		int rc;

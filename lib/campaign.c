@@ -14,6 +14,7 @@
 #include "chancery/list.h"
 #include "chancery/log.h"
 #include "chancery/message.h"
+#include "chancery/queue.h"
 #include "chancery/registry.h"
 #include "chancery/render.h"
 #include "chancery/template.h"
@@ -52,8 +53,6 @@ enum {
 	ST_FINISHABLE,
 	ST_DELIVERY_INSERT,
 	ST_DELIVERY_LAST,
-	ST_CANCELLABLE,
-	ST_DELIVERY_CANCEL,
 	ST_COUNTS,
 	ST_DELIVERY_GET,
 	ST__COUNT
@@ -90,12 +89,6 @@ static const char *const campaign_sql[ST__COUNT] = {
 		"created_at, updated_at, message_id, envid) VALUES (?10, ?1, ?2, "
 		"?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?11, ?12)",
 	[ST_DELIVERY_LAST] = "SELECT coalesce(max(id), 0) FROM deliveries",
-	[ST_CANCELLABLE] = "SELECT id, contact_id, body_id, state FROM "
-			   "deliveries WHERE campaign_id = ?1 AND state IN "
-			   "('pending', 'deferred') ORDER BY id",
-	[ST_DELIVERY_CANCEL] = "UPDATE deliveries SET state = 'cancelled', "
-			       "next_attempt_at = NULL, updated_at = ?2 "
-			       "WHERE id = ?1 AND state IN ('pending', 'deferred')",
 	[ST_COUNTS] = "SELECT state, count(*) FROM deliveries "
 		      "WHERE campaign_id = ?1 GROUP BY state",
 	[ST_DELIVERY_GET] = "SELECT campaign_id, contact_id, message_id, envid "
@@ -788,63 +781,11 @@ int campaign_resume(struct db *db, int64_t id, struct error *err)
 	return rc;
 }
 
-struct cancellable {
-	int64_t id, contact_id, body_id;
-	char state[16];
-};
-
-static int load_cancellable(struct db *db, int64_t campaign_id,
-			    struct cancellable **out, size_t *n,
-			    struct error *err)
-{
-	size_t alloc = 0;
-	sqlite3_stmt *st;
-	int rc = db_prepare(db, &campaign_statements, ST_CANCELLABLE, &st, err);
-
-	*out = NULL;
-	*n = 0;
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, campaign_id);
-	while ((rc = db_step(db, st, err)) == 1) {
-		struct cancellable *d;
-
-		xgrow(out, sizeof(**out), *n + 1, &alloc);
-		d = &(*out)[(*n)++];
-		d->id = sqlite3_column_int64(st, 0);
-		d->contact_id = sqlite3_column_int64(st, 1);
-		d->body_id = sqlite3_column_int64(st, 2);
-		snprintf(d->state, sizeof(d->state), "%s", db_column_text(st, 3));
-	}
-	return rc;
-}
-
-static int cancel_delivery(struct db *db, const struct campaign_info *c,
-			   const struct cancellable *d, struct error *err)
-{
-	char data[128];
-	sqlite3_stmt *st;
-	int rc = db_prepare(db, &campaign_statements, ST_DELIVERY_CANCEL, &st,
-			    err);
-
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, d->id);
-	sqlite3_bind_int64(st, 2, clock_now());
-	rc = db_step_done(db, st, err);
-	if (rc || db_changes(db) == 0)
-		return rc;
-	snprintf(data, sizeof(data), "{\"from\":\"%s\"}", d->state);
-	return append_event(db, LEDGER_DELIVERY_CANCELLED, c->id, d->id,
-			    d->body_id, d->contact_id, data, err);
-}
-
 int campaign_cancel(struct db *db, int64_t id, int *cancelled,
 		    struct error *err)
 {
-	struct cancellable *ds = NULL;
 	struct campaign_info c;
-	size_t n = 0;
+	int n = 0;
 	int rc = campaign_get(db, id, &c, err);
 
 	if (rc)
@@ -857,9 +798,10 @@ int campaign_cancel(struct db *db, int64_t id, int *cancelled,
 	rc = db_begin(db, err);
 	if (rc)
 		goto out;
-	rc = load_cancellable(db, c.id, &ds, &n, err);
-	for (size_t i = 0; !rc && i < n; i++)
-		rc = cancel_delivery(db, &c, &ds[i], err);
+	/* What is being sent when this commits is left to its result: the
+	 * queue records a message that left as sent, and cancels one that
+	 * did not. */
+	rc = queue_cancel_campaign(db, c.id, clock_now(), &n, err);
 	if (!rc)
 		rc = transition(db, &c, CAMPAIGN_CANCELLED,
 				LEDGER_CAMPAIGN_CANCELLED, err);
@@ -869,9 +811,8 @@ int campaign_cancel(struct db *db, int64_t id, int *cancelled,
 	}
 	rc = db_commit(db, err);
 	if (!rc && cancelled)
-		*cancelled = (int)n;
+		*cancelled = n;
 out:
-	free(ds);
 	campaign_info_release(&c);
 	return rc;
 }

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,11 +11,13 @@
 #include "chancery/log.h"
 #include "chancery/xalloc.h"
 
-/* One claimed delivery on its way: rendered, sent, then recorded. */
+/* One claimed delivery on its way: rendered, sent, then recorded; or,
+ * when queue_check says it may no longer go, withdrawn unsent. */
 struct job {
 	struct queue_item item;
 	struct sbuf data;
 	struct transport_message msg;
+	struct queue_check check;
 	struct job *next;
 };
 
@@ -49,10 +52,22 @@ struct worker {
 	void *link;
 	struct db *reader;   /* read-only connection for rendering */
 	void *render_state;  /* render_open's, or render_arg */
+	double msg_ms;       /* a message's share of a session, smoothed;
+			      * 0 until the first session */
 	int index;
 	pthread_t thread;
 	bool started;
 };
+
+/*
+ * How long one relay session may take, by the worker's own measure. The
+ * office's decisions (pause, cancel, suppress) are checked before each
+ * session, and libESMTP cannot stop a session between two of its
+ * messages: a session's length is how late a decision can come. Against
+ * a relay that answers DATA in a second, sessions shrink to one message;
+ * against a fast one they stay a worker's share of a batch.
+ */
+#define SESSION_TARGET_MS 1000.0
 
 /* Real time, for pacing: the fake clock of tests stands still. */
 static int64_t mono_ms(void)
@@ -208,21 +223,59 @@ static void fail_chunk(struct transport_message *msgs, size_t n,
  * session ends, so it must not grow with the queue either (shares of 100
  * cost 2.5 MiB of peak memory over shares of 50, and were no faster).
  */
-static size_t chunk_size(const struct dispatch *d)
+static size_t chunk_size(const struct dispatch *d, const struct worker *w)
 {
 	size_t workers = (size_t)d->workers;
 	size_t share = ((size_t)d->p->cfg->queue.batch_size + workers - 1) /
 		       workers;
 	size_t cap = (size_t)d->p->cfg->queue.messages_per_connection;
 
+	/* The first session of a worker is one message: it measures the
+	 * relay before a long session could outlast a decision. */
+	if (w->msg_ms <= 0)
+		cap = 1;
+	else if (SESSION_TARGET_MS / w->msg_ms < (double)cap)
+		cap = (size_t)(SESSION_TARGET_MS / w->msg_ms);
 	if (share > d->todo.n)
 		share = d->todo.n;
 	if (share < 1)
 		share = 1;
+	if (cap < 1)
+		cap = 1;
 	return share < cap ? share : cap;
 }
 
+/* Folds a session's time per message into the worker's estimate. */
+static void measure_session(struct worker *w, int64_t elapsed_ms, size_t n)
+{
+	double per = (double)(elapsed_ms > 0 ? elapsed_ms : 0) / (double)n;
+
+	if (per < 0.01)
+		per = 0.01;
+	w->msg_ms = w->msg_ms <= 0 ? per : (w->msg_ms + per) / 2;
+}
+
 static void job_local_result(struct job *j, const struct error *e);
+
+/*
+ * Asks the queue whether the job may still go (its campaign running, its
+ * contact and body not withdrawn), just before its session: true when it
+ * may. A job that may not goes back to the writer unsent, to be
+ * withdrawn. A failed look-up sends nothing either: the writer then hands
+ * the job back to pending.
+ */
+static bool still_wanted(struct worker *w, struct job *j)
+{
+	struct error e = ERROR_INIT;
+
+	if (queue_check(w->reader, &j->item, &j->check, &e) == 0)
+		return j->check.verdict == QUEUE_GO;
+	log_error("delivery=%lld: cannot check before sending: %s",
+		  (long long)j->item.delivery_id, e.msg);
+	j->check.verdict = QUEUE_HOLD;
+	snprintf(j->check.reason, sizeof(j->check.reason), "check failed");
+	return false;
+}
 
 /*
  * Renders the jobs of a chunk with the worker's own read-only connection:
@@ -240,6 +293,10 @@ static void render_chunk(struct worker *w, struct jobq *chunk,
 	while ((j = jobq_pop(chunk))) {
 		struct error e = ERROR_INIT;
 
+		if (!still_wanted(w, j)) {
+			jobq_push(failed, j);
+			continue;
+		}
 		sbuf_grow(&j->data, 4096); /* a statement's size: no reallocs */
 		if (p->render(w->render_state, w->reader, &j->item, &j->data,
 			      &e)) {
@@ -338,8 +395,13 @@ static void send_chunk(struct worker *w, struct jobq *chunk)
 	int rc = 0;
 
 	render_chunk(w, chunk, &ready, &failed);
-	if (ready.n)
+	if (ready.n) {
+		size_t n = ready.n;
+		int64_t started = mono_ms();
+
 		rc = send_ready(w, &ready, &err);
+		measure_session(w, mono_ms() - started, n);
+	}
 	pthread_mutex_lock(&d->lock);
 	if (rc && !d->fatal) {
 		d->fatal = true;
@@ -400,7 +462,7 @@ static void *worker_main(void *arg)
 		 * error: then what waits stays claimed for recovery. */
 		if (d->quit)
 			break;
-		want = bucket_take(d, chunk_size(d));
+		want = bucket_take(d, chunk_size(d, w));
 		if (want > d->todo.n) {
 			/* Others took the jobs meanwhile: give tokens back. */
 			d->bucket.tokens += (double)(want - d->todo.n);
@@ -442,6 +504,17 @@ static void log_outcome(const struct job *j, enum queue_outcome o)
 {
 	const struct transport_result *r = &j->msg.result;
 
+	if (j->check.verdict != QUEUE_GO) {
+		/* Withdrawn before its session: nothing went to the relay. */
+		log_msg(LOG_LEVEL_INFO,
+			"delivery=%lld campaign=%lld to=%s outcome=%s "
+			"attempt=%d reason=\"%s\"",
+			(long long)j->item.delivery_id,
+			(long long)j->item.campaign_id, j->item.email,
+			queue_outcome_name(o), j->item.attempts,
+			j->check.reason);
+		return;
+	}
 	log_msg(o == QUEUE_FAILED || o == QUEUE_EXPIRED ? LOG_LEVEL_WARN
 							 : LOG_LEVEL_INFO,
 		"delivery=%lld campaign=%lld to=%s outcome=%s attempt=%d "
@@ -460,6 +533,9 @@ static void count(struct dispatch_stats *st, enum queue_outcome o)
 	case QUEUE_EXPIRED: st->expired++; break;
 	case QUEUE_FAILED: st->failed++; break;
 	case QUEUE_STALE: st->stale++; break;
+	case QUEUE_CANCELLED: st->cancelled++; break;
+	case QUEUE_SKIPPED: st->skipped++; break;
+	case QUEUE_HELD: st->held++; break;
 	}
 }
 
@@ -498,8 +574,13 @@ static int record_results(struct run *r, struct jobq *taken,
 		struct job *j = jobq_pop(&r->results);
 
 		jobq_push(taken, j);
-		rc = queue_record(p->db, &p->cfg->queue, &j->item, p->owner,
-				  &j->msg.result, now, &(*outs)[n], err);
+		if (j->check.verdict != QUEUE_GO)
+			rc = queue_unclaim(p->db, &j->item, p->owner, &j->check,
+					   now, &(*outs)[n], err);
+		else
+			rc = queue_record(p->db, &p->cfg->queue, &j->item,
+					  p->owner, &j->msg.result, now,
+					  &(*outs)[n], err);
 		if (!rc && (*outs)[n] == QUEUE_FAILED && j->msg.result.code >= 500)
 			rc = check_bouncing(p, &j->item, err);
 		n++;
@@ -589,6 +670,8 @@ static int commit_round(struct run *r, bool claim, struct error *err)
 	struct jobq taken = {NULL, NULL, 0};
 	enum queue_outcome *outs = NULL;
 	struct queue_batch claimed;
+	int64_t now = clock_now();
+	int skipped = 0;
 	int rc = db_begin(p->db, err);
 
 	if (rc)
@@ -597,7 +680,9 @@ static int commit_round(struct run *r, bool claim, struct error *err)
 	rc = record_results(r, &taken, &outs, p->commit_each ? 1 : 0, err);
 	if (!rc && claim)
 		rc = queue_claim(p->db, q, p->cfg->sender.address, p->owner,
-				 clock_now(), q->batch_size, &claimed, err);
+				 now, p->due_by && p->due_by < now ? p->due_by
+								   : now,
+				 q->batch_size, &claimed, &skipped, err);
 	if (!rc)
 		rc = db_commit(p->db, err);
 	else
@@ -614,8 +699,10 @@ static int commit_round(struct run *r, bool claim, struct error *err)
 	}
 	committed(r, &taken, outs);
 	free(outs);
+	r->st.skipped += skipped;
 	r->first_result_ms = r->results.n ? mono_ms() : 0;
-	if (claim && claimed.n < (size_t)q->batch_size)
+	/* Rows skipped at the claim were due: more may wait behind them. */
+	if (claim && claimed.n + (size_t)skipped < (size_t)q->batch_size)
 		r->exhausted = true;
 	hand_over(r, &claimed);
 	queue_batch_release(&claimed);
@@ -667,7 +754,8 @@ static int release_unsent(struct run *r, struct error *err)
 		return 0;
 	rc = db_begin(p->db, err);
 	for (j = unsent.head; !rc && j; j = j->next)
-		rc = queue_release(p->db, &j->item, p->owner, clock_now(), err);
+		rc = queue_unclaim(p->db, &j->item, p->owner, NULL, clock_now(),
+				   NULL, err);
 	if (!rc)
 		rc = db_commit(p->db, err);
 	else
@@ -803,6 +891,9 @@ static void add_stats(struct dispatch_stats *to, const struct dispatch_stats *s)
 	to->expired += s->expired;
 	to->failed += s->failed;
 	to->stale += s->stale;
+	to->cancelled += s->cancelled;
+	to->skipped += s->skipped;
+	to->held += s->held;
 	to->released += s->released;
 	to->commits += s->commits;
 	if (s->max_group > to->max_group)

@@ -1,4 +1,6 @@
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,12 +15,16 @@ enum {
 	ST_CLAIM,
 	ST_CLAIM_IDS,
 	ST_RECORD,
-	ST_RELEASE,
+	ST_UNCLAIM,
 	ST_LEASES_OUT,
 	ST_RECOVER,
 	ST_DEPTH,
 	ST_DUE_COUNT,
 	ST_NEXT_DUE,
+	ST_CHECK,
+	ST_CAMPAIGN_STATE,
+	ST_CANCELLABLE,
+	ST_CANCEL,
 	ST__COUNT
 };
 
@@ -48,7 +54,7 @@ static const char *const queue_sql[ST__COUNT] = {
 		"UNION ALL "
 		"SELECT d.id FROM deliveries d CROSS JOIN campaigns c "
 		"ON c.id = d.campaign_id "
-		"WHERE d.state = 'deferred' AND d.next_attempt_at <= ?1 "
+		"WHERE d.state = 'deferred' AND d.next_attempt_at <= ?6 "
 		"AND c.state = 'running' "
 		"LIMIT ?2) "
 		"RETURNING id, campaign_id, contact_id, body_id, email, envid, "
@@ -69,18 +75,21 @@ static const char *const queue_sql[ST__COUNT] = {
 		"updated_at = ?12 "
 		"WHERE id = ?1 AND lease_owner = ?2 AND attempts = ?3 "
 		"AND state IN ('sending', 'pending')",
-	[ST_RELEASE] =
-		"UPDATE deliveries SET state = 'pending', "
-		"attempts = attempts - 1, lease_until = NULL, updated_at = ?4 "
+	[ST_UNCLAIM] =
+		"UPDATE deliveries SET state = ?5, attempts = attempts - 1, "
+		"lease_until = NULL, next_attempt_at = NULL, "
+		"reason = coalesce(?6, reason), updated_at = ?4 "
 		"WHERE id = ?1 AND lease_owner = ?2 AND attempts = ?3 "
 		"AND state = 'sending'",
 	[ST_LEASES_OUT] =
 		"SELECT id, campaign_id, body_id, contact_id, lease_owner, "
-		"lease_until, attempts FROM deliveries "
+		"lease_until, attempts, (SELECT state FROM campaigns c "
+		"WHERE c.id = campaign_id) FROM deliveries "
 		"WHERE state = 'sending' AND lease_until < ?1",
 	[ST_RECOVER] =
-		"UPDATE deliveries SET state = 'pending', lease_until = NULL, "
-		"updated_at = ?2 WHERE id = ?1 AND state = 'sending'",
+		"UPDATE deliveries SET state = ?3, lease_until = NULL, "
+		"reason = coalesce(?4, reason), updated_at = ?2 "
+		"WHERE id = ?1 AND state = 'sending'",
 	[ST_DEPTH] =
 		"SELECT state, count(*) FROM deliveries "
 		"WHERE state IN ('pending', 'sending', 'deferred') GROUP BY state",
@@ -99,6 +108,23 @@ static const char *const queue_sql[ST__COUNT] = {
 		"AND c.state = 'running' "
 		"UNION ALL "
 		"SELECT min(lease_until) FROM deliveries WHERE state = 'sending')",
+	/* Three primary-key look-ups: cheap enough to ask before every
+	 * relay session, which is what makes a decision hold at once. */
+	[ST_CHECK] =
+		"SELECT (SELECT state FROM campaigns WHERE id = ?1), "
+		"k.status, k.status_reason, k.removed_at IS NOT NULL, "
+		"(SELECT removed_at IS NOT NULL FROM bodies WHERE id = ?3) "
+		"FROM contacts k WHERE k.id = ?2",
+	[ST_CAMPAIGN_STATE] = "SELECT state FROM campaigns WHERE id = ?1",
+	[ST_CANCELLABLE] =
+		"SELECT id, contact_id, body_id, state FROM deliveries "
+		"WHERE campaign_id = ?1 AND state IN ('pending', 'deferred') "
+		"ORDER BY id",
+	[ST_CANCEL] =
+		"UPDATE deliveries SET state = 'cancelled', "
+		"next_attempt_at = NULL, reason = 'campaign cancelled', "
+		"updated_at = ?2 WHERE id = ?1 AND state IN ('pending', "
+		"'deferred')",
 };
 
 static const struct db_statements queue_statements = {"queue", queue_sql,
@@ -110,11 +136,14 @@ static const char *const outcome_names[] = {
 	[QUEUE_DEFERRED] = "deferred",
 	[QUEUE_EXPIRED] = "expired",
 	[QUEUE_FAILED] = "failed",
+	[QUEUE_CANCELLED] = "cancelled",
+	[QUEUE_SKIPPED] = "skipped",
+	[QUEUE_HELD] = "held",
 };
 
 const char *queue_outcome_name(enum queue_outcome o)
 {
-	if ((int)o < 0 || o > QUEUE_FAILED)
+	if ((int)o < 0 || o > QUEUE_HELD)
 		return "?";
 	return outcome_names[o];
 }
@@ -213,7 +242,8 @@ static int claim_ids(struct db *db, const char *domain, struct queue_item *it,
 /* Moves up to max due deliveries to sending, appending them to out. */
 static int claim_rows(struct db *db, const struct conf_queue *q,
 		      const char *domain, const char *owner, int64_t now,
-		      int max, struct queue_batch *out, struct error *err)
+		      int64_t due_by, int max, struct queue_batch *out,
+		      struct error *err)
 {
 	struct queue_item *it;
 	size_t first = out->n;
@@ -227,6 +257,7 @@ static int claim_rows(struct db *db, const struct conf_queue *q,
 	sqlite3_bind_int64(st, 3, now + q->lease_ms / 1000);
 	db_bind_text(st, 4, owner);
 	sqlite3_bind_int64(st, 5, q->lifetime_ms / 1000);
+	sqlite3_bind_int64(st, 6, due_by);
 	while ((rc = db_step(db, st, err)) == 1) {
 		xgrow(&out->items, sizeof(*out->items), out->n + 1, &out->alloc);
 		it = &out->items[out->n++];
@@ -270,20 +301,59 @@ static int claim_events(struct db *db, const struct queue_batch *b,
 	return rc;
 }
 
+/*
+ * Takes out of the batch, from first on, every item whose contact or body
+ * may no longer be sent to: each becomes skipped in the open transaction.
+ * The claim's UPDATE cannot look at contacts and bodies without walking
+ * every due row of the campaign; asking per claimed row is three
+ * primary-key look-ups.
+ */
+static int claim_withdrawn(struct db *db, struct queue_batch *b, size_t first,
+			   const char *owner, int64_t now, int *skipped,
+			   struct error *err)
+{
+	size_t kept = first;
+	int rc = 0;
+
+	for (size_t i = first; i < b->n; i++) {
+		struct queue_item *it = &b->items[i];
+		struct queue_check chk;
+
+		if (!rc)
+			rc = queue_check(db, it, &chk, err);
+		if (!rc && chk.verdict == QUEUE_SKIP) {
+			rc = queue_unclaim(db, it, owner, &chk, now, NULL, err);
+			(*skipped)++;
+			queue_item_release(it);
+			continue;
+		}
+		b->items[kept++] = *it;
+	}
+	b->n = kept;
+	return rc;
+}
+
 int queue_claim(struct db *db, const struct conf_queue *q,
 		const char *sender_address, const char *owner, int64_t now,
-		int max, struct queue_batch *out, struct error *err)
+		int64_t due_by, int max, struct queue_batch *out, int *skipped,
+		struct error *err)
 {
 	size_t first = out->n;
+	int n_skipped = 0;
 	int rc;
 
+	if (skipped)
+		*skipped = 0;
 	if (max <= 0)
 		return 0;
 	rc = db_begin(db, err);
 	if (rc)
 		return rc;
-	rc = claim_rows(db, q, address_domain(sender_address), owner, now, max,
-			out, err);
+	rc = claim_rows(db, q, address_domain(sender_address), owner, now,
+			due_by, max, out, err);
+	if (!rc)
+		rc = claim_withdrawn(db, out, first, owner, now, &n_skipped,
+				     err);
 	if (!rc)
 		rc = claim_events(db, out, first, owner, err);
 	if (!rc)
@@ -295,6 +365,95 @@ int queue_claim(struct db *db, const struct conf_queue *q,
 		for (size_t i = first; i < out->n; i++)
 			queue_item_release(&out->items[i]);
 		out->n = first;
+		return rc;
+	}
+	if (skipped)
+		*skipped = n_skipped;
+	return 0;
+}
+
+/* The state of a campaign into buf ("" when there is no such campaign). */
+static int campaign_state(struct db *db, int64_t campaign_id, char *buf,
+			  size_t size, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &queue_statements, ST_CAMPAIGN_STATE, &st,
+			    err);
+
+	buf[0] = '\0';
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, campaign_id);
+	rc = db_step(db, st, err);
+	if (rc == 1) {
+		snprintf(buf, size, "%s", db_column_text(st, 0));
+		sqlite3_reset(st);
+		rc = 0;
+	}
+	return rc;
+}
+
+static bool is_cancelled(const char *campaign_state)
+{
+	return !campaign_state[0] || strcmp(campaign_state, "cancelled") == 0;
+}
+
+static void verdict(struct queue_check *out, enum queue_verdict v,
+		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void verdict(struct queue_check *out, enum queue_verdict v,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	out->verdict = v;
+	va_start(ap, fmt);
+	vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
+	va_end(ap);
+}
+
+/* The verdict of one ST_CHECK row: campaign, status, why, contact
+ * removed, body removed. */
+static void verdict_of_row(sqlite3_stmt *st, struct queue_check *out)
+{
+	const char *campaign = db_column_text(st, 0);
+	const char *status = db_column_text(st, 1);
+	const char *why = db_column_text(st, 2);
+
+	if (is_cancelled(campaign))
+		verdict(out, QUEUE_CANCEL, "campaign cancelled");
+	else if (strcmp(campaign, "running") != 0)
+		verdict(out, QUEUE_HOLD, "campaign %s", campaign);
+	else if (sqlite3_column_int(st, 4))
+		verdict(out, QUEUE_SKIP, "body removed");
+	else if (sqlite3_column_int(st, 3))
+		verdict(out, QUEUE_SKIP, "contact removed");
+	else if (strcmp(status, "active") != 0 && why[0])
+		verdict(out, QUEUE_SKIP, "contact %s: %s", status, why);
+	else if (strcmp(status, "active") != 0)
+		verdict(out, QUEUE_SKIP, "contact %s", status);
+}
+
+int queue_check(struct db *db, const struct queue_item *item,
+		struct queue_check *out, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &queue_statements, ST_CHECK, &st, err);
+
+	memset(out, 0, sizeof(*out));
+	out->verdict = QUEUE_GO;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, item->campaign_id);
+	sqlite3_bind_int64(st, 2, item->contact_id);
+	sqlite3_bind_int64(st, 3, item->body_id);
+	rc = db_step(db, st, err);
+	if (rc == 1) {
+		verdict_of_row(st, out);
+		sqlite3_reset(st);
+		rc = 0;
+	} else if (rc == 0) {
+		verdict(out, QUEUE_SKIP, "contact no longer exists");
 	}
 	return rc;
 }
@@ -390,7 +549,9 @@ static int update_row(struct db *db, const struct queue_item *item,
 	bind_text_or_null(st, 8, r->queue_id);
 	bind_int_or_null(st, 9, t->sent_at);
 	bind_int_or_null(st, 10, t->next_attempt_at);
-	bind_text_or_null(st, 11, t->outcome == QUEUE_SENT ? NULL : r->text);
+	bind_text_or_null(st, 11, t->outcome == QUEUE_SENT	  ? NULL
+				  : t->outcome == QUEUE_CANCELLED ? "campaign cancelled"
+								  : r->text);
 	sqlite3_bind_int64(st, 12, now);
 	return db_step_done(db, st, err);
 }
@@ -403,6 +564,7 @@ int queue_record(struct db *db, const struct conf_queue *q,
 	struct transition t = decide(q, item, r, now);
 	struct sbuf data = SBUF_INIT;
 	struct ledger_event ev;
+	char cstate[16];
 	bool own;
 	int rc;
 
@@ -413,6 +575,17 @@ int queue_record(struct db *db, const struct conf_queue *q,
 	own = !db_in_transaction(db);
 	if (own && (rc = db_begin(db, err)) != 0)
 		return rc;
+	/* What was sent or refused is recorded as it was; what would wait
+	 * for a retry waits for nothing once the campaign is cancelled. */
+	if (t.outcome == QUEUE_DEFERRED || t.outcome == QUEUE_EXPIRED) {
+		rc = campaign_state(db, item->campaign_id, cstate,
+				    sizeof(cstate), err);
+		if (rc)
+			goto out;
+		if (is_cancelled(cstate))
+			t = (struct transition){QUEUE_CANCELLED, "cancelled",
+						LEDGER_DELIVERY_CANCELLED, 0, 0};
+	}
 	rc = update_row(db, item, owner, r, &t, now, err);
 	if (rc || db_changes(db) == 0)
 		goto out;
@@ -433,41 +606,178 @@ out:
 	return rc;
 }
 
-int queue_release(struct db *db, const struct queue_item *item,
-		  const char *owner, int64_t now, struct error *err)
-{
-	struct ledger_event ev;
-	struct sbuf data = SBUF_INIT;
-	struct json js;
-	sqlite3_stmt *st;
-	int rc = db_begin(db, err);
+/* Where queue_unclaim sends an item, and what it writes down. */
+struct unclaim {
+	const char *state;
+	const char *reason; /* NULL: the row keeps its own */
+	enum ledger_kind kind;
+	enum queue_outcome outcome;
+};
 
+static struct unclaim unclaim_target(const struct queue_check *why,
+				     const char *campaign_state)
+{
+	if (is_cancelled(campaign_state) ||
+	    (why && why->verdict == QUEUE_CANCEL))
+		return (struct unclaim){"cancelled", "campaign cancelled",
+					LEDGER_DELIVERY_CANCELLED,
+					QUEUE_CANCELLED};
+	if (why && why->verdict == QUEUE_SKIP)
+		return (struct unclaim){"skipped", why->reason,
+					LEDGER_DELIVERY_SKIPPED, QUEUE_SKIPPED};
+	return (struct unclaim){"pending", NULL, LEDGER_DELIVERY_RECOVERED,
+				QUEUE_HELD};
+}
+
+static void unclaim_data(struct sbuf *out, const struct queue_item *item,
+			 const char *owner, const struct queue_check *why,
+			 const struct unclaim *u)
+{
+	struct json js;
+
+	sbuf_reset(out);
+	json_init(&js, out, false);
+	json_object_begin(&js);
+	if (u->outcome == QUEUE_HELD) {
+		json_kv_string(&js, "reason", why && why->reason[0]
+						      ? why->reason
+						      : "released");
+		json_kv_string(&js, "owner", owner);
+	} else {
+		json_kv_string(&js, "from", "sending");
+		json_kv_string(&js, "to", item->email);
+		json_kv_string(&js, "reason", u->reason);
+	}
+	json_object_end(&js);
+}
+
+int queue_unclaim(struct db *db, const struct queue_item *item,
+		  const char *owner, const struct queue_check *why,
+		  int64_t now, enum queue_outcome *outcome, struct error *err)
+{
+	struct sbuf data = SBUF_INIT;
+	struct ledger_event ev;
+	struct unclaim u;
+	char cstate[16];
+	sqlite3_stmt *st;
+	bool own = !db_in_transaction(db);
+	int rc = own ? db_begin(db, err) : 0;
+
+	if (outcome)
+		*outcome = QUEUE_STALE;
 	if (rc)
 		return rc;
-	rc = db_prepare(db, &queue_statements, ST_RELEASE, &st, err);
+	rc = campaign_state(db, item->campaign_id, cstate, sizeof(cstate), err);
+	if (!rc)
+		rc = db_prepare(db, &queue_statements, ST_UNCLAIM, &st, err);
 	if (rc)
 		goto out;
+	u = unclaim_target(why, cstate);
 	sqlite3_bind_int64(st, 1, item->delivery_id);
 	db_bind_text(st, 2, owner);
 	sqlite3_bind_int(st, 3, item->attempts);
 	sqlite3_bind_int64(st, 4, now);
+	db_bind_text(st, 5, u.state);
+	db_bind_text(st, 6, u.reason);
 	rc = db_step_done(db, st, err);
 	if (rc || db_changes(db) == 0)
 		goto out;
-	json_init(&js, &data, false);
-	json_object_begin(&js);
-	json_kv_string(&js, "reason", "released");
-	json_kv_string(&js, "owner", owner);
-	json_object_end(&js);
-	ev = (struct ledger_event){LEDGER_DELIVERY_RECOVERED, item->campaign_id,
-				   item->delivery_id, item->body_id,
-				   item->contact_id, data.buf};
+	unclaim_data(&data, item, owner, why, &u);
+	ev = (struct ledger_event){u.kind, item->campaign_id, item->delivery_id,
+				   item->body_id, item->contact_id, data.buf};
 	rc = ledger_append(db, &ev, NULL, err);
+	if (!rc && outcome)
+		*outcome = u.outcome;
 out:
+	if (own && rc)
+		db_rollback(db);
+	else if (own)
+		rc = db_commit(db, err);
+	if (rc && outcome)
+		*outcome = QUEUE_STALE;
+	sbuf_release(&data);
+	return rc;
+}
+
+/* A waiting delivery of a campaign being cancelled. */
+struct waiting {
+	int64_t id, contact_id, body_id;
+	char state[16];
+};
+
+static int load_waiting(struct db *db, int64_t campaign_id,
+			struct waiting **out, size_t *n, struct error *err)
+{
+	size_t alloc = 0;
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &queue_statements, ST_CANCELLABLE, &st, err);
+
+	*out = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, campaign_id);
+	while ((rc = db_step(db, st, err)) == 1) {
+		struct waiting *w;
+
+		xgrow(out, sizeof(**out), *n + 1, &alloc);
+		w = &(*out)[(*n)++];
+		w->id = sqlite3_column_int64(st, 0);
+		w->contact_id = sqlite3_column_int64(st, 1);
+		w->body_id = sqlite3_column_int64(st, 2);
+		snprintf(w->state, sizeof(w->state), "%s", db_column_text(st, 3));
+	}
+	return rc;
+}
+
+static int cancel_waiting(struct db *db, int64_t campaign_id,
+			  const struct waiting *w, int64_t now,
+			  struct sbuf *data, struct error *err)
+{
+	struct ledger_event ev;
+	struct json js;
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &queue_statements, ST_CANCEL, &st, err);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, w->id);
+	sqlite3_bind_int64(st, 2, now);
+	rc = db_step_done(db, st, err);
+	if (rc || db_changes(db) == 0)
+		return rc;
+	sbuf_reset(data);
+	json_init(&js, data, false);
+	json_object_begin(&js);
+	json_kv_string(&js, "from", w->state);
+	json_object_end(&js);
+	ev = (struct ledger_event){LEDGER_DELIVERY_CANCELLED, campaign_id, w->id,
+				   w->body_id, w->contact_id, data->buf};
+	return ledger_append(db, &ev, NULL, err);
+}
+
+int queue_cancel_campaign(struct db *db, int64_t campaign_id, int64_t now,
+			  int *cancelled, struct error *err)
+{
+	struct sbuf data = SBUF_INIT;
+	struct waiting *ws = NULL;
+	size_t n = 0;
+	int rc = db_begin(db, err);
+
+	if (cancelled)
+		*cancelled = 0;
+	if (rc)
+		return rc;
+	rc = load_waiting(db, campaign_id, &ws, &n, err);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = cancel_waiting(db, campaign_id, &ws[i], now, &data, err);
 	if (rc)
 		db_rollback(db);
 	else
 		rc = db_commit(db, err);
+	if (!rc && cancelled)
+		*cancelled = (int)n;
+	free(ws);
 	sbuf_release(&data);
 	return rc;
 }
@@ -477,6 +787,7 @@ struct lapsed {
 	int64_t id, campaign_id, body_id, contact_id, lease_until;
 	int attempts;
 	char *owner;
+	bool cancelled; /* its campaign was cancelled meanwhile */
 };
 
 static int read_lapsed(struct db *db, int64_t before, struct lapsed **rows,
@@ -500,6 +811,7 @@ static int read_lapsed(struct db *db, int64_t before, struct lapsed **rows,
 			.owner = db_column_strdup(st, 4),
 			.lease_until = sqlite3_column_int64(st, 5),
 			.attempts = sqlite3_column_int(st, 6),
+			.cancelled = is_cancelled(db_column_text(st, 7)),
 		};
 	}
 	return rc;
@@ -517,19 +829,30 @@ static int recover_one(struct db *db, const struct lapsed *l, int64_t now,
 		return rc;
 	sqlite3_bind_int64(st, 1, l->id);
 	sqlite3_bind_int64(st, 2, now);
+	db_bind_text(st, 3, l->cancelled ? "cancelled" : "pending");
+	db_bind_text(st, 4, l->cancelled ? "campaign cancelled" : NULL);
 	rc = db_step_done(db, st, err);
 	if (rc || db_changes(db) == 0)
 		return rc;
 	sbuf_reset(data);
 	json_init(&js, data, false);
 	json_object_begin(&js);
-	json_kv_string(&js, "reason", "lease");
+	if (l->cancelled) {
+		/* Not known to have left: the lease ran out before a result. */
+		json_kv_string(&js, "from", "sending");
+		json_kv_string(&js, "reason", "campaign cancelled; lease ran "
+					      "out without a result");
+	} else {
+		json_kv_string(&js, "reason", "lease");
+	}
 	json_kv_string(&js, "owner", l->owner);
 	json_kv_int(&js, "lease_until", l->lease_until);
 	json_kv_int(&js, "attempt", l->attempts);
 	json_object_end(&js);
-	ev = (struct ledger_event){LEDGER_DELIVERY_RECOVERED, l->campaign_id,
-				   l->id, l->body_id, l->contact_id, data->buf};
+	ev = (struct ledger_event){l->cancelled ? LEDGER_DELIVERY_CANCELLED
+						: LEDGER_DELIVERY_RECOVERED,
+				   l->campaign_id, l->id, l->body_id,
+				   l->contact_id, data->buf};
 	return ledger_append(db, &ev, NULL, err);
 }
 

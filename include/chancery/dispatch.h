@@ -88,11 +88,17 @@ struct dispatch_params {
 	void *interrupt_arg;
 	/* One transaction per result instead of group commit (benchmark). */
 	bool commit_each;
+	/* When not 0, a deferred delivery is claimed only if it was due by
+	 * then (chanceryd --once: what was due when it started). */
+	int64_t due_by;
 };
 
 struct dispatch_stats {
 	int64_t claimed;
 	int64_t sent, deferred, expired, failed, stale;
+	int64_t skipped;    /* withdrawn: contact or body no longer wanted */
+	int64_t cancelled;  /* withdrawn or retried after a cancel */
+	int64_t held;       /* withdrawn: campaign paused */
 	int64_t released;   /* handed back unsent at an interruption */
 	int64_t commits;    /* transactions that recorded results */
 	int64_t max_group;  /* most results in one transaction */

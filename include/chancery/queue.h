@@ -1,22 +1,37 @@
 /*
- * queue: the delivery state machine of DESIGN.md over the deliveries table.
+ * queue: the delivery state machine over the deliveries table, and the
+ * one module that changes a delivery's state.
  *
  *   pending ──claim──▶ sending ──2xx──▶ sent
  *      ▲                  │ 4xx, timeout, connection lost
  *      └──── deferred ◀───┘ (backoff until the lifetime ends → expired)
  *   sending ──5xx──▶ failed
  *   sending, lease run out ──▶ pending (recovered)
+ *   sending, not yet sent ──unclaim──▶ pending (paused, daemon stopping),
+ *                                      skipped (contact or body withdrawn),
+ *                                      cancelled (campaign cancelled)
+ *   pending, deferred ──campaign cancelled──▶ cancelled
+ *
+ * The office's decisions hold at the moment mail leaves: a claim never
+ * hands out a delivery whose contact is no longer active or whose contact
+ * or body was removed (it becomes skipped, with the reason), and the
+ * sender asks queue_check again just before each relay session, so a
+ * pause, a cancel or a suppression made after the claim still stops the
+ * message. A result that arrives for a cancelled campaign is recorded as
+ * what it was (sent, failed); one that would be retried becomes cancelled,
+ * so a cancelled campaign never keeps a row that waits.
  *
  * Every transition changes one row and appends exactly one ledger event
- * (delivery.attempted, .sent, .deferred, .expired, .failed, .recovered) in
- * the same transaction (a claim moves its whole batch with one UPDATE). Each function commits its own work when no
+ * (delivery.attempted, .sent, .deferred, .expired, .failed, .recovered,
+ * .skipped, .cancelled) in the same transaction (a claim moves its whole
+ * batch with one UPDATE). Each function commits its own work when no
  * transaction is open; a committer may instead wrap many calls in one
  * transaction (the group commit of the dispatch module), and must then
  * roll the whole transaction back when one of them fails.
  *
  * The campaign module creates the rows (pending or skipped) and moves
- * campaigns; the queue only ever reads campaigns.state (a delivery is
- * claimed only while its campaign is running).
+ * campaigns; the queue reads campaigns.state, contacts.status and the
+ * removal marks of contacts and bodies, and never writes them.
  */
 #ifndef CHANCERY_QUEUE_H
 #define CHANCERY_QUEUE_H
@@ -59,17 +74,23 @@ void queue_batch_release(struct queue_batch *b);
 void queue_item_release(struct queue_item *it);
 
 /*
- * Claims at most max deliveries that are due at now (pending, or deferred
- * with next_attempt_at <= now) of running campaigns: each becomes sending
+ * Claims at most max deliveries that are due (pending, or deferred with
+ * next_attempt_at <= due_by; pass now for "due now") of running
+ * campaigns: each becomes sending
  * with lease_until = now + q->lease_ms and lease_owner = owner, attempts
  * grows by one, expires_at is set on the first claim (created_at +
  * q->lifetime_ms) and envid/message_id are given if the row has none
  * (message ids end in "@domain", domain taken from sender_address). One
- * delivery.attempted event each. The items are appended to out.
+ * delivery.attempted event each. A claimed delivery whose contact or body
+ * may no longer be sent to (queue_check says QUEUE_SKIP) becomes skipped
+ * in the same transaction instead, with a delivery.skipped event, and is
+ * not handed out. The items are appended to out; *skipped (may be NULL)
+ * gets the number skipped.
  */
 int queue_claim(struct db *db, const struct conf_queue *q,
 		const char *sender_address, const char *owner, int64_t now,
-		int max, struct queue_batch *out, struct error *err);
+		int64_t due_by, int max, struct queue_batch *out, int *skipped,
+		struct error *err);
 
 /* What queue_record did with a result. */
 enum queue_outcome {
@@ -78,9 +99,13 @@ enum queue_outcome {
 	QUEUE_DEFERRED,
 	QUEUE_EXPIRED,
 	QUEUE_FAILED,
+	QUEUE_CANCELLED, /* the campaign was cancelled: never to be retried */
+	QUEUE_SKIPPED,   /* withdrawn before sending: contact or body */
+	QUEUE_HELD,      /* withdrawn before sending: back to pending */
 };
 
-/* "stale", "sent", "deferred", "expired", "failed". */
+/* "stale", "sent", "deferred", "expired", "failed", "cancelled",
+ * "skipped", "held". */
 const char *queue_outcome_name(enum queue_outcome o);
 
 /*
@@ -95,25 +120,66 @@ int64_t queue_backoff_ms(const struct conf_queue *q, int attempts);
  * no one has re-claimed yet): recording twice, or after another daemon
  * took the row over, changes nothing and gives QUEUE_STALE. sent keeps the
  * relay's reply and queue id; a tempfail becomes deferred (next attempt
- * after queue_backoff_ms) or expired when that would pass expires_at; a
- * permfail becomes failed with the reply as the reason.
+ * after queue_backoff_ms) or expired when that would pass expires_at, or
+ * cancelled when the campaign was cancelled meanwhile; a permfail becomes
+ * failed with the reply as the reason.
  */
 int queue_record(struct db *db, const struct conf_queue *q,
 		 const struct queue_item *item, const char *owner,
 		 const struct transport_result *r, int64_t now,
 		 enum queue_outcome *outcome, struct error *err);
 
+/* Whether a claimed delivery may still be sent, and if not, why. */
+enum queue_verdict {
+	QUEUE_GO,     /* send it */
+	QUEUE_HOLD,   /* its campaign is paused (or otherwise not running) */
+	QUEUE_CANCEL, /* its campaign was cancelled */
+	QUEUE_SKIP,   /* its contact is not active, or contact or body removed */
+};
+
+struct queue_check {
+	enum queue_verdict verdict;
+	char reason[192]; /* for QUEUE_SKIP: "contact suppressed: at its
+			   * own request"; else a short phrase */
+};
+
 /*
- * Hands a claimed item that was never tried back: sending → pending, the
- * attempt it counted taken back, one delivery.recovered event with reason
- * "released" (used when the daemon stops with messages not yet sent).
+ * Reads, on any connection (a worker's read-only one included), whether
+ * item may still be sent: its campaign running, its contact active and
+ * not removed, its body not removed.
  */
-int queue_release(struct db *db, const struct queue_item *item,
-		  const char *owner, int64_t now, struct error *err);
+int queue_check(struct db *db, const struct queue_item *item,
+		struct queue_check *out, struct error *err);
+
+/*
+ * Hands a claimed item that was never tried back, with the attempt it
+ * counted taken back: QUEUE_GO or QUEUE_HOLD (and why == NULL, a daemon
+ * stopping with messages not yet sent) → pending with a delivery.recovered
+ * event; QUEUE_SKIP → skipped with why->reason and a delivery.skipped
+ * event; QUEUE_CANCEL → cancelled with a delivery.cancelled event. A
+ * delivery whose campaign is cancelled by the time this runs becomes
+ * cancelled whatever why says. *outcome (may be NULL) gets QUEUE_HELD,
+ * QUEUE_SKIPPED, QUEUE_CANCELLED, or QUEUE_STALE when the row was no
+ * longer this owner's.
+ */
+int queue_unclaim(struct db *db, const struct queue_item *item,
+		  const char *owner, const struct queue_check *why,
+		  int64_t now, enum queue_outcome *outcome, struct error *err);
+
+/*
+ * Cancels every delivery of a campaign that waits (pending, deferred),
+ * with a delivery.cancelled event each; *cancelled (may be NULL) gets the
+ * count. Deliveries being sent are left to their result (queue_record,
+ * queue_unclaim, queue_recover cancel them unless they were sent). Called
+ * by the campaign module inside its own transaction.
+ */
+int queue_cancel_campaign(struct db *db, int64_t campaign_id, int64_t now,
+			  int *cancelled, struct error *err);
 
 /*
  * Returns every sending delivery whose lease ended before `before` to
- * pending, with a delivery.recovered event each. A daemon holding the
+ * pending, with a delivery.recovered event each (to cancelled, with a
+ * delivery.cancelled event, when its campaign was cancelled). A daemon holding the
  * database's daemon lock passes INT64_MAX at start-up: any sending row
  * then belongs to a dead daemon. *recovered gets the count (may be NULL).
  */

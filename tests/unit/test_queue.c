@@ -25,6 +25,7 @@ struct fixture {
 	struct conf cfg;
 	int64_t campaign;        /* running */
 	int64_t paused_campaign; /* paused */
+	int64_t event_floor;     /* events_of counts events after this id */
 };
 
 static void exec_sql(struct db *db, const char *sql)
@@ -183,8 +184,8 @@ static void assert_state(struct fixture *f, int64_t id, const char *want)
 static int64_t events_of(struct fixture *f, int64_t id, const char *kind)
 {
 	char *sql = xasprintf("SELECT count(*) FROM events WHERE delivery_id = "
-			      "%lld AND kind = '%s'",
-			      (long long)id, kind);
+			      "%lld AND kind = '%s' AND id > %lld",
+			      (long long)id, kind, (long long)f->event_floor);
 	int64_t v = test_query_int(f->t.db, sql);
 
 	free(sql);
@@ -196,7 +197,7 @@ static int claim(struct fixture *f, const char *owner, int max,
 {
 	struct error err = ERROR_INIT;
 	int rc = queue_claim(f->t.db, &f->cfg.queue, f->cfg.sender.address,
-			     owner, clock_now(), max, b, &err);
+			     owner, clock_now(), clock_now(), max, b, NULL, &err);
 
 	if (rc)
 		fail_msg("queue_claim: %s", err.msg);
@@ -533,13 +534,13 @@ static void test_release_and_startup_recovery(void **state)
 
 	queue_batch_init(&b);
 	assert_int_equal(claim(f, "me", 2, &b), 2);
-	assert_int_equal(queue_release(f->t.db, &b.items[0], "me", T0, &err), 0);
+	assert_int_equal(queue_unclaim(f->t.db, &b.items[0], "me", NULL, T0, NULL, &err), 0);
 	assert_state(f, a, "pending");
 	assert_int_equal(q_int(f, "SELECT attempts FROM deliveries WHERE id = "
 				  "%lld", (long long)a), 0);
 	assert_int_equal(events_of(f, a, "delivery.recovered"), 1);
 	/* Releasing twice does nothing. */
-	assert_int_equal(queue_release(f->t.db, &b.items[0], "me", T0, &err), 0);
+	assert_int_equal(queue_unclaim(f->t.db, &b.items[0], "me", NULL, T0, NULL, &err), 0);
 	assert_int_equal(events_of(f, a, "delivery.recovered"), 1);
 	/* At start-up every sending row belongs to a dead daemon. */
 	assert_int_equal(queue_recover(f->t.db, INT64_MAX, &recovered, &err), 0);
@@ -1041,15 +1042,306 @@ static void test_dispatch_render_state_per_worker(void **state)
 	assert_false(all.wrong_thread);
 	/* A chunk is one relay session: at least a worker's share of a
 	 * batch (4 here), so about 30 / 4, where shares of what was left
-	 * (4, 3, 2, 1, 1, 1 of each 12) took 16. */
-	assert_true(s.calls <= 10);
+	 * (4, 3, 2, 1, 1, 1 of each 12) took 16; plus each worker's first
+	 * session of one message, which measures the relay. */
+	assert_true(s.calls <= 13);
 	sink_release(&s);
+}
+
+/* ---- decisions that hold at the moment mail leaves ---- */
+
+/* What an office decision does to a due delivery, as the claim sees it. */
+struct withdrawal_case {
+	const char *what;
+	const char *sql;       /* ?1: the contact's id */
+	const char *deferred;  /* "deferred" for a retry, else pending */
+	const char *reason;    /* what the skipped row must say */
+};
+
+static const struct withdrawal_case withdrawal_cases[] = {
+	{"suppressed", "UPDATE contacts SET status = 'suppressed', "
+		       "status_reason = 'at its own request' WHERE id = ?1",
+	 NULL, "contact suppressed: at its own request"},
+	{"disabled", "UPDATE contacts SET status = 'disabled' WHERE id = ?1",
+	 NULL, "contact disabled"},
+	{"bouncing", "UPDATE contacts SET status = 'bouncing' WHERE id = ?1",
+	 NULL, "contact bouncing"},
+	{"contact removed", "UPDATE contacts SET removed_at = 1 WHERE id = ?1",
+	 NULL, "contact removed"},
+	{"body removed", "UPDATE bodies SET removed_at = 1 WHERE id = "
+			 "(SELECT body_id FROM contacts WHERE id = ?1)",
+	 NULL, "body removed"},
+	{"suppressed retry", "UPDATE contacts SET status = 'suppressed' "
+			     "WHERE id = ?1",
+	 "deferred", "contact suppressed"},
+};
+
+/* Deletes every delivery and contact: rows of an earlier case of a
+ * table (ids are reused; events stay and are not counted again). */
+static void fresh_rows(struct fixture *f)
+{
+	exec_sql(f->t.db, "DELETE FROM deliveries; DELETE FROM contacts;"
+			  "UPDATE bodies SET removed_at = NULL;"
+			  "UPDATE campaigns SET state = 'running' WHERE id = 1");
+	f->event_floor = q_int(f, "SELECT coalesce(max(id), 0) FROM events");
+}
+
+/* Runs one statement with ?1 bound to id. */
+static void run_sql(struct fixture *f, const char *sql, int64_t id)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db_handle(f->t.db), sql, -1, &st, NULL))
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db_handle(f->t.db)));
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ERROR)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db_handle(f->t.db)));
+	sqlite3_finalize(st);
+}
+
+static void test_claim_skips_withdrawn(void **state)
+{
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < sizeof(withdrawal_cases) /
+				sizeof(withdrawal_cases[0]); i++) {
+		const struct withdrawal_case *tc = &withdrawal_cases[i];
+		struct error err = ERROR_INIT;
+		struct queue_batch b;
+		int64_t keep, gone, contact;
+		int skipped = -1;
+		char *reason;
+
+		fresh_rows(f);
+		gone = add_delivery(f->t.db, f->campaign, "gone@example.org",
+				    tc->deferred ? tc->deferred : "pending",
+				    tc->deferred ? T0 - 1 : 0);
+		keep = add_delivery(f->t.db, f->campaign, "keep@example.org",
+				    "pending", 0);
+		contact = q_int(f, "SELECT contact_id FROM deliveries WHERE "
+				   "id = %lld", (long long)gone);
+		run_sql(f, tc->sql, contact);
+		queue_batch_init(&b);
+		if (queue_claim(f->t.db, &f->cfg.queue, f->cfg.sender.address,
+				"me", T0, T0, 8, &b, &skipped, &err))
+			fail_msg("%s: queue_claim: %s", tc->what, err.msg);
+		/* A removed body takes both contacts' deliveries with it. */
+		if (strcmp(tc->what, "body removed") == 0) {
+			assert_int_equal(b.n, 0);
+			assert_int_equal(skipped, 2);
+			assert_state(f, keep, "skipped");
+		} else {
+			if (b.n != 1 || b.items[0].delivery_id != keep)
+				fail_msg("%s: claimed %zu, want only the "
+					 "kept delivery", tc->what, b.n);
+			assert_int_equal(skipped, 1);
+			assert_state(f, keep, "sending");
+		}
+		assert_state(f, gone, "skipped");
+		reason = q_text(f, "SELECT reason FROM deliveries WHERE id = "
+				   "%lld", (long long)gone);
+		if (strcmp(reason, tc->reason) != 0)
+			fail_msg("%s: reason '%s', want '%s'", tc->what, reason,
+				 tc->reason);
+		free(reason);
+		assert_int_equal(q_int(f, "SELECT attempts FROM deliveries "
+					  "WHERE id = %lld", (long long)gone),
+				 0);
+		assert_int_equal(events_of(f, gone, "delivery.skipped"), 1);
+		assert_int_equal(events_of(f, gone, "delivery.attempted"), 0);
+		queue_batch_release(&b);
+	}
+}
+
+/* queue_check on each kind of decision, campaign first. */
+static void test_check_verdicts(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *sql; /* ?1: the contact */
+		enum queue_verdict want;
+		const char *reason;
+	} cases[] = {
+		{"SELECT ?1", QUEUE_GO, ""},
+		{"UPDATE campaigns SET state = 'paused' WHERE id = 1 AND ?1",
+		 QUEUE_HOLD, "campaign paused"},
+		{"UPDATE campaigns SET state = 'cancelled' WHERE id = 1 AND ?1",
+		 QUEUE_CANCEL, "campaign cancelled"},
+		{"UPDATE contacts SET status = 'suppressed', status_reason = "
+		 "'asked' WHERE id = ?1", QUEUE_SKIP,
+		 "contact suppressed: asked"},
+		{"UPDATE contacts SET removed_at = 5 WHERE id = ?1",
+		 QUEUE_SKIP, "contact removed"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct error err = ERROR_INIT;
+		struct queue_check chk;
+		struct queue_item it = {0};
+		int64_t d;
+
+		fresh_rows(f);
+		d = add_delivery(f->t.db, f->campaign, "a@example.org",
+				 "sending", 0);
+		it.delivery_id = d;
+		it.campaign_id = f->campaign;
+		it.body_id = 1;
+		it.contact_id = q_int(f, "SELECT contact_id FROM deliveries "
+					 "WHERE id = %lld", (long long)d);
+		run_sql(f, cases[i].sql, it.contact_id);
+		assert_int_equal(queue_check(f->t.db, &it, &chk, &err), 0);
+		if (chk.verdict != cases[i].want ||
+		    strcmp(chk.reason, cases[i].reason) != 0)
+			fail_msg("case %zu: verdict %d '%s', want %d '%s'", i,
+				 chk.verdict, chk.reason, cases[i].want,
+				 cases[i].reason);
+	}
+}
+
+/* A claimed delivery handed back: where each verdict sends it. */
+static void test_unclaim_verdicts(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		enum queue_verdict verdict;
+		const char *reason;
+		bool cancel_campaign;
+		const char *want_state, *want_event;
+		enum queue_outcome want;
+	} cases[] = {
+		{QUEUE_HOLD, "campaign paused", false, "pending",
+		 "delivery.recovered", QUEUE_HELD},
+		{QUEUE_SKIP, "contact disabled", false, "skipped",
+		 "delivery.skipped", QUEUE_SKIPPED},
+		{QUEUE_CANCEL, "campaign cancelled", false, "cancelled",
+		 "delivery.cancelled", QUEUE_CANCELLED},
+		/* released by a stopping daemon after a cancel: cancelled */
+		{QUEUE_GO, "", true, "cancelled", "delivery.cancelled",
+		 QUEUE_CANCELLED},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct error err = ERROR_INIT;
+		struct queue_check why = {cases[i].verdict, ""};
+		enum queue_outcome got;
+		struct queue_batch b;
+		int64_t d;
+
+		fresh_rows(f);
+		snprintf(why.reason, sizeof(why.reason), "%s", cases[i].reason);
+		d = add_delivery(f->t.db, f->campaign, "a@example.org",
+				 "pending", 0);
+		queue_batch_init(&b);
+		assert_int_equal(claim(f, "me", 1, &b), 1);
+		if (cases[i].cancel_campaign)
+			exec_sql(f->t.db, "UPDATE campaigns SET state = "
+					  "'cancelled' WHERE id = 1");
+		assert_int_equal(queue_unclaim(f->t.db, &b.items[0], "me",
+					       cases[i].verdict == QUEUE_GO
+						       ? NULL : &why,
+					       T0, &got, &err), 0);
+		assert_state(f, d, cases[i].want_state);
+		assert_int_equal(got, cases[i].want);
+		assert_int_equal(events_of(f, d, cases[i].want_event), 1);
+		assert_int_equal(q_int(f, "SELECT attempts FROM deliveries "
+					  "WHERE id = %lld", (long long)d), 0);
+		/* Twice: the row is no longer ours. */
+		assert_int_equal(queue_unclaim(f->t.db, &b.items[0], "me", &why,
+					       T0, &got, &err), 0);
+		assert_int_equal(got, QUEUE_STALE);
+		queue_batch_release(&b);
+	}
+}
+
+/*
+ * A campaign cancelled while a message is with the relay: what waits is
+ * cancelled at once, a message that left is recorded as sent, one that
+ * would be retried is cancelled, and a lease that runs out cancels too.
+ */
+static void test_cancel_while_sending(void **state)
+{
+	struct fixture *f = *state;
+	struct transport_result ok = {.outcome = TRANSPORT_SENT, .code = 250};
+	struct transport_result tf = {.outcome = TRANSPORT_TEMPFAIL,
+				      .code = 451};
+	struct error err = ERROR_INIT;
+	enum queue_outcome o;
+	struct queue_batch b;
+	int64_t sent, retried, lapsed, waiting, deferred;
+	int n = 0;
+
+	sent = add_delivery(f->t.db, f->campaign, "s@example.org", "pending", 0);
+	retried = add_delivery(f->t.db, f->campaign, "r@example.org", "pending",
+			       0);
+	lapsed = add_delivery(f->t.db, f->campaign, "l@example.org", "pending",
+			      0);
+	queue_batch_init(&b);
+	assert_int_equal(claim(f, "me", 3, &b), 3);
+	waiting = add_delivery(f->t.db, f->campaign, "w@example.org", "pending",
+			       0);
+	deferred = add_delivery(f->t.db, f->campaign, "d@example.org",
+				"deferred", T0 + 600);
+	exec_sql(f->t.db, "UPDATE campaigns SET state = 'cancelled' "
+			  "WHERE id = 1");
+	assert_int_equal(queue_cancel_campaign(f->t.db, f->campaign, T0, &n,
+					       &err), 0);
+	assert_int_equal(n, 2);
+	assert_state(f, waiting, "cancelled");
+	assert_state(f, deferred, "cancelled");
+	assert_int_equal(queue_record(f->t.db, &f->cfg.queue, &b.items[0], "me",
+				      &ok, T0, &o, &err), 0);
+	assert_int_equal(o, QUEUE_SENT);
+	assert_state(f, sent, "sent");
+	assert_int_equal(queue_record(f->t.db, &f->cfg.queue, &b.items[1], "me",
+				      &tf, T0, &o, &err), 0);
+	assert_int_equal(o, QUEUE_CANCELLED);
+	assert_state(f, retried, "cancelled");
+	assert_int_equal(events_of(f, retried, "delivery.cancelled"), 1);
+	assert_int_equal(queue_recover(f->t.db, INT64_MAX, NULL, &err), 0);
+	assert_state(f, lapsed, "cancelled");
+	assert_int_equal(events_of(f, lapsed, "delivery.recovered"), 0);
+	assert_int_equal(q_int(f, "SELECT count(*) FROM deliveries WHERE "
+				  "state IN ('pending', 'deferred', 'sending')"),
+			 0);
+	queue_batch_release(&b);
+}
+
+/* --once: a retry that comes due after the run began waits. */
+static void test_claim_due_by(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = ERROR_INIT;
+	struct queue_batch b;
+	int64_t early, late;
+
+	early = add_delivery(f->t.db, f->campaign, "e@example.org", "deferred",
+			     T0 - 10);
+	late = add_delivery(f->t.db, f->campaign, "l@example.org", "deferred",
+			    T0 + 10);
+	queue_batch_init(&b);
+	assert_int_equal(queue_claim(f->t.db, &f->cfg.queue,
+				     f->cfg.sender.address, "me", T0 + 20,
+				     T0, 8, &b, NULL, &err), 0);
+	assert_int_equal(b.n, 1);
+	assert_int_equal(b.items[0].delivery_id, early);
+	assert_state(f, late, "deferred");
+	queue_batch_release(&b);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backoff),
+		cmocka_unit_test_setup_teardown(test_claim_skips_withdrawn,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_verdicts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unclaim_verdicts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_while_sending,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_due_by, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_claim_selects_due_rows_of_running_campaigns, setup,
 			teardown),
