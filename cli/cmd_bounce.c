@@ -1,14 +1,17 @@
 /*
  * chancery bounce: read delivery reports (one on stdin, as an MTA alias
- * pipes it, or every new message of a Maildir) and list the quarantine.
+ * pipes it, or every new message of a Maildir), list the quarantine and
+ * confirm a quarantined report by hand.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "chancery/bounce.h"
 #include "chancery/clock.h"
@@ -217,7 +220,18 @@ static int add_row(const struct bounce_quarantined *q, void *arg)
 	table_text(t, q->status);
 	table_text(t, q->envid);
 	table_text(t, q->original_message_id);
+	if (q->delivery_id)
+		table_int(t, q->delivery_id);
+	else
+		table_null(t);
 	table_text(t, q->reason);
+	if (q->confirmed_by) {
+		clock_format_utc(q->confirmed_at, when, sizeof(when));
+		table_text(t, when);
+	} else {
+		table_null(t);
+	}
+	table_text(t, q->confirmed_by);
 	return 0;
 }
 
@@ -225,7 +239,8 @@ static int run_list(struct cli *cli, int argc, char **argv)
 {
 	static const char *const headers[] = {
 		"id", "report", "received", "format", "action", "recipient",
-		"status", "envid", "message_id", "reason",
+		"status", "envid", "message_id", "delivery", "reason",
+		"confirmed", "confirmed_by",
 	};
 	struct error err = ERROR_INIT;
 	struct table *t;
@@ -246,19 +261,70 @@ static int run_list(struct cli *cli, int argc, char **argv)
 	return cli_print_table(cli, t);
 }
 
+/* Who confirms: the name of the effective user (a number when the
+ * password database has none). Caller frees. */
+static char *actor_name(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	if (pw && pw->pw_name && *pw->pw_name)
+		return xstrdup(pw->pw_name);
+	return xasprintf("uid %lld", (long long)geteuid());
+}
+
+static int run_confirm(struct cli *cli, int argc, char **argv)
+{
+	struct error err = ERROR_INIT;
+	struct bounce_result res;
+	const struct conf *cfg;
+	struct db *db;
+	char *end = NULL, *actor = NULL;
+	long long id;
+	int rc;
+
+	if (argc != 2)
+		return cli_bad_usage("expected one quarantine ID");
+	errno = 0;
+	id = strtoll(argv[1], &end, 10);
+	if (errno || end == argv[1] || *end || id < 1)
+		return cli_bad_usage("bad quarantine ID '%s'", argv[1]);
+	rc = cli_db(cli, &db, &err);
+	if (!rc && !(cfg = cli_config(cli, &err)))
+		rc = err.code;
+	if (!rc) {
+		actor = actor_name();
+		rc = bounce_confirm(db, id, actor, cfg->bounce_threshold, &res,
+				    cli->json ? NULL : print_note, NULL, &err);
+	}
+	if (!rc && cli->json)
+		print_json("quarantine", &res);
+	else if (!rc)
+		printf("quarantined report #%lld confirmed by %s\n", id, actor);
+	free(actor);
+	return rc ? cli_fail(rc, &err) : 0;
+}
+
 static const struct cli_command read_cmd[] = {
-	{"bounce", run_read, "[--maildir DIR] | list",
+	{"bounce", run_read, "[--maildir DIR] | list | confirm ID",
 	 "read delivery reports: one message on stdin, or every message in "
 	 "DIR/new (moved to DIR/cur with the S flag once recorded)",
 	 "  --maildir DIR   read DIR/new instead of stdin\n"
 	 "  list            show the quarantined reports (see 'bounce list "
-	 "--help')\n"},
+	 "--help')\n"
+	 "  confirm ID      apply quarantined report ID to the delivery it "
+	 "matched\n"},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 
 static const struct cli_command bounce_cmds[] = {
 	{"list", run_list, "",
-	 "list reports that matched no delivery (the quarantine)", NULL},
+	 "list the quarantine: reports that matched no delivery, or only by "
+	 "what anyone could write",
+	 NULL},
+	{"confirm", run_confirm, "ID",
+	 "apply quarantined report ID to the delivery it matched, as checked "
+	 "by hand (recorded with your user name)",
+	 NULL},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -138,7 +138,7 @@ _chancery()
 			if [[ $cur == -* ]]; then
 				_chancery_words "--maildir --help"
 			else
-				_chancery_words "list"
+				_chancery_words "list confirm"
 			fi
 			return 0 ;;
 		config) _chancery_words "check show" ;;

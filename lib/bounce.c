@@ -73,37 +73,44 @@ static int64_t read_id(const char **p)
 	return id;
 }
 
+#define ENVID_TOKEN_LEN 16
+
 /*
- * "chancery-<delivery>" as the campaign module writes it, or
- * "chancery-<campaign>-<delivery>" as the queue writes it for a delivery
- * that had none; *campaign is 0 for the first form. 0 when neither.
+ * "chancery-<delivery>-<16 lower-case hex>" as chancery writes it (*token
+ * true), or "chancery-<delivery>", the form without a token that earlier
+ * versions wrote (*token false); 0 when neither.
  */
-static int64_t envid_parse(const char *envid, int64_t *campaign)
+static int64_t envid_parse(const char *envid, bool *token)
 {
 	const char *p;
-	int64_t a, b;
+	int64_t id;
+	size_t n = 0;
 
-	*campaign = 0;
+	*token = false;
 	if (!envid || strncmp(envid, ENVID_PREFIX, strlen(ENVID_PREFIX)) != 0)
 		return 0;
 	p = envid + strlen(ENVID_PREFIX);
-	a = read_id(&p);
-	if (a && !*p)
-		return a;
-	if (!a || *p++ != '-')
+	id = read_id(&p);
+	if (id && !*p)
+		return id;
+	if (!id || *p++ != '-')
 		return 0;
-	b = read_id(&p);
-	if (!b || *p)
+	while (p[n] && strchr("0123456789abcdef", p[n]))
+		n++;
+	if (n != ENVID_TOKEN_LEN || p[n])
 		return 0;
-	*campaign = a;
-	return b;
+	*token = true;
+	return id;
 }
 
-int64_t bounce_envid_delivery(const char *envid)
+int64_t bounce_envid_delivery(const char *envid, bool *token)
 {
-	int64_t campaign;
+	bool t;
+	int64_t id = envid_parse(envid, &t);
 
-	return envid_parse(envid, &campaign);
+	if (token)
+		*token = t;
+	return id;
 }
 
 static void recipient_release(struct bounce_recipient *r)
@@ -887,11 +894,15 @@ enum {
 	ST_REPORT_SEEN,
 	ST_REPORT_INSERT,
 	ST_DELIVERY_BY_ID,
+	ST_DELIVERY_BY_ENVID,
 	ST_DELIVERY_BY_MESSAGE_ID,
 	ST_DELIVERY_BY_RECIPIENT,
 	ST_DELIVERY_BOUNCE,
 	ST_DELIVERY_DELIVERED,
+	ST_QUARANTINE_NEXT_ID,
 	ST_QUARANTINE_INSERT,
+	ST_QUARANTINE_GET,
+	ST_QUARANTINE_CONFIRM,
 	ST_QUARANTINE_LIST,
 	ST_STREAK_SINCE,
 	ST_STREAK,
@@ -912,6 +923,8 @@ static const char *const bounce_sql[ST__COUNT] = {
 			     "received_at, raw) "
 			     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_DELIVERY_BY_ID] = DELIVERY_COLUMNS "WHERE d.id = ?1",
+	[ST_DELIVERY_BY_ENVID] = DELIVERY_COLUMNS
+		"WHERE d.envid = ?1 ORDER BY d.id DESC LIMIT 1",
 	[ST_DELIVERY_BY_MESSAGE_ID] = DELIVERY_COLUMNS
 		"WHERE d.message_id = ?1 ORDER BY d.id DESC LIMIT 1",
 	[ST_DELIVERY_BY_RECIPIENT] = DELIVERY_COLUMNS
@@ -923,14 +936,28 @@ static const char *const bounce_sql[ST__COUNT] = {
 	[ST_DELIVERY_DELIVERED] = "UPDATE deliveries SET state = 'delivered', "
 				  "updated_at = ?2 WHERE id = ?1 "
 				  "AND state = 'sent'",
+	/* The id the next row gets (the caller holds the write
+	 * transaction), so that its reason can name it. */
+	[ST_QUARANTINE_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 "
+				  "FROM bounce_quarantine",
 	[ST_QUARANTINE_INSERT] = "INSERT INTO bounce_quarantine (report_id, "
 				 "delivery_id, recipient, action, status, "
-				 "diagnostic, reason, created_at) "
-				 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+				 "diagnostic, reason, created_at, id) "
+				 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_QUARANTINE_GET] = "SELECT q.report_id, q.delivery_id, q.recipient, "
+			      "q.action, q.status, q.diagnostic, "
+			      "q.confirmed_by, r.format, r.sha256 "
+			      "FROM bounce_quarantine q "
+			      "JOIN bounce_reports r ON r.id = q.report_id "
+			      "WHERE q.id = ?1",
+	[ST_QUARANTINE_CONFIRM] = "UPDATE bounce_quarantine SET "
+				  "confirmed_at = ?2, confirmed_by = ?3 "
+				  "WHERE id = ?1 AND confirmed_at IS NULL",
 	[ST_QUARANTINE_LIST] = "SELECT q.id, q.report_id, q.created_at, "
 			       "r.format, q.recipient, q.action, q.status, "
 			       "r.envid, r.original_message_id, q.diagnostic, "
-			       "q.reason FROM bounce_quarantine q "
+			       "q.reason, q.delivery_id, q.confirmed_at, "
+			       "q.confirmed_by FROM bounce_quarantine q "
 			       "JOIN bounce_reports r ON r.id = q.report_id "
 			       "ORDER BY q.id",
 	[ST_STREAK_SINCE] = "SELECT MAX(through_send_at) FROM bounce_marks "
@@ -955,7 +982,12 @@ static const struct db_statements bounce_statements = {"bounce", bounce_sql,
 struct match {
 	int64_t id, campaign_id, contact_id, body_id;
 	char state[16];
-	const char *by; /* "envid", "message-id", "recipient" */
+	const char *by;   /* "envid", "message-id", "token-less envid",
+			     "recipient", "hand" */
+	bool trusted;     /* by an identifier only chancery and the mail's
+			     path saw: it may change the delivery */
+	const char *wrong_envid; /* a report's tokened ENVID that is no
+				    delivery's, for the reason */
 };
 
 /* Runs a delivery lookup; 1 and *m filled when a row came back. */
@@ -983,43 +1015,73 @@ static int lookup(struct db *db, int index, int64_t id, const char *text,
 	return 1;
 }
 
-/* Matching in the order of trust: the ENVID chancery set, the original
- * Message-ID, the recipient's most recent delivery awaiting news. */
+/*
+ * Matching in the order of trust. Only a report carrying the delivery's
+ * whole ENVID with its random token (as Original-Envelope-Id or in the
+ * returned X-Chancery-Delivery), or its whole original Message-ID, is
+ * trusted: nobody but the relays on the way and the recipient saw those.
+ * Anyone can write a report naming an address or "chancery-12", so the
+ * delivery a token-less ENVID names, or the recipient's most recent one
+ * awaiting news, is only a suspect (m->trusted false): the report is
+ * quarantined for a person to confirm (bounce_confirm).
+ */
 static int match_delivery(struct db *db, const struct bounce_report *r,
 			  const struct bounce_recipient *rc, struct match *m,
 			  struct error *err)
 {
-	int64_t campaign, id = envid_parse(r->envid, &campaign);
-	const char *addr = rc->original_recipient ? rc->original_recipient
-						  : rc->final_recipient;
+	const char *envids[] = {r->envid, r->delivery_header};
+	const char *addrs[] = {rc->original_recipient ? rc->original_recipient
+						      : rc->final_recipient,
+			       rc->original_recipient ? rc->final_recipient
+						      : NULL};
+	bool token;
 	int found = 0;
 
-	if (!id)
-		id = envid_parse(r->delivery_header, &campaign);
-	if (id && (found = lookup(db, ST_DELIVERY_BY_ID, id, NULL, m, err)) &&
-	    campaign && campaign != m->campaign_id)
-		found = 0; /* an ENVID of another database */
-	if (found)
-		m->by = "envid";
+	for (size_t i = 0; i < 2 && !found; i++) {
+		if (!envid_parse(envids[i], &token) || !token)
+			continue;
+		found = lookup(db, ST_DELIVERY_BY_ENVID, 0, envids[i], m, err);
+		if (found == 1)
+			m->by = "envid";
+		else if (!found && !m->wrong_envid)
+			m->wrong_envid = envids[i];
+	}
 	if (!found && r->original_message_id &&
 	    (found = lookup(db, ST_DELIVERY_BY_MESSAGE_ID, 0,
-			    r->original_message_id, m, err)))
+			    r->original_message_id, m, err)) == 1)
 		m->by = "message-id";
-	if (!found && addr &&
-	    (found = lookup(db, ST_DELIVERY_BY_RECIPIENT, 0, addr, m, err)))
-		m->by = "recipient";
-	if (!found && rc->final_recipient && addr != rc->final_recipient &&
-	    (found = lookup(db, ST_DELIVERY_BY_RECIPIENT, 0,
-			    rc->final_recipient, m, err)))
-		m->by = "recipient";
+	m->trusted = found == 1;
+	for (size_t i = 0; i < 2 && !found; i++) {
+		int64_t id = envid_parse(envids[i], &token);
+
+		if (id && !token &&
+		    (found = lookup(db, ST_DELIVERY_BY_ID, id, NULL, m, err)) == 1)
+			m->by = "token-less envid";
+	}
+	for (size_t i = 0; i < 2 && !found; i++)
+		if (addrs[i] && (found = lookup(db, ST_DELIVERY_BY_RECIPIENT, 0,
+						addrs[i], m, err)) == 1)
+			m->by = "recipient";
 	return found;
 }
 
+struct ctx {
+	struct db *db;
+	const struct bounce_report *r;
+	int64_t report_id;
+	int threshold;
+	struct bounce_result *res;
+	bounce_note_fn note;
+	void *arg;
+	const char *confirmed_by; /* bounce_confirm: who */
+	int64_t quarantine_id;    /* bounce_confirm: which row */
+};
+
 /* The ledger's data for a report event. */
-static char *event_data(const struct bounce_report *r,
-			const struct bounce_recipient *rc, int64_t report_id,
+static char *event_data(const struct ctx *c, const struct bounce_recipient *rc,
 			const char *by, const char *reason)
 {
+	const struct bounce_report *r = c->r;
 	struct sbuf out = SBUF_INIT;
 	struct json js;
 
@@ -1032,12 +1094,16 @@ static char *event_data(const struct bounce_report *r,
 	json_kv_string(&js, "status", rc->status);
 	json_kv_string(&js, "diagnostic", rc->diagnostic);
 	json_kv_string(&js, "format", bounce_format_name(r->format));
-	json_kv_int(&js, "report", report_id);
+	json_kv_int(&js, "report", c->report_id);
 	json_kv_string(&js, "report_sha256", r->sha256);
 	if (by)
 		json_kv_string(&js, "matched_by", by);
 	if (reason)
 		json_kv_string(&js, "reason", reason);
+	if (c->confirmed_by) {
+		json_kv_int(&js, "quarantine", c->quarantine_id);
+		json_kv_string(&js, "confirmed_by", c->confirmed_by);
+	}
 	json_object_end(&js);
 	return sbuf_detach(&out, NULL);
 }
@@ -1052,16 +1118,6 @@ static char *bounce_reason(const struct bounce_recipient *rc)
 	return xasprintf("bounced: status %s", rc->status ? rc->status
 							  : "not given");
 }
-
-struct ctx {
-	struct db *db;
-	const struct bounce_report *r;
-	int64_t report_id;
-	int threshold;
-	struct bounce_result *res;
-	bounce_note_fn note;
-	void *arg;
-};
 
 static void note(struct ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -1079,36 +1135,54 @@ static void note(struct ctx *c, const char *fmt, ...)
 	sbuf_release(&sb);
 }
 
+/*
+ * A quarantine row and its bounce.quarantined event. m is the delivery
+ * the recipient matched, or NULL; when it is only a suspect, the reason
+ * says how to confirm it.
+ */
 static int quarantine(struct ctx *c, const struct bounce_recipient *rc,
-		      int64_t delivery_id, const char *reason,
+		      const struct match *m, const char *why,
 		      struct error *err)
 {
 	struct ledger_event ev = {.kind = LEDGER_BOUNCE_QUARANTINED,
-				  .delivery_id = delivery_id};
+				  .delivery_id = m ? m->id : 0};
 	sqlite3_stmt *st;
-	char *data = NULL;
-	int64_t qid;
-	int rc2 = db_prepare(c->db, &bounce_statements, ST_QUARANTINE_INSERT,
+	char *data = NULL, *reason = NULL;
+	int64_t qid = 0;
+	int rc2 = db_prepare(c->db, &bounce_statements, ST_QUARANTINE_NEXT_ID,
 			     &st, err);
 
 	if (rc2)
 		return rc2;
+	rc2 = db_step(c->db, st, err);
+	if (rc2 != 1)
+		return rc2 ? rc2 : error_set(err, ERR_SOFTWARE, "no next "
+					     "quarantine id");
+	qid = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	reason = m && !m->trusted
+			 ? xasprintf("%s; confirm with 'chancery bounce "
+				     "confirm %lld'", why, (long long)qid)
+			 : xstrdup(why);
+	rc2 = db_prepare(c->db, &bounce_statements, ST_QUARANTINE_INSERT, &st,
+			 err);
+	if (rc2)
+		goto out;
 	sqlite3_bind_int64(st, 1, c->report_id);
-	db_bind_id(st, 2, delivery_id);
+	db_bind_id(st, 2, m ? m->id : 0);
 	db_bind_text(st, 3, rc->final_recipient);
 	db_bind_text(st, 4, bounce_action_name(rc->action));
 	db_bind_text(st, 5, rc->status);
 	db_bind_text(st, 6, rc->diagnostic);
 	db_bind_text(st, 7, reason);
 	sqlite3_bind_int64(st, 8, clock_now());
+	sqlite3_bind_int64(st, 9, qid);
 	rc2 = db_step_done(c->db, st, err);
 	if (rc2)
-		return rc2;
-	qid = db_last_id(c->db);
-	data = event_data(c->r, rc, c->report_id, NULL, reason);
+		goto out;
+	data = event_data(c, rc, m ? m->by : NULL, reason);
 	ev.data = data;
 	rc2 = ledger_append(c->db, &ev, NULL, err);
-	free(data);
 	if (!rc2) {
 		c->res->quarantined++;
 		note(c, "quarantined #%lld: %s %s: %s",
@@ -1117,7 +1191,27 @@ static int quarantine(struct ctx *c, const struct bounce_recipient *rc,
 		     rc->final_recipient ? rc->final_recipient : "(no recipient)",
 		     reason);
 	}
+out:
+	free(data);
+	free(reason);
 	return rc2;
+}
+
+/* Why a recipient matched only by what anyone could write is not applied
+ * to the delivery it names. */
+static char *suspect_reason(const struct match *m)
+{
+	const char *how = strcmp(m->by, "recipient") == 0
+				  ? "matched by recipient only"
+				  : "matched by a token-less ENVID only";
+
+	if (m->wrong_envid)
+		return xasprintf("%s: the report's ENVID %s is no delivery's "
+				 "(wrong token), delivery %lld not changed",
+				 how, m->wrong_envid, (long long)m->id);
+	return xasprintf("%s: no chancery token in the report, delivery %lld "
+			 "not changed",
+			 how, (long long)m->id);
 }
 
 /* Why recipients no delivery matched are quarantined. */
@@ -1143,7 +1237,7 @@ static int append_delivery_event(struct ctx *c, enum ledger_kind kind,
 				  .delivery_id = m->id,
 				  .body_id = m->body_id,
 				  .contact_id = m->contact_id};
-	char *data = event_data(c->r, rc, c->report_id, m->by, NULL);
+	char *data = event_data(c, rc, m->by, NULL);
 	int rc2;
 
 	ev.data = data;
@@ -1260,7 +1354,7 @@ static int apply(struct ctx *c, const struct bounce_recipient *rc,
 	why = xasprintf("a %s report does not fit delivery %lld in state %s",
 			bounce_action_name(rc->action), (long long)m->id,
 			m->state);
-	ret = quarantine(c, rc, m->id, why, err);
+	ret = quarantine(c, rc, m, why, err);
 	free(why);
 	return ret;
 }
@@ -1274,10 +1368,10 @@ static int process_recipient(struct ctx *c, const struct bounce_recipient *rc,
 
 	if (ret < 0)
 		return ret;
-	if (ret == 1)
+	if (ret == 1 && m.trusted)
 		return apply(c, rc, &m, err);
-	why = unmatched_reason(c->r, rc);
-	ret = quarantine(c, rc, 0, why, err);
+	why = ret == 1 ? suspect_reason(&m) : unmatched_reason(c->r, rc);
+	ret = quarantine(c, rc, ret == 1 ? &m : NULL, why, err);
 	free(why);
 	return ret;
 }
@@ -1330,7 +1424,7 @@ int bounce_process(struct db *db, const struct bounce_report *r,
 		   struct bounce_result *res, bounce_note_fn note_fn, void *arg,
 		   struct error *err)
 {
-	struct ctx c = {db, r, 0, threshold, res, note_fn, arg};
+	struct ctx c = {db, r, 0, threshold, res, note_fn, arg, NULL, 0};
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -1360,6 +1454,157 @@ out:
 		return rc;
 	}
 	return db_commit(db, err);
+}
+
+/* ---- confirming by hand ----------------------------------------------- */
+
+static int format_parse(const char *name, enum bounce_format *out)
+{
+	for (size_t i = 0; i < sizeof(format_names) / sizeof(format_names[0]);
+	     i++) {
+		if (name && strcmp(name, format_names[i]) == 0) {
+			*out = (enum bounce_format)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Reads quarantine row qid into the report, recipient and delivery id it
+ * stands for, refusing a row that cannot be confirmed. */
+static int quarantine_get(struct db *db, int64_t qid, struct bounce_report *r,
+			  struct bounce_recipient *rc, int64_t *report_id,
+			  int64_t *delivery_id, struct error *err)
+{
+	sqlite3_stmt *st;
+	int ret = db_prepare(db, &bounce_statements, ST_QUARANTINE_GET, &st,
+			     err);
+	bool known;
+
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, qid);
+	ret = db_step(db, st, err);
+	if (ret == 0)
+		return error_set(err, ERR_NOTFOUND, "no quarantined report #%lld",
+				 (long long)qid);
+	if (ret != 1)
+		return ret;
+	*report_id = sqlite3_column_int64(st, 0);
+	*delivery_id = sqlite3_column_int64(st, 1);
+	rc->final_recipient = db_column_strdup(st, 2);
+	known = bounce_action_parse(db_column_text(st, 3), &rc->action) == 0 &&
+		format_parse(db_column_text(st, 7), &r->format) == 0;
+	rc->status = db_column_strdup(st, 4);
+	rc->diagnostic = db_column_strdup(st, 5);
+	snprintf(r->sha256, sizeof(r->sha256), "%s", db_column_text(st, 8));
+	if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+		ret = error_set(err, ERR_DATA, "quarantined report #%lld was "
+				"already confirmed by %s", (long long)qid,
+				db_column_text(st, 6));
+	else if (!*delivery_id)
+		ret = error_set(err, ERR_DATA, "quarantined report #%lld "
+				"matched no delivery: there is nothing to "
+				"apply it to", (long long)qid);
+	else if (!known)
+		ret = error_set(err, ERR_SOFTWARE, "quarantined report #%lld "
+				"has an unknown action or format",
+				(long long)qid);
+	else
+		ret = 0;
+	sqlite3_reset(st);
+	return ret;
+}
+
+/* The state table of bounce.h for a confirmed recipient; what does not
+ * fit the delivery now is refused rather than quarantined again. */
+static int apply_confirmed(struct ctx *c, const struct bounce_recipient *rc,
+			   const struct match *m, struct error *err)
+{
+	bool sent = state_is(m, "sent");
+
+	if (rc->action == BOUNCE_FAILED &&
+	    (sent || state_is(m, "delivered")))
+		return apply_failed(c, rc, m, err);
+	if (sent && (rc->action == BOUNCE_DELIVERED ||
+		     rc->action == BOUNCE_EXPANDED))
+		return apply_delivered(c, rc, m, err);
+	if (sent && rc->action == BOUNCE_DELAYED)
+		return apply_delayed(c, rc, m, err);
+	return error_set(err, ERR_DATA,
+			 "quarantined report #%lld: a %s report does not fit "
+			 "delivery %lld in state %s; nothing changed",
+			 (long long)c->quarantine_id,
+			 bounce_action_name(rc->action), (long long)m->id,
+			 m->state);
+}
+
+static int mark_confirmed(struct ctx *c, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(c->db, &bounce_statements, ST_QUARANTINE_CONFIRM,
+			    &st, err);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, c->quarantine_id);
+	sqlite3_bind_int64(st, 2, clock_now());
+	db_bind_text(st, 3, c->confirmed_by);
+	rc = db_step_done(c->db, st, err);
+	if (!rc && db_changes(c->db) != 1)
+		rc = error_set(err, ERR_SOFTWARE, "quarantined report #%lld "
+			       "changed under the confirmation",
+			       (long long)c->quarantine_id);
+	return rc;
+}
+
+int bounce_confirm(struct db *db, int64_t quarantine_id, const char *actor,
+		   int threshold, struct bounce_result *res,
+		   bounce_note_fn note_fn, void *arg, struct error *err)
+{
+	struct bounce_report r = {0};
+	struct bounce_recipient rcp = {0};
+	struct ctx c = {db, &r, 0, threshold, res, note_fn, arg, actor,
+			quarantine_id};
+	struct match m = {.by = "hand", .trusted = true};
+	int64_t delivery_id = 0;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (threshold < 1)
+		return error_set(err, ERR_USAGE, "bounce threshold %d is below 1",
+				 threshold);
+	if (!actor || !*actor)
+		return error_set(err, ERR_USAGE, "a confirmation needs the name "
+				 "of who confirms");
+	rc = db_begin(db, err);
+	if (rc)
+		return rc;
+	rc = quarantine_get(db, quarantine_id, &r, &rcp, &c.report_id,
+			    &delivery_id, err);
+	if (!rc) {
+		rc = lookup(db, ST_DELIVERY_BY_ID, delivery_id, NULL, &m, err);
+		if (rc == 0)
+			rc = error_set(err, ERR_SOFTWARE, "delivery %lld of "
+				       "quarantined report #%lld is gone",
+				       (long long)delivery_id,
+				       (long long)quarantine_id);
+		else if (rc == 1)
+			rc = 0;
+	}
+	if (!rc)
+		rc = apply_confirmed(&c, &rcp, &m, err);
+	if (!rc)
+		rc = mark_confirmed(&c, err);
+	if (rc) {
+		db_rollback(db);
+		memset(res, 0, sizeof(*res));
+	} else {
+		res->report_id = c.report_id;
+		rc = db_commit(db, err);
+	}
+	recipient_release(&rcp);
+	return rc;
 }
 
 /* ---- the contact streak ------------------------------------------------ */
@@ -1508,6 +1753,9 @@ int bounce_quarantine_each(struct db *db, bounce_quarantine_fn fn, void *arg,
 			.original_message_id = column_or_null(st, 8),
 			.diagnostic = column_or_null(st, 9),
 			.reason = column_or_null(st, 10),
+			.delivery_id = sqlite3_column_int64(st, 11),
+			.confirmed_at = sqlite3_column_int64(st, 12),
+			.confirmed_by = column_or_null(st, 13),
 		};
 
 		rc = fn(&q, arg);

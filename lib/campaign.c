@@ -856,9 +856,9 @@ static const char *message_domain(const struct conf *cfg,
 }
 
 /*
- * Random bytes for Message-IDs, drawn from the kernel a block at a time:
- * one draw per contact and printf per byte were a tenth of campaign
- * start. (Not OpenSSL's RAND_bytes: its DRBG loads OpenSSL's provider
+ * Random bytes for Message-IDs and ENVIDs, drawn from the kernel a block
+ * at a time: one draw per contact and printf per byte were a tenth of
+ * campaign start. (Not OpenSSL's RAND_bytes: its DRBG loads OpenSSL's provider
  * machinery, 2 MiB of the daemon's memory, for bytes that only need to
  * be unpredictable.)
  */
@@ -879,7 +879,7 @@ static int random_hex(struct random_pool *pool, char buf[17],
 		if (getrandom(pool->bytes, sizeof(pool->bytes), 0) !=
 		    (ssize_t)sizeof(pool->bytes))
 			return error_set(err, ERR_SOFTWARE, "no random bytes "
-					 "for a Message-ID");
+					 "for a Message-ID or ENVID");
 		pool->pos = 0;
 	}
 	for (int i = 0; i < 8; i++) {
@@ -892,20 +892,29 @@ static int random_hex(struct random_pool *pool, char buf[17],
 	return 0;
 }
 
-/* A queued delivery's Message-ID (no angle brackets; caller frees). */
-static int make_message_id(const struct conf *cfg,
-			   const struct campaign_info *c, int64_t delivery_id,
-			   struct random_pool *pool, char **message_id,
-			   struct error *err)
+/*
+ * A queued delivery's Message-ID (no angle brackets; caller frees) and
+ * ENVID, "chancery-<delivery id>-<16 random hex>" (at most 45 characters,
+ * all xtext-safe, within RFC 3461's 100). A report changes a delivery
+ * only when it carries one of the two whole (see bounce.h), so each has
+ * its own 64 random bits: neither is derived from the other, as
+ * ST_CLAIM_IDS in the queue gives either alone to a row lacking it.
+ */
+static int make_ids(const struct conf *cfg, const struct campaign_info *c,
+		    int64_t delivery_id, struct random_pool *pool,
+		    char **message_id, char envid[64], struct error *err)
 {
-	char rnd[17];
+	char rnd[17], token[17];
 	int rc = random_hex(pool, rnd, err);
 
+	if (!rc)
+		rc = random_hex(pool, token, err);
 	if (rc)
 		return rc;
 	*message_id = xasprintf("%lld.%lld.%s@%s", (long long)c->id,
 				(long long)delivery_id, rnd,
 				message_domain(cfg, c));
+	snprintf(envid, 64, "chancery-%lld-%s", (long long)delivery_id, token);
 	return 0;
 }
 
@@ -964,18 +973,17 @@ static int materialise_one(struct db *db, const struct conf *cfg,
 			   int *added, struct error *err)
 {
 	char *reason = skip_reason(m), *message_id = NULL;
-	char envid[40];
+	char envid[64];
 	int64_t id = *next_id;
 	sqlite3_stmt *st;
-	int rc = reason ? 0 : make_message_id(cfg, c, id, pool, &message_id,
-					      err);
+	int rc = reason ? 0 : make_ids(cfg, c, id, pool, &message_id, envid,
+				       err);
 
 	if (!rc)
 		rc = db_prepare(db, &campaign_statements, ST_DELIVERY_INSERT,
 				&st, err);
 	if (rc)
 		goto out;
-	snprintf(envid, sizeof(envid), "chancery-%lld", (long long)id);
 	sqlite3_bind_int64(st, 1, c->id);
 	sqlite3_bind_int64(st, 2, m->contact_id);
 	sqlite3_bind_int64(st, 3, m->body_id);

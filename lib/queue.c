@@ -63,9 +63,10 @@ static const char *const queue_sql[ST__COUNT] = {
 	 * rows made otherwise. Apart from the claim, whose SET would
 	 * rewrite both index entries of every row even when they stay. */
 	[ST_CLAIM_IDS] =
-		"UPDATE deliveries SET envid = coalesce(envid, 'chancery-' || id), "
+		"UPDATE deliveries SET envid = coalesce(envid, 'chancery-' || id "
+		"|| '-' || lower(hex(randomblob(8)))), "
 		"message_id = coalesce(message_id, 'chancery.' || campaign_id || "
-		"'.' || id || '.' || lower(hex(randomblob(6))) || '@' || ?2) "
+		"'.' || id || '.' || lower(hex(randomblob(8))) || '@' || ?2) "
 		"WHERE id = ?1 RETURNING envid, message_id",
 	[ST_RECORD] =
 		"UPDATE deliveries SET state = ?4, reply_code = ?5, "

@@ -14,10 +14,17 @@
  * part, or the headers a text bounce quotes.
  *
  * Processing (bounce_process) matches every recipient of a report to a
- * delivery: by the ENVID chancery set ("chancery-<delivery id>", from the
- * DSN's Original-Envelope-Id or the returned X-Chancery-Delivery header),
- * else by the original Message-ID, else by the recipient address (the most
- * recent delivery to it still in state `sent`). Then, in one transaction:
+ * delivery: by the ENVID chancery set ("chancery-<delivery id>-<16 random
+ * hex>", from the DSN's Original-Envelope-Id or the returned
+ * X-Chancery-Delivery header), compared whole, else by the whole original
+ * Message-ID (which has its own 16 random hex digits). Only those two
+ * change anything: nobody outside the mail's path could know them. A
+ * report that names a delivery only by a token-less ENVID
+ * ("chancery-<id>", guessable: earlier versions wrote it) or only by the
+ * recipient address (the most recent delivery to it still in state
+ * `sent`) may be forged by anyone, so it is quarantined with that delivery
+ * and the reason, and changes nothing until a person confirms it
+ * (bounce_confirm). A trusted match is then applied in one transaction:
  *
  *   action     delivery state     becomes    ledger event
  *   failed     sent, delivered    bounced    delivery.bounced
@@ -111,10 +118,11 @@ int bounce_parse(const char *data, size_t len, struct bounce_report **out,
 		 struct error *err);
 void bounce_report_free(struct bounce_report *r);
 
-/* The delivery id an ENVID names: "chancery-12" (as the campaign sets
- * it) → 12, "chancery-3-12" (the queue's form for a delivery that had
- * none: campaign 3, delivery 12) → 12; 0 for anything else. */
-int64_t bounce_envid_delivery(const char *envid);
+/* The delivery id an ENVID names: "chancery-12-<16 hex>" (as campaign
+ * start and the queue set it) → 12 with *token true; "chancery-12" (the
+ * form of earlier versions, guessable) → 12 with *token false; 0 for
+ * anything else. token may be NULL. */
+int64_t bounce_envid_delivery(const char *envid, bool *token);
 
 /* What processing one report did; counts are of recipients. */
 struct bounce_result {
@@ -140,6 +148,19 @@ int bounce_process(struct db *db, const struct bounce_report *r,
 		   struct error *err);
 
 /*
+ * Applies quarantine row quarantine_id to the delivery it matched, as a
+ * person who checked the report decided (`chancery bounce confirm`): the
+ * state table above, the contact streak, and a ledger event whose data
+ * names the row ("quarantine") and actor ("confirmed_by"), in one
+ * transaction. Refused with nothing changed (ERR_NOTFOUND, else
+ * ERR_DATA) when the row does not exist, matched no delivery, was
+ * already confirmed, or its report no longer fits the delivery's state.
+ */
+int bounce_confirm(struct db *db, int64_t quarantine_id, const char *actor,
+		   int threshold, struct bounce_result *res,
+		   bounce_note_fn note, void *arg, struct error *err);
+
+/*
  * Checks the streak of permanent failures of one contact and marks it
  * bouncing when the last `threshold` campaigns sent to it all failed.
  * *marked tells whether it did. Also for the queue, after a 5xx.
@@ -160,6 +181,9 @@ struct bounce_quarantined {
 	const char *original_message_id;
 	const char *diagnostic;
 	const char *reason;
+	int64_t delivery_id;      /* the delivery it matched, or 0 */
+	int64_t confirmed_at;     /* 0 until confirmed */
+	const char *confirmed_by; /* NULL until confirmed */
 };
 typedef int (*bounce_quarantine_fn)(const struct bounce_quarantined *q,
 				    void *arg);

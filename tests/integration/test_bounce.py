@@ -4,6 +4,7 @@ checked against the database they change (and must not change twice)."""
 import email
 import json
 import os
+import pwd
 import sqlite3
 import unittest
 
@@ -20,13 +21,22 @@ CONTACTS = {
     6: "contact@diaspora.example.de",
 }
 
-# sample file -> (delivery id, state afterwards, ledger event)
+def envid_of(did):
+    """The ENVID the fixtures give delivery did, as chancery writes one:
+    "chancery-<id>-<16 hex>", a fixed token standing for the random one."""
+    return "chancery-%d-%016x" % (did, (did * 0x9e3779b97f4a7c15)
+                                  & 0xffffffffffffffff)
+
+
+# sample file -> (delivery id, state afterwards, ledger event); the samples
+# carry their original Message-ID, except delayed.eml, which names only
+# its recipient: quarantined, not applied
 EFFECTS = {
     "dsn-failed.eml": (1, "bounced", "delivery.bounced"),
     "postfix.eml": (2, "bounced", "delivery.bounced"),
     "exim.eml": (3, "bounced", "delivery.bounced"),
     "exchange.eml": (4, "bounced", "delivery.bounced"),
-    "delayed.eml": (5, "sent", "delivery.delayed"),
+    "delayed.eml": (5, "sent", "bounce.quarantined"),
     "delivered.eml": (6, "delivered", "delivery.delivered"),
 }
 
@@ -88,7 +98,7 @@ class BounceTest(harness.TestCase):
                   "0, 0, ?)",
                   (did, cid, contact, contact, CONTACTS[contact],
                    "c%d.d%d@chancery.example.net" % (cid, did),
-                   "chancery-%d" % did, sent_at))
+                   envid_of(did), sent_at))
 
     def snapshot(self):
         return self.home.snapshot()
@@ -187,7 +197,7 @@ class BounceTest(harness.TestCase):
                 self.sql("SELECT state FROM deliveries WHERE id = ?", did),
                 [(state,)])
         self.assertEqual(self.sql("SELECT count(*) FROM bounce_quarantine"),
-                         [(1,)])
+                         [(2,)])
         # the same reports dropped in again: recognised, moved, no change
         before = self.snapshot()
         md2 = self.make_maildir(list(EFFECTS))
@@ -215,7 +225,7 @@ class BounceTest(harness.TestCase):
         self.assertEqual(self.sql("SELECT status FROM contacts WHERE id = 1"),
                          [("active",)])
         second = sample("dsn-failed.eml").replace(
-            "chancery-1", "chancery-201").replace(
+            "chancery-1\n", envid_of(201) + "\n").replace(
             "4QxK2m1Zb9z9sWv@", "5QxK2m1Zb9z9sWv@")
         out = self.run_ok("bounce", stdin=second)
         self.assertIn("contact 1 is now bouncing", out)
@@ -227,6 +237,96 @@ class BounceTest(harness.TestCase):
         self.assertEqual(
             self.sql("SELECT count(*) FROM events WHERE kind = "
                      "'contact.bouncing' AND contact_id = 1"), [(1,)])
+
+    def forged(self, n, recipient, per_message="Arrival-Date: today"):
+        """A DSN anyone could write: it names the recipient (and maybe a
+        guessed ENVID), no token, no Message-ID of ours."""
+        return ("From: MAILER-DAEMON@forger.example.com\n"
+                "Message-ID: <forged-%d@forger.example.com>\n"
+                "MIME-Version: 1.0\n"
+                "Content-Type: multipart/report; "
+                "report-type=delivery-status; boundary=B\n\n"
+                "--B\nContent-Type: message/delivery-status\n\n"
+                "Reporting-MTA: dns; forger.example.com\n%s\n\n"
+                "Final-Recipient: rfc822; %s\nAction: failed\n"
+                "Status: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 no such "
+                "user\n\n--B--\n" % (n, per_message, recipient))
+
+    def test_forged_reports_are_quarantined_then_confirmed(self):
+        """Two forged DSNs naming only UNSG's address used to bounce this
+        year's and last year's delivery and make the contact bouncing."""
+        with sqlite3.connect(self.db) as c:
+            self.add_campaign(c, 2, 1762900000)
+            self.add_delivery(c, 201, 2, 1, 1762900000)
+        addr = CONTACTS[1]
+        for n in (1, 2):
+            out = self.run_ok("bounce", stdin=self.forged(n, addr))
+            self.assertIn("quarantined #%d: failed %s: matched by recipient "
+                          "only: no chancery token in the report, delivery "
+                          "201 not changed; confirm with 'chancery bounce "
+                          "confirm %d'" % (n, addr, n), out)
+        # an old-style sequential ENVID is no better
+        out = self.run_ok("bounce", stdin=self.forged(
+            3, addr, "Original-Envelope-Id: chancery-1"))
+        self.assertIn("quarantined #3: failed %s: matched by a token-less "
+                      "ENVID only" % addr, out)
+        self.assertEqual(
+            self.sql("SELECT id, state FROM deliveries WHERE contact_id = 1 "
+                     "ORDER BY id"), [(1, "sent"), (201, "sent")])
+        self.assertEqual(self.sql("SELECT status FROM contacts WHERE id = 1"),
+                         [("active",)])
+        self.assertEqual(self.sql("SELECT count(*) FROM bounce_marks"),
+                         [(0,)])
+        self.assertEqual(self.sql("SELECT DISTINCT kind FROM events"),
+                         [("bounce.quarantined",)])
+        # the reports are kept as evidence, each with its suspect
+        self.assertEqual(self.sql("SELECT count(*) FROM bounce_reports"),
+                         [(3,)])
+        rows = json.loads(self.run_ok("--json", "bounce", "list"))
+        self.assertEqual([(r["id"], r["delivery"], r["confirmed_by"])
+                          for r in rows],
+                         [(1, 201, None), (2, 201, None), (3, 1, None)])
+        self.assertIn("matched by recipient only", rows[0]["reason"])
+        listing = self.run_ok("bounce", "list")
+        self.assertIn("chancery bounce confirm 2", listing)
+
+        # a person checks #1 and confirms it
+        user = pwd.getpwuid(os.geteuid()).pw_name
+        out = self.run_ok("bounce", "confirm", "1")
+        self.assertIn("delivery 201 bounced (matched by hand)", out)
+        self.assertIn("quarantined report #1 confirmed by %s" % user, out)
+        self.assertEqual(
+            self.sql("SELECT state FROM deliveries WHERE id = 201"),
+            [("bounced",)])
+        self.assertEqual(
+            self.sql("SELECT confirmed_by, confirmed_at FROM "
+                     "bounce_quarantine WHERE id = 1"),
+            [(user, 1794470400)])
+        kind, data = self.sql("SELECT kind, data FROM events ORDER BY id "
+                              "DESC LIMIT 1")[0]
+        self.assertEqual(kind, "delivery.bounced")
+        data = json.loads(data)
+        self.assertEqual((data["matched_by"], data["quarantine"],
+                          data["confirmed_by"]), ("hand", 1, user))
+        rows = json.loads(self.run_ok("--json", "bounce", "list"))
+        self.assertEqual(rows[0]["confirmed_by"], user)
+        self.assertEqual(self.sql("SELECT status FROM contacts WHERE id = 1"),
+                         [("active",)])
+
+        # refusals: one line, nothing changed
+        env = {"CHANCERY_FAKE_NOW": "2026-11-12T08:00:00Z"}
+        for args, rc, msg in (
+                (["1"], 65, "quarantined report #1 was already confirmed "
+                            "by %s" % user),
+                (["2"], 65, "quarantined report #2: a failed report does "
+                            "not fit delivery 201 in state bounced; "
+                            "nothing changed"),
+                (["99"], 67, "no quarantined report #99"),
+                (["x"], 64, "bad quarantine ID 'x'"),
+                ([], 64, "expected one quarantine ID")):
+            with self.subTest(args=args):
+                self.assertFails(["bounce", "confirm"] + args, rc, msg)
+        self.assertEqual(self.home.run("audit", "verify", env=env).rc, 0)
 
     def test_json_output(self):
         out = self.run_ok("--json", "bounce", stdin=sample("exim.eml"))
@@ -305,7 +405,7 @@ class AuditAfterBounceTest(harness.TestCase):
                     "'Q', 0, 0, 1772000000)",
                     (10 + contact, cid, contact, body, email,
                      "%d.%d.x@ombudsman.example" % (cid, 10 + contact),
-                     "chancery-%d" % (10 + contact)))
+                     envid_of(10 + contact)))
         con.close()
 
     def test_audit_shows_bounced_with_the_diagnostic(self):
@@ -443,6 +543,18 @@ class EndToEndTest(harness.TestCase):
             "smtp; 550 5.1.1 <%s>: Recipient address rejected: User "
             "unknown in virtual mailbox table" % ohchr))
         self.assertIn("bounced (matched by envid)", r.out)
+        # The ENVID the relay was given carries a random token.
+        self.assertRegex(envid, r"^chancery-\d+-[0-9a-f]{16}$")
+        # A forged DSN for EO, naming only its address (and a guessed
+        # sequential ENVID), changes nothing: it waits in quarantine.
+        eo_id = h.scalar("SELECT d.id FROM deliveries d JOIN campaigns c "
+                         "ON c.id = d.campaign_id WHERE c.name = 'feb' "
+                         "AND d.email = ?", eo)
+        r = h.ok("bounce", stdin=make_dsn(
+            9, "chancery-%d" % eo_id, "forged@attacker.example", eo,
+            "failed", "5.1.1", "smtp; 550 5.1.1 User unknown"))
+        self.assertIn("matched by a token-less ENVID only", r.out)
+        self.assertIn("delivery %d not changed" % eo_id, r.out)
         # An Exim bounce quoting the headers, through a Maildir: no DSN
         # part, but the quoted X-Chancery-Delivery names the delivery.
         self.assertIn("X-Chancery-Delivery: %s" % sent[emb][0], sent[emb][1])

@@ -58,6 +58,15 @@ static void assert_opt_str(const char *got, const char *want)
 		assert_str(got, want);
 }
 
+/* The ENVID the fixture gives delivery did, "chancery-<did>-<16 hex>":
+ * a fixed token standing for the random one chancery draws (caller
+ * frees). */
+static char *envid_of(int64_t did)
+{
+	return xasprintf("chancery-%lld-%016llx", (long long)did,
+			 (unsigned long long)did * 0x9e3779b97f4a7c15ULL);
+}
+
 /*
  * The registry of the samples: six bodies with one contact each, one
  * campaign (id 1) whose deliveries 1..6 are `sent` with the Message-IDs
@@ -100,6 +109,7 @@ static void add_campaign(struct db *db, int64_t id, int64_t send_at,
 	exec(db, sql);
 	for (const int *c = contacts; *c; c++) {
 		int64_t did = id == 1 ? *c : id * 100 + *c;
+		char *envid = envid_of(did);
 
 		snprintf(sql, sizeof(sql),
 			 "INSERT INTO deliveries (id, campaign_id, contact_id, "
@@ -107,11 +117,11 @@ static void add_campaign(struct db *db, int64_t id, int64_t send_at,
 			 "created_at, updated_at, sent_at) SELECT %lld, %lld, "
 			 "id, body_id, email, '%s', "
 			 "'c%lld.d%lld@chancery.example.net', "
-			 "'chancery-%lld', 0, 0, %lld FROM contacts "
-			 "WHERE id = %d",
+			 "'%s', 0, 0, %lld FROM contacts WHERE id = %d",
 			 (long long)did, (long long)id, state, (long long)id,
-			 (long long)did, (long long)did, (long long)send_at, *c);
+			 (long long)did, envid, (long long)send_at, *c);
 		exec(db, sql);
+		free(envid);
 	}
 }
 
@@ -344,18 +354,34 @@ static void test_envid_delivery(void **state)
 	static const struct {
 		const char *envid;
 		int64_t want;
+		bool token;
 	} cases[] = {
-		{"chancery-1", 1}, {"chancery-123456", 123456},
-		{"chancery-", 0}, {"chancery-0", 0}, {"chancery-12x", 0},
-		{"Chancery-12", 0}, {"other-12", 0}, {NULL, 0},
-		{"chancery-99999999999999999999", 0},
-		{"chancery-3-12", 12}, {"chancery-3-", 0}, {"chancery-3-0", 0},
-		{"chancery--12", 0}, {"chancery-3-12-1", 0}, {"chancery-3x12", 0},
+		{"chancery-12-0123456789abcdef", 12, true},
+		{"chancery-1-ffffffffffffffff", 1, true},
+		{"chancery-3-0123456789012345", 3, true},
+		{"chancery-1", 1, false}, {"chancery-123456", 123456, false},
+		{"chancery-12-0123456789ABCDEF", 0, false},
+		{"chancery-12-0123456789abcde", 0, false},
+		{"chancery-12-0123456789abcdef0", 0, false},
+		{"chancery-12-0123456789abcdeg", 0, false},
+		{"chancery-12-", 0, false}, {"chancery-0-0123456789abcdef", 0, false},
+		{"chancery-", 0, false}, {"chancery-0", 0, false},
+		{"chancery-12x", 0, false}, {"Chancery-12", 0, false},
+		{"other-12", 0, false}, {NULL, 0, false},
+		{"chancery-99999999999999999999", 0, false},
+		{"chancery-3-12", 0, false}, {"chancery--12", 0, false},
+		{"chancery-3x12", 0, false},
 	};
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		assert_int_equal(bounce_envid_delivery(cases[i].envid),
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool token = !cases[i].token;
+
+		print_message("%s\n", cases[i].envid ? cases[i].envid : "(null)");
+		assert_int_equal(bounce_envid_delivery(cases[i].envid, &token),
 				 cases[i].want);
+		assert_int_equal(token, cases[i].token);
+	}
+	assert_int_equal(bounce_envid_delivery("chancery-7", NULL), 7);
 }
 
 static void test_parse_rejects_garbage(void **state)
@@ -528,11 +554,14 @@ static void test_parse_truncated_samples(void **state)
 
 /* ---- processing -------------------------------------------------------- */
 
+/* The samples carry their original Message-ID (trusted), except
+ * delayed.eml, which names only its recipient: it is quarantined with the
+ * delivery it would have matched. */
 static void test_effects_of_each_sample(void **state)
 {
 	static const struct {
 		const char *file;
-		int delivery; /* 0: none (quarantined) */
+		int delivery; /* 0: none */
 		const char *state, *reason_part, *event;
 	} cases[] = {
 		{"dsn-failed.eml", 1, "bounced", "User unknown in virtual",
@@ -541,7 +570,7 @@ static void test_effects_of_each_sample(void **state)
 		{"exim.eml", 3, "bounced", "550 5.7.1", "delivery.bounced"},
 		{"exchange.eml", 4, "bounced", "RecipientNotFound",
 		 "delivery.bounced"},
-		{"delayed.eml", 5, "sent", NULL, "delivery.delayed"},
+		{"delayed.eml", 5, "sent", NULL, "bounce.quarantined"},
 		{"delivered.eml", 6, "delivered", NULL, "delivery.delivered"},
 		{"unmatched.eml", 0, NULL, NULL, "bounce.quarantined"},
 	};
@@ -560,18 +589,18 @@ static void test_effects_of_each_sample(void **state)
 		snprintf(sql, sizeof(sql),
 			 "SELECT kind FROM events ORDER BY id DESC LIMIT 1");
 		assert_query_str(t->db, sql, cases[i].event);
-		if (!cases[i].delivery) {
-			assert_int_equal(res.quarantined, 1);
+		assert_int_equal(res.quarantined,
+				 strcmp(cases[i].event, "bounce.quarantined") == 0);
+		if (!cases[i].delivery)
 			continue;
-		}
 		snprintf(sql, sizeof(sql),
 			 "SELECT state FROM deliveries WHERE id = %d",
 			 cases[i].delivery);
 		assert_query_str(t->db, sql, cases[i].state);
 		snprintf(sql, sizeof(sql),
 			 "SELECT count(*) FROM events WHERE delivery_id = %d "
-			 "AND campaign_id = 1 AND contact_id = %d",
-			 cases[i].delivery, cases[i].delivery);
+			 "AND kind = '%s'",
+			 cases[i].delivery, cases[i].event);
 		assert_int_equal(test_query_int(t->db, sql), 1);
 		if (cases[i].reason_part) {
 			char *reason;
@@ -591,18 +620,30 @@ static void test_effects_of_each_sample(void **state)
 					       "bounce_reports"),
 			 7);
 	assert_query_str(t->db,
-			 "SELECT reason FROM bounce_quarantine WHERE id = 1",
+			 "SELECT reason FROM bounce_quarantine WHERE "
+			 "delivery_id IS NULL",
 			 "no delivery matches (envid chancery-9999, message-id "
 			 "c9.d9999@chancery.example.net, recipient "
 			 "nobody@unknown.example.com)");
+	assert_query_str(t->db,
+			 "SELECT reason FROM bounce_quarantine WHERE "
+			 "delivery_id = 5",
+			 "matched by recipient only: no chancery token in the "
+			 "report, delivery 5 not changed; confirm with "
+			 "'chancery bounce confirm 1'");
 }
 
+/* The quarantine of delayed.eml (recipient only), then unmatched.eml. */
 static int count_rows(const struct bounce_quarantined *q, void *arg)
 {
+	int *n = arg;
+
 	assert_non_null(q->reason);
 	assert_str(q->format, "dsn");
-	assert_str(q->envid, "chancery-9999");
-	(*(int *)arg)++;
+	assert_int_equal(q->delivery_id, *n == 0 ? 5 : 0);
+	assert_opt_str(q->envid, *n == 0 ? NULL : "chancery-9999");
+	assert_null(q->confirmed_by);
+	(*n)++;
 	return 0;
 }
 
@@ -636,7 +677,7 @@ static void test_same_report_twice_changes_nothing(void **state)
 	}
 	assert_int_equal(bounce_quarantine_each(t->db, count_rows, &listed, &err),
 			 0);
-	assert_int_equal(listed, 1);
+	assert_int_equal(listed, 2);
 }
 
 static void test_same_message_id_other_bytes_is_duplicate(void **state)
@@ -692,8 +733,9 @@ static void test_state_rules(void **state)
 					 "registry@ohchr.example.org\n"
 					 "Action: %s\nStatus: %s\n",
 					 cases[i].action, cases[i].status);
-		char *text = make_dsn(100 + (int)i,
-				      "Original-Envelope-Id: chancery-1", fields);
+		char *envid = envid_of(1);
+		char *per = xasprintf("Original-Envelope-Id: %s", envid);
+		char *text = make_dsn(100 + (int)i, per, fields);
 		struct error err = ERROR_INIT;
 		struct bounce_result res;
 		char sql[128];
@@ -719,32 +761,86 @@ static void test_state_rules(void **state)
 					       "DESC LIMIT 1"),
 				1);
 		free(fields);
+		free(envid);
+		free(per);
 		free(text);
 	}
 }
 
-/* ENVID beats Message-ID beats the recipient; a recipient match takes
- * the most recent delivery still awaiting news. */
+/* text with its "%s", if any, replaced by with (caller frees). */
+static char *subst(const char *text, const char *with)
+{
+	const char *at = strstr(text, "%s");
+	struct sbuf sb = SBUF_INIT;
+
+	if (!at)
+		return xstrdup(text);
+	sbuf_add(&sb, text, (size_t)(at - text));
+	sbuf_addstr(&sb, with);
+	sbuf_addstr(&sb, at + 2);
+	return sbuf_detach(&sb, NULL);
+}
+
+/* A DSN whose per-message group holds per_message and whose returned
+ * headers are headers (caller frees); "%s" in either stands for the
+ * fixture's ENVID of delivery `envid`. */
+static char *report_text(int n, const char *per_message, const char *headers,
+			 const char *recipients, int64_t envid)
+{
+	char *e = envid ? envid_of(envid) : xstrdup("");
+	char *per = subst(per_message, e);
+	char *hdr = subst(headers, e);
+	char *text = xasprintf(
+		"From: MAILER-DAEMON@relay.example.net\n"
+		"MIME-Version: 1.0\nMessage-ID: <m%d@relay.example.net>\n"
+		"Content-Type: multipart/report; "
+		"report-type=delivery-status; boundary=B\n\n"
+		"--B\nContent-Type: message/delivery-status\n\n"
+		"Reporting-MTA: dns; relay.example.net\n%s\n\n%s\n"
+		"--B\nContent-Type: text/rfc822-headers\n\n%s\n--B--\n",
+		n, per, recipients, hdr);
+
+	free(e);
+	free(per);
+	free(hdr);
+	return text;
+}
+
+/* The whole ENVID with its token beats the whole Message-ID; those two
+ * apply the report. A token-less ENVID, then the recipient's most recent
+ * delivery awaiting news, only find the delivery to quarantine with. */
 static void test_matching_order(void **state)
 {
 	static const struct {
 		const char *per_message, *recipient, *headers;
+		int64_t envid; /* whose ENVID %s stands for */
 		int64_t want;
 		const char *by;
+		bool applied;
 	} cases[] = {
-		{"Original-Envelope-Id: chancery-2", "info@embassy.example.az",
-		 "Message-ID: <c1.d3@chancery.example.net>", 2, "envid"},
-		{"Original-Envelope-Id: chancery-424242",
+		{"Original-Envelope-Id: %s", "info@embassy.example.az",
+		 "Message-ID: <c1.d3@chancery.example.net>", 2, 2, "envid",
+		 true},
+		{"Original-Envelope-Id: chancery-424242-0123456789abcdef",
 		 "info@embassy.example.az",
-		 "Message-ID: <c1.d3@chancery.example.net>", 3, "message-id"},
+		 "Message-ID: <c1.d3@chancery.example.net>", 0, 3, "message-id",
+		 true},
 		{"Arrival-Date: today", "registry@ohchr.example.org",
-		 "X-Chancery-Delivery: chancery-4", 4, "envid"},
-		{"Original-Envelope-Id: chancery-1-2", "info@embassy.example.az",
-		 "Message-ID: <c1.d3@chancery.example.net>", 2, "envid"},
-		{"Original-Envelope-Id: chancery-7-2", "info@embassy.example.az",
-		 "Message-ID: <c1.d3@chancery.example.net>", 3, "message-id"},
+		 "X-Chancery-Delivery: %s", 4, 4, "envid", true},
+		{"Original-Envelope-Id: %s0", "info@embassy.example.az",
+		 "X-Chancery-Delivery: %s", 2, 2, "envid", true},
+		{"Original-Envelope-Id: chancery-2-0000000000000000",
+		 "info@embassy.example.az",
+		 "Message-ID: <c1.d3@chancery.example.net>", 0, 3, "message-id",
+		 true},
+		{"Original-Envelope-Id: chancery-2", "info@embassy.example.az",
+		 "Message-ID: <unknown@example.org>", 0, 2, "token-less envid",
+		 false},
+		{"Original-Envelope-Id: chancery-2-0000000000000000",
+		 "info@embassy.example.az", "Message-ID: <unknown@example.org>",
+		 0, 3, "recipient", false},
 		{"Arrival-Date: today", "Press@NHRI.example.ge",
-		 "Message-ID: <unknown@example.org>", 205, "recipient"},
+		 "Message-ID: <unknown@example.org>", 0, 205, "recipient", false},
 	};
 	struct test_db *t = *state;
 	static const int one[] = {5, 0};
@@ -754,41 +850,54 @@ static void test_matching_order(void **state)
 		char *fields = xasprintf("Final-Recipient: rfc822; %s\n"
 					 "Action: delayed\nStatus: 4.4.1\n",
 					 cases[i].recipient);
-		char *text = xasprintf(
-			"From: MAILER-DAEMON@relay.example.net\n"
-			"MIME-Version: 1.0\nMessage-ID: <m%zu@relay.example.net>\n"
-			"Content-Type: multipart/report; "
-			"report-type=delivery-status; boundary=B\n\n"
-			"--B\nContent-Type: message/delivery-status\n\n"
-			"Reporting-MTA: dns; relay.example.net\n%s\n\n%s\n"
-			"--B\nContent-Type: text/rfc822-headers\n\n%s\n--B--\n",
-			i, cases[i].per_message, fields, cases[i].headers);
+		char *text = report_text((int)i, cases[i].per_message,
+					 cases[i].headers, fields,
+					 cases[i].envid);
 		struct error err = ERROR_INIT;
 		struct bounce_result res;
-		char *data;
+		char *data, *by;
 
+		print_message("case %zu: %s\n", i, cases[i].by);
 		assert_int_equal(process_text(t->db, text, strlen(text), 2, &res,
 					      &err),
 				 0);
-		assert_int_equal(res.delayed, 1);
+		assert_int_equal(res.delayed, cases[i].applied);
+		assert_int_equal(res.quarantined, !cases[i].applied);
 		assert_int_equal(test_query_int(t->db, "SELECT delivery_id FROM "
 						       "events ORDER BY id DESC "
 						       "LIMIT 1"),
 				 cases[i].want);
+		assert_query_str(t->db, "SELECT kind FROM events ORDER BY id "
+					"DESC LIMIT 1",
+				 cases[i].applied ? "delivery.delayed"
+						  : "bounce.quarantined");
 		data = query_text(t->db, "SELECT data FROM events ORDER BY id "
 					 "DESC LIMIT 1");
-		assert_non_null(strstr(data, cases[i].by));
+		by = xasprintf("\"matched_by\":\"%s\"", cases[i].by);
+		if (!strstr(data, by))
+			fail_msg("event data %s lacks %s", data, by);
+		free(by);
 		free(data);
 		free(fields);
 		free(text);
 	}
+	/* a wrong token is named in the reason */
+	assert_query_str(t->db, "SELECT reason FROM bounce_quarantine WHERE "
+				"delivery_id = 3",
+			 "matched by recipient only: the report's ENVID "
+			 "chancery-2-0000000000000000 is no delivery's (wrong "
+			 "token), delivery 3 not changed; confirm with "
+			 "'chancery bounce confirm 2'");
+	assert_int_equal(test_query_int(t->db, "SELECT count(*) FROM deliveries "
+					       "WHERE state != 'sent'"),
+			 0);
 }
 
 static void bounce_contact1(struct db *db, int64_t delivery, int n,
 			    int threshold, struct bounce_result *res)
 {
-	char *per = xasprintf("Original-Envelope-Id: chancery-%lld",
-			      (long long)delivery);
+	char *envid = envid_of(delivery);
+	char *per = xasprintf("Original-Envelope-Id: %s", envid);
 	char *text = make_dsn(
 		500 + n, per,
 		"Final-Recipient: rfc822; registry@ohchr.example.org\n"
@@ -798,6 +907,7 @@ static void bounce_contact1(struct db *db, int64_t delivery, int n,
 
 	if (process_text(db, text, strlen(text), threshold, res, &err) != 0)
 		fail_msg("%s", err.msg);
+	free(envid);
 	free(per);
 	free(text);
 }
@@ -883,24 +993,27 @@ static void test_error_changes_nothing(void **state)
 	char *before = snapshot(t->db);
 	char *after;
 
-	/* The first recipient bounces delivery 1, then quarantining the
-	 * second fails: the bounce must be undone with it. */
+	/* The report bounces delivery 1 by its ENVID, then marking the
+	 * contact bouncing (threshold 1) fails: the bounce must be undone
+	 * with it. */
+	char *envid = envid_of(1);
+	char *per = xasprintf("Original-Envelope-Id: %s", envid);
 	char *text = make_dsn(
-		900, "Arrival-Date: today",
+		900, per,
 		"Final-Recipient: rfc822; registry@ohchr.example.org\n"
-		"Action: failed\nStatus: 5.1.1\n\n"
-		"Final-Recipient: rfc822; nobody@nowhere.example.org\n"
 		"Action: failed\nStatus: 5.1.1\n");
 
-	exec(t->db, "CREATE TRIGGER fail_quarantine BEFORE INSERT ON "
-		    "bounce_quarantine BEGIN SELECT RAISE(ABORT, 'disk on "
+	exec(t->db, "CREATE TRIGGER fail_mark BEFORE INSERT ON "
+		    "bounce_marks BEGIN SELECT RAISE(ABORT, 'disk on "
 		    "fire'); END");
-	assert_int_equal(process_text(t->db, text, strlen(text), 2, &res, &err),
+	assert_int_equal(process_text(t->db, text, strlen(text), 1, &res, &err),
 			 ERR_DATA);
 	assert_non_null(strstr(err.msg, "disk on fire"));
 	after = snapshot(t->db);
 	assert_str(after, before);
 	assert_false(db_in_transaction(t->db));
+	free(envid);
+	free(per);
 	free(text);
 	free(before);
 	free(after);
@@ -916,6 +1029,254 @@ static void test_error_changes_nothing(void **state)
 	assert_str(after, before);
 	free(before);
 	free(after);
+	sbuf_release(&sb);
+}
+
+/* ---- trust: only a report carrying a secret changes anything -------- */
+
+/* A failure report for registry@ohchr.example.org (delivery 1 of the
+ * fixture), identified as each case says. */
+static void test_trust(void **state)
+{
+	static const struct {
+		const char *name, *per_message, *headers;
+		bool applied;
+		const char *reason; /* of the quarantine row, when not */
+	} cases[] = {
+		{"forged: Final-Recipient only", "Arrival-Date: today",
+		 "Subject: Statement", false,
+		 "matched by recipient only: no chancery token in the report, "
+		 "delivery 1 not changed; confirm with 'chancery bounce "
+		 "confirm 1'"},
+		{"old sequential ENVID", "Original-Envelope-Id: chancery-1",
+		 "Subject: Statement", false,
+		 "matched by a token-less ENVID only: no chancery token in the "
+		 "report, delivery 1 not changed; confirm with 'chancery "
+		 "bounce confirm 2'"},
+		{"old sequential X-Chancery-Delivery", "Arrival-Date: today",
+		 "X-Chancery-Delivery: chancery-1", false,
+		 "matched by a token-less ENVID only: no chancery token in the "
+		 "report, delivery 1 not changed; confirm with 'chancery "
+		 "bounce confirm 3'"},
+		{"wrong token", "Original-Envelope-Id: chancery-1-0123456789abcdef",
+		 "Subject: Statement", false,
+		 "matched by recipient only: the report's ENVID "
+		 "chancery-1-0123456789abcdef is no delivery's (wrong token), "
+		 "delivery 1 not changed; confirm with 'chancery bounce "
+		 "confirm 4'"},
+		{"another delivery's token", "Original-Envelope-Id: %s",
+		 "Subject: Statement", false, NULL},
+		{"right ENVID and token", "Original-Envelope-Id: %s",
+		 "Subject: Statement", true, NULL},
+		{"right token in X-Chancery-Delivery", "Arrival-Date: today",
+		 "X-Chancery-Delivery: %s", true, NULL},
+		{"original Message-ID", "Arrival-Date: today",
+		 "Message-ID: <c1.d1@chancery.example.net>", true, NULL},
+	};
+	struct test_db *t = *state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* case 4 carries delivery 2's whole ENVID for delivery 1's
+		 * recipient: it is applied to delivery 2, not 1 */
+		int64_t whose = i == 4 ? 2 : 1;
+		char *text = report_text(
+			700 + (int)i, cases[i].per_message, cases[i].headers,
+			"Final-Recipient: rfc822; registry@ohchr.example.org\n"
+			"Action: failed\nStatus: 5.1.1\n"
+			"Diagnostic-Code: smtp; 550 5.1.1 no such user\n",
+			whose);
+		int64_t events = test_query_int(t->db, "SELECT count(*) FROM "
+						       "events");
+		struct error err = ERROR_INIT;
+		struct bounce_result res;
+
+		print_message("%s\n", cases[i].name);
+		exec(t->db, "UPDATE deliveries SET state = 'sent', reason = "
+			    "NULL WHERE id IN (1, 2)");
+		assert_int_equal(process_text(t->db, text, strlen(text), 1, &res,
+					      &err),
+				 0);
+		assert_int_equal(res.bounced, cases[i].applied || i == 4);
+		assert_int_equal(res.quarantined, !cases[i].applied && i != 4);
+		assert_query_str(t->db, "SELECT state FROM deliveries WHERE id = 1",
+				 cases[i].applied ? "bounced" : "sent");
+		assert_query_str(t->db, "SELECT state FROM deliveries WHERE id = 2",
+				 i == 4 ? "bounced" : "sent");
+		if (cases[i].reason) {
+			char sql[128];
+
+			snprintf(sql, sizeof(sql),
+				 "SELECT reason FROM bounce_quarantine WHERE "
+				 "id = %zu AND delivery_id = 1", i + 1);
+			assert_query_str(t->db, sql, cases[i].reason);
+			/* one event, the quarantine; the contact untouched
+			 * even at threshold 1 */
+			assert_int_equal(test_query_int(t->db, "SELECT count(*) "
+							       "FROM events"),
+					 events + 1);
+			assert_query_str(t->db, "SELECT status FROM contacts "
+						"WHERE id = 1",
+					 "active");
+		}
+		exec(t->db, "UPDATE contacts SET status = 'active', "
+			    "status_reason = NULL");
+		exec(t->db, "DELETE FROM bounce_marks");
+		free(text);
+	}
+}
+
+/* The attack of the issue: two forged reports naming only the address
+ * used to bounce this year's and last year's delivery, and the contact
+ * became bouncing; next year's campaign would skip it. */
+static void test_forged_reports_never_mark_contact(void **state)
+{
+	struct test_db *t = *state;
+	static const int one[] = {1, 0};
+	char *before_deliveries;
+	char *after_deliveries;
+
+	add_campaign(t->db, 2, 1762800000, one, "sent");
+	before_deliveries = query_text(t->db, "SELECT group_concat(id || ':' "
+					      "|| state, ',') FROM deliveries");
+	for (int n = 0; n < 2; n++) {
+		char *text = make_dsn(
+			800 + n, "Arrival-Date: today",
+			"Final-Recipient: rfc822; registry@ohchr.example.org\n"
+			"Action: failed\nStatus: 5.1.1\n"
+			"Diagnostic-Code: smtp; 550 5.1.1 no such user\n");
+		struct error err = ERROR_INIT;
+		struct bounce_result res;
+
+		assert_int_equal(process_text(t->db, text, strlen(text), 2, &res,
+					      &err),
+				 0);
+		assert_int_equal(res.quarantined, 1);
+		assert_int_equal(res.bounced, 0);
+		assert_int_equal(res.contacts_bouncing, 0);
+		free(text);
+	}
+	after_deliveries = query_text(t->db, "SELECT group_concat(id || ':' "
+					     "|| state, ',') FROM deliveries");
+	assert_str(after_deliveries, before_deliveries);
+	assert_query_str(t->db, "SELECT status FROM contacts WHERE id = 1",
+			 "active");
+	assert_int_equal(test_query_int(t->db, "SELECT count(*) FROM "
+					       "bounce_marks"),
+			 0);
+	assert_int_equal(test_query_int(t->db, "SELECT count(*) FROM events "
+					       "WHERE kind != "
+					       "'bounce.quarantined'"),
+			 0);
+	/* both kept as evidence, with the delivery each would have hit */
+	assert_int_equal(test_query_int(t->db, "SELECT count(*) FROM "
+					       "bounce_reports"),
+			 2);
+	assert_query_str(t->db, "SELECT group_concat(delivery_id, ',') FROM "
+				"bounce_quarantine",
+			 "201,201");
+	free(before_deliveries);
+	free(after_deliveries);
+}
+
+static void confirm_note(const char *line, void *arg)
+{
+	struct sbuf *sb = arg;
+
+	sbuf_addstr(sb, line);
+	sbuf_addch(sb, '\n');
+}
+
+/* A person confirms quarantined rows: applied once, with who in the
+ * ledger; every refusal changes nothing. */
+static void test_confirm(void **state)
+{
+	static const struct {
+		int64_t id;
+		int rc;
+		const char *msg; /* of the refusal, or a line of the notes */
+		const char *state1;
+	} cases[] = {
+		{1, 0, "delivery 1 bounced (matched by hand): smtp; 550 5.1.1 "
+		       "no such user\n", "bounced"},
+		{1, ERR_DATA, "quarantined report #1 was already confirmed by "
+			      "alice", "bounced"},
+		{2, ERR_DATA, "quarantined report #2: a failed report does not "
+			      "fit delivery 1 in state bounced; nothing changed",
+		 "bounced"},
+		{3, ERR_DATA, "quarantined report #3 matched no delivery: there "
+			      "is nothing to apply it to", "bounced"},
+		{99, ERR_NOTFOUND, "no quarantined report #99", "bounced"},
+	};
+	struct test_db *t = *state;
+	struct bounce_result res;
+	struct sbuf sb = SBUF_INIT;
+
+	/* #1 and #2: forged-looking reports for delivery 1; #3 unmatched */
+	for (int n = 0; n < 3; n++) {
+		char *text = make_dsn(
+			600 + n, "Arrival-Date: today",
+			n < 2 ? "Final-Recipient: rfc822; "
+				"registry@ohchr.example.org\n"
+				"Action: failed\nStatus: 5.1.1\n"
+				"Diagnostic-Code: smtp; 550 5.1.1 no such user\n"
+			      : "Final-Recipient: rfc822; nobody@example.org\n"
+				"Action: failed\nStatus: 5.1.1\n");
+		struct error err = ERROR_INIT;
+
+		assert_int_equal(process_text(t->db, text, strlen(text), 2, &res,
+					      &err),
+				 0);
+		assert_int_equal(res.quarantined, 1);
+		free(text);
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct error err = ERROR_INIT;
+		char *before = snapshot(t->db);
+		char *after;
+		int rc;
+
+		print_message("confirm #%lld\n", (long long)cases[i].id);
+		sbuf_reset(&sb);
+		rc = bounce_confirm(t->db, cases[i].id, "alice", 2, &res,
+				    confirm_note, &sb, &err);
+		assert_int_equal(rc, cases[i].rc);
+		if (rc) {
+			assert_str(err.msg, cases[i].msg);
+			after = snapshot(t->db);
+			assert_str(after, before);
+			free(after);
+		} else if (!strstr(sb.buf, cases[i].msg)) {
+			fail_msg("notes '%s' lack '%s'", sb.buf, cases[i].msg);
+		}
+		assert_false(db_in_transaction(t->db));
+		assert_query_str(t->db, "SELECT state FROM deliveries WHERE id = 1",
+				 cases[i].state1);
+		free(before);
+	}
+	assert_int_equal(res.bounced, 0);
+	/* the ledger says it was matched and confirmed by hand, by whom */
+	{
+		static const char *const parts[] = {
+			"delivery.bounced ", "\"matched_by\":\"hand\"",
+			"\"quarantine\":1,", "\"confirmed_by\":\"alice\"",
+			"\"report\":1,",
+		};
+		char *ev = query_text(t->db, "SELECT kind || ' ' || data FROM "
+					     "events WHERE delivery_id = 1 "
+					     "ORDER BY id DESC LIMIT 1");
+
+		for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+			if (!strstr(ev, parts[i]))
+				fail_msg("event '%s' lacks '%s'", ev, parts[i]);
+		free(ev);
+	}
+	assert_query_str(t->db, "SELECT confirmed_by || ' ' || confirmed_at "
+				"FROM bounce_quarantine WHERE id = 1",
+			 "alice 1763000000");
+	assert_int_equal(test_query_int(t->db, "SELECT count(*) FROM "
+					       "bounce_quarantine WHERE "
+					       "confirmed_at IS NOT NULL"),
+			 1);
 	sbuf_release(&sb);
 }
 
@@ -948,6 +1309,10 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_error_changes_nothing,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trust, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_forged_reports_never_mark_contact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_confirm, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("bounce", tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chancery/bounce.h"
 #include "chancery/clock.h"
 #include "chancery/conf.h"
 #include "chancery/dispatch.h"
@@ -255,6 +256,7 @@ static void test_claim_selects_due_rows_of_running_campaigns(void **state)
 	size_t n = sizeof(cases) / sizeof(cases[0]);
 	int64_t ids[16];
 	struct queue_batch b;
+	bool token = false;
 	int want = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -291,6 +293,10 @@ static void test_claim_selects_due_rows_of_running_campaigns(void **state)
 				 T0 + 600);
 		assert_non_null(strstr(it->message_id, "@example.org"));
 		assert_non_null(it->envid);
+		/* ST_CLAIM_IDS gave it an ENVID with a random token */
+		assert_int_equal(bounce_envid_delivery(it->envid, &token),
+				 it->delivery_id);
+		assert_true(token);
 		assert_int_equal(it->campaign_id, 1);
 	}
 	queue_batch_release(&b);
