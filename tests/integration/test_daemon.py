@@ -18,6 +18,7 @@ import random
 import re
 import signal
 import socket
+import stat
 import sqlite3
 import subprocess
 import sys
@@ -469,6 +470,36 @@ class DaemonTest(Base):
         r = self.home.run(prog="chanceryd")
         self.assertEqual(r.rc, 75, r)
         self.assertIn("pid %d" % pid, r.err)
+        os.kill(pid, signal.SIGTERM)
+        self.wait_for(lambda: not os.path.exists(pid_file),
+                      what="the pid file to go")
+
+    def test_pid_file_mode_and_planted_symlink(self):
+        """Issue 15 item 10: the pid file is 0644 under umask 000, and a
+        symlink planted at its temporary path is removed, not followed:
+        its target keeps its content and mode, and the daemon starts."""
+        pid_file = os.path.join(self.home.dir, "chanceryd.pid")
+        victim = os.path.join(self.home.dir, "victim")
+        with open(victim, "w") as f:
+            f.write("precious\n")
+        os.chmod(victim, 0o600)
+        os.symlink(victim, pid_file + ".tmp")
+        self.home.write_conf('daemon = { pid_file = "%s"; };\n' % pid_file)
+        old = os.umask(0)
+        try:
+            r = self.home.run(prog="chanceryd")
+        finally:
+            os.umask(old)
+        self.assertEqual(r.rc, 0, r)
+        with open(victim) as f:
+            self.assertEqual(f.read(), "precious\n")
+        self.assertEqual(stat.S_IMODE(os.stat(victim).st_mode), 0o600)
+        self.assertFalse(os.path.lexists(pid_file + ".tmp"))
+        st = os.lstat(pid_file)
+        self.assertTrue(stat.S_ISREG(st.st_mode))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o644)
+        with open(pid_file) as f:
+            pid = int(f.read())
         os.kill(pid, signal.SIGTERM)
         self.wait_for(lambda: not os.path.exists(pid_file),
                       what="the pid file to go")
