@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "chancery/json.h"
+#include "chancery/transport.h"
 #include "commands.h"
 
 static int run_check(struct cli *cli, int argc, char **argv)
@@ -13,6 +14,9 @@ static int run_check(struct cli *cli, int argc, char **argv)
 		return cli_bad_usage("unexpected argument '%s'", argv[1]);
 	cfg = cli_config(cli, &err);
 	if (!cfg)
+		return cli_fail(err.code, &err);
+	/* What chanceryd would refuse to start or reload with. */
+	if (transport_check_config(cfg, &err))
 		return cli_fail(err.code, &err);
 	printf("%s: ok\n", cfg->path ? cfg->path : "(built-in defaults)");
 	return 0;

@@ -21,6 +21,7 @@
 #include "chancery/mime.h"
 #include "chancery/queue.h"
 #include "chancery/series.h"
+#include "chancery/transport.h"
 #include "chancery/xalloc.h"
 #include "daemon.h"
 
@@ -107,6 +108,9 @@ static int load_config(struct daemon *d, struct error *err)
 	if (!d->config_path)
 		d->config_path = conf_default_path();
 	if (d->config_path && conf_load(&d->cfg, d->config_path, err))
+		return err->code;
+	/* Refused now rather than in every round, for ever. */
+	if (transport_check_config(&d->cfg, err))
 		return err->code;
 	d->db_path = xstrdup(d->db_override ? d->db_override : d->cfg.database);
 	return 0;
@@ -286,27 +290,38 @@ static int sleep_ms(struct daemon *d)
 	return ms > POLL_MAX_MS ? POLL_MAX_MS : (int)ms;
 }
 
+/*
+ * SIGHUP: reads the configuration again and takes it only when it loads
+ * and the transport could use it (transport_check_config, as at start
+ * and in `chancery config check`); otherwise the running one stays.
+ */
 static void reload(struct daemon *d)
 {
 	struct error err = ERROR_INIT;
-	char *old_db = xstrdup(d->cfg.database);
+	struct conf fresh;
 
 	signal_flags.reload = 0;
 	notify_reloading();
+	conf_init(&fresh);
 	if (!d->config_path) {
 		log_info("reload: no configuration file; nothing to read");
-	} else if (conf_load(&d->cfg, d->config_path, &err)) {
+	} else if (conf_load(&fresh, d->config_path, &err) ||
+		   transport_check_config(&fresh, &err)) {
 		log_error("reload: %s; keeping the running configuration",
 			  err.msg);
 	} else {
-		log_set_level(d->cfg.log_level);
-		if (!d->db_override && strcmp(old_db, d->cfg.database) != 0)
+		if (!d->db_override &&
+		    strcmp(d->cfg.database, fresh.database) != 0)
 			log_warn("reload: database.path changed to %s; the "
 				 "daemon keeps %s until restarted",
-				 d->cfg.database, d->db_path);
+				 fresh.database, d->db_path);
+		conf_release(&d->cfg);
+		d->cfg = fresh;
+		memset(&fresh, 0, sizeof(fresh)); /* d->cfg owns it now */
+		log_set_level(d->cfg.log_level);
 		log_info("reload: configuration read from %s", d->config_path);
 	}
-	free(old_db);
+	conf_release(&fresh);
 	notify_ready();
 }
 

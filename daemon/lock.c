@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,24 +50,45 @@ int lock_acquire(struct daemon_lock *l, const char *db_path, struct error *err)
 			 db_path);
 }
 
-/* Replaces path's content with our pid, through a temporary file. */
+/*
+ * Replaces path's content with our pid, through a temporary file created
+ * as the lock file is: never through a symlink (a root daemon would
+ * overwrite whatever one planted at "<path>.tmp" points to), and mode
+ * 0644 at most whatever the umask. A temporary file left by a crash, or a
+ * symlink planted there, is removed first: unlink removes the link, never
+ * its target. One planted again between the unlink and the open makes
+ * O_EXCL fail, and the daemon refuses to start.
+ */
 static int write_pid_file(const char *path, struct error *err)
 {
 	char *tmp = xasprintf("%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	int rc = 0;
+	char buf[32];
+	int len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	int fd = -1, rc = 0;
+	bool created = false;
 
-	if (!f || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
-		rc = error_set_errno(err, ERR_CANTCREAT, "%s: cannot write the "
-							 "pid file",
-				     path);
-		f = NULL;
-	} else if (rename(tmp, path) != 0) {
-		rc = error_set_errno(err, ERR_CANTCREAT, "%s: cannot write the "
-							 "pid file",
-				     path);
+	if (unlink(tmp) != 0 && errno != ENOENT) {
+		rc = error_set_errno(err, ERR_CANTCREAT, "%s: cannot remove a "
+			"stale temporary pid file", tmp);
+		goto out;
 	}
-	if (rc)
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
+	created = fd >= 0;
+	if (fd < 0 || write(fd, buf, (size_t)len) != len) {
+		rc = error_set_errno(err, ERR_CANTCREAT, "%s: cannot write the "
+			"pid file", tmp);
+		goto out;
+	}
+	rc = close(fd);
+	fd = -1;
+	if (rc != 0 || rename(tmp, path) != 0)
+		rc = error_set_errno(err, ERR_CANTCREAT, "%s: cannot write the "
+			"pid file", path);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc && created)
 		unlink(tmp);
 	free(tmp);
 	return rc;

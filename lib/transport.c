@@ -44,6 +44,23 @@ struct transport *transport_new(const struct conf *cfg, struct error *err)
 	return t;
 }
 
+int transport_check_config(const struct conf *cfg, struct error *err)
+{
+	switch (cfg->transport) {
+	case TRANSPORT_MAILDIR:
+		/* Checked without creating the outbox, which the transport
+		 * does (and may then fail to, an environment error). */
+		if (!cfg->outbox || !*cfg->outbox)
+			return error_set(err, ERR_CONFIG,
+					 "transport.maildir.path is not set");
+		return 0;
+	case TRANSPORT_SMTP:
+		return transport_smtp_check(cfg, err);
+	}
+	return error_set(err, ERR_CONFIG, "unknown transport kind %d",
+			 (int)cfg->transport);
+}
+
 void transport_free(struct transport *t)
 {
 	if (!t)

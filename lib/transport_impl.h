@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "chancery/transport.h"
 
@@ -25,8 +26,33 @@ int transport_maildir_new(const struct conf *cfg, void **impl,
 			  struct error *err);
 int transport_smtp_new(const struct conf *cfg, void **impl,
 		       struct error *err);
+/* The refusals transport_smtp_new would make, without making one. */
+int transport_smtp_check(const struct conf *cfg, struct error *err);
 extern const struct transport_ops transport_maildir_ops;
 extern const struct transport_ops transport_smtp_ops;
+
+/*
+ * The smtp transport's per-session decisions, here for the unit tests.
+ *
+ * transport_smtp_server_for writes to out the "host:port" libESMTP is
+ * given for a session that connected to sa: the numeric IPv4 address,
+ * so that libESMTP connects there and does not resolve host again, and
+ * returns true; or, when sa cannot be given to libESMTP (an IPv6 address:
+ * libESMTP splits host and port at the first colon), host itself, and
+ * returns false.
+ *
+ * transport_smtp_session_tls sets *out to the session's TLS mode
+ * (REQUIRED, OPPORTUNISTIC or NONE) from the configured one and the
+ * address connected to: auto is NONE only to a loopback address that is
+ * pinned, else REQUIRED. Returns -1 when the session must not run: AUTH
+ * (auth true) without required TLS to an address that is not a pinned
+ * loopback one.
+ */
+bool transport_smtp_server_for(const struct sockaddr *sa, const char *host,
+			       int port, char *out, size_t size);
+int transport_smtp_session_tls(enum tls_mode configured, bool auth,
+			       const struct sockaddr *sa, bool pinned,
+			       enum tls_mode *out);
 
 /* 2xx: SENT, 5xx: PERMFAIL, anything else (4xx, 0, garbage): TEMPFAIL. */
 enum transport_outcome transport_outcome_for_code(int code);

@@ -15,6 +15,9 @@
  * Things libESMTP gets wrong or leaves to us, each handled below:
  *  - the 40 ms Nagle/delayed-ACK stall per message (set_nodelay);
  *  - connect() without a timeout (probe_relay);
+ *  - resolving the relay's name again for every session: TLS is decided
+ *    on the address our probe connected to, and libESMTP is given that
+ *    address, not the name (session_decide_tls);
  *  - a session that "succeeds" while sending nothing, e.g. required
  *    STARTTLS not offered (results without a reply become TEMPFAIL);
  *  - going on with MAIL after AUTH was rejected (message_cb refuses to
@@ -57,9 +60,11 @@
 #define MAX_RELAY_ADDRS 16
 
 struct relay {
-	char *host;
-	char *hostport;          /* "host:port" as libESMTP wants it */
-	enum tls_mode tls;       /* resolved: REQUIRED, OPPORTUNISTIC or NONE */
+	char *host;              /* as configured: certificates name it */
+	char *hostport;          /* "host:port", for logs */
+	int port;
+	enum tls_mode tls;       /* as configured; each session decides */
+	char *ca_file;
 	char *user;
 	char *password;
 	char *helo;
@@ -67,7 +72,7 @@ struct relay {
 	long command_timeout_ms;
 	int per_connection;
 	bool keep_nagle;         /* bench only: reproduce the 40 ms trap */
-	SSL_CTX *ssl;
+	SSL_CTX *ssl;            /* NULL until a session needs TLS */
 };
 
 enum session_phase {
@@ -91,6 +96,10 @@ struct session_state {
 	struct sockaddr_storage addrs[MAX_RELAY_ADDRS];
 	socklen_t addrlens[MAX_RELAY_ADDRS];
 	int naddrs;
+	struct sockaddr_storage connected; /* the address that answered */
+	char server[INET6_ADDRSTRLEN + 8]; /* what libESMTP is given */
+	enum tls_mode tls;       /* this session's: REQUIRED, OPPORTUNISTIC
+				  * or NONE */
 	int nodelay_set;         /* relay sockets found with TCP_NODELAY on */
 	bool tls_ok;
 	enum auth_state auth;
@@ -156,15 +165,14 @@ static bool is_loopback_addr(const struct sockaddr *sa)
 	return false;
 }
 
-/* True when every address of host is a loopback one (resolution failing
- * counts as not loopback, so TLS stays required). */
+/* True when every address host has now is a loopback one (resolution
+ * failing counts as not loopback). Only for refusing a configuration in
+ * advance: a session decides on the address it connects to. */
 static bool host_is_loopback(const char *host)
 {
 	struct addrinfo hints = {0}, *res = NULL;
 	bool loop = true;
 
-	if (strcasecmp(host, "localhost") == 0)
-		return true;
 	hints.ai_socktype = SOCK_STREAM;
 	if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res)
 		return false;
@@ -172,6 +180,38 @@ static bool host_is_loopback(const char *host)
 		loop = loop && is_loopback_addr(ai->ai_addr);
 	freeaddrinfo(res);
 	return loop;
+}
+
+bool transport_smtp_server_for(const struct sockaddr *sa, const char *host,
+			       int port, char *out, size_t size)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	if (sa && sa->sa_family == AF_INET &&
+	    inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)
+				       ->sin_addr,
+		      text, sizeof(text))) {
+		snprintf(out, size, "%s:%d", text, port);
+		return true;
+	}
+	snprintf(out, size, "%s:%d", host, port);
+	return false;
+}
+
+int transport_smtp_session_tls(enum tls_mode configured, bool auth,
+			       const struct sockaddr *sa, bool pinned,
+			       enum tls_mode *out)
+{
+	bool loopback = pinned && sa && is_loopback_addr(sa);
+
+	if (configured == TLS_AUTO)
+		*out = loopback ? TLS_NONE : TLS_REQUIRED;
+	else
+		*out = configured;
+	if (auth && !loopback &&
+	    (*out == TLS_NONE || *out == TLS_OPPORTUNISTIC))
+		return -1;
+	return 0;
 }
 
 static bool same_endpoint(const struct sockaddr_storage *a,
@@ -236,9 +276,11 @@ out:
  * libESMTP's connect() has no timeout: a relay that drops SYNs would hold
  * a worker for minutes. So we resolve the relay ourselves and try a
  * connect bounded by connect_timeout first; only when one succeeds does
- * libESMTP connect (to an address that just answered). The addresses are
- * kept to find libESMTP's socket afterwards. Returns 0, or -1 with the
- * reason recorded in st.
+ * libESMTP connect, to the address that just answered (st->server, see
+ * transport_smtp_server_for), which is also the address the session's
+ * TLS decision is made on. IPv4 addresses are tried first: only those can
+ * be handed to libESMTP. The addresses are kept to find libESMTP's socket
+ * afterwards. Returns 0, or -1 with the reason recorded in st.
  */
 static int probe_relay(struct session_state *st)
 {
@@ -246,8 +288,9 @@ static int probe_relay(struct session_state *st)
 	struct addrinfo hints = {0}, *res = NULL;
 	char port[16];
 	int gai, last = 0;
+	bool found = false;
 
-	snprintf(port, sizeof(port), "%s", strrchr(r->hostport, ':') + 1);
+	snprintf(port, sizeof(port), "%d", r->port);
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_family = AF_UNSPEC;
 	gai = getaddrinfo(r->host, port, &hints, &res);
@@ -261,12 +304,21 @@ static int probe_relay(struct session_state *st)
 		memcpy(&st->addrs[st->naddrs], ai->ai_addr, ai->ai_addrlen);
 		st->addrlens[st->naddrs++] = ai->ai_addrlen;
 	}
-	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		last = connect_with_timeout(ai, r->connect_timeout_ms);
-		if (last == 0)
-			break;
+	for (int pass = 0; pass < 2 && !found; pass++) {
+		for (struct addrinfo *ai = res; ai && !found; ai = ai->ai_next) {
+			if ((ai->ai_family == AF_INET) != (pass == 0))
+				continue;
+			last = connect_with_timeout(ai, r->connect_timeout_ms);
+			if (last == 0) {
+				found = true;
+				memcpy(&st->connected, ai->ai_addr,
+				       ai->ai_addrlen);
+			}
+		}
 	}
 	freeaddrinfo(res);
+	if (!found && last == 0)
+		last = EADDRNOTAVAIL; /* no address at all */
 	if (last != 0) {
 		if (last == ETIMEDOUT)
 			session_fail(st, 0,
@@ -440,9 +492,11 @@ static void on_event(smtp_session_t session, int event, void *arg, ...)
 		break;
 	}
 	case SMTP_EV_WRONG_PEER_CERTIFICATE: {
-		/* libESMTP's own name check knows no IP addresses; OpenSSL
-		 * already checked the configured name or address (see
-		 * make_ssl_ctx), so its verdict stands. */
+		/* libESMTP checks the certificate against the address it
+		 * was given (session_decide_tls), which certificates seldom
+		 * name, and knows no IP addresses; OpenSSL already checked
+		 * the configured name or address (see make_ssl_ctx), so its
+		 * verdict stands. */
 		const char *name;
 		SSL *ssl;
 
@@ -580,7 +634,7 @@ static const char *message_cb(void **ctx, int *len, void *arg)
 		return NULL;
 	}
 	if ((r->user && mc->st->auth != AUTH_OK) ||
-	    (r->tls == TLS_REQUIRED && !mc->st->tls_ok)) {
+	    (mc->st->tls == TLS_REQUIRED && !mc->st->tls_ok)) {
 		session_fail(mc->st, 0, "%s", r->user && mc->st->auth != AUTH_OK
 			     ? "relay did not accept AUTH; message withheld"
 			     : "TLS not established; message withheld");
@@ -739,12 +793,15 @@ static smtp_session_t build_session(const struct relay *r,
 
 	if (!s)
 		return NULL;
-	smtp_set_server(s, r->hostport);
+	/* The address probe_relay connected to: libESMTP does not resolve
+	 * the name again. Certificates are still checked against the
+	 * configured name (make_ssl_ctx). */
+	smtp_set_server(s, st->server);
 	if (r->helo)
 		smtp_set_hostname(s, r->helo);
 	set_timeouts(s, r->command_timeout_ms);
-	smtp_starttls_enable(s, starttls_mode(r->tls));
-	if (r->ssl)
+	smtp_starttls_enable(s, starttls_mode(st->tls));
+	if (r->ssl && st->tls != TLS_NONE)
 		smtp_starttls_set_ctx(s, r->ssl);
 	smtp_set_eventcb(s, on_event, st);
 	smtp_set_monitorcb(s, on_monitor, st, 0);
@@ -774,12 +831,53 @@ static smtp_session_t build_session(const struct relay *r,
 	return s;
 }
 
+static SSL_CTX *tls_ctx_get(const struct relay *r, const char *ca_file,
+			    struct error *err);
+
+/*
+ * Decides TLS for a session on the address it connects to (st->connected)
+ * and pins libESMTP to it: plain text only to a loopback address, never
+ * the AUTH password in clear to any other, whatever the name resolved to
+ * when the transport was made. 0, or -1 with the reason in st.
+ */
+static int session_decide_tls(struct relay *r, struct session_state *st)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&st->connected;
+	struct error err = ERROR_INIT;
+	bool pinned;
+
+	pinned = transport_smtp_server_for(sa, r->host, r->port, st->server,
+					   sizeof(st->server));
+	if (transport_smtp_session_tls(r->tls, r->user != NULL, sa, pinned,
+				       &st->tls) != 0) {
+		char addr[INET6_ADDRSTRLEN] = "?";
+
+		getnameinfo(sa, sizeof(st->connected), addr, sizeof(addr),
+			    NULL, 0, NI_NUMERICHOST);
+		session_fail(st, 0, "transport.smtp.tls = %s would send the "
+			     "AUTH password to %s (now %s, not loopback) "
+			     "unencrypted; message withheld",
+			     conf_tls_name(r->tls), r->host, addr);
+		return -1;
+	}
+	log_debug("transport=smtp relay=%s address=%s tls=%s", r->hostport,
+		  st->server, conf_tls_name(st->tls));
+	if (st->tls == TLS_NONE || r->ssl)
+		return 0;
+	r->ssl = tls_ctx_get(r, r->ca_file, &err);
+	if (!r->ssl) {
+		session_fail(st, 0, "%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Sends msgs[0..n) over one SMTP session and fills every result. Returns
  * true when the session ended normally, false when it failed (then every
  * message without a final reply is TEMPFAIL with the reason).
  */
-static bool run_session(const struct relay *r, struct transport_message *msgs,
+static bool run_session(struct relay *r, struct transport_message *msgs,
 			size_t n)
 {
 	struct session_state st = {0};
@@ -793,7 +891,7 @@ static bool run_session(const struct relay *r, struct transport_message *msgs,
 
 	st.relay = r;
 	st.last_activity_ms = now_ms();
-	if (probe_relay(&st) != 0)
+	if (probe_relay(&st) != 0 || session_decide_tls(r, &st) != 0)
 		goto results;
 	s = build_session(r, &st, msgs, n, ctxs, hm, hr);
 	if (!s) {
@@ -851,7 +949,7 @@ results:
 static int relay_send(void *impl, struct transport_message *msgs, size_t n,
 		      struct error *err)
 {
-	const struct relay *r = impl;
+	struct relay *r = impl;
 	size_t done = 0;
 	bool ok = true;
 
@@ -1022,11 +1120,17 @@ static void relay_free(void *impl)
 		free(r->password);
 	}
 	free(r->helo);
+	free(r->ca_file);
 	if (r->ssl)
 		tls_ctx_put(r->ssl);
 	free(r);
 }
 
+/*
+ * What can be known wrong with the smtp settings before any session: the
+ * refusals transport_smtp_new makes. loopback: every address the host has
+ * now is a loopback one.
+ */
 static int relay_check(const struct conf *cfg, bool loopback,
 		       struct error *err)
 {
@@ -1053,6 +1157,25 @@ static int relay_check(const struct conf *cfg, bool loopback,
 	return 0;
 }
 
+int transport_smtp_check(const struct conf *cfg, struct error *err)
+{
+	const struct conf_smtp *c = &cfg->smtp;
+	struct relay r = {0};
+	SSL_CTX *ctx;
+	int rc;
+
+	rc = relay_check(cfg, c->host && host_is_loopback(c->host), err);
+	if (rc < 0 || c->tls == TLS_NONE)
+		return rc;
+	/* auto may need TLS in any session: its trust store must load. */
+	r.host = c->host;
+	ctx = make_ssl_ctx(&r, c->ca_file, err);
+	if (!ctx)
+		return err ? err->code : ERR_CONFIG;
+	SSL_CTX_free(ctx);
+	return 0;
+}
+
 int transport_smtp_new(const struct conf *cfg, void **impl,
 		       struct error *err)
 {
@@ -1069,9 +1192,10 @@ int transport_smtp_new(const struct conf *cfg, void **impl,
 		return rc;
 	r = xcalloc(1, sizeof(*r));
 	r->host = xstrdup(c->host);
+	r->port = c->port;
 	r->hostport = xasprintf("%s:%d", c->host, c->port);
-	r->tls = c->tls == TLS_AUTO ? (loopback ? TLS_NONE : TLS_REQUIRED)
-				    : c->tls;
+	r->tls = c->tls;
+	r->ca_file = xstrdup(c->ca_file);
 	r->user = xstrdup(c->user);
 	r->password = xstrdup(c->password);
 	r->helo = xstrdup(c->helo);
@@ -1081,7 +1205,10 @@ int transport_smtp_new(const struct conf *cfg, void **impl,
 				    ? cfg->queue.messages_per_connection
 				    : 1;
 	r->keep_nagle = nagle && *nagle && strcmp(nagle, "0") != 0;
-	if (r->tls != TLS_NONE) {
+	/* The trust store is loaded now when TLS is expected, so a bad
+	 * ca_file is a configuration error; auto to a relay that is on
+	 * loopback now loads it only if a session turns out to need it. */
+	if (r->tls != TLS_NONE && !(r->tls == TLS_AUTO && loopback)) {
 		r->ssl = tls_ctx_get(r, c->ca_file, err);
 		if (!r->ssl) {
 			relay_free(r);

@@ -62,6 +62,16 @@ struct transport;
 /* A transport of the configured kind; NULL and err on a bad setting. */
 struct transport *transport_new(const struct conf *cfg, struct error *err);
 void transport_free(struct transport *t);
+
+/*
+ * Refuses, with the error transport_new would give, a configuration the
+ * transport cannot use (an smtp relay without a host, AUTH that would go
+ * unencrypted to a host that is not on loopback, a ca_file without a
+ * usable certificate ...), without connecting, creating or keeping
+ * anything. `chancery config check`, chanceryd's start and its reload
+ * call it, so that what the daemon would refuse is refused there.
+ */
+int transport_check_config(const struct conf *cfg, struct error *err);
 const char *transport_name(const struct transport *t);
 
 /*

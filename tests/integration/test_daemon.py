@@ -18,6 +18,7 @@ import random
 import re
 import signal
 import socket
+import stat
 import sqlite3
 import subprocess
 import sys
@@ -457,6 +458,70 @@ class DaemonTest(Base):
         d.send_signal(signal.SIGTERM)
         self.assertEqual(d.wait(10 * SLOW), 0)
 
+    def unusable_smtp_conf(self, kind):
+        """A configuration that loads but the smtp transport refuses."""
+        pw = os.path.join(self.home.dir, "relay.password")
+        with open(pw, "w") as f:
+            f.write("Pw-4-relay\n")
+        os.chmod(pw, 0o600)
+        smtp = {
+            # AUTH over plain text to a host that is not on loopback
+            "auth": 'host = "192.0.2.1"; port = 587; tls = "none"; '
+                    'user = "chancery"; password_file = "%s";' % pw,
+            "ca_file": 'host = "127.0.0.1"; tls = "required"; '
+                       'ca_file = "%s";' % os.path.join(self.home.dir,
+                                                        "missing.pem"),
+        }[kind]
+        self.home.write_conf('transport = { kind = "smtp"; smtp = { %s }; '
+                             '};\n' % smtp)
+
+    def test_config_check_refuses_what_the_daemon_would(self):
+        """Issue 15 item 9: `config check` refuses, in one line with
+        exit 78, a configuration the daemon refuses to start with."""
+        for kind, message in (("auth", "would send the AUTH password to "
+                               "192.0.2.1 unencrypted"),
+                              ("ca_file", "missing.pem")):
+            self.unusable_smtp_conf(kind)
+            for prog, args in (("chancery", ["config", "check"]),
+                               ("chanceryd", ["--once"])):
+                before = self.home.snapshot()
+                r = self.home.run(*args, prog=prog)
+                self.assertEqual(r.rc, 78, r)
+                self.assertIn(message, r.err, r)
+                self.assertEqual(r.err.strip().count("\n"), 0, r)
+                self.assertEqual(r.out, "", r)
+                self.assertNotIn("Pw-4-relay", r.err)
+                self.assertEqual(self.home.snapshot(), before)
+
+    def test_sighup_with_an_unusable_transport_keeps_sending(self):
+        """Issue 15 item 9: a reload to a configuration the transport
+        refuses keeps the running one (logged at error), and the daemon
+        goes on delivering with it."""
+        self.registry(3)
+        peer = self.peer()
+        self.smtp_conf(peer.port)
+        d = self.daemon("--foreground")
+        self.wait_for(lambda: "started:" in self.log_of(d), what="start")
+        self.unusable_smtp_conf("auth")
+        d.send_signal(signal.SIGHUP)
+        self.wait_for(lambda: "keeping the running configuration" in
+                      self.log_of(d), what="the refusal")
+        log = self.log_of(d)
+        self.assertRegex(log, r"error: reload: transport\.smtp\.tls = none "
+                         r"would send the AUTH password to 192\.0\.2\.1 "
+                         r"unencrypted; use required; keeping the running "
+                         r"configuration")
+        self.assertNotIn("Pw-4-relay", log)
+        self.campaign()
+        self.wait_for(lambda: len(peer.messages()) == 3,
+                      what="the campaign through the running relay")
+        self.wait_for(lambda: self.states() == {"sent": 3},
+                      what="the deliveries recorded")
+        self.assertNotIn("trying again", self.log_of(d))
+        self.assertIsNone(d.poll())
+        d.send_signal(signal.SIGTERM)
+        self.assertEqual(d.wait(10 * SLOW), 0, self.log_of(d))
+
     def test_detached_with_pid_file(self):
         pid_file = os.path.join(self.home.dir, "chanceryd.pid")
         self.home.write_conf('daemon = { pid_file = "%s"; };\n' % pid_file)
@@ -469,6 +534,36 @@ class DaemonTest(Base):
         r = self.home.run(prog="chanceryd")
         self.assertEqual(r.rc, 75, r)
         self.assertIn("pid %d" % pid, r.err)
+        os.kill(pid, signal.SIGTERM)
+        self.wait_for(lambda: not os.path.exists(pid_file),
+                      what="the pid file to go")
+
+    def test_pid_file_mode_and_planted_symlink(self):
+        """Issue 15 item 10: the pid file is 0644 under umask 000, and a
+        symlink planted at its temporary path is removed, not followed:
+        its target keeps its content and mode, and the daemon starts."""
+        pid_file = os.path.join(self.home.dir, "chanceryd.pid")
+        victim = os.path.join(self.home.dir, "victim")
+        with open(victim, "w") as f:
+            f.write("precious\n")
+        os.chmod(victim, 0o600)
+        os.symlink(victim, pid_file + ".tmp")
+        self.home.write_conf('daemon = { pid_file = "%s"; };\n' % pid_file)
+        old = os.umask(0)
+        try:
+            r = self.home.run(prog="chanceryd")
+        finally:
+            os.umask(old)
+        self.assertEqual(r.rc, 0, r)
+        with open(victim) as f:
+            self.assertEqual(f.read(), "precious\n")
+        self.assertEqual(stat.S_IMODE(os.stat(victim).st_mode), 0o600)
+        self.assertFalse(os.path.lexists(pid_file + ".tmp"))
+        st = os.lstat(pid_file)
+        self.assertTrue(stat.S_ISREG(st.st_mode))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o644)
+        with open(pid_file) as f:
+            pid = int(f.read())
         os.kill(pid, signal.SIGTERM)
         self.wait_for(lambda: not os.path.exists(pid_file),
                       what="the pid file to go")

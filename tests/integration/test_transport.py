@@ -22,6 +22,7 @@ sys.path.insert(0, HERE)
 
 BIN_DIR = os.environ.get("CHANCERY_BIN_DIR", os.path.join(HERE, "../../build"))
 DRIVER = os.path.join(BIN_DIR, "tests", "tools", "transport_send")
+FAKE_DNS = os.path.join(BIN_DIR, "tests", "tools", "fake_dns.so")
 
 MESSAGE = (
     "From: Chancery <chancery@example.org>\n"
@@ -41,6 +42,20 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def local_non_loopback_address():
+    """An IPv4 address of this machine that is not loopback (the source
+    address of its route to TEST-NET-1), or None."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.connect(("192.0.2.1", 9))
+        addr = s.getsockname()[0]
+    except OSError:
+        return None
+    finally:
+        s.close()
+    return None if addr.startswith("127.") or addr == "0.0.0.0" else addr
 
 
 class TransportTest(unittest.TestCase):
@@ -299,6 +314,64 @@ class TransportTest(unittest.TestCase):
         self.assertResult(r[0], "tempfail", 0, "certificate")
         self.assertIn("mismatch", r[0]["text"])
         self.assertEqual(peer.messages(), [])
+
+    def test_tls_checks_the_configured_name_not_the_address(self):
+        """libESMTP is given the address connected to; the certificate is
+        still checked against transport.smtp.host: one for the name only
+        is accepted, one for the address only is refused."""
+        cert, key = self.make_cert(name="localhost", ip=None)
+        peer = self.peer("--tls", cert, key)
+        r = self.send(self.config(peer.port, smtp={
+            "host": "localhost", "tls": "required", "ca_file": cert}),
+            ["x@example.net"])
+        self.assertResult(r[0], "sent", 250, "queued as")
+        self.assertTrue(peer.messages()[0]["tls"])
+        self.assertIn("relay=localhost:%d address=127.0.0.1:%d "
+                      "tls=required" % (peer.port, peer.port), self.stderr)
+        cert, key = self.make_cert(name="other.example", ip="127.0.0.1")
+        peer = self.peer("--tls", cert, key)
+        r = self.send(self.config(peer.port, smtp={
+            "host": "localhost", "tls": "required", "ca_file": cert}),
+            ["x@example.net"])
+        self.assertResult(r[0], "tempfail", 0, "certificate")
+        self.assertEqual(peer.messages(), [])
+
+    def test_tls_auto_decided_on_the_address_connected_to(self):
+        """Issue 15 item 5: the relay's name resolves to loopback, then to
+        another address (fake_dns.so answers each look-up in turn). No
+        session may go in plain text to the other address: each session
+        decides TLS on the address it connects to, and libESMTP connects
+        there instead of resolving the name again."""
+        other = local_non_loopback_address()
+        if not other:
+            self.skipTest("no non-loopback IPv4 address on this machine")
+        near = self.peer()
+        far = self.peer("--host", other, "--port", near.port)
+        name = "relay.chancery.test"
+        env = {"LD_PRELOAD": FAKE_DNS,
+               "CHANCERY_FAKE_DNS_NAME": name,
+               # transport_new, then each session's own look-up
+               "CHANCERY_FAKE_DNS_ADDRS": "127.0.0.1,127.0.0.1,%s" % other,
+               "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") +
+               ":verify_asan_link_order=0"}
+        r = self.send(self.config(near.port, smtp={"host": name},
+                                  queue={"messages_per_connection": 1}),
+                      ["x@example.net", "y@example.net"], env=env)
+        self.assertIn("fake_dns: lookup 3 -> %s" % other, self.stderr)
+        # first session: loopback, pinned, plain text
+        self.assertResult(r[0], "sent", 250, "queued as")
+        self.assertEqual([m["rcpt_tos"] for m in near.messages()],
+                         [["x@example.net"]])
+        self.assertIn("address=127.0.0.1:%d tls=none" % near.port,
+                      self.stderr)
+        # second: the name moved away from loopback, so TLS is required,
+        # and the relay there does not offer it
+        self.assertResult(r[1], "tempfail", 0, "does not offer STARTTLS")
+        self.assertIn("address=%s:%d tls=required" % (other, near.port),
+                      self.stderr)
+        self.assertEqual(far.messages(), [])
+        self.assertEqual(far.events("rcpt"), [])
+        self.assertEqual(len(far.events("ehlo")), 1)  # only the 2nd session
 
     def password_file(self, password):
         path = os.path.join(self.tmp, "relay.password")

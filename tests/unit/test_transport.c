@@ -1,5 +1,7 @@
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -479,6 +481,162 @@ static void test_smtp_good_settings(void **state)
 	conf_release(&cfg);
 }
 
+/* ---- smtp: the session's TLS, decided on the address connected to ---- */
+
+static void make_addr(const char *text, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(text, ':')) {
+		struct sockaddr_in6 *in6 = (void *)ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(25);
+		assert_int_equal(inet_pton(AF_INET6, text, &in6->sin6_addr), 1);
+	} else {
+		struct sockaddr_in *in = (void *)ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(25);
+		assert_int_equal(inet_pton(AF_INET, text, &in->sin_addr), 1);
+	}
+}
+
+static void test_smtp_server_is_the_address_connected_to(void **state)
+{
+	static const struct {
+		const char *addr, *want;
+		bool pinned;
+	} cases[] = {
+		{"127.0.0.1", "127.0.0.1:2525", true},
+		{"192.0.2.7", "192.0.2.7:2525", true},
+		{"10.1.2.3", "10.1.2.3:2525", true},
+		/* libESMTP cannot take an IPv6 address: the name, unpinned */
+		{"::1", "relay.example:2525", false},
+		{"2001:db8::25", "relay.example:2525", false},
+		{"::ffff:127.0.0.1", "relay.example:2525", false},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sockaddr_storage ss;
+		char out[64];
+		bool pinned;
+
+		make_addr(cases[i].addr, &ss);
+		pinned = transport_smtp_server_for((struct sockaddr *)&ss,
+						   "relay.example", 2525, out,
+						   sizeof(out));
+		if (pinned != cases[i].pinned || strcmp(out, cases[i].want))
+			fail_msg("%s: got \"%s\" pinned=%d, want \"%s\" "
+				 "pinned=%d", cases[i].addr, out, pinned,
+				 cases[i].want, cases[i].pinned);
+	}
+}
+
+static void test_smtp_session_tls(void **state)
+{
+	enum { REFUSE = -1 };
+	static const struct {
+		enum tls_mode configured;
+		bool auth;
+		const char *addr;
+		int want; /* a tls_mode, or REFUSE */
+	} cases[] = {
+		/* auto: plain text only to the loopback address connected to */
+		{TLS_AUTO, false, "127.0.0.1", TLS_NONE},
+		{TLS_AUTO, false, "127.3.4.5", TLS_NONE},
+		{TLS_AUTO, true, "127.0.0.1", TLS_NONE},
+		{TLS_AUTO, false, "192.0.2.7", TLS_REQUIRED},
+		{TLS_AUTO, true, "192.0.2.7", TLS_REQUIRED},
+		{TLS_AUTO, false, "10.0.0.1", TLS_REQUIRED},
+		{TLS_AUTO, false, "128.0.0.1", TLS_REQUIRED},
+		/* not pinned (IPv6): libESMTP resolves again, so not loopback */
+		{TLS_AUTO, false, "::1", TLS_REQUIRED},
+		{TLS_AUTO, false, "2001:db8::25", TLS_REQUIRED},
+		{TLS_REQUIRED, false, "127.0.0.1", TLS_REQUIRED},
+		{TLS_REQUIRED, true, "192.0.2.7", TLS_REQUIRED},
+		{TLS_OPPORTUNISTIC, false, "192.0.2.7", TLS_OPPORTUNISTIC},
+		{TLS_OPPORTUNISTIC, true, "127.0.0.1", TLS_OPPORTUNISTIC},
+		{TLS_OPPORTUNISTIC, true, "192.0.2.7", REFUSE},
+		{TLS_NONE, false, "192.0.2.7", TLS_NONE},
+		{TLS_NONE, true, "127.0.0.1", TLS_NONE},
+		/* the name was on loopback when checked; now it is not */
+		{TLS_NONE, true, "192.0.2.7", REFUSE},
+		{TLS_NONE, true, "::1", REFUSE},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sockaddr_storage ss;
+		enum tls_mode got = TLS_AUTO;
+		char server[64];
+		bool pinned;
+		int rc;
+
+		make_addr(cases[i].addr, &ss);
+		pinned = transport_smtp_server_for((struct sockaddr *)&ss, "r",
+						   25, server, sizeof(server));
+		rc = transport_smtp_session_tls(cases[i].configured,
+						cases[i].auth,
+						(struct sockaddr *)&ss, pinned,
+						&got);
+		if (rc < 0 ? cases[i].want != REFUSE
+			   : cases[i].want != (int)got)
+			fail_msg("tls=%s auth=%d address %s: got %s, want %s",
+				 conf_tls_name(cases[i].configured),
+				 cases[i].auth, cases[i].addr,
+				 rc < 0 ? "refused" : conf_tls_name(got),
+				 cases[i].want == REFUSE
+					 ? "refused"
+					 : conf_tls_name(cases[i].want));
+	}
+}
+
+static void test_smtp_check_config(void **state)
+{
+	static const struct {
+		const char *host, *user, *password, *ca_file;
+		enum tls_mode tls;
+		const char *want; /* NULL: accepted */
+	} cases[] = {
+		{"", NULL, NULL, NULL, TLS_AUTO, "transport.smtp.host"},
+		{"::1", NULL, NULL, NULL, TLS_NONE, "IPv6"},
+		{"192.0.2.7", "u", "pw", NULL, TLS_NONE, "unencrypted"},
+		{"192.0.2.7", "u", "pw", NULL, TLS_OPPORTUNISTIC,
+		 "unencrypted"},
+		{"192.0.2.7", NULL, NULL, "/nonexistent/ca.pem", TLS_REQUIRED,
+		 "ca_file"},
+		/* auto may need TLS in any session: the trust store is checked
+		 * even for a relay on loopback */
+		{"127.0.0.1", NULL, NULL, "/nonexistent/ca.pem", TLS_AUTO,
+		 "ca_file"},
+		{"127.0.0.1", "u", "pw", NULL, TLS_NONE, NULL},
+		{"127.0.0.1", NULL, NULL, "/nonexistent/ca.pem", TLS_NONE, NULL},
+		{"192.0.2.7", "u", "pw", NULL, TLS_AUTO, NULL},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct error err = ERROR_INIT;
+		struct conf cfg;
+		int rc;
+
+		conf_init(&cfg);
+		cfg.transport = TRANSPORT_SMTP;
+		free(cfg.smtp.host);
+		cfg.smtp.host = xstrdup(cases[i].host);
+		cfg.smtp.user = xstrdup(cases[i].user);
+		cfg.smtp.password = xstrdup(cases[i].password);
+		cfg.smtp.ca_file = xstrdup(cases[i].ca_file);
+		cfg.smtp.tls = cases[i].tls;
+		rc = transport_check_config(&cfg, &err);
+		if (!cases[i].want && rc != 0)
+			fail_msg("case %zu: refused: %s", i, err.msg);
+		if (cases[i].want && (rc != ERR_CONFIG ||
+				      !strstr(err.msg, cases[i].want)))
+			fail_msg("case %zu: got %d \"%s\", want %d naming %s",
+				 i, rc, err.msg, ERR_CONFIG, cases[i].want);
+		conf_release(&cfg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -500,6 +658,9 @@ int main(void)
 						maildir_setup, maildir_teardown),
 		cmocka_unit_test(test_smtp_bad_settings),
 		cmocka_unit_test(test_smtp_good_settings),
+		cmocka_unit_test(test_smtp_server_is_the_address_connected_to),
+		cmocka_unit_test(test_smtp_session_tls),
+		cmocka_unit_test(test_smtp_check_config),
 	};
 
 	log_set_level(LOG_LEVEL_ERROR);   /* one line per message is noise here */
