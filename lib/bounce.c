@@ -11,8 +11,10 @@
 #include "chancery/ledger.h"
 #include "chancery/log.h"
 #include "chancery/mime.h"
+#include "chancery/queue.h"
 #include "chancery/registry.h"
 #include "chancery/sbuf.h"
+#include "chancery/streak.h"
 #include "chancery/xalloc.h"
 
 #define ENVID_PREFIX "chancery-"
@@ -897,16 +899,11 @@ enum {
 	ST_DELIVERY_BY_ENVID,
 	ST_DELIVERY_BY_MESSAGE_ID,
 	ST_DELIVERY_BY_RECIPIENT,
-	ST_DELIVERY_BOUNCE,
-	ST_DELIVERY_DELIVERED,
 	ST_QUARANTINE_NEXT_ID,
 	ST_QUARANTINE_INSERT,
 	ST_QUARANTINE_GET,
 	ST_QUARANTINE_CONFIRM,
 	ST_QUARANTINE_LIST,
-	ST_STREAK_SINCE,
-	ST_STREAK,
-	ST_MARK_INSERT,
 	ST__COUNT
 };
 
@@ -930,12 +927,6 @@ static const char *const bounce_sql[ST__COUNT] = {
 	[ST_DELIVERY_BY_RECIPIENT] = DELIVERY_COLUMNS
 		"WHERE d.email = ?1 COLLATE NOCASE AND d.state = 'sent' "
 		"ORDER BY d.sent_at DESC, d.id DESC LIMIT 1",
-	[ST_DELIVERY_BOUNCE] = "UPDATE deliveries SET state = 'bounced', "
-			       "reason = ?2, updated_at = ?3 WHERE id = ?1 "
-			       "AND state IN ('sent', 'delivered')",
-	[ST_DELIVERY_DELIVERED] = "UPDATE deliveries SET state = 'delivered', "
-				  "updated_at = ?2 WHERE id = ?1 "
-				  "AND state = 'sent'",
 	/* The id the next row gets (the caller holds the write
 	 * transaction), so that its reason can name it. */
 	[ST_QUARANTINE_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 "
@@ -960,19 +951,6 @@ static const char *const bounce_sql[ST__COUNT] = {
 			       "q.confirmed_by FROM bounce_quarantine q "
 			       "JOIN bounce_reports r ON r.id = q.report_id "
 			       "ORDER BY q.id",
-	[ST_STREAK_SINCE] = "SELECT MAX(through_send_at) FROM bounce_marks "
-			    "WHERE contact_id = ?1",
-	/* The contact's deliveries that reached the relay, newest campaign
-	 * first, after the last time it was marked bouncing. */
-	[ST_STREAK] = "SELECT d.state, c.name, c.send_at, d.reason, d.email "
-		      "FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id "
-		      "WHERE d.contact_id = ?1 AND d.state IN ('sent', "
-		      "'delivered', 'bounced', 'failed') "
-		      "AND (?2 IS NULL OR c.send_at > ?2) "
-		      "ORDER BY c.send_at DESC, d.id DESC LIMIT ?3",
-	[ST_MARK_INSERT] = "INSERT INTO bounce_marks (contact_id, "
-			   "through_send_at, reason, created_at) "
-			   "VALUES (?1, ?2, ?3, ?4)",
 };
 
 static const struct db_statements bounce_statements = {"bounce", bounce_sql,
@@ -1246,28 +1224,22 @@ static int append_delivery_event(struct ctx *c, enum ledger_kind kind,
 	return rc2;
 }
 
-/* A two-argument update (id, then text or time) of one delivery. */
-static int update_delivery(struct ctx *c, int index, int64_t id,
+/* Moves the matched delivery as the report says, through the queue,
+ * which owns delivery state; the event carries the report's evidence. */
+static int report_to_queue(struct ctx *c, const struct bounce_recipient *rc,
+			   const struct match *m, bool bounced,
 			   const char *reason, struct error *err)
 {
-	sqlite3_stmt *st;
-	int rc = db_prepare(c->db, &bounce_statements, index, &st, err);
+	char *data = event_data(c, rc, m->by, NULL);
+	struct queue_report qr = {
+		.delivery_id = m->id, .campaign_id = m->campaign_id,
+		.body_id = m->body_id, .contact_id = m->contact_id,
+		.bounced = bounced, .reason = reason, .data = data,
+	};
+	int ret = queue_apply_report(c->db, &qr, err);
 
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	if (reason) {
-		db_bind_text(st, 2, reason);
-		sqlite3_bind_int64(st, 3, clock_now());
-	} else {
-		sqlite3_bind_int64(st, 2, clock_now());
-	}
-	rc = db_step_done(c->db, st, err);
-	if (!rc && db_changes(c->db) != 1)
-		rc = error_set(err, ERR_SOFTWARE,
-			       "delivery %lld changed state under the report",
-			       (long long)id);
-	return rc;
+	free(data);
+	return ret;
 }
 
 static int apply_failed(struct ctx *c, const struct bounce_recipient *rc,
@@ -1275,15 +1247,13 @@ static int apply_failed(struct ctx *c, const struct bounce_recipient *rc,
 {
 	char *reason = bounce_reason(rc);
 	bool marked = false;
-	int ret = update_delivery(c, ST_DELIVERY_BOUNCE, m->id, reason, err);
+	int ret = report_to_queue(c, rc, m, true, reason, err);
 
-	if (!ret)
-		ret = append_delivery_event(c, LEDGER_DELIVERY_BOUNCED, rc, m, err);
 	if (!ret) {
 		c->res->bounced++;
 		note(c, "delivery %lld bounced (matched by %s): %s",
 		     (long long)m->id, m->by, reason);
-		ret = bounce_contact_check(c->db, m->contact_id, c->threshold,
+		ret = streak_check(c->db, m->contact_id, c->threshold,
 					   &marked, err);
 	}
 	if (!ret && marked) {
@@ -1297,11 +1267,8 @@ static int apply_failed(struct ctx *c, const struct bounce_recipient *rc,
 static int apply_delivered(struct ctx *c, const struct bounce_recipient *rc,
 			   const struct match *m, struct error *err)
 {
-	int ret = update_delivery(c, ST_DELIVERY_DELIVERED, m->id, NULL, err);
+	int ret = report_to_queue(c, rc, m, false, NULL, err);
 
-	if (!ret)
-		ret = append_delivery_event(c, LEDGER_DELIVERY_DELIVERED, rc, m,
-					    err);
 	if (!ret) {
 		c->res->delivered++;
 		note(c, "delivery %lld delivered (matched by %s)",
@@ -1604,122 +1571,6 @@ int bounce_confirm(struct db *db, int64_t quarantine_id, const char *actor,
 		rc = db_commit(db, err);
 	}
 	recipient_release(&rcp);
-	return rc;
-}
-
-/* ---- the contact streak ------------------------------------------------ */
-
-/* Since when the streak counts (the last mark), *has false when never. */
-static int streak_since(struct db *db, int64_t contact_id, int64_t *since,
-			bool *has, struct error *err)
-{
-	sqlite3_stmt *st;
-	int rc = db_prepare(db, &bounce_statements, ST_STREAK_SINCE, &st, err);
-
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, contact_id);
-	rc = db_step(db, st, err);
-	*has = false;
-	if (rc == 1) {
-		*has = sqlite3_column_type(st, 0) != SQLITE_NULL;
-		*since = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		rc = 0;
-	}
-	return rc;
-}
-
-/* Whether the newest `threshold` campaigns all failed permanently; the
- * reason names them and the last diagnostic. */
-static int streak_full(struct db *db, int64_t contact_id, int threshold,
-		       struct sbuf *reason, int64_t *newest, struct error *err)
-{
-	sqlite3_stmt *st;
-	int64_t since = 0;
-	bool has = false, full = true;
-	int n = 0, rc = streak_since(db, contact_id, &since, &has, err);
-	char *last = NULL;
-
-	if (!rc)
-		rc = db_prepare(db, &bounce_statements, ST_STREAK, &st, err);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, contact_id);
-	if (has)
-		sqlite3_bind_int64(st, 2, since);
-	sqlite3_bind_int(st, 3, threshold);
-	sbuf_addf(reason, "permanent failures in %d consecutive campaign%s:",
-		  threshold, threshold == 1 ? "" : "s");
-	while ((rc = db_step(db, st, err)) == 1) {
-		const char *state = db_column_text(st, 0);
-
-		if (strcmp(state, "bounced") != 0 && strcmp(state, "failed") != 0)
-			full = false;
-		if (n == 0) {
-			*newest = sqlite3_column_int64(st, 2);
-			last = db_column_strdup(st, 3);
-		}
-		sbuf_addf(reason, "%s %s", n ? "," : "", db_column_text(st, 1));
-		n++;
-	}
-	if (!rc && last)
-		sbuf_addf(reason, "; last: %s", last);
-	free(last);
-	if (rc)
-		return rc;
-	return full && n == threshold;
-}
-
-static int mark(struct db *db, int64_t contact_id, int64_t through,
-		const char *reason, struct error *err)
-{
-	sqlite3_stmt *st;
-	int rc = db_prepare(db, &bounce_statements, ST_MARK_INSERT, &st, err);
-
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, contact_id);
-	sqlite3_bind_int64(st, 2, through);
-	db_bind_text(st, 3, reason);
-	sqlite3_bind_int64(st, 4, clock_now());
-	rc = db_step_done(db, st, err);
-	if (!rc)
-		rc = registry_contact_set_status(db, contact_id, CONTACT_BOUNCING,
-						 reason, err);
-	return rc;
-}
-
-int bounce_contact_check(struct db *db, int64_t contact_id, int threshold,
-			 bool *marked, struct error *err)
-{
-	struct registry_contact contact = {0};
-	struct sbuf reason = SBUF_INIT;
-	int64_t newest = 0;
-	int rc;
-
-	*marked = false;
-	if (threshold < 1)
-		return error_set(err, ERR_USAGE, "bounce threshold %d is below 1",
-				 threshold);
-	rc = registry_contact_get(db, contact_id, &contact, err);
-	if (rc)
-		goto out;
-	/* Only active contacts change: a disabled or suppressed one was
-	 * decided by a person, and one already bouncing needs nothing. */
-	if (contact.status != CONTACT_ACTIVE)
-		goto out;
-	rc = streak_full(db, contact_id, threshold, &reason, &newest, err);
-	if (rc == 1) {
-		rc = mark(db, contact_id, newest, reason.buf, err);
-		*marked = rc == 0;
-		if (!rc)
-			log_info("contact=%lld email=%s status=bouncing reason=\"%s\"",
-				 (long long)contact_id, contact.email, reason.buf);
-	}
-out:
-	registry_contact_release(&contact);
-	sbuf_release(&reason);
 	return rc;
 }
 

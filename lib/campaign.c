@@ -51,8 +51,6 @@ enum {
 	ST_DUE,
 	ST_NEXT_DUE,
 	ST_FINISHABLE,
-	ST_DELIVERY_INSERT,
-	ST_DELIVERY_LAST,
 	ST_COUNTS,
 	ST_DELIVERY_GET,
 	ST__COUNT
@@ -83,12 +81,6 @@ static const char *const campaign_sql[ST__COUNT] = {
 			  "'running' AND NOT EXISTS (SELECT 1 FROM deliveries d "
 			  "WHERE d.campaign_id = c.id AND d.state IN "
 			  "('pending', 'sending', 'deferred')) ORDER BY c.id",
-	[ST_DELIVERY_INSERT] =
-		"INSERT OR IGNORE INTO deliveries (id, campaign_id, contact_id, "
-		"body_id, email, state, next_attempt_at, expires_at, reason, "
-		"created_at, updated_at, message_id, envid) VALUES (?10, ?1, ?2, "
-		"?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?11, ?12)",
-	[ST_DELIVERY_LAST] = "SELECT coalesce(max(id), 0) FROM deliveries",
 	[ST_COUNTS] = "SELECT state, count(*) FROM deliveries "
 		      "WHERE campaign_id = ?1 GROUP BY state",
 	[ST_DELIVERY_GET] = "SELECT campaign_id, contact_id, message_id, envid "
@@ -935,16 +927,13 @@ static char *skip_reason(const struct member *m)
 	return NULL;
 }
 
-static int delivery_event(struct db *db, const struct campaign_info *c,
-			  const struct member *m, int64_t delivery_id,
-			  const char *message_id, const char *reason,
-			  struct error *err)
+/* The data of a delivery's delivery.queued or delivery.skipped event. */
+static void delivery_data(struct sbuf *out, const struct member *m,
+			  const char *message_id, const char *reason)
 {
-	struct sbuf data = SBUF_INIT;
 	struct json js;
-	int rc;
 
-	json_init(&js, &data, false);
+	json_init(&js, out, false);
 	json_object_begin(&js);
 	json_kv_string(&js, "email", m->email);
 	if (message_id)
@@ -952,16 +941,10 @@ static int delivery_event(struct db *db, const struct campaign_info *c,
 	if (reason)
 		json_kv_string(&js, "reason", reason);
 	json_object_end(&js);
-	rc = append_event(db, reason ? LEDGER_DELIVERY_SKIPPED
-				     : LEDGER_DELIVERY_QUEUED,
-			  c->id, delivery_id, m->body_id, m->contact_id,
-			  data.buf, err);
-	sbuf_release(&data);
-	return rc;
 }
 
 /*
- * Inserts one delivery unless the pair exists; *added is bumped if new.
+ * Queues one delivery unless the pair exists; *added is bumped if new.
  * The row gets id *next_id, the one SQLite would choose (the caller holds
  * the write transaction), so its Message-ID and ENVID, which name the id,
  * go in with the INSERT: given by a second UPDATE they rewrote the row
@@ -973,60 +956,33 @@ static int materialise_one(struct db *db, const struct conf *cfg,
 			   int *added, struct error *err)
 {
 	char *reason = skip_reason(m), *message_id = NULL;
+	struct sbuf data = SBUF_INIT;
 	char envid[64];
-	int64_t id = *next_id;
-	sqlite3_stmt *st;
-	int rc = reason ? 0 : make_ids(cfg, c, id, pool, &message_id, envid,
-				       err);
+	bool inserted = false;
+	int rc = reason ? 0 : make_ids(cfg, c, *next_id, pool, &message_id,
+				       envid, err);
+	struct queue_new d = {
+		.id = *next_id, .campaign_id = c->id,
+		.contact_id = m->contact_id, .body_id = m->body_id,
+		.email = m->email, .skip_reason = reason,
+		.message_id = message_id, .envid = reason ? NULL : envid,
+	};
 
-	if (!rc)
-		rc = db_prepare(db, &campaign_statements, ST_DELIVERY_INSERT,
-				&st, err);
 	if (rc)
 		goto out;
-	sqlite3_bind_int64(st, 1, c->id);
-	sqlite3_bind_int64(st, 2, m->contact_id);
-	sqlite3_bind_int64(st, 3, m->body_id);
-	db_bind_text(st, 4, m->email);
-	db_bind_text(st, 5, reason ? "skipped" : "pending");
-	if (!reason)
-		sqlite3_bind_int64(st, 6, now);
 	if (!reason && cfg && cfg->queue.lifetime_ms > 0)
-		sqlite3_bind_int64(st, 7, now + cfg->queue.lifetime_ms / 1000);
-	db_bind_text(st, 8, reason);
-	sqlite3_bind_int64(st, 9, now);
-	sqlite3_bind_int64(st, 10, id);
-	db_bind_text(st, 11, message_id);
-	db_bind_text(st, 12, reason ? NULL : envid);
-	rc = db_step_done(db, st, err);
-	if (rc || db_changes(db) == 0)
-		goto out;
-	(*next_id)++;
-	rc = delivery_event(db, c, m, id, message_id, reason, err);
-	if (!rc)
+		d.expires_at = now + cfg->queue.lifetime_ms / 1000;
+	delivery_data(&data, m, message_id, reason);
+	d.event_data = data.buf;
+	rc = queue_add(db, &d, now, &inserted, err);
+	if (!rc && inserted) {
+		(*next_id)++;
 		(*added)++;
+	}
 out:
+	sbuf_release(&data);
 	free(reason);
 	free(message_id);
-	return rc;
-}
-
-/* The id of the newest delivery (0 when none). */
-static int last_delivery_id(struct db *db, int64_t *id, struct error *err)
-{
-	sqlite3_stmt *st;
-	int rc = db_prepare(db, &campaign_statements, ST_DELIVERY_LAST, &st,
-			    err);
-
-	*id = 0;
-	if (rc)
-		return rc;
-	rc = db_step(db, st, err);
-	if (rc == 1) {
-		*id = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		rc = 0;
-	}
 	return rc;
 }
 
@@ -1060,7 +1016,7 @@ static int materialise(struct db *db, const struct conf *cfg,
 	int rc;
 
 	*added = 0;
-	rc = last_delivery_id(db, &ms.next_id, err);
+	rc = queue_last_id(db, &ms.next_id, err);
 	ms.next_id++;
 	if (!rc)
 		rc = members_each(db, c->list_id, materialise_member, &ms, err);

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "chancery/bounce.h"
 #include "chancery/clock.h"
 #include "chancery/dispatch.h"
 #include "chancery/log.h"
@@ -539,25 +538,6 @@ static void count(struct dispatch_stats *st, enum queue_outcome o)
 	}
 }
 
-/*
- * A relay's 5xx is a permanent failure like a bounce: a contact refused in
- * bounce.threshold consecutive campaigns becomes "bouncing" and is skipped
- * from then on (the same rule the bounce module applies to DSNs).
- */
-static int check_bouncing(const struct dispatch_params *p,
-			  const struct queue_item *item, struct error *err)
-{
-	bool marked = false;
-	int rc = bounce_contact_check(p->db, item->contact_id,
-				      p->cfg->bounce_threshold, &marked, err);
-
-	if (!rc && marked)
-		log_warn("contact=%lld marked bouncing after %d campaigns "
-			 "refused in a row", (long long)item->contact_id,
-			 p->cfg->bounce_threshold);
-	return rc;
-}
-
 /* Records up to max results (all when max is 0) inside the open
  * transaction; their outcomes go into outs. */
 static int record_results(struct run *r, struct jobq *taken,
@@ -578,11 +558,9 @@ static int record_results(struct run *r, struct jobq *taken,
 			rc = queue_unclaim(p->db, &j->item, p->owner, &j->check,
 					   now, &(*outs)[n], err);
 		else
-			rc = queue_record(p->db, &p->cfg->queue, &j->item,
-					  p->owner, &j->msg.result, now,
-					  &(*outs)[n], err);
-		if (!rc && (*outs)[n] == QUEUE_FAILED && j->msg.result.code >= 500)
-			rc = check_bouncing(p, &j->item, err);
+			rc = queue_record(p->db, p->cfg, &j->item, p->owner,
+					  &j->msg.result, now, &(*outs)[n],
+					  err);
 		n++;
 		if (rc)
 			break;

@@ -8,7 +8,9 @@
 #include "chancery/json.h"
 #include "chancery/ledger.h"
 #include "chancery/queue.h"
+#include "chancery/log.h"
 #include "chancery/sbuf.h"
+#include "chancery/streak.h"
 #include "chancery/xalloc.h"
 
 enum {
@@ -25,6 +27,10 @@ enum {
 	ST_CAMPAIGN_STATE,
 	ST_CANCELLABLE,
 	ST_CANCEL,
+	ST_BOUNCED,
+	ST_DELIVERED,
+	ST_ADD,
+	ST_LAST_ID,
 	ST__COUNT
 };
 
@@ -126,6 +132,18 @@ static const char *const queue_sql[ST__COUNT] = {
 		"next_attempt_at = NULL, reason = 'campaign cancelled', "
 		"updated_at = ?2 WHERE id = ?1 AND state IN ('pending', "
 		"'deferred')",
+	[ST_BOUNCED] = "UPDATE deliveries SET state = 'bounced', reason = ?2, "
+		       "updated_at = ?3 WHERE id = ?1 "
+		       "AND state IN ('sent', 'delivered')",
+	/* ?2 (the reason) is not used: a delivered message keeps none. */
+	[ST_DELIVERED] = "UPDATE deliveries SET state = 'delivered', "
+			 "updated_at = ?3 WHERE id = ?1 AND state = 'sent'",
+	[ST_ADD] =
+		"INSERT OR IGNORE INTO deliveries (id, campaign_id, contact_id, "
+		"body_id, email, state, next_attempt_at, expires_at, reason, "
+		"created_at, updated_at, message_id, envid) VALUES (?10, ?1, ?2, "
+		"?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?11, ?12)",
+	[ST_LAST_ID] = "SELECT coalesce(max(id), 0) FROM deliveries",
 };
 
 static const struct db_statements queue_statements = {"queue", queue_sql,
@@ -557,12 +575,30 @@ static int update_row(struct db *db, const struct queue_item *item,
 	return db_step_done(db, st, err);
 }
 
-int queue_record(struct db *db, const struct conf_queue *q,
+/*
+ * A relay's 5xx is a permanent failure like a bounce: it counts toward
+ * the contact's streak (streak.h), in the transaction that records it.
+ */
+static int count_refusal(struct db *db, const struct conf *cfg,
+			 const struct queue_item *item, struct error *err)
+{
+	bool marked = false;
+	int rc = streak_check(db, item->contact_id, cfg->bounce_threshold,
+			      &marked, err);
+
+	if (!rc && marked)
+		log_warn("contact=%lld marked bouncing after %d campaigns "
+			 "refused in a row", (long long)item->contact_id,
+			 cfg->bounce_threshold);
+	return rc;
+}
+
+int queue_record(struct db *db, const struct conf *cfg,
 		 const struct queue_item *item, const char *owner,
 		 const struct transport_result *r, int64_t now,
 		 enum queue_outcome *outcome, struct error *err)
 {
-	struct transition t = decide(q, item, r, now);
+	struct transition t = decide(&cfg->queue, item, r, now);
 	struct sbuf data = SBUF_INIT;
 	struct ledger_event ev;
 	char cstate[16];
@@ -594,6 +630,8 @@ int queue_record(struct db *db, const struct conf_queue *q,
 	ev = (struct ledger_event){t.kind, item->campaign_id, item->delivery_id,
 				   item->body_id, item->contact_id, data.buf};
 	rc = ledger_append(db, &ev, NULL, err);
+	if (!rc && t.outcome == QUEUE_FAILED && r->code >= 500)
+		rc = count_refusal(db, cfg, item, err);
 	if (!rc)
 		*outcome = t.outcome;
 out:
@@ -780,6 +818,91 @@ int queue_cancel_campaign(struct db *db, int64_t campaign_id, int64_t now,
 		*cancelled = (int)n;
 	free(ws);
 	sbuf_release(&data);
+	return rc;
+}
+
+int queue_last_id(struct db *db, int64_t *id, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &queue_statements, ST_LAST_ID, &st, err);
+
+	*id = 0;
+	if (rc)
+		return rc;
+	rc = db_step(db, st, err);
+	if (rc == 1) {
+		*id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		rc = 0;
+	}
+	return rc;
+}
+
+int queue_add(struct db *db, const struct queue_new *d, int64_t now,
+	      bool *added, struct error *err)
+{
+	struct ledger_event ev = {
+		d->skip_reason ? LEDGER_DELIVERY_SKIPPED : LEDGER_DELIVERY_QUEUED,
+		d->campaign_id, d->id, d->body_id, d->contact_id,
+		d->event_data};
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &queue_statements, ST_ADD, &st, err);
+
+	*added = false;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, d->campaign_id);
+	sqlite3_bind_int64(st, 2, d->contact_id);
+	sqlite3_bind_int64(st, 3, d->body_id);
+	db_bind_text(st, 4, d->email);
+	db_bind_text(st, 5, d->skip_reason ? "skipped" : "pending");
+	if (!d->skip_reason)
+		sqlite3_bind_int64(st, 6, now);
+	if (!d->skip_reason && d->expires_at)
+		sqlite3_bind_int64(st, 7, d->expires_at);
+	db_bind_text(st, 8, d->skip_reason);
+	sqlite3_bind_int64(st, 9, now);
+	sqlite3_bind_int64(st, 10, d->id);
+	db_bind_text(st, 11, d->message_id);
+	db_bind_text(st, 12, d->envid);
+	rc = db_step_done(db, st, err);
+	if (rc || db_changes(db) == 0)
+		return rc;
+	*added = true;
+	return ledger_append(db, &ev, NULL, err);
+}
+
+int queue_apply_report(struct db *db, const struct queue_report *r,
+		       struct error *err)
+{
+	struct ledger_event ev = {
+		r->bounced ? LEDGER_DELIVERY_BOUNCED : LEDGER_DELIVERY_DELIVERED,
+		r->campaign_id, r->delivery_id, r->body_id, r->contact_id,
+		r->data};
+	sqlite3_stmt *st;
+	int rc = db_begin(db, err);
+
+	if (rc)
+		return rc;
+	rc = db_prepare(db, &queue_statements,
+			r->bounced ? ST_BOUNCED : ST_DELIVERED, &st, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, r->delivery_id);
+	db_bind_text(st, 2, r->bounced ? r->reason : NULL);
+	sqlite3_bind_int64(st, 3, clock_now());
+	rc = db_step_done(db, st, err);
+	if (!rc && db_changes(db) != 1)
+		rc = error_set(err, ERR_SOFTWARE, "delivery %lld changed state "
+				    "under the report",
+			       (long long)r->delivery_id);
+	if (!rc)
+		rc = ledger_append(db, &ev, NULL, err);
+out:
+	if (rc)
+		db_rollback(db);
+	else
+		rc = db_commit(db, err);
 	return rc;
 }
 

@@ -160,13 +160,6 @@ int bounce_confirm(struct db *db, int64_t quarantine_id, const char *actor,
 		   int threshold, struct bounce_result *res,
 		   bounce_note_fn note, void *arg, struct error *err);
 
-/*
- * Checks the streak of permanent failures of one contact and marks it
- * bouncing when the last `threshold` campaigns sent to it all failed.
- * *marked tells whether it did. Also for the queue, after a 5xx.
- */
-int bounce_contact_check(struct db *db, int64_t contact_id, int threshold,
-			 bool *marked, struct error *err);
 
 /* A quarantined report recipient, as `chancery bounce list` shows it. */
 struct bounce_quarantined {

@@ -29,9 +29,10 @@
  * transaction (the group commit of the dispatch module), and must then
  * roll the whole transaction back when one of them fails.
  *
- * The campaign module creates the rows (pending or skipped) and moves
- * campaigns; the queue reads campaigns.state, contacts.status and the
- * removal marks of contacts and bodies, and never writes them.
+ * The campaign module decides which rows a campaign gets and moves
+ * campaigns; the bounce module decides what a delivery report means. The
+ * queue reads campaigns.state, contacts.status and the removal marks of
+ * contacts and bodies, and never writes them.
  */
 #ifndef CHANCERY_QUEUE_H
 #define CHANCERY_QUEUE_H
@@ -122,9 +123,11 @@ int64_t queue_backoff_ms(const struct conf_queue *q, int attempts);
  * relay's reply and queue id; a tempfail becomes deferred (next attempt
  * after queue_backoff_ms) or expired when that would pass expires_at, or
  * cancelled when the campaign was cancelled meanwhile; a permfail becomes
- * failed with the reply as the reason.
+ * failed with the reply as the reason, and a 5xx counts toward the
+ * contact's bouncing streak (streak.h, cfg->bounce_threshold).
+ * cfg->queue gives the retry schedule.
  */
-int queue_record(struct db *db, const struct conf_queue *q,
+int queue_record(struct db *db, const struct conf *cfg,
 		 const struct queue_item *item, const char *owner,
 		 const struct transport_result *r, int64_t now,
 		 enum queue_outcome *outcome, struct error *err);
@@ -175,6 +178,52 @@ int queue_unclaim(struct db *db, const struct queue_item *item,
  */
 int queue_cancel_campaign(struct db *db, int64_t campaign_id, int64_t now,
 			  int *cancelled, struct error *err);
+
+/* A delivery a campaign queues (pending) or records as skipped. */
+struct queue_new {
+	int64_t id;        /* the id it gets: queue_last_id + 1, counted up */
+	int64_t campaign_id, contact_id, body_id;
+	const char *email;
+	const char *skip_reason; /* NULL: pending, due now */
+	int64_t expires_at;      /* pending: 0 for none */
+	const char *message_id;  /* pending: without <> */
+	const char *envid;       /* pending: with its random token */
+	const char *event_data;  /* the delivery.queued / .skipped event's */
+};
+
+/*
+ * The id of the newest delivery (0 when none). A campaign start reads it
+ * once inside its write transaction and gives queue_add the ids that
+ * follow, so Message-ID and ENVID, which name the id, go in with the
+ * INSERT.
+ */
+int queue_last_id(struct db *db, int64_t *id, struct error *err);
+
+/*
+ * Queues d unless its (campaign, contact) pair exists (*added false, no
+ * event), with its delivery.queued or delivery.skipped event. The caller
+ * holds the write transaction.
+ */
+int queue_add(struct db *db, const struct queue_new *d, int64_t now,
+	      bool *added, struct error *err);
+
+/* What a delivery report (a DSN, a bounce) says became of a message the
+ * relay took; the bounce module decides, the queue moves the row. */
+struct queue_report {
+	int64_t delivery_id, campaign_id, body_id, contact_id;
+	bool bounced;       /* else delivered */
+	const char *reason; /* bounced: why, kept in the row */
+	const char *data;   /* the event's JSON: the report's evidence */
+};
+
+/*
+ * sent or delivered → bounced, or sent → delivered, with one
+ * delivery.bounced or delivery.delivered event carrying r->data, in one
+ * transaction (nested in the caller's). ERR_SOFTWARE and nothing changed
+ * when the row is no longer in a state the report fits.
+ */
+int queue_apply_report(struct db *db, const struct queue_report *r,
+		       struct error *err);
 
 /*
  * Returns every sending delivery whose lease ended before `before` to

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "chancery/bounce.h"
+#include "chancery/streak.h"
 #include "chancery/clock.h"
 #include "chancery/sbuf.h"
 #include "chancery/xalloc.h"
@@ -969,17 +970,17 @@ static void test_threshold_one_and_failed_state_counts(void **state)
 	/* A 5xx from the relay (state failed) is a permanent failure too. */
 	exec(t->db, "UPDATE deliveries SET state = 'failed', reply_code = 550 "
 		    "WHERE id = 2");
-	assert_int_equal(bounce_contact_check(t->db, 2, 1, &marked, &err), 0);
+	assert_int_equal(streak_check(t->db, 2, 1, &marked, &err), 0);
 	assert_true(marked);
 	assert_query_str(t->db, "SELECT status FROM contacts WHERE id = 2",
 			 "bouncing");
 	/* An already bouncing contact is left alone. */
-	assert_int_equal(bounce_contact_check(t->db, 2, 1, &marked, &err), 0);
+	assert_int_equal(streak_check(t->db, 2, 1, &marked, &err), 0);
 	assert_false(marked);
 	assert_int_equal(test_query_int(t->db, "SELECT count(*) FROM "
 					       "bounce_marks"),
 			 1);
-	assert_int_equal(bounce_contact_check(t->db, 2, 0, &marked, &err),
+	assert_int_equal(streak_check(t->db, 2, 0, &marked, &err),
 			 ERR_USAGE);
 }
 

@@ -332,7 +332,7 @@ static void test_claim_honours_max_and_keeps_ids_stable(void **state)
 	id = b.items[0].delivery_id;
 	mid = xstrdup(b.items[0].message_id);
 	envid = xstrdup(b.items[0].envid);
-	assert_int_equal(queue_record(f->t.db, &f->cfg.queue, &b.items[0], "me",
+	assert_int_equal(queue_record(f->t.db, &f->cfg, &b.items[0], "me",
 				      &tf, T0, &o, &err),
 			 0);
 	assert_int_equal(o, QUEUE_DEFERRED);
@@ -408,7 +408,7 @@ static void test_record_transitions(void **state)
 		strcpy(r.queue_id, cases[i].queue_id);
 		queue_batch_init(&b);
 		assert_int_equal(claim(f, "me", 10, &b), 1);
-		assert_int_equal(queue_record(f->t.db, &f->cfg.queue, &b.items[0],
+		assert_int_equal(queue_record(f->t.db, &f->cfg, &b.items[0],
 					      "me", &r, T0, &o, &err),
 				 0);
 		assert_state(f, id, cases[i].want_state);
@@ -460,11 +460,11 @@ static void test_record_is_idempotent_and_owner_checked(void **state)
 	queue_batch_init(&mine);
 	queue_batch_init(&theirs);
 	assert_int_equal(claim(f, "me", 1, &mine), 1);
-	assert_int_equal(queue_record(f->t.db, &f->cfg.queue, &mine.items[0],
+	assert_int_equal(queue_record(f->t.db, &f->cfg, &mine.items[0],
 				      "me", &ok, T0, &o, &err), 0);
 	assert_int_equal(o, QUEUE_SENT);
 	events = test_query_int(f->t.db, "SELECT count(*) FROM events");
-	assert_int_equal(queue_record(f->t.db, &f->cfg.queue, &mine.items[0],
+	assert_int_equal(queue_record(f->t.db, &f->cfg, &mine.items[0],
 				      "me", &ok, T0, &o, &err), 0);
 	assert_int_equal(o, QUEUE_STALE);
 	assert_int_equal(test_query_int(f->t.db, "SELECT count(*) FROM events"),
@@ -479,11 +479,11 @@ static void test_record_is_idempotent_and_owner_checked(void **state)
 	clock_advance(601);
 	assert_int_equal(queue_recover(f->t.db, clock_now(), NULL, &err), 0);
 	assert_int_equal(claim(f, "other", 1, &theirs), 1);
-	assert_int_equal(queue_record(f->t.db, &f->cfg.queue, &mine.items[0],
+	assert_int_equal(queue_record(f->t.db, &f->cfg, &mine.items[0],
 				      "me", &ok, clock_now(), &o, &err), 0);
 	assert_int_equal(o, QUEUE_STALE);
 	assert_state(f, id, "sending");
-	assert_int_equal(queue_record(f->t.db, &f->cfg.queue, &theirs.items[0],
+	assert_int_equal(queue_record(f->t.db, &f->cfg, &theirs.items[0],
 				      "other", &ok, clock_now(), &o, &err), 0);
 	assert_int_equal(o, QUEUE_SENT);
 	assert_int_equal(events_of(f, id, "delivery.attempted"), 2);
@@ -522,7 +522,7 @@ static void test_recover_only_lapsed_leases(void **state)
 	assert_int_equal(recovered, 0);
 	/* The first owner's result still counts while no one re-claimed:
 	 * the message did leave, so it is not sent twice. */
-	assert_int_equal(queue_record(f->t.db, &f->cfg.queue, &b.items[0], "me",
+	assert_int_equal(queue_record(f->t.db, &f->cfg, &b.items[0], "me",
 				      &ok, clock_now(), &o, &err), 0);
 	assert_int_equal(o, QUEUE_SENT);
 	assert_state(f, id, "sent");
@@ -1294,11 +1294,11 @@ static void test_cancel_while_sending(void **state)
 	assert_int_equal(n, 2);
 	assert_state(f, waiting, "cancelled");
 	assert_state(f, deferred, "cancelled");
-	assert_int_equal(queue_record(f->t.db, &f->cfg.queue, &b.items[0], "me",
+	assert_int_equal(queue_record(f->t.db, &f->cfg, &b.items[0], "me",
 				      &ok, T0, &o, &err), 0);
 	assert_int_equal(o, QUEUE_SENT);
 	assert_state(f, sent, "sent");
-	assert_int_equal(queue_record(f->t.db, &f->cfg.queue, &b.items[1], "me",
+	assert_int_equal(queue_record(f->t.db, &f->cfg, &b.items[1], "me",
 				      &tf, T0, &o, &err), 0);
 	assert_int_equal(o, QUEUE_CANCELLED);
 	assert_state(f, retried, "cancelled");
