@@ -940,7 +940,7 @@ static void test_render_stops_at_the_budget(void **state)
 			fail_msg("case %zu: %zu bytes held (%zu allocated), "
 				 "over the budget of %zu", i, out.len,
 				 out.alloc, cases[i].bytes);
-		if (took > 0.5)
+		if (took > 1.0) /* 60 ms here for the million steps */
 			fail_msg("case %zu: took %.3f s", i, took);
 		mustache_free(m);
 		sbuf_release(&out);
