@@ -1520,7 +1520,8 @@ static int folder_read(const struct folder *f, const char *rel, size_t max,
 		       struct sbuf *sb, struct error *err)
 {
 	char *full = NULL, *real = NULL;
-	size_t dlen = strlen(f->real);
+	/* "/x" is inside "/": the prefix then is empty */
+	size_t dlen = strcmp(f->real, "/") == 0 ? 0 : strlen(f->real);
 	struct stat st;
 	int fd = -1, rc;
 
@@ -1532,8 +1533,11 @@ static int folder_read(const struct folder *f, const char *rel, size_t max,
 		rc = error_set_errno(err, ERR_NOINPUT, "%s: cannot open", full);
 		goto out;
 	}
-	if (strncmp(real, f->real, dlen) != 0 || real[dlen] != '/' ||
-	    !real[dlen + 1]) {
+	if (strcmp(real, f->real) == 0) {
+		rc = error_set(err, ERR_DATA, "%s: not a regular file", full);
+		goto out;
+	}
+	if (strncmp(real, f->real, dlen) != 0 || real[dlen] != '/') {
 		rc = error_set(err, ERR_DATA, "leads outside the template's "
 			       "folder %s (to %s)", f->real, real);
 		goto out;

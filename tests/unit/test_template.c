@@ -692,6 +692,7 @@ static void test_add_refuses_files_outside_the_folder(void **state)
 		 "Attach: fifo: "},
 		{"Subject: x\nAttach: fifo\n\nhi\n", "/fifo: not a regular file"},
 		{"Subject: x\nAttach: sub\n\nhi\n", "/sub: not a regular file"},
+		{"Subject: x\nAttach: ./\n\nhi\n", "/./: not a regular file"},
 	};
 	struct test_db t;
 	char *dir;
