@@ -24,7 +24,10 @@ static int run_add(struct cli *cli, int argc, char **argv)
 		return cli_bad_usage("expected NAME FILE");
 	if ((rc = cli_open_db(cli, &db)))
 		return rc;
-	rc = template_add(db, argv[1], argv[2], &info, &unchanged, &err);
+	/* loaded by cli_open_db: message.max_size bounds the template */
+	rc = template_add_max(db, argv[1], argv[2],
+			      template_max_size(cli_config(cli, &err)), &info,
+			      &unchanged, &err);
 	if (rc)
 		return cli_fail(rc, &err);
 	if (unchanged)

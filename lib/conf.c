@@ -104,6 +104,9 @@ static const struct key keys[] = {
 	{"log.level", K_CHOICE, F(log_level), "info", 0, 0, level_names},
 	{"daemon.pid_file", K_PATH, F(pid_file), "/run/chancery/chanceryd.pid"},
 	{"bounce.threshold", K_INT, F(bounce_threshold), "2", 1, 1000},
+	/* 25 MB: what relays commonly accept; 64 KB..1 GB */
+	{"message.max_size", K_INT, F(message_max_size), "26214400", 65536,
+	 1073741824},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

@@ -324,13 +324,27 @@ static int attachment_entity(struct template_attachment *a,
 	return 0;
 }
 
+/* Whether the message begun at start would pass max bytes with more
+ * appended: checked before appending, never after. */
+static bool too_big(const struct sbuf *out, size_t start, size_t more,
+		    size_t max)
+{
+	size_t have = out->len - start;
+
+	return have > max || more > max - have;
+}
+
 /* The body: the content, and the attachments around it in a
- * multipart/mixed. */
-static int add_body(struct sbuf *out, struct template *t,
-		    const struct template_output *o, struct error *err)
+ * multipart/mixed; at most max bytes from start. */
+static int add_body(struct sbuf *out, size_t start, size_t max,
+		    struct template *t, const struct template_output *o,
+		    struct error *err)
 {
 	char b[MIME_BOUNDARY_SIZE];
 
+	/* encoded, the text takes at least its own length */
+	if (too_big(out, start, o->text.len + o->html.len, max))
+		return template_too_big(max, err);
 	if (t->nattachments == 0) {
 		add_content_entity(out, o);
 		return 0;
@@ -341,10 +355,15 @@ static int add_body(struct sbuf *out, struct template *t,
 	add_content_entity(out, o);
 	for (size_t i = 0; i < t->nattachments; i++) {
 		const struct sbuf *part;
-		int rc = attachment_entity(&t->attachments[i], &part, err);
+		int rc;
 
+		if (too_big(out, start, t->attachments[i].size, max))
+			return template_too_big(max, err);
+		rc = attachment_entity(&t->attachments[i], &part, err);
 		if (rc)
 			return rc;
+		if (too_big(out, start, part->len, max))
+			return template_too_big(max, err);
 		sbuf_addf(out, "\r\n--%s\r\n", b);
 		sbuf_add(out, part->buf, part->len);
 	}
@@ -374,7 +393,7 @@ int message_compose(struct template *t, const struct render_context *ctx,
 		    struct sbuf *out, struct error *err)
 {
 	struct template_output o;
-	size_t start = out->len;
+	size_t start = out->len, max = template_max_size(ctx->cfg);
 	int rc;
 
 	template_output_init(&o);
@@ -382,7 +401,9 @@ int message_compose(struct template *t, const struct render_context *ctx,
 	if (!rc)
 		rc = add_headers(out, &o, ctx, err);
 	if (!rc)
-		rc = add_body(out, t, &o, err);
+		rc = add_body(out, start, max, t, &o, err);
+	if (!rc && too_big(out, start, 0, max))
+		rc = template_too_big(max, err);
 	if (!rc)
 		rc = check_line_length(out, start, err);
 	if (rc)

@@ -140,8 +140,8 @@ void sbuf_trim(struct sbuf *sb)
 	sbuf_setlen(sb, end - start);
 }
 
-static int read_fd(struct sbuf *sb, int fd, const char *path, size_t max,
-		   struct error *err)
+int sbuf_read_fd(struct sbuf *sb, int fd, const char *path, size_t max,
+		 struct error *err)
 {
 	size_t start = sb->len;
 
@@ -178,7 +178,7 @@ int sbuf_read_file(struct sbuf *sb, const char *path, size_t max,
 	int fd, rc;
 
 	if (strcmp(path, "-") == 0)
-		return read_fd(sb, STDIN_FILENO, "standard input", max, err);
+		return sbuf_read_fd(sb, STDIN_FILENO, "standard input", max, err);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return error_set_errno(err, ERR_NOINPUT, "%s: cannot open",
@@ -194,7 +194,7 @@ int sbuf_read_file(struct sbuf *sb, const char *path, size_t max,
 				 "%s: %lld bytes, larger than the limit of %zu",
 				 path, (long long)st.st_size, max);
 	}
-	rc = read_fd(sb, fd, path, max, err);
+	rc = sbuf_read_fd(sb, fd, path, max, err);
 	close(fd);
 	return rc;
 }

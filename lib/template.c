@@ -4,12 +4,16 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <libgen.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "chancery/anniversary.h"
 #include "chancery/clock.h"
@@ -540,9 +544,38 @@ struct render {
 	const struct tvalue *stack[256];
 	int depth;
 	int partial_depth;
+	struct mustache_budget *budget; /* NULL: no limit */
 	struct sbuf *out;
 	struct error *err;
 };
+
+/* Takes len output bytes from the budget, before they are appended. */
+static int spend_bytes(struct render *r, size_t len)
+{
+	if (!r->budget)
+		return 0;
+	if (len > r->budget->bytes)
+		return error_set(r->err, ERR_DATA, "%s",
+				 r->budget->bytes_error ?
+				 r->budget->bytes_error :
+				 "the rendered output is too large");
+	r->budget->bytes -= len;
+	return 0;
+}
+
+/* Takes one step (a text, a tag, a partial) from the budget. */
+static int spend_step(struct render *r)
+{
+	if (!r->budget)
+		return 0;
+	if (r->budget->steps == 0)
+		return error_set(r->err, ERR_DATA, "%s",
+				 r->budget->steps_error ?
+				 r->budget->steps_error :
+				 "the template expands too much");
+	r->budget->steps--;
+	return 0;
+}
 
 /* Mustache's name resolution: "." is the top of the stack; otherwise the
  * first part is looked up from the top down and the rest of a dotted name
@@ -600,6 +633,18 @@ static void format_number(double n, char *buf, size_t size)
 	}
 }
 
+/* The length add_escaped appends. */
+static size_t escaped_len(const char *s, bool html)
+{
+	size_t n = 0;
+
+	if (!html)
+		return strlen(s);
+	for (; *s; s++)
+		n += *s == '&' ? 5 : *s == '"' ? 6 : *s == '<' || *s == '>' ? 4 : 1;
+	return n;
+}
+
 static void add_escaped(struct sbuf *out, const char *s, bool html)
 {
 	if (!html) {
@@ -626,6 +671,8 @@ static int render_var(struct render *r, const struct mustache *m,
 	const struct tvalue *v = lookup(r, n->text);
 	char num[40];
 	const char *s = "";
+	bool html;
+	int rc;
 
 	if (!v)
 		return 0;
@@ -647,8 +694,11 @@ static int render_var(struct render *r, const struct mustache *m,
 				 n->text, r->opts->what_for ?
 				 r->opts->what_for : "a header");
 	}
-	add_escaped(r->out, s, r->opts && r->opts->html_escape && n->escape);
-	return 0;
+	html = r->opts && r->opts->html_escape && n->escape;
+	rc = spend_bytes(r, escaped_len(s, html));
+	if (!rc)
+		add_escaped(r->out, s, html);
+	return rc;
 }
 
 static int push(struct render *r, const struct tvalue *v)
@@ -764,9 +814,13 @@ static int render_nodes(struct render *r, const struct mustache *m,
 	for (size_t i = 0; i < parent->nkids && !rc; i++) {
 		const struct node *n = &parent->kids[i];
 
+		if ((rc = spend_step(r)))
+			break;
 		switch (n->kind) {
 		case N_TEXT:
-			sbuf_add(r->out, n->text, n->len);
+			rc = spend_bytes(r, n->len);
+			if (!rc)
+				sbuf_add(r->out, n->text, n->len);
 			break;
 		case N_VAR:
 			rc = render_var(r, m, n);
@@ -795,10 +849,104 @@ int mustache_render(struct mustache *m, const struct tvalue *ctx,
 	r.root = m;
 	r.partials = partials;
 	r.opts = opts;
+	r.budget = opts ? opts->budget : NULL;
 	r.stack[0] = ctx;
 	r.out = out;
 	r.err = err;
 	return render_nodes(&r, m, &m->root);
+}
+
+/* ------------------------------------------------------------------ */
+/* measuring the expansion                                             */
+
+/* One partial's measure, taken once (the memo that makes a fan-out of
+ * 10^8 inclusions cost a walk of each partial). */
+struct measured {
+	char *name;
+	size_t bytes, steps;
+	bool busy; /* being measured: met again, it includes itself */
+	struct measured *next;
+};
+
+struct measure {
+	const struct mustache_partials *partials;
+	struct measured *done;
+	int depth;
+};
+
+static size_t sat_add(size_t a, size_t b)
+{
+	return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+static void measure_nodes(struct measure *x, const struct node *parent,
+			  size_t *bytes, size_t *steps);
+
+static void measure_partial(struct measure *x, const char *name,
+			    size_t *bytes, size_t *steps)
+{
+	struct measured *p;
+	struct mustache *m = NULL;
+	const char *src;
+
+	for (p = x->done; p; p = p->next)
+		if (strcmp(p->name, name) == 0)
+			break;
+	if (!p) {
+		p = xcalloc(1, sizeof(*p));
+		p->name = xstrdup(name);
+		p->next = x->done;
+		x->done = p;
+		src = x->partials && x->partials->get ?
+			      x->partials->get(x->partials->arg, name) : NULL;
+		if (src && x->depth >= RENDER_MAX_DEPTH) {
+			p->bytes = p->steps = SIZE_MAX;
+		} else if (src && mustache_compile(src, 1, &m, NULL) == 0) {
+			p->busy = true;
+			x->depth++;
+			measure_nodes(x, &m->root, &p->bytes, &p->steps);
+			x->depth--;
+			p->busy = false;
+		}
+		mustache_free(m);
+	} else if (p->busy) {
+		p->bytes = p->steps = SIZE_MAX;
+	}
+	*bytes = sat_add(*bytes, p->bytes);
+	*steps = sat_add(*steps, p->steps);
+}
+
+static void measure_nodes(struct measure *x, const struct node *parent,
+			  size_t *bytes, size_t *steps)
+{
+	for (size_t i = 0; i < parent->nkids; i++) {
+		const struct node *n = &parent->kids[i];
+
+		*steps = sat_add(*steps, 1);
+		if (n->kind == N_TEXT)
+			*bytes = sat_add(*bytes, n->len);
+		else if (n->kind == N_SECTION || n->kind == N_INVERTED)
+			measure_nodes(x, n, bytes, steps);
+		else if (n->kind == N_PARTIAL)
+			measure_partial(x, n->text, bytes, steps);
+	}
+}
+
+void mustache_expansion(const struct mustache *m,
+			const struct mustache_partials *partials,
+			size_t *bytes, size_t *steps)
+{
+	struct measure x = {partials, NULL, 0};
+
+	*bytes = *steps = 0;
+	measure_nodes(&x, &m->root, bytes, steps);
+	while (x.done) {
+		struct measured *next = x.done->next;
+
+		free(x.done->name);
+		free(x.done);
+		x.done = next;
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -811,8 +959,23 @@ struct check {
 	int depth;
 	const char *chain[RENDER_MAX_DEPTH]; /* partials being checked */
 	int nchain;
+	/* "name\nscope\nscope...": a partial checked in those sections
+	 * already passed (and reaches no cycle), so it is not walked again:
+	 * a fan-out of partials costs each once, not each inclusion */
+	char **seen;
+	size_t nseen;
 	struct error *err;
 };
+
+static char *check_key(const struct check *c, const char *name)
+{
+	struct sbuf key = SBUF_INIT;
+
+	sbuf_addstr(&key, name);
+	for (int i = 0; i < c->depth; i++)
+		sbuf_addf(&key, "\n%s", c->scopes[i]);
+	return sbuf_detach(&key, NULL);
+}
 
 /* True when path is a known name or the object holding some. */
 static bool known_path(const struct check *c, const char *path)
@@ -880,7 +1043,7 @@ static int check_partial(struct check *c, const struct node *n)
 {
 	const char *src;
 	struct mustache *p = NULL;
-	char where[300];
+	char where[300], *key;
 	int rc;
 
 	/* Our variables are flat, so a partial that includes itself is
@@ -889,23 +1052,39 @@ static int check_partial(struct check *c, const struct node *n)
 	for (int i = 0; i < c->nchain; i++)
 		if (strcmp(c->chain[i], n->text) == 0)
 			return partial_cycle(c, i, n->text);
+	key = check_key(c, n->text);
+	for (size_t i = 0; i < c->nseen; i++) {
+		if (strcmp(c->seen[i], key) == 0) {
+			free(key);
+			return 0;
+		}
+	}
 	src = c->partials && c->partials->get ?
 		      c->partials->get(c->partials->arg, n->text) : NULL;
 	if (!src)
-		return error_set(c->err, ERR_DATA, "partial '%s' not found "
-				 "(looked for %s.partial beside the template)",
-				 n->text, n->text);
-	if (c->nchain >= RENDER_MAX_DEPTH)
-		return error_set(c->err, ERR_DATA, "partials nested too deep");
-	rc = mustache_compile(src, 1, &p, c->err);
-	if (rc)
-		return error_prefix(c->err, "partial '%s'", n->text);
+		rc = error_set(c->err, ERR_DATA, "partial '%s' not found "
+			       "(looked for %s.partial beside the template)",
+			       n->text, n->text);
+	else if (c->nchain >= RENDER_MAX_DEPTH)
+		rc = error_set(c->err, ERR_DATA, "partials nested too deep");
+	else if ((rc = mustache_compile(src, 1, &p, c->err)))
+		error_prefix(c->err, "partial '%s'", n->text);
+	if (rc) {
+		free(key);
+		return rc;
+	}
 	snprintf(where, sizeof(where), "partial '%s'", n->text);
 	c->chain[c->nchain++] = n->text;
 	rc = check_nodes(c, p, &p->root, where);
 	c->nchain--;
 	mustache_free(p);
-	return rc;
+	if (rc) {
+		free(key);
+		return rc;
+	}
+	c->seen = xrealloc(c->seen, (c->nseen + 1) * sizeof(*c->seen));
+	c->seen[c->nseen++] = key;
+	return 0;
 }
 
 static int check_nodes(struct check *c, const struct mustache *m,
@@ -956,11 +1135,16 @@ int mustache_check_names(const struct mustache *m, const char *const *known,
 			 struct error *err)
 {
 	struct check c = {0};
+	int rc;
 
 	c.known = known;
 	c.partials = partials;
 	c.err = err;
-	return check_nodes(&c, m, &m->root, NULL);
+	rc = check_nodes(&c, m, &m->root, NULL);
+	for (size_t i = 0; i < c.nseen; i++)
+		free(c.seen[i]);
+	free(c.seen);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1228,6 +1412,160 @@ static void add_partial(struct template *t, const char *name, char *source)
 	t->npartials = n;
 }
 
+/* ------------------------------------------------------------------ */
+/* the template's folder: the only place its files are read from        */
+
+/*
+ * A template's partials and attachments are read from its folder and
+ * nowhere else: `template add` runs as the chancery user, which can read
+ * the relay's password file, and whatever it reads is mailed out. The
+ * folder is the template file's directory, taken by its real path.
+ */
+struct folder {
+	char *real; /* the directory's real path, no trailing slash */
+	int fd;     /* the directory, opened once */
+};
+
+static int folder_open(struct folder *f, const char *dir, struct error *err)
+{
+	f->fd = -1;
+	f->real = realpath(dir, NULL);
+	if (!f->real)
+		return error_set_errno(err, ERR_NOINPUT, "%s: cannot resolve "
+				       "the template's folder", dir);
+	f->fd = open(f->real, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (f->fd < 0)
+		return error_set_errno(err, ERR_NOINPUT, "%s: cannot open the "
+				       "template's folder", f->real);
+	return 0;
+}
+
+static void folder_close(struct folder *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->real);
+	f->real = NULL;
+	f->fd = -1;
+}
+
+/* Refuses a path that names a place outside the folder by its text:
+ * absolute, or climbing with "..". */
+static int folder_check_text(const struct folder *f, const char *rel,
+			     struct error *err)
+{
+	if (rel[0] == '/')
+		return error_set(err, ERR_DATA, "an absolute path; a "
+				 "template's files must be inside its folder "
+				 "%s", f->real);
+	for (const char *c = rel; *c; c += strcspn(c, "/"), c += *c == '/')
+		if (c[0] == '.' && c[1] == '.' && (c[2] == '/' || !c[2]))
+			return error_set(err, ERR_DATA, "a '..' component; a "
+					 "template's files must be inside its "
+					 "folder %s", f->real);
+	return 0;
+}
+
+/*
+ * Opens rel (a path inside the folder with no symlink in it: what
+ * realpath gave) one component at a time from the folder's descriptor,
+ * never following a symlink: if the tree changed since it was resolved,
+ * this fails instead of reading what a new symlink points at.
+ */
+static int folder_openat(const struct folder *f, const char *rel,
+			 const char *shown, int *out, struct error *err)
+{
+	char *copy = xstrdup(rel), *comp = copy, *slash;
+	int dfd = f->fd, fd = -1, rc = 0;
+
+	while ((slash = strchr(comp, '/'))) {
+		int next;
+
+		*slash = '\0';
+		next = openat(dfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+					      O_CLOEXEC);
+		if (dfd != f->fd)
+			close(dfd);
+		if (next < 0) {
+			rc = error_set_errno(err, ERR_NOINPUT, "%s: changed "
+					     "while being read", shown);
+			goto out;
+		}
+		dfd = next;
+		comp = slash + 1;
+	}
+	/* O_NONBLOCK: a FIFO must not hang the open (it is refused next) */
+	fd = openat(dfd, comp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+				       O_CLOEXEC);
+	if (fd < 0)
+		rc = error_set_errno(err, errno == ELOOP ? ERR_DATA : ERR_NOINPUT,
+				     "%s: cannot open", shown);
+	if (dfd != f->fd)
+		close(dfd);
+out:
+	free(copy);
+	*out = fd;
+	return rc;
+}
+
+/*
+ * Reads the file rel names inside the folder into sb (at most max bytes).
+ * Refused with ERR_DATA: an absolute path, a ".." component, a path
+ * whose real path (symlinks resolved, in any component) is outside the
+ * folder, and anything but a regular file. A symlink that stays inside
+ * the folder is allowed. Messages do not repeat rel: the caller puts it
+ * in front.
+ */
+static int folder_read(const struct folder *f, const char *rel, size_t max,
+		       struct sbuf *sb, struct error *err)
+{
+	char *full = NULL, *real = NULL;
+	/* "/x" is inside "/": the prefix then is empty */
+	size_t dlen = strcmp(f->real, "/") == 0 ? 0 : strlen(f->real);
+	struct stat st;
+	int fd = -1, rc;
+
+	if ((rc = folder_check_text(f, rel, err)))
+		return rc;
+	full = xasprintf("%s/%s", f->real, rel);
+	real = realpath(full, NULL);
+	if (!real) {
+		rc = error_set_errno(err, ERR_NOINPUT, "%s: cannot open", full);
+		goto out;
+	}
+	if (strcmp(real, f->real) == 0) {
+		rc = error_set(err, ERR_DATA, "%s: not a regular file", full);
+		goto out;
+	}
+	if (strncmp(real, f->real, dlen) != 0 || real[dlen] != '/') {
+		rc = error_set(err, ERR_DATA, "leads outside the template's "
+			       "folder %s (to %s)", f->real, real);
+		goto out;
+	}
+	if ((rc = folder_openat(f, real + dlen + 1, full, &fd, err)))
+		goto out;
+	if (fstat(fd, &st) != 0) {
+		rc = error_set_errno(err, ERR_IO, "%s: cannot stat", full);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = error_set(err, ERR_DATA, "%s: not a regular file", full);
+		goto out;
+	}
+	if ((size_t)st.st_size > max) {
+		rc = error_set(err, ERR_DATA, "%s: %lld bytes, larger than the "
+			       "limit of %zu", full, (long long)st.st_size, max);
+		goto out;
+	}
+	rc = sbuf_read_fd(sb, fd, full, max, err);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(full);
+	free(real);
+	return rc;
+}
+
 static bool safe_file_name(const char *name)
 {
 	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
@@ -1240,7 +1578,7 @@ static bool safe_file_name(const char *name)
 
 /* Reads NAME.partial beside the template for every partial the parts use,
  * and the partials those use. */
-static int load_partials(struct template *t, const char *dir,
+static int load_partials(struct template *t, const struct folder *dir,
 			 struct error *err)
 {
 	struct mustache *parts[5] = {t->subject, t->from, t->reply_to,
@@ -1264,10 +1602,10 @@ static int load_partials(struct template *t, const char *dir,
 				       "a plain file name", todo[i]);
 			break;
 		}
-		path = xasprintf("%s/%s.partial", dir, todo[i]);
-		rc = sbuf_read_file(&src, path, TEMPLATE_MAX_SIZE, err);
+		path = xasprintf("%s.partial", todo[i]);
+		rc = folder_read(dir, path, TEMPLATE_MAX_SIZE, &src, err);
 		if (rc) {
-			error_prefix(err, "partial '%s'", todo[i]);
+			error_prefix(err, "partial '%s' (%s)", todo[i], path);
 		} else if ((rc = mustache_compile(src.buf, 1, &m, err))) {
 			error_prefix(err, "%s", path);
 		} else {
@@ -1310,7 +1648,7 @@ static const char *content_type_of(const char *filename)
 	return "application/octet-stream";
 }
 
-static int load_attachments(struct template *t, const char *dir,
+static int load_attachments(struct template *t, const struct folder *dir,
 			    struct error *err)
 {
 	int rc = 0;
@@ -1319,16 +1657,14 @@ static int load_attachments(struct template *t, const char *dir,
 				 sizeof(*t->attachments));
 	for (size_t i = 0; i < t->nattach_paths && !rc; i++) {
 		const char *rel = t->attach_paths[i];
-		char *path = rel[0] == '/' ? xstrdup(rel) :
-				     xasprintf("%s/%s", dir, rel);
 		struct template_attachment *a = &t->attachments[i];
 		struct sbuf content = SBUF_INIT;
 		const char *slash = strrchr(rel, '/');
 
 		sbuf_init(&a->mime_part, 0);
 
-		rc = sbuf_read_file(&content, path, TEMPLATE_ATTACHMENT_MAX,
-				    err);
+		rc = folder_read(dir, rel, TEMPLATE_ATTACHMENT_MAX, &content,
+				 err);
 		if (rc) {
 			error_prefix(err, "Attach: %s", rel);
 		} else {
@@ -1340,7 +1676,6 @@ static int load_attachments(struct template *t, const char *dir,
 			t->nattachments++;
 		}
 		sbuf_release(&content);
-		free(path);
 	}
 	return rc;
 }
@@ -1648,13 +1983,105 @@ static int record_added(struct db *db, const char *name, int version,
 	return rc;
 }
 
+/* "25 MB", "64 KB" or "1000 bytes". */
+static void format_size(size_t n, char *buf, size_t size)
+{
+	if (n >= 1024 * 1024 && n % (1024 * 1024) == 0)
+		snprintf(buf, size, "%zu MB", n / (1024 * 1024));
+	else if (n >= 1024 && n % 1024 == 0)
+		snprintf(buf, size, "%zu KB", n / 1024);
+	else
+		snprintf(buf, size, "%zu bytes", n);
+}
+
+size_t template_max_size(const struct conf *cfg)
+{
+	return cfg && cfg->message_max_size > 0 ?
+		       (size_t)cfg->message_max_size :
+		       TEMPLATE_MESSAGE_MAX_DEFAULT;
+}
+
+/* The message template_too_big sets, in buf. */
+static void too_big_message(size_t max_size, char *buf, size_t size)
+{
+	char limit[40];
+
+	format_size(max_size, limit, sizeof(limit));
+	snprintf(buf, size, "rendered message exceeds message.max_size (%s)",
+		 limit);
+}
+
+int template_too_big(size_t max_size, struct error *err)
+{
+	char msg[100];
+
+	too_big_message(max_size, msg, sizeof(msg));
+	return error_set(err, ERR_DATA, "%s", msg);
+}
+
+/* The size of n bytes in base64 with CRLF every 76 characters. */
+static size_t base64_size(size_t n)
+{
+	size_t chars = (n + 2) / 3 * 4;
+
+	return chars + (chars + 75) / 76 * 2;
+}
+
+/*
+ * Refuses a template that cannot render within max_size whatever the
+ * data: its literal text with the partials expanded (every section
+ * counted: a value is a string, so a section renders at most once) and
+ * its attachments as encoded; or that expands more than
+ * TEMPLATE_MAX_EXPANSION steps. Measured, not rendered: a fan-out of
+ * 10^8 inclusions is refused in microseconds.
+ */
+static int template_check_size(struct template *t, size_t max_size,
+			       struct error *err)
+{
+	struct mustache *parts[5] = {t->subject, t->from, t->reply_to,
+				     t->text, t->html};
+	struct mustache_partials partials = {template_partial, t};
+	size_t text = 0, steps = 0, attached = 0;
+	char limit[40], got[40];
+
+	for (int i = 0; i < 5; i++) {
+		size_t b, s;
+
+		if (!parts[i])
+			continue;
+		mustache_expansion(parts[i], &partials, &b, &s);
+		text = sat_add(text, b);
+		steps = sat_add(steps, s);
+	}
+	for (size_t i = 0; i < t->nattachments; i++)
+		attached = sat_add(attached, base64_size(t->attachments[i].size));
+	format_size(max_size, limit, sizeof(limit));
+	if (sat_add(text, attached) > max_size) {
+		if (text == SIZE_MAX)
+			snprintf(got, sizeof(got), "more than %zu bytes",
+				 SIZE_MAX / 2);
+		else
+			snprintf(got, sizeof(got), "%zu bytes", text);
+		return error_set(err, ERR_DATA, "the message would exceed "
+				 "message.max_size (%s): its text with the "
+				 "partials expanded is %s, its attachments "
+				 "%zu bytes encoded", limit, got, attached);
+	}
+	if (steps > TEMPLATE_MAX_EXPANSION)
+		return error_set(err, ERR_DATA, "its partials expand to more "
+				 "than %d texts and tags (a partial fan-out)",
+				 TEMPLATE_MAX_EXPANSION);
+	return 0;
+}
+
 /* Reads and checks the file completely, before anything is stored. */
-static int template_read(const char *path, struct template **out,
-			 struct error *err)
+static int template_read(const char *path, size_t max_size,
+			 struct template **out, struct error *err)
 {
 	struct sbuf src = SBUF_INIT;
 	struct template *t = NULL;
-	char *copy = xstrdup(path), *dir;
+	struct folder dir = {NULL, -1};
+	char *copy = xstrdup(path);
 	int rc;
 
 	*out = NULL;
@@ -1665,14 +2092,17 @@ static int template_read(const char *path, struct template **out,
 		rc = error_set(err, ERR_DATA, "%s: holds a NUL byte", path);
 		goto out;
 	}
-	dir = dirname(copy);
 	rc = template_parse(src.buf, &t, err);
 	if (!rc)
-		rc = load_partials(t, dir, err);
+		rc = folder_open(&dir, dirname(copy), err);
+	if (!rc)
+		rc = load_partials(t, &dir, err);
 	if (!rc)
 		rc = template_check_names(t, err);
 	if (!rc)
-		rc = load_attachments(t, dir, err);
+		rc = load_attachments(t, &dir, err);
+	if (!rc)
+		rc = template_check_size(t, max_size, err);
 	if (rc) {
 		error_prefix(err, "%s", path);
 		template_free(t);
@@ -1680,6 +2110,7 @@ static int template_read(const char *path, struct template **out,
 	}
 	*out = t;
 out:
+	folder_close(&dir);
 	free(copy);
 	sbuf_release(&src);
 	return rc;
@@ -1687,6 +2118,14 @@ out:
 
 int template_add(struct db *db, const char *name, const char *path,
 		 struct template_info *out, bool *unchanged, struct error *err)
+{
+	return template_add_max(db, name, path, TEMPLATE_MESSAGE_MAX_DEFAULT,
+				out, unchanged, err);
+}
+
+int template_add_max(struct db *db, const char *name, const char *path,
+		     size_t max_size, struct template_info *out,
+		     bool *unchanged, struct error *err)
 {
 	struct template_info latest = {0};
 	struct template *t = NULL;
@@ -1699,7 +2138,7 @@ int template_add(struct db *db, const char *name, const char *path,
 	if (!*name || utf8_has_control(name))
 		return error_set(err, ERR_USAGE, "template name '%s' is empty "
 				 "or holds control characters", name);
-	rc = template_read(path, &t, err);
+	rc = template_read(path, max_size, &t, err);
 	if (rc)
 		return rc;
 	template_digest(t, sha);
@@ -1936,11 +2375,13 @@ void template_output_release(struct template_output *o)
 
 static int render_header(struct template *t, struct mustache *m,
 			 const struct tvalue *root, const char *what,
-			 struct sbuf *out, struct error *err)
+			 struct mustache_budget *budget, struct sbuf *out,
+			 struct error *err)
 {
 	struct mustache_partials partials = {template_partial, t};
 	struct mustache_render_opts opts = {.single_line = true,
-					    .what_for = what};
+					    .what_for = what,
+					    .budget = budget};
 	int rc = mustache_render(m, root, &partials, &opts, out, err);
 
 	if (!rc && strpbrk(out->buf, "\r\n"))
@@ -1955,24 +2396,33 @@ int template_render(struct template *t, const struct render_context *ctx,
 		    struct template_output *out, struct error *err)
 {
 	struct mustache_partials partials = {template_partial, t};
-	struct mustache_render_opts text = {0}, html = {.html_escape = true};
+	char too_big[100], too_long[100];
+	struct mustache_budget budget = {template_max_size(ctx->cfg),
+					 TEMPLATE_MAX_EXPANSION, too_big,
+					 too_long};
+	struct mustache_render_opts text = {.budget = &budget},
+				    html = {.html_escape = true,
+					    .budget = &budget};
 	struct tvalue *root = NULL;
 	int rc;
 
+	too_big_message(budget.bytes, too_big, sizeof(too_big));
+	snprintf(too_long, sizeof(too_long), "the template expands to more "
+		 "than %d texts and tags", TEMPLATE_MAX_EXPANSION);
 	rc = template_context_build(ctx, &root, err);
 	if (rc)
 		return rc;
-	rc = render_header(t, t->subject, root, "the Subject header",
+	rc = render_header(t, t->subject, root, "the Subject header", &budget,
 			   &out->subject, err);
 	if (!rc && t->from) {
 		out->has_from = true;
 		rc = render_header(t, t->from, root, "the From header",
-				   &out->from, err);
+				   &budget, &out->from, err);
 	}
 	if (!rc && t->reply_to) {
 		out->has_reply_to = true;
-		rc = render_header(t, t->reply_to, root,
-				   "the Reply-To header", &out->reply_to, err);
+		rc = render_header(t, t->reply_to, root, "the Reply-To header",
+				   &budget, &out->reply_to, err);
 	}
 	if (!rc)
 		rc = mustache_render(t->text, root, &partials, &text,

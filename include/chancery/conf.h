@@ -72,6 +72,7 @@ struct conf {
 	enum log_level log_level;
 	char *pid_file;
 	int bounce_threshold;        /* campaigns in a row before bouncing */
+	int message_max_size;        /* bytes: a rendered message may not pass it */
 };
 
 /* Fills cfg with the defaults. */

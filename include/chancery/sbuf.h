@@ -48,5 +48,9 @@ void sbuf_trim(struct sbuf *sb);
  */
 int sbuf_read_file(struct sbuf *sb, const char *path, size_t max,
 		     struct error *err);
+/* Appends what is left to read on fd (not closed), named path in
+ * messages; more than max bytes is ERR_DATA and appends nothing. */
+int sbuf_read_fd(struct sbuf *sb, int fd, const char *path, size_t max,
+		 struct error *err);
 
 #endif

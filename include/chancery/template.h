@@ -73,6 +73,12 @@
 #define TEMPLATE_HTML_SEPARATOR "--- html ---"
 #define TEMPLATE_MAX_SIZE (1024 * 1024)          /* source or partial */
 #define TEMPLATE_ATTACHMENT_MAX (20 * 1024 * 1024) /* one attachment */
+/* message.max_size when no configuration says: what relays accept */
+#define TEMPLATE_MESSAGE_MAX_DEFAULT (25 * 1024 * 1024)
+/* The most texts, tags and partial inclusions one message expands (a
+ * statement has hundreds): bounds the work a partial fan-out asks for
+ * even when it writes nothing. */
+#define TEMPLATE_MAX_EXPANSION 1000000
 
 /* ---- the value tree a template is rendered against ---- */
 
@@ -141,18 +147,32 @@ int mustache_compile(const char *src, int first_line, struct mustache **out,
 		     struct error *err);
 void mustache_free(struct mustache *m);
 
+/*
+ * What a rendering may still spend, shared by the renderings of one
+ * message and checked before each append, so that a template expanding
+ * without end stops at the limit instead of allocating its output.
+ */
+struct mustache_budget {
+	size_t bytes;            /* output bytes left */
+	size_t steps;            /* texts, tags and partials left to expand */
+	const char *bytes_error; /* the message when bytes run out */
+	const char *steps_error; /* the message when steps run out */
+};
+
 struct mustache_render_opts {
 	bool html_escape;       /* escape & " < > in {{x}} */
 	/* Refuse a value holding CR or LF (for headers); the error names the
 	 * variable and what_for. */
 	bool single_line;
 	const char *what_for;   /* "the Subject header", for messages */
+	struct mustache_budget *budget; /* NULL: no limit */
 };
 
 /*
  * Renders m against ctx, appending to out. Partials are compiled on first
  * use and cached in m (so a struct mustache is not shared between threads
- * while rendering).
+ * while rendering). With a budget, ERR_DATA (its message) as soon as the
+ * next append would pass it; out then holds what was rendered so far.
  */
 int mustache_render(struct mustache *m, const struct tvalue *ctx,
 		    const struct mustache_partials *partials,
@@ -168,6 +188,18 @@ int mustache_render(struct mustache *m, const struct tvalue *ctx,
 int mustache_check_names(const struct mustache *m, const char *const *known,
 			 const struct mustache_partials *partials,
 			 struct error *err);
+
+/*
+ * The most m can expand to, partials (from get) expanded: *bytes of
+ * literal text (variables counted empty, every section taken once,
+ * indentation of standalone partials not counted) and *steps texts, tags
+ * and partials, the units of struct mustache_budget. Each partial is
+ * measured once, so a fan-out of 10^8 inclusions costs microseconds.
+ * Saturates at SIZE_MAX (also for a partial including itself).
+ */
+void mustache_expansion(const struct mustache *m,
+			const struct mustache_partials *partials,
+			size_t *bytes, size_t *steps);
 
 /* ---- statement templates ---- */
 
@@ -220,13 +252,27 @@ void template_info_release(struct template_info *info);
 
 /*
  * Reads the file at path, its partials and attachments, checks it
- * completely (syntax, names, partials, attachment files), and stores it
- * as the next version of name, appending LEDGER_TEMPLATE_ADDED, all in one
- * transaction. When the content equals the latest version nothing is
- * stored and *unchanged is set; out describes that version either way.
- * Errors: ERR_DATA (naming the file, line and column), ERR_NOINPUT (a
- * missing file, naming it). On error nothing is stored.
+ * completely (syntax, names, partials, attachment files, size), and
+ * stores it as the next version of name, appending LEDGER_TEMPLATE_ADDED,
+ * all in one transaction. When the content equals the latest version
+ * nothing is stored and *unchanged is set; out describes that version
+ * either way. Errors: ERR_DATA (naming the file, line and column),
+ * ERR_NOINPUT (a missing file, naming it). On error nothing is stored.
+ *
+ * Partials and attachments are read from the template file's folder only
+ * (see folder_read in template.c): an absolute Attach: path, a ".."
+ * component, or a path that a symlink (in any component) takes outside
+ * the folder's real path is ERR_DATA naming it; so is anything but a
+ * regular file. A symlink that stays inside the folder is followed.
+ *
+ * A template whose text, partials expanded, and attachments come to more
+ * than max_size bytes (message.max_size), or whose partials expand to
+ * more than TEMPLATE_MAX_EXPANSION steps, is ERR_DATA naming the limit.
+ * template_add uses TEMPLATE_MESSAGE_MAX_DEFAULT.
  */
+int template_add_max(struct db *db, const char *name, const char *path,
+		     size_t max_size, struct template_info *out,
+		     bool *unchanged, struct error *err);
 int template_add(struct db *db, const char *name, const char *path,
 		 struct template_info *out, bool *unchanged, struct error *err);
 
@@ -275,9 +321,17 @@ struct template_output {
 void template_output_init(struct template_output *o);
 void template_output_release(struct template_output *o);
 
+/* message.max_size from cfg (TEMPLATE_MESSAGE_MAX_DEFAULT without one). */
+size_t template_max_size(const struct conf *cfg);
+/* Sets ERR_DATA "rendered message exceeds message.max_size (25 MB)". */
+int template_too_big(size_t max_size, struct error *err);
+
 /*
  * Renders every part of t against ctx. Header parts refuse a variable
- * holding CR or LF (ERR_DATA naming the variable and the header).
+ * holding CR or LF (ERR_DATA naming the variable and the header). The
+ * parts together may hold at most template_max_size(ctx->cfg) bytes and
+ * expand TEMPLATE_MAX_EXPANSION steps: past either the rendering stops
+ * with ERR_DATA (template_too_big's message for the size).
  */
 int template_render(struct template *t, const struct render_context *ctx,
 		    struct template_output *out, struct error *err);

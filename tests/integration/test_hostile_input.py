@@ -349,6 +349,143 @@ class TestRecursivePartials(Base):
         self.home.ok("template", "add", "ok", path)
 
 
+class TestTemplateFiles(Base):
+    """Issue 15 item 6: a template reads partials and attachments from its
+    own folder only; `template add` runs as the chancery user, which can
+    read the relay's password file, and whatever it reads is mailed."""
+
+    def setUp(self):
+        super().setUp()
+        self.dir = os.path.join(self.home.dir, "tmpl")
+        os.mkdir(self.dir)
+        with open(os.path.join(self.home.dir, "secret.txt"), "w") as f:
+            f.write("relay password\n")
+        os.symlink("/etc/passwd", os.path.join(self.dir, "passwd.pdf"))
+        os.symlink("../secret.txt", os.path.join(self.dir, "secret.pdf"))
+        os.symlink("/etc", os.path.join(self.dir, "etc"))
+        os.symlink("/etc/passwd", os.path.join(self.dir, "evil.partial"))
+        os.mkfifo(os.path.join(self.dir, "fifo"))
+
+    def add(self, source, message):
+        path = os.path.join(self.dir, "t.tmpl")
+        with open(path, "w") as f:
+            f.write(source)
+        return self.assertFails(["template", "add", "t", path], 65, message)
+
+    def test_paths_out_of_the_folder_refused(self):
+        inside = "a template's files must be inside its folder"
+        cases = [
+            ("Attach: /etc/shadow", "Attach: /etc/shadow: an absolute path; "
+             + inside),
+            ("Attach: /proc/self/environ",
+             "Attach: /proc/self/environ: an absolute path"),
+            ("Attach: ../../../etc/shadow",
+             "Attach: ../../../etc/shadow: a '..' component; " + inside),
+            ("Attach: ../secret.txt", "Attach: ../secret.txt: a '..' "
+             "component"),
+            ("Attach: passwd.pdf", "Attach: passwd.pdf: leads outside the "
+             "template's folder %s (to /etc/passwd)"
+             % os.path.realpath(self.dir)),
+            ("Attach: secret.pdf", "Attach: secret.pdf: leads outside the "
+             "template's folder"),
+            ("Attach: etc/passwd", "Attach: etc/passwd: leads outside the "
+             "template's folder"),
+            ("Attach: fifo", "fifo: not a regular file"),
+        ]
+        for header, message in cases:
+            with self.subTest(header=header):
+                self.add("Subject: x\n%s\n\nhi\n" % header, message)
+        self.add("Subject: x\n\n{{> evil}}\n", "partial 'evil' "
+                 "(evil.partial): leads outside the template's folder")
+        self.assertEqual(self.home.scalar("SELECT count(*) FROM "
+                                          "template_attachments"), 0)
+
+    def test_symlink_inside_the_folder_allowed(self):
+        with open(os.path.join(self.dir, "2025.pdf"), "wb") as f:
+            f.write(b"%PDF-1.4 the statement")
+        os.symlink("2025.pdf", os.path.join(self.dir, "statement.pdf"))
+        path = os.path.join(self.dir, "ok.tmpl")
+        with open(path, "w") as f:
+            f.write("Subject: x\nAttach: statement.pdf\n\nhi\n")
+        self.home.ok("template", "add", "ok", path)
+        self.assertEqual(self.home.sql(
+            "SELECT filename, content FROM template_attachments"),
+            [("statement.pdf", b"%PDF-1.4 the statement")])
+
+
+def write_fan_out(directory, leaf):
+    """p1 .. p8, each including the next ten times (10^7 inclusions of
+    the leaf p8)."""
+    for i in range(1, 8):
+        with open(os.path.join(directory, "p%d.partial" % i), "w") as f:
+            f.write("{{> p%d}}" % (i + 1) * 10 + "\n")
+    with open(os.path.join(directory, "p8.partial"), "w") as f:
+        f.write(leaf)
+
+
+class TestPartialFanOut(Base):
+    """Issue 15 item 7: 8 partials each including the next 10 times took
+    29 s of CPU at `template add` and the render aborted after trying to
+    allocate 3.5 GB."""
+
+    def test_fan_out_refused_at_template_add_quickly(self):
+        path = self.write("f.tmpl", "Subject: x\n\n{{> p1}}\n")
+        for leaf, message in (
+                ("leaf text\n", "f.tmpl: the message would exceed "
+                 "message.max_size (25 MB): its text with the partials "
+                 "expanded is 101111112 bytes"),
+                ("{{contact.name}}", "f.tmpl: its partials expand to more "
+                 "than 1000000 texts and tags (a partial fan-out)")):
+            with self.subTest(leaf=leaf):
+                write_fan_out(self.home.dir, leaf)
+                t0 = time.monotonic()
+                r = self.assertFails(["template", "add", "f", path], 65,
+                                     message)
+                self.assertLess(time.monotonic() - t0, 1.0, r)
+
+    def test_configured_limit_refuses_at_template_add(self):
+        with open(self.home.conf, "a") as f:
+            f.write("message = { max_size = 65536; };\n")
+        path = self.write("big.tmpl", "Subject: x\n\n" + "x" * 70000 +
+                          "\n")
+        self.assertFails(["template", "add", "big", path], 65,
+                         "big.tmpl: the message would exceed "
+                         "message.max_size (64 KB)")
+
+    def test_one_contact_over_the_limit_fails_alone(self):
+        """The body name is printed 1,000 times: 5 KB for a short name,
+        but 80 KB once a body is renamed after scheduling. That delivery
+        fails with the reason; the other is sent."""
+        with open(self.home.conf, "a") as f:
+            f.write("message = { max_size = 65536; };\n")
+        self.write("n.partial", "{{body.name}}")
+        self.write("h.partial", "{{> n}}" * 10)
+        self.write("k.partial", "{{> h}}" * 10)
+        path = self.write("t.tmpl", "Subject: x\n\n" + "{{> k}}" * 10 +
+                          "\n")
+        self.home.ok("template", "add", "t", path)
+        for acronym, email in (("AA", "a@a.example"), ("BB", "b@b.example")):
+            self.home.ok("body", "add", "Body " + acronym, "--kind", "ngo",
+                         "--acronym", acronym)
+            self.home.ok("contact", "add", acronym, email)
+        self.home.ok("list", "create", "l")
+        self.home.ok("list", "add", "l", "AA", "BB")
+        self.home.ok("campaign", "create", "c", "--template", "t", "--list",
+                     "l", "--at", "2025-02-25 10:00", "--tz", "UTC")
+        self.home.ok("campaign", "schedule", "c")
+        self.home.ok("body", "edit", "BB", "--name", "B" * 80)
+        t0 = time.monotonic()
+        self.home.run("--once", prog="chanceryd")
+        self.assertLess(time.monotonic() - t0, 30)
+        rows = self.home.sql("SELECT email, state, reason FROM deliveries "
+                             "ORDER BY email")
+        self.assertEqual(rows[0][:2], ("a@a.example", "sent"), rows)
+        self.assertEqual(rows[1][:2], ("b@b.example", "failed"), rows)
+        self.assertIn("rendered message exceeds message.max_size (64 KB)",
+                      rows[1][2])
+        self.assertEqual(len(self.outbox_files()), 1)
+
+
 class TestCsvQuirks(Base):
     def test_bom_and_crlf_accepted(self):
         path = self.write("bom.csv", b"\xef\xbb\xbf" + CSV_HEADER.encode() +

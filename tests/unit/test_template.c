@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "chancery/sbuf.h"
 #include "chancery/template.h"
@@ -631,6 +634,389 @@ static void test_load_round_trip(void **state)
 	test_db_close(&t);
 }
 
+
+/* ---- issue 15.6: a template reads files in its own folder only ---- */
+
+/* The files the cases below point at: symlinks out of the folder, a
+ * symlinked directory, a FIFO (an open that would block), a directory. */
+static void make_hostile_tree(const char *dir)
+{
+	char *p;
+
+	p = xasprintf("%s/link.pdf", dir);
+	assert_int_equal(symlink("/etc/passwd", p), 0);
+	free(p);
+	p = xasprintf("%s/etc", dir);
+	assert_int_equal(symlink("/etc", p), 0);
+	free(p);
+	p = xasprintf("%s/evil.partial", dir);
+	assert_int_equal(symlink("/etc/passwd", p), 0);
+	free(p);
+	p = xasprintf("%s/up.partial", dir);
+	assert_int_equal(symlink("../outside.partial", p), 0);
+	free(p);
+	p = xasprintf("%s/fifo", dir);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	free(p);
+	p = xasprintf("%s/sub", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	free(p);
+}
+
+static void test_add_refuses_files_outside_the_folder(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{"Subject: x\nAttach: /etc/shadow\n\nhi\n",
+		 "t.tmpl: Attach: /etc/shadow: an absolute path; a template's "
+		 "files must be inside its folder "},
+		{"Subject: x\nAttach: /proc/self/environ\n\nhi\n",
+		 "Attach: /proc/self/environ: an absolute path"},
+		{"Subject: x\nAttach: ../../../etc/shadow\n\nhi\n",
+		 "Attach: ../../../etc/shadow: a '..' component"},
+		{"Subject: x\nAttach: sub/../../t/x.pdf\n\nhi\n",
+		 "Attach: sub/../../t/x.pdf: a '..' component"},
+		{"Subject: x\nAttach: link.pdf\n\nhi\n",
+		 "Attach: link.pdf: leads outside the template's folder"},
+		{"Subject: x\nAttach: link.pdf\n\nhi\n", "(to /etc/passwd)"},
+		{"Subject: x\nAttach: etc/passwd\n\nhi\n",
+		 "Attach: etc/passwd: leads outside the template's folder"},
+		{"Subject: x\n\n{{> evil}}\n",
+		 "partial 'evil' (evil.partial): leads outside the template's "
+		 "folder"},
+		{"Subject: x\n\n{{> up}}\n",
+		 "partial 'up' (up.partial): leads outside the template's "
+		 "folder"},
+		{"Subject: x\nAttach: fifo\n\nhi\n",
+		 "Attach: fifo: "},
+		{"Subject: x\nAttach: fifo\n\nhi\n", "/fifo: not a regular file"},
+		{"Subject: x\nAttach: sub\n\nhi\n", "/sub: not a regular file"},
+		{"Subject: x\nAttach: ./\n\nhi\n", "/./: not a regular file"},
+	};
+	struct test_db t;
+	char *dir;
+
+	(void)state;
+	test_db_open(&t);
+	dir = xasprintf("%s/t", t.dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	free(test_write_file(t.dir, "outside.partial", "secret\n"));
+	make_hostile_tree(dir);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct template_info info;
+		struct error err = ERROR_INIT;
+		char *path = test_write_file(dir, "t.tmpl", cases[i].text);
+		bool unchanged;
+		int rc = template_add(t.db, "t", path, &info, &unchanged,
+				      &err);
+
+		if (rc != ERR_DATA || !strstr(err.msg, cases[i].want) ||
+		    strchr(err.msg, '\n'))
+			fail_msg("case %zu: got %d '%s', want %d '%s'", i, rc,
+				 err.msg, ERR_DATA, cases[i].want);
+		assert_nothing_stored(t.db);
+		free(path);
+	}
+	free(dir);
+	test_db_close(&t);
+}
+
+/* What may be read: a symlink that stays in the folder, a subdirectory,
+ * and a template whose folder is itself reached through a symlink. */
+static void test_add_follows_symlinks_inside_the_folder(void **state)
+{
+	struct test_db t;
+	struct template_info info;
+	struct error err = ERROR_INIT;
+	struct template *tp = NULL;
+	char *real, *sub, *p, *path;
+	bool unchanged;
+
+	(void)state;
+	test_db_open(&t);
+	real = xasprintf("%s/real", t.dir);
+	sub = xasprintf("%s/real/sub", t.dir);
+	assert_int_equal(mkdir(real, 0700), 0);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	free(test_write_file(sub, "a.pdf", "%PDF a"));
+	free(test_write_file(real, "sig.real", "Sig {{sender.name}}\n"));
+	p = xasprintf("%s/sig.partial", real);
+	assert_int_equal(symlink("sig.real", p), 0);
+	free(p);
+	p = xasprintf("%s/b.pdf", real);
+	assert_int_equal(symlink("sub/a.pdf", p), 0);
+	free(p);
+	p = xasprintf("%s/alias", real);
+	assert_int_equal(symlink("sub", p), 0);
+	free(p);
+	p = xasprintf("%s/via", t.dir);
+	assert_int_equal(symlink("real", p), 0);
+	free(p);
+	free(test_write_file(real, "t.tmpl", "Subject: s\nAttach: b.pdf\n"
+			     "Attach: alias/a.pdf\nAttach: ./sub//a.pdf\n\n"
+			     "{{> sig}}"));
+	path = xasprintf("%s/via/t.tmpl", t.dir);
+	if (template_add(t.db, "x", path, &info, &unchanged, &err) != 0)
+		fail_msg("template_add: %s", err.msg);
+	assert_int_equal(template_load(t.db, info.id, &tp, &err), 0);
+	assert_int_equal(tp->nattachments, 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_memory_equal(tp->attachments[i].content, "%PDF a", 6);
+	assert_str(tp->attachments[0].filename, "b.pdf");
+	assert_str(tp->partial_sources[0], "Sig {{sender.name}}\n");
+	template_free(tp);
+	template_info_release(&info);
+	free(path);
+	free(sub);
+	free(real);
+	test_db_close(&t);
+}
+
+/* ---- issue 15.7: a partial fan-out is bounded ---- */
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* p1 .. p8, each including the next ten times; p8 is leaf. */
+static void write_fan_out(const char *dir, const char *leaf)
+{
+	for (int i = 1; i < 8; i++) {
+		char name[32], *text;
+
+		snprintf(name, sizeof(name), "p%d.partial", i);
+		text = xasprintf("{{> p%d}}{{> p%d}}{{> p%d}}{{> p%d}}{{> p%d}}"
+				 "{{> p%d}}{{> p%d}}{{> p%d}}{{> p%d}}{{> p%d}}\n",
+				 i + 1, i + 1, i + 1, i + 1, i + 1, i + 1,
+				 i + 1, i + 1, i + 1, i + 1);
+		free(test_write_file(dir, name, text));
+		free(text);
+	}
+	free(test_write_file(dir, "p8.partial", leaf));
+}
+
+static void test_add_refuses_a_fan_out_fast(void **state)
+{
+	static const struct {
+		const char *leaf;
+		size_t max;
+		const char *want;
+	} cases[] = {
+		/* 10^7 inclusions of p8: 100 MB of text */
+		{"leaf text\n", TEMPLATE_MESSAGE_MAX_DEFAULT,
+		 "f.tmpl: the message would exceed message.max_size (25 MB): "
+		 "its text with the partials expanded is 101111112 bytes"},
+		/* no text at all, still 10^7 variables to look up */
+		{"{{contact.name}}", TEMPLATE_MESSAGE_MAX_DEFAULT,
+		 "f.tmpl: its partials expand to more than 1000000 texts and "
+		 "tags (a partial fan-out)"},
+		/* a lower message.max_size */
+		{"leaf text\n", 65536,
+		 "exceed message.max_size (64 KB)"},
+	};
+	struct test_db t;
+
+	(void)state;
+	test_db_open(&t);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct template_info info;
+		struct error err = ERROR_INIT;
+		char *path;
+		bool unchanged;
+		double t0, took;
+		int rc;
+
+		write_fan_out(t.dir, cases[i].leaf);
+		path = test_write_file(t.dir, "f.tmpl",
+				       "Subject: x\n\n{{> p1}}\n");
+		t0 = now_seconds();
+		rc = template_add_max(t.db, "f", path, cases[i].max, &info,
+				      &unchanged, &err);
+		took = now_seconds() - t0;
+		if (rc != ERR_DATA || !strstr(err.msg, cases[i].want))
+			fail_msg("case %zu: got %d '%s', want '%s'", i, rc,
+				 err.msg, cases[i].want);
+		if (took > 0.2)
+			fail_msg("case %zu: took %.3f s, want well under a "
+				 "second", i, took);
+		assert_nothing_stored(t.db);
+		free(path);
+	}
+	/* the same partial many times without a fan-out is fine */
+	{
+		struct template_info info;
+		struct error err = ERROR_INIT;
+		char *path;
+		bool unchanged;
+
+		free(test_write_file(t.dir, "p7.partial", "{{> p8}}{{> p8}}\n"));
+		path = test_write_file(t.dir, "f.tmpl",
+				       "Subject: x\n\n{{> p7}}{{> p7}}\n");
+		if (template_add(t.db, "f", path, &info, &unchanged, &err))
+			fail_msg("template_add: %s", err.msg);
+		template_info_release(&info);
+		free(path);
+	}
+	test_db_close(&t);
+}
+
+/* Partials from a fixed table, for rendering without a template file. */
+static const char *fan_partial(void *arg, const char *name)
+{
+	static const char *const srcs[][2] = {
+		{"a", "{{> b}}{{> b}}{{> b}}{{> b}}{{> b}}{{> b}}{{> b}}{{> b}}"
+		      "{{> b}}{{> b}}"},
+		{"b", "{{> c}}{{> c}}{{> c}}{{> c}}{{> c}}{{> c}}{{> c}}{{> c}}"
+		      "{{> c}}{{> c}}"},
+		{"c", "{{> d}}{{> d}}{{> d}}{{> d}}{{> d}}{{> d}}{{> d}}{{> d}}"
+		      "{{> d}}{{> d}}"},
+		{"d", "{{> e}}{{> e}}{{> e}}{{> e}}{{> e}}{{> e}}{{> e}}{{> e}}"
+		      "{{> e}}{{> e}}"},
+		{"e", "{{> f}}{{> f}}{{> f}}{{> f}}{{> f}}{{> f}}{{> f}}{{> f}}"
+		      "{{> f}}{{> f}}"},
+		{"f", "{{> g}}{{> g}}{{> g}}{{> g}}{{> g}}{{> g}}{{> g}}{{> g}}"
+		      "{{> g}}{{> g}}"},
+		{"g", "{{> h}}{{> h}}{{> h}}{{> h}}{{> h}}{{> h}}{{> h}}{{> h}}"
+		      "{{> h}}{{> h}}"},
+		{"h", "{{body.name}}"},
+	};
+
+	(void)arg;
+	for (size_t i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++)
+		if (strcmp(srcs[i][0], name) == 0)
+			return srcs[i][1];
+	return NULL;
+}
+
+/* A fan-out already stored (or one the data makes large) stops at the
+ * budget: quickly, and without holding more than the budget. */
+static void test_render_stops_at_the_budget(void **state)
+{
+	static const struct {
+		const char *name;
+		size_t bytes, steps;
+		const char *want;
+		size_t len; /* what out holds when it stopped */
+	} cases[] = {
+		{"Body", 64 * 1024, TEMPLATE_MAX_EXPANSION, "too big",
+		 64 * 1024},
+		{"", 64 * 1024, TEMPLATE_MAX_EXPANSION, "too long", 0},
+		{"Body", TEMPLATE_MESSAGE_MAX_DEFAULT, TEMPLATE_MAX_EXPANSION,
+		 "too long", 0},
+		{"<&>", 64 * 1024, TEMPLATE_MAX_EXPANSION, "too big",
+		 64 * 1024 - 64 * 1024 % 13},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mustache_budget budget = {cases[i].bytes, cases[i].steps,
+						 "too big", "too long"};
+		struct mustache_render_opts opts = {.html_escape = true,
+						    .budget = &budget};
+		struct mustache_partials partials = {fan_partial, NULL};
+		struct tvalue *ctx = tvalue_new(TVALUE_OBJECT);
+		struct error err = ERROR_INIT;
+		struct sbuf out = SBUF_INIT;
+		struct mustache *m = NULL;
+		double t0, took;
+		int rc;
+
+		tvalue_set_path(ctx, "body.name", cases[i].name);
+		assert_int_equal(mustache_compile("{{> a}}", 1, &m, &err), 0);
+		t0 = now_seconds();
+		rc = mustache_render(m, ctx, &partials, &opts, &out, &err);
+		took = now_seconds() - t0;
+		if (rc != ERR_DATA || strcmp(err.msg, cases[i].want) != 0)
+			fail_msg("case %zu: got %d '%s', want '%s'", i, rc,
+				 err.msg, cases[i].want);
+		if (cases[i].len && out.len != cases[i].len)
+			fail_msg("case %zu: out holds %zu bytes, want %zu", i,
+				 out.len, cases[i].len);
+		if (out.len > cases[i].bytes || out.alloc > 2 * cases[i].bytes + 8192)
+			fail_msg("case %zu: %zu bytes held (%zu allocated), "
+				 "over the budget of %zu", i, out.len,
+				 out.alloc, cases[i].bytes);
+		if (took > 1.0) /* 60 ms here for the million steps */
+			fail_msg("case %zu: took %.3f s", i, took);
+		mustache_free(m);
+		sbuf_release(&out);
+		tvalue_free(ctx);
+	}
+}
+
+/* template_render: the configured message.max_size, for one addressee's
+ * data (a long body name passes it where a short one does not). */
+static void test_render_limit_is_message_max_size(void **state)
+{
+	static const struct {
+		const char *body;
+		const char *want; /* NULL: renders */
+	} cases[] = {
+		{"Short", NULL},
+		{"A body whose name is long enough to pass the limit "
+		 "a hundred times over",
+		 "rendered message exceeds message.max_size (64 KB)"},
+	};
+	struct test_db t;
+	struct template_info info;
+	struct error err = ERROR_INIT;
+	struct template *tp = NULL;
+	struct conf cfg;
+	char *path;
+	bool unchanged;
+
+	(void)state;
+	test_db_open(&t);
+	conf_init(&cfg);
+	cfg.message_max_size = 64 * 1024;
+	assert_int_equal(template_max_size(&cfg), 64 * 1024);
+	assert_int_equal(template_max_size(NULL), TEMPLATE_MESSAGE_MAX_DEFAULT);
+	/* 1000 times the body name: 5 KB short, 76 KB long */
+	free(test_write_file(t.dir, "n.partial", "{{body.name}}"));
+	free(test_write_file(t.dir, "h.partial", "{{> n}}{{> n}}{{> n}}{{> n}}"
+			     "{{> n}}{{> n}}{{> n}}{{> n}}{{> n}}{{> n}}"));
+	free(test_write_file(t.dir, "k.partial", "{{> h}}{{> h}}{{> h}}{{> h}}"
+			     "{{> h}}{{> h}}{{> h}}{{> h}}{{> h}}{{> h}}"));
+	path = test_write_file(t.dir, "t.tmpl", "Subject: s\n\n{{> k}}{{> k}}"
+			       "{{> k}}{{> k}}{{> k}}{{> k}}{{> k}}{{> k}}"
+			       "{{> k}}{{> k}}\n");
+	if (template_add_max(t.db, "t", path, 64 * 1024, &info, &unchanged,
+			     &err))
+		fail_msg("template_add: %s", err.msg);
+	assert_int_equal(template_load(t.db, info.id, &tp, &err), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct registry_body body = {.name = (char *)cases[i].body};
+		struct render_context ctx = {.cfg = &cfg, .body = &body,
+					     .campaign_name = "c"};
+		struct template_output o;
+		int rc;
+
+		template_output_init(&o);
+		rc = template_render(tp, &ctx, &o, &err);
+		if (!cases[i].want && rc != 0)
+			fail_msg("case %zu: got %d '%s', want it rendered", i,
+				 rc, err.msg);
+		if (cases[i].want && (rc != ERR_DATA ||
+				      strcmp(err.msg, cases[i].want) != 0))
+			fail_msg("case %zu: got %d '%s', want '%s'", i, rc,
+				 err.msg, cases[i].want);
+		if (o.text.len > 64 * 1024)
+			fail_msg("case %zu: %zu bytes rendered, over the limit",
+				 i, o.text.len);
+		template_output_release(&o);
+	}
+	template_free(tp);
+	template_info_release(&info);
+	conf_release(&cfg);
+	free(path);
+	test_db_close(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -644,6 +1030,11 @@ int main(void)
 		cmocka_unit_test(test_add_errors_store_nothing),
 		cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_load_round_trip),
+		cmocka_unit_test(test_add_refuses_files_outside_the_folder),
+		cmocka_unit_test(test_add_follows_symlinks_inside_the_folder),
+		cmocka_unit_test(test_add_refuses_a_fan_out_fast),
+		cmocka_unit_test(test_render_stops_at_the_budget),
+		cmocka_unit_test(test_render_limit_is_message_max_size),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
