@@ -378,6 +378,58 @@ class TestCsvQuirks(Base):
                                "nothing imported"])
 
 
+class TestTerminalEscapes(Base):
+    """Issue 15: escape sequences in names and aliases (put in the
+    database by hand, an old version or another program) and in the
+    values of a CSV were printed raw, so the terminal obeyed them. They
+    are shown as \\x1b; valid UTF-8 stays as it is."""
+
+    def test_body_show_and_list_escape_names(self):
+        self.home.ok("body", "add", "Défenseur des droits", "--kind",
+                     "ombudsman", "--acronym", "DDD")
+        con = sqlite3.connect(self.home.db)
+        with con:
+            con.execute("INSERT INTO bodies (id, acronym, name, kind, "
+                        "created_at) VALUES (50, 'EV', ?, 'ngo', 0)",
+                        ("Evil\x1b]0;owned\x07\x1b[2J\u009b31mBody",))
+            con.execute("INSERT INTO aliases (body_id, alias, norm, "
+                        "created_at) VALUES (50, ?, 'x', 0)",
+                        ("al\x1b[5mias",))
+            con.execute("INSERT INTO contacts (body_id, email, name, "
+                        "created_at, updated_at) VALUES (50, "
+                        "'a@ev.example', ?, 0, 0)", ("Mr\x1b[8m X",))
+        con.close()
+        r = self.home.ok("body", "show", "EV")
+        self.assertNotIn("\x1b", r.out)
+        self.assertNotIn("\u009b", r.out)
+        self.assertEqual(r.out.splitlines()[:4], [
+            "#50 Evil\\x1b]0;owned\\x07\\x1b[2J\\u009b31mBody (EV)",
+            "  kind     ngo",
+            "  alias    al\\x1b[5mias",
+            "  contact  a@ev.example (Mr\\x1b[8m X) [active]"])
+        r = self.home.ok("body", "list")
+        self.assertNotIn("\x1b", r.out)
+        self.assertIn("Evil\\x1b]0;owned\\x07\\x1b[2J\\u009b31mBody",
+                      r.out)
+        self.assertIn("Défenseur des droits", r.out)
+        r = self.home.ok("body", "show", "DDD")
+        self.assertEqual(r.out.splitlines()[0],
+                         "#1 Défenseur des droits (DDD)")
+
+    def test_import_errors_escape_values(self):
+        path = self.write("bad.csv", (
+            "acronym,name,kind,country,notes,aliases,email,contact_name,"
+            "role,language,status\n"
+            "ZZ,Good,ngo\x1b[5m,,,,,,,,\n"
+            "ZQ,Good Two,ngo,F\x1b[2JR,,,,,,,\n").encode())
+        r = self.assertFailsLines(["registry", "import-csv", path], 65, [
+            "%s:2: kind: 'ngo\\x1b[5m' is not one of" % path,
+            "%s:3: country: 'F\\x1b[2JR' is not an ISO 3166 two-letter "
+            "code" % path,
+            "2 bad rows; nothing imported"])
+        self.assertNotIn("\x1b", r.err + r.out)
+
+
 class TestConfigTypo(Base):
     def test_did_you_mean(self):
         self.home.write_conf('queue = { wokers = 4; };\n')
