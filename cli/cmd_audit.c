@@ -37,6 +37,9 @@ static void print_verify_json(const struct audit_verify_result *res,
 		json_kv_string(&js, "anchor", anchor);
 		json_kv_int(&js, "anchor_id", res->anchor_id);
 	}
+	/* What "ok" is worth: only an anchor kept elsewhere proves that
+	 * history was not rewritten and re-hashed. */
+	json_kv_bool(&js, "history_proven", rc == 0 && anchor != NULL);
 	if (rc) {
 		json_kv_string(&js, "problem", problem_name(res->problem));
 		json_kv_int(&js, "row", res->bad_id);
@@ -86,7 +89,14 @@ static int run_verify(struct cli *cli, int argc, char **argv)
 		       (long long)res.anchor_id, (long long)res.head_id,
 		       res.head_hash);
 	else if (!cli->json)
-		printf("ok: %lld rows verified\nhead: row %lld %s\n",
+		/* A consistent chain is all a verify without an anchor can
+		 * show: the hashes hold no secret, so whoever can write the
+		 * file can rewrite history and re-hash every row after it. */
+		printf("ok: %lld rows verified\nhead: row %lld %s\n"
+		       "note: without --anchor this proves only that the chain "
+		       "is consistent; a rewrite that re-hashed every row would "
+		       "pass. Record 'chancery audit anchor' elsewhere and verify "
+		       "against it.\n",
 		       (long long)res.rows, (long long)res.head_id,
 		       res.head_hash);
 	return 0;

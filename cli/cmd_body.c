@@ -6,6 +6,7 @@
 
 #include "chancery/json.h"
 #include "chancery/registry.h"
+#include "chancery/utf8.h"
 #include "chancery/xalloc.h"
 #include "commands.h"
 
@@ -105,9 +106,12 @@ static int show_alias(const char *alias, void *arg)
 {
 	struct show *s = arg;
 
-	if (s->text)
-		printf("  alias    %s\n", alias);
-	else
+	if (s->text) {
+		char *a = utf8_escaped(alias);
+
+		printf("  alias    %s\n", a);
+		free(a);
+	} else
 		json_string(s->js, alias);
 	return 0;
 }
@@ -117,12 +121,16 @@ static int show_contact(const struct registry_contact *c, void *arg)
 	struct show *s = arg;
 
 	if (s->text) {
-		printf("  contact  %s%s%s%s [%s]%s%s\n", c->email,
-		       c->name ? " (" : "", c->name ? c->name : "",
-		       c->name ? ")" : "",
+		char *email = utf8_escaped(c->email), *name = utf8_escaped(c->name);
+		char *reason = utf8_escaped(c->status_reason);
+
+		printf("  contact  %s%s%s%s [%s]%s%s\n", email,
+		       name ? " (" : "", name ? name : "", name ? ")" : "",
 		       registry_contact_status_name(c->status),
-		       c->status_reason ? " " : "",
-		       c->status_reason ? c->status_reason : "");
+		       reason ? " " : "", reason ? reason : "");
+		free(email);
+		free(name);
+		free(reason);
 		return 0;
 	}
 	json_object_begin(s->js);
@@ -172,16 +180,26 @@ static int show_text(struct db *db, const struct registry_body *b,
 		     struct error *err)
 {
 	struct show s = {NULL, true};
+	/* What the database holds is shown, never obeyed: an escape
+	 * sequence in a name comes out as \x1b. */
+	char *name = utf8_escaped(b->name), *acronym = utf8_escaped(b->acronym);
+	char *kind = utf8_escaped(b->kind), *country = utf8_escaped(b->country);
+	char *notes = utf8_escaped(b->notes);
 	int rc;
 
-	printf("#%lld %s%s%s%s\n", (long long)b->id, b->name,
-	       b->acronym ? " (" : "", b->acronym ? b->acronym : "",
-	       b->acronym ? ")" : "");
-	printf("  kind     %s\n", b->kind);
-	if (b->country)
-		printf("  country  %s\n", b->country);
-	if (b->notes)
-		printf("  notes    %s\n", b->notes);
+	printf("#%lld %s%s%s%s\n", (long long)b->id, name,
+	       acronym ? " (" : "", acronym ? acronym : "",
+	       acronym ? ")" : "");
+	printf("  kind     %s\n", kind);
+	if (country)
+		printf("  country  %s\n", country);
+	if (notes)
+		printf("  notes    %s\n", notes);
+	free(name);
+	free(acronym);
+	free(kind);
+	free(country);
+	free(notes);
 	rc = registry_alias_each(db, b->id, show_alias, &s, err);
 	if (!rc)
 		rc = registry_contact_each(db, b->id, show_contact, &s, err);
@@ -284,8 +302,12 @@ static int run_rm(struct cli *cli, int argc, char **argv)
 	rc = registry_body_find(db, argv[1], &b, &err);
 	if (!rc)
 		rc = registry_body_remove(db, b.id, &err);
-	if (!rc)
-		printf("removed body #%lld %s\n", (long long)b.id, b.name);
+	if (!rc) {
+		char *name = utf8_escaped(b.name);
+
+		printf("removed body #%lld %s\n", (long long)b.id, name);
+		free(name);
+	}
 	registry_body_release(&b);
 	return rc ? cli_fail(rc, &err) : 0;
 }

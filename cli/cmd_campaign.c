@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chancery/audit.h"
 #include "chancery/calendar.h"
 #include "chancery/campaign.h"
 #include "chancery/clock.h"
@@ -190,8 +191,19 @@ static int run_refresh(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
+/* The ledger's head under a done campaign: what to record elsewhere so
+ * that a later 'audit verify --anchor' can prove the campaign's rows were
+ * not rewritten. rc is audit_anchor's, err its message. */
+struct status_anchor {
+	bool shown; /* the campaign is done */
+	int rc;
+	struct audit_anchor a;
+	struct error err;
+};
+
 static void print_status_text(const struct campaign_info *c,
-			      const struct campaign_counts *n)
+			      const struct campaign_counts *n,
+			      const struct status_anchor *an)
 {
 	char shown[96];
 
@@ -216,10 +228,21 @@ static void print_status_text(const struct campaign_info *c,
 			printf(", %s %d", campaign_delivery_states[i],
 			       n->by_state[i]);
 	printf("\n");
+	if (!an->shown)
+		return;
+	if (an->rc == 0)
+		printf("anchor:    row %lld %s\n"
+		       "           (the ledger's head: record it elsewhere; "
+		       "'chancery audit verify --anchor' proves no row up to it "
+		       "was rewritten)\n",
+		       (long long)an->a.id, an->a.hash);
+	else
+		printf("anchor:    none: %s\n", an->err.msg);
 }
 
 static void print_status_json(const struct campaign_info *c,
-			      const struct campaign_counts *n)
+			      const struct campaign_counts *n,
+			      const struct status_anchor *an)
 {
 	struct sbuf out = SBUF_INIT;
 	char utc[24];
@@ -243,6 +266,18 @@ static void print_status_json(const struct campaign_info *c,
 	for (int i = 0; i < CAMPAIGN_DELIVERY_STATES; i++)
 		json_kv_int(&js, campaign_delivery_states[i], n->by_state[i]);
 	json_object_end(&js);
+	if (an->shown) {
+		json_key(&js, "anchor");
+		json_object_begin(&js);
+		if (an->rc == 0) {
+			json_kv_int(&js, "row", an->a.id);
+			json_kv_string(&js, "head_hash", an->a.hash);
+			json_kv_int(&js, "rows_verified", an->a.rows);
+		} else {
+			json_kv_string(&js, "error", an->err.msg);
+		}
+		json_object_end(&js);
+	}
 	json_object_end(&js);
 	cli_print_json(&out);
 	sbuf_release(&out);
@@ -316,6 +351,7 @@ static int run_status(struct cli *cli, int argc, char **argv)
 	struct error err = ERROR_INIT;
 	struct campaign_counts n;
 	struct campaign_info c = {0};
+	struct status_anchor an = {.err = ERROR_INIT};
 	bool follow = false;
 	struct db *db;
 	int opt, rc;
@@ -332,11 +368,15 @@ static int run_status(struct cli *cli, int argc, char **argv)
 		rc = load_status(db, argv[optind], &c, &n, &err);
 	if (!rc && follow && !settled(c.state))
 		rc = follow_status(db, &c, &n, &err);
+	if (!rc && c.state == CAMPAIGN_DONE) {
+		an.shown = true;
+		an.rc = audit_anchor(db, &an.a, &an.err);
+	}
 	if (!rc) {
 		if (cli->json)
-			print_status_json(&c, &n);
+			print_status_json(&c, &n, &an);
 		else
-			print_status_text(&c, &n);
+			print_status_text(&c, &n, &an);
 	}
 	campaign_info_release(&c);
 	return rc ? cli_fail(rc, &err) : 0;

@@ -24,8 +24,6 @@
 #include "chancery/utf8.h"
 #include "chancery/xalloc.h"
 
-#define MAX_SEGMENTS 512
-
 void addressee_list_release(struct addressee_list *l)
 {
 	for (size_t i = 0; i < l->count; i++) {
@@ -298,14 +296,14 @@ static void strip_lead_in(struct sbuf *t)
 }
 
 /* Where the sentence that starts at start ends: its full stop, else a
- * blank line after which it plainly does not continue, else the end. */
-#define MAX_PARAGRAPH 16384 /* far longer than any addressee paragraph */
-
+ * blank line after which it plainly does not continue, else the end of
+ * the text. There is no length limit (a cut would drop addressees without
+ * a word): the input is bounded, and find_sentence scans each byte once. */
 static size_t sentence_after(const char *s, size_t start)
 {
 	size_t end, blank = 0;
 
-	for (end = start; s[end] && end - start < MAX_PARAGRAPH; end++) {
+	for (end = start; s[end]; end++) {
 		if (sentence_end(s, end))
 			return end;
 		if (s[end] == '\n' && !blank && !continues(s + start, end - start))
@@ -392,9 +390,12 @@ out:
 
 /* ---- small string helpers ---------------------------------------------- */
 
+/* The pieces a paragraph is cut into, as many as it has: a statement
+ * may name thousands of addressees, and none is dropped. */
 struct segs {
-	char *s[MAX_SEGMENTS];
+	char **s;
 	size_t n;
+	size_t alloc;
 };
 
 static void segs_push(struct segs *g, const char *s, size_t len)
@@ -403,8 +404,10 @@ static void segs_push(struct segs *g, const char *s, size_t len)
 
 	sbuf_add(&b, s, len);
 	sbuf_trim(&b);
-	if (b.len && g->n < MAX_SEGMENTS)
+	if (b.len) {
+		xgrow(&g->s, sizeof(*g->s), g->n + 1, &g->alloc);
 		g->s[g->n++] = sbuf_detach(&b, NULL);
+	}
 	sbuf_release(&b);
 }
 
@@ -412,7 +415,8 @@ static void segs_release(struct segs *g)
 {
 	for (size_t i = 0; i < g->n; i++)
 		free(g->s[i]);
-	g->n = 0;
+	free(g->s);
+	memset(g, 0, sizeof(*g));
 }
 
 /* Removes a leading word or phrase (case-insensitive); true if it did. */
@@ -696,7 +700,7 @@ static bool plural_head(const char *s)
 static void split_and(char *seg, addressee_known_fn known, void *arg,
 		      struct segs *out)
 {
-	struct segs parts = {.n = 0};
+	struct segs parts = {0};
 	size_t open, start = 0, i;
 	int depth = 0;
 
@@ -859,7 +863,7 @@ int addressee_parse(const char *text, size_t len, addressee_known_fn known,
 		    void *arg, struct addressee_list *out, struct error *err)
 {
 	struct sbuf para = SBUF_INIT;
-	struct segs top = {.n = 0}, all = {.n = 0};
+	struct segs top = {0}, all = {0};
 	int rc;
 
 	rc = addressee_check_text(text, len, err);

@@ -24,6 +24,7 @@ struct stmt_cache {
 struct db {
 	sqlite3 *handle;
 	char *path;
+	int flags; /* enum db_open_flags it was opened with */
 	int busy_timeout_ms;
 	int depth; /* transaction nesting */
 	struct stmt_cache *caches;
@@ -188,6 +189,16 @@ static int check_identity(struct db *db, int version, struct error *err)
 				 "%s: not a chancery database (it has tables "
 				 "but no chancery schema)",
 				 db->path);
+	/* Only 'chancery init' gives a file its schema: a database with
+	 * nothing in it is a lost one, not a new one. */
+	if (app_id == 0 && tables == 0 && version == 0 &&
+	    !(db->flags & DB_CREATE))
+		return error_set(err, ERR_NOINPUT,
+				 "%s: an empty SQLite database with no "
+				 "chancery schema: not a chancery database; "
+				 "restore it from a backup or run 'chancery "
+				 "init' on a new path",
+				 db->path);
 	if (version > db_schema_latest())
 		return error_set(err, ERR_DATA,
 				 "%s: schema version %d is newer than this "
@@ -234,8 +245,25 @@ static int make_parent_dirs(const char *path, struct error *err)
 	return rc;
 }
 
+/* What stands at path that init must not replace: "" when nothing. */
+static const char *existing_what(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return "";
+	if (S_ISLNK(st.st_mode))
+		return " (a symbolic link)";
+	if (S_ISREG(st.st_mode) && st.st_size == 0)
+		return " (an empty file, 0 bytes: remove it first to create "
+		       "a database there)";
+	return "";
+}
+
 /* Creates an empty file readable by its owner only; SQLite then uses it
- * (and gives the -wal and -shm files the same mode). */
+ * (and gives the -wal and -shm files the same mode). An existing file,
+ * even an empty one, is never taken over: it may be a database whose
+ * restore went wrong. */
 static int create_file(const char *path, struct error *err)
 {
 	int fd, rc = make_parent_dirs(path, err);
@@ -244,7 +272,8 @@ static int create_file(const char *path, struct error *err)
 		return rc;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == EEXIST)
-		return error_set(err, ERR_CANTCREAT, "%s: already exists", path);
+		return error_set(err, ERR_CANTCREAT, "%s: already exists%s",
+				 path, existing_what(path));
 	if (fd < 0)
 		return error_set_errno(err, ERR_CANTCREAT, "%s: cannot create",
 				       path);
@@ -252,19 +281,130 @@ static int create_file(const char *path, struct error *err)
 	return 0;
 }
 
+/* Whether the process may not do mode (access(2)) on path. Root passes
+ * every check but the one a read-only file system makes. */
+static bool denied(const char *path, int mode)
+{
+	if (access(path, mode) == 0)
+		return false;
+	return geteuid() != 0 || errno == EROFS;
+}
+
+/* The directory part of path ("." for a bare name); caller frees. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+/* Whether path-suffix exists. */
+static bool sibling_exists(const char *path, const char *suffix)
+{
+	char *p = xasprintf("%s%s", path, suffix);
+	bool yes = access(p, F_OK) == 0;
+
+	free(p);
+	return yes;
+}
+
+/*
+ * The checks SQLite would fail with a vague message ("unable to open
+ * database file", "database is read-only" for every kind of permission
+ * problem), made first so the message says what is wrong. A zero-length
+ * file is refused: SQLite would take it for a new database and give it a
+ * schema, and a lost database would then verify "ok" with no rows.
+ */
+static int check_existing(const char *path, int flags, struct error *err)
+{
+	struct stat st;
+	char *dir = NULL;
+	int rc = 0;
+
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return error_set(err, ERR_NOINPUT,
+					 "%s: no database here (create one "
+					 "with 'chancery init')",
+					 path);
+		return error_set_errno(err, errno == EACCES ? ERR_NOPERM
+							    : ERR_NOINPUT,
+				       "%s: cannot look at the database file",
+				       path);
+	}
+	if (S_ISLNK(st.st_mode)) {
+		char target[PATH_MAX];
+		ssize_t n = readlink(path, target, sizeof(target) - 1);
+
+		target[n > 0 ? n : 0] = '\0';
+		/* Followed, the daemon's lock and SQLite's -wal would sit
+		 * beside different names of one database. */
+		return error_set(err, ERR_CONFIG,
+				 "%s: is a symbolic link (to %s): refusing "
+				 "to open it; set the database path to the "
+				 "file itself",
+				 path, n > 0 ? target : "?");
+	}
+	if (!S_ISREG(st.st_mode))
+		return error_set(err, ERR_NOINPUT,
+				 "%s: not a regular file: not a chancery "
+				 "database",
+				 path);
+	if (denied(path, R_OK))
+		return error_set(err, ERR_NOPERM,
+				 "%s: permission denied: cannot read the "
+				 "database file",
+				 path);
+	/* With a -wal beside it an empty main file can be a database whose
+	 * pages are all still in the log: SQLite reads it then. */
+	if (st.st_size == 0 && !sibling_exists(path, "-wal"))
+		return error_set(err, ERR_NOINPUT,
+				 "%s: database file is empty (0 bytes): not a "
+				 "chancery database; restore it from a backup "
+				 "or run 'chancery init' on a new path",
+				 path);
+	if (flags & DB_READONLY)
+		return 0;
+	if (denied(path, W_OK))
+		return error_set(err, ERR_NOPERM, "%s: database is read-only",
+				 path);
+	dir = dir_of(path);
+	if (denied(dir, W_OK | X_OK) &&
+	    !(sibling_exists(path, "-wal") && sibling_exists(path, "-shm")))
+		rc = error_set(err, ERR_NOPERM,
+			       "%s: the directory %s is not writable (SQLite "
+			       "needs to create %s-wal there)",
+			       path, dir, path);
+	free(dir);
+	return rc;
+}
+
+/* path with its directory's symbolic links resolved (the last name is
+ * kept as it is), or a copy of path when that fails; caller frees. */
+static char *real_path(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = dir_of(path), *real = realpath(dir, NULL), *out;
+
+	if (real)
+		out = xasprintf("%s%s%s", real, strcmp(real, "/") ? "/" : "",
+				slash ? slash + 1 : path);
+	else
+		out = xstrdup(path);
+	free(real);
+	free(dir);
+	return out;
+}
+
 int db_check_file(const char *path, int flags, struct error *err)
 {
 	if (flags & DB_CREATE)
 		return create_file(path, err);
-	if (access(path, F_OK) != 0)
-		return error_set(err, ERR_NOINPUT,
-				 "%s: no database here (create one with "
-				 "'chancery init')",
-				 path);
-	if (!(flags & DB_READONLY) && access(path, W_OK) != 0 && geteuid() != 0)
-		return error_set(err, ERR_NOPERM, "%s: database is read-only",
-				 path);
-	return 0;
+	return check_existing(path, flags, err);
 }
 
 static int configure(struct db *db, int flags, struct error *err)
@@ -310,6 +450,7 @@ int db_open(const char *path, int flags, int busy_timeout_ms, struct db **out,
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 	struct db *db = NULL;
+	char *real;
 	int oflags, rc;
 
 	*out = NULL;
@@ -319,16 +460,21 @@ int db_open(const char *path, int flags, int busy_timeout_ms, struct db **out,
 		return rc;
 	db = xcalloc(1, sizeof(*db));
 	db->path = xstrdup(path);
+	db->flags = flags;
 	sbuf_init(&db->ledger.canonical, 0);
 	db->busy_timeout_ms = busy_timeout_ms > 0 ? busy_timeout_ms
 						  : DB_BUSY_TIMEOUT_DEFAULT_MS;
 	oflags = (flags & DB_READONLY) ? SQLITE_OPEN_READONLY
 				       : SQLITE_OPEN_READWRITE;
 	/* A connection belongs to one thread at a time (the daemon's
-	 * workers open their own), so SQLite need not lock it per call. */
-	rc = sqlite3_open_v2(path, &db->handle,
+	 * workers open their own), so SQLite need not lock it per call.
+	 * NOFOLLOW refuses a symbolic link anywhere in the path: the file
+	 * itself was checked above, a linked directory is resolved here. */
+	real = real_path(path);
+	rc = sqlite3_open_v2(real, &db->handle,
 			     oflags | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
 			     NULL);
+	free(real);
 	if (rc != SQLITE_OK) {
 		rc = db->handle ? db_fail(db, rc, err)
 				: error_set(err, ERR_SOFTWARE, "%s: cannot open",

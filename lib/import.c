@@ -87,6 +87,7 @@ static void problem(struct ifile *f, const char *col, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void problem(struct ifile *f, const char *col, const char *fmt, ...)
 {
+	struct sbuf line = SBUF_INIT;
 	va_list ap;
 
 	if (!f->line_bad)
@@ -94,11 +95,15 @@ static void problem(struct ifile *f, const char *col, const char *fmt, ...)
 	f->line_bad = true;
 	if (!f->problems)
 		return;
-	sbuf_addf(f->problems, "%s:%u: %s: ", f->name, f->current_line, col);
+	sbuf_addf(&line, "%s:%u: %s: ", f->name, f->current_line, col);
 	va_start(ap, fmt);
-	sbuf_vaddf(f->problems, fmt, ap);
+	sbuf_vaddf(&line, fmt, ap);
 	va_end(ap);
+	/* The line quotes the file's values: an escape sequence in one is
+	 * shown as \x1b, not played on the terminal. */
+	utf8_escape_terminal(f->problems, line.buf);
 	sbuf_addch(f->problems, '\n');
+	sbuf_release(&line);
 }
 
 static char *field(const struct csv_record *r, enum col c)

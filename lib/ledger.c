@@ -21,6 +21,7 @@ static const char *const kind_names[LEDGER_KIND_COUNT] = {
 	[LEDGER_SERIES_PAUSED] = "series.paused",
 	[LEDGER_SERIES_RESUMED] = "series.resumed",
 	[LEDGER_SERIES_REMOVED] = "series.removed",
+	[LEDGER_SERIES_SKIPPED] = "series.skipped",
 	[LEDGER_DELIVERY_QUEUED] = "delivery.queued",
 	[LEDGER_DELIVERY_SKIPPED] = "delivery.skipped",
 	[LEDGER_DELIVERY_ATTEMPTED] = "delivery.attempted",

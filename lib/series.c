@@ -32,6 +32,7 @@ enum {
 	ST_ALL,
 	ST_SET_STATE,
 	ST_NAME_USED,
+	ST_TOUCH,
 	ST__COUNT
 };
 
@@ -53,6 +54,7 @@ static const char *const series_sql[ST__COUNT] = {
 	[ST_NAME_USED] = "SELECT count(*) FROM series WHERE name = ?1",
 	[ST_SET_STATE] = "UPDATE series SET state = ?3, updated_at = ?4 "
 			 "WHERE id = ?1 AND state = ?2",
+	[ST_TOUCH] = "UPDATE series SET updated_at = ?2 WHERE id = ?1",
 };
 
 static const struct db_statements series_statements = {"series", series_sql,
@@ -478,6 +480,75 @@ struct due_walk {
 	struct error *err;
 };
 
+/*
+ * A year whose whole window, from its creation time to a day after its
+ * send time, passed with no campaign (the daemon was down all along, or
+ * creating it failed every time) is logged and recorded once in the
+ * ledger as series.skipped. Recording it sets the series' updated_at, and
+ * a year whose window closed before the series last changed (a skip
+ * recorded, a pause or resume) is not looked at again: a tick then costs
+ * no more than one indexed look-up per year, never a ledger scan. s is
+ * the series as read before the pass, so two years missed at once are
+ * both recorded.
+ */
+static int record_missed_year(struct db *db, const struct series_info *s,
+			      int year, int64_t now, struct error *err)
+{
+	struct campaign_info existing;
+	struct error ignore = ERROR_INIT;
+	struct ledger_event ev = {LEDGER_SERIES_SKIPPED, 0, 0, 0, 0, NULL};
+	struct sbuf data = SBUF_INIT;
+	char send[24], create[24];
+	int64_t send_at, create_at, closed;
+	sqlite3_stmt *st;
+	struct json js;
+	int rc;
+
+	if (series_send_time(s, year, &send_at, &create_at, NULL) != 0)
+		return 0;
+	closed = send_at + SERIES_GRACE_SECONDS;
+	if (now < closed || send_at <= s->created_at || s->updated_at >= closed)
+		return 0;
+	rc = campaign_find_series(db, s->id, year, &existing, &ignore);
+	if (rc == 0)
+		campaign_info_release(&existing);
+	if (rc != ERR_NOTFOUND)
+		return rc == 0 ? 0 : error_set(err, rc, "%s", ignore.msg);
+	clock_format_utc(send_at, send, sizeof(send));
+	clock_format_utc(create_at, create, sizeof(create));
+	json_init(&js, &data, false);
+	json_object_begin(&js);
+	json_kv_string(&js, "series", s->name);
+	json_kv_int(&js, "year", year);
+	json_kv_string(&js, "create_at", create);
+	json_kv_string(&js, "send_at", send);
+	json_object_end(&js);
+	ev.data = data.buf;
+	rc = db_begin(db, err);
+	if (rc)
+		goto out;
+	rc = ledger_append(db, &ev, NULL, err);
+	if (!rc)
+		rc = db_prepare(db, &series_statements, ST_TOUCH, &st, err);
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, s->id);
+		sqlite3_bind_int64(st, 2, now);
+		rc = db_step_done(db, st, err);
+	}
+	if (!rc)
+		rc = db_commit(db, err);
+	else
+		db_rollback(db);
+	if (!rc)
+		log_warn("series=%s year=%d skipped: no campaign was created "
+			 "between %s and a day after its send time %s (was the "
+			 "daemon down?); recorded as series.skipped",
+			 s->name, year, create, send);
+out:
+	sbuf_release(&data);
+	return rc;
+}
+
 static int create_due_one(const struct series_info *s, void *arg)
 {
 	struct due_walk *w = arg;
@@ -496,6 +567,20 @@ static int create_due_one(const struct series_info *s, void *arg)
 			continue;
 		rc = create_year(w->db, w->cfg, s, y, send_at, &w->created, &one);
 		if (rc) {
+			log_warn("%s", one.msg);
+			if (!w->first_rc) {
+				w->first_rc = rc;
+				error_set(w->err, rc, "%s", one.msg);
+			}
+		}
+	}
+	/* A window closes at most a day after its send time, so the year
+	 * before is still looked at in the first days of January. */
+	for (int y = year - 1; y <= year; y++) {
+		int rc = record_missed_year(w->db, s, y, w->now, &one);
+
+		if (rc) {
+			error_prefix(&one, "series '%s', %d", s->name, y);
 			log_warn("%s", one.msg);
 			if (!w->first_rc) {
 				w->first_rc = rc;

@@ -109,15 +109,19 @@ static void add_padded(struct sbuf *out, const char *s, size_t width,
 		sbuf_addch(out, ' ');
 }
 
-/* Line breaks and tabs inside a cell would break the alignment. */
+/* Line breaks and tabs inside a cell would break the alignment; other
+ * control characters (an escape sequence in a name) are shown, not
+ * obeyed by the terminal. */
 static char *flatten(const char *s)
 {
-	char *copy = xstrdup(s ? s : "-");
+	char *copy = xstrdup(s ? s : "-"), *out;
 
 	for (char *p = copy; *p; p++)
 		if (*p == '\n' || *p == '\r' || *p == '\t')
 			*p = ' ';
-	return copy;
+	out = utf8_escaped(copy);
+	free(copy);
+	return out;
 }
 
 void table_format_text(const struct table *t, struct sbuf *out)

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "chancery/error.h"
+#include "chancery/sbuf.h"
 #include "chancery/utf8.h"
 
 size_t utf8_decode(const char *str, size_t len, unsigned *cp)
@@ -101,6 +102,38 @@ bool utf8_has_control(const char *s)
 		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
 			return true;
 	return false;
+}
+
+void utf8_escape_terminal(struct sbuf *out, const char *s)
+{
+	size_t len = s ? strlen(s) : 0, i = 0;
+
+	while (i < len) {
+		unsigned cp;
+		size_t n = utf8_decode(s + i, len - i, &cp);
+
+		if (!n || cp < 0x20 || cp == 0x7f) {
+			sbuf_addf(out, "\\x%02x", (unsigned char)s[i]);
+			i++;
+			continue;
+		}
+		if (cp >= 0x80 && cp <= 0x9f)
+			sbuf_addf(out, "\\u%04x", cp);
+		else
+			sbuf_add(out, s + i, n);
+		i += n;
+	}
+}
+
+char *utf8_escaped(const char *s)
+{
+	struct sbuf b = SBUF_INIT;
+
+	if (!s)
+		return NULL;
+	sbuf_init(&b, 0);
+	utf8_escape_terminal(&b, s);
+	return sbuf_detach(&b, NULL);
 }
 
 int utf8_check_text(const char *what, const char *s, struct error *err)

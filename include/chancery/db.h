@@ -33,16 +33,21 @@ enum db_open_flags {
 #define DB_BUSY_TIMEOUT_DEFAULT_MS 5000
 
 /*
- * Opens (or with DB_CREATE creates) the database at path. Errors name the
- * path: missing (ERR_NOINPUT), not SQLite or not chancery (ERR_DATA), newer
- * than the program (ERR_DATA), read-only (ERR_NOPERM), locked (ERR_TEMPFAIL).
+ * Opens (or with DB_CREATE creates) the database at path. Only DB_CREATE
+ * gives a file a schema: without it an empty file (0 bytes) or an empty
+ * SQLite database is refused like a missing one. Errors name the path:
+ * missing or empty (ERR_NOINPUT), not SQLite or not chancery (ERR_DATA),
+ * newer than the program (ERR_DATA), unreadable, read-only or in a
+ * directory SQLite cannot write to (ERR_NOPERM), a symbolic link
+ * (ERR_CONFIG; a linked directory on the way is followed), locked
+ * (ERR_TEMPFAIL).
  */
 int db_open(const char *path, int flags, int busy_timeout_ms, struct db **out,
 	    struct error *err);
 
-/* What db_open would say of path before opening it (missing, read-only),
- * for a caller that must not create anything next to a database that is
- * not there. */
+/* What db_open would say of path before opening it (missing, empty,
+ * unreadable, read-only, a symbolic link), for a caller that must not
+ * create anything next to a database that is not there. */
 int db_check_file(const char *path, int flags, struct error *err);
 
 /* Finalises the statements and closes; accepts NULL. */

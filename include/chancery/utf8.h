@@ -29,6 +29,19 @@ size_t utf8_width(const char *s);
 bool utf8_has_control(const char *s);
 
 /*
+ * Appends s to out as it is safe to show on a terminal: the bytes a
+ * terminal would act on (C0 controls including tab and newline, DEL) and
+ * bytes that are not UTF-8 as \xNN, the C1 controls (U+0080..U+009F,
+ * 8-bit CSI among them) as \uNNNN; any other text, valid UTF-8 such as
+ * "Défenseur", unchanged. NULL appends nothing.
+ */
+struct sbuf;
+void utf8_escape_terminal(struct sbuf *out, const char *s);
+
+/* The same in a new string; caller frees. NULL gives NULL. */
+char *utf8_escaped(const char *s);
+
+/*
  * Checks a short text that may reach a header, a file name or a ledger
  * event (a name, a role): valid UTF-8 and no control characters. Returns 0
  * or ERR_DATA with "WHAT is not valid UTF-8" / "WHAT holds a control

@@ -298,6 +298,80 @@ class AuditTest(unittest.TestCase):
         self.assert_fails(r, 65, "anchor %s: no row of the ledger carries "
                                  "this hash" % head)
 
+    def rehash_from(self, first):
+        """Re-hashes every row from id first on, as someone who knows the
+        (public) algorithm would after rewriting history."""
+        con = sqlite3.connect(self.db)
+        con.row_factory = sqlite3.Row
+        with con:
+            con.execute("DROP TRIGGER IF EXISTS events_no_update")
+            prev = con.execute("SELECT hash FROM events WHERE id = ?",
+                               (first - 1,)).fetchone()[0]
+            for r in con.execute("SELECT * FROM events WHERE id >= ? "
+                                 "ORDER BY id", (first,)).fetchall():
+                row = dict(r)
+                row["prev_hash"] = prev
+                prev = hashlib.sha256(canonical(row)).hexdigest()
+                con.execute("UPDATE events SET prev_hash = ?, hash = ? "
+                            "WHERE id = ?", (row["prev_hash"], prev,
+                                             row["id"]))
+        con.close()
+
+    def test_full_rehash_passes_verify_but_not_the_anchor(self):
+        """Issue 15 item 12: a delivery.sent rewritten into a
+        delivery.failed, every row after it re-hashed, verifies "ok"
+        without an anchor. verify now says that is all it proves; the
+        anchor, which campaign status prints for a done campaign, catches
+        the rewrite."""
+        (n,), = self.query("SELECT count(*) FROM events")
+        (head,), = self.query("SELECT hash FROM events ORDER BY id DESC "
+                              "LIMIT 1")
+        r = self.run_cli("campaign", "status", "stmt-2024")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("\nanchor:    row %d %s\n           (the ledger's "
+                      "head: record it elsewhere; 'chancery audit verify "
+                      "--anchor' proves no row up to it was rewritten)\n" %
+                      (n, head), r.stdout)
+        j = json.loads(self.run_cli("--json", "campaign", "status",
+                                    "stmt-2024").stdout)
+        self.assertEqual(j["anchor"], {"row": n, "head_hash": head,
+                                       "rows_verified": n})
+
+        (victim,), = self.query("SELECT min(id) FROM events WHERE kind = "
+                                "'delivery.sent'")
+        self.sqlite_shell("DROP TRIGGER events_no_update;"
+                          "UPDATE events SET kind = 'delivery.failed' "
+                          "WHERE id = %d;" % victim)
+        self.rehash_from(victim)
+        (new_head,), = self.query("SELECT hash FROM events ORDER BY id "
+                                  "DESC LIMIT 1")
+        self.assertNotEqual(new_head, head)
+        r = self.run_cli("audit", "verify")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.splitlines(), [
+            "ok: %d rows verified" % n,
+            "head: row %d %s" % (n, new_head),
+            "note: without --anchor this proves only that the chain is "
+            "consistent; a rewrite that re-hashed every row would pass. "
+            "Record 'chancery audit anchor' elsewhere and verify against "
+            "it."])
+        j = json.loads(self.run_cli("--json", "audit", "verify").stdout)
+        self.assertEqual((j["ok"], j["history_proven"]), (True, False))
+        before = self.snapshot()
+        r = self.run_cli("audit", "verify", "--anchor", head)
+        self.assert_fails(r, 65, "anchor %s: no row of the ledger carries "
+                                 "this hash" % head)
+        self.assertEqual(self.snapshot(), before)
+        # A broken chain under a done campaign: status still answers, and
+        # says there is no anchor to record.
+        self.sqlite_shell("DROP TRIGGER IF EXISTS events_no_update;"
+                          "UPDATE events SET data = '{\"x\":1}' "
+                          "WHERE id = 2;")
+        r = self.run_cli("campaign", "status", "stmt-2024")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("\nanchor:    none: not anchoring a broken ledger: "
+                      "ledger row 2", r.stdout)
+
     def test_anchor_refuses_broken_or_empty_ledger(self):
         self.sqlite_shell("DROP TRIGGER events_no_update;"
                           "UPDATE events SET kind = 'delivery.sent' "

@@ -286,6 +286,43 @@ class TestDaemonStarts(CampaignTestCase):
         self.assertEqual(self.home.scalar(
             "SELECT count(*) FROM deliveries"), 3)
 
+    def test_year_missed_while_daemon_down_is_logged_and_recorded(self):
+        """Issue 15: a series year whose whole window (creation time to a
+        day after the send time) passed while the daemon was down was
+        skipped without a word. It is now logged and recorded once in the
+        ledger as series.skipped; the next year is created as usual."""
+        self.home.ok("series", "add", "khojaly", "--event-date",
+                     "1992-02-26", "--send", "02-25T10:00", "--tz",
+                     "Asia/Baku", "--template", "stmt", "--list", "all",
+                     "--lead-days", "7",
+                     env={"CHANCERY_FAKE_NOW": "2025-01-01T00:00:00Z"})
+        env = {"CHANCERY_FAKE_NOW": "2025-03-10T00:00:00Z"}
+        r = self.home.ok("--once", "--foreground", prog="chanceryd", env=env)
+        self.assertIn("series=khojaly year=2025 skipped: no campaign was "
+                      "created between 2025-02-18T06:00:00Z and a day after "
+                      "its send time 2025-02-25T06:00:00Z (was the daemon "
+                      "down?); recorded as series.skipped", r.err)
+        rows = self.home.sql("SELECT data FROM events WHERE kind = "
+                             "'series.skipped'")
+        self.assertEqual([json.loads(d) for (d,) in rows], [{
+            "series": "khojaly", "year": 2025,
+            "create_at": "2025-02-18T06:00:00Z",
+            "send_at": "2025-02-25T06:00:00Z"}])
+        self.assertEqual(self.home.scalar("SELECT count(*) FROM campaigns"),
+                         0)
+        # Once: a later pass neither logs nor records it again.
+        r = self.home.ok("--once", "--foreground", prog="chanceryd", env=env)
+        self.assertNotIn("skipped", r.err)
+        self.assertEqual(self.events("series.skipped"), 1)
+        r = self.home.ok("audit", "verify")
+        self.assertTrue(r.out.startswith("ok: "), r)
+        # The next year is made as usual, and nothing more is recorded.
+        self.home.ok("--once", prog="chanceryd",
+                     env={"CHANCERY_FAKE_NOW": "2026-02-18T06:00:00Z"})
+        self.assertEqual(self.home.sql("SELECT name FROM campaigns"),
+                         [("khojaly-2026",)])
+        self.assertEqual(self.events("series.skipped"), 1)
+
     def test_daemon_starts_campaign_on_time(self):
         at = time.time() + 4
         local = time.strftime("%Y-%m-%d %H:%M", time.gmtime(at + 60))

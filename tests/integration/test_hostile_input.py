@@ -515,6 +515,58 @@ class TestCsvQuirks(Base):
                                "nothing imported"])
 
 
+class TestTerminalEscapes(Base):
+    """Issue 15: escape sequences in names and aliases (put in the
+    database by hand, an old version or another program) and in the
+    values of a CSV were printed raw, so the terminal obeyed them. They
+    are shown as \\x1b; valid UTF-8 stays as it is."""
+
+    def test_body_show_and_list_escape_names(self):
+        self.home.ok("body", "add", "Défenseur des droits", "--kind",
+                     "ombudsman", "--acronym", "DDD")
+        con = sqlite3.connect(self.home.db)
+        with con:
+            con.execute("INSERT INTO bodies (id, acronym, name, kind, "
+                        "created_at) VALUES (50, 'EV', ?, 'ngo', 0)",
+                        ("Evil\x1b]0;owned\x07\x1b[2J\u009b31mBody",))
+            con.execute("INSERT INTO aliases (body_id, alias, norm, "
+                        "created_at) VALUES (50, ?, 'x', 0)",
+                        ("al\x1b[5mias",))
+            con.execute("INSERT INTO contacts (body_id, email, name, "
+                        "created_at, updated_at) VALUES (50, "
+                        "'a@ev.example', ?, 0, 0)", ("Mr\x1b[8m X",))
+        con.close()
+        r = self.home.ok("body", "show", "EV")
+        self.assertNotIn("\x1b", r.out)
+        self.assertNotIn("\u009b", r.out)
+        self.assertEqual(r.out.splitlines()[:4], [
+            "#50 Evil\\x1b]0;owned\\x07\\x1b[2J\\u009b31mBody (EV)",
+            "  kind     ngo",
+            "  alias    al\\x1b[5mias",
+            "  contact  a@ev.example (Mr\\x1b[8m X) [active]"])
+        r = self.home.ok("body", "list")
+        self.assertNotIn("\x1b", r.out)
+        self.assertIn("Evil\\x1b]0;owned\\x07\\x1b[2J\\u009b31mBody",
+                      r.out)
+        self.assertIn("Défenseur des droits", r.out)
+        r = self.home.ok("body", "show", "DDD")
+        self.assertEqual(r.out.splitlines()[0],
+                         "#1 Défenseur des droits (DDD)")
+
+    def test_import_errors_escape_values(self):
+        path = self.write("bad.csv", (
+            "acronym,name,kind,country,notes,aliases,email,contact_name,"
+            "role,language,status\n"
+            "ZZ,Good,ngo\x1b[5m,,,,,,,,\n"
+            "ZQ,Good Two,ngo,F\x1b[2JR,,,,,,,\n").encode())
+        r = self.assertFailsLines(["registry", "import-csv", path], 65, [
+            "%s:2: kind: 'ngo\\x1b[5m' is not one of" % path,
+            "%s:3: country: 'F\\x1b[2JR' is not an ISO 3166 two-letter "
+            "code" % path,
+            "2 bad rows; nothing imported"])
+        self.assertNotIn("\x1b", r.err + r.out)
+
+
 class TestConfigTypo(Base):
     def test_did_you_mean(self):
         self.home.write_conf('queue = { wokers = 4; };\n')
@@ -568,6 +620,105 @@ class TestDatabaseFile(Base):
         # The daemon's lock file (empty, 0600) is the only thing added.
         self.assertEqual({k: v for k, v in after.items()
                           if not k.endswith(".lock")}, before)
+
+    def as_nobody(self):
+        """Runs the binaries as nobody when the tests run as root (root
+        ignores file modes), the home given to nobody."""
+        if os.geteuid() != 0:
+            return
+        for root, dirs, files in os.walk(self.home.dir):
+            for n in dirs + files + [""]:
+                os.chown(os.path.join(root, n), 65534, 65534)
+        plain = self.home.command
+        self.home.command = lambda prog: (
+            ["setpriv", "--reuid=65534", "--regid=65534",
+             "--clear-groups"] + plain(prog))
+
+    def test_zero_length_file_is_no_database(self):
+        """Issue 15 item 8: a database truncated to 0 bytes (a restore
+        gone wrong) was taken for a new one: every command gave it a
+        schema, and 'audit verify' said 'ok: 0 rows verified'. Now it is
+        refused like a missing database, and the file stays empty."""
+        os.truncate(self.home.db, 0)
+        before = self.file_state(self.home.db)
+        self.assertEqual(before, {"chancery.db": b""})
+        want = ("%s: database file is empty (0 bytes): not a chancery "
+                "database; restore it from a backup or run 'chancery "
+                "init' on a new path" % self.home.db)
+        for args in (["audit", "verify"], ["body", "list"],
+                     ["body", "add", "New Body", "--kind", "ngo"],
+                     ["campaign", "list"]):
+            r = self.assertFails(args, 66, want, unchanged=False)
+            self.assertEqual(r.out, "", r)
+            self.assertEqual(self.file_state(self.home.db), before)
+        r = self.home.run("--once", prog="chanceryd")
+        self.assertEqual(r.rc, 66, r)
+        self.assertIn(want, r.err)
+        self.assertEqual(r.err.strip().count("\n"), 0, r)
+        self.assertEqual(self.file_state(self.home.db), before)
+        # init does not take the file over either.
+        self.assertFails(["init"], 73, "%s: already exists (an empty file, "
+                         "0 bytes: remove it first to create a database "
+                         "there)" % self.home.db, unchanged=False)
+        self.assertEqual(self.file_state(self.home.db), before)
+
+    def test_permission_messages_say_what_is_wrong(self):
+        """An unreadable file, a read-only directory and a symbolic link
+        each said 'database is read-only' or 'unable to open database
+        file'; each now says what is wrong, and nothing is written."""
+        self.home.ok("body", "add", "Fine Body", "--kind", "ngo")
+        self.as_nobody()
+        db = self.home.db
+        cases = (
+            (lambda: os.chmod(db, 0o000), lambda: os.chmod(db, 0o600), 77,
+             "%s: permission denied: cannot read the database file" % db),
+            (lambda: os.chmod(db, 0o200), lambda: os.chmod(db, 0o600), 77,
+             "%s: permission denied: cannot read the database file" % db),
+            (lambda: os.chmod(self.home.dir, 0o555),
+             lambda: os.chmod(self.home.dir, 0o755), 77,
+             "%s: the directory %s is not writable (SQLite needs to create "
+             "%s-wal there)" % (db, self.home.dir, db)),
+        )
+        for setup, undo, rc, want in cases:
+            before = self.file_state(db)
+            setup()
+            try:
+                for args in (["body", "list"], ["audit", "verify"],
+                             ["body", "add", "New Body", "--kind", "ngo"]):
+                    r = self.home.run(*args)
+                    self.assertEqual(r.rc, rc, r)
+                    self.assertEqual(r.err, "chancery: %s\n" % want, r)
+                r = self.home.run("--once", prog="chanceryd")
+                self.assertEqual(r.rc, rc, r)
+                self.assertIn(want, r.err)
+                self.assertEqual(r.err.strip().count("\n"), 0, r)
+            finally:
+                undo()
+            after = self.file_state(db)
+            self.assertEqual({k: v for k, v in after.items()
+                              if not k.endswith(".lock")}, before)
+        # A symbolic link as the database file is refused by name ...
+        real = os.path.join(self.home.dir, "real.db")
+        os.rename(db, real)
+        os.symlink("real.db", db)
+        before = self.file_state(real)
+        r = self.assertFails(["body", "list"], 78, "%s: is a symbolic link "
+                             "(to real.db): refusing to open it; set the "
+                             "database path to the file itself" % db,
+                             unchanged=False)
+        self.assertEqual(self.file_state(real), before)
+        # ... a linked directory on the way is followed.
+        os.unlink(db)
+        os.rename(real, db)
+        link = os.path.join(os.path.dirname(self.home.dir),
+                            os.path.basename(self.home.dir) + "-link")
+        os.symlink(self.home.dir, link)
+        try:
+            r = self.home.ok("--db", os.path.join(link, "chancery.db"),
+                             "body", "list")
+            self.assertIn("Fine Body", r.out)
+        finally:
+            os.unlink(link)
 
     def test_locked_by_another_process(self):
         with open(self.home.conf) as f:

@@ -271,6 +271,54 @@ static void test_known_keeps_names_whole(void **state)
 	addressee_list_release(&l);
 }
 
+/* A paragraph of thousands of addressees keeps every one of them: the
+ * splitter once kept the first 512 and the paragraph finder cut the
+ * sentence after 16 KiB (mid-name), both without a word. */
+static void test_long_paragraph_keeps_every_addressee(void **state)
+{
+	static const struct {
+		size_t n;
+		bool acronyms;
+	} cases[] = {{513, false}, {1200, false}, {5000, false},
+		     {2000, true}};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct addressee_list l = {0};
+		struct error err = ERROR_INIT;
+		struct sbuf text = SBUF_INIT;
+		char want[64];
+
+		sbuf_addstr(&text, "Preamble.\n\nThe statement has been sent "
+				   "to ");
+		for (size_t k = 0; k < cases[i].n; k++) {
+			if (k)
+				sbuf_addstr(&text, k + 1 == cases[i].n
+							   ? " and "
+							   : ", ");
+			if (cases[i].acronyms)
+				sbuf_addf(&text, "Office of Town %zu (OT%zuX)",
+					  k, k);
+			else
+				sbuf_addf(&text, "Office of Town %zu", k);
+		}
+		sbuf_addstr(&text, ".\n");
+		if (addressee_parse(text.buf, text.len, NULL, NULL, &l, &err))
+			fail_msg("%zu: %s", cases[i].n, err.msg);
+		if (l.count != cases[i].n)
+			fail_msg("%zu addressees%s: got %zu", cases[i].n,
+				 cases[i].acronyms ? " with acronyms" : "",
+				 l.count);
+		for (size_t k = 0; k < l.count; k++) {
+			snprintf(want, sizeof(want), "Office of Town %zu", k);
+			if (strcmp(l.items[k].phrase, want) != 0)
+				fail_msg("%zu: item %zu is '%s', want '%s'",
+					 cases[i].n, k, l.items[k].phrase, want);
+		}
+		addressee_list_release(&l);
+		sbuf_release(&text);
+	}
+}
+
 static void test_bad_texts(void **state)
 {
 	static const struct {
@@ -647,6 +695,7 @@ int main(void)
 		cmocka_unit_test(test_real_statements),
 		cmocka_unit_test(test_variants),
 		cmocka_unit_test(test_known_keeps_names_whole),
+		cmocka_unit_test(test_long_paragraph_keeps_every_addressee),
 		cmocka_unit_test(test_bad_texts),
 		cmocka_unit_test(test_context_statements_have_no_paragraph),
 		cmocka_unit_test(test_guess_kind),

@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -7,6 +8,7 @@
 #include "chancery/audit.h"
 #include "chancery/db.h"
 #include "chancery/ledger.h"
+#include "chancery/sbuf.h"
 #include "chancery/xalloc.h"
 #include "testutil.h"
 
@@ -81,6 +83,116 @@ static void test_missing_and_existing(void **state)
 	assert_int_equal(db_open(path, DB_CREATE, 1000, &db, &err),
 			 ERR_CANTCREAT);
 	free(path);
+	test_rmtree(dir);
+}
+
+/* The names in dir, one per line, sorted: what an open left behind. */
+static void dir_listing(const char *dir, struct sbuf *out)
+{
+	char *cmd = xasprintf("ls -A '%s'", dir);
+	FILE *f = popen(cmd, "r");
+	char line[256];
+
+	sbuf_reset(out);
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		sbuf_addstr(out, line);
+	pclose(f);
+	free(cmd);
+}
+
+/*
+ * Issue 15 item 8 and the permission messages: a zero-length file (and
+ * an empty SQLite file) was taken for a new database and given a schema;
+ * only a DB_CREATE open makes one now. Every refusal names the path and
+ * what is wrong, and leaves the directory as it was. A symbolic link as
+ * the file is refused; a linked directory on the way is followed.
+ */
+static void test_open_refuses_what_is_no_database(void **state)
+{
+	static const struct {
+		const char *setup; /* shell, run in the directory */
+		const char *path;  /* relative to the directory */
+		int flags, want_rc;
+		const char *want; /* "" to want success */
+	} cases[] = {
+		{": > z.db", "z.db", 0, ERR_NOINPUT,
+		 "z.db: database file is empty (0 bytes): not a chancery "
+		 "database; restore it from a backup or run 'chancery init' "
+		 "on a new path"},
+		{": > z.db", "z.db", DB_READONLY, ERR_NOINPUT,
+		 "database file is empty (0 bytes)"},
+		{": > z.db", "z.db", DB_CREATE, ERR_CANTCREAT,
+		 "z.db: already exists (an empty file, 0 bytes: remove it "
+		 "first to create a database there)"},
+		{"python3 -c 'import sqlite3; c = sqlite3.connect(\"e.db\"); "
+		 "c.execute(\"PRAGMA user_version = 0\"); c.execute(\"VACUUM"
+		 "\")'", "e.db", 0, ERR_NOINPUT,
+		 "e.db: an empty SQLite database with no chancery schema: not "
+		 "a chancery database"},
+		{"mkdir d.db", "d.db", 0, ERR_NOINPUT,
+		 "d.db: not a regular file"},
+		{"ln -s elsewhere.db l.db", "l.db", 0, ERR_CONFIG,
+		 "l.db: is a symbolic link (to elsewhere.db): refusing to open "
+		 "it"},
+		{"ln -s elsewhere.db l.db", "l.db", DB_CREATE, ERR_CANTCREAT,
+		 "l.db: already exists (a symbolic link)"},
+	};
+	struct sbuf before = SBUF_INIT, after = SBUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *dir = test_tmpdir();
+		char *cmd = xasprintf("cd '%s' && %s", dir, cases[i].setup);
+		char *path = xasprintf("%s/%s", dir, cases[i].path);
+		struct db *db = NULL;
+		struct error err = ERROR_INIT;
+		int rc;
+
+		assert_int_equal(system(cmd), 0);
+		dir_listing(dir, &before);
+		rc = db_open(path, cases[i].flags, 1000, &db, &err);
+		dir_listing(dir, &after);
+		if (rc != cases[i].want_rc || !strstr(err.msg, cases[i].want) ||
+		    !strstr(err.msg, path))
+			fail_msg("case %zu: got %d '%s', want %d '%s'", i, rc,
+				 err.msg, cases[i].want_rc, cases[i].want);
+		assert_null(db);
+		if (strcmp(before.buf, after.buf) != 0)
+			fail_msg("case %zu: the directory changed: '%s' -> '%s'",
+				 i, before.buf, after.buf);
+		free(cmd);
+		free(path);
+		test_rmtree(dir);
+	}
+	sbuf_release(&before);
+	sbuf_release(&after);
+}
+
+/* A database reached through a linked directory opens, and its -wal sits
+ * beside the real file. */
+static void test_open_through_linked_directory(void **state)
+{
+	char *dir = test_tmpdir();
+	char *real = xasprintf("%s/real/x.db", dir);
+	char *linked = xasprintf("%s/link/x.db", dir);
+	char *cmd = xasprintf("ln -s real '%s/link'", dir);
+	struct db *db = NULL;
+	struct error err = ERROR_INIT;
+
+	(void)state;
+	assert_int_equal(db_open(real, DB_CREATE, 1000, &db, &err), 0);
+	db_close(db);
+	db = NULL;
+	assert_int_equal(system(cmd), 0);
+	if (db_open(linked, 0, 1000, &db, &err))
+		fail_msg("%s", err.msg);
+	assert_str(db_path(db), linked);
+	assert_int_equal(db_schema_version(db), db_schema_latest());
+	db_close(db);
+	free(real);
+	free(linked);
+	free(cmd);
 	test_rmtree(dir);
 }
 
@@ -230,6 +342,8 @@ int main(void)
 		cmocka_unit_test(test_create_sets_schema_and_pragmas),
 		cmocka_unit_test(test_open_refuses),
 		cmocka_unit_test(test_missing_and_existing),
+		cmocka_unit_test(test_open_refuses_what_is_no_database),
+		cmocka_unit_test(test_open_through_linked_directory),
 		cmocka_unit_test(test_nested_transactions),
 		cmocka_unit_test(test_ledger_chain),
 		cmocka_unit_test(test_ledger_head_cache),

@@ -289,6 +289,53 @@ static void test_late_years_skipped(void **state)
 	assert_int_equal(count(f, "SELECT count(*) FROM campaigns"), 1);
 }
 
+/*
+ * Issue 15: a year whose whole window passed with the daemon down was
+ * skipped without a trace. It is recorded once as series.skipped, two
+ * years missed at once both; a year paused through its window is the
+ * user's choice and is not.
+ */
+static void test_missed_years_recorded_once(void **state)
+{
+	struct fx *f = *state;
+	struct error err = ERROR_INIT;
+	struct series_info s;
+	int64_t jan_2024, feb_2025, mar_2025;
+
+	(void)state;
+	assert_int_equal(clock_parse_utc("2024-01-01T00:00:00Z", &jan_2024), 0);
+	assert_int_equal(clock_parse_utc("2025-02-01T00:00:00Z", &feb_2025), 0);
+	assert_int_equal(clock_parse_utc("2025-03-01T00:00:00Z", &mar_2025), 0);
+	clock_set_fake(jan_2024);
+	add(f, "jan", "1990-01-10", "01-10T09:00", "UTC", 3, false);
+	add(f, "paused", "1990-02-10", "02-10T09:00", "UTC", 3, false);
+	assert_int_equal(series_find(f->t.db, "paused", &s, &err), 0);
+	assert_int_equal(series_pause(f->t.db, s.id, &err), 0);
+	series_info_release(&s);
+	/* Down from January 2024 to February 2025: jan's 2024 and 2025. */
+	assert_int_equal(tick(f, feb_2025), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM events WHERE kind = "
+				  "'series.skipped'"), 2);
+	assert_int_equal(count(f, "SELECT count(*) FROM events WHERE kind = "
+				  "'series.skipped' AND json_extract(data, "
+				  "'$.series') = 'jan' AND json_extract(data, "
+				  "'$.year') IN (2024, 2025) AND json_extract("
+				  "data, '$.send_at') LIKE '%-01-10T09:00:00Z'"),
+			 2);
+	assert_int_equal(tick(f, feb_2025 + 60), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM events WHERE kind = "
+				  "'series.skipped'"), 2);
+	/* Resumed after its window: nothing recorded for the paused year. */
+	clock_set_fake(mar_2025);
+	assert_int_equal(series_find(f->t.db, "paused", &s, &err), 0);
+	assert_int_equal(series_resume(f->t.db, s.id, &err), 0);
+	series_info_release(&s);
+	assert_int_equal(tick(f, mar_2025 + 60), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM events WHERE kind = "
+				  "'series.skipped'"), 2);
+	assert_int_equal(count(f, "SELECT count(*) FROM campaigns"), 0);
+}
+
 static void test_next_due(void **state)
 {
 	struct fx *f = *state;
@@ -378,6 +425,7 @@ int main(void)
 		T(test_feb29),
 		T(test_pause_resume_remove),
 		T(test_late_years_skipped),
+		T(test_missed_years_recorded_once),
 		T(test_next_due),
 		T(test_add_refusals),
 		T(test_tick),

@@ -4,6 +4,7 @@
 #include "chancery/json.h"
 #include "chancery/sbuf.h"
 #include "chancery/table.h"
+#include "chancery/utf8.h"
 #include "testutil.h"
 
 static const char *colour_state(const char *header, const char *text,
@@ -65,6 +66,55 @@ static void test_text_is_aligned_by_visible_width(void **state)
 	table_free(t);
 }
 
+/* Issue 15: an escape sequence in a name was played on the terminal. It
+ * is shown escaped; valid UTF-8 text is left as it is. */
+static void test_escape_for_terminal(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{"Défenseur des droits", "Défenseur des droits"},
+		{"Evil\033[2JBody", "Evil\\x1b[2JBody"},
+		{"bell\a del\x7f", "bell\\x07 del\\x7f"},
+		{"line\nbreak\ttab", "line\\x0abreak\\x09tab"},
+		{"c1 \xc2\x9b" "2J", "c1 \\u009b2J"},
+		{"bad \xff\xc3(", "bad \\xff\\xc3("},
+		{"世界 👍", "世界 👍"},
+		{"", ""},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = utf8_escaped(cases[i].in);
+
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("case %zu: got '%s', want '%s'", i, got,
+				 cases[i].want);
+		free(got);
+	}
+	assert_null(utf8_escaped(NULL));
+}
+
+static void test_text_cells_are_escaped(void **state)
+{
+	static const char *const headers[] = {"name", "kind"};
+	struct table *t = table_new(2, headers);
+	struct sbuf out = SBUF_INIT;
+
+	(void)state;
+	table_row(t);
+	table_text(t, "Evil\033[31mBody");
+	table_text(t, "ngo");
+	table_row(t);
+	table_text(t, "Défenseur");
+	table_text(t, "ombudsman");
+	table_format_text(t, &out);
+	assert_str(out.buf, "NAME              KIND\n"
+			    "Evil\\x1b[31mBody  ngo\n"
+			    "Défenseur         ombudsman\n");
+	sbuf_release(&out);
+	table_free(t);
+}
+
 /* Colour only adds escape sequences: without them the text is the same. */
 static void test_styled_text_only_adds_colour(void **state)
 {
@@ -111,6 +161,8 @@ int main(void)
 		cmocka_unit_test(test_text_is_aligned_by_visible_width),
 		cmocka_unit_test(test_styled_text_only_adds_colour),
 		cmocka_unit_test(test_csv_and_json),
+		cmocka_unit_test(test_escape_for_terminal),
+		cmocka_unit_test(test_text_cells_are_escaped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
