@@ -1296,14 +1296,17 @@ static bool state_is(const struct match *m, const char *s)
 	return strcmp(m->state, s) == 0;
 }
 
-/* The state table of bounce.h, for one matched recipient. */
-static int apply(struct ctx *c, const struct bounce_recipient *rc,
-		 const struct match *m, struct error *err)
+/*
+ * The changes of the state table of bounce.h: applies what the report
+ * says when it fits the delivery's state, else sets *fits false and
+ * changes nothing.
+ */
+static int apply_fitting(struct ctx *c, const struct bounce_recipient *rc,
+			 const struct match *m, bool *fits, struct error *err)
 {
 	bool sent = state_is(m, "sent");
-	char *why;
-	int ret;
 
+	*fits = true;
 	if (rc->action == BOUNCE_FAILED &&
 	    (sent || state_is(m, "delivered")))
 		return apply_failed(c, rc, m, err);
@@ -1312,7 +1315,22 @@ static int apply(struct ctx *c, const struct bounce_recipient *rc,
 		return apply_delivered(c, rc, m, err);
 	if (sent && rc->action == BOUNCE_DELAYED)
 		return apply_delayed(c, rc, m, err);
-	if (sent || state_is(m, "delivered") || state_is(m, "bounced")) {
+	*fits = false;
+	return 0;
+}
+
+/* The state table of bounce.h, for one matched recipient. */
+static int apply(struct ctx *c, const struct bounce_recipient *rc,
+		 const struct match *m, struct error *err)
+{
+	bool fits;
+	char *why;
+	int ret = apply_fitting(c, rc, m, &fits, err);
+
+	if (ret || fits)
+		return ret;
+	if (state_is(m, "sent") || state_is(m, "delivered") ||
+	    state_is(m, "bounced")) {
 		c->res->unchanged++;
 		note(c, "delivery %lld unchanged: %s report, delivery is %s",
 		     (long long)m->id, bounce_action_name(rc->action), m->state);
@@ -1488,16 +1506,11 @@ static int quarantine_get(struct db *db, int64_t qid, struct bounce_report *r,
 static int apply_confirmed(struct ctx *c, const struct bounce_recipient *rc,
 			   const struct match *m, struct error *err)
 {
-	bool sent = state_is(m, "sent");
+	bool fits;
+	int ret = apply_fitting(c, rc, m, &fits, err);
 
-	if (rc->action == BOUNCE_FAILED &&
-	    (sent || state_is(m, "delivered")))
-		return apply_failed(c, rc, m, err);
-	if (sent && (rc->action == BOUNCE_DELIVERED ||
-		     rc->action == BOUNCE_EXPANDED))
-		return apply_delivered(c, rc, m, err);
-	if (sent && rc->action == BOUNCE_DELAYED)
-		return apply_delayed(c, rc, m, err);
+	if (ret || fits)
+		return ret;
 	return error_set(err, ERR_DATA,
 			 "quarantined report #%lld: a %s report does not fit "
 			 "delivery %lld in state %s; nothing changed",

@@ -441,7 +441,9 @@ class TestPartialFanOut(Base):
                 t0 = time.monotonic()
                 r = self.assertFails(["template", "add", "f", path], 65,
                                      message)
-                self.assertLess(time.monotonic() - t0, 1.0, r)
+                # A guard against walking the fan-out (29 s of CPU did),
+                # not a speed target: refusing it takes about 10 ms.
+                self.assertLess(time.monotonic() - t0, 10.0, r)
 
     def test_configured_limit_refuses_at_template_add(self):
         with open(self.home.conf, "a") as f:

@@ -841,9 +841,11 @@ static void test_add_refuses_a_fan_out_fast(void **state)
 		if (rc != ERR_DATA || !strstr(err.msg, cases[i].want))
 			fail_msg("case %zu: got %d '%s', want '%s'", i, rc,
 				 err.msg, cases[i].want);
-		if (took > 0.2)
-			fail_msg("case %zu: took %.3f s, want well under a "
-				 "second", i, took);
+		/* A guard against walking the fan-out again (29 s of CPU
+		 * did), not a speed target: measuring takes 10 ms here. */
+		if (took > 10.0)
+			fail_msg("case %zu: took %.3f s: the fan-out was "
+				 "walked, not measured", i, took);
 		assert_nothing_stored(t.db);
 		free(path);
 	}
@@ -923,14 +925,11 @@ static void test_render_stops_at_the_budget(void **state)
 		struct error err = ERROR_INIT;
 		struct sbuf out = SBUF_INIT;
 		struct mustache *m = NULL;
-		double t0, took;
 		int rc;
 
 		tvalue_set_path(ctx, "body.name", cases[i].name);
 		assert_int_equal(mustache_compile("{{> a}}", 1, &m, &err), 0);
-		t0 = now_seconds();
 		rc = mustache_render(m, ctx, &partials, &opts, &out, &err);
-		took = now_seconds() - t0;
 		if (rc != ERR_DATA || strcmp(err.msg, cases[i].want) != 0)
 			fail_msg("case %zu: got %d '%s', want '%s'", i, rc,
 				 err.msg, cases[i].want);
@@ -941,8 +940,6 @@ static void test_render_stops_at_the_budget(void **state)
 			fail_msg("case %zu: %zu bytes held (%zu allocated), "
 				 "over the budget of %zu", i, out.len,
 				 out.alloc, cases[i].bytes);
-		if (took > 1.0) /* 60 ms here for the million steps */
-			fail_msg("case %zu: took %.3f s", i, took);
 		mustache_free(m);
 		sbuf_release(&out);
 		tvalue_free(ctx);
