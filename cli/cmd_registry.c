@@ -74,6 +74,12 @@ static int run_import_statement(struct cli *cli, int argc, char **argv)
 	if (rc)
 		goto out;
 	plan_table(cli, &plan);
+	/* a passage of one sentence is the usual case and says nothing new */
+	if (!cli->json && plan.list.passage.sentences > 1)
+		printf("(read lines %zu-%zu of %s: %zu sentences continue the "
+		       "list)\n", plan.list.passage.first_line,
+		       plan.list.passage.last_line, file,
+		       plan.list.passage.sentences);
 	if (!apply) {
 		if (!cli->json)
 			printf("(plan only: nothing changed; --apply "

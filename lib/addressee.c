@@ -146,7 +146,9 @@ static void clean_lines(const char *text, size_t len, struct sbuf *out)
 					   (unsigned char)text[j + 1] == 0xad) {
 					j++;
 				} else if (c == '\f' || c == '\r' || c == '\v') {
-					sbuf_addch(out, '\n');
+					/* a break, but not a line of the
+					 * file: line numbers count '\n' */
+					sbuf_addch(out, '\r');
 				} else {
 					sbuf_addch(out, (int)c);
 				}
@@ -157,37 +159,92 @@ static void clean_lines(const char *text, size_t len, struct sbuf *out)
 	}
 }
 
+/* Where the lines of the original text start in the collapsed text:
+ * (offset, line) at every run of white space that crossed a line end,
+ * so a passage can be reported as lines of the file. */
+struct line_map {
+	struct line_mark {
+		size_t off, line;
+	} *v;
+	size_t n, alloc;
+	size_t line; /* the current line (1-based) while collapsing */
+};
+
+static void line_mark(struct line_map *m, size_t off)
+{
+	if (!m)
+		return;
+	xgrow(&m->v, sizeof(*m->v), m->n + 1, &m->alloc);
+	m->v[m->n].off = off;
+	m->v[m->n].line = m->line;
+	m->n++;
+}
+
+/* The line of the original text the collapsed offset off comes from. */
+static size_t line_of(const struct line_map *m, size_t off)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (lo < hi) { /* the last mark at or before off */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->v[mid].off <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? m->v[lo - 1].line : 1;
+}
+
 /*
  * Collapses white space: a run holding a blank line becomes "\n" (kept,
  * because a sentence without a full stop ends at one), any other run one
  * space. A hyphen at a line end joins the word: dropped before a
  * lower-case letter ("Ombuds-\nman"), kept before a capital
- * ("Secretary-\nGeneral").
+ * ("Secretary-\nGeneral"). '\r' (a page or carriage break from
+ * clean_lines) breaks a line but is no line of the file; map, when not
+ * NULL, records where the file's lines went.
  */
-static void collapse(const char *s, struct sbuf *out)
+static void collapse(const char *s, struct sbuf *out, struct line_map *map)
 {
-	size_t i = 0, n = strlen(s);
+	size_t i = 0, n = strlen(s), lines = 0;
 
+	if (map)
+		map->line = 1;
 	while (i < n) {
 		if (isspace((unsigned char)s[i])) {
 			int newlines = 0;
 
-			while (i < n && isspace((unsigned char)s[i]))
-				newlines += s[i++] == '\n';
+			lines = 0;
+			while (i < n && isspace((unsigned char)s[i])) {
+				newlines += s[i] == '\n' || s[i] == '\r';
+				lines += s[i++] == '\n';
+			}
 			if (out->len && i < n)
 				sbuf_addch(out, newlines >= 2 ? '\n' : ' ');
+			if (map && lines) {
+				map->line += lines;
+				line_mark(map, out->len);
+			}
 			continue;
 		}
 		if (s[i] == '-' && i > 0 && isalpha((unsigned char)s[i - 1])) {
 			size_t j = i + 1;
 			bool nl = false;
 
-			while (j < n && isspace((unsigned char)s[j]))
-				nl |= s[j++] == '\n';
+			lines = 0;
+			while (j < n && isspace((unsigned char)s[j])) {
+				nl |= s[j] == '\n' || s[j] == '\r';
+				lines += s[j++] == '\n';
+			}
 			if (nl && j < n && isalpha((unsigned char)s[j])) {
 				if (!islower((unsigned char)s[j]))
 					sbuf_addch(out, '-');
 				i = j;
+				if (map && lines) {
+					map->line += lines;
+					line_mark(map, out->len);
+				}
 				continue;
 			}
 		}
@@ -214,26 +271,37 @@ static const char *const triggers[] = {
 	"are addressed to", "was addressed to", "were addressed to",
 	"has been forwarded to", "was forwarded to", "is forwarded to",
 	"has been submitted to", "was submitted to", "has been circulated to",
-	"was circulated to",
+	"was circulated to", "were forwarded to", "have been forwarded to",
+	"were circulated to", "has been transmitted to", "was transmitted to",
+	"were transmitted to", "has been dispatched to", "was dispatched to",
+	"were dispatched to",
 };
 
-/* Whether s (cleaned text) holds the trigger t at p, white space in t
- * matching any one white-space character, on word boundaries. */
-static bool trigger_at(const char *s, size_t p, const char *t)
+/* The length of the trigger t at p in s (cleaned text), or 0: white
+ * space in t matches any one white-space character, one "also" may stand
+ * between its words ("was also forwarded to", "has also been sent to"),
+ * and it sits on word boundaries. */
+static size_t trigger_at(const char *s, size_t p, const char *t)
 {
 	size_t i = p;
+	bool also = false;
 
 	if (p > 0 && isalnum((unsigned char)s[p - 1]))
-		return false;
+		return 0;
 	for (; *t; t++, i++) {
 		if (*t == ' ') {
 			if (!isspace((unsigned char)s[i]))
-				return false;
+				return 0;
+			if (!also && strncasecmp(s + i + 1, "also", 4) == 0 &&
+			    isspace((unsigned char)s[i + 5])) {
+				also = true;
+				i += 5;
+			}
 		} else if (tolower((unsigned char)s[i]) != *t) {
-			return false;
+			return 0;
 		}
 	}
-	return isspace((unsigned char)s[i]) || s[i] == ':';
+	return isspace((unsigned char)s[i]) || s[i] == ':' ? i - p : 0;
 }
 
 /* A full stop that ends a sentence: followed by white space or the end,
@@ -304,8 +372,15 @@ static size_t sentence_after(const char *s, size_t start)
 	size_t end, blank = 0;
 
 	for (end = start; s[end]; end++) {
-		if (sentence_end(s, end))
-			return end;
+		if (sentence_end(s, end)) {
+			size_t k = end + 1;
+
+			/* "• UNSG.\n• OSCE.": the next item of a list */
+			while (s[k] == ' ')
+				k++;
+			if (s[k] != ';')
+				return end;
+		}
 		if (s[end] == '\n' && !blank && !continues(s + start, end - start))
 			blank = end;
 	}
@@ -322,67 +397,182 @@ static int separators(const char *s, size_t start, size_t end)
 	return n;
 }
 
-/*
- * The addressee sentence: of the sentences after a trigger, the one that
- * lists the most (the latest on a tie), so a stray "was sent to" in page
- * debris does not win over the paragraph. *start is 0 when there is none.
- */
-static void find_sentence(const char *s, size_t *start, size_t *end)
-{
-	size_t n = strlen(s), scanned = 0;
-	int best = -1;
+/* The sentences of one addressee passage, in order. */
+struct passage {
+	struct span {
+		size_t start, end; /* after the trigger .. the full stop */
+	} *v;
+	size_t n, alloc;
+	int score; /* addressees it seems to list */
+};
 
-	*start = *end = 0;
-	/* a trigger inside a sentence already taken starts no new one: this
-	 * also keeps a text of repeated triggers linear */
+/* Words that make a sentence with a trigger continue the passage before
+ * it: "Besides, the appeal was also sent to", "Copies were sent to". */
+static bool continuation_marker(const char *s, size_t from, size_t to)
+{
+	static const char *const words[] = {
+		"also", "besides", "copies", "copy", "in addition",
+		"additionally", "further", "furthermore", "moreover",
+		"likewise", "as well",
+	};
+	for (size_t i = from; i < to; i++)
+		for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++)
+			if (word_at(s, i, words[w]))
+				return true;
+	return false;
+}
+
+/*
+ * The addressee passage: the sentences after a trigger, each joined to
+ * the passage before it when it follows it directly and says it
+ * continues it ("also", "besides", "copies", ...); of the passages, the
+ * one that lists the most (the latest on a tie), so a stray "was sent to"
+ * in page debris does not win over the paragraph. best->n is 0 when there
+ * is none. Each byte is looked at a bounded number of times.
+ */
+static void find_passage(const char *s, struct passage *best)
+{
+	struct passage cur = {0};
+	size_t n = strlen(s), scanned = 0, sent = 0;
+
 	for (size_t p = 0; p < n; p++) {
+		if (p > 0 && (s[p - 1] == '\n' || sentence_end(s, p - 1)))
+			sent = p;
 		for (size_t t = 0; p >= scanned &&
 				   t < sizeof(triggers) / sizeof(triggers[0]);
 		     t++) {
-			size_t b, e;
-			int k;
+			size_t len = trigger_at(s, p, triggers[t]), b, e, k;
+			bool joins;
 
-			if (!trigger_at(s, p, triggers[t]))
+			if (!len)
 				continue;
-			b = p + strlen(triggers[t]);
+			b = p + len;
 			e = sentence_after(s, b);
-			k = separators(s, b, e);
-			scanned = e;
-			if (k >= best) {
-				best = k;
-				*start = b;
-				*end = e;
+			joins = cur.n && sent > cur.v[cur.n - 1].end &&
+				continuation_marker(s, sent, p);
+			for (k = cur.n ? cur.v[cur.n - 1].end + 1 : 0;
+			     joins && k < sent; k++)
+				joins = isspace((unsigned char)s[k]);
+			if (!joins) {
+				if (cur.n && cur.score >= best->score) {
+					free(best->v);
+					*best = cur;
+				} else {
+					free(cur.v);
+				}
+				memset(&cur, 0, sizeof(cur));
 			}
+			xgrow(&cur.v, sizeof(*cur.v), cur.n + 1, &cur.alloc);
+			cur.v[cur.n].start = b;
+			cur.v[cur.n].end = e;
+			cur.n++;
+			cur.score += separators(s, b, e) + 1;
+			scanned = e;
+			break;
 		}
+	}
+	if (cur.n && cur.score >= best->score) {
+		free(best->v);
+		*best = cur;
+	} else {
+		free(cur.v);
 	}
 }
 
-int addressee_find_paragraph(const char *text, size_t len,
-			     struct sbuf *list_text, struct error *err)
+/*
+ * "UNESCO; it was also forwarded to the OIC": a clause inside the list
+ * that repeats a trigger is a separator, not an addressee. A clause of a
+ * few words before the trigger, after a ";" or ",", is cut with it.
+ */
+static void cut_inner_triggers(struct sbuf *part)
 {
-	struct sbuf lines = SBUF_INIT, clean = SBUF_INIT;
-	size_t start, end;
+	struct sbuf out = SBUF_INIT;
+	size_t clause = 0, words = 0, done = 0;
+
+	for (size_t p = 0; p < part->len; p++) {
+		const char *s = part->buf;
+
+		if (s[p] == ';' || s[p] == ',') {
+			clause = p;
+			words = 0;
+			continue;
+		}
+		if (s[p] == ' ')
+			words++;
+		if (!clause || words > 6 || (p && s[p - 1] != ' '))
+			continue;
+		for (size_t t = 0; t < sizeof(triggers) / sizeof(triggers[0]);
+		     t++) {
+			size_t len = trigger_at(s, p, triggers[t]);
+
+			if (!len)
+				continue;
+			sbuf_add(&out, s + done, clause - done);
+			sbuf_addstr(&out, ";");
+			done = p + len;
+			p = done - 1;
+			clause = 0;
+			break;
+		}
+	}
+	if (!done) {
+		sbuf_release(&out);
+		return;
+	}
+	sbuf_add(&out, part->buf + done, part->len - done);
+	sbuf_release(part);
+	*part = out;
+}
+
+int addressee_find_paragraph(const char *text, size_t len,
+			     struct sbuf *list_text,
+			     struct addressee_passage *where,
+			     struct error *err)
+{
+	struct sbuf lines = SBUF_INIT, clean = SBUF_INIT, part = SBUF_INIT;
+	struct line_map map = {0};
+	struct passage ps = {0};
 	int rc = 0;
 
 	clean_lines(text, len, &lines);
-	collapse(lines.buf, &clean);
-	find_sentence(clean.buf, &start, &end);
-	if (!start) {
+	collapse(lines.buf, &clean, &map);
+	find_passage(clean.buf, &ps);
+	if (!ps.n) {
 		rc = error_set(err, ERR_DATA,
 			       "no addressee paragraph (no sentence such as "
 			       "'The statement has been sent to ...' or "
 			       "'... is addressed to ...')");
 		goto out;
 	}
-	for (size_t i = start; i < end; i++)
-		sbuf_addch(list_text,
-			   clean.buf[i] == '\n' ? ' ' : clean.buf[i]);
-	sbuf_trim(list_text);
-	strip_lead_in(list_text);
+	for (size_t k = 0; k < ps.n; k++) {
+		sbuf_reset(&part);
+		/* inside a span a full stop only ends a list item */
+		for (size_t i = ps.v[k].start; i < ps.v[k].end; i++)
+			sbuf_addch(&part, clean.buf[i] == '\n' ||
+						  sentence_end(clean.buf, i)
+					  ? ' '
+					  : clean.buf[i]);
+		sbuf_trim(&part);
+		strip_lead_in(&part);
+		cut_inner_triggers(&part);
+		if (!part.len)
+			continue;
+		if (list_text->len)
+			sbuf_addstr(list_text, "; ");
+		sbuf_addstr(list_text, part.buf);
+	}
+	if (where) {
+		where->first_line = line_of(&map, ps.v[0].start);
+		where->last_line = line_of(&map, ps.v[ps.n - 1].end);
+		where->sentences = ps.n;
+	}
 	if (!list_text->len)
 		rc = error_set(err, ERR_DATA,
 			       "the addressee paragraph names no addressee");
 out:
+	free(ps.v);
+	free(map.v);
+	sbuf_release(&part);
 	sbuf_release(&lines);
 	sbuf_release(&clean);
 	return rc;
@@ -792,7 +982,7 @@ static char *make_phrase(const char *written, char **acronym)
 			sbuf_addch(&w, p.buf[i]);
 	}
 	sbuf_reset(&p);
-	collapse(w.buf, &p);
+	collapse(w.buf, &p, NULL);
 	sbuf_trim(&p);
 	s = sbuf_detach(&p, NULL);
 	while (again) {
@@ -869,7 +1059,7 @@ int addressee_parse(const char *text, size_t len, addressee_known_fn known,
 	rc = addressee_check_text(text, len, err);
 	if (rc)
 		goto out;
-	rc = addressee_find_paragraph(text, len, &para, err);
+	rc = addressee_find_paragraph(text, len, &para, &out->passage, err);
 	if (rc)
 		goto out;
 	split_top(para.buf, &top);

@@ -39,7 +39,15 @@ struct addressee {
 	char *group_country; /* for a group: ISO code, NULL for any */
 };
 
+/* Where the addressee passage was read: lines of the file (1-based,
+ * inclusive) and how many sentences it joined. */
+struct addressee_passage {
+	size_t first_line, last_line;
+	size_t sentences;
+};
+
 struct addressee_list {
+	struct addressee_passage passage;
 	struct addressee *items;
 	size_t count;
 	size_t alloc;
@@ -58,16 +66,21 @@ typedef bool (*addressee_known_fn)(const char *name, void *arg);
 int addressee_check_text(const char *text, size_t len, struct error *err);
 
 /*
- * Finds the closing addressee paragraph: of the sentences introduced by
- * "has been sent to", "is addressed to", "was addressed to", ... the one
- * that lists the most (the latest on a tie), and puts the text after the
- * trigger into list_text, with page breaks, list bullets, hyphenation
- * across lines and white space repaired, a lead-in ("the following
- * organizations:") and the final full stop removed. ERR_DATA when the
- * text has none.
+ * Finds the closing addressee passage: a sentence introduced by "has been
+ * sent to", "is addressed to", "was (also) forwarded to", ... with the
+ * sentences and paragraphs that directly follow it and continue it
+ * ("Besides, it was also sent to", "Copies were sent to", the items of a
+ * bulleted list); of such passages, the one that lists the most (the
+ * latest on a tie). Puts the text after each trigger into list_text,
+ * joined by "; ", with page breaks, list bullets, hyphenation across
+ * lines and white space repaired, lead-ins ("the following
+ * organizations:") and full stops removed; where (may be NULL) gets the
+ * lines read. ERR_DATA when the text has none.
  */
 int addressee_find_paragraph(const char *text, size_t len,
-			     struct sbuf *list_text, struct error *err);
+			     struct sbuf *list_text,
+			     struct addressee_passage *where,
+			     struct error *err);
 
 /*
  * The whole parse: check, find the paragraph, split it into addressees

@@ -147,6 +147,64 @@ static const struct want want_article[] = {
 	END,
 };
 
+/* Continuations, written for issue 19 as other institutions and years
+ * would: a second paragraph, a second sentence, "also" inside the
+ * trigger, a clause inside the list, a numbered list whose items end in
+ * full stops; each list ends at the place and date or the signature. */
+static const char cont_georgia[] =
+	"Tbilisi, 2021. The Public Defender of Georgia calls for calm.\n\n"
+	"The Public Defender's statement was sent to the UN High\n"
+	"Commissioner for Human Rights and the OSCE.\n\n"
+	"Besides, the appeal was also sent to the Council of Europe\n"
+	"Commissioner for Human Rights and UNICEF.\n\n"
+	"Tbilisi, 3 March 2021\n";
+static const struct want want_georgia[] = {
+	{"UN High Commissioner for Human Rights", "", "", "", -1},
+	{"OSCE", "", "", "", -1},
+	{"Council of Europe Commissioner for Human Rights", "", "", "", -1},
+	{"UNICEF", "", "", "", -1},
+	END,
+};
+static const char cont_ukraine[] =
+	"The address of the Commissioner was forwarded to the UN Secretary-"
+	"General. Copies were sent to the European Parliament, UNHCR and the "
+	"ICRC.\nKyiv, 12 May 2019\nPress service of the Commissioner\n";
+static const struct want want_ukraine[] = {
+	{"UN Secretary-General", "", "", "", -1},
+	{"European Parliament", "", "", "", -1},
+	{"UNHCR", "", "", "", -1},
+	{"ICRC", "", "", "", -1},
+	END,
+};
+static const char cont_ministry[] =
+	"The note was forwarded to UNESCO; it was also forwarded to the OIC "
+	"and to the European Union.\n\nBaku, 14 January 2020\n";
+static const struct want want_ministry[] = {
+	{"UNESCO", "", "", "", -1},
+	{"OIC", "", "", "", -1},
+	{"European Union", "", "", "", -1},
+	END,
+};
+static const char cont_numbered[] =
+	"Press release of the Permanent Mission, 2023.\n"
+	"The letter has been circulated to:\n"
+	"1. UNHCR.\n"
+	"2. UNICEF.\n"
+	"3. the International Committee of the Red Cross.\n"
+	"\n"
+	"In addition, copies have been forwarded to the Inter-Parliamentary\n"
+	"Union (IPU).\n"
+	"\n"
+	"New York, 5 June 2023\n"
+	"The letter was sent to 3 newspapers.\n";
+static const struct want want_numbered[] = {
+	{"UNHCR", "", "", "", -1},
+	{"UNICEF", "", "", "", -1},
+	{"International Committee of the Red Cross", "", "", "", -1},
+	{"Inter-Parliamentary Union", "IPU", "", "", -1},
+	END,
+};
+
 static char *read_statement(const char *name, size_t *len)
 {
 	const char *src = getenv("CHANCERY_SOURCE_DIR");
@@ -231,6 +289,10 @@ static void test_variants(void **state)
 		{"hyphen", variant_hyphen, want_hyphen},
 		{"debris", variant_debris, want_debris},
 		{"article", variant_article, want_article},
+		{"georgia", cont_georgia, want_georgia},
+		{"ukraine", cont_ukraine, want_ukraine},
+		{"ministry", cont_ministry, want_ministry},
+		{"numbered", cont_numbered, want_numbered},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -241,6 +303,39 @@ static void test_variants(void **state)
 				    NULL, &l, &err))
 			fail_msg("%s: %s", cases[i].name, err.msg);
 		check_list(cases[i].name, &l, cases[i].want);
+		addressee_list_release(&l);
+	}
+}
+
+/* The lines the passage was read from, as the plan shows them. */
+static void test_passage_lines(void **state)
+{
+	static const struct {
+		const char *name, *text;
+		size_t first, last, sentences;
+	} cases[] = {
+		{"georgia", cont_georgia, 3, 7, 2},
+		{"ukraine", cont_ukraine, 1, 1, 2},
+		{"ministry", cont_ministry, 1, 1, 1},
+		{"numbered", cont_numbered, 2, 8, 2},
+		{"debris", variant_debris, 1, 1, 1},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct addressee_list l = {0};
+		struct error err = ERROR_INIT;
+		const struct addressee_passage *w = &l.passage;
+
+		if (addressee_parse(cases[i].text, strlen(cases[i].text), NULL,
+				    NULL, &l, &err))
+			fail_msg("%s: %s", cases[i].name, err.msg);
+		if (w->first_line != cases[i].first ||
+		    w->last_line != cases[i].last ||
+		    w->sentences != cases[i].sentences)
+			fail_msg("%s: read lines %zu-%zu (%zu sentences), want "
+				 "%zu-%zu (%zu)", cases[i].name, w->first_line,
+				 w->last_line, w->sentences, cases[i].first,
+				 cases[i].last, cases[i].sentences);
 		addressee_list_release(&l);
 	}
 }
@@ -694,6 +789,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_real_statements),
 		cmocka_unit_test(test_variants),
+		cmocka_unit_test(test_passage_lines),
 		cmocka_unit_test(test_known_keeps_names_whole),
 		cmocka_unit_test(test_long_paragraph_keeps_every_addressee),
 		cmocka_unit_test(test_bad_texts),
