@@ -635,7 +635,7 @@ static size_t count_words(const char *s)
 }
 
 /* An acronym as written in parentheses: no spaces, 2..24 characters, at
- * least two capitals ("UNSG", "CoE", "NHRIs", "OIC-IPHRC"). */
+ * least two capitals ("UNSG", "CoE", "NHRIs", "OIC-IPHRC", "OSCE/ODIHR"). */
 static bool acronym_like(const char *s, size_t n)
 {
 	int caps = 0;
@@ -647,7 +647,8 @@ static bool acronym_like(const char *s, size_t n)
 
 		if (isupper(c))
 			caps++;
-		else if (!isalnum(c) && c != '-' && c != '&' && c != '.')
+		else if (!isalnum(c) && c != '-' && c != '&' && c != '.' &&
+			 c != '/')
 			return false;
 	}
 	return caps >= 2;
@@ -727,11 +728,41 @@ static void letters_upper(const char *s, struct sbuf *out)
 
 /* ---- splitting ----------------------------------------------------------- */
 
-/* Splits at commas, semicolons and "as well as" outside parentheses. */
+/* Whether a piece of the list starts a clause that is no addressee:
+ * "urging them to ...", "calling for ...", "in order to ...", "for the
+ * right to truth". */
+static bool clause_start(const char *s, size_t n)
+{
+	static const char *const words[] = {
+		"in order", "so that", "which", "who", "for", "regarding",
+		"concerning", "about", "asking", "requesting", "with a",
+	};
+	size_t w;
+
+	while (n && *s == ' ')
+		s++, n--;
+	if (strncmp(s, "and ", 4) == 0)
+		s += 4, n -= 4;
+	for (w = 0; w < n && s[w] != ' '; w++)
+		;
+	if (!n || !islower((unsigned char)*s))
+		return false;
+	if (w > 4 && strncmp(s + w - 3, "ing", 3) == 0 &&
+	    !word_at(s, 0, "including"))
+		return true;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strlen(words[i]) <= n && word_at(s, 0, words[i]))
+			return true;
+	return false;
+}
+
+/* Splits at commas, semicolons and "as well as" outside parentheses; a
+ * clause that is no addressee is left out up to the next semicolon. */
 static void split_top(const char *s, struct segs *g)
 {
 	size_t start = 0, i;
 	int depth = 0;
+	bool skip = false;
 
 	for (i = 0; s[i]; i++) {
 		if (s[i] == '(')
@@ -740,15 +771,18 @@ static void split_top(const char *s, struct segs *g)
 			depth--;
 		if (depth)
 			continue;
-		if (s[i] == ',' || s[i] == ';') {
-			segs_push(g, s + start, i - start);
-			start = i + 1;
-		} else if (word_at(s, i, "as well as")) {
-			segs_push(g, s + start, i - start);
-			start = i + strlen("as well as");
+		if (s[i] == ',' || s[i] == ';' || word_at(s, i, "as well as")) {
+			skip |= clause_start(s + start, i - start);
+			if (!skip)
+				segs_push(g, s + start, i - start);
+			skip &= s[i] != ';';
+			start = i + (s[i] == ',' || s[i] == ';'
+					     ? 1
+					     : strlen("as well as"));
 		}
 	}
-	segs_push(g, s + start, i - start);
+	if (!skip && !clause_start(s + start, i - start))
+		segs_push(g, s + start, i - start);
 }
 
 /* Joins g->s[a..b] into one segment, separated by sep. */
@@ -881,6 +915,77 @@ static bool plural_head(const char *s)
 		(n > 3 && strcmp(s + n - 3, "men") == 0));
 }
 
+static const char *const qualifiers[] = {
+	"the heads of", "the head of", "heads of", "head of",
+	"the leadership of", "leadership of", "the leaders of", "leaders of",
+	"the chairpersons of", "the chairs of", "the secretariat of",
+	"the secretariats of",
+};
+
+static bool capitalised(const char *w)
+{
+	return isupper((unsigned char)*w) || (unsigned char)*w >= 0x80;
+}
+
+/*
+ * Whether "left and right" is one name: left is a name still open (its
+ * words capitalised around a "for"/"of"/"on": "Organization for
+ * Security", "International Federation of Red Cross") and right a short
+ * capitalised tail without a preposition of its own ("Cooperation in
+ * Europe", "Red Crescent Societies", "Human Rights (OSCE/ODIHR)"), and
+ * not both halves known names on their own. A right half that starts
+ * with an article or an acronym, or names a class, starts a new
+ * addressee.
+ */
+static bool and_inside_name(const char *left, const char *right,
+			    addressee_known_fn known, void *arg)
+{
+	static const char *const preps[] = {" for ", " of ", " on "};
+	const char *l = left, *last;
+	bool open = false, again = true;
+	size_t fw = strcspn(right, " ");
+
+	/* a name is not that long: this also keeps a list of thousands of
+	 * "and" linear */
+	if (strnlen(left, 161) > 160 || strnlen(right, 161) > 160)
+		return false;
+	while (again) { /* "the leadership of the Organisation for ..." */
+		again = false;
+		for (size_t k = 0; k < sizeof(qualifiers) / sizeof(qualifiers[0]);
+		     k++) {
+			size_t n = strlen(qualifiers[k]);
+
+			if (strncasecmp(l, qualifiers[k], n) == 0 && l[n] == ' ') {
+				l += n + 1;
+				again = true;
+			}
+		}
+		for (size_t k = 0; k < 3; k++) {
+			static const char *const art[] = {"the ", "to ", "and "};
+			size_t n = strlen(art[k]);
+
+			if (strncasecmp(l, art[k], n) == 0) {
+				l += n;
+				again = true;
+			}
+		}
+	}
+	last = strrchr(l, ' ');
+
+	if (!capitalised(l) || !last || !capitalised(last + 1) ||
+	    !capitalised(right) || acronym_like(right, fw) ||
+	    strncasecmp(right, "the ", 4) == 0 || count_words(right) > 5)
+		return false;
+	for (const char *p = l; (p = strchr(p, ' ')) != NULL; p++)
+		for (size_t k = 0; k < sizeof(preps) / sizeof(preps[0]); k++)
+			open |= strncmp(p, preps[k], strlen(preps[k])) == 0 &&
+				capitalised(p + strlen(preps[k]));
+	if (!open || strstr(right, " of ") || strstr(right, " for ") ||
+	    strstr(right, " to "))
+		return false;
+	return !(known && known(left, arg) && known(right, arg));
+}
+
 /*
  * Splits one segment at "and" (outside parentheses) and expands shared
  * words. A segment kept whole: one ending in its own acronym with no
@@ -912,6 +1017,12 @@ static void split_and(char *seg, addressee_known_fn known, void *arg,
 	segs_push(&parts, seg + start, i - start);
 	/* "African Ombudsman and Mediators Association (AOMA)" */
 	merge_by_acronym(&parts, " and ");
+	/* "Organization for Security and Cooperation in Europe" */
+	for (size_t k = 0; k + 1 < parts.n;)
+		if (and_inside_name(parts.s[k], parts.s[k + 1], known, arg))
+			segs_merge(&parts, k, k + 1, " and ");
+		else
+			k++;
 	for (size_t k = 0; k + 1 < parts.n; k++) {
 		char *left = parts.s[k], *right = parts.s[k + 1];
 		const char *sp = strchr(right, ' '), *mod;
@@ -936,12 +1047,6 @@ static void split_and(char *seg, addressee_known_fn known, void *arg,
 
 /* ---- one addressee ------------------------------------------------------ */
 
-static const char *const qualifiers[] = {
-	"the heads of", "the head of", "heads of", "head of",
-	"the leadership of", "leadership of", "the leaders of", "leaders of",
-	"the chairpersons of", "the chairs of", "the secretariat of",
-	"the secretariats of",
-};
 
 static const char *const backrefs[] = {
 	"this organization", "this organisation", "this institution",
@@ -1248,7 +1353,7 @@ const char *addressee_guess_kind(const char *phrase)
 		"ombudsmans", "mediator", "mediators"};
 	static const char *const organ[] = {
 		"secretary", "security", "assembly", "court", "trusteeship",
-		"economic"};
+		"economic", "committee", "council", "rapporteur"};
 	static const char *const ngo[] = {
 		"bureau", "foundation", "society", "cross", "crescent", "watch",
 		"amnesty", "ngo"};
@@ -1427,18 +1532,25 @@ static int index_match(const struct key_index *ix, const char *name,
 	return n;
 }
 
+static char *cooperation_variant(const char *name);
+
 static bool known_name(const char *name, void *arg)
 {
 	const struct key_index *ix = arg;
 	struct error err = ERROR_INIT;
 	int64_t ids[2];
-	char *s = xstrdup(name);
+	char *s = xstrdup(name), *alt;
 	bool hit;
 
 	while (strip_prefix(&s, "and") || strip_prefix(&s, "the"))
 		;
 	hit = registry_match_name(ix->db, s, ids, 2, &err) == 1 ||
 	      index_match(ix, s, ids, 2) == 1;
+	if (!hit && (alt = cooperation_variant(s)) != NULL) {
+		hit = registry_match_name(ix->db, alt, ids, 2, &err) == 1 ||
+		      index_match(ix, alt, ids, 2) == 1;
+		free(alt);
+	}
 	free(s);
 	return hit;
 }
@@ -1514,6 +1626,40 @@ static int match_name(struct db *db, const struct key_index *ix,
 	return 0;
 }
 
+/* The same name with "Cooperation" written "Co-operation" or the other
+ * way round (the normalised forms differ by a word); NULL when it has
+ * neither. Caller frees. */
+static char *cooperation_variant(const char *name)
+{
+	static const char *const pairs[][2] = {
+		{"Co-operation", "Cooperation"}, {"co-operation", "cooperation"},
+		{"Cooperation", "Co-operation"}, {"cooperation", "co-operation"},
+	};
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		const char *at = strstr(name, pairs[i][0]);
+
+		if (at)
+			return xasprintf("%.*s%s%s", (int)(at - name), name,
+					 pairs[i][1], at + strlen(pairs[i][0]));
+	}
+	return NULL;
+}
+
+/* match_name, then with the other spelling of "cooperation". */
+static int match_name_variants(struct db *db, const struct key_index *ix,
+			       const char *name, const char *evidence,
+			       struct addressee_match *m, struct error *err)
+{
+	int rc = match_name(db, ix, name, evidence, m, err);
+	char *alt;
+
+	if (rc || m->target || !(alt = cooperation_variant(name)))
+		return rc;
+	rc = match_name(db, ix, alt, evidence ? evidence : "spelling", m, err);
+	free(alt);
+	return rc;
+}
+
 static int resolve_group(struct db *db, const struct addressee *a,
 			 struct addressee_match *m, struct error *err)
 {
@@ -1548,8 +1694,13 @@ static int resolve_one(struct db *db, const struct key_index *ix,
 		return resolve_group(db, a, m, err);
 	if (!acr && acronym_like(a->phrase, strlen(a->phrase)))
 		acr = a->phrase;
-	if (acr) {
-		rc = registry_body_find(db, acr, &b, err);
+	/* "OSCE/ODIHR": the whole, else the office after the slash */
+	for (int k = 0; acr && k < 2; k++) {
+		const char *try = k == 0 ? acr : strrchr(acr, '/');
+
+		if (!try)
+			break;
+		rc = registry_body_find(db, try + (k == 1), &b, err);
 		if (rc == 0) {
 			rc = match_body(db, b.id, "acronym", m, err);
 			registry_body_release(&b);
@@ -1559,7 +1710,7 @@ static int resolve_one(struct db *db, const struct key_index *ix,
 			return rc;
 		error_clear(err);
 	}
-	rc = match_name(db, ix, a->phrase, NULL, m, err);
+	rc = match_name_variants(db, ix, a->phrase, NULL, m, err);
 	if (rc || m->target)
 		return rc;
 	/* "... of this Organization": the referenced body's own name */

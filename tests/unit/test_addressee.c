@@ -90,8 +90,7 @@ static const char variant_besides[] =
 	"embassies of foreign states in the country.\n\n"
 	"Share this: Facebook | Twitter | Print\n";
 static const struct want want_besides[] = {
-	{"Organisation for Security", "", "", "", -1},
-	{"Co-operation in Europe", "", "", "", -1},
+	{"Organisation for Security and Co-operation in Europe", "", "", "", -1},
 	{"UNESCO", "", "", "", -1},
 	{"OHCHR", "", "", "", -1},
 	{"UNSG", "", "", "", -1},
@@ -205,6 +204,27 @@ static const struct want want_numbered[] = {
 	END,
 };
 
+/* Names with "and" and commas kept whole, a slashed acronym, and a
+ * clause after the list that is no addressee. */
+static const char names_and[] =
+	"Kyiv, 2022. The appeal of the Commissioner was sent to the\n"
+	"Organization for Security and Cooperation in Europe, the International\n"
+	"Federation of Red Cross and Red Crescent Societies, the OSCE Office for\n"
+	"Democratic Institutions and Human Rights (OSCE/ODIHR) and the Council\n"
+	"of Europe, urging them to defend the right to truth, justice and\n"
+	"reparation; and to the Office for Democratic Institutions and Human\n"
+	"Rights, calling for a visit.\n";
+static const struct want want_names_and[] = {
+	{"Organization for Security and Cooperation in Europe", "", "", "", -1},
+	{"International Federation of Red Cross and Red Crescent Societies", "",
+	 "", "", -1},
+	{"OSCE Office for Democratic Institutions and Human Rights",
+	 "OSCE/ODIHR", "", "", -1},
+	{"Council of Europe", "", "", "", -1},
+	{"Office for Democratic Institutions and Human Rights", "", "", "", -1},
+	END,
+};
+
 static char *read_statement(const char *name, size_t *len)
 {
 	const char *src = getenv("CHANCERY_SOURCE_DIR");
@@ -293,6 +313,7 @@ static void test_variants(void **state)
 		{"ukraine", cont_ukraine, want_ukraine},
 		{"ministry", cont_ministry, want_ministry},
 		{"numbered", cont_numbered, want_numbered},
+		{"names with and", names_and, want_names_and},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -568,6 +589,21 @@ static const char *const resolved_own_5[] = {
 	NULL,
 };
 
+static const char *const resolved_names_and[] = {
+	"OSCE", "NEW:ngo", "ODIHR", "CoE", "ODIHR", NULL,
+};
+
+/* Near-miss names never merge with the body they resemble. */
+static const char near_miss[] =
+	"Vilnius, 2024. The report was sent to the European Ombudsman, the "
+	"UN Human Rights Committee and the Council of the European Union. "
+	"Copies were sent to the European Ombudsman Institute, the UN Human "
+	"Rights Council and the Council of Europe.\n";
+static const char *const resolved_near_miss[] = {
+	"NEW:ombudsman", "NEW:un-organ", "NEW:regional-org", "EOI", "UNHRC",
+	"CoE", NULL,
+};
+
 static void seeded(struct test_db *t)
 {
 	struct error err = ERROR_INIT;
@@ -632,6 +668,8 @@ static void test_resolve(void **state)
 		{NULL, own_3, resolved_own_3},
 		{NULL, own_4, resolved_own_4},
 		{NULL, own_5, resolved_own_5},
+		{NULL, names_and, resolved_names_and},
+		{NULL, near_miss, resolved_near_miss},
 	};
 	struct test_db t;
 
