@@ -9,6 +9,7 @@
 #include "chancery/addressee.h"
 #include "chancery/import.h"
 #include "chancery/sbuf.h"
+#include "chancery/xalloc.h"
 #include "commands.h"
 
 #define MAX_INPUT (4u << 20)
@@ -29,7 +30,15 @@ static void plan_table(struct cli *cli, const struct addressee_plan *p)
 		table_text(t, a->acronym);
 		table_text(t, a->phrase);
 		table_text(t, addressee_resolution_name(m->res));
-		table_text(t, m->target);
+		if (m->role) {
+			char *with = xasprintf("%s (the %s)", m->target,
+					       m->role);
+
+			table_text(t, with);
+			free(with);
+		} else {
+			table_text(t, m->target);
+		}
 		table_text(t, *m->evidence ? m->evidence : NULL);
 	}
 	cli_print_table(cli, t);

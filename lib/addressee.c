@@ -1103,23 +1103,95 @@ static char *make_phrase(const char *written, char **acronym)
 	return s;
 }
 
-/* Replaces a back-reference ("this Organization") by prev; true if any. */
+/* Offices whose holder a statement names instead of the body: "the
+ * President of the UN Security Council" is sent to the Council. */
+static const char *const roles[] = {
+	"president of", "chair of", "chairperson of", "chairman of",
+	"chairwoman of", "permanent observer of", "permanent observer to",
+	"permanent representative of", "permanent representative to",
+	"secretary-general of", "secretary general of", "director of",
+	"director-general of", "director general of", "executive director of",
+	"executive secretary of", "head of", "speaker of", "registrar of",
+	"coordinator of", "commissioner of", "high representative of",
+};
+
+/* The length of the role that starts phrase ("President of "), 0 when
+ * none. */
+static size_t role_len(const char *phrase)
+{
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		size_t n = strlen(roles[i]);
+
+		if (strncasecmp(phrase, roles[i], n) == 0 && phrase[n] == ' ')
+			return n + 1;
+	}
+	return 0;
+}
+
+/* The organisation a previous addressee names, for a back-reference: the
+ * UN for a UN office ("UN Secretary-General"), the body of an office
+ * ("President of X" → X), else the addressee itself. Caller frees. */
+static char *organisation_of(const char *prev)
+{
+	size_t r = role_len(prev);
+
+	if (strncmp(prev, "UN ", 3) == 0 || strncmp(prev, "U.N. ", 5) == 0 ||
+	    strncmp(prev, "United Nations ", 15) == 0 ||
+	    strstr(prev, " of the United Nations") ||
+	    strstr(prev, " of United Nations") || strstr(prev, " of the UN"))
+		return xstrdup("United Nations");
+	if (r) {
+		prev += r;
+		if (strncasecmp(prev, "the ", 4) == 0)
+			prev += 4;
+	}
+	return xstrdup(prev);
+}
+
+/* Replaces a back-reference ("this Organization", "... of the
+ * organization", "its Parliamentary Assembly") by prev, the world
+ * organisation by the UN; true if any. */
 static bool replace_backref(char **phrase, const char *prev)
 {
-	for (size_t b = 0; b < sizeof(backrefs) / sizeof(backrefs[0]); b++) {
+	static const char *const trailing[] = {
+		" the organization", " the organisation", " the Organization",
+		" the Organisation",
+	};
+	static const char *const world[] = {
+		"the world organization", "the world organisation",
+	};
+	size_t len = strlen(*phrase);
+	char *t = NULL;
+
+	for (size_t b = 0; !t && b < sizeof(backrefs) / sizeof(backrefs[0]);
+	     b++) {
 		size_t n = strlen(backrefs[b]);
 
-		for (size_t i = 0; (*phrase)[i]; i++) {
-			if (word_at(*phrase, i, backrefs[b])) {
-				char *t = xasprintf("%.*s%s%s", (int)i, *phrase,
-						    prev, *phrase + i + n);
-				free(*phrase);
-				*phrase = t;
-				return true;
-			}
-		}
+		for (size_t i = 0; !t && (*phrase)[i]; i++)
+			if (word_at(*phrase, i, backrefs[b]))
+				t = xasprintf("%.*s%s%s", (int)i, *phrase, prev,
+					      *phrase + i + n);
 	}
-	return false;
+	for (size_t b = 0; !t && b < sizeof(world) / sizeof(world[0]); b++)
+		for (size_t i = 0; !t && (*phrase)[i]; i++)
+			if (word_at(*phrase, i, world[b]))
+				t = xasprintf("%.*sUnited Nations%s", (int)i,
+					      *phrase, *phrase + i +
+							       strlen(world[b]));
+	for (size_t b = 0; !t && b < sizeof(trailing) / sizeof(trailing[0]);
+	     b++) {
+		size_t n = strlen(trailing[b]);
+
+		if (len > n && strcmp(*phrase + len - n, trailing[b]) == 0)
+			t = xasprintf("%.*s %s", (int)(len - n), *phrase, prev);
+	}
+	if (!t && strncasecmp(*phrase, "its ", 4) == 0 && len > 4)
+		t = xasprintf("%s of %s", *phrase + 4, prev);
+	if (!t)
+		return false;
+	free(*phrase);
+	*phrase = t;
+	return true;
 }
 
 static void add_item(struct addressee_list *l, const char *seg)
@@ -1141,10 +1213,14 @@ static void add_item(struct addressee_list *l, const char *seg)
 	}
 	/* "this Organization" is the last single body named before */
 	for (size_t k = l->count; k-- > 0;) {
+		char *org;
+
 		if (l->items[k].group)
 			continue;
-		if (replace_backref(&a->phrase, l->items[k].phrase))
+		org = organisation_of(l->items[k].phrase);
+		if (replace_backref(&a->phrase, org))
 			a->ref = (int)k;
+		free(org);
 		break;
 	}
 	if (!*a->phrase && a->acronym) {
@@ -1354,6 +1430,10 @@ const char *addressee_guess_kind(const char *phrase)
 	static const char *const organ[] = {
 		"secretary", "security", "assembly", "court", "trusteeship",
 		"economic", "committee", "council", "rapporteur"};
+	/* the UN treaty bodies, often named without "UN" */
+	static const char *const treaty[] = {
+		"elimination", "torture", "disappearances", "child",
+		"migrant", "disabilities", "cultural"};
 	static const char *const ngo[] = {
 		"bureau", "foundation", "society", "cross", "crescent", "watch",
 		"amnesty", "ngo"};
@@ -1372,7 +1452,8 @@ const char *addressee_guess_kind(const char *phrase)
 		kind = HAS_ANY(w, collective) ? "ombudsman-assoc" : "ombudsman";
 	else if (strstr(w, " national human rights "))
 		kind = "nhri";
-	else if (has(w, "un") || strstr(w, " united nations "))
+	else if (has(w, "un") || strstr(w, " united nations ") ||
+		 (has(w, "committee") && HAS_ANY(w, treaty)))
 		kind = HAS_ANY(w, organ) || strstr(w, " human rights council ")
 			       ? "un-organ"
 			       : "un-agency";
@@ -1441,8 +1522,10 @@ const char *addressee_resolution_name(enum addressee_resolution r)
 void addressee_plan_release(struct addressee_plan *p)
 {
 	if (p->matches)
-		for (size_t i = 0; i < p->list.count; i++)
+		for (size_t i = 0; i < p->list.count; i++) {
 			free(p->matches[i].target);
+			free(p->matches[i].role);
+		}
 	free(p->matches);
 	addressee_list_release(&p->list);
 	memset(p, 0, sizeof(*p));
@@ -1681,10 +1764,9 @@ static int resolve_group(struct db *db, const struct addressee *a,
 }
 
 static int resolve_one(struct db *db, const struct key_index *ix,
-		       const struct addressee_plan *p, size_t i,
-		       struct error *err)
+		       struct addressee_plan *p, size_t i, struct error *err)
 {
-	const struct addressee *a = &p->list.items[i];
+	struct addressee *a = &p->list.items[i];
 	struct addressee_match *m = &p->matches[i];
 	struct registry_body b = {0};
 	const char *acr = a->acronym;
@@ -1730,6 +1812,25 @@ static int resolve_one(struct db *db, const struct key_index *ix,
 			if (rc || m->target)
 				return rc;
 		}
+	}
+	/* "the President of the UN Security Council": the body, the office
+	 * kept as the role */
+	if (role_len(a->phrase) && !m->role) {
+		size_t r = role_len(a->phrase);
+		const char *rest = a->phrase + r;
+		char *role = xstrndup(a->phrase, r - 4); /* without " of " */
+
+		if (strncasecmp(rest, "the ", 4) == 0)
+			rest += 4;
+		rest = xstrdup(rest);
+		m->role = role;
+		free(a->phrase);
+		a->phrase = (char *)rest;
+		rc = resolve_one(db, ix, p, i, err);
+		if (rc || m->res != ADDRESSEE_BODY)
+			return rc;
+		m->evidence = "office-holder";
+		return 0;
 	}
 	m->res = ADDRESSEE_NEW;
 	m->target = xstrdup(addressee_guess_kind(a->phrase));

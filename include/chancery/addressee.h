@@ -127,6 +127,9 @@ struct addressee_match {
 	const char *evidence; /* "acronym", "alias", "words", "back-reference",
 				 "group", "" (static) */
 	int64_t list_id;   /* GROUP: 0 while the list does not exist */
+	char *role;        /* "President" when the statement named the
+			      holder of an office of the body; else NULL.
+			      The addressee's phrase is then the body's. */
 };
 
 struct addressee_plan {

@@ -604,6 +604,20 @@ static const char *const resolved_near_miss[] = {
 	"CoE", NULL,
 };
 
+/* Office-holders resolve to their body; back-references to the
+ * organisation named last. */
+static const char holders[] =
+	"New York, 2023. The letter of the Permanent Mission has been sent "
+	"to the President of the UN Security Council, the UN Secretary-"
+	"General, the Human Rights Council of the world organization, the "
+	"General Assembly of the organization, the Permanent Observer of the "
+	"OIC, the Council of Europe and its Parliamentary Assembly, and the "
+	"Chair of the Committee on the Elimination of Racial Discrimination.\n";
+static const char *const resolved_holders[] = {
+	"UNSC", "UNSG", "UNHRC", "UNGA", "OIC", "CoE", "PACE", "NEW:un-organ",
+	NULL,
+};
+
 static void seeded(struct test_db *t)
 {
 	struct error err = ERROR_INIT;
@@ -670,6 +684,7 @@ static void test_resolve(void **state)
 		{NULL, own_5, resolved_own_5},
 		{NULL, names_and, resolved_names_and},
 		{NULL, near_miss, resolved_near_miss},
+		{NULL, holders, resolved_holders},
 	};
 	struct test_db t;
 
@@ -687,6 +702,39 @@ static void test_resolve(void **state)
 		addressee_plan_release(&p);
 		free(text);
 	}
+	test_db_close(&t);
+}
+
+/* The office is kept as the role; the phrase is the body's. */
+static void test_office_holder_role(void **state)
+{
+	static const struct {
+		size_t n;
+		const char *role, *phrase;
+	} cases[] = {
+		{0, "President", "UN Security Council"},
+		{4, "Permanent Observer", "OIC"},
+		{7, "Chair", "Committee on the Elimination of Racial "
+			     "Discrimination"},
+	};
+	struct addressee_plan p;
+	struct test_db t;
+
+	(void)state;
+	seeded(&t);
+	plan_text(t.db, holders, strlen(holders), &p);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct addressee_match *m = &p.matches[cases[i].n];
+		const char *phrase = p.list.items[cases[i].n].phrase;
+
+		if (!m->role || strcmp(m->role, cases[i].role) != 0 ||
+		    strcmp(phrase, cases[i].phrase) != 0)
+			fail_msg("#%zu: got role '%s' phrase '%s', want '%s' "
+				 "'%s'", cases[i].n, m->role ? m->role : "-",
+				 phrase, cases[i].role, cases[i].phrase);
+	}
+	assert_null(p.matches[1].role);
+	addressee_plan_release(&p);
 	test_db_close(&t);
 }
 
@@ -834,6 +882,7 @@ int main(void)
 		cmocka_unit_test(test_context_statements_have_no_paragraph),
 		cmocka_unit_test(test_guess_kind),
 		cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_office_holder_role),
 		cmocka_unit_test(test_apply_twice_changes_nothing),
 		cmocka_unit_test(test_list_is_refreshed),
 		cmocka_unit_test(test_ambiguous_refuses_apply),
