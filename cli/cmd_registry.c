@@ -83,6 +83,11 @@ static int run_import_statement(struct cli *cli, int argc, char **argv)
 	if (rc)
 		goto out;
 	plan_table(cli, &plan);
+	for (size_t i = 0; i < plan.list.count; i++)
+		if (plan.list.items[i].warning)
+			fprintf(stderr, "warning: addressee %zu (%s): %s\n",
+				i + 1, plan.list.items[i].written,
+				plan.list.items[i].warning);
 	/* a passage of one sentence is the usual case and says nothing new */
 	if (!cli->json && plan.list.passage.sentences > 1)
 		printf("(read lines %zu-%zu of %s: %zu sentences continue the "

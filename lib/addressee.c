@@ -32,6 +32,7 @@ void addressee_list_release(struct addressee_list *l)
 		free(l->items[i].phrase);
 		free(l->items[i].group_kind);
 		free(l->items[i].group_country);
+		free(l->items[i].warning);
 	}
 	free(l->items);
 	memset(l, 0, sizeof(*l));
@@ -1210,6 +1211,12 @@ static void add_item(struct addressee_list *l, const char *seg)
 		a->group = true;
 		a->group_kind = xstrdup(kind);
 		a->group_country = country;
+		if (strstr(a->phrase, "member states") ||
+		    strstr(a->phrase, "member countries"))
+			a->warning = xasprintf(
+				"the registry does not know which bodies of "
+				"kind %s belong to the member states named: "
+				"the group takes all of them", kind);
 	}
 	/* "this Organization" is the last single body named before */
 	for (size_t k = l->count; k-- > 0;) {
@@ -1358,6 +1365,19 @@ static bool foreign_owned(const char *w)
 	return false;
 }
 
+/* "of 120 countries", "of different countries", "of the member states":
+ * many bodies, not one. */
+static bool quantified(const char *w)
+{
+	static const char *const pats[] = {
+		" countries ", " states ", " nations ",
+	};
+	for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++)
+		if (strstr(w, pats[i]))
+			return true;
+	return false;
+}
+
 /*
  * The head of a phrase decides whether it names a class: the words before
  * its first "of"/"in"/"abroad" ("ombudsmen" in "ombudsmen of the member
@@ -1380,13 +1400,21 @@ bool addressee_group_classify(const char *phrase, const char **kind,
 		*kind = "diaspora-org";
 		*country = country_in(w);
 	} else if (HAS_ANY(h, mission_plurals)) {
-		if (foreign_owned(w)) {
+		/* "missions accredited in X", "the embassies in Baku": the
+		 * foreign missions here, not X's own abroad */
+		if (foreign_owned(w) || has(w, "accredited") ||
+		    (mod && strncmp(mod, " in ", 4) == 0 && !has(w, "abroad") &&
+		     !has(w, "foreign") && !strstr(w, " of "))) {
 			*kind = "foreign-mission";
 		} else {
 			*kind = "embassy";
 			*country = country_in(w);
 		}
 	} else if (HAS_ANY(h, ombudsman_plurals) && !HAS_ANY(h, collective)) {
+		*kind = "ombudsman";
+	} else if (plural && (has(h, "ombudsman") || has(h, "ombudsperson")) &&
+		   quantified(w)) {
+		/* "ombudsman institutions of 120 countries" */
 		*kind = "ombudsman";
 	} else if ((strstr(h, " national human rights institutions ") ||
 		    has(h, "nhris")) &&

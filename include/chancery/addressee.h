@@ -37,6 +37,8 @@ struct addressee {
 	bool group;     /* a class of bodies, not one body */
 	char *group_kind;    /* for a group: the body kind */
 	char *group_country; /* for a group: ISO code, NULL for any */
+	char *warning;  /* what the plan should say about it, or NULL
+			   ("the member states of X": membership unknown) */
 };
 
 /* Where the addressee passage was read: lines of the file (1-based,

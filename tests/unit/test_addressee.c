@@ -618,6 +618,19 @@ static const char *const resolved_holders[] = {
 	NULL,
 };
 
+/* Groups routed by country and quantity. */
+static const char groups[] =
+	"Baku, 2024. The appeal was sent to the diplomatic missions accredited "
+	"in the Republic of Azerbaijan; the embassies accredited in Baku; the "
+	"embassies of Azerbaijan abroad; the ombudsman institutions of 120 "
+	"countries; the ombudsmen of the OIC member states; Azerbaijan's "
+	"diaspora organizations; and the embassies of Turkey abroad.\n";
+static const char *const resolved_groups[] = {
+	"group/foreign-mission", "group/foreign-mission", "group/embassy/AZ",
+	"group/ombudsman", "group/ombudsman", "group/diaspora-org/AZ",
+	"group/embassy/TR (NEW list)", NULL,
+};
+
 static void seeded(struct test_db *t)
 {
 	struct error err = ERROR_INIT;
@@ -685,6 +698,7 @@ static void test_resolve(void **state)
 		{NULL, names_and, resolved_names_and},
 		{NULL, near_miss, resolved_near_miss},
 		{NULL, holders, resolved_holders},
+		{NULL, groups, resolved_groups},
 	};
 	struct test_db t;
 
@@ -736,6 +750,25 @@ static void test_office_holder_role(void **state)
 	assert_null(p.matches[1].role);
 	addressee_plan_release(&p);
 	test_db_close(&t);
+}
+
+/* "the ombudsmen of the OIC member states" takes the plain group, and
+ * says that membership is not known; no other row warns. */
+static void test_membership_warning(void **state)
+{
+	struct addressee_list l = {0};
+	struct error err = ERROR_INIT;
+
+	(void)state;
+	assert_int_equal(addressee_parse(groups, strlen(groups), NULL, NULL, &l,
+					 &err), 0);
+	assert_int_equal(l.count, 7);
+	for (size_t i = 0; i < l.count; i++)
+		if ((i == 4) != (l.items[i].warning != NULL))
+			fail_msg("#%zu '%s': warning '%s'", i, l.items[i].phrase,
+				 l.items[i].warning ? l.items[i].warning : "-");
+	assert_non_null(strstr(l.items[4].warning, "member states"));
+	addressee_list_release(&l);
 }
 
 static char *state_of(struct db *db)
@@ -883,6 +916,7 @@ int main(void)
 		cmocka_unit_test(test_guess_kind),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_office_holder_role),
+		cmocka_unit_test(test_membership_warning),
 		cmocka_unit_test(test_apply_twice_changes_nothing),
 		cmocka_unit_test(test_list_is_refreshed),
 		cmocka_unit_test(test_ambiguous_refuses_apply),
