@@ -435,6 +435,46 @@ static void test_long_paragraph_keeps_every_addressee(void **state)
 	}
 }
 
+/* A 20 MB statement (prose, page debris, stray triggers, then the
+ * passage with a continuation) and a passage of 5,000 addressees with
+ * "and" inside names: each is read whole. This times nothing (the lead
+ * checks speed); a quadratic pass would make it run for minutes. */
+static void test_large_inputs(void **state)
+{
+	struct addressee_list l = {0};
+	struct error err = ERROR_INIT;
+	struct sbuf text = SBUF_INIT;
+
+	(void)state;
+	while (text.len < 20u << 20)
+		sbuf_addstr(&text, "The Office for Security and Cooperation of "
+				   "Town and Country said it was sent to the "
+				   "Mayor. It met on Monday.\n - 3 -\n");
+	sbuf_addstr(&text, "\nThe statement was sent to the OSCE and UNICEF."
+			   "\nCopies were sent to the Office for Democratic "
+			   "Institutions and Human Rights.\n");
+	if (addressee_parse(text.buf, text.len, NULL, NULL, &l, &err))
+		fail_msg("20 MB: %s", err.msg);
+	assert_int_equal(l.count, 3);
+	assert_str(l.items[2].phrase,
+		   "Office for Democratic Institutions and Human Rights");
+	addressee_list_release(&l);
+	sbuf_reset(&text);
+	sbuf_addstr(&text, "The statement has been sent to ");
+	for (size_t k = 0; k < 5000; k++)
+		sbuf_addf(&text, "%sthe Office for Town Affairs and Rights %zu",
+			  k ? (k % 2 ? ", " : ". Copies were also sent to ")
+			    : "", k);
+	sbuf_addstr(&text, ".\n");
+	if (addressee_parse(text.buf, text.len, NULL, NULL, &l, &err))
+		fail_msg("5000: %s", err.msg);
+	assert_int_equal(l.count, 5000);
+	assert_int_equal(l.passage.sentences, 2500);
+	assert_str(l.items[4999].phrase, "Office for Town Affairs and Rights 4999");
+	addressee_list_release(&l);
+	sbuf_release(&text);
+}
+
 static void test_bad_texts(void **state)
 {
 	static const struct {
@@ -911,6 +951,7 @@ int main(void)
 		cmocka_unit_test(test_passage_lines),
 		cmocka_unit_test(test_known_keeps_names_whole),
 		cmocka_unit_test(test_long_paragraph_keeps_every_addressee),
+		cmocka_unit_test(test_large_inputs),
 		cmocka_unit_test(test_bad_texts),
 		cmocka_unit_test(test_context_statements_have_no_paragraph),
 		cmocka_unit_test(test_guess_kind),
