@@ -49,20 +49,23 @@ static int run_import_statement(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{"list", required_argument, NULL, 'l'},
 		{"apply", no_argument, NULL, 'a'},
+		{"accept", required_argument, NULL, 'A'},
 		{NULL, 0, NULL, 0},
 	};
 	struct error err = ERROR_INIT;
 	struct sbuf text = SBUF_INIT;
 	struct addressee_plan plan = {0};
 	struct addressee_apply_stats st = {0};
-	const char *list = NULL, *file;
+	const char *list = NULL, *file, *accept = NULL;
 	struct db *db;
 	bool apply = false;
 	int c, rc;
 
-	while ((c = cli_getopt(argc, argv, "l:a", opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "l:aA:", opts)) != -1) {
 		if (c == 'l')
 			list = optarg;
+		else if (c == 'A')
+			accept = optarg;
 		else if (c == 'a')
 			apply = true;
 		else
@@ -100,6 +103,21 @@ static int run_import_statement(struct cli *cli, int argc, char **argv)
 			       "carries it out)\n");
 		goto out;
 	}
+	for (const char *p = accept; p && *p;) {
+		char *end;
+		unsigned long n = strtoul(p, &end, 10);
+
+		if (end == p || n < 1 || n > plan.list.count ||
+		    (*end && *end != ',')) {
+			rc = error_set(&err, ERR_USAGE,
+				       "--accept wants row numbers 1-%zu "
+				       "separated by commas, not '%s'",
+				       plan.list.count, accept);
+			goto out;
+		}
+		plan.matches[n - 1].accepted = true;
+		p = *end ? end + 1 : end;
+	}
 	rc = addressee_plan_apply(db, &plan, list, &st, &err);
 	if (rc) {
 		error_prefix(&err, "%s", file);
@@ -113,6 +131,10 @@ static int run_import_statement(struct cli *cli, int argc, char **argv)
 		fprintf(cli->json ? stderr : stdout,
 			" holds exactly these addressees (%d other members "
 			"removed)", st.members_removed);
+	if (st.guesses_skipped)
+		fprintf(cli->json ? stderr : stdout,
+			"; %d guessed rows left out (--accept N,M takes them)",
+			st.guesses_skipped);
 	fputc('\n', cli->json ? stderr : stdout);
 out:
 	addressee_plan_release(&plan);
@@ -170,12 +192,13 @@ static int run_export_csv(struct cli *cli, int argc, char **argv)
 
 static const struct cli_command registry_cmds[] = {
 	{"import-statement", run_import_statement,
-	 "FILE [--list NAME] [--apply]",
+	 "FILE [--list NAME] [--apply [--accept N,M]]",
 	 "read a statement's addressee paragraph and resolve it",
 	 "--list NAME  create the static list NAME, or refresh it, to hold "
 	 "exactly\n             these addressees\n"
 	 "--apply      add new bodies, aliases and lists (without it: only "
-	 "print the plan)"},
+	 "print the plan)\n"
+	 "--accept N,M with --apply, also carry out these guessed rows"},
 	{"import-csv", run_import_csv, "FILE",
 	 "load bodies, aliases and contacts from CSV (all rows or none)",
 	 NULL},

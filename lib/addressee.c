@@ -1863,6 +1863,12 @@ static int resolve_one(struct db *db, const struct key_index *ix,
 	m->res = ADDRESSEE_NEW;
 	m->target = xstrdup(addressee_guess_kind(a->phrase));
 	m->evidence = "";
+	/* "justice", "reparation": a lower-case fragment is no name */
+	if (!capitalised(a->phrase) && !acronym_like(a->phrase,
+						     strlen(a->phrase))) {
+		m->guess = true;
+		m->evidence = "guess: not a name (--accept to add it)";
+	}
 	return 0;
 }
 
@@ -2084,6 +2090,10 @@ int addressee_plan_apply(struct db *db, struct addressee_plan *plan,
 		return rc;
 	rc = target_list(db, list_name, &list_id, &st, err);
 	for (size_t i = 0; rc == 0 && i < plan->list.count; i++) {
+		if (plan->matches[i].guess && !plan->matches[i].accepted) {
+			st.guesses_skipped++;
+			continue;
+		}
 		rc = apply_one(db, &plan->list.items[i], &plan->matches[i],
 			       list_id, &st, err);
 		if (rc)

@@ -132,6 +132,9 @@ struct addressee_match {
 	char *role;        /* "President" when the statement named the
 			      holder of an office of the body; else NULL.
 			      The addressee's phrase is then the body's. */
+	bool guess;        /* rests on a guess (a NEW body from a phrase that
+			      is no name): applied only when accepted */
+	bool accepted;     /* set by the caller (--accept N) */
 };
 
 struct addressee_plan {
@@ -153,6 +156,7 @@ struct addressee_apply_stats {
 	int aliases_added;
 	int lists_created;
 	int members_removed;
+	int guesses_skipped; /* guessed rows not accepted: left out */
 };
 
 /*
@@ -161,7 +165,8 @@ struct addressee_apply_stats {
  * "statement"), creates missing group lists, and when list_name is not
  * NULL creates or refreshes that static list so that its members are
  * exactly the addressees, in order (bodies, and group lists for group
- * addressees; other members are removed). Refuses a plan with an
+ * addressees; other members are removed). A guessed row (match.guess)
+ * is left out unless match.accepted. Refuses a plan with an
  * ambiguous addressee (ERR_DATA naming it) and changes nothing then.
  * Applying the same plan again changes nothing.
  */

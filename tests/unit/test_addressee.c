@@ -811,6 +811,41 @@ static void test_membership_warning(void **state)
 	addressee_list_release(&l);
 }
 
+/* A lower-case fragment is a guess: --apply leaves it out unless it is
+ * accepted, and never creates a body named "justice" silently. */
+static void test_guess_needs_accept(void **state)
+{
+	static const char text[] =
+		"Lviv, 2020. The letter was sent to UNICEF, justice and the "
+		"Tbilisi Peace Forum.\n";
+	struct addressee_apply_stats st = {0};
+	struct addressee_plan p;
+	struct error err = ERROR_INIT;
+	struct test_db t;
+
+	(void)state;
+	seeded(&t);
+	plan_text(t.db, text, strlen(text), &p);
+	assert_int_equal(p.list.count, 3);
+	assert_true(p.matches[1].guess);
+	assert_false(p.matches[2].guess);
+	assert_int_equal(addressee_plan_apply(t.db, &p, "l", &st, &err), 0);
+	assert_int_equal(st.guesses_skipped, 1);
+	assert_int_equal(st.bodies_added, 1);
+	assert_int_equal(test_query_int(t.db, "SELECT count(*) FROM bodies "
+					      "WHERE name = 'justice'"), 0);
+	addressee_plan_release(&p);
+	plan_text(t.db, text, strlen(text), &p);
+	p.matches[1].accepted = true;
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(addressee_plan_apply(t.db, &p, "l", &st, &err), 0);
+	assert_int_equal(st.guesses_skipped, 0);
+	assert_int_equal(test_query_int(t.db, "SELECT count(*) FROM bodies "
+					      "WHERE name = 'justice'"), 1);
+	addressee_plan_release(&p);
+	test_db_close(&t);
+}
+
 static char *state_of(struct db *db)
 {
 	return xasprintf("%lld %lld %lld %lld %lld",
@@ -958,6 +993,7 @@ int main(void)
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_office_holder_role),
 		cmocka_unit_test(test_membership_warning),
+		cmocka_unit_test(test_guess_needs_accept),
 		cmocka_unit_test(test_apply_twice_changes_nothing),
 		cmocka_unit_test(test_list_is_refreshed),
 		cmocka_unit_test(test_ambiguous_refuses_apply),
