@@ -9,6 +9,7 @@
 #include "chancery/addressee.h"
 #include "chancery/import.h"
 #include "chancery/sbuf.h"
+#include "chancery/xalloc.h"
 #include "commands.h"
 
 #define MAX_INPUT (4u << 20)
@@ -29,7 +30,15 @@ static void plan_table(struct cli *cli, const struct addressee_plan *p)
 		table_text(t, a->acronym);
 		table_text(t, a->phrase);
 		table_text(t, addressee_resolution_name(m->res));
-		table_text(t, m->target);
+		if (m->role) {
+			char *with = xasprintf("%s (the %s)", m->target,
+					       m->role);
+
+			table_text(t, with);
+			free(with);
+		} else {
+			table_text(t, m->target);
+		}
 		table_text(t, *m->evidence ? m->evidence : NULL);
 	}
 	cli_print_table(cli, t);
@@ -40,20 +49,23 @@ static int run_import_statement(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{"list", required_argument, NULL, 'l'},
 		{"apply", no_argument, NULL, 'a'},
+		{"accept", required_argument, NULL, 'A'},
 		{NULL, 0, NULL, 0},
 	};
 	struct error err = ERROR_INIT;
 	struct sbuf text = SBUF_INIT;
 	struct addressee_plan plan = {0};
 	struct addressee_apply_stats st = {0};
-	const char *list = NULL, *file;
+	const char *list = NULL, *file, *accept = NULL;
 	struct db *db;
 	bool apply = false;
 	int c, rc;
 
-	while ((c = cli_getopt(argc, argv, "l:a", opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "l:aA:", opts)) != -1) {
 		if (c == 'l')
 			list = optarg;
+		else if (c == 'A')
+			accept = optarg;
 		else if (c == 'a')
 			apply = true;
 		else
@@ -74,11 +86,37 @@ static int run_import_statement(struct cli *cli, int argc, char **argv)
 	if (rc)
 		goto out;
 	plan_table(cli, &plan);
+	for (size_t i = 0; i < plan.list.count; i++)
+		if (plan.list.items[i].warning)
+			fprintf(stderr, "warning: addressee %zu (%s): %s\n",
+				i + 1, plan.list.items[i].written,
+				plan.list.items[i].warning);
+	/* a passage of one sentence is the usual case and says nothing new */
+	if (!cli->json && plan.list.passage.sentences > 1)
+		printf("(read lines %zu-%zu of %s: %zu sentences continue the "
+		       "list)\n", plan.list.passage.first_line,
+		       plan.list.passage.last_line, file,
+		       plan.list.passage.sentences);
 	if (!apply) {
 		if (!cli->json)
 			printf("(plan only: nothing changed; --apply "
 			       "carries it out)\n");
 		goto out;
+	}
+	for (const char *p = accept; p && *p;) {
+		char *end;
+		unsigned long n = strtoul(p, &end, 10);
+
+		if (end == p || n < 1 || n > plan.list.count ||
+		    (*end && *end != ',')) {
+			rc = error_set(&err, ERR_USAGE,
+				       "--accept wants row numbers 1-%zu "
+				       "separated by commas, not '%s'",
+				       plan.list.count, accept);
+			goto out;
+		}
+		plan.matches[n - 1].accepted = true;
+		p = *end ? end + 1 : end;
 	}
 	rc = addressee_plan_apply(db, &plan, list, &st, &err);
 	if (rc) {
@@ -93,6 +131,10 @@ static int run_import_statement(struct cli *cli, int argc, char **argv)
 		fprintf(cli->json ? stderr : stdout,
 			" holds exactly these addressees (%d other members "
 			"removed)", st.members_removed);
+	if (st.guesses_skipped)
+		fprintf(cli->json ? stderr : stdout,
+			"; %d guessed rows left out (--accept N,M takes them)",
+			st.guesses_skipped);
 	fputc('\n', cli->json ? stderr : stdout);
 out:
 	addressee_plan_release(&plan);
@@ -150,12 +192,13 @@ static int run_export_csv(struct cli *cli, int argc, char **argv)
 
 static const struct cli_command registry_cmds[] = {
 	{"import-statement", run_import_statement,
-	 "FILE [--list NAME] [--apply]",
+	 "FILE [--list NAME] [--apply [--accept N,M]]",
 	 "read a statement's addressee paragraph and resolve it",
 	 "--list NAME  create the static list NAME, or refresh it, to hold "
 	 "exactly\n             these addressees\n"
 	 "--apply      add new bodies, aliases and lists (without it: only "
-	 "print the plan)"},
+	 "print the plan)\n"
+	 "--accept N,M with --apply, also carry out these guessed rows"},
 	{"import-csv", run_import_csv, "FILE",
 	 "load bodies, aliases and contacts from CSV (all rows or none)",
 	 NULL},

@@ -32,6 +32,7 @@ void addressee_list_release(struct addressee_list *l)
 		free(l->items[i].phrase);
 		free(l->items[i].group_kind);
 		free(l->items[i].group_country);
+		free(l->items[i].warning);
 	}
 	free(l->items);
 	memset(l, 0, sizeof(*l));
@@ -146,7 +147,9 @@ static void clean_lines(const char *text, size_t len, struct sbuf *out)
 					   (unsigned char)text[j + 1] == 0xad) {
 					j++;
 				} else if (c == '\f' || c == '\r' || c == '\v') {
-					sbuf_addch(out, '\n');
+					/* a break, but not a line of the
+					 * file: line numbers count '\n' */
+					sbuf_addch(out, '\r');
 				} else {
 					sbuf_addch(out, (int)c);
 				}
@@ -157,37 +160,92 @@ static void clean_lines(const char *text, size_t len, struct sbuf *out)
 	}
 }
 
+/* Where the lines of the original text start in the collapsed text:
+ * (offset, line) at every run of white space that crossed a line end,
+ * so a passage can be reported as lines of the file. */
+struct line_map {
+	struct line_mark {
+		size_t off, line;
+	} *v;
+	size_t n, alloc;
+	size_t line; /* the current line (1-based) while collapsing */
+};
+
+static void line_mark(struct line_map *m, size_t off)
+{
+	if (!m)
+		return;
+	xgrow(&m->v, sizeof(*m->v), m->n + 1, &m->alloc);
+	m->v[m->n].off = off;
+	m->v[m->n].line = m->line;
+	m->n++;
+}
+
+/* The line of the original text the collapsed offset off comes from. */
+static size_t line_of(const struct line_map *m, size_t off)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (lo < hi) { /* the last mark at or before off */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->v[mid].off <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? m->v[lo - 1].line : 1;
+}
+
 /*
  * Collapses white space: a run holding a blank line becomes "\n" (kept,
  * because a sentence without a full stop ends at one), any other run one
  * space. A hyphen at a line end joins the word: dropped before a
  * lower-case letter ("Ombuds-\nman"), kept before a capital
- * ("Secretary-\nGeneral").
+ * ("Secretary-\nGeneral"). '\r' (a page or carriage break from
+ * clean_lines) breaks a line but is no line of the file; map, when not
+ * NULL, records where the file's lines went.
  */
-static void collapse(const char *s, struct sbuf *out)
+static void collapse(const char *s, struct sbuf *out, struct line_map *map)
 {
-	size_t i = 0, n = strlen(s);
+	size_t i = 0, n = strlen(s), lines = 0;
 
+	if (map)
+		map->line = 1;
 	while (i < n) {
 		if (isspace((unsigned char)s[i])) {
 			int newlines = 0;
 
-			while (i < n && isspace((unsigned char)s[i]))
-				newlines += s[i++] == '\n';
+			lines = 0;
+			while (i < n && isspace((unsigned char)s[i])) {
+				newlines += s[i] == '\n' || s[i] == '\r';
+				lines += s[i++] == '\n';
+			}
 			if (out->len && i < n)
 				sbuf_addch(out, newlines >= 2 ? '\n' : ' ');
+			if (map && lines) {
+				map->line += lines;
+				line_mark(map, out->len);
+			}
 			continue;
 		}
 		if (s[i] == '-' && i > 0 && isalpha((unsigned char)s[i - 1])) {
 			size_t j = i + 1;
 			bool nl = false;
 
-			while (j < n && isspace((unsigned char)s[j]))
-				nl |= s[j++] == '\n';
+			lines = 0;
+			while (j < n && isspace((unsigned char)s[j])) {
+				nl |= s[j] == '\n' || s[j] == '\r';
+				lines += s[j++] == '\n';
+			}
 			if (nl && j < n && isalpha((unsigned char)s[j])) {
 				if (!islower((unsigned char)s[j]))
 					sbuf_addch(out, '-');
 				i = j;
+				if (map && lines) {
+					map->line += lines;
+					line_mark(map, out->len);
+				}
 				continue;
 			}
 		}
@@ -214,26 +272,37 @@ static const char *const triggers[] = {
 	"are addressed to", "was addressed to", "were addressed to",
 	"has been forwarded to", "was forwarded to", "is forwarded to",
 	"has been submitted to", "was submitted to", "has been circulated to",
-	"was circulated to",
+	"was circulated to", "were forwarded to", "have been forwarded to",
+	"were circulated to", "has been transmitted to", "was transmitted to",
+	"were transmitted to", "has been dispatched to", "was dispatched to",
+	"were dispatched to",
 };
 
-/* Whether s (cleaned text) holds the trigger t at p, white space in t
- * matching any one white-space character, on word boundaries. */
-static bool trigger_at(const char *s, size_t p, const char *t)
+/* The length of the trigger t at p in s (cleaned text), or 0: white
+ * space in t matches any one white-space character, one "also" may stand
+ * between its words ("was also forwarded to", "has also been sent to"),
+ * and it sits on word boundaries. */
+static size_t trigger_at(const char *s, size_t p, const char *t)
 {
 	size_t i = p;
+	bool also = false;
 
 	if (p > 0 && isalnum((unsigned char)s[p - 1]))
-		return false;
+		return 0;
 	for (; *t; t++, i++) {
 		if (*t == ' ') {
 			if (!isspace((unsigned char)s[i]))
-				return false;
+				return 0;
+			if (!also && strncasecmp(s + i + 1, "also", 4) == 0 &&
+			    isspace((unsigned char)s[i + 5])) {
+				also = true;
+				i += 5;
+			}
 		} else if (tolower((unsigned char)s[i]) != *t) {
-			return false;
+			return 0;
 		}
 	}
-	return isspace((unsigned char)s[i]) || s[i] == ':';
+	return isspace((unsigned char)s[i]) || s[i] == ':' ? i - p : 0;
 }
 
 /* A full stop that ends a sentence: followed by white space or the end,
@@ -304,8 +373,15 @@ static size_t sentence_after(const char *s, size_t start)
 	size_t end, blank = 0;
 
 	for (end = start; s[end]; end++) {
-		if (sentence_end(s, end))
-			return end;
+		if (sentence_end(s, end)) {
+			size_t k = end + 1;
+
+			/* "• UNSG.\n• OSCE.": the next item of a list */
+			while (s[k] == ' ')
+				k++;
+			if (s[k] != ';')
+				return end;
+		}
 		if (s[end] == '\n' && !blank && !continues(s + start, end - start))
 			blank = end;
 	}
@@ -322,67 +398,182 @@ static int separators(const char *s, size_t start, size_t end)
 	return n;
 }
 
-/*
- * The addressee sentence: of the sentences after a trigger, the one that
- * lists the most (the latest on a tie), so a stray "was sent to" in page
- * debris does not win over the paragraph. *start is 0 when there is none.
- */
-static void find_sentence(const char *s, size_t *start, size_t *end)
-{
-	size_t n = strlen(s), scanned = 0;
-	int best = -1;
+/* The sentences of one addressee passage, in order. */
+struct passage {
+	struct span {
+		size_t start, end; /* after the trigger .. the full stop */
+	} *v;
+	size_t n, alloc;
+	int score; /* addressees it seems to list */
+};
 
-	*start = *end = 0;
-	/* a trigger inside a sentence already taken starts no new one: this
-	 * also keeps a text of repeated triggers linear */
+/* Words that make a sentence with a trigger continue the passage before
+ * it: "Besides, the appeal was also sent to", "Copies were sent to". */
+static bool continuation_marker(const char *s, size_t from, size_t to)
+{
+	static const char *const words[] = {
+		"also", "besides", "copies", "copy", "in addition",
+		"additionally", "further", "furthermore", "moreover",
+		"likewise", "as well",
+	};
+	for (size_t i = from; i < to; i++)
+		for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++)
+			if (word_at(s, i, words[w]))
+				return true;
+	return false;
+}
+
+/*
+ * The addressee passage: the sentences after a trigger, each joined to
+ * the passage before it when it follows it directly and says it
+ * continues it ("also", "besides", "copies", ...); of the passages, the
+ * one that lists the most (the latest on a tie), so a stray "was sent to"
+ * in page debris does not win over the paragraph. best->n is 0 when there
+ * is none. Each byte is looked at a bounded number of times.
+ */
+static void find_passage(const char *s, struct passage *best)
+{
+	struct passage cur = {0};
+	size_t n = strlen(s), scanned = 0, sent = 0;
+
 	for (size_t p = 0; p < n; p++) {
+		if (p > 0 && (s[p - 1] == '\n' || sentence_end(s, p - 1)))
+			sent = p;
 		for (size_t t = 0; p >= scanned &&
 				   t < sizeof(triggers) / sizeof(triggers[0]);
 		     t++) {
-			size_t b, e;
-			int k;
+			size_t len = trigger_at(s, p, triggers[t]), b, e, k;
+			bool joins;
 
-			if (!trigger_at(s, p, triggers[t]))
+			if (!len)
 				continue;
-			b = p + strlen(triggers[t]);
+			b = p + len;
 			e = sentence_after(s, b);
-			k = separators(s, b, e);
-			scanned = e;
-			if (k >= best) {
-				best = k;
-				*start = b;
-				*end = e;
+			joins = cur.n && sent > cur.v[cur.n - 1].end &&
+				continuation_marker(s, sent, p);
+			for (k = cur.n ? cur.v[cur.n - 1].end + 1 : 0;
+			     joins && k < sent; k++)
+				joins = isspace((unsigned char)s[k]);
+			if (!joins) {
+				if (cur.n && cur.score >= best->score) {
+					free(best->v);
+					*best = cur;
+				} else {
+					free(cur.v);
+				}
+				memset(&cur, 0, sizeof(cur));
 			}
+			xgrow(&cur.v, sizeof(*cur.v), cur.n + 1, &cur.alloc);
+			cur.v[cur.n].start = b;
+			cur.v[cur.n].end = e;
+			cur.n++;
+			cur.score += separators(s, b, e) + 1;
+			scanned = e;
+			break;
 		}
+	}
+	if (cur.n && cur.score >= best->score) {
+		free(best->v);
+		*best = cur;
+	} else {
+		free(cur.v);
 	}
 }
 
-int addressee_find_paragraph(const char *text, size_t len,
-			     struct sbuf *list_text, struct error *err)
+/*
+ * "UNESCO; it was also forwarded to the OIC": a clause inside the list
+ * that repeats a trigger is a separator, not an addressee. A clause of a
+ * few words before the trigger, after a ";" or ",", is cut with it.
+ */
+static void cut_inner_triggers(struct sbuf *part)
 {
-	struct sbuf lines = SBUF_INIT, clean = SBUF_INIT;
-	size_t start, end;
+	struct sbuf out = SBUF_INIT;
+	size_t clause = 0, words = 0, done = 0;
+
+	for (size_t p = 0; p < part->len; p++) {
+		const char *s = part->buf;
+
+		if (s[p] == ';' || s[p] == ',') {
+			clause = p;
+			words = 0;
+			continue;
+		}
+		if (s[p] == ' ')
+			words++;
+		if (!clause || words > 6 || (p && s[p - 1] != ' '))
+			continue;
+		for (size_t t = 0; t < sizeof(triggers) / sizeof(triggers[0]);
+		     t++) {
+			size_t len = trigger_at(s, p, triggers[t]);
+
+			if (!len)
+				continue;
+			sbuf_add(&out, s + done, clause - done);
+			sbuf_addstr(&out, ";");
+			done = p + len;
+			p = done - 1;
+			clause = 0;
+			break;
+		}
+	}
+	if (!done) {
+		sbuf_release(&out);
+		return;
+	}
+	sbuf_add(&out, part->buf + done, part->len - done);
+	sbuf_release(part);
+	*part = out;
+}
+
+int addressee_find_paragraph(const char *text, size_t len,
+			     struct sbuf *list_text,
+			     struct addressee_passage *where,
+			     struct error *err)
+{
+	struct sbuf lines = SBUF_INIT, clean = SBUF_INIT, part = SBUF_INIT;
+	struct line_map map = {0};
+	struct passage ps = {0};
 	int rc = 0;
 
 	clean_lines(text, len, &lines);
-	collapse(lines.buf, &clean);
-	find_sentence(clean.buf, &start, &end);
-	if (!start) {
+	collapse(lines.buf, &clean, &map);
+	find_passage(clean.buf, &ps);
+	if (!ps.n) {
 		rc = error_set(err, ERR_DATA,
 			       "no addressee paragraph (no sentence such as "
 			       "'The statement has been sent to ...' or "
 			       "'... is addressed to ...')");
 		goto out;
 	}
-	for (size_t i = start; i < end; i++)
-		sbuf_addch(list_text,
-			   clean.buf[i] == '\n' ? ' ' : clean.buf[i]);
-	sbuf_trim(list_text);
-	strip_lead_in(list_text);
+	for (size_t k = 0; k < ps.n; k++) {
+		sbuf_reset(&part);
+		/* inside a span a full stop only ends a list item */
+		for (size_t i = ps.v[k].start; i < ps.v[k].end; i++)
+			sbuf_addch(&part, clean.buf[i] == '\n' ||
+						  sentence_end(clean.buf, i)
+					  ? ' '
+					  : clean.buf[i]);
+		sbuf_trim(&part);
+		strip_lead_in(&part);
+		cut_inner_triggers(&part);
+		if (!part.len)
+			continue;
+		if (list_text->len)
+			sbuf_addstr(list_text, "; ");
+		sbuf_addstr(list_text, part.buf);
+	}
+	if (where) {
+		where->first_line = line_of(&map, ps.v[0].start);
+		where->last_line = line_of(&map, ps.v[ps.n - 1].end);
+		where->sentences = ps.n;
+	}
 	if (!list_text->len)
 		rc = error_set(err, ERR_DATA,
 			       "the addressee paragraph names no addressee");
 out:
+	free(ps.v);
+	free(map.v);
+	sbuf_release(&part);
 	sbuf_release(&lines);
 	sbuf_release(&clean);
 	return rc;
@@ -445,7 +636,7 @@ static size_t count_words(const char *s)
 }
 
 /* An acronym as written in parentheses: no spaces, 2..24 characters, at
- * least two capitals ("UNSG", "CoE", "NHRIs", "OIC-IPHRC"). */
+ * least two capitals ("UNSG", "CoE", "NHRIs", "OIC-IPHRC", "OSCE/ODIHR"). */
 static bool acronym_like(const char *s, size_t n)
 {
 	int caps = 0;
@@ -457,7 +648,8 @@ static bool acronym_like(const char *s, size_t n)
 
 		if (isupper(c))
 			caps++;
-		else if (!isalnum(c) && c != '-' && c != '&' && c != '.')
+		else if (!isalnum(c) && c != '-' && c != '&' && c != '.' &&
+			 c != '/')
 			return false;
 	}
 	return caps >= 2;
@@ -537,11 +729,41 @@ static void letters_upper(const char *s, struct sbuf *out)
 
 /* ---- splitting ----------------------------------------------------------- */
 
-/* Splits at commas, semicolons and "as well as" outside parentheses. */
+/* Whether a piece of the list starts a clause that is no addressee:
+ * "urging them to ...", "calling for ...", "in order to ...", "for the
+ * right to truth". */
+static bool clause_start(const char *s, size_t n)
+{
+	static const char *const words[] = {
+		"in order", "so that", "which", "who", "for", "regarding",
+		"concerning", "about", "asking", "requesting", "with a",
+	};
+	size_t w;
+
+	while (n && *s == ' ')
+		s++, n--;
+	if (strncmp(s, "and ", 4) == 0)
+		s += 4, n -= 4;
+	for (w = 0; w < n && s[w] != ' '; w++)
+		;
+	if (!n || !islower((unsigned char)*s))
+		return false;
+	if (w > 4 && strncmp(s + w - 3, "ing", 3) == 0 &&
+	    !word_at(s, 0, "including"))
+		return true;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strlen(words[i]) <= n && word_at(s, 0, words[i]))
+			return true;
+	return false;
+}
+
+/* Splits at commas, semicolons and "as well as" outside parentheses; a
+ * clause that is no addressee is left out up to the next semicolon. */
 static void split_top(const char *s, struct segs *g)
 {
 	size_t start = 0, i;
 	int depth = 0;
+	bool skip = false;
 
 	for (i = 0; s[i]; i++) {
 		if (s[i] == '(')
@@ -550,15 +772,18 @@ static void split_top(const char *s, struct segs *g)
 			depth--;
 		if (depth)
 			continue;
-		if (s[i] == ',' || s[i] == ';') {
-			segs_push(g, s + start, i - start);
-			start = i + 1;
-		} else if (word_at(s, i, "as well as")) {
-			segs_push(g, s + start, i - start);
-			start = i + strlen("as well as");
+		if (s[i] == ',' || s[i] == ';' || word_at(s, i, "as well as")) {
+			skip |= clause_start(s + start, i - start);
+			if (!skip)
+				segs_push(g, s + start, i - start);
+			skip &= s[i] != ';';
+			start = i + (s[i] == ',' || s[i] == ';'
+					     ? 1
+					     : strlen("as well as"));
 		}
 	}
-	segs_push(g, s + start, i - start);
+	if (!skip && !clause_start(s + start, i - start))
+		segs_push(g, s + start, i - start);
 }
 
 /* Joins g->s[a..b] into one segment, separated by sep. */
@@ -691,6 +916,77 @@ static bool plural_head(const char *s)
 		(n > 3 && strcmp(s + n - 3, "men") == 0));
 }
 
+static const char *const qualifiers[] = {
+	"the heads of", "the head of", "heads of", "head of",
+	"the leadership of", "leadership of", "the leaders of", "leaders of",
+	"the chairpersons of", "the chairs of", "the secretariat of",
+	"the secretariats of",
+};
+
+static bool capitalised(const char *w)
+{
+	return isupper((unsigned char)*w) || (unsigned char)*w >= 0x80;
+}
+
+/*
+ * Whether "left and right" is one name: left is a name still open (its
+ * words capitalised around a "for"/"of"/"on": "Organization for
+ * Security", "International Federation of Red Cross") and right a short
+ * capitalised tail without a preposition of its own ("Cooperation in
+ * Europe", "Red Crescent Societies", "Human Rights (OSCE/ODIHR)"), and
+ * not both halves known names on their own. A right half that starts
+ * with an article or an acronym, or names a class, starts a new
+ * addressee.
+ */
+static bool and_inside_name(const char *left, const char *right,
+			    addressee_known_fn known, void *arg)
+{
+	static const char *const preps[] = {" for ", " of ", " on "};
+	const char *l = left, *last;
+	bool open = false, again = true;
+	size_t fw = strcspn(right, " ");
+
+	/* a name is not that long: this also keeps a list of thousands of
+	 * "and" linear */
+	if (strnlen(left, 161) > 160 || strnlen(right, 161) > 160)
+		return false;
+	while (again) { /* "the leadership of the Organisation for ..." */
+		again = false;
+		for (size_t k = 0; k < sizeof(qualifiers) / sizeof(qualifiers[0]);
+		     k++) {
+			size_t n = strlen(qualifiers[k]);
+
+			if (strncasecmp(l, qualifiers[k], n) == 0 && l[n] == ' ') {
+				l += n + 1;
+				again = true;
+			}
+		}
+		for (size_t k = 0; k < 3; k++) {
+			static const char *const art[] = {"the ", "to ", "and "};
+			size_t n = strlen(art[k]);
+
+			if (strncasecmp(l, art[k], n) == 0) {
+				l += n;
+				again = true;
+			}
+		}
+	}
+	last = strrchr(l, ' ');
+
+	if (!capitalised(l) || !last || !capitalised(last + 1) ||
+	    !capitalised(right) || acronym_like(right, fw) ||
+	    strncasecmp(right, "the ", 4) == 0 || count_words(right) > 5)
+		return false;
+	for (const char *p = l; (p = strchr(p, ' ')) != NULL; p++)
+		for (size_t k = 0; k < sizeof(preps) / sizeof(preps[0]); k++)
+			open |= strncmp(p, preps[k], strlen(preps[k])) == 0 &&
+				capitalised(p + strlen(preps[k]));
+	if (!open || strstr(right, " of ") || strstr(right, " for ") ||
+	    strstr(right, " to "))
+		return false;
+	return !(known && known(left, arg) && known(right, arg));
+}
+
 /*
  * Splits one segment at "and" (outside parentheses) and expands shared
  * words. A segment kept whole: one ending in its own acronym with no
@@ -722,6 +1018,12 @@ static void split_and(char *seg, addressee_known_fn known, void *arg,
 	segs_push(&parts, seg + start, i - start);
 	/* "African Ombudsman and Mediators Association (AOMA)" */
 	merge_by_acronym(&parts, " and ");
+	/* "Organization for Security and Cooperation in Europe" */
+	for (size_t k = 0; k + 1 < parts.n;)
+		if (and_inside_name(parts.s[k], parts.s[k + 1], known, arg))
+			segs_merge(&parts, k, k + 1, " and ");
+		else
+			k++;
 	for (size_t k = 0; k + 1 < parts.n; k++) {
 		char *left = parts.s[k], *right = parts.s[k + 1];
 		const char *sp = strchr(right, ' '), *mod;
@@ -746,12 +1048,6 @@ static void split_and(char *seg, addressee_known_fn known, void *arg,
 
 /* ---- one addressee ------------------------------------------------------ */
 
-static const char *const qualifiers[] = {
-	"the heads of", "the head of", "heads of", "head of",
-	"the leadership of", "leadership of", "the leaders of", "leaders of",
-	"the chairpersons of", "the chairs of", "the secretariat of",
-	"the secretariats of",
-};
 
 static const char *const backrefs[] = {
 	"this organization", "this organisation", "this institution",
@@ -792,7 +1088,7 @@ static char *make_phrase(const char *written, char **acronym)
 			sbuf_addch(&w, p.buf[i]);
 	}
 	sbuf_reset(&p);
-	collapse(w.buf, &p);
+	collapse(w.buf, &p, NULL);
 	sbuf_trim(&p);
 	s = sbuf_detach(&p, NULL);
 	while (again) {
@@ -808,23 +1104,95 @@ static char *make_phrase(const char *written, char **acronym)
 	return s;
 }
 
-/* Replaces a back-reference ("this Organization") by prev; true if any. */
+/* Offices whose holder a statement names instead of the body: "the
+ * President of the UN Security Council" is sent to the Council. */
+static const char *const roles[] = {
+	"president of", "chair of", "chairperson of", "chairman of",
+	"chairwoman of", "permanent observer of", "permanent observer to",
+	"permanent representative of", "permanent representative to",
+	"secretary-general of", "secretary general of", "director of",
+	"director-general of", "director general of", "executive director of",
+	"executive secretary of", "head of", "speaker of", "registrar of",
+	"coordinator of", "commissioner of", "high representative of",
+};
+
+/* The length of the role that starts phrase ("President of "), 0 when
+ * none. */
+static size_t role_len(const char *phrase)
+{
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		size_t n = strlen(roles[i]);
+
+		if (strncasecmp(phrase, roles[i], n) == 0 && phrase[n] == ' ')
+			return n + 1;
+	}
+	return 0;
+}
+
+/* The organisation a previous addressee names, for a back-reference: the
+ * UN for a UN office ("UN Secretary-General"), the body of an office
+ * ("President of X" → X), else the addressee itself. Caller frees. */
+static char *organisation_of(const char *prev)
+{
+	size_t r = role_len(prev);
+
+	if (strncmp(prev, "UN ", 3) == 0 || strncmp(prev, "U.N. ", 5) == 0 ||
+	    strncmp(prev, "United Nations ", 15) == 0 ||
+	    strstr(prev, " of the United Nations") ||
+	    strstr(prev, " of United Nations") || strstr(prev, " of the UN"))
+		return xstrdup("United Nations");
+	if (r) {
+		prev += r;
+		if (strncasecmp(prev, "the ", 4) == 0)
+			prev += 4;
+	}
+	return xstrdup(prev);
+}
+
+/* Replaces a back-reference ("this Organization", "... of the
+ * organization", "its Parliamentary Assembly") by prev, the world
+ * organisation by the UN; true if any. */
 static bool replace_backref(char **phrase, const char *prev)
 {
-	for (size_t b = 0; b < sizeof(backrefs) / sizeof(backrefs[0]); b++) {
+	static const char *const trailing[] = {
+		" the organization", " the organisation", " the Organization",
+		" the Organisation",
+	};
+	static const char *const world[] = {
+		"the world organization", "the world organisation",
+	};
+	size_t len = strlen(*phrase);
+	char *t = NULL;
+
+	for (size_t b = 0; !t && b < sizeof(backrefs) / sizeof(backrefs[0]);
+	     b++) {
 		size_t n = strlen(backrefs[b]);
 
-		for (size_t i = 0; (*phrase)[i]; i++) {
-			if (word_at(*phrase, i, backrefs[b])) {
-				char *t = xasprintf("%.*s%s%s", (int)i, *phrase,
-						    prev, *phrase + i + n);
-				free(*phrase);
-				*phrase = t;
-				return true;
-			}
-		}
+		for (size_t i = 0; !t && (*phrase)[i]; i++)
+			if (word_at(*phrase, i, backrefs[b]))
+				t = xasprintf("%.*s%s%s", (int)i, *phrase, prev,
+					      *phrase + i + n);
 	}
-	return false;
+	for (size_t b = 0; !t && b < sizeof(world) / sizeof(world[0]); b++)
+		for (size_t i = 0; !t && (*phrase)[i]; i++)
+			if (word_at(*phrase, i, world[b]))
+				t = xasprintf("%.*sUnited Nations%s", (int)i,
+					      *phrase, *phrase + i +
+							       strlen(world[b]));
+	for (size_t b = 0; !t && b < sizeof(trailing) / sizeof(trailing[0]);
+	     b++) {
+		size_t n = strlen(trailing[b]);
+
+		if (len > n && strcmp(*phrase + len - n, trailing[b]) == 0)
+			t = xasprintf("%.*s %s", (int)(len - n), *phrase, prev);
+	}
+	if (!t && strncasecmp(*phrase, "its ", 4) == 0 && len > 4)
+		t = xasprintf("%s of %s", *phrase + 4, prev);
+	if (!t)
+		return false;
+	free(*phrase);
+	*phrase = t;
+	return true;
 }
 
 static void add_item(struct addressee_list *l, const char *seg)
@@ -843,13 +1211,23 @@ static void add_item(struct addressee_list *l, const char *seg)
 		a->group = true;
 		a->group_kind = xstrdup(kind);
 		a->group_country = country;
+		if (strstr(a->phrase, "member states") ||
+		    strstr(a->phrase, "member countries"))
+			a->warning = xasprintf(
+				"the registry does not know which bodies of "
+				"kind %s belong to the member states named: "
+				"the group takes all of them", kind);
 	}
 	/* "this Organization" is the last single body named before */
 	for (size_t k = l->count; k-- > 0;) {
+		char *org;
+
 		if (l->items[k].group)
 			continue;
-		if (replace_backref(&a->phrase, l->items[k].phrase))
+		org = organisation_of(l->items[k].phrase);
+		if (replace_backref(&a->phrase, org))
 			a->ref = (int)k;
+		free(org);
 		break;
 	}
 	if (!*a->phrase && a->acronym) {
@@ -869,7 +1247,7 @@ int addressee_parse(const char *text, size_t len, addressee_known_fn known,
 	rc = addressee_check_text(text, len, err);
 	if (rc)
 		goto out;
-	rc = addressee_find_paragraph(text, len, &para, err);
+	rc = addressee_find_paragraph(text, len, &para, &out->passage, err);
 	if (rc)
 		goto out;
 	split_top(para.buf, &top);
@@ -987,6 +1365,19 @@ static bool foreign_owned(const char *w)
 	return false;
 }
 
+/* "of 120 countries", "of different countries", "of the member states":
+ * many bodies, not one. */
+static bool quantified(const char *w)
+{
+	static const char *const pats[] = {
+		" countries ", " states ", " nations ",
+	};
+	for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++)
+		if (strstr(w, pats[i]))
+			return true;
+	return false;
+}
+
 /*
  * The head of a phrase decides whether it names a class: the words before
  * its first "of"/"in"/"abroad" ("ombudsmen" in "ombudsmen of the member
@@ -1009,13 +1400,21 @@ bool addressee_group_classify(const char *phrase, const char **kind,
 		*kind = "diaspora-org";
 		*country = country_in(w);
 	} else if (HAS_ANY(h, mission_plurals)) {
-		if (foreign_owned(w)) {
+		/* "missions accredited in X", "the embassies in Baku": the
+		 * foreign missions here, not X's own abroad */
+		if (foreign_owned(w) || has(w, "accredited") ||
+		    (mod && strncmp(mod, " in ", 4) == 0 && !has(w, "abroad") &&
+		     !has(w, "foreign") && !strstr(w, " of "))) {
 			*kind = "foreign-mission";
 		} else {
 			*kind = "embassy";
 			*country = country_in(w);
 		}
 	} else if (HAS_ANY(h, ombudsman_plurals) && !HAS_ANY(h, collective)) {
+		*kind = "ombudsman";
+	} else if (plural && (has(h, "ombudsman") || has(h, "ombudsperson")) &&
+		   quantified(w)) {
+		/* "ombudsman institutions of 120 countries" */
 		*kind = "ombudsman";
 	} else if ((strstr(h, " national human rights institutions ") ||
 		    has(h, "nhris")) &&
@@ -1058,7 +1457,11 @@ const char *addressee_guess_kind(const char *phrase)
 		"ombudsmans", "mediator", "mediators"};
 	static const char *const organ[] = {
 		"secretary", "security", "assembly", "court", "trusteeship",
-		"economic"};
+		"economic", "committee", "council", "rapporteur"};
+	/* the UN treaty bodies, often named without "UN" */
+	static const char *const treaty[] = {
+		"elimination", "torture", "disappearances", "child",
+		"migrant", "disabilities", "cultural"};
 	static const char *const ngo[] = {
 		"bureau", "foundation", "society", "cross", "crescent", "watch",
 		"amnesty", "ngo"};
@@ -1077,7 +1480,8 @@ const char *addressee_guess_kind(const char *phrase)
 		kind = HAS_ANY(w, collective) ? "ombudsman-assoc" : "ombudsman";
 	else if (strstr(w, " national human rights "))
 		kind = "nhri";
-	else if (has(w, "un") || strstr(w, " united nations "))
+	else if (has(w, "un") || strstr(w, " united nations ") ||
+		 (has(w, "committee") && HAS_ANY(w, treaty)))
 		kind = HAS_ANY(w, organ) || strstr(w, " human rights council ")
 			       ? "un-organ"
 			       : "un-agency";
@@ -1146,8 +1550,10 @@ const char *addressee_resolution_name(enum addressee_resolution r)
 void addressee_plan_release(struct addressee_plan *p)
 {
 	if (p->matches)
-		for (size_t i = 0; i < p->list.count; i++)
+		for (size_t i = 0; i < p->list.count; i++) {
 			free(p->matches[i].target);
+			free(p->matches[i].role);
+		}
 	free(p->matches);
 	addressee_list_release(&p->list);
 	memset(p, 0, sizeof(*p));
@@ -1237,18 +1643,25 @@ static int index_match(const struct key_index *ix, const char *name,
 	return n;
 }
 
+static char *cooperation_variant(const char *name);
+
 static bool known_name(const char *name, void *arg)
 {
 	const struct key_index *ix = arg;
 	struct error err = ERROR_INIT;
 	int64_t ids[2];
-	char *s = xstrdup(name);
+	char *s = xstrdup(name), *alt;
 	bool hit;
 
 	while (strip_prefix(&s, "and") || strip_prefix(&s, "the"))
 		;
 	hit = registry_match_name(ix->db, s, ids, 2, &err) == 1 ||
 	      index_match(ix, s, ids, 2) == 1;
+	if (!hit && (alt = cooperation_variant(s)) != NULL) {
+		hit = registry_match_name(ix->db, alt, ids, 2, &err) == 1 ||
+		      index_match(ix, alt, ids, 2) == 1;
+		free(alt);
+	}
 	free(s);
 	return hit;
 }
@@ -1324,6 +1737,40 @@ static int match_name(struct db *db, const struct key_index *ix,
 	return 0;
 }
 
+/* The same name with "Cooperation" written "Co-operation" or the other
+ * way round (the normalised forms differ by a word); NULL when it has
+ * neither. Caller frees. */
+static char *cooperation_variant(const char *name)
+{
+	static const char *const pairs[][2] = {
+		{"Co-operation", "Cooperation"}, {"co-operation", "cooperation"},
+		{"Cooperation", "Co-operation"}, {"cooperation", "co-operation"},
+	};
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		const char *at = strstr(name, pairs[i][0]);
+
+		if (at)
+			return xasprintf("%.*s%s%s", (int)(at - name), name,
+					 pairs[i][1], at + strlen(pairs[i][0]));
+	}
+	return NULL;
+}
+
+/* match_name, then with the other spelling of "cooperation". */
+static int match_name_variants(struct db *db, const struct key_index *ix,
+			       const char *name, const char *evidence,
+			       struct addressee_match *m, struct error *err)
+{
+	int rc = match_name(db, ix, name, evidence, m, err);
+	char *alt;
+
+	if (rc || m->target || !(alt = cooperation_variant(name)))
+		return rc;
+	rc = match_name(db, ix, alt, evidence ? evidence : "spelling", m, err);
+	free(alt);
+	return rc;
+}
+
 static int resolve_group(struct db *db, const struct addressee *a,
 			 struct addressee_match *m, struct error *err)
 {
@@ -1345,10 +1792,9 @@ static int resolve_group(struct db *db, const struct addressee *a,
 }
 
 static int resolve_one(struct db *db, const struct key_index *ix,
-		       const struct addressee_plan *p, size_t i,
-		       struct error *err)
+		       struct addressee_plan *p, size_t i, struct error *err)
 {
-	const struct addressee *a = &p->list.items[i];
+	struct addressee *a = &p->list.items[i];
 	struct addressee_match *m = &p->matches[i];
 	struct registry_body b = {0};
 	const char *acr = a->acronym;
@@ -1358,8 +1804,13 @@ static int resolve_one(struct db *db, const struct key_index *ix,
 		return resolve_group(db, a, m, err);
 	if (!acr && acronym_like(a->phrase, strlen(a->phrase)))
 		acr = a->phrase;
-	if (acr) {
-		rc = registry_body_find(db, acr, &b, err);
+	/* "OSCE/ODIHR": the whole, else the office after the slash */
+	for (int k = 0; acr && k < 2; k++) {
+		const char *try = k == 0 ? acr : strrchr(acr, '/');
+
+		if (!try)
+			break;
+		rc = registry_body_find(db, try + (k == 1), &b, err);
 		if (rc == 0) {
 			rc = match_body(db, b.id, "acronym", m, err);
 			registry_body_release(&b);
@@ -1369,7 +1820,7 @@ static int resolve_one(struct db *db, const struct key_index *ix,
 			return rc;
 		error_clear(err);
 	}
-	rc = match_name(db, ix, a->phrase, NULL, m, err);
+	rc = match_name_variants(db, ix, a->phrase, NULL, m, err);
 	if (rc || m->target)
 		return rc;
 	/* "... of this Organization": the referenced body's own name */
@@ -1390,9 +1841,34 @@ static int resolve_one(struct db *db, const struct key_index *ix,
 				return rc;
 		}
 	}
+	/* "the President of the UN Security Council": the body, the office
+	 * kept as the role */
+	if (role_len(a->phrase) && !m->role) {
+		size_t r = role_len(a->phrase);
+		const char *rest = a->phrase + r;
+		char *role = xstrndup(a->phrase, r - 4); /* without " of " */
+
+		if (strncasecmp(rest, "the ", 4) == 0)
+			rest += 4;
+		rest = xstrdup(rest);
+		m->role = role;
+		free(a->phrase);
+		a->phrase = (char *)rest;
+		rc = resolve_one(db, ix, p, i, err);
+		if (rc || m->res != ADDRESSEE_BODY)
+			return rc;
+		m->evidence = "office-holder";
+		return 0;
+	}
 	m->res = ADDRESSEE_NEW;
 	m->target = xstrdup(addressee_guess_kind(a->phrase));
 	m->evidence = "";
+	/* "justice", "reparation": a lower-case fragment is no name */
+	if (!capitalised(a->phrase) && !acronym_like(a->phrase,
+						     strlen(a->phrase))) {
+		m->guess = true;
+		m->evidence = "guess: not a name (--accept to add it)";
+	}
 	return 0;
 }
 
@@ -1614,6 +2090,10 @@ int addressee_plan_apply(struct db *db, struct addressee_plan *plan,
 		return rc;
 	rc = target_list(db, list_name, &list_id, &st, err);
 	for (size_t i = 0; rc == 0 && i < plan->list.count; i++) {
+		if (plan->matches[i].guess && !plan->matches[i].accepted) {
+			st.guesses_skipped++;
+			continue;
+		}
 		rc = apply_one(db, &plan->list.items[i], &plan->matches[i],
 			       list_id, &st, err);
 		if (rc)

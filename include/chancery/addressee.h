@@ -37,9 +37,19 @@ struct addressee {
 	bool group;     /* a class of bodies, not one body */
 	char *group_kind;    /* for a group: the body kind */
 	char *group_country; /* for a group: ISO code, NULL for any */
+	char *warning;  /* what the plan should say about it, or NULL
+			   ("the member states of X": membership unknown) */
+};
+
+/* Where the addressee passage was read: lines of the file (1-based,
+ * inclusive) and how many sentences it joined. */
+struct addressee_passage {
+	size_t first_line, last_line;
+	size_t sentences;
 };
 
 struct addressee_list {
+	struct addressee_passage passage;
 	struct addressee *items;
 	size_t count;
 	size_t alloc;
@@ -58,16 +68,21 @@ typedef bool (*addressee_known_fn)(const char *name, void *arg);
 int addressee_check_text(const char *text, size_t len, struct error *err);
 
 /*
- * Finds the closing addressee paragraph: of the sentences introduced by
- * "has been sent to", "is addressed to", "was addressed to", ... the one
- * that lists the most (the latest on a tie), and puts the text after the
- * trigger into list_text, with page breaks, list bullets, hyphenation
- * across lines and white space repaired, a lead-in ("the following
- * organizations:") and the final full stop removed. ERR_DATA when the
- * text has none.
+ * Finds the closing addressee passage: a sentence introduced by "has been
+ * sent to", "is addressed to", "was (also) forwarded to", ... with the
+ * sentences and paragraphs that directly follow it and continue it
+ * ("Besides, it was also sent to", "Copies were sent to", the items of a
+ * bulleted list); of such passages, the one that lists the most (the
+ * latest on a tie). Puts the text after each trigger into list_text,
+ * joined by "; ", with page breaks, list bullets, hyphenation across
+ * lines and white space repaired, lead-ins ("the following
+ * organizations:") and full stops removed; where (may be NULL) gets the
+ * lines read. ERR_DATA when the text has none.
  */
 int addressee_find_paragraph(const char *text, size_t len,
-			     struct sbuf *list_text, struct error *err);
+			     struct sbuf *list_text,
+			     struct addressee_passage *where,
+			     struct error *err);
 
 /*
  * The whole parse: check, find the paragraph, split it into addressees
@@ -114,6 +129,12 @@ struct addressee_match {
 	const char *evidence; /* "acronym", "alias", "words", "back-reference",
 				 "group", "" (static) */
 	int64_t list_id;   /* GROUP: 0 while the list does not exist */
+	char *role;        /* "President" when the statement named the
+			      holder of an office of the body; else NULL.
+			      The addressee's phrase is then the body's. */
+	bool guess;        /* rests on a guess (a NEW body from a phrase that
+			      is no name): applied only when accepted */
+	bool accepted;     /* set by the caller (--accept N) */
 };
 
 struct addressee_plan {
@@ -135,6 +156,7 @@ struct addressee_apply_stats {
 	int aliases_added;
 	int lists_created;
 	int members_removed;
+	int guesses_skipped; /* guessed rows not accepted: left out */
 };
 
 /*
@@ -143,7 +165,8 @@ struct addressee_apply_stats {
  * "statement"), creates missing group lists, and when list_name is not
  * NULL creates or refreshes that static list so that its members are
  * exactly the addressees, in order (bodies, and group lists for group
- * addressees; other members are removed). Refuses a plan with an
+ * addressees; other members are removed). A guessed row (match.guess)
+ * is left out unless match.accepted. Refuses a plan with an
  * ambiguous addressee (ERR_DATA naming it) and changes nothing then.
  * Applying the same plan again changes nothing.
  */
