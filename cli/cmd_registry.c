@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "chancery/addressee.h"
+#include "chancery/addressee_plan.h"
 #include "chancery/import.h"
 #include "chancery/sbuf.h"
 #include "chancery/xalloc.h"

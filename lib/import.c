@@ -12,6 +12,7 @@
 
 #include "chancery/address.h"
 #include "chancery/addressee.h"
+#include "chancery/addressee_plan.h"
 #include "chancery/csv.h"
 #include "chancery/embedded.h"
 #include "chancery/import.h"

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "chancery/addressee.h"
+#include "chancery/addressee_plan.h"
 #include "chancery/import.h"
 #include "chancery/list.h"
 #include "chancery/registry.h"
