@@ -18,8 +18,9 @@
 
 /* ---- resolving ---------------------------------------------------------- */
 
-int addressee_group_list(struct db *db, const char *kind, const char *country,
-			 bool create, int64_t *list_id, struct error *err)
+int addressee_plan_group_list(struct db *db, const char *kind,
+			      const char *country, bool create,
+			      int64_t *list_id, struct error *err)
 {
 	struct list_info li = {0};
 	char *name = addressee_group_list_name(kind, country);
@@ -55,7 +56,7 @@ out:
 	return rc;
 }
 
-const char *addressee_resolution_name(enum addressee_resolution r)
+const char *addressee_plan_resolution_name(enum addressee_resolution r)
 {
 	switch (r) {
 	case ADDRESSEE_BODY:
@@ -298,8 +299,9 @@ static int match_name_variants(struct db *db, const struct key_index *ix,
 static int resolve_group(struct db *db, const struct addressee *a,
 			 struct addressee_match *m, struct error *err)
 {
-	int rc = addressee_group_list(db, a->group_kind, a->group_country,
-				      false, &m->list_id, err);
+	int rc = addressee_plan_group_list(db, a->group_kind,
+					   a->group_country, false,
+					   &m->list_id, err);
 
 	if (rc)
 		return rc;
@@ -445,9 +447,9 @@ static int apply_one(struct db *db, const struct addressee *a,
 
 	if (m->res == ADDRESSEE_GROUP) {
 		if (!m->list_id) {
-			rc = addressee_group_list(db, a->group_kind,
-						  a->group_country, true,
-						  &m->list_id, err);
+			rc = addressee_plan_group_list(db, a->group_kind,
+						       a->group_country, true,
+						       &m->list_id, err);
 			st->lists_created += rc == 0;
 		}
 		if (rc == 0 && list_id)

@@ -20,8 +20,9 @@
  * Finds or (when create) creates the rule list of a group. *list_id gets
  * its id, or 0 when it does not exist and create is false.
  */
-int addressee_group_list(struct db *db, const char *kind, const char *country,
-			 bool create, int64_t *list_id, struct error *err);
+int addressee_plan_group_list(struct db *db, const char *kind,
+			      const char *country, bool create,
+			      int64_t *list_id, struct error *err);
 
 enum addressee_resolution {
 	ADDRESSEE_BODY,      /* one registry body */
@@ -30,7 +31,7 @@ enum addressee_resolution {
 	ADDRESSEE_NEW,       /* no body matches: --apply adds one */
 };
 
-const char *addressee_resolution_name(enum addressee_resolution r);
+const char *addressee_plan_resolution_name(enum addressee_resolution r);
 
 struct addressee_match {
 	enum addressee_resolution res;
