@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "chancery/addressee.h"
+#include "chancery/addressee_plan.h"
 #include "chancery/import.h"
 #include "chancery/sbuf.h"
 #include "chancery/xalloc.h"
@@ -29,7 +30,7 @@ static void plan_table(struct cli *cli, const struct addressee_plan *p)
 		table_text(t, a->written);
 		table_text(t, a->acronym);
 		table_text(t, a->phrase);
-		table_text(t, addressee_resolution_name(m->res));
+		table_text(t, addressee_plan_resolution_name(m->res));
 		if (m->role) {
 			char *with = xasprintf("%s (the %s)", m->target,
 					       m->role);

@@ -12,6 +12,7 @@
 
 #include "chancery/address.h"
 #include "chancery/addressee.h"
+#include "chancery/addressee_plan.h"
 #include "chancery/csv.h"
 #include "chancery/embedded.h"
 #include "chancery/import.h"
@@ -696,9 +697,10 @@ static int seed_group(struct db *db, const char *phrase,
 	if (!addressee_group_classify(phrase, &kind, &country))
 		return error_set(err, ERR_SOFTWARE, "seed group '%s' is not "
 				 "a group", phrase);
-	rc = addressee_group_list(db, kind, country, false, &id, err);
+	rc = addressee_plan_group_list(db, kind, country, false, &id, err);
 	if (rc == 0 && !id) {
-		rc = addressee_group_list(db, kind, country, true, &id, err);
+		rc = addressee_plan_group_list(db, kind, country, true, &id,
+					       err);
 		st->lists_created += rc == 0;
 	}
 	free(country);

@@ -1,14 +1,13 @@
 /*
  * addressee: the closing addressee paragraph of a statement ("The
  * statement has been sent to the UN Secretary-General (UNSG), ... and
- * diaspora organizations of Azerbaijan."), turned into addressees, and
- * those resolved against the registry.
+ * diaspora organizations of Azerbaijan."), turned into addressees.
  *
  * Parsing is a pure function of the text (plus an optional "is this a
  * known name?" callback that lets the registry keep names such as
  * "Organization for Security and Cooperation in Europe" whole when they
- * are written without an acronym). Resolving reads the registry;
- * applying writes it, in one transaction.
+ * are written without an acronym). Resolving the addressees against the
+ * registry is addressee_plan.h.
  *
  * Group addressees ("diplomatic missions of foreign countries in
  * Azerbaijan") name a class of bodies, not one body: they resolve to a
@@ -21,9 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
-#include "chancery/db.h"
 #include "chancery/error.h"
 #include "chancery/sbuf.h"
 
@@ -102,77 +99,24 @@ bool addressee_group_classify(const char *phrase, const char **kind,
 /* The rule list name of a group: "group/embassy/AZ" (caller frees). */
 char *addressee_group_list_name(const char *kind, const char *country);
 
-/*
- * Finds or (when create) creates the rule list of a group. *list_id gets
- * its id, or 0 when it does not exist and create is false.
- */
-int addressee_group_list(struct db *db, const char *kind, const char *country,
-			 bool create, int64_t *list_id, struct error *err);
-
 /* The kind a new body named phrase most likely has (static string). */
 const char *addressee_guess_kind(const char *phrase);
 
-enum addressee_resolution {
-	ADDRESSEE_BODY,      /* one registry body */
-	ADDRESSEE_GROUP,     /* a group rule list (existing or not) */
-	ADDRESSEE_AMBIGUOUS, /* several bodies match */
-	ADDRESSEE_NEW,       /* no body matches: --apply adds one */
-};
-
-const char *addressee_resolution_name(enum addressee_resolution r);
-
-struct addressee_match {
-	enum addressee_resolution res;
-	int64_t body_id;   /* BODY */
-	char *target;      /* BODY: "ACR - name"; GROUP: list name;
-			      NEW: guessed kind; AMBIGUOUS: the candidates */
-	const char *evidence; /* "acronym", "alias", "words", "back-reference",
-				 "group", "" (static) */
-	int64_t list_id;   /* GROUP: 0 while the list does not exist */
-	char *role;        /* "President" when the statement named the
-			      holder of an office of the body; else NULL.
-			      The addressee's phrase is then the body's. */
-	bool guess;        /* rests on a guess (a NEW body from a phrase that
-			      is no name): applied only when accepted */
-	bool accepted;     /* set by the caller (--accept N) */
-};
-
-struct addressee_plan {
-	struct addressee_list list;
-	struct addressee_match *matches; /* one per list item */
-};
-
-void addressee_plan_release(struct addressee_plan *p);
-
 /*
- * Parses text and resolves every addressee against the registry; nothing
- * is written. plan must be zeroed by the caller.
+ * Questions about a phrase that the parser asks and addressee_plan asks
+ * again of the parsed addressees.
+ *
+ * addressee_strip_prefix removes a leading word or phrase w from *s
+ * (case-insensitive; *s is replaced by a new string, the old one freed)
+ * and says whether it did. addressee_acronym_like: s[0..n) is an acronym
+ * as written in parentheses (no spaces, 2..24 characters, at least two
+ * capitals: "UNSG", "CoE", "OSCE/ODIHR"). addressee_role_len: the length
+ * of the office that starts phrase ("President of "), 0 when none.
+ * addressee_capitalised: w starts with a capital (or a non-ASCII letter).
  */
-int addressee_plan_build(struct db *db, const char *text, size_t len,
-			 struct addressee_plan *plan, struct error *err);
-
-struct addressee_apply_stats {
-	int bodies_added;
-	int aliases_added;
-	int lists_created;
-	int members_removed;
-	int guesses_skipped; /* guessed rows not accepted: left out */
-};
-
-/*
- * Carries a plan out in one transaction: adds NEW bodies (kind from
- * addressee_guess_kind), records the names written as aliases (source
- * "statement"), creates missing group lists, and when list_name is not
- * NULL creates or refreshes that static list so that its members are
- * exactly the addressees, in order (bodies, and group lists for group
- * addressees; other members are removed). A guessed row (match.guess)
- * is left out unless match.accepted. Refuses a plan with an
- * ambiguous addressee (ERR_DATA naming it) and changes nothing then.
- * Applying the same plan again changes nothing.
- */
-int addressee_plan_apply(struct db *db, struct addressee_plan *plan,
-			 const char *list_name,
-			 struct addressee_apply_stats *stats,
-			 struct error *err);
+bool addressee_strip_prefix(char **s, const char *w);
+bool addressee_acronym_like(const char *s, size_t n);
+size_t addressee_role_len(const char *phrase);
+bool addressee_capitalised(const char *w);
 
 #endif

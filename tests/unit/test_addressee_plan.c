@@ -1,0 +1,420 @@
+/*
+ * addressee_plan: the resolver and --apply against a real registry (the
+ * seed, or bodies made here), over the real statements and paragraphs
+ * written here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chancery/addressee.h"
+#include "chancery/addressee_plan.h"
+#include "chancery/import.h"
+#include "chancery/registry.h"
+#include "chancery/sbuf.h"
+#include "chancery/xalloc.h"
+#include "addressee_texts.h"
+#include "testutil.h"
+
+/* ---- resolving against the seed registry ------------------------------- */
+
+static const char *const resolved_2025[] = {
+	"UNSG", "UNSC", "OHCHR", "UNHCR", "UNICEF", "UNESCO", "EU", "CoE",
+	"OSCE", "IOI", "EOI", "AOA", "OIC", "OICOA", "TURKOMB", "OIC-IPHRC",
+	"ENOC", "IPB", "group/ombudsman", "group/nhri", "group/embassy/AZ",
+	"group/foreign-mission", "group/diaspora-org/AZ", NULL,
+};
+static const char *const resolved_2018[] = {
+	"UNSG", "UNSC", "OHCHR", "UNICEF", "EU", "CoE", "OSCE", "IOI", "EOI",
+	"AOA", "OIC", "OICOA", "ENOC", "IPB", "group/ombudsman",
+	"group/embassy/AZ", "group/foreign-mission", "group/diaspora-org/AZ",
+	NULL,
+};
+
+/* Paragraphs of our own: other order and phrasing, names alone, acronyms
+ * alone, British spelling, line breaks inside names, unknown bodies. */
+static const char own_1[] =
+	"Closing words.\n\nThe statement was sent to the Asian Association of\n"
+	"Ombudsmen, the United Nations Children's Fund, UNGA, the Organisation\n"
+	"for Security and Co-operation in Europe, the African Ombudsman and\n"
+	"Mediators Association (AOMA) and the Embassy of Azerbaijan in Paris.\n";
+static const char *const resolved_own_1[] = {
+	"AOA", "UNICEF", "UNGA", "OSCE", "NEW:ombudsman-assoc", "NEW:embassy",
+	NULL,
+};
+static const char own_2[] =
+	"Besides, this statement was addressed to UNHCR, OHCHR, the UN "
+	"Children's\nFund, the Council\nof Europe, the heads of the "
+	"Organization of Islamic Conference and the International Ombudsman "
+	"Institute, as well as Azerbaijani diaspora organisations.\n";
+static const char *const resolved_own_2[] = {
+	"UNHCR", "OHCHR", "UNICEF", "CoE", "OIC", "IOI",
+	"group/diaspora-org/AZ", NULL,
+};
+
+static const char own_3[] =
+	"Some text.\n\nThe statement has been sent to: UN Secretary General; "
+	"UN Human Rights Council; OSCE/ODIHR; the Parliamentary Assembly of "
+	"the Council of Europe (PACE); embassies of foreign countries "
+	"accredited in Azerbaijan; Azerbaijan's embassies abroad.\n";
+static const char *const resolved_own_3[] = {
+	"UNSG", "UNHRC", "ODIHR", "PACE", "group/foreign-mission",
+	"group/embassy/AZ", NULL,
+};
+static const char own_4[] =
+	"The Statement was sent to the following international "
+	"organizations:\n"
+	"\xe2\x80\xa2 United Nations Secretary-General\n"
+	"\xe2\x80\xa2 Office of the UN High Commissioner for Human Rights\n"
+	"  2. UNESCO\n"
+	"- Organisation of the Islamic Conference\n"
+	"and to the national human rights institutions of OIC member "
+	"states.\n\nTags: khojaly\n";
+static const char *const resolved_own_4[] = {
+	"UNSG", "OHCHR", "UNESCO", "OIC", "group/nhri", NULL,
+};
+static const char own_5[] =
+	"This appeal has been addressed to the European Union, the OSCE and "
+	"the Council of Europe, to the U.N. Secretary-General, to the "
+	"International Committee of the Red Cross as well as to ombudsmen "
+	"and NHRIs of the member states of the Council of Europe.";
+static const char *const resolved_own_5[] = {
+	"EU", "OSCE", "CoE", "UNSG", "ICRC", "group/ombudsman", "group/nhri",
+	NULL,
+};
+
+static const char *const resolved_names_and[] = {
+	"OSCE", "NEW:ngo", "ODIHR", "CoE", "ODIHR", NULL,
+};
+
+/* Near-miss names never merge with the body they resemble. */
+static const char near_miss[] =
+	"Vilnius, 2024. The report was sent to the European Ombudsman, the "
+	"UN Human Rights Committee and the Council of the European Union. "
+	"Copies were sent to the European Ombudsman Institute, the UN Human "
+	"Rights Council and the Council of Europe.\n";
+static const char *const resolved_near_miss[] = {
+	"NEW:ombudsman", "NEW:un-organ", "NEW:regional-org", "EOI", "UNHRC",
+	"CoE", NULL,
+};
+
+/* Office-holders resolve to their body; back-references to the
+ * organisation named last. */
+static const char holders[] =
+	"New York, 2023. The letter of the Permanent Mission has been sent "
+	"to the President of the UN Security Council, the UN Secretary-"
+	"General, the Human Rights Council of the world organization, the "
+	"General Assembly of the organization, the Permanent Observer of the "
+	"OIC, the Council of Europe and its Parliamentary Assembly, and the "
+	"Chair of the Committee on the Elimination of Racial Discrimination.\n";
+static const char *const resolved_holders[] = {
+	"UNSC", "UNSG", "UNHRC", "UNGA", "OIC", "CoE", "PACE", "NEW:un-organ",
+	NULL,
+};
+
+/* Groups routed by country and quantity (groups: addressee_texts.h). */
+static const char *const resolved_groups[] = {
+	"group/foreign-mission", "group/foreign-mission", "group/embassy/AZ",
+	"group/ombudsman", "group/ombudsman", "group/diaspora-org/AZ",
+	"group/embassy/TR (NEW list)", NULL,
+};
+
+static void seeded(struct test_db *t)
+{
+	struct error err = ERROR_INIT;
+
+	test_db_open(t);
+	if (import_seed(t->db, NULL, &err))
+		fail_msg("seed: %s", err.msg);
+}
+
+static void check_plan(const char *what, const struct addressee_plan *p,
+		       const char *const *want)
+{
+	size_t n = 0;
+	bool bad = false;
+
+	while (want[n])
+		n++;
+	for (size_t i = 0; i < n || i < p->list.count; i++) {
+		const struct addressee_match *m =
+			i < p->list.count ? &p->matches[i] : NULL;
+		char got[256] = "-";
+
+		if (m && m->res == ADDRESSEE_BODY)
+			snprintf(got, sizeof(got), "%.*s",
+				 (int)strcspn(m->target, " "), m->target);
+		else if (m && m->res == ADDRESSEE_NEW)
+			snprintf(got, sizeof(got), "NEW:%s", m->target);
+		else if (m)
+			snprintf(got, sizeof(got), "%s", m->target);
+		if (i >= n || strcmp(got, want[i]) != 0) {
+			bad = true;
+			print_message("%s #%zu '%s': got %s (%s), want %s\n",
+				      what, i,
+				      m ? p->list.items[i].phrase : "-", got,
+				      m ? m->evidence : "", i < n ? want[i] : "-");
+		}
+	}
+	if (bad)
+		fail_msg("%s: resolutions differ (above)", what);
+}
+
+static void plan_text(struct db *db, const char *text, size_t len,
+		      struct addressee_plan *p)
+{
+	struct error err = ERROR_INIT;
+
+	memset(p, 0, sizeof(*p));
+	if (addressee_plan_build(db, text, len, p, &err))
+		fail_msg("plan: %s", err.msg);
+}
+
+static void test_resolve(void **state)
+{
+	static const struct {
+		const char *file, *text;
+		const char *const *want;
+	} cases[] = {
+		{"ombudsman-2025-khojaly-33rd.txt", NULL, resolved_2025},
+		{"ombudsman-2018-khojaly-26th.txt", NULL, resolved_2018},
+		{NULL, own_1, resolved_own_1},
+		{NULL, own_2, resolved_own_2},
+		{NULL, own_3, resolved_own_3},
+		{NULL, own_4, resolved_own_4},
+		{NULL, own_5, resolved_own_5},
+		{NULL, names_and, resolved_names_and},
+		{NULL, near_miss, resolved_near_miss},
+		{NULL, holders, resolved_holders},
+		{NULL, groups, resolved_groups},
+	};
+	struct test_db t;
+
+	(void)state;
+	seeded(&t);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct addressee_plan p;
+		size_t len = cases[i].text ? strlen(cases[i].text) : 0;
+		char *text = cases[i].file ? read_statement(cases[i].file, &len)
+					   : NULL;
+
+		plan_text(t.db, text ? text : cases[i].text, len, &p);
+		check_plan(cases[i].file ? cases[i].file : "own", &p,
+			   cases[i].want);
+		addressee_plan_release(&p);
+		free(text);
+	}
+	test_db_close(&t);
+}
+
+/* The office is kept as the role; the phrase is the body's. */
+static void test_office_holder_role(void **state)
+{
+	static const struct {
+		size_t n;
+		const char *role, *phrase;
+	} cases[] = {
+		{0, "President", "UN Security Council"},
+		{4, "Permanent Observer", "OIC"},
+		{7, "Chair", "Committee on the Elimination of Racial "
+			     "Discrimination"},
+	};
+	struct addressee_plan p;
+	struct test_db t;
+
+	(void)state;
+	seeded(&t);
+	plan_text(t.db, holders, strlen(holders), &p);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct addressee_match *m = &p.matches[cases[i].n];
+		const char *phrase = p.list.items[cases[i].n].phrase;
+
+		if (!m->role || strcmp(m->role, cases[i].role) != 0 ||
+		    strcmp(phrase, cases[i].phrase) != 0)
+			fail_msg("#%zu: got role '%s' phrase '%s', want '%s' "
+				 "'%s'", cases[i].n, m->role ? m->role : "-",
+				 phrase, cases[i].role, cases[i].phrase);
+	}
+	assert_null(p.matches[1].role);
+	addressee_plan_release(&p);
+	test_db_close(&t);
+}
+
+/* A lower-case fragment is a guess: --apply leaves it out unless it is
+ * accepted, and never creates a body named "justice" silently. */
+static void test_guess_needs_accept(void **state)
+{
+	static const char text[] =
+		"Lviv, 2020. The letter was sent to UNICEF, justice and the "
+		"Tbilisi Peace Forum.\n";
+	struct addressee_apply_stats st = {0};
+	struct addressee_plan p;
+	struct error err = ERROR_INIT;
+	struct test_db t;
+
+	(void)state;
+	seeded(&t);
+	plan_text(t.db, text, strlen(text), &p);
+	assert_int_equal(p.list.count, 3);
+	assert_true(p.matches[1].guess);
+	assert_false(p.matches[2].guess);
+	assert_int_equal(addressee_plan_apply(t.db, &p, "l", &st, &err), 0);
+	assert_int_equal(st.guesses_skipped, 1);
+	assert_int_equal(st.bodies_added, 1);
+	assert_int_equal(test_query_int(t.db, "SELECT count(*) FROM bodies "
+					      "WHERE name = 'justice'"), 0);
+	addressee_plan_release(&p);
+	plan_text(t.db, text, strlen(text), &p);
+	p.matches[1].accepted = true;
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(addressee_plan_apply(t.db, &p, "l", &st, &err), 0);
+	assert_int_equal(st.guesses_skipped, 0);
+	assert_int_equal(test_query_int(t.db, "SELECT count(*) FROM bodies "
+					      "WHERE name = 'justice'"), 1);
+	addressee_plan_release(&p);
+	test_db_close(&t);
+}
+
+static char *state_of(struct db *db)
+{
+	return xasprintf("%lld %lld %lld %lld %lld",
+			 (long long)test_query_int(db, "SELECT count(*) FROM bodies"),
+			 (long long)test_query_int(db, "SELECT count(*) FROM aliases"),
+			 (long long)test_query_int(db, "SELECT count(*) FROM lists"),
+			 (long long)test_query_int(db, "SELECT count(*) FROM list_members"),
+			 (long long)test_query_int(db, "SELECT count(*) FROM events"));
+}
+
+static void apply_file(struct db *db, const char *file, const char *text,
+		       const char *list, struct addressee_apply_stats *st)
+{
+	struct addressee_plan p;
+	struct error err = ERROR_INIT;
+	size_t len = text ? strlen(text) : 0;
+	char *t = file ? read_statement(file, &len) : NULL;
+
+	plan_text(db, t ? t : text, len, &p);
+	if (addressee_plan_apply(db, &p, list, st, &err))
+		fail_msg("apply %s: %s", file ? file : "text", err.msg);
+	addressee_plan_release(&p);
+	free(t);
+}
+
+static void test_apply_twice_changes_nothing(void **state)
+{
+	struct addressee_apply_stats st = {0};
+	struct test_db t;
+	char *first, *second;
+
+	(void)state;
+	seeded(&t);
+	apply_file(t.db, "ombudsman-2025-khojaly-33rd.txt", NULL, "k2025", &st);
+	assert_int_equal(st.bodies_added, 0);
+	apply_file(t.db, "ombudsman-2018-khojaly-26th.txt", NULL, "k2018", &st);
+	assert_int_equal(st.bodies_added, 0);
+	apply_file(t.db, NULL, own_1, "own", &st);
+	assert_int_equal(st.bodies_added, 2);
+	assert_int_equal(test_query_int(t.db, "SELECT count(*) FROM bodies "
+					      "WHERE acronym = 'AOMA' AND kind = "
+					      "'ombudsman-assoc'"), 1);
+	first = state_of(t.db);
+	memset(&st, 0, sizeof(st));
+	apply_file(t.db, "ombudsman-2025-khojaly-33rd.txt", NULL, "k2025", &st);
+	apply_file(t.db, "ombudsman-2018-khojaly-26th.txt", NULL, "k2018", &st);
+	apply_file(t.db, NULL, own_1, "own", &st);
+	assert_int_equal(st.bodies_added + st.aliases_added + st.lists_created,
+			 0);
+	second = state_of(t.db);
+	assert_str(second, first);
+	/* 18 bodies and 5 group lists; 14 bodies and 4 group lists, every
+	 * one of them also in the 2025 list */
+	assert_int_equal(test_query_int(t.db, "SELECT count(*) FROM list_members "
+					      "m JOIN lists l ON l.id = m.list_id "
+					      "WHERE l.name = 'k2025'"), 23);
+	assert_int_equal(test_query_int(t.db, "SELECT count(*) FROM list_members "
+					      "m JOIN lists l ON l.id = m.list_id "
+					      "WHERE l.name = 'k2018'"), 18);
+	assert_int_equal(test_query_int(t.db,
+		"SELECT count(*) FROM list_members a JOIN lists la ON la.id = "
+		"a.list_id AND la.name = 'k2018' WHERE NOT EXISTS (SELECT 1 "
+		"FROM list_members b JOIN lists lb ON lb.id = b.list_id AND "
+		"lb.name = 'k2025' WHERE b.body_id IS a.body_id AND "
+		"b.member_list_id IS a.member_list_id)"), 0);
+	free(first);
+	free(second);
+	test_db_close(&t);
+}
+
+/* --list refreshes: the list ends up with exactly the statement's
+ * addressees, whatever it held before. */
+static void test_list_is_refreshed(void **state)
+{
+	struct addressee_apply_stats st = {0};
+	struct test_db t;
+	char *first, *second;
+
+	(void)state;
+	seeded(&t);
+	apply_file(t.db, "ombudsman-2025-khojaly-33rd.txt", NULL, "k", &st);
+	assert_int_equal(st.members_removed, 0);
+	apply_file(t.db, "ombudsman-2018-khojaly-26th.txt", NULL, "k", &st);
+	/* UNHCR, UNESCO, TURKOMB, OIC-IPHRC and group/nhri are gone */
+	assert_int_equal(st.members_removed, 5);
+	assert_int_equal(test_query_int(t.db, "SELECT count(*) FROM list_members "
+					      "m JOIN lists l ON l.id = m.list_id "
+					      "WHERE l.name = 'k'"), 18);
+	first = state_of(t.db);
+	apply_file(t.db, "ombudsman-2018-khojaly-26th.txt", NULL, "k", &st);
+	assert_int_equal(st.members_removed, 0);
+	second = state_of(t.db);
+	assert_str(second, first);
+	free(first);
+	free(second);
+	test_db_close(&t);
+}
+
+static void test_ambiguous_refuses_apply(void **state)
+{
+	static const char text[] = "It was sent to the Peace Office.";
+	struct addressee_plan p;
+	struct error err = ERROR_INIT;
+	struct test_db t;
+	int64_t a = 0, b = 0;
+	char *before, *after;
+
+	(void)state;
+	test_db_open(&t);
+	assert_int_equal(registry_body_add(t.db, "PA", "Peace Alpha", "ngo",
+					   NULL, NULL, &a, &err), 0);
+	assert_int_equal(registry_body_add(t.db, "PB", "Peace Beta", "ngo",
+					   NULL, NULL, &b, &err), 0);
+	assert_int_equal(registry_alias_add(t.db, a, "Peace Office", "manual",
+					    &err), 0);
+	assert_int_equal(registry_alias_add(t.db, b, "Peace Office",
+					    "manual", &err), 0);
+	before = state_of(t.db);
+	plan_text(t.db, text, strlen(text), &p);
+	assert_int_equal(p.list.count, 1);
+	assert_int_equal(p.matches[0].res, ADDRESSEE_AMBIGUOUS);
+	assert_int_equal(addressee_plan_apply(t.db, &p, "x", NULL, &err),
+			 ERR_DATA);
+	assert_non_null(strstr(err.msg, "ambiguous"));
+	after = state_of(t.db);
+	assert_str(after, before);
+	free(before);
+	free(after);
+	addressee_plan_release(&p);
+	test_db_close(&t);
+}
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_office_holder_role),
+		cmocka_unit_test(test_guess_needs_accept),
+		cmocka_unit_test(test_apply_twice_changes_nothing),
+		cmocka_unit_test(test_list_is_refreshed),
+		cmocka_unit_test(test_ambiguous_refuses_apply),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
