@@ -304,43 +304,6 @@ static int template_used_event(struct db *db, const struct campaign_info *c,
 	return rc;
 }
 
-/* ---- template and message module calls, in one place ---- */
-
-/* The template version a campaign binds to (version 0: the latest). */
-static int tmpl_find(struct db *db, const char *name, int version,
-		     int64_t *id, char **sha256, int *version_out,
-		     struct error *err)
-{
-	struct template_info t;
-	int rc = template_find(db, name, version, &t, err);
-
-	if (rc)
-		return rc;
-	*id = t.id;
-	*sha256 = xstrdup(t.sha256);
-	*version_out = t.version;
-	template_info_release(&t);
-	return 0;
-}
-
-static int tmpl_lock(struct db *db, int64_t template_id, struct error *err)
-{
-	return template_lock(db, template_id, err);
-}
-
-static int tmpl_check(struct db *db, int64_t template_id,
-		      const struct render_context *ctx, struct error *err)
-{
-	return template_check_context(db, template_id, ctx, err);
-}
-
-static int tmpl_render(struct db *db, int64_t template_id,
-		       const struct render_context *ctx, struct sbuf *out,
-		       struct error *err)
-{
-	return message_render(db, template_id, ctx, out, err);
-}
-
 /* ---- create ---- */
 
 static int check_name(const char *name, struct error *err)
@@ -440,23 +403,24 @@ static int created_event(struct db *db, const struct campaign_new *c,
 int campaign_create(struct db *db, const struct campaign_new *c,
 		    int64_t *id_out, struct error *err)
 {
+	struct template_info t = {0};
 	struct list_info list = {0};
-	char *sha = NULL;
-	int64_t template_id = 0, id = 0;
-	int version = 0, rc = check_new(db, c, err);
+	int64_t id = 0;
+	int rc = check_new(db, c, err);
 
+	/* the template version a campaign binds to (version 0: the latest) */
 	if (!rc)
-		rc = tmpl_find(db, c->template_name, c->template_version,
-			       &template_id, &sha, &version, err);
+		rc = template_find(db, c->template_name, c->template_version,
+				   &t, err);
 	if (!rc)
 		rc = list_find(db, c->list_name, &list, err);
 	if (!rc)
 		rc = db_begin(db, err);
 	if (rc)
 		goto out;
-	rc = insert_campaign(db, c, template_id, list.id, &id, err);
+	rc = insert_campaign(db, c, t.id, list.id, &id, err);
 	if (!rc)
-		rc = created_event(db, c, id, version, sha, err);
+		rc = created_event(db, c, id, t.version, t.sha256, err);
 	if (!rc)
 		rc = db_commit(db, err);
 	else
@@ -464,7 +428,7 @@ int campaign_create(struct db *db, const struct campaign_new *c,
 	if (!rc && id_out)
 		*id_out = id;
 out:
-	free(sha);
+	template_info_release(&t);
 	list_info_release(&list);
 	return rc;
 }
@@ -566,6 +530,7 @@ static void check_member(struct db *db, const struct conf *cfg,
 			 struct sbuf *problems)
 {
 	struct error err = ERROR_INIT;
+	struct sbuf scratch = SBUF_INIT;
 	struct delivery_ctx d;
 
 	if (address_check(m->email, &err) != 0) {
@@ -577,7 +542,9 @@ static void check_member(struct db *db, const struct conf *cfg,
 		sbuf_addf(problems, "contact %s: %s\n", m->email, err.msg);
 		return;
 	}
-	if (tmpl_check(db, c->template_id, &d.ctx, &err) != 0) {
+	/* the whole message, so that address and header problems show
+	 * now rather than at send time */
+	if (message_render(db, c->template_id, &d.ctx, &scratch, &err) != 0) {
 		char id[32];
 		const char *who = d.body.acronym ? d.body.acronym : d.body.name;
 
@@ -591,6 +558,7 @@ static void check_member(struct db *db, const struct conf *cfg,
 			  c->template_name, c->template_version, m->email,
 			  who, err.msg);
 	}
+	sbuf_release(&scratch);
 	delivery_ctx_release(&d);
 }
 
@@ -1047,7 +1015,7 @@ static int start_one(struct db *db, const struct conf *cfg, int64_t id,
 		db_rollback(db);
 		goto out;
 	}
-	rc = tmpl_lock(db, c.template_id, err);
+	rc = template_lock(db, c.template_id, err);
 	if (!rc)
 		rc = template_used_event(db, &c, err);
 	if (!rc)
@@ -1462,7 +1430,7 @@ int campaign_preview(struct db *db, const struct conf *cfg, int64_t id,
 	rc = delivery_ctx_init(db, cfg, &c, pick.contact_id, message_id,
 			       "chancery-preview", &ctx, err);
 	if (!rc) {
-		rc = tmpl_render(db, c.template_id, &ctx.ctx, out, err);
+		rc = message_render(db, c.template_id, &ctx.ctx, out, err);
 		delivery_ctx_release(&ctx);
 	}
 out:
