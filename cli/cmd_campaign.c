@@ -8,6 +8,8 @@
 #include "chancery/audit.h"
 #include "chancery/calendar.h"
 #include "chancery/campaign.h"
+#include "chancery/campaign_render.h"
+#include "chancery/campaign_start.h"
 #include "chancery/clock.h"
 #include "chancery/progress.h"
 #include "chancery/xalloc.h"

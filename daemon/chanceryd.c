@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "chancery/campaign.h"
+#include "chancery/campaign_start.h"
 #include "chancery/clock.h"
 #include "chancery/conf.h"
 #include "chancery/db.h"

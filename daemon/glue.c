@@ -8,7 +8,7 @@
  */
 #include <stdlib.h>
 
-#include "chancery/campaign.h"
+#include "chancery/campaign_render.h"
 #include "chancery/transport.h"
 #include "chancery/xalloc.h"
 #include "daemon.h"

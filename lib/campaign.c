@@ -1,18 +1,21 @@
+/*
+ * The campaign lifecycle (see campaign.h): create, find, check, schedule,
+ * pause, resume, cancel, finish and the delivery counts, with the
+ * campaigns table's statements and the helpers that campaign_start.c
+ * (materialisation) and campaign_render.c (rendering) share through
+ * campaign_impl.h.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sys/random.h>
-
 #include "chancery/address.h"
 #include "chancery/anniversary.h"
-#include "chancery/calendar.h"
 #include "chancery/campaign.h"
 #include "chancery/clock.h"
 #include "chancery/json.h"
 #include "chancery/ledger.h"
 #include "chancery/list.h"
-#include "chancery/log.h"
 #include "chancery/message.h"
 #include "chancery/queue.h"
 #include "chancery/registry.h"
@@ -20,6 +23,7 @@
 #include "chancery/template.h"
 #include "chancery/utf8.h"
 #include "chancery/xalloc.h"
+#include "campaign_impl.h"
 
 static const char *const state_names[] = {
 	[CAMPAIGN_DRAFT] = "draft",         [CAMPAIGN_SCHEDULED] = "scheduled",
@@ -38,23 +42,6 @@ const char *const campaign_delivery_states[CAMPAIGN_DELIVERY_STATES] = {
 	"SELECT id, name, template_id, list_id, series_id, series_year, "     \
 	"send_at, tz, sender, event_date, state, created_at, updated_at, "    \
 	"started_at, finished_at FROM campaigns "
-
-enum {
-	ST_INSERT,
-	ST_BY_NAME,
-	ST_BY_ID,
-	ST_BY_SERIES,
-	ST_ALL,
-	ST_SET_STATE,
-	ST_START,
-	ST_FINISH,
-	ST_DUE,
-	ST_NEXT_DUE,
-	ST_FINISHABLE,
-	ST_COUNTS,
-	ST_DELIVERY_GET,
-	ST__COUNT
-};
 
 static const char *const campaign_sql[ST__COUNT] = {
 	[ST_INSERT] = "INSERT INTO campaigns (name, template_id, list_id, "
@@ -87,7 +74,7 @@ static const char *const campaign_sql[ST__COUNT] = {
 			    "FROM deliveries WHERE id = ?1",
 };
 
-static const struct db_statements campaign_statements = {
+const struct db_statements campaign_statements = {
 	"campaign", campaign_sql, ST__COUNT};
 
 const char *campaign_state_name(enum campaign_state s)
@@ -253,18 +240,18 @@ int campaign_each(struct db *db,
 
 /* ---- ledger helpers ---- */
 
-static int append_event(struct db *db, enum ledger_kind kind, int64_t campaign,
-			int64_t delivery, int64_t body, int64_t contact,
-			const char *data, struct error *err)
+int campaign_append_event(struct db *db, enum ledger_kind kind,
+			  int64_t campaign, int64_t delivery, int64_t body,
+			  int64_t contact, const char *data, struct error *err)
 {
 	struct ledger_event ev = {kind, campaign, delivery, body, contact, data};
 
 	return ledger_append(db, &ev, NULL, err);
 }
 
-static int campaign_event(struct db *db, enum ledger_kind kind,
-			  const struct campaign_info *c, const char *from,
-			  const char *to, struct error *err)
+int campaign_event(struct db *db, enum ledger_kind kind,
+		   const struct campaign_info *c, const char *from,
+		   const char *to, struct error *err)
 {
 	struct sbuf data = SBUF_INIT;
 	struct json js;
@@ -278,67 +265,9 @@ static int campaign_event(struct db *db, enum ledger_kind kind,
 	if (to)
 		json_kv_string(&js, "to", to);
 	json_object_end(&js);
-	rc = append_event(db, kind, c->id, 0, 0, 0, data.buf, err);
+	rc = campaign_append_event(db, kind, c->id, 0, 0, 0, data.buf, err);
 	sbuf_release(&data);
 	return rc;
-}
-
-/* The audit's proof of which text went out: the version and its hash. */
-static int template_used_event(struct db *db, const struct campaign_info *c,
-			       struct error *err)
-{
-	struct sbuf data = SBUF_INIT;
-	struct json js;
-	int rc;
-
-	json_init(&js, &data, false);
-	json_object_begin(&js);
-	json_kv_string(&js, "campaign", c->name);
-	json_kv_string(&js, "template", c->template_name);
-	json_kv_int(&js, "version", c->template_version);
-	json_kv_string(&js, "sha256", c->template_sha256);
-	json_object_end(&js);
-	rc = append_event(db, LEDGER_TEMPLATE_USED, c->id, 0, 0, 0, data.buf,
-			  err);
-	sbuf_release(&data);
-	return rc;
-}
-
-/* ---- template and message module calls, in one place ---- */
-
-/* The template version a campaign binds to (version 0: the latest). */
-static int tmpl_find(struct db *db, const char *name, int version,
-		     int64_t *id, char **sha256, int *version_out,
-		     struct error *err)
-{
-	struct template_info t;
-	int rc = template_find(db, name, version, &t, err);
-
-	if (rc)
-		return rc;
-	*id = t.id;
-	*sha256 = xstrdup(t.sha256);
-	*version_out = t.version;
-	template_info_release(&t);
-	return 0;
-}
-
-static int tmpl_lock(struct db *db, int64_t template_id, struct error *err)
-{
-	return template_lock(db, template_id, err);
-}
-
-static int tmpl_check(struct db *db, int64_t template_id,
-		      const struct render_context *ctx, struct error *err)
-{
-	return template_check_context(db, template_id, ctx, err);
-}
-
-static int tmpl_render(struct db *db, int64_t template_id,
-		       const struct render_context *ctx, struct sbuf *out,
-		       struct error *err)
-{
-	return message_render(db, template_id, ctx, out, err);
 }
 
 /* ---- create ---- */
@@ -431,8 +360,8 @@ static int created_event(struct db *db, const struct campaign_new *c,
 	if (c->event_date)
 		json_kv_string(&js, "event_date", c->event_date);
 	json_object_end(&js);
-	rc = append_event(db, LEDGER_CAMPAIGN_CREATED, id, 0, 0, 0, data.buf,
-			  err);
+	rc = campaign_append_event(db, LEDGER_CAMPAIGN_CREATED, id, 0, 0, 0,
+				   data.buf, err);
 	sbuf_release(&data);
 	return rc;
 }
@@ -440,23 +369,24 @@ static int created_event(struct db *db, const struct campaign_new *c,
 int campaign_create(struct db *db, const struct campaign_new *c,
 		    int64_t *id_out, struct error *err)
 {
+	struct template_info t = {0};
 	struct list_info list = {0};
-	char *sha = NULL;
-	int64_t template_id = 0, id = 0;
-	int version = 0, rc = check_new(db, c, err);
+	int64_t id = 0;
+	int rc = check_new(db, c, err);
 
+	/* the template version a campaign binds to (version 0: the latest) */
 	if (!rc)
-		rc = tmpl_find(db, c->template_name, c->template_version,
-			       &template_id, &sha, &version, err);
+		rc = template_find(db, c->template_name, c->template_version,
+				   &t, err);
 	if (!rc)
 		rc = list_find(db, c->list_name, &list, err);
 	if (!rc)
 		rc = db_begin(db, err);
 	if (rc)
 		goto out;
-	rc = insert_campaign(db, c, template_id, list.id, &id, err);
+	rc = insert_campaign(db, c, t.id, list.id, &id, err);
 	if (!rc)
-		rc = created_event(db, c, id, version, sha, err);
+		rc = created_event(db, c, id, t.version, t.sha256, err);
 	if (!rc)
 		rc = db_commit(db, err);
 	else
@@ -464,26 +394,12 @@ int campaign_create(struct db *db, const struct campaign_new *c,
 	if (!rc && id_out)
 		*id_out = id;
 out:
-	free(sha);
+	template_info_release(&t);
 	list_info_release(&list);
 	return rc;
 }
 
 /* ---- the members of a list, walked one row at a time ---- */
-
-/* A contact of a campaign's list, as a walk over the list sees it (the
- * strings belong to the row being read). */
-struct member {
-	int64_t contact_id;
-	int64_t body_id;
-	const char *email;
-	enum registry_contact_status status;
-	const char *status_reason;
-};
-
-/* A walk over a list's members one row at a time: a campaign to a million
- * contacts must not hold them all (100 bytes each) to start or check. */
-typedef int member_fn(const struct member *m, void *arg);
 
 struct member_walk {
 	member_fn *fn;
@@ -499,8 +415,8 @@ static int walk_member(const struct registry_contact *c, void *arg)
 	return w->fn(&m, w->arg);
 }
 
-static int members_each(struct db *db, int64_t list_id, member_fn *fn,
-			void *arg, struct error *err)
+int campaign_members_each(struct db *db, int64_t list_id, member_fn *fn,
+			  void *arg, struct error *err)
 {
 	struct member_walk w = {fn, arg};
 
@@ -509,23 +425,18 @@ static int members_each(struct db *db, int64_t list_id, member_fn *fn,
 
 /* ---- render contexts ---- */
 
-struct delivery_ctx {
-	struct registry_body body;
-	struct registry_contact contact;
-	struct render_context ctx;
-};
-
-static void delivery_ctx_release(struct delivery_ctx *d)
+void campaign_delivery_ctx_release(struct delivery_ctx *d)
 {
 	registry_body_release(&d->body);
 	registry_contact_release(&d->contact);
 }
 
 /* Loads the contact and its body and fills the render context. */
-static int delivery_ctx_init(struct db *db, const struct conf *cfg,
-			     const struct campaign_info *c, int64_t contact_id,
-			     const char *message_id, const char *envid,
-			     struct delivery_ctx *d, struct error *err)
+int campaign_delivery_ctx_init(struct db *db, const struct conf *cfg,
+			       const struct campaign_info *c,
+			       int64_t contact_id, const char *message_id,
+			       const char *envid, struct delivery_ctx *d,
+			       struct error *err)
 {
 	int rc;
 
@@ -566,18 +477,22 @@ static void check_member(struct db *db, const struct conf *cfg,
 			 struct sbuf *problems)
 {
 	struct error err = ERROR_INIT;
+	struct sbuf scratch = SBUF_INIT;
 	struct delivery_ctx d;
 
 	if (address_check(m->email, &err) != 0) {
 		sbuf_addf(problems, "contact %s: %s\n", m->email, err.msg);
 		return;
 	}
-	if (delivery_ctx_init(db, cfg, c, m->contact_id, "check@chancery",
-			      "chancery-check", &d, &err) != 0) {
+	if (campaign_delivery_ctx_init(db, cfg, c, m->contact_id,
+				       "check@chancery", "chancery-check", &d,
+				       &err) != 0) {
 		sbuf_addf(problems, "contact %s: %s\n", m->email, err.msg);
 		return;
 	}
-	if (tmpl_check(db, c->template_id, &d.ctx, &err) != 0) {
+	/* the whole message, so that address and header problems show
+	 * now rather than at send time */
+	if (message_render(db, c->template_id, &d.ctx, &scratch, &err) != 0) {
 		char id[32];
 		const char *who = d.body.acronym ? d.body.acronym : d.body.name;
 
@@ -591,7 +506,8 @@ static void check_member(struct db *db, const struct conf *cfg,
 			  c->template_name, c->template_version, m->email,
 			  who, err.msg);
 	}
-	delivery_ctx_release(&d);
+	sbuf_release(&scratch);
+	campaign_delivery_ctx_release(&d);
 }
 
 /* What checking a campaign's members found so far. */
@@ -632,7 +548,7 @@ static int check_campaign(struct db *db, const struct conf *cfg,
 				      &e) != 0)
 		sbuf_addf(problems, "template %s v%d: %s\n", c->template_name,
 			  c->template_version, e.msg);
-	rc = members_each(db, c->list_id, check_one_member, &mc, err);
+	rc = campaign_members_each(db, c->list_id, check_one_member, &mc, err);
 	if (rc)
 		return rc;
 	if (mc.members == 0)
@@ -651,8 +567,8 @@ static int check_campaign(struct db *db, const struct conf *cfg,
 /* ---- state transitions ---- */
 
 /* verb: "pause"; allowed: the states it applies to, as a phrase. */
-static int illegal(const struct campaign_info *c, const char *verb,
-		   const char *allowed, struct error *err)
+int campaign_illegal(const struct campaign_info *c, const char *verb,
+		     const char *allowed, struct error *err)
 {
 	return error_set(err, ERR_DATA,
 			 "campaign '%s' is %s: cannot %s it (%s applies to a "
@@ -727,7 +643,7 @@ int campaign_schedule(struct db *db, const struct conf *cfg, int64_t id,
 	if (rc)
 		return rc;
 	if (c.state != CAMPAIGN_DRAFT) {
-		rc = illegal(&c, "schedule", "draft", err);
+		rc = campaign_illegal(&c, "schedule", "draft", err);
 		goto out;
 	}
 	rc = check_campaign(db, cfg, &c, problems, err);
@@ -750,7 +666,7 @@ int campaign_pause(struct db *db, int64_t id, struct error *err)
 		rc = transition(db, &c, CAMPAIGN_PAUSED, LEDGER_CAMPAIGN_PAUSED,
 				err);
 	else
-		rc = illegal(&c, "pause", "scheduled or running", err);
+		rc = campaign_illegal(&c, "pause", "scheduled or running", err);
 	campaign_info_release(&c);
 	return rc;
 }
@@ -768,7 +684,7 @@ int campaign_resume(struct db *db, int64_t id, struct error *err)
 				c.started_at ? CAMPAIGN_RUNNING : CAMPAIGN_SCHEDULED,
 				LEDGER_CAMPAIGN_RESUMED, err);
 	else
-		rc = illegal(&c, "resume", "paused", err);
+		rc = campaign_illegal(&c, "resume", "paused", err);
 	campaign_info_release(&c);
 	return rc;
 }
@@ -783,8 +699,9 @@ int campaign_cancel(struct db *db, int64_t id, int *cancelled,
 	if (rc)
 		return rc;
 	if (c.state == CAMPAIGN_DONE || c.state == CAMPAIGN_CANCELLED) {
-		rc = illegal(&c, "cancel",
-			     "draft, scheduled, running or paused", err);
+		rc = campaign_illegal(&c, "cancel",
+				      "draft, scheduled, running or paused",
+				      err);
 		goto out;
 	}
 	rc = db_begin(db, err);
@@ -831,12 +748,12 @@ int campaign_counts(struct db *db, int64_t id, struct campaign_counts *out,
 	return rc;
 }
 
-/* ---- materialisation ---- */
+/* ---- shared with campaign_start.c and campaign_render.c ---- */
 
 /* The domain Message-IDs are made in: the campaign's sender's, else the
  * configured sender's, else "localhost". */
-static const char *message_domain(const struct conf *cfg,
-				  const struct campaign_info *c)
+const char *campaign_message_domain(const struct conf *cfg,
+				    const struct campaign_info *c)
 {
 	const char *addr = c->sender;
 	const char *at;
@@ -847,231 +764,10 @@ static const char *message_domain(const struct conf *cfg,
 	return at && at[1] ? at + 1 : "localhost";
 }
 
-/*
- * Random bytes for Message-IDs and ENVIDs, drawn from the kernel a block
- * at a time: one draw per contact and printf per byte were a tenth of
- * campaign start. (Not OpenSSL's RAND_bytes: its DRBG loads OpenSSL's provider
- * machinery, 2 MiB of the daemon's memory, for bytes that only need to
- * be unpredictable.)
- */
-struct random_pool {
-	unsigned char bytes[512];
-	size_t pos; /* the next unused byte; sizeof(bytes) when used up */
-};
+/* ---- finishing ---- */
 
-#define RANDOM_POOL_INIT {.pos = sizeof(((struct random_pool *)0)->bytes)}
-
-/* 16 random hex digits and a NUL into buf. */
-static int random_hex(struct random_pool *pool, char buf[17],
-		      struct error *err)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	if (pool->pos + 8 > sizeof(pool->bytes)) {
-		if (getrandom(pool->bytes, sizeof(pool->bytes), 0) !=
-		    (ssize_t)sizeof(pool->bytes))
-			return error_set(err, ERR_SOFTWARE, "no random bytes "
-					 "for a Message-ID or ENVID");
-		pool->pos = 0;
-	}
-	for (int i = 0; i < 8; i++) {
-		unsigned char b = pool->bytes[pool->pos++];
-
-		buf[2 * i] = digits[b >> 4];
-		buf[2 * i + 1] = digits[b & 0xf];
-	}
-	buf[16] = '\0';
-	return 0;
-}
-
-/*
- * A queued delivery's Message-ID (no angle brackets; caller frees) and
- * ENVID, "chancery-<delivery id>-<16 random hex>" (at most 45 characters,
- * all xtext-safe, within RFC 3461's 100). A report changes a delivery
- * only when it carries one of the two whole (see bounce.h), so each has
- * its own 64 random bits: neither is derived from the other, as
- * ST_CLAIM_IDS in the queue gives either alone to a row lacking it.
- */
-static int make_ids(const struct conf *cfg, const struct campaign_info *c,
-		    int64_t delivery_id, struct random_pool *pool,
-		    char **message_id, char envid[64], struct error *err)
-{
-	char rnd[17], token[17];
-	int rc = random_hex(pool, rnd, err);
-
-	if (!rc)
-		rc = random_hex(pool, token, err);
-	if (rc)
-		return rc;
-	*message_id = xasprintf("%lld.%lld.%s@%s", (long long)c->id,
-				(long long)delivery_id, rnd,
-				message_domain(cfg, c));
-	snprintf(envid, 64, "chancery-%lld-%s", (long long)delivery_id, token);
-	return 0;
-}
-
-/* Why a member gets no message, or NULL when it gets one (caller frees). */
-static char *skip_reason(const struct member *m)
-{
-	struct error e = ERROR_INIT;
-
-	if (m->status != CONTACT_ACTIVE)
-		return m->status_reason
-			       ? xasprintf("contact %s: %s",
-					   registry_contact_status_name(m->status),
-					   m->status_reason)
-			       : xasprintf("contact %s",
-					   registry_contact_status_name(m->status));
-	if (address_check(m->email, &e) != 0)
-		return xasprintf("invalid address: %s", e.msg);
-	return NULL;
-}
-
-/* The data of a delivery's delivery.queued or delivery.skipped event. */
-static void delivery_data(struct sbuf *out, const struct member *m,
-			  const char *message_id, const char *reason)
-{
-	struct json js;
-
-	json_init(&js, out, false);
-	json_object_begin(&js);
-	json_kv_string(&js, "email", m->email);
-	if (message_id)
-		json_kv_string(&js, "message_id", message_id);
-	if (reason)
-		json_kv_string(&js, "reason", reason);
-	json_object_end(&js);
-}
-
-/*
- * Queues one delivery unless the pair exists; *added is bumped if new.
- * The row gets id *next_id, the one SQLite would choose (the caller holds
- * the write transaction), so its Message-ID and ENVID, which name the id,
- * go in with the INSERT: given by a second UPDATE they rewrote the row
- * and both their index entries for every contact.
- */
-static int materialise_one(struct db *db, const struct conf *cfg,
-			   const struct campaign_info *c, const struct member *m,
-			   int64_t now, int64_t *next_id, struct random_pool *pool,
-			   int *added, struct error *err)
-{
-	char *reason = skip_reason(m), *message_id = NULL;
-	struct sbuf data = SBUF_INIT;
-	char envid[64];
-	bool inserted = false;
-	int rc = reason ? 0 : make_ids(cfg, c, *next_id, pool, &message_id,
-				       envid, err);
-	struct queue_new d = {
-		.id = *next_id, .campaign_id = c->id,
-		.contact_id = m->contact_id, .body_id = m->body_id,
-		.email = m->email, .skip_reason = reason,
-		.message_id = message_id, .envid = reason ? NULL : envid,
-	};
-
-	if (rc)
-		goto out;
-	if (!reason && cfg && cfg->queue.lifetime_ms > 0)
-		d.expires_at = now + cfg->queue.lifetime_ms / 1000;
-	delivery_data(&data, m, message_id, reason);
-	d.event_data = data.buf;
-	rc = queue_add(db, &d, now, &inserted, err);
-	if (!rc && inserted) {
-		(*next_id)++;
-		(*added)++;
-	}
-out:
-	sbuf_release(&data);
-	free(reason);
-	free(message_id);
-	return rc;
-}
-
-/* One delivery per (campaign, contact) of the list; the caller holds the
- * transaction. */
-/* The state of one materialisation, for its walk over the members. */
-struct materialising {
-	struct db *db;
-	const struct conf *cfg;
-	const struct campaign_info *c;
-	int64_t now, next_id;
-	struct random_pool pool;
-	int *added;
-	struct error *err;
-};
-
-static int materialise_member(const struct member *m, void *arg)
-{
-	struct materialising *ms = arg;
-
-	return materialise_one(ms->db, ms->cfg, ms->c, m, ms->now,
-			       &ms->next_id, &ms->pool, ms->added, ms->err);
-}
-
-static int materialise(struct db *db, const struct conf *cfg,
-		       const struct campaign_info *c, int64_t now, int *added,
-		       struct error *err)
-{
-	struct materialising ms = {db, cfg, c, now, 0, RANDOM_POOL_INIT,
-				   added, err};
-	int rc;
-
-	*added = 0;
-	rc = queue_last_id(db, &ms.next_id, err);
-	ms.next_id++;
-	if (!rc)
-		rc = members_each(db, c->list_id, materialise_member, &ms, err);
-	return rc;
-}
-
-/* Starts one campaign; 0 with *started 0 when another process did it. */
-static int start_one(struct db *db, const struct conf *cfg, int64_t id,
-		     int64_t now, int *started, struct error *err)
-{
-	struct campaign_info c;
-	sqlite3_stmt *st;
-	int added = 0, rc = campaign_get(db, id, &c, err);
-
-	*started = 0;
-	if (rc)
-		return rc;
-	rc = db_begin(db, err);
-	if (rc)
-		goto out;
-	rc = db_prepare(db, &campaign_statements, ST_START, &st, err);
-	if (!rc) {
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_int64(st, 2, now);
-		rc = db_step_done(db, st, err);
-	}
-	if (rc || db_changes(db) == 0) {
-		db_rollback(db);
-		goto out;
-	}
-	rc = tmpl_lock(db, c.template_id, err);
-	if (!rc)
-		rc = template_used_event(db, &c, err);
-	if (!rc)
-		rc = campaign_event(db, LEDGER_CAMPAIGN_STARTED, &c, "scheduled",
-				    "running", err);
-	if (!rc)
-		rc = materialise(db, cfg, &c, now, &added, err);
-	if (!rc)
-		rc = db_commit(db, err);
-	else
-		db_rollback(db);
-	if (!rc) {
-		*started = 1;
-		log_info("campaign=%s started deliveries=%d", c.name, added);
-	}
-out:
-	if (rc)
-		error_prefix(err, "starting campaign '%s'", c.name);
-	campaign_info_release(&c);
-	return rc;
-}
-
-static int load_ids(struct db *db, int index, int64_t arg, int64_t **ids,
-		    size_t *n, struct error *err)
+int campaign_load_ids(struct db *db, int index, int64_t arg, int64_t **ids,
+		      size_t *n, struct error *err)
 {
 	size_t alloc = 0;
 	sqlite3_stmt *st;
@@ -1087,61 +783,6 @@ static int load_ids(struct db *db, int index, int64_t arg, int64_t **ids,
 		xgrow(ids, sizeof(**ids), *n + 1, &alloc);
 		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
 	}
-	return rc;
-}
-
-int campaign_start_due(struct db *db, const struct conf *cfg, int64_t now,
-		       int *started, struct error *err)
-{
-	struct error one = ERROR_INIT;
-	int64_t *ids = NULL;
-	size_t n = 0;
-	int rc = load_ids(db, ST_DUE, now, &ids, &n, err), first_rc = 0;
-
-	*started = 0;
-	/* One failing campaign must not hold up the others. */
-	for (size_t i = 0; !rc && i < n; i++) {
-		int s = 0, r = start_one(db, cfg, ids[i], now, &s, &one);
-
-		*started += s;
-		if (r && !first_rc) {
-			first_rc = r;
-			error_set(err, r, "%s", one.msg);
-		}
-	}
-	free(ids);
-	return rc ? rc : first_rc;
-}
-
-int campaign_refresh(struct db *db, const struct conf *cfg, int64_t id,
-		     int *added, struct error *err)
-{
-	struct campaign_info c;
-	char data[256];
-	int rc = campaign_get(db, id, &c, err);
-
-	*added = 0;
-	if (rc)
-		return rc;
-	if (!c.started_at ||
-	    (c.state != CAMPAIGN_RUNNING && c.state != CAMPAIGN_PAUSED)) {
-		rc = illegal(&c, "refresh", "running or paused (started)", err);
-		goto out;
-	}
-	rc = db_begin(db, err);
-	if (rc)
-		goto out;
-	rc = materialise(db, cfg, &c, clock_now(), added, err);
-	snprintf(data, sizeof(data), "{\"added\":%d}", *added);
-	if (!rc)
-		rc = append_event(db, LEDGER_CAMPAIGN_REFRESHED, c.id, 0, 0, 0,
-				  data, err);
-	if (!rc)
-		rc = db_commit(db, err);
-	else
-		db_rollback(db);
-out:
-	campaign_info_release(&c);
 	return rc;
 }
 
@@ -1183,7 +824,7 @@ int campaign_finish_done(struct db *db, int64_t now, int *finished,
 {
 	int64_t *ids = NULL;
 	size_t n = 0;
-	int rc = load_ids(db, ST_FINISHABLE, 0, &ids, &n, err);
+	int rc = campaign_load_ids(db, ST_FINISHABLE, 0, &ids, &n, err);
 
 	*finished = 0;
 	for (size_t i = 0; !rc && i < n; i++)
@@ -1209,265 +850,4 @@ int campaign_next_due(struct db *db, int64_t *when, struct error *err)
 	*when = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return 0;
-}
-
-/* ---- rendering ---- */
-
-struct delivery_row {
-	int64_t campaign_id, contact_id;
-	char *message_id, *envid;
-};
-
-static int delivery_load(struct db *db, int64_t id, struct delivery_row *d,
-			 struct error *err)
-{
-	sqlite3_stmt *st;
-	int rc = db_prepare(db, &campaign_statements, ST_DELIVERY_GET, &st, err);
-
-	memset(d, 0, sizeof(*d));
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	rc = db_step(db, st, err);
-	if (rc < 0)
-		return rc;
-	if (rc == 0)
-		return error_set(err, ERR_NOTFOUND, "no delivery #%lld",
-				 (long long)id);
-	d->campaign_id = sqlite3_column_int64(st, 0);
-	d->contact_id = sqlite3_column_int64(st, 1);
-	d->message_id = db_column_strdup(st, 2);
-	d->envid = db_column_strdup(st, 3);
-	sqlite3_reset(st);
-	return 0;
-}
-
-/*
- * What every delivery of a campaign shares, kept per renderer (one per
- * dispatch worker) instead of being read and compiled again for each
- * message: measured with callgrind, loading and compiling the template
- * (16%) and reading the campaign with its template and list names (4%)
- * were a fifth of the rendering. Both caches are safe without
- * invalidation:
- * - a campaign's rendering fields (name, template, send_at, tz, sender,
- *   event_date) never change once it exists: the only updates are of its
- *   state and timestamps (ST_SET_STATE, ST_START, ST_FINISH), which
- *   rendering does not read;
- * - a template version is immutable once locked: the triggers of
- *   db/0002_templates.sql refuse to change or delete it, so its id is
- *   never reused either. A campaign locks its version when it starts, in
- *   the transaction that creates its deliveries. A version found unlocked
- *   anyway is used for that one message and never kept.
- * A new template version has a new id, so it is never served from a stale
- * entry. Contacts and bodies do change: they are read for every message.
- * A handful of entries suffices (a worker sends a few campaigns at once)
- * and bounds the memory: a template may carry attachments.
- */
-#define RENDERER_SLOTS 4
-
-struct cached_template {
-	int64_t id;
-	struct template *t;
-};
-
-struct campaign_renderer {
-	struct campaign_info campaigns[RENDERER_SLOTS];
-	size_t ncampaigns, next_campaign; /* next_campaign: next to evict */
-	struct cached_template templates[RENDERER_SLOTS];
-	size_t ntemplates, next_template;
-	struct campaign_renderer_stats stats;
-};
-
-struct campaign_renderer *campaign_renderer_new(void)
-{
-	return xcalloc(1, sizeof(struct campaign_renderer));
-}
-
-void campaign_renderer_free(struct campaign_renderer *r)
-{
-	if (!r)
-		return;
-	for (size_t i = 0; i < r->ncampaigns; i++)
-		campaign_info_release(&r->campaigns[i]);
-	for (size_t i = 0; i < r->ntemplates; i++)
-		template_free(r->templates[i].t);
-	free(r);
-}
-
-void campaign_renderer_get_stats(const struct campaign_renderer *r,
-				 struct campaign_renderer_stats *out)
-{
-	*out = r->stats;
-}
-
-/* The slot a new entry goes to: a free one, else the oldest. */
-static size_t renderer_slot(size_t *n, size_t *next)
-{
-	size_t i;
-
-	if (*n < RENDERER_SLOTS)
-		return (*n)++;
-	i = *next;
-	*next = (*next + 1) % RENDERER_SLOTS;
-	return i;
-}
-
-static int renderer_campaign(struct campaign_renderer *r, struct db *db,
-			     int64_t id, const struct campaign_info **out,
-			     struct error *err)
-{
-	struct campaign_info c;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < r->ncampaigns; i++)
-		if (r->campaigns[i].id == id) {
-			r->stats.campaign_hits++;
-			*out = &r->campaigns[i];
-			return 0;
-		}
-	rc = campaign_get(db, id, &c, err);
-	if (rc)
-		return rc;
-	r->stats.campaign_loads++;
-	i = renderer_slot(&r->ncampaigns, &r->next_campaign);
-	campaign_info_release(&r->campaigns[i]);
-	r->campaigns[i] = c;
-	*out = &r->campaigns[i];
-	return 0;
-}
-
-/* The loaded version template_id; *owned when the caller must free it
- * (an unlocked version, see above). */
-static int renderer_template(struct campaign_renderer *r, struct db *db,
-			     int64_t template_id, struct template **out,
-			     bool *owned, struct error *err)
-{
-	struct template_info info;
-	bool locked;
-	size_t i;
-	int rc;
-
-	*owned = false;
-	for (i = 0; i < r->ntemplates; i++)
-		if (r->templates[i].id == template_id) {
-			r->stats.template_hits++;
-			*out = r->templates[i].t;
-			return 0;
-		}
-	rc = template_get(db, template_id, &info, err);
-	if (rc)
-		return rc;
-	locked = info.locked;
-	template_info_release(&info);
-	rc = template_load(db, template_id, out, err);
-	if (rc)
-		return rc;
-	r->stats.template_loads++;
-	if (!locked) {
-		*owned = true;
-		return 0;
-	}
-	i = renderer_slot(&r->ntemplates, &r->next_template);
-	template_free(r->templates[i].t);
-	r->templates[i] = (struct cached_template){template_id, *out};
-	return 0;
-}
-
-int campaign_renderer_message(struct campaign_renderer *r, struct db *db,
-			      const struct conf *cfg, int64_t delivery_id,
-			      struct sbuf *out, struct error *err)
-{
-	const struct campaign_info *c = NULL;
-	struct template *t = NULL;
-	struct delivery_row d;
-	struct delivery_ctx ctx;
-	bool owned = false;
-	int rc = delivery_load(db, delivery_id, &d, err);
-
-	if (!rc)
-		rc = renderer_campaign(r, db, d.campaign_id, &c, err);
-	if (!rc)
-		rc = renderer_template(r, db, c->template_id, &t, &owned, err);
-	if (!rc)
-		rc = delivery_ctx_init(db, cfg, c, d.contact_id, d.message_id,
-				       d.envid, &ctx, err);
-	if (!rc) {
-		rc = message_compose(t, &ctx.ctx, out, err);
-		delivery_ctx_release(&ctx);
-	}
-	if (rc)
-		error_prefix(err, "delivery #%lld", (long long)delivery_id);
-	if (owned)
-		template_free(t);
-	free(d.message_id);
-	free(d.envid);
-	return rc;
-}
-
-int campaign_delivery_message(struct db *db, const struct conf *cfg,
-			      int64_t delivery_id, struct sbuf *out,
-			      struct error *err)
-{
-	struct campaign_renderer *r = campaign_renderer_new();
-	int rc = campaign_renderer_message(r, db, cfg, delivery_id, out, err);
-
-	campaign_renderer_free(r);
-	return rc;
-}
-
-/* The first active contact of the list (of body_id when not 0). */
-struct pick {
-	int64_t body_id;
-	int64_t contact_id; /* 0 until found */
-};
-
-static int pick_contact(const struct member *m, void *arg)
-{
-	struct pick *p = arg;
-
-	if (m->status != CONTACT_ACTIVE || (p->body_id && m->body_id != p->body_id))
-		return 0;
-	p->contact_id = m->contact_id;
-	return 1; /* found: stop the walk */
-}
-
-int campaign_preview(struct db *db, const struct conf *cfg, int64_t id,
-		     const char *body_key, struct sbuf *out,
-		     struct error *err)
-{
-	struct registry_body body = {0};
-	struct campaign_info c = {0};
-	struct pick pick = {0, 0};
-	struct delivery_ctx ctx;
-	char *message_id = NULL;
-	int rc = campaign_get(db, id, &c, err);
-
-	if (!rc && body_key)
-		rc = registry_body_find(db, body_key, &body, err);
-	pick.body_id = body.id;
-	if (!rc)
-		rc = members_each(db, c.list_id, pick_contact, &pick, err);
-	if (rc < 0)
-		goto out;
-	rc = 0;
-	if (!pick.contact_id) {
-		rc = error_set(err, ERR_NOTFOUND, "list '%s' has no active "
-						  "contact%s%s", c.list_name,
-			       body_key ? " of " : "", body_key ? body_key : "");
-		goto out;
-	}
-	message_id = xasprintf("%lld.preview@%s", (long long)c.id,
-			       message_domain(cfg, &c));
-	rc = delivery_ctx_init(db, cfg, &c, pick.contact_id, message_id,
-			       "chancery-preview", &ctx, err);
-	if (!rc) {
-		rc = tmpl_render(db, c.template_id, &ctx.ctx, out, err);
-		delivery_ctx_release(&ctx);
-	}
-out:
-	free(message_id);
-	registry_body_release(&body);
-	campaign_info_release(&c);
-	return rc;
 }

@@ -7,6 +7,7 @@
 #include "chancery/address.h"
 #include "chancery/calendar.h"
 #include "chancery/campaign.h"
+#include "chancery/campaign_start.h"
 #include "chancery/clock.h"
 #include "chancery/json.h"
 #include "chancery/ledger.h"

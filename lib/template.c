@@ -19,7 +19,6 @@
 #include "chancery/clock.h"
 #include "chancery/json.h"
 #include "chancery/ledger.h"
-#include "chancery/message.h"
 #include "chancery/sha256.h"
 #include "chancery/template.h"
 #include "chancery/utf8.h"
@@ -2477,19 +2476,5 @@ int template_check_event_date(struct db *db, int64_t template_id,
 					       why.msg);
 	}
 	template_free(t);
-	return rc;
-}
-
-int template_check_context(struct db *db, int64_t template_id,
-			   const struct render_context *ctx,
-			   struct error *err)
-{
-	struct sbuf scratch = SBUF_INIT;
-	int rc;
-
-	/* the whole message, so that address and header problems show
-	 * now rather than at send time */
-	rc = message_render(db, template_id, ctx, &scratch, err);
-	sbuf_release(&scratch);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /*
  * campaign: one dispatch of one template version to one list at one time,
- * and the deliveries it materialises when it starts.
+ * and the deliveries it materialises when it starts (campaign_start.h);
+ * its messages are rendered by campaign_render.h.
  *
  * States: draft → scheduled → running → done, plus paused and cancelled.
  *
@@ -10,7 +11,8 @@
  *   resume    paused → scheduled (never started) | running (started)
  *   cancel    draft | scheduled | running | paused → cancelled; pending
  *             and deferred deliveries become cancelled
- *   start     scheduled → running, at send_at (campaign_start_due)
+ *   start     scheduled → running, at send_at (campaign_start_due in
+ *             campaign_start.h)
  *   finish    running → done when no delivery is left to send
  *
  * Any other transition is ERR_DATA naming the campaign and its state.
@@ -123,21 +125,6 @@ struct campaign_counts {
 int campaign_counts(struct db *db, int64_t id, struct campaign_counts *out,
 		    struct error *err);
 
-/*
- * Starts every scheduled campaign whose send_at <= now: locks its template
- * version, moves it to running and materialises its deliveries, all in
- * one transaction per campaign. *started gets how many started.
- */
-int campaign_start_due(struct db *db, const struct conf *cfg, int64_t now,
-		       int *started, struct error *err);
-/*
- * Adds deliveries for contacts of the list that have none yet (bodies or
- * contacts added since the start) to a running or paused campaign.
- * Materialisation is INSERT OR IGNORE on (campaign, contact): running it
- * twice never duplicates. *added gets the new rows.
- */
-int campaign_refresh(struct db *db, const struct conf *cfg, int64_t id,
-		     int *added, struct error *err);
 /* Moves running campaigns with nothing pending, sending or deferred to
  * done; *finished gets how many. */
 int campaign_finish_done(struct db *db, int64_t now, int *finished,
@@ -145,46 +132,5 @@ int campaign_finish_done(struct db *db, int64_t now, int *finished,
 /* The earliest send_at of a scheduled campaign: 0 with *when set, or 1
  * when there is none. For the daemon's sleep. */
 int campaign_next_due(struct db *db, int64_t *when, struct error *err);
-
-/*
- * The complete message of one delivery (headers and body), rendered with
- * the campaign's template version for the delivery's contact. The queue
- * daemon calls this for each message it sends.
- */
-int campaign_delivery_message(struct db *db, const struct conf *cfg,
-			      int64_t delivery_id, struct sbuf *out,
-			      struct error *err);
-
-/*
- * The same with caches: a renderer keeps the campaigns and the compiled
- * template versions its deliveries use (a few of each), so a campaign's
- * template is loaded once per renderer, not once per message. Contacts
- * and bodies are read for every message. One thread at a time (a
- * compiled template caches its partials): the daemon gives each worker
- * its own.
- */
-struct campaign_renderer;
-
-/* What a renderer did, for tests and benchmarks. */
-struct campaign_renderer_stats {
-	int64_t template_loads, template_hits;
-	int64_t campaign_loads, campaign_hits;
-};
-
-struct campaign_renderer *campaign_renderer_new(void);
-void campaign_renderer_free(struct campaign_renderer *r);
-int campaign_renderer_message(struct campaign_renderer *r, struct db *db,
-			      const struct conf *cfg, int64_t delivery_id,
-			      struct sbuf *out, struct error *err);
-void campaign_renderer_get_stats(const struct campaign_renderer *r,
-				 struct campaign_renderer_stats *out);
-/*
- * The message the campaign would send to the first active contact of its
- * list, or to the first active contact of body_key (acronym, name or
- * alias) when not NULL.
- */
-int campaign_preview(struct db *db, const struct conf *cfg, int64_t id,
-		     const char *body_key, struct sbuf *out,
-		     struct error *err);
 
 #endif

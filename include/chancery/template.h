@@ -337,11 +337,6 @@ int template_render(struct template *t, const struct render_context *ctx,
 		    struct template_output *out, struct error *err);
 
 /*
- * Renders a stored version for ctx without keeping the output, so a
- * campaign can refuse a template that would fail at send time. The error
- * names the problem.
- */
-/*
  * A campaign without an event date would render anniversary.* and
  * event.date as empty strings ("on the  anniversary"): ERR_DATA naming the
  * first such variable when the template uses one and event_date is NULL.
@@ -349,9 +344,5 @@ int template_render(struct template *t, const struct render_context *ctx,
  */
 int template_check_event_date(struct db *db, int64_t template_id,
 			      const char *event_date, struct error *err);
-
-int template_check_context(struct db *db, int64_t template_id,
-			   const struct render_context *ctx,
-			   struct error *err);
 
 #endif

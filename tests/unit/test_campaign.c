@@ -4,6 +4,8 @@
 
 #include "chancery/calendar.h"
 #include "chancery/campaign.h"
+#include "chancery/campaign_render.h"
+#include "chancery/campaign_start.h"
 #include "chancery/clock.h"
 #include "chancery/conf.h"
 #include "chancery/list.h"

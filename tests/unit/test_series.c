@@ -5,6 +5,7 @@
 #include "chancery/anniversary.h"
 #include "chancery/calendar.h"
 #include "chancery/campaign.h"
+#include "chancery/campaign_render.h"
 #include "chancery/clock.h"
 #include "chancery/conf.h"
 #include "chancery/list.h"

@@ -1,0 +1,95 @@
+/*
+ * campaign_impl: what the files of the campaign module share, private to
+ * lib/. campaign.c holds the lifecycle and the campaigns table's
+ * statements, campaign_start.c the materialisation of deliveries and
+ * campaign_render.c the rendering of their messages.
+ */
+#ifndef CHANCERY_CAMPAIGN_IMPL_H
+#define CHANCERY_CAMPAIGN_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chancery/campaign.h"
+#include "chancery/conf.h"
+#include "chancery/db.h"
+#include "chancery/error.h"
+#include "chancery/ledger.h"
+#include "chancery/registry.h"
+#include "chancery/render.h"
+
+/* The campaign module's statements (the SQL is in campaign.c). */
+enum {
+	ST_INSERT,
+	ST_BY_NAME,
+	ST_BY_ID,
+	ST_BY_SERIES,
+	ST_ALL,
+	ST_SET_STATE,
+	ST_START,
+	ST_FINISH,
+	ST_DUE,
+	ST_NEXT_DUE,
+	ST_FINISHABLE,
+	ST_COUNTS,
+	ST_DELIVERY_GET,
+	ST__COUNT
+};
+extern const struct db_statements campaign_statements;
+
+/* Appends one ledger event with the given ids and JSON data. */
+int campaign_append_event(struct db *db, enum ledger_kind kind,
+			  int64_t campaign, int64_t delivery, int64_t body,
+			  int64_t contact, const char *data, struct error *err);
+/* A campaign event naming the campaign and, when not NULL, the states. */
+int campaign_event(struct db *db, enum ledger_kind kind,
+		   const struct campaign_info *c, const char *from,
+		   const char *to, struct error *err);
+/* ERR_DATA: c's state does not allow verb (allowed: the states it
+ * applies to, as a phrase). */
+int campaign_illegal(const struct campaign_info *c, const char *verb,
+		     const char *allowed, struct error *err);
+
+/* A contact of a campaign's list, as a walk over the list sees it (the
+ * strings belong to the row being read). */
+struct member {
+	int64_t contact_id;
+	int64_t body_id;
+	const char *email;
+	enum registry_contact_status status;
+	const char *status_reason;
+};
+
+/* A walk over a list's members one row at a time: a campaign to a million
+ * contacts must not hold them all (100 bytes each) to start or check. */
+typedef int member_fn(const struct member *m, void *arg);
+
+/* Calls fn for each member of the list; a non-zero return stops. */
+int campaign_members_each(struct db *db, int64_t list_id, member_fn *fn,
+			  void *arg, struct error *err);
+
+/* A delivery's render context with the contact and body it points to. */
+struct delivery_ctx {
+	struct registry_body body;
+	struct registry_contact contact;
+	struct render_context ctx;
+};
+/* Loads the contact and its body and fills the render context. */
+int campaign_delivery_ctx_init(struct db *db, const struct conf *cfg,
+			       const struct campaign_info *c,
+			       int64_t contact_id, const char *message_id,
+			       const char *envid, struct delivery_ctx *d,
+			       struct error *err);
+void campaign_delivery_ctx_release(struct delivery_ctx *d);
+
+/* The domain Message-IDs are made in: the campaign's sender's, else the
+ * configured sender's, else "localhost". */
+const char *campaign_message_domain(const struct conf *cfg,
+				    const struct campaign_info *c);
+
+/* The ids the statement index returns (bound to arg when it takes one);
+ * the caller frees *ids. */
+int campaign_load_ids(struct db *db, int index, int64_t arg, int64_t **ids,
+		      size_t *n, struct error *err);
+
+#endif

@@ -1,0 +1,328 @@
+/*
+ * Starting campaigns: materialising a campaign's deliveries into the
+ * queue, each with its Message-ID and ENVID, when it starts and when it
+ * is refreshed. The rest of the lifecycle is in campaign.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <sys/random.h>
+
+#include "chancery/address.h"
+#include "chancery/campaign.h"
+#include "chancery/campaign_start.h"
+#include "chancery/clock.h"
+#include "chancery/json.h"
+#include "chancery/ledger.h"
+#include "chancery/log.h"
+#include "chancery/queue.h"
+#include "chancery/registry.h"
+#include "chancery/template.h"
+#include "chancery/xalloc.h"
+#include "campaign_impl.h"
+
+/* ---- ledger helpers ---- */
+
+/* The audit's proof of which text went out: the version and its hash. */
+static int template_used_event(struct db *db, const struct campaign_info *c,
+			       struct error *err)
+{
+	struct sbuf data = SBUF_INIT;
+	struct json js;
+	int rc;
+
+	json_init(&js, &data, false);
+	json_object_begin(&js);
+	json_kv_string(&js, "campaign", c->name);
+	json_kv_string(&js, "template", c->template_name);
+	json_kv_int(&js, "version", c->template_version);
+	json_kv_string(&js, "sha256", c->template_sha256);
+	json_object_end(&js);
+	rc = campaign_append_event(db, LEDGER_TEMPLATE_USED, c->id, 0, 0, 0,
+				   data.buf, err);
+	sbuf_release(&data);
+	return rc;
+}
+
+/* ---- materialisation ---- */
+
+/*
+ * Random bytes for Message-IDs and ENVIDs, drawn from the kernel a block
+ * at a time: one draw per contact and printf per byte were a tenth of
+ * campaign start. (Not OpenSSL's RAND_bytes: its DRBG loads OpenSSL's provider
+ * machinery, 2 MiB of the daemon's memory, for bytes that only need to
+ * be unpredictable.)
+ */
+struct random_pool {
+	unsigned char bytes[512];
+	size_t pos; /* the next unused byte; sizeof(bytes) when used up */
+};
+
+#define RANDOM_POOL_INIT {.pos = sizeof(((struct random_pool *)0)->bytes)}
+
+/* 16 random hex digits and a NUL into buf. */
+static int random_hex(struct random_pool *pool, char buf[17],
+		      struct error *err)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	if (pool->pos + 8 > sizeof(pool->bytes)) {
+		if (getrandom(pool->bytes, sizeof(pool->bytes), 0) !=
+		    (ssize_t)sizeof(pool->bytes))
+			return error_set(err, ERR_SOFTWARE, "no random bytes "
+					 "for a Message-ID or ENVID");
+		pool->pos = 0;
+	}
+	for (int i = 0; i < 8; i++) {
+		unsigned char b = pool->bytes[pool->pos++];
+
+		buf[2 * i] = digits[b >> 4];
+		buf[2 * i + 1] = digits[b & 0xf];
+	}
+	buf[16] = '\0';
+	return 0;
+}
+
+/*
+ * A queued delivery's Message-ID (no angle brackets; caller frees) and
+ * ENVID, "chancery-<delivery id>-<16 random hex>" (at most 45 characters,
+ * all xtext-safe, within RFC 3461's 100). A report changes a delivery
+ * only when it carries one of the two whole (see bounce.h), so each has
+ * its own 64 random bits: neither is derived from the other, as
+ * ST_CLAIM_IDS in the queue gives either alone to a row lacking it.
+ */
+static int make_ids(const struct conf *cfg, const struct campaign_info *c,
+		    int64_t delivery_id, struct random_pool *pool,
+		    char **message_id, char envid[64], struct error *err)
+{
+	char rnd[17], token[17];
+	int rc = random_hex(pool, rnd, err);
+
+	if (!rc)
+		rc = random_hex(pool, token, err);
+	if (rc)
+		return rc;
+	*message_id = xasprintf("%lld.%lld.%s@%s", (long long)c->id,
+				(long long)delivery_id, rnd,
+				campaign_message_domain(cfg, c));
+	snprintf(envid, 64, "chancery-%lld-%s", (long long)delivery_id, token);
+	return 0;
+}
+
+/* Why a member gets no message, or NULL when it gets one (caller frees). */
+static char *skip_reason(const struct member *m)
+{
+	struct error e = ERROR_INIT;
+
+	if (m->status != CONTACT_ACTIVE)
+		return m->status_reason
+			       ? xasprintf("contact %s: %s",
+					   registry_contact_status_name(m->status),
+					   m->status_reason)
+			       : xasprintf("contact %s",
+					   registry_contact_status_name(m->status));
+	if (address_check(m->email, &e) != 0)
+		return xasprintf("invalid address: %s", e.msg);
+	return NULL;
+}
+
+/* The data of a delivery's delivery.queued or delivery.skipped event. */
+static void delivery_data(struct sbuf *out, const struct member *m,
+			  const char *message_id, const char *reason)
+{
+	struct json js;
+
+	json_init(&js, out, false);
+	json_object_begin(&js);
+	json_kv_string(&js, "email", m->email);
+	if (message_id)
+		json_kv_string(&js, "message_id", message_id);
+	if (reason)
+		json_kv_string(&js, "reason", reason);
+	json_object_end(&js);
+}
+
+/*
+ * Queues one delivery unless the pair exists; *added is bumped if new.
+ * The row gets id *next_id, the one SQLite would choose (the caller holds
+ * the write transaction), so its Message-ID and ENVID, which name the id,
+ * go in with the INSERT: given by a second UPDATE they rewrote the row
+ * and both their index entries for every contact.
+ */
+static int materialise_one(struct db *db, const struct conf *cfg,
+			   const struct campaign_info *c, const struct member *m,
+			   int64_t now, int64_t *next_id, struct random_pool *pool,
+			   int *added, struct error *err)
+{
+	char *reason = skip_reason(m), *message_id = NULL;
+	struct sbuf data = SBUF_INIT;
+	char envid[64];
+	bool inserted = false;
+	int rc = reason ? 0 : make_ids(cfg, c, *next_id, pool, &message_id,
+				       envid, err);
+	struct queue_new d = {
+		.id = *next_id, .campaign_id = c->id,
+		.contact_id = m->contact_id, .body_id = m->body_id,
+		.email = m->email, .skip_reason = reason,
+		.message_id = message_id, .envid = reason ? NULL : envid,
+	};
+
+	if (rc)
+		goto out;
+	if (!reason && cfg && cfg->queue.lifetime_ms > 0)
+		d.expires_at = now + cfg->queue.lifetime_ms / 1000;
+	delivery_data(&data, m, message_id, reason);
+	d.event_data = data.buf;
+	rc = queue_add(db, &d, now, &inserted, err);
+	if (!rc && inserted) {
+		(*next_id)++;
+		(*added)++;
+	}
+out:
+	sbuf_release(&data);
+	free(reason);
+	free(message_id);
+	return rc;
+}
+
+/* One delivery per (campaign, contact) of the list; the caller holds the
+ * transaction. */
+/* The state of one materialisation, for its walk over the members. */
+struct materialising {
+	struct db *db;
+	const struct conf *cfg;
+	const struct campaign_info *c;
+	int64_t now, next_id;
+	struct random_pool pool;
+	int *added;
+	struct error *err;
+};
+
+static int materialise_member(const struct member *m, void *arg)
+{
+	struct materialising *ms = arg;
+
+	return materialise_one(ms->db, ms->cfg, ms->c, m, ms->now,
+			       &ms->next_id, &ms->pool, ms->added, ms->err);
+}
+
+static int materialise(struct db *db, const struct conf *cfg,
+		       const struct campaign_info *c, int64_t now, int *added,
+		       struct error *err)
+{
+	struct materialising ms = {db, cfg, c, now, 0, RANDOM_POOL_INIT,
+				   added, err};
+	int rc;
+
+	*added = 0;
+	rc = queue_last_id(db, &ms.next_id, err);
+	ms.next_id++;
+	if (!rc)
+		rc = campaign_members_each(db, c->list_id, materialise_member,
+					   &ms, err);
+	return rc;
+}
+
+/* Starts one campaign; 0 with *started 0 when another process did it. */
+static int start_one(struct db *db, const struct conf *cfg, int64_t id,
+		     int64_t now, int *started, struct error *err)
+{
+	struct campaign_info c;
+	sqlite3_stmt *st;
+	int added = 0, rc = campaign_get(db, id, &c, err);
+
+	*started = 0;
+	if (rc)
+		return rc;
+	rc = db_begin(db, err);
+	if (rc)
+		goto out;
+	rc = db_prepare(db, &campaign_statements, ST_START, &st, err);
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, now);
+		rc = db_step_done(db, st, err);
+	}
+	if (rc || db_changes(db) == 0) {
+		db_rollback(db);
+		goto out;
+	}
+	rc = template_lock(db, c.template_id, err);
+	if (!rc)
+		rc = template_used_event(db, &c, err);
+	if (!rc)
+		rc = campaign_event(db, LEDGER_CAMPAIGN_STARTED, &c, "scheduled",
+				    "running", err);
+	if (!rc)
+		rc = materialise(db, cfg, &c, now, &added, err);
+	if (!rc)
+		rc = db_commit(db, err);
+	else
+		db_rollback(db);
+	if (!rc) {
+		*started = 1;
+		log_info("campaign=%s started deliveries=%d", c.name, added);
+	}
+out:
+	if (rc)
+		error_prefix(err, "starting campaign '%s'", c.name);
+	campaign_info_release(&c);
+	return rc;
+}
+
+int campaign_start_due(struct db *db, const struct conf *cfg, int64_t now,
+		       int *started, struct error *err)
+{
+	struct error one = ERROR_INIT;
+	int64_t *ids = NULL;
+	size_t n = 0;
+	int rc = campaign_load_ids(db, ST_DUE, now, &ids, &n, err);
+	int first_rc = 0;
+
+	*started = 0;
+	/* One failing campaign must not hold up the others. */
+	for (size_t i = 0; !rc && i < n; i++) {
+		int s = 0, r = start_one(db, cfg, ids[i], now, &s, &one);
+
+		*started += s;
+		if (r && !first_rc) {
+			first_rc = r;
+			error_set(err, r, "%s", one.msg);
+		}
+	}
+	free(ids);
+	return rc ? rc : first_rc;
+}
+
+int campaign_refresh(struct db *db, const struct conf *cfg, int64_t id,
+		     int *added, struct error *err)
+{
+	struct campaign_info c;
+	char data[256];
+	int rc = campaign_get(db, id, &c, err);
+
+	*added = 0;
+	if (rc)
+		return rc;
+	if (!c.started_at ||
+	    (c.state != CAMPAIGN_RUNNING && c.state != CAMPAIGN_PAUSED)) {
+		rc = campaign_illegal(&c, "refresh",
+				      "running or paused (started)", err);
+		goto out;
+	}
+	rc = db_begin(db, err);
+	if (rc)
+		goto out;
+	rc = materialise(db, cfg, &c, clock_now(), added, err);
+	snprintf(data, sizeof(data), "{\"added\":%d}", *added);
+	if (!rc)
+		rc = campaign_append_event(db, LEDGER_CAMPAIGN_REFRESHED, c.id,
+					   0, 0, 0, data, err);
+	if (!rc)
+		rc = db_commit(db, err);
+	else
+		db_rollback(db);
+out:
+	campaign_info_release(&c);
+	return rc;
+}
