@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chancery/mustache.h"
 #include "chancery/sbuf.h"
 #include "chancery/template.h"
 #include "chancery/xalloc.h"
@@ -406,7 +407,7 @@ static void test_parse_format(void **state)
 {
 	const char *src = "Subject: {{anniversary.ordinal}} anniversary\n"
 			  "Reply-To: office@example.org\n"
-			  "Attach: statement.pdf\n"
+			  "Attach: statement.pdf \t\n"
 			  "\n"
 			  "Text for {{body.name}}.\n"
 			  TEMPLATE_HTML_SEPARATOR "\n"
