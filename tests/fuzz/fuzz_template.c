@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chancery/mustache.h"
 #include "chancery/sbuf.h"
 #include "chancery/template.h"
 #include "chancery/xalloc.h"
