@@ -35,7 +35,7 @@ static struct bounce_report *parse_sample(const char *name)
 	struct sbuf sb = SBUF_INIT;
 
 	read_sample(name, &sb);
-	if (bounce_parse(sb.buf, sb.len, &r, &err) != 0)
+	if (bounce_report_parse(sb.buf, sb.len, &r, &err) != 0)
 		fail_msg("%s: %s", name, err.msg);
 	sbuf_release(&sb);
 	return r;
@@ -155,7 +155,7 @@ static int process_text(struct db *db, const char *data, size_t len,
 			struct error *err)
 {
 	struct bounce_report *r = NULL;
-	int rc = bounce_parse(data, len, &r, err);
+	int rc = bounce_report_parse(data, len, &r, err);
 
 	if (!rc)
 		rc = bounce_process(db, r, data, len, threshold, res, NULL, NULL,
@@ -309,7 +309,7 @@ static void test_parse_dsn_fields(void **state)
 	struct bounce_report *r = NULL;
 
 	(void)state;
-	assert_int_equal(bounce_parse(text, strlen(text), &r, &err), 0);
+	assert_int_equal(bounce_report_parse(text, strlen(text), &r, &err), 0);
 	assert_str(r->envid, "chancery-4+x");
 	assert_str(r->message_id, "dsn-1@relay.example.net");
 	assert_int_equal(r->nrecipients, 3);
@@ -341,7 +341,7 @@ static void test_parse_dsn_without_per_message_group(void **state)
 	struct bounce_report *r = NULL;
 
 	(void)state;
-	assert_int_equal(bounce_parse(text, strlen(text), &r, &err), 0);
+	assert_int_equal(bounce_report_parse(text, strlen(text), &r, &err), 0);
 	assert_int_equal(r->nrecipients, 1);
 	assert_str(r->recipients[0].final_recipient, "a@example.org");
 	assert_str(r->recipients[0].diagnostic, "smtp; 550 ?[31mred");
@@ -417,7 +417,7 @@ static void test_parse_rejects_garbage(void **state)
 		struct bounce_report *r = NULL;
 		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].text);
 
-		assert_int_equal(bounce_parse(cases[i].text, len, &r, &err),
+		assert_int_equal(bounce_report_parse(cases[i].text, len, &r, &err),
 				 ERR_DATA);
 		assert_null(r);
 		if (!strstr(err.msg, cases[i].want))
@@ -445,7 +445,7 @@ static void test_parse_rejects_bad_dsn(void **state)
 		struct error err = ERROR_INIT;
 		struct bounce_report *r = NULL;
 
-		assert_int_equal(bounce_parse(text, strlen(text), &r, &err),
+		assert_int_equal(bounce_report_parse(text, strlen(text), &r, &err),
 				 ERR_DATA);
 		if (!strstr(err.msg, cases[i].want))
 			fail_msg("case %zu: got '%s', wanted '%s'", i, err.msg,
@@ -512,7 +512,7 @@ static void test_parse_text_variants(void **state)
 		struct error err = ERROR_INIT;
 		struct bounce_report *r = NULL;
 
-		if (bounce_parse(cases[i].text, strlen(cases[i].text), &r, &err))
+		if (bounce_report_parse(cases[i].text, strlen(cases[i].text), &r, &err))
 			fail_msg("case %zu: %s", i, err.msg);
 		assert_int_equal(r->format, cases[i].format);
 		assert_int_equal(r->nrecipients, 1);
@@ -541,7 +541,7 @@ static void test_parse_truncated_samples(void **state)
 		for (size_t len = 0; len <= sb.len; len += 5) {
 			struct error err = ERROR_INIT;
 			struct bounce_report *r = NULL;
-			int rc = bounce_parse(sb.buf, len, &r, &err);
+			int rc = bounce_report_parse(sb.buf, len, &r, &err);
 
 			if (rc != 0 && rc != ERR_DATA)
 				fail_msg("%s[..%zu]: %d %s", files[i], len, rc,
