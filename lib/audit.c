@@ -7,6 +7,7 @@
 #include "chancery/audit.h"
 #include "chancery/json.h"
 #include "chancery/xalloc.h"
+#include "audit_impl.h"
 
 /* The year a statement went out: the UTC year of the campaign's send time,
  * so "received in 2024" means the same thing in every report. */

@@ -13,6 +13,7 @@
 #include "chancery/ledger.h"
 #include "chancery/xalloc.h"
 #include "testutil.h"
+#include "../../lib/audit_impl.h"
 
 #define T2023 1677398400LL /* 2023-02-26T08:00:00Z */
 #define T2024 1708934400LL /* 2024-02-26T08:00:00Z */
