@@ -8,19 +8,20 @@
 #include "chancery/progress.h"
 #include "chancery/clock.h"
 #include "chancery/json.h"
+#include "chancery/ledger.h"
 #include "commands.h"
 
-static const char *problem_name(enum audit_problem p)
+static const char *problem_name(enum ledger_problem p)
 {
 	switch (p) {
-	case AUDIT_HASH_MISMATCH: return "hash-mismatch";
-	case AUDIT_PREV_MISMATCH: return "prev-mismatch";
-	case AUDIT_ANCHOR_MISSING: return "anchor-missing";
+	case LEDGER_HASH_MISMATCH: return "hash-mismatch";
+	case LEDGER_PREV_MISMATCH: return "prev-mismatch";
+	case LEDGER_ANCHOR_MISSING: return "anchor-missing";
 	default: return NULL;
 	}
 }
 
-static void print_verify_json(const struct audit_verify_result *res,
+static void print_verify_json(const struct ledger_verify_result *res,
 			      const char *anchor, int rc,
 			      const struct error *err)
 {
@@ -57,7 +58,7 @@ static int run_verify(struct cli *cli, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct error err = ERROR_INIT;
-	struct audit_verify_result res;
+	struct ledger_verify_result res;
 	struct progress progress;
 	const char *anchor = NULL;
 	struct db *db;
@@ -74,7 +75,7 @@ static int run_verify(struct cli *cli, int argc, char **argv)
 	if (rc)
 		return cli_fail(rc, &err);
 	progress_init(&progress, stderr, "verify", 0, PROGRESS_AUTO);
-	rc = audit_verify_progress(db, anchor, &progress, &res, &err);
+	rc = ledger_verify_progress(db, anchor, &progress, &res, &err);
 	progress_release(&progress);
 	if (rc == ERR_USAGE)
 		return cli_bad_usage("%s", err.msg);
@@ -105,7 +106,7 @@ static int run_verify(struct cli *cli, int argc, char **argv)
 static int run_anchor(struct cli *cli, int argc, char **argv)
 {
 	struct error err = ERROR_INIT;
-	struct audit_anchor a;
+	struct ledger_anchor a;
 	char row_time[32], now[32];
 	struct db *db;
 	int rc;
@@ -114,7 +115,7 @@ static int run_anchor(struct cli *cli, int argc, char **argv)
 		return cli_bad_usage("unexpected argument '%s'", argv[1]);
 	rc = cli_db(cli, &db, &err);
 	if (!rc)
-		rc = audit_anchor(db, &a, &err);
+		rc = ledger_anchor(db, &a, &err);
 	if (rc)
 		return cli_fail(rc, &err);
 	clock_format_utc(a.ts, row_time, sizeof(row_time));

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "chancery/bounce.h"
+#include "chancery/bounce_report.h"
 #include "chancery/clock.h"
 #include "chancery/json.h"
 #include "chancery/xalloc.h"
@@ -54,7 +55,7 @@ static int read_one(struct cli *cli, const char *source, const char *data,
 	struct bounce_result res;
 	const struct conf *cfg;
 	struct db *db;
-	int rc = bounce_parse(data, len, &r, err);
+	int rc = bounce_report_parse(data, len, &r, err);
 
 	if (!rc)
 		rc = cli_db(cli, &db, err);

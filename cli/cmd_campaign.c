@@ -5,12 +5,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "chancery/audit.h"
 #include "chancery/calendar.h"
 #include "chancery/campaign.h"
 #include "chancery/campaign_render.h"
 #include "chancery/campaign_start.h"
 #include "chancery/clock.h"
+#include "chancery/ledger.h"
 #include "chancery/progress.h"
 #include "chancery/xalloc.h"
 #include "commands.h"
@@ -195,11 +195,11 @@ static int run_refresh(struct cli *cli, int argc, char **argv)
 
 /* The ledger's head under a done campaign: what to record elsewhere so
  * that a later 'audit verify --anchor' can prove the campaign's rows were
- * not rewritten. rc is audit_anchor's, err its message. */
+ * not rewritten. rc is ledger_anchor's, err its message. */
 struct status_anchor {
 	bool shown; /* the campaign is done */
 	int rc;
-	struct audit_anchor a;
+	struct ledger_anchor a;
 	struct error err;
 };
 
@@ -372,7 +372,7 @@ static int run_status(struct cli *cli, int argc, char **argv)
 		rc = follow_status(db, &c, &n, &err);
 	if (!rc && c.state == CAMPAIGN_DONE) {
 		an.shown = true;
-		an.rc = audit_anchor(db, &an.a, &an.err);
+		an.rc = ledger_anchor(db, &an.a, &an.err);
 	}
 	if (!rc) {
 		if (cli->json)

@@ -1,4 +1,3 @@
-#include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -6,10 +5,9 @@
 #include <string.h>
 
 #include "chancery/audit.h"
-#include "chancery/progress.h"
 #include "chancery/json.h"
-#include "chancery/ledger.h"
 #include "chancery/xalloc.h"
+#include "audit_impl.h"
 
 /* The year a statement went out: the UTC year of the campaign's send time,
  * so "received in 2024" means the same thing in every report. */
@@ -17,7 +15,6 @@
 #define ISO(x) "strftime('%Y-%m-%dT%H:%M:%SZ', " x ", 'unixepoch')"
 
 enum {
-	ST_WALK,
 	ST_CAMPAIGN,
 	ST_CAMPAIGN_DELIVERIES,
 	ST_CAMPAIGN_EVENTS,
@@ -32,8 +29,6 @@ enum {
 };
 
 static const char *const audit_sql[ST__COUNT] = {
-	[ST_WALK] = "SELECT id, ts, kind, campaign_id, delivery_id, body_id, "
-		    "contact_id, data, prev_hash, hash FROM events ORDER BY id",
 	[ST_CAMPAIGN] =
 		"SELECT c.name, c.state, " ISO("c.send_at") ", t.name, "
 		"t.version, t.sha256, l.name, " ISO("c.started_at") ", "
@@ -97,185 +92,6 @@ static const char *const audit_sql[ST__COUNT] = {
 
 static const struct db_statements audit_statements = {"audit", audit_sql,
 						      ST__COUNT};
-
-/* ------------------------------------------------------------------ */
-/* Verification                                                        */
-
-/* Copies a 64-hex-digit hash in lower case; ERR_USAGE otherwise. */
-static int parse_hash(const char *s, char out[SHA256_HEX_SIZE],
-		      struct error *err)
-{
-	size_t i;
-
-	for (i = 0; s[i] && i < SHA256_HEX_SIZE - 1; i++) {
-		if (!isxdigit((unsigned char)s[i]))
-			break;
-		out[i] = (char)tolower((unsigned char)s[i]);
-	}
-	if (i != SHA256_HEX_SIZE - 1 || s[i])
-		return error_set(err, ERR_USAGE,
-				 "anchor '%.80s' is not a SHA-256 hash "
-				 "(64 hex digits)", s);
-	out[i] = '\0';
-	return 0;
-}
-
-/* The message for a row whose link to its predecessor is broken. */
-static int prev_mismatch(int64_t id, int64_t prev_id, struct error *err)
-{
-	if (id == prev_id + 2)
-		return error_set(err, ERR_DATA,
-				 "ledger row %lld: prev mismatch: row %lld "
-				 "before it is missing (removed)",
-				 (long long)id, (long long)id - 1);
-	if (id > prev_id + 2)
-		return error_set(err, ERR_DATA,
-				 "ledger row %lld: prev mismatch: rows "
-				 "%lld..%lld before it are missing (removed)",
-				 (long long)id, (long long)prev_id + 1,
-				 (long long)id - 1);
-	if (prev_id == 0)
-		return error_set(err, ERR_DATA,
-				 "ledger row %lld: prev mismatch: it is the "
-				 "first row but does not link to the genesis "
-				 "hash: it was rewritten", (long long)id);
-	return error_set(err, ERR_DATA,
-			 "ledger row %lld: prev mismatch: its prev_hash is not "
-			 "the hash of row %lld: a row before it was changed "
-			 "and rehashed, removed or inserted",
-			 (long long)id, (long long)prev_id);
-}
-
-struct walk {
-	struct sha256 *sha;
-	struct sbuf scratch;
-	char prev[SHA256_HEX_SIZE];
-	int64_t prev_id;
-};
-
-/* Checks the current row of the walk statement; 0 or ERR_DATA. */
-static int check_row(struct walk *w, sqlite3_stmt *st,
-		     struct audit_verify_result *res, struct error *err)
-{
-	char computed[SHA256_HEX_SIZE];
-	const char *stored = db_column_text(st, 9);
-	struct ledger_row row = {
-		.id = sqlite3_column_int64(st, 0),
-		.ts = sqlite3_column_int64(st, 1),
-		.kind = db_column_text(st, 2),
-		.campaign_id = sqlite3_column_int64(st, 3),
-		.delivery_id = sqlite3_column_int64(st, 4),
-		.body_id = sqlite3_column_int64(st, 5),
-		.contact_id = sqlite3_column_int64(st, 6),
-		.data = db_column_text(st, 7),
-		.prev_hash = db_column_text(st, 8),
-	};
-
-	ledger_row_hash(&row, w->sha, &w->scratch, computed);
-	res->bad_id = row.id;
-	if (strcmp(computed, stored) != 0) {
-		res->problem = AUDIT_HASH_MISMATCH;
-		return error_set(err, ERR_DATA,
-				 "ledger row %lld (%s): hash mismatch: the "
-				 "row's content changed after it was written "
-				 "(stored %.12s..., recomputed %.12s...)",
-				 (long long)row.id, row.kind, stored, computed);
-	}
-	if (strcmp(row.prev_hash, w->prev) != 0 || row.id != w->prev_id + 1) {
-		res->problem = AUDIT_PREV_MISMATCH;
-		return prev_mismatch(row.id, w->prev_id, err);
-	}
-	res->bad_id = 0;
-	snprintf(w->prev, sizeof(w->prev), "%s", stored);
-	w->prev_id = row.id;
-	res->rows++;
-	res->head_id = row.id;
-	res->head_ts = row.ts;
-	return 0;
-}
-
-/* Adds what the anchor proves to a message about a break after it. */
-static void note_anchor(const struct audit_verify_result *res,
-			struct error *err)
-{
-	char msg[ERROR_MSG_MAX];
-
-	if (!res->anchor_id || !err)
-		return;
-	snprintf(msg, sizeof(msg), "%.900s; the rows up to the anchored row %lld "
-		 "are intact", err->msg, (long long)res->anchor_id);
-	memcpy(err->msg, msg, sizeof(msg));
-}
-
-int audit_verify(struct db *db, const char *anchor,
-		 struct audit_verify_result *res, struct error *err)
-{
-	return audit_verify_progress(db, anchor, NULL, res, err);
-}
-
-int audit_verify_progress(struct db *db, const char *anchor,
-			  struct progress *progress,
-			  struct audit_verify_result *res, struct error *err)
-{
-	struct walk w = {.scratch = SBUF_INIT, .prev = LEDGER_GENESIS_HASH};
-	char want[SHA256_HEX_SIZE] = "";
-	sqlite3_stmt *st;
-	int rc;
-
-	memset(res, 0, sizeof(*res));
-	memcpy(res->head_hash, LEDGER_GENESIS_HASH, SHA256_HEX_SIZE);
-	if (anchor && (rc = parse_hash(anchor, want, err)) != 0)
-		return rc;
-	rc = db_prepare(db, &audit_statements, ST_WALK, &st, err);
-	if (rc)
-		return rc;
-	w.sha = sha256_new();
-	while ((rc = db_step(db, st, err)) == 1) {
-		rc = check_row(&w, st, res, err);
-		if (rc) {
-			sqlite3_reset(st);
-			note_anchor(res, err);
-			goto out;
-		}
-		if (anchor && !res->anchor_id && strcmp(w.prev, want) == 0)
-			res->anchor_id = w.prev_id;
-		if (progress && (res->rows & 1023) == 0)
-			progress_update(progress, (uint64_t)res->rows);
-	}
-	if (rc)
-		goto out;
-	memcpy(res->head_hash, w.prev, SHA256_HEX_SIZE);
-	if (anchor && !res->anchor_id) {
-		res->problem = AUDIT_ANCHOR_MISSING;
-		rc = error_set(err, ERR_DATA,
-			       "anchor %s: no row of the ledger carries this "
-			       "hash: the anchored row or rows before it were "
-			       "removed or rewritten (the ledger now ends at "
-			       "row %lld)", want, (long long)res->head_id);
-	}
-out:
-	sha256_free(w.sha);
-	sbuf_release(&w.scratch);
-	return rc;
-}
-
-int audit_anchor(struct db *db, struct audit_anchor *out, struct error *err)
-{
-	struct audit_verify_result res;
-	int rc = audit_verify(db, NULL, &res, err);
-
-	memset(out, 0, sizeof(*out));
-	if (rc)
-		return error_prefix(err, "not anchoring a broken ledger");
-	if (!res.head_id)
-		return error_set(err, ERR_NOTFOUND,
-				 "the ledger is empty: nothing to anchor");
-	out->id = res.head_id;
-	out->ts = res.head_ts;
-	out->rows = res.rows;
-	memcpy(out->hash, res.head_hash, SHA256_HEX_SIZE);
-	return 0;
-}
 
 /* ------------------------------------------------------------------ */
 /* States and formats                                                  */

@@ -16,6 +16,7 @@
 #include "chancery/audit.h"
 #include "chancery/json.h"
 #include "chancery/xalloc.h"
+#include "audit_impl.h"
 
 static const char page_css[] =
 	"body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}"

@@ -1,18 +1,7 @@
 /*
  * bounce: delivery reports that come back after the relay said 250.
  *
- * Parsing (bounce_parse) reads one message with GMime and understands
- *  - RFC 3464 DSNs: multipart/report; report-type=delivery-status, with
- *    the per-message Original-Envelope-Id and per-recipient Action,
- *    Status, Diagnostic-Code, Final-Recipient and Original-Recipient;
- *  - the common non-standard bounces, as far as they name the original
- *    Message-ID or the recipient: Postfix's plain "Undelivered Mail
- *    Returned to Sender", Exim's "Mail delivery failed: returning message
- *    to sender" and Microsoft Exchange's NDR ("Undeliverable: ...").
- * The original Message-ID (and the X-Chancery-Delivery header chancery
- * writes) are taken from an attached message/rfc822, a text/rfc822-headers
- * part, or the headers a text bounce quotes.
- *
+ * What a report says is read by bounce_report_parse (bounce_report.h).
  * Processing (bounce_process) matches every recipient of a report to a
  * delivery: by the ENVID chancery set ("chancery-<delivery id>-<16 random
  * hex>", from the DSN's Original-Envelope-Id or the returned
@@ -61,62 +50,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chancery/bounce_report.h"
 #include "chancery/db.h"
 #include "chancery/error.h"
-#include "chancery/sha256.h"
-
-/* Reports larger than this are refused before parsing. */
-#define BOUNCE_MAX_SIZE (16u * 1024 * 1024)
-
-enum bounce_format {
-	BOUNCE_FORMAT_DSN,      /* RFC 3464 multipart/report */
-	BOUNCE_FORMAT_POSTFIX,  /* plain-text Postfix notice */
-	BOUNCE_FORMAT_EXIM,
-	BOUNCE_FORMAT_EXCHANGE,
-};
-const char *bounce_format_name(enum bounce_format f);
-
-enum bounce_action {
-	BOUNCE_FAILED,
-	BOUNCE_DELAYED,
-	BOUNCE_DELIVERED,
-	BOUNCE_RELAYED,
-	BOUNCE_EXPANDED,
-};
-const char *bounce_action_name(enum bounce_action a);
-/* Case-insensitive RFC 3464 action name; 0 or -1. */
-int bounce_action_parse(const char *name, enum bounce_action *out);
-
-struct bounce_recipient {
-	enum bounce_action action;
-	char *final_recipient;    /* bare address, or NULL when unknown */
-	char *original_recipient; /* bare address, or NULL */
-	char *status;             /* "5.1.1", or NULL */
-	char *diagnostic;         /* "smtp; 550 5.1.1 ...", unfolded, or NULL */
-};
-
-/* A parsed report; every string is owned by it (bounce_report_free). */
-struct bounce_report {
-	enum bounce_format format;
-	char sha256[SHA256_HEX_SIZE]; /* of the raw bytes */
-	char *message_id;          /* the report's own, without <>, or NULL */
-	char *envid;               /* Original-Envelope-Id (xtext decoded) */
-	char *original_message_id; /* without <>, or NULL */
-	char *delivery_header;     /* returned X-Chancery-Delivery, or NULL */
-	struct bounce_recipient *recipients;
-	size_t nrecipients;
-};
-
-/*
- * Parses data[0..len). ERR_DATA with a one-line message saying what is
- * wrong when it is not a delivery report (empty, not a message, a
- * multipart/report of another type, a DSN without recipients, an unknown
- * Action, a text bounce that names neither recipient nor message).
- * *out is the caller's (bounce_report_free).
- */
-int bounce_parse(const char *data, size_t len, struct bounce_report **out,
-		 struct error *err);
-void bounce_report_free(struct bounce_report *r);
 
 /* The delivery id an ENVID names: "chancery-12-<16 hex>" (as campaign
  * start and the queue set it) → 12 with *token true; "chancery-12" (the

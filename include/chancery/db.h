@@ -20,8 +20,6 @@
 #include <sqlite3.h>
 
 #include "chancery/error.h"
-#include "chancery/sbuf.h"
-#include "chancery/sha256.h"
 
 struct db;
 
@@ -110,26 +108,6 @@ bool db_in_transaction(struct db *db);
 int64_t db_last_id(struct db *db);
 /* Rows changed by the last statement. */
 int db_changes(struct db *db);
-
-/*
- * What the ledger keeps per connection between appends. The chain head
- * (the newest event's id and hash) is valid only inside one write
- * transaction, where no other connection can append: db_commit and every
- * db_rollback (which may undo appends) forget it, and so does a
- * transaction SQLite ended by itself. The digest and buffer are reused
- * for every event and freed by db_close.
- */
-struct db_ledger_cache {
-	bool head_valid;
-	int64_t head_id;
-	char head_hash[SHA256_HEX_SIZE];
-	struct sha256 *digest; /* NULL until the ledger makes one */
-	struct sbuf canonical;
-};
-
-/* This connection's ledger cache, the head already forgotten when no
- * write transaction is open. */
-struct db_ledger_cache *db_ledger_cache(struct db *db);
 
 /* Runs fixed SQL text with no parameters (pragmas, migrations). */
 int db_exec(struct db *db, const char *sql, struct error *err);

@@ -15,6 +15,25 @@
  * JSON text as stored and prev_hash is 64 hex digits (64 zeros for the
  * first row). Appending must happen inside the transaction that makes the
  * change it records; ledger_append opens its own when there is none.
+ *
+ * Verification (ledger_verify) walks the events table in id order and
+ * recomputes every row's hash (ledger_row_hash) and its link to the row
+ * before it. What it can prove, and what it cannot:
+ *
+ * - a row whose content was edited in place (data, kind, ids, time) no
+ *   longer matches its stored hash: a "hash mismatch" on that row;
+ * - a row edited and then given a recomputed hash breaks the link of the
+ *   row after it; so does a row deleted from the middle or inserted: a
+ *   "prev mismatch" on the first row after the change (ids are dense, so a
+ *   gap also names the missing ids);
+ * - rows cut from the END (tail truncation) leave a shorter chain that is
+ *   still perfectly consistent, and a whole chain rewritten by someone who
+ *   knows the algorithm is consistent too: there is no secret in it. That
+ *   is what anchors are for: `audit anchor` prints the head hash for a
+ *   person to record outside the database (a signed e-mail, a ticket).
+ *   `verify --anchor HASH` then requires that a row still carries that
+ *   hash and that the chain up to it is intact, which proves nothing at or
+ *   before the anchored row changed or disappeared.
  */
 #ifndef CHANCERY_LEDGER_H
 #define CHANCERY_LEDGER_H
@@ -116,5 +135,52 @@ void ledger_canonical(const struct ledger_row *row, struct sbuf *out);
 /* The hash a row must carry; h is a reusable digest (or NULL). */
 void ledger_row_hash(const struct ledger_row *row, struct sha256 *h,
 		     struct sbuf *scratch, char out[SHA256_HEX_SIZE]);
+
+enum ledger_problem {
+	LEDGER_OK,
+	LEDGER_HASH_MISMATCH,  /* the row's content changed */
+	LEDGER_PREV_MISMATCH,  /* a row before it was removed, inserted or
+				  rehashed */
+	LEDGER_ANCHOR_MISSING, /* no row carries the anchored hash */
+};
+
+struct ledger_verify_result {
+	int64_t rows;                      /* rows checked and found intact */
+	int64_t head_id;                   /* the newest row (0: empty ledger) */
+	int64_t head_ts;
+	char head_hash[SHA256_HEX_SIZE];   /* genesis hash for an empty ledger */
+	int64_t anchor_id;                 /* the anchored row, when found */
+	enum ledger_problem problem;
+	int64_t bad_id;                    /* the first broken row */
+};
+
+/*
+ * Walks the whole chain. Returns 0 when intact (and, with anchor, when a
+ * row carries that hash), else ERR_DATA with a message naming the first
+ * broken row and what is wrong, and res->problem/bad_id set. anchor may be
+ * NULL; a malformed one is ERR_USAGE.
+ */
+int ledger_verify(struct db *db, const char *anchor,
+		  struct ledger_verify_result *res, struct error *err);
+/* The same, updating progress (if not NULL) as rows are checked. */
+struct progress;
+int ledger_verify_progress(struct db *db, const char *anchor,
+			   struct progress *progress,
+			   struct ledger_verify_result *res,
+			   struct error *err);
+
+/* The head of the chain, to record elsewhere. */
+struct ledger_anchor {
+	int64_t id;
+	int64_t ts;
+	char hash[SHA256_HEX_SIZE];
+	int64_t rows; /* rows verified before anchoring */
+};
+
+/*
+ * Verifies the chain and returns its head; a broken chain is ERR_DATA
+ * (anchoring it would bless the damage), an empty one ERR_NOTFOUND.
+ */
+int ledger_anchor(struct db *db, struct ledger_anchor *out, struct error *err);
 
 #endif

@@ -2,7 +2,7 @@
  * and Exchange text bounces) on whole messages. */
 #include <stdint.h>
 
-#include "chancery/bounce.h"
+#include "chancery/bounce_report.h"
 #include "chancery/mime.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct error err = ERROR_INIT;
 
 	mime_init();
-	(void)bounce_parse((const char *)data, size, &r, &err);
+	(void)bounce_report_parse((const char *)data, size, &r, &err);
 	bounce_report_free(r);
 	return 0;
 }

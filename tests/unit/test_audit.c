@@ -13,6 +13,7 @@
 #include "chancery/ledger.h"
 #include "chancery/xalloc.h"
 #include "testutil.h"
+#include "../../lib/audit_impl.h"
 
 #define T2023 1677398400LL /* 2023-02-26T08:00:00Z */
 #define T2024 1708934400LL /* 2024-02-26T08:00:00Z */
@@ -185,15 +186,15 @@ static void assert_lacks(const char *hay, const char *needle)
 static void test_verify_intact(void **state)
 {
 	struct fixture *f = *state;
-	struct audit_verify_result res;
+	struct ledger_verify_result res;
 	struct error err = ERROR_INIT;
 	char *head = query_text(f->t.db, "SELECT hash FROM events "
 					 "ORDER BY id DESC LIMIT 1");
 
-	assert_int_equal(audit_verify(f->t.db, NULL, &res, &err), 0);
+	assert_int_equal(ledger_verify(f->t.db, NULL, &res, &err), 0);
 	assert_int_equal(res.rows, f->nevents);
 	assert_int_equal(res.head_id, f->nevents);
-	assert_int_equal(res.problem, AUDIT_OK);
+	assert_int_equal(res.problem, LEDGER_OK);
 	assert_str(res.head_hash, head);
 	free(head);
 }
@@ -201,7 +202,7 @@ static void test_verify_intact(void **state)
 static void test_every_kind_written_and_verified(void **state)
 {
 	struct fixture *f = *state;
-	struct audit_verify_result res;
+	struct ledger_verify_result res;
 	struct error err = ERROR_INIT;
 
 	for (int k = 0; k < LEDGER_KIND_COUNT; k++)
@@ -215,7 +216,7 @@ static void test_every_kind_written_and_verified(void **state)
 			fail_msg("no event of kind %s written",
 				 ledger_kind_name((enum ledger_kind)k));
 	}
-	assert_int_equal(audit_verify(f->t.db, NULL, &res, &err), 0);
+	assert_int_equal(ledger_verify(f->t.db, NULL, &res, &err), 0);
 	assert_int_equal(res.rows, f->nevents + LEDGER_KIND_COUNT);
 }
 
@@ -254,46 +255,47 @@ static void test_verify_names_tampered_row(void **state)
 {
 	static const struct {
 		const char *name, *sql;
-		enum audit_problem problem;
+		enum ledger_problem problem;
 		int64_t bad_id, rows;
 		const char *msg;
 	} cases[] = {
 		{"edit data", "UPDATE events SET data = '{\"reply\":\"forged\"}' "
-			      "WHERE id = 8", AUDIT_HASH_MISMATCH, 8, 7,
+			      "WHERE id = 8", LEDGER_HASH_MISMATCH, 8, 7,
 		 "ledger row 8 (delivery.failed): hash mismatch: the row's "
 		 "content changed"},
 		{"edit kind", "UPDATE events SET kind = 'delivery.sent' "
-			      "WHERE id = 6", AUDIT_HASH_MISMATCH, 6, 5,
+			      "WHERE id = 6", LEDGER_HASH_MISMATCH, 6, 5,
 		 "ledger row 6 (delivery.sent): hash mismatch"},
 		{"edit time", "UPDATE events SET ts = ts - 86400 WHERE id = 4",
-		 AUDIT_HASH_MISMATCH, 4, 3, "ledger row 4 "},
+		 LEDGER_HASH_MISMATCH, 4, 3, "ledger row 4 "},
 		{"edit body", "UPDATE events SET body_id = 1 WHERE id = 5",
-		 AUDIT_HASH_MISMATCH, 5, 4, "ledger row 5 "},
+		 LEDGER_HASH_MISMATCH, 5, 4, "ledger row 5 "},
 		{"edit prev link", "UPDATE events SET prev_hash = "
 				   "(SELECT hash FROM events WHERE id = 2) "
-				   "WHERE id = 4", AUDIT_HASH_MISMATCH, 4, 3,
+				   "WHERE id = 4", LEDGER_HASH_MISMATCH, 4, 3,
 		 "ledger row 4 "},
 		{"delete middle row", "DELETE FROM events WHERE id = 7",
-		 AUDIT_PREV_MISMATCH, 8, 6,
+		 LEDGER_PREV_MISMATCH, 8, 6,
 		 "ledger row 8: prev mismatch: row 7 before it is missing"},
 		{"delete three rows", "DELETE FROM events WHERE id BETWEEN 3 AND 5",
-		 AUDIT_PREV_MISMATCH, 6, 2,
+		 LEDGER_PREV_MISMATCH, 6, 2,
 		 "ledger row 6: prev mismatch: rows 3..5 before it are missing"},
 		{"delete first row", "DELETE FROM events WHERE id = 1",
-		 AUDIT_PREV_MISMATCH, 2, 0,
+		 LEDGER_PREV_MISMATCH, 2, 0,
 		 "ledger row 2: prev mismatch: row 1 before it is missing"},
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct audit_verify_result res;
+		struct ledger_verify_result res;
 		struct error err = ERROR_INIT;
 		void *st = NULL;
 		int rc;
 
 		setup(&st);
 		tamper(st, cases[i].sql);
-		rc = audit_verify(((struct fixture *)st)->t.db, NULL, &res, &err);
+		rc = ledger_verify(((struct fixture *)st)->t.db, NULL, &res,
+				   &err);
 		if (rc != ERR_DATA || res.problem != cases[i].problem ||
 		    res.bad_id != cases[i].bad_id || res.rows != cases[i].rows ||
 		    !strstr(err.msg, cases[i].msg))
@@ -313,7 +315,7 @@ static void test_verify_names_tampered_row(void **state)
 static void test_rehashed_edit_breaks_next_link(void **state)
 {
 	struct fixture *f = *state;
-	struct audit_verify_result res;
+	struct ledger_verify_result res;
 	struct error err = ERROR_INIT;
 	char hash[SHA256_HEX_SIZE], sql[400];
 	char *prev = query_text(f->t.db, "SELECT prev_hash FROM events "
@@ -332,8 +334,8 @@ static void test_rehashed_edit_breaks_next_link(void **state)
 	snprintf(sql, sizeof(sql), "UPDATE events SET data = '%s', hash = '%s' "
 		 "WHERE id = 5", row.data, hash);
 	tamper(f, sql);
-	assert_int_equal(audit_verify(f->t.db, NULL, &res, &err), ERR_DATA);
-	assert_int_equal(res.problem, AUDIT_PREV_MISMATCH);
+	assert_int_equal(ledger_verify(f->t.db, NULL, &res, &err), ERR_DATA);
+	assert_int_equal(res.problem, LEDGER_PREV_MISMATCH);
 	assert_int_equal(res.bad_id, 6);
 	assert_contains(err.msg, "ledger row 6: prev mismatch: its prev_hash "
 				 "is not the hash of row 5");
@@ -346,50 +348,50 @@ static void test_rehashed_edit_breaks_next_link(void **state)
 static void test_tail_truncation_needs_anchor(void **state)
 {
 	struct fixture *f = *state;
-	struct audit_verify_result res;
-	struct audit_anchor a;
+	struct ledger_verify_result res;
+	struct ledger_anchor a;
 	struct error err = ERROR_INIT;
 
-	assert_int_equal(audit_anchor(f->t.db, &a, &err), 0);
+	assert_int_equal(ledger_anchor(f->t.db, &a, &err), 0);
 	assert_int_equal(a.id, f->nevents);
 	tamper(f, "DELETE FROM events WHERE id = (SELECT max(id) FROM events)");
-	assert_int_equal(audit_verify(f->t.db, NULL, &res, &err), 0);
+	assert_int_equal(ledger_verify(f->t.db, NULL, &res, &err), 0);
 	assert_int_equal(res.rows, f->nevents - 1);
-	assert_int_equal(audit_verify(f->t.db, a.hash, &res, &err), ERR_DATA);
-	assert_int_equal(res.problem, AUDIT_ANCHOR_MISSING);
+	assert_int_equal(ledger_verify(f->t.db, a.hash, &res, &err), ERR_DATA);
+	assert_int_equal(res.problem, LEDGER_ANCHOR_MISSING);
 	assert_contains(err.msg, "no row of the ledger carries this hash");
 }
 
 static void test_anchor_proves_prefix(void **state)
 {
 	struct fixture *f = *state;
-	struct audit_verify_result res;
-	struct audit_anchor a;
+	struct ledger_verify_result res;
+	struct ledger_anchor a;
 	struct error err = ERROR_INIT;
 	char upper[SHA256_HEX_SIZE];
 
-	assert_int_equal(audit_anchor(f->t.db, &a, &err), 0);
+	assert_int_equal(ledger_anchor(f->t.db, &a, &err), 0);
 	assert_int_equal(a.ts, test_query_int(f->t.db, "SELECT max(ts) FROM events"));
 	append(f->t.db, LEDGER_CAMPAIGN_DONE, 2, 0, 0, 0, NULL);
 	append(f->t.db, LEDGER_CONTACT_DISABLED, 0, 0, 2, 3, NULL);
 	for (int i = 0; i < SHA256_HEX_SIZE; i++)
 		upper[i] = (char)(a.hash[i] >= 'a' ? a.hash[i] - 32 : a.hash[i]);
-	assert_int_equal(audit_verify(f->t.db, upper, &res, &err), 0);
+	assert_int_equal(ledger_verify(f->t.db, upper, &res, &err), 0);
 	assert_int_equal(res.anchor_id, a.id);
 	assert_int_equal(res.rows, f->nevents + 2);
 
 	/* A change after the anchor: the chain is broken, the prefix holds. */
 	tamper(f, "UPDATE events SET data = '{\"x\":1}' WHERE id = "
 		  "(SELECT max(id) FROM events)");
-	assert_int_equal(audit_verify(f->t.db, a.hash, &res, &err), ERR_DATA);
+	assert_int_equal(ledger_verify(f->t.db, a.hash, &res, &err), ERR_DATA);
 	assert_int_equal(res.bad_id, f->nevents + 2);
 	assert_contains(err.msg, "rows up to the anchored row");
 	/* A change before it: the anchor proves nothing any more. */
 	tamper(f, "UPDATE events SET kind = 'delivery.sent' WHERE id = 3");
-	assert_int_equal(audit_verify(f->t.db, a.hash, &res, &err), ERR_DATA);
+	assert_int_equal(ledger_verify(f->t.db, a.hash, &res, &err), ERR_DATA);
 	assert_int_equal(res.bad_id, 3);
 	assert_int_equal(res.anchor_id, 0);
-	assert_int_equal(audit_anchor(f->t.db, &a, &err), ERR_DATA);
+	assert_int_equal(ledger_anchor(f->t.db, &a, &err), ERR_DATA);
 	assert_contains(err.msg, "not anchoring a broken ledger");
 }
 
@@ -405,12 +407,12 @@ static void test_bad_anchor_is_usage_error(void **state)
 		("00000000000000000000000000000000000000000000000000000000000000000"),
 	};
 	struct fixture *f = *state;
-	struct audit_verify_result res;
+	struct ledger_verify_result res;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct error err = ERROR_INIT;
 
-		if (audit_verify(f->t.db, bad[i], &res, &err) != ERR_USAGE ||
+		if (ledger_verify(f->t.db, bad[i], &res, &err) != ERR_USAGE ||
 		    !strstr(err.msg, "not a SHA-256 hash"))
 			fail_msg("anchor '%s': got '%s'", bad[i], err.msg);
 	}
@@ -419,16 +421,16 @@ static void test_bad_anchor_is_usage_error(void **state)
 static void test_empty_ledger(void **state)
 {
 	struct test_db t;
-	struct audit_verify_result res;
-	struct audit_anchor a;
+	struct ledger_verify_result res;
+	struct ledger_anchor a;
 	struct error err = ERROR_INIT;
 
 	(void)state;
 	test_db_open(&t);
-	assert_int_equal(audit_verify(t.db, NULL, &res, &err), 0);
+	assert_int_equal(ledger_verify(t.db, NULL, &res, &err), 0);
 	assert_int_equal(res.rows, 0);
 	assert_str(res.head_hash, LEDGER_GENESIS_HASH);
-	assert_int_equal(audit_anchor(t.db, &a, &err), ERR_NOTFOUND);
+	assert_int_equal(ledger_anchor(t.db, &a, &err), ERR_NOTFOUND);
 	test_db_close(&t);
 }
 

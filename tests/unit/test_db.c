@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "chancery/audit.h"
 #include "chancery/db.h"
 #include "chancery/ledger.h"
 #include "chancery/sbuf.h"
@@ -253,10 +252,10 @@ static void test_ledger_chain(void **state)
 /* The chain is intact and has want rows. */
 static void assert_chain(struct db *db, int64_t want)
 {
-	struct audit_verify_result res;
+	struct ledger_verify_result res;
 	struct error err = ERROR_INIT;
 
-	assert_int_equal(audit_verify(db, NULL, &res, &err), 0);
+	assert_int_equal(ledger_verify(db, NULL, &res, &err), 0);
 	assert_int_equal(res.rows, want);
 	assert_int_equal(res.head_id, want);
 }

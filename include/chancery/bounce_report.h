@@ -1,0 +1,84 @@
+/*
+ * bounce_report: what a delivery report that came back says.
+ *
+ * bounce_report_parse reads one message with GMime and understands
+ *  - RFC 3464 DSNs: multipart/report; report-type=delivery-status, with
+ *    the per-message Original-Envelope-Id and per-recipient Action,
+ *    Status, Diagnostic-Code, Final-Recipient and Original-Recipient;
+ *  - the common non-standard bounces, as far as they name the original
+ *    Message-ID or the recipient: Postfix's plain "Undelivered Mail
+ *    Returned to Sender", Exim's "Mail delivery failed: returning message
+ *    to sender" and Microsoft Exchange's NDR ("Undeliverable: ...").
+ * The original Message-ID (and the X-Chancery-Delivery header chancery
+ * writes) are taken from an attached message/rfc822, a text/rfc822-headers
+ * part, or the headers a text bounce quotes.
+ *
+ * Only the message is read here: no database. Applying a report to the
+ * deliveries it names is bounce_process's (bounce.h).
+ */
+#ifndef CHANCERY_BOUNCE_REPORT_H
+#define CHANCERY_BOUNCE_REPORT_H
+
+#include <stddef.h>
+
+#include "chancery/error.h"
+#include "chancery/sha256.h"
+
+/* Reports larger than this are refused before parsing. */
+#define BOUNCE_MAX_SIZE (16u * 1024 * 1024)
+
+enum bounce_format {
+	BOUNCE_FORMAT_DSN,      /* RFC 3464 multipart/report */
+	BOUNCE_FORMAT_POSTFIX,  /* plain-text Postfix notice */
+	BOUNCE_FORMAT_EXIM,
+	BOUNCE_FORMAT_EXCHANGE,
+};
+const char *bounce_format_name(enum bounce_format f);
+/* The format of that name ("dsn", "postfix", ...; case matters); 0 or -1. */
+int bounce_format_parse(const char *name, enum bounce_format *out);
+
+enum bounce_action {
+	BOUNCE_FAILED,
+	BOUNCE_DELAYED,
+	BOUNCE_DELIVERED,
+	BOUNCE_RELAYED,
+	BOUNCE_EXPANDED,
+};
+const char *bounce_action_name(enum bounce_action a);
+/* Case-insensitive RFC 3464 action name; 0 or -1. */
+int bounce_action_parse(const char *name, enum bounce_action *out);
+
+struct bounce_recipient {
+	enum bounce_action action;
+	char *final_recipient;    /* bare address, or NULL when unknown */
+	char *original_recipient; /* bare address, or NULL */
+	char *status;             /* "5.1.1", or NULL */
+	char *diagnostic;         /* "smtp; 550 5.1.1 ...", unfolded, or NULL */
+};
+/* Frees the strings of a recipient the caller filled in itself. */
+void bounce_recipient_release(struct bounce_recipient *r);
+
+/* A parsed report; every string is owned by it (bounce_report_free). */
+struct bounce_report {
+	enum bounce_format format;
+	char sha256[SHA256_HEX_SIZE]; /* of the raw bytes */
+	char *message_id;          /* the report's own, without <>, or NULL */
+	char *envid;               /* Original-Envelope-Id (xtext decoded) */
+	char *original_message_id; /* without <>, or NULL */
+	char *delivery_header;     /* returned X-Chancery-Delivery, or NULL */
+	struct bounce_recipient *recipients;
+	size_t nrecipients;
+};
+
+/*
+ * Parses data[0..len). ERR_DATA with a one-line message saying what is
+ * wrong when it is not a delivery report (empty, not a message, a
+ * multipart/report of another type, a DSN without recipients, an unknown
+ * Action, a text bounce that names neither recipient nor message).
+ * *out is the caller's (bounce_report_free).
+ */
+int bounce_report_parse(const char *data, size_t len,
+			struct bounce_report **out, struct error *err);
+void bounce_report_free(struct bounce_report *r);
+
+#endif

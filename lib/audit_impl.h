@@ -1,0 +1,69 @@
+/*
+ * audit_impl: what audit.c (the reports) and audit_html.c (their HTML
+ * pages) share, private to lib/. The unit tests include it to check the
+ * HTML writer directly.
+ */
+#ifndef CHANCERY_AUDIT_IMPL_H
+#define CHANCERY_AUDIT_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chancery/audit.h"
+#include "chancery/sbuf.h"
+#include "chancery/table.h"
+
+/* One ledger event of a delivery, for the HTML details. */
+struct audit_event {
+	int64_t id, delivery_id;
+	char *ts;   /* ISO 8601, UTC */
+	char *kind;
+	char *data; /* JSON text */
+};
+
+struct audit_events {
+	struct audit_event *v;
+	size_t n, alloc;
+};
+
+/* The events of [first, first+count) sorted by delivery id, for one id. */
+size_t audit_events_find(const struct audit_events *evs, int64_t delivery_id,
+			 size_t *first);
+
+#define AUDIT_MATRIX_DETAIL_MAX 50000
+
+struct audit_matrix {
+	size_t ncampaigns, nbodies;
+	struct audit_matrix_campaign {
+		int64_t id;
+		char *name, *send_at, *state;
+		int year;
+	} *campaigns;
+	struct audit_matrix_body {
+		int64_t id;
+		char *acronym, *name, *kind, *country;
+	} *bodies;
+	int *best;         /* nbodies * ncampaigns state ranks, 0 = not sent */
+	unsigned *counts;  /* per cell, AUDIT_NSTATES counts indexed rank - 1 */
+	size_t total;      /* deliveries in the matrix */
+	/* Every delivery, for the HTML details; NULL when there are more
+	 * than AUDIT_MATRIX_DETAIL_MAX (the page would be too big to open:
+	 * `audit campaign --format html` has them campaign by campaign). */
+	struct table *deliveries;
+	size_t *delivery_cell;    /* per delivery row: its index in best */
+};
+
+/*
+ * HTML pages: one self-contained document each (inline CSS and script, no
+ * network resources), every text escaped. rows is the report's table
+ * (columns as audit_report_* builds them).
+ */
+void audit_html_deliveries(const char *title, const char *subtitle,
+			   const struct table *rows,
+			   const struct audit_events *events, struct sbuf *out);
+void audit_html_matrix(const char *title, const struct audit_matrix *m,
+		       struct sbuf *out);
+/* Appends s with & < > " ' escaped for HTML text and attributes. */
+void audit_html_escape(struct sbuf *out, const char *s);
+
+#endif

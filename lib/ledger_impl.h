@@ -1,0 +1,37 @@
+/*
+ * ledger_impl: the ledger's state per database connection, private to
+ * lib/. struct db (db.c) holds one, so that it lives and dies with the
+ * connection and db_commit/db_rollback can forget the chain head;
+ * ledger.c is the only module that reads or writes it.
+ */
+#ifndef CHANCERY_LEDGER_IMPL_H
+#define CHANCERY_LEDGER_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chancery/db.h"
+#include "chancery/sbuf.h"
+#include "chancery/sha256.h"
+
+/*
+ * What the ledger keeps per connection between appends. The chain head
+ * (the newest event's id and hash) is valid only inside one write
+ * transaction, where no other connection can append: db_commit and every
+ * db_rollback (which may undo appends) forget it, and so does a
+ * transaction SQLite ended by itself. The digest and buffer are reused
+ * for every event and freed by db_close.
+ */
+struct db_ledger_cache {
+	bool head_valid;
+	int64_t head_id;
+	char head_hash[SHA256_HEX_SIZE];
+	struct sha256 *digest; /* NULL until the ledger makes one */
+	struct sbuf canonical;
+};
+
+/* This connection's ledger cache, the head already forgotten when no
+ * write transaction is open. */
+struct db_ledger_cache *db_ledger_cache(struct db *db);
+
+#endif
