@@ -199,11 +199,10 @@ static void fail_chunk(struct transport_message *msgs, size_t n,
  * How many jobs a worker takes at once: its share of a batch, no more
  * than one connection carries. A chunk is one relay session (libESMTP
  * cannot keep a session open between calls), so it must not shrink to a
- * few messages (measured: shares of what waits fell to 1 and 5,000
- * messages took 329 sessions with their connects and greetings); and all
- * of it is rendered and held, with libESMTP's 4 KB a message, until the
- * session ends, so it must not grow with the queue either (shares of 100
- * cost 2.5 MiB of peak memory over shares of 50, and were no faster).
+ * few messages, each paying a connect and a greeting; and all of it is
+ * rendered and held, with libESMTP's 4 KB a message, until the session
+ * ends, so it must not grow with the queue either: memory would grow
+ * with it and sending would not get faster.
  */
 static size_t chunk_size(const struct dispatch *d, const struct worker *w)
 {
@@ -417,10 +416,10 @@ static void render_state_close(struct worker *w)
 /*
  * Whether the claimed work waiting for a worker is down to less than a
  * batch: then the writer claims more, so that no worker waits for a
- * claim to commit. Measured, claiming only once the claimed-and-unrecorded
- * count fell to a batch left each worker idle a third of the time. What
- * waits here has not been sent, so a deeper queue adds no copies after a
- * crash: only sent-but-unrecorded messages can be sent twice.
+ * claim to commit (counting the sent-but-unrecorded too would claim too
+ * late and leave workers idle). What waits here has not been sent, so a
+ * deeper queue adds no copies after a crash: only sent-but-unrecorded
+ * messages can be sent twice.
  */
 static bool todo_low(const struct dispatch *d)
 {
@@ -868,8 +867,8 @@ int dispatch_run(const struct dispatch_params *p, struct dispatch_stats *stats,
 	 * A group transaction nests a savepoint per recorded result (queue
 	 * and ledger each open one), and SQLite keeps the pages a savepoint
 	 * may have to restore in a sub-journal that spills to a temporary
-	 * file: measured, 539 MB written for 10,000 deliveries. In memory it
-	 * costs a copy, and the sub-journal is dropped at each commit.
+	 * file, written over and over for every result. In memory it costs
+	 * a copy, and the sub-journal is dropped at each commit.
 	 */
 	rc = db_exec(p->db, "PRAGMA temp_store = MEMORY", err);
 	if (rc)
