@@ -238,6 +238,16 @@ int cli_print_table(struct cli *cli, struct table *t)
 	return 0;
 }
 
+int cli_print_listing(struct cli *cli, struct table *t, int rc,
+		      const struct error *err)
+{
+	if (rc) {
+		table_free(t);
+		return cli_fail(rc, err);
+	}
+	return cli_print_table(cli, t);
+}
+
 void cli_print_json(const struct sbuf *json)
 {
 	fwrite(json->buf, 1, json->len, stdout);

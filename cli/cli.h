@@ -65,6 +65,13 @@ int cli_bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Prints t as an aligned table, or as JSON with --json; frees t. */
 int cli_print_table(struct cli *cli, struct table *t);
+/*
+ * Ends a listing whose rows were walked into t, rc being the walk's
+ * result: on an error prints err and returns its exit status, else
+ * prints t as cli_print_table does. Frees t either way.
+ */
+int cli_print_listing(struct cli *cli, struct table *t, int rc,
+		      const struct error *err);
 /* Prints JSON text that a command built itself. */
 void cli_print_json(const struct sbuf *json);
 

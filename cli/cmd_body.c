@@ -90,11 +90,7 @@ static int run_list(struct cli *cli, int argc, char **argv)
 		return rc;
 	t = table_new(5, headers);
 	rc = registry_body_each(db, kind, add_body_row, t, &err);
-	if (rc) {
-		table_free(t);
-		return cli_fail(rc, &err);
-	}
-	return cli_print_table(cli, t);
+	return cli_print_listing(cli, t, rc, &err);
 }
 
 struct show {

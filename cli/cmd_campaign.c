@@ -416,16 +416,11 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 		return 64;
 	if (optind != argc)
 		return cli_bad_usage("unexpected argument '%s'", argv[optind]);
-	rc = cli_db(cli, &db, &err);
-	if (rc)
-		return cli_fail(rc, &err);
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
 	t = table_new(sizeof(headers) / sizeof(headers[0]), headers);
 	rc = campaign_each(db, add_row, t, &err);
-	if (rc) {
-		table_free(t);
-		return cli_fail(rc, &err);
-	}
-	return cli_print_table(cli, t);
+	return cli_print_listing(cli, t, rc, &err);
 }
 
 static int run_preview(struct cli *cli, int argc, char **argv)

@@ -107,11 +107,7 @@ static int run_list(struct cli *cli, int argc, char **argv)
 	r.t = table_new(7, headers);
 	rc = registry_contact_each(r.db, b.id, add_contact_row, &r, &err);
 	registry_body_release(&b);
-	if (rc) {
-		table_free(r.t);
-		return cli_fail(rc, &err);
-	}
-	return cli_print_table(cli, r.t);
+	return cli_print_listing(cli, r.t, rc, &err);
 }
 
 /* disable | enable | suppress | rm EMAIL [--body BODY] [--reason TEXT] */

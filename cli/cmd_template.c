@@ -75,11 +75,7 @@ static int run_list(struct cli *cli, int argc, char **argv)
 		return rc;
 	t = table_new(7, headers);
 	rc = template_each(db, argc == 2 ? argv[1] : NULL, add_row, t, &err);
-	if (rc) {
-		table_free(t);
-		return cli_fail(rc, &err);
-	}
-	return cli_print_table(cli, t);
+	return cli_print_listing(cli, t, rc, &err);
 }
 
 /* --version N: a positive version number. */
