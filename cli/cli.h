@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sysexits.h> /* the exit statuses commands return */
 
 #include "chancery/conf.h"
 #include "chancery/db.h"
@@ -44,14 +45,14 @@ int cli_open_db(struct cli *cli, struct db **out);
 /* Prints "chancery: <message>" and returns the exit status for rc. */
 int cli_fail(int rc, const struct error *err);
 
-/* Prints a usage error for a subcommand and returns EX_USAGE (64). */
+/* Prints a usage error for a subcommand and returns EX_USAGE. */
 int cli_usage(const char *group, const struct cli_command *cmd,
 	      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * Runs the subcommand named by argv[0] from cmds (ended by a NULL name).
- * "--help"/"-h" anywhere, or no subcommand, prints help and returns 0/64.
- * group is the command group's name ("body"), for messages.
+ * "--help"/"-h" anywhere, or no subcommand, prints help and returns 0
+ * or EX_USAGE. group is the command group's name ("body"), for messages.
  */
 int cli_dispatch(struct cli *cli, const char *group,
 		 const struct cli_command *cmds, int argc, char **argv);
@@ -80,7 +81,7 @@ void cli_print_json(const struct sbuf *json);
  * positional arguments may mix). Returns the option character, -1 at the
  * end (positional arguments are then argv[optind..argc)), or '?' after
  * printing a usage error that names the bad option (the caller returns
- * 64).
+ * EX_USAGE).
  */
 struct option;
 int cli_getopt(int argc, char **argv, const char *shortopts,

@@ -32,7 +32,7 @@ static int run_add(struct cli *cli, int argc, char **argv)
 		case 'k': kind = optarg; break;
 		case 'c': country = optarg; break;
 		case 'n': notes = optarg; break;
-		default: return 64;
+		default: return EX_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
@@ -79,7 +79,7 @@ static int run_list(struct cli *cli, int argc, char **argv)
 
 	while ((c = cli_getopt(argc, argv, "k:", opts)) != -1) {
 		if (c != 'k')
-			return 64;
+			return EX_USAGE;
 		kind = optarg;
 	}
 	if (optind != argc)
@@ -269,7 +269,7 @@ static int run_edit(struct cli *cli, int argc, char **argv)
 		case 'k': v[2] = optarg; break;
 		case 'c': v[3] = optarg; break;
 		case 'n': v[4] = optarg; break;
-		default: return 64;
+		default: return EX_USAGE;
 		}
 	}
 	if (optind + 1 != argc)

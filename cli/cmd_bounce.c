@@ -196,7 +196,7 @@ static int run_read(struct cli *cli, int argc, char **argv)
 
 	while ((c = cli_getopt(argc, argv, "m:", opts)) != -1) {
 		if (c != 'm')
-			return 64;
+			return EX_USAGE;
 		maildir = optarg;
 	}
 	if (optind != argc)

@@ -56,7 +56,7 @@ static int run_create(struct cli *cli, int argc, char **argv)
 		case 'z': c.tz = optarg; break;
 		case 's': c.sender = optarg; break;
 		case 'e': c.event_date = optarg; break;
-		default: return 64;
+		default: return EX_USAGE;
 		}
 	}
 	if (optind != argc - 1)
@@ -92,7 +92,7 @@ static int one_campaign(struct cli *cli, int argc, char **argv,
 	int rc;
 
 	while (cli_getopt(argc, argv, "", opts) != -1)
-		return 64;
+		return EX_USAGE;
 	if (optind != argc - 1)
 		return cli_bad_usage("expected one campaign NAME");
 	rc = cli_db(cli, db, &err);
@@ -358,7 +358,7 @@ static int run_status(struct cli *cli, int argc, char **argv)
 
 	while ((opt = cli_getopt(argc, argv, "f", opts)) != -1) {
 		if (opt != 'f')
-			return 64;
+			return EX_USAGE;
 		follow = true;
 	}
 	if (optind != argc - 1)
@@ -413,7 +413,7 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 	int rc;
 
 	while (cli_getopt(argc, argv, "", opts) != -1)
-		return 64;
+		return EX_USAGE;
 	if (optind != argc)
 		return cli_bad_usage("unexpected argument '%s'", argv[optind]);
 	if ((rc = cli_open_db(cli, &db)))
@@ -438,7 +438,7 @@ static int run_preview(struct cli *cli, int argc, char **argv)
 
 	while ((opt = cli_getopt(argc, argv, "b:", opts)) != -1) {
 		if (opt != 'b')
-			return 64;
+			return EX_USAGE;
 		body = optarg;
 	}
 	if (optind != argc - 1)

@@ -23,7 +23,7 @@ static int run_create(struct cli *cli, int argc, char **argv)
 		switch (c) {
 		case 'r': kind = LIST_RULE; break;
 		case 'd': description = optarg; break;
-		default: return 64;
+		default: return EX_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
@@ -53,7 +53,7 @@ static int change_members(struct cli *cli, int argc, char **argv, bool add)
 
 	while ((c = cli_getopt(argc, argv, "l", opts)) != -1) {
 		if (c != 'l')
-			return 64;
+			return EX_USAGE;
 		lists = true;
 	}
 	if (argc - optind < 2)
@@ -115,7 +115,7 @@ static int run_rule(struct cli *cli, int argc, char **argv)
 
 	while ((c = cli_getopt(argc, argv, "c:", opts)) != -1) {
 		if (c != 'c')
-			return 64;
+			return EX_USAGE;
 		country = optarg;
 	}
 	if (optind + 2 != argc)

@@ -52,11 +52,11 @@ static int run_add(struct cli *cli, int argc, char **argv)
 		case 'l': s.list_name = optarg; break;
 		case 'd':
 			if (parse_lead(optarg, &s.lead_days))
-				return 64;
+				return EX_USAGE;
 			break;
 		case 'A': s.auto_schedule = true; break;
 		case 's': s.sender = optarg; break;
-		default: return 64;
+		default: return EX_USAGE;
 		}
 	}
 	if (optind != argc - 1)
@@ -147,7 +147,7 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 	int rc;
 
 	while (cli_getopt(argc, argv, "", opts) != -1)
-		return 64;
+		return EX_USAGE;
 	if (optind != argc)
 		return cli_bad_usage("unexpected argument '%s'", argv[optind]);
 	if ((rc = cli_open_db(cli, &db)))
@@ -165,7 +165,7 @@ static int one_series(struct cli *cli, int argc, char **argv, struct db **db,
 	int rc;
 
 	while (cli_getopt(argc, argv, "", opts) != -1)
-		return 64;
+		return EX_USAGE;
 	if (optind != argc - 1)
 		return cli_bad_usage("expected one series NAME");
 	rc = cli_db(cli, db, &err);

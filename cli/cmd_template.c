@@ -105,7 +105,7 @@ static int run_show(struct cli *cli, int argc, char **argv)
 
 	while ((c = cli_getopt(argc, argv, "v:", opts)) != -1) {
 		if (c != 'v')
-			return 64;
+			return EX_USAGE;
 		if ((rc = parse_version(optarg, &version)))
 			return rc;
 	}
@@ -279,7 +279,7 @@ static int run_render(struct cli *cli, int argc, char **argv)
 				return rc;
 			break;
 		default:
-			return 64;
+			return EX_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
