@@ -86,6 +86,9 @@ void cli_print_json(const struct sbuf *json);
 struct option;
 int cli_getopt(int argc, char **argv, const char *shortopts,
 	       const struct option *longopts);
+/* For a subcommand that takes no options: 0, or EX_USAGE after
+ * cli_getopt's usage error. Positional arguments start at optind. */
+int cli_no_options(int argc, char **argv);
 
 /* True when stdout is a terminal and NO_COLOR is not set. */
 bool cli_color(void);

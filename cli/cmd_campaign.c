@@ -87,11 +87,10 @@ static int run_create(struct cli *cli, int argc, char **argv)
 static int one_campaign(struct cli *cli, int argc, char **argv,
 			struct db **db, struct campaign_info *c)
 {
-	static const struct option opts[] = {{NULL, 0, NULL, 0}};
 	struct error err = ERROR_INIT;
 	int rc;
 
-	while (cli_getopt(argc, argv, "", opts) != -1)
+	if (cli_no_options(argc, argv))
 		return EX_USAGE;
 	if (optind != argc - 1)
 		return cli_bad_usage("expected one campaign NAME");
@@ -406,13 +405,12 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 {
 	static const char *const headers[] = {"name", "state", "send_local",
 		"send_utc", "tz", "template", "version", "list", "event_date"};
-	static const struct option opts[] = {{NULL, 0, NULL, 0}};
 	struct error err = ERROR_INIT;
 	struct table *t;
 	struct db *db;
 	int rc;
 
-	while (cli_getopt(argc, argv, "", opts) != -1)
+	if (cli_no_options(argc, argv))
 		return EX_USAGE;
 	if (optind != argc)
 		return cli_bad_usage("unexpected argument '%s'", argv[optind]);

@@ -140,13 +140,12 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 	static const char *const headers[] = {
 		"name", "state", "event_date", "send", "tz", "template", "list",
 		"lead_days", "auto_schedule", "next_local", "next_utc"};
-	static const struct option opts[] = {{NULL, 0, NULL, 0}};
 	struct error err = ERROR_INIT;
 	struct table *t;
 	struct db *db;
 	int rc;
 
-	while (cli_getopt(argc, argv, "", opts) != -1)
+	if (cli_no_options(argc, argv))
 		return EX_USAGE;
 	if (optind != argc)
 		return cli_bad_usage("unexpected argument '%s'", argv[optind]);
@@ -160,11 +159,10 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 static int one_series(struct cli *cli, int argc, char **argv, struct db **db,
 		      struct series_info *s)
 {
-	static const struct option opts[] = {{NULL, 0, NULL, 0}};
 	struct error err = ERROR_INIT;
 	int rc;
 
-	while (cli_getopt(argc, argv, "", opts) != -1)
+	if (cli_no_options(argc, argv))
 		return EX_USAGE;
 	if (optind != argc - 1)
 		return cli_bad_usage("expected one series NAME");
