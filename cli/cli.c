@@ -193,6 +193,13 @@ int cli_getopt(int argc, char **argv, const char *shortopts,
 	return '?';
 }
 
+int cli_no_options(int argc, char **argv)
+{
+	static const struct option none[] = {{NULL, 0, NULL, 0}};
+
+	return cli_getopt(argc, argv, "", none) == -1 ? 0 : EX_USAGE;
+}
+
 /* Delivery, campaign and contact states in the colours a reader expects:
  * green arrived, red failed for good, yellow still trying. */
 static const char *state_colour(const char *header, const char *text,
@@ -236,6 +243,16 @@ int cli_print_table(struct cli *cli, struct table *t)
 	sbuf_release(&out);
 	table_free(t);
 	return 0;
+}
+
+int cli_print_listing(struct cli *cli, struct table *t, int rc,
+		      const struct error *err)
+{
+	if (rc) {
+		table_free(t);
+		return cli_fail(rc, err);
+	}
+	return cli_print_table(cli, t);
 }
 
 void cli_print_json(const struct sbuf *json)

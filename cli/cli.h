@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sysexits.h> /* the exit statuses commands return */
 
 #include "chancery/conf.h"
 #include "chancery/db.h"
@@ -44,14 +45,14 @@ int cli_open_db(struct cli *cli, struct db **out);
 /* Prints "chancery: <message>" and returns the exit status for rc. */
 int cli_fail(int rc, const struct error *err);
 
-/* Prints a usage error for a subcommand and returns EX_USAGE (64). */
+/* Prints a usage error for a subcommand and returns EX_USAGE. */
 int cli_usage(const char *group, const struct cli_command *cmd,
 	      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * Runs the subcommand named by argv[0] from cmds (ended by a NULL name).
- * "--help"/"-h" anywhere, or no subcommand, prints help and returns 0/64.
- * group is the command group's name ("body"), for messages.
+ * "--help"/"-h" anywhere, or no subcommand, prints help and returns 0
+ * or EX_USAGE. group is the command group's name ("body"), for messages.
  */
 int cli_dispatch(struct cli *cli, const char *group,
 		 const struct cli_command *cmds, int argc, char **argv);
@@ -65,6 +66,13 @@ int cli_bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Prints t as an aligned table, or as JSON with --json; frees t. */
 int cli_print_table(struct cli *cli, struct table *t);
+/*
+ * Ends a listing whose rows were walked into t, rc being the walk's
+ * result: on an error prints err and returns its exit status, else
+ * prints t as cli_print_table does. Frees t either way.
+ */
+int cli_print_listing(struct cli *cli, struct table *t, int rc,
+		      const struct error *err);
 /* Prints JSON text that a command built itself. */
 void cli_print_json(const struct sbuf *json);
 
@@ -73,11 +81,14 @@ void cli_print_json(const struct sbuf *json);
  * positional arguments may mix). Returns the option character, -1 at the
  * end (positional arguments are then argv[optind..argc)), or '?' after
  * printing a usage error that names the bad option (the caller returns
- * 64).
+ * EX_USAGE).
  */
 struct option;
 int cli_getopt(int argc, char **argv, const char *shortopts,
 	       const struct option *longopts);
+/* For a subcommand that takes no options: 0, or EX_USAGE after
+ * cli_getopt's usage error. Positional arguments start at optind. */
+int cli_no_options(int argc, char **argv);
 
 /* True when stdout is a terminal and NO_COLOR is not set. */
 bool cli_color(void);

@@ -66,7 +66,7 @@ static int run_verify(struct cli *cli, int argc, char **argv)
 
 	while ((c = cli_getopt(argc, argv, "a:", opts)) != -1) {
 		if (c != 'a')
-			return 64;
+			return EX_USAGE;
 		anchor = optarg;
 	}
 	if (optind != argc)
@@ -242,7 +242,7 @@ static int run_report(struct cli *cli, int argc, char **argv,
 	struct db *db;
 
 	if (first < 0)
-		return 64;
+		return EX_USAGE;
 	if (argc - first < want)
 		return cli_bad_usage("missing %s", kind == REPORT_BODY
 							    ? "ACRONYM"

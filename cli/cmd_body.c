@@ -32,7 +32,7 @@ static int run_add(struct cli *cli, int argc, char **argv)
 		case 'k': kind = optarg; break;
 		case 'c': country = optarg; break;
 		case 'n': notes = optarg; break;
-		default: return 64;
+		default: return EX_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
@@ -79,7 +79,7 @@ static int run_list(struct cli *cli, int argc, char **argv)
 
 	while ((c = cli_getopt(argc, argv, "k:", opts)) != -1) {
 		if (c != 'k')
-			return 64;
+			return EX_USAGE;
 		kind = optarg;
 	}
 	if (optind != argc)
@@ -90,11 +90,7 @@ static int run_list(struct cli *cli, int argc, char **argv)
 		return rc;
 	t = table_new(5, headers);
 	rc = registry_body_each(db, kind, add_body_row, t, &err);
-	if (rc) {
-		table_free(t);
-		return cli_fail(rc, &err);
-	}
-	return cli_print_table(cli, t);
+	return cli_print_listing(cli, t, rc, &err);
 }
 
 struct show {
@@ -273,7 +269,7 @@ static int run_edit(struct cli *cli, int argc, char **argv)
 		case 'k': v[2] = optarg; break;
 		case 'c': v[3] = optarg; break;
 		case 'n': v[4] = optarg; break;
-		default: return 64;
+		default: return EX_USAGE;
 		}
 	}
 	if (optind + 1 != argc)

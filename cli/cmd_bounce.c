@@ -197,7 +197,7 @@ static int run_read(struct cli *cli, int argc, char **argv)
 
 	while ((c = cli_getopt(argc, argv, "m:", opts)) != -1) {
 		if (c != 'm')
-			return 64;
+			return EX_USAGE;
 		maildir = optarg;
 	}
 	if (optind != argc)
@@ -250,16 +250,11 @@ static int run_list(struct cli *cli, int argc, char **argv)
 
 	if (argc > 1)
 		return cli_bad_usage("unexpected argument '%s'", argv[1]);
-	rc = cli_db(cli, &db, &err);
-	if (rc)
-		return cli_fail(rc, &err);
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
 	t = table_new(sizeof(headers) / sizeof(headers[0]), headers);
 	rc = bounce_quarantine_each(db, add_row, t, &err);
-	if (rc) {
-		table_free(t);
-		return cli_fail(rc, &err);
-	}
-	return cli_print_table(cli, t);
+	return cli_print_listing(cli, t, rc, &err);
 }
 
 /* Who confirms: the name of the effective user (a number when the

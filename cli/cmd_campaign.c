@@ -58,7 +58,7 @@ static int run_create(struct cli *cli, int argc, char **argv)
 		case 'z': c.tz = optarg; break;
 		case 's': c.sender = optarg; break;
 		case 'e': c.event_date = optarg; break;
-		default: return 64;
+		default: return EX_USAGE;
 		}
 	}
 	if (optind != argc - 1)
@@ -89,12 +89,11 @@ static int run_create(struct cli *cli, int argc, char **argv)
 static int one_campaign(struct cli *cli, int argc, char **argv,
 			struct db **db, struct campaign_info *c)
 {
-	static const struct option opts[] = {{NULL, 0, NULL, 0}};
 	struct error err = ERROR_INIT;
 	int rc;
 
-	while (cli_getopt(argc, argv, "", opts) != -1)
-		return 64;
+	if (cli_no_options(argc, argv))
+		return EX_USAGE;
 	if (optind != argc - 1)
 		return cli_bad_usage("expected one campaign NAME");
 	rc = cli_db(cli, db, &err);
@@ -360,7 +359,7 @@ static int run_status(struct cli *cli, int argc, char **argv)
 
 	while ((opt = cli_getopt(argc, argv, "f", opts)) != -1) {
 		if (opt != 'f')
-			return 64;
+			return EX_USAGE;
 		follow = true;
 	}
 	if (optind != argc - 1)
@@ -408,26 +407,20 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 {
 	static const char *const headers[] = {"name", "state", "send_local",
 		"send_utc", "tz", "template", "version", "list", "event_date"};
-	static const struct option opts[] = {{NULL, 0, NULL, 0}};
 	struct error err = ERROR_INIT;
 	struct table *t;
 	struct db *db;
 	int rc;
 
-	while (cli_getopt(argc, argv, "", opts) != -1)
-		return 64;
+	if (cli_no_options(argc, argv))
+		return EX_USAGE;
 	if (optind != argc)
 		return cli_bad_usage("unexpected argument '%s'", argv[optind]);
-	rc = cli_db(cli, &db, &err);
-	if (rc)
-		return cli_fail(rc, &err);
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
 	t = table_new(sizeof(headers) / sizeof(headers[0]), headers);
 	rc = campaign_each(db, add_row, t, &err);
-	if (rc) {
-		table_free(t);
-		return cli_fail(rc, &err);
-	}
-	return cli_print_table(cli, t);
+	return cli_print_listing(cli, t, rc, &err);
 }
 
 static int run_preview(struct cli *cli, int argc, char **argv)
@@ -445,7 +438,7 @@ static int run_preview(struct cli *cli, int argc, char **argv)
 
 	while ((opt = cli_getopt(argc, argv, "b:", opts)) != -1) {
 		if (opt != 'b')
-			return 64;
+			return EX_USAGE;
 		body = optarg;
 	}
 	if (optind != argc - 1)

@@ -26,7 +26,7 @@ static int run_add(struct cli *cli, int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 'r': role = optarg; break;
 		case 'l': language = optarg; break;
-		default: return 64;
+		default: return EX_USAGE;
 		}
 	}
 	if (optind + 2 != argc)
@@ -90,7 +90,7 @@ static int run_list(struct cli *cli, int argc, char **argv)
 
 	while ((c = cli_getopt(argc, argv, "s:", opts)) != -1) {
 		if (c != 's')
-			return 64;
+			return EX_USAGE;
 		r.status = optarg;
 	}
 	if (r.status && registry_contact_status_parse(r.status, &unused))
@@ -107,11 +107,7 @@ static int run_list(struct cli *cli, int argc, char **argv)
 	r.t = table_new(7, headers);
 	rc = registry_contact_each(r.db, b.id, add_contact_row, &r, &err);
 	registry_body_release(&b);
-	if (rc) {
-		table_free(r.t);
-		return cli_fail(rc, &err);
-	}
-	return cli_print_table(cli, r.t);
+	return cli_print_listing(cli, r.t, rc, &err);
 }
 
 /* disable | enable | suppress | rm EMAIL [--body BODY] [--reason TEXT] */
@@ -134,7 +130,7 @@ static int change(struct cli *cli, int argc, char **argv,
 		switch (c) {
 		case 'b': body = optarg; break;
 		case 'r': reason = optarg; break;
-		default: return 64;
+		default: return EX_USAGE;
 		}
 	}
 	if (optind + 1 != argc)

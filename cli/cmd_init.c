@@ -57,7 +57,7 @@ static int run_init(struct cli *cli, int argc, char **argv)
 
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
 		if (c != 's')
-			return 64;
+			return EX_USAGE;
 		with_seed = true;
 	}
 	if (optind != argc)

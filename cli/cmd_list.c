@@ -23,7 +23,7 @@ static int run_create(struct cli *cli, int argc, char **argv)
 		switch (c) {
 		case 'r': kind = LIST_RULE; break;
 		case 'd': description = optarg; break;
-		default: return 64;
+		default: return EX_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
@@ -53,7 +53,7 @@ static int change_members(struct cli *cli, int argc, char **argv, bool add)
 
 	while ((c = cli_getopt(argc, argv, "l", opts)) != -1) {
 		if (c != 'l')
-			return 64;
+			return EX_USAGE;
 		lists = true;
 	}
 	if (argc - optind < 2)
@@ -115,7 +115,7 @@ static int run_rule(struct cli *cli, int argc, char **argv)
 
 	while ((c = cli_getopt(argc, argv, "c:", opts)) != -1) {
 		if (c != 'c')
-			return 64;
+			return EX_USAGE;
 		country = optarg;
 	}
 	if (optind + 2 != argc)
@@ -129,7 +129,8 @@ static int run_rule(struct cli *cli, int argc, char **argv)
 	return rc ? cli_fail(rc, &err) : 0;
 }
 
-struct show {
+/* What a row callback of show and ls needs beside the row. */
+struct rows {
 	struct db *db;
 	struct table *t;
 	struct error *err;
@@ -145,7 +146,7 @@ static int count_contact(const struct registry_contact *c, void *arg)
 
 static int add_member_row(const struct registry_body *b, void *arg)
 {
-	struct show *s = arg;
+	struct rows *s = arg;
 	int active = 0;
 	int rc = registry_contact_each(s->db, b->id, count_contact, &active,
 				       s->err);
@@ -166,7 +167,7 @@ static int run_show(struct cli *cli, int argc, char **argv)
 					      "active contacts"};
 	struct list_info l = {0};
 	struct error err = ERROR_INIT;
-	struct show s = {.err = &err};
+	struct rows s = {.err = &err};
 	int rc;
 
 	if (argc != 2)
@@ -178,22 +179,12 @@ static int run_show(struct cli *cli, int argc, char **argv)
 	s.t = table_new(4, headers);
 	rc = list_each_body(s.db, l.id, add_member_row, &s, &err);
 	list_info_release(&l);
-	if (rc) {
-		table_free(s.t);
-		return cli_fail(rc, &err);
-	}
-	return cli_print_table(cli, s.t);
+	return cli_print_listing(cli, s.t, rc, &err);
 }
-
-struct ls {
-	struct db *db;
-	struct table *t;
-	struct error *err;
-};
 
 static int add_list_row(const struct list_info *l, void *arg)
 {
-	struct ls *s = arg;
+	struct rows *s = arg;
 	int bodies = 0, contacts = 0;
 	int rc = list_count(s->db, l->id, &bodies, &contacts, s->err);
 
@@ -213,7 +204,7 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 	static const char *const headers[] = {"name", "kind", "bodies",
 					      "contacts", "description"};
 	struct error err = ERROR_INIT;
-	struct ls s = {.err = &err};
+	struct rows s = {.err = &err};
 	int rc;
 
 	(void)argv;
@@ -223,11 +214,7 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 		return rc;
 	s.t = table_new(5, headers);
 	rc = list_each(s.db, add_list_row, &s, &err);
-	if (rc) {
-		table_free(s.t);
-		return cli_fail(rc, &err);
-	}
-	return cli_print_table(cli, s.t);
+	return cli_print_listing(cli, s.t, rc, &err);
 }
 
 static int run_delete(struct cli *cli, int argc, char **argv)

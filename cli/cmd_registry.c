@@ -70,7 +70,7 @@ static int run_import_statement(struct cli *cli, int argc, char **argv)
 		else if (c == 'a')
 			apply = true;
 		else
-			return 64;
+			return EX_USAGE;
 	}
 	if (optind + 1 != argc)
 		return cli_bad_usage(optind == argc ? "FILE is missing"

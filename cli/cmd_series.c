@@ -52,11 +52,11 @@ static int run_add(struct cli *cli, int argc, char **argv)
 		case 'l': s.list_name = optarg; break;
 		case 'd':
 			if (parse_lead(optarg, &s.lead_days))
-				return 64;
+				return EX_USAGE;
 			break;
 		case 'A': s.auto_schedule = true; break;
 		case 's': s.sender = optarg; break;
-		default: return 64;
+		default: return EX_USAGE;
 		}
 	}
 	if (optind != argc - 1)
@@ -140,37 +140,30 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 	static const char *const headers[] = {
 		"name", "state", "event_date", "send", "tz", "template", "list",
 		"lead_days", "auto_schedule", "next_local", "next_utc"};
-	static const struct option opts[] = {{NULL, 0, NULL, 0}};
 	struct error err = ERROR_INIT;
 	struct table *t;
 	struct db *db;
 	int rc;
 
-	while (cli_getopt(argc, argv, "", opts) != -1)
-		return 64;
+	if (cli_no_options(argc, argv))
+		return EX_USAGE;
 	if (optind != argc)
 		return cli_bad_usage("unexpected argument '%s'", argv[optind]);
-	rc = cli_db(cli, &db, &err);
-	if (rc)
-		return cli_fail(rc, &err);
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
 	t = table_new(sizeof(headers) / sizeof(headers[0]), headers);
 	rc = series_each(db, add_row, t, &err);
-	if (rc) {
-		table_free(t);
-		return cli_fail(rc, &err);
-	}
-	return cli_print_table(cli, t);
+	return cli_print_listing(cli, t, rc, &err);
 }
 
 static int one_series(struct cli *cli, int argc, char **argv, struct db **db,
 		      struct series_info *s)
 {
-	static const struct option opts[] = {{NULL, 0, NULL, 0}};
 	struct error err = ERROR_INIT;
 	int rc;
 
-	while (cli_getopt(argc, argv, "", opts) != -1)
-		return 64;
+	if (cli_no_options(argc, argv))
+		return EX_USAGE;
 	if (optind != argc - 1)
 		return cli_bad_usage("expected one series NAME");
 	rc = cli_db(cli, db, &err);

@@ -75,11 +75,7 @@ static int run_list(struct cli *cli, int argc, char **argv)
 		return rc;
 	t = table_new(7, headers);
 	rc = template_each(db, argc == 2 ? argv[1] : NULL, add_row, t, &err);
-	if (rc) {
-		table_free(t);
-		return cli_fail(rc, &err);
-	}
-	return cli_print_table(cli, t);
+	return cli_print_listing(cli, t, rc, &err);
 }
 
 /* --version N: a positive version number. */
@@ -109,7 +105,7 @@ static int run_show(struct cli *cli, int argc, char **argv)
 
 	while ((c = cli_getopt(argc, argv, "v:", opts)) != -1) {
 		if (c != 'v')
-			return 64;
+			return EX_USAGE;
 		if ((rc = parse_version(optarg, &version)))
 			return rc;
 	}
@@ -283,7 +279,7 @@ static int run_render(struct cli *cli, int argc, char **argv)
 				return rc;
 			break;
 		default:
-			return 64;
+			return EX_USAGE;
 		}
 	}
 	if (optind + 1 != argc)

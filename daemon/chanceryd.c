@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "chancery/campaign.h"
@@ -85,17 +86,17 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		case ':':
 			fprintf(stderr, "chanceryd: option '%s' needs a value\n",
 				argv[optind - 1]);
-			return 64;
+			return EX_USAGE;
 		default:
 			fprintf(stderr, "chanceryd: unknown option '%s'\n",
 				argv[optind - 1]);
-			return 64;
+			return EX_USAGE;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "chanceryd: unexpected argument '%s'\n",
 			argv[optind]);
-		return 64;
+		return EX_USAGE;
 	}
 	/* --once is a command run to its end: never detached. */
 	if (d->once)

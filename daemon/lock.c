@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "chancery/xalloc.h"
@@ -145,7 +146,7 @@ int detach_start(struct error *err)
 		close(fds[1]);
 		/* The child's verdict; none means it died before saying. */
 		if (read(fds[0], &status, 1) != 1)
-			_exit(70);
+			_exit(EX_SOFTWARE);
 		_exit((unsigned char)status);
 	}
 	close(fds[0]);

@@ -56,6 +56,42 @@ int64_t clock_monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t clock_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int clock_cond_init(pthread_cond_t *cv)
+{
+	pthread_condattr_t attr;
+	int e = pthread_condattr_init(&attr);
+
+	if (e)
+		return e;
+	e = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (!e)
+		e = pthread_cond_init(cv, &attr);
+	pthread_condattr_destroy(&attr);
+	return e;
+}
+
+struct timespec clock_deadline(int64_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return ts;
+}
+
 void clock_set_fake(int64_t now)
 {
 	pthread_mutex_lock(&fake_lock);

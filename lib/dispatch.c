@@ -68,15 +68,6 @@ struct worker {
  */
 #define SESSION_TARGET_MS 1000.0
 
-/* Real time, for pacing: the fake clock of tests stands still. */
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void jobq_push(struct jobq *q, struct job *j)
 {
 	j->next = NULL;
@@ -137,7 +128,7 @@ static void bucket_init(struct bucket *b, int rate_per_minute)
 	b->per_ms = rate_per_minute / 60000.0;
 	b->capacity = rate_per_minute / 60.0 < 1 ? 1 : rate_per_minute / 60.0;
 	b->tokens = b->capacity;
-	b->last_ms = mono_ms();
+	b->last_ms = clock_mono_ms();
 }
 
 /*
@@ -152,7 +143,7 @@ static size_t bucket_take(struct dispatch *d, size_t want)
 	if (!b->on)
 		return want;
 	for (;;) {
-		int64_t now = mono_ms();
+		int64_t now = clock_mono_ms();
 		double wait;
 
 		b->tokens += (double)(now - b->last_ms) * b->per_ms;
@@ -171,16 +162,8 @@ static size_t bucket_take(struct dispatch *d, size_t want)
 		if (wait > 100)
 			wait = 100; /* look at quit at least every 100 ms */
 		{
-			struct timespec ts;
-			int64_t ms = (int64_t)wait + 1;
+			struct timespec ts = clock_deadline((int64_t)wait + 1);
 
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += ms / 1000;
-			ts.tv_nsec += (ms % 1000) * 1000000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
 			pthread_cond_timedwait(&d->work_cv, &d->lock, &ts);
 		}
 	}
@@ -216,11 +199,10 @@ static void fail_chunk(struct transport_message *msgs, size_t n,
  * How many jobs a worker takes at once: its share of a batch, no more
  * than one connection carries. A chunk is one relay session (libESMTP
  * cannot keep a session open between calls), so it must not shrink to a
- * few messages (measured: shares of what waits fell to 1 and 5,000
- * messages took 329 sessions with their connects and greetings); and all
- * of it is rendered and held, with libESMTP's 4 KB a message, until the
- * session ends, so it must not grow with the queue either (shares of 100
- * cost 2.5 MiB of peak memory over shares of 50, and were no faster).
+ * few messages, each paying a connect and a greeting; and all of it is
+ * rendered and held, with libESMTP's 4 KB a message, until the session
+ * ends, so it must not grow with the queue either: memory would grow
+ * with it and sending would not get faster.
  */
 static size_t chunk_size(const struct dispatch *d, const struct worker *w)
 {
@@ -396,10 +378,10 @@ static void send_chunk(struct worker *w, struct jobq *chunk)
 	render_chunk(w, chunk, &ready, &failed);
 	if (ready.n) {
 		size_t n = ready.n;
-		int64_t started = mono_ms();
+		int64_t started = clock_mono_ms();
 
 		rc = send_ready(w, &ready, &err);
-		measure_session(w, mono_ms() - started, n);
+		measure_session(w, clock_mono_ms() - started, n);
 	}
 	pthread_mutex_lock(&d->lock);
 	if (rc && !d->fatal) {
@@ -434,10 +416,10 @@ static void render_state_close(struct worker *w)
 /*
  * Whether the claimed work waiting for a worker is down to less than a
  * batch: then the writer claims more, so that no worker waits for a
- * claim to commit. Measured, claiming only once the claimed-and-unrecorded
- * count fell to a batch left each worker idle a third of the time. What
- * waits here has not been sent, so a deeper queue adds no copies after a
- * crash: only sent-but-unrecorded messages can be sent twice.
+ * claim to commit (counting the sent-but-unrecorded too would claim too
+ * late and leave workers idle). What waits here has not been sent, so a
+ * deeper queue adds no copies after a crash: only sent-but-unrecorded
+ * messages can be sent twice.
  */
 static bool todo_low(const struct dispatch *d)
 {
@@ -678,7 +660,7 @@ static int commit_round(struct run *r, bool claim, struct error *err)
 	committed(r, &taken, outs);
 	free(outs);
 	r->st.skipped += skipped;
-	r->first_result_ms = r->results.n ? mono_ms() : 0;
+	r->first_result_ms = r->results.n ? clock_mono_ms() : 0;
 	/* Rows skipped at the claim were due: more may wait behind them. */
 	if (claim && claimed.n + (size_t)skipped < (size_t)q->batch_size)
 		r->exhausted = true;
@@ -696,22 +678,16 @@ static void wait_results(struct run *r)
 	struct timespec ts;
 
 	if (r->results.n) {
-		int64_t left = r->first_result_ms + interval - mono_ms();
+		int64_t left = r->first_result_ms + interval - clock_mono_ms();
 
 		wait_ms = left < 0 ? 0 : left < wait_ms ? left : wait_ms;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += wait_ms / 1000;
-	ts.tv_nsec += (wait_ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	ts = clock_deadline(wait_ms);
 	pthread_mutex_lock(&d->lock);
 	if (!d->done.n && !(can_claim(r) && todo_low(d)) && wait_ms > 0)
 		pthread_cond_timedwait(&d->done_cv, &d->lock, &ts);
 	if (d->done.n && !r->results.n)
-		r->first_result_ms = mono_ms();
+		r->first_result_ms = clock_mono_ms();
 	jobq_splice(&r->results, &d->done);
 	pthread_mutex_unlock(&d->lock);
 }
@@ -752,7 +728,7 @@ static bool should_commit(const struct run *r, const struct conf_queue *q)
 		return false;
 	return r->d->p->commit_each || r->results.n >= r->inflight ||
 	       (int64_t)r->results.n >= q->batch_size ||
-	       mono_ms() - r->first_result_ms >= q->commit_interval_ms;
+	       clock_mono_ms() - r->first_result_ms >= q->commit_interval_ms;
 }
 
 static bool claim_wanted(struct dispatch *d)
@@ -891,15 +867,16 @@ int dispatch_run(const struct dispatch_params *p, struct dispatch_stats *stats,
 	 * A group transaction nests a savepoint per recorded result (queue
 	 * and ledger each open one), and SQLite keeps the pages a savepoint
 	 * may have to restore in a sub-journal that spills to a temporary
-	 * file: measured, 539 MB written for 10,000 deliveries. In memory it
-	 * costs a copy, and the sub-journal is dropped at each commit.
+	 * file, written over and over for every result. In memory it costs
+	 * a copy, and the sub-journal is dropped at each commit.
 	 */
 	rc = db_exec(p->db, "PRAGMA temp_store = MEMORY", err);
 	if (rc)
 		return rc;
 	pthread_mutex_init(&d.lock, NULL);
-	pthread_cond_init(&d.work_cv, NULL);
-	pthread_cond_init(&d.done_cv, NULL);
+	/* Deadlines are on the monotonic clock (clock_deadline). */
+	clock_cond_init(&d.work_cv);
+	clock_cond_init(&d.done_cv);
 	bucket_init(&d.bucket, p->cfg->queue.rate_per_minute);
 	w = xcalloc((size_t)d.workers, sizeof(*w));
 	rc = start_workers(&d, w, d.workers, err);

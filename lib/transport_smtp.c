@@ -53,6 +53,7 @@
 #include <libesmtp.h>
 
 #include "chancery/address.h"
+#include "chancery/clock.h"
 #include "chancery/log.h"
 #include "chancery/xalloc.h"
 #include "transport_impl.h"
@@ -112,14 +113,6 @@ struct session_state {
 
 /* The session being run by this thread, for OpenSSL's verify callback. */
 static __thread struct session_state *current_session;
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void session_enter(struct session_state *st, enum session_phase p)
 {
@@ -457,7 +450,7 @@ static void on_event(smtp_session_t session, int event, void *arg, ...)
 		message_sent(va_arg(ap, smtp_message_t));
 		break;
 	case SMTP_EV_CONNECT:
-		st->last_activity_ms = now_ms();
+		st->last_activity_ms = clock_mono_ms();
 		session_enter(st, PHASE_GREETING);
 		set_nodelay(st);
 		break;
@@ -555,7 +548,7 @@ static void on_monitor(const char *buf, int len, int writing, void *arg)
 	struct session_state *st = arg;
 	int code, n;
 
-	st->last_activity_ms = now_ms();
+	st->last_activity_ms = clock_mono_ms();
 	if (writing == SMTP_CB_WRITING) {
 		if (len >= 8 && strncasecmp(buf, "STARTTLS", 8) == 0)
 			session_enter(st, PHASE_STARTTLS);
@@ -723,7 +716,7 @@ static void message_sent(smtp_message_t m)
 static void session_reason(struct session_state *st, char *out, size_t size)
 {
 	int e = smtp_errno();
-	long long idle = now_ms() - st->last_activity_ms;
+	long long idle = clock_mono_ms() - st->last_activity_ms;
 	char buf[128];
 
 	if (st->failure[0]) {
@@ -890,7 +883,7 @@ static bool run_session(struct relay *r, struct transport_message *msgs,
 	bool clean = true;
 
 	st.relay = r;
-	st.last_activity_ms = now_ms();
+	st.last_activity_ms = clock_mono_ms();
 	if (probe_relay(&st) != 0 || session_decide_tls(r, &st) != 0)
 		goto results;
 	s = build_session(r, &st, msgs, n, ctxs, hm, hr);

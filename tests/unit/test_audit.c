@@ -154,21 +154,6 @@ static void tamper(struct fixture *f, const char *sql)
 	sbuf_release(&all);
 }
 
-static char *query_text(struct db *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	char *v = NULL;
-
-	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("prepare %s", sql);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	if (!v)
-		fail_msg("no row from %s", sql);
-	return v;
-}
-
 static void assert_contains(const char *hay, const char *needle)
 {
 	if (!strstr(hay, needle))
@@ -188,8 +173,8 @@ static void test_verify_intact(void **state)
 	struct fixture *f = *state;
 	struct ledger_verify_result res;
 	struct error err = ERROR_INIT;
-	char *head = query_text(f->t.db, "SELECT hash FROM events "
-					 "ORDER BY id DESC LIMIT 1");
+	char *head = test_query_text(f->t.db, "SELECT hash FROM events "
+				     "ORDER BY id DESC LIMIT 1");
 
 	assert_int_equal(ledger_verify(f->t.db, NULL, &res, &err), 0);
 	assert_int_equal(res.rows, f->nevents);
@@ -229,8 +214,8 @@ static void test_triggers_refuse_edits(void **state)
 		"DELETE FROM events",
 	};
 	struct fixture *f = *state;
-	char *before = query_text(f->t.db, "SELECT group_concat(hash) FROM "
-					   "events");
+	char *before = test_query_text(f->t.db, "SELECT group_concat(hash) "
+				       "FROM events");
 
 	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
 		char *msg = NULL;
@@ -242,8 +227,8 @@ static void test_triggers_refuse_edits(void **state)
 				 rc, msg ? msg : "");
 		sqlite3_free(msg);
 	}
-	char *after = query_text(f->t.db, "SELECT group_concat(hash) FROM "
-					  "events");
+	char *after = test_query_text(f->t.db, "SELECT group_concat(hash) FROM "
+				      "events");
 	assert_str(after, before);
 	free(before);
 	free(after);
@@ -318,9 +303,10 @@ static void test_rehashed_edit_breaks_next_link(void **state)
 	struct ledger_verify_result res;
 	struct error err = ERROR_INIT;
 	char hash[SHA256_HEX_SIZE], sql[400];
-	char *prev = query_text(f->t.db, "SELECT prev_hash FROM events "
-					 "WHERE id = 5");
-	char *kind = query_text(f->t.db, "SELECT kind FROM events WHERE id = 5");
+	char *prev = test_query_text(f->t.db, "SELECT prev_hash FROM events "
+				     "WHERE id = 5");
+	char *kind = test_query_text(f->t.db, "SELECT kind FROM events "
+				     "WHERE id = 5");
 	struct ledger_row row = {
 		.id = 5,
 		.ts = test_query_int(f->t.db, "SELECT ts FROM events WHERE id = 5"),

@@ -12,14 +12,6 @@
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static void exec(struct db *db, const char *sql)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db_handle(db), sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg);
-}
-
 /* The ENVID the fixture gives delivery did, "chancery-<did>-<16 hex>":
  * a fixed token standing for the random one chancery draws (caller
  * frees). */
@@ -36,25 +28,27 @@ static char *envid_of(int64_t did)
  */
 static void setup_registry(struct db *db)
 {
-	exec(db,
-	     "INSERT INTO bodies (id, acronym, name, kind, created_at) VALUES "
-	     "(1, 'OHCHR', 'Office of the High Commissioner', 'un-agency', 0),"
-	     "(2, 'EO', 'European Ombudsman', 'ombudsman', 0),"
-	     "(3, 'EMB', 'Embassy', 'embassy', 0),"
-	     "(4, 'UNHCR', 'UNHCR', 'un-agency', 0),"
-	     "(5, 'NHRI', 'Public Defender', 'nhri', 0),"
-	     "(6, 'DIA', 'Diaspora Union', 'diaspora-org', 0);"
-	     "INSERT INTO contacts (id, body_id, email, created_at, updated_at) "
-	     "VALUES (1, 1, 'registry@ohchr.example.org', 0, 0),"
-	     "(2, 2, 'office@ombudsman.example.eu', 0, 0),"
-	     "(3, 3, 'info@embassy.example.az', 0, 0),"
-	     "(4, 4, 'secretariat@unhcr.example.int', 0, 0),"
-	     "(5, 5, 'press@nhri.example.ge', 0, 0),"
-	     "(6, 6, 'contact@diaspora.example.de', 0, 0);"
-	     "INSERT INTO templates (id, name, version, source, sha256, "
-	     "created_at) VALUES (1, 'statement', 1, 'x', 'y', 0);"
-	     "INSERT INTO lists (id, name, kind, created_at, updated_at) "
-	     "VALUES (1, 'all', 'static', 0, 0);");
+	static const char seed[] =
+	"INSERT INTO bodies (id, acronym, name, kind, created_at) VALUES "
+	"(1, 'OHCHR', 'Office of the High Commissioner', 'un-agency', 0),"
+	"(2, 'EO', 'European Ombudsman', 'ombudsman', 0),"
+	"(3, 'EMB', 'Embassy', 'embassy', 0),"
+	"(4, 'UNHCR', 'UNHCR', 'un-agency', 0),"
+	"(5, 'NHRI', 'Public Defender', 'nhri', 0),"
+	"(6, 'DIA', 'Diaspora Union', 'diaspora-org', 0);"
+	"INSERT INTO contacts (id, body_id, email, created_at, updated_at) "
+	"VALUES (1, 1, 'registry@ohchr.example.org', 0, 0),"
+	"(2, 2, 'office@ombudsman.example.eu', 0, 0),"
+	"(3, 3, 'info@embassy.example.az', 0, 0),"
+	"(4, 4, 'secretariat@unhcr.example.int', 0, 0),"
+	"(5, 5, 'press@nhri.example.ge', 0, 0),"
+	"(6, 6, 'contact@diaspora.example.de', 0, 0);"
+	"INSERT INTO templates (id, name, version, source, sha256, "
+	"created_at) VALUES (1, 'statement', 1, 'x', 'y', 0);"
+	"INSERT INTO lists (id, name, kind, created_at, updated_at) "
+	"VALUES (1, 'all', 'static', 0, 0);";
+
+	test_exec(db, seed);
 }
 
 /* A campaign sent at send_at, with deliveries to the given contacts. */
@@ -68,7 +62,7 @@ static void add_campaign(struct db *db, int64_t id, int64_t send_at,
 		 "send_at, tz, state, created_at, updated_at) VALUES "
 		 "(%lld, 'campaign-%lld', 1, 1, %lld, 'UTC', 'done', 0, 0)",
 		 (long long)id, (long long)id, (long long)send_at);
-	exec(db, sql);
+	test_exec(db, sql);
 	for (const int *c = contacts; *c; c++) {
 		int64_t did = id == 1 ? *c : id * 100 + *c;
 		char *envid = envid_of(did);
@@ -82,7 +76,7 @@ static void add_campaign(struct db *db, int64_t id, int64_t send_at,
 			 "'%s', 0, 0, %lld FROM contacts WHERE id = %d",
 			 (long long)did, (long long)id, state, (long long)id,
 			 (long long)did, envid, (long long)send_at, *c);
-		exec(db, sql);
+		test_exec(db, sql);
 		free(envid);
 	}
 }
@@ -137,22 +131,9 @@ static void process_sample(struct db *db, const char *name,
 	sbuf_release(&sb);
 }
 
-static char *query_text(struct db *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	char *v = NULL;
-
-	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("prepare %s", sql);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		v = xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return v;
-}
-
 static void assert_query_str(struct db *db, const char *sql, const char *want)
 {
-	char *got = query_text(db, sql);
+	char *got = test_query_text_or_null(db, sql);
 
 	if (!got)
 		fail_msg("%s: NULL, wanted '%s'", sql, want);
@@ -165,7 +146,7 @@ static void assert_query_str(struct db *db, const char *sql, const char *want)
  * checked in one comparison. */
 static char *snapshot(struct db *db)
 {
-	return query_text(
+	return test_query_text_or_null(
 		db, "SELECT (SELECT count(*) FROM events) || '/' || "
 		    "(SELECT count(*) FROM bounce_reports) || '/' || "
 		    "(SELECT count(*) FROM bounce_quarantine) || '/' || "
@@ -266,7 +247,7 @@ static void test_effects_of_each_sample(void **state)
 			snprintf(sql, sizeof(sql),
 				 "SELECT reason FROM deliveries WHERE id = %d",
 				 cases[i].delivery);
-			reason = query_text(t->db, sql);
+			reason = test_query_text_or_null(t->db, sql);
 			if (!reason || !strstr(reason, cases[i].reason_part))
 				fail_msg("reason '%s' lacks '%s'",
 					 reason ? reason : "(null)",
@@ -401,7 +382,7 @@ static void test_state_rules(void **state)
 		snprintf(sql, sizeof(sql),
 			 "UPDATE deliveries SET state = '%s' WHERE id = 1",
 			 cases[i].before);
-		exec(t->db, sql);
+		test_exec(t->db, sql);
 		print_message("%s report on %s delivery\n", cases[i].action,
 			      cases[i].before);
 		assert_int_equal(process_text(t->db, text, strlen(text), 2, &res,
@@ -529,8 +510,8 @@ static void test_matching_order(void **state)
 					"DESC LIMIT 1",
 				 cases[i].applied ? "delivery.delayed"
 						  : "bounce.quarantined");
-		data = query_text(t->db, "SELECT data FROM events ORDER BY id "
-					 "DESC LIMIT 1");
+		data = test_query_text_or_null(t->db, "SELECT data FROM events "
+					       "ORDER BY id DESC LIMIT 1");
 		by = xasprintf("\"matched_by\":\"%s\"", cases[i].by);
 		if (!strstr(data, by))
 			fail_msg("event data %s lacks %s", data, by);
@@ -583,7 +564,8 @@ static void test_consecutive_bounces_mark_contact(void **state)
 	bounce_contact1(t->db, 1, 1, 2, &res);
 	assert_int_equal(res.contacts_bouncing, 0);
 	/* Campaign 3 bounces, but campaign 2 in between was delivered. */
-	exec(t->db, "UPDATE deliveries SET state = 'delivered' WHERE id = 201");
+	test_exec(t->db,
+		  "UPDATE deliveries SET state = 'delivered' WHERE id = 201");
 	bounce_contact1(t->db, 301, 2, 2, &res);
 	assert_int_equal(res.bounced, 1);
 	assert_int_equal(res.contacts_bouncing, 0);
@@ -610,7 +592,7 @@ static void test_consecutive_bounces_mark_contact(void **state)
 			 1);
 
 	/* Re-enabled by a person: the streak starts again. */
-	exec(t->db, "UPDATE contacts SET status = 'active' WHERE id = 1");
+	test_exec(t->db, "UPDATE contacts SET status = 'active' WHERE id = 1");
 	add_campaign(t->db, 5, 1762960000, one, "sent");
 	bounce_contact1(t->db, 501, 4, 2, &res);
 	assert_int_equal(res.contacts_bouncing, 0);
@@ -625,8 +607,8 @@ static void test_threshold_one_and_failed_state_counts(void **state)
 	bool marked = true;
 
 	/* A 5xx from the relay (state failed) is a permanent failure too. */
-	exec(t->db, "UPDATE deliveries SET state = 'failed', reply_code = 550 "
-		    "WHERE id = 2");
+	test_exec(t->db, "UPDATE deliveries SET state = 'failed', "
+			  "reply_code = 550 WHERE id = 2");
 	assert_int_equal(streak_check(t->db, 2, 1, &marked, &err), 0);
 	assert_true(marked);
 	assert_query_str(t->db, "SELECT status FROM contacts WHERE id = 2",
@@ -661,9 +643,9 @@ static void test_error_changes_nothing(void **state)
 		"Final-Recipient: rfc822; registry@ohchr.example.org\n"
 		"Action: failed\nStatus: 5.1.1\n");
 
-	exec(t->db, "CREATE TRIGGER fail_mark BEFORE INSERT ON "
-		    "bounce_marks BEGIN SELECT RAISE(ABORT, 'disk on "
-		    "fire'); END");
+	test_exec(t->db, "CREATE TRIGGER fail_mark BEFORE INSERT ON "
+		  "bounce_marks BEGIN SELECT RAISE(ABORT, 'disk on "
+		  "fire'); END");
 	assert_int_equal(process_text(t->db, text, strlen(text), 1, &res, &err),
 			 ERR_DATA);
 	assert_non_null(strstr(err.msg, "disk on fire"));
@@ -749,8 +731,8 @@ static void test_trust(void **state)
 		struct bounce_result res;
 
 		print_message("%s\n", cases[i].name);
-		exec(t->db, "UPDATE deliveries SET state = 'sent', reason = "
-			    "NULL WHERE id IN (1, 2)");
+		test_exec(t->db, "UPDATE deliveries SET state = 'sent', "
+				  "reason = NULL WHERE id IN (1, 2)");
 		assert_int_equal(process_text(t->db, text, strlen(text), 1, &res,
 					      &err),
 				 0);
@@ -776,9 +758,9 @@ static void test_trust(void **state)
 						"WHERE id = 1",
 					 "active");
 		}
-		exec(t->db, "UPDATE contacts SET status = 'active', "
-			    "status_reason = NULL");
-		exec(t->db, "DELETE FROM bounce_marks");
+		test_exec(t->db, "UPDATE contacts SET status = 'active', "
+			  "status_reason = NULL");
+		test_exec(t->db, "DELETE FROM bounce_marks");
 		free(text);
 	}
 }
@@ -794,8 +776,9 @@ static void test_forged_reports_never_mark_contact(void **state)
 	char *after_deliveries;
 
 	add_campaign(t->db, 2, 1762800000, one, "sent");
-	before_deliveries = query_text(t->db, "SELECT group_concat(id || ':' "
-					      "|| state, ',') FROM deliveries");
+	before_deliveries = test_query_text_or_null(
+		t->db, "SELECT group_concat(id || ':' || state, ',') "
+		       "FROM deliveries");
 	for (int n = 0; n < 2; n++) {
 		char *text = make_dsn(
 			800 + n, "Arrival-Date: today",
@@ -813,8 +796,9 @@ static void test_forged_reports_never_mark_contact(void **state)
 		assert_int_equal(res.contacts_bouncing, 0);
 		free(text);
 	}
-	after_deliveries = query_text(t->db, "SELECT group_concat(id || ':' "
-					     "|| state, ',') FROM deliveries");
+	after_deliveries = test_query_text_or_null(
+		t->db, "SELECT group_concat(id || ':' || state, ',') "
+		       "FROM deliveries");
 	assert_str(after_deliveries, before_deliveries);
 	assert_query_str(t->db, "SELECT status FROM contacts WHERE id = 1",
 			 "active");
@@ -919,9 +903,10 @@ static void test_confirm(void **state)
 			"\"quarantine\":1,", "\"confirmed_by\":\"alice\"",
 			"\"report\":1,",
 		};
-		char *ev = query_text(t->db, "SELECT kind || ' ' || data FROM "
-					     "events WHERE delivery_id = 1 "
-					     "ORDER BY id DESC LIMIT 1");
+		char *ev = test_query_text_or_null(
+			t->db, "SELECT kind || ' ' || data FROM events "
+			       "WHERE delivery_id = 1 "
+			       "ORDER BY id DESC LIMIT 1");
 
 		for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
 			if (!strstr(ev, parts[i]))

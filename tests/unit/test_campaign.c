@@ -27,14 +27,6 @@ struct fx {
 	int64_t body[3], contact[4];
 };
 
-static void exec_sql(struct db *db, const char *sql)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db_handle(db), sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg);
-}
-
 /* Stores source as the next version of template name. */
 static void add_template(struct test_db *t, const char *name,
 			 const char *source)
@@ -238,7 +230,7 @@ static int64_t campaign_in(struct fx *f, const char *name,
 		return id;
 	sql = xasprintf("UPDATE deliveries SET state = 'sent' WHERE "
 			"campaign_id = %lld AND state = 'pending'", (long long)id);
-	exec_sql(f->t.db, sql);
+	test_exec(f->t.db, sql);
 	free(sql);
 	assert_int_equal(campaign_finish_done(f->t.db, SEND, &done, &err), 0);
 	assert_true(done >= 1);
@@ -429,8 +421,9 @@ static void test_cancel_running(void **state)
 	int64_t id = campaign_in(f, "cx", CAMPAIGN_RUNNING);
 	int cancelled = -1;
 
-	exec_sql(f->t.db, "UPDATE deliveries SET state = 'deferred' WHERE id = "
-			  "(SELECT min(id) FROM deliveries WHERE state = 'pending')");
+	test_exec(f->t.db, "UPDATE deliveries SET state = 'deferred' "
+			   "WHERE id = (SELECT min(id) FROM deliveries "
+			   "WHERE state = 'pending')");
 	assert_int_equal(campaign_cancel(f->t.db, id, &cancelled, &err), 0);
 	assert_int_equal(cancelled, 2);
 	assert_int_equal(count(f, "SELECT count(*) FROM deliveries WHERE state "
@@ -475,7 +468,7 @@ static void test_schedule_problems(void **state)
 		snprintf(name, sizeof(name), "p%zu", i);
 		id = create_with(f, name, cases[i].tmpl, cases[i].list);
 		if (cases[i].setup_sql)
-			exec_sql(f->t.db, cases[i].setup_sql);
+			test_exec(f->t.db, cases[i].setup_sql);
 		events = count(f, "SELECT count(*) FROM events");
 		assert_int_equal(campaign_schedule(f->t.db, &f->cfg, id,
 						   &problems, &err), ERR_DATA);
@@ -486,7 +479,7 @@ static void test_schedule_problems(void **state)
 		assert_int_equal(state_of(f, id), CAMPAIGN_DRAFT);
 		assert_int_equal(count(f, "SELECT count(*) FROM events"), events);
 		if (cases[i].setup_sql)
-			exec_sql(f->t.db, cases[i].undo_sql);
+			test_exec(f->t.db, cases[i].undo_sql);
 		sbuf_release(&problems);
 	}
 }
@@ -507,7 +500,7 @@ static void test_finish_and_next_due(void **state)
 	id = campaign_in(f, "d", CAMPAIGN_RUNNING);
 	assert_int_equal(campaign_finish_done(f->t.db, SEND, &done, &err), 0);
 	assert_int_equal(done, 0); /* two deliveries still pending */
-	exec_sql(f->t.db, "UPDATE deliveries SET state = 'failed'");
+	test_exec(f->t.db, "UPDATE deliveries SET state = 'failed'");
 	assert_int_equal(campaign_finish_done(f->t.db, SEND + 60, &done, &err), 0);
 	assert_int_equal(done, 1);
 	assert_int_equal(state_of(f, id), CAMPAIGN_DONE);
@@ -629,7 +622,7 @@ static void test_renderer_cache(void **state)
 	/* Contacts are not cached: a new name shows at once. */
 	sql = xasprintf("UPDATE contacts SET name = 'Antonio Guterres' WHERE "
 			"id = %lld", (long long)f->contact[0]);
-	exec_sql(f->t.db, sql);
+	test_exec(f->t.db, sql);
 	free(sql);
 	m1 = render_with(f, r, da);
 	assert_non_null(strstr(m1, "Antonio Guterres"));
@@ -663,7 +656,7 @@ static void test_renderer_cache(void **state)
 			"'sg@un.example.org', 'pending', 0, 0, 'x@y', 'e')",
 			(long long)draft, (long long)f->contact[0],
 			(long long)f->body[0]);
-	exec_sql(f->t.db, sql);
+	test_exec(f->t.db, sql);
 	free(sql);
 	dd = first_delivery(f, draft);
 	for (int i = 0; i < 2; i++) {

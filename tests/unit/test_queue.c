@@ -29,27 +29,19 @@ struct fixture {
 	int64_t event_floor;     /* events_of counts events after this id */
 };
 
-static void exec_sql(struct db *db, const char *sql)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db_handle(db), sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg);
-}
-
 /* Rows a campaign needs: a body, a list, a template. */
 static void seed_base(struct db *db)
 {
-	exec_sql(db, "INSERT INTO bodies (id, name, kind, created_at) "
-		     "VALUES (1, 'United Nations', 'un-organ', 0);"
-		     "INSERT INTO lists (id, name, kind, created_at, updated_at) "
-		     "VALUES (1, 'all', 'static', 0, 0);"
-		     "INSERT INTO templates (id, name, version, source, sha256, "
-		     "created_at) VALUES (1, 't', 1, 'x', 'h', 0);"
-		     "INSERT INTO campaigns (id, name, template_id, list_id, "
-		     "send_at, tz, state, created_at, updated_at) VALUES "
-		     "(1, 'running', 1, 1, 0, 'UTC', 'running', 0, 0),"
-		     "(2, 'paused', 1, 1, 0, 'UTC', 'paused', 0, 0);");
+	test_exec(db, "INSERT INTO bodies (id, name, kind, created_at) "
+		  "VALUES (1, 'United Nations', 'un-organ', 0);"
+		  "INSERT INTO lists (id, name, kind, created_at, updated_at) "
+		  "VALUES (1, 'all', 'static', 0, 0);"
+		  "INSERT INTO templates (id, name, version, source, sha256, "
+		  "created_at) VALUES (1, 't', 1, 'x', 'h', 0);"
+		  "INSERT INTO campaigns (id, name, template_id, list_id, "
+		  "send_at, tz, state, created_at, updated_at) VALUES "
+		  "(1, 'running', 1, 1, 0, 'UTC', 'running', 0, 0),"
+		  "(2, 'paused', 1, 1, 0, 'UTC', 'paused', 0, 0);");
 }
 
 /* Adds a contact and its delivery in a given state; returns its id. */
@@ -156,18 +148,13 @@ static char *q_text(struct fixture *f, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static char *q_text(struct fixture *f, const char *fmt, ...)
 {
-	sqlite3_stmt *st;
-	char *v = NULL, *sql;
+	char *v, *sql;
 	va_list ap;
 
 	va_start(ap, fmt);
 	sql = vformat(fmt, ap);
 	va_end(ap);
-
-	sqlite3_prepare_v2(db_handle(f->t.db), sql, -1, &st, NULL);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = db_column_strdup(st, 0);
-	sqlite3_finalize(st);
+	v = test_query_text_or_null(f->t.db, sql);
 	free(sql);
 	return v ? v : xstrdup("(null)");
 }
@@ -400,7 +387,7 @@ static void test_record_transitions(void **state)
 				cases[i].prior_attempts,
 				(long long)(T0 + cases[i].expires_offset),
 				(long long)id);
-			exec_sql(f->t.db, sql);
+			test_exec(f->t.db, sql);
 			free(sql);
 		}
 		strcpy(r.enhanced, cases[i].enhanced);
@@ -1086,9 +1073,9 @@ static const struct withdrawal_case withdrawal_cases[] = {
  * table (ids are reused; events stay and are not counted again). */
 static void fresh_rows(struct fixture *f)
 {
-	exec_sql(f->t.db, "DELETE FROM deliveries; DELETE FROM contacts;"
-			  "UPDATE bodies SET removed_at = NULL;"
-			  "UPDATE campaigns SET state = 'running' WHERE id = 1");
+	test_exec(f->t.db, "DELETE FROM deliveries; DELETE FROM contacts;"
+		  "UPDATE bodies SET removed_at = NULL;"
+		  "UPDATE campaigns SET state = 'running' WHERE id = 1");
 	f->event_floor = q_int(f, "SELECT coalesce(max(id), 0) FROM events");
 }
 
@@ -1240,8 +1227,8 @@ static void test_unclaim_verdicts(void **state)
 		queue_batch_init(&b);
 		assert_int_equal(claim(f, "me", 1, &b), 1);
 		if (cases[i].cancel_campaign)
-			exec_sql(f->t.db, "UPDATE campaigns SET state = "
-					  "'cancelled' WHERE id = 1");
+			test_exec(f->t.db, "UPDATE campaigns SET state = "
+				  "'cancelled' WHERE id = 1");
 		assert_int_equal(queue_unclaim(f->t.db, &b.items[0], "me",
 					       cases[i].verdict == QUEUE_GO
 						       ? NULL : &why,
@@ -1287,8 +1274,8 @@ static void test_cancel_while_sending(void **state)
 			       0);
 	deferred = add_delivery(f->t.db, f->campaign, "d@example.org",
 				"deferred", T0 + 600);
-	exec_sql(f->t.db, "UPDATE campaigns SET state = 'cancelled' "
-			  "WHERE id = 1");
+	test_exec(f->t.db, "UPDATE campaigns SET state = 'cancelled' "
+		  "WHERE id = 1");
 	assert_int_equal(queue_cancel_campaign(f->t.db, f->campaign, T0, &n,
 					       &err), 0);
 	assert_int_equal(n, 2);

@@ -23,14 +23,6 @@ struct fx {
 	struct conf cfg;
 };
 
-static void exec_sql(struct db *db, const char *sql)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db_handle(db), sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg);
-}
-
 static int setup(void **state)
 {
 	struct error err = ERROR_INIT;
@@ -409,7 +401,7 @@ static void test_tick(void **state)
 				  "= 'pending'"), 1);
 	/* The next wake-up is next year's creation time. */
 	assert_int_equal(t.next_at, send + 366 * 86400 - 2 * 86400);
-	exec_sql(f->t.db, "UPDATE deliveries SET state = 'sent'");
+	test_exec(f->t.db, "UPDATE deliveries SET state = 'sent'");
 	assert_int_equal(series_tick(f->t.db, &f->cfg, send + 60, &t, &err), 0);
 	assert_int_equal(t.finished, 1);
 	assert_int_equal(count(f, "SELECT count(*) FROM campaigns WHERE state = "

@@ -57,6 +57,14 @@ void test_db_close(struct test_db *t)
 	t->dir = NULL;
 }
 
+void test_exec(struct db *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db_handle(db), sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+}
+
 int64_t test_query_int(struct db *db, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
@@ -69,6 +77,28 @@ int64_t test_query_int(struct db *db, const char *sql)
 	else
 		fail_msg("no row from %s", sql);
 	sqlite3_finalize(st);
+	return v;
+}
+
+char *test_query_text_or_null(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	char *v = NULL;
+
+	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("prepare %s", sql);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		v = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}
+
+char *test_query_text(struct db *db, const char *sql)
+{
+	char *v = test_query_text_or_null(db, sql);
+
+	if (!v)
+		fail_msg("no row from %s", sql);
 	return v;
 }
 

@@ -27,8 +27,15 @@ struct test_db {
 void test_db_open(struct test_db *t);
 void test_db_close(struct test_db *t);
 
+/* Runs one or more SQL statements (fails the test on error). */
+void test_exec(struct db *db, const char *sql);
 /* The single integer a query returns (fails the test on error). */
 int64_t test_query_int(struct db *db, const char *sql);
+/* The text of the first column of the first row a query returns; fails
+ * the test when there is no row or the value is NULL. Caller frees. */
+char *test_query_text(struct db *db, const char *sql);
+/* The same, but NULL when there is no row or the value is NULL. */
+char *test_query_text_or_null(struct db *db, const char *sql);
 /* Writes text to dir/name; returns the path (caller frees). */
 char *test_write_file(const char *dir, const char *name, const char *text);
 
