@@ -40,7 +40,7 @@ int64_t clock_now(void)
 	return now;
 }
 
-int64_t clock_monotonic_ms(void)
+int64_t clock_elapsed_ms(void)
 {
 	struct timespec ts;
 	int64_t base = 0;

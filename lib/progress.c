@@ -11,7 +11,7 @@ void progress_init(struct progress *p, FILE *out, const char *label,
 	p->out = out;
 	snprintf(p->label, sizeof(p->label), "%s", label ? label : "");
 	p->total = total;
-	p->start_ms = clock_monotonic_ms();
+	p->start_ms = clock_elapsed_ms();
 	p->drawn_ms = p->start_ms;
 	switch (mode) {
 	case PROGRESS_ALWAYS:
@@ -126,7 +126,7 @@ void progress_update_at(struct progress *p, uint64_t count, int64_t now_ms)
 
 void progress_update(struct progress *p, uint64_t count)
 {
-	progress_update_at(p, count, clock_monotonic_ms());
+	progress_update_at(p, count, clock_elapsed_ms());
 }
 
 void progress_release_at(struct progress *p, int64_t now_ms)
@@ -144,5 +144,5 @@ void progress_release_at(struct progress *p, int64_t now_ms)
 
 void progress_release(struct progress *p)
 {
-	progress_release_at(p, clock_monotonic_ms());
+	progress_release_at(p, clock_elapsed_ms());
 }

@@ -25,6 +25,10 @@
  *  - certificates: libESMTP reads its CA list from ~/.config/libesmtp, so
  *    we give it our own SSL_CTX that verifies against ca_file or the
  *    system store, checks the host name, and fails closed.
+ *
+ * It is one module although long: each of these works around libESMTP at
+ * one point of the same session (its callbacks share the session state),
+ * and apart they would only pass that state back and forth.
  */
 #include <arpa/inet.h>
 #include <dirent.h>

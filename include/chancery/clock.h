@@ -17,7 +17,7 @@
 int64_t clock_now(void);
 /* Milliseconds, for rates and timeouts (monotonic unless faked: with a
  * fake time set it follows the fake clock). */
-int64_t clock_monotonic_ms(void);
+int64_t clock_elapsed_ms(void);
 
 /*
  * Real time for pacing and waiting: milliseconds of CLOCK_MONOTONIC,
