@@ -1,6 +1,6 @@
 -- Campaigns (one dispatch of one template version to one list at one
 -- time), the yearly series that create them, and the deliveries: one row
--- per (campaign, contact), moved through the state machine of DESIGN.md.
+-- per (campaign, contact), moved through the state machine of docs/design.md.
 
 CREATE TABLE series (
     id             INTEGER PRIMARY KEY,
