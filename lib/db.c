@@ -12,7 +12,7 @@
 #include "chancery/embedded.h"
 #include "chancery/sbuf.h"
 #include "chancery/xalloc.h"
-#include "ledger_impl.h"
+#include "db_impl.h"
 
 /* "CHNC": marks a file as a chancery database (PRAGMA application_id). */
 #define CHANCERY_APPLICATION_ID 0x43484e43

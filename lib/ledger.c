@@ -7,7 +7,7 @@
 #include "chancery/json.h"
 #include "chancery/ledger.h"
 #include "chancery/progress.h"
-#include "ledger_impl.h"
+#include "db_impl.h"
 
 static const char *const kind_names[LEDGER_KIND_COUNT] = {
 	[LEDGER_CAMPAIGN_CREATED] = "campaign.created",

@@ -1,11 +1,13 @@
 /*
- * ledger_impl: the ledger's state per database connection, private to
- * lib/. struct db (db.c) holds one, so that it lives and dies with the
- * connection and db_commit/db_rollback can forget the chain head;
- * ledger.c is the only module that reads or writes it.
+ * db_impl: state other modules keep in a database connection, private to
+ * lib/: the ledger's cache. struct db (db.c) holds it, so that it lives
+ * and dies with the connection and db_commit/db_rollback can forget the
+ * chain head; ledger.c is the only module that reads or writes it. It is
+ * db's private header (not the ledger's) so that db depends on nothing
+ * above it.
  */
-#ifndef CHANCERY_LEDGER_IMPL_H
-#define CHANCERY_LEDGER_IMPL_H
+#ifndef CHANCERY_DB_IMPL_H
+#define CHANCERY_DB_IMPL_H
 
 #include <stdbool.h>
 #include <stdint.h>
