@@ -584,6 +584,21 @@ int db_step_done(struct db *db, sqlite3_stmt *st, struct error *err)
 	return rc;
 }
 
+int db_each_row(struct db *db, sqlite3_stmt *st, db_row_fn row, void *arg,
+		struct error *err)
+{
+	int rc;
+
+	while ((rc = db_step(db, st, err)) == 1) {
+		rc = row(st, arg);
+		if (rc) {
+			sqlite3_reset(st);
+			return rc;
+		}
+	}
+	return rc;
+}
+
 void db_bind_text(sqlite3_stmt *st, int index, const char *s)
 {
 	if (s)

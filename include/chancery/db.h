@@ -79,6 +79,21 @@ int db_step(struct db *db, sqlite3_stmt *st, struct error *err);
 /* Runs a statement expected to return no rows. */
 int db_step_done(struct db *db, sqlite3_stmt *st, struct error *err);
 
+/* What db_each_row calls on each row: 0 to go on, anything else to stop. */
+typedef int (*db_row_fn)(sqlite3_stmt *st, void *arg);
+
+/*
+ * Steps st through its rows, calling row(st, arg) on each (the columns
+ * are valid until row returns). The first non-zero value row returns
+ * stops the walk: st is reset and that value is returned as it is.
+ * Otherwise 0 once every row was seen, or db_step's negative ERR_ code;
+ * st is reset either way. For the loaders that read a struct from the
+ * row, hand it to their caller's callback and release it: each keeps
+ * only that row function.
+ */
+int db_each_row(struct db *db, sqlite3_stmt *st, db_row_fn row, void *arg,
+		struct error *err);
+
 /* Binds text, or NULL when s is NULL. */
 void db_bind_text(sqlite3_stmt *st, int index, const char *s);
 /*
