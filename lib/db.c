@@ -692,3 +692,26 @@ void db_rollback(struct db *db)
 	}
 	db->depth--;
 }
+
+int db_begin_if_none(struct db *db, bool *own, struct error *err)
+{
+	int rc;
+
+	*own = false;
+	if (db->depth > 0)
+		return 0;
+	rc = db_begin(db, err);
+	*own = rc == 0;
+	return rc;
+}
+
+int db_end_if_own(struct db *db, bool own, int rc, struct error *err)
+{
+	if (!own)
+		return rc;
+	if (rc) {
+		db_rollback(db);
+		return rc;
+	}
+	return db_commit(db, err);
+}

@@ -119,6 +119,18 @@ int db_commit(struct db *db, struct error *err);
 void db_rollback(struct db *db);
 bool db_in_transaction(struct db *db);
 
+/*
+ * For work that must be atomic whether or not its caller has a
+ * transaction open. db_begin_if_none begins one only when none is open
+ * and sets *own to whether it did (no savepoint inside a caller's: the
+ * caller's commit or rollback covers the work). db_end_if_own ends what
+ * it began: with own false it returns rc as it is; with own true it
+ * rolls back and returns rc when rc is non-zero, or commits and returns
+ * what the commit returns.
+ */
+int db_begin_if_none(struct db *db, bool *own, struct error *err);
+int db_end_if_own(struct db *db, bool own, int rc, struct error *err);
+
 /* The rowid of the last INSERT on this connection. */
 int64_t db_last_id(struct db *db);
 /* Rows changed by the last statement. */

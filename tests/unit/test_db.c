@@ -218,6 +218,85 @@ static void test_nested_transactions(void **state)
 	test_db_close(&t);
 }
 
+/* How many lists are named 'x' (what a case left behind). */
+static int64_t lists_named_x(struct db *db)
+{
+	return test_query_int(db, "SELECT count(*) FROM lists WHERE name = 'x'");
+}
+
+/*
+ * db_begin_if_none / db_end_if_own: alone they begin, then commit (or
+ * roll back and hand rc back); inside a caller's transaction they take
+ * no savepoint and leave the outcome to the caller, who may commit work
+ * the inner step failed on or roll back work it finished.
+ */
+static void test_begin_if_none(void **state)
+{
+	static const struct {
+		bool outer;	   /* a caller's transaction is open */
+		int rc;		   /* what the work returns */
+		bool outer_commits; /* how the caller ends its own */
+		int64_t want_rows;
+	} cases[] = {
+		{false, 0, false, 1},
+		{false, ERR_DATA, false, 0},
+		{true, 0, true, 1},
+		{true, 0, false, 0},
+		{true, ERR_DATA, true, 1},
+		{true, ERR_DATA, false, 0},
+	};
+	struct test_db t;
+	struct db *other = NULL;
+	struct error err = ERROR_INIT;
+	bool own = true;
+
+	(void)state;
+	test_db_open(&t);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc;
+
+		test_exec(t.db, "DELETE FROM lists");
+		if (cases[i].outer)
+			assert_int_equal(db_begin(t.db, &err), 0);
+		assert_int_equal(db_begin_if_none(t.db, &own, &err), 0);
+		assert_true(db_in_transaction(t.db));
+		if (own == cases[i].outer)
+			fail_msg("case %zu: own %d with a caller's "
+				 "transaction %d", i, own, cases[i].outer);
+		test_exec(t.db, "INSERT INTO lists (name, kind, created_at, "
+				"updated_at) VALUES ('x', 'static', 0, 0)");
+		rc = db_end_if_own(t.db, own, cases[i].rc, &err);
+		if (rc != cases[i].rc ||
+		    db_in_transaction(t.db) != cases[i].outer)
+			fail_msg("case %zu: ended with %d, in a transaction "
+				 "%d; want %d, %d", i, rc,
+				 db_in_transaction(t.db), cases[i].rc,
+				 cases[i].outer);
+		if (cases[i].outer && cases[i].outer_commits)
+			assert_int_equal(db_commit(t.db, &err), 0);
+		else if (cases[i].outer)
+			db_rollback(t.db);
+		if (lists_named_x(t.db) != cases[i].want_rows)
+			fail_msg("case %zu: %lld rows, want %lld", i,
+				 (long long)lists_named_x(t.db),
+				 (long long)cases[i].want_rows);
+	}
+
+	/* A begin that fails (locked by another connection) owns nothing,
+	 * and ending hands its error back untouched. */
+	assert_int_equal(db_open(t.path, 0, 50, &other, &err), 0);
+	assert_int_equal(db_begin(t.db, &err), 0);
+	assert_int_equal(db_begin_if_none(other, &own, &err), ERR_TEMPFAIL);
+	assert_false(own);
+	assert_false(db_in_transaction(other));
+	assert_int_equal(db_end_if_own(other, own, ERR_TEMPFAIL, &err),
+			 ERR_TEMPFAIL);
+	assert_non_null(strstr(err.msg, "locked"));
+	db_rollback(t.db);
+	db_close(other);
+	test_db_close(&t);
+}
+
 /* The rows db_each_row showed a visit, and where it was told to stop. */
 struct visit {
 	struct sbuf seen; /* "1,2,3" */
@@ -442,6 +521,7 @@ int main(void)
 		cmocka_unit_test(test_open_through_linked_directory),
 		cmocka_unit_test(test_nested_transactions),
 		cmocka_unit_test(test_each_row),
+		cmocka_unit_test(test_begin_if_none),
 		cmocka_unit_test(test_ledger_chain),
 		cmocka_unit_test(test_ledger_head_cache),
 		cmocka_unit_test(test_canonical_form),
