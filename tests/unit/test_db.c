@@ -221,7 +221,8 @@ static void test_nested_transactions(void **state)
 /* How many lists are named 'x' (what a case left behind). */
 static int64_t lists_named_x(struct db *db)
 {
-	return test_query_int(db, "SELECT count(*) FROM lists WHERE name = 'x'");
+	return test_query_int(db, "SELECT count(*) FROM lists "
+				  "WHERE name = 'x'");
 }
 
 /*
@@ -363,7 +364,8 @@ static void test_each_row(void **state)
 	(void)state;
 	test_db_open(&t);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct visit v = {SBUF_INIT, cases[i].stop_at, cases[i].stop_rc};
+		struct visit v = {SBUF_INIT, cases[i].stop_at,
+				  cases[i].stop_rc};
 		struct visit again = {SBUF_INIT, 0, 0};
 		struct error err = ERROR_INIT;
 		sqlite3_stmt *st;
