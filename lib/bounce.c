@@ -766,37 +766,43 @@ static const char *column_or_null(sqlite3_stmt *st, int col)
 		       : (const char *)sqlite3_column_text(st, col);
 }
 
+/* bounce_quarantine_each's callback and its argument, for quarantine_row. */
+struct quarantine_each {
+	bounce_quarantine_fn fn;
+	void *arg;
+};
+
+static int quarantine_row(sqlite3_stmt *st, void *arg)
+{
+	const struct quarantine_each *e = arg;
+	struct bounce_quarantined q = {
+		.id = sqlite3_column_int64(st, 0),
+		.report_id = sqlite3_column_int64(st, 1),
+		.created_at = sqlite3_column_int64(st, 2),
+		.format = column_or_null(st, 3),
+		.recipient = column_or_null(st, 4),
+		.action = column_or_null(st, 5),
+		.status = column_or_null(st, 6),
+		.envid = column_or_null(st, 7),
+		.original_message_id = column_or_null(st, 8),
+		.diagnostic = column_or_null(st, 9),
+		.reason = column_or_null(st, 10),
+		.delivery_id = sqlite3_column_int64(st, 11),
+		.confirmed_at = sqlite3_column_int64(st, 12),
+		.confirmed_by = column_or_null(st, 13),
+	};
+
+	return e->fn(&q, e->arg);
+}
+
 int bounce_quarantine_each(struct db *db, bounce_quarantine_fn fn, void *arg,
 			   struct error *err)
 {
+	struct quarantine_each e = {fn, arg};
 	sqlite3_stmt *st;
 	int rc = db_prepare(db, &bounce_statements, ST_QUARANTINE_LIST, &st, err);
 
 	if (rc)
 		return rc;
-	while ((rc = db_step(db, st, err)) == 1) {
-		struct bounce_quarantined q = {
-			.id = sqlite3_column_int64(st, 0),
-			.report_id = sqlite3_column_int64(st, 1),
-			.created_at = sqlite3_column_int64(st, 2),
-			.format = column_or_null(st, 3),
-			.recipient = column_or_null(st, 4),
-			.action = column_or_null(st, 5),
-			.status = column_or_null(st, 6),
-			.envid = column_or_null(st, 7),
-			.original_message_id = column_or_null(st, 8),
-			.diagnostic = column_or_null(st, 9),
-			.reason = column_or_null(st, 10),
-			.delivery_id = sqlite3_column_int64(st, 11),
-			.confirmed_at = sqlite3_column_int64(st, 12),
-			.confirmed_by = column_or_null(st, 13),
-		};
-
-		rc = fn(&q, arg);
-		if (rc) {
-			sqlite3_reset(st);
-			return rc;
-		}
-	}
-	return rc;
+	return db_each_row(db, st, quarantine_row, &e, err);
 }

@@ -584,6 +584,21 @@ int db_step_done(struct db *db, sqlite3_stmt *st, struct error *err)
 	return rc;
 }
 
+int db_each_row(struct db *db, sqlite3_stmt *st, db_row_fn row, void *arg,
+		struct error *err)
+{
+	int rc;
+
+	while ((rc = db_step(db, st, err)) == 1) {
+		rc = row(st, arg);
+		if (rc) {
+			sqlite3_reset(st);
+			return rc;
+		}
+	}
+	return rc;
+}
+
 void db_bind_text(sqlite3_stmt *st, int index, const char *s)
 {
 	if (s)
@@ -676,4 +691,27 @@ void db_rollback(struct db *db)
 		sqlite3_exec(db->handle, sql, NULL, NULL, NULL);
 	}
 	db->depth--;
+}
+
+int db_begin_if_none(struct db *db, bool *own, struct error *err)
+{
+	int rc;
+
+	*own = false;
+	if (db->depth > 0)
+		return 0;
+	rc = db_begin(db, err);
+	*own = rc == 0;
+	return rc;
+}
+
+int db_end_if_own(struct db *db, bool own, int rc, struct error *err)
+{
+	if (!own)
+		return rc;
+	if (rc) {
+		db_rollback(db);
+		return rc;
+	}
+	return db_commit(db, err);
 }

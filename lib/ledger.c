@@ -244,8 +244,8 @@ int ledger_append(struct db *db, const struct ledger_event *ev,
 	 * RELEASE parsed and run, pages copied to the sub-journal) was a
 	 * fifth of the daemon's database time.
 	 */
-	own = !db_in_transaction(db);
-	if (own && (rc = db_begin(db, err)) != 0)
+	rc = db_begin_if_none(db, &own, err);
+	if (rc)
 		return rc;
 	cache = db_ledger_cache(db);
 	rc = chain_head(db, cache, &head_id, prev, err);
@@ -274,13 +274,7 @@ int ledger_append(struct db *db, const struct ledger_event *ev,
 			*id_out = row.id;
 	}
 out:
-	if (!own)
-		return rc;
-	if (rc) {
-		db_rollback(db);
-		return rc;
-	}
-	return db_commit(db, err);
+	return db_end_if_own(db, own, rc, err);
 }
 
 int ledger_append_vfields(struct db *db, const struct ledger_event *ev,

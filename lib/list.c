@@ -259,26 +259,34 @@ int list_get(struct db *db, int64_t id, struct list_info *out,
 	return info_by(db, ST_BY_ID, NULL, id, out, err);
 }
 
+/* list_each's callback and its argument, for each_row. */
+struct each {
+	int (*fn)(const struct list_info *l, void *arg);
+	void *arg;
+};
+
+static int each_row(sqlite3_stmt *st, void *arg)
+{
+	const struct each *e = arg;
+	struct list_info l = {0};
+	int rc;
+
+	read_info(st, &l);
+	rc = e->fn(&l, e->arg);
+	list_info_release(&l);
+	return rc;
+}
+
 int list_each(struct db *db, int (*fn)(const struct list_info *l, void *arg),
 	      void *arg, struct error *err)
 {
+	struct each e = {fn, arg};
 	sqlite3_stmt *st;
 	int rc;
 
 	if ((rc = prepare(db, ST_EACH, &st, err)))
 		return rc;
-	while ((rc = db_step(db, st, err)) == 1) {
-		struct list_info l = {0};
-
-		read_info(st, &l);
-		rc = fn(&l, arg);
-		list_info_release(&l);
-		if (rc) {
-			sqlite3_reset(st);
-			return rc;
-		}
-	}
-	return rc;
+	return db_each_row(db, st, each_row, &e, err);
 }
 
 /* The name of the first row of a one-column query on id, or NULL. */

@@ -609,8 +609,8 @@ int queue_record(struct db *db, const struct conf *cfg,
 	/* Inside a caller's transaction (the group commit) no savepoint of
 	 * our own: a failure there rolls the whole group back anyway, and
 	 * each savepoint costs a copy of every page it touches. */
-	own = !db_in_transaction(db);
-	if (own && (rc = db_begin(db, err)) != 0)
+	rc = db_begin_if_none(db, &own, err);
+	if (rc)
 		return rc;
 	/* What was sent or refused is recorded as it was; what would wait
 	 * for a retry waits for nothing once the campaign is cancelled. */
@@ -637,10 +637,7 @@ int queue_record(struct db *db, const struct conf *cfg,
 out:
 	if (rc)
 		*outcome = QUEUE_STALE;
-	if (own && rc)
-		db_rollback(db);
-	else if (own)
-		rc = db_commit(db, err);
+	rc = db_end_if_own(db, own, rc, err);
 	sbuf_release(&data);
 	return rc;
 }
@@ -699,8 +696,8 @@ int queue_unclaim(struct db *db, const struct queue_item *item,
 	struct unclaim u;
 	char cstate[16];
 	sqlite3_stmt *st;
-	bool own = !db_in_transaction(db);
-	int rc = own ? db_begin(db, err) : 0;
+	bool own;
+	int rc = db_begin_if_none(db, &own, err);
 
 	if (outcome)
 		*outcome = QUEUE_STALE;
@@ -728,10 +725,7 @@ int queue_unclaim(struct db *db, const struct queue_item *item,
 	if (!rc && outcome)
 		*outcome = u.outcome;
 out:
-	if (own && rc)
-		db_rollback(db);
-	else if (own)
-		rc = db_commit(db, err);
+	rc = db_end_if_own(db, own, rc, err);
 	if (rc && outcome)
 		*outcome = QUEUE_STALE;
 	sbuf_release(&data);

@@ -535,42 +535,67 @@ out:
 	return rc;
 }
 
+/* The caller's callback and its argument, for the row functions. */
+struct body_each {
+	registry_body_fn fn;
+	void *arg;
+};
+
+struct contact_each {
+	registry_contact_fn fn;
+	void *arg;
+};
+
+struct alias_each {
+	int (*fn)(const char *alias, void *arg);
+	void *arg;
+};
+
+static int body_row(sqlite3_stmt *st, void *arg)
+{
+	const struct body_each *e = arg;
+	struct registry_body b = {0};
+	int rc;
+
+	registry_body_from_row(st, &b);
+	rc = e->fn(&b, e->arg);
+	registry_body_release(&b);
+	return rc;
+}
+
+static int contact_row(sqlite3_stmt *st, void *arg)
+{
+	const struct contact_each *e = arg;
+	struct registry_contact c = {0};
+	int rc;
+
+	registry_contact_from_row(st, &c);
+	rc = e->fn(&c, e->arg);
+	registry_contact_release(&c);
+	return rc;
+}
+
+static int alias_row(sqlite3_stmt *st, void *arg)
+{
+	const struct alias_each *e = arg;
+
+	return e->fn(db_column_text(st, 0), e->arg);
+}
+
 int registry_body_rows(struct db *db, sqlite3_stmt *st, registry_body_fn fn,
 		       void *arg, struct error *err)
 {
-	int rc;
+	struct body_each e = {fn, arg};
 
-	while ((rc = db_step(db, st, err)) == 1) {
-		struct registry_body b = {0};
-
-		registry_body_from_row(st, &b);
-		rc = fn(&b, arg);
-		registry_body_release(&b);
-		if (rc) {
-			sqlite3_reset(st);
-			return rc;
-		}
-	}
-	return rc;
+	return db_each_row(db, st, body_row, &e, err);
 }
 
 int registry_contact_rows(struct db *db, sqlite3_stmt *st,
 			  registry_contact_fn fn, void *arg, struct error *err)
 {
-	int rc;
+	struct contact_each e = {fn, arg};
 
-	while ((rc = db_step(db, st, err)) == 1) {
-		struct registry_contact c = {0};
-
-		registry_contact_from_row(st, &c);
-		rc = fn(&c, arg);
-		registry_contact_release(&c);
-		if (rc) {
-			sqlite3_reset(st);
-			return rc;
-		}
-	}
-	return rc;
+	return db_each_row(db, st, contact_row, &e, err);
 }
 
 int registry_body_each(struct db *db, const char *kind_filter,
@@ -623,19 +648,14 @@ int registry_alias_each(struct db *db, int64_t body_id,
 			int (*fn)(const char *alias, void *arg), void *arg,
 			struct error *err)
 {
+	struct alias_each e = {fn, arg};
 	sqlite3_stmt *st;
 	int rc;
 
 	if ((rc = prepare(db, ST_ALIAS_EACH, &st, err)))
 		return rc;
 	sqlite3_bind_int64(st, 1, body_id);
-	while ((rc = db_step(db, st, err)) == 1) {
-		if ((rc = fn(db_column_text(st, 0), arg))) {
-			sqlite3_reset(st);
-			return rc;
-		}
-	}
-	return rc;
+	return db_each_row(db, st, alias_row, &e, err);
 }
 
 static int insert_contact(struct db *db, int64_t body_id, const char *email,

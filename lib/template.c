@@ -720,9 +720,28 @@ int template_get(struct db *db, int64_t template_id,
 	return one_info(db, st, out, what, err);
 }
 
+/* template_each's callback and its argument, for each_row. */
+struct each {
+	template_fn fn;
+	void *arg;
+};
+
+static int each_row(sqlite3_stmt *st, void *arg)
+{
+	const struct each *e = arg;
+	struct template_info info;
+	int rc;
+
+	read_info(st, &info);
+	rc = e->fn(&info, e->arg);
+	template_info_release(&info);
+	return rc;
+}
+
 int template_each(struct db *db, const char *name, template_fn fn, void *arg,
 		  struct error *err)
 {
+	struct each e = {fn, arg};
 	sqlite3_stmt *st;
 	int rc;
 
@@ -730,18 +749,7 @@ int template_each(struct db *db, const char *name, template_fn fn, void *arg,
 	if (rc)
 		return rc;
 	db_bind_text(st, 1, name);
-	while ((rc = db_step(db, st, err)) == 1) {
-		struct template_info info;
-
-		read_info(st, &info);
-		rc = fn(&info, arg);
-		template_info_release(&info);
-		if (rc) {
-			sqlite3_reset(st);
-			return rc;
-		}
-	}
-	return rc;
+	return db_each_row(db, st, each_row, &e, err);
 }
 
 int template_source(struct db *db, int64_t template_id, char **out,

@@ -79,6 +79,21 @@ int db_step(struct db *db, sqlite3_stmt *st, struct error *err);
 /* Runs a statement expected to return no rows. */
 int db_step_done(struct db *db, sqlite3_stmt *st, struct error *err);
 
+/* What db_each_row calls on each row: 0 to go on, anything else to stop. */
+typedef int (*db_row_fn)(sqlite3_stmt *st, void *arg);
+
+/*
+ * Steps st through its rows, calling row(st, arg) on each (the columns
+ * are valid until row returns). The first non-zero value row returns
+ * stops the walk: st is reset and that value is returned as it is.
+ * Otherwise 0 once every row was seen, or db_step's negative ERR_ code;
+ * st is reset either way. For the loaders that read a struct from the
+ * row, hand it to their caller's callback and release it: each keeps
+ * only that row function.
+ */
+int db_each_row(struct db *db, sqlite3_stmt *st, db_row_fn row, void *arg,
+		struct error *err);
+
 /* Binds text, or NULL when s is NULL. */
 void db_bind_text(sqlite3_stmt *st, int index, const char *s);
 /*
@@ -103,6 +118,18 @@ int db_begin(struct db *db, struct error *err);
 int db_commit(struct db *db, struct error *err);
 void db_rollback(struct db *db);
 bool db_in_transaction(struct db *db);
+
+/*
+ * For work that must be atomic whether or not its caller has a
+ * transaction open. db_begin_if_none begins one only when none is open
+ * and sets *own to whether it did (no savepoint inside a caller's: the
+ * caller's commit or rollback covers the work). db_end_if_own ends what
+ * it began: with own false it returns rc as it is; with own true it
+ * rolls back and returns rc when rc is non-zero, or commits and returns
+ * what the commit returns.
+ */
+int db_begin_if_none(struct db *db, bool *own, struct error *err);
+int db_end_if_own(struct db *db, bool own, int rc, struct error *err);
 
 /* The rowid of the last INSERT on this connection. */
 int64_t db_last_id(struct db *db);

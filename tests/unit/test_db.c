@@ -218,6 +218,184 @@ static void test_nested_transactions(void **state)
 	test_db_close(&t);
 }
 
+/* How many lists are named 'x' (what a case left behind). */
+static int64_t lists_named_x(struct db *db)
+{
+	return test_query_int(db, "SELECT count(*) FROM lists "
+				  "WHERE name = 'x'");
+}
+
+/*
+ * db_begin_if_none / db_end_if_own: alone they begin, then commit (or
+ * roll back and hand rc back); inside a caller's transaction they take
+ * no savepoint and leave the outcome to the caller, who may commit work
+ * the inner step failed on or roll back work it finished.
+ */
+static void test_begin_if_none(void **state)
+{
+	static const struct {
+		bool outer;	   /* a caller's transaction is open */
+		int rc;		   /* what the work returns */
+		bool outer_commits; /* how the caller ends its own */
+		int64_t want_rows;
+	} cases[] = {
+		{false, 0, false, 1},
+		{false, ERR_DATA, false, 0},
+		{true, 0, true, 1},
+		{true, 0, false, 0},
+		{true, ERR_DATA, true, 1},
+		{true, ERR_DATA, false, 0},
+	};
+	struct test_db t;
+	struct db *other = NULL;
+	struct error err = ERROR_INIT;
+	bool own = true;
+
+	(void)state;
+	test_db_open(&t);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc;
+
+		test_exec(t.db, "DELETE FROM lists");
+		if (cases[i].outer)
+			assert_int_equal(db_begin(t.db, &err), 0);
+		assert_int_equal(db_begin_if_none(t.db, &own, &err), 0);
+		assert_true(db_in_transaction(t.db));
+		if (own == cases[i].outer)
+			fail_msg("case %zu: own %d with a caller's "
+				 "transaction %d", i, own, cases[i].outer);
+		test_exec(t.db, "INSERT INTO lists (name, kind, created_at, "
+				"updated_at) VALUES ('x', 'static', 0, 0)");
+		rc = db_end_if_own(t.db, own, cases[i].rc, &err);
+		if (rc != cases[i].rc ||
+		    db_in_transaction(t.db) != cases[i].outer)
+			fail_msg("case %zu: ended with %d, in a transaction "
+				 "%d; want %d, %d", i, rc,
+				 db_in_transaction(t.db), cases[i].rc,
+				 cases[i].outer);
+		if (cases[i].outer && cases[i].outer_commits)
+			assert_int_equal(db_commit(t.db, &err), 0);
+		else if (cases[i].outer)
+			db_rollback(t.db);
+		if (lists_named_x(t.db) != cases[i].want_rows)
+			fail_msg("case %zu: %lld rows, want %lld", i,
+				 (long long)lists_named_x(t.db),
+				 (long long)cases[i].want_rows);
+	}
+
+	/* A begin that fails (locked by another connection) owns nothing,
+	 * and ending hands its error back untouched. */
+	assert_int_equal(db_open(t.path, 0, 50, &other, &err), 0);
+	assert_int_equal(db_begin(t.db, &err), 0);
+	assert_int_equal(db_begin_if_none(other, &own, &err), ERR_TEMPFAIL);
+	assert_false(own);
+	assert_false(db_in_transaction(other));
+	assert_int_equal(db_end_if_own(other, own, ERR_TEMPFAIL, &err),
+			 ERR_TEMPFAIL);
+	assert_non_null(strstr(err.msg, "locked"));
+	db_rollback(t.db);
+	db_close(other);
+	test_db_close(&t);
+}
+
+/* The rows db_each_row showed a visit, and where it was told to stop. */
+struct visit {
+	struct sbuf seen; /* "1,2,3" */
+	int64_t stop_at;  /* the row value whose callback returns stop_rc */
+	int stop_rc;
+};
+
+static int visit_row(sqlite3_stmt *st, void *arg)
+{
+	struct visit *v = arg;
+	int64_t x = sqlite3_column_int64(st, 0);
+
+	sbuf_addf(&v->seen, "%s%lld", v->seen.len ? "," : "", (long long)x);
+	return x == v->stop_at ? v->stop_rc : 0;
+}
+
+/* 1, 2, 3, one row at a time (a recursive query yields each row as it
+ * makes it, so a failing row 3 fails after rows 1 and 2 were seen). */
+#define ONE_TO_THREE                                                   \
+	"WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n " \
+	"WHERE x < 3) "
+
+static const char *const each_row_sql[] = {
+	ONE_TO_THREE "SELECT x FROM n",
+	ONE_TO_THREE "SELECT x FROM n WHERE x > 9",
+	/* abs() of the smallest integer overflows: a step error. */
+	ONE_TO_THREE "SELECT CASE WHEN x = 3 THEN "
+		     "abs(-9223372036854775807 - 1) ELSE x END FROM n",
+};
+
+static const struct db_statements each_row_statements = {
+	"test", each_row_sql, 3};
+
+/*
+ * db_each_row visits every row, stops at the first callback that returns
+ * non-zero and hands that value back as it is, passes a step's error on
+ * with its message, and leaves the statement reset: stepped again it
+ * starts from the first row.
+ */
+static void test_each_row(void **state)
+{
+	static const struct {
+		int sql;
+		int64_t stop_at;
+		int stop_rc;
+		int want_rc;
+		const char *want_seen, *want_msg;
+	} cases[] = {
+		{0, 0, 0, 0, "1,2,3", ""},
+		{1, 0, 0, 0, "", ""},
+		{0, 2, 7, 7, "1,2", ""},
+		{0, 1, ERR_NOTFOUND, ERR_NOTFOUND, "1", ""},
+		{0, 3, -1, -1, "1,2,3", ""},
+		{2, 0, 0, ERR_SOFTWARE, "1,2", "integer overflow"},
+		{2, 1, 5, 5, "1", ""},
+	};
+	/* What each statement gives when walked to the end. */
+	static const struct {
+		const char *seen;
+		int rc;
+	} whole[] = {{"1,2,3", 0}, {"", 0}, {"1,2", ERR_SOFTWARE}};
+	struct test_db t;
+
+	(void)state;
+	test_db_open(&t);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct visit v = {SBUF_INIT, cases[i].stop_at,
+				  cases[i].stop_rc};
+		struct visit again = {SBUF_INIT, 0, 0};
+		struct error err = ERROR_INIT;
+		sqlite3_stmt *st;
+		int rc;
+
+		assert_int_equal(db_prepare(t.db, &each_row_statements,
+					    cases[i].sql, &st, &err), 0);
+		rc = db_each_row(t.db, st, visit_row, &v, &err);
+		if (rc != cases[i].want_rc ||
+		    strcmp(v.seen.buf, cases[i].want_seen) != 0 ||
+		    !strstr(err.msg, cases[i].want_msg))
+			fail_msg("case %zu: got %d '%s' '%s', want %d '%s' "
+				 "'%s'", i, rc, v.seen.buf, err.msg,
+				 cases[i].want_rc, cases[i].want_seen,
+				 cases[i].want_msg);
+		if (sqlite3_stmt_busy(st))
+			fail_msg("case %zu: the statement was left mid-walk",
+				 i);
+		/* The same statement again, to the end: from the first row. */
+		rc = db_each_row(t.db, st, visit_row, &again, &err);
+		if (strcmp(again.seen.buf, whole[cases[i].sql].seen) != 0 ||
+		    rc != whole[cases[i].sql].rc)
+			fail_msg("case %zu: stepped again: got %d '%s'", i, rc,
+				 again.seen.buf);
+		sbuf_release(&v.seen);
+		sbuf_release(&again.seen);
+	}
+	test_db_close(&t);
+}
+
 static void test_ledger_chain(void **state)
 {
 	struct test_db t;
@@ -344,6 +522,8 @@ int main(void)
 		cmocka_unit_test(test_open_refuses_what_is_no_database),
 		cmocka_unit_test(test_open_through_linked_directory),
 		cmocka_unit_test(test_nested_transactions),
+		cmocka_unit_test(test_each_row),
+		cmocka_unit_test(test_begin_if_none),
 		cmocka_unit_test(test_ledger_chain),
 		cmocka_unit_test(test_ledger_head_cache),
 		cmocka_unit_test(test_canonical_form),
