@@ -635,9 +635,10 @@ int queue_record(struct db *db, const struct conf *cfg,
 	if (!rc)
 		*outcome = t.outcome;
 out:
+	/* A failed commit undid the change too: nothing was recorded. */
+	rc = db_end_if_own(db, own, rc, err);
 	if (rc)
 		*outcome = QUEUE_STALE;
-	rc = db_end_if_own(db, own, rc, err);
 	sbuf_release(&data);
 	return rc;
 }
