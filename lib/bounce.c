@@ -6,7 +6,6 @@
 
 #include "chancery/bounce.h"
 #include "chancery/clock.h"
-#include "chancery/json.h"
 #include "chancery/ledger.h"
 #include "chancery/log.h"
 #include "chancery/queue.h"
@@ -237,35 +236,31 @@ struct ctx {
 	int64_t quarantine_id;    /* bounce_confirm: which row */
 };
 
-/* The ledger's data for a report event. */
-static char *event_data(const struct ctx *c, const struct bounce_recipient *rc,
-			const char *by, const char *reason)
+/* The ledger's data for a report event, written into e. */
+static void event_data(struct ledger_entry *e, const struct ctx *c,
+		       const struct bounce_recipient *rc, const char *by,
+		       const char *reason)
 {
 	const struct bounce_report *r = c->r;
-	struct sbuf out = SBUF_INIT;
-	struct json js;
 
-	json_init(&js, &out, false);
-	json_object_begin(&js);
-	json_kv_string(&js, "action", bounce_action_name(rc->action));
-	json_kv_string(&js, "recipient", rc->final_recipient);
+	ledger_entry_str(e, "action", bounce_action_name(rc->action));
+	ledger_entry_str(e, "recipient", rc->final_recipient);
 	if (rc->original_recipient)
-		json_kv_string(&js, "original_recipient", rc->original_recipient);
-	json_kv_string(&js, "status", rc->status);
-	json_kv_string(&js, "diagnostic", rc->diagnostic);
-	json_kv_string(&js, "format", bounce_format_name(r->format));
-	json_kv_int(&js, "report", c->report_id);
-	json_kv_string(&js, "report_sha256", r->sha256);
+		ledger_entry_str(e, "original_recipient",
+				 rc->original_recipient);
+	ledger_entry_str(e, "status", rc->status);
+	ledger_entry_str(e, "diagnostic", rc->diagnostic);
+	ledger_entry_str(e, "format", bounce_format_name(r->format));
+	ledger_entry_int(e, "report", c->report_id);
+	ledger_entry_str(e, "report_sha256", r->sha256);
 	if (by)
-		json_kv_string(&js, "matched_by", by);
+		ledger_entry_str(e, "matched_by", by);
 	if (reason)
-		json_kv_string(&js, "reason", reason);
+		ledger_entry_str(e, "reason", reason);
 	if (c->confirmed_by) {
-		json_kv_int(&js, "quarantine", c->quarantine_id);
-		json_kv_string(&js, "confirmed_by", c->confirmed_by);
+		ledger_entry_int(e, "quarantine", c->quarantine_id);
+		ledger_entry_str(e, "confirmed_by", c->confirmed_by);
 	}
-	json_object_end(&js);
-	return sbuf_detach(&out, NULL);
 }
 
 /* What is written as the delivery's reason when it bounced. */
@@ -304,10 +299,9 @@ static int quarantine(struct ctx *c, const struct bounce_recipient *rc,
 		      const struct match *m, const char *why,
 		      struct error *err)
 {
-	struct ledger_event ev = {.kind = LEDGER_BOUNCE_QUARANTINED,
-				  .delivery_id = m ? m->id : 0};
+	struct ledger_entry e;
 	sqlite3_stmt *st;
-	char *data = NULL, *reason = NULL;
+	char *reason = NULL;
 	int64_t qid = 0;
 	int rc2 = db_prepare(c->db, &bounce_statements, ST_QUARANTINE_NEXT_ID,
 			     &st, err);
@@ -340,9 +334,11 @@ static int quarantine(struct ctx *c, const struct bounce_recipient *rc,
 	rc2 = db_step_done(c->db, st, err);
 	if (rc2)
 		goto out;
-	data = event_data(c, rc, m ? m->by : NULL, reason);
-	ev.data = data;
-	rc2 = ledger_append(c->db, &ev, NULL, err);
+	ledger_entry_init(&e, LEDGER_BOUNCE_QUARANTINED, 0, m ? m->id : 0, 0,
+			  0);
+	event_data(&e, c, rc, m ? m->by : NULL, reason);
+	rc2 = ledger_entry_append(c->db, &e, NULL, err);
+	ledger_entry_release(&e);
 	if (!rc2) {
 		c->res->quarantined++;
 		note(c, "quarantined #%lld: %s %s: %s",
@@ -352,7 +348,6 @@ static int quarantine(struct ctx *c, const struct bounce_recipient *rc,
 		     reason);
 	}
 out:
-	free(data);
 	free(reason);
 	return rc2;
 }
@@ -392,17 +387,14 @@ static int append_delivery_event(struct ctx *c, enum ledger_kind kind,
 				 const struct bounce_recipient *rc,
 				 const struct match *m, struct error *err)
 {
-	struct ledger_event ev = {.kind = kind,
-				  .campaign_id = m->campaign_id,
-				  .delivery_id = m->id,
-				  .body_id = m->body_id,
-				  .contact_id = m->contact_id};
-	char *data = event_data(c, rc, m->by, NULL);
+	struct ledger_entry e;
 	int rc2;
 
-	ev.data = data;
-	rc2 = ledger_append(c->db, &ev, NULL, err);
-	free(data);
+	ledger_entry_init(&e, kind, m->campaign_id, m->id, m->body_id,
+			  m->contact_id);
+	event_data(&e, c, rc, m->by, NULL);
+	rc2 = ledger_entry_append(c->db, &e, NULL, err);
+	ledger_entry_release(&e);
 	return rc2;
 }
 
@@ -412,15 +404,22 @@ static int report_to_queue(struct ctx *c, const struct bounce_recipient *rc,
 			   const struct match *m, bool bounced,
 			   const char *reason, struct error *err)
 {
-	char *data = event_data(c, rc, m->by, NULL);
 	struct queue_report qr = {
 		.delivery_id = m->id, .campaign_id = m->campaign_id,
 		.body_id = m->body_id, .contact_id = m->contact_id,
-		.bounced = bounced, .reason = reason, .data = data,
+		.bounced = bounced, .reason = reason,
 	};
-	int ret = queue_apply_report(c->db, &qr, err);
+	struct ledger_entry e;
+	int ret;
 
-	free(data);
+	/* The queue writes the event; the entry only builds its data. */
+	ledger_entry_init(&e, bounced ? LEDGER_DELIVERY_BOUNCED
+				      : LEDGER_DELIVERY_DELIVERED,
+			  m->campaign_id, m->id, m->body_id, m->contact_id);
+	event_data(&e, c, rc, m->by, NULL);
+	qr.data = ledger_entry_data(&e);
+	ret = queue_apply_report(c->db, &qr, err);
+	ledger_entry_release(&e);
 	return ret;
 }
 

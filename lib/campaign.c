@@ -13,7 +13,6 @@
 #include "chancery/anniversary.h"
 #include "chancery/campaign.h"
 #include "chancery/clock.h"
-#include "chancery/json.h"
 #include "chancery/ledger.h"
 #include "chancery/list.h"
 #include "chancery/message.h"
@@ -240,33 +239,21 @@ int campaign_each(struct db *db,
 
 /* ---- ledger helpers ---- */
 
-int campaign_append_event(struct db *db, enum ledger_kind kind,
-			  int64_t campaign, int64_t delivery, int64_t body,
-			  int64_t contact, const char *data, struct error *err)
-{
-	struct ledger_event ev = {kind, campaign, delivery, body, contact, data};
-
-	return ledger_append(db, &ev, NULL, err);
-}
-
 int campaign_event(struct db *db, enum ledger_kind kind,
 		   const struct campaign_info *c, const char *from,
 		   const char *to, struct error *err)
 {
-	struct sbuf data = SBUF_INIT;
-	struct json js;
+	struct ledger_entry e;
 	int rc;
 
-	json_init(&js, &data, false);
-	json_object_begin(&js);
-	json_kv_string(&js, "campaign", c->name);
+	ledger_entry_init(&e, kind, c->id, 0, 0, 0);
+	ledger_entry_str(&e, "campaign", c->name);
 	if (from)
-		json_kv_string(&js, "from", from);
+		ledger_entry_str(&e, "from", from);
 	if (to)
-		json_kv_string(&js, "to", to);
-	json_object_end(&js);
-	rc = campaign_append_event(db, kind, c->id, 0, 0, 0, data.buf, err);
-	sbuf_release(&data);
+		ledger_entry_str(&e, "to", to);
+	rc = ledger_entry_append(db, &e, NULL, err);
+	ledger_entry_release(&e);
 	return rc;
 }
 
@@ -342,27 +329,23 @@ static int created_event(struct db *db, const struct campaign_new *c,
 			 int64_t id, int version, const char *sha,
 			 struct error *err)
 {
-	struct sbuf data = SBUF_INIT;
-	struct json js;
+	struct ledger_entry e;
 	char when[24];
 	int rc;
 
 	clock_format_utc(c->send_at, when, sizeof(when));
-	json_init(&js, &data, false);
-	json_object_begin(&js);
-	json_kv_string(&js, "campaign", c->name);
-	json_kv_string(&js, "template", c->template_name);
-	json_kv_int(&js, "template_version", version);
-	json_kv_string(&js, "template_sha256", sha);
-	json_kv_string(&js, "list", c->list_name);
-	json_kv_string(&js, "send_at", when);
-	json_kv_string(&js, "tz", c->tz);
+	ledger_entry_init(&e, LEDGER_CAMPAIGN_CREATED, id, 0, 0, 0);
+	ledger_entry_str(&e, "campaign", c->name);
+	ledger_entry_str(&e, "template", c->template_name);
+	ledger_entry_int(&e, "template_version", version);
+	ledger_entry_str(&e, "template_sha256", sha);
+	ledger_entry_str(&e, "list", c->list_name);
+	ledger_entry_str(&e, "send_at", when);
+	ledger_entry_str(&e, "tz", c->tz);
 	if (c->event_date)
-		json_kv_string(&js, "event_date", c->event_date);
-	json_object_end(&js);
-	rc = campaign_append_event(db, LEDGER_CAMPAIGN_CREATED, id, 0, 0, 0,
-				   data.buf, err);
-	sbuf_release(&data);
+		ledger_entry_str(&e, "event_date", c->event_date);
+	rc = ledger_entry_append(db, &e, NULL, err);
+	ledger_entry_release(&e);
 	return rc;
 }
 

@@ -37,10 +37,6 @@ enum {
 };
 extern const struct db_statements campaign_statements;
 
-/* Appends one ledger event with the given ids and JSON data. */
-int campaign_append_event(struct db *db, enum ledger_kind kind,
-			  int64_t campaign, int64_t delivery, int64_t body,
-			  int64_t contact, const char *data, struct error *err);
 /* A campaign event naming the campaign and, when not NULL, the states. */
 int campaign_event(struct db *db, enum ledger_kind kind,
 		   const struct campaign_info *c, const char *from,

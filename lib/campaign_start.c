@@ -12,7 +12,6 @@
 #include "chancery/campaign.h"
 #include "chancery/campaign_start.h"
 #include "chancery/clock.h"
-#include "chancery/json.h"
 #include "chancery/ledger.h"
 #include "chancery/log.h"
 #include "chancery/queue.h"
@@ -27,20 +26,16 @@
 static int template_used_event(struct db *db, const struct campaign_info *c,
 			       struct error *err)
 {
-	struct sbuf data = SBUF_INIT;
-	struct json js;
+	struct ledger_entry e;
 	int rc;
 
-	json_init(&js, &data, false);
-	json_object_begin(&js);
-	json_kv_string(&js, "campaign", c->name);
-	json_kv_string(&js, "template", c->template_name);
-	json_kv_int(&js, "version", c->template_version);
-	json_kv_string(&js, "sha256", c->template_sha256);
-	json_object_end(&js);
-	rc = campaign_append_event(db, LEDGER_TEMPLATE_USED, c->id, 0, 0, 0,
-				   data.buf, err);
-	sbuf_release(&data);
+	ledger_entry_init(&e, LEDGER_TEMPLATE_USED, c->id, 0, 0, 0);
+	ledger_entry_str(&e, "campaign", c->name);
+	ledger_entry_str(&e, "template", c->template_name);
+	ledger_entry_int(&e, "version", c->template_version);
+	ledger_entry_str(&e, "sha256", c->template_sha256);
+	rc = ledger_entry_append(db, &e, NULL, err);
+	ledger_entry_release(&e);
 	return rc;
 }
 
@@ -127,19 +122,14 @@ static char *skip_reason(const struct member *m)
 }
 
 /* The data of a delivery's delivery.queued or delivery.skipped event. */
-static void delivery_data(struct sbuf *out, const struct member *m,
+static void delivery_data(struct ledger_entry *e, const struct member *m,
 			  const char *message_id, const char *reason)
 {
-	struct json js;
-
-	json_init(&js, out, false);
-	json_object_begin(&js);
-	json_kv_string(&js, "email", m->email);
+	ledger_entry_str(e, "email", m->email);
 	if (message_id)
-		json_kv_string(&js, "message_id", message_id);
+		ledger_entry_str(e, "message_id", message_id);
 	if (reason)
-		json_kv_string(&js, "reason", reason);
-	json_object_end(&js);
+		ledger_entry_str(e, "reason", reason);
 }
 
 /*
@@ -147,15 +137,16 @@ static void delivery_data(struct sbuf *out, const struct member *m,
  * The row gets id *next_id, the one SQLite would choose (the caller holds
  * the write transaction), so its Message-ID and ENVID, which name the id,
  * go in with the INSERT: given by a second UPDATE they rewrote the row
- * and both their index entries for every contact.
+ * and both their index entries for every contact. event is the walk's
+ * one entry, reset here for this delivery's event.
  */
 static int materialise_one(struct db *db, const struct conf *cfg,
 			   const struct campaign_info *c, const struct member *m,
 			   int64_t now, int64_t *next_id, struct random_pool *pool,
-			   int *added, struct error *err)
+			   struct ledger_entry *event, int *added,
+			   struct error *err)
 {
 	char *reason = skip_reason(m), *message_id = NULL;
-	struct sbuf data = SBUF_INIT;
 	char envid[64];
 	bool inserted = false;
 	int rc = reason ? 0 : make_ids(cfg, c, *next_id, pool, &message_id,
@@ -171,15 +162,17 @@ static int materialise_one(struct db *db, const struct conf *cfg,
 		goto out;
 	if (!reason && cfg && cfg->queue.lifetime_ms > 0)
 		d.expires_at = now + cfg->queue.lifetime_ms / 1000;
-	delivery_data(&data, m, message_id, reason);
-	d.event_data = data.buf;
+	ledger_entry_reset(event, reason ? LEDGER_DELIVERY_SKIPPED
+					 : LEDGER_DELIVERY_QUEUED,
+			   c->id, d.id, m->body_id, m->contact_id);
+	delivery_data(event, m, message_id, reason);
+	d.event_data = ledger_entry_data(event);
 	rc = queue_add(db, &d, now, &inserted, err);
 	if (!rc && inserted) {
 		(*next_id)++;
 		(*added)++;
 	}
 out:
-	sbuf_release(&data);
 	free(reason);
 	free(message_id);
 	return rc;
@@ -194,6 +187,7 @@ struct materialising {
 	const struct campaign_info *c;
 	int64_t now, next_id;
 	struct random_pool pool;
+	struct ledger_entry event; /* reset for each delivery */
 	int *added;
 	struct error *err;
 };
@@ -203,23 +197,27 @@ static int materialise_member(const struct member *m, void *arg)
 	struct materialising *ms = arg;
 
 	return materialise_one(ms->db, ms->cfg, ms->c, m, ms->now,
-			       &ms->next_id, &ms->pool, ms->added, ms->err);
+			       &ms->next_id, &ms->pool, &ms->event, ms->added,
+			       ms->err);
 }
 
 static int materialise(struct db *db, const struct conf *cfg,
 		       const struct campaign_info *c, int64_t now, int *added,
 		       struct error *err)
 {
-	struct materialising ms = {db, cfg, c, now, 0, RANDOM_POOL_INIT,
-				   added, err};
+	struct materialising ms = {.db = db, .cfg = cfg, .c = c, .now = now,
+				   .pool = RANDOM_POOL_INIT, .added = added,
+				   .err = err};
 	int rc;
 
 	*added = 0;
+	ledger_entry_init(&ms.event, LEDGER_DELIVERY_QUEUED, c->id, 0, 0, 0);
 	rc = queue_last_id(db, &ms.next_id, err);
 	ms.next_id++;
 	if (!rc)
 		rc = campaign_members_each(db, c->list_id, materialise_member,
 					   &ms, err);
+	ledger_entry_release(&ms.event);
 	return rc;
 }
 
@@ -298,7 +296,7 @@ int campaign_refresh(struct db *db, const struct conf *cfg, int64_t id,
 		     int *added, struct error *err)
 {
 	struct campaign_info c;
-	char data[256];
+	struct ledger_entry e;
 	int rc = campaign_get(db, id, &c, err);
 
 	*added = 0;
@@ -314,10 +312,12 @@ int campaign_refresh(struct db *db, const struct conf *cfg, int64_t id,
 	if (rc)
 		goto out;
 	rc = materialise(db, cfg, &c, clock_now(), added, err);
-	snprintf(data, sizeof(data), "{\"added\":%d}", *added);
-	if (!rc)
-		rc = campaign_append_event(db, LEDGER_CAMPAIGN_REFRESHED, c.id,
-					   0, 0, 0, data, err);
+	if (!rc) {
+		ledger_entry_init(&e, LEDGER_CAMPAIGN_REFRESHED, c.id, 0, 0, 0);
+		ledger_entry_int(&e, "added", *added);
+		rc = ledger_entry_append(db, &e, NULL, err);
+		ledger_entry_release(&e);
+	}
 	if (!rc)
 		rc = db_commit(db, err);
 	else

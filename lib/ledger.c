@@ -277,23 +277,87 @@ out:
 	return db_end_if_own(db, own, rc, err);
 }
 
+/* ------------------------------------------------------------------ */
+/* Building an event                                                   */
+
+void ledger_entry_init(struct ledger_entry *e, enum ledger_kind kind,
+		       int64_t campaign, int64_t delivery, int64_t body,
+		       int64_t contact)
+{
+	sbuf_init(&e->data, 0);
+	ledger_entry_reset(e, kind, campaign, delivery, body, contact);
+}
+
+void ledger_entry_reset(struct ledger_entry *e, enum ledger_kind kind,
+			int64_t campaign, int64_t delivery, int64_t body,
+			int64_t contact)
+{
+	e->ev = (struct ledger_event){kind, campaign, delivery, body, contact,
+				      NULL};
+	sbuf_reset(&e->data);
+	json_init(&e->js, &e->data, false);
+}
+
+/*
+ * The object is opened by its first member (or by closing it), not by
+ * init: a loop that prepares an entry and then has no row to record
+ * allocates nothing.
+ */
+static void entry_open(struct ledger_entry *e)
+{
+	if (e->js.depth == 0)
+		json_object_begin(&e->js);
+}
+
+void ledger_entry_str(struct ledger_entry *e, const char *key,
+		      const char *value)
+{
+	entry_open(e);
+	json_kv_string(&e->js, key, value);
+}
+
+void ledger_entry_int(struct ledger_entry *e, const char *key, int64_t value)
+{
+	entry_open(e);
+	json_kv_int(&e->js, key, value);
+}
+
+const char *ledger_entry_data(struct ledger_entry *e)
+{
+	if (!e->ev.data) {
+		entry_open(e);
+		json_object_end(&e->js);
+		e->ev.data = e->data.buf;
+	}
+	return e->ev.data;
+}
+
+int ledger_entry_append(struct db *db, struct ledger_entry *e,
+			int64_t *id_out, struct error *err)
+{
+	ledger_entry_data(e);
+	return ledger_append(db, &e->ev, id_out, err);
+}
+
+void ledger_entry_release(struct ledger_entry *e)
+{
+	sbuf_release(&e->data);
+	e->ev.data = NULL;
+}
+
 int ledger_append_vfields(struct db *db, const struct ledger_event *ev,
 			  struct error *err, va_list pairs)
 {
-	struct ledger_event with_data = *ev;
-	struct sbuf data = SBUF_INIT;
-	struct json js;
+	struct ledger_entry e;
 	const char *key;
 	int rc;
 
-	json_init(&js, &data, false);
-	json_object_begin(&js);
+	ledger_entry_init(&e, ev->kind, ev->campaign_id, ev->delivery_id,
+			  ev->body_id, ev->contact_id);
 	while ((key = va_arg(pairs, const char *)) != NULL)
-		json_kv_string(&js, key, va_arg(pairs, const char *));
-	json_object_end(&js);
-	with_data.data = data.buf;
-	rc = ledger_append(db, &with_data, NULL, err);
-	sbuf_release(&data);
+		ledger_entry_str(&e, key, va_arg(pairs, const char *));
+	rc = ledger_entry_append(db, &e, NULL, err);
+	ledger_entry_release(&e);
 	return rc;
 }
 

@@ -5,11 +5,9 @@
 #include <string.h>
 
 #include "chancery/clock.h"
-#include "chancery/json.h"
 #include "chancery/ledger.h"
 #include "chancery/queue.h"
 #include "chancery/log.h"
-#include "chancery/sbuf.h"
 #include "chancery/streak.h"
 #include "chancery/xalloc.h"
 
@@ -217,19 +215,13 @@ static const char *address_domain(const char *address)
 	return at && at[1] ? at + 1 : "localhost";
 }
 
-static void attempted_data(struct sbuf *out, const struct queue_item *it,
+static void attempted_data(struct ledger_entry *e, const struct queue_item *it,
 			   const char *owner)
 {
-	struct json js;
-
-	sbuf_reset(out);
-	json_init(&js, out, false);
-	json_object_begin(&js);
-	json_kv_int(&js, "attempt", it->attempts);
-	json_kv_string(&js, "to", it->email);
-	json_kv_string(&js, "owner", owner);
-	json_kv_int(&js, "lease_until", it->lease_until);
-	json_object_end(&js);
+	ledger_entry_int(e, "attempt", it->attempts);
+	ledger_entry_str(e, "to", it->email);
+	ledger_entry_str(e, "owner", owner);
+	ledger_entry_int(e, "lease_until", it->lease_until);
 }
 
 /* Gives a claimed item that has none its ENVID and Message-ID. */
@@ -303,20 +295,20 @@ static int claim_rows(struct db *db, const struct conf_queue *q,
 static int claim_events(struct db *db, const struct queue_batch *b,
 			size_t first, const char *owner, struct error *err)
 {
-	struct sbuf data = SBUF_INIT;
+	struct ledger_entry e;
 	int rc = 0;
 
+	ledger_entry_init(&e, LEDGER_DELIVERY_ATTEMPTED, 0, 0, 0, 0);
 	for (size_t i = first; !rc && i < b->n; i++) {
 		const struct queue_item *it = &b->items[i];
-		struct ledger_event ev = {
-			LEDGER_DELIVERY_ATTEMPTED, it->campaign_id,
-			it->delivery_id, it->body_id, it->contact_id, NULL};
 
-		attempted_data(&data, it, owner);
-		ev.data = data.buf;
-		rc = ledger_append(db, &ev, NULL, err);
+		ledger_entry_reset(&e, LEDGER_DELIVERY_ATTEMPTED,
+				   it->campaign_id, it->delivery_id,
+				   it->body_id, it->contact_id);
+		attempted_data(&e, it, owner);
+		rc = ledger_entry_append(db, &e, NULL, err);
 	}
-	sbuf_release(&data);
+	ledger_entry_release(&e);
 	return rc;
 }
 
@@ -512,27 +504,30 @@ static struct transition decide(const struct conf_queue *q,
 				   LEDGER_DELIVERY_DEFERRED, 0, next};
 }
 
-static void result_data(struct sbuf *out, const struct queue_item *item,
+/* The event recording the relay's answer to one attempt. */
+static int result_event(struct db *db, const struct queue_item *item,
 			const struct transport_result *r,
-			const struct transition *t)
+			const struct transition *t, struct error *err)
 {
-	struct json js;
+	struct ledger_entry e;
+	int rc;
 
-	sbuf_reset(out);
-	json_init(&js, out, false);
-	json_object_begin(&js);
-	json_kv_int(&js, "attempt", item->attempts);
-	json_kv_string(&js, "to", item->email);
-	json_kv_int(&js, "code", r->code);
-	json_kv_string(&js, "enhanced", r->enhanced);
-	json_kv_string(&js, "text", r->text);
+	ledger_entry_init(&e, t->kind, item->campaign_id, item->delivery_id,
+			  item->body_id, item->contact_id);
+	ledger_entry_int(&e, "attempt", item->attempts);
+	ledger_entry_str(&e, "to", item->email);
+	ledger_entry_int(&e, "code", r->code);
+	ledger_entry_str(&e, "enhanced", r->enhanced);
+	ledger_entry_str(&e, "text", r->text);
 	if (r->queue_id[0])
-		json_kv_string(&js, "queue_id", r->queue_id);
+		ledger_entry_str(&e, "queue_id", r->queue_id);
 	if (t->outcome == QUEUE_SENT)
-		json_kv_string(&js, "message_id", item->message_id);
+		ledger_entry_str(&e, "message_id", item->message_id);
 	if (t->next_attempt_at)
-		json_kv_int(&js, "next_attempt_at", t->next_attempt_at);
-	json_object_end(&js);
+		ledger_entry_int(&e, "next_attempt_at", t->next_attempt_at);
+	rc = ledger_entry_append(db, &e, NULL, err);
+	ledger_entry_release(&e);
+	return rc;
 }
 
 static void bind_int_or_null(sqlite3_stmt *st, int index, int64_t v)
@@ -599,8 +594,6 @@ int queue_record(struct db *db, const struct conf *cfg,
 		 enum queue_outcome *outcome, struct error *err)
 {
 	struct transition t = decide(&cfg->queue, item, r, now);
-	struct sbuf data = SBUF_INIT;
-	struct ledger_event ev;
 	char cstate[16];
 	bool own;
 	int rc;
@@ -626,10 +619,7 @@ int queue_record(struct db *db, const struct conf *cfg,
 	rc = update_row(db, item, owner, r, &t, now, err);
 	if (rc || db_changes(db) == 0)
 		goto out;
-	result_data(&data, item, r, &t);
-	ev = (struct ledger_event){t.kind, item->campaign_id, item->delivery_id,
-				   item->body_id, item->contact_id, data.buf};
-	rc = ledger_append(db, &ev, NULL, err);
+	rc = result_event(db, item, r, &t, err);
 	if (!rc && t.outcome == QUEUE_FAILED && r->code >= 500)
 		rc = count_refusal(db, cfg, item, err);
 	if (!rc)
@@ -639,7 +629,6 @@ out:
 	rc = db_end_if_own(db, own, rc, err);
 	if (rc)
 		*outcome = QUEUE_STALE;
-	sbuf_release(&data);
 	return rc;
 }
 
@@ -666,34 +655,35 @@ static struct unclaim unclaim_target(const struct queue_check *why,
 				QUEUE_HELD};
 }
 
-static void unclaim_data(struct sbuf *out, const struct queue_item *item,
+/* The event of an item given back unsent. */
+static int unclaim_event(struct db *db, const struct queue_item *item,
 			 const char *owner, const struct queue_check *why,
-			 const struct unclaim *u)
+			 const struct unclaim *u, struct error *err)
 {
-	struct json js;
+	struct ledger_entry e;
+	int rc;
 
-	sbuf_reset(out);
-	json_init(&js, out, false);
-	json_object_begin(&js);
+	ledger_entry_init(&e, u->kind, item->campaign_id, item->delivery_id,
+			  item->body_id, item->contact_id);
 	if (u->outcome == QUEUE_HELD) {
-		json_kv_string(&js, "reason", why && why->reason[0]
-						      ? why->reason
-						      : "released");
-		json_kv_string(&js, "owner", owner);
+		ledger_entry_str(&e, "reason", why && why->reason[0]
+						       ? why->reason
+						       : "released");
+		ledger_entry_str(&e, "owner", owner);
 	} else {
-		json_kv_string(&js, "from", "sending");
-		json_kv_string(&js, "to", item->email);
-		json_kv_string(&js, "reason", u->reason);
+		ledger_entry_str(&e, "from", "sending");
+		ledger_entry_str(&e, "to", item->email);
+		ledger_entry_str(&e, "reason", u->reason);
 	}
-	json_object_end(&js);
+	rc = ledger_entry_append(db, &e, NULL, err);
+	ledger_entry_release(&e);
+	return rc;
 }
 
 int queue_unclaim(struct db *db, const struct queue_item *item,
 		  const char *owner, const struct queue_check *why,
 		  int64_t now, enum queue_outcome *outcome, struct error *err)
 {
-	struct sbuf data = SBUF_INIT;
-	struct ledger_event ev;
 	struct unclaim u;
 	char cstate[16];
 	sqlite3_stmt *st;
@@ -719,17 +709,13 @@ int queue_unclaim(struct db *db, const struct queue_item *item,
 	rc = db_step_done(db, st, err);
 	if (rc || db_changes(db) == 0)
 		goto out;
-	unclaim_data(&data, item, owner, why, &u);
-	ev = (struct ledger_event){u.kind, item->campaign_id, item->delivery_id,
-				   item->body_id, item->contact_id, data.buf};
-	rc = ledger_append(db, &ev, NULL, err);
+	rc = unclaim_event(db, item, owner, why, &u, err);
 	if (!rc && outcome)
 		*outcome = u.outcome;
 out:
 	rc = db_end_if_own(db, own, rc, err);
 	if (rc && outcome)
 		*outcome = QUEUE_STALE;
-	sbuf_release(&data);
 	return rc;
 }
 
@@ -766,10 +752,8 @@ static int load_waiting(struct db *db, int64_t campaign_id,
 
 static int cancel_waiting(struct db *db, int64_t campaign_id,
 			  const struct waiting *w, int64_t now,
-			  struct sbuf *data, struct error *err)
+			  struct ledger_entry *e, struct error *err)
 {
-	struct ledger_event ev;
-	struct json js;
 	sqlite3_stmt *st;
 	int rc = db_prepare(db, &queue_statements, ST_CANCEL, &st, err);
 
@@ -780,20 +764,16 @@ static int cancel_waiting(struct db *db, int64_t campaign_id,
 	rc = db_step_done(db, st, err);
 	if (rc || db_changes(db) == 0)
 		return rc;
-	sbuf_reset(data);
-	json_init(&js, data, false);
-	json_object_begin(&js);
-	json_kv_string(&js, "from", w->state);
-	json_object_end(&js);
-	ev = (struct ledger_event){LEDGER_DELIVERY_CANCELLED, campaign_id, w->id,
-				   w->body_id, w->contact_id, data->buf};
-	return ledger_append(db, &ev, NULL, err);
+	ledger_entry_reset(e, LEDGER_DELIVERY_CANCELLED, campaign_id, w->id,
+			   w->body_id, w->contact_id);
+	ledger_entry_str(e, "from", w->state);
+	return ledger_entry_append(db, e, NULL, err);
 }
 
 int queue_cancel_campaign(struct db *db, int64_t campaign_id, int64_t now,
 			  int *cancelled, struct error *err)
 {
-	struct sbuf data = SBUF_INIT;
+	struct ledger_entry e;
 	struct waiting *ws = NULL;
 	size_t n = 0;
 	int rc = db_begin(db, err);
@@ -802,9 +782,10 @@ int queue_cancel_campaign(struct db *db, int64_t campaign_id, int64_t now,
 		*cancelled = 0;
 	if (rc)
 		return rc;
+	ledger_entry_init(&e, LEDGER_DELIVERY_CANCELLED, campaign_id, 0, 0, 0);
 	rc = load_waiting(db, campaign_id, &ws, &n, err);
 	for (size_t i = 0; !rc && i < n; i++)
-		rc = cancel_waiting(db, campaign_id, &ws[i], now, &data, err);
+		rc = cancel_waiting(db, campaign_id, &ws[i], now, &e, err);
 	if (rc)
 		db_rollback(db);
 	else
@@ -812,7 +793,7 @@ int queue_cancel_campaign(struct db *db, int64_t campaign_id, int64_t now,
 	if (!rc && cancelled)
 		*cancelled = (int)n;
 	free(ws);
-	sbuf_release(&data);
+	ledger_entry_release(&e);
 	return rc;
 }
 
@@ -937,10 +918,8 @@ static int read_lapsed(struct db *db, int64_t before, struct lapsed **rows,
 }
 
 static int recover_one(struct db *db, const struct lapsed *l, int64_t now,
-		       struct sbuf *data, struct error *err)
+		       struct ledger_entry *e, struct error *err)
 {
-	struct ledger_event ev;
-	struct json js;
 	sqlite3_stmt *st;
 	int rc = db_prepare(db, &queue_statements, ST_RECOVER, &st, err);
 
@@ -953,32 +932,27 @@ static int recover_one(struct db *db, const struct lapsed *l, int64_t now,
 	rc = db_step_done(db, st, err);
 	if (rc || db_changes(db) == 0)
 		return rc;
-	sbuf_reset(data);
-	json_init(&js, data, false);
-	json_object_begin(&js);
+	ledger_entry_reset(e, l->cancelled ? LEDGER_DELIVERY_CANCELLED
+					   : LEDGER_DELIVERY_RECOVERED,
+			   l->campaign_id, l->id, l->body_id, l->contact_id);
 	if (l->cancelled) {
 		/* Not known to have left: the lease ran out before a result. */
-		json_kv_string(&js, "from", "sending");
-		json_kv_string(&js, "reason", "campaign cancelled; lease ran "
+		ledger_entry_str(e, "from", "sending");
+		ledger_entry_str(e, "reason", "campaign cancelled; lease ran "
 					      "out without a result");
 	} else {
-		json_kv_string(&js, "reason", "lease");
+		ledger_entry_str(e, "reason", "lease");
 	}
-	json_kv_string(&js, "owner", l->owner);
-	json_kv_int(&js, "lease_until", l->lease_until);
-	json_kv_int(&js, "attempt", l->attempts);
-	json_object_end(&js);
-	ev = (struct ledger_event){l->cancelled ? LEDGER_DELIVERY_CANCELLED
-						: LEDGER_DELIVERY_RECOVERED,
-				   l->campaign_id, l->id, l->body_id,
-				   l->contact_id, data->buf};
-	return ledger_append(db, &ev, NULL, err);
+	ledger_entry_str(e, "owner", l->owner);
+	ledger_entry_int(e, "lease_until", l->lease_until);
+	ledger_entry_int(e, "attempt", l->attempts);
+	return ledger_entry_append(db, e, NULL, err);
 }
 
 int queue_recover(struct db *db, int64_t before, int *recovered,
 		  struct error *err)
 {
-	struct sbuf data = SBUF_INIT;
+	struct ledger_entry e;
 	struct lapsed *rows = NULL;
 	int64_t now = clock_now();
 	size_t n = 0;
@@ -989,9 +963,10 @@ int queue_recover(struct db *db, int64_t before, int *recovered,
 	rc = db_begin(db, err);
 	if (rc)
 		return rc;
+	ledger_entry_init(&e, LEDGER_DELIVERY_RECOVERED, 0, 0, 0, 0);
 	rc = read_lapsed(db, before, &rows, &n, err);
 	for (size_t i = 0; !rc && i < n; i++)
-		rc = recover_one(db, &rows[i], now, &data, err);
+		rc = recover_one(db, &rows[i], now, &e, err);
 	if (rc)
 		db_rollback(db);
 	else
@@ -1001,7 +976,7 @@ int queue_recover(struct db *db, int64_t before, int *recovered,
 	for (size_t i = 0; i < n; i++)
 		free(rows[i].owner);
 	free(rows);
-	sbuf_release(&data);
+	ledger_entry_release(&e);
 	return rc;
 }
 

@@ -9,7 +9,6 @@
 #include "chancery/campaign.h"
 #include "chancery/campaign_start.h"
 #include "chancery/clock.h"
-#include "chancery/json.h"
 #include "chancery/ledger.h"
 #include "chancery/list.h"
 #include "chancery/log.h"
@@ -193,20 +192,15 @@ static int series_event(struct db *db, enum ledger_kind kind,
 			const char *name, const char *detail_key,
 			const char *detail, struct error *err)
 {
-	struct sbuf data = SBUF_INIT;
-	struct ledger_event ev = {kind, 0, 0, 0, 0, NULL};
-	struct json js;
+	struct ledger_entry e;
 	int rc;
 
-	json_init(&js, &data, false);
-	json_object_begin(&js);
-	json_kv_string(&js, "series", name);
+	ledger_entry_init(&e, kind, 0, 0, 0, 0);
+	ledger_entry_str(&e, "series", name);
 	if (detail_key)
-		json_kv_string(&js, detail_key, detail);
-	json_object_end(&js);
-	ev.data = data.buf;
-	rc = ledger_append(db, &ev, NULL, err);
-	sbuf_release(&data);
+		ledger_entry_str(&e, detail_key, detail);
+	rc = ledger_entry_append(db, &e, NULL, err);
+	ledger_entry_release(&e);
 	return rc;
 }
 
@@ -497,12 +491,10 @@ static int record_missed_year(struct db *db, const struct series_info *s,
 {
 	struct campaign_info existing;
 	struct error ignore = ERROR_INIT;
-	struct ledger_event ev = {LEDGER_SERIES_SKIPPED, 0, 0, 0, 0, NULL};
-	struct sbuf data = SBUF_INIT;
+	struct ledger_entry e;
 	char send[24], create[24];
 	int64_t send_at, create_at, closed;
 	sqlite3_stmt *st;
-	struct json js;
 	int rc;
 
 	if (series_send_time(s, year, &send_at, &create_at, NULL) != 0)
@@ -517,18 +509,15 @@ static int record_missed_year(struct db *db, const struct series_info *s,
 		return rc == 0 ? 0 : error_set(err, rc, "%s", ignore.msg);
 	clock_format_utc(send_at, send, sizeof(send));
 	clock_format_utc(create_at, create, sizeof(create));
-	json_init(&js, &data, false);
-	json_object_begin(&js);
-	json_kv_string(&js, "series", s->name);
-	json_kv_int(&js, "year", year);
-	json_kv_string(&js, "create_at", create);
-	json_kv_string(&js, "send_at", send);
-	json_object_end(&js);
-	ev.data = data.buf;
+	ledger_entry_init(&e, LEDGER_SERIES_SKIPPED, 0, 0, 0, 0);
+	ledger_entry_str(&e, "series", s->name);
+	ledger_entry_int(&e, "year", year);
+	ledger_entry_str(&e, "create_at", create);
+	ledger_entry_str(&e, "send_at", send);
 	rc = db_begin(db, err);
 	if (rc)
 		goto out;
-	rc = ledger_append(db, &ev, NULL, err);
+	rc = ledger_entry_append(db, &e, NULL, err);
 	if (!rc)
 		rc = db_prepare(db, &series_statements, ST_TOUCH, &st, err);
 	if (!rc) {
@@ -546,7 +535,7 @@ static int record_missed_year(struct db *db, const struct series_info *s,
 			 "daemon down?); recorded as series.skipped",
 			 s->name, year, create, send);
 out:
-	sbuf_release(&data);
+	ledger_entry_release(&e);
 	return rc;
 }
 

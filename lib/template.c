@@ -22,7 +22,6 @@
 
 #include "chancery/anniversary.h"
 #include "chancery/clock.h"
-#include "chancery/json.h"
 #include "chancery/ledger.h"
 #include "chancery/mustache.h"
 #include "chancery/sha256.h"
@@ -828,20 +827,15 @@ static int store_version(struct db *db, const char *name, int version,
 static int record_added(struct db *db, const char *name, int version,
 			const char *sha, struct error *err)
 {
-	struct ledger_event ev = {.kind = LEDGER_TEMPLATE_ADDED};
-	struct sbuf data = SBUF_INIT;
-	struct json js;
+	struct ledger_entry e;
 	int rc;
 
-	json_init(&js, &data, false);
-	json_object_begin(&js);
-	json_kv_string(&js, "name", name);
-	json_kv_int(&js, "version", version);
-	json_kv_string(&js, "sha256", sha);
-	json_object_end(&js);
-	ev.data = data.buf;
-	rc = ledger_append(db, &ev, NULL, err);
-	sbuf_release(&data);
+	ledger_entry_init(&e, LEDGER_TEMPLATE_ADDED, 0, 0, 0, 0);
+	ledger_entry_str(&e, "name", name);
+	ledger_entry_int(&e, "version", version);
+	ledger_entry_str(&e, "sha256", sha);
+	rc = ledger_entry_append(db, &e, NULL, err);
+	ledger_entry_release(&e);
 	return rc;
 }
 

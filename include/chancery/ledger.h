@@ -43,6 +43,7 @@
 
 #include "chancery/db.h"
 #include "chancery/error.h"
+#include "chancery/json.h"
 #include "chancery/sha256.h"
 #include "chancery/sbuf.h"
 
@@ -108,6 +109,47 @@ struct ledger_event {
 /* Appends one event at the current time; *id_out (if given) gets its id. */
 int ledger_append(struct db *db, const struct ledger_event *ev,
 		  int64_t *id_out, struct error *err);
+
+/*
+ * An event being written: its kind and ids, and its data object built
+ * member by member in the order the calls come (the ledger hashes that
+ * text, so the order is part of the record). The caller owns the struct:
+ * ledger_entry_init, members, ledger_entry_append (or ledger_entry_data
+ * for a caller that hands the text on), then ledger_entry_release.
+ * ledger_entry_reset starts the next event in the same memory, so a loop
+ * writing one event per row allocates only while the text grows (init
+ * and reset allocate nothing).
+ */
+struct ledger_entry {
+	struct ledger_event ev; /* ev.data is set when the object is closed */
+	struct sbuf data;       /* the JSON text, owned by the entry */
+	struct json js;
+};
+
+/* ids are 0 where the event concerns none. */
+void ledger_entry_init(struct ledger_entry *e, enum ledger_kind kind,
+		       int64_t campaign, int64_t delivery, int64_t body,
+		       int64_t contact);
+/* Forgets the members and starts an event anew, keeping the memory. */
+void ledger_entry_reset(struct ledger_entry *e, enum ledger_kind kind,
+			int64_t campaign, int64_t delivery, int64_t body,
+			int64_t contact);
+/* A member "key": "value" (value NULL: null), escaped as JSON. */
+void ledger_entry_str(struct ledger_entry *e, const char *key,
+		      const char *value);
+/* A member "key": decimal value. */
+void ledger_entry_int(struct ledger_entry *e, const char *key, int64_t value);
+/*
+ * Closes the object (no members after this) and returns its text, owned
+ * by e and valid until the next reset or the release.
+ */
+const char *ledger_entry_data(struct ledger_entry *e);
+/* Closes the object and appends the event, as ledger_append; e is kept
+ * (reset it for the next event, release it at the end). */
+int ledger_entry_append(struct db *db, struct ledger_entry *e,
+			int64_t *id_out, struct error *err);
+/* Frees the text; e may be initialised again. */
+void ledger_entry_release(struct ledger_entry *e);
 
 /*
  * Appends ev with its data built from NULL-terminated key/value string

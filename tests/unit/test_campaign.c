@@ -407,6 +407,15 @@ static void test_refresh(void **state)
 				  "'pending'"), 1);
 	assert_int_equal(campaign_refresh(f->t.db, &f->cfg, id, &added, &err), 0);
 	assert_int_equal(added, 0);
+	/* Each refresh records how many it added, as the ledger hashes it. */
+	{
+		char *data = test_query_text(f->t.db,
+			"SELECT group_concat(data, ' ') FROM (SELECT data FROM "
+			"events WHERE kind = 'campaign.refreshed' ORDER BY id)");
+
+		assert_str(data, "{\"added\":1} {\"added\":0}");
+		free(data);
+	}
 	/* A draft has nothing to refresh. */
 	id = create(f, "r2", "all");
 	assert_int_equal(campaign_refresh(f->t.db, &f->cfg, id, &added, &err),
