@@ -1,3 +1,10 @@
+/*
+ * The delivery state machine (queue.h). One module although it passes a
+ * thousand lines: it is the one writer of the deliveries table, and each
+ * transition (claim, check, record, unclaim, cancel, report, recover) is
+ * a statement and an event that must agree with the others on what each
+ * state means.
+ */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
