@@ -420,13 +420,29 @@ static void test_maildir_bad_outbox(void **state)
 
 /* ---- smtp configuration checks (no network) ---- */
 
+/* One smtp configuration and what checking it must say. */
+struct smtp_case {
+	const char *host, *user, *password, *ca_file;
+	enum tls_mode tls;
+	const char *want; /* the refusal names it; NULL: accepted */
+};
+
+/* cfg, initialised, with the case's smtp settings. */
+static void smtp_conf(struct conf *cfg, const struct smtp_case *c)
+{
+	conf_init(cfg);
+	cfg->transport = TRANSPORT_SMTP;
+	free(cfg->smtp.host);
+	cfg->smtp.host = xstrdup(c->host);
+	cfg->smtp.user = xstrdup(c->user);
+	cfg->smtp.password = xstrdup(c->password);
+	cfg->smtp.ca_file = xstrdup(c->ca_file);
+	cfg->smtp.tls = c->tls;
+}
+
 static void test_smtp_bad_settings(void **state)
 {
-	static const struct {
-		const char *host, *user, *password, *ca_file;
-		enum tls_mode tls;
-		const char *want;
-	} cases[] = {
+	static const struct smtp_case cases[] = {
 		{"", NULL, NULL, NULL, TLS_AUTO, "transport.smtp.host"},
 		{"::1", NULL, NULL, NULL, TLS_NONE, "IPv6"},
 		{"127.0.0.1", "u", NULL, NULL, TLS_NONE, "no password"},
@@ -441,14 +457,7 @@ static void test_smtp_bad_settings(void **state)
 		struct error err = ERROR_INIT;
 		struct conf cfg;
 
-		conf_init(&cfg);
-		cfg.transport = TRANSPORT_SMTP;
-		free(cfg.smtp.host);
-		cfg.smtp.host = xstrdup(cases[i].host);
-		cfg.smtp.user = xstrdup(cases[i].user);
-		cfg.smtp.password = xstrdup(cases[i].password);
-		cfg.smtp.ca_file = xstrdup(cases[i].ca_file);
-		cfg.smtp.tls = cases[i].tls;
+		smtp_conf(&cfg, &cases[i]);
 		assert_null(transport_new(&cfg, &err));
 		assert_int_equal(err.code, ERR_CONFIG);
 		if (!strstr(err.msg, cases[i].want))
@@ -592,11 +601,7 @@ static void test_smtp_session_tls(void **state)
 
 static void test_smtp_check_config(void **state)
 {
-	static const struct {
-		const char *host, *user, *password, *ca_file;
-		enum tls_mode tls;
-		const char *want; /* NULL: accepted */
-	} cases[] = {
+	static const struct smtp_case cases[] = {
 		{"", NULL, NULL, NULL, TLS_AUTO, "transport.smtp.host"},
 		{"::1", NULL, NULL, NULL, TLS_NONE, "IPv6"},
 		{"192.0.2.7", "u", "pw", NULL, TLS_NONE, "unencrypted"},
@@ -618,14 +623,7 @@ static void test_smtp_check_config(void **state)
 		struct conf cfg;
 		int rc;
 
-		conf_init(&cfg);
-		cfg.transport = TRANSPORT_SMTP;
-		free(cfg.smtp.host);
-		cfg.smtp.host = xstrdup(cases[i].host);
-		cfg.smtp.user = xstrdup(cases[i].user);
-		cfg.smtp.password = xstrdup(cases[i].password);
-		cfg.smtp.ca_file = xstrdup(cases[i].ca_file);
-		cfg.smtp.tls = cases[i].tls;
+		smtp_conf(&cfg, &cases[i]);
 		rc = transport_check_config(&cfg, &err);
 		if (!cases[i].want && rc != 0)
 			fail_msg("case %zu: refused: %s", i, err.msg);
