@@ -54,6 +54,7 @@ int cli_db(struct cli *cli, struct db **out, struct error *err)
 		rc = db_open(path, 0, (int)cfg->busy_timeout_ms, &cli->db, err);
 		if (rc)
 			return rc;
+		db_set_actor(cli->db, cli->actor);
 	}
 	*out = cli->db;
 	return 0;

@@ -18,6 +18,7 @@
 struct cli {
 	const char *config_path; /* --config, or NULL for the default */
 	const char *db_override; /* --db */
+	const char *actor;       /* --as, or the OS user: the ledger's actor */
 	bool json;               /* --json anywhere on the line */
 	struct conf cfg;
 	bool cfg_loaded;

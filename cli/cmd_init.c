@@ -70,6 +70,7 @@ static int run_init(struct cli *cli, int argc, char **argv)
 	if (rc)
 		return cli_fail(rc, &err);
 	cli->db = db;
+	db_set_actor(db, cli->actor);
 	printf("created %s (schema version %d)\n", path, db_schema_version(db));
 	return with_seed ? seed(cli, path) : 0;
 }

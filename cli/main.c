@@ -4,11 +4,14 @@
  */
 #include <getopt.h>
 #include <locale.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
+#include "chancery/utf8.h"
 #include "commands.h"
 
 struct group {
@@ -34,8 +37,8 @@ static const struct group groups[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: chancery [--config FILE] [--db FILE] [--json] "
-		   "COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(f, "usage: chancery [--config FILE] [--db FILE] [--as NAME] "
+		   "[--json] COMMAND [ARGS]\n\ncommands:\n");
 	for (const struct group *g = groups; g->name; g++)
 		fprintf(f, "  %-10s %s\n", g->name, g->summary);
 	fprintf(f, "\n'chancery COMMAND --help' describes a command.\n");
@@ -62,20 +65,56 @@ static int take_json_flag(struct cli *cli, int argc, char **argv)
 	return out;
 }
 
+/*
+ * The name the ledger records for this command's changes: --as NAME where
+ * an office shares one account (a claim, not proof), else the OS user.
+ */
+static int set_actor(struct cli *cli, const char *claimed)
+{
+	static char fallback[32];
+	const struct passwd *pw;
+
+	if (claimed) {
+		size_t len = strlen(claimed);
+
+		if (len == 0 || len > 64 || !utf8_valid(claimed, len, NULL) ||
+		    utf8_has_control(claimed)) {
+			fprintf(stderr, "chancery: --as: not a name (1 to 64 "
+				"bytes of UTF-8 text, no control characters)\n");
+			return -1;
+		}
+		cli->actor = claimed;
+		return 0;
+	}
+	pw = getpwuid(getuid());
+	if (pw && pw->pw_name && *pw->pw_name) {
+		cli->actor = pw->pw_name;
+		return 0;
+	}
+	snprintf(fallback, sizeof(fallback), "uid %u", (unsigned)getuid());
+	cli->actor = fallback;
+	return 0;
+}
+
 static int parse_global(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{"as", required_argument, NULL, 'a'},
 		{"config", required_argument, NULL, 'c'},
 		{"db", required_argument, NULL, 'd'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
+	const char *claimed = NULL;
 	int c;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:c:d:hV", opts, NULL)) != -1) {
 		switch (c) {
+		case 'a':
+			claimed = optarg;
+			break;
 		case 'c':
 			cli->config_path = optarg;
 			break;
@@ -98,7 +137,7 @@ static int parse_global(struct cli *cli, int argc, char **argv)
 			return -1;
 		}
 	}
-	return optind;
+	return set_actor(cli, claimed) ? -1 : optind;
 }
 
 int main(int argc, char **argv)

@@ -32,11 +32,19 @@ struct db {
 	size_t ncaches;
 	size_t caches_alloc;
 	struct db_ledger_cache ledger;
+	char *actor; /* who the ledger names for changes; NULL: the system */
 };
 
 sqlite3 *db_handle(struct db *db) { return db->handle; }
 const char *db_path(const struct db *db) { return db->path; }
 bool db_in_transaction(struct db *db) { return db->depth > 0; }
+const char *db_actor(const struct db *db) { return db->actor; }
+
+void db_set_actor(struct db *db, const char *actor)
+{
+	free(db->actor);
+	db->actor = actor && *actor ? xstrdup(actor) : NULL;
+}
 struct db_ledger_cache *db_ledger_cache(struct db *db)
 {
 	/* After an I/O error or a full disk SQLite may roll the whole
@@ -208,10 +216,36 @@ static int check_identity(struct db *db, int version, struct error *err)
 	return 0;
 }
 
+/* Inside the migration's transaction: no row may point at nothing. */
+static int check_foreign_keys(struct db *db, struct error *err)
+{
+	int orphans = 0;
+	int rc = pragma_int(db, "SELECT count(*) FROM pragma_foreign_key_check",
+			    &orphans, err);
+
+	if (rc)
+		return rc;
+	if (orphans > 0)
+		return error_set(err, ERR_DATA,
+				 "%s: migration left %d rows that refer to "
+				 "missing rows; nothing was changed",
+				 db->path, orphans);
+	return 0;
+}
+
+/*
+ * Some migrations rebuild a table (SQLite cannot change a CHECK in
+ * place); with foreign keys on, dropping the old table would fail or
+ * delete. The SQLite procedure: keys off outside the transaction, a
+ * foreign_key_check before the commit, keys on again.
+ */
 static int migrate(struct db *db, struct error *err)
 {
 	int version = 0, rc;
 
+	rc = db_exec(db, "PRAGMA foreign_keys = OFF", err);
+	if (rc)
+		return rc;
 	rc = db_begin(db, err);
 	if (rc)
 		return rc;
@@ -221,8 +255,15 @@ static int migrate(struct db *db, struct error *err)
 	if (!rc && version < db_schema_latest())
 		rc = apply_migrations(db, version, err);
 	if (!rc)
-		return db_commit(db, err);
-	db_rollback(db);
+		rc = check_foreign_keys(db, err);
+	if (!rc)
+		rc = db_commit(db, err);
+	else
+		db_rollback(db);
+	if (!rc)
+		rc = db_exec(db, "PRAGMA foreign_keys = ON", err);
+	else
+		db_exec(db, "PRAGMA foreign_keys = ON", NULL);
 	return rc;
 }
 
@@ -515,6 +556,7 @@ void db_close(struct db *db)
 	sha256_free(db->ledger.digest);
 	sbuf_release(&db->ledger.canonical);
 	sqlite3_close(db->handle);
+	free(db->actor);
 	free(db->path);
 	free(db);
 }

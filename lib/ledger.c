@@ -48,6 +48,17 @@ static const char *const kind_names[LEDGER_KIND_COUNT] = {
 	[LEDGER_CONTACT_REMOVED] = "contact.removed",
 	[LEDGER_LIST_CHANGED] = "list.changed",
 	[LEDGER_BOUNCE_QUARANTINED] = "bounce.quarantined",
+	[LEDGER_CAMPAIGN_APPROVED] = "campaign.approved",
+	[LEDGER_CAMPAIGN_REJECTED] = "campaign.rejected",
+	[LEDGER_CAMPAIGN_APPROVAL_VOID] = "campaign.approval_void",
+	[LEDGER_CAMPAIGN_EDITED] = "campaign.edited",
+	[LEDGER_CAMPAIGN_REMINDED] = "campaign.reminded",
+	[LEDGER_CAMPAIGN_MISSED] = "campaign.missed",
+	[LEDGER_CAMPAIGN_TESTED] = "campaign.tested",
+	[LEDGER_NOTIFY_SENT] = "notify.sent",
+	[LEDGER_NOTIFY_FAILED] = "notify.failed",
+	[LEDGER_BODY_MERGED] = "body.merged",
+	[LEDGER_CONTACT_CHANGED] = "contact.changed",
 };
 
 enum {
@@ -60,10 +71,10 @@ enum {
 static const char *const ledger_sql[ST__COUNT] = {
 	[ST_HEAD] = "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1",
 	[ST_INSERT] = "INSERT INTO events (id, ts, kind, campaign_id, "
-		      "delivery_id, body_id, contact_id, data, prev_hash, hash) "
-		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		      "delivery_id, body_id, contact_id, data, prev_hash, hash, actor) "
+		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[ST_WALK] = "SELECT id, ts, kind, campaign_id, delivery_id, body_id, "
-		    "contact_id, data, prev_hash, hash "
+		    "contact_id, data, prev_hash, hash, actor "
 		    "FROM events ORDER BY id",
 };
 
@@ -146,6 +157,8 @@ void ledger_canonical(const struct ledger_row *row, struct sbuf *out)
 	add_id(out, row->contact_id);
 	add_netstring(out, row->data);
 	add_netstring(out, row->prev_hash);
+	if (row->actor) /* rows from before actors keep their old form */
+		add_netstring(out, row->actor);
 }
 
 void ledger_row_hash(const struct ledger_row *row, struct sha256 *h,
@@ -204,6 +217,10 @@ static int insert_row(struct db *db, const struct ledger_row *row,
 	db_bind_text_static(st, 8, row->data);
 	db_bind_text_static(st, 9, row->prev_hash);
 	db_bind_text_static(st, 10, hash);
+	if (row->actor)
+		db_bind_text_static(st, 11, row->actor);
+	else
+		sqlite3_bind_null(st, 11);
 	return db_step_done(db, st, err);
 }
 
@@ -261,6 +278,7 @@ int ledger_append(struct db *db, const struct ledger_event *ev,
 		.contact_id = ev->contact_id,
 		.data = ev->data ? ev->data : "{}",
 		.prev_hash = prev,
+		.actor = db_actor(db),
 	};
 	if (!cache->digest)
 		cache->digest = sha256_new();
@@ -444,6 +462,7 @@ static int check_row(struct walk *w, sqlite3_stmt *st,
 		.contact_id = sqlite3_column_int64(st, 6),
 		.data = db_column_text(st, 7),
 		.prev_hash = db_column_text(st, 8),
+		.actor = (const char *)sqlite3_column_text(st, 10),
 	};
 
 	ledger_row_hash(&row, w->sha, &w->scratch, computed);

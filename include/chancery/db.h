@@ -54,6 +54,15 @@ void db_close(struct db *db);
 sqlite3 *db_handle(struct db *db);
 const char *db_path(const struct db *db);
 
+/*
+ * The person the ledger names for the changes made through this
+ * connection (events.actor): the CLI sets the OS user or the name given
+ * with --as; NULL (the default) is the daemon or the system. A claim,
+ * not proof: whoever runs the program chooses it. Copied.
+ */
+void db_set_actor(struct db *db, const char *actor);
+const char *db_actor(const struct db *db);
+
 /* The schema version of the open database and the newest one known. */
 int db_schema_version(struct db *db);
 int db_schema_latest(void);

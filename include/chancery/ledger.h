@@ -9,11 +9,14 @@
  * ("<decimal length>:<bytes>,"):
  *
  *   id, ts, kind, campaign_id, delivery_id, body_id, contact_id, data,
- *   prev_hash
+ *   prev_hash [, actor]
  *
  * where numbers are decimal, a missing id is the empty string, data is the
  * JSON text as stored and prev_hash is 64 hex digits (64 zeros for the
- * first row). Appending must happen inside the transaction that makes the
+ * first row). actor, the person a change is attributed to (db_set_actor),
+ * is a tenth field present only when the row has one: rows written by
+ * the daemon, and every row written before actors existed, hash as they
+ * always did, and setting or clearing a row's actor breaks its hash. Appending must happen inside the transaction that makes the
  * change it records; ledger_append opens its own when there is none.
  *
  * Verification (ledger_verify) walks the events table in id order and
@@ -86,6 +89,17 @@ enum ledger_kind {
 	LEDGER_CONTACT_REMOVED,
 	LEDGER_LIST_CHANGED,
 	LEDGER_BOUNCE_QUARANTINED,
+	LEDGER_CAMPAIGN_APPROVED,
+	LEDGER_CAMPAIGN_REJECTED,
+	LEDGER_CAMPAIGN_APPROVAL_VOID, /* a change after approval voided it */
+	LEDGER_CAMPAIGN_EDITED,
+	LEDGER_CAMPAIGN_REMINDED,      /* due soon and not approved/scheduled */
+	LEDGER_CAMPAIGN_MISSED,        /* its send time passed unsent */
+	LEDGER_CAMPAIGN_TESTED,        /* a marked test message, no delivery */
+	LEDGER_NOTIFY_SENT,
+	LEDGER_NOTIFY_FAILED,
+	LEDGER_BODY_MERGED,
+	LEDGER_CONTACT_CHANGED,
 	LEDGER_KIND_COUNT
 };
 
@@ -169,6 +183,7 @@ struct ledger_row {
 	int64_t campaign_id, delivery_id, body_id, contact_id; /* 0 = none */
 	const char *data;
 	const char *prev_hash;
+	const char *actor; /* NULL: the system, and every row before 0007 */
 };
 
 /* Writes the canonical serialisation of row into out (replacing it). */

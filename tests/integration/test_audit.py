@@ -78,6 +78,8 @@ def canonical(row):
               num(row["campaign_id"]), num(row["delivery_id"]),
               num(row["body_id"]), num(row["contact_id"]), row["data"],
               row["prev_hash"]]
+    if row.get("actor") is not None:  # the tenth field only when present
+        fields.append(row["actor"])
     return b"".join(netstring(f) for f in fields)
 
 

@@ -55,12 +55,17 @@ def ledger_intact(db):
         prev = "0" * 64
         for row in con.execute(
                 "SELECT id, ts, kind, campaign_id, delivery_id, body_id, "
-                "contact_id, data, prev_hash, hash FROM events ORDER BY id"):
-            (id_, ts, kind, cid, did, bid, ctid, data, prev_hash, h) = row
+                "contact_id, data, prev_hash, hash, actor FROM events "
+                "ORDER BY id"):
+            (id_, ts, kind, cid, did, bid, ctid, data, prev_hash, h,
+             actor) = row
             if prev_hash != prev:
                 return "event %d: prev_hash does not match" % id_
-            canon = b"".join(ns(v) for v in (id_, ts or "", kind, cid, did,
-                                             bid, ctid, data, prev_hash))
+            fields = [id_, ts or "", kind, cid, did, bid, ctid, data,
+                      prev_hash]
+            if actor is not None:  # the tenth field only when present
+                fields.append(actor)
+            canon = b"".join(ns(v) for v in fields)
             if hashlib.sha256(canon).hexdigest() != h:
                 return "event %d: hash does not match" % id_
             prev = h

@@ -100,8 +100,11 @@ static void append_delivery_events(struct db *db)
 		{9, 2, 5, 4, LEDGER_DELIVERY_SENT},
 	};
 
+	/* The two campaigns are a person's doing; deliveries the daemon's. */
+	db_set_actor(db, "clerk");
 	append(db, LEDGER_CAMPAIGN_CREATED, 1, 0, 0, 0, "{\"name\":\"stmt-2023\"}");
 	append(db, LEDGER_CAMPAIGN_CREATED, 2, 0, 0, 0, "{\"name\":\"stmt-2024\"}");
+	db_set_actor(db, NULL);
 	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
 		append(db, LEDGER_DELIVERY_QUEUED, d[i].campaign, d[i].id,
 		       d[i].body, d[i].contact, NULL);
@@ -176,6 +179,12 @@ static void test_verify_intact(void **state)
 	char *head = test_query_text(f->t.db, "SELECT hash FROM events "
 				     "ORDER BY id DESC LIMIT 1");
 
+	char *actors = test_query_text(f->t.db, "SELECT group_concat("
+				       "ifnull(actor, '-'), ' ') FROM (SELECT "
+				       "actor FROM events ORDER BY id LIMIT 4)");
+
+	assert_str(actors, "clerk clerk - -");
+	free(actors);
 	assert_int_equal(ledger_verify(f->t.db, NULL, &res, &err), 0);
 	assert_int_equal(res.rows, f->nevents);
 	assert_int_equal(res.head_id, f->nevents);
@@ -258,6 +267,14 @@ static void test_verify_names_tampered_row(void **state)
 		{"edit prev link", "UPDATE events SET prev_hash = "
 				   "(SELECT hash FROM events WHERE id = 2) "
 				   "WHERE id = 4", LEDGER_HASH_MISMATCH, 4, 3,
+		 "ledger row 4 "},
+		{"forge the actor", "UPDATE events SET actor = 'head' "
+				    "WHERE id = 2", LEDGER_HASH_MISMATCH, 2, 1,
+		 "ledger row 2 (campaign.created): hash mismatch"},
+		{"erase the actor", "UPDATE events SET actor = NULL WHERE id = 1",
+		 LEDGER_HASH_MISMATCH, 1, 0, "ledger row 1 "},
+		{"name a person on a daemon row", "UPDATE events SET actor = "
+		 "'clerk' WHERE id = 4", LEDGER_HASH_MISMATCH, 4, 3,
 		 "ledger row 4 "},
 		{"delete middle row", "DELETE FROM events WHERE id = 7",
 		 LEDGER_PREV_MISMATCH, 8, 6,
