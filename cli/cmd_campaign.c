@@ -471,6 +471,15 @@ static const struct cli_command campaign_cmds[] = {
 	 "                 (fills anniversary.* and event.date)\n"},
 	{"preview", run_preview, "NAME [--body ACRONYM]",
 	 "print the message the first (or that body's) contact would get", NULL},
+	{"proof", cmd_campaign_proof, "NAME [--out DIR] [--force]",
+	 "write readable proofs: one per distinct rendering, and an index",
+	 "  --out DIR      where (default: ./proofs-NAME)\n"
+	 "  --force        replace the proofs in a DIR that is not empty\n"},
+	{"test", cmd_campaign_test, "NAME --to ADDRESS [--body ACRONYM]",
+	 "send the real message, marked as a test, to one address",
+	 "  --to ADDRESS   where the test goes (no delivery is made)\n"
+	 "  --body B       the body whose message is sent (default: the\n"
+	 "                 list's first)\n"},
 	{"schedule", run_schedule, "NAME",
 	 "check everything and schedule a draft (problems listed, one a line)",
 	 NULL},

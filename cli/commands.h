@@ -13,6 +13,9 @@ int cmd_template(struct cli *cli, int argc, char **argv);
 int cmd_audit(struct cli *cli, int argc, char **argv);
 int cmd_registry(struct cli *cli, int argc, char **argv);
 int cmd_campaign(struct cli *cli, int argc, char **argv);
+/* campaign proof and campaign test (cmd_campaign_proof.c) */
+int cmd_campaign_proof(struct cli *cli, int argc, char **argv);
+int cmd_campaign_test(struct cli *cli, int argc, char **argv);
 int cmd_series(struct cli *cli, int argc, char **argv);
 int cmd_bounce(struct cli *cli, int argc, char **argv);
 
