@@ -21,6 +21,7 @@
 #include "chancery/dispatch.h"
 #include "chancery/log.h"
 #include "chancery/mime.h"
+#include "chancery/notice.h"
 #include "chancery/queue.h"
 #include "chancery/series.h"
 #include "chancery/transport.h"
@@ -228,6 +229,17 @@ static int prepare_round(struct daemon *d, struct round *r, struct error *err)
 	return rc;
 }
 
+/* Notifications of what the round (or the command line) recorded: after
+ * the sending, and never its end: a failure is logged and the
+ * notifications wait for the next round (notice.h). */
+static void run_notices(struct daemon *d)
+{
+	struct error err = ERROR_INIT;
+
+	if (notice_run(d->db, &d->cfg, clock_now(), NULL, &err))
+		log_warn("notice: %s; trying again next round", err.msg);
+}
+
 static int run_round(struct daemon *d, struct round *r, struct error *err)
 {
 	struct dispatch_params p = {
@@ -255,6 +267,7 @@ static int run_round(struct daemon *d, struct round *r, struct error *err)
 	} else if (!rc) {
 		rc = campaign_finish_done(d->db, clock_now(), &r->finished, err);
 	}
+	run_notices(d);
 	if (r->st.claimed || r->st.skipped || r->finished)
 		log_info("round: claimed=%lld sent=%lld deferred=%lld "
 			 "failed=%lld expired=%lld skipped=%lld cancelled=%lld "

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chancery/address.h"
 #include "chancery/clock.h"
 #include "chancery/conf.h"
 #include "chancery/sbuf.h"
@@ -24,6 +25,7 @@ enum key_type {
 	K_FLOAT,    /* double */
 	K_DURATION, /* int64_t milliseconds */
 	K_CHOICE,   /* an enum: the index of the name in choices */
+	K_ADDRESSES, /* struct conf_notify's list: e-mail addresses */
 };
 
 struct key {
@@ -107,6 +109,7 @@ static const struct key keys[] = {
 	/* 25 MB: what relays commonly accept; 64 KB..1 GB */
 	{"message.max_size", K_INT, F(message_max_size), "26214400", 65536,
 	 1073741824},
+	{"notify.to", K_ADDRESSES, F(notify), NULL},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -236,6 +239,11 @@ void conf_release(struct conf *cfg)
 			*slot = NULL;
 		}
 	}
+	for (size_t i = 0; i < cfg->notify.nto; i++)
+		free(cfg->notify.to[i]);
+	free(cfg->notify.to);
+	cfg->notify.to = NULL;
+	cfg->notify.nto = 0;
 	free(cfg->path);
 	cfg->path = NULL;
 }
@@ -337,8 +345,58 @@ static const char *wanted_name(const struct key *k)
 	case K_FLOAT: return "a number";
 	case K_DURATION: return "a duration such as \"30s\" or a number of seconds";
 	case K_CHOICE: return "one of the names listed in chancery.conf(5)";
+	case K_ADDRESSES: return "a list of e-mail addresses";
 	default: return "a string";
 	}
+}
+
+/*
+ * A list of addresses: ["a@x", "b@y"] (or one string), each checked with
+ * address_check; the list replaces the one before.
+ */
+static int apply_addresses(struct conf *cfg, const struct key *k,
+			   const config_setting_t *s, const char *file,
+			   struct error *err)
+{
+	struct conf_notify *list = field(cfg, k), fresh = {NULL, 0};
+	int type = config_setting_type(s);
+	int n = type == CONFIG_TYPE_STRING ? 1 : config_setting_length(s);
+	int rc = 0;
+
+	if (type != CONFIG_TYPE_STRING && type != CONFIG_TYPE_ARRAY &&
+	    type != CONFIG_TYPE_LIST)
+		return error_set(err, ERR_CONFIG, "%s:%d: key '%s': expected "
+				 "%s, got %s", file,
+				 config_setting_source_line(s), k->name,
+				 wanted_name(k), type_name(type));
+	fresh.to = xcalloc((size_t)n + 1, sizeof(char *));
+	for (int i = 0; i < n && !rc; i++) {
+		const config_setting_t *e = type == CONFIG_TYPE_STRING
+			? s : config_setting_get_elem(s, (unsigned)i);
+		const char *v = config_setting_get_string(e);
+		struct error why = ERROR_INIT;
+
+		if (!v || !*v || utf8_has_control(v) || address_check(v, &why))
+			rc = error_set(err, ERR_CONFIG, "%s:%d: key '%s': %s",
+				       file, config_setting_source_line(e),
+				       k->name, v ? (why.msg[0] ? why.msg
+						    : "an empty value or a "
+						      "control character")
+						  : "expected a string");
+		else
+			fresh.to[fresh.nto++] = xstrdup(v);
+	}
+	if (rc) {
+		for (size_t i = 0; i < fresh.nto; i++)
+			free(fresh.to[i]);
+		free(fresh.to);
+		return rc;
+	}
+	for (size_t i = 0; i < list->nto; i++)
+		free(list->to[i]);
+	free(list->to);
+	*list = fresh;
+	return 0;
 }
 
 /* Applies one setting of the file to cfg after checking type and bounds. */
@@ -351,6 +409,8 @@ static int apply(struct conf *cfg, const struct key *k,
 	long long iv;
 	int rc = 0;
 
+	if (k->type == K_ADDRESSES)
+		return apply_addresses(cfg, k, s, file, err);
 	if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) {
 		iv = config_setting_get_int64(s);
 		if (k->type == K_INT) {
@@ -653,6 +713,18 @@ static void value_text(const struct conf *cfg, const struct key *k,
 		sbuf_addstr(out, k->choices[*(const int *)v]);
 		*quoted = true;
 		break;
+	case K_ADDRESSES: {
+		const struct conf_notify *list = v;
+
+		*unset = list->nto == 0;
+		sbuf_addstr(out, *unset ? "(unset)" : "[");
+		for (size_t i = 0; i < list->nto; i++)
+			sbuf_addf(out, "%s\"%s\"", i ? ", " : "",
+				  list->to[i]);
+		if (!*unset)
+			sbuf_addch(out, ']');
+		break;
+	}
 	}
 }
 

@@ -58,6 +58,13 @@ struct conf_queue {
 	int64_t commit_interval_ms;  /* group commit at least this often */
 };
 
+/* notify: who hears of approvals, reminders, missed and finished
+ * campaigns (notice.h); no address: nothing is sent. */
+struct conf_notify {
+	char **to;                   /* addresses, each checked at load */
+	size_t nto;
+};
+
 struct conf {
 	char *path;                  /* the file read, or NULL for defaults */
 	char *database;
@@ -73,6 +80,7 @@ struct conf {
 	char *pid_file;
 	int bounce_threshold;        /* campaigns in a row before bouncing */
 	int message_max_size;        /* bytes: a rendered message may not pass it */
+	struct conf_notify notify;
 };
 
 /* Fills cfg with the defaults. */
