@@ -22,7 +22,51 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.queue.retry_first_ms, 5 * 60 * 1000);
 	assert_int_equal(cfg.queue.lifetime_ms, 5LL * 86400 * 1000);
 	assert_str(cfg.timezone, "UTC");
+	assert_int_equal(cfg.notify.nto, 0); /* nobody to notify */
 	conf_release(&cfg);
+}
+
+/* notify.to: a list of addresses (or one), shown by config show. */
+static void test_notify_addresses(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t n;
+		const char *first, *shown;
+	} cases[] = {
+		{"notify = { to = [\"head@office.example\", "
+		 "\"deputy@office.example\"]; };\n", 2, "head@office.example",
+		 "notify.to = [\"head@office.example\", "
+		 "\"deputy@office.example\"]\n"},
+		{"notify = { to = \"head@office.example\"; };\n", 1,
+		 "head@office.example", "notify.to = [\"head@office.example\"]\n"},
+		{"notify = { to = []; };\n", 0, NULL, "notify.to = (unset)\n"},
+	};
+	char *dir = test_tmpdir();
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *path = test_write_file(dir, "c.conf", cases[i].text);
+		struct sbuf dump = SBUF_INIT;
+		struct error err = ERROR_INIT;
+		struct conf cfg;
+
+		conf_init(&cfg);
+		if (conf_load(&cfg, path, &err))
+			fail_msg("case %zu: %s", i, err.msg);
+		if (cfg.notify.nto != cases[i].n)
+			fail_msg("case %zu: %zu addresses, wanted %zu", i,
+				 cfg.notify.nto, cases[i].n);
+		if (cases[i].first)
+			assert_str(cfg.notify.to[0], cases[i].first);
+		conf_dump(&cfg, &dump);
+		if (!strstr(dump.buf, cases[i].shown))
+			fail_msg("case %zu: dump lacks %s", i, cases[i].shown);
+		sbuf_release(&dump);
+		conf_release(&cfg);
+		free(path);
+	}
+	test_rmtree(dir);
 }
 
 static void test_values_and_relative_paths(void **state)
@@ -83,6 +127,13 @@ static void test_errors_name_line_and_key(void **state)
 		{"timezone = 3;\n", {":1:", "timezone", "string"}},
 		{"database = { path = \"x\";\n", {":2", "syntax", NULL}},
 		{"timezone = \"Mars/Olympus\";\n", {"timezone", "Mars/Olympus", NULL}},
+		{"notify = { to = [\"head@office.example\", \"not an "
+		 "address\"]; };\n", {":1:", "notify.to", "not an address"}},
+		{"notify = { to = 3; };\n",
+		 {":1:", "notify.to", "a list of e-mail addresses"}},
+		{"notify = { to = [\"\"]; };\n", {":1:", "notify.to", "empty"}},
+		{"notify = { cc = [\"a@b.example\"]; };\n",
+		 {":1:", "notify.cc", NULL}},
 	};
 	char *dir = test_tmpdir();
 
@@ -152,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_values_and_relative_paths),
 		cmocka_unit_test(test_errors_name_line_and_key),
 		cmocka_unit_test(test_secrets_need_private_files),
+		cmocka_unit_test(test_notify_addresses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
