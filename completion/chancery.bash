@@ -148,8 +148,8 @@ _chancery()
 		list) _chancery_words "create add rm rule show ls delete" ;;
 		template) _chancery_words "add list show render" ;;
 		series) _chancery_words "add ls show pause resume rm" ;;
-		campaign) _chancery_words "create preview schedule pause resume
-			cancel status ls refresh" ;;
+		campaign) _chancery_words "create preview proof test schedule pause
+			resume cancel status ls refresh" ;;
 		audit) _chancery_words "campaign body verify anchor matrix" ;;
 		esac
 		[[ $cur == -* ]] && _chancery_words "--help"
@@ -176,6 +176,8 @@ _chancery()
 		"campaign create") _chancery_words "--template --list --at --tz --event-date
 			--sender" ;;
 		"campaign preview") _chancery_words "--body" ;;
+		"campaign proof") _chancery_words "--out --force" ;;
+		"campaign test") _chancery_words "--to --body" ;;
 		"campaign status") _chancery_words "--follow" ;;
 		"audit verify") _chancery_words "--anchor --format" ;;
 		"audit matrix") _chancery_words "--since --format" ;;
@@ -206,7 +208,8 @@ _chancery()
 		((nargs == 0)) && _chancery_files ;;
 	"series show"|"series pause"|"series resume"|"series rm")
 		((nargs == 0)) && _chancery_series ;;
-	"campaign preview"|"campaign schedule"|"campaign pause"|\
+	"campaign preview"|"campaign proof"|"campaign test"|\
+	"campaign schedule"|"campaign pause"|\
 	"campaign resume"|"campaign cancel"|"campaign status"|\
 	"campaign refresh"|"audit campaign")
 		((nargs == 0)) && _chancery_campaigns ;;
