@@ -349,6 +349,12 @@ static int created_event(struct db *db, const struct campaign_new *c,
 	ledger_entry_str(&e, "tz", c->tz);
 	if (c->event_date)
 		ledger_entry_str(&e, "event_date", c->event_date);
+	/* A series' yearly draft takes whatever version is the latest when
+	 * it is made: say so, next to the version it took. */
+	if (c->series_id) {
+		ledger_entry_int(&e, "series_year", c->series_year);
+		ledger_entry_str(&e, "template_rule", "latest at creation");
+	}
 	rc = ledger_entry_append(db, &e, NULL, err);
 	ledger_entry_release(&e);
 	return rc;
