@@ -97,7 +97,9 @@ class InstallTest(unittest.TestCase):
                 "SELECT name FROM sqlite_master WHERE type = 'table'")}
         migrations = [f for f in os.listdir(self.path("share/chancery/db"))
                       if f.endswith(".sql")]
-        self.assertEqual(version, len(migrations))
+        # The numbers are assigned per change, so they may have gaps while
+        # changes are in flight: the schema is at the highest one.
+        self.assertEqual(version, max(int(f[:4]) for f in migrations))
         for table in ("bodies", "contacts", "lists", "campaigns", "events"):
             self.assertIn(table, tables)
 
