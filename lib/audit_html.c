@@ -185,6 +185,7 @@ static void add_filters(struct sbuf *out, const char *kind_label,
 	for (int r = AUDIT_NSTATES; r >= 1; r--)
 		if (audit_state_by_rank(r))
 			add_option(out, audit_state_by_rank(r));
+	add_option(out, AUDIT_NOT_REACHED);
 	sbuf_addstr(out, "</select></label> <label>Search <input id=\"f-text\" "
 			 "type=\"search\" placeholder=\"any text\">"
 			 "</label> <span id=\"f-count\"></span></div>\n"
@@ -195,7 +196,8 @@ static void add_filters(struct sbuf *out, const char *kind_label,
 		if (s)
 			sbuf_addf(out, "<span class=\"st-%s\">%s</span>", s, s);
 	}
-	sbuf_addstr(out, "</p>\n");
+	sbuf_addstr(out, "<span class=\"st-unreached\">" AUDIT_NOT_REACHED
+			 "</span></p>\n");
 }
 
 /* Adds s to the set v (linear: kinds and years are few). */
@@ -355,8 +357,11 @@ static void add_matrix_row(struct sbuf *out, const struct audit_matrix *m,
 	audit_html_escape(out, body->kind);
 	sbuf_addstr(out, "\" data-states=\"");
 	for (size_t c = 0; c < m->ncampaigns; c++) {
-		if (best[c]) {
-			sbuf_addf(out, "%s%s", sep, audit_state_by_rank(best[c]));
+		const char *text = audit_matrix_cell_text(m, b * m->ncampaigns + c);
+
+		/* "not reached" has a space: the filter looks for " s " */
+		if (text) {
+			sbuf_addf(out, "%s%s", sep, text);
 			sep = " ";
 		}
 	}
