@@ -215,6 +215,10 @@ static void print_status_text(const struct campaign_info *c,
 	       c->template_version, c->template_sha256, c->list_name, shown);
 	if (c->event_date)
 		printf("event:     %s\n", c->event_date);
+	if (c->state == CAMPAIGN_MISSED)
+		printf("missed:    its send time passed before it was "
+		       "scheduled; nothing was sent (cancel it, or edit it to a "
+		       "new send time)\n");
 	if (c->started_at) {
 		format_both(c->tz, c->started_at, shown, sizeof(shown));
 		printf("started:   %s\n", shown);

@@ -10,6 +10,7 @@
 #include "chancery/campaign.h"
 #include "chancery/clock.h"
 #include "chancery/series.h"
+#include "chancery/template.h"
 #include "commands.h"
 
 static int parse_lead(const char *s, int *out)
@@ -22,6 +23,19 @@ static int parse_lead(const char *s, int *out)
 				     SERIES_MAX_LEAD_DAYS);
 	*out = (int)v;
 	return 0;
+}
+
+/* Each year's campaign takes the template's latest version when made. */
+static void latest_note(struct db *db, const char *template_name)
+{
+	struct template_info t;
+	struct error ignore = ERROR_INIT;
+
+	if (template_find(db, template_name, 0, &t, &ignore) != 0)
+		return;
+	printf("each year's campaign takes the latest version of template %s "
+	       "when it is made (now v%d)\n", t.name, t.version);
+	template_info_release(&t);
 }
 
 static int run_add(struct cli *cli, int argc, char **argv)
@@ -77,6 +91,7 @@ static int run_add(struct cli *cli, int argc, char **argv)
 		return cli_fail(rc, &err);
 	printf("series %s added (%s campaigns %d days ahead)\n", s.name,
 	       s.auto_schedule ? "scheduled" : "draft", s.lead_days);
+	latest_note(db, s.template_name);
 	return 0;
 }
 
@@ -248,6 +263,85 @@ static int simple_change(struct cli *cli, int argc, char **argv,
 	return rc ? cli_fail(rc, &err) : 0;
 }
 
+static int run_edit(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"template", required_argument, NULL, 't'},
+		{"list", required_argument, NULL, 'l'},
+		{"send", required_argument, NULL, 'S'},
+		{"at", required_argument, NULL, 'a'},
+		{"tz", required_argument, NULL, 'z'},
+		{"lead-days", required_argument, NULL, 'd'},
+		{NULL, 0, NULL, 0},
+	};
+	struct series_edit e = {.lead_days = -1};
+	struct series_edit_result res = {0};
+	struct error err = ERROR_INIT;
+	struct series_info s = {0};
+	struct db *db;
+	int opt, rc;
+
+	while ((opt = cli_getopt(argc, argv, "t:l:S:a:z:d:", opts)) != -1) {
+		switch (opt) {
+		case 't': e.template_name = optarg; break;
+		case 'l': e.list_name = optarg; break;
+		case 'S': e.send = optarg; break;
+		case 'a': e.at = optarg; break;
+		case 'z': e.tz = optarg; break;
+		case 'd':
+			if (parse_lead(optarg, &e.lead_days))
+				return EX_USAGE;
+			break;
+		default: return EX_USAGE;
+		}
+	}
+	if (optind != argc - 1)
+		return cli_bad_usage("expected one series NAME");
+	if (!e.template_name && !e.list_name && !e.send && !e.at && !e.tz &&
+	    e.lead_days < 0)
+		return cli_bad_usage("nothing to change: give --template, --list, "
+				     "--send, --at, --tz or --lead-days");
+	rc = cli_db(cli, &db, &err);
+	if (!rc)
+		rc = series_find(db, argv[optind], &s, &err);
+	if (!rc)
+		rc = series_edit(db, s.id, &e, clock_now(), &res, &err);
+	if (rc) {
+		series_info_release(&s);
+		return cli_fail(rc, &err);
+	}
+	printf("series %s changed: %s\n", s.name,
+	       *res.changes ? res.changes : "nothing differs");
+	switch (res.outcome) {
+	case SERIES_DRAFT_NONE:
+		printf("no campaign made yet for the coming year: it will be "
+		       "made from the new settings\n");
+		break;
+	case SERIES_DRAFT_UPDATED:
+		printf("draft %s updated too (template %s v%d, the latest)\n",
+		       res.campaign, e.template_name ? e.template_name
+						     : s.template_name,
+		       res.template_version);
+		break;
+	case SERIES_DRAFT_SAME:
+		printf("draft %s already matches: not changed\n", res.campaign);
+		break;
+	case SERIES_DRAFT_KEPT:
+		printf("campaign %s is %s, not a draft: not changed (use "
+		       "'chancery campaign edit %s')\n", res.campaign,
+		       res.campaign_state, res.campaign);
+		break;
+	case SERIES_DRAFT_PASSED:
+		printf("draft %s not changed: the new send time for its year "
+		       "has passed already (use 'chancery campaign edit %s')\n",
+		       res.campaign, res.campaign);
+		break;
+	}
+	series_edit_result_release(&res);
+	series_info_release(&s);
+	return 0;
+}
+
 static int run_pause(struct cli *cli, int argc, char **argv)
 {
 	return simple_change(cli, argc, argv, series_pause, "paused");
@@ -275,6 +369,17 @@ static const struct cli_command series_cmds[] = {
 	 "  --tz ZONE        time zone of the send time\n"
 	 "  --lead-days N    create the campaign N days before (default 14)\n"
 	 "  --auto-schedule  schedule it at once instead of a draft\n"},
+	{"edit", run_edit,
+	 "NAME [--template T] [--list L] [--send MM-DD[THH:MM]] [--at HH:MM] "
+	 "[--tz ZONE] [--lead-days N]",
+	 "change a series; the coming year's draft follows, if still a draft",
+	 "  --template T     the template (each campaign takes its latest "
+	 "version)\n"
+	 "  --list L         the list\n"
+	 "  --send MM-DD     the send day (with THH:MM, the time too)\n"
+	 "  --at HH:MM       the local send time\n"
+	 "  --tz ZONE        time zone of the send time\n"
+	 "  --lead-days N    create each campaign N days before\n"},
 	{"ls", run_ls, "", "list series with their next send time", NULL},
 	{"show", run_show, "NAME",
 	 "a series and its campaigns of the coming years", NULL},

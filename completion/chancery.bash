@@ -147,7 +147,7 @@ _chancery()
 		registry) _chancery_words "import-statement import-csv export-csv" ;;
 		list) _chancery_words "create add rm rule show ls delete" ;;
 		template) _chancery_words "add list show render" ;;
-		series) _chancery_words "add ls show pause resume rm" ;;
+		series) _chancery_words "add edit ls show pause resume rm" ;;
 		campaign) _chancery_words "create preview proof test schedule pause
 			resume cancel status ls refresh" ;;
 		audit) _chancery_words "campaign body verify anchor matrix" ;;
@@ -173,6 +173,8 @@ _chancery()
 		"template show") _chancery_words "--version" ;;
 		"series add") _chancery_words "--event-date --send --tz --template
 			--list --lead-days --auto-schedule --sender" ;;
+		"series edit") _chancery_words "--template --list --send --at --tz
+			--lead-days" ;;
 		"campaign create") _chancery_words "--template --list --at --tz --event-date
 			--sender" ;;
 		"campaign preview") _chancery_words "--body" ;;
@@ -206,7 +208,7 @@ _chancery()
 		if ((nargs == 0)); then _chancery_templates; else _chancery_files; fi ;;
 	"registry import-statement"|"registry import-csv")
 		((nargs == 0)) && _chancery_files ;;
-	"series show"|"series pause"|"series resume"|"series rm")
+	"series show"|"series edit"|"series pause"|"series resume"|"series rm")
 		((nargs == 0)) && _chancery_series ;;
 	"campaign preview"|"campaign proof"|"campaign test"|\
 	"campaign schedule"|"campaign pause"|\

@@ -25,6 +25,7 @@
 #include "chancery/queue.h"
 #include "chancery/series.h"
 #include "chancery/transport.h"
+#include "chancery/watch.h"
 #include "chancery/xalloc.h"
 #include "daemon.h"
 
@@ -212,13 +213,19 @@ static void report_status(struct daemon *d)
 			      (long long)depth.sending);
 }
 
-/* Campaign bookkeeping before sending: series, starts, lapsed leases. */
+/* Campaign bookkeeping before sending: series, reminders and missed
+ * campaigns, starts, lapsed leases. */
 static int prepare_round(struct daemon *d, struct round *r, struct error *err)
 {
+	struct watch_report w;
 	int64_t now = clock_now();
 	int rc;
 
 	rc = series_create_due(d->db, &d->cfg, now, &r->created, err);
+	/* After the series (a draft made now may be due soon), before the
+	 * starts (a late start is logged before it happens). */
+	if (!rc)
+		rc = watch_campaigns(d->db, &d->cfg, now, &w, err);
 	if (!rc)
 		rc = campaign_start_due(d->db, &d->cfg, now, &r->started, err);
 	if (!rc)

@@ -25,6 +25,7 @@ enum {
 	ST_MATRIX_BODIES,
 	ST_MATRIX_COUNTS,
 	ST_MATRIX_DELIVERIES,
+	ST_MATRIX_UNREACHED,
 	ST__COUNT
 };
 
@@ -35,15 +36,29 @@ static const char *const audit_sql[ST__COUNT] = {
 		ISO("c.finished_at") " FROM campaigns c "
 		"JOIN templates t ON t.id = c.template_id "
 		"LEFT JOIN lists l ON l.id = c.list_id WHERE c.name = ?1",
+	/* Deliveries, and a row "not reached" (with the reason) for each
+	 * body the campaign could not reach, in one order. */
 	[ST_CAMPAIGN_DELIVERIES] =
-		"SELECT b.acronym, b.name, b.kind, d.email, co.name, d.state, "
-		ISO("d.sent_at") ", d.reply_code, d.reply_enhanced, "
-		"d.reply_text, d.queue_id, d.reason, d.attempts, d.id "
+		"SELECT body, body_name, kind, email, contact, state, sent_at, "
+		"reply_code, reply_enhanced, reply_text, queue_id, reason, "
+		"attempts, delivery_id FROM ("
+		"SELECT b.acronym AS body, b.name AS body_name, b.kind AS kind, "
+		"d.email AS email, co.name AS contact, d.state AS state, "
+		ISO("d.sent_at") " AS sent_at, d.reply_code AS reply_code, "
+		"d.reply_enhanced AS reply_enhanced, d.reply_text AS reply_text, "
+		"d.queue_id AS queue_id, d.reason AS reason, "
+		"d.attempts AS attempts, d.id AS delivery_id, b.id AS bid "
 		"FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id "
 		"JOIN bodies b ON b.id = d.body_id "
 		"LEFT JOIN contacts co ON co.id = d.contact_id "
-		"WHERE c.name = ?1 ORDER BY coalesce(b.acronym, b.name) "
-		"COLLATE NOCASE, b.id, d.email COLLATE NOCASE, d.id",
+		"WHERE c.name = ?1 "
+		"UNION ALL SELECT b.acronym, b.name, b.kind, NULL, NULL, "
+		"'" AUDIT_NOT_REACHED "', NULL, NULL, NULL, NULL, NULL, u.reason, "
+		"NULL, NULL, b.id FROM campaign_unreached u "
+		"JOIN campaigns c ON c.id = u.campaign_id "
+		"JOIN bodies b ON b.id = u.body_id WHERE c.name = ?1) "
+		"ORDER BY coalesce(body, body_name) COLLATE NOCASE, bid, "
+		"email COLLATE NOCASE, delivery_id",
 	[ST_CAMPAIGN_EVENTS] =
 		"SELECT e.id, e.delivery_id, " ISO("e.ts") ", e.kind, e.data "
 		"FROM events e WHERE e.campaign_id = "
@@ -55,14 +70,28 @@ static const char *const audit_sql[ST__COUNT] = {
 		    "ORDER BY acronym = ?1 COLLATE NOCASE DESC, "
 		    "removed_at IS NOT NULL, id DESC LIMIT 1",
 	[ST_BODY_DELIVERIES] =
-		"SELECT " YEAR_SQL ", c.name, t.name || ' v' || t.version, "
-		ISO("c.send_at") ", d.email, d.state, " ISO("d.sent_at") ", "
-		"d.reply_code, d.reply_enhanced, d.reply_text, d.queue_id, "
-		"d.reason, d.id FROM deliveries d "
+		"SELECT year, campaign, template, send_at, email, state, "
+		"sent_at, reply_code, reply_enhanced, reply_text, queue_id, "
+		"reason, delivery_id FROM ("
+		"SELECT " YEAR_SQL " AS year, c.name AS campaign, "
+		"t.name || ' v' || t.version AS template, "
+		ISO("c.send_at") " AS send_at, d.email AS email, "
+		"d.state AS state, " ISO("d.sent_at") " AS sent_at, "
+		"d.reply_code AS reply_code, d.reply_enhanced AS reply_enhanced, "
+		"d.reply_text AS reply_text, d.queue_id AS queue_id, "
+		"d.reason AS reason, d.id AS delivery_id, c.send_at AS cs, "
+		"c.id AS cid FROM deliveries d "
 		"JOIN campaigns c ON c.id = d.campaign_id "
 		"JOIN templates t ON t.id = c.template_id "
 		"WHERE d.body_id = ?1 "
-		"ORDER BY c.send_at, c.id, d.email COLLATE NOCASE, d.id",
+		"UNION ALL SELECT " YEAR_SQL ", c.name, "
+		"t.name || ' v' || t.version, " ISO("c.send_at") ", NULL, "
+		"'" AUDIT_NOT_REACHED "', NULL, NULL, NULL, NULL, NULL, u.reason, "
+		"NULL, c.send_at, c.id FROM campaign_unreached u "
+		"JOIN campaigns c ON c.id = u.campaign_id "
+		"JOIN templates t ON t.id = c.template_id "
+		"WHERE u.body_id = ?1) "
+		"ORDER BY cs, cid, email COLLATE NOCASE, delivery_id",
 	[ST_BODY_EVENTS] =
 		"SELECT id, delivery_id, " ISO("ts") ", kind, data FROM events "
 		"WHERE body_id = ?1 AND delivery_id IS NOT NULL "
@@ -75,6 +104,8 @@ static const char *const audit_sql[ST__COUNT] = {
 		"SELECT id, acronym, name, kind, country FROM bodies "
 		"WHERE id IN (SELECT d.body_id FROM deliveries d "
 		"JOIN campaigns c ON c.id = d.campaign_id WHERE " YEAR_SQL
+		" >= ?1) OR id IN (SELECT u.body_id FROM campaign_unreached u "
+		"JOIN campaigns c ON c.id = u.campaign_id WHERE " YEAR_SQL
 		" >= ?1) ORDER BY coalesce(acronym, name) COLLATE NOCASE, id",
 	[ST_MATRIX_COUNTS] =
 		"SELECT d.campaign_id, d.body_id, d.state, count(*) "
@@ -88,6 +119,11 @@ static const char *const audit_sql[ST__COUNT] = {
 		"JOIN campaigns c ON c.id = d.campaign_id WHERE " YEAR_SQL
 		" >= ?1 ORDER BY d.body_id, d.campaign_id, "
 		"d.email COLLATE NOCASE, d.id",
+
+	[ST_MATRIX_UNREACHED] =
+		"SELECT u.campaign_id, u.body_id, u.reason "
+		"FROM campaign_unreached u JOIN campaigns c "
+		"ON c.id = u.campaign_id WHERE " YEAR_SQL " >= ?1",
 };
 
 static const struct db_statements audit_statements = {"audit", audit_sql,
@@ -220,22 +256,55 @@ static size_t column_of(const struct table *t, const char *name)
 	abort(); /* a report asked for a column it does not build */
 }
 
-/* Counts of each state in the "state" column, best first. */
+/* Rows of the "state" column equal to state. */
+static size_t count_state(const struct table *t, size_t col, const char *state)
+{
+	size_t n = 0;
+
+	for (size_t r = 0; r < table_rows(t); r++)
+		n += strcmp(table_cell(t, r, col), state) == 0;
+	return n;
+}
+
+/* Counts of each state in the "state" column, best first; then the
+ * bodies not reached, by reason. */
 static void add_totals_text(const struct table *t, struct sbuf *out)
 {
-	size_t col = column_of(t, "state");
+	size_t col = column_of(t, "state"), rcol = column_of(t, "reason");
+	size_t unreached = count_state(t, col, AUDIT_NOT_REACHED);
 	const char *sep = "";
 
-	sbuf_addf(out, "%zu deliveries", table_rows(t));
+	sbuf_addf(out, "%zu deliveries", table_rows(t) - unreached);
 	for (size_t s = 0; s < NSTATES; s++) {
-		size_t n = 0;
+		size_t n = count_state(t, col, states_best_first[s]);
 
-		for (size_t r = 0; r < table_rows(t); r++)
-			n += strcmp(table_cell(t, r, col), states_best_first[s]) == 0;
 		if (n) {
 			sbuf_addf(out, "%s %zu %s", *sep ? sep : ":", n,
 				  states_best_first[s]);
 			sep = ",";
+		}
+	}
+	if (unreached) {
+		static const char *const reasons[] = {
+			"no contact", "all suppressed", "all bouncing",
+			"all disabled", "none sendable",
+		};
+
+		sbuf_addf(out, "; %zu bod%s not reached", unreached,
+			  unreached == 1 ? "y" : "ies");
+		sep = ":";
+		for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]);
+		     i++) {
+			size_t n = 0;
+
+			for (size_t r = 0; r < table_rows(t); r++)
+				n += strcmp(table_cell(t, r, col),
+					    AUDIT_NOT_REACHED) == 0 &&
+				     strcmp(table_cell(t, r, rcol), reasons[i]) == 0;
+			if (n) {
+				sbuf_addf(out, "%s %zu %s", sep, n, reasons[i]);
+				sep = ",";
+			}
 		}
 	}
 	sbuf_addch(out, '\n');
@@ -244,18 +313,20 @@ static void add_totals_text(const struct table *t, struct sbuf *out)
 static void add_totals_json(const struct table *t, struct json *js)
 {
 	size_t col = column_of(t, "state");
+	size_t unreached = count_state(t, col, AUDIT_NOT_REACHED);
 
 	json_key(js, "totals");
 	json_object_begin(js);
-	json_kv_int(js, "deliveries", (long long)table_rows(t));
+	json_kv_int(js, "deliveries", (long long)(table_rows(t) - unreached));
 	for (size_t s = 0; s < NSTATES; s++) {
-		long long n = 0;
+		long long n = (long long)count_state(t, col,
+						     states_best_first[s]);
 
-		for (size_t r = 0; r < table_rows(t); r++)
-			n += strcmp(table_cell(t, r, col), states_best_first[s]) == 0;
 		if (n)
 			json_kv_int(js, states_best_first[s], n);
 	}
+	if (unreached)
+		json_kv_int(js, "not_reached", (long long)unreached);
 	json_object_end(js);
 }
 
@@ -359,9 +430,13 @@ static void campaign_output(const struct campaign_info *c,
 		break;
 	default:
 		sbuf_addf(out, "campaign %s: template %s (sha256 %s), list %s, "
-			  "send at %s, state %s\n\n", c->name, c->template,
+			  "send at %s, state %s\n", c->name, c->template,
 			  c->sha256, c->list ? c->list : "-", c->send_at,
 			  c->state);
+		if (strcmp(c->state, "missed") == 0)
+			sbuf_addstr(out, "missed: its send time passed before it "
+					 "was scheduled; nothing was sent\n");
+		sbuf_addch(out, '\n');
 		table_format_text(t, out);
 		sbuf_addch(out, '\n');
 		add_totals_text(t, out);
@@ -566,6 +641,9 @@ static void matrix_release(struct audit_matrix *m)
 		free(m->bodies[i].kind);
 		free(m->bodies[i].country);
 	}
+	for (size_t i = 0; m->unreached && i < m->nbodies * m->ncampaigns; i++)
+		free(m->unreached[i]);
+	free(m->unreached);
 	free(m->campaigns);
 	free(m->bodies);
 	free(m->best);
@@ -715,6 +793,50 @@ static int read_matrix_counts(struct db *db, int since, struct audit_matrix *m,
 	return rc;
 }
 
+/* The bodies each campaign could not reach, cell by cell. */
+static int read_matrix_unreached(struct db *db, int since,
+				 struct audit_matrix *m,
+				 const struct matrix_index *ix,
+				 struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &audit_statements, ST_MATRIX_UNREACHED, &st,
+			    err);
+
+	if (rc)
+		return rc;
+	m->unreached = xcalloc(m->nbodies * m->ncampaigns + 1,
+			       sizeof(*m->unreached));
+	sqlite3_bind_int(st, 1, since);
+	while ((rc = db_step(db, st, err)) == 1) {
+		size_t cell = matrix_cell(m, ix, sqlite3_column_int64(st, 0),
+					  sqlite3_column_int64(st, 1));
+
+		if (cell != SIZE_MAX && !m->unreached[cell])
+			m->unreached[cell] = db_column_strdup(st, 2);
+	}
+	return rc;
+}
+
+const char *audit_matrix_cell_text(const struct audit_matrix *m, size_t cell)
+{
+	int best = m->best[cell];
+
+	/* skipped (contacts not sendable) says less than why */
+	if (m->unreached && m->unreached[cell] &&
+	    best <= audit_state_rank("skipped"))
+		return AUDIT_NOT_REACHED;
+	return audit_state_by_rank(best);
+}
+
+const char *audit_matrix_campaign_mark(const struct audit_matrix_campaign *c)
+{
+	if (c->state && (strcmp(c->state, "cancelled") == 0 ||
+			 strcmp(c->state, "missed") == 0))
+		return c->state;
+	return NULL;
+}
+
 static const char *const matrix_delivery_columns[] = {
 	"campaign_id", "body_id", "state", "email", "sent_at", "reply_code",
 	"reply_enhanced", "reply_text", "queue_id", "reason", "delivery_id",
@@ -762,6 +884,8 @@ static int read_matrix(struct db *db, int since, bool details,
 	ix.campaigns = campaign_slots(m);
 	ix.bodies = body_slots(m);
 	rc = read_matrix_counts(db, since, m, &ix, err);
+	if (!rc)
+		rc = read_matrix_unreached(db, since, m, &ix, err);
 	if (!rc && details && m->total <= AUDIT_MATRIX_DETAIL_MAX)
 		rc = read_matrix_deliveries(db, since, m, &ix, err);
 	free(ix.campaigns);
@@ -774,14 +898,28 @@ static struct table *matrix_table(const struct audit_matrix *m)
 {
 	size_t ncols = 3 + m->ncampaigns;
 	const char **headers = xcalloc(ncols, sizeof(*headers));
+
+	char **marked = xcalloc(m->ncampaigns + 1, sizeof(*marked));
 	struct table *t;
 
 	headers[0] = "body";
 	headers[1] = "name";
 	headers[2] = "kind";
-	for (size_t c = 0; c < m->ncampaigns; c++)
-		headers[3 + c] = m->campaigns[c].name;
+	/* a cancelled or missed campaign's column says so in its heading:
+	 * its cells are empty because nothing was sent, not for want of a
+	 * record */
+	for (size_t c = 0; c < m->ncampaigns; c++) {
+		const char *mark = audit_matrix_campaign_mark(&m->campaigns[c]);
+
+		if (mark)
+			marked[c] = xasprintf("%s (%s)", m->campaigns[c].name,
+					      mark);
+		headers[3 + c] = marked[c] ? marked[c] : m->campaigns[c].name;
+	}
 	t = table_new(ncols, headers);
+	for (size_t c = 0; c < m->ncampaigns; c++)
+		free(marked[c]);
+	free(marked);
 	free(headers);
 	for (size_t b = 0; b < m->nbodies; b++) {
 		table_row(t);
@@ -789,10 +927,33 @@ static struct table *matrix_table(const struct audit_matrix *m)
 		table_text(t, m->bodies[b].name);
 		table_text(t, m->bodies[b].kind);
 		for (size_t c = 0; c < m->ncampaigns; c++)
-			table_text(t, audit_state_by_rank(
-					      m->best[b * m->ncampaigns + c]));
+			table_text(t, audit_matrix_cell_text(
+					      m, b * m->ncampaigns + c));
 	}
 	return t;
+}
+
+/* "not_reached": {campaign: reason}, for a body some campaign could not
+ * reach; nothing otherwise. */
+static void add_unreached_json(const struct audit_matrix *m, size_t b,
+			       struct json *js)
+{
+	bool any = false;
+
+	for (size_t c = 0; m->unreached && c < m->ncampaigns; c++) {
+		const char *why = m->unreached[b * m->ncampaigns + c];
+
+		if (!why)
+			continue;
+		if (!any) {
+			json_key(js, "not_reached");
+			json_object_begin(js);
+			any = true;
+		}
+		json_kv_string(js, m->campaigns[c].name, why);
+	}
+	if (any)
+		json_object_end(js);
 }
 
 static void matrix_json(const struct audit_matrix *m, struct sbuf *out)
@@ -823,13 +984,14 @@ static void matrix_json(const struct audit_matrix *m, struct sbuf *out)
 		json_key(&js, "cells"); /* campaign name -> best state */
 		json_object_begin(&js);
 		for (size_t c = 0; c < m->ncampaigns; c++) {
-			int rank = m->best[b * m->ncampaigns + c];
+			const char *text =
+				audit_matrix_cell_text(m, b * m->ncampaigns + c);
 
-			if (rank)
-				json_kv_string(&js, m->campaigns[c].name,
-					       audit_state_by_rank(rank));
+			if (text)
+				json_kv_string(&js, m->campaigns[c].name, text);
 		}
 		json_object_end(&js);
+		add_unreached_json(m, b, &js);
 		json_object_end(&js);
 	}
 	json_array_end(&js);

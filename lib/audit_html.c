@@ -36,6 +36,9 @@ static const char page_css[] =
 	".st-failed{background:#b5172b;color:#fff}"
 	".st-expired{background:#d98a8a}"
 	".st-cancelled,.st-skipped{background:#cfcfcf}"
+	".st-unreached{background:#fff;color:#b5172b;"
+	"outline:2px dashed #b5172b;outline-offset:-3px}"
+	"th .mark{color:#b5172b;text-transform:uppercase;font-size:.8em}"
 	".legend span{padding:1px 6px;margin-right:4px;border-radius:3px}"
 	"#panel{margin-top:1em;padding:.5em 1em;border:1px solid #999;"
 	"background:#fafafa;display:none}#panel li{margin:.3em 0}"
@@ -182,6 +185,7 @@ static void add_filters(struct sbuf *out, const char *kind_label,
 	for (int r = AUDIT_NSTATES; r >= 1; r--)
 		if (audit_state_by_rank(r))
 			add_option(out, audit_state_by_rank(r));
+	add_option(out, AUDIT_NOT_REACHED);
 	sbuf_addstr(out, "</select></label> <label>Search <input id=\"f-text\" "
 			 "type=\"search\" placeholder=\"any text\">"
 			 "</label> <span id=\"f-count\"></span></div>\n"
@@ -192,7 +196,8 @@ static void add_filters(struct sbuf *out, const char *kind_label,
 		if (s)
 			sbuf_addf(out, "<span class=\"st-%s\">%s</span>", s, s);
 	}
-	sbuf_addstr(out, "</p>\n");
+	sbuf_addstr(out, "<span class=\"st-unreached\">" AUDIT_NOT_REACHED
+			 "</span></p>\n");
 }
 
 /* Adds s to the set v (linear: kinds and years are few). */
@@ -220,6 +225,9 @@ static void add_state_cell(struct sbuf *out, const char *state)
 {
 	if (audit_state_rank(state))
 		sbuf_addf(out, "<td class=\"st-%s\">%s</td>", state, state);
+	else if (strcmp(state, AUDIT_NOT_REACHED) == 0)
+		sbuf_addstr(out, "<td class=\"st-unreached\">"
+				 AUDIT_NOT_REACHED "</td>");
 	else {
 		sbuf_addstr(out, "<td>");
 		audit_html_escape(out, state);
@@ -272,7 +280,11 @@ static void add_delivery_row(struct sbuf *out, const struct table *t,
 		audit_html_escape(out, v ? v : "");
 		sbuf_addstr(out, "</td>");
 	}
-	add_event_details(out, evs, atoll(table_cell(t, r, idcol)));
+	/* a body not reached has no delivery, hence no events */
+	if (table_cell(t, r, idcol))
+		add_event_details(out, evs, atoll(table_cell(t, r, idcol)));
+	else
+		sbuf_addstr(out, "<td></td>");
 	sbuf_addstr(out, "</tr>\n");
 }
 
@@ -321,8 +333,15 @@ static void add_matrix_head(struct sbuf *out, const struct audit_matrix *m)
 		sbuf_addstr(out, " (");
 		audit_html_escape(out, m->campaigns[c].state);
 		sbuf_addstr(out, ")\">");
+		const char *mark = audit_matrix_campaign_mark(&m->campaigns[c]);
+
 		audit_html_escape(out, m->campaigns[c].name);
-		sbuf_addf(out, "<br><small>%d</small></th>", m->campaigns[c].year);
+		sbuf_addf(out, "<br><small>%d</small>", m->campaigns[c].year);
+		/* nothing went out: say so rather than leave a bare column */
+		if (mark)
+			sbuf_addf(out, "<br><span class=\"mark\">%s</span>",
+				  mark);
+		sbuf_addstr(out, "</th>");
 	}
 	sbuf_addstr(out, "</tr></thead>\n<tbody>\n");
 }
@@ -338,8 +357,11 @@ static void add_matrix_row(struct sbuf *out, const struct audit_matrix *m,
 	audit_html_escape(out, body->kind);
 	sbuf_addstr(out, "\" data-states=\"");
 	for (size_t c = 0; c < m->ncampaigns; c++) {
-		if (best[c]) {
-			sbuf_addf(out, "%s%s", sep, audit_state_by_rank(best[c]));
+		const char *text = audit_matrix_cell_text(m, b * m->ncampaigns + c);
+
+		/* "not reached" has a space: the filter looks for " s " */
+		if (text) {
+			sbuf_addf(out, "%s%s", sep, text);
 			sep = " ";
 		}
 	}
@@ -357,13 +379,28 @@ static void add_matrix_row(struct sbuf *out, const struct audit_matrix *m,
 	audit_html_escape(out, body->kind);
 	sbuf_addstr(out, "</td>");
 	for (size_t c = 0; c < m->ncampaigns; c++) {
-		const char *s = audit_state_by_rank(best[c]);
+		size_t cell = b * m->ncampaigns + c;
+		const char *s = audit_matrix_cell_text(m, cell);
+		const char *why = m->unreached ? m->unreached[cell] : NULL;
 
-		if (s)
+		if (s && strcmp(s, AUDIT_NOT_REACHED) == 0) {
+			/* the reason as a tooltip; clickable when the body
+			 * also has (skipped) deliveries */
+			sbuf_addstr(out, "<td class=\"cell st-unreached\" "
+					 "title=\"");
+			audit_html_escape(out, why);
+			if (best[c])
+				sbuf_addf(out, "\" data-cell=\"%zu",
+					  (*cell_no)++);
+			sbuf_addstr(out, "\">" AUDIT_NOT_REACHED ": ");
+			audit_html_escape(out, why);
+			sbuf_addstr(out, "</td>");
+		} else if (s) {
 			sbuf_addf(out, "<td class=\"cell st-%s\" data-cell=\"%zu\">"
 				  "%s</td>", s, (*cell_no)++, s);
-		else
+		} else {
 			sbuf_addstr(out, "<td class=\"cell none\"></td>");
+		}
 	}
 	sbuf_addstr(out, "</tr>\n");
 }

@@ -44,6 +44,9 @@ struct audit_matrix {
 		char *acronym, *name, *kind, *country;
 	} *bodies;
 	int *best;         /* nbodies * ncampaigns state ranks, 0 = not sent */
+	/* per cell: the campaign could not reach the body (its reason, from
+	 * the database), or NULL */
+	char **unreached;
 	unsigned *counts;  /* per cell, AUDIT_NSTATES counts indexed rank - 1 */
 	size_t total;      /* deliveries in the matrix */
 	/* Every delivery, for the HTML details; NULL when there are more
@@ -63,6 +66,15 @@ void audit_html_deliveries(const char *title, const char *subtitle,
 			   const struct audit_events *events, struct sbuf *out);
 void audit_html_matrix(const char *title, const struct audit_matrix *m,
 		       struct sbuf *out);
+/*
+ * What a matrix cell shows: the best delivery state, AUDIT_NOT_REACHED
+ * when the body was not reachable (and nothing better than skipped was
+ * recorded), or NULL for an empty cell.
+ */
+const char *audit_matrix_cell_text(const struct audit_matrix *m, size_t cell);
+/* A campaign column's mark: "cancelled" or "missed", else NULL. */
+const char *audit_matrix_campaign_mark(const struct audit_matrix_campaign *c);
+
 /* Appends s with & < > " ' escaped for HTML text and attributes. */
 void audit_html_escape(struct sbuf *out, const char *s);
 

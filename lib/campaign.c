@@ -28,6 +28,7 @@ static const char *const state_names[] = {
 	[CAMPAIGN_DRAFT] = "draft",         [CAMPAIGN_SCHEDULED] = "scheduled",
 	[CAMPAIGN_RUNNING] = "running",     [CAMPAIGN_PAUSED] = "paused",
 	[CAMPAIGN_DONE] = "done",           [CAMPAIGN_CANCELLED] = "cancelled",
+	[CAMPAIGN_APPROVED] = "approved",   [CAMPAIGN_MISSED] = "missed",
 };
 #define STATE_COUNT ((int)(sizeof(state_names) / sizeof(state_names[0])))
 
@@ -71,6 +72,10 @@ static const char *const campaign_sql[ST__COUNT] = {
 		      "WHERE campaign_id = ?1 GROUP BY state",
 	[ST_DELIVERY_GET] = "SELECT campaign_id, contact_id, message_id, envid "
 			    "FROM deliveries WHERE id = ?1",
+	/* Compare-and-set: only a draft takes its series' changes. */
+	[ST_REDRAFT] = "UPDATE campaigns SET template_id = ?2, list_id = ?3, "
+		       "send_at = ?4, tz = ?5, updated_at = ?6 "
+		       "WHERE id = ?1 AND state = 'draft'",
 };
 
 const struct db_statements campaign_statements = {
@@ -344,6 +349,12 @@ static int created_event(struct db *db, const struct campaign_new *c,
 	ledger_entry_str(&e, "tz", c->tz);
 	if (c->event_date)
 		ledger_entry_str(&e, "event_date", c->event_date);
+	/* A series' yearly draft takes whatever version is the latest when
+	 * it is made: say so, next to the version it took. */
+	if (c->series_id) {
+		ledger_entry_int(&e, "series_year", c->series_year);
+		ledger_entry_str(&e, "template_rule", "latest at creation");
+	}
 	rc = ledger_entry_append(db, &e, NULL, err);
 	ledger_entry_release(&e);
 	return rc;
@@ -705,6 +716,144 @@ int campaign_cancel(struct db *db, int64_t id, int *cancelled,
 	if (!rc && cancelled)
 		*cancelled = n;
 out:
+	campaign_info_release(&c);
+	return rc;
+}
+
+int campaign_mark_missed(struct db *db, int64_t id, struct error *err)
+{
+	struct campaign_info c;
+	struct ledger_entry e;
+	char when[24];
+	const char *from;
+	int rc = campaign_get(db, id, &c, err);
+
+	if (rc)
+		return rc;
+	ledger_entry_init(&e, LEDGER_CAMPAIGN_MISSED, c.id, 0, 0, 0);
+	if (c.state != CAMPAIGN_DRAFT && c.state != CAMPAIGN_APPROVED) {
+		rc = campaign_illegal(&c, "mark missed", "draft or approved",
+				      err);
+		goto out;
+	}
+	from = campaign_state_name(c.state);
+	clock_format_utc(c.send_at, when, sizeof(when));
+	ledger_entry_str(&e, "campaign", c.name);
+	ledger_entry_str(&e, "state", from);
+	ledger_entry_str(&e, "send_at", when);
+	rc = db_begin(db, err);
+	if (rc)
+		goto out;
+	rc = set_state(db, &c, CAMPAIGN_MISSED, err);
+	if (!rc)
+		rc = ledger_entry_append(db, &e, NULL, err);
+	if (!rc)
+		rc = db_commit(db, err);
+	else
+		db_rollback(db);
+out:
+	ledger_entry_release(&e);
+	campaign_info_release(&c);
+	return rc;
+}
+
+/* Adds "<key>_from" and "<key>_to" when the two differ. */
+static bool note_change(struct ledger_entry *e, const char *key,
+			const char *from, const char *to)
+{
+	char k[64];
+
+	if (strcmp(from, to) == 0)
+		return false;
+	snprintf(k, sizeof(k), "%s_from", key);
+	ledger_entry_str(e, k, from);
+	snprintf(k, sizeof(k), "%s_to", key);
+	ledger_entry_str(e, k, to);
+	return true;
+}
+
+int campaign_redraft(struct db *db, int64_t id,
+		     const struct campaign_redraft *r, bool *changed,
+		     struct error *err)
+{
+	struct campaign_info c;
+	struct template_info t = {0};
+	struct list_info l = {0};
+	struct ledger_entry e;
+	char from[24], to[24], vfrom[200], vto[200];
+	int64_t send_at, template_id, list_id;
+	bool any = false;
+	sqlite3_stmt *st;
+	int rc = campaign_get(db, id, &c, err);
+
+	if (changed)
+		*changed = false;
+	if (rc)
+		return rc;
+	ledger_entry_init(&e, LEDGER_CAMPAIGN_EDITED, c.id, 0, 0, 0);
+	if (c.state != CAMPAIGN_DRAFT) {
+		rc = campaign_illegal(&c, "change", "draft", err);
+		goto out;
+	}
+	template_id = c.template_id;
+	list_id = c.list_id;
+	send_at = r->send_at ? r->send_at : c.send_at;
+	ledger_entry_str(&e, "campaign", c.name);
+	ledger_entry_str(&e, "by", "series");
+	if (r->template_name) {
+		rc = template_find(db, r->template_name, 0, &t, err);
+		if (rc)
+			goto out;
+		template_id = t.id;
+		snprintf(vfrom, sizeof(vfrom), "%s v%d", c.template_name,
+			 c.template_version);
+		snprintf(vto, sizeof(vto), "%s v%d", t.name, t.version);
+		if (note_change(&e, "template", vfrom, vto))
+			ledger_entry_str(&e, "template_sha256", t.sha256);
+		any |= template_id != c.template_id;
+	}
+	if (r->list_name) {
+		rc = list_find(db, r->list_name, &l, err);
+		if (rc)
+			goto out;
+		list_id = l.id;
+		any |= note_change(&e, "list", c.list_name, l.name);
+	}
+	clock_format_utc(c.send_at, from, sizeof(from));
+	clock_format_utc(send_at, to, sizeof(to));
+	any |= note_change(&e, "send_at", from, to);
+	if (r->tz)
+		any |= note_change(&e, "tz", c.tz, r->tz);
+	if (!any)
+		goto out;
+	rc = db_begin(db, err);
+	if (rc)
+		goto out;
+	rc = db_prepare(db, &campaign_statements, ST_REDRAFT, &st, err);
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, c.id);
+		sqlite3_bind_int64(st, 2, template_id);
+		sqlite3_bind_int64(st, 3, list_id);
+		sqlite3_bind_int64(st, 4, send_at);
+		db_bind_text(st, 5, r->tz ? r->tz : c.tz);
+		sqlite3_bind_int64(st, 6, clock_now());
+		rc = db_step_done(db, st, err);
+	}
+	if (!rc && db_changes(db) != 1)
+		rc = error_set(err, ERR_TEMPFAIL, "campaign '%s' changed state "
+						  "meanwhile; try again", c.name);
+	if (!rc)
+		rc = ledger_entry_append(db, &e, NULL, err);
+	if (!rc)
+		rc = db_commit(db, err);
+	else
+		db_rollback(db);
+	if (!rc && changed)
+		*changed = true;
+out:
+	ledger_entry_release(&e);
+	template_info_release(&t);
+	list_info_release(&l);
 	campaign_info_release(&c);
 	return rc;
 }

@@ -33,6 +33,7 @@ enum {
 	ST_FINISHABLE,
 	ST_COUNTS,
 	ST_DELIVERY_GET,
+	ST_REDRAFT,
 	ST__COUNT
 };
 extern const struct db_statements campaign_statements;

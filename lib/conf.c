@@ -105,6 +105,10 @@ static const struct key keys[] = {
 	{"log.target", K_CHOICE, F(log_target), "stderr", 0, 0, target_names},
 	{"log.level", K_CHOICE, F(log_level), "info", 0, 0, level_names},
 	{"daemon.pid_file", K_PATH, F(pid_file), "/run/chancery/chanceryd.pid"},
+	/* how long before a campaign's send time the daemon starts warning
+	 * that it is not scheduled yet; 0: no reminders (missed still is) */
+	{"campaign.remind", K_DURATION, F(campaign_remind_ms), "7d", 0,
+	 300 * DAY},
 	{"bounce.threshold", K_INT, F(bounce_threshold), "2", 1, 1000},
 	/* 25 MB: what relays commonly accept; 64 KB..1 GB */
 	{"message.max_size", K_INT, F(message_max_size), "26214400", 65536,

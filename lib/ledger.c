@@ -59,6 +59,7 @@ static const char *const kind_names[LEDGER_KIND_COUNT] = {
 	[LEDGER_NOTIFY_FAILED] = "notify.failed",
 	[LEDGER_BODY_MERGED] = "body.merged",
 	[LEDGER_CONTACT_CHANGED] = "contact.changed",
+	[LEDGER_SERIES_EDITED] = "series.edited",
 };
 
 enum {

@@ -33,6 +33,7 @@ enum {
 	ST_SET_STATE,
 	ST_NAME_USED,
 	ST_TOUCH,
+	ST_UPDATE,
 	ST__COUNT
 };
 
@@ -55,6 +56,10 @@ static const char *const series_sql[ST__COUNT] = {
 	[ST_SET_STATE] = "UPDATE series SET state = ?3, updated_at = ?4 "
 			 "WHERE id = ?1 AND state = ?2",
 	[ST_TOUCH] = "UPDATE series SET updated_at = ?2 WHERE id = ?1",
+	[ST_UPDATE] = "UPDATE series SET template_name = ?2, list_id = ?3, "
+		      "send_month = ?4, send_day = ?5, send_minute = ?6, tz = ?7, "
+		      "lead_days = ?8, updated_at = ?9 "
+		      "WHERE id = ?1 AND state <> 'removed'",
 };
 
 static const struct db_statements series_statements = {"series", series_sql,
@@ -227,7 +232,7 @@ static int name_used(struct db *db, const char *name, struct error *err)
 
 /* Checks the fields of a new series and parses its send day. */
 static int check_new(struct db *db, const struct series_new *s, int *month,
-		     int *day, int *minute, struct error *err)
+		     int *day, int *minute, int *version, struct error *err)
 {
 	struct template_info t;
 	struct series_info old;
@@ -262,8 +267,10 @@ static int check_new(struct db *db, const struct series_new *s, int *month,
 	if (s->sender && address_check(s->sender, err) != 0)
 		return error_prefix(err, "sender");
 	rc = template_find(db, s->template_name, 0, &t, err);
-	if (!rc)
+	if (!rc) {
+		*version = t.version;
 		template_info_release(&t);
+	}
 	return rc;
 }
 
@@ -272,7 +279,9 @@ int series_add(struct db *db, const struct series_new *s, int64_t *id_out,
 {
 	struct list_info list = {0};
 	sqlite3_stmt *st;
-	int month, day, minute, rc = check_new(db, s, &month, &day, &minute, err);
+	struct ledger_entry e;
+	int month, day, minute, version = 0;
+	int rc = check_new(db, s, &month, &day, &minute, &version, err);
 
 	if (!rc)
 		rc = list_find(db, s->list_name, &list, err);
@@ -298,9 +307,16 @@ int series_add(struct db *db, const struct series_new *s, int64_t *id_out,
 	}
 	if (!rc && id_out)
 		*id_out = db_last_id(db);
+	/* Each year's campaign takes the template's latest version when it
+	 * is made, not this one: the event says both. */
+	ledger_entry_init(&e, LEDGER_SERIES_CREATED, 0, 0, 0, 0);
+	ledger_entry_str(&e, "series", s->name);
+	ledger_entry_str(&e, "template", s->template_name);
+	ledger_entry_int(&e, "template_version_now", version);
+	ledger_entry_str(&e, "template_rule", "latest at creation");
 	if (!rc)
-		rc = series_event(db, LEDGER_SERIES_CREATED, s->name, "template",
-				  s->template_name, err);
+		rc = ledger_entry_append(db, &e, NULL, err);
+	ledger_entry_release(&e);
 	if (!rc)
 		rc = db_commit(db, err);
 	else
@@ -351,6 +367,257 @@ static int change_state(struct db *db, int64_t id, unsigned from,
 		db_rollback(db);
 out:
 	series_info_release(&s);
+	return rc;
+}
+
+/* ---- edit ---- */
+
+static int year_of(int64_t t);
+
+void series_edit_result_release(struct series_edit_result *r)
+{
+	free(r->changes);
+	free(r->campaign);
+	free(r->campaign_state);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The series as it will be after e, checked; list_id set from the list. */
+static int apply_edit(struct db *db, const struct series_edit *e,
+		      struct series_info *to, struct error *err)
+{
+	struct template_info t;
+	struct list_info l;
+	int month, day, minute, rc;
+
+	if (e->template_name) {
+		rc = template_find(db, e->template_name, 0, &t, err);
+		if (rc)
+			return rc;
+		template_info_release(&t);
+		free(to->template_name);
+		to->template_name = xstrdup(e->template_name);
+	}
+	if (e->list_name) {
+		rc = list_find(db, e->list_name, &l, err);
+		if (rc)
+			return rc;
+		to->list_id = l.id;
+		free(to->list_name);
+		to->list_name = xstrdup(l.name);
+		list_info_release(&l);
+	}
+	if (e->send) {
+		bool has_time = strpbrk(e->send, "T ") != NULL;
+
+		if (has_time && e->at)
+			return error_set(err, ERR_USAGE, "--send '%s' has a time "
+					 "already: give the time with --send or "
+					 "with --at, not both", e->send);
+		rc = calendar_parse_send(e->send, &month, &day, &minute, err);
+		if (rc)
+			return rc;
+		to->send_month = month;
+		to->send_day = day;
+		if (has_time)
+			to->send_minute = minute;
+	}
+	if (e->at) {
+		char buf[32];
+
+		struct error ignore = ERROR_INIT;
+
+		snprintf(buf, sizeof(buf), "01-01T%.8s", e->at);
+		if (strlen(e->at) != 5 ||
+		    calendar_parse_send(buf, &month, &day, &minute, &ignore))
+			return error_set(err, ERR_USAGE, "bad --at '%s' (HH:MM)",
+					 e->at);
+		to->send_minute = minute;
+	}
+	if (e->tz) {
+		if (!clock_zone_valid(e->tz))
+			return error_set(err, ERR_USAGE, "unknown time zone '%s'",
+					 e->tz);
+		free(to->tz);
+		to->tz = xstrdup(e->tz);
+	}
+	if (e->lead_days >= 0) {
+		if (e->lead_days > SERIES_MAX_LEAD_DAYS)
+			return error_set(err, ERR_USAGE, "lead days %d out of "
+					 "range (0 to %d)", e->lead_days,
+					 SERIES_MAX_LEAD_DAYS);
+		to->lead_days = e->lead_days;
+	}
+	return 0;
+}
+
+/* Notes one changed field in the event and the summary. */
+static void note(struct ledger_entry *ev, struct sbuf *sum, const char *key,
+		 const char *from, const char *to)
+{
+	char k[48];
+
+	if (strcmp(from, to) == 0)
+		return;
+	snprintf(k, sizeof(k), "%s_from", key);
+	ledger_entry_str(ev, k, from);
+	snprintf(k, sizeof(k), "%s_to", key);
+	ledger_entry_str(ev, k, to);
+	sbuf_addf(sum, "%s%s %s -> %s", sum->len ? ", " : "", key, from, to);
+}
+
+static void send_text(const struct series_info *s, char *buf, size_t size)
+{
+	snprintf(buf, size, "%02d-%02dT%02d:%02d", s->send_month, s->send_day,
+		 s->send_minute / 60, s->send_minute % 60);
+}
+
+/* The coming year's campaign (send time ahead of now), if any. */
+static int coming_campaign(struct db *db, const struct series_info *s,
+			   int64_t now, struct campaign_info *c, int *year)
+{
+	struct error ignore = ERROR_INIT;
+	int y0 = year_of(now);
+
+	for (int y = y0; y <= y0 + 1; y++) {
+		if (campaign_find_series(db, s->id, y, c, &ignore) != 0)
+			continue;
+		if (c->send_at > now) {
+			*year = y;
+			return 0;
+		}
+		campaign_info_release(c);
+	}
+	return 1;
+}
+
+/* Brings the coming year's draft in line with the edited series to. */
+static int update_draft(struct db *db, const struct series_info *to,
+			const struct series_edit *e, int64_t now,
+			struct series_edit_result *res, struct error *err)
+{
+	struct campaign_info c, after;
+	struct campaign_redraft r = {0};
+	int64_t send_at;
+	bool changed = false;
+	int year, rc;
+
+	if (coming_campaign(db, to, now, &c, &year) != 0)
+		return 0;
+	res->campaign = xstrdup(c.name);
+	res->campaign_state = xstrdup(campaign_state_name(c.state));
+	if (c.state != CAMPAIGN_DRAFT) {
+		res->outcome = SERIES_DRAFT_KEPT;
+		goto out;
+	}
+	rc = series_send_time(to, year, &send_at, NULL, err);
+	if (rc)
+		goto fail;
+	if (send_at <= now) {
+		res->outcome = SERIES_DRAFT_PASSED;
+		goto out;
+	}
+	r.template_name = e->template_name;
+	r.list_name = e->list_name;
+	r.send_at = send_at;
+	r.tz = to->tz;
+	rc = campaign_redraft(db, c.id, &r, &changed, err);
+	if (rc)
+		goto fail;
+	res->outcome = changed ? SERIES_DRAFT_UPDATED : SERIES_DRAFT_SAME;
+	if (campaign_get(db, c.id, &after, err) == 0) {
+		res->template_version = after.template_version;
+		campaign_info_release(&after);
+	}
+out:
+	campaign_info_release(&c);
+	return 0;
+fail:
+	campaign_info_release(&c);
+	return rc;
+}
+
+int series_edit(struct db *db, int64_t id, const struct series_edit *e,
+		int64_t now, struct series_edit_result *res,
+		struct error *err)
+{
+	struct series_info from = {0}, to = {0};
+	struct ledger_entry ev;
+	struct sbuf sum = SBUF_INIT;
+	char a[32], b[32];
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	ledger_entry_init(&ev, LEDGER_SERIES_EDITED, 0, 0, 0, 0);
+	if (!e->template_name && !e->list_name && !e->send && !e->at &&
+	    !e->tz && e->lead_days < 0)
+		return error_set(err, ERR_USAGE, "nothing to change: give "
+				 "--template, --list, --send, --at, --tz or "
+				 "--lead-days");
+	rc = series_get_live(db, id, &from, err);
+	if (!rc)
+		rc = series_get_live(db, id, &to, err);
+	if (!rc)
+		rc = apply_edit(db, e, &to, err);
+	if (rc)
+		goto out;
+	ledger_entry_str(&ev, "series", from.name);
+	note(&ev, &sum, "template", from.template_name, to.template_name);
+	note(&ev, &sum, "list", from.list_name, to.list_name);
+	send_text(&from, a, sizeof(a));
+	send_text(&to, b, sizeof(b));
+	note(&ev, &sum, "send", a, b);
+	note(&ev, &sum, "tz", from.tz, to.tz);
+	snprintf(a, sizeof(a), "%d", from.lead_days);
+	snprintf(b, sizeof(b), "%d", to.lead_days);
+	note(&ev, &sum, "lead_days", a, b);
+	rc = db_begin(db, err);
+	if (rc)
+		goto out;
+	rc = db_prepare(db, &series_statements, ST_UPDATE, &st, err);
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, id);
+		db_bind_text(st, 2, to.template_name);
+		sqlite3_bind_int64(st, 3, to.list_id);
+		sqlite3_bind_int(st, 4, to.send_month);
+		sqlite3_bind_int(st, 5, to.send_day);
+		sqlite3_bind_int(st, 6, to.send_minute);
+		db_bind_text(st, 7, to.tz);
+		sqlite3_bind_int(st, 8, to.lead_days);
+		sqlite3_bind_int64(st, 9, clock_now());
+		rc = db_step_done(db, st, err);
+	}
+	if (!rc && db_changes(db) != 1)
+		rc = error_set(err, ERR_TEMPFAIL, "series '%s' changed meanwhile; "
+						  "try again", from.name);
+	if (!rc)
+		rc = update_draft(db, &to, e, now, res, err);
+	if (!rc) {
+		ledger_entry_str(&ev, "campaign", res->campaign);
+		ledger_entry_int(&ev, "campaign_updated",
+				 res->outcome == SERIES_DRAFT_UPDATED);
+		rc = ledger_entry_append(db, &ev, NULL, err);
+	}
+	if (!rc)
+		rc = db_commit(db, err);
+	else
+		db_rollback(db);
+	if (!rc) {
+		res->changes = sbuf_detach(&sum, NULL);
+		log_info("series=%s edited: %s; campaign=%s %s", from.name,
+			 res->changes[0] ? res->changes : "no change",
+			 res->campaign ? res->campaign : "(none yet)",
+			 res->outcome == SERIES_DRAFT_UPDATED ? "updated"
+							      : "unchanged");
+	} else {
+		series_edit_result_release(res);
+	}
+out:
+	sbuf_release(&sum);
+	ledger_entry_release(&ev);
+	series_info_release(&from);
+	series_info_release(&to);
 	return rc;
 }
 
@@ -454,9 +721,17 @@ static int create_year(struct db *db, const struct conf *cfg,
 	};
 	rc = campaign_create(db, &c, &id, err);
 	if (!rc) {
+		struct campaign_info made;
+
 		(*created)++;
-		log_info("series=%s year=%d campaign=%s created", s->name, year,
-			 name);
+		if (campaign_get(db, id, &made, &ignore) == 0) {
+			log_info("series=%s year=%d campaign=%s created as a draft "
+				 "with template %s v%d (its latest version now, "
+				 "sha256 %.12s)", s->name, year, name,
+				 made.template_name, made.template_version,
+				 made.template_sha256);
+			campaign_info_release(&made);
+		}
 		if (s->auto_schedule)
 			auto_schedule(db, cfg, name, id);
 	} else {

@@ -36,6 +36,16 @@ int audit_state_rank(const char *state); /* 1..AUDIT_NSTATES, best highest; 0 un
 const char *audit_state_by_rank(int rank);
 
 /*
+ * A body of a campaign's list that the campaign could not reach (no
+ * sendable contact: the campaign_unreached table) is a row of the
+ * campaign and body reports with this state and the reason in the reason
+ * column (no email, no delivery id), and a cell of this text in the
+ * matrix (a delivery state of the body wins over it, except skipped).
+ * The totals count such bodies apart from the deliveries.
+ */
+#define AUDIT_NOT_REACHED "not reached"
+
+/*
  * Reports. Each appends the whole output in format fmt to out. An unknown
  * campaign or body is ERR_NOTFOUND; since_year 0 means every year.
  */

@@ -14,6 +14,10 @@
  *   start     scheduled → running, at send_at (campaign_start_due in
  *             campaign_start.h)
  *   finish    running → done when no delivery is left to send
+ *   miss      draft | approved → missed, by the daemon once the send time
+ *             has passed (watch.h); a missed campaign is not finished:
+ *             it stays in the record as missed, can be cancelled, and is
+ *             meant to be moved to a new send time by an edit
  *
  * Any other transition is ERR_DATA naming the campaign and its state.
  * Every change appends ledger events in the same transaction.
@@ -24,6 +28,7 @@
 #ifndef CHANCERY_CAMPAIGN_H
 #define CHANCERY_CAMPAIGN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "chancery/conf.h"
@@ -38,6 +43,8 @@ enum campaign_state {
 	CAMPAIGN_PAUSED,
 	CAMPAIGN_DONE,
 	CAMPAIGN_CANCELLED,
+	CAMPAIGN_APPROVED, /* signed off, recipients frozen (db/0007) */
+	CAMPAIGN_MISSED,   /* its send time passed before it was scheduled */
 };
 const char *campaign_state_name(enum campaign_state s);
 int campaign_state_parse(const char *name, enum campaign_state *out);
@@ -124,6 +131,33 @@ struct campaign_counts {
 };
 int campaign_counts(struct db *db, int64_t id, struct campaign_counts *out,
 		    struct error *err);
+
+/*
+ * Marks a draft or approved campaign whose send time has passed as
+ * missed, appending campaign.missed {"campaign", "state": the state it
+ * was in, "send_at"} in the same transaction. ERR_DATA when it is in any
+ * other state (a scheduled campaign is never missed: it starts late).
+ */
+int campaign_mark_missed(struct db *db, int64_t id, struct error *err);
+
+/*
+ * The fields of a draft that its series may change (series edit): NULL or
+ * 0 keeps a field. The draft takes the latest version of template_name.
+ * Only a draft is changed (compare-and-set on its state); anything else is
+ * ERR_DATA. Appends campaign.edited {"campaign", "by": "series", then
+ * "<field>_from"/"<field>_to" for what changed}; *changed (may be NULL)
+ * tells whether anything did. Runs inside the caller's transaction when
+ * there is one.
+ */
+struct campaign_redraft {
+	const char *template_name;
+	const char *list_name;
+	int64_t send_at;
+	const char *tz;
+};
+int campaign_redraft(struct db *db, int64_t id,
+		     const struct campaign_redraft *r, bool *changed,
+		     struct error *err);
 
 /* Moves running campaigns with nothing pending, sending or deferred to
  * done; *finished gets how many. */

@@ -78,6 +78,8 @@ struct conf {
 	enum log_target log_target;
 	enum log_level log_level;
 	char *pid_file;
+	int64_t campaign_remind_ms;  /* warn this long before an unscheduled
+					campaign's send time (0: never) */
 	int bounce_threshold;        /* campaigns in a row before bouncing */
 	int message_max_size;        /* bytes: a rendered message may not pass it */
 	struct conf_notify notify;

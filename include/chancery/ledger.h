@@ -100,6 +100,7 @@ enum ledger_kind {
 	LEDGER_NOTIFY_FAILED,
 	LEDGER_BODY_MERGED,
 	LEDGER_CONTACT_CHANGED,
+	LEDGER_SERIES_EDITED,          /* template, list or time changed */
 	LEDGER_KIND_COUNT
 };
 

@@ -78,6 +78,55 @@ int series_resume(struct db *db, int64_t id, struct error *err);
 /* Marks the series removed (its campaigns stay); no more campaigns. */
 int series_remove(struct db *db, int64_t id, struct error *err);
 
+/*
+ * What series_edit changes: NULL (or lead_days < 0) keeps a field. send
+ * is "MM-DD" or "MM-DDTHH:MM" (without a time the series keeps its own),
+ * at is "HH:MM" (a time without a day; not with a send that has one).
+ */
+struct series_edit {
+	const char *template_name;
+	const char *list_name;
+	const char *send;
+	const char *at;
+	const char *tz;
+	int lead_days;
+};
+
+/* What became of the coming year's campaign (see series_edit). */
+enum series_draft_outcome {
+	SERIES_DRAFT_NONE,      /* not made yet: it will use the new settings */
+	SERIES_DRAFT_UPDATED,   /* a draft, changed to match */
+	SERIES_DRAFT_SAME,      /* a draft the edit does not change */
+	SERIES_DRAFT_KEPT,      /* not a draft (approved, scheduled, ...):
+				   left alone, `campaign edit` changes it */
+	SERIES_DRAFT_PASSED,    /* a draft whose new send time has passed
+				   already: left alone */
+};
+
+struct series_edit_result {
+	char *changes;  /* "template stmt → stmt2, list a → b", owned */
+	char *campaign; /* the coming year's campaign, or NULL; owned */
+	enum series_draft_outcome outcome;
+	char *campaign_state; /* its state, owned (NULL when none) */
+	int template_version; /* the version the draft now uses, or 0 */
+};
+void series_edit_result_release(struct series_edit_result *r);
+
+/*
+ * Changes a series (not removed) after checking every field, appending
+ * series.edited {"series", "<field>_from"/"<field>_to" for each change,
+ * "campaign", "campaign_updated"}. The coming year's campaign (the first
+ * one of this year or the next whose send time is still ahead) is updated
+ * in the same transaction when it is still a draft: it takes the latest
+ * version of the (new) template, the list, and the send time the new
+ * settings give for its year (campaign_redraft, campaign.edited); an
+ * approved or scheduled one is never touched. Nothing to change is
+ * ERR_USAGE; any error changes nothing.
+ */
+int series_edit(struct db *db, int64_t id, const struct series_edit *e,
+		int64_t now, struct series_edit_result *res,
+		struct error *err);
+
 /* The send instant of the series in year, and when its campaign is due. */
 int series_send_time(const struct series_info *s, int year, int64_t *send_at,
 		     int64_t *create_at, struct error *err);
