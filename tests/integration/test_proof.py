@@ -86,7 +86,7 @@ class Fixture(TestCase):
             f.write(SMALL)
         h.ok("template", "add", "small", os.path.join(h.dir, "small.tmpl"))
         h.ok("campaign", "create", "feb", "--template", "stmt", "--list",
-             "all", "--at", "2025-02-25 10:00", "--tz", "UTC",
+             "all", "--at", "2099-02-25 10:00", "--tz", "UTC",
              "--event-date", "1992-02-26")
 
 
@@ -124,7 +124,7 @@ class ProofTest(Fixture):
         with open(os.path.join(out, "01-UNSG.eml"), "rb") as f:
             msg = parse(f.read())
         self.assertEqual(msg["Subject"],
-                         "Statement on the 33rd anniversary")
+                         "Statement on the 107th anniversary")
         self.assertEqual(msg["To"].addresses[0].addr_spec,
                          "sg@un.example.org")
         self.assertIsNone(msg["X-Chancery-Delivery"])
@@ -202,7 +202,7 @@ class TestSendTest(Fixture):
         self.assertEqual(len(msgs), 1)
         m = msgs[0]
         self.assertEqual(m["Subject"],
-                         "[TEST] Statement on the 33rd anniversary")
+                         "[TEST] Statement on the 107th anniversary")
         self.assertEqual(m["X-Chancery-Test"], "yes")
         self.assertEqual(m["Delivered-To"], "me@office.example")
         # the message that body would get: its To, its text
@@ -262,7 +262,7 @@ class TestSendTest(Fixture):
         self.assertEqual(msgs[0]["mail_from"], "office@ombudsman.example")
         m = parse(peer.content(msgs[0]).encode())
         self.assertEqual(m["Subject"],
-                         "[TEST] Statement on the 33rd anniversary")
+                         "[TEST] Statement on the 107th anniversary")
         self.assertEqual(m["X-Chancery-Test"], "yes")
         data = events(self.home, "campaign.tested")[0][1]
         self.assertIn("queued as Q", data["reply"])
