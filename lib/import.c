@@ -605,6 +605,11 @@ void import_item_format(const struct import_item *it, struct sbuf *out)
 		}
 		break;
 	case IMPORT_KEPT:
+		if (status && strcmp(it->from, "removed") == 0) {
+			sbuf_addf(&line, "kept removed (the file names it; %s "
+				  "adds it back)", it->option);
+			break;
+		}
 		sbuf_addf(&line, "kept %s ", it->field);
 		if (status)
 			sbuf_addstr(&line, it->from);
@@ -965,7 +970,8 @@ static int removed_contact(struct applier *ap, int64_t id, const char *lbl,
 	it = plan_add(ap->plan, IMPORT_KEPT, c->line, "contact", lbl, c->email);
 	it->field = "status";
 	it->from = xstrdup("removed");
-	it->to = xstrdup(registry_contact_status_name(c->status));
+	if (c->has_status)
+		it->to = xstrdup(registry_contact_status_name(c->status));
 	it->option = "--reactivate";
 	return 0;
 }

@@ -298,6 +298,10 @@ static void test_item_format(void **state)
 		  "suppressed", "active", "--reactivate", NULL},
 		 "line 7: contact sg@un.org of UNSG: kept status suppressed "
 		 "(the file says active; --reactivate applies it)"},
+		{{IMPORT_KEPT, 7, "contact", "UNSG", "old@un.org", "status",
+		  "removed", NULL, "--reactivate", NULL},
+		 "line 7: contact old@un.org of UNSG: kept removed (the file "
+		 "names it; --reactivate adds it back)"},
 		{{IMPORT_KEPT, 8, "body", "ICRC", NULL, "country", NULL, "AZ",
 		  "--update", NULL},
 		 "line 8: body ICRC: kept country '' (the file says 'AZ'; "
