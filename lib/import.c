@@ -976,13 +976,21 @@ static int removed_contact(struct applier *ap, int64_t id, const char *lbl,
 	return 0;
 }
 
-static int apply_contact(struct applier *ap, int64_t id, const char *lbl,
-			 const struct icontact *c, struct error *err)
+/* A contact of the file: added, or compared with the live one. A body
+ * added by this import has no contact yet (nor a removed one) to look
+ * up. */
+static int apply_contact(struct applier *ap, int64_t id, bool new_body,
+			 const char *lbl, const struct icontact *c,
+			 struct error *err)
 {
 	struct registry_contact cur = {0};
 	const char *name = NULL, *role = NULL, *language = NULL;
 	bool listed = false, changed = false, handled;
-	int rc = registry_contact_find(ap->db, id, c->email, &cur, err);
+	int rc;
+
+	if (new_body)
+		return add_new_contact(ap, id, lbl, c, err);
+	rc = registry_contact_find(ap->db, id, c->email, &cur, err);
 
 	if (rc == ERR_NOTFOUND) {
 		error_clear(err);
@@ -1039,6 +1047,7 @@ static int apply_contact(struct applier *ap, int64_t id, const char *lbl,
 static int apply_all(struct applier *ap, const struct ifile *f,
 		     struct error *err)
 {
+	const struct import_stats *st = &ap->plan->stats;
 	struct progress p;
 	int rc = 0;
 
@@ -1050,6 +1059,8 @@ static int apply_all(struct applier *ap, const struct ifile *f,
 		char *lbl = NULL;
 		int64_t id = 0;
 
+		int added = st->bodies_added;
+
 		progress_update(&p, i);
 		rc = apply_body(ap, b, &id, &lbl, err);
 		if (rc == 1) {
@@ -1058,8 +1069,8 @@ static int apply_all(struct applier *ap, const struct ifile *f,
 				rc = apply_alias(ap, id, lbl, b->line,
 						 b->aliases[k], err);
 			for (size_t k = 0; rc == 0 && k < b->ncontacts; k++)
-				rc = apply_contact(ap, id, lbl,
-						   &b->contacts[k], err);
+				rc = apply_contact(ap, id, added < st->bodies_added,
+						   lbl, &b->contacts[k], err);
 		}
 		if (rc)
 			error_prefix(err, "%s:%u", f->name, b->line);
@@ -1078,6 +1089,7 @@ int import_csv_plan(struct db *db, const char *name, const char *text,
 	struct ifile f = {.name = name, .problems = problems,
 			  .progress_out = opt->progress_out};
 	struct applier ap = {.db = db, .opt = opt, .plan = plan};
+	bool bulk = false;
 	int rc = 0;
 
 	read_all(&f, text, len);
@@ -1088,8 +1100,12 @@ int import_csv_plan(struct db *db, const char *name, const char *text,
 		goto out;
 	}
 	plan->stats.rows = f.rows;
-	if ((rc = db_begin(db, err)))
+	/* inside a caller's transaction (the seed's), the settings are fixed */
+	bulk = !db_in_transaction(db);
+	if (bulk && (rc = db_bulk_begin(db, err)))
 		goto out;
+	if ((rc = db_begin(db, err)))
+		goto end;
 	rc = apply_all(&ap, &f, err);
 	if (rc == 0 && plan->stats.conflicts) {
 		const struct import_item *c = &plan->items[ap.first_conflict];
@@ -1104,6 +1120,9 @@ int import_csv_plan(struct db *db, const char *name, const char *text,
 	else
 		db_rollback(db);
 	plan->applied = rc == 0 && !opt->dry_run;
+end:
+	if (bulk)
+		db_bulk_end(db);
 out:
 	strmap_release(&ap.claimed);
 	ifile_release(&f);
