@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "chancery/addressee.h"
 #include "chancery/addressee_plan.h"
@@ -199,10 +200,10 @@ static int run_import_csv(struct cli *cli, int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_bad_usage(optind == argc ? "FILE is missing"
 						    : "one FILE only");
-	file = argv[optind];
+	file = strcmp(argv[optind], "-") == 0 ? "standard input" : argv[optind];
 	/* no size limit: an 80,000-contact export is 6 MB, and the rows are
 	 * held in memory for the check before the first write anyway */
-	rc = sbuf_read_file(&text, file, SIZE_MAX, &err);
+	rc = sbuf_read_file(&text, argv[optind], SIZE_MAX, &err);
 	if (rc == 0)
 		rc = cli_db(cli, &db, &err);
 	if (rc == 0)

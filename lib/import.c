@@ -615,6 +615,10 @@ void import_item_format(const struct import_item *it, struct sbuf *out)
 			sbuf_addstr(&line, it->from);
 		else
 			quoted(&line, it->from);
+		if (status && !it->to) {
+			sbuf_addstr(&line, " (the file's status cell is empty)");
+			break;
+		}
 		sbuf_addstr(&line, " (the file says ");
 		if (status)
 			sbuf_addstr(&line, it->to);
@@ -1010,6 +1014,16 @@ static int apply_contact(struct applier *ap, int64_t id, bool new_body,
 	if (name || role || language)
 		rc = registry_contact_update(ap->db, cur.id, name, role,
 					     language, err);
+	if (rc == 0 && !c->has_status && cur.status != CONTACT_ACTIVE) {
+		/* not a change, but a clerk reading the plan should know */
+		struct import_item *it = plan_add(ap->plan, IMPORT_KEPT,
+						  c->line, "contact", lbl,
+						  cur.email);
+
+		listed = true;
+		it->field = "status";
+		it->from = xstrdup(registry_contact_status_name(cur.status));
+	}
 	if (rc == 0 && c->has_status) {
 		enum import_action a = import_status_move(
 			cur.status, c->status, ap->opt->reactivate);

@@ -374,11 +374,17 @@ class RegistryImport(unittest.TestCase):
                         "--reactivate applies it)", r.stdout)
                     self.assertIn("0 contacts added, 0 changed; "
                                   "1 unchanged; 3 kept", r.stdout)
-                else:  # an empty cell keeps the status: nothing to say
-                    self.assertNotIn("asked@", r.stdout)
-                    self.assertNotIn("bounces@", r.stdout)
+                else:  # an empty cell keeps the status, and says so
+                    self.assertIn(
+                        "line 2: contact asked@ipb.example of IPB: kept "
+                        "status suppressed (the file's status cell is "
+                        "empty)", r.stdout)
+                    self.assertIn(
+                        "line 3: contact bounces@ipb.example of IPB: kept "
+                        "status bouncing (the file's status cell is "
+                        "empty)", r.stdout)
                     self.assertIn("0 contacts added, 0 changed; "
-                                  "3 unchanged; 1 kept", r.stdout)
+                                  "1 unchanged; 3 kept", r.stdout)
                 self.assertEqual(self.snapshot(), before, (status, dry))
         self.assertEqual(self.contacts(), want)
         # --reactivate: the same path as "contact enable", on the ledger
@@ -577,7 +583,8 @@ class RegistryImport(unittest.TestCase):
                                 "import-csv", "-"], stdin=f, env=self.env,
                                capture_output=True, text=True, timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("-: 2200 rows; 2200 bodies added", r.stdout)
+        self.assertIn("standard input: 2200 rows; 2200 bodies added",
+                      r.stdout)
         self.assertEqual(self.state()["bodies"], 2200)
 
 

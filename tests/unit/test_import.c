@@ -302,6 +302,10 @@ static void test_item_format(void **state)
 		  "removed", NULL, "--reactivate", NULL},
 		 "line 7: contact old@un.org of UNSG: kept removed (the file "
 		 "names it; --reactivate adds it back)"},
+		{{IMPORT_KEPT, 7, "contact", "UNSG", "b@un.org", "status",
+		  "bouncing", NULL, NULL, NULL},
+		 "line 7: contact b@un.org of UNSG: kept status bouncing (the "
+		 "file's status cell is empty)"},
 		{{IMPORT_KEPT, 8, "body", "ICRC", NULL, "country", NULL, "AZ",
 		  "--update", NULL},
 		 "line 8: body ICRC: kept country '' (the file says 'AZ'; "
