@@ -924,7 +924,8 @@ static int apply_alias(struct applier *ap, int64_t id, const char *lbl,
 	ap->plan->stats.aliases_added++;
 	it = plan_add(ap->plan, IMPORT_ADDED, line, "alias", lbl, NULL);
 	it->to = xstrdup(alias);
-	return registry_alias_add(ap->db, id, alias, ap->opt->source, err);
+	return registry_alias_add(ap->db, id, alias,
+				  ap->opt->source ? ap->opt->source : "csv", err);
 }
 
 static int add_new_contact(struct applier *ap, int64_t id, const char *lbl,
