@@ -3,17 +3,21 @@
  * paragraph, and move it in and out as CSV.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "chancery/addressee.h"
 #include "chancery/addressee_plan.h"
 #include "chancery/import.h"
+#include "chancery/json.h"
 #include "chancery/sbuf.h"
 #include "chancery/xalloc.h"
 #include "commands.h"
 
-#define MAX_INPUT (4u << 20)
+/* A statement is a few pages; a registry export has no size limit. */
+#define MAX_STATEMENT (4u << 20)
 
 static void plan_table(struct cli *cli, const struct addressee_plan *p)
 {
@@ -76,7 +80,7 @@ static int run_import_statement(struct cli *cli, int argc, char **argv)
 		return cli_bad_usage(optind == argc ? "FILE is missing"
 						    : "one FILE only");
 	file = argv[optind];
-	rc = sbuf_read_file(&text, file, MAX_INPUT, &err);
+	rc = sbuf_read_file(&text, file, MAX_STATEMENT, &err);
 	if (rc == 0)
 		rc = cli_db(cli, &db, &err);
 	if (rc == 0) {
@@ -143,30 +147,82 @@ out:
 	return rc ? cli_fail(rc, &err) : 0;
 }
 
+/* The plan as text: every item, then one line of counts. */
+static void print_plan(const struct import_plan *plan, const char *file,
+		       bool dry_run)
+{
+	const struct import_stats *st = &plan->stats;
+	struct sbuf line = SBUF_INIT;
+
+	for (size_t i = 0; i < plan->count; i++) {
+		sbuf_reset(&line);
+		import_item_format(&plan->items[i], &line);
+		puts(line.buf);
+	}
+	sbuf_release(&line);
+	printf("%s: %d rows; %d bodies added, %d changed; %d aliases added; "
+	       "%d contacts added, %d changed; %d unchanged; %d kept",
+	       file, st->rows, st->bodies_added, st->bodies_changed,
+	       st->aliases_added, st->contacts_added, st->contacts_changed,
+	       st->unchanged, st->kept);
+	if (st->conflicts)
+		printf("; %d conflicts", st->conflicts);
+	puts(plan->applied ? "" : dry_run ? " (dry run: nothing changed)"
+					  : " (nothing changed)");
+}
+
 static int run_import_csv(struct cli *cli, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{"dry-run", no_argument, NULL, 'n'},
+		{"update", no_argument, NULL, 'u'},
+		{"reactivate", no_argument, NULL, 'r'},
+		{NULL, 0, NULL, 0},
+	};
+	struct import_options opt = {.source = "csv", .progress_out = stderr};
 	struct error err = ERROR_INIT;
 	struct sbuf text = SBUF_INIT, problems = SBUF_INIT;
-	struct import_stats st = {0};
+	struct import_plan plan = {0};
+	const char *file;
 	struct db *db;
-	int rc;
+	int c, rc;
 
-	if (argc != 2)
-		return cli_bad_usage(argc < 2 ? "FILE is missing"
-					      : "one FILE only");
-	rc = sbuf_read_file(&text, argv[1], MAX_INPUT, &err);
+	while ((c = cli_getopt(argc, argv, "nur", opts)) != -1) {
+		if (c == 'n')
+			opt.dry_run = true;
+		else if (c == 'u')
+			opt.update = true;
+		else if (c == 'r')
+			opt.reactivate = true;
+		else
+			return EX_USAGE;
+	}
+	if (optind + 1 != argc)
+		return cli_bad_usage(optind == argc ? "FILE is missing"
+						    : "one FILE only");
+	file = strcmp(argv[optind], "-") == 0 ? "standard input" : argv[optind];
+	/* no size limit: an 80,000-contact export is 6 MB, and the rows are
+	 * held in memory for the check before the first write anyway */
+	rc = sbuf_read_file(&text, argv[optind], SIZE_MAX, &err);
 	if (rc == 0)
 		rc = cli_db(cli, &db, &err);
 	if (rc == 0)
-		rc = import_csv_progress(db, argv[1], text.buf, text.len, "csv",
-					 &problems, &st, stderr, &err);
+		rc = import_csv_plan(db, file, text.buf, text.len, &opt, &plan,
+				     &problems, &err);
 	fputs(problems.buf, stderr);
-	if (rc == 0)
-		printf("%s: %d rows; %d bodies added, %d changed; %d aliases "
-		       "added; %d contacts added, %d changed\n", argv[1],
-		       st.rows, st.bodies_added, st.bodies_changed,
-		       st.aliases_added, st.contacts_added,
-		       st.contacts_changed);
+	/* a plan is shown when there is one: also when a conflict refused it */
+	if ((rc == 0 || plan.stats.conflicts) && cli->json) {
+		struct sbuf out = SBUF_INIT;
+		struct json js;
+
+		json_init(&js, &out, true);
+		import_plan_json(&plan, file, &js);
+		cli_print_json(&out);
+		sbuf_release(&out);
+	} else if (rc == 0 || plan.stats.conflicts) {
+		print_plan(&plan, file, opt.dry_run);
+	}
+	import_plan_release(&plan);
 	sbuf_release(&text);
 	sbuf_release(&problems);
 	return rc ? cli_fail(rc, &err) : 0;
@@ -200,9 +256,16 @@ static const struct cli_command registry_cmds[] = {
 	 "--apply      add new bodies, aliases and lists (without it: only "
 	 "print the plan)\n"
 	 "--accept N,M with --apply, also carry out these guessed rows"},
-	{"import-csv", run_import_csv, "FILE",
+	{"import-csv", run_import_csv,
+	 "FILE [--dry-run] [--update] [--reactivate]",
 	 "load bodies, aliases and contacts from CSV (all rows or none)",
-	 NULL},
+	 "--dry-run     print the plan, change nothing\n"
+	 "--update      apply names, kinds, countries, notes, roles and\n"
+	 "              languages that differ (default: the registry's stay)\n"
+	 "--reactivate  let a status move toward more sending (suppressed,\n"
+	 "              bouncing, disabled -> active) and add back removed\n"
+	 "              contacts the file names\n"
+	 "FILE may be - for standard input."},
 	{"export-csv", run_export_csv, "",
 	 "write the registry as CSV (the import-csv format)", NULL},
 	{NULL, NULL, NULL, NULL, NULL},

@@ -168,6 +168,7 @@ _chancery()
 		"list add"|"list rm") _chancery_words "--list" ;;
 		"list rule") _chancery_words "--country" ;;
 		"registry import-statement") _chancery_words "--list --apply" ;;
+		"registry import-csv") _chancery_words "--dry-run --update --reactivate" ;;
 		"list create") _chancery_words "--rule --description" ;;
 		"template render") _chancery_words "--body --contact --event-date --at --campaign --version" ;;
 		"template show") _chancery_words "--version" ;;

@@ -735,6 +735,22 @@ void db_rollback(struct db *db)
 	db->depth--;
 }
 
+int db_bulk_begin(struct db *db, struct error *err)
+{
+	int rc = db_exec(db, "PRAGMA temp_store = MEMORY", err);
+
+	if (rc == 0)
+		rc = db_exec(db, "PRAGMA cache_size = -32768", err);
+	return rc;
+}
+
+void db_bulk_end(struct db *db)
+{
+	/* the defaults db_open leaves: nothing sets them otherwise */
+	sqlite3_exec(db->handle, "PRAGMA temp_store = DEFAULT; "
+		     "PRAGMA cache_size = -2000", NULL, NULL, NULL);
+}
+
 int db_begin_if_none(struct db *db, bool *own, struct error *err)
 {
 	int rc;

@@ -33,6 +33,8 @@ enum {
 	ST_CONTACT_BY_EMAIL,
 	ST_CONTACT_BY_EMAIL_ANY,
 	ST_CONTACT_SET_STATUS,
+	ST_CONTACT_UPDATE,
+	ST_CONTACT_REMOVED_BY_EMAIL,
 	ST_CONTACT_REMOVE,
 	ST_CONTACT_REMOVE_OF_BODY,
 	ST_CONTACT_EACH,
@@ -86,6 +88,14 @@ static const char *const registry_sql[ST__COUNT] = {
 	[ST_CONTACT_SET_STATUS] = "UPDATE contacts SET status = ?2, "
 				  "status_reason = ?3, updated_at = ?4 "
 				  "WHERE id = ?1",
+	[ST_CONTACT_UPDATE] = "UPDATE contacts SET name = ?2, role = ?3, "
+			      "language = ?4, updated_at = ?5 WHERE id = ?1",
+	[ST_CONTACT_REMOVED_BY_EMAIL] = "SELECT " CONTACT_COLUMNS " FROM "
+					"contacts WHERE body_id = ?1 AND "
+					"email = ?2 COLLATE NOCASE AND "
+					"removed_at IS NOT NULL "
+					"ORDER BY removed_at DESC, id DESC "
+					"LIMIT 1",
 	[ST_CONTACT_REMOVE] = "UPDATE contacts SET removed_at = ?2, "
 			      "updated_at = ?2 WHERE id = ?1 AND "
 			      "removed_at IS NULL",
@@ -772,6 +782,22 @@ int registry_contact_find(struct db *db, int64_t body_id, const char *email,
 	return contact_by(db, st, out, email, err);
 }
 
+int registry_contact_find_removed(struct db *db, int64_t body_id,
+				  const char *email,
+				  struct registry_contact *out,
+				  struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = prepare(db, ST_CONTACT_REMOVED_BY_EMAIL, &st, err)))
+		return rc;
+	sqlite3_bind_int64(st, 1, body_id);
+	db_bind_text(st, 2, email);
+	return contact_by(db, st, out, email, err);
+}
+
 int registry_contact_get(struct db *db, int64_t id,
 			 struct registry_contact *out, struct error *err)
 {
@@ -826,6 +852,44 @@ int registry_contact_set_status(struct db *db, int64_t id,
 				 "reason", nonempty(reason), NULL)))
 		goto out;
 commit:
+	rc = db_commit(db, err);
+out:
+	if (rc)
+		db_rollback(db);
+	registry_contact_release(&c);
+	return rc;
+}
+
+int registry_contact_update(struct db *db, int64_t id, const char *name,
+			    const char *role, const char *language,
+			    struct error *err)
+{
+	struct registry_contact c = {0};
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = check_contact_text("name", name, err)) ||
+	    (rc = check_contact_text("role", role, err)) ||
+	    (rc = check_contact_text("language", language, err)))
+		return rc;
+	if ((rc = db_begin(db, err)))
+		return rc;
+	if ((rc = registry_contact_get(db, id, &c, err)) ||
+	    (rc = prepare(db, ST_CONTACT_UPDATE, &st, err)))
+		goto out;
+	name = name ? nonempty(name) : c.name;
+	role = role ? nonempty(role) : c.role;
+	language = language ? nonempty(language) : c.language;
+	sqlite3_bind_int64(st, 1, id);
+	db_bind_text(st, 2, name);
+	db_bind_text(st, 3, role);
+	db_bind_text(st, 4, language);
+	sqlite3_bind_int64(st, 5, clock_now());
+	if ((rc = db_step_done(db, st, err)) ||
+	    (rc = registry_event(db, LEDGER_CONTACT_CHANGED, c.body_id, id,
+				 err, "email", c.email, "name", name, "role",
+				 role, "language", language, NULL)))
+		goto out;
 	rc = db_commit(db, err);
 out:
 	if (rc)

@@ -140,6 +140,18 @@ bool db_in_transaction(struct db *db);
 int db_begin_if_none(struct db *db, bool *own, struct error *err);
 int db_end_if_own(struct db *db, bool own, int rc, struct error *err);
 
+/*
+ * For one large transaction of many small library calls (an import of a
+ * whole registry): the journals of their savepoints kept in memory, not
+ * written to a temporary file page by page, and a page cache of 32 MiB
+ * rather than 2, until db_bulk_end puts both back. Measured on a 40,000
+ * row import: 134,000 of 140,000 pwrite calls were the savepoint journal,
+ * and a cache smaller than the indexes made the time grow faster than
+ * the rows. Outside a transaction only (SQLite refuses the first inside).
+ */
+int db_bulk_begin(struct db *db, struct error *err);
+void db_bulk_end(struct db *db);
+
 /* The rowid of the last INSERT on this connection. */
 int64_t db_last_id(struct db *db);
 /* Rows changed by the last statement. */

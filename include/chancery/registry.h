@@ -117,8 +117,19 @@ int registry_contact_add(struct db *db, int64_t body_id, const char *email,
 /* Finds a live contact by e-mail (optionally within one body; 0 = any). */
 int registry_contact_find(struct db *db, int64_t body_id, const char *email,
 			  struct registry_contact *out, struct error *err);
+/* The contact of that body and e-mail removed last (ERR_NOTFOUND when
+ * none was), for callers that must not bring one back unasked. */
+int registry_contact_find_removed(struct db *db, int64_t body_id,
+				  const char *email,
+				  struct registry_contact *out,
+				  struct error *err);
 int registry_contact_get(struct db *db, int64_t id,
 			 struct registry_contact *out, struct error *err);
+/* Changes name, role and language; a NULL argument leaves that field,
+ * "" empties it. Appends contact.changed. */
+int registry_contact_update(struct db *db, int64_t id, const char *name,
+			    const char *role, const char *language,
+			    struct error *err);
 /* Sets the status with a reason, appending the matching ledger event. */
 int registry_contact_set_status(struct db *db, int64_t id,
 				enum registry_contact_status status,

@@ -306,5 +306,287 @@ class RegistryImport(unittest.TestCase):
         self.assertEqual(self.state(), before)
 
 
+    # ---- import-csv: the plan, and decisions it never undoes (issue 17)
+
+    HEADER = ("acronym,name,kind,country,notes,aliases,email,contact_name,"
+              "role,language,status\n")
+
+    def write(self, name, rows, header=True):
+        path = os.path.join(self.dir, name)
+        with open(path, "w", newline="") as f:
+            f.write((self.HEADER if header else "") + "".join(
+                r + "\n" for r in rows))
+        return path
+
+    def snapshot(self):
+        """Every row an import may touch, to compare before and after."""
+        con = sqlite3.connect(self.db)
+        try:
+            return {t: con.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
+                    for t in TABLES}
+        finally:
+            con.close()
+
+    def contacts(self):
+        return dict(self.query(
+            "SELECT email, status || coalesce('/' || status_reason, '') || "
+            "CASE WHEN removed_at IS NULL THEN '' ELSE ' removed' END "
+            "FROM contacts ORDER BY id"))
+
+    def ipb_rows(self, status):
+        return [f"IPB,International Peace Bureau,ngo,CH,,,{e}@ipb.example,,,,"
+                f"{status}" for e in ("asked", "bounces", "gone")]
+
+    def test_csv_reimport_never_undoes_a_status_decision(self):
+        self.ok("init")
+        self.ok("registry", "import-csv", self.write("a.csv",
+                                                      self.ipb_rows("")))
+        self.ok("contact", "suppress", "asked@ipb.example", "--reason",
+                "the body asked")
+        # bouncing is the streak rule's doing: set directly
+        con = sqlite3.connect(self.db)
+        con.execute("UPDATE contacts SET status = 'bouncing', status_reason "
+                    "= 'bounced 3 campaigns' WHERE email = "
+                    "'bounces@ipb.example'")
+        con.commit()
+        con.close()
+        self.ok("contact", "rm", "gone@ipb.example")
+        want = {"asked@ipb.example": "suppressed/the body asked",
+                "bounces@ipb.example": "bouncing/bounced 3 campaigns",
+                "gone@ipb.example": "active removed"}
+        self.assertEqual(self.contacts(), want)
+        before = self.snapshot()
+        for status in ("", "active"):
+            path = self.write("b.csv", self.ipb_rows(status))
+            for dry in ([], ["--dry-run"]):
+                r = self.ok("registry", "import-csv", path, *dry)
+                self.assertIn("line 4: contact gone@ipb.example of IPB: "
+                              "kept removed (the file names it; "
+                              "--reactivate adds it back)", r.stdout)
+                if status == "active":
+                    self.assertIn(
+                        "line 2: contact asked@ipb.example of IPB: kept "
+                        "status suppressed (the file says active; "
+                        "--reactivate applies it)", r.stdout)
+                    self.assertIn(
+                        "line 3: contact bounces@ipb.example of IPB: kept "
+                        "status bouncing (the file says active; "
+                        "--reactivate applies it)", r.stdout)
+                    self.assertIn("0 contacts added, 0 changed; "
+                                  "1 unchanged; 3 kept", r.stdout)
+                else:  # an empty cell keeps the status, and says so
+                    self.assertIn(
+                        "line 2: contact asked@ipb.example of IPB: kept "
+                        "status suppressed (the file's status cell is "
+                        "empty)", r.stdout)
+                    self.assertIn(
+                        "line 3: contact bounces@ipb.example of IPB: kept "
+                        "status bouncing (the file's status cell is "
+                        "empty)", r.stdout)
+                    self.assertIn("0 contacts added, 0 changed; "
+                                  "1 unchanged; 3 kept", r.stdout)
+                self.assertEqual(self.snapshot(), before, (status, dry))
+        self.assertEqual(self.contacts(), want)
+        # --reactivate: the same path as "contact enable", on the ledger
+        r = self.ok("registry", "import-csv", path, "--reactivate")
+        self.assertIn("line 2: contact asked@ipb.example of IPB: changed "
+                      "status suppressed → active", r.stdout)
+        self.assertIn("line 3: contact bounces@ipb.example of IPB: changed "
+                      "status bouncing → active", r.stdout)
+        self.assertIn("line 4: contact gone@ipb.example of IPB: added",
+                      r.stdout)
+        self.assertEqual(self.contacts(), {
+            "asked@ipb.example": "active", "bounces@ipb.example": "active",
+            "gone@ipb.example": "active"})
+        self.assertEqual(self.query(
+            "SELECT count(*) FROM contacts WHERE email = 'gone@ipb.example' "
+            "AND removed_at IS NOT NULL"), [(1,)])
+        ev = self.query("SELECT e.kind, c.email, json_extract(e.data, "
+                        "'$.reason') FROM events e JOIN contacts c ON "
+                        "c.id = e.contact_id WHERE e.kind = "
+                        "'contact.enabled' ORDER BY e.id")
+        self.assertEqual(ev, [
+            ("contact.enabled", "asked@ipb.example", "registry import"),
+            ("contact.enabled", "bounces@ipb.example", "registry import")])
+
+    def test_csv_status_moves_toward_less_sending_by_default(self):
+        self.ok("init")
+        self.ok("registry", "import-csv", self.write("a.csv",
+                                                      self.ipb_rows("")))
+        r = self.ok("registry", "import-csv", self.write(
+            "b.csv", self.ipb_rows("suppressed")))
+        self.assertIn("line 2: contact asked@ipb.example of IPB: changed "
+                      "status active → suppressed", r.stdout)
+        self.assertEqual(set(self.contacts().values()), {"suppressed/"
+                                                          "registry import"})
+
+    def test_csv_rename_is_listed_and_applied_only_with_update(self):
+        self.ok("init")
+        self.ok("registry", "import-csv", self.write("a.csv", [
+            "OHCHR,Office of the High Commissioner for Human Rights,"
+            "un-agency,,,,ohchr@example.org,Registry,registry,en,"]))
+        path = self.write("b.csv", [
+            "OHCHR,OHCHR,un-agency,CH,,,ohchr@example.org,Front desk,"
+            "desk,fr,"])
+        before = self.snapshot()
+        r = self.ok("registry", "import-csv", path, "--dry-run")
+        for line in (
+                "line 2: body OHCHR: kept name 'Office of the High "
+                "Commissioner for Human Rights' (the file says 'OHCHR'; "
+                "--update applies it)",
+                "line 2: body OHCHR: kept country '' (the file says 'CH'; "
+                "--update applies it)",
+                "line 2: contact ohchr@example.org of OHCHR: kept name "
+                "'Registry' (the file says 'Front desk'; --update applies "
+                "it)",
+                "line 2: contact ohchr@example.org of OHCHR: kept role "
+                "'registry' (the file says 'desk'",
+                "line 2: contact ohchr@example.org of OHCHR: kept language "
+                "'en' (the file says 'fr'",
+                "5 kept (dry run: nothing changed)"):
+            self.assertIn(line, r.stdout)
+        self.assertEqual(self.snapshot(), before)
+        r = self.ok("registry", "import-csv", path, "--dry-run", "--update")
+        self.assertIn("line 2: body OHCHR: changed name 'Office of the High "
+                      "Commissioner for Human Rights' → 'OHCHR'", r.stdout)
+        self.assertIn("line 2: contact ohchr@example.org of OHCHR: changed "
+                      "role 'registry' → 'desk'", r.stdout)
+        self.assertIn("0 bodies added, 1 changed; 0 aliases added; "
+                      "0 contacts added, 1 changed; 0 unchanged; 0 kept "
+                      "(dry run: nothing changed)", r.stdout)
+        self.assertEqual(self.snapshot(), before)
+        # the plain run keeps the curated values
+        r = self.ok("registry", "import-csv", path)
+        self.assertEqual(self.snapshot(), before)
+        r = self.ok("registry", "import-csv", path, "--update")
+        self.assertIn("0 bodies added, 1 changed", r.stdout)
+        self.assertNotIn("dry run", r.stdout)
+        self.assertEqual(self.query("SELECT acronym, name, country FROM "
+                                    "bodies"), [("OHCHR", "OHCHR", "CH")])
+        self.assertEqual(self.query(
+            "SELECT name, role, language FROM contacts"),
+            [("Front desk", "desk", "fr")])
+        self.assertEqual(self.query(
+            "SELECT json_extract(data, '$.name'), json_extract(data, "
+            "'$.language') FROM events WHERE kind = 'contact.changed'"),
+            [("Front desk", "fr")])
+        # the real run said what --dry-run said; now nothing is left to do
+        before = self.snapshot()
+        r = self.ok("registry", "import-csv", path)
+        self.assertIn("2 unchanged; 0 kept", r.stdout)
+        self.assertEqual(self.snapshot(), before)
+
+    def test_csv_json_plan(self):
+        self.ok("init")
+        path = self.write("a.csv", self.ipb_rows("")[:1])
+        r = self.ok("--json", "registry", "import-csv", path, "--dry-run")
+        plan = json.loads(r.stdout)
+        self.assertFalse(plan["applied"])
+        self.assertEqual(plan["items"][0], {
+            "line": 2, "action": "added", "object": "body", "body": "IPB",
+            "contact": None, "field": None, "from": None, "to": None,
+            "option": None, "detail": None})
+        self.assertEqual(plan["summary"]["bodies_added"], 1)
+        self.assertEqual(plan["summary"]["contacts_added"], 1)
+        self.assertEqual(self.state()["bodies"], 0)
+
+    def test_csv_alias_match_adds_no_second_body(self):
+        self.ok("init")
+        self.ok("registry", "import-csv", self.write("a.csv", [
+            "UNHRC,United Nations Human Rights Council,un-organ,,,"
+            "Human Rights Council,,,,,"]))
+        path = self.write("book.csv", [
+            "HRC,Human Rights Council,un-organ,,,,hrc@example.org,,,,"])
+        r = self.ok("registry", "import-csv", path)
+        self.assertIn("line 2: body UNHRC: kept acronym 'UNHRC' (the file "
+                      "says 'HRC'; --update applies it)", r.stdout)
+        self.assertIn("0 bodies added", r.stdout)
+        self.assertEqual(self.query(
+            "SELECT b.acronym, c.email FROM contacts c JOIN bodies b ON "
+            "b.id = c.body_id"), [("UNHRC", "hrc@example.org")])
+        self.assertEqual(self.state()["bodies"], 1)
+
+    def test_csv_conflicts_refuse_the_whole_file(self):
+        self.ok("init")
+        self.ok("registry", "import-csv", self.write("a.csv", [
+            "UNHRC,United Nations Human Rights Council,un-organ,,,"
+            "Human Rights Council,,,,,",
+            "CCPR,Human Rights Committee,un-organ,,,Human Rights Council,,,,,",
+            "IPB,International Peace Bureau,ngo,,,,,,,,"]))
+        cases = [
+            # an alias of two bodies
+            (["NEW,New Body,ngo,,,,new@example.org,,,,",
+              "HRC,Human Rights Council,un-organ,,,,,,,,"],
+             ":3: 'HRC' matches 2 bodies: UNHRC, CCPR; write the acronym "
+             "of one of them; nothing imported"),
+            # the acronym is one body, the name another
+            (["IPB,Human Rights Committee,ngo,,,,,,,,"],
+             ":2: acronym IPB is body IPB, name 'Human Rights Committee' is "
+             "body CCPR; nothing imported"),
+            # two bodies of the file on one of the registry
+            (["UNHRC,United Nations Human Rights Council,un-organ,,,,,,,,",
+              ",UN Human Rights Council,un-organ,,,,x@example.org,,,,"],
+             ":3: body UNHRC is also matched by line 2; nothing imported"),
+        ]
+        before = self.snapshot()
+        for i, (rows, msg) in enumerate(cases):
+            path = self.write(f"c{i}.csv", rows)
+            for extra in ([], ["--dry-run"], ["--update", "--reactivate"]):
+                r = self.run_cli("registry", "import-csv", path, *extra)
+                self.assertEqual(r.returncode, 65, (i, r.stderr))
+                self.assertEqual(r.stderr.strip().splitlines(),
+                                 [f"chancery: {path}{msg}"], i)
+                self.assertIn("conflict: ", r.stdout)
+                self.assertEqual(self.snapshot(), before, i)
+
+    def test_csv_usage_and_input_errors_change_nothing(self):
+        self.ok("init")
+        good = self.write("good.csv", self.ipb_rows(""))
+        before = self.snapshot()
+        cases = [
+            (["registry", "import-csv"], 64, "FILE is missing"),
+            (["registry", "import-csv", good, good], 64, "one FILE only"),
+            (["registry", "import-csv", good, "--force"], 64, "--force"),
+            (["registry", "import-csv", os.path.join(self.dir, "no.csv"),
+              "--dry-run"], 66, "no.csv: cannot open"),
+            (["registry", "import-csv", self.dir], 66, "is a directory"),
+        ]
+        for args, status, msg in cases:
+            r = self.run_cli(*args)
+            self.assertEqual(r.returncode, status, (args, r.stderr))
+            self.assertIn(msg, r.stderr)
+            if status != 64:  # a usage error also prints the usage
+                self.assertEqual(len(r.stderr.strip().splitlines()), 1,
+                                 r.stderr)
+            self.assertEqual(self.snapshot(), before, args)
+        bad = self.write("bad.csv", ["IPB,International Peace Bureau,ngo,CH,"
+                                     ",,a@ipb.example,,,,sleeping"])
+        r = self.run_cli("registry", "import-csv", bad, "--dry-run")
+        self.assertEqual(r.returncode, 65)
+        self.assertEqual(r.stderr.strip().splitlines(), [
+            f"{bad}:2: status: 'sleeping' is not one of active, disabled, "
+            "bouncing, suppressed",
+            f"chancery: {bad}: 1 bad row; nothing imported"])
+        self.assertEqual(r.stdout, "")
+        self.assertEqual(self.snapshot(), before)
+
+    def test_csv_from_stdin_and_larger_than_4_mib(self):
+        """The import read at most 4 MiB, without a word in the manual:
+        an 80,000-contact export (6 MB) was refused."""
+        self.ok("init")
+        note = "n" * 1990
+        rows = [f"B{i},Body {i},ngo,,{note},,,,,," for i in range(2200)]
+        path = self.write("big.csv", rows)
+        self.assertGreater(os.path.getsize(path), 4 << 20)
+        with open(path) as f:
+            r = subprocess.run([BIN, "--db", self.db, "registry",
+                                "import-csv", "-"], stdin=f, env=self.env,
+                               capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("standard input: 2200 rows; 2200 bodies added",
+                      r.stdout)
+        self.assertEqual(self.state()["bodies"], 2200)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -180,6 +180,47 @@ static void test_contacts_and_status(void **state)
 			 0);
 }
 
+/* registry_contact_update changes what it is given and records it;
+ * registry_contact_find_removed finds the removed one, not the live. */
+static void test_contact_update_and_removed(void **state)
+{
+	struct test_db *t = *state;
+	struct registry_contact c = {0};
+	struct error err = {0};
+	int64_t body = add_body(t->db, "IPB", "International Peace Bureau",
+				"ngo", "CH");
+	int64_t id = 0;
+
+	assert_int_equal(registry_contact_add(t->db, body, "a@ipb.example",
+					      "Desk", "office", "en", &id,
+					      &err), 0);
+	assert_int_equal(registry_contact_update(t->db, id, "Front desk", NULL,
+						 "", &err), 0);
+	assert_int_equal(registry_contact_get(t->db, id, &c, &err), 0);
+	assert_str(c.name, "Front desk");
+	assert_str(c.role, "office");
+	assert_null(c.language);
+	registry_contact_release(&c);
+	assert_int_equal(test_query_int(t->db, "SELECT count(*) FROM events "
+					       "WHERE kind = 'contact.changed' "
+					       "AND contact_id = 1"), 1);
+	/* a control character is refused and nothing changes */
+	assert_int_equal(registry_contact_update(t->db, id, "a\x1b[2J", NULL,
+						 NULL, &err), ERR_DATA);
+	assert_int_equal(test_query_int(t->db, "SELECT count(*) FROM events "
+					       "WHERE kind = 'contact.changed'"),
+			 1);
+	assert_int_equal(registry_contact_find_removed(t->db, body,
+						       "A@ipb.example", &c,
+						       &err), ERR_NOTFOUND);
+	assert_int_equal(registry_contact_remove(t->db, id, &err), 0);
+	assert_int_equal(registry_contact_find_removed(t->db, body,
+						       "A@ipb.example", &c,
+						       &err), 0);
+	assert_int_equal(c.id, id);
+	registry_contact_release(&c);
+}
+
 static int collect_body(const struct registry_body *b, void *arg)
 {
 	struct sbuf *out = arg;
@@ -248,6 +289,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_contacts_and_status, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_contact_update_and_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_expansion, setup,
 						teardown),
 	};
