@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include <unicode/ucol.h>
+#include <unicode/unum.h>
 #include <unicode/uloc.h>
 #include <unicode/ures.h>
 #include <unicode/ustring.h>
@@ -252,4 +253,18 @@ char *locale_language_parse(const char *text)
 		return tag;
 	code = find_name(&languages, text);
 	return code ? language_tag(code) : NULL;
+}
+
+char locale_list_separator(void)
+{
+	UErrorCode st = U_ZERO_ERROR;
+	UNumberFormat *nf = unum_open(UNUM_DECIMAL, NULL, 0, NULL, NULL, &st);
+	UChar sym[8];
+	int32_t n = 0;
+
+	if (U_SUCCESS(st))
+		n = unum_getSymbol(nf, UNUM_DECIMAL_SEPARATOR_SYMBOL, sym, 8,
+				   &st);
+	unum_close(nf);
+	return U_SUCCESS(st) && n == 1 && sym[0] == ',' ? ';' : ',';
 }

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "chancery/csv.h"
 #include "chancery/db.h"
 #include "chancery/error.h"
 #include "chancery/sbuf.h"
@@ -57,8 +58,15 @@ int import_csv_progress(struct db *db, const char *name, const char *text,
 			struct import_stats *stats, FILE *progress_out,
 			struct error *err);
 
-/* Appends the whole live registry in the format above to out. */
+/* Appends the whole live registry in the format above to out (RFC 4180:
+ * commas, CRLF, no byte-order mark). Every cell goes through the csv
+ * writer, so a formula-like one gets a "'" in front that import takes
+ * off again (csv.h). */
 int import_export_csv(struct db *db, struct sbuf *out, struct error *err);
+/* The same in another dialect, e.g. a byte-order mark and ';' for a
+ * spreadsheet where the decimal separator is a comma. */
+int import_export_csv_dialect(struct db *db, const struct csv_dialect *d,
+			      struct sbuf *out, struct error *err);
 
 /*
  * Loads the seed registry compiled in from db/seed_registry.csv and

@@ -30,4 +30,13 @@ bool locale_country_parse(const char *text, char code[3]);
  */
 char *locale_language_parse(const char *text);
 
+/*
+ * The separator a spreadsheet in ICU's default locale (from LC_ALL,
+ * LC_MESSAGES or LANG) expects in a CSV file: ';' where the decimal
+ * separator is a comma (de, fr, ru, az, ...), ',' elsewhere. Excel
+ * takes the list separator from the regional settings, and those put
+ * ';' exactly where the decimal comma would clash with ','.
+ */
+char locale_list_separator(void);
+
 #endif

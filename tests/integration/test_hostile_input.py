@@ -101,8 +101,9 @@ class TestHeaderInjection(Base):
                           'GG,"Go\r\nBcc: x@evil.example",ngo,,,,'
                           'g@g.example,"Ev\r\nBcc: y@evil.example",,,\r\n')
         self.assertFailsLines(["registry", "import-csv", path], 65,
-                              ["crlf.csv:2: name: contains control "
-                               "characters", "nothing imported"])
+                              ["crlf.csv:2: column 'name': contains a "
+                               "line break or control character",
+                               "nothing imported"])
 
     def test_sender_name_in_config_refused(self):
         for escaped in (r"Office\r\nBcc: x@evil.example", r"Office\nBcc: x"):

@@ -1,5 +1,8 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <unicode/uloc.h>
 
 #include "chancery/locale_names.h"
 #include "testutil.h"
@@ -97,11 +100,39 @@ static void test_language(void **state)
 	}
 }
 
+/* ';' where ICU's data has a decimal comma for the default locale. */
+static void test_list_separator(void **state)
+{
+	static const struct {
+		const char *locale;
+		char want;
+	} cases[] = {
+		{"en_US", ','}, {"en_GB", ','}, {"de_DE", ';'}, {"fr_FR", ';'},
+		{"ru_RU", ';'}, {"az_AZ", ';'}, {"de_CH", ','}, {"ja_JP", ','},
+	};
+	char saved[64];
+	UErrorCode st = U_ZERO_ERROR;
+
+	(void)state;
+	snprintf(saved, sizeof(saved), "%s", uloc_getDefault());
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char got;
+
+		uloc_setDefault(cases[i].locale, &st);
+		got = locale_list_separator();
+		if (got != cases[i].want)
+			fail_msg("%s: got '%c', want '%c'", cases[i].locale,
+				 got, cases[i].want);
+	}
+	uloc_setDefault(saved, &st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_country),
 		cmocka_unit_test(test_language),
+		cmocka_unit_test(test_list_separator),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
