@@ -1,7 +1,9 @@
 /*
  * import: the registry as CSV, in and out, and the seed registry.
  *
- * The format (RFC 4180, header row required, UTF-8):
+ * The format (RFC 4180 or a spreadsheet's dialect: ';' or tab, a BOM,
+ * CRLF or LF; header row required, UTF-8; every cell and dialect is in
+ * chancery(1), CSV FORMAT):
  *
  *   acronym,name,kind,country,notes,aliases,email,contact_name,role,
  *   language,status
