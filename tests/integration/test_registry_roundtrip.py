@@ -234,19 +234,22 @@ class RoundTrip(harness.TestCase):
             "other@example.fr;;;fr-ch;\r\n"
             "MUV;Müvəkkil Aparatı;Ombudsman;azerbaijan;;Ombudsman of "
             "Azerbaijan;m@example.az;;;Azerbaijani;\r\n"
+            "MUV;Müvəkkil Aparatı;Ombudsman;AZ;a note on the second row;;"
+            "m2@example.az;;;az;SUPPRESSED\r\n"
             "UKO;UK Office;UN organ;United Kingdom;;;;;;;\r\n"
             "CIV;Médiateur;ombudsman;Côte d'Ivoire;;;;;;;\r\n"
             ";;;;;;;;;;\r\n"
             "EQ;'=not a formula;ngo;;'-5 notes;;;;;;\r\n")
         path = self.write("clerk.csv", text.encode())
         r = self.home.ok("registry", "import-csv", path)
-        self.assertIn("6 rows; 5 bodies added", r.out)
+        self.assertIn("7 rows; 5 bodies added", r.out)
         self.assertEqual(self.home.sql(
             "SELECT acronym, name, kind, country, notes FROM bodies "
             "ORDER BY id"),
             [("DDD", "Défenseur des droits", "ngo", "FR",
               "first line\nsecond; line"),
-             ("MUV", "Müvəkkil Aparatı", "ombudsman", "AZ", None),
+             ("MUV", "Müvəkkil Aparatı", "ombudsman", "AZ",
+              "a note on the second row"),
              ("UKO", "UK Office", "un-organ", "GB", None),
              ("CIV", "Médiateur", "ombudsman", "CI", None),
              ("EQ", "=not a formula", "ngo", None, "-5 notes")])
@@ -255,7 +258,8 @@ class RoundTrip(harness.TestCase):
             "ORDER BY id"),
             [("dd@example.fr", "Claire", "press", "fr", "active"),
              ("other@example.fr", None, None, "fr-CH", "active"),
-             ("m@example.az", None, None, "az", "active")])
+             ("m@example.az", None, None, "az", "active"),
+             ("m2@example.az", None, None, "az", "suppressed")])
 
     def test_wrong_cells_are_one_line_each_and_change_nothing(self):
         header = ("acronym;name;kind;country;notes;aliases;email;"
