@@ -2,16 +2,20 @@
  * chancery registry: build the registry from a statement's addressee
  * paragraph, and move it in and out as CSV.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chancery/addressee.h"
 #include "chancery/addressee_plan.h"
 #include "chancery/import.h"
 #include "chancery/json.h"
+#include "chancery/locale_names.h"
 #include "chancery/sbuf.h"
 #include "chancery/xalloc.h"
 #include "commands.h"
@@ -228,21 +232,106 @@ static int run_import_csv(struct cli *cli, int argc, char **argv)
 	return rc ? cli_fail(rc, &err) : 0;
 }
 
+/*
+ * Writes data to path whole or not at all: into a new file beside it
+ * (mode 0600: the registry names people and their addresses, so it is
+ * personal data; the owner can share it on purpose), synced, then linked
+ * to path, which fails when path exists, or renamed over it with force.
+ */
+static int write_new_file(const char *path, const struct sbuf *data,
+			  bool force, struct error *err)
+{
+	struct sbuf tmp = SBUF_INIT;
+	int fd, rc = 0;
+
+	sbuf_addf(&tmp, "%s.XXXXXX", path);
+	fd = mkstemp(tmp.buf);
+	if (fd < 0) {
+		rc = error_set_errno(err, ERR_CANTCREAT, "%s: cannot create",
+				     path);
+		goto out;
+	}
+	if (write(fd, data->buf, data->len) != (ssize_t)data->len ||
+	    fsync(fd) != 0)
+		rc = error_set_errno(err, ERR_IO, "%s: cannot write", path);
+	if (close(fd) != 0 && rc == 0)
+		rc = error_set_errno(err, ERR_IO, "%s: cannot write", path);
+	if (rc == 0 && !force && link(tmp.buf, path) != 0)
+		rc = errno == EEXIST
+			     ? error_set(err, ERR_CANTCREAT,
+					 "%s: already exists (--force "
+					 "replaces it)", path)
+			     : error_set_errno(err, ERR_CANTCREAT,
+					       "%s: cannot create", path);
+	if (rc == 0 && force && rename(tmp.buf, path) != 0)
+		rc = error_set_errno(err, ERR_CANTCREAT, "%s: cannot replace",
+				     path);
+	if (rc || !force)
+		unlink(tmp.buf);
+out:
+	sbuf_release(&tmp);
+	return rc;
+}
+
+/* The --separator argument: ',', ';' or "tab". */
+static int parse_separator(const char *arg, char *sep)
+{
+	if (strcmp(arg, ",") == 0 || strcmp(arg, ";") == 0)
+		*sep = arg[0];
+	else if (strcmp(arg, "tab") == 0 || strcmp(arg, "\t") == 0)
+		*sep = '\t';
+	else
+		return cli_bad_usage("--separator wants ',', ';' or 'tab', not "
+				     "'%s'", arg);
+	return 0;
+}
+
 static int run_export_csv(struct cli *cli, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"force", no_argument, NULL, 'f'},
+		{"excel", no_argument, NULL, 'x'},
+		{"separator", required_argument, NULL, 's'},
+		{NULL, 0, NULL, 0},
+	};
+	struct csv_dialect d = csv_rfc4180;
 	struct error err = ERROR_INIT;
 	struct sbuf out = SBUF_INIT;
+	const char *output = NULL;
+	bool force = false, excel = false;
+	char sep = 0;
 	struct db *db;
-	int rc;
+	int c, rc;
 
-	(void)argv;
-	if (argc != 1)
-		return cli_bad_usage("unexpected argument '%s'", argv[1]);
+	while ((c = cli_getopt(argc, argv, "o:fxs:", opts)) != -1) {
+		if (c == 'o')
+			output = optarg;
+		else if (c == 'f')
+			force = true;
+		else if (c == 'x')
+			excel = true;
+		else if (c != 's' || parse_separator(optarg, &sep))
+			return EX_USAGE;
+	}
+	if (optind != argc)
+		return cli_bad_usage("unexpected argument '%s'", argv[optind]);
+	if (force && !output)
+		return cli_bad_usage("--force applies to --output FILE only");
+	if (excel) {
+		d.bom = true;
+		d.sep = locale_list_separator();
+	}
+	if (sep)
+		d.sep = sep;
 	rc = cli_db(cli, &db, &err);
 	if (rc == 0)
-		rc = import_export_csv(db, &out, &err);
-	if (rc == 0)
-		fwrite(out.buf, 1, out.len, stdout);
+		rc = import_export_csv_dialect(db, &d, &out, &err);
+	if (rc == 0 && output)
+		rc = write_new_file(output, &out, force, &err);
+	else if (rc == 0 && (fwrite(out.buf, 1, out.len, stdout) != out.len ||
+			     fflush(stdout)))
+		rc = error_set_errno(&err, ERR_IO, "writing the export");
 	sbuf_release(&out);
 	return rc ? cli_fail(rc, &err) : 0;
 }
@@ -266,8 +355,14 @@ static const struct cli_command registry_cmds[] = {
 	 "              bouncing, disabled -> active) and add back removed\n"
 	 "              contacts the file names\n"
 	 "FILE may be - for standard input."},
-	{"export-csv", run_export_csv, "",
-	 "write the registry as CSV (the import-csv format)", NULL},
+	{"export-csv", run_export_csv,
+	 "[--output FILE [--force]] [--excel] [--separator S]",
+	 "write the registry as CSV (the import-csv format)",
+	 "--output FILE  write FILE (mode 0600), whole or not at all; an "
+	 "existing\n               FILE is refused unless --force\n"
+	 "--excel        for a spreadsheet: a byte-order mark, and ';' where "
+	 "the\n               locale writes a decimal comma (',' elsewhere)\n"
+	 "--separator S  ',' ';' or 'tab', whatever the locale\n"},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -63,7 +63,8 @@ _chancery_words() { _chancery_compgen -W "$1"; }
 _chancery_option_value()
 {
 	case $prev in
-	--config|--db|--out) _chancery_files ;;
+	--config|--db|--out|--output) _chancery_files ;;
+	--separator) _chancery_words ", ; tab" ;;
 	--maildir) _chancery_dirs ;;
 	--list) _chancery_lists ;;
 	--template) _chancery_templates ;;
@@ -105,7 +106,7 @@ _chancery()
 		--list|--template|--campaign|--body|--tz|--format|--kind|--name|\
 		--role|--language|--at|--event-date|--send|--lead-days|--since|\
 		--anchor|--country|--notes|--description|--sender|--out|\
-		--maildir|--reason|--acronym|--status)
+		--maildir|--reason|--acronym|--status|--output|--separator)
 			((i++))
 			continue ;;
 		-*) continue ;;
@@ -169,6 +170,8 @@ _chancery()
 		"list rule") _chancery_words "--country" ;;
 		"registry import-statement") _chancery_words "--list --apply" ;;
 		"registry import-csv") _chancery_words "--dry-run --update --reactivate" ;;
+		"registry export-csv") _chancery_words "--output --force --excel
+			--separator" ;;
 		"list create") _chancery_words "--rule --description" ;;
 		"template render") _chancery_words "--body --contact --event-date --at --campaign --version" ;;
 		"template show") _chancery_words "--version" ;;

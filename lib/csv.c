@@ -1,8 +1,48 @@
+/*
+ * csv: RFC 4180 and the dialects spreadsheets write (see csv.h).
+ */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "chancery/csv.h"
 #include "chancery/xalloc.h"
+
+const struct csv_dialect csv_rfc4180 = {',', true, false};
+
+/* The separators a first line may use, in the order a tie prefers. */
+static const char separators[] = {',', ';', '\t'};
+
+/* Reads the dialect off the first line: the separator it holds most of
+ * outside quotes, and its line end. */
+static void detect_dialect(struct csv_reader *rd)
+{
+	size_t count[sizeof(separators)] = {0}, best = 0;
+	bool quoted = false;
+
+	rd->dialect.sep = ',';
+	rd->dialect.crlf = false;
+	for (size_t i = rd->pos; i < rd->len; i++) {
+		char c = rd->text[i];
+
+		if (c == '"') {
+			quoted = !quoted; /* "" inside quotes toggles twice */
+			continue;
+		}
+		if (quoted)
+			continue;
+		if (c == '\n' || c == '\r') {
+			rd->dialect.crlf = c == '\r';
+			break;
+		}
+		for (size_t k = 0; k < sizeof(separators); k++)
+			count[k] += c == separators[k];
+	}
+	for (size_t k = 1; k < sizeof(separators); k++)
+		if (count[k] > count[best])
+			best = k;
+	rd->dialect.sep = separators[best];
+}
 
 void csv_reader_init(struct csv_reader *rd, const char *name, const char *text,
 		     size_t len)
@@ -12,8 +52,10 @@ void csv_reader_init(struct csv_reader *rd, const char *name, const char *text,
 	rd->pos = 0;
 	rd->line = 1;
 	rd->name = name;
-	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+	rd->dialect.bom = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0;
+	if (rd->dialect.bom)
 		rd->pos = 3;
+	detect_dialect(rd);
 }
 
 static void record_clear(struct csv_record *rec)
@@ -80,9 +122,19 @@ static int read_quoted(struct csv_reader *rd, struct sbuf *field,
 	}
 }
 
-int csv_read(struct csv_reader *rd, struct csv_record *rec, struct error *err)
+static bool record_empty(const struct csv_record *rec)
+{
+	for (size_t i = 0; i < rec->count; i++)
+		if (rec->fields[i][0])
+			return false;
+	return true;
+}
+
+static int read_record(struct csv_reader *rd, struct csv_record *rec,
+		       struct error *err)
 {
 	struct sbuf field = SBUF_INIT;
+	const char sep = rd->dialect.sep;
 	int rc;
 
 	record_clear(rec);
@@ -97,7 +149,7 @@ int csv_read(struct csv_reader *rd, struct csv_record *rec, struct error *err)
 			if (rc)
 				goto out;
 		}
-		while (rd->pos < rd->len && rd->text[rd->pos] != ',' &&
+		while (rd->pos < rd->len && rd->text[rd->pos] != sep &&
 		       rd->text[rd->pos] != '\n' && rd->text[rd->pos] != '\r') {
 			if (rd->text[rd->pos] == '"') {
 				rc = error_set(err, ERR_DATA,
@@ -108,7 +160,7 @@ int csv_read(struct csv_reader *rd, struct csv_record *rec, struct error *err)
 			sbuf_addch(&field, rd->text[rd->pos++]);
 		}
 		record_push(rec, &field);
-		if (rd->pos < rd->len && rd->text[rd->pos] == ',') {
+		if (rd->pos < rd->len && rd->text[rd->pos] == sep) {
 			rd->pos++;
 			continue;
 		}
@@ -121,33 +173,92 @@ out:
 	return rc;
 }
 
-void csv_add_field(struct sbuf *sb, const char *field)
+int csv_read(struct csv_reader *rd, struct csv_record *rec, struct error *err)
 {
-	bool quote;
+	int rc;
+
+	/* a spreadsheet writes an empty row as a line of separators */
+	while ((rc = read_record(rd, rec, err)) == 1 && record_empty(rec))
+		;
+	return rc;
+}
+
+bool csv_header_is(const char *field, const char *name)
+{
+	size_t n;
+
+	while (*field == ' ' || *field == '\t')
+		field++;
+	n = strlen(field);
+	while (n && (field[n - 1] == ' ' || field[n - 1] == '\t'))
+		n--;
+	return n == strlen(name) && strncasecmp(field, name, n) == 0;
+}
+
+/* What a spreadsheet reads as the start of a formula (OWASP, "CSV
+ * injection"): '=', '+', '-', '@', and a tab or CR in front of one. */
+static bool formula_start(char c)
+{
+	return c && strchr("=+-@\t\r", c) != NULL;
+}
+
+/* True when s is any number of "'" followed by a formula start: the
+ * cells the writer puts one more "'" in front of. */
+static bool needs_quote_mark(const char *s)
+{
+	while (*s == '\'')
+		s++;
+	return formula_start(*s);
+}
+
+void csv_unneutralise(char *field)
+{
+	if (field[0] == '\'' && needs_quote_mark(field + 1))
+		memmove(field, field + 1, strlen(field));
+}
+
+void csv_add_field_sep(struct sbuf *sb, const char *field, char sep)
+{
+	bool mark, quote;
 
 	if (!field)
 		return;
-	quote = strpbrk(field, ",\"\r\n") != NULL || field[0] == ' ' ||
+	mark = needs_quote_mark(field);
+	/* Every separator a reader might detect is quoted, whichever this
+	 * file uses, so that the first line always tells the right one. */
+	quote = strpbrk(field, ",;\t\"\r\n") != NULL ||
+		strchr(field, sep) != NULL || field[0] == ' ' ||
 		(field[0] && field[strlen(field) - 1] == ' ');
-	if (!quote) {
-		sbuf_addstr(sb, field);
-		return;
-	}
-	sbuf_addch(sb, '"');
+	if (quote)
+		sbuf_addch(sb, '"');
+	if (mark)
+		sbuf_addch(sb, '\'');
 	for (const char *p = field; *p; p++) {
 		if (*p == '"')
 			sbuf_addch(sb, '"');
 		sbuf_addch(sb, *p);
 	}
-	sbuf_addch(sb, '"');
+	if (quote)
+		sbuf_addch(sb, '"');
+}
+
+void csv_add_field(struct sbuf *sb, const char *field)
+{
+	csv_add_field_sep(sb, field, ',');
+}
+
+void csv_add_record_dialect(struct sbuf *sb, const struct csv_dialect *d,
+			    const char *const *fields, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sbuf_addch(sb, d->sep);
+		csv_add_field_sep(sb, fields[i], d->sep);
+	}
+	sbuf_addstr(sb, d->crlf ? "\r\n" : "\n");
 }
 
 void csv_add_record(struct sbuf *sb, const char *const *fields, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			sbuf_addch(sb, ',');
-		csv_add_field(sb, fields[i]);
-	}
-	sbuf_addstr(sb, "\r\n");
+	csv_add_record_dialect(sb, &csv_rfc4180, fields, n);
 }

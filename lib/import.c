@@ -18,6 +18,7 @@
 #include "chancery/embedded.h"
 #include "chancery/import.h"
 #include "chancery/json.h"
+#include "chancery/locale_names.h"
 #include "chancery/progress.h"
 #include "chancery/registry.h"
 #include "chancery/utf8.h"
@@ -200,7 +201,15 @@ static void problem(struct ifile *f, const char *col, const char *fmt, ...)
 	f->line_bad = true;
 	if (!f->problems)
 		return;
-	sbuf_addf(&line, "%s:%u: %s: ", f->name, f->current_line, col);
+	sbuf_addf(&line, "%s:%u: ", f->name, f->current_line);
+	for (int c = 0; c < C_COUNT; c++)
+		if (strcmp(col, col_names[c]) == 0) {
+			sbuf_addf(&line, "column '%s': ", col);
+			col = NULL;
+			break;
+		}
+	if (col)
+		sbuf_addf(&line, "%s: ", col);
 	va_start(ap, fmt);
 	sbuf_vaddf(&line, fmt, ap);
 	va_end(ap);
@@ -211,11 +220,18 @@ static void problem(struct ifile *f, const char *col, const char *fmt, ...)
 	sbuf_release(&line);
 }
 
+/* A cell as its value: the "'" export put in front of a formula-like
+ * cell taken off, a line break inside it made LF, the spaces around it
+ * trimmed; NULL when that leaves nothing. */
 static char *field(const struct csv_record *r, enum col c)
 {
 	struct sbuf b = SBUF_INIT;
 
-	sbuf_addstr(&b, r->fields[c]);
+	for (const char *p = r->fields[c]; *p; p++)
+		if (!(p[0] == '\r' && p[1] == '\n'))
+			sbuf_addch(&b, *p);
+	csv_unneutralise(b.buf);
+	sbuf_setlen(&b, strlen(b.buf));
 	sbuf_trim(&b);
 	if (!b.len) {
 		sbuf_release(&b);
@@ -229,38 +245,65 @@ static bool same(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-static bool valid_language(const char *s)
+/* True when s holds a control character other than a tab, or other
+ * than a tab and a line break when lines is set. */
+static bool has_control(const char *s, bool lines)
 {
-	size_t i = 0;
-
-	while (islower((unsigned char)s[i]))
-		i++;
-	if (i < 2 || i > 3)
-		return false;
-	while (s[i] == '-') {
-		size_t n = 0;
-
-		i++;
-		while (isalnum((unsigned char)s[i + n]))
-			n++;
-		if (n < 2 || n > 8)
-			return false;
-		i += n;
-	}
-	return s[i] == '\0';
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (((*p < 0x20 && *p != '\t') || *p == 0x7f) &&
+		    !(lines && *p == '\n'))
+			return true;
+	return false;
 }
 
+/* A text cell; only notes may hold line breaks (a name or a role goes
+ * into mail headers). */
 static void check_text(struct ifile *f, enum col c, const char *v, size_t max)
 {
-	if (v && utf8_has_control(v))
-		problem(f, col_names[c], "contains control characters");
+	bool lines = c == C_NOTES;
+
+	if (v && has_control(v, lines))
+		problem(f, col_names[c], lines ?
+			"contains a control character (line breaks and "
+			"tabs are the only ones a note may hold)" :
+			"contains a line break or control character (only "
+			"notes may hold line breaks)");
 	else if (v && strlen(v) > max)
 		problem(f, col_names[c], "longer than %zu bytes", max);
 }
 
-/* The body fields of a row, checked one by one. */
+/* The kind code a cell names: any case, and ' ' or '_' for '-' ("NGO",
+ * "UN organ"); NULL when none. */
+static const char *kind_code(const char *cell)
+{
+	for (int i = 0; registry_kinds[i]; i++) {
+		const char *k = registry_kinds[i], *p = cell;
+
+		for (; *k && *p; k++, p++)
+			if (tolower((unsigned char)*p) != *k &&
+			    !(*k == '-' && (*p == ' ' || *p == '_')))
+				break;
+		if (!*k && !*p)
+			return registry_kinds[i];
+	}
+	return NULL;
+}
+
+/* Replaces *v by what replacement says it means (NULL: keeps it). */
+static void replace_cell(char **v, const char *replacement)
+{
+	if (!replacement)
+		return;
+	free(*v);
+	*v = xstrdup(replacement);
+}
+
+/* The body fields of a row, checked one by one; a kind or country
+ * written as a person would is replaced by its code. */
 static void check_body_fields(struct ifile *f, char **v)
 {
+	char country[3];
+
 	if (v[C_ACRONYM] && (strpbrk(v[C_ACRONYM], " \t|,") ||
 			     strlen(v[C_ACRONYM]) > 32))
 		problem(f, "acronym", "'%s' is not an acronym (no spaces, "
@@ -271,16 +314,22 @@ static void check_body_fields(struct ifile *f, char **v)
 	check_text(f, C_NOTES, v[C_NOTES], 2000);
 	if (!v[C_KIND]) {
 		problem(f, "kind", "empty");
-	} else if (!registry_kind_valid(v[C_KIND])) {
+	} else if (kind_code(v[C_KIND])) {
+		replace_cell(&v[C_KIND], kind_code(v[C_KIND]));
+	} else {
 		struct sbuf k = SBUF_INIT;
 
 		for (int i = 0; registry_kinds[i]; i++)
 			sbuf_addf(&k, "%s%s", i ? ", " : "", registry_kinds[i]);
-		problem(f, "kind", "'%s' is not one of %s", v[C_KIND], k.buf);
+		problem(f, "kind", "'%s' is not a kind (one of %s, in any "
+			"case)", v[C_KIND], k.buf);
 		sbuf_release(&k);
 	}
-	if (v[C_COUNTRY] && !registry_country_valid(v[C_COUNTRY]))
-		problem(f, "country", "'%s' is not an ISO 3166 two-letter code",
+	if (v[C_COUNTRY] && locale_country_parse(v[C_COUNTRY], country))
+		replace_cell(&v[C_COUNTRY], country);
+	else if (v[C_COUNTRY])
+		problem(f, "country", "'%s' is not a country (an ISO 3166 "
+			"code like 'FR' or an English name like 'France')",
 			v[C_COUNTRY]);
 }
 
@@ -290,6 +339,24 @@ static char *body_key(char **v)
 {
 	return v[C_ACRONYM] ? fold_key('a', v[C_ACRONYM], NULL)
 			    : fold_key('n', v[C_NAME], NULL);
+}
+
+/* Notes belong to the body, and a spreadsheet often gives them on one
+ * of its rows only: an empty notes cell agrees with any, and the body
+ * takes the first given. Two different ones are an error that says so. */
+static void body_notes(struct ifile *f, struct ibody *b, char **v)
+{
+	if (!v[C_NOTES] || same(b->f[C_NOTES], v[C_NOTES]))
+		return;
+	if (!b->f[C_NOTES]) {
+		b->f[C_NOTES] = v[C_NOTES];
+		v[C_NOTES] = NULL;
+		return;
+	}
+	problem(f, "notes", "differs from the notes at line %u: notes belong "
+		"to the body, not to a contact (there is no column for a "
+		"contact's notes); give them once, on any row of the body",
+		b->line);
 }
 
 /* The body a row belongs to: same acronym, or same name when neither
@@ -308,10 +375,11 @@ static struct ibody *row_body(struct ifile *f, char **v)
 			"body at line %u", v[C_NAME], f->bodies[*named].line);
 	if (!b)
 		return NULL;
-	for (int c = C_NAME; c < C_ALIASES; c++)
+	for (int c = C_NAME; c < C_NOTES; c++)
 		if (!same(b->f[c], v[c]))
 			problem(f, col_names[c], "differs from line %u for "
 				"the same body", b->line);
+	body_notes(f, b, v);
 	return b;
 }
 
@@ -361,9 +429,20 @@ static void add_contact(struct ifile *f, struct ibody *b, char **v)
 		problem(f, "email", "%s", e.msg);
 	check_text(f, C_CONTACT, v[C_CONTACT], 300);
 	check_text(f, C_ROLE, v[C_ROLE], 300);
-	if (v[C_LANGUAGE] && !valid_language(v[C_LANGUAGE]))
-		problem(f, "language", "'%s' is not a language tag such as "
-			"'en' or 'fr-CH'", v[C_LANGUAGE]);
+	if (v[C_LANGUAGE]) {
+		char *tag = locale_language_parse(v[C_LANGUAGE]);
+
+		if (tag)
+			replace_cell(&v[C_LANGUAGE], tag);
+		else
+			problem(f, "language", "'%s' is not a language (a BCP "
+				"47 tag like 'fr' or 'fr-CH', or an English "
+				"name like 'French')", v[C_LANGUAGE]);
+		free(tag);
+	}
+	if (v[C_STATUS])
+		for (char *p = v[C_STATUS]; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
 	if (v[C_STATUS] && registry_contact_status_parse(v[C_STATUS], &st))
 		problem(f, "status", "'%s' is not one of active, disabled, "
 			"bouncing, suppressed", v[C_STATUS]);
@@ -431,17 +510,12 @@ static int check_header(struct ifile *f, const struct csv_record *r)
 {
 	bool ok = r->count == C_COUNT;
 
-	for (size_t c = 0; ok && c < C_COUNT; c++) {
-		struct sbuf h = SBUF_INIT;
-
-		sbuf_addstr(&h, r->fields[c]);
-		sbuf_trim(&h);
-		ok = strcasecmp(h.buf, col_names[c]) == 0;
-		sbuf_release(&h);
-	}
+	for (size_t c = 0; ok && c < C_COUNT; c++)
+		ok = csv_header_is(r->fields[c], col_names[c]);
 	if (!ok) {
 		f->current_line = r->line;
-		problem(f, "header", "expected '%s'", import_csv_header);
+		problem(f, "header", "expected '%s' (in any case, separated by "
+			"',' ';' or tabs)", import_csv_header);
 	}
 	return ok ? 0 : -1;
 }
@@ -1204,6 +1278,7 @@ static int join_alias(const char *alias, void *arg)
 struct contact_rows {
 	const struct registry_body *b;
 	const char *aliases;
+	const struct csv_dialect *dialect;
 	struct sbuf *out;
 	int rows;
 };
@@ -1218,7 +1293,7 @@ static void body_row(struct contact_rows *cr, const struct registry_contact *c)
 		c ? registry_contact_status_name(c->status) : NULL,
 	};
 
-	csv_add_record(cr->out, f, C_COUNT);
+	csv_add_record_dialect(cr->out, cr->dialect, f, C_COUNT);
 	cr->rows++;
 }
 
@@ -1230,14 +1305,23 @@ static int contact_row(const struct registry_contact *c, void *arg)
 
 int import_export_csv(struct db *db, struct sbuf *out, struct error *err)
 {
+	return import_export_csv_dialect(db, &csv_rfc4180, out, err);
+}
+
+int import_export_csv_dialect(struct db *db, const struct csv_dialect *d,
+			      struct sbuf *out, struct error *err)
+{
 	struct body_vec bv = {0};
 	int rc;
 
-	sbuf_addf(out, "%s\r\n", import_csv_header);
+	if (d->bom)
+		sbuf_addstr(out, "\xef\xbb\xbf");
+	csv_add_record_dialect(out, d, col_names, C_COUNT);
 	rc = registry_body_each(db, NULL, copy_body, &bv, err);
 	for (size_t i = 0; rc == 0 && i < bv.n; i++) {
 		struct alias_join j = {.b = &bv.v[i], .out = SBUF_INIT};
-		struct contact_rows cr = {.b = &bv.v[i], .out = out};
+		struct contact_rows cr = {.b = &bv.v[i], .dialect = d,
+					  .out = out};
 
 		rc = registry_alias_each(db, bv.v[i].id, join_alias, &j, err);
 		cr.aliases = j.out.buf;

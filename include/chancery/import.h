@@ -1,7 +1,9 @@
 /*
  * import: the registry as CSV, in and out, and the seed registry.
  *
- * The format (RFC 4180, header row required, UTF-8):
+ * The format (RFC 4180 or a spreadsheet's dialect: ';' or tab, a BOM,
+ * CRLF or LF; header row required, UTF-8; every cell and dialect is in
+ * chancery(1), CSV FORMAT):
  *
  *   acronym,name,kind,country,notes,aliases,email,contact_name,role,
  *   language,status
@@ -36,6 +38,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "chancery/csv.h"
 #include "chancery/db.h"
 #include "chancery/error.h"
 #include "chancery/registry.h"
@@ -134,8 +137,15 @@ struct json;
 void import_plan_json(const struct import_plan *plan, const char *name,
 		      struct json *js);
 
-/* Appends the whole live registry in the format above to out. */
+/* Appends the whole live registry in the format above to out (RFC 4180:
+ * commas, CRLF, no byte-order mark). Every cell goes through the csv
+ * writer, so a formula-like one gets a "'" in front that import takes
+ * off again (csv.h). */
 int import_export_csv(struct db *db, struct sbuf *out, struct error *err);
+/* The same in another dialect, e.g. a byte-order mark and ';' for a
+ * spreadsheet where the decimal separator is a comma. */
+int import_export_csv_dialect(struct db *db, const struct csv_dialect *d,
+			      struct sbuf *out, struct error *err);
 
 /*
  * Loads the seed registry compiled in from db/seed_registry.csv and

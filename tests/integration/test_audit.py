@@ -460,6 +460,30 @@ class AuditTest(unittest.TestCase):
         # Aligned: each column starts at the same offset in every line.
         self.assertEqual(header.index("STATE"), row.index("bounced"))
 
+    def test_campaign_csv_neutralises_formulas(self):
+        """A relay's diagnostic is text from outside: in CSV a spreadsheet
+        would run it as a formula unless it starts with "'"."""
+        formula = '=HYPERLINK("http://x","y")'
+        con = sqlite3.connect(self.db)
+        with con:
+            con.execute("UPDATE deliveries SET reason = ?, reply_text = ? "
+                        "WHERE id = 8", (formula, "@SUM(1)"))
+        con.close()
+        r = self.run_cli("audit", "campaign", "stmt-2024", "--format", "csv")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('"\'=HYPERLINK(""http://x"",""y"")"', r.stdout)
+        rows = list(csv.DictReader(io.StringIO(r.stdout)))
+        unicef = [x for x in rows if x["email"] == "unicef@unicef.org"][0]
+        self.assertEqual(unicef["reason"], "'" + formula)
+        for row in rows:
+            for cell in row.values():
+                self.assertFalse(cell[:1] in ("=", "+", "-", "@", "\t",
+                                              "\r"), (row, cell))
+        # The JSON report is not for spreadsheets: the text as it came.
+        j = json.loads(self.run_cli("audit", "campaign", "stmt-2024",
+                                    "--format", "json").stdout)
+        self.assertIn(formula, [d["reason"] for d in j["deliveries"]])
+
     def test_body_report_year_by_year(self):
         r = self.run_cli("audit", "body", "unicef", "--format", "json")
         self.assertEqual(r.returncode, 0, r.stderr)

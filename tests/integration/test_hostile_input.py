@@ -101,8 +101,9 @@ class TestHeaderInjection(Base):
                           'GG,"Go\r\nBcc: x@evil.example",ngo,,,,'
                           'g@g.example,"Ev\r\nBcc: y@evil.example",,,\r\n')
         self.assertFailsLines(["registry", "import-csv", path], 65,
-                              ["crlf.csv:2: name: contains control "
-                               "characters", "nothing imported"])
+                              ["crlf.csv:2: column 'name': contains a "
+                               "line break or control character",
+                               "nothing imported"])
 
     def test_sender_name_in_config_refused(self):
         for escaped in (r"Office\r\nBcc: x@evil.example", r"Office\nBcc: x"):
@@ -562,9 +563,8 @@ class TestTerminalEscapes(Base):
             "ZZ,Good,ngo\x1b[5m,,,,,,,,\n"
             "ZQ,Good Two,ngo,F\x1b[2JR,,,,,,,\n").encode())
         r = self.assertFailsLines(["registry", "import-csv", path], 65, [
-            "%s:2: kind: 'ngo\\x1b[5m' is not one of" % path,
-            "%s:3: country: 'F\\x1b[2JR' is not an ISO 3166 two-letter "
-            "code" % path,
+            "%s:2: column 'kind': 'ngo\\x1b[5m' is not a kind" % path,
+            "%s:3: column 'country': 'F\\x1b[2JR' is not a country" % path,
             "2 bad rows; nothing imported"])
         self.assertNotIn("\x1b", r.err + r.out)
 

@@ -256,8 +256,8 @@ class RegistryImport(unittest.TestCase):
         before = self.state()
         r = self.run_cli("registry", "import-csv", bad)
         self.assertEqual(r.returncode, 65)
-        self.assertIn(f"{bad}:3: kind: 'planet'", r.stderr)
-        self.assertIn(f"{bad}:4: email:", r.stderr)
+        self.assertIn(f"{bad}:3: column 'kind': 'planet'", r.stderr)
+        self.assertIn(f"{bad}:4: column 'email':", r.stderr)
         self.assertIn("2 bad rows", r.stderr)
         self.assertEqual(self.state(), before)
         quote = os.path.join(self.dir, "quote.csv")
@@ -564,7 +564,7 @@ class RegistryImport(unittest.TestCase):
         r = self.run_cli("registry", "import-csv", bad, "--dry-run")
         self.assertEqual(r.returncode, 65)
         self.assertEqual(r.stderr.strip().splitlines(), [
-            f"{bad}:2: status: 'sleeping' is not one of active, disabled, "
+            f"{bad}:2: column 'status': 'sleeping' is not one of active, disabled, "
             "bouncing, suppressed",
             f"chancery: {bad}: 1 bad row; nothing imported"])
         self.assertEqual(r.stdout, "")

@@ -611,7 +611,7 @@ static void test_body_report_year_by_year(void **state)
 		fail_msg("wanted 2023 rows before 2024 rows in:\n%s", csv);
 	assert_contains(csv, "2024,stmt-2024,anniversary v3,2024-02-26T08:00:00Z,"
 			     "osce@osce.org,bounced,2024-02-26T08:01:00Z,250,"
-			     "2.0.0,Ok,CCC3,smtp; 550 5.1.1 mailbox unavailable,6");
+			     "2.0.0,Ok,CCC3,\"smtp; 550 5.1.1 mailbox unavailable\",6");
 	assert_int_equal(count_lines(csv), 5);
 	assert_contains(json, "\"acronym\": \"OSCE\"");
 	free(text);

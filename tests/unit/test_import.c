@@ -48,11 +48,11 @@ static void test_every_bad_row_is_reported(void **state)
 		"UNSG,Secretary-General of the United Nations,un-organ,,,,"
 		"unsg@example.org,,,en,active\n"               /* 2 ok */
 		"XX,Some Body,planet,,,,,,,,\n"                /* 3 kind */
-		"YY,Other Body,ngo,Azerbaijan,,,,,,,\n"        /* 4 country */
+		"YY,Other Body,ngo,Azerbaidjan,,,,,,,\n"       /* 4 country */
 		"ZZ,,ngo,,,,,,,,\n"                            /* 5 name */
 		"AA,Body A,ngo,,,,not-an-address,,,,\n"        /* 6 email */
 		"BB,Body B,ngo,,,,,Mr B,,,\n"                  /* 7 contact */
-		"CC,Body C,ngo,,,,c@example.org,,,english,\n"  /* 8 language */
+		"CC,Body C,ngo,,,,c@example.org,,,englisch,\n" /* 8 language */
 		"DD,Body D,ngo,,,,d@example.org,,,,gone\n"     /* 9 status */
 		"UNSG,UN Secretary-General,un-organ,,,,,,,,\n" /* 10 differs */
 		"EE,Body E,ngo\n"                              /* 11 fields */
@@ -60,17 +60,21 @@ static void test_every_bad_row_is_reported(void **state)
 		"UNSG@example.org,,,,\n"                       /* 12 dup email */
 		"has space,Body F,ngo,,,,,,,,\n";              /* 13 acronym */
 	static const char *const want[] = {
-		"t.csv:3: kind: 'planet' is not one of",
-		"t.csv:4: country: 'Azerbaijan' is not an ISO 3166",
-		"t.csv:5: name: empty",
-		"t.csv:6: email: ",
-		"t.csv:7: email: empty, but the row names a contact",
-		"t.csv:8: language: 'english'",
-		"t.csv:9: status: 'gone'",
-		"t.csv:10: name: differs from line 2",
+		"t.csv:3: column 'kind': 'planet' is not a kind (one of",
+		"t.csv:4: column 'country': 'Azerbaidjan' is not a country "
+		"(an ISO 3166 code like 'FR' or an English name like 'France')",
+		"t.csv:5: column 'name': empty",
+		"t.csv:6: column 'email': ",
+		"t.csv:7: column 'email': empty, but the row names a contact",
+		"t.csv:8: column 'language': 'englisch' is not a language (a "
+		"BCP 47 tag like 'fr' or 'fr-CH', or an English name like "
+		"'French')",
+		"t.csv:9: column 'status': 'gone'",
+		"t.csv:10: column 'name': differs from line 2",
 		"t.csv:11: row: has 3 fields, expected 11",
-		"t.csv:12: email: 'UNSG@example.org' is already given at line 2",
-		"t.csv:13: acronym: 'has space'",
+		"t.csv:12: column 'email': 'UNSG@example.org' is already given "
+		"at line 2",
+		"t.csv:13: column 'acronym': 'has space'",
 	};
 	struct test_db t;
 	struct sbuf problems = SBUF_INIT;

@@ -155,12 +155,49 @@ static void test_csv_and_json(void **state)
 	table_free(t);
 }
 
+/* A relay's diagnostic is text from outside: in CSV it must not reach a
+ * spreadsheet as a formula; the JSON form carries it as it came. */
+static void test_csv_neutralises_formulas(void **state)
+{
+	static const char *const cols[] = {"body", "reply"};
+	static const struct {
+		const char *cell, *csv;
+	} cases[] = {
+		{"=HYPERLINK(\"http://x\",\"y\")",
+		 "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""},
+		{"@SUM(A1)", "'@SUM(A1)"},
+		{"+1 555", "'+1 555"},
+		{"-1", "'-1"},
+		{"'=x", "''=x"},
+		{"550 5.1.1 no such user", "550 5.1.1 no such user"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct table *t = table_new(2, cols);
+		struct sbuf out = SBUF_INIT, want = SBUF_INIT;
+
+		table_row(t);
+		table_text(t, "UNSG");
+		table_text(t, cases[i].cell);
+		table_format_csv(t, &out);
+		sbuf_addf(&want, "body,reply\r\nUNSG,%s\r\n", cases[i].csv);
+		if (strcmp(out.buf, want.buf))
+			fail_msg("case %zu: got [%s], want [%s]", i, out.buf,
+				 want.buf);
+		sbuf_release(&out);
+		sbuf_release(&want);
+		table_free(t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_is_aligned_by_visible_width),
 		cmocka_unit_test(test_styled_text_only_adds_colour),
 		cmocka_unit_test(test_csv_and_json),
+		cmocka_unit_test(test_csv_neutralises_formulas),
 		cmocka_unit_test(test_escape_for_terminal),
 		cmocka_unit_test(test_text_cells_are_escaped),
 	};
