@@ -15,5 +15,6 @@ int cmd_registry(struct cli *cli, int argc, char **argv);
 int cmd_campaign(struct cli *cli, int argc, char **argv);
 int cmd_series(struct cli *cli, int argc, char **argv);
 int cmd_bounce(struct cli *cli, int argc, char **argv);
+int cmd_find(struct cli *cli, int argc, char **argv);
 
 #endif
