@@ -153,6 +153,18 @@ static int kind_order(const char *kind)
 									  : 2;
 }
 
+/* A body's acronym before its name; a contact's email, name, role. */
+static int field_order(const char *field)
+{
+	static const char *const order[] = {"acronym", "name", "alias",
+					    "email", "role"};
+
+	for (int i = 0; i < 5; i++)
+		if (strcmp(field, order[i]) == 0)
+			return i;
+	return 5;
+}
+
 static int compare(const void *pa, const void *pb)
 {
 	const struct entry *a = pa, *b = pb;
@@ -168,6 +180,8 @@ static int compare(const void *pa, const void *pb)
 		return c;
 	if (a->m.contact_id != b->m.contact_id)
 		return a->m.contact_id < b->m.contact_id ? -1 : 1;
+	if ((c = field_order(a->m.field) - field_order(b->m.field)))
+		return c;
 	return strcmp(a->m.text, b->m.text);
 }
 

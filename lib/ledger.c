@@ -613,7 +613,8 @@ static int history_row(sqlite3_stmt *st, void *arg)
 		.body_id = sqlite3_column_int64(st, 5),
 		.contact_id = sqlite3_column_int64(st, 6),
 		.data = db_column_text(st, 7),
-		.actor = db_column_text(st, 8),
+		.actor = sqlite3_column_type(st, 8) == SQLITE_NULL
+				 ? NULL : db_column_text(st, 8),
 	};
 
 	return h->fn(&row, h->arg);

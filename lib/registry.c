@@ -1382,7 +1382,8 @@ static int search_row(sqlite3_stmt *st, void *arg)
 		.kind = db_column_text(st, 0),
 		.field = db_column_text(st, 1),
 		.body_id = sqlite3_column_int64(st, 2),
-		.body_acronym = db_column_text(st, 3),
+		.body_acronym = sqlite3_column_type(st, 3) == SQLITE_NULL
+					? NULL : db_column_text(st, 3),
 		.body_name = db_column_text(st, 4),
 		.contact_id = sqlite3_column_int64(st, 5),
 		.text = db_column_text(st, 6),
