@@ -91,15 +91,16 @@ static const char *const ledger_sql[ST__COUNT] = {
 			       "(?2 OR delivery_id IS NULL) ORDER BY id",
 	/* key, type, scalar text, from, to, is a from/to pair, array text */
 	[ST_READABLE] =
-		"SELECT key, type, atom, "
-		"CASE WHEN type = 'object' THEN json_extract(value, '$.from') "
-		"END, CASE WHEN type = 'object' THEN json_extract(value, "
-		"'$.to') END, CASE WHEN type = 'object' THEN json_type(value, "
-		"'$.from') IS NOT NULL AND json_type(value, '$.to') IS NOT "
-		"NULL ELSE 0 END, CASE WHEN type = 'array' THEN (SELECT "
-		"group_concat(coalesce(j.atom, j.value), ', ') FROM "
-		"json_each(value) j) WHEN type = 'object' THEN value END "
-		"FROM json_each(?1) WHERE json_type(?1) = 'object'",
+		"SELECT o.key, o.type, o.atom, "
+		"CASE WHEN o.type = 'object' THEN json_extract(o.value, "
+		"'$.from') END, CASE WHEN o.type = 'object' THEN "
+		"json_extract(o.value, '$.to') END, CASE WHEN o.type = "
+		"'object' THEN json_type(o.value, '$.from') IS NOT NULL AND "
+		"json_type(o.value, '$.to') IS NOT NULL ELSE 0 END, "
+		"CASE WHEN o.type = 'array' THEN (SELECT group_concat("
+		"coalesce(j.atom, j.value), ', ') FROM json_each(o.value) j) "
+		"WHEN o.type = 'object' THEN o.value END "
+		"FROM json_each(?1) o WHERE json_type(?1) = 'object'",
 };
 
 static const struct db_statements ledger_statements = {"ledger", ledger_sql,
@@ -662,7 +663,8 @@ static int readable_row(sqlite3_stmt *st, void *arg)
 	const char *key = db_column_text(st, 0);
 	const char *type = db_column_text(st, 1);
 
-	if (strcmp(type, "array") == 0 && !db_column_text(st, 6))
+	if (strcmp(type, "array") == 0 &&
+	    sqlite3_column_type(st, 6) == SQLITE_NULL)
 		return 0; /* an empty list says nothing */
 	if (r->n++)
 		sbuf_addstr(r->out, "; ");

@@ -257,11 +257,24 @@ class MergeTest(Base):
             "contacts_kept": ["hrc@un.example"],
             "status_kept": ["hrc@un.example: suppressed"],
             "lists": ["a"], "lists_already": ["b"]})
-        # Both histories show the merge.
+        # The suppression taken over is an event of KEEP's contact.
+        kept = self.home.scalar(
+            "SELECT id FROM contacts WHERE email = 'hrc@un.example' AND "
+            "body_id = ?", self.keep)
+        ev = [e for e in self.events("contact.disabled") if e[1] == kept]
+        self.assertEqual([(d["status"], d["reason"], a) for _, _, d, a in ev],
+                         [("suppressed", "asked by the body", "registrar")])
+        # Both histories show the merge, in words and as stored.
         for key in ("UNHRC", "#%d" % self.drop):
             h = json.loads(self.home.ok("--json", "body", "history",
                                         key).out)
             self.assertEqual(h[-1]["kind"], "body.merged", key)
+            self.assertEqual(h[-1]["data"], data)
+            last = self.home.ok("body", "history", key).out.splitlines()[-1]
+            self.assertEqual(last.split()[1:3], ["body.merged", "registrar"])
+            self.assertIn("contacts: secretariat@un.example; contacts_kept: "
+                          "hrc@un.example; status_kept: hrc@un.example: "
+                          "suppressed; lists: a; lists_already: b", last)
 
     def test_dry_run_prints_and_changes_nothing(self):
         before = self.home.snapshot()
