@@ -137,6 +137,7 @@ static int show_contact(const struct registry_contact *c, void *arg)
 	json_kv_string(s->js, "language", c->language);
 	json_kv_string(s->js, "status", registry_contact_status_name(c->status));
 	json_kv_string(s->js, "reason", c->status_reason);
+	json_kv_string(s->js, "notes", c->notes);
 	json_object_end(s->js);
 	return 0;
 }
