@@ -239,6 +239,11 @@ int find_search(struct db *db, const char *text, size_t limit,
 	s.coll = ucol_open("", &st);
 	if (U_SUCCESS(st))
 		ucol_setStrength(s.coll, UCOL_PRIMARY);
+	/* Spaces and punctuation ignorable: "secretary general" finds
+	 * "Secretary-General". */
+	if (U_SUCCESS(st))
+		ucol_setAttribute(s.coll, UCOL_ALTERNATE_HANDLING, UCOL_SHIFTED,
+				  &st);
 	if (U_SUCCESS(st))
 		s.us = usearch_openFromCollator(s.pattern, s.plen, s.pattern,
 						s.plen, s.coll, NULL, &st);

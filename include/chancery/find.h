@@ -3,9 +3,10 @@
  * contacts' addresses, names and roles) for a text, as office staff type
  * it: without accents or case mattering ("defensoria" finds
  * "Defensoría"). Matching is ICU's collation-based search (usearch) with
- * the root collator at primary strength, so every script's accents,
- * case and width variants fold the way ICU defines, not by a table of
- * our own.
+ * the root collator at primary strength and with spaces and punctuation
+ * ignorable (alternate shifted), so every script's accents, case and
+ * width variants fold the way ICU defines, not by a table of our own,
+ * and "secretary general" finds "Secretary-General".
  *
  * Matches are ranked: an exact acronym, then an exact name, alias or
  * contact field, then a match at the start of the text or of a word, then
