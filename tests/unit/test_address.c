@@ -2,7 +2,6 @@
 #include <string.h>
 
 #include "chancery/address.h"
-#include "chancery/mime.h"
 #include "chancery/sbuf.h"
 #include "testutil.h"
 
