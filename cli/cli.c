@@ -6,7 +6,9 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "chancery/clock.h"
 #include "chancery/json.h"
+#include "chancery/ledger.h"
 #include "cli.h"
 
 const struct cli_command *cli_current;
@@ -268,4 +270,84 @@ bool cli_color(void)
 	const char *nc = getenv("NO_COLOR");
 
 	return isatty(STDOUT_FILENO) && !(nc && *nc);
+}
+
+struct history_out {
+	struct db *db;
+	struct table *t;   /* text */
+	struct json *js;   /* --json */
+	struct sbuf words;
+	struct error *err;
+};
+
+static int history_row(const struct ledger_row *row, void *arg)
+{
+	struct history_out *h = arg;
+	char when[32];
+	int rc;
+
+	clock_format_utc(row->ts, when, sizeof(when));
+	if (h->js) {
+		json_object_begin(h->js);
+		json_kv_int(h->js, "id", row->id);
+		json_kv_string(h->js, "time", when);
+		json_kv_string(h->js, "kind", row->kind);
+		json_kv_string(h->js, "actor", row->actor);
+		json_key(h->js, "body_id");
+		if (row->body_id)
+			json_int(h->js, row->body_id);
+		else
+			json_null(h->js);
+		json_key(h->js, "contact_id");
+		if (row->contact_id)
+			json_int(h->js, row->contact_id);
+		else
+			json_null(h->js);
+		json_key(h->js, "data");
+		json_raw(h->js, row->data ? row->data : "{}");
+		json_object_end(h->js);
+		return 0;
+	}
+	sbuf_reset(&h->words);
+	if ((rc = ledger_data_readable(h->db, row->data, &h->words, h->err)))
+		return rc;
+	table_row(h->t);
+	table_text(h->t, when);
+	table_text(h->t, row->kind);
+	table_text(h->t, row->actor ? row->actor : "(daemon)");
+	table_text(h->t, h->words.buf);
+	return 0;
+}
+
+int cli_print_history(struct cli *cli, struct db *db, int64_t body_id,
+		      int64_t merged_into, int64_t contact_id,
+		      bool deliveries)
+{
+	static const char *const headers[] = {"time", "event", "actor",
+					      "data"};
+	struct error err = ERROR_INIT;
+	struct sbuf out = SBUF_INIT;
+	struct json js;
+	struct history_out h = {.db = db, .err = &err};
+	int rc;
+
+	sbuf_init(&h.words, 0);
+	if (cli->json) {
+		json_init(&js, &out, true);
+		json_array_begin(&js);
+		h.js = &js;
+	} else {
+		h.t = table_new(4, headers);
+	}
+	rc = ledger_history(db, body_id, merged_into, contact_id, deliveries,
+			    history_row, &h, &err);
+	sbuf_release(&h.words);
+	if (cli->json) {
+		json_array_end(&js);
+		if (!rc)
+			cli_print_json(&out);
+		sbuf_release(&out);
+		return rc ? cli_fail(rc, &err) : 0;
+	}
+	return cli_print_listing(cli, h.t, rc, &err);
 }

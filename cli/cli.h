@@ -91,6 +91,16 @@ int cli_getopt(int argc, char **argv, const char *shortopts,
  * cli_getopt's usage error. Positional arguments start at optind. */
 int cli_no_options(int argc, char **argv);
 
+/*
+ * Prints the ledger history of a body (body_id, merged_into) or of a
+ * contact (body_id 0, contact_id) as a table: time, event, actor
+ * ("(daemon)" for none) and the data in words; with --json an array of
+ * objects with the data as stored.
+ */
+int cli_print_history(struct cli *cli, struct db *db, int64_t body_id,
+		      int64_t merged_into, int64_t contact_id,
+		      bool deliveries);
+
 /* True when stdout is a terminal and NO_COLOR is not set. */
 bool cli_color(void);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chancery/find.h"
 #include "chancery/json.h"
 #include "chancery/registry.h"
 #include "chancery/utf8.h"
@@ -136,6 +137,7 @@ static int show_contact(const struct registry_contact *c, void *arg)
 	json_kv_string(s->js, "language", c->language);
 	json_kv_string(s->js, "status", registry_contact_status_name(c->status));
 	json_kv_string(s->js, "reason", c->status_reason);
+	json_kv_string(s->js, "notes", c->notes);
 	json_object_end(s->js);
 	return 0;
 }
@@ -202,6 +204,42 @@ static int show_text(struct db *db, const struct registry_body *b,
 	return rc;
 }
 
+/*
+ * A name that finds no body: find's best bodies as suggestions, in the
+ * one-line error ("no body 'defensor'; did you mean: DPE (Defensor del
+ * Pueblo), ..."). Suggesting rather than showing the best match: a
+ * command that acts on a body must not act on one it was not given, and
+ * show behaves like every other command here.
+ */
+static void suggest(struct db *db, const char *key, struct error *err)
+{
+	struct find_result r = {0};
+	struct sbuf sb = SBUF_INIT;
+	int64_t shown[3];
+	size_t n = 0;
+
+	if (find_search(db, key, 0, &r, NULL) || r.n == 0)
+		goto out;
+	sbuf_addf(&sb, "no body '%s'; did you mean: ", key);
+	for (size_t i = 0; i < r.n && n < 3; i++) {
+		const struct find_match *m = &r.v[i];
+		bool seen = false;
+
+		for (size_t j = 0; j < n; j++)
+			seen |= shown[j] == m->body_id;
+		if (seen)
+			continue;
+		sbuf_addf(&sb, "%s%s", n ? ", " : "", m->body);
+		if (strcmp(m->body, m->body_name) != 0)
+			sbuf_addf(&sb, " (%s)", m->body_name);
+		shown[n++] = m->body_id;
+	}
+	error_set(err, ERR_NOTFOUND, "%s", sb.buf);
+out:
+	sbuf_release(&sb);
+	find_result_release(&r);
+}
+
 static int run_show(struct cli *cli, int argc, char **argv)
 {
 	struct registry_body b = {0};
@@ -214,6 +252,8 @@ static int run_show(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_open_db(cli, &db)))
 		return rc;
 	rc = registry_body_find(db, argv[1], &b, &err);
+	if (rc == ERR_NOTFOUND && argv[1][0] != '#')
+		suggest(db, argv[1], &err);
 	if (!rc)
 		rc = cli->json ? show_json(db, &b, &err)
 			       : show_text(db, &b, &err);
@@ -308,6 +348,138 @@ static int run_rm(struct cli *cli, int argc, char **argv)
 	return rc ? cli_fail(rc, &err) : 0;
 }
 
+/* A body for history: as BODY finds it, or a removed one by #id. */
+static int history_body(struct db *db, const char *key,
+			struct registry_body *b, struct error *err)
+{
+	char *end;
+	long long id;
+
+	if (key[0] == '#' && key[1]) {
+		id = strtoll(key + 1, &end, 10);
+		if (*end == '\0' && id > 0)
+			return registry_body_get(db, id, b, err);
+	}
+	return registry_body_find(db, key, b, err);
+}
+
+static int run_history(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"deliveries", no_argument, NULL, 'D'},
+		{NULL, 0, NULL, 0},
+	};
+	struct registry_body b = {0};
+	struct error err = ERROR_INIT;
+	bool deliveries = false;
+	struct db *db;
+	int c, rc;
+
+	while ((c = cli_getopt(argc, argv, "D", opts)) != -1) {
+		if (c != 'D')
+			return EX_USAGE;
+		deliveries = true;
+	}
+	if (optind + 1 != argc)
+		return cli_bad_usage("expected one BODY");
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
+	if ((rc = history_body(db, argv[optind], &b, &err)))
+		return cli_fail(rc, &err);
+	rc = cli_print_history(cli, db, b.id, b.merged_into, 0, deliveries);
+	registry_body_release(&b);
+	return rc;
+}
+
+static void merge_line(const char *what, const struct registry_strings *s)
+{
+	if (!s->n)
+		return;
+	printf("  %s:", what);
+	for (size_t i = 0; i < s->n; i++) {
+		char *t = utf8_escaped(s->v[i]);
+
+		printf("%s %s", i ? "," : "", t);
+		free(t);
+	}
+	printf("\n");
+}
+
+static void merge_json_list(struct json *js, const char *key,
+			    const struct registry_strings *s)
+{
+	json_key(js, key);
+	json_array_begin(js);
+	for (size_t i = 0; i < s->n; i++)
+		json_string(js, s->v[i]);
+	json_array_end(js);
+}
+
+static int run_merge(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"dry-run", no_argument, NULL, 'n'},
+		{NULL, 0, NULL, 0},
+	};
+	struct registry_body k = {0}, d = {0};
+	struct registry_merge m = {0};
+	struct error err = ERROR_INIT;
+	bool dry_run = false;
+	struct db *db;
+	int c, rc;
+
+	while ((c = cli_getopt(argc, argv, "n", opts)) != -1) {
+		if (c != 'n')
+			return EX_USAGE;
+		dry_run = true;
+	}
+	if (optind + 2 != argc)
+		return cli_bad_usage("expected KEEP DROP");
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
+	if ((rc = registry_body_find(db, argv[optind], &k, &err)) ||
+	    (rc = registry_body_find(db, argv[optind + 1], &d, &err)) ||
+	    (rc = registry_body_merge(db, k.id, d.id, dry_run, &m, &err)))
+		goto out;
+	if (cli->json) {
+		struct sbuf out = SBUF_INIT;
+		struct json js;
+
+		json_init(&js, &out, true);
+		json_object_begin(&js);
+		json_kv_bool(&js, "dry_run", dry_run);
+		json_kv_int(&js, "keep_id", k.id);
+		json_kv_string(&js, "keep", k.name);
+		json_kv_int(&js, "drop_id", d.id);
+		json_kv_string(&js, "drop", d.name);
+		merge_json_list(&js, "aliases", &m.aliases);
+		merge_json_list(&js, "contacts", &m.contacts);
+		merge_json_list(&js, "contacts_kept", &m.contacts_kept);
+		merge_json_list(&js, "status_kept", &m.status_kept);
+		merge_json_list(&js, "lists", &m.lists);
+		merge_json_list(&js, "lists_already", &m.lists_already);
+		json_object_end(&js);
+		cli_print_json(&out);
+		sbuf_release(&out);
+		goto out;
+	}
+	printf("%s #%lld into #%lld%s\n",
+	       dry_run ? "would merge" : "merged", (long long)d.id,
+	       (long long)k.id, dry_run ? " (dry run: nothing changed)" : "");
+	merge_line("aliases added", &m.aliases);
+	merge_line("contacts moved", &m.contacts);
+	merge_line("contacts not duplicated (the body already has them)",
+		   &m.contacts_kept);
+	merge_line("stricter status kept", &m.status_kept);
+	merge_line("list entries moved", &m.lists);
+	merge_line("lists that already had it", &m.lists_already);
+out:
+	registry_merge_release(&m);
+	registry_body_release(&k);
+	registry_body_release(&d);
+	return rc ? cli_fail(rc, &err) : 0;
+}
+
 static const struct cli_command body_cmds[] = {
 	{"add", run_add, "NAME --kind KIND [--acronym A] [--country CC] "
 			 "[--notes TEXT]",
@@ -323,6 +495,14 @@ static const struct cli_command body_cmds[] = {
 	{"rm", run_rm, "BODY", "remove a body and its contacts (kept for "
 			       "the audit)",
 	 NULL},
+	{"merge", run_merge, "KEEP DROP [--dry-run]",
+	 "merge a duplicate body into another (DROP is kept, removed)",
+	 "DROP's aliases, name, acronym, contacts and list entries go to "
+	 "KEEP"},
+	{"history", run_history, "BODY [--deliveries]",
+	 "what happened to a body, from the ledger, oldest first",
+	 "BODY may be #ID of a removed body; --deliveries also lists the "
+	 "delivery events"},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -16,6 +16,7 @@ static int run_add(struct cli *cli, int argc, char **argv)
 	};
 	const char *name = NULL, *role = NULL, *language = NULL;
 	struct registry_body b = {0};
+	struct registry_contact ct = {0};
 	struct error err = ERROR_INIT;
 	struct db *db;
 	int64_t id = 0;
@@ -38,9 +39,12 @@ static int run_add(struct cli *cli, int argc, char **argv)
 		rc = registry_contact_add(db, b.id, argv[optind + 1], name,
 					  role, language, &id, &err);
 	if (!rc)
-		printf("added contact %s to %s\n", argv[optind + 1],
+		rc = registry_contact_get(db, id, &ct, &err);
+	if (!rc)
+		printf("added contact %s to %s\n", ct.email,
 		       b.acronym ? b.acronym : b.name);
 	registry_body_release(&b);
+	registry_contact_release(&ct);
 	return rc ? cli_fail(rc, &err) : 0;
 }
 
@@ -176,6 +180,110 @@ static int run_rm(struct cli *cli, int argc, char **argv)
 	return change(cli, argc, argv, CONTACT_ACTIVE, true);
 }
 
+/* edit EMAIL [--body B] [--email NEW] [--name N] [--role R] ... */
+static int run_edit(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"body", required_argument, NULL, 'b'},
+		{"email", required_argument, NULL, 'e'},
+		{"name", required_argument, NULL, 'n'},
+		{"role", required_argument, NULL, 'r'},
+		{"language", required_argument, NULL, 'l'},
+		{"notes", required_argument, NULL, 'N'},
+		{NULL, 0, NULL, 0},
+	};
+	struct registry_contact_edit edit = {0};
+	const char *body = NULL;
+	struct registry_body b = {0};
+	struct registry_contact ct = {0}, now = {0};
+	struct error err = ERROR_INIT;
+	struct db *db;
+	int c, rc, changed = 0;
+
+	while ((c = cli_getopt(argc, argv, "b:e:n:r:l:N:", opts)) != -1) {
+		switch (c) {
+		case 'b': body = optarg; break;
+		case 'e': edit.email = optarg; break;
+		case 'n': edit.name = optarg; break;
+		case 'r': edit.role = optarg; break;
+		case 'l': edit.language = optarg; break;
+		case 'N': edit.notes = optarg; break;
+		default: return EX_USAGE;
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_bad_usage("expected one EMAIL");
+	if (!edit.email && !edit.name && !edit.role && !edit.language &&
+	    !edit.notes)
+		return cli_bad_usage("nothing to change (give --email, --name, "
+				     "--role, --language or --notes)");
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
+	if (body && (rc = registry_body_find(db, body, &b, &err)))
+		goto out;
+	if ((rc = registry_contact_find_one(db, b.id, argv[optind], &ct,
+					    &err)) ||
+	    (rc = registry_contact_update(db, ct.id, &edit, &changed, &err)))
+		goto out;
+	if (changed == 0) {
+		printf("%s: nothing changed\n", ct.email);
+		goto out;
+	}
+	if ((rc = registry_contact_get(db, ct.id, &now, &err)))
+		goto out;
+	if (strcmp(now.email, ct.email) != 0)
+		printf("%s: now %s (%d field%s changed)\n", ct.email,
+		       now.email, changed, changed == 1 ? "" : "s");
+	else
+		printf("%s: %d field%s changed\n", ct.email, changed,
+		       changed == 1 ? "" : "s");
+out:
+	registry_body_release(&b);
+	registry_contact_release(&ct);
+	registry_contact_release(&now);
+	return rc ? cli_fail(rc, &err) : 0;
+}
+
+/* history EMAIL [--body B] [--deliveries] */
+static int run_history(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"body", required_argument, NULL, 'b'},
+		{"deliveries", no_argument, NULL, 'D'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *body = NULL;
+	bool deliveries = false;
+	struct registry_body b = {0};
+	struct registry_contact ct = {0};
+	struct error err = ERROR_INIT;
+	struct db *db;
+	int c, rc;
+
+	while ((c = cli_getopt(argc, argv, "b:D", opts)) != -1) {
+		switch (c) {
+		case 'b': body = optarg; break;
+		case 'D': deliveries = true; break;
+		default: return EX_USAGE;
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_bad_usage("expected one EMAIL");
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
+	if ((body && (rc = registry_body_find(db, body, &b, &err))) ||
+	    (rc = registry_contact_find_one(db, b.id, argv[optind], &ct,
+					    &err))) {
+		rc = cli_fail(rc, &err);
+		goto out;
+	}
+	rc = cli_print_history(cli, db, 0, 0, ct.id, deliveries);
+out:
+	registry_body_release(&b);
+	registry_contact_release(&ct);
+	return rc;
+}
+
 static const struct cli_command contact_cmds[] = {
 	{"add", run_add, "BODY EMAIL [--name N] [--role R] [--language L]",
 	 "add an e-mail contact to a body", NULL},
@@ -187,6 +295,14 @@ static const struct cli_command contact_cmds[] = {
 	{"suppress", run_suppress, "EMAIL [--body BODY] [--reason TEXT]",
 	 "never send to a contact (the body asked)", NULL},
 	{"rm", run_rm, "EMAIL [--body BODY]", "remove a contact", NULL},
+	{"edit", run_edit, "EMAIL [--body BODY] [--email NEW] [--name N] "
+			   "[--role R] [--language L] [--notes TEXT]",
+	 "change a contact in place (its history stays)",
+	 "an empty value clears an optional field; --body picks the contact "
+	 "when several bodies have the address"},
+	{"history", run_history, "EMAIL [--body BODY] [--deliveries]",
+	 "what happened to a contact, from the ledger, oldest first",
+	 "--deliveries also lists the delivery events"},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -18,5 +18,6 @@ int cmd_campaign_proof(struct cli *cli, int argc, char **argv);
 int cmd_campaign_test(struct cli *cli, int argc, char **argv);
 int cmd_series(struct cli *cli, int argc, char **argv);
 int cmd_bounce(struct cli *cli, int argc, char **argv);
+int cmd_find(struct cli *cli, int argc, char **argv);
 
 #endif

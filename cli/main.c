@@ -23,8 +23,9 @@ struct group {
 static const struct group groups[] = {
 	{"init", cmd_init, "create the database (--seed loads the registry)"},
 	{"config", cmd_config, "check or show the configuration"},
-	{"body", cmd_body, "addressee bodies: add, list, show, alias, edit, rm"},
+	{"body", cmd_body, "addressee bodies: add, list, show, alias, edit, merge, rm"},
 	{"contact", cmd_contact, "e-mail contacts of bodies"},
+	{"find", cmd_find, "search bodies, aliases and contacts"},
 	{"list", cmd_list, "addressee lists: create, add, rule, show, ls"},
 	{"registry", cmd_registry, "import statements' addressees, CSV in and out"},
 	{"template", cmd_template, "statement templates: add, list, show, render"},

@@ -76,7 +76,7 @@ _chancery_option_value()
 		nhri ombudsman embassy foreign-mission diaspora-org ngo other" ;;
 	--name|--role|--language|--at|--event-date|--send|--lead-days|\
 	--since|--anchor|--country|--notes|--description|--sender|--reason|\
-	--acronym|--status)
+	--acronym|--status|--email|--limit|--as)
 		;; # free text
 	*) return 1 ;;
 	esac
@@ -101,19 +101,23 @@ _chancery()
 			[[ -z $group ]] && _chancery_globals+=("$word" "${COMP_WORDS[i + 1]}")
 			((i++))
 			continue ;;
+		--as)
+			((i++))
+			continue ;;
 		--json) continue ;;
 		--*=*) continue ;;
 		--list|--template|--campaign|--body|--tz|--format|--kind|--name|\
 		--role|--language|--at|--event-date|--send|--lead-days|--since|\
 		--anchor|--country|--notes|--description|--sender|--out|\
-		--maildir|--reason|--acronym|--status|--output|--separator)
+		--maildir|--reason|--acronym|--status|--output|--separator|--email|--limit)
 			((i++))
 			continue ;;
 		-*) continue ;;
 		esac
 		if [[ -z $group ]]; then
 			group=$word
-		elif [[ -z $sub && $group != init && $group != bounce ]]; then
+		elif [[ -z $sub && $group != init && $group != bounce &&
+			$group != find ]]; then
 			sub=$word
 		else
 			((nargs++))
@@ -126,8 +130,8 @@ _chancery()
 		if [[ $cur == -* ]]; then
 			_chancery_words "--config --db --json --help --version"
 		else
-			_chancery_words "init config body contact registry list template
-				series campaign audit bounce"
+			_chancery_words "init config body contact find registry list
+				template series campaign audit bounce"
 		fi
 		return 0
 	fi
@@ -135,6 +139,9 @@ _chancery()
 	if [[ -z $sub ]]; then
 		case $group in
 		init) _chancery_words "--seed --help"; return 0 ;;
+		find)
+			[[ $cur == -* ]] && _chancery_words "--limit --json --help"
+			return 0 ;;
 		bounce)
 			if [[ $cur == -* ]]; then
 				_chancery_words "--maildir --help"
@@ -143,8 +150,9 @@ _chancery()
 			fi
 			return 0 ;;
 		config) _chancery_words "check show" ;;
-		body) _chancery_words "add list show alias edit rm" ;;
-		contact) _chancery_words "add list disable enable suppress rm" ;;
+		body) _chancery_words "add list show alias edit merge history rm" ;;
+		contact) _chancery_words "add list edit history disable enable
+			suppress rm" ;;
 		registry) _chancery_words "import-statement import-csv export-csv" ;;
 		list) _chancery_words "create add rm rule show ls delete" ;;
 		template) _chancery_words "add list show render" ;;
@@ -163,6 +171,11 @@ _chancery()
 		"body edit") _chancery_words "--acronym --name --kind --country --notes" ;;
 		"body list") _chancery_words "--kind" ;;
 		"contact add") _chancery_words "--name --role --language" ;;
+		"contact edit") _chancery_words "--body --email --name --role
+			--language --notes" ;;
+		"contact history") _chancery_words "--body --deliveries" ;;
+		"body merge") _chancery_words "--dry-run" ;;
+		"body history") _chancery_words "--deliveries" ;;
 		"contact list") _chancery_words "--status" ;;
 		"contact disable"|"contact enable"|"contact suppress"|"contact rm")
 			_chancery_words "--body --reason" ;;
@@ -195,8 +208,10 @@ _chancery()
 
 	case "$group $sub" in
 	"body show"|"body alias"|"body edit"|"body rm"|"contact add"|"contact list"|\
-	"audit body")
+	"audit body"|"body history")
 		((nargs == 0)) && _chancery_bodies ;;
+	"body merge")
+		((nargs < 2)) && _chancery_bodies ;;
 	"list show"|"list rule"|"list delete")
 		((nargs == 0)) && _chancery_lists ;;
 	"list add"|"list rm")

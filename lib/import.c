@@ -1086,9 +1086,15 @@ static int apply_contact(struct applier *ap, int64_t id, bool new_body,
 		c->role, false, &role, &listed);
 	compare(ap, c->line, "contact", lbl, cur.email, "language",
 		cur.language, c->language, true, &language, &listed);
-	if (name || role || language)
-		rc = registry_contact_update(ap->db, cur.id, name, role,
-					     language, err);
+	if (name || role || language) {
+		struct registry_contact_edit edit = {
+			.name = name, .role = role, .language = language,
+		};
+		int changed = 0;
+
+		rc = registry_contact_update(ap->db, cur.id, &edit, &changed,
+					     err);
+	}
 	if (rc == 0 && !c->has_status && cur.status != CONTACT_ACTIVE) {
 		/* not a change, but a clerk reading the plan should know */
 		struct import_item *it = plan_add(ap->plan, IMPORT_KEPT,

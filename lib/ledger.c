@@ -66,6 +66,9 @@ enum {
 	ST_HEAD,
 	ST_INSERT,
 	ST_WALK,
+	ST_BODY_HISTORY,
+	ST_CONTACT_HISTORY,
+	ST_READABLE,
 	ST__COUNT
 };
 
@@ -77,6 +80,28 @@ static const char *const ledger_sql[ST__COUNT] = {
 	[ST_WALK] = "SELECT id, ts, kind, campaign_id, delivery_id, body_id, "
 		    "contact_id, data, prev_hash, hash, actor "
 		    "FROM events ORDER BY id",
+	[ST_BODY_HISTORY] = "SELECT id, ts, kind, campaign_id, delivery_id, "
+			    "body_id, contact_id, data, actor FROM events "
+			    "WHERE (body_id = ?1 OR (body_id = ?2 AND kind = "
+			    "'body.merged' AND json_extract(data, '$.drop_id') "
+			    "= ?1)) AND (?3 OR delivery_id IS NULL) "
+			    "ORDER BY id",
+	[ST_CONTACT_HISTORY] = "SELECT id, ts, kind, campaign_id, "
+			       "delivery_id, body_id, contact_id, data, actor "
+			       "FROM events WHERE contact_id = ?1 AND "
+			       "(?2 OR delivery_id IS NULL) ORDER BY id",
+	/* key, type, scalar text, from, to, is a from/to pair, array text */
+	[ST_READABLE] =
+		"SELECT o.key, o.type, o.atom, "
+		"CASE WHEN o.type = 'object' THEN json_extract(o.value, "
+		"'$.from') END, CASE WHEN o.type = 'object' THEN "
+		"json_extract(o.value, '$.to') END, CASE WHEN o.type = "
+		"'object' THEN json_type(o.value, '$.from') IS NOT NULL AND "
+		"json_type(o.value, '$.to') IS NOT NULL ELSE 0 END, "
+		"CASE WHEN o.type = 'array' THEN (SELECT group_concat("
+		"coalesce(j.atom, j.value), ', ') FROM json_each(o.value) j) "
+		"WHEN o.type = 'object' THEN o.value END "
+		"FROM json_each(?1) o WHERE json_type(?1) = 'object'",
 };
 
 static const struct db_statements ledger_statements = {"ledger", ledger_sql,
@@ -571,4 +596,99 @@ int ledger_anchor(struct db *db, struct ledger_anchor *out, struct error *err)
 	out->rows = res.rows;
 	memcpy(out->hash, res.head_hash, SHA256_HEX_SIZE);
 	return 0;
+}
+
+struct history {
+	int (*fn)(const struct ledger_row *row, void *arg);
+	void *arg;
+};
+
+static int history_row(sqlite3_stmt *st, void *arg)
+{
+	const struct history *h = arg;
+	struct ledger_row row = {
+		.id = sqlite3_column_int64(st, 0),
+		.ts = sqlite3_column_int64(st, 1),
+		.kind = db_column_text(st, 2),
+		.campaign_id = sqlite3_column_int64(st, 3),
+		.delivery_id = sqlite3_column_int64(st, 4),
+		.body_id = sqlite3_column_int64(st, 5),
+		.contact_id = sqlite3_column_int64(st, 6),
+		.data = db_column_text(st, 7),
+		.actor = sqlite3_column_type(st, 8) == SQLITE_NULL
+				 ? NULL : db_column_text(st, 8),
+	};
+
+	return h->fn(&row, h->arg);
+}
+
+int ledger_history(struct db *db, int64_t body_id, int64_t merged_into,
+		   int64_t contact_id, bool deliveries,
+		   int (*fn)(const struct ledger_row *row, void *arg),
+		   void *arg, struct error *err)
+{
+	struct history h = {fn, arg};
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = db_prepare(db, &ledger_statements,
+			body_id ? ST_BODY_HISTORY : ST_CONTACT_HISTORY, &st, err);
+	if (rc)
+		return rc;
+	if (body_id) {
+		sqlite3_bind_int64(st, 1, body_id);
+		sqlite3_bind_int64(st, 2, merged_into);
+		sqlite3_bind_int(st, 3, deliveries);
+	} else {
+		sqlite3_bind_int64(st, 1, contact_id);
+		sqlite3_bind_int(st, 2, deliveries);
+	}
+	return db_each_row(db, st, history_row, &h, err);
+}
+
+/* A column's text, or "(none)" for SQL NULL (JSON null). */
+static const char *or_none(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL
+		       ? "(none)" : db_column_text(st, col);
+}
+
+struct readable {
+	struct sbuf *out;
+	int n;
+};
+
+static int readable_row(sqlite3_stmt *st, void *arg)
+{
+	struct readable *r = arg;
+	const char *key = db_column_text(st, 0);
+	const char *type = db_column_text(st, 1);
+
+	if (strcmp(type, "array") == 0 &&
+	    sqlite3_column_type(st, 6) == SQLITE_NULL)
+		return 0; /* an empty list says nothing */
+	if (r->n++)
+		sbuf_addstr(r->out, "; ");
+	sbuf_addf(r->out, "%s: ", key);
+	if (sqlite3_column_int(st, 5))
+		sbuf_addf(r->out, "%s \u2192 %s", or_none(st, 3),
+			  or_none(st, 4));
+	else if (strcmp(type, "array") == 0 || strcmp(type, "object") == 0)
+		sbuf_addstr(r->out, db_column_text(st, 6));
+	else
+		sbuf_addstr(r->out, or_none(st, 2));
+	return 0;
+}
+
+int ledger_data_readable(struct db *db, const char *data, struct sbuf *out,
+			 struct error *err)
+{
+	struct readable r = {out, 0};
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = db_prepare(db, &ledger_statements, ST_READABLE, &st, err)))
+		return rc;
+	db_bind_text(st, 1, data ? data : "{}");
+	return db_each_row(db, st, readable_row, &r, err);
 }

@@ -32,6 +32,8 @@ enum {
 	ST_BODIES,
 	ST_CONTACTS,
 	ST_COUNT_CONTACTS,
+	ST_LISTS_OF_BODY,
+	ST_MOVE_BODY,
 	ST__COUNT
 };
 
@@ -107,6 +109,14 @@ static const char *const list_sql[ST__COUNT] = {
 	"SELECT (SELECT count(*) FROM ordered), (SELECT count(*) FROM ordered "
 	"o JOIN contacts c ON c.body_id = o.body_id WHERE c.removed_at IS "
 	"NULL)",
+	/* list id, list name, whether ?2 is already a member */
+	[ST_LISTS_OF_BODY] = "SELECT l.id, l.name, EXISTS (SELECT 1 FROM "
+			     "list_members k WHERE k.list_id = l.id AND "
+			     "k.body_id = ?2) FROM list_members m JOIN lists l "
+			     "ON l.id = m.list_id WHERE m.body_id = ?1 "
+			     "ORDER BY l.name",
+	[ST_MOVE_BODY] = "UPDATE list_members SET body_id = ?3 WHERE "
+			 "list_id = ?1 AND body_id = ?2",
 };
 
 static const struct db_statements list_statements = {"list", list_sql,
@@ -613,5 +623,61 @@ int list_count(struct db *db, int64_t list_id, int *bodies, int *contacts,
 		rc = error_set(err, ERR_SOFTWARE, "list count returned no row");
 	}
 	sqlite3_reset(st);
+	return rc;
+}
+
+struct moves {
+	int64_t *ids;
+	char **names;
+	bool *already;
+	size_t n;
+};
+
+static int collect_move(sqlite3_stmt *st, void *arg)
+{
+	struct moves *m = arg;
+
+	m->ids = xrealloc(m->ids, (m->n + 1) * sizeof(*m->ids));
+	m->names = xrealloc(m->names, (m->n + 1) * sizeof(*m->names));
+	m->already = xrealloc(m->already, (m->n + 1) * sizeof(*m->already));
+	m->ids[m->n] = sqlite3_column_int64(st, 0);
+	m->names[m->n] = db_column_strdup(st, 1);
+	m->already[m->n] = sqlite3_column_int(st, 2) != 0;
+	m->n++;
+	return 0;
+}
+
+int list_move_body(struct db *db, int64_t from, int64_t to,
+		   int (*fn)(const char *list, bool already, void *arg),
+		   void *arg, struct error *err)
+{
+	struct moves m = {0};
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(db, ST_LISTS_OF_BODY, &st, err)))
+		return rc;
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
+	if ((rc = db_each_row(db, st, collect_move, &m, err)))
+		goto out;
+	for (size_t i = 0; i < m.n && !rc; i++) {
+		rc = prepare(db, m.already[i] ? ST_REMOVE_BODY : ST_MOVE_BODY,
+			     &st, err);
+		if (rc)
+			break;
+		sqlite3_bind_int64(st, 1, m.ids[i]);
+		sqlite3_bind_int64(st, 2, from);
+		if (!m.already[i])
+			sqlite3_bind_int64(st, 3, to);
+		if (!(rc = db_step_done(db, st, err)))
+			rc = fn(m.names[i], m.already[i], arg);
+	}
+out:
+	for (size_t i = 0; i < m.n; i++)
+		free(m.names[i]);
+	free(m.names);
+	free(m.ids);
+	free(m.already);
 	return rc;
 }

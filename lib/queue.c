@@ -121,11 +121,15 @@ static const char *const queue_sql[ST__COUNT] = {
 		"UNION ALL "
 		"SELECT min(lease_until) FROM deliveries WHERE state = 'sending')",
 	/* Three primary-key look-ups: cheap enough to ask before every
-	 * relay session, which is what makes a decision hold at once. */
+	 * relay session, which is what makes a decision hold at once. A
+	 * body merged into another (body merge) is not "removed" for the
+	 * deliveries queued to it: its contacts moved and are still live,
+	 * and the ones that did not move were removed themselves. */
 	[ST_CHECK] =
 		"SELECT (SELECT state FROM campaigns WHERE id = ?1), "
 		"k.status, k.status_reason, k.removed_at IS NOT NULL, "
-		"(SELECT removed_at IS NOT NULL FROM bodies WHERE id = ?3) "
+		"(SELECT removed_at IS NOT NULL AND merged_into IS NULL "
+		"FROM bodies WHERE id = ?3) "
 		"FROM contacts k WHERE k.id = ?2",
 	[ST_CAMPAIGN_STATE] = "SELECT state FROM campaigns WHERE id = ?1",
 	[ST_CANCELLABLE] =

@@ -42,6 +42,7 @@
 #define CHANCERY_LEDGER_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "chancery/db.h"
@@ -226,6 +227,26 @@ int ledger_verify_progress(struct db *db, const char *anchor,
 			   struct progress *progress,
 			   struct ledger_verify_result *res,
 			   struct error *err);
+
+/*
+ * The history of a body or a contact, oldest first: fn is called with
+ * each stored row (prev_hash and hash not read). body_id: the events of
+ * that body, and when merged_into is not 0 the body.merged event of the
+ * body it went into; else contact_id: the events of that contact.
+ * Delivery events (which also carry the ids) only with deliveries.
+ */
+int ledger_history(struct db *db, int64_t body_id, int64_t merged_into,
+		   int64_t contact_id, bool deliveries,
+		   int (*fn)(const struct ledger_row *row, void *arg),
+		   void *arg, struct error *err);
+
+/*
+ * Appends the data object of an event to out as a person reads it:
+ * "key: value; key: from → to; key: a, b", null as "(none)", empty
+ * arrays left out. ERR_DATA when data is not a JSON object.
+ */
+int ledger_data_readable(struct db *db, const char *data, struct sbuf *out,
+			 struct error *err);
 
 /* The head of the chain, to record elsewhere. */
 struct ledger_anchor {

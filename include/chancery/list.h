@@ -7,6 +7,7 @@
 #ifndef CHANCERY_LIST_H
 #define CHANCERY_LIST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "chancery/db.h"
@@ -45,6 +46,16 @@ int list_remove_body(struct db *db, int64_t list_id, int64_t body_id,
 		     struct error *err);
 int list_remove_list(struct db *db, int64_t list_id, int64_t member_list_id,
 		     struct error *err);
+
+/*
+ * Moves body from's static list entries to body to, each at the position
+ * it had; where to is already a member, from's entry goes (no duplicate).
+ * fn(list name, already, arg) is told of each list, in name order. For a
+ * merge (registry_body_merge), inside its transaction; no ledger event.
+ */
+int list_move_body(struct db *db, int64_t from, int64_t to,
+		   int (*fn)(const char *list, bool already, void *arg),
+		   void *arg, struct error *err);
 
 /* Rule lists: every live body of kind (and of country when not NULL). */
 int list_add_rule(struct db *db, int64_t list_id, const char *kind,

@@ -257,10 +257,18 @@ class CompletionTest(unittest.TestCase):
     def test_commands_and_subcommands(self):
         real = os.path.join(self.prefix, "bin/chancery")
         self.assertEqual(self.complete(real, ""), [
-            "init", "config", "body", "contact", "registry", "list",
+            "init", "config", "body", "contact", "find", "registry", "list",
             "template", "series", "campaign", "audit", "bounce"])
         self.assertEqual(self.complete(real, "c"),
                          ["config", "contact", "campaign"])
+        self.assertEqual(self.complete(real, "body", "m"), ["merge"])
+        self.assertEqual(self.complete(real, "contact", "e"),
+                         ["edit", "enable"])
+        self.assertEqual(self.complete(real, "contact", "edit", "x",
+                                       "--e"), ["--email"])
+        self.assertEqual(self.complete(real, "find", "--l"), ["--limit"])
+        self.assertEqual(self.complete(real, "--as", "clerk", "body",
+                                       "h"), ["history"])
         self.assertEqual(self.complete(real, "--"), [
             "--config", "--db", "--json", "--help", "--version"])
         self.assertEqual(self.complete(real, "--db", "x.db", "campaign", "s"),
@@ -280,6 +288,8 @@ class CompletionTest(unittest.TestCase):
         self.assertEqual(self.complete(fake, "body", "show", "UN"),
                          ["UNSG", "UNICEF"])
         self.assertEqual(self.complete(fake, "list", "add", "y2025", "U"),
+                         ["UNSG", "UNICEF"])
+        self.assertEqual(self.complete(fake, "body", "merge", "UNSG", "UN"),
                          ["UNSG", "UNICEF"])
         self.assertEqual(self.complete(fake, "template", "render", "a"),
                          ["anniversary"])

@@ -467,8 +467,8 @@ class RegistryImport(unittest.TestCase):
             "SELECT name, role, language FROM contacts"),
             [("Front desk", "desk", "fr")])
         self.assertEqual(self.query(
-            "SELECT json_extract(data, '$.name'), json_extract(data, "
-            "'$.language') FROM events WHERE kind = 'contact.changed'"),
+            "SELECT json_extract(data, '$.name.to'), json_extract(data, "
+            "'$.language.to') FROM events WHERE kind = 'contact.changed'"),
             [("Front desk", "fr")])
         # the real run said what --dry-run said; now nothing is left to do
         before = self.snapshot()

@@ -183,6 +183,41 @@ static void test_append_fields_matches_builder(void **state)
 	test_db_close(&t);
 }
 
+/* Event data as `body history` shows it, one case per shape. */
+static void test_data_readable(void **state)
+{
+	static const struct {
+		const char *data, *want;
+	} cases[] = {
+		{"{}", ""},
+		{"{\"email\":\"a@x.example\",\"role\":null}",
+		 "email: a@x.example; role: (none)"},
+		{"{\"contact\":\"a@x.example\",\"name\":{\"from\":null,"
+		 "\"to\":\"Desk\"}}",
+		 "contact: a@x.example; name: (none) \u2192 Desk"},
+		{"{\"keep_id\":1,\"aliases\":[\"HRC\",\"Conseil\"],"
+		 "\"lists\":[]}",
+		 "keep_id: 1; aliases: HRC, Conseil"},
+		{"{\"other\":{\"a\":1}}", "other: {\"a\":1}"},
+	};
+	struct test_db t;
+
+	(void)state;
+	test_db_open(&t);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sbuf out = SBUF_INIT;
+		struct error err = ERROR_INIT;
+
+		if (ledger_data_readable(t.db, cases[i].data, &out, &err))
+			fail_msg("%s: %s", cases[i].data, err.msg);
+		if (strcmp(out.buf, cases[i].want) != 0)
+			fail_msg("%s: got '%s', want '%s'", cases[i].data,
+				 out.buf, cases[i].want);
+		sbuf_release(&out);
+	}
+	test_db_close(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_entry_reset_reuses),
 		cmocka_unit_test(test_entry_append_stores_row),
 		cmocka_unit_test(test_append_fields_matches_builder),
+		cmocka_unit_test(test_data_readable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -194,8 +194,14 @@ static void test_contact_update_and_removed(void **state)
 	assert_int_equal(registry_contact_add(t->db, body, "a@ipb.example",
 					      "Desk", "office", "en", &id,
 					      &err), 0);
-	assert_int_equal(registry_contact_update(t->db, id, "Front desk", NULL,
-						 "", &err), 0);
+	struct registry_contact_edit edit = {.name = "Front desk",
+					      .language = ""};
+	struct registry_contact_edit bad = {.name = "a\x1b[2J"};
+	int changed = 0;
+
+	assert_int_equal(registry_contact_update(t->db, id, &edit, &changed,
+						 &err), 0);
+	assert_int_equal(changed, 2);
 	assert_int_equal(registry_contact_get(t->db, id, &c, &err), 0);
 	assert_str(c.name, "Front desk");
 	assert_str(c.role, "office");
@@ -205,8 +211,8 @@ static void test_contact_update_and_removed(void **state)
 					       "WHERE kind = 'contact.changed' "
 					       "AND contact_id = 1"), 1);
 	/* a control character is refused and nothing changes */
-	assert_int_equal(registry_contact_update(t->db, id, "a\x1b[2J", NULL,
-						 NULL, &err), ERR_DATA);
+	assert_int_equal(registry_contact_update(t->db, id, &bad, &changed,
+						 &err), ERR_DATA);
 	assert_int_equal(test_query_int(t->db, "SELECT count(*) FROM events "
 					       "WHERE kind = 'contact.changed'"),
 			 1);
