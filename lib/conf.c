@@ -24,6 +24,7 @@ enum key_type {
 	K_FLOAT,    /* double */
 	K_DURATION, /* int64_t milliseconds */
 	K_CHOICE,   /* an enum: the index of the name in choices */
+	K_BOOL,     /* bool: true or false */
 };
 
 struct key {
@@ -107,6 +108,9 @@ static const struct key keys[] = {
 	/* 25 MB: what relays commonly accept; 64 KB..1 GB */
 	{"message.max_size", K_INT, F(message_max_size), "26214400", 65536,
 	 1073741824},
+	/* 0: schedule approves; 1 or 2 distinct approvers before it */
+	{"campaign.approvals", K_INT, F(campaign.approvals), "0", 0, 2},
+	{"campaign.four_eyes", K_BOOL, F(campaign.four_eyes), "false"},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -210,6 +214,11 @@ static int set_from_text(struct conf *cfg, const struct key *k,
 		if (choice_index(k, v) < 0)
 			return -1;
 		*(int *)field(cfg, k) = choice_index(k, v);
+		return 0;
+	case K_BOOL:
+		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+			return -1;
+		*(bool *)field(cfg, k) = strcmp(v, "true") == 0;
 		return 0;
 	default:
 		return -1;
@@ -337,6 +346,7 @@ static const char *wanted_name(const struct key *k)
 	case K_FLOAT: return "a number";
 	case K_DURATION: return "a duration such as \"30s\" or a number of seconds";
 	case K_CHOICE: return "one of the names listed in chancery.conf(5)";
+	case K_BOOL: return "true or false";
 	default: return "a string";
 	}
 }
@@ -374,6 +384,9 @@ static int apply(struct conf *cfg, const struct key *k,
 			rc = set_from_text(cfg, k, text, dir);
 			goto duration_result;
 		}
+	} else if (type == CONFIG_TYPE_BOOL && k->type == K_BOOL) {
+		*(bool *)field(cfg, k) = config_setting_get_bool(s) != 0;
+		return 0;
 	} else if (type == CONFIG_TYPE_FLOAT && k->type == K_FLOAT) {
 		*(double *)field(cfg, k) = config_setting_get_float(s);
 		goto float_bounds;
@@ -652,6 +665,9 @@ static void value_text(const struct conf *cfg, const struct key *k,
 	case K_CHOICE:
 		sbuf_addstr(out, k->choices[*(const int *)v]);
 		*quoted = true;
+		break;
+	case K_BOOL:
+		sbuf_addstr(out, *(const bool *)v ? "true" : "false");
 		break;
 	}
 }

@@ -58,6 +58,12 @@ struct conf_queue {
 	int64_t commit_interval_ms;  /* group commit at least this often */
 };
 
+/* Sign-off before a campaign is scheduled (campaign.h). */
+struct conf_campaign {
+	int approvals;   /* distinct approvers needed: 0, 1 or 2 */
+	bool four_eyes;  /* the creator or last editor may not approve */
+};
+
 struct conf {
 	char *path;                  /* the file read, or NULL for defaults */
 	char *database;
@@ -73,6 +79,7 @@ struct conf {
 	char *pid_file;
 	int bounce_threshold;        /* campaigns in a row before bouncing */
 	int message_max_size;        /* bytes: a rendered message may not pass it */
+	struct conf_campaign campaign;
 };
 
 /* Fills cfg with the defaults. */
