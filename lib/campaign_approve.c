@@ -41,6 +41,7 @@ enum {
 	A_HOLDING,
 	A_FROZEN,
 	A_FIRST_SENT,
+	A_REJECTED,
 	A__COUNT
 };
 
@@ -108,6 +109,10 @@ static const char *const approve_sql[A__COUNT] = {
 		     "WHERE campaign_id = ?1",
 	[A_FIRST_SENT] = "SELECT min(sent_at), min(CASE WHEN attempts > 0 THEN "
 			 "updated_at END) FROM deliveries WHERE campaign_id = ?1",
+	/* read from the ledger, which keeps what reject cleared */
+	[A_REJECTED] = "SELECT actor, ts, json_extract(data, '$.reason') "
+		       "FROM events WHERE campaign_id = ?1 AND kind = "
+		       "'campaign.rejected' ORDER BY id DESC LIMIT 1",
 };
 
 static const struct db_statements approve_statements = {
@@ -897,7 +902,7 @@ static int edit_update(struct db *db, const struct campaign_info *c,
 }
 
 int campaign_edit(struct db *db, int64_t id, const struct campaign_edit *e,
-		  bool *voided, struct error *err)
+		  struct sbuf *voided, struct error *err)
 {
 	struct campaign_info c;
 	struct edit_values v = {0};
@@ -907,8 +912,6 @@ int campaign_edit(struct db *db, int64_t id, const struct campaign_edit *e,
 	char *reason = NULL;
 	int n = 0, rc = campaign_get(db, id, &c, err);
 
-	if (voided)
-		*voided = false;
 	if (rc)
 		return rc;
 	only_time = !e->template_name && !e->template_version &&
@@ -953,8 +956,9 @@ int campaign_edit(struct db *db, int64_t id, const struct campaign_edit *e,
 		rc = db_commit(db, err);
 	else
 		db_rollback(db);
-	if (!rc && voided)
-		*voided = holds;
+	if (!rc && voided && holds)
+		sbuf_addf(voided, "approval of campaign '%s' voided: %s\n",
+			  c.name, reason);
 release:
 	ledger_entry_release(&ev);
 out:
@@ -996,4 +1000,25 @@ int campaign_first_delay(struct db *db, int64_t id, double *delay,
 out:
 	campaign_info_release(&c);
 	return rc;
+}
+
+int campaign_last_rejection(struct db *db, int64_t id, char **actor,
+			    int64_t *at, char **reason, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = prepare(db, A_REJECTED, &st, err);
+
+	*actor = *reason = NULL;
+	*at = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	rc = db_step(db, st, err);
+	if (rc != 1)
+		return rc < 0 ? rc : 1;
+	*actor = db_column_strdup(st, 0);
+	*at = sqlite3_column_int64(st, 1);
+	*reason = db_column_strdup(st, 2);
+	sqlite3_reset(st);
+	return 0;
 }

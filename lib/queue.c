@@ -895,7 +895,9 @@ static int frozen_events(struct db *db, int64_t campaign_id, int64_t after,
 	sqlite3_bind_int64(st, 2, after);
 	ledger_entry_init(&e, LEDGER_DELIVERY_QUEUED, campaign_id, 0, 0, 0);
 	while ((rc = db_step(db, st, err)) == 1) {
-		const char *reason = db_column_text(st, 5);
+		const char *reason = sqlite3_column_type(st, 5) == SQLITE_NULL
+					     ? NULL
+					     : db_column_text(st, 5);
 
 		ledger_entry_reset(&e, reason ? LEDGER_DELIVERY_SKIPPED
 					      : LEDGER_DELIVERY_QUEUED,

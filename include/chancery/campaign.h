@@ -218,11 +218,12 @@ struct campaign_edit {
  * Edits a draft or approved campaign (an approved one goes back to draft,
  * its approval voided), or the send time alone of a paused campaign that
  * has not started (back to draft too). campaign.edited carries from/to
- * per field changed; *voided (may be NULL) says whether an approval was
- * voided. No change at all is ERR_USAGE.
+ * per field changed; voided (may be NULL) gets "approval of campaign 'X'
+ * voided: edited: send time" when an approval was voided. No change at
+ * all is ERR_USAGE.
  */
 int campaign_edit(struct db *db, int64_t id, const struct campaign_edit *e,
-		  bool *voided, struct error *err);
+		  struct sbuf *voided, struct error *err);
 
 /*
  * A list's content changed: every campaign not started whose list is it
@@ -234,6 +235,11 @@ int campaign_edit(struct db *db, int64_t id, const struct campaign_edit *e,
  */
 int campaign_list_changed(struct db *db, int64_t list_id, struct sbuf *voided,
 			  struct error *err);
+
+/* The last campaign.rejected of the campaign: 0 with *actor (NULL: the
+ * system), *at and *reason set (caller frees), 1 when none. */
+int campaign_last_rejection(struct db *db, int64_t id, char **actor,
+			    int64_t *at, char **reason, struct error *err);
 
 /* Seconds between the send time and the first message that left (the
  * first sent_at, else the first attempt): 0 with *delay set, 1 when
