@@ -146,8 +146,7 @@ static int run_create(struct cli *cli, int argc, char **argv)
 		c.send_at = clock_now();
 		rc = 0;
 	}
-	if (!rc && when)
-		rc = check_send_time(c.tz, c.send_at, now, &err);
+	c.refuse_past = when && !now;
 	if (!rc)
 		rc = cli_db(cli, &db, &err);
 	if (!rc)
@@ -227,7 +226,10 @@ static int run_schedule(struct cli *cli, int argc, char **argv)
 	rc = cli_db(cli, &db, &err);
 	if (!rc)
 		rc = campaign_find(db, argv[optind], &c, &err);
-	if (!rc)
+	/* the time matters only where schedule would go ahead */
+	if (!rc && (c.state == CAMPAIGN_APPROVED ||
+		    (c.state == CAMPAIGN_DRAFT && cli_config(cli, &err) &&
+		     cli_config(cli, &err)->campaign.approvals == 0)))
 		rc = check_send_time(c.tz, c.send_at, now, &err);
 	if (!rc)
 		rc = campaign_schedule_plan(db, cli_config(cli, &err), c.id, &plan,
@@ -267,7 +269,7 @@ static int run_approve(struct cli *cli, int argc, char **argv)
 	rc = cfg ? cli_db(cli, &db, &err) : err.code;
 	if (!rc)
 		rc = campaign_find(db, argv[optind], &c, &err);
-	if (!rc && schedule)
+	if (!rc && schedule && c.state == CAMPAIGN_DRAFT)
 		rc = check_send_time(c.tz, c.send_at, now, &err);
 	if (!rc)
 		rc = campaign_approve(db, cfg, c.id, schedule, &plan, &problems,

@@ -11,6 +11,7 @@
 
 #include "chancery/address.h"
 #include "chancery/anniversary.h"
+#include "chancery/calendar.h"
 #include "chancery/campaign.h"
 #include "chancery/clock.h"
 #include "chancery/json.h"
@@ -435,6 +436,13 @@ int campaign_create_renaming(struct db *db, const struct campaign_new *c,
 				   &t, err);
 	if (!rc)
 		rc = list_find(db, c->list_name, &list, err);
+	if (!rc && c->refuse_past && c->send_at < clock_now()) {
+		char local[CALENDAR_FORMAT_SIZE];
+
+		calendar_format(c->tz, c->send_at, local, sizeof(local));
+		rc = error_set(err, ERR_DATA, "send time %s has passed; use "
+			       "--now to send at once", local);
+	}
 	if (!rc)
 		rc = db_begin(db, err);
 	if (rc)

@@ -91,6 +91,9 @@ struct campaign_new {
 	const char *event_date; /* or NULL */
 	int64_t series_id;      /* or 0 */
 	int series_year;
+	bool refuse_past;       /* a send time that has passed is ERR_DATA
+				   "send time ... has passed; use --now ..."
+				   (the command line; a series catches up) */
 };
 
 /*
