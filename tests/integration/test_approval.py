@@ -157,6 +157,17 @@ class TestApprove(ApprovalTestCase):
         self.assertIn("approved:  by bob", st)
         ls = self.run_ok("campaign", "ls").out
         self.assertIn("bob 2027-02-12T08:00:00Z", ls)
+        audit = self.run_ok("audit", "campaign", "feb").out
+        sha = self.home.scalar("SELECT sha256 FROM templates")
+        self.assertIn("approved by bob at 2027-02-12T08:00:00Z: template "
+                      "stmt v1 (sha256 %s), 2 recipients (sha256 %s), 2 "
+                      "bodies not reached" % (sha, data["recipients_sha256"]),
+                      audit)
+        js = json.loads(self.run_ok("audit", "campaign", "feb", "--format",
+                                    "json").out)
+        self.assertEqual([(e["event"], e["actor"], e["sha256"])
+                          for e in js["campaign"]["sign_off"]],
+                         [("campaign.approved", "bob", sha)])
         if not os.path.exists(chanceryd()):
             return
         self.daemon_once()
