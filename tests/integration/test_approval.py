@@ -6,6 +6,7 @@ cannot reach are recorded with the reason. Every command runs with
 CHANCERY_FAKE_NOW, so the yearly dates stay in the future."""
 import json
 import os
+import sqlite3
 import unittest
 
 from harness import BIN_DIR, TestCase
@@ -400,6 +401,32 @@ class TestApprove(ApprovalTestCase):
         self.refused(["campaign", "create", "feb", "--template", "stmt",
                       "--list", "un", "--at", SEND], 65,
                      "campaign 'feb' already exists (draft)", who="alice")
+
+
+    def test_refusals_name_the_rule(self):
+        self.refused(["campaign", "approve", "nope"], 67,
+                     "no campaign named 'nope'", who="bob")
+        self.create(who="alice")
+        self.refused(["campaign", "reject", "feb", "--reason", "two\nlines"],
+                     64, "a rejection needs a reason on one line", who="bob")
+        self.run_ok("campaign", "approve", "feb", "--schedule", who="bob")
+        self.run_ok("campaign", "pause", "feb", who="bob")
+        self.refused(["campaign", "edit", "feb", "--list", "un", "--at",
+                      "2027-02-26 12:00"], 65, "campaign 'feb' is paused: "
+                     "only its send time (--at) can change", who="alice")
+        # a campaign that started keeps its send time and its approval
+        con = sqlite3.connect(self.home.db)
+        con.execute("UPDATE campaigns SET started_at = 1803636000")
+        con.commit()
+        con.close()
+        self.refused(["campaign", "edit", "feb", "--at", "2027-02-26 12:00"],
+                     65, "campaign 'feb' has started: its send time cannot "
+                     "change", who="alice")
+        self.refused(["campaign", "reject", "feb", "--reason", "late"], 65,
+                     "campaign 'feb' is paused: cannot reject it", who="bob")
+        r = self.run_ok("list", "rm", "un", "COE", who="carol")
+        self.assertNotIn("voided", r.out)   # started: nothing to void
+        self.assertEqual(self.state(), "paused")
 
 
 class TestNoApprovalsConfigured(ApprovalTestCase):
