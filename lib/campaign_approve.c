@@ -928,8 +928,8 @@ int campaign_edit(struct db *db, int64_t id, const struct campaign_edit *e,
 	}
 	if (c.state != CAMPAIGN_DRAFT && c.state != CAMPAIGN_APPROVED &&
 	    c.state != CAMPAIGN_PAUSED) {
-		rc = campaign_illegal(&c, "edit", "draft or approved (a paused "
-				      "one: --at)", err);
+		rc = campaign_illegal(&c, "edit", "draft, approved or paused",
+				      err);
 		goto out;
 	}
 	if ((rc = edit_resolve(db, &c, e, &v, err)))
