@@ -298,6 +298,25 @@ class TestApprove(ApprovalTestCase):
                      "campaign 'feb' is scheduled: cannot approve it",
                      who="dave")
 
+    def test_second_approval_of_a_changed_set_starts_over(self):
+        """Two approvals count only when they bind the same recipients: a
+        contact suppressed between them makes the first one lapse."""
+        self.home.write_conf("campaign = { approvals = 2; };\n")
+        self.create(who="alice")
+        self.run_ok("campaign", "approve", "feb", who="bob")
+        self.run_ok("contact", "suppress", "sg@un.example.org", "--reason",
+                    "left office")
+        r = self.run_ok("campaign", "approve", "feb", who="carol")
+        self.assertIn("warning: the recipients changed since the earlier "
+                      "approval, which no longer counts", r.out)
+        self.assertIn("(1 of 2)", r.out)
+        self.assertEqual(self.approvals(), [("carol",)])
+        self.assertEqual(self.state(), "draft")
+        self.assertEqual(self.frozen()[0], ("sg@un.example.org", 0))
+        (_, data), = self.events("campaign.approved")[1:]
+        self.assertEqual(json.loads(data)["earlier_voided"],
+                         "recipients changed")
+
     def test_list_change_voids_approval(self):
         self.create(who="alice")
         self.run_ok("list", "create", "outer")
