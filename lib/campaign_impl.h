@@ -1,7 +1,9 @@
 /*
  * campaign_impl: what the files of the campaign module share, private to
  * lib/. campaign.c holds the lifecycle and the campaigns table's
- * statements, campaign_start.c the materialisation of deliveries and
+ * statements, campaign_approve.c approval with its frozen recipient set
+ * (campaign_approvals, campaign_recipients, campaign_unreached), edit and
+ * reject, campaign_start.c the materialisation of deliveries and
  * campaign_render.c the rendering of their messages.
  */
 #ifndef CHANCERY_CAMPAIGN_IMPL_H
