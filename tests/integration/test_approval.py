@@ -389,6 +389,14 @@ class TestApprove(ApprovalTestCase):
                      who="bob")
         r = self.run_ok("campaign", "schedule", "late", "--now", who="bob")
         self.assertIn("has passed: it goes out at once (--now)", r.out)
+        # --now alone: send at once
+        r = self.run_ok("campaign", "create", "asap", "--template", "stmt",
+                        "--list", "un", "--event-date", "1992-02-26",
+                        "--now", who="alice")
+        self.assertIn("send time: now (--now)", r.out)
+        self.assertEqual(self.home.scalar(
+            "SELECT send_at FROM campaigns WHERE name = 'asap'"),
+            1802419200)   # BEFORE, 2027-02-12T08:00:00Z
         # edit: a time in the past is refused too
         self.create(who="alice")
         self.refused(["campaign", "edit", "feb", "--at", "2027-01-01 10:00"],
