@@ -25,6 +25,68 @@ static void format_both(const char *zone, int64_t t, char *buf, size_t size)
 	snprintf(buf, size, "%s (%s)", local, utc);
 }
 
+/*
+ * A send time in the past is refused unless now is set (--now): then the
+ * campaign goes out at once, and the command says so. 0 or ERR_DATA.
+ */
+static int check_send_time(const char *zone, int64_t send_at, bool now,
+			   struct error *err)
+{
+	char local[CALENDAR_FORMAT_SIZE];
+
+	if (send_at >= clock_now())
+		return 0;
+	calendar_format(zone, send_at, local, sizeof(local));
+	if (!now)
+		return error_set(err, ERR_DATA, "send time %s has passed; use "
+				 "--now to send at once", local);
+	return 0;
+}
+
+/* After a command accepted a past time with --now. */
+static void say_now(const char *zone, int64_t send_at, const char *what)
+{
+	char local[CALENDAR_FORMAT_SIZE];
+
+	if (send_at >= clock_now())
+		return;
+	calendar_format(zone, send_at, local, sizeof(local));
+	printf("send time %s has passed: %s (--now)\n", local, what);
+}
+
+/* "OSCE: all suppressed" lines as warnings, and the counts. */
+static void print_plan(const struct campaign_plan *p)
+{
+	const char *line = p->warnings.buf;
+
+	printf("plan: %d bodies, %d contacts to send to", p->bodies,
+	       p->recipients);
+	if (p->skipped)
+		printf(", %d not sendable (skipped)", p->skipped);
+	if (p->unreached)
+		printf(", %d bodies not reached", p->unreached);
+	printf("\nrecipients sha256: %s\n", p->recipients_sha256);
+	while (*line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		const char *sep = NULL;
+
+		for (const char *q = line; q + 1 < line + len; q++)
+			if (q[0] == ':' && q[1] == ' ')
+				sep = q;
+		if (sep)
+			printf("warning: body %.*s not reached: %.*s\n",
+			       (int)(sep - line), line,
+			       (int)(len - (size_t)(sep + 2 - line)), sep + 2);
+		else
+			printf("warning: %.*s\n", (int)len, line);
+		line += len + (nl ? 1 : 0);
+	}
+	if (p->voided_earlier)
+		printf("warning: the recipients changed since the earlier "
+		       "approval, which no longer counts\n");
+}
+
 static int run_create(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -35,6 +97,7 @@ static int run_create(struct cli *cli, int argc, char **argv)
 		{"tz", required_argument, NULL, 'z'},
 		{"sender", required_argument, NULL, 's'},
 		{"event-date", required_argument, NULL, 'e'},
+		{"now", no_argument, NULL, 'n'},
 		{NULL, 0, NULL, 0},
 	};
 	struct campaign_new c = {0};
@@ -42,11 +105,13 @@ static int run_create(struct cli *cli, int argc, char **argv)
 	struct calendar_time at;
 	const struct conf *cfg;
 	const char *when = NULL;
+	char *renamed = NULL;
+	bool now = false;
 	struct db *db;
 	char shown[96];
 	int opt, rc;
 
-	while ((opt = cli_getopt(argc, argv, "t:v:l:a:z:s:e:", opts)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "t:v:l:a:z:s:e:n", opts)) != -1) {
 		switch (opt) {
 		case 't': c.template_name = optarg; break;
 		case 'v': c.template_version = atoi(optarg);
@@ -58,30 +123,48 @@ static int run_create(struct cli *cli, int argc, char **argv)
 		case 'z': c.tz = optarg; break;
 		case 's': c.sender = optarg; break;
 		case 'e': c.event_date = optarg; break;
+		case 'n': now = true; break;
 		default: return EX_USAGE;
 		}
 	}
 	if (optind != argc - 1)
 		return cli_bad_usage("expected one campaign NAME");
-	if (!c.template_name || !c.list_name || !when)
-		return cli_bad_usage("--template, --list and --at are required");
+	if (!c.template_name || !c.list_name || (!when && !now))
+		return cli_bad_usage("--template, --list and --at (or --now) are "
+				     "required");
 	c.name = argv[optind];
 	cfg = cli_config(cli, &err);
 	if (!cfg)
 		return cli_fail(err.code, &err);
 	if (!c.tz)
 		c.tz = cfg->timezone && *cfg->timezone ? cfg->timezone : "UTC";
-	rc = calendar_parse_local(when, &at, &err);
-	if (!rc)
-		rc = calendar_to_utc(c.tz, &at, &c.send_at, &err);
+	if (when) {
+		rc = calendar_parse_local(when, &at, &err);
+		if (!rc)
+			rc = calendar_to_utc(c.tz, &at, &c.send_at, &err);
+	} else {
+		c.send_at = clock_now();
+		rc = 0;
+	}
+	c.refuse_past = when && !now;
 	if (!rc)
 		rc = cli_db(cli, &db, &err);
 	if (!rc)
-		rc = campaign_create(db, &c, NULL, &err);
+		rc = campaign_create_renaming(db, &c, NULL, &renamed, &err);
 	if (rc)
 		return cli_fail(rc, &err);
+	if (renamed)
+		printf("campaign %s was cancelled: renamed %s, its record kept\n",
+		       c.name, renamed);
 	format_both(c.tz, c.send_at, shown, sizeof(shown));
 	printf("campaign %s created (draft), sends %s\n", c.name, shown);
+	if (!when)
+		printf("send time: now (--now): it goes out as soon as it is "
+		       "scheduled\n");
+	else
+		say_now(c.tz, c.send_at, "it goes out as soon as it is "
+					 "scheduled");
+	free(renamed);
 	return 0;
 }
 
@@ -102,28 +185,240 @@ static int one_campaign(struct cli *cli, int argc, char **argv,
 	return rc ? cli_fail(rc, &err) : 0;
 }
 
+/* Parses "NAME" with --now (and, for approve, --schedule). */
+static int parse_now(int argc, char **argv, bool *now, bool *schedule)
+{
+	static const struct option opts[] = {
+		{"now", no_argument, NULL, 'n'},
+		{"schedule", no_argument, NULL, 's'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	while ((opt = cli_getopt(argc, argv, schedule ? "ns" : "n", opts)) !=
+	       -1) {
+		if (opt == 'n')
+			*now = true;
+		else if (opt == 's' && schedule)
+			*schedule = true;
+		else
+			return EX_USAGE;
+	}
+	if (optind != argc - 1)
+		return cli_bad_usage("expected one campaign NAME");
+	return 0;
+}
+
 static int run_schedule(struct cli *cli, int argc, char **argv)
 {
 	struct sbuf problems = SBUF_INIT;
 	struct error err = ERROR_INIT;
-	struct campaign_info c;
+	struct campaign_plan plan;
+	struct campaign_info c = {0};
+	bool now = false;
 	struct db *db;
 	char shown[96];
-	int rc = one_campaign(cli, argc, argv, &db, &c);
+	int rc = parse_now(argc, argv, &now, NULL);
 
 	if (rc)
 		return rc;
-	rc = campaign_schedule(db, cli_config(cli, &err), c.id, &problems, &err);
+	campaign_plan_init(&plan);
+	rc = cli_db(cli, &db, &err);
+	if (!rc)
+		rc = campaign_find(db, argv[optind], &c, &err);
+	/* the time matters only where schedule would go ahead */
+	if (!rc && (c.state == CAMPAIGN_APPROVED ||
+		    (c.state == CAMPAIGN_DRAFT && cli_config(cli, &err) &&
+		     cli_config(cli, &err)->campaign.approvals == 0)))
+		rc = check_send_time(c.tz, c.send_at, now, &err);
+	if (!rc)
+		rc = campaign_schedule_plan(db, cli_config(cli, &err), c.id, &plan,
+					    &problems, &err);
 	if (rc) {
 		rc = cli_fail(rc, &err);
 		fwrite(problems.buf, 1, problems.len, stderr);
 	} else {
 		format_both(c.tz, c.send_at, shown, sizeof(shown));
 		printf("campaign %s scheduled for %s\n", c.name, shown);
+		print_plan(&plan);
+		say_now(c.tz, c.send_at, "it goes out at once");
 	}
+	campaign_plan_release(&plan);
 	sbuf_release(&problems);
 	campaign_info_release(&c);
 	return rc;
+}
+
+static int run_approve(struct cli *cli, int argc, char **argv)
+{
+	struct sbuf problems = SBUF_INIT;
+	struct error err = ERROR_INIT;
+	struct campaign_plan plan;
+	struct campaign_info c = {0}, after = {0};
+	bool now = false, schedule = false;
+	const struct conf *cfg = NULL;
+	const char *who;
+	struct db *db;
+	char shown[96];
+	int rc = parse_now(argc, argv, &now, &schedule);
+
+	if (rc)
+		return rc;
+	campaign_plan_init(&plan);
+	cfg = cli_config(cli, &err);
+	rc = cfg ? cli_db(cli, &db, &err) : err.code;
+	if (!rc)
+		rc = campaign_find(db, argv[optind], &c, &err);
+	if (!rc && schedule && c.state == CAMPAIGN_DRAFT)
+		rc = check_send_time(c.tz, c.send_at, now, &err);
+	if (!rc)
+		rc = campaign_approve(db, cfg, c.id, schedule, &plan, &problems,
+				      &err);
+	if (!rc)
+		rc = campaign_get(db, c.id, &after, &err);
+	if (rc) {
+		rc = cli_fail(rc, &err);
+		fwrite(problems.buf, 1, problems.len, stderr);
+		goto out;
+	}
+	who = db_actor(db) ? db_actor(db) : "the system";
+	format_both(c.tz, c.send_at, shown, sizeof(shown));
+	printf("campaign %s approved by %s (%d of %d): %s v%d (sha256 %s), "
+	       "sends %s\n", c.name, who, plan.approvals, plan.required,
+	       c.template_name, c.template_version, c.template_sha256, shown);
+	print_plan(&plan);
+	if (after.state == CAMPAIGN_SCHEDULED) {
+		printf("campaign %s scheduled for %s\n", c.name, shown);
+		say_now(c.tz, c.send_at, "it goes out at once");
+	} else if (after.state == CAMPAIGN_APPROVED) {
+		printf("campaign %s is approved: chancery campaign schedule %s\n",
+		       c.name, c.name);
+	} else {
+		printf("campaign %s needs %d more approval%s\n", c.name,
+		       plan.required - plan.approvals,
+		       plan.required - plan.approvals == 1 ? "" : "s");
+	}
+out:
+	campaign_plan_release(&plan);
+	sbuf_release(&problems);
+	campaign_info_release(&c);
+	campaign_info_release(&after);
+	return rc;
+}
+
+static int run_reject(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"reason", required_argument, NULL, 'r'},
+		{NULL, 0, NULL, 0},
+	};
+	struct error err = ERROR_INIT;
+	struct campaign_info c = {0};
+	const char *reason = NULL;
+	struct db *db;
+	int opt, rc;
+
+	while ((opt = cli_getopt(argc, argv, "r:", opts)) != -1) {
+		if (opt != 'r')
+			return EX_USAGE;
+		reason = optarg;
+	}
+	if (optind != argc - 1)
+		return cli_bad_usage("expected one campaign NAME");
+	if (!reason)
+		return cli_bad_usage("--reason TEXT is required");
+	rc = cli_db(cli, &db, &err);
+	if (!rc)
+		rc = campaign_find(db, argv[optind], &c, &err);
+	if (!rc)
+		rc = campaign_reject(db, c.id, reason, &err);
+	if (!rc)
+		printf("campaign %s rejected by %s: %s → draft, approvals "
+		       "cleared\n", c.name, db_actor(db) ? db_actor(db)
+							 : "the system",
+		       campaign_state_name(c.state));
+	campaign_info_release(&c);
+	return rc ? cli_fail(rc, &err) : 0;
+}
+
+static int run_edit(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"template", required_argument, NULL, 't'},
+		{"version", required_argument, NULL, 'v'},
+		{"list", required_argument, NULL, 'l'},
+		{"at", required_argument, NULL, 'a'},
+		{"tz", required_argument, NULL, 'z'},
+		{"sender", required_argument, NULL, 's'},
+		{"event-date", required_argument, NULL, 'e'},
+		{"now", no_argument, NULL, 'n'},
+		{NULL, 0, NULL, 0},
+	};
+	struct campaign_edit e = {0};
+	struct error err = ERROR_INIT;
+	struct campaign_info c = {0}, after = {0};
+	struct calendar_time at;
+	const char *when = NULL, *zone;
+	struct sbuf voided = SBUF_INIT;
+	bool now = false;
+	struct db *db;
+	char shown[96];
+	int opt, rc;
+
+	while ((opt = cli_getopt(argc, argv, "t:v:l:a:z:s:e:n", opts)) != -1) {
+		switch (opt) {
+		case 't': e.template_name = optarg; break;
+		case 'v': e.template_version = atoi(optarg);
+			if (e.template_version <= 0)
+				return cli_bad_usage("bad --version '%s'", optarg);
+			break;
+		case 'l': e.list_name = optarg; break;
+		case 'a': when = optarg; break;
+		case 'z': e.tz = optarg; break;
+		case 's': e.sender = optarg; break;
+		case 'e': e.event_date = optarg; break;
+		case 'n': now = true; break;
+		default: return EX_USAGE;
+		}
+	}
+	if (optind != argc - 1)
+		return cli_bad_usage("expected one campaign NAME");
+	rc = cli_db(cli, &db, &err);
+	if (!rc)
+		rc = campaign_find(db, argv[optind], &c, &err);
+	if (rc)
+		goto out;
+	zone = e.tz ? e.tz : c.tz;
+	if (e.tz && !clock_zone_valid(e.tz)) {
+		rc = error_set(&err, ERR_USAGE, "unknown time zone '%s'", e.tz);
+		goto out;
+	}
+	/* --tz alone keeps the local time of day in the new zone */
+	if (!when && e.tz && (rc = calendar_from_utc(c.tz, c.send_at, &at,
+						     &err)) == 0)
+		rc = calendar_to_utc(zone, &at, &e.send_at, &err);
+	if (!rc && when && (rc = calendar_parse_local(when, &at, &err)) == 0)
+		rc = calendar_to_utc(zone, &at, &e.send_at, &err);
+	if (!rc && e.send_at)
+		rc = check_send_time(zone, e.send_at, now, &err);
+	if (!rc)
+		rc = campaign_edit(db, c.id, &e, &voided, &err);
+	if (!rc)
+		rc = campaign_get(db, c.id, &after, &err);
+	if (rc)
+		goto out;
+	fwrite(voided.buf, 1, voided.len, stdout);
+	format_both(after.tz, after.send_at, shown, sizeof(shown));
+	printf("campaign %s edited (%s): %s v%d, list %s, sends %s\n", c.name,
+	       campaign_state_name(after.state), after.template_name,
+	       after.template_version, after.list_name, shown);
+	say_now(after.tz, after.send_at, "it goes out as soon as it is "
+					 "scheduled");
+out:
+	sbuf_release(&voided);
+	campaign_info_release(&c);
+	campaign_info_release(&after);
+	return rc ? cli_fail(rc, &err) : 0;
 }
 
 /* pause, resume and cancel differ only in the call and the message. */
@@ -202,7 +497,41 @@ struct status_anchor {
 	struct error err;
 };
 
-static void print_status_text(const struct campaign_info *c,
+/* Approval lines of status: "approved:  by NAME at TIME (...)". */
+static int print_approval(const struct campaign_approval *a, void *arg)
+{
+	const struct campaign_info *c = arg;
+	char shown[96];
+
+	format_both(c->tz, a->at, shown, sizeof(shown));
+	printf("approved:  by %s at %s (template sha256 %.16s…, %d recipients, "
+	       "%d bodies not reached)\n", a->actor ? a->actor : "the system",
+	       shown, a->template_sha256, a->recipients, a->unreached);
+	return 0;
+}
+
+/* Approvals, the last rejection and the start's delay, for status. */
+static void print_sign_off_text(struct db *db, const struct campaign_info *c)
+{
+	struct error err = ERROR_INIT;
+	char *actor = NULL, *reason = NULL;
+	char shown[96];
+	double delay;
+	int64_t at;
+
+	campaign_approvals_each(db, c->id, print_approval, (void *)c, &err);
+	if (campaign_last_rejection(db, c->id, &actor, &at, &reason, &err) == 0) {
+		format_both(c->tz, at, shown, sizeof(shown));
+		printf("rejected:  by %s at %s: %s\n",
+		       actor ? actor : "the system", shown, reason ? reason : "");
+	}
+	free(actor);
+	free(reason);
+	if (campaign_first_delay(db, c->id, &delay, &err) == 0)
+		printf("first message: %.1f s after the send time\n", delay);
+}
+
+static void print_status_text(struct db *db, const struct campaign_info *c,
 			      const struct campaign_counts *n,
 			      const struct status_anchor *an)
 {
@@ -227,6 +556,7 @@ static void print_status_text(const struct campaign_info *c,
 		format_both(c->tz, c->finished_at, shown, sizeof(shown));
 		printf("finished:  %s\n", shown);
 	}
+	print_sign_off_text(db, c);
 	printf("deliveries: %d", n->total);
 	for (int i = 0; i < CAMPAIGN_DELIVERY_STATES; i++)
 		if (n->by_state[i])
@@ -245,10 +575,31 @@ static void print_status_text(const struct campaign_info *c,
 		printf("anchor:    none: %s\n", an->err.msg);
 }
 
-static void print_status_json(const struct campaign_info *c,
+static int json_approval(const struct campaign_approval *a, void *arg)
+{
+	struct json *js = arg;
+	char utc[24];
+
+	clock_format_utc(a->at, utc, sizeof(utc));
+	json_object_begin(js);
+	json_kv_string(js, "actor", a->actor);
+	json_kv_string(js, "at", utc);
+	json_kv_string(js, "template_sha256", a->template_sha256);
+	json_kv_string(js, "recipients_sha256", a->recipients_sha256);
+	json_kv_int(js, "recipients", a->recipients);
+	json_kv_int(js, "unreached", a->unreached);
+	json_object_end(js);
+	return 0;
+}
+
+static void print_status_json(struct db *db, const struct campaign_info *c,
 			      const struct campaign_counts *n,
 			      const struct status_anchor *an)
 {
+	struct error err = ERROR_INIT;
+	char *actor = NULL, *reason = NULL;
+	double delay;
+	int64_t at;
 	struct sbuf out = SBUF_INIT;
 	char utc[24];
 	struct json js;
@@ -265,6 +616,25 @@ static void print_status_json(const struct campaign_info *c,
 	clock_format_utc(c->send_at, utc, sizeof(utc));
 	json_kv_string(&js, "send_at", utc);
 	json_kv_string(&js, "event_date", c->event_date);
+	json_key(&js, "approvals");
+	json_array_begin(&js);
+	campaign_approvals_each(db, c->id, json_approval, &js, &err);
+	json_array_end(&js);
+	if (campaign_last_rejection(db, c->id, &actor, &at, &reason, &err) == 0) {
+		json_key(&js, "rejected");
+		json_object_begin(&js);
+		json_kv_string(&js, "actor", actor);
+		clock_format_utc(at, utc, sizeof(utc));
+		json_kv_string(&js, "at", utc);
+		json_kv_string(&js, "reason", reason);
+		json_object_end(&js);
+	}
+	free(actor);
+	free(reason);
+	if (campaign_first_delay(db, c->id, &delay, &err) == 0) {
+		json_key(&js, "first_message_delay_s");
+		json_double(&js, delay);
+	}
 	json_key(&js, "deliveries");
 	json_object_begin(&js);
 	json_kv_int(&js, "total", n->total);
@@ -379,18 +749,39 @@ static int run_status(struct cli *cli, int argc, char **argv)
 	}
 	if (!rc) {
 		if (cli->json)
-			print_status_json(&c, &n, &an);
+			print_status_json(db, &c, &n, &an);
 		else
-			print_status_text(&c, &n, &an);
+			print_status_text(db, &c, &n, &an);
 	}
 	campaign_info_release(&c);
 	return rc ? cli_fail(rc, &err) : 0;
 }
 
+/* "alice 2027-02-20T09:00:00Z, bob ..." for the approved_by column. */
+static int add_approver(const struct campaign_approval *a, void *arg)
+{
+	struct sbuf *sb = arg;
+	char utc[24];
+
+	clock_format_utc(a->at, utc, sizeof(utc));
+	sbuf_addf(sb, "%s%s %s", sb->len ? ", " : "",
+		  a->actor ? a->actor : "(system)", utc);
+	return 0;
+}
+
+struct ls_rows {
+	struct db *db;
+	struct table *t;
+};
+
 static int add_row(const struct campaign_info *c, void *arg)
 {
-	struct table *t = arg;
+	struct ls_rows *ls = arg;
+	struct table *t = ls->t;
+	struct sbuf approvers = SBUF_INIT;
+	struct error err = ERROR_INIT;
 	char local[CALENDAR_FORMAT_SIZE], utc[24];
+	int rc;
 
 	calendar_format(c->tz, c->send_at, local, sizeof(local));
 	clock_format_utc(c->send_at, utc, sizeof(utc));
@@ -404,13 +795,18 @@ static int add_row(const struct campaign_info *c, void *arg)
 	table_int(t, c->template_version);
 	table_text(t, c->list_name);
 	table_text(t, c->event_date);
-	return 0;
+	rc = campaign_approvals_each(ls->db, c->id, add_approver, &approvers,
+				     &err);
+	table_text(t, approvers.len ? approvers.buf : NULL);
+	sbuf_release(&approvers);
+	return rc;
 }
 
 static int run_ls(struct cli *cli, int argc, char **argv)
 {
 	static const char *const headers[] = {"name", "state", "send_local",
-		"send_utc", "tz", "template", "version", "list", "event_date"};
+		"send_utc", "tz", "template", "version", "list", "event_date",
+		"approved_by"};
 	struct error err = ERROR_INIT;
 	struct table *t;
 	struct db *db;
@@ -423,7 +819,9 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_open_db(cli, &db)))
 		return rc;
 	t = table_new(sizeof(headers) / sizeof(headers[0]), headers);
-	rc = campaign_each(db, add_row, t, &err);
+	struct ls_rows ls = {db, t};
+
+	rc = campaign_each(db, add_row, &ls, &err);
 	return cli_print_listing(cli, t, rc, &err);
 }
 
@@ -462,13 +860,14 @@ static int run_preview(struct cli *cli, int argc, char **argv)
 
 static const struct cli_command campaign_cmds[] = {
 	{"create", run_create,
-	 "NAME --template T --list L --at \"YYYY-MM-DD HH:MM\" [--tz ZONE] "
-	 "[--sender S] [--event-date YYYY-MM-DD]",
+	 "NAME --template T --list L (--at \"YYYY-MM-DD HH:MM\" | --now) "
+	 "[--tz ZONE] [--sender S] [--event-date YYYY-MM-DD]",
 	 "create a draft bound to one template version and one list",
 	 "  --template T   template name\n"
 	 "  --version N    template version (default: the latest)\n"
 	 "  --list L       list name\n"
-	 "  --at TIME      send time, local to --tz\n"
+	 "  --at TIME      send time, local to --tz (a past one needs --now)\n"
+	 "  --now          send at once (or accept a past --at)\n"
 	 "  --tz ZONE      time zone (default: the configured one)\n"
 	 "  --sender S     From address instead of the configured one\n"
 	 "  --event-date D the event an anniversary statement marks\n"
@@ -484,9 +883,29 @@ static const struct cli_command campaign_cmds[] = {
 	 "  --to ADDRESS   where the test goes (no delivery is made)\n"
 	 "  --body B       the body whose message is sent (default: the\n"
 	 "                 list's first)\n"},
-	{"schedule", run_schedule, "NAME",
-	 "check everything and schedule a draft (problems listed, one a line)",
-	 NULL},
+	{"approve", run_approve, "NAME [--schedule] [--now]",
+	 "approve a draft: freezes the recipients and records what it binds",
+	 "  --schedule     schedule it too once approved\n"
+	 "  --now          accept a send time that has passed: send at once\n"},
+	{"reject", run_reject, "NAME --reason TEXT",
+	 "refuse or revoke approval: back to draft, approvals cleared", NULL},
+	{"edit", run_edit,
+	 "NAME [--template T [--version N]] [--at TIME] [--tz ZONE] [--list L] "
+	 "[--event-date D] [--sender S] [--now]",
+	 "change a draft or approved campaign (voids an approval); a paused "
+	 "one: --at",
+	 "  --template T   another template (with --version N, or the latest)\n"
+	 "  --version N    another version of the template\n"
+	 "  --at TIME      send time, local to the campaign's zone\n"
+	 "  --tz ZONE      time zone (alone: the same local time there)\n"
+	 "  --list L       another list\n"
+	 "  --event-date D the event an anniversary statement marks\n"
+	 "  --sender S     From address (\"\": the configured one)\n"
+	 "  --now          accept a send time that has passed\n"},
+	{"schedule", run_schedule, "NAME [--now]",
+	 "schedule an approved campaign (approvals = 0: approve and schedule a "
+	 "draft; problems listed, one a line)",
+	 "  --now          accept a send time that has passed: send at once\n"},
 	{"pause", run_pause, "NAME", "pause a scheduled or running campaign",
 	 NULL},
 	{"resume", run_resume, "NAME", "resume a paused campaign", NULL},

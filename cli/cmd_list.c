@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "chancery/campaign.h"
 #include "chancery/list.h"
 #include "commands.h"
 
@@ -38,6 +39,24 @@ static int run_create(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Whether the list call just made changed the list: each one ends, when
+ * it changes something, with the UPDATE that touches the list (one row),
+ * and otherwise with an INSERT OR IGNORE that changed none (list.c).
+ */
+static bool list_touched(struct db *db)
+{
+	return db_changes(db) > 0;
+}
+
+/* Voids the approvals the change of list l undoes, inside the command's
+ * transaction, and says so on stdout. */
+static int void_approvals(struct db *db, int64_t list_id, struct sbuf *said,
+			  struct error *err)
+{
+	return campaign_list_changed(db, list_id, said, err);
+}
+
 /* Adds (or removes) bodies, and with --list member lists, to LIST. */
 static int change_members(struct cli *cli, int argc, char **argv, bool add)
 {
@@ -47,7 +66,8 @@ static int change_members(struct cli *cli, int argc, char **argv, bool add)
 	};
 	struct list_info l = {0};
 	struct error err = ERROR_INIT;
-	bool lists = false;
+	struct sbuf voided = SBUF_INIT;
+	bool lists = false, changed = false;
 	struct db *db;
 	int c, rc;
 
@@ -81,12 +101,18 @@ static int change_members(struct cli *cli, int argc, char **argv, bool add)
 					 : list_remove_body(db, l.id, b.id, &err);
 			registry_body_release(&b);
 		}
+		changed = changed || (!rc && list_touched(db));
 	}
+	if (!rc && changed)
+		rc = void_approvals(db, l.id, &voided, &err);
 	if (!rc)
 		rc = db_commit(db, &err);
 	else
 		db_rollback(db);
+	if (!rc)
+		fwrite(voided.buf, 1, voided.len, stdout);
 out:
+	sbuf_release(&voided);
 	list_info_release(&l);
 	return rc ? cli_fail(rc, &err) : 0;
 }
@@ -108,6 +134,7 @@ static int run_rule(struct cli *cli, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *country = NULL;
+	struct sbuf voided = SBUF_INIT;
 	struct list_info l = {0};
 	struct error err = ERROR_INIT;
 	struct db *db;
@@ -123,8 +150,18 @@ static int run_rule(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_open_db(cli, &db)))
 		return rc;
 	rc = list_find(db, argv[optind], &l, &err);
-	if (!rc)
+	if (!rc && (rc = db_begin(db, &err)) == 0) {
 		rc = list_add_rule(db, l.id, argv[optind + 1], country, &err);
+		if (!rc && list_touched(db))
+			rc = void_approvals(db, l.id, &voided, &err);
+		if (!rc)
+			rc = db_commit(db, &err);
+		else
+			db_rollback(db);
+	}
+	if (!rc)
+		fwrite(voided.buf, 1, voided.len, stdout);
+	sbuf_release(&voided);
 	list_info_release(&l);
 	return rc ? cli_fail(rc, &err) : 0;
 }

@@ -18,6 +18,7 @@ enum {
 	ST_CAMPAIGN,
 	ST_CAMPAIGN_DELIVERIES,
 	ST_CAMPAIGN_EVENTS,
+	ST_CAMPAIGN_SIGNOFF,
 	ST_BODY,
 	ST_BODY_DELIVERIES,
 	ST_BODY_EVENTS,
@@ -64,6 +65,20 @@ static const char *const audit_sql[ST__COUNT] = {
 		"FROM events e WHERE e.campaign_id = "
 		"(SELECT id FROM campaigns WHERE name = ?1) "
 		"AND e.delivery_id IS NOT NULL ORDER BY e.delivery_id, e.id",
+	/* Approvals, rejections and voided approvals, from the ledger: the
+	 * approval rows themselves go when an approval is voided. */
+	[ST_CAMPAIGN_SIGNOFF] =
+		"SELECT e.kind, e.actor, " ISO("e.ts") ", "
+		"json_extract(e.data, '$.template'), "
+		"json_extract(e.data, '$.version'), "
+		"json_extract(e.data, '$.sha256'), "
+		"json_extract(e.data, '$.recipients'), "
+		"json_extract(e.data, '$.recipients_sha256'), "
+		"json_extract(e.data, '$.unreached'), "
+		"json_extract(e.data, '$.reason') FROM events e "
+		"WHERE e.campaign_id = (SELECT id FROM campaigns WHERE name = ?1) "
+		"AND e.kind IN ('campaign.approved', 'campaign.rejected', "
+		"'campaign.approval_void') ORDER BY e.id",
 	[ST_BODY] = "SELECT id, acronym, name, kind, country, "
 		    ISO("removed_at") " FROM bodies "
 		    "WHERE acronym = ?1 COLLATE NOCASE OR name = ?1 COLLATE NOCASE "
@@ -336,6 +351,8 @@ static void add_totals_json(const struct table *t, struct json *js)
 struct campaign_info {
 	char *name, *state, *send_at, *template, *sha256, *list, *started,
 		*finished;
+	struct sbuf signoff;      /* text: one line per approval event */
+	struct sbuf signoff_json; /* the same as a JSON array */
 };
 
 static void campaign_info_release(struct campaign_info *c)
@@ -348,6 +365,66 @@ static void campaign_info_release(struct campaign_info *c)
 	free(c->list);
 	free(c->started);
 	free(c->finished);
+	sbuf_release(&c->signoff);
+	sbuf_release(&c->signoff_json);
+}
+
+/* One approval event as a line and a JSON object. */
+static void signoff_row(sqlite3_stmt *st, struct sbuf *text, struct json *js)
+{
+	const char *kind = db_column_text(st, 0);
+	const char *actor = sqlite3_column_type(st, 1) == SQLITE_NULL
+				    ? "the system"
+				    : db_column_text(st, 1);
+
+	json_object_begin(js);
+	json_kv_string(js, "event", kind);
+	json_kv_string(js, "actor", actor);
+	json_kv_string(js, "at", db_column_text(st, 2));
+	if (strcmp(kind, "campaign.approved") == 0) {
+		sbuf_addf(text, "approved by %s at %s: template %s v%lld "
+			  "(sha256 %s), %lld recipients (sha256 %s), %lld "
+			  "bodies not reached\n", actor, db_column_text(st, 2),
+			  db_column_text(st, 3),
+			  (long long)sqlite3_column_int64(st, 4),
+			  db_column_text(st, 5),
+			  (long long)sqlite3_column_int64(st, 6),
+			  db_column_text(st, 7),
+			  (long long)sqlite3_column_int64(st, 8));
+		json_kv_string(js, "template", db_column_text(st, 3));
+		json_kv_int(js, "version", sqlite3_column_int64(st, 4));
+		json_kv_string(js, "sha256", db_column_text(st, 5));
+		json_kv_int(js, "recipients", sqlite3_column_int64(st, 6));
+		json_kv_string(js, "recipients_sha256", db_column_text(st, 7));
+		json_kv_int(js, "unreached", sqlite3_column_int64(st, 8));
+	} else {
+		sbuf_addf(text, "%s by %s at %s: %s\n",
+			  strcmp(kind, "campaign.rejected") == 0
+				  ? "rejected"
+				  : "approval voided",
+			  actor, db_column_text(st, 2), db_column_text(st, 9));
+		json_kv_string(js, "reason", db_column_text(st, 9));
+	}
+	json_object_end(js);
+}
+
+static int read_signoff(struct db *db, const char *name,
+			struct campaign_info *c, struct error *err)
+{
+	sqlite3_stmt *st;
+	struct json js;
+	int rc = db_prepare(db, &audit_statements, ST_CAMPAIGN_SIGNOFF, &st,
+			    err);
+
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, name);
+	json_init(&js, &c->signoff_json, false);
+	json_array_begin(&js);
+	while ((rc = db_step(db, st, err)) == 1)
+		signoff_row(st, &c->signoff, &js);
+	json_array_end(&js);
+	return rc;
 }
 
 static int read_campaign(struct db *db, const char *name,
@@ -375,7 +452,7 @@ static int read_campaign(struct db *db, const char *name,
 	c->started = db_column_strdup(st, 7);
 	c->finished = db_column_strdup(st, 8);
 	sqlite3_reset(st);
-	return 0;
+	return read_signoff(db, name, c, err);
 }
 
 static const char *const campaign_columns[] = {
@@ -401,6 +478,8 @@ static void campaign_json(const struct campaign_info *c,
 	json_kv_string(&js, "template", c->template);
 	json_kv_string(&js, "template_sha256", c->sha256);
 	json_kv_string(&js, "list", c->list);
+	json_key(&js, "sign_off");
+	json_raw(&js, c->signoff_json.buf);
 	json_object_end(&js);
 	add_totals_json(t, &js);
 	json_key(&js, "deliveries");
@@ -430,9 +509,9 @@ static void campaign_output(const struct campaign_info *c,
 		break;
 	default:
 		sbuf_addf(out, "campaign %s: template %s (sha256 %s), list %s, "
-			  "send at %s, state %s\n", c->name, c->template,
+			  "send at %s, state %s\n%s", c->name, c->template,
 			  c->sha256, c->list ? c->list : "-", c->send_at,
-			  c->state);
+			  c->state, c->signoff.buf);
 		if (strcmp(c->state, "missed") == 0)
 			sbuf_addstr(out, "missed: its send time passed before it "
 					 "was scheduled; nothing was sent\n");
@@ -448,7 +527,8 @@ int audit_report_campaign(struct db *db, const char *name,
 			  enum audit_format fmt, struct sbuf *out,
 			  struct error *err)
 {
-	struct campaign_info c = {0};
+	struct campaign_info c = {.signoff = SBUF_INIT,
+				  .signoff_json = SBUF_INIT};
 	struct audit_events evs = {0};
 	struct table *t = table_new(sizeof(campaign_columns) /
 					    sizeof(campaign_columns[0]),

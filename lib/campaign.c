@@ -11,8 +11,10 @@
 
 #include "chancery/address.h"
 #include "chancery/anniversary.h"
+#include "chancery/calendar.h"
 #include "chancery/campaign.h"
 #include "chancery/clock.h"
+#include "chancery/json.h"
 #include "chancery/ledger.h"
 #include "chancery/list.h"
 #include "chancery/message.h"
@@ -41,13 +43,13 @@ const char *const campaign_delivery_states[CAMPAIGN_DELIVERY_STATES] = {
 #define CAMPAIGN_COLUMNS                                                      \
 	"SELECT id, name, template_id, list_id, series_id, series_year, "     \
 	"send_at, tz, sender, event_date, state, created_at, updated_at, "    \
-	"started_at, finished_at FROM campaigns "
+	"started_at, finished_at, created_by, edited_by FROM campaigns "
 
 static const char *const campaign_sql[ST__COUNT] = {
 	[ST_INSERT] = "INSERT INTO campaigns (name, template_id, list_id, "
 		      "series_id, series_year, send_at, tz, sender, event_date, "
-		      "state, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, "
-		      "?5, ?6, ?7, ?8, ?9, 'draft', ?10, ?10)",
+		      "state, created_at, updated_at, created_by) VALUES (?1, "
+		      "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'draft', ?10, ?10, ?11)",
 	[ST_BY_NAME] = (CAMPAIGN_COLUMNS "WHERE name = ?1"),
 	[ST_BY_ID] = (CAMPAIGN_COLUMNS "WHERE id = ?1"),
 	[ST_BY_SERIES] = (CAMPAIGN_COLUMNS
@@ -76,6 +78,8 @@ static const char *const campaign_sql[ST__COUNT] = {
 	[ST_REDRAFT] = "UPDATE campaigns SET template_id = ?2, list_id = ?3, "
 		       "send_at = ?4, tz = ?5, updated_at = ?6 "
 		       "WHERE id = ?1 AND state = 'draft'",
+	[ST_RENAME] = "UPDATE campaigns SET name = ?2, updated_at = ?3 "
+		      "WHERE id = ?1",
 };
 
 const struct db_statements campaign_statements = {
@@ -108,6 +112,8 @@ void campaign_info_release(struct campaign_info *c)
 	free(c->tz);
 	free(c->sender);
 	free(c->event_date);
+	free(c->created_by);
+	free(c->edited_by);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -130,6 +136,8 @@ static void read_info(sqlite3_stmt *st, struct campaign_info *c)
 	c->updated_at = sqlite3_column_int64(st, 12);
 	c->started_at = sqlite3_column_int64(st, 13);
 	c->finished_at = sqlite3_column_int64(st, 14);
+	c->created_by = db_column_strdup(st, 15);
+	c->edited_by = db_column_strdup(st, 16);
 }
 
 /* The template and list names, asked of the modules that own them. */
@@ -287,9 +295,15 @@ static int check_new(struct db *db, const struct campaign_new *c,
 	if (rc)
 		return rc;
 	if (campaign_find(db, c->name, &old, &ignore) == 0) {
+		bool reusable = old.state == CAMPAIGN_CANCELLED ||
+				old.state == CAMPAIGN_MISSED;
+
+		rc = reusable ? 0 : error_set(err, ERR_DATA, "campaign '%s' "
+					      "already exists (%s)", c->name,
+					      campaign_state_name(old.state));
 		campaign_info_release(&old);
-		return error_set(err, ERR_DATA, "campaign '%s' already exists",
-				 c->name);
+		if (rc)
+			return rc;
 	}
 	if (!clock_zone_valid(c->tz))
 		return error_set(err, ERR_USAGE, "unknown time zone '%s'",
@@ -323,6 +337,7 @@ static int insert_campaign(struct db *db, const struct campaign_new *c,
 	db_bind_text(st, 8, c->sender);
 	db_bind_text(st, 9, c->event_date);
 	sqlite3_bind_int64(st, 10, clock_now());
+	db_bind_text(st, 11, db_actor(db));
 	rc = db_step_done(db, st, err);
 	if (!rc)
 		*id = db_last_id(db);
@@ -360,13 +375,70 @@ static int created_event(struct db *db, const struct campaign_new *c,
 	return rc;
 }
 
+/*
+ * A cancelled or missed campaign gives its name up to a new one: it
+ * becomes NAME~cancelled-<id>, and campaign.edited says so, so the audit
+ * still finds it under the name it is now shown by. *renamed gets the new
+ * name (caller frees) or stays NULL.
+ */
+static int free_name(struct db *db, const char *name, char **renamed,
+		     struct error *err)
+{
+	struct campaign_info old;
+	struct error ignore = ERROR_INIT;
+	struct ledger_entry e;
+	sqlite3_stmt *st;
+	char *to;
+	int rc;
+
+	if (campaign_find(db, name, &old, &ignore) != 0)
+		return 0;
+	to = xasprintf("%s~%s-%lld", name, campaign_state_name(old.state),
+		       (long long)old.id);
+	rc = db_prepare(db, &campaign_statements, ST_RENAME, &st, err);
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, old.id);
+		db_bind_text(st, 2, to);
+		sqlite3_bind_int64(st, 3, clock_now());
+		rc = db_step_done(db, st, err);
+	}
+	if (!rc) {
+		ledger_entry_init(&e, LEDGER_CAMPAIGN_EDITED, old.id, 0, 0, 0);
+		ledger_entry_str(&e, "campaign", to);
+		json_key(&e.js, "name");
+		json_object_begin(&e.js);
+		json_kv_string(&e.js, "from", name);
+		json_kv_string(&e.js, "to", to);
+		json_object_end(&e.js);
+		ledger_entry_str(&e, "reason", "name reused by a new campaign");
+		rc = ledger_entry_append(db, &e, NULL, err);
+		ledger_entry_release(&e);
+	}
+	if (!rc && renamed)
+		*renamed = to;
+	else
+		free(to);
+	campaign_info_release(&old);
+	return rc;
+}
+
 int campaign_create(struct db *db, const struct campaign_new *c,
 		    int64_t *id_out, struct error *err)
+{
+	return campaign_create_renaming(db, c, id_out, NULL, err);
+}
+
+int campaign_create_renaming(struct db *db, const struct campaign_new *c,
+			     int64_t *id_out, char **renamed,
+			     struct error *err)
 {
 	struct template_info t = {0};
 	struct list_info list = {0};
 	int64_t id = 0;
 	int rc = check_new(db, c, err);
+
+	if (renamed)
+		*renamed = NULL;
 
 	/* the template version a campaign binds to (version 0: the latest) */
 	if (!rc)
@@ -374,17 +446,30 @@ int campaign_create(struct db *db, const struct campaign_new *c,
 				   &t, err);
 	if (!rc)
 		rc = list_find(db, c->list_name, &list, err);
+	if (!rc && c->refuse_past && c->send_at < clock_now()) {
+		char local[CALENDAR_FORMAT_SIZE];
+
+		calendar_format(c->tz, c->send_at, local, sizeof(local));
+		rc = error_set(err, ERR_DATA, "send time %s has passed; use "
+			       "--now to send at once", local);
+	}
 	if (!rc)
 		rc = db_begin(db, err);
 	if (rc)
 		goto out;
-	rc = insert_campaign(db, c, t.id, list.id, &id, err);
+	rc = free_name(db, c->name, renamed, err);
+	if (!rc)
+		rc = insert_campaign(db, c, t.id, list.id, &id, err);
 	if (!rc)
 		rc = created_event(db, c, id, t.version, t.sha256, err);
 	if (!rc)
 		rc = db_commit(db, err);
 	else
 		db_rollback(db);
+	if (rc && renamed) {
+		free(*renamed);
+		*renamed = NULL;
+	}
 	if (!rc && id_out)
 		*id_out = id;
 out:
@@ -525,9 +610,9 @@ static int check_one_member(const struct member *m, void *arg)
 	return 0;
 }
 
-static int check_campaign(struct db *db, const struct conf *cfg,
-			  const struct campaign_info *c, struct sbuf *problems,
-			  struct error *err)
+int campaign_check_all(struct db *db, const struct conf *cfg,
+		       const struct campaign_info *c, struct sbuf *problems,
+		       struct error *err)
 {
 	struct member_check mc = {db, cfg, c, problems, 0, 0};
 	size_t before = problems->len;
@@ -571,8 +656,8 @@ int campaign_illegal(const struct campaign_info *c, const char *verb,
 }
 
 /* Moves c from its current state to `to`, refusing if it moved meanwhile. */
-static int set_state(struct db *db, struct campaign_info *c,
-		     enum campaign_state to, struct error *err)
+int campaign_set_state(struct db *db, struct campaign_info *c,
+		       enum campaign_state to, struct error *err)
 {
 	sqlite3_stmt *st;
 	int rc = db_prepare(db, &campaign_statements, ST_SET_STATE, &st, err);
@@ -593,16 +678,16 @@ static int set_state(struct db *db, struct campaign_info *c,
 }
 
 /* One state change with its ledger event, in one transaction. */
-static int transition(struct db *db, struct campaign_info *c,
-		      enum campaign_state to, enum ledger_kind kind,
-		      struct error *err)
+int campaign_transition(struct db *db, struct campaign_info *c,
+			enum campaign_state to, enum ledger_kind kind,
+			struct error *err)
 {
 	const char *from = campaign_state_name(c->state);
 	int rc = db_begin(db, err);
 
 	if (rc)
 		return rc;
-	rc = set_state(db, c, to, err);
+	rc = campaign_set_state(db, c, to, err);
 	if (!rc)
 		rc = campaign_event(db, kind, c, from, campaign_state_name(to), err);
 	if (rc) {
@@ -623,7 +708,7 @@ int campaign_check(struct db *db, const struct conf *cfg, int64_t id,
 
 	if (rc)
 		return rc;
-	rc = check_campaign(db, cfg, &c, problems, err);
+	rc = campaign_check_all(db, cfg, &c, problems, err);
 	campaign_info_release(&c);
 	return rc;
 }
@@ -631,22 +716,7 @@ int campaign_check(struct db *db, const struct conf *cfg, int64_t id,
 int campaign_schedule(struct db *db, const struct conf *cfg, int64_t id,
 		      struct sbuf *problems, struct error *err)
 {
-	struct campaign_info c;
-	int rc = campaign_get(db, id, &c, err);
-
-	if (rc)
-		return rc;
-	if (c.state != CAMPAIGN_DRAFT) {
-		rc = campaign_illegal(&c, "schedule", "draft", err);
-		goto out;
-	}
-	rc = check_campaign(db, cfg, &c, problems, err);
-	if (!rc)
-		rc = transition(db, &c, CAMPAIGN_SCHEDULED,
-				LEDGER_CAMPAIGN_SCHEDULED, err);
-out:
-	campaign_info_release(&c);
-	return rc;
+	return campaign_schedule_plan(db, cfg, id, NULL, problems, err);
 }
 
 int campaign_pause(struct db *db, int64_t id, struct error *err)
@@ -657,7 +727,7 @@ int campaign_pause(struct db *db, int64_t id, struct error *err)
 	if (rc)
 		return rc;
 	if (c.state == CAMPAIGN_SCHEDULED || c.state == CAMPAIGN_RUNNING)
-		rc = transition(db, &c, CAMPAIGN_PAUSED, LEDGER_CAMPAIGN_PAUSED,
+		rc = campaign_transition(db, &c, CAMPAIGN_PAUSED, LEDGER_CAMPAIGN_PAUSED,
 				err);
 	else
 		rc = campaign_illegal(&c, "pause", "scheduled or running", err);
@@ -674,7 +744,7 @@ int campaign_resume(struct db *db, int64_t id, struct error *err)
 		return rc;
 	/* A campaign paused before its start goes back to waiting for it. */
 	if (c.state == CAMPAIGN_PAUSED)
-		rc = transition(db, &c,
+		rc = campaign_transition(db, &c,
 				c.started_at ? CAMPAIGN_RUNNING : CAMPAIGN_SCHEDULED,
 				LEDGER_CAMPAIGN_RESUMED, err);
 	else
@@ -706,7 +776,7 @@ int campaign_cancel(struct db *db, int64_t id, int *cancelled,
 	 * did not. */
 	rc = queue_cancel_campaign(db, c.id, clock_now(), &n, err);
 	if (!rc)
-		rc = transition(db, &c, CAMPAIGN_CANCELLED,
+		rc = campaign_transition(db, &c, CAMPAIGN_CANCELLED,
 				LEDGER_CAMPAIGN_CANCELLED, err);
 	if (rc) {
 		db_rollback(db);
@@ -744,7 +814,7 @@ int campaign_mark_missed(struct db *db, int64_t id, struct error *err)
 	rc = db_begin(db, err);
 	if (rc)
 		goto out;
-	rc = set_state(db, &c, CAMPAIGN_MISSED, err);
+	rc = campaign_set_state(db, &c, CAMPAIGN_MISSED, err);
 	if (!rc)
 		rc = ledger_entry_append(db, &e, NULL, err);
 	if (!rc)

@@ -1,7 +1,9 @@
 /*
  * campaign_impl: what the files of the campaign module share, private to
  * lib/. campaign.c holds the lifecycle and the campaigns table's
- * statements, campaign_start.c the materialisation of deliveries and
+ * statements, campaign_approve.c approval with its frozen recipient set
+ * (campaign_approvals, campaign_recipients, campaign_unreached), edit and
+ * reject, campaign_start.c the materialisation of deliveries and
  * campaign_render.c the rendering of their messages.
  */
 #ifndef CHANCERY_CAMPAIGN_IMPL_H
@@ -34,6 +36,7 @@ enum {
 	ST_COUNTS,
 	ST_DELIVERY_GET,
 	ST_REDRAFT,
+	ST_RENAME,
 	ST__COUNT
 };
 extern const struct db_statements campaign_statements;
@@ -46,6 +49,18 @@ int campaign_event(struct db *db, enum ledger_kind kind,
  * applies to, as a phrase). */
 int campaign_illegal(const struct campaign_info *c, const char *verb,
 		     const char *allowed, struct error *err);
+
+/* The checks of schedule (campaign.h): problems, one a line, ERR_DATA. */
+int campaign_check_all(struct db *db, const struct conf *cfg,
+		       const struct campaign_info *c, struct sbuf *problems,
+		       struct error *err);
+/* Moves c to `to` unless it moved meanwhile (ERR_TEMPFAIL); no event. */
+int campaign_set_state(struct db *db, struct campaign_info *c,
+		       enum campaign_state to, struct error *err);
+/* One state change with its ledger event, in one (nested) transaction. */
+int campaign_transition(struct db *db, struct campaign_info *c,
+			enum campaign_state to, enum ledger_kind kind,
+			struct error *err);
 
 /* A contact of a campaign's list, as a walk over the list sees it (the
  * strings belong to the row being read). */
@@ -78,6 +93,15 @@ int campaign_delivery_ctx_init(struct db *db, const struct conf *cfg,
 			       const char *envid, struct delivery_ctx *d,
 			       struct error *err);
 void campaign_delivery_ctx_release(struct delivery_ctx *d);
+
+/* Why a member gets no message, or NULL when it gets one (caller frees):
+ * its status, or an address that does not parse. */
+char *campaign_skip_reason(const struct member *m);
+
+/* How many contacts the campaign's approval froze (0: none, the start
+ * walks the list as before approvals existed). */
+int campaign_frozen_count(struct db *db, int64_t id, int64_t *n,
+			  struct error *err);
 
 /* The domain Message-IDs are made in: the campaign's sender's, else the
  * configured sender's, else "localhost". */

@@ -104,8 +104,7 @@ static int make_ids(const struct conf *cfg, const struct campaign_info *c,
 	return 0;
 }
 
-/* Why a member gets no message, or NULL when it gets one (caller frees). */
-static char *skip_reason(const struct member *m)
+char *campaign_skip_reason(const struct member *m)
 {
 	struct error e = ERROR_INIT;
 
@@ -146,7 +145,7 @@ static int materialise_one(struct db *db, const struct conf *cfg,
 			   struct ledger_entry *event, int *added,
 			   struct error *err)
 {
-	char *reason = skip_reason(m), *message_id = NULL;
+	char *reason = campaign_skip_reason(m), *message_id = NULL;
 	char envid[64];
 	bool inserted = false;
 	int rc = reason ? 0 : make_ids(cfg, c, *next_id, pool, &message_id,
@@ -227,6 +226,7 @@ static int start_one(struct db *db, const struct conf *cfg, int64_t id,
 {
 	struct campaign_info c;
 	sqlite3_stmt *st;
+	int64_t frozen = 0;
 	int added = 0, rc = campaign_get(db, id, &c, err);
 
 	*started = 0;
@@ -252,6 +252,17 @@ static int start_one(struct db *db, const struct conf *cfg, int64_t id,
 		rc = campaign_event(db, LEDGER_CAMPAIGN_STARTED, &c, "scheduled",
 				    "running", err);
 	if (!rc)
+		rc = campaign_frozen_count(db, c.id, &frozen, err);
+	/* An approved campaign sends to the set its approval froze; one
+	 * scheduled before approvals existed walks its list. */
+	if (!rc && frozen > 0)
+		rc = queue_add_frozen(db, c.id, now,
+				      cfg && cfg->queue.lifetime_ms > 0
+					      ? now + cfg->queue.lifetime_ms / 1000
+					      : 0,
+				      campaign_message_domain(cfg, &c), &added,
+				      err);
+	else if (!rc)
 		rc = materialise(db, cfg, &c, now, &added, err);
 	if (!rc)
 		rc = db_commit(db, err);

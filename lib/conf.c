@@ -26,6 +26,7 @@ enum key_type {
 	K_DURATION, /* int64_t milliseconds */
 	K_CHOICE,   /* an enum: the index of the name in choices */
 	K_ADDRESSES, /* struct conf_notify's list: e-mail addresses */
+	K_BOOL,     /* bool: true or false */
 };
 
 struct key {
@@ -114,6 +115,9 @@ static const struct key keys[] = {
 	{"message.max_size", K_INT, F(message_max_size), "26214400", 65536,
 	 1073741824},
 	{"notify.to", K_ADDRESSES, F(notify), NULL},
+	/* 0: schedule approves; 1 or 2 distinct approvers before it */
+	{"campaign.approvals", K_INT, F(campaign.approvals), "0", 0, 2},
+	{"campaign.four_eyes", K_BOOL, F(campaign.four_eyes), "false"},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -217,6 +221,11 @@ static int set_from_text(struct conf *cfg, const struct key *k,
 		if (choice_index(k, v) < 0)
 			return -1;
 		*(int *)field(cfg, k) = choice_index(k, v);
+		return 0;
+	case K_BOOL:
+		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+			return -1;
+		*(bool *)field(cfg, k) = strcmp(v, "true") == 0;
 		return 0;
 	default:
 		return -1;
@@ -350,6 +359,7 @@ static const char *wanted_name(const struct key *k)
 	case K_DURATION: return "a duration such as \"30s\" or a number of seconds";
 	case K_CHOICE: return "one of the names listed in chancery.conf(5)";
 	case K_ADDRESSES: return "a list of e-mail addresses";
+	case K_BOOL: return "true or false";
 	default: return "a string";
 	}
 }
@@ -438,6 +448,9 @@ static int apply(struct conf *cfg, const struct key *k,
 			rc = set_from_text(cfg, k, text, dir);
 			goto duration_result;
 		}
+	} else if (type == CONFIG_TYPE_BOOL && k->type == K_BOOL) {
+		*(bool *)field(cfg, k) = config_setting_get_bool(s) != 0;
+		return 0;
 	} else if (type == CONFIG_TYPE_FLOAT && k->type == K_FLOAT) {
 		*(double *)field(cfg, k) = config_setting_get_float(s);
 		goto float_bounds;
@@ -729,6 +742,9 @@ static void value_text(const struct conf *cfg, const struct key *k,
 			sbuf_addch(out, ']');
 		break;
 	}
+	case K_BOOL:
+		sbuf_addstr(out, *(const bool *)v ? "true" : "false");
+		break;
 	}
 }
 

@@ -454,6 +454,12 @@ static int list_contains(struct db *db, int64_t outer, int64_t inner,
 	return rc < 0 ? rc : 0;
 }
 
+int list_reaches(struct db *db, int64_t outer, int64_t inner, bool *yes,
+		 struct error *err)
+{
+	return list_contains(db, outer, inner, yes, err);
+}
+
 int list_add_list(struct db *db, int64_t list_id, int64_t member_list_id,
 		  struct error *err)
 {

@@ -41,8 +41,8 @@ enum {
 
 #define EVENT_COLUMNS \
 	"SELECT id, ts, kind, campaign_id, actor, data, " \
-	"json_extract(data, '$.reason'), json_extract(data, '$.due_in_days') " \
-	"FROM events "
+	"json_extract(data, '$.reason'), json_extract(data, '$.due_in_days'), " \
+	"json_extract(data, '$.by') FROM events "
 #define NOTICE_KINDS \
 	"('campaign.created', 'campaign.approved', 'campaign.rejected', " \
 	"'campaign.approval_void', 'campaign.reminded', 'campaign.missed', " \
@@ -74,16 +74,10 @@ static const char *const sql[ST__COUNT] = {
 static const struct db_statements notice_statements = {"notice", sql,
 						       ST__COUNT};
 
-/*
- * Whether a new draft needs approval: campaign.approvals > 0.
- * TODO(approve): the key campaign.approvals comes with issue 18's
- * approval work; until it is in struct conf no draft asks for approval.
- * Return its field here, e.g. `return cfg->campaign_approvals > 0;`.
- */
+/* A new draft asks for approval only where the office requires one. */
 static bool approvals_required(const struct conf *cfg)
 {
-	(void)cfg;
-	return false;
+	return cfg->campaign.approvals > 0;
 }
 
 /* ---- what an event says ---- */
@@ -92,6 +86,7 @@ struct notice_event {
 	int64_t id, ts, campaign_id;
 	char *kind, *actor, *data, *reason;
 	int64_t due_in_days; /* -1: none */
+	char *by;            /* "schedule": an approval no one signed */
 };
 
 static void event_release(struct notice_event *e)
@@ -100,6 +95,7 @@ static void event_release(struct notice_event *e)
 	free(e->actor);
 	free(e->data);
 	free(e->reason);
+	free(e->by);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -114,6 +110,7 @@ static void event_read(sqlite3_stmt *st, struct notice_event *e)
 	e->reason = db_column_strdup(st, 6);
 	e->due_in_days = sqlite3_column_type(st, 7) == SQLITE_NULL
 				 ? -1 : sqlite3_column_int64(st, 7);
+	e->by = db_column_strdup(st, 8);
 }
 
 /* The campaign as a notification names it; owned strings. */
@@ -235,7 +232,9 @@ static int done_summary(struct db *db, const struct notice_event *e,
 
 /*
  * The subject and body of the notification of e, or 1 when e calls for
- * none (a campaign.created that needs no approval).
+ * none: a campaign.created that needs no approval, or the approval that
+ * `campaign schedule` records where the office requires none (no one
+ * signed anything off; the finished summary still comes).
  */
 static int notice_text(struct db *db, const struct conf *cfg,
 		       const struct notice_event *e, struct sbuf *subject,
@@ -247,6 +246,9 @@ static int notice_text(struct db *db, const struct conf *cfg,
 	int rc;
 
 	if (!strcmp(e->kind, "campaign.created") && !approvals_required(cfg))
+		return 1;
+	if (!strcmp(e->kind, "campaign.approved") && e->by &&
+	    !strcmp(e->by, "schedule"))
 		return 1;
 	if ((rc = campaign_read(db, e->campaign_id, &c, err)))
 		return rc;

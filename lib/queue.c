@@ -36,6 +36,8 @@ enum {
 	ST_DELIVERED,
 	ST_ADD,
 	ST_LAST_ID,
+	ST_ADD_FROZEN,
+	ST_ADDED,
 	ST__COUNT
 };
 
@@ -153,6 +155,29 @@ static const char *const queue_sql[ST__COUNT] = {
 		"created_at, updated_at, message_id, envid) VALUES (?10, ?1, ?2, "
 		"?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?11, ?12)",
 	[ST_LAST_ID] = "SELECT coalesce(max(id), 0) FROM deliveries",
+	/* The recipient set an approval froze, queued in one statement: ids
+	 * counted up from ?2 in list order, so Message-ID and ENVID (each
+	 * with its own 64 random bits) go in with the row. */
+	[ST_ADD_FROZEN] =
+		"INSERT INTO deliveries (id, campaign_id, contact_id, body_id, "
+		"email, state, next_attempt_at, expires_at, reason, created_at, "
+		"updated_at, message_id, envid) "
+		"SELECT n.id, ?1, n.contact_id, n.body_id, n.email, "
+		"CASE WHEN n.skip_reason IS NULL THEN 'pending' ELSE 'skipped' "
+		"END, CASE WHEN n.skip_reason IS NULL THEN ?3 END, "
+		"CASE WHEN n.skip_reason IS NULL THEN ?4 END, n.skip_reason, "
+		"?3, ?3, CASE WHEN n.skip_reason IS NULL THEN ?1 || '.' || n.id "
+		"|| '.' || lower(hex(randomblob(8))) || '@' || ?5 END, "
+		"CASE WHEN n.skip_reason IS NULL THEN 'chancery-' || n.id || '-' "
+		"|| lower(hex(randomblob(8))) END "
+		"FROM (SELECT ?2 + row_number() OVER (ORDER BY r.position) AS id, "
+		"r.contact_id, r.body_id, r.email, r.skip_reason "
+		"FROM campaign_recipients r WHERE r.campaign_id = ?1 AND NOT "
+		"EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = ?1 AND "
+		"d.contact_id = r.contact_id)) n ORDER BY n.id",
+	[ST_ADDED] = "SELECT id, body_id, contact_id, email, message_id, reason "
+		     "FROM deliveries WHERE campaign_id = ?1 AND id > ?2 "
+		     "ORDER BY id",
 };
 
 static const struct db_statements queue_statements = {"queue", queue_sql,
@@ -857,6 +882,69 @@ int queue_add(struct db *db, const struct queue_new *d, int64_t now,
 		return rc;
 	*added = true;
 	return ledger_append(db, &ev, NULL, err);
+}
+
+/* The delivery.queued or .skipped event of each row queue_add_frozen
+ * added, with the data campaign_start gives the ones it adds. */
+static int frozen_events(struct db *db, int64_t campaign_id, int64_t after,
+			 int *added, struct error *err)
+{
+	struct ledger_entry e;
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &queue_statements, ST_ADDED, &st, err);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, campaign_id);
+	sqlite3_bind_int64(st, 2, after);
+	ledger_entry_init(&e, LEDGER_DELIVERY_QUEUED, campaign_id, 0, 0, 0);
+	while ((rc = db_step(db, st, err)) == 1) {
+		const char *reason = sqlite3_column_type(st, 5) == SQLITE_NULL
+					     ? NULL
+					     : db_column_text(st, 5);
+
+		ledger_entry_reset(&e, reason ? LEDGER_DELIVERY_SKIPPED
+					      : LEDGER_DELIVERY_QUEUED,
+				   campaign_id, sqlite3_column_int64(st, 0),
+				   sqlite3_column_int64(st, 1),
+				   sqlite3_column_int64(st, 2));
+		ledger_entry_str(&e, "email", db_column_text(st, 3));
+		if (!reason)
+			ledger_entry_str(&e, "message_id", db_column_text(st, 4));
+		else
+			ledger_entry_str(&e, "reason", reason);
+		if ((rc = ledger_entry_append(db, &e, NULL, err))) {
+			sqlite3_reset(st);
+			break;
+		}
+		(*added)++;
+	}
+	ledger_entry_release(&e);
+	return rc;
+}
+
+int queue_add_frozen(struct db *db, int64_t campaign_id, int64_t now,
+		     int64_t expires_at, const char *domain, int *added,
+		     struct error *err)
+{
+	int64_t last = 0;
+	sqlite3_stmt *st;
+	int rc = queue_last_id(db, &last, err);
+
+	*added = 0;
+	if (!rc)
+		rc = db_prepare(db, &queue_statements, ST_ADD_FROZEN, &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, campaign_id);
+	sqlite3_bind_int64(st, 2, last);
+	sqlite3_bind_int64(st, 3, now);
+	if (expires_at)
+		sqlite3_bind_int64(st, 4, expires_at);
+	db_bind_text(st, 5, domain);
+	if ((rc = db_step_done(db, st, err)))
+		return rc;
+	return frozen_events(db, campaign_id, last, added, err);
 }
 
 int queue_apply_report(struct db *db, const struct queue_report *r,

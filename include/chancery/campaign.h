@@ -3,10 +3,21 @@
  * and the deliveries it materialises when it starts (campaign_start.h);
  * its messages are rendered by campaign_render.h.
  *
- * States: draft → scheduled → running → done, plus paused and cancelled.
+ * States: draft → approved → scheduled → running → done, plus paused,
+ * cancelled and missed.
  *
- *   schedule  draft → scheduled (after checking everything that could
- *             fail later; refused with the list of problems)
+ *   approve   draft → approved once campaign.approvals distinct people
+ *             approved (campaign_approve below): each approval freezes
+ *             the recipient set and records what it binds
+ *   schedule  approved → scheduled; with campaign.approvals = 0 also
+ *             draft → scheduled, approving it on the way (after checking
+ *             everything that could fail later; refused with the list of
+ *             problems)
+ *   reject    draft | approved | scheduled, paused (not started) → draft,
+ *             approvals cleared
+ *   edit      draft | approved → draft (an approval is voided); paused
+ *             and not started: --at only, → draft
+ *   missed    set by the daemon when the send time passed unapproved
  *   pause     scheduled | running → paused
  *   resume    paused → scheduled (never started) | running (started)
  *   cancel    draft | scheduled | running | paused → cancelled; pending
@@ -35,6 +46,7 @@
 #include "chancery/db.h"
 #include "chancery/error.h"
 #include "chancery/sbuf.h"
+#include "chancery/sha256.h"
 
 enum campaign_state {
 	CAMPAIGN_DRAFT,
@@ -43,8 +55,8 @@ enum campaign_state {
 	CAMPAIGN_PAUSED,
 	CAMPAIGN_DONE,
 	CAMPAIGN_CANCELLED,
-	CAMPAIGN_APPROVED, /* signed off, recipients frozen (db/0007) */
-	CAMPAIGN_MISSED,   /* its send time passed before it was scheduled */
+	CAMPAIGN_APPROVED, /* signed off, recipients frozen, not scheduled */
+	CAMPAIGN_MISSED,   /* the send time passed before it was scheduled */
 };
 const char *campaign_state_name(enum campaign_state s);
 int campaign_state_parse(const char *name, enum campaign_state *out);
@@ -67,6 +79,8 @@ struct campaign_info {
 	char *event_date; /* NULL unless an anniversary campaign */
 	enum campaign_state state;
 	int64_t created_at, updated_at, started_at, finished_at; /* 0: not yet */
+	char *created_by; /* the actor of campaign.created, or NULL */
+	char *edited_by;  /* the actor of the last campaign.edited, or NULL */
 };
 void campaign_info_release(struct campaign_info *c);
 
@@ -82,16 +96,26 @@ struct campaign_new {
 	const char *event_date; /* or NULL */
 	int64_t series_id;      /* or 0 */
 	int series_year;
+	bool refuse_past;       /* a send time that has passed is ERR_DATA
+				   "send time ... has passed; use --now ..."
+				   (the command line; a series catches up) */
 };
 
 /*
  * Creates a draft bound to one template version and one list, appending
  * campaign.created (template name, version, sha256). Errors: empty or
  * taken name, unknown template or list (ERR_NOTFOUND), unknown zone, bad
- * sender address (ERR_USAGE/ERR_DATA).
+ * sender address (ERR_USAGE/ERR_DATA). The name of a cancelled or missed
+ * campaign can be reused: that campaign is renamed NAME~cancelled-<id>
+ * (or ~missed-<id>) in the same transaction, with a campaign.edited event
+ * saying so; *renamed (may be NULL) gets the new name, or NULL (caller
+ * frees).
  */
 int campaign_create(struct db *db, const struct campaign_new *c,
 		    int64_t *id_out, struct error *err);
+int campaign_create_renaming(struct db *db, const struct campaign_new *c,
+			     int64_t *id_out, char **renamed,
+			     struct error *err);
 
 int campaign_find(struct db *db, const char *name, struct campaign_info *out,
 		  struct error *err);
@@ -113,6 +137,124 @@ int campaign_each(struct db *db,
  */
 int campaign_schedule(struct db *db, const struct conf *cfg, int64_t id,
 		      struct sbuf *problems, struct error *err);
+
+/*
+ * What an approval froze: the recipient set and the bodies it cannot
+ * reach. warnings gets one line per body not reached, "NAME: reason"
+ * (reason as in campaign_unreached). campaign_plan_init before use,
+ * campaign_plan_release after.
+ */
+struct campaign_plan {
+	int bodies;     /* bodies of the list */
+	int recipients; /* contacts that will be sent to */
+	int skipped;    /* contacts of the list that will not (their status) */
+	int unreached;  /* bodies with no contact that will be sent to */
+	char recipients_sha256[SHA256_HEX_SIZE];
+	int approvals;  /* distinct approvals now recorded */
+	int required;   /* campaign.approvals, at least 1 */
+	bool by_schedule; /* campaign.approvals = 0: schedule approved it */
+	bool voided_earlier; /* the set changed since an earlier approval,
+				which was cleared */
+	struct sbuf warnings;
+};
+void campaign_plan_init(struct campaign_plan *p);
+void campaign_plan_release(struct campaign_plan *p);
+
+/*
+ * schedule with the plan: approved → scheduled, or with approvals = 0
+ * draft → scheduled approving it (freezing the set). A draft where
+ * approvals are required is ERR_DATA "campaign 'X' needs N approval(s):
+ * chancery campaign approve X". plan may be NULL; it is filled with the
+ * frozen set (read back for an approved campaign).
+ */
+int campaign_schedule_plan(struct db *db, const struct conf *cfg, int64_t id,
+			   struct campaign_plan *plan, struct sbuf *problems,
+			   struct error *err);
+
+/*
+ * Approves a draft as db_actor(db): runs the checks of schedule,
+ * materialises the recipient set (campaign_recipients) and the bodies
+ * not reached (campaign_unreached), records the approval (template,
+ * version, sha256, send time, recipients count and sha256) and appends
+ * campaign.approved. When cfg->campaign.approvals distinct approvers are
+ * recorded (at least one), the campaign becomes approved; with schedule,
+ * scheduled. Refusals (nothing changed): not a draft (ERR_DATA), the
+ * same person twice or the four-eyes rule (ERR_NOPERM).
+ */
+int campaign_approve(struct db *db, const struct conf *cfg, int64_t id,
+		     bool schedule, struct campaign_plan *plan,
+		     struct sbuf *problems, struct error *err);
+
+/* Reads the frozen set's counts and warnings into plan (no change). */
+int campaign_plan_read(struct db *db, int64_t id, struct campaign_plan *plan,
+		       struct error *err);
+
+/* One recorded approval, for status and audit (strings belong to the
+ * row being read). */
+struct campaign_approval {
+	const char *actor; /* NULL: the system */
+	int64_t at;
+	const char *template_sha256;
+	const char *recipients_sha256;
+	int recipients, unreached;
+};
+int campaign_approvals_each(struct db *db, int64_t id,
+			    int (*fn)(const struct campaign_approval *a,
+				      void *arg),
+			    void *arg, struct error *err);
+
+/*
+ * reject: records campaign.rejected with the actor and reason; the
+ * campaign returns to (or stays) draft, its approvals and frozen set
+ * cleared. Applies to a draft, approved, or scheduled/paused campaign
+ * not yet started.
+ */
+int campaign_reject(struct db *db, int64_t id, const char *reason,
+		    struct error *err);
+
+/* Fields campaign_edit changes; NULL / 0 leaves one as it is. */
+struct campaign_edit {
+	const char *template_name; /* with template_version (0: the latest) */
+	int template_version;      /* alone: another version of the same */
+	const char *list_name;
+	int64_t send_at;           /* 0: unchanged */
+	const char *tz;
+	const char *sender;
+	const char *event_date;
+};
+
+/*
+ * Edits a draft or approved campaign (an approved one goes back to draft,
+ * its approval voided), or the send time alone of a paused campaign that
+ * has not started (back to draft too). campaign.edited carries from/to
+ * per field changed; voided (may be NULL) gets "approval of campaign 'X'
+ * voided: edited: send time" when an approval was voided. No change at
+ * all is ERR_USAGE.
+ */
+int campaign_edit(struct db *db, int64_t id, const struct campaign_edit *e,
+		  struct sbuf *voided, struct error *err);
+
+/*
+ * A list's content changed: every campaign not started whose list is it
+ * or contains it and that holds an approval (approved, scheduled, paused,
+ * or a draft with some approvals) returns to draft with its approvals
+ * cleared and campaign.approval_void appended ("list 'L' changed").
+ * voided gets one line per campaign: "approval of campaign 'X' voided:
+ * list 'L' changed". Call in the transaction that changed the list.
+ */
+int campaign_list_changed(struct db *db, int64_t list_id, struct sbuf *voided,
+			  struct error *err);
+
+/* The last campaign.rejected of the campaign: 0 with *actor (NULL: the
+ * system), *at and *reason set (caller frees), 1 when none. */
+int campaign_last_rejection(struct db *db, int64_t id, char **actor,
+			    int64_t *at, char **reason, struct error *err);
+
+/* Seconds between the send time and the first message that left (the
+ * first sent_at, else the first attempt): 0 with *delay set, 1 when
+ * nothing has left yet. */
+int campaign_first_delay(struct db *db, int64_t id, double *delay,
+			 struct error *err);
 /* The same checks without a change: 0 or ERR_DATA with problems filled. */
 int campaign_check(struct db *db, const struct conf *cfg, int64_t id,
 		   struct sbuf *problems, struct error *err);

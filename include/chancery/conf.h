@@ -65,6 +65,12 @@ struct conf_notify {
 	size_t nto;
 };
 
+/* Sign-off before a campaign is scheduled (campaign.h). */
+struct conf_campaign {
+	int approvals;   /* distinct approvers needed: 0, 1 or 2 */
+	bool four_eyes;  /* the creator or last editor may not approve */
+};
+
 struct conf {
 	char *path;                  /* the file read, or NULL for defaults */
 	char *database;
@@ -83,6 +89,7 @@ struct conf {
 	int bounce_threshold;        /* campaigns in a row before bouncing */
 	int message_max_size;        /* bytes: a rendered message may not pass it */
 	struct conf_notify notify;
+	struct conf_campaign campaign;
 };
 
 /* Fills cfg with the defaults. */

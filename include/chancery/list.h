@@ -36,6 +36,11 @@ int list_delete(struct db *db, int64_t id, struct error *err);
 int list_each(struct db *db, int (*fn)(const struct list_info *l, void *arg),
 	      void *arg, struct error *err);
 
+/* Whether list inner is outer or is reached from it through member
+ * lists (whose change therefore changes outer's content). */
+int list_reaches(struct db *db, int64_t outer, int64_t inner, bool *yes,
+		 struct error *err);
+
 /* Static lists: members in order; adding one already there is a no-op. */
 int list_add_body(struct db *db, int64_t list_id, int64_t body_id,
 		  struct error *err);

@@ -207,6 +207,18 @@ int queue_last_id(struct db *db, int64_t *id, struct error *err);
 int queue_add(struct db *db, const struct queue_new *d, int64_t now,
 	      bool *added, struct error *err);
 
+/*
+ * Queues the recipient set an approval froze for campaign_id
+ * (campaign_recipients) in one INSERT ... SELECT: pending rows due now
+ * (expires_at, 0 for none) with their Message-ID in domain and ENVID,
+ * skipped rows with the reason frozen with them; pairs already queued are
+ * left alone. Appends each new row's delivery.queued or delivery.skipped
+ * event; *added gets how many. The caller holds the write transaction.
+ */
+int queue_add_frozen(struct db *db, int64_t campaign_id, int64_t now,
+		     int64_t expires_at, const char *domain, int *added,
+		     struct error *err);
+
 /* What a delivery report (a DSN, a bounce) says became of a message the
  * relay took; the bounce module decides, the queue moves the row. */
 struct queue_report {

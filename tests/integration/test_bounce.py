@@ -388,7 +388,7 @@ class AuditAfterBounceTest(harness.TestCase):
             f.write("Subject: Statement\n\nTo the {{body.name}}.\n")
         h.ok("template", "add", "stmt", path)
         h.ok("campaign", "create", "khojaly-2026", "--template", "stmt",
-             "--list", "all", "--at", "2026-02-25 10:00", "--tz",
+             "--list", "all", "--at", "2026-02-25 10:00", "--now", "--tz",
              "Asia/Baku")
         con = sqlite3.connect(h.db)
         with con:
@@ -507,8 +507,8 @@ class EndToEndTest(harness.TestCase):
         received: recipient -> (ENVID asked for, message text)."""
         h = self.home
         h.ok("campaign", "create", name, "--template", "stmt", "--list",
-             "all", "--at", "2025-02-%02d 10:00" % day, "--tz", "UTC")
-        h.ok("campaign", "schedule", name)
+             "all", "--at", "2025-02-%02d 10:00" % day, "--now", "--tz", "UTC")
+        h.ok("campaign", "schedule", name, "--now")
         h.ok("--once", prog="chanceryd")
         got = {}
         with open(os.path.join(self.peer_dir, "log.jsonl")) as f:

@@ -50,7 +50,7 @@ class CampaignTestCase(TestCase):
 
     def create(self, name="feb", *extra):
         return self.home.ok("campaign", "create", name, "--template", "stmt",
-                            "--list", "all", "--at", "2025-02-25 10:00",
+                            "--list", "all", "--at", "2025-02-25 10:00", "--now",
                             "--tz", "Asia/Baku", "--event-date", "1992-02-26",
                             *extra)
 
@@ -98,32 +98,32 @@ class TestCreate(CampaignTestCase):
         base = ["campaign", "create", "x", "--template", "stmt", "--list",
                 "all", "--tz", "Asia/Baku"]
         cases = [
-            (base + ["--at", "2025-02-30 10:00"], 64, "bad date '2025-02-30"),
-            (base + ["--at", "tomorrow"], 64, "bad date 'tomorrow'"),
-            (base + ["--at", "2025-02-25 10:00", "--tz", "Mars/Base"], 64,
+            (base + ["--at", "2025-02-30 10:00", "--now"], 64, "bad date '2025-02-30"),
+            (base + ["--at", "tomorrow", "--now"], 64, "bad date 'tomorrow'"),
+            (base + ["--at", "2025-02-25 10:00", "--now", "--tz", "Mars/Base"], 64,
              "unknown time zone 'Mars/Base'"),
             (["campaign", "create", "x", "--template", "nope", "--list",
-              "all", "--at", "2025-02-25 10:00"], 67, "nope"),
+              "all", "--at", "2025-02-25 10:00", "--now"], 67, "nope"),
             (["campaign", "create", "x", "--template", "stmt", "--list",
-              "nope", "--at", "2025-02-25 10:00"], 67, "nope"),
+              "nope", "--at", "2025-02-25 10:00", "--now"], 67, "nope"),
         ]
         for args, rc, msg in cases:
             with self.subTest(args=args):
                 self.assertFails(args, rc, msg)
         self.assertUsage(["campaign", "create", "x", "--template", "stmt",
                           "--list", "all"], "--at")
-        self.assertUsage(["campaign", "create", "--at", "2025-02-25 10:00",
+        self.assertUsage(["campaign", "create", "--at", "2025-02-25 10:00", "--now",
                           "--template", "stmt", "--list", "all"], "NAME")
         self.create("dup")
         self.assertFails(["campaign", "create", "dup", "--template", "stmt",
-                          "--list", "all", "--at", "2025-02-25 10:00"], 65,
+                          "--list", "all", "--at", "2025-02-25 10:00", "--now"], 65,
                          "already exists")
 
 
 class TestTransitions(CampaignTestCase):
     def test_lifecycle_and_events(self):
         self.create()
-        self.home.ok("campaign", "schedule", "feb")
+        self.home.ok("campaign", "schedule", "feb", "--now")
         self.assertEqual(self.state("feb"), "scheduled")
         self.home.ok("campaign", "pause", "feb")
         self.assertEqual(self.state("feb"), "paused")
@@ -142,13 +142,13 @@ class TestTransitions(CampaignTestCase):
         self.assertFails(["campaign", "pause", "feb"], 65, "is draft")
         self.assertFails(["campaign", "refresh", "feb"], 65, "is draft")
         self.home.ok("campaign", "cancel", "feb")
-        self.assertFails(["campaign", "schedule", "feb"], 65, "is cancelled")
+        self.assertFails(["campaign", "schedule", "feb", "--now"], 65, "is cancelled")
         self.assertFails(["campaign", "cancel", "feb"], 65, "is cancelled")
         self.assertFails(["campaign", "status", "nope"], 67, "nope")
 
     def test_schedule_with_problems_changes_nothing(self):
         self.home.ok("campaign", "create", "e", "--template", "stmt",
-                     "--list", "empty", "--at", "2025-02-25 10:00")
+                     "--list", "empty", "--at", "2025-02-25 10:00", "--now")
         self.create("bad")
         self.write("UPDATE contacts SET email = 'broken@@example' WHERE "
                    "email = 'sg@un.example.org'")
@@ -156,7 +156,7 @@ class TestTransitions(CampaignTestCase):
                               ("bad", "broken@@example")):
             with self.subTest(campaign=name):
                 before = self.home.snapshot()
-                r = self.home.run("campaign", "schedule", name)
+                r = self.home.run("campaign", "schedule", name, "--now")
                 self.assertEqual(r.rc, 65, r)
                 lines = r.err.strip().split("\n")
                 self.assertIn("cannot be scheduled", lines[0], r)
@@ -183,8 +183,8 @@ class TestTransitions(CampaignTestCase):
 
     def test_anniversary_template_needs_an_event_date(self):
         self.home.ok("campaign", "create", "plain", "--template", "stmt",
-                     "--list", "all", "--at", "2025-02-25 10:00")
-        r = self.home.run("campaign", "schedule", "plain")
+                     "--list", "all", "--at", "2025-02-25 10:00", "--now")
+        r = self.home.run("campaign", "schedule", "plain", "--now")
         self.assertEqual(r.rc, 65, r)
         self.assertIn("uses the event date", r.out + r.err)
         self.assertIn("anniversary.ordinal", r.out + r.err)
@@ -192,7 +192,7 @@ class TestTransitions(CampaignTestCase):
 
     def test_one_off_anniversary_with_event_date(self):
         self.home.ok("campaign", "create", "khojaly", "--template", "stmt",
-                     "--list", "all", "--at", "2025-02-25 10:00", "--tz",
+                     "--list", "all", "--at", "2025-02-25 10:00", "--now", "--tz",
                      "Asia/Baku", "--event-date", "1992-02-26")
         self.assertEqual(self.home.scalar(
             "SELECT event_date FROM campaigns WHERE name = 'khojaly'"),
@@ -200,7 +200,7 @@ class TestTransitions(CampaignTestCase):
         r = self.home.ok("campaign", "preview", "khojaly")
         self.assertIn("Subject: 33rd anniversary", r.out)
         self.assertFails(["campaign", "create", "bad", "--template", "stmt",
-                          "--list", "all", "--at", "2025-02-25 10:00",
+                          "--list", "all", "--at", "2025-02-25 10:00", "--now",
                           "--event-date", "1992-02-30"], 64,
                          "bad event date '1992-02-30'")
 
@@ -265,7 +265,7 @@ def chanceryd():
 class TestDaemonStarts(CampaignTestCase):
     def test_once_materialises_due_campaign(self):
         self.create()
-        self.home.ok("campaign", "schedule", "feb")
+        self.home.ok("campaign", "schedule", "feb", "--now")
         env = {"CHANCERY_FAKE_NOW": "2025-02-25T06:00:00Z"}
         self.home.ok("--once", prog="chanceryd", env=env)
         # The same pass may already have sent them (and finished it).
@@ -328,10 +328,10 @@ class TestDaemonStarts(CampaignTestCase):
         local = time.strftime("%Y-%m-%d %H:%M", time.gmtime(at + 60))
         # Minutes are the finest unit of --at: set send_at to the second.
         self.home.ok("campaign", "create", "soon", "--template", "stmt",
-                     "--list", "all", "--at", local, "--tz", "UTC",
+                     "--list", "all", "--at", local, "--now", "--tz", "UTC",
                      "--event-date", "1992-02-26")
         self.write("UPDATE campaigns SET send_at = ?", int(at))
-        self.home.ok("campaign", "schedule", "soon")
+        self.home.ok("campaign", "schedule", "soon", "--now")
         proc = subprocess.Popen(
             [chanceryd(), "--config", self.home.conf, "--foreground"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -363,9 +363,9 @@ class TestDaemonStarts(CampaignTestCase):
             time.sleep(1.5)  # let it finish its first round and sleep
             local = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
             self.home.ok("campaign", "create", "now", "--template", "stmt",
-                         "--list", "all", "--at", local, "--tz", "UTC",
+                         "--list", "all", "--at", local, "--now", "--tz", "UTC",
                      "--event-date", "1992-02-26")
-            self.home.ok("campaign", "schedule", "now")
+            self.home.ok("campaign", "schedule", "now", "--now")
             scheduled = time.time()
             started = None
             while time.time() < scheduled + 10 and not started:

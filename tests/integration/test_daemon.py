@@ -193,9 +193,9 @@ class Base(unittest.TestCase):
 
     def campaign(self, name="feb"):
         self.home.ok("campaign", "create", name, "--template", "stmt",
-                     "--list", "all", "--at", "2025-02-25 10:00", "--tz",
+                     "--list", "all", "--at", "2025-02-25 10:00", "--now", "--tz",
                      "UTC")
-        self.home.ok("campaign", "schedule", name)
+        self.home.ok("campaign", "schedule", name, "--now")
 
     def smtp_conf(self, port, queue=""):
         self.home.write_conf(

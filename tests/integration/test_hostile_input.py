@@ -148,7 +148,7 @@ class TestHeaderInjection(Base):
         for sender in ("a@b.example\r\nBcc: x@evil.example",
                        "Evil\r\nBcc: x <a@b.example>"):
             self.assertFails(["campaign", "create", "c", "--template", "t",
-                              "--list", "l", "--at", "2025-02-25 10:00",
+                              "--list", "l", "--at", "2025-02-25 10:00", "--now",
                               "--tz", "UTC", "--sender", sender], 65,
                              "sender: e-mail address holds a control "
                              "character")
@@ -172,9 +172,9 @@ class TestHeaderInjection(Base):
         self.home.ok("list", "add", "l", "#50", "FB")
         self.home.ok("template", "add", "t", self.write("t.tmpl", TEMPLATE))
         self.home.ok("campaign", "create", "c", "--template", "t", "--list",
-                     "l", "--at", "2025-02-25 10:00", "--tz", "UTC")
+                     "l", "--at", "2025-02-25 10:00", "--now", "--tz", "UTC")
         before = self.home.snapshot()
-        r = self.home.run("campaign", "schedule", "c")
+        r = self.home.run("campaign", "schedule", "c", "--now")
         self.assertEqual(r.rc, 65, r)
         lines = r.err.strip().split("\n")
         self.assertIn("cannot be scheduled: 2 problem(s)", lines[0])
@@ -269,8 +269,8 @@ class TestOddAddresses(Base):
         self.home.ok("list", "add", "l", "FB")
         self.home.ok("template", "add", "t", self.write("t.tmpl", TEMPLATE))
         self.home.ok("campaign", "create", "c", "--template", "t", "--list",
-                     "l", "--at", "2025-02-25 10:00", "--tz", "UTC")
-        self.home.ok("campaign", "schedule", "c")
+                     "l", "--at", "2025-02-25 10:00", "--now", "--tz", "UTC")
+        self.home.ok("campaign", "schedule", "c", "--now")
         record = os.path.join(self.home.dir, "peer")
         peer = Peer(record)
         try:
@@ -474,8 +474,8 @@ class TestPartialFanOut(Base):
         self.home.ok("list", "create", "l")
         self.home.ok("list", "add", "l", "AA", "BB")
         self.home.ok("campaign", "create", "c", "--template", "t", "--list",
-                     "l", "--at", "2025-02-25 10:00", "--tz", "UTC")
-        self.home.ok("campaign", "schedule", "c")
+                     "l", "--at", "2025-02-25 10:00", "--now", "--tz", "UTC")
+        self.home.ok("campaign", "schedule", "c", "--now")
         self.home.ok("body", "edit", "BB", "--name", "B" * 80)
         t0 = time.monotonic()
         self.home.run("--once", prog="chanceryd")

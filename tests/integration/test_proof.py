@@ -185,7 +185,7 @@ class ProofTest(Fixture):
         self.assertTrue(os.path.exists(os.path.join(
             self.home.dir, "proofs-feb", "proofs.txt")))
         self.home.ok("campaign", "create", "none", "--template", "small",
-                     "--list", "empty", "--at", "2025-02-25 10:00")
+                     "--list", "empty", "--at", "2025-02-25 10:00", "--now")
         out = os.path.join(self.home.dir, "none-proofs")
         self.assertFails(["campaign", "proof", "none", "--out", out], 67,
                          "list 'empty' has no active contact")
@@ -291,20 +291,17 @@ class NotifyTest(Fixture):
                              ", ".join('"%s"' % a for a in to))
 
     def tiny_campaign(self, name="tiny"):
-        """A scheduled campaign due now, and EMB recorded as not reached
-        (the table the materialisation fills)."""
+        """A scheduled campaign due now; EMB, with no contact, is
+        recorded as not reached when schedule fixes the recipients."""
         h = self.home
         h.ok("campaign", "create", name, "--template", "small", "--list",
-             "all", "--at", "2025-02-25 10:00", "--tz", "UTC")
-        h.ok("campaign", "schedule", name)
+             "all", "--at", "2025-02-25 10:00", "--now", "--tz", "UTC")
+        h.ok("campaign", "schedule", name, "--now")
         cid = h.scalar("SELECT id FROM campaigns WHERE name = ?", name)
-        emb = h.scalar("SELECT id FROM bodies WHERE acronym = 'EMB'")
-        con = __import__("sqlite3").connect(h.db)
-        con.execute("INSERT INTO campaign_unreached (campaign_id, body_id, "
-                    "reason, created_at) VALUES (?, ?, 'no contact', 0)",
-                    (cid, emb))
-        con.commit()
-        con.close()
+        self.assertEqual(h.sql(
+            "SELECT b.acronym, u.reason FROM campaign_unreached u JOIN "
+            "bodies b ON b.id = u.body_id WHERE u.campaign_id = ?", cid),
+            [("EMB", "no contact")])
         return cid
 
     def notices(self, msgs):
@@ -314,7 +311,7 @@ class NotifyTest(Fixture):
         self.notify_conf(["head@office.example"])
         cid = self.tiny_campaign()
         self.home.ok("campaign", "create", "cancelled", "--template",
-                     "small", "--list", "all", "--at", "2025-03-01 10:00")
+                     "small", "--list", "all", "--at", "2025-03-01 10:00", "--now")
         self.home.ok("campaign", "cancel", "cancelled")
         self.home.ok("--once", prog="chanceryd")
         msgs = outbox_messages(self.home)

@@ -340,17 +340,16 @@ class TestNotReached(Base):
              "asked")
         h.ok("list", "add", "all", "NOC", "SUP")
         h.ok("campaign", "create", "feb", "--template", "stmt", "--list",
-             "all", "--at", "2025-02-25 10:00", "--tz", "UTC",
+             "all", "--at", "2025-02-25 10:00", "--now", "--tz", "UTC",
              "--event-date", "1992-02-26")
-        h.ok("campaign", "schedule", "feb")
+        h.ok("campaign", "schedule", "feb", "--now")
         self.daemon("2025-02-25T10:00:00Z")
         self.assertEqual(self.state("feb"), "done")
-        # What 'approve' records at materialisation, written here by hand.
-        for acr, why in (("NOC", "no contact"), ("SUP", "all suppressed")):
-            self.write("INSERT INTO campaign_unreached (campaign_id, "
-                       "body_id, reason, created_at) SELECT c.id, b.id, ?, 0 "
-                       "FROM campaigns c, bodies b WHERE c.name = 'feb' "
-                       "AND b.acronym = ?", why, acr)
+        # Recorded when schedule fixed the recipient set (approvals = 0).
+        self.assertEqual(self.home.sql(
+            "SELECT b.acronym, u.reason FROM campaign_unreached u "
+            "JOIN bodies b ON b.id = u.body_id ORDER BY b.acronym"),
+            [("NOC", "no contact"), ("SUP", "all suppressed")])
 
     def test_campaign_report(self):
         t = self.home.ok("audit", "campaign", "feb").out

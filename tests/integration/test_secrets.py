@@ -74,9 +74,9 @@ class TestCreatedPrivate(TestCase):
                 f.write(TEMPLATE)
             self.home.ok("template", "add", "t", path)
             self.home.ok("campaign", "create", "c", "--template", "t",
-                         "--list", "l", "--at", "2025-02-25 10:00", "--tz",
+                         "--list", "l", "--at", "2025-02-25 10:00", "--now", "--tz",
                          "UTC")
-            self.home.ok("campaign", "schedule", "c")
+            self.home.ok("campaign", "schedule", "c", "--now")
             self.home.ok("--once", prog="chanceryd")
         self.assertEqual(mode(self.home.outbox), 0o700)
         for sub in ("new", "cur", "tmp"):
@@ -145,9 +145,9 @@ class TestNothingSecretInTheLog(TestCase):
             f.write(TEMPLATE)
         self.home.ok("template", "add", "stmt", path)
         self.home.ok("campaign", "create", "feb", "--template", "stmt",
-                     "--list", "all", "--at", "2025-02-25 10:00", "--tz",
+                     "--list", "all", "--at", "2025-02-25 10:00", "--now", "--tz",
                      "UTC")
-        self.home.ok("campaign", "schedule", "feb")
+        self.home.ok("campaign", "schedule", "feb", "--now")
 
     def tearDown(self):
         for p in self.peers:

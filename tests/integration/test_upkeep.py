@@ -90,8 +90,8 @@ class ContactEditTest(Base):
         self.home.ok("list", "add", "l", "OMB")
         self.home.ok("template", "add", "t", self.write("t.tmpl", TEMPLATE))
         self.home.ok("campaign", "create", "c", "--template", "t", "--list",
-                     "l", "--at", "2025-02-25 10:00", "--tz", "UTC")
-        self.home.ok("campaign", "schedule", "c")
+                     "l", "--at", "2025-02-25 10:00", "--now", "--tz", "UTC")
+        self.home.ok("campaign", "schedule", "c", "--now")
         self.assertEqual(self.home.run("--once", prog="chanceryd").rc, 0)
         before = self.home.ok("--json", "audit", "campaign", "c").out
         self.home.ok("contact", "edit", "info@omb.example", "--email",
@@ -187,8 +187,8 @@ class MergeTest(Base):
     def campaign_sent(self):
         self.home.ok("template", "add", "t", self.write("t.tmpl", TEMPLATE))
         self.home.ok("campaign", "create", "c", "--template", "t", "--list",
-                     "a", "--at", "2025-02-25 10:00", "--tz", "UTC")
-        self.home.ok("campaign", "schedule", "c")
+                     "a", "--at", "2025-02-25 10:00", "--now", "--tz", "UTC")
+        self.home.ok("campaign", "schedule", "c", "--now")
         self.assertEqual(self.home.run("--once", prog="chanceryd").rc, 0)
 
     def test_merge_moves_everything_once(self):
@@ -302,8 +302,8 @@ class MergeTest(Base):
         self.smtp("--data-reply", "secretariat@.*=451 4.3.0 try later")
         self.home.ok("template", "add", "t", self.write("t.tmpl", TEMPLATE))
         self.home.ok("campaign", "create", "c", "--template", "t", "--list",
-                     "a", "--at", "2025-02-25 10:00", "--tz", "UTC")
-        self.home.ok("campaign", "schedule", "c")
+                     "a", "--at", "2025-02-25 10:00", "--now", "--tz", "UTC")
+        self.home.ok("campaign", "schedule", "c", "--now")
         self.assertEqual(self.home.run("--once", prog="chanceryd").rc, 0)
         self.assertEqual(self.home.sql(
             "SELECT email, body_id, state FROM deliveries ORDER BY email"),
@@ -463,8 +463,8 @@ class HistoryTest(Base):
         h.ok("list", "add", "l", "OMB")
         h.ok("template", "add", "t", self.write("t.tmpl", TEMPLATE))
         h.ok("campaign", "create", "c", "--template", "t", "--list", "l",
-             "--at", "2025-02-25 10:00", "--tz", "UTC")
-        h.ok("campaign", "schedule", "c")
+             "--at", "2025-02-25 10:00", "--now", "--tz", "UTC")
+        h.ok("campaign", "schedule", "c", "--now")
         self.assertEqual(h.run("--once", prog="chanceryd").rc, 0)
         r = h.ok("contact", "history", "a@omb.example")
         self.assertNotIn("delivery.", r.out)

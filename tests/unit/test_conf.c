@@ -134,6 +134,12 @@ static void test_errors_name_line_and_key(void **state)
 		{"notify = { to = [\"\"]; };\n", {":1:", "notify.to", "empty"}},
 		{"notify = { cc = [\"a@b.example\"]; };\n",
 		 {":1:", "notify.cc", NULL}},
+		{"campaign = { approvals = 3; };\n",
+		 {":1:", "campaign.approvals", "0..2"}},
+		{"campaign = { four_eyes = \"yes\"; };\n",
+		 {":1:", "campaign.four_eyes", "true or false"}},
+		{"campaign = { four_eyes = 1; };\n",
+		 {":1:", "campaign.four_eyes", "true or false"}},
 	};
 	char *dir = test_tmpdir();
 
@@ -155,6 +161,33 @@ static void test_errors_name_line_and_key(void **state)
 		conf_release(&cfg);
 		free(path);
 	}
+	test_rmtree(dir);
+}
+
+/* campaign.approvals and the boolean campaign.four_eyes: defaults that
+ * keep offices without the group working, and values read and dumped. */
+static void test_campaign_keys(void **state)
+{
+	char *dir = test_tmpdir();
+	char *path = test_write_file(dir, "c.conf", "campaign = { approvals = "
+				     "2; four_eyes = true; };\n");
+	struct conf cfg;
+	struct error err = ERROR_INIT;
+	struct sbuf dump = SBUF_INIT;
+
+	(void)state;
+	conf_init(&cfg);
+	assert_int_equal(cfg.campaign.approvals, 0);
+	assert_false(cfg.campaign.four_eyes);
+	assert_int_equal(conf_load(&cfg, path, &err), 0);
+	assert_int_equal(cfg.campaign.approvals, 2);
+	assert_true(cfg.campaign.four_eyes);
+	conf_dump(&cfg, &dump);
+	assert_non_null(strstr(dump.buf, "campaign.four_eyes = true\n"));
+	assert_non_null(strstr(dump.buf, "campaign.approvals = 2\n"));
+	conf_release(&cfg);
+	sbuf_release(&dump);
+	free(path);
 	test_rmtree(dir);
 }
 
@@ -202,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values_and_relative_paths),
 		cmocka_unit_test(test_errors_name_line_and_key),
+		cmocka_unit_test(test_campaign_keys),
 		cmocka_unit_test(test_secrets_need_private_files),
 		cmocka_unit_test(test_notify_addresses),
 	};
