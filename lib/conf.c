@@ -108,7 +108,7 @@ static const struct key keys[] = {
 	{"daemon.pid_file", K_PATH, F(pid_file), "/run/chancery/chanceryd.pid"},
 	/* how long before a campaign's send time the daemon starts warning
 	 * that it is not scheduled yet; 0: no reminders (missed still is) */
-	{"campaign.remind", K_DURATION, F(campaign_remind_ms), "7d", 0,
+	{"campaign.remind", K_DURATION, F(campaign.remind_ms), "7d", 0,
 	 300 * DAY},
 	{"bounce.threshold", K_INT, F(bounce_threshold), "2", 1, 1000},
 	/* 25 MB: what relays commonly accept; 64 KB..1 GB */

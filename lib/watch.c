@@ -213,7 +213,7 @@ static int watch_one(struct db *db, const struct candidate *c,
 int watch_campaigns(struct db *db, const struct conf *cfg, int64_t now,
 		    struct watch_report *report, struct error *err)
 {
-	int64_t remind_s = cfg->campaign_remind_ms / 1000;
+	int64_t remind_s = cfg->campaign.remind_ms / 1000;
 	struct candidate *v = NULL;
 	size_t n = 0;
 	int first = 0;

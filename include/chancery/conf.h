@@ -65,10 +65,12 @@ struct conf_notify {
 	size_t nto;
 };
 
-/* Sign-off before a campaign is scheduled (campaign.h). */
+/* Sign-off before a campaign is scheduled (campaign.h), and the warning
+ * before an unscheduled one's send time (watch.h). */
 struct conf_campaign {
-	int approvals;   /* distinct approvers needed: 0, 1 or 2 */
-	bool four_eyes;  /* the creator or last editor may not approve */
+	int approvals;     /* distinct approvers needed: 0, 1 or 2 */
+	bool four_eyes;    /* the creator or last editor may not approve */
+	int64_t remind_ms; /* warn this long before the send time (0: never) */
 };
 
 struct conf {
@@ -84,8 +86,6 @@ struct conf {
 	enum log_target log_target;
 	enum log_level log_level;
 	char *pid_file;
-	int64_t campaign_remind_ms;  /* warn this long before an unscheduled
-					campaign's send time (0: never) */
 	int bounce_threshold;        /* campaigns in a row before bouncing */
 	int message_max_size;        /* bytes: a rendered message may not pass it */
 	struct conf_notify notify;

@@ -113,7 +113,7 @@ static void test_thresholds(void **state)
 		char *st;
 
 		setup((void **)&f);
-		f->cfg.campaign_remind_ms = cases[i].remind_ms;
+		f->cfg.campaign.remind_ms = cases[i].remind_ms;
 		campaign(f, cases[i].state, cases[i].offset);
 		for (int pass = 0; pass < 2; pass++) {
 			if (watch_campaigns(f->t.db, &f->cfg, NOW, &r, &err))
