@@ -410,5 +410,81 @@ class TestNotReached(Base):
                       'not reached: no contact</td>', html)
 
 
+class TestOfficeCycle(Base):
+    """The whole year as the office lives it, with sign-off required
+    (campaign.approvals = 1, four eyes) and the head of office told by
+    e-mail: the series makes the draft, the daemon asks for approval and
+    reminds; nobody approving means missed, and the head hears of it;
+    approved in time by someone other than its author means sent on time,
+    and the head hears that too."""
+
+    def setUp(self):
+        super().setUp()
+        self.home.write_conf('campaign = { approvals = 1; '
+                             'four_eyes = true; };\n'
+                             'notify = { to = ["head@office.example"]; };\n')
+
+    def notices(self):
+        import email
+        import email.policy
+        import glob
+        out = []
+        for path in sorted(glob.glob(os.path.join(self.home.outbox, "new",
+                                                  "*"))):
+            with open(path, "rb") as f:
+                m = email.message_from_bytes(f.read(),
+                                             policy=email.policy.default)
+            if m["Subject"].startswith("[chancery]"):
+                out.append((m["To"], m["Subject"]))
+        return out
+
+    def run_up_to_the_day_before(self):
+        self.add_series()
+        self.daemon(CREATE)
+        self.daemon("2027-02-19T06:00:00Z")
+        self.daemon("2027-02-25T06:00:00Z")
+
+    def test_nobody_approves_it_is_missed_and_the_head_is_told(self):
+        self.run_up_to_the_day_before()
+        self.assertEqual(self.state("khojaly-2027"), "draft")
+        self.daemon("2027-02-26T06:00:01Z")
+        self.assertEqual(self.state("khojaly-2027"), "missed")
+        self.assertEqual(self.home.scalar(
+            "SELECT count(*) FROM deliveries"), 0)
+        head = "head@office.example"
+        self.assertEqual(self.notices(), [
+            (head, "[chancery] campaign khojaly-2027: approval requested"),
+            (head, "[chancery] campaign khojaly-2027 is due in 7 days and "
+                   "is draft"),
+            (head, "[chancery] campaign khojaly-2027 is due in 1 day and "
+                   "is draft"),
+            (head, "[chancery] campaign khojaly-2027 missed its send time"),
+        ])
+        self.assertEqual(self.home.scalar(
+            "SELECT count(*) FROM events WHERE kind = 'notify.sent'"), 4)
+
+    def test_approved_by_another_person_goes_out_on_time(self):
+        self.run_up_to_the_day_before()
+        when = at("2027-02-25T07:00:00Z")
+        r = self.home.run("--as", "leyla", "campaign", "approve",
+                          "khojaly-2027", "--schedule", env=when)
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(self.state("khojaly-2027"), "scheduled")
+        self.daemon(SEND)
+        self.assertEqual(self.state("khojaly-2027"), "done")
+        self.assertEqual(sorted(self.home.sql(
+            "SELECT email, state FROM deliveries")),
+            [("pc@osce.example.org", "sent"), ("sg@un.example.org", "sent")])
+        self.assertEqual(self.home.scalar(
+            "SELECT min(sent_at) FROM deliveries"), 1803621600)
+        subjects = [s for _, s in self.notices()]
+        self.assertIn("[chancery] campaign khojaly-2027 approved by leyla",
+                      subjects)
+        self.assertEqual(subjects[-1], "[chancery] campaign khojaly-2027 "
+                         "finished: 2 sent, 0 failed, 0 bounced")
+        self.assertNotIn("[chancery] campaign khojaly-2027 missed its "
+                         "send time", subjects)
+
+
 if __name__ == "__main__":
     unittest.main()
