@@ -13,6 +13,7 @@
 #include "chancery/clock.h"
 #include "chancery/ledger.h"
 #include "chancery/list.h"
+#include "chancery/locale_names.h"
 #include "chancery/names.h"
 #include "chancery/registry.h"
 #include "chancery/utf8.h"
@@ -283,6 +284,50 @@ static int registry_event(struct db *db, enum ledger_kind kind,
 	return rc;
 }
 
+/*
+ * Notes are free text: any UTF-8, line breaks (LF) and tabs included, but
+ * no other control character: they would act on a terminal, and a CR
+ * would not come back unchanged through a CSV round trip.
+ */
+static int check_notes(const char *what, const char *notes,
+		       struct error *err)
+{
+	if (!notes)
+		return 0;
+	if (!utf8_valid(notes, strlen(notes), NULL))
+		return error_set(err, ERR_DATA, "%s are not valid UTF-8", what);
+	for (const unsigned char *p = (const unsigned char *)notes; *p; p++)
+		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+			return error_set(err, ERR_DATA,
+					 "%s hold a control character (only "
+					 "line breaks (LF) and tabs are kept)",
+					 what);
+	return 0;
+}
+
+/*
+ * A contact's language as ICU writes its tag ("fr", "fr-CH"), from a tag
+ * in any case or an English name ("French"); *out NULL when none given,
+ * "" when it is to be cleared. Caller frees *out.
+ */
+static int contact_language(const char *given, char **out,
+			    struct error *err)
+{
+	*out = NULL;
+	if (!given)
+		return 0;
+	if (!*given) {
+		*out = xstrdup("");
+		return 0;
+	}
+	*out = locale_language_parse(given);
+	if (!*out)
+		return error_set(err, ERR_DATA, "contact language '%s' is not "
+				 "a language (a BCP 47 tag like 'fr' or an "
+				 "English name like 'French')", given);
+	return 0;
+}
+
 static int check_body_fields(const char *name, const char *kind,
 			     const char *acronym, const char *country,
 			     struct error *err)
@@ -307,9 +352,15 @@ static int check_body_fields(const char *name, const char *kind,
 				 "country '%s' is not an ISO 3166 two-letter "
 				 "code (such as AZ or FR)",
 				 country);
-	if (acronym && strpbrk(acronym, " \t\r\n#"))
+	if (acronym && strpbrk(acronym, " \t\r\n#|"))
 		return error_set(err, ERR_DATA,
-				 "acronym '%s' holds a space or '#'", acronym);
+				 "acronym '%s' holds a space, '#' or '|'",
+				 acronym);
+	/* '|' separates a body's aliases in the CSV form of the registry */
+	if (strchr(name, '|'))
+		return error_set(err, ERR_DATA, "body name '%s' holds '|' "
+				 "(it separates aliases in the CSV form)",
+				 name);
 	return 0;
 }
 
@@ -382,7 +433,8 @@ int registry_body_add(struct db *db, const char *acronym, const char *name,
 	int rc;
 
 	acronym = nonempty(acronym);
-	if ((rc = check_body_fields(name, kind, acronym, country, err)))
+	if ((rc = check_body_fields(name, kind, acronym, country, err)) ||
+	    (rc = check_notes("body notes", notes, err)))
 		return rc;
 	if ((rc = db_begin(db, err)))
 		return rc;
@@ -528,6 +580,7 @@ int registry_body_update(struct db *db, int64_t id, const char *acronym,
 	country = country ? nonempty(country) : b.country;
 	notes = notes ? nonempty(notes) : b.notes;
 	if ((rc = check_body_fields(name, kind, acronym, country, err)) ||
+	    (rc = check_notes("body notes", notes, err)) ||
 	    (rc = check_unique(db, id, acronym, name, err)) ||
 	    (rc = prepare(db, ST_BODY_UPDATE, &st, err)))
 		goto out;
@@ -761,7 +814,7 @@ int registry_contact_add(struct db *db, int64_t body_id, const char *email,
 {
 	struct registry_body b = {0};
 	struct registry_contact dup = {0};
-	char *canon = NULL;
+	char *canon = NULL, *lang = NULL;
 	int64_t id = 0;
 	int rc;
 
@@ -770,8 +823,9 @@ int registry_contact_add(struct db *db, int64_t body_id, const char *email,
 	email = canon;
 	if ((rc = check_contact_text("name", name, err)) ||
 	    (rc = check_contact_text("role", role, err)) ||
-	    (rc = check_contact_text("language", language, err)))
+	    (rc = contact_language(language, &lang, err)))
 		goto done;
+	language = lang;
 	if ((rc = db_begin(db, err)))
 		goto done;
 	if ((rc = registry_body_get(db, body_id, &b, err)))
@@ -803,6 +857,7 @@ out:
 	registry_body_release(&b);
 	registry_contact_release(&dup);
 done:
+	free(lang);
 	free(canon);
 	return rc;
 }
@@ -1011,25 +1066,6 @@ out:
 	return rc;
 }
 
-/* Notes are free text: any UTF-8, line breaks and tabs included, but no
- * other control character (they would act on a terminal). */
-static int check_notes(const char *notes, struct error *err)
-{
-	if (!notes)
-		return 0;
-	if (!utf8_valid(notes, strlen(notes), NULL))
-		return error_set(err, ERR_DATA, "contact notes are not valid "
-				 "UTF-8");
-	for (const unsigned char *p = (const unsigned char *)notes; *p; p++)
-		if ((*p < 0x20 && *p != '\n' && *p != '\t' &&
-		     !(*p == '\r' && p[1] == '\n')) || *p == 0x7f)
-			return error_set(err, ERR_DATA,
-					 "contact notes hold a control "
-					 "character (only line breaks and "
-					 "tabs are kept)");
-	return 0;
-}
-
 /* Adds {"field": {"from": old, "to": new}} when the two differ. */
 static bool note_change(struct ledger_entry *e, const char *field,
 			const char *from, const char *to)
@@ -1052,7 +1088,7 @@ int registry_contact_update(struct db *db, int64_t id,
 	struct registry_body b = {0};
 	struct ledger_entry e;
 	const char *v[5];
-	char *canon = NULL;
+	char *canon = NULL, *lang = NULL;
 	sqlite3_stmt *st;
 	int rc, n = 0;
 
@@ -1062,8 +1098,8 @@ int registry_contact_update(struct db *db, int64_t id,
 		goto done;
 	if ((rc = check_contact_text("name", edit->name, err)) ||
 	    (rc = check_contact_text("role", edit->role, err)) ||
-	    (rc = check_contact_text("language", edit->language, err)) ||
-	    (rc = check_notes(edit->notes, err)))
+	    (rc = contact_language(edit->language, &lang, err)) ||
+	    (rc = check_notes("contact notes", edit->notes, err)))
 		goto done;
 	if ((rc = db_begin(db, err)))
 		goto done;
@@ -1073,7 +1109,7 @@ int registry_contact_update(struct db *db, int64_t id,
 	v[0] = canon ? canon : c.email;
 	v[1] = edit->name ? nonempty(edit->name) : c.name;
 	v[2] = edit->role ? nonempty(edit->role) : c.role;
-	v[3] = edit->language ? nonempty(edit->language) : c.language;
+	v[3] = lang ? nonempty(lang) : c.language;
 	v[4] = edit->notes ? nonempty(edit->notes) : c.notes;
 	if (canon) {
 		rc = registry_contact_find(db, c.body_id, canon, &dup, err);
@@ -1119,6 +1155,7 @@ done:
 	registry_contact_release(&c);
 	registry_contact_release(&dup);
 	registry_body_release(&b);
+	free(lang);
 	free(canon);
 	return rc;
 }

@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <string.h>
 
 #include "chancery/error.h"
@@ -145,5 +146,10 @@ int utf8_check_text(const char *what, const char *s, struct error *err)
 	if (utf8_has_control(s))
 		return error_set(err, ERR_DATA, "%s holds a control character",
 				 what);
+	/* Invisible on every screen, and a CSV round trip trims it. */
+	if (*s && (isspace((unsigned char)*s) ||
+		   isspace((unsigned char)s[strlen(s) - 1])))
+		return error_set(err, ERR_DATA, "%s '%s' begins or ends with a "
+				 "space", what, s);
 	return 0;
 }

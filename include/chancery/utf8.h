@@ -43,9 +43,10 @@ char *utf8_escaped(const char *s);
 
 /*
  * Checks a short text that may reach a header, a file name or a ledger
- * event (a name, a role): valid UTF-8 and no control characters. Returns 0
- * or ERR_DATA with "WHAT is not valid UTF-8" / "WHAT holds a control
- * character". NULL is accepted (an absent optional field).
+ * event (a name, a role): valid UTF-8, no control characters, and no
+ * space at either end. Returns 0 or ERR_DATA with "WHAT is not valid
+ * UTF-8" / "WHAT holds a control character" / "WHAT 'TEXT' begins or ends
+ * with a space". NULL is accepted (an absent optional field).
  */
 struct error;
 int utf8_check_text(const char *what, const char *s, struct error *err);

@@ -37,6 +37,55 @@ class Base(harness.TestCase):
         return path
 
 
+class RoundTripSafeValuesTest(Base):
+    """What the CLI stores must come back unchanged through export-csv and
+    import-csv: no space at either end of a name, no '|' in a body name
+    (it separates aliases), no CR in notes, and a language stored as the
+    tag ICU writes."""
+
+    def setUp(self):
+        super().setUp()
+        self.home.ok("body", "add", "UNESCO", "--kind", "un-agency",
+                     "--acronym", "UNESCO")
+
+    def test_refusals_name_the_value(self):
+        cases = [
+            (["body", "add", " UNICEF", "--kind", "un-agency"],
+             "body name ' UNICEF' begins or ends with a space"),
+            (["body", "add", "UNICEF ", "--kind", "un-agency"],
+             "body name 'UNICEF ' begins or ends with a space"),
+            (["body", "add", "UNICEF|UN Children's Fund", "--kind",
+              "un-agency"], "holds '|' (it separates aliases in the CSV"),
+            (["body", "add", "UNICEF", "--kind", "un-agency", "--notes",
+              "line one\rline two"], "body notes hold a control character"),
+            (["contact", "add", "UNESCO", "dg@unesco.example", "--name",
+              "Director-General "], "begins or ends with a space"),
+            (["contact", "add", "UNESCO", "dg@unesco.example", "--language",
+              "Klingonish"], "contact language 'Klingonish' is not a "
+                             "language (a BCP 47 tag like 'fr'"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                self.assertFails(args, 65, message)
+
+    def test_language_stored_as_its_tag(self):
+        self.home.ok("contact", "add", "UNESCO", "dg@unesco.example",
+                     "--language", "French")
+        self.home.ok("contact", "add", "UNESCO", "adg@unesco.example",
+                     "--language", "FR-ch")
+        self.assertEqual(self.home.sql(
+            "SELECT email, language FROM contacts ORDER BY id"),
+            [("dg@unesco.example", "fr"), ("adg@unesco.example", "fr-CH")])
+        self.home.ok("contact", "edit", "dg@unesco.example", "--language",
+                     "Azerbaijani")
+        self.assertEqual(self.home.scalar(
+            "SELECT language FROM contacts WHERE email = "
+            "'dg@unesco.example'"), "az")
+        self.assertFails(["contact", "edit", "dg@unesco.example",
+                          "--language", "xx-nowhere-at-all"], 65,
+                         "is not a language")
+
+
 class ContactEditTest(Base):
     def setUp(self):
         super().setUp()
