@@ -59,6 +59,8 @@ static const char *const kind_names[LEDGER_KIND_COUNT] = {
 	[LEDGER_NOTIFY_FAILED] = "notify.failed",
 	[LEDGER_BODY_MERGED] = "body.merged",
 	[LEDGER_CONTACT_CHANGED] = "contact.changed",
+	[LEDGER_PHRASE_TAUGHT] = "phrase.taught",
+	[LEDGER_PHRASE_UNTAUGHT] = "phrase.untaught",
 };
 
 enum {

@@ -100,6 +100,8 @@ enum ledger_kind {
 	LEDGER_NOTIFY_FAILED,
 	LEDGER_BODY_MERGED,
 	LEDGER_CONTACT_CHANGED,
+	LEDGER_PHRASE_TAUGHT,   /* registry teach: a phrase rule set */
+	LEDGER_PHRASE_UNTAUGHT, /* registry unteach */
 	LEDGER_KIND_COUNT
 };
 
