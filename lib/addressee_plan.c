@@ -392,10 +392,11 @@ static int resolve_group(struct db *db, const struct addressee *a,
 	return 0;
 }
 
-/* A phrase taught with `registry teach`: the written form, the phrase,
- * then the acronym. True when one applies (m filled). */
+/* A phrase taught with `registry teach`: the phrase, the written form,
+ * then the acronym. *hit when one applies (m filled); a warning about
+ * the phrase ("membership unknown") is answered by the rule and goes. */
 static int resolve_taught(struct db *db, const struct key_index *ix,
-			  const struct addressee *a, struct addressee_match *m,
+			  struct addressee *a, struct addressee_match *m,
 			  bool *hit, struct error *err)
 {
 	const char *tries[] = {a->phrase, a->written, a->acronym};
@@ -408,6 +409,8 @@ static int resolve_taught(struct db *db, const struct key_index *ix,
 	if (!r)
 		return 0;
 	*hit = true;
+	free(a->warning);
+	a->warning = NULL;
 	if (r->body_id)
 		return match_body(db, r->body_id, ADDRESSEE_HIGH, "taught", m,
 				  err);
