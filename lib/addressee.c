@@ -498,7 +498,7 @@ static void find_passage(const char *s, struct passage *best, bool first)
 			b = p + len;
 			e = sentence_after(s, b);
 			joins = cur.n && sent > cur.v[cur.n - 1].end &&
-				continuation_marker(s, sent, p);
+				continuation_marker(s, sent, p + len);
 			for (k = cur.n ? cur.v[cur.n - 1].end + 1 : 0;
 			     joins && k < sent; k++)
 				joins = isspace((unsigned char)s[k]);
@@ -1123,8 +1123,9 @@ static bool and_inside_name(const char *left, const char *right,
 				again = true;
 			}
 		}
-		for (size_t k = 0; k < 3; k++) {
-			static const char *const art[] = {"the ", "to ", "and "};
+		for (size_t k = 0; k < 4; k++) {
+			static const char *const art[] = {"the ", "to ", "and ",
+							  "its "};
 			size_t n = strlen(art[k]);
 
 			if (strncasecmp(l, art[k], n) == 0) {
@@ -1363,6 +1364,15 @@ static bool replace_backref(char **phrase, const char *prev,
 	return true;
 }
 
+/* Whether the words w occur in s (case-insensitive, on boundaries). */
+static bool contains_word(const char *s, const char *w)
+{
+	for (size_t i = 0; s[i]; i++)
+		if (word_at(s, i, w))
+			return true;
+	return false;
+}
+
 /* Appends the addressee written seg; *single is the index of the last
  * single body named before (SIZE_MAX: none), kept by the caller so that
  * a list of thousands of groups is not walked back for each. */
@@ -1383,8 +1393,9 @@ static void add_item(struct addressee_list *l, const char *seg,
 		a->group = true;
 		a->group_kind = xstrdup(kind);
 		a->group_country = country;
-		if (strstr(a->phrase, "member states") ||
-		    strstr(a->phrase, "member countries"))
+		if (contains_word(a->phrase, "member states") ||
+		    contains_word(a->phrase, "member countries") ||
+		    contains_word(a->phrase, "participating states"))
 			a->warning = xasprintf(
 				"the registry does not know which bodies of "
 				"kind %s belong to the member states named: "
@@ -1522,21 +1533,51 @@ static const struct {
 } countries[] = {
 	{"azerbaijan", "AZ"}, {"azerbaijani", "AZ"}, {"azerbaijanis", "AZ"},
 	{"turkey", "TR"},     {"turkiye", "TR"},     {"t\xc3\xbcrkiye", "TR"},
-	{"turkish", "TR"},    {"kazakhstan", "KZ"},  {"uzbekistan", "UZ"},
-	{"kyrgyzstan", "KG"}, {"turkmenistan", "TM"}, {"hungary", "HU"},
-	{"pakistan", "PK"},   {"russia", "RU"},      {"ukraine", "UA"},
-	{"iran", "IR"},       {"armenia", "AM"},     {"armenian", "AM"},
-	{"france", "FR"},     {"french", "FR"},      {"germany", "DE"},
-	{"german", "DE"},     {"italy", "IT"},       {"spain", "ES"},
-	{"poland", "PL"},     {"romania", "RO"},     {"israel", "IL"},
+	{"turkish", "TR"},    {"kazakhstan", "KZ"},  {"kazakh", "KZ"},
+	{"uzbekistan", "UZ"}, {"uzbek", "UZ"},       {"kyrgyzstan", "KG"},
+	{"kyrgyz", "KG"},     {"turkmenistan", "TM"}, {"tajikistan", "TJ"},
+	{"hungary", "HU"},    {"hungarian", "HU"},   {"pakistan", "PK"},
+	{"russia", "RU"},     {"russian federation", "RU"},
+	{"ukraine", "UA"},    {"ukrainian", "UA"},   {"iran", "IR"},
+	{"armenia", "AM"},    {"armenian", "AM"},    {"georgia", "GE"},
+	{"georgian", "GE"},   {"moldova", "MD"},     {"moldovan", "MD"},
+	{"belarus", "BY"},    {"lithuania", "LT"},   {"lithuanian", "LT"},
+	{"latvia", "LV"},     {"latvian", "LV"},     {"estonia", "EE"},
+	{"estonian", "EE"},   {"france", "FR"},      {"french", "FR"},
+	{"germany", "DE"},    {"german", "DE"},      {"italy", "IT"},
+	{"italian", "IT"},    {"spain", "ES"},       {"spanish", "ES"},
+	{"poland", "PL"},     {"polish", "PL"},      {"romania", "RO"},
+	{"romanian", "RO"},   {"israel", "IL"},      {"bulgaria", "BG"},
+	{"greece", "GR"},     {"serbia", "RS"},      {"croatia", "HR"},
+	{"bosnia and herzegovina", "BA"},            {"albania", "AL"},
+	{"mongolia", "MN"},   {"afghanistan", "AF"}, {"egypt", "EG"},
+	{"morocco", "MA"},    {"jordan", "JO"},      {"qatar", "QA"},
+	{"saudi arabia", "SA"}, {"china", "CN"},     {"japan", "JP"},
+	{"india", "IN"},      {"indonesia", "ID"},   {"malaysia", "MY"},
+	{"canada", "CA"},     {"united kingdom", "GB"}, {"british", "GB"},
+	{"united states", "US"}, {"netherlands", "NL"}, {"belgium", "BE"},
+	{"austria", "AT"},    {"switzerland", "CH"}, {"sweden", "SE"},
+	{"norway", "NO"},     {"finland", "FI"},     {"denmark", "DK"},
 };
 
+/* The country named first in words (" a b c "): "the embassies of
+ * Georgia in Azerbaijan" are Georgia's. Caller frees; NULL when none. */
 static char *country_in(const char *words)
 {
-	for (size_t i = 0; i < sizeof(countries) / sizeof(countries[0]); i++)
-		if (has(words, countries[i].word))
-			return xstrdup(countries[i].code);
-	return NULL;
+	const char *first = NULL, *code = NULL;
+	char pat[64];
+
+	for (size_t i = 0; i < sizeof(countries) / sizeof(countries[0]); i++) {
+		const char *at;
+
+		snprintf(pat, sizeof(pat), " %s ", countries[i].word);
+		at = strstr(words, pat);
+		if (at && (!first || at < first)) {
+			first = at;
+			code = countries[i].code;
+		}
+	}
+	return code ? xstrdup(code) : NULL;
 }
 
 static const char *const mission_plurals[] = {

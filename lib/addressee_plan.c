@@ -484,13 +484,32 @@ static int resolve_one(struct db *db, const struct key_index *ix,
 
 		if (at && registry_body_get(db, p->matches[a->ref].body_id, &b,
 					    err) == 0) {
-			char *alt = xasprintf("%.*s%s%s", (int)(at - a->phrase),
-					      a->phrase, b.name,
-					      at + strlen(prev));
+			size_t head = (size_t)(at - a->phrase);
+			/* "its Office for ..." is "Office for ... of OSCE",
+			 * which the registry may know as "OSCE Office for
+			 * ..." */
+			bool tail = head > 4 && !at[strlen(prev)] &&
+				    strncmp(at - 4, " of ", 4) == 0;
+			char *alts[3] = {
+				xasprintf("%.*s%s%s", (int)head, a->phrase,
+					  b.name, at + strlen(prev)),
+				tail && b.acronym
+					? xasprintf("%s %.*s", b.acronym,
+						    (int)head - 4, a->phrase)
+					: NULL,
+				tail ? xasprintf("%s %.*s", b.name,
+						 (int)head - 4, a->phrase)
+				     : NULL,
+			};
 
 			registry_body_release(&b);
-			rc = match_name(db, ix, alt, "back-reference", m, err);
-			free(alt);
+			for (size_t k = 0; rc == 0 && !m->target && k < 3; k++)
+				if (alts[k])
+					rc = match_name(db, ix, alts[k],
+							"back-reference", m,
+							err);
+			for (size_t k = 0; k < 3; k++)
+				free(alts[k]);
 			if (rc)
 				return rc;
 		}
