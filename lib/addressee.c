@@ -1800,7 +1800,7 @@ static const struct kind_rule {
 	 CUES("organization", "organisation", "union", "council", "assembly",
 	      "parliament", "parliamentary", "commission", "cooperation",
 	      "co operation", "league", "community", "conference", "court",
-	      "secretariat"), NONE_,
+	      "secretariat", "osce", "eu", "oic", "nato", "asean", "cis"), NONE_,
 	 NONE_, "an intergovernmental organisation or its organ"},
 };
 
