@@ -409,6 +409,7 @@ static int resolve_taught(struct db *db, const struct key_index *ix,
 	if (!r)
 		return 0;
 	*hit = true;
+	m->taught = true;
 	free(a->warning);
 	a->warning = NULL;
 	if (r->body_id)
@@ -659,8 +660,9 @@ static int apply_one(struct db *db, const struct addressee *a,
 		}
 		m->res = ADDRESSEE_BODY;
 	}
-	rc = note_alias(db, m->body_id, a->phrase, st, err);
-	if (rc == 0)
+	if (!m->taught)
+		rc = note_alias(db, m->body_id, a->phrase, st, err);
+	if (rc == 0 && !m->taught)
 		rc = note_alias(db, m->body_id, a->acronym, st, err);
 	if (rc == 0 && list_id)
 		rc = list_add_body(db, list_id, m->body_id, err);

@@ -68,6 +68,9 @@ struct addressee_match {
 			      is no name): confidence low, applied only when
 			      accepted */
 	bool accepted;     /* set by the caller (--accept N) */
+	bool taught;       /* resolved by a phrase rule: applying records no
+			      alias (the rule is the record, and unteach
+			      undoes it) */
 };
 
 struct addressee_plan {
@@ -104,7 +107,7 @@ struct addressee_apply_stats {
 /*
  * Carries a plan out in one transaction: adds NEW bodies (kind from
  * addressee_guess_kind), records the names written as aliases (source
- * "statement"), creates missing group lists, and when list_name is not
+ * "statement"; not for rows a phrase rule resolved), creates missing group lists, and when list_name is not
  * NULL creates or refreshes that static list so that its members are
  * exactly the addressees, in order (bodies, and group lists for group
  * addressees; other members are removed). A guessed row (match.guess)
