@@ -487,6 +487,9 @@ static void find_passage(const char *s, struct passage *best, bool first)
 	for (size_t p = 0; p < n; p++) {
 		if (p > 0 && (s[p - 1] == '\n' || sentence_end(s, p - 1)))
 			sent = p;
+		/* most bytes start no trigger: skip the table for them */
+		if (!strchr("hwiaHWIA", s[p]))
+			continue;
 		for (size_t t = 0; p >= scanned &&
 				   t < sizeof(triggers) / sizeof(triggers[0]);
 		     t++) {
