@@ -144,7 +144,8 @@ _chancery()
 		config) _chancery_words "check show" ;;
 		body) _chancery_words "add list show alias edit rm" ;;
 		contact) _chancery_words "add list disable enable suppress rm" ;;
-		registry) _chancery_words "import-statement import-csv export-csv" ;;
+		registry) _chancery_words "import-statement import-csv export-csv
+			teach unteach" ;;
 		list) _chancery_words "create add rm rule show ls delete" ;;
 		template) _chancery_words "add list show render" ;;
 		series) _chancery_words "add ls show pause resume rm" ;;
@@ -167,7 +168,9 @@ _chancery()
 			_chancery_words "--body --reason" ;;
 		"list add"|"list rm") _chancery_words "--list" ;;
 		"list rule") _chancery_words "--country" ;;
-		"registry import-statement") _chancery_words "--list --apply" ;;
+		"registry import-statement") _chancery_words "--list --apply --accept
+			--paragraph --from" ;;
+		"registry teach") _chancery_words "--list" ;;
 		"list create") _chancery_words "--rule --description" ;;
 		"template render") _chancery_words "--body --contact --event-date --at --campaign --version" ;;
 		"template show") _chancery_words "--version" ;;
