@@ -17,3 +17,9 @@ CREATE INDEX phrase_rules_body ON phrase_rules (body_id)
     WHERE body_id IS NOT NULL;
 CREATE INDEX phrase_rules_list ON phrase_rules (list_id)
     WHERE list_id IS NOT NULL;
+
+-- A list's next position is max(position) + 1 among its members: without
+-- this index each addition read every member before it, so an import of
+-- a statement with 5,000 addressees into one list was quadratic (3.3 s
+-- for 5,000, 8.2 s for 10,000).
+CREATE INDEX list_members_position ON list_members (list_id, position);

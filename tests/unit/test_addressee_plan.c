@@ -655,6 +655,31 @@ static void test_teach(void **state)
 	test_db_close(&t);
 }
 
+/* Applying 5,000 addressees into one list was quadratic: each addition
+ * found the next position by reading every member before it. The query
+ * it runs must search an index instead (bench/statement_run times it). */
+static void test_next_position_is_indexed(void **state)
+{
+	struct sbuf plan = SBUF_INIT;
+	sqlite3_stmt *st = NULL;
+	struct test_db t;
+
+	(void)state;
+	test_db_open(&t);
+	assert_int_equal(sqlite3_prepare_v2(db_handle(t.db),
+		"EXPLAIN QUERY PLAN SELECT coalesce(max(position), 0) + 1 "
+		"FROM list_members WHERE list_id = 1", -1, &st, NULL),
+		SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		sbuf_addf(&plan, "%s; ", sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+	if (!strstr(plan.buf, "list_members_position"))
+		fail_msg("the next position is found by '%s', not by the "
+			 "index list_members_position", plan.buf);
+	sbuf_release(&plan);
+	test_db_close(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -667,6 +692,7 @@ int main(void)
 		cmocka_unit_test(test_evidence_and_confidence),
 		cmocka_unit_test(test_near_miss_pairs),
 		cmocka_unit_test(test_teach),
+		cmocka_unit_test(test_next_position_is_indexed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
