@@ -18,7 +18,7 @@
 #define MAX_INPUT (4u << 20)
 /* A statement may be a whole report pasted in, page debris and all: the
  * parser is linear, so the bound is only against a mistaken file. */
-#define MAX_STATEMENT (64u << 20)
+#define MAX_STATEMENT (32u << 20)
 
 static void plan_table(struct cli *cli, const struct addressee_plan *p)
 {
