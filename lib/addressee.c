@@ -1803,7 +1803,8 @@ static const struct kind_rule {
 	 CUES("organization", "organisation", "union", "council", "assembly",
 	      "parliament", "parliamentary", "commission", "cooperation",
 	      "co operation", "league", "community", "conference", "court",
-	      "secretariat", "osce", "eu", "oic", "nato", "asean", "cis"), NONE_,
+	      "secretariat", "osce", "eu", "oic", "nato", "asean", "cis"),
+	 NONE_,
 	 NONE_, "an intergovernmental organisation or its organ"},
 };
 

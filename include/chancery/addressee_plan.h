@@ -107,8 +107,9 @@ struct addressee_apply_stats {
 /*
  * Carries a plan out in one transaction: adds NEW bodies (kind from
  * addressee_guess_kind), records the names written as aliases (source
- * "statement"; not for rows a phrase rule resolved), creates missing group lists, and when list_name is not
- * NULL creates or refreshes that static list so that its members are
+ * "statement"; not for rows a phrase rule resolved), creates missing
+ * group lists, and when list_name is not NULL creates or refreshes that
+ * static list so that its members are
  * exactly the addressees, in order (bodies, and group lists for group
  * addressees; other members are removed). A guessed row (match.guess)
  * is left out unless match.accepted. Refuses a plan with an
