@@ -1583,6 +1583,25 @@ static char *country_in(const char *words)
 	return code ? xstrdup(code) : NULL;
 }
 
+size_t addressee_country_len(const char *phrase)
+{
+	static const char *const lead[] = {"the ", "republic of ",
+					   "kingdom of ", "state of "};
+	const char *p = phrase;
+
+	for (size_t i = 0; i < sizeof(lead) / sizeof(lead[0]); i++)
+		if (strncasecmp(p, lead[i], strlen(lead[i])) == 0)
+			p += strlen(lead[i]);
+	for (size_t i = 0; i < sizeof(countries) / sizeof(countries[0]); i++) {
+		size_t n = strlen(countries[i].word);
+
+		if (strncasecmp(p, countries[i].word, n) == 0 &&
+		    !isalnum((unsigned char)p[n]))
+			return (size_t)(p - phrase) + n;
+	}
+	return 0;
+}
+
 static const char *const mission_plurals[] = {
 	"embassies", "missions", "consulates", "representations",
 	"consulates general",
@@ -1727,7 +1746,8 @@ static const struct kind_rule {
 	 CUES("embassies", "missions", "diplomatic corps"), NONE_, NONE_,
 	 "the missions accredited here"},
 	{"embassy", NONE_,
-	 CUES("permanent mission", "permanent representation", "embassy",
+	 CUES("permanent mission", "permanent representation",
+	      "permanent representative", "ambassador", "embassy",
 	      "embassies", "consulate", "consulate general", "consulates",
 	      "high commission of"), NONE_,
 	 NONE_, "a state's diplomatic mission"},
@@ -1858,6 +1878,18 @@ const char *addressee_propose_kind(const char *phrase, const char **cue,
 		if (why)
 			*why = r->why;
 		break;
+	}
+	/* "the Parliament of Georgia": one state's institution is no
+	 * intergovernmental organisation */
+	if (strcmp(kind, "regional-org") == 0) {
+		char *country = country_in(w);
+
+		if (country) {
+			kind = "other";
+			if (why)
+				*why = "an institution of one state";
+		}
+		free(country);
 	}
 	free(w);
 	return kind;

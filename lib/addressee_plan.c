@@ -436,6 +436,42 @@ static char *backref_label(const struct addressee_plan *p,
 	return xstrdup(a->ref_name);
 }
 
+/*
+ * The organs statements name without "UN" ("the Human Rights Council",
+ * "the Security Council"): when the phrase alone matches nothing, the
+ * UN's organ of that name, with medium confidence. Only these names:
+ * "the Council" or "the Assembly" of another organisation stay NEW.
+ */
+static int implied_un(struct db *db, const struct key_index *ix,
+		      const struct addressee *a, struct addressee_match *m,
+		      struct error *err)
+{
+	static const char *const organs[] = {
+		"Security Council", "General Assembly", "Human Rights Council",
+		"Economic and Social Council", "Secretary-General",
+		"Secretary General", "High Commissioner for Human Rights",
+		"High Commissioner for Refugees",
+	};
+	const char *ph = a->phrase;
+	char *alt;
+	int rc;
+
+	if (strncasecmp(ph, "the ", 4) == 0)
+		ph += 4;
+	for (size_t i = 0; i < sizeof(organs) / sizeof(organs[0]); i++) {
+		if (strcasecmp(ph, organs[i]) != 0)
+			continue;
+		alt = xasprintf("UN %s", ph);
+		rc = match_name(db, ix, alt, "UN implied", m, err);
+		free(alt);
+		if (rc == 0 && m->res == ADDRESSEE_BODY)
+			set_evidence(m, ADDRESSEE_MEDIUM, "UN implied: the "
+				     "%s", ph);
+		return rc;
+	}
+	return 0;
+}
+
 static int resolve_one(struct db *db, const struct key_index *ix,
 		       struct addressee_plan *p, size_t i, struct error *err)
 {
@@ -525,9 +561,16 @@ static int resolve_one(struct db *db, const struct key_index *ix,
 	}
 	if (m->target)
 		return 0;
+	/* "the Human Rights Council" of a UN statement: the UN's */
+	if ((rc = implied_un(db, ix, a, m, err)) != 0)
+		return rc;
+	if (m->target)
+		return 0;
 	/* "the President of the UN Security Council": the body, the office
-	 * kept as the role */
-	if (addressee_role_len(a->phrase) && !m->role) {
+	 * kept as the role; "the Permanent Representative of Georgia" is
+	 * Georgia's mission, named whole */
+	if (addressee_role_len(a->phrase) && !m->role &&
+	    !addressee_country_len(a->phrase + addressee_role_len(a->phrase))) {
 		size_t r = addressee_role_len(a->phrase);
 		const char *rest = a->phrase + r;
 		char *role = xstrndup(a->phrase, r - 4); /* without " of " */
@@ -555,6 +598,12 @@ static int resolve_one(struct db *db, const struct key_index *ix,
 		set_evidence(m, ADDRESSEE_LOW,
 			     "guess: new body from words that are no name "
 			     "(--accept to add it)");
+	} else if (addressee_country_len(a->phrase) == strlen(a->phrase)) {
+		/* "... in Azerbaijan and Armenia": a country is no body */
+		m->guess = true;
+		set_evidence(m, ADDRESSEE_LOW,
+			     "guess: new body named as a country (--accept to "
+			     "add it)");
 	} else if (cue) {
 		set_evidence(m, ADDRESSEE_MEDIUM,
 			     "new body; kind %s proposed from '%s' (%s)", kind,

@@ -153,6 +153,11 @@ const char *addressee_guess_kind(const char *phrase);
  * addressee_capitalised: w starts with a capital (or a non-ASCII letter).
  */
 bool addressee_strip_prefix(char **s, const char *w);
+/* The length of the country name phrase starts with ("Georgia", "the
+ * Republic of Armenia", "Azerbaijani"), 0 when none: a country is no
+ * addressee, and "the Permanent Representative of Georgia" holds no
+ * office of a body named "Georgia ...". */
+size_t addressee_country_len(const char *phrase);
 bool addressee_acronym_like(const char *s, size_t n);
 size_t addressee_role_len(const char *phrase);
 bool addressee_capitalised(const char *w);

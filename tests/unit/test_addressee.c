@@ -572,6 +572,9 @@ static void test_guess_kind(void **state)
 		{"International Federation of Red Cross and Red Crescent "
 		 "Societies", "ngo"},
 		{"Council of the European Union", "regional-org"},
+		/* one state's own institutions */
+		{"Parliament of Georgia", "other"},
+		{"Permanent Representative of Georgia to the UN", "embassy"},
 	};
 	(void)state;
 	bool bad = false;

@@ -159,6 +159,21 @@ static const char *const resolved_lithuania[] = {
 	"NEW:un-organ", "NEW:embassy", NULL,
 };
 
+static const char *const resolved_georgia[] = {
+	/* an office-holder of an organ named without "UN"; near misses of
+	 * the Human Rights Council, the EU and the Council of Europe, the
+	 * European Ombudsman Institute; a possessive diaspora; other
+	 * countries' embassies here and Georgia's own; a country left over
+	 * from "in Azerbaijan and Armenia" (a guess, not a body); a state's
+	 * permanent representative is its mission; a network of NHRIs;
+	 * "this organization" in a continuation; a national parliament */
+	"UNHRC", "NEW:un-organ", "NEW:regional-org", "NEW:ombudsman",
+	"group/diaspora-org/GE (NEW list)", "group/foreign-mission",
+	"group/embassy/GE (NEW list)", "NEW:other", "group/ombudsman",
+	"NEW:embassy", "NEW:ombudsman-assoc", "NEW:nhri", "OIC", "OICOA",
+	"NEW:other", "UNSG", NULL,
+};
+
 static void seeded(struct test_db *t)
 {
 	struct error err = ERROR_INIT;
@@ -232,6 +247,7 @@ static void test_resolve(void **state)
 		{"issue19-kazakhstan-2022-mission.txt", NULL,
 		 resolved_kazakhstan},
 		{"issue19-lithuania-2024-forum.txt", NULL, resolved_lithuania},
+		{"issue19-georgia-2019-defender.txt", NULL, resolved_georgia},
 	};
 	struct test_db t;
 
@@ -483,6 +499,13 @@ static void test_evidence_and_confidence(void **state)
 		 "group: every ombudsman (membership unknown)"},
 		{"issue19-armenia-2023-defender.txt", NULL, 3, ADDRESSEE_MEDIUM,
 		 "back-reference to OSCE"},
+		{"issue19-georgia-2019-defender.txt", NULL, 0, ADDRESSEE_MEDIUM,
+		 "office-holder of UNHRC"},
+		{"issue19-georgia-2019-defender.txt", NULL, 7, ADDRESSEE_LOW,
+		 "guess: new body named as a country"},
+		{"issue19-georgia-2019-defender.txt", NULL, 14,
+		 ADDRESSEE_MEDIUM, "new body; kind other proposed from "
+		 "'parliament' (an institution of one state)"},
 	};
 	struct test_db t;
 
