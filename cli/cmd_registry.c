@@ -13,6 +13,7 @@
 
 #include "chancery/addressee.h"
 #include "chancery/addressee_plan.h"
+#include "chancery/addressee_rule.h"
 #include "chancery/import.h"
 #include "chancery/json.h"
 #include "chancery/locale_names.h"
@@ -20,14 +21,16 @@
 #include "chancery/xalloc.h"
 #include "commands.h"
 
-/* A statement is a few pages; a registry export has no size limit. */
-#define MAX_STATEMENT (4u << 20)
+/* A statement may be a whole report pasted in, page debris and all: the
+ * parser is linear, so the bound is only against a mistaken file. */
+#define MAX_STATEMENT (32u << 20)
 
 static void plan_table(struct cli *cli, const struct addressee_plan *p)
 {
 	static const char *const cols[] = {"n", "written", "acronym", "phrase",
-					   "resolution", "target", "evidence"};
-	struct table *t = table_new(7, cols);
+					   "resolution", "target", "confidence",
+					   "evidence"};
+	struct table *t = table_new(8, cols);
 
 	for (size_t i = 0; i < p->list.count; i++) {
 		const struct addressee *a = &p->list.items[i];
@@ -48,7 +51,8 @@ static void plan_table(struct cli *cli, const struct addressee_plan *p)
 		} else {
 			table_text(t, m->target);
 		}
-		table_text(t, *m->evidence ? m->evidence : NULL);
+		table_text(t, addressee_plan_confidence_name(m->confidence));
+		table_text(t, m->evidence);
 	}
 	cli_print_table(cli, t);
 }
@@ -59,38 +63,72 @@ static int run_import_statement(struct cli *cli, int argc, char **argv)
 		{"list", required_argument, NULL, 'l'},
 		{"apply", no_argument, NULL, 'a'},
 		{"accept", required_argument, NULL, 'A'},
+		{"paragraph", required_argument, NULL, 'p'},
+		{"from", required_argument, NULL, 'f'},
 		{NULL, 0, NULL, 0},
 	};
 	struct error err = ERROR_INIT;
 	struct sbuf text = SBUF_INIT;
 	struct addressee_plan plan = {0};
 	struct addressee_apply_stats st = {0};
-	const char *list = NULL, *file, *accept = NULL;
+	const char *list = NULL, *file, *accept = NULL, *from = NULL;
+	const char *name;
+	unsigned long paragraph = 0;
+	size_t start = 0;
 	struct db *db;
 	bool apply = false;
 	int c, rc;
 
-	while ((c = cli_getopt(argc, argv, "l:aA:", opts)) != -1) {
-		if (c == 'l')
+	while ((c = cli_getopt(argc, argv, "l:aA:p:f:", opts)) != -1) {
+		char *end;
+
+		if (c == 'l') {
 			list = optarg;
-		else if (c == 'A')
+		} else if (c == 'A') {
 			accept = optarg;
-		else if (c == 'a')
+		} else if (c == 'a') {
 			apply = true;
-		else
+		} else if (c == 'f') {
+			from = optarg;
+		} else if (c == 'p') {
+			paragraph = strtoul(optarg, &end, 10);
+			if (end == optarg || *end || paragraph < 1 ||
+			    optarg[0] == '-')
+				return cli_bad_usage("--paragraph wants a "
+						     "number from 1, not '%s'",
+						     optarg);
+		} else {
 			return EX_USAGE;
+		}
 	}
 	if (optind + 1 != argc)
 		return cli_bad_usage(optind == argc ? "FILE is missing"
 						    : "one FILE only");
+	if (paragraph && from)
+		return cli_bad_usage("--paragraph and --from both point at the "
+				     "passage: give one");
 	file = argv[optind];
+	name = strcmp(file, "-") == 0 ? "standard input" : file;
 	rc = sbuf_read_file(&text, file, MAX_STATEMENT, &err);
-	if (rc == 0)
-		rc = cli_db(cli, &db, &err);
+	if (rc == 0 && paragraph)
+		rc = addressee_locate_paragraph(text.buf, text.len, paragraph,
+						&start, &err);
+	else if (rc == 0 && from)
+		rc = addressee_locate_text(text.buf, text.len, from, &start,
+					   &err);
+	if (rc) {
+		error_prefix(&err, "%s", name);
+		goto out;
+	}
+	rc = cli_db(cli, &db, &err);
 	if (rc == 0) {
-		rc = addressee_plan_build(db, text.buf, text.len, &plan, &err);
+		rc = paragraph || from
+			     ? addressee_plan_build_at(db, text.buf, text.len,
+						       start, &plan, &err)
+			     : addressee_plan_build(db, text.buf, text.len,
+						    &plan, &err);
 		if (rc)
-			error_prefix(&err, "%s", file);
+			error_prefix(&err, "%s", name);
 	}
 	if (rc)
 		goto out;
@@ -100,12 +138,17 @@ static int run_import_statement(struct cli *cli, int argc, char **argv)
 			fprintf(stderr, "warning: addressee %zu (%s): %s\n",
 				i + 1, plan.list.items[i].written,
 				plan.list.items[i].warning);
-	/* a passage of one sentence is the usual case and says nothing new */
-	if (!cli->json && plan.list.passage.sentences > 1)
-		printf("(read lines %zu-%zu of %s: %zu sentences continue the "
-		       "list)\n", plan.list.passage.first_line,
-		       plan.list.passage.last_line, file,
-		       plan.list.passage.sentences);
+	/* a passage of one sentence is the usual case and says nothing new,
+	 * unless a person pointed at it */
+	if (!cli->json && (plan.list.passage.sentences > 1 || paragraph ||
+			   from))
+		printf("(read lines %zu-%zu of %s: %zu sentence%s)\n",
+		       plan.list.passage.first_line,
+		       plan.list.passage.last_line, name,
+		       plan.list.passage.sentences,
+		       plan.list.passage.sentences > 1
+			       ? "s continue the list"
+			       : " from the place pointed at");
 	if (!apply) {
 		if (!cli->json)
 			printf("(plan only: nothing changed; --apply "
@@ -129,7 +172,7 @@ static int run_import_statement(struct cli *cli, int argc, char **argv)
 	}
 	rc = addressee_plan_apply(db, &plan, list, &st, &err);
 	if (rc) {
-		error_prefix(&err, "%s", file);
+		error_prefix(&err, "%s", name);
 		goto out;
 	}
 	fprintf(cli->json ? stderr : stdout,
@@ -173,6 +216,80 @@ static void print_plan(const struct import_plan *plan, const char *file,
 		printf("; %d conflicts", st->conflicts);
 	puts(plan->applied ? "" : dry_run ? " (dry run: nothing changed)"
 					  : " (nothing changed)");
+}
+
+static int add_rule_row(const struct addressee_rule *r, void *arg)
+{
+	struct table *t = arg;
+
+	table_row(t);
+	table_text(t, r->phrase);
+	table_text(t, r->body_id ? "body" : "list");
+	table_text(t, r->target);
+	return 0;
+}
+
+/* registry teach PHRASE BODY|LIST, or --list: the phrase rules. */
+static int run_teach(struct cli *cli, int argc, char **argv)
+{
+	static const char *const cols[] = {"phrase", "names", "target"};
+	static const struct option opts[] = {
+		{"list", no_argument, NULL, 'l'},
+		{NULL, 0, NULL, 0},
+	};
+	struct addressee_rule r = {0};
+	struct error err = ERROR_INIT;
+	struct db *db;
+	bool show = false;
+	int c, rc;
+
+	while ((c = cli_getopt(argc, argv, "l", opts)) != -1) {
+		if (c == 'l')
+			show = true;
+		else
+			return EX_USAGE;
+	}
+	if (show && optind != argc)
+		return cli_bad_usage("--list takes no PHRASE");
+	if (!show && optind + 2 != argc)
+		return cli_bad_usage(optind + 1 >= argc
+					     ? "PHRASE and BODY|LIST are needed"
+					     : "one PHRASE and one BODY|LIST "
+					       "only (quote the phrase)");
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
+	if (show) {
+		struct table *t = table_new(3, cols);
+
+		rc = addressee_rule_each(db, add_rule_row, t, &err);
+		return cli_print_listing(cli, t, rc, &err);
+	}
+	rc = addressee_rule_teach(db, argv[optind], argv[optind + 1], &r,
+				  &err);
+	if (rc)
+		return cli_fail(rc, &err);
+	printf("taught: '%s' names %s %s\n", r.phrase,
+	       r.body_id ? "body" : "list", r.target);
+	addressee_rule_release(&r);
+	return 0;
+}
+
+static int run_unteach(struct cli *cli, int argc, char **argv)
+{
+	struct error err = ERROR_INIT;
+	struct db *db;
+	int rc;
+
+	if (argc != 2)
+		return cli_bad_usage(argc < 2 ? "PHRASE is missing"
+					      : "one PHRASE only (quote it)");
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
+	rc = addressee_rule_unteach(db, argv[1], &err);
+	if (rc)
+		return cli_fail(rc, &err);
+	printf("untaught: '%s'\n", argv[1]);
+	return 0;
 }
 
 static int run_import_csv(struct cli *cli, int argc, char **argv)
@@ -338,13 +455,25 @@ static int run_export_csv(struct cli *cli, int argc, char **argv)
 
 static const struct cli_command registry_cmds[] = {
 	{"import-statement", run_import_statement,
-	 "FILE [--list NAME] [--apply [--accept N,M]]",
+	 "FILE|- [--paragraph N | --from TEXT] [--list NAME] "
+	 "[--apply [--accept N,M]]",
 	 "read a statement's addressee paragraph and resolve it",
-	 "--list NAME  create the static list NAME, or refresh it, to hold "
-	 "exactly\n             these addressees\n"
-	 "--apply      add new bodies, aliases and lists (without it: only "
-	 "print the plan)\n"
-	 "--accept N,M with --apply, also carry out these guessed rows"},
+	 "--paragraph N  the passage starts at the Nth paragraph (1-based,\n"
+	 "               blank-line separated)\n"
+	 "--from TEXT    the passage starts where TEXT first occurs\n"
+	 "--list NAME    create the static list NAME, or refresh it, to hold "
+	 "exactly\n               these addressees\n"
+	 "--apply        add new bodies, aliases and lists (without it: only "
+	 "print\n               the plan)\n"
+	 "--accept N,M   with --apply, also carry out these guessed (low) "
+	 "rows\n"
+	 "FILE - reads standard input.\n"},
+	{"teach", run_teach, "PHRASE BODY|LIST | --list",
+	 "resolve PHRASE to that body or list in every later import-statement",
+	 "BODY is an acronym, name, alias or #ID; a LIST is taken when no\n"
+	 "body has the name (list:NAME names the list outright).\n"
+	 "--list  show the phrases taught\n"},
+	{"unteach", run_unteach, "PHRASE", "forget a phrase taught", NULL},
 	{"import-csv", run_import_csv,
 	 "FILE [--dry-run] [--update] [--reactivate]",
 	 "load bodies, aliases and contacts from CSV (all rows or none)",

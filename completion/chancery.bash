@@ -153,7 +153,8 @@ _chancery()
 		body) _chancery_words "add list show alias edit merge history rm" ;;
 		contact) _chancery_words "add list edit history disable enable
 			suppress rm" ;;
-		registry) _chancery_words "import-statement import-csv export-csv" ;;
+		registry) _chancery_words "import-statement import-csv export-csv
+			teach unteach" ;;
 		list) _chancery_words "create add rm rule show ls delete" ;;
 		template) _chancery_words "add list show render" ;;
 		series) _chancery_words "add edit ls show pause resume rm" ;;
@@ -181,7 +182,9 @@ _chancery()
 			_chancery_words "--body --reason" ;;
 		"list add"|"list rm") _chancery_words "--list" ;;
 		"list rule") _chancery_words "--country" ;;
-		"registry import-statement") _chancery_words "--list --apply" ;;
+		"registry import-statement") _chancery_words "--list --apply --accept
+			--paragraph --from" ;;
+		"registry teach") _chancery_words "--list" ;;
 		"registry import-csv") _chancery_words "--dry-run --update --reactivate" ;;
 		"registry export-csv") _chancery_words "--output --force --excel
 			--separator" ;;

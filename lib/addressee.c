@@ -17,6 +17,7 @@
  * registry is addressee_plan.c.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ void addressee_list_release(struct addressee_list *l)
 		free(l->items[i].group_kind);
 		free(l->items[i].group_country);
 		free(l->items[i].warning);
+		free(l->items[i].ref_name);
 	}
 	free(l->items);
 	memset(l, 0, sizeof(*l));
@@ -407,6 +409,7 @@ struct passage {
 	} *v;
 	size_t n, alloc;
 	int score; /* addressees it seems to list */
+	bool bare; /* its first span has no trigger (find_passage_at) */
 };
 
 /* Words that make a sentence with a trigger continue the passage before
@@ -425,22 +428,68 @@ static bool continuation_marker(const char *s, size_t from, size_t to)
 	return false;
 }
 
+static void find_passage(const char *s, struct passage *best, bool first);
+
+/* Whether a trigger starts anywhere in s[from, to). */
+static bool trigger_within(const char *s, size_t from, size_t to)
+{
+	for (size_t p = from; p < to; p++)
+		for (size_t t = 0; t < sizeof(triggers) / sizeof(triggers[0]);
+		     t++)
+			if (trigger_at(s, p, triggers[t]))
+				return true;
+	return false;
+}
+
+/*
+ * find_passage for a text that starts where a person pointed
+ * (--paragraph, --from): the first passage, not the one that lists the
+ * most. When its first paragraph has no trigger, the text pointed at is
+ * the list itself, up to the end of its sentence ("UN Secretary-General,
+ * the OSCE and UNICEF."); continuations after it still join.
+ */
+static void find_passage_at(const char *s, struct passage *best)
+{
+	const char *nl = strchr(s, '\n');
+	size_t para = nl ? (size_t)(nl - s) : strlen(s);
+
+	if (!trigger_within(s, 0, para)) {
+		size_t e = sentence_after(s, 0);
+
+		xgrow(&best->v, sizeof(*best->v), 1, &best->alloc);
+		best->v[0].start = 0;
+		best->v[0].end = e;
+		best->n = 1;
+		best->score = separators(s, 0, e) + 1;
+		best->bare = true;
+	}
+	find_passage(s, best, true);
+}
+
 /*
  * The addressee passage: the sentences after a trigger, each joined to
  * the passage before it when it follows it directly and says it
  * continues it ("also", "besides", "copies", ...); of the passages, the
  * one that lists the most (the latest on a tie), so a stray "was sent to"
  * in page debris does not win over the paragraph. best->n is 0 when there
- * is none. Each byte is looked at a bounded number of times.
+ * is none. Each byte is looked at a bounded number of times. With first,
+ * the first passage is taken, continuing the one best already holds
+ * (find_passage_at).
  */
-static void find_passage(const char *s, struct passage *best)
+static void find_passage(const char *s, struct passage *best, bool first)
 {
-	struct passage cur = {0};
+	struct passage cur = *best;
 	size_t n = strlen(s), scanned = 0, sent = 0;
 
+	memset(best, 0, sizeof(*best));
+	if (cur.n)
+		scanned = cur.v[cur.n - 1].end;
 	for (size_t p = 0; p < n; p++) {
 		if (p > 0 && (s[p - 1] == '\n' || sentence_end(s, p - 1)))
 			sent = p;
+		/* most bytes start no trigger: skip the table for them */
+		if (!strchr("hwiaHWIA", s[p]))
+			continue;
 		for (size_t t = 0; p >= scanned &&
 				   t < sizeof(triggers) / sizeof(triggers[0]);
 		     t++) {
@@ -452,10 +501,12 @@ static void find_passage(const char *s, struct passage *best)
 			b = p + len;
 			e = sentence_after(s, b);
 			joins = cur.n && sent > cur.v[cur.n - 1].end &&
-				continuation_marker(s, sent, p);
+				continuation_marker(s, sent, p + len);
 			for (k = cur.n ? cur.v[cur.n - 1].end + 1 : 0;
 			     joins && k < sent; k++)
 				joins = isspace((unsigned char)s[k]);
+			if (!joins && first && cur.n)
+				goto done; /* the passage pointed at ended */
 			if (!joins) {
 				if (cur.n && cur.score >= best->score) {
 					free(best->v);
@@ -474,6 +525,7 @@ static void find_passage(const char *s, struct passage *best)
 			break;
 		}
 	}
+done:
 	if (cur.n && cur.score >= best->score) {
 		free(best->v);
 		*best = cur;
@@ -527,10 +579,26 @@ static void cut_inner_triggers(struct sbuf *part)
 	*part = out;
 }
 
-int addressee_find_paragraph(const char *text, size_t len,
-			     struct sbuf *list_text,
-			     struct addressee_passage *where,
-			     struct error *err)
+/* "Addressees: UNSG, ..." pointed at without a trigger: the label before
+ * a colon near the start, when no comma stands before it. */
+static void strip_label(struct sbuf *t)
+{
+	const char *colon = memchr(t->buf, ':', t->len < 60 ? t->len : 60);
+	size_t cut;
+
+	if (!colon || memchr(t->buf, ',', (size_t)(colon - t->buf)))
+		return;
+	cut = (size_t)(colon - t->buf) + 1;
+	while (cut < t->len && (t->buf[cut] == ' ' || t->buf[cut] == ';'))
+		cut++;
+	memmove(t->buf, t->buf + cut, t->len - cut + 1);
+	t->len -= cut;
+}
+
+/* addressee_find_paragraph; with anchored, the passage text starts */
+static int find_paragraph(const char *text, size_t len, bool anchored,
+			  struct sbuf *list_text,
+			  struct addressee_passage *where, struct error *err)
 {
 	struct sbuf lines = SBUF_INIT, clean = SBUF_INIT, part = SBUF_INIT;
 	struct line_map map = {0};
@@ -539,7 +607,10 @@ int addressee_find_paragraph(const char *text, size_t len,
 
 	clean_lines(text, len, &lines);
 	collapse(lines.buf, &clean, &map);
-	find_passage(clean.buf, &ps);
+	if (anchored)
+		find_passage_at(clean.buf, &ps);
+	else
+		find_passage(clean.buf, &ps, false);
 	if (!ps.n) {
 		rc = error_set(err, ERR_DATA,
 			       "no addressee paragraph (no sentence such as "
@@ -557,6 +628,8 @@ int addressee_find_paragraph(const char *text, size_t len,
 					  : clean.buf[i]);
 		sbuf_trim(&part);
 		strip_lead_in(&part);
+		if (k == 0 && ps.bare)
+			strip_label(&part);
 		cut_inner_triggers(&part);
 		if (!part.len)
 			continue;
@@ -579,6 +652,95 @@ out:
 	sbuf_release(&lines);
 	sbuf_release(&clean);
 	return rc;
+}
+
+int addressee_find_paragraph(const char *text, size_t len,
+			     struct sbuf *list_text,
+			     struct addressee_passage *where,
+			     struct error *err)
+{
+	return find_paragraph(text, len, false, list_text, where, err);
+}
+
+/* Whether s[0..n) is a line of white space only. */
+static bool blank_line(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isspace((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+int addressee_locate_paragraph(const char *text, size_t len, size_t n,
+			       size_t *start, struct error *err)
+{
+	size_t i = 0, count = 0;
+	bool in_para = false;
+
+	while (i < len) {
+		const char *nl = memchr(text + i, '\n', len - i);
+		size_t end = nl ? (size_t)(nl - text) : len;
+
+		if (blank_line(text + i, end - i)) {
+			in_para = false;
+		} else if (!in_para) {
+			in_para = true;
+			if (++count == n) {
+				*start = i;
+				return 0;
+			}
+		}
+		i = end + 1;
+	}
+	return error_set(err, ERR_USAGE,
+			 "--paragraph %zu is out of range: the text has %zu "
+			 "paragraph%s", n, count, count == 1 ? "" : "s");
+}
+
+/* The length of the match of needle at text[i], white space in either
+ * matching any run of white space, or 0. */
+static size_t match_loose(const char *text, size_t len, size_t i,
+			  const char *needle)
+{
+	size_t j = i;
+
+	for (const char *p = needle; *p;) {
+		if (isspace((unsigned char)*p)) {
+			while (*p && isspace((unsigned char)*p))
+				p++;
+			if (j >= len || !isspace((unsigned char)text[j]))
+				return 0;
+			while (j < len && isspace((unsigned char)text[j]))
+				j++;
+			continue;
+		}
+		if (j >= len || text[j] != *p)
+			return 0;
+		j++;
+		p++;
+	}
+	return j - i;
+}
+
+int addressee_locate_text(const char *text, size_t len, const char *needle,
+			  size_t *start, struct error *err)
+{
+	const char *n = needle;
+
+	while (*n && isspace((unsigned char)*n))
+		n++;
+	if (!*n)
+		return error_set(err, ERR_USAGE, "--from wants some text");
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] != *n)
+			continue;
+		if (match_loose(text, len, i, n)) {
+			*start = i;
+			return 0;
+		}
+	}
+	return error_set(err, ERR_DATA, "--from '%s' does not occur in the "
+			 "text", needle);
 }
 
 /* ---- small string helpers ---------------------------------------------- */
@@ -964,8 +1126,9 @@ static bool and_inside_name(const char *left, const char *right,
 				again = true;
 			}
 		}
-		for (size_t k = 0; k < 3; k++) {
-			static const char *const art[] = {"the ", "to ", "and "};
+		for (size_t k = 0; k < 4; k++) {
+			static const char *const art[] = {"the ", "to ", "and ",
+							  "its "};
 			size_t n = strlen(art[k]);
 
 			if (strncasecmp(l, art[k], n) == 0) {
@@ -1156,8 +1319,9 @@ static char *organisation_of(const char *prev)
 
 /* Replaces a back-reference ("this Organization", "... of the
  * organization", "its Parliamentary Assembly") by prev, the world
- * organisation by the UN; true if any. */
-static bool replace_backref(char **phrase, const char *prev)
+ * organisation by the UN; true if any, and *used gets the name put in. */
+static bool replace_backref(char **phrase, const char *prev,
+			    const char **used)
 {
 	static const char *const trailing[] = {
 		" the organization", " the organisation", " the Organization",
@@ -1178,12 +1342,15 @@ static bool replace_backref(char **phrase, const char *prev)
 				t = xasprintf("%.*s%s%s", (int)i, *phrase, prev,
 					      *phrase + i + n);
 	}
+	*used = prev;
 	for (size_t b = 0; !t && b < sizeof(world) / sizeof(world[0]); b++)
 		for (size_t i = 0; !t && (*phrase)[i]; i++)
-			if (word_at(*phrase, i, world[b]))
+			if (word_at(*phrase, i, world[b])) {
 				t = xasprintf("%.*sUnited Nations%s", (int)i,
 					      *phrase, *phrase + i +
 							       strlen(world[b]));
+				*used = "United Nations";
+			}
 	for (size_t b = 0; !t && b < sizeof(trailing) / sizeof(trailing[0]);
 	     b++) {
 		size_t n = strlen(trailing[b]);
@@ -1200,10 +1367,23 @@ static bool replace_backref(char **phrase, const char *prev)
 	return true;
 }
 
-static void add_item(struct addressee_list *l, const char *seg)
+/* Whether the words w occur in s (case-insensitive, on boundaries). */
+static bool contains_word(const char *s, const char *w)
+{
+	for (size_t i = 0; s[i]; i++)
+		if (word_at(s, i, w))
+			return true;
+	return false;
+}
+
+/* Appends the addressee written seg; *single is the index of the last
+ * single body named before (SIZE_MAX: none), kept by the caller so that
+ * a list of thousands of groups is not walked back for each. */
+static void add_item(struct addressee_list *l, const char *seg,
+		     size_t *single)
 {
 	struct addressee *a;
-	const char *kind;
+	const char *kind, *used;
 	char *country = NULL;
 
 	xgrow(&l->items, sizeof(*l->items), l->count + 1, &l->alloc);
@@ -1216,25 +1396,26 @@ static void add_item(struct addressee_list *l, const char *seg)
 		a->group = true;
 		a->group_kind = xstrdup(kind);
 		a->group_country = country;
-		if (strstr(a->phrase, "member states") ||
-		    strstr(a->phrase, "member countries"))
+		if (contains_word(a->phrase, "member states") ||
+		    contains_word(a->phrase, "member countries") ||
+		    contains_word(a->phrase, "participating states"))
 			a->warning = xasprintf(
 				"the registry does not know which bodies of "
 				"kind %s belong to the member states named: "
 				"the group takes all of them", kind);
 	}
 	/* "this Organization" is the last single body named before */
-	for (size_t k = l->count; k-- > 0;) {
-		char *org;
+	if (*single != SIZE_MAX) {
+		char *org = organisation_of(l->items[*single].phrase);
 
-		if (l->items[k].group)
-			continue;
-		org = organisation_of(l->items[k].phrase);
-		if (replace_backref(&a->phrase, org))
-			a->ref = (int)k;
+		if (replace_backref(&a->phrase, org, &used)) {
+			a->ref = (int)*single;
+			a->ref_name = xstrdup(used);
+		}
 		free(org);
-		break;
 	}
+	if (!a->group)
+		*single = l->count;
 	if (!*a->phrase && a->acronym) {
 		free(a->phrase);
 		a->phrase = xstrdup(a->acronym);
@@ -1242,19 +1423,35 @@ static void add_item(struct addressee_list *l, const char *seg)
 	l->count++;
 }
 
-int addressee_parse(const char *text, size_t len, addressee_known_fn known,
-		    void *arg, struct addressee_list *out, struct error *err)
+/* addressee_parse, or addressee_parse_at when anchored. */
+static int parse(const char *text, size_t len, size_t start, bool anchored,
+		 addressee_known_fn known, void *arg,
+		 struct addressee_list *out, struct error *err)
 {
 	struct sbuf para = SBUF_INIT;
 	struct segs top = {0}, all = {0};
+	size_t single = SIZE_MAX, lines_before = 0;
 	int rc;
 
 	rc = addressee_check_text(text, len, err);
 	if (rc)
 		goto out;
-	rc = addressee_find_paragraph(text, len, &para, &out->passage, err);
+	if (start > len) {
+		rc = error_set(err, ERR_USAGE, "start %zu is past the end of "
+			       "the text", start);
+		goto out;
+	}
+	for (size_t i = 0; i < start; i++)
+		lines_before += text[i] == '\n';
+	/* a start inside a UTF-8 sequence would make the rest invalid */
+	while (start < len && ((unsigned char)text[start] & 0xc0) == 0x80)
+		start++;
+	rc = find_paragraph(text + start, len - start, anchored, &para,
+			    &out->passage, err);
 	if (rc)
 		goto out;
+	out->passage.first_line += lines_before;
+	out->passage.last_line += lines_before;
 	split_top(para.buf, &top);
 	merge_by_acronym(&top, ", ");
 	merge_known(&top, known, arg);
@@ -1268,7 +1465,7 @@ int addressee_parse(const char *text, size_t len, addressee_known_fn known,
 		split_and(s, known, arg, &all);
 	}
 	for (size_t i = 0; i < all.n; i++)
-		add_item(out, all.s[i]);
+		add_item(out, all.s[i], &single);
 	if (!out->count)
 		rc = error_set(err, ERR_DATA,
 			       "the addressee paragraph names no addressee");
@@ -1277,6 +1474,19 @@ out:
 	segs_release(&all);
 	sbuf_release(&para);
 	return rc;
+}
+
+int addressee_parse(const char *text, size_t len, addressee_known_fn known,
+		    void *arg, struct addressee_list *out, struct error *err)
+{
+	return parse(text, len, 0, false, known, arg, out, err);
+}
+
+int addressee_parse_at(const char *text, size_t len, size_t start,
+		       addressee_known_fn known, void *arg,
+		       struct addressee_list *out, struct error *err)
+{
+	return parse(text, len, start, true, known, arg, out, err);
 }
 
 /* ---- groups and kinds ---------------------------------------------------- */
@@ -1326,21 +1536,70 @@ static const struct {
 } countries[] = {
 	{"azerbaijan", "AZ"}, {"azerbaijani", "AZ"}, {"azerbaijanis", "AZ"},
 	{"turkey", "TR"},     {"turkiye", "TR"},     {"t\xc3\xbcrkiye", "TR"},
-	{"turkish", "TR"},    {"kazakhstan", "KZ"},  {"uzbekistan", "UZ"},
-	{"kyrgyzstan", "KG"}, {"turkmenistan", "TM"}, {"hungary", "HU"},
-	{"pakistan", "PK"},   {"russia", "RU"},      {"ukraine", "UA"},
-	{"iran", "IR"},       {"armenia", "AM"},     {"armenian", "AM"},
-	{"france", "FR"},     {"french", "FR"},      {"germany", "DE"},
-	{"german", "DE"},     {"italy", "IT"},       {"spain", "ES"},
-	{"poland", "PL"},     {"romania", "RO"},     {"israel", "IL"},
+	{"turkish", "TR"},    {"kazakhstan", "KZ"},  {"kazakh", "KZ"},
+	{"uzbekistan", "UZ"}, {"uzbek", "UZ"},       {"kyrgyzstan", "KG"},
+	{"kyrgyz", "KG"},     {"turkmenistan", "TM"}, {"tajikistan", "TJ"},
+	{"hungary", "HU"},    {"hungarian", "HU"},   {"pakistan", "PK"},
+	{"russia", "RU"},     {"russian federation", "RU"},
+	{"ukraine", "UA"},    {"ukrainian", "UA"},   {"iran", "IR"},
+	{"armenia", "AM"},    {"armenian", "AM"},    {"georgia", "GE"},
+	{"georgian", "GE"},   {"moldova", "MD"},     {"moldovan", "MD"},
+	{"belarus", "BY"},    {"lithuania", "LT"},   {"lithuanian", "LT"},
+	{"latvia", "LV"},     {"latvian", "LV"},     {"estonia", "EE"},
+	{"estonian", "EE"},   {"france", "FR"},      {"french", "FR"},
+	{"germany", "DE"},    {"german", "DE"},      {"italy", "IT"},
+	{"italian", "IT"},    {"spain", "ES"},       {"spanish", "ES"},
+	{"poland", "PL"},     {"polish", "PL"},      {"romania", "RO"},
+	{"romanian", "RO"},   {"israel", "IL"},      {"bulgaria", "BG"},
+	{"greece", "GR"},     {"serbia", "RS"},      {"croatia", "HR"},
+	{"bosnia and herzegovina", "BA"},            {"albania", "AL"},
+	{"mongolia", "MN"},   {"afghanistan", "AF"}, {"egypt", "EG"},
+	{"morocco", "MA"},    {"jordan", "JO"},      {"qatar", "QA"},
+	{"saudi arabia", "SA"}, {"china", "CN"},     {"japan", "JP"},
+	{"india", "IN"},      {"indonesia", "ID"},   {"malaysia", "MY"},
+	{"canada", "CA"},     {"united kingdom", "GB"}, {"british", "GB"},
+	{"united states", "US"}, {"netherlands", "NL"}, {"belgium", "BE"},
+	{"austria", "AT"},    {"switzerland", "CH"}, {"sweden", "SE"},
+	{"norway", "NO"},     {"finland", "FI"},     {"denmark", "DK"},
 };
 
+/* The country named first in words (" a b c "): "the embassies of
+ * Georgia in Azerbaijan" are Georgia's. Caller frees; NULL when none. */
 static char *country_in(const char *words)
 {
-	for (size_t i = 0; i < sizeof(countries) / sizeof(countries[0]); i++)
-		if (has(words, countries[i].word))
-			return xstrdup(countries[i].code);
-	return NULL;
+	const char *first = NULL, *code = NULL;
+	char pat[64];
+
+	for (size_t i = 0; i < sizeof(countries) / sizeof(countries[0]); i++) {
+		const char *at;
+
+		snprintf(pat, sizeof(pat), " %s ", countries[i].word);
+		at = strstr(words, pat);
+		if (at && (!first || at < first)) {
+			first = at;
+			code = countries[i].code;
+		}
+	}
+	return code ? xstrdup(code) : NULL;
+}
+
+size_t addressee_country_len(const char *phrase)
+{
+	static const char *const lead[] = {"the ", "republic of ",
+					   "kingdom of ", "state of "};
+	const char *p = phrase;
+
+	for (size_t i = 0; i < sizeof(lead) / sizeof(lead[0]); i++)
+		if (strncasecmp(p, lead[i], strlen(lead[i])) == 0)
+			p += strlen(lead[i]);
+	for (size_t i = 0; i < sizeof(countries) / sizeof(countries[0]); i++) {
+		size_t n = strlen(countries[i].word);
+
+		if (strncasecmp(p, countries[i].word, n) == 0 &&
+		    !isalnum((unsigned char)p[n]))
+			return (size_t)(p - phrase) + n;
+	}
+	return 0;
 }
 
 static const char *const mission_plurals[] = {
@@ -1442,59 +1701,201 @@ char *addressee_group_list_name(const char *kind, const char *country)
 }
 
 /*
- * A new body's kind from its words, first rule that fits:
- * diaspora → diaspora-org; embassy/mission/consulate → embassy
- * (foreign-mission when "foreign"); ombudsman/ombudsperson with
- * association/institute/network/... → ombudsman-assoc, alone → ombudsman;
- * "national human rights" → nhri; UN or United Nations with
- * Secretary-General/Security Council/General Assembly/Human Rights
- * Council/Court → un-organ, other UN → un-agency; bureau, foundation,
- * society, Red Cross/Crescent, watch → ngo; organization, union, council,
- * assembly, parliament, commission, cooperation, league → regional-org;
- * anything else → other.
+ * A new body's kind from its words: the first row whose cues fit. A row
+ * fits when the phrase holds every word of all (if any), one of any and
+ * none of none; cues are whole words or runs of words of the lower-cased
+ * phrase ("Children's" is "children s"). The order matters: missions
+ * before the UN (a "Permanent Mission ... to the United Nations" is an
+ * embassy), associations and forums before ombudsmen and NHRIs (a
+ * "Network of NHRIs" is an association, not an NHRI), a national
+ * ombudsman's titles before the UN and regional organisations (but not
+ * the Council of Europe's or the UN's Commissioner for Human Rights).
  */
-const char *addressee_guess_kind(const char *phrase)
+#define CUES(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define NONE_ ((const char *const[]){NULL})
+
+static const char *const un_words[] = {"un", "united nations", "u n", NULL};
+static const char *const ombuds_words[] = {
+	"ombudsman", "ombudsmen", "ombudsperson", "ombudspersons",
+	"ombudsmans", "ombudswoman", "ombuds", "mediator", "mediators",
+	"national human rights institutions", "nhris", "nhri",
+	"human rights institutions", "human rights commissions",
+	"public defenders", "defenders of the people", NULL};
+/* adjectives of more than one country: an "International Ombudsman
+ * Institution" is an association, "the Ombudsman Institution of X" not */
+static const char *const supranational[] = {
+	"international", "global", "world", "regional", "european", "asian",
+	"african", "ibero american", "iberoamerican", "latin american",
+	"mediterranean", "arab", "turkic", "commonwealth", "caribbean",
+	"pacific", "australasian", "oic", "francophone", "nordic", "baltic",
+	NULL};
+
+static const struct kind_rule {
+	const char *kind;
+	/* every one of all, one of any, one of also, none of none */
+	const char *const *all, *const *any, *const *also, *const *none;
+	const char *why;
+} kind_rules[] = {
+	{"diaspora-org", NONE_, CUES("diaspora"), NONE_, NONE_,
+	 "an organisation of a diaspora"},
+	{"foreign-mission", CUES("foreign"),
+	 CUES("embassy", "embassies", "mission", "missions", "consulate",
+	      "consulates", "representation", "representations"), NONE_,
+	 NONE_, "a foreign state's mission"},
+	{"foreign-mission", CUES("accredited"),
+	 CUES("embassies", "missions", "diplomatic corps"), NONE_, NONE_,
+	 "the missions accredited here"},
+	{"embassy", NONE_,
+	 CUES("permanent mission", "permanent representation",
+	      "permanent representative", "ambassador", "embassy",
+	      "embassies", "consulate", "consulate general", "consulates",
+	      "high commission of"), NONE_,
+	 NONE_, "a state's diplomatic mission"},
+	{"embassy", NONE_, CUES("mission", "representation"), NONE_,
+	 CUES("un", "united nations", "osce", "eu", "european union",
+	      "assistance", "peacekeeping", "observer", "monitoring",
+	      "fact finding"),
+	 "a state's diplomatic mission"},
+	{"ombudsman-assoc", NONE_,
+	 CUES("association", "associations", "network", "networks",
+	      "federation", "alliance", "forum", "institute", "institutes",
+	      "conference", "union"), ombuds_words,
+	 NONE_, "an association, network or forum of ombudsmen or NHRIs"},
+	{"ombudsman-assoc", CUES("institution"), supranational, ombuds_words,
+	 NONE_,
+	 "an ombudsman institution of more than one country"},
+	{"ombudsman", NONE_,
+	 CUES("ombudsman", "ombudsperson", "ombudswoman", "mediator",
+	      "m\xc3\xa9" "diateur", "public defender", "people s defender",
+	      "defensor del pueblo", "defensoria del pueblo",
+	      "defensor\xc3\xad" "a del pueblo", "defensor do povo",
+	      "provedor de justi\xc3\xa7" "a", "provedor de justica",
+	      "human rights defender", "people s advocate",
+	      "avocatul poporului", "parliamentary commissioner",
+	      "commissioner for human rights",
+	      "commissioner for fundamental rights", "chancellor of justice",
+	      "protector of citizens", "public protector",
+	      "volksanwaltschaft", "difensore civico", "raonaitheoir"), NONE_,
+	 CUES("high", "council of europe", "un", "united nations", "osce",
+	      "european union", "eu"),
+	 "a national ombudsman's title"},
+	{"nhri", NONE_,
+	 CUES("national human rights", "national commission for human rights",
+	      "national commission on human rights",
+	      "national council for human rights",
+	      "national council on human rights",
+	      "institute for human rights", "human rights commission",
+	      "equality and human rights"), NONE_,
+	 CUES("un", "united nations", "oic", "african", "inter american",
+	      "arab", "asean", "permanent", "european", "forum", "network",
+	      "alliance"),
+	 "a national human rights institution"},
+	{"un-organ", NONE_,
+	 CUES("committee on the elimination", "committee against torture",
+	      "committee on the rights of", "human rights committee",
+	      "committee on enforced disappearances",
+	      "committee on migrant workers",
+	      "committee on economic social and cultural rights",
+	      "special rapporteur", "working group on", "subcommittee on "
+	      "prevention of torture", "international court of justice"), NONE_,
+	 CUES("red cross", "red crescent", "helsinki"),
+	 "a UN treaty body, court or special procedure"},
+	{"un-organ", NONE_, un_words,
+	 CUES("secretary", "security council", "general assembly",
+	      "human rights council", "economic and social council",
+	      "trusteeship", "court", "committee", "rapporteur"),
+	 NONE_, "a principal organ of the UN"},
+	{"un-agency", NONE_, un_words, NONE_, NONE_,
+	 "a UN office, fund or agency"},
+	{"un-agency", NONE_,
+	 CUES("world health organization", "international labour "
+	      "organization", "international labor organization",
+	      "world food programme", "international organization for "
+	      "migration", "food and agriculture organization"), NONE_,
+	 NONE_, "a UN specialised agency"},
+	{"ngo", NONE_,
+	 CUES("bureau", "foundation", "society", "societies", "red cross",
+	      "red crescent", "watch", "amnesty", "ngo", "non governmental",
+	      "federation for human rights", "helsinki committee",
+	      "crisis group"), NONE_,
+	 NONE_, "a non-governmental organisation"},
+	{"regional-org", NONE_,
+	 CUES("organization", "organisation", "union", "council", "assembly",
+	      "parliament", "parliamentary", "commission", "cooperation",
+	      "co operation", "league", "community", "conference", "court",
+	      "secretariat", "osce", "eu", "oic", "nato", "asean", "cis"),
+	 NONE_,
+	 NONE_, "an intergovernmental organisation or its organ"},
+};
+
+/* Whether the words w (" a b c ") hold the words of cue, in a run. */
+static bool has_cue(const char *w, const char *cue)
 {
-	static const char *const missions[] = {
-		"embassy", "embassies", "mission", "missions", "consulate",
-		"consulates", "representation"};
-	static const char *const ombudsman[] = {
-		"ombudsman", "ombudsmen", "ombudsperson", "ombudspersons",
-		"ombudsmans", "mediator", "mediators"};
-	static const char *const organ[] = {
-		"secretary", "security", "assembly", "court", "trusteeship",
-		"economic", "committee", "council", "rapporteur"};
-	/* the UN treaty bodies, often named without "UN" */
-	static const char *const treaty[] = {
-		"elimination", "torture", "disappearances", "child",
-		"migrant", "disabilities", "cultural"};
-	static const char *const ngo[] = {
-		"bureau", "foundation", "society", "cross", "crescent", "watch",
-		"amnesty", "ngo"};
-	static const char *const regional[] = {
-		"organization", "organisation", "union", "council", "assembly",
-		"parliament", "commission", "cooperation", "co", "league",
-		"community", "conference", "parliamentary"};
+	char pat[96];
+
+	snprintf(pat, sizeof(pat), " %s ", cue);
+	return strstr(w, pat) != NULL;
+}
+
+/* The first cue of list found in the words w, or NULL. */
+static const char *cue_in(const char *w, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (has_cue(w, list[i]))
+			return list[i];
+	return NULL;
+}
+
+const char *addressee_propose_kind(const char *phrase, const char **cue,
+				   const char **why)
+{
 	char *w = word_string(phrase);
 	const char *kind = "other";
 
-	if (has(w, "diaspora"))
-		kind = "diaspora-org";
-	else if (HAS_ANY(w, missions))
-		kind = has(w, "foreign") ? "foreign-mission" : "embassy";
-	else if (HAS_ANY(w, ombudsman))
-		kind = HAS_ANY(w, collective) ? "ombudsman-assoc" : "ombudsman";
-	else if (strstr(w, " national human rights "))
-		kind = "nhri";
-	else if (has(w, "un") || strstr(w, " united nations ") ||
-		 (has(w, "committee") && HAS_ANY(w, treaty)))
-		kind = HAS_ANY(w, organ) || strstr(w, " human rights council ")
-			       ? "un-organ"
-			       : "un-agency";
-	else if (HAS_ANY(w, ngo))
-		kind = "ngo";
-	else if (HAS_ANY(w, regional))
-		kind = "regional-org";
+	if (cue)
+		*cue = NULL;
+	if (why)
+		*why = "no cue of any kind in the name";
+	for (size_t i = 0; i < sizeof(kind_rules) / sizeof(kind_rules[0]);
+	     i++) {
+		const struct kind_rule *r = &kind_rules[i];
+		const char *hit = NULL;
+		bool ok = true;
+
+		for (size_t k = 0; ok && r->all[k]; k++)
+			ok = has_cue(w, r->all[k]);
+		if (ok && r->any[0])
+			ok = (hit = cue_in(w, r->any)) != NULL;
+		if (ok && r->also[0])
+			ok = cue_in(w, r->also) != NULL;
+		if (ok && r->none[0])
+			ok = cue_in(w, r->none) == NULL;
+		if (!ok)
+			continue;
+		kind = r->kind;
+		if (cue)
+			*cue = hit ? hit : r->all[0];
+		if (why)
+			*why = r->why;
+		break;
+	}
+	/* "the Parliament of Georgia": one state's institution is no
+	 * intergovernmental organisation */
+	if (strcmp(kind, "regional-org") == 0) {
+		char *country = country_in(w);
+
+		if (country) {
+			kind = "other";
+			if (why)
+				*why = "an institution of one state";
+		}
+		free(country);
+	}
 	free(w);
 	return kind;
+}
+
+const char *addressee_guess_kind(const char *phrase)
+{
+	return addressee_propose_kind(phrase, NULL, NULL);
 }

@@ -6,11 +6,14 @@
  * registry to say which body, group rule list or new body each addressee
  * is, and writes bodies, aliases and lists in one transaction.
  */
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "chancery/addressee_plan.h"
+#include "chancery/addressee_rule.h"
 #include "chancery/list.h"
 #include "chancery/names.h"
 #include "chancery/registry.h"
@@ -71,12 +74,26 @@ const char *addressee_plan_resolution_name(enum addressee_resolution r)
 	return "?";
 }
 
+const char *addressee_plan_confidence_name(enum addressee_confidence c)
+{
+	switch (c) {
+	case ADDRESSEE_HIGH:
+		return "high";
+	case ADDRESSEE_MEDIUM:
+		return "medium";
+	case ADDRESSEE_LOW:
+		return "low";
+	}
+	return "?";
+}
+
 void addressee_plan_release(struct addressee_plan *p)
 {
 	if (p->matches)
 		for (size_t i = 0; i < p->list.count; i++) {
 			free(p->matches[i].target);
 			free(p->matches[i].role);
+			free(p->matches[i].evidence);
 		}
 	free(p->matches);
 	addressee_list_release(&p->list);
@@ -84,7 +101,9 @@ void addressee_plan_release(struct addressee_plan *p)
 }
 
 /* Every alias of every live body in word-key form, for matching names
- * that say the same words in another order or number. */
+ * that say the same words in another order or number, sorted by key (a
+ * statement of thousands of addressees asks several times for each), and
+ * the phrases taught. */
 struct key_index {
 	struct key_entry {
 		char *key;
@@ -93,7 +112,16 @@ struct key_index {
 	size_t n, alloc;
 	struct db *db;
 	int64_t current;
+	struct addressee_rules rules;
 };
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct key_entry *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : (x->body_id > y->body_id) - (x->body_id < y->body_id);
+}
 
 static int index_alias(const char *alias, void *arg)
 {
@@ -132,6 +160,10 @@ static int index_build(struct db *db, struct key_index *ix, struct error *err)
 		rc = registry_alias_each(db, ids.v[i], index_alias, ix, err);
 	}
 	free(ids.v);
+	if (ix->n)
+		qsort(ix->e, ix->n, sizeof(*ix->e), key_cmp);
+	if (rc == 0)
+		rc = addressee_rules_load(db, &ix->rules, err);
 	return rc;
 }
 
@@ -140,6 +172,7 @@ static void index_release(struct key_index *ix)
 	for (size_t i = 0; i < ix->n; i++)
 		free(ix->e[i].key);
 	free(ix->e);
+	addressee_rules_release(&ix->rules);
 	memset(ix, 0, sizeof(*ix));
 }
 
@@ -148,20 +181,27 @@ static int index_match(const struct key_index *ix, const char *name,
 		       int64_t *ids, int max)
 {
 	char *key = names_word_key(name);
+	size_t lo = 0, hi = ix->n;
+	int64_t last = 0;
 	int n = 0;
 
-	for (size_t i = 0; *key && i < ix->n; i++) {
-		bool seen = false;
+	while (lo < hi) { /* the first entry not below key */
+		size_t mid = lo + (hi - lo) / 2;
 
-		if (strcmp(ix->e[i].key, key) != 0)
+		if (strcmp(ix->e[mid].key, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* equal keys are sorted by body: each body once */
+	for (size_t i = lo; *key && i < ix->n &&
+			    strcmp(ix->e[i].key, key) == 0; i++) {
+		if (n && ix->e[i].body_id == last)
 			continue;
-		for (int k = 0; k < n && k < max; k++)
-			seen |= ids[k] == ix->e[i].body_id;
-		if (!seen) {
-			if (n < max)
-				ids[n] = ix->e[i].body_id;
-			n++;
-		}
+		last = ix->e[i].body_id;
+		if (n < max)
+			ids[n] = last;
+		n++;
 	}
 	free(key);
 	return n;
@@ -180,7 +220,8 @@ static bool known_name(const char *name, void *arg)
 	while (addressee_strip_prefix(&s, "and") ||
 	       addressee_strip_prefix(&s, "the"))
 		;
-	hit = registry_match_name(ix->db, s, ids, 2, &err) == 1 ||
+	hit = addressee_rules_find(&ix->rules, s) != NULL ||
+	      registry_match_name(ix->db, s, ids, 2, &err) == 1 ||
 	      index_match(ix, s, ids, 2) == 1;
 	if (!hit && (alt = cooperation_variant(s)) != NULL) {
 		hit = registry_match_name(ix->db, alt, ids, 2, &err) == 1 ||
@@ -197,9 +238,28 @@ static char *body_label(const struct registry_body *b)
 			  : xstrdup(b->name);
 }
 
+/* Sets the row's evidence (replacing any) and confidence. */
+static void set_evidence(struct addressee_match *m,
+			 enum addressee_confidence c, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_evidence(struct addressee_match *m,
+			 enum addressee_confidence c, const char *fmt, ...)
+{
+	struct sbuf b = SBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	sbuf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	free(m->evidence);
+	m->evidence = sbuf_detach(&b, NULL);
+	m->confidence = c;
+}
+
 /* Fills m for a body found by id. */
-static int match_body(struct db *db, int64_t id, const char *evidence,
-		      struct addressee_match *m, struct error *err)
+static int match_body(struct db *db, int64_t id, enum addressee_confidence c,
+		      const char *evidence, struct addressee_match *m,
+		      struct error *err)
 {
 	struct registry_body b = {0};
 	int rc = registry_body_get(db, id, &b, err);
@@ -208,8 +268,9 @@ static int match_body(struct db *db, int64_t id, const char *evidence,
 		return rc;
 	m->res = ADDRESSEE_BODY;
 	m->body_id = id;
+	free(m->target);
 	m->target = body_label(&b);
-	m->evidence = evidence;
+	set_evidence(m, c, "%s", evidence);
 	registry_body_release(&b);
 	return 0;
 }
@@ -233,12 +294,14 @@ static int match_ambiguous(struct db *db, const int64_t *ids, int n,
 		registry_body_release(&b);
 	}
 	m->res = ADDRESSEE_AMBIGUOUS;
+	free(m->target);
 	m->target = sbuf_detach(&t, NULL);
-	m->evidence = "several bodies";
+	set_evidence(m, ADDRESSEE_LOW, "%d bodies have this name", n);
 	return 0;
 }
 
-/* By name: alias or normalised name, then the same words. */
+/* By name: alias or normalised name (high, or as the caller says), then
+ * the same words in another order or number (medium). */
 static int match_name(struct db *db, const struct key_index *ix,
 		      const char *name, const char *evidence,
 		      struct addressee_match *m, struct error *err)
@@ -249,13 +312,15 @@ static int match_name(struct db *db, const struct key_index *ix,
 	if (n < 0)
 		return n;
 	if (n == 1)
-		return match_body(db, ids[0], evidence ? evidence : "alias", m,
-				  err);
+		return match_body(db, ids[0],
+				  evidence ? ADDRESSEE_MEDIUM : ADDRESSEE_HIGH,
+				  evidence ? evidence : "alias", m, err);
 	if (n > 1)
 		return match_ambiguous(db, ids, n, m, err);
 	n = index_match(ix, name, ids, 8);
 	if (n == 1)
-		return match_body(db, ids[0], evidence ? evidence : "words", m,
+		return match_body(db, ids[0], ADDRESSEE_MEDIUM,
+				  evidence ? evidence : "word-order match", m,
 				  err);
 	if (n > 1)
 		return match_ambiguous(db, ids, n, m, err);
@@ -291,7 +356,8 @@ static int match_name_variants(struct db *db, const struct key_index *ix,
 
 	if (rc || m->target || !(alt = cooperation_variant(name)))
 		return rc;
-	rc = match_name(db, ix, alt, evidence ? evidence : "spelling", m, err);
+	rc = match_name(db, ix, alt, evidence ? evidence : "spelling variant",
+			m, err);
 	free(alt);
 	return rc;
 }
@@ -306,7 +372,16 @@ static int resolve_group(struct db *db, const struct addressee *a,
 	if (rc)
 		return rc;
 	m->res = ADDRESSEE_GROUP;
-	m->evidence = "group";
+	if (a->warning)
+		set_evidence(m, ADDRESSEE_MEDIUM,
+			     "group: every %s (membership unknown)",
+			     a->group_kind);
+	else if (a->group_country)
+		set_evidence(m, ADDRESSEE_HIGH, "group: every %s of %s",
+			     a->group_kind, a->group_country);
+	else
+		set_evidence(m, ADDRESSEE_HIGH, "group: every %s",
+			     a->group_kind);
 	m->target = addressee_group_list_name(a->group_kind, a->group_country);
 	if (!m->list_id) {
 		char *t = xasprintf("%s (NEW list)", m->target);
@@ -317,15 +392,99 @@ static int resolve_group(struct db *db, const struct addressee *a,
 	return 0;
 }
 
+/* A phrase taught with `registry teach`: the phrase, the written form,
+ * then the acronym. *hit when one applies (m filled); a warning about
+ * the phrase ("membership unknown") is answered by the rule and goes. */
+static int resolve_taught(struct db *db, const struct key_index *ix,
+			  struct addressee *a, struct addressee_match *m,
+			  bool *hit, struct error *err)
+{
+	const char *tries[] = {a->phrase, a->written, a->acronym};
+	const struct addressee_rule *r = NULL;
+
+	*hit = false;
+	for (size_t k = 0; !r && k < sizeof(tries) / sizeof(tries[0]); k++)
+		r = tries[k] ? addressee_rules_find(&ix->rules, tries[k])
+			     : NULL;
+	if (!r)
+		return 0;
+	*hit = true;
+	m->taught = true;
+	free(a->warning);
+	a->warning = NULL;
+	if (r->body_id)
+		return match_body(db, r->body_id, ADDRESSEE_HIGH, "taught", m,
+				  err);
+	m->res = ADDRESSEE_GROUP;
+	m->list_id = r->list_id;
+	m->target = xstrdup(r->target);
+	set_evidence(m, ADDRESSEE_HIGH, "taught");
+	return 0;
+}
+
+/* What a row's back-reference names, as the plan shows it: the acronym of
+ * the body it refers to when that is the organisation put in, else the
+ * organisation's name. */
+static char *backref_label(const struct addressee_plan *p,
+			   const struct addressee *a)
+{
+	const struct addressee_match *r = &p->matches[a->ref];
+
+	if (r->res == ADDRESSEE_BODY && r->target &&
+	    strcmp(p->list.items[a->ref].phrase, a->ref_name) == 0)
+		return xstrndup(r->target, strcspn(r->target, " "));
+	return xstrdup(a->ref_name);
+}
+
+/*
+ * The organs statements name without "UN" ("the Human Rights Council",
+ * "the Security Council"): when the phrase alone matches nothing, the
+ * UN's organ of that name, with medium confidence. Only these names:
+ * "the Council" or "the Assembly" of another organisation stay NEW.
+ */
+static int implied_un(struct db *db, const struct key_index *ix,
+		      const struct addressee *a, struct addressee_match *m,
+		      struct error *err)
+{
+	static const char *const organs[] = {
+		"Security Council", "General Assembly", "Human Rights Council",
+		"Economic and Social Council", "Secretary-General",
+		"Secretary General", "High Commissioner for Human Rights",
+		"High Commissioner for Refugees",
+	};
+	const char *ph = a->phrase;
+	char *alt;
+	int rc;
+
+	if (strncasecmp(ph, "the ", 4) == 0)
+		ph += 4;
+	for (size_t i = 0; i < sizeof(organs) / sizeof(organs[0]); i++) {
+		if (strcasecmp(ph, organs[i]) != 0)
+			continue;
+		alt = xasprintf("UN %s", ph);
+		rc = match_name(db, ix, alt, "UN implied", m, err);
+		free(alt);
+		if (rc == 0 && m->res == ADDRESSEE_BODY)
+			set_evidence(m, ADDRESSEE_MEDIUM, "UN implied: the "
+				     "%s", ph);
+		return rc;
+	}
+	return 0;
+}
+
 static int resolve_one(struct db *db, const struct key_index *ix,
 		       struct addressee_plan *p, size_t i, struct error *err)
 {
 	struct addressee *a = &p->list.items[i];
 	struct addressee_match *m = &p->matches[i];
 	struct registry_body b = {0};
-	const char *acr = a->acronym;
+	const char *acr = a->acronym, *kind, *cue, *why;
+	bool taught;
 	int rc;
 
+	rc = resolve_taught(db, ix, a, m, &taught, err);
+	if (rc || taught)
+		return rc;
 	if (a->group)
 		return resolve_group(db, a, m, err);
 	if (!acr && addressee_acronym_like(a->phrase, strlen(a->phrase)))
@@ -338,7 +497,12 @@ static int resolve_one(struct db *db, const struct key_index *ix,
 			break;
 		rc = registry_body_find(db, try + (k == 1), &b, err);
 		if (rc == 0) {
-			rc = match_body(db, b.id, "acronym", m, err);
+			char *ev = k == 0 ? xstrdup("exact acronym")
+					  : xasprintf("acronym %s of %s",
+						      try + 1, acr);
+
+			rc = match_body(db, b.id, ADDRESSEE_HIGH, ev, m, err);
+			free(ev);
 			registry_body_release(&b);
 			return rc;
 		}
@@ -347,29 +511,66 @@ static int resolve_one(struct db *db, const struct key_index *ix,
 		error_clear(err);
 	}
 	rc = match_name_variants(db, ix, a->phrase, NULL, m, err);
-	if (rc || m->target)
+	if (rc)
 		return rc;
 	/* "... of this Organization": the referenced body's own name */
-	if (a->ref >= 0 && p->matches[a->ref].res == ADDRESSEE_BODY) {
+	if (!m->target && a->ref >= 0 &&
+	    p->matches[a->ref].res == ADDRESSEE_BODY) {
 		const char *prev = p->list.items[a->ref].phrase;
 		const char *at = strstr(a->phrase, prev);
 
 		if (at && registry_body_get(db, p->matches[a->ref].body_id, &b,
 					    err) == 0) {
-			char *alt = xasprintf("%.*s%s%s", (int)(at - a->phrase),
-					      a->phrase, b.name,
-					      at + strlen(prev));
+			size_t head = (size_t)(at - a->phrase);
+			/* "its Office for ..." is "Office for ... of OSCE",
+			 * which the registry may know as "OSCE Office for
+			 * ..." */
+			bool tail = head > 4 && !at[strlen(prev)] &&
+				    strncmp(at - 4, " of ", 4) == 0;
+			char *alts[3] = {
+				xasprintf("%.*s%s%s", (int)head, a->phrase,
+					  b.name, at + strlen(prev)),
+				tail && b.acronym
+					? xasprintf("%s %.*s", b.acronym,
+						    (int)head - 4, a->phrase)
+					: NULL,
+				tail ? xasprintf("%s %.*s", b.name,
+						 (int)head - 4, a->phrase)
+				     : NULL,
+			};
 
 			registry_body_release(&b);
-			rc = match_name(db, ix, alt, "back-reference", m, err);
-			free(alt);
-			if (rc || m->target)
+			for (size_t k = 0; rc == 0 && !m->target && k < 3; k++)
+				if (alts[k])
+					rc = match_name(db, ix, alts[k],
+							"back-reference", m,
+							err);
+			for (size_t k = 0; k < 3; k++)
+				free(alts[k]);
+			if (rc)
 				return rc;
 		}
 	}
+	if (m->target && a->ref >= 0 && a->ref_name &&
+	    m->res == ADDRESSEE_BODY) {
+		char *label = backref_label(p, a);
+
+		set_evidence(m, ADDRESSEE_MEDIUM, "back-reference to %s",
+			     label);
+		free(label);
+	}
+	if (m->target)
+		return 0;
+	/* "the Human Rights Council" of a UN statement: the UN's */
+	if ((rc = implied_un(db, ix, a, m, err)) != 0)
+		return rc;
+	if (m->target)
+		return 0;
 	/* "the President of the UN Security Council": the body, the office
-	 * kept as the role */
-	if (addressee_role_len(a->phrase) && !m->role) {
+	 * kept as the role; "the Permanent Representative of Georgia" is
+	 * Georgia's mission, named whole */
+	if (addressee_role_len(a->phrase) && !m->role &&
+	    !addressee_country_len(a->phrase + addressee_role_len(a->phrase))) {
 		size_t r = addressee_role_len(a->phrase);
 		const char *rest = a->phrase + r;
 		char *role = xstrndup(a->phrase, r - 4); /* without " of " */
@@ -383,23 +584,40 @@ static int resolve_one(struct db *db, const struct key_index *ix,
 		rc = resolve_one(db, ix, p, i, err);
 		if (rc || m->res != ADDRESSEE_BODY)
 			return rc;
-		m->evidence = "office-holder";
+		set_evidence(m, m->confidence, "office-holder of %.*s",
+			     (int)strcspn(m->target, " "), m->target);
 		return 0;
 	}
 	m->res = ADDRESSEE_NEW;
-	m->target = xstrdup(addressee_guess_kind(a->phrase));
-	m->evidence = "";
+	kind = addressee_propose_kind(a->phrase, &cue, &why);
+	m->target = xstrdup(kind);
 	/* "justice", "reparation": a lower-case fragment is no name */
 	if (!addressee_capitalised(a->phrase) &&
 	    !addressee_acronym_like(a->phrase, strlen(a->phrase))) {
 		m->guess = true;
-		m->evidence = "guess: not a name (--accept to add it)";
+		set_evidence(m, ADDRESSEE_LOW,
+			     "guess: new body from words that are no name "
+			     "(--accept to add it)");
+	} else if (addressee_country_len(a->phrase) == strlen(a->phrase)) {
+		/* "... in Azerbaijan and Armenia": a country is no body */
+		m->guess = true;
+		set_evidence(m, ADDRESSEE_LOW,
+			     "guess: new body named as a country (--accept to "
+			     "add it)");
+	} else if (cue) {
+		set_evidence(m, ADDRESSEE_MEDIUM,
+			     "new body; kind %s proposed from '%s' (%s)", kind,
+			     cue, why);
+	} else {
+		set_evidence(m, ADDRESSEE_MEDIUM,
+			     "new body; kind other (%s)", why);
 	}
 	return 0;
 }
 
-int addressee_plan_build(struct db *db, const char *text, size_t len,
-			 struct addressee_plan *plan, struct error *err)
+static int plan_build(struct db *db, const char *text, size_t len,
+		      size_t start, bool anchored,
+		      struct addressee_plan *plan, struct error *err)
 {
 	struct key_index ix = {0};
 	int rc;
@@ -407,7 +625,10 @@ int addressee_plan_build(struct db *db, const char *text, size_t len,
 	rc = index_build(db, &ix, err);
 	if (rc)
 		goto out;
-	rc = addressee_parse(text, len, known_name, &ix, &plan->list, err);
+	rc = anchored ? addressee_parse_at(text, len, start, known_name, &ix,
+					   &plan->list, err)
+		      : addressee_parse(text, len, known_name, &ix,
+					&plan->list, err);
 	if (rc)
 		goto out;
 	plan->matches = xcalloc(plan->list.count, sizeof(*plan->matches));
@@ -416,6 +637,19 @@ int addressee_plan_build(struct db *db, const char *text, size_t len,
 out:
 	index_release(&ix);
 	return rc;
+}
+
+int addressee_plan_build(struct db *db, const char *text, size_t len,
+			 struct addressee_plan *plan, struct error *err)
+{
+	return plan_build(db, text, len, 0, false, plan, err);
+}
+
+int addressee_plan_build_at(struct db *db, const char *text, size_t len,
+			    size_t start, struct addressee_plan *plan,
+			    struct error *err)
+{
+	return plan_build(db, text, len, start, true, plan, err);
 }
 
 /* ---- applying ------------------------------------------------------------ */
@@ -475,8 +709,9 @@ static int apply_one(struct db *db, const struct addressee *a,
 		}
 		m->res = ADDRESSEE_BODY;
 	}
-	rc = note_alias(db, m->body_id, a->phrase, st, err);
-	if (rc == 0)
+	if (!m->taught)
+		rc = note_alias(db, m->body_id, a->phrase, st, err);
+	if (rc == 0 && !m->taught)
 		rc = note_alias(db, m->body_id, a->acronym, st, err);
 	if (rc == 0 && list_id)
 		rc = list_add_body(db, list_id, m->body_id, err);

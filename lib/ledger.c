@@ -60,6 +60,8 @@ static const char *const kind_names[LEDGER_KIND_COUNT] = {
 	[LEDGER_BODY_MERGED] = "body.merged",
 	[LEDGER_CONTACT_CHANGED] = "contact.changed",
 	[LEDGER_SERIES_EDITED] = "series.edited",
+	[LEDGER_PHRASE_TAUGHT] = "phrase.taught",
+	[LEDGER_PHRASE_UNTAUGHT] = "phrase.untaught",
 };
 
 enum {

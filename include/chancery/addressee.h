@@ -31,6 +31,8 @@ struct addressee {
 			   back-reference replaced: what is matched */
 	int ref;        /* index of the addressee "this Organization" names,
 			   -1 when none */
+	char *ref_name; /* the organisation put in for the back-reference
+			   ("Council of Europe", "United Nations"), or NULL */
 	bool group;     /* a class of bodies, not one body */
 	char *group_kind;    /* for a group: the body kind */
 	char *group_country; /* for a group: ISO code, NULL for any */
@@ -90,6 +92,31 @@ int addressee_parse(const char *text, size_t len, addressee_known_fn known,
 		    void *arg, struct addressee_list *out, struct error *err);
 
 /*
+ * The same over the passage a person pointed at: the text from byte
+ * start on (lines are still counted from the top of text), and of its
+ * passages the first, not the one that lists the most. When the first
+ * paragraph from start has no trigger, the text there is the list
+ * itself ("Addressees: UNSG, the OSCE ..."), up to the end of its
+ * sentence, with any continuations after it.
+ */
+int addressee_parse_at(const char *text, size_t len, size_t start,
+		       addressee_known_fn known, void *arg,
+		       struct addressee_list *out, struct error *err);
+
+/*
+ * Where the passage a person points at starts. addressee_locate_paragraph:
+ * the nth paragraph (1-based; paragraphs are runs of non-blank lines),
+ * ERR_USAGE saying how many there are when n is out of range.
+ * addressee_locate_text: the first occurrence of needle, white space in
+ * it matching any run of white space (a line break in the file); ERR_DATA
+ * when it does not occur, ERR_USAGE when it is empty.
+ */
+int addressee_locate_paragraph(const char *text, size_t len, size_t n,
+			       size_t *start, struct error *err);
+int addressee_locate_text(const char *text, size_t len, const char *needle,
+			  size_t *start, struct error *err);
+
+/*
  * Whether phrase names a class of bodies; if so *kind gets a static kind
  * name and *country a new ISO code or NULL (caller frees).
  */
@@ -99,7 +126,18 @@ bool addressee_group_classify(const char *phrase, const char **kind,
 /* The rule list name of a group: "group/embassy/AZ" (caller frees). */
 char *addressee_group_list_name(const char *kind, const char *country);
 
-/* The kind a new body named phrase most likely has (static string). */
+/*
+ * The kind a new body named phrase most likely has (a registry kind code,
+ * static), from a table of cues in its name: "Public Defender of X" and
+ * "Commissioner for Human Rights of X" are national ombudsmen, an
+ * "Association/Network/Forum/Institute of ombudsmen or NHRIs" is an
+ * ombudsman-assoc, a "National Human Rights Commission" an nhri, ...
+ * cue and why (either may be NULL) get the words that decided and the
+ * reason, for the plan to show; "other" when no cue fits.
+ */
+const char *addressee_propose_kind(const char *phrase, const char **cue,
+				   const char **why);
+/* addressee_propose_kind without the reasons. */
 const char *addressee_guess_kind(const char *phrase);
 
 /*
@@ -115,6 +153,11 @@ const char *addressee_guess_kind(const char *phrase);
  * addressee_capitalised: w starts with a capital (or a non-ASCII letter).
  */
 bool addressee_strip_prefix(char **s, const char *w);
+/* The length of the country name phrase starts with ("Georgia", "the
+ * Republic of Armenia", "Azerbaijani"), 0 when none: a country is no
+ * addressee, and "the Permanent Representative of Georgia" holds no
+ * office of a body named "Georgia ...". */
+size_t addressee_country_len(const char *phrase);
 bool addressee_acronym_like(const char *s, size_t n);
 size_t addressee_role_len(const char *phrase);
 bool addressee_capitalised(const char *w);

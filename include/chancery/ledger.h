@@ -102,6 +102,8 @@ enum ledger_kind {
 	LEDGER_BODY_MERGED,
 	LEDGER_CONTACT_CHANGED,
 	LEDGER_SERIES_EDITED,          /* template, list or time changed */
+	LEDGER_PHRASE_TAUGHT,   /* registry teach: a phrase rule set */
+	LEDGER_PHRASE_UNTAUGHT, /* registry unteach */
 	LEDGER_KIND_COUNT
 };
 

@@ -527,15 +527,73 @@ static void test_guess_kind(void **state)
 		{"League of Arab States", "regional-org"},
 		{"Organization of Turkic States", "regional-org"},
 		{"Mr John Smith", "other"},
+		/* issue 19: national ombudsmen by their many titles */
+		{"Public Defender of Georgia", "ombudsman"},
+		{"Defensor del Pueblo of Spain", "ombudsman"},
+		{"Human Rights Defender of the Republic of Armenia", "ombudsman"},
+		{"Commissioner for Human Rights of the Republic of Poland",
+		 "ombudsman"},
+		{"Ukrainian Parliament Commissioner for Human Rights", "ombudsman"},
+		{"People's Advocate of the Republic of Moldova", "ombudsman"},
+		{"Ombudsman Institution of Bosnia and Herzegovina", "ombudsman"},
+		{"European Ombudsman", "ombudsman"},
+		/* ... but not the Council of Europe's or the UN's */
+		{"Council of Europe Commissioner for Human Rights", "regional-org"},
+		{"UN High Commissioner for Human Rights", "un-agency"},
+		/* associations, networks and forums of ombudsmen or NHRIs */
+		{"European Ombudsman Institute", "ombudsman-assoc"},
+		{"International Ombudsman Institution", "ombudsman-assoc"},
+		{"Federation of Ibero-American Ombudsmen", "ombudsman-assoc"},
+		{"Asia Pacific Forum of National Human Rights Institutions",
+		 "ombudsman-assoc"},
+		{"European Network of National Human Rights Institutions",
+		 "ombudsman-assoc"},
+		{"Global Alliance of National Human Rights Institutions",
+		 "ombudsman-assoc"},
+		/* NHRIs, and the regional commissions that are not */
+		{"National Human Rights Commission of Mongolia", "nhri"},
+		{"Scottish Human Rights Commission", "nhri"},
+		{"German Institute for Human Rights", "nhri"},
+		{"OIC Independent Permanent Human Rights Commission",
+		 "regional-org"},
+		{"Inter-American Commission on Human Rights", "regional-org"},
+		/* missions */
+		{"Embassy of Lithuania in Kyiv", "embassy"},
+		{"Permanent Representation of Italy to the EU", "embassy"},
+		{"OSCE Mission to Skopje", "regional-org"},
+		{"UN Assistance Mission in Afghanistan", "un-agency"},
+		{"embassies accredited in Yerevan", "foreign-mission"},
+		/* the UN's organs and agencies, treaty bodies without "UN" */
+		{"Committee on the Elimination of Racial Discrimination",
+		 "un-organ"},
+		{"UN Special Rapporteur on the situation of human rights "
+		 "defenders", "un-organ"},
+		{"World Health Organization", "un-agency"},
+		{"International Federation of Red Cross and Red Crescent "
+		 "Societies", "ngo"},
+		{"Council of the European Union", "regional-org"},
+		/* one state's own institutions */
+		{"Parliament of Georgia", "other"},
+		{"Permanent Representative of Georgia to the UN", "embassy"},
 	};
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *got = addressee_guess_kind(cases[i].phrase);
+	bool bad = false;
 
-		if (strcmp(got, cases[i].kind) != 0)
-			fail_msg("%s: got %s, want %s", cases[i].phrase, got,
-				 cases[i].kind);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *cue, *why;
+		const char *got = addressee_propose_kind(cases[i].phrase, &cue,
+							 &why);
+
+		if (strcmp(got, cases[i].kind) != 0) {
+			bad = true;
+			print_message("%s: got %s (cue '%s'), want %s\n",
+				      cases[i].phrase, got, cue ? cue : "-",
+				      cases[i].kind);
+		}
+		assert_str(addressee_guess_kind(cases[i].phrase), got);
 	}
+	if (bad)
+		fail_msg("kinds differ (above)");
 }
 
 /* "the ombudsmen of the OIC member states" takes the plain group, and
@@ -556,6 +614,100 @@ static void test_membership_warning(void **state)
 	assert_non_null(strstr(l.items[4].warning, "member states"));
 	addressee_list_release(&l);
 }
+/* --paragraph N and --from TEXT: the passage a person points at is read,
+ * not the one that lists the most; lines are counted from the top. */
+static const char pointed[] =
+	"Warsaw, 2020.\n"                                     /* 1 */
+	"\n"
+	"The report was sent to the UNSG, UNHCR, UNICEF and\n" /* 3 */
+	"the OSCE.\n"
+	"\n"
+	"Addressees of the annex: the Council of Europe and\n" /* 6 */
+	"the European Union.\n"
+	"\n"
+	"A summary was sent to the European Parliament.\n"     /* 9 */
+	"Copies were also sent to UNESCO.\n";
+
+static void test_parse_at(void **state)
+{
+	static const struct {
+		const char *how;
+		size_t paragraph;
+		const char *from;
+		const char *first, *last;
+		size_t count, first_line, last_line;
+	} cases[] = {
+		{"no pointer", 0, NULL, "UNSG", "OSCE", 4, 3, 4},
+		{"paragraph 2", 2, NULL, "UNSG", "OSCE", 4, 3, 4},
+		{"paragraph 3 (no trigger)", 3, NULL, "Council of Europe",
+		 "European Union", 2, 6, 7},
+		{"paragraph 4 and its continuation", 4, NULL,
+		 "European Parliament", "UNESCO", 2, 9, 10},
+		{"from a name", 0, "UNHCR", "UNHCR", "OSCE", 3, 3, 4},
+		{"from across a line break", 0, "UNICEF and the OSCE", "UNICEF",
+		 "OSCE", 2, 3, 4},
+		{"from a trigger", 0, "A summary", "European Parliament",
+		 "UNESCO", 2, 9, 10},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct addressee_list l = {0};
+		struct error err = ERROR_INIT;
+		size_t start = 0, len = strlen(pointed);
+		int rc = 0;
+
+		if (cases[i].paragraph)
+			rc = addressee_locate_paragraph(pointed, len,
+							cases[i].paragraph,
+							&start, &err);
+		else if (cases[i].from)
+			rc = addressee_locate_text(pointed, len, cases[i].from,
+						   &start, &err);
+		if (rc == 0)
+			rc = cases[i].paragraph || cases[i].from
+				     ? addressee_parse_at(pointed, len, start,
+							  NULL, NULL, &l, &err)
+				     : addressee_parse(pointed, len, NULL, NULL,
+						       &l, &err);
+		if (rc)
+			fail_msg("%s: %s", cases[i].how, err.msg);
+		if (l.count != cases[i].count ||
+		    strcmp(l.items[0].phrase, cases[i].first) != 0 ||
+		    strcmp(l.items[l.count - 1].phrase, cases[i].last) != 0 ||
+		    l.passage.first_line != cases[i].first_line ||
+		    l.passage.last_line != cases[i].last_line)
+			fail_msg("%s: got %zu addressees '%s'..'%s' lines "
+				 "%zu-%zu, want %zu '%s'..'%s' lines %zu-%zu",
+				 cases[i].how, l.count, l.items[0].phrase,
+				 l.items[l.count - 1].phrase,
+				 l.passage.first_line, l.passage.last_line,
+				 cases[i].count, cases[i].first, cases[i].last,
+				 cases[i].first_line, cases[i].last_line);
+		addressee_list_release(&l);
+	}
+}
+
+/* Pointing at what is not there is one line naming it. */
+static void test_locate_errors(void **state)
+{
+	struct error err = ERROR_INIT;
+	size_t start = 99, len = strlen(pointed);
+
+	(void)state;
+	assert_int_equal(addressee_locate_paragraph(pointed, len, 5, &start,
+						    &err), ERR_USAGE);
+	assert_str(err.msg, "--paragraph 5 is out of range: the text has 4 "
+			    "paragraphs");
+	assert_int_equal(addressee_locate_text(pointed, len, "the UN Human "
+					       "Rights Council", &start, &err),
+			 ERR_DATA);
+	assert_str(err.msg, "--from 'the UN Human Rights Council' does not "
+			    "occur in the text");
+	assert_int_equal(addressee_locate_text(pointed, len, "  ", &start,
+					       &err), ERR_USAGE);
+	assert_int_equal(start, 99);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -569,6 +721,8 @@ int main(void)
 		cmocka_unit_test(test_context_statements_have_no_paragraph),
 		cmocka_unit_test(test_guess_kind),
 		cmocka_unit_test(test_membership_warning),
+		cmocka_unit_test(test_parse_at),
+		cmocka_unit_test(test_locate_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,9 @@
 
 #include "chancery/addressee.h"
 #include "chancery/addressee_plan.h"
+#include "chancery/addressee_rule.h"
 #include "chancery/import.h"
+#include "chancery/list.h"
 #include "chancery/registry.h"
 #include "chancery/sbuf.h"
 #include "chancery/xalloc.h"
@@ -119,6 +121,59 @@ static const char *const resolved_groups[] = {
 	"group/embassy/TR (NEW list)", NULL,
 };
 
+/* Statements written for issue 19 as other institutions and years would
+ * write them (tests/data/statements/issue19-*.txt), each in several of
+ * the issue's shapes; what each addressee resolves to. */
+static const char *const resolved_armenia[] = {
+	/* an alias; a Council of Europe office is no national ombudsman; a
+	 * name with "and" kept whole; "its Office for ..." is the OSCE's;
+	 * the second paragraph continues ("In addition ... also
+	 * forwarded"); an office-holder; the embassies accredited here */
+	"OHCHR", "NEW:regional-org", "OSCE", "ODIHR", "ICRC", "PACE", "ENOC",
+	"group/foreign-mission", NULL,
+};
+static const char *const resolved_moldova[] = {
+	/* the Chair of a treaty body; "of the organization" after a UN
+	 * office; a slashed acronym; the Council of the EU is neither the
+	 * EU nor the Council of Europe; "Copies were sent to" continues;
+	 * quantified groups; an adjective of a country */
+	"UNSG", "NEW:un-organ", "UNSC", "ODIHR", "EP", "NEW:regional-org",
+	"group/ombudsman", "group/nhri", "group/diaspora-org/MD (NEW list)",
+	NULL,
+};
+static const char *const resolved_kazakhstan[] = {
+	/* a lettered list after "circulated to:", office-holders, the
+	 * foreign missions here and the state's own abroad, a quantified
+	 * group, and a later sentence with "also" inside its trigger */
+	"UNSG", "UNGA", "OTS", "OIC", "group/foreign-mission",
+	"group/embassy/KZ (NEW list)", "group/diaspora-org/KZ (NEW list)",
+	"group/ombudsman", "IOI", "AOA", NULL,
+};
+static const char *const resolved_lithuania[] = {
+	/* a bulleted list; new bodies of every kind the name tells: a
+	 * regional NHRI network and forum, a national ombudsman, an NHRI,
+	 * an ombudsman association, an NGO with "and" in its name, a UN
+	 * special procedure, an embassy; "Besides, copies were sent to" */
+	"GANHRI", "NEW:ombudsman-assoc", "NEW:ombudsman-assoc",
+	"NEW:ombudsman", "NEW:nhri", "NEW:ombudsman-assoc", "NEW:ngo",
+	"NEW:un-organ", "NEW:embassy", NULL,
+};
+
+static const char *const resolved_georgia[] = {
+	/* an office-holder of an organ named without "UN"; near misses of
+	 * the Human Rights Council, the EU and the Council of Europe, the
+	 * European Ombudsman Institute; a possessive diaspora; other
+	 * countries' embassies here and Georgia's own; a country left over
+	 * from "in Azerbaijan and Armenia" (a guess, not a body); a state's
+	 * permanent representative is its mission; a network of NHRIs;
+	 * "this organization" in a continuation; a national parliament */
+	"UNHRC", "NEW:un-organ", "NEW:regional-org", "NEW:ombudsman",
+	"group/diaspora-org/GE (NEW list)", "group/foreign-mission",
+	"group/embassy/GE (NEW list)", "NEW:other", "group/ombudsman",
+	"NEW:embassy", "NEW:ombudsman-assoc", "NEW:nhri", "OIC", "OICOA",
+	"NEW:other", "UNSG", NULL,
+};
+
 static void seeded(struct test_db *t)
 {
 	struct error err = ERROR_INIT;
@@ -187,6 +242,12 @@ static void test_resolve(void **state)
 		{NULL, near_miss, resolved_near_miss},
 		{NULL, holders, resolved_holders},
 		{NULL, groups, resolved_groups},
+		{"issue19-armenia-2023-defender.txt", NULL, resolved_armenia},
+		{"issue19-moldova-2021-advocate.txt", NULL, resolved_moldova},
+		{"issue19-kazakhstan-2022-mission.txt", NULL,
+		 resolved_kazakhstan},
+		{"issue19-lithuania-2024-forum.txt", NULL, resolved_lithuania},
+		{"issue19-georgia-2019-defender.txt", NULL, resolved_georgia},
 	};
 	struct test_db t;
 
@@ -406,6 +467,242 @@ static void test_ambiguous_refuses_apply(void **state)
 	addressee_plan_release(&p);
 	test_db_close(&t);
 }
+/* Each row says why and how sure: the evidence and the confidence. */
+static void test_evidence_and_confidence(void **state)
+{
+	static const char tartu[] =
+		"Tartu, 2019. The appeal was sent to the Asian Association "
+		"of Ombudsmen, UNICEF, the Public Defender of Georgia and "
+		"the right to truth.\n";
+	static const struct {
+		const char *file, *text;
+		size_t row;
+		enum addressee_confidence conf;
+		const char *evidence;
+	} cases[] = {
+		{NULL, holders, 0, ADDRESSEE_HIGH, "office-holder of UNSC"},
+		{NULL, holders, 1, ADDRESSEE_HIGH, "alias"},
+		{NULL, holders, 2, ADDRESSEE_MEDIUM,
+		 "back-reference to United Nations"},
+		{NULL, holders, 6, ADDRESSEE_MEDIUM, "back-reference to CoE"},
+		{NULL, holders, 7, ADDRESSEE_MEDIUM,
+		 "new body; kind un-organ proposed from 'committee on the "
+		 "elimination'"},
+		{NULL, tartu, 0, ADDRESSEE_MEDIUM, "word-order match"},
+		{NULL, tartu, 1, ADDRESSEE_HIGH, "exact acronym"},
+		{NULL, tartu, 2, ADDRESSEE_MEDIUM,
+		 "new body; kind ombudsman proposed from 'public defender'"},
+		{NULL, tartu, 3, ADDRESSEE_LOW, "guess: new body"},
+		{NULL, groups, 0, ADDRESSEE_HIGH,
+		 "group: every foreign-mission"},
+		{NULL, groups, 4, ADDRESSEE_MEDIUM,
+		 "group: every ombudsman (membership unknown)"},
+		{"issue19-armenia-2023-defender.txt", NULL, 3, ADDRESSEE_MEDIUM,
+		 "back-reference to OSCE"},
+		{"issue19-georgia-2019-defender.txt", NULL, 0, ADDRESSEE_MEDIUM,
+		 "office-holder of UNHRC"},
+		{"issue19-georgia-2019-defender.txt", NULL, 7, ADDRESSEE_LOW,
+		 "guess: new body named as a country"},
+		{"issue19-georgia-2019-defender.txt", NULL, 14,
+		 ADDRESSEE_MEDIUM, "new body; kind other proposed from "
+		 "'parliament' (an institution of one state)"},
+	};
+	struct test_db t;
+
+	(void)state;
+	seeded(&t);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct addressee_plan p;
+		size_t len = cases[i].text ? strlen(cases[i].text) : 0;
+		char *text = cases[i].file ? read_statement(cases[i].file, &len)
+					   : NULL;
+		const struct addressee_match *m;
+
+		plan_text(t.db, text ? text : cases[i].text, len, &p);
+		assert_true(cases[i].row < p.list.count);
+		m = &p.matches[cases[i].row];
+		if (m->confidence != cases[i].conf ||
+		    strncmp(m->evidence, cases[i].evidence,
+			    strlen(cases[i].evidence)) != 0 ||
+		    m->guess != (cases[i].conf == ADDRESSEE_LOW))
+			fail_msg("case %zu row %zu '%s': got %s '%s' (guess "
+				 "%d), want %s '%s...'", i, cases[i].row,
+				 p.list.items[cases[i].row].phrase,
+				 addressee_plan_confidence_name(m->confidence),
+				 m->evidence, m->guess,
+				 addressee_plan_confidence_name(cases[i].conf),
+				 cases[i].evidence);
+		addressee_plan_release(&p);
+		free(text);
+	}
+	test_db_close(&t);
+}
+
+/* Near-miss names: the registry has one of a pair, the statement names
+ * the other, and the plan never takes one for the other. */
+static void test_near_miss_pairs(void **state)
+{
+	static const struct {
+		const char *has, *acronym, *kind, *names;
+	} cases[] = {
+		{"European Ombudsman", "EO", "ombudsman",
+		 "the European Ombudsman Institute"},
+		{"European Ombudsman Institute", "EOI", "ombudsman-assoc",
+		 "the European Ombudsman"},
+		{"UN Human Rights Committee", "CCPR", "un-organ",
+		 "the UN Human Rights Council"},
+		{"UN Human Rights Council", "UNHRC", "un-organ",
+		 "the UN Human Rights Committee"},
+		{"Council of the European Union", NULL, "regional-org",
+		 "the Council of Europe"},
+		{"Council of Europe", "CoE", "regional-org",
+		 "the Council of the European Union"},
+		{"Council of Europe", "CoE", "regional-org",
+		 "the Council of the EU"},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct addressee_plan p;
+		struct error err = ERROR_INIT;
+		struct test_db t;
+		char *text = xasprintf("Riga, 2020. The letter was sent to "
+				       "UNICEF and %s.\n", cases[i].names);
+		int64_t id;
+
+		test_db_open(&t);
+		assert_int_equal(registry_body_add(t.db, "UNICEF", "UNICEF",
+						   "un-agency", NULL, NULL,
+						   &id, &err), 0);
+		assert_int_equal(registry_body_add(t.db, cases[i].acronym,
+						   cases[i].has, cases[i].kind,
+						   NULL, NULL, &id, &err), 0);
+		plan_text(t.db, text, strlen(text), &p);
+		assert_int_equal(p.list.count, 2);
+		if (p.matches[1].res == ADDRESSEE_BODY ||
+		    p.matches[1].res == ADDRESSEE_AMBIGUOUS)
+			fail_msg("'%s' was taken for '%s' (%s)", cases[i].names,
+				 cases[i].has, p.matches[1].evidence);
+		assert_int_equal(p.matches[1].res, ADDRESSEE_NEW);
+		addressee_plan_release(&p);
+		test_db_close(&t);
+		free(text);
+	}
+}
+
+/* registry teach: a guessed row resolves to the body taught, a group
+ * phrase to the list taught; a teach of nothing known changes nothing;
+ * unteach forgets. */
+static void test_teach(void **state)
+{
+	static const char text[] =
+		"Tallinn, 2020. The report was sent to UNICEF and the "
+		"national preventive mechanism.\n";
+	struct addressee_apply_stats st = {0};
+	struct addressee_rule r = {0};
+	struct addressee_plan p;
+	struct error err = ERROR_INIT;
+	struct test_db t;
+	int64_t list_id;
+	char *before, *after;
+
+	(void)state;
+	seeded(&t);
+	plan_text(t.db, text, strlen(text), &p);
+	assert_int_equal(p.matches[1].res, ADDRESSEE_NEW);
+	assert_true(p.matches[1].guess);
+	addressee_plan_release(&p);
+
+	before = state_of(t.db);
+	assert_int_equal(addressee_rule_teach(t.db, "national preventive "
+					      "mechanism", "NPM", NULL, &err),
+			 ERR_NOTFOUND);
+	assert_str(err.msg, "no body or list 'NPM'");
+	assert_int_equal(addressee_rule_teach(t.db, "the", "OHCHR", NULL,
+					      &err), ERR_USAGE);
+	after = state_of(t.db);
+	assert_str(after, before);
+	assert_int_equal(test_query_int(t.db, "SELECT count(*) FROM "
+					      "phrase_rules"), 0);
+	free(after);
+
+	assert_int_equal(addressee_rule_teach(t.db, "the national preventive "
+					      "mechanism", "OHCHR", &r, &err),
+			 0);
+	assert_str(r.norm, "national preventive mechanism");
+	assert_non_null(strstr(r.target, "OHCHR"));
+	addressee_rule_release(&r);
+	assert_int_equal(test_query_int(t.db,
+		"SELECT count(*) FROM events e JOIN bodies b ON b.id = "
+		"e.body_id WHERE e.kind = 'phrase.taught' AND b.acronym = "
+		"'OHCHR' AND json_extract(e.data, '$.phrase') = 'the national "
+		"preventive mechanism'"), 1);
+	plan_text(t.db, text, strlen(text), &p);
+	assert_int_equal(p.matches[1].res, ADDRESSEE_BODY);
+	assert_non_null(strstr(p.matches[1].target, "OHCHR"));
+	assert_str(p.matches[1].evidence, "taught");
+	assert_int_equal(p.matches[1].confidence, ADDRESSEE_HIGH);
+	assert_false(p.matches[1].guess);
+	addressee_plan_release(&p);
+
+	/* a group phrase names a list: its warning is answered */
+	assert_int_equal(list_create(t.db, "oic-ombudsmen", LIST_STATIC,
+				     NULL, &list_id, &err), 0);
+	assert_int_equal(addressee_rule_teach(t.db, "ombudsmen of the OIC "
+					      "member states", "oic-ombudsmen",
+					      NULL, &err), 0);
+	plan_text(t.db, groups, strlen(groups), &p);
+	assert_int_equal(p.matches[4].res, ADDRESSEE_GROUP);
+	assert_int_equal(p.matches[4].list_id, list_id);
+	assert_str(p.matches[4].target, "oic-ombudsmen");
+	assert_str(p.matches[4].evidence, "taught");
+	assert_null(p.list.items[4].warning);
+	assert_int_equal(addressee_plan_apply(t.db, &p, "g", &st, &err), 0);
+	assert_int_equal(test_query_int(t.db,
+		"SELECT count(*) FROM list_members m JOIN lists l ON l.id = "
+		"m.list_id WHERE l.name = 'g' AND m.member_list_id = (SELECT "
+		"id FROM lists WHERE name = 'oic-ombudsmen')"), 1);
+	addressee_plan_release(&p);
+
+	assert_int_equal(addressee_rule_unteach(t.db, "National Preventive "
+						"Mechanism", &err), 0);
+	assert_int_equal(addressee_rule_unteach(t.db, "National Preventive "
+						"Mechanism", &err),
+			 ERR_NOTFOUND);
+	assert_int_equal(test_query_int(t.db, "SELECT count(*) FROM events "
+					      "WHERE kind = 'phrase.untaught'"),
+			 1);
+	plan_text(t.db, text, strlen(text), &p);
+	assert_int_equal(p.matches[1].res, ADDRESSEE_NEW);
+	addressee_plan_release(&p);
+	free(before);
+	test_db_close(&t);
+}
+
+/* Applying 5,000 addressees into one list was quadratic: each addition
+ * found the next position by reading every member before it. The query
+ * it runs must search an index instead (bench/statement_run times it). */
+static void test_next_position_is_indexed(void **state)
+{
+	struct sbuf plan = SBUF_INIT;
+	sqlite3_stmt *st = NULL;
+	struct test_db t;
+
+	(void)state;
+	test_db_open(&t);
+	assert_int_equal(sqlite3_prepare_v2(db_handle(t.db),
+		"EXPLAIN QUERY PLAN SELECT coalesce(max(position), 0) + 1 "
+		"FROM list_members WHERE list_id = 1", -1, &st, NULL),
+		SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		sbuf_addf(&plan, "%s; ", sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+	if (!strstr(plan.buf, "list_members_position"))
+		fail_msg("the next position is found by '%s', not by the "
+			 "index list_members_position", plan.buf);
+	sbuf_release(&plan);
+	test_db_close(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +712,10 @@ int main(void)
 		cmocka_unit_test(test_apply_twice_changes_nothing),
 		cmocka_unit_test(test_list_is_refreshed),
 		cmocka_unit_test(test_ambiguous_refuses_apply),
+		cmocka_unit_test(test_evidence_and_confidence),
+		cmocka_unit_test(test_near_miss_pairs),
+		cmocka_unit_test(test_teach),
+		cmocka_unit_test(test_next_position_is_indexed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
