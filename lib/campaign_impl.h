@@ -86,6 +86,16 @@ struct delivery_ctx {
 	struct registry_contact contact;
 	struct render_context ctx;
 };
+
+/*
+ * The first active contact of c's list, of the body body_key names when
+ * not NULL: whom a preview or a test send renders for. ERR_NOTFOUND
+ * "list 'L' has no active contact [of B]" when there is none.
+ */
+int campaign_first_contact(struct db *db, const struct campaign_info *c,
+			   const char *body_key, int64_t *contact_id,
+			   struct error *err);
+
 /* Loads the contact and its body and fills the render context. */
 int campaign_delivery_ctx_init(struct db *db, const struct conf *cfg,
 			       const struct campaign_info *c,

@@ -627,23 +627,6 @@ int campaign_proof_mark_test(struct sbuf *msg, struct error *err)
 	return 0;
 }
 
-/* The first active contact of the list, of body_id when not 0. */
-struct pick {
-	int64_t body_id;
-	int64_t contact_id;
-};
-
-static int pick_contact(const struct member *m, void *arg)
-{
-	struct pick *p = arg;
-
-	if (m->status != CONTACT_ACTIVE ||
-	    (p->body_id && m->body_id != p->body_id))
-		return 0;
-	p->contact_id = m->contact_id;
-	return 1;
-}
-
 static int record_test(struct db *db, const struct campaign_info *c,
 		       const struct delivery_ctx *d, const char *to,
 		       const struct campaign_test_result *res,
@@ -672,9 +655,8 @@ int campaign_proof_test_send(struct db *db, const struct conf *cfg,
 			     struct campaign_test_result *out,
 			     struct error *err)
 {
-	struct registry_body body = {0};
 	struct campaign_info c = {0};
-	struct pick pick = {0, 0};
+	int64_t contact_id = 0;
 	struct sbuf msg = SBUF_INIT;
 	struct transport *tr = NULL;
 	struct transport_message m;
@@ -687,24 +669,13 @@ int campaign_proof_test_send(struct db *db, const struct conf *cfg,
 		return error_set(err, ERR_USAGE, "--to: '%s' is not an e-mail "
 				 "address", to ? to : "");
 	rc = campaign_get(db, id, &c, err);
-	if (!rc && body_key)
-		rc = registry_body_find(db, body_key, &body, err);
-	pick.body_id = body.id;
 	if (!rc)
-		rc = campaign_members_each(db, c.list_id, pick_contact, &pick,
-					   err);
-	if (rc < 0)
+		rc = campaign_first_contact(db, &c, body_key, &contact_id, err);
+	if (rc)
 		goto out;
-	rc = 0;
-	if (!pick.contact_id) {
-		rc = error_set(err, ERR_NOTFOUND, "list '%s' has no active "
-				 "contact%s%s", c.list_name,
-			       body_key ? " of " : "", body_key ? body_key : "");
-		goto out;
-	}
 	make_message_id(cfg, &c, "test", out->message_id,
 			sizeof(out->message_id));
-	rc = campaign_delivery_ctx_init(db, cfg, &c, pick.contact_id,
+	rc = campaign_delivery_ctx_init(db, cfg, &c, contact_id,
 					out->message_id, NULL, &d, err);
 	if (rc)
 		goto out;
@@ -745,7 +716,6 @@ out:
 		campaign_delivery_ctx_release(&d);
 	transport_free(tr);
 	sbuf_release(&msg);
-	registry_body_release(&body);
 	campaign_info_release(&c);
 	return rc;
 }

@@ -237,35 +237,46 @@ static int pick_contact(const struct member *m, void *arg)
 	return 1; /* found: stop the walk */
 }
 
+int campaign_first_contact(struct db *db, const struct campaign_info *c,
+			   const char *body_key, int64_t *contact_id,
+			   struct error *err)
+{
+	struct registry_body body = {0};
+	struct pick pick = {0, 0};
+	int rc = body_key ? registry_body_find(db, body_key, &body, err) : 0;
+
+	pick.body_id = body.id;
+	if (!rc)
+		rc = campaign_members_each(db, c->list_id, pick_contact, &pick,
+					   err);
+	registry_body_release(&body);
+	if (rc < 0)
+		return rc;
+	if (!pick.contact_id)
+		return error_set(err, ERR_NOTFOUND, "list '%s' has no active "
+				 "contact%s%s", c->list_name,
+				 body_key ? " of " : "", body_key ? body_key : "");
+	*contact_id = pick.contact_id;
+	return 0;
+}
+
 int campaign_preview(struct db *db, const struct conf *cfg, int64_t id,
 		     const char *body_key, struct sbuf *out,
 		     struct error *err)
 {
-	struct registry_body body = {0};
 	struct campaign_info c = {0};
-	struct pick pick = {0, 0};
 	struct delivery_ctx ctx;
 	char *message_id = NULL;
+	int64_t contact_id = 0;
 	int rc = campaign_get(db, id, &c, err);
 
-	if (!rc && body_key)
-		rc = registry_body_find(db, body_key, &body, err);
-	pick.body_id = body.id;
 	if (!rc)
-		rc = campaign_members_each(db, c.list_id, pick_contact, &pick,
-					   err);
-	if (rc < 0)
+		rc = campaign_first_contact(db, &c, body_key, &contact_id, err);
+	if (rc)
 		goto out;
-	rc = 0;
-	if (!pick.contact_id) {
-		rc = error_set(err, ERR_NOTFOUND, "list '%s' has no active "
-						  "contact%s%s", c.list_name,
-			       body_key ? " of " : "", body_key ? body_key : "");
-		goto out;
-	}
 	message_id = xasprintf("%lld.preview@%s", (long long)c.id,
 			       campaign_message_domain(cfg, &c));
-	rc = campaign_delivery_ctx_init(db, cfg, &c, pick.contact_id,
+	rc = campaign_delivery_ctx_init(db, cfg, &c, contact_id,
 					message_id, "chancery-preview", &ctx,
 					err);
 	if (!rc) {
@@ -274,7 +285,6 @@ int campaign_preview(struct db *db, const struct conf *cfg, int64_t id,
 	}
 out:
 	free(message_id);
-	registry_body_release(&body);
 	campaign_info_release(&c);
 	return rc;
 }
