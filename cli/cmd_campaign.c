@@ -87,7 +87,16 @@ static void print_plan(const struct campaign_plan *p)
 		       "approval, which no longer counts\n");
 }
 
-static int run_create(struct cli *cli, int argc, char **argv)
+/* The options campaign create and campaign edit share. */
+struct campaign_opts {
+	const char *template_name, *list_name, *when, *tz, *sender;
+	const char *event_date;
+	int template_version; /* 0: not given */
+	bool now;
+};
+
+/* Parses them and the one NAME; 0, or the exit status of a usage error. */
+static int parse_campaign_opts(int argc, char **argv, struct campaign_opts *o)
 {
 	static const struct option opts[] = {
 		{"template", required_argument, NULL, 't'},
@@ -100,35 +109,54 @@ static int run_create(struct cli *cli, int argc, char **argv)
 		{"now", no_argument, NULL, 'n'},
 		{NULL, 0, NULL, 0},
 	};
+	int opt;
+
+	memset(o, 0, sizeof(*o));
+	while ((opt = cli_getopt(argc, argv, "t:v:l:a:z:s:e:n", opts)) != -1) {
+		switch (opt) {
+		case 't': o->template_name = optarg; break;
+		case 'v': o->template_version = atoi(optarg);
+			if (o->template_version <= 0)
+				return cli_bad_usage("bad --version '%s'", optarg);
+			break;
+		case 'l': o->list_name = optarg; break;
+		case 'a': o->when = optarg; break;
+		case 'z': o->tz = optarg; break;
+		case 's': o->sender = optarg; break;
+		case 'e': o->event_date = optarg; break;
+		case 'n': o->now = true; break;
+		default: return EX_USAGE;
+		}
+	}
+	if (optind != argc - 1)
+		return cli_bad_usage("expected one campaign NAME");
+	return 0;
+}
+
+static int run_create(struct cli *cli, int argc, char **argv)
+{
 	struct campaign_new c = {0};
 	struct error err = ERROR_INIT;
 	struct calendar_time at;
 	const struct conf *cfg;
 	const char *when = NULL;
 	char *renamed = NULL;
-	bool now = false;
+	struct campaign_opts o;
+	bool now;
 	struct db *db;
 	char shown[96];
-	int opt, rc;
+	int rc;
 
-	while ((opt = cli_getopt(argc, argv, "t:v:l:a:z:s:e:n", opts)) != -1) {
-		switch (opt) {
-		case 't': c.template_name = optarg; break;
-		case 'v': c.template_version = atoi(optarg);
-			if (c.template_version <= 0)
-				return cli_bad_usage("bad --version '%s'", optarg);
-			break;
-		case 'l': c.list_name = optarg; break;
-		case 'a': when = optarg; break;
-		case 'z': c.tz = optarg; break;
-		case 's': c.sender = optarg; break;
-		case 'e': c.event_date = optarg; break;
-		case 'n': now = true; break;
-		default: return EX_USAGE;
-		}
-	}
-	if (optind != argc - 1)
-		return cli_bad_usage("expected one campaign NAME");
+	if ((rc = parse_campaign_opts(argc, argv, &o)))
+		return rc;
+	c.template_name = o.template_name;
+	c.template_version = o.template_version;
+	c.list_name = o.list_name;
+	c.tz = o.tz;
+	c.sender = o.sender;
+	c.event_date = o.event_date;
+	when = o.when;
+	now = o.now;
 	if (!c.template_name || !c.list_name || (!when && !now))
 		return cli_bad_usage("--template, --list and --at (or --now) are "
 				     "required");
@@ -343,46 +371,31 @@ static int run_reject(struct cli *cli, int argc, char **argv)
 
 static int run_edit(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"template", required_argument, NULL, 't'},
-		{"version", required_argument, NULL, 'v'},
-		{"list", required_argument, NULL, 'l'},
-		{"at", required_argument, NULL, 'a'},
-		{"tz", required_argument, NULL, 'z'},
-		{"sender", required_argument, NULL, 's'},
-		{"event-date", required_argument, NULL, 'e'},
-		{"now", no_argument, NULL, 'n'},
-		{NULL, 0, NULL, 0},
-	};
 	struct campaign_edit e = {0};
 	struct error err = ERROR_INIT;
 	struct campaign_info c = {0}, after = {0};
 	struct calendar_time at;
-	const char *when = NULL, *zone;
+	const char *when, *zone;
 	struct sbuf voided = SBUF_INIT;
-	bool now = false;
+	struct campaign_opts o;
+	bool now;
 	struct db *db;
 	char shown[96];
-	int opt, rc;
+	int rc;
 
-	while ((opt = cli_getopt(argc, argv, "t:v:l:a:z:s:e:n", opts)) != -1) {
-		switch (opt) {
-		case 't': e.template_name = optarg; break;
-		case 'v': e.template_version = atoi(optarg);
-			if (e.template_version <= 0)
-				return cli_bad_usage("bad --version '%s'", optarg);
-			break;
-		case 'l': e.list_name = optarg; break;
-		case 'a': when = optarg; break;
-		case 'z': e.tz = optarg; break;
-		case 's': e.sender = optarg; break;
-		case 'e': e.event_date = optarg; break;
-		case 'n': now = true; break;
-		default: return EX_USAGE;
-		}
-	}
-	if (optind != argc - 1)
-		return cli_bad_usage("expected one campaign NAME");
+	if ((rc = parse_campaign_opts(argc, argv, &o)))
+		return rc;
+	e.template_name = o.template_name;
+	e.template_version = o.template_version;
+	e.list_name = o.list_name;
+	e.tz = o.tz;
+	e.sender = o.sender;
+	e.event_date = o.event_date;
+	when = o.when;
+	now = o.now;
+	/* --now alone: send at once (a missed campaign's way out) */
+	if (now && !when)
+		e.send_at = clock_now();
 	rc = cli_db(cli, &db, &err);
 	if (!rc)
 		rc = campaign_find(db, argv[optind], &c, &err);
@@ -394,8 +407,8 @@ static int run_edit(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	/* --tz alone keeps the local time of day in the new zone */
-	if (!when && e.tz && (rc = calendar_from_utc(c.tz, c.send_at, &at,
-						     &err)) == 0)
+	if (!when && !now && e.tz &&
+	    (rc = calendar_from_utc(c.tz, c.send_at, &at, &err)) == 0)
 		rc = calendar_to_utc(zone, &at, &e.send_at, &err);
 	if (!rc && when && (rc = calendar_parse_local(when, &at, &err)) == 0)
 		rc = calendar_to_utc(zone, &at, &e.send_at, &err);

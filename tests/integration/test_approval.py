@@ -224,6 +224,9 @@ class TestApprove(ApprovalTestCase):
         self.run_ok("campaign", "edit", "feb", "--at", "2027-02-26 12:00",
                     who="alice")
         self.assertEqual(self.state(), "draft")
+        self.assertEqual(self.home.scalar(
+            "SELECT send_at FROM campaigns WHERE name = 'feb'"),
+            1803628800)  # 12:00 +04
         self.run_ok("campaign", "approve", "feb", "--schedule", who="bob")
         later = {"CHANCERY_FAKE_NOW": "2027-02-26T08:00:05Z"}
         self.daemon_once(later)

@@ -462,6 +462,20 @@ class TestOfficeCycle(Base):
         ])
         self.assertEqual(self.home.scalar(
             "SELECT count(*) FROM events WHERE kind = 'notify.sent'"), 4)
+        # The office sends it late after all: a new time, then sign-off.
+        late = at("2027-02-26T09:00:00Z")
+        r = self.home.run("campaign", "edit", "khojaly-2027", "--now",
+                          env=late)
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(self.state("khojaly-2027"), "draft")
+        self.assertEqual(self.home.scalar(
+            "SELECT send_at FROM campaigns WHERE name = 'khojaly-2027'"),
+            1803632400)
+        r = self.home.run("--as", "leyla", "campaign", "approve",
+                          "khojaly-2027", "--schedule", "--now", env=late)
+        self.assertEqual(r.rc, 0, r)
+        self.daemon("2027-02-26T09:00:01Z")
+        self.assertEqual(self.state("khojaly-2027"), "done")
 
     def test_approved_by_another_person_goes_out_on_time(self):
         self.run_up_to_the_day_before()
