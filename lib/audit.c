@@ -1,3 +1,13 @@
+/*
+ * audit: who received which statement, read back from the deliveries and
+ * the ledger: a campaign's report, a body's year by year, and the matrix
+ * of bodies by campaign, as text, CSV, JSON or HTML (audit_html.c writes
+ * the pages).
+ *
+ * It is one file above 1,000 lines because the three reports share their
+ * readers (deliveries, events, bodies not reached, approvals) and their
+ * totals.
+ */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -4,6 +4,10 @@
  * approval materialises the recipient set (campaign_recipients) and the
  * bodies it cannot reach (campaign_unreached); the start then queues the
  * frozen rows (campaign_start.c) without expanding the list again.
+ *
+ * It is one file above 1,000 lines because approving, editing and
+ * voiding share the freeze (the recipient set and its digest) and must
+ * agree on what an approval binds.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,6 +2,11 @@
  * import: the registry as CSV. Validation reads the whole file and
  * collects every problem before anything is written, so a user fixes a
  * file in one pass and a bad file never half-loads.
+ *
+ * It is one file above 1,000 lines because reading, checking every cell,
+ * planning and applying work on one in-memory model of the file (struct
+ * ifile) that no other module needs; the export and the seed use its
+ * column table.
  */
 #include <ctype.h>
 #include <stdarg.h>
