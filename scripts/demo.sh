@@ -27,15 +27,14 @@ export CHANCERY_CONFIG="$DEMO/chancery.conf"
 step() { printf '\n$ %s\n' "$*"; "$@"; }
 
 YEAR=$(TZ=Asia/Baku date +%Y)
-NOW=$(TZ=Asia/Baku date '+%Y-%m-%d %H:%M')
 step chancery init --seed
 step chancery registry import-statement \
 	tests/data/statements/ombudsman-2025-khojaly-33rd.txt --list khojaly --apply
 step chancery registry import-csv docs/demo/contacts.csv
 step chancery template add anniversary templates/anniversary.tmpl
 step chancery campaign create "khojaly-$YEAR" --template anniversary \
-	--list khojaly --at "$NOW" --tz Asia/Baku --event-date 1992-02-26
-step chancery campaign schedule "khojaly-$YEAR"
+	--list khojaly --now --tz Asia/Baku --event-date 1992-02-26
+step chancery campaign schedule "khojaly-$YEAR" --now
 step chanceryd --once
 step chancery campaign status "khojaly-$YEAR"
 step chancery audit campaign "khojaly-$YEAR"
