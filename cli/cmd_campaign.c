@@ -671,9 +671,11 @@ static void print_status_json(struct db *db, const struct campaign_info *c,
 	sbuf_release(&out);
 }
 
+/* Nothing more happens to it unless a person acts. */
 static bool settled(enum campaign_state s)
 {
-	return s == CAMPAIGN_DONE || s == CAMPAIGN_CANCELLED;
+	return s == CAMPAIGN_DONE || s == CAMPAIGN_CANCELLED ||
+	       s == CAMPAIGN_MISSED;
 }
 
 static int load_status(struct db *db, const char *name,
@@ -705,9 +707,9 @@ static int settled_deliveries(const struct campaign_counts *n)
 }
 
 /*
- * --follow: waits until the campaign is done or cancelled, with a progress
- * line (settled deliveries of all, rate, ETA) on a terminal; the final
- * status is printed by the caller.
+ * --follow: waits until the campaign is done, cancelled or missed, with a
+ * progress line (settled deliveries of all, rate, ETA) on a terminal; the
+ * final status is printed by the caller.
  */
 static int follow_status(struct db *db, struct campaign_info *c,
 			 struct campaign_counts *n, struct error *err)

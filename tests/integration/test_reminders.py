@@ -462,6 +462,11 @@ class TestOfficeCycle(Base):
         ])
         self.assertEqual(self.home.scalar(
             "SELECT count(*) FROM events WHERE kind = 'notify.sent'"), 4)
+        # Following a missed campaign does not wait for what cannot come.
+        r = self.home.run("campaign", "status", "khojaly-2027", "--follow",
+                          env=at("2027-02-26T06:00:02Z"), timeout=20)
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("missed", r.out)
         # The office sends it late after all: a new time, then sign-off.
         late = at("2027-02-26T09:00:00Z")
         r = self.home.run("campaign", "edit", "khojaly-2027", "--now",
