@@ -20,6 +20,7 @@ enum {
 	ST_USED_BY_CAMPAIGN,
 	ST_USED_BY_SERIES,
 	ST_MEMBER_OF,
+	ST_USED_BY_PHRASE,
 	ST_DELETE,
 	ST_NEXT_POSITION,
 	ST_ADD_BODY,
@@ -82,6 +83,8 @@ static const char *const list_sql[ST__COUNT] = {
 			      "LIMIT 1",
 	[ST_MEMBER_OF] = "SELECT l.name FROM list_members m JOIN lists l ON "
 			 "l.id = m.list_id WHERE m.member_list_id = ?1 LIMIT 1",
+	[ST_USED_BY_PHRASE] = "SELECT phrase FROM phrase_rules WHERE "
+			      "list_id = ?1 LIMIT 1",
 	[ST_DELETE] = "DELETE FROM lists WHERE id = ?1",
 	[ST_NEXT_POSITION] = "SELECT coalesce(max(position), 0) + 1 FROM "
 			     "list_members WHERE list_id = ?1",
@@ -327,6 +330,8 @@ static int check_unused(struct db *db, const struct list_info *l,
 		{ST_USED_BY_CAMPAIGN, "campaign"},
 		{ST_USED_BY_SERIES, "series"},
 		{ST_MEMBER_OF, "list"},
+		/* a taught phrase is a person's decision: unteach it first */
+		{ST_USED_BY_PHRASE, "the taught phrase"},
 	};
 	char *user = NULL;
 	int rc = 0;

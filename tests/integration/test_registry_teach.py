@@ -131,6 +131,15 @@ class RegistryTeach(unittest.TestCase):
         self.assertEqual(rows[7]["target"], "oic-ombudsmen")
         self.assertEqual(rows[7]["evidence"], "taught")
         self.assertNotIn("warning", r.stderr)
+        # The list a taught phrase names is not deleted from under it.
+        before = self.state()
+        r = self.run_cli("list", "delete", "oic-ombudsmen")
+        self.assertEqual(r.returncode, 65, r.stderr)
+        self.assertIn("list 'oic-ombudsmen' is used by the taught phrase "
+                      "'ombudsmen of the OIC member states'", r.stderr)
+        self.assertEqual(self.state(), before)
+        self.ok("registry", "unteach", "ombudsmen of the OIC member states")
+        self.ok("list", "delete", "oic-ombudsmen")
 
     def test_teach_usage_errors_change_nothing(self):
         self.seed()
