@@ -515,6 +515,16 @@ static void campaign_output(const struct campaign_info *c,
 		sbuf_addf(&sub, "template %s (sha256 %s), list %s, send at %s, "
 			  "state %s", c->template, c->sha256,
 			  c->list ? c->list : "-", c->send_at, c->state);
+		/* who signed it off, as the text report says it, line by line
+		 * joined: the page escapes it */
+		for (const char *p = c->signoff.buf; *p; p++) {
+			if (p == c->signoff.buf)
+				sbuf_addstr(&sub, ". ");
+			if (*p != '\n')
+				sbuf_addch(&sub, *p);
+			else if (p[1])
+				sbuf_addstr(&sub, "; ");
+		}
 		audit_html_deliveries(c->name, sub.buf, t, evs, out);
 		break;
 	default:

@@ -164,6 +164,10 @@ class TestApprove(ApprovalTestCase):
                       "stmt v1 (sha256 %s), 2 recipients (sha256 %s), 2 "
                       "bodies not reached" % (sha, data["recipients_sha256"]),
                       audit)
+        page = self.run_ok("audit", "campaign", "feb", "--format",
+                           "html").out
+        self.assertIn("approved by bob at 2027-02-12T08:00:00Z: template "
+                      "stmt v1 (sha256 %s)" % sha, page)
         js = json.loads(self.run_ok("audit", "campaign", "feb", "--format",
                                     "json").out)
         self.assertEqual([(e["event"], e["actor"], e["sha256"])
