@@ -679,17 +679,39 @@ const char *db_column_text(sqlite3_stmt *st, int col)
 	return s ? (const char *)s : "";
 }
 
+/*
+ * Nested transactions are savepoints, prepared once per connection: an
+ * import of 100,000 rows opens one per registry call, and parsing the
+ * text each time was a tenth of its time. One name serves every level:
+ * RELEASE and ROLLBACK TO act on the innermost savepoint of that name,
+ * and nesting here is strictly last in, first out.
+ */
+enum { TX_SAVEPOINT, TX_RELEASE, TX_ROLLBACK_TO, TX__COUNT };
+
+static const char *const tx_sql[TX__COUNT] = {
+	[TX_SAVEPOINT] = "SAVEPOINT nested",
+	[TX_RELEASE] = "RELEASE nested",
+	[TX_ROLLBACK_TO] = "ROLLBACK TO nested",
+};
+
+static const struct db_statements tx_statements = {"db", tx_sql, TX__COUNT};
+
+static int tx_run(struct db *db, int index, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &tx_statements, index, &st, err);
+
+	return rc ? rc : db_step_done(db, st, err);
+}
+
 int db_begin(struct db *db, struct error *err)
 {
-	char sql[64];
 	int rc;
 
 	if (db->depth == 0)
 		rc = db_exec(db, "BEGIN IMMEDIATE", err);
-	else {
-		snprintf(sql, sizeof(sql), "SAVEPOINT sp%d", db->depth);
-		rc = db_exec(db, sql, err);
-	}
+	else
+		rc = tx_run(db, TX_SAVEPOINT, err);
 	if (!rc)
 		db->depth++;
 	return rc;
@@ -697,7 +719,6 @@ int db_begin(struct db *db, struct error *err)
 
 int db_commit(struct db *db, struct error *err)
 {
-	char sql[64];
 	int rc;
 
 	if (db->depth <= 0)
@@ -705,10 +726,8 @@ int db_commit(struct db *db, struct error *err)
 	if (db->depth == 1) {
 		db->ledger.head_valid = false;
 		rc = db_exec(db, "COMMIT", err);
-	}
-	else {
-		snprintf(sql, sizeof(sql), "RELEASE sp%d", db->depth - 1);
-		rc = db_exec(db, sql, err);
+	} else {
+		rc = tx_run(db, TX_RELEASE, err);
 	}
 	if (rc) {
 		db_rollback(db);
@@ -720,17 +739,15 @@ int db_commit(struct db *db, struct error *err)
 
 void db_rollback(struct db *db)
 {
-	char sql[64];
-
 	if (db->depth <= 0)
 		return;
 	db->ledger.head_valid = false;
 	if (db->depth == 1) {
 		sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
 	} else {
-		snprintf(sql, sizeof(sql), "ROLLBACK TO sp%d; RELEASE sp%d",
-			 db->depth - 1, db->depth - 1);
-		sqlite3_exec(db->handle, sql, NULL, NULL, NULL);
+		/* ROLLBACK TO keeps the savepoint open: RELEASE ends it */
+		tx_run(db, TX_ROLLBACK_TO, NULL);
+		tx_run(db, TX_RELEASE, NULL);
 	}
 	db->depth--;
 }

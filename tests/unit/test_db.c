@@ -218,6 +218,55 @@ static void test_nested_transactions(void **state)
 	test_db_close(&t);
 }
 
+static void add_list(struct db *db, const char *name)
+{
+	struct error err = ERROR_INIT;
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO lists (name, kind, created_at, "
+		 "updated_at) VALUES ('%s', 'static', 0, 0)", name);
+	if (db_exec(db, sql, &err))
+		fail_msg("insert %s: %s", name, err.msg);
+}
+
+/*
+ * Every nesting level is a savepoint of one name: commit and roll back
+ * must act on the innermost only, at any depth, in any order.
+ */
+static void test_deep_nesting_acts_on_the_innermost(void **state)
+{
+	struct test_db t;
+	struct error err = ERROR_INIT;
+	char *names;
+
+	(void)state;
+	test_db_open(&t);
+	assert_int_equal(db_begin(t.db, &err), 0);
+	add_list(t.db, "a");
+	assert_int_equal(db_begin(t.db, &err), 0);
+	add_list(t.db, "b");
+	assert_int_equal(db_begin(t.db, &err), 0);
+	add_list(t.db, "c");
+	db_rollback(t.db);                           /* c goes */
+	assert_int_equal(db_begin(t.db, &err), 0);
+	add_list(t.db, "d");
+	assert_int_equal(db_commit(t.db, &err), 0);  /* d into b's level */
+	assert_int_equal(db_commit(t.db, &err), 0);  /* b, d into a's */
+	assert_int_equal(db_begin(t.db, &err), 0);
+	add_list(t.db, "e");
+	assert_int_equal(db_begin(t.db, &err), 0);
+	add_list(t.db, "f");
+	assert_int_equal(db_commit(t.db, &err), 0);  /* f into e's level */
+	db_rollback(t.db);                           /* e and f go */
+	assert_int_equal(db_commit(t.db, &err), 0);
+	assert_false(db_in_transaction(t.db));
+	names = test_query_text(t.db, "SELECT group_concat(name, '') FROM "
+				"(SELECT name FROM lists ORDER BY name)");
+	assert_string_equal(names, "abd");
+	free(names);
+	test_db_close(&t);
+}
+
 /* How many lists are named 'x' (what a case left behind). */
 static int64_t lists_named_x(struct db *db)
 {
@@ -522,6 +571,7 @@ int main(void)
 		cmocka_unit_test(test_open_refuses_what_is_no_database),
 		cmocka_unit_test(test_open_through_linked_directory),
 		cmocka_unit_test(test_nested_transactions),
+		cmocka_unit_test(test_deep_nesting_acts_on_the_innermost),
 		cmocka_unit_test(test_each_row),
 		cmocka_unit_test(test_begin_if_none),
 		cmocka_unit_test(test_ledger_chain),
