@@ -252,22 +252,13 @@ static bool same(const char *a, const char *b)
 
 /* True when s holds a control character other than a tab, or other
  * than a tab and a line break when lines is set. */
-static bool has_control(const char *s, bool lines)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (((*p < 0x20 && *p != '\t') || *p == 0x7f) &&
-		    !(lines && *p == '\n'))
-			return true;
-	return false;
-}
-
 /* A text cell; only notes may hold line breaks (a name or a role goes
  * into mail headers). */
 static void check_text(struct ifile *f, enum col c, const char *v, size_t max)
 {
 	bool lines = c == C_NOTES;
 
-	if (v && has_control(v, lines))
+	if (v && (lines ? utf8_has_control_in_lines(v) : utf8_has_control(v)))
 		problem(f, col_names[c], lines ?
 			"contains a control character (line breaks and "
 			"tabs are the only ones a note may hold)" :

@@ -300,12 +300,10 @@ static int check_notes(const char *what, const char *notes,
 		return 0;
 	if (!utf8_valid(notes, strlen(notes), NULL))
 		return error_set(err, ERR_DATA, "%s are not valid UTF-8", what);
-	for (const unsigned char *p = (const unsigned char *)notes; *p; p++)
-		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
-			return error_set(err, ERR_DATA,
-					 "%s hold a control character (only "
-					 "line breaks (LF) and tabs are kept)",
-					 what);
+	if (utf8_has_control_in_lines(notes))
+		return error_set(err, ERR_DATA, "%s hold a control character "
+				 "(only line breaks (LF) and tabs are kept)",
+				 what);
 	return 0;
 }
 

@@ -97,13 +97,17 @@ size_t utf8_width(const char *s)
 	return width;
 }
 
-bool utf8_has_control(const char *s)
+static bool has_control(const char *s, bool lines)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+		if (((*p < 0x20 && *p != '\t') || *p == 0x7f) &&
+		    !(lines && *p == '\n'))
 			return true;
 	return false;
 }
+
+bool utf8_has_control(const char *s) { return has_control(s, false); }
+bool utf8_has_control_in_lines(const char *s) { return has_control(s, true); }
 
 void utf8_escape_terminal(struct sbuf *out, const char *s)
 {

@@ -27,6 +27,8 @@ size_t utf8_width(const char *s);
 
 /* True when s contains a byte below 0x20 or 0x7f (other than tab). */
 bool utf8_has_control(const char *s);
+/* The same for notes, where a line break (LF) is text too; a CR is not. */
+bool utf8_has_control_in_lines(const char *s);
 
 /*
  * Appends s to out as it is safe to show on a terminal: the bytes a
