@@ -139,10 +139,8 @@ static int run_create(struct cli *cli, int argc, char **argv)
 	struct error err = ERROR_INIT;
 	struct calendar_time at;
 	const struct conf *cfg;
-	const char *when = NULL;
 	char *renamed = NULL;
 	struct campaign_opts o;
-	bool now;
 	struct db *db;
 	char shown[96];
 	int rc;
@@ -155,9 +153,7 @@ static int run_create(struct cli *cli, int argc, char **argv)
 	c.tz = o.tz;
 	c.sender = o.sender;
 	c.event_date = o.event_date;
-	when = o.when;
-	now = o.now;
-	if (!c.template_name || !c.list_name || (!when && !now))
+	if (!c.template_name || !c.list_name || (!o.when && !o.now))
 		return cli_bad_usage("--template, --list and --at (or --now) are "
 				     "required");
 	c.name = argv[optind];
@@ -166,15 +162,15 @@ static int run_create(struct cli *cli, int argc, char **argv)
 		return cli_fail(err.code, &err);
 	if (!c.tz)
 		c.tz = cfg->timezone && *cfg->timezone ? cfg->timezone : "UTC";
-	if (when) {
-		rc = calendar_parse_local(when, &at, &err);
+	if (o.when) {
+		rc = calendar_parse_local(o.when, &at, &err);
 		if (!rc)
 			rc = calendar_to_utc(c.tz, &at, &c.send_at, &err);
 	} else {
 		c.send_at = clock_now();
 		rc = 0;
 	}
-	c.refuse_past = when && !now;
+	c.refuse_past = o.when && !o.now;
 	if (!rc)
 		rc = cli_db(cli, &db, &err);
 	if (!rc)
@@ -186,7 +182,7 @@ static int run_create(struct cli *cli, int argc, char **argv)
 		       c.name, renamed);
 	format_both(c.tz, c.send_at, shown, sizeof(shown));
 	printf("campaign %s created (draft), sends %s\n", c.name, shown);
-	if (!when)
+	if (!o.when)
 		printf("send time: now (--now): it goes out as soon as it is "
 		       "scheduled\n");
 	else
@@ -375,10 +371,9 @@ static int run_edit(struct cli *cli, int argc, char **argv)
 	struct error err = ERROR_INIT;
 	struct campaign_info c = {0}, after = {0};
 	struct calendar_time at;
-	const char *when, *zone;
+	const char *zone;
 	struct sbuf voided = SBUF_INIT;
 	struct campaign_opts o;
-	bool now;
 	struct db *db;
 	char shown[96];
 	int rc;
@@ -391,10 +386,8 @@ static int run_edit(struct cli *cli, int argc, char **argv)
 	e.tz = o.tz;
 	e.sender = o.sender;
 	e.event_date = o.event_date;
-	when = o.when;
-	now = o.now;
 	/* --now alone: send at once (a missed campaign's way out) */
-	if (now && !when)
+	if (o.now && !o.when)
 		e.send_at = clock_now();
 	rc = cli_db(cli, &db, &err);
 	if (!rc)
@@ -407,13 +400,14 @@ static int run_edit(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	/* --tz alone keeps the local time of day in the new zone */
-	if (!when && !now && e.tz &&
+	if (!o.when && !o.now && e.tz &&
 	    (rc = calendar_from_utc(c.tz, c.send_at, &at, &err)) == 0)
 		rc = calendar_to_utc(zone, &at, &e.send_at, &err);
-	if (!rc && when && (rc = calendar_parse_local(when, &at, &err)) == 0)
+	if (!rc && o.when &&
+	    (rc = calendar_parse_local(o.when, &at, &err)) == 0)
 		rc = calendar_to_utc(zone, &at, &e.send_at, &err);
 	if (!rc && e.send_at)
-		rc = check_send_time(zone, e.send_at, now, &err);
+		rc = check_send_time(zone, e.send_at, o.now, &err);
 	if (!rc)
 		rc = campaign_edit(db, c.id, &e, &voided, &err);
 	if (!rc)
