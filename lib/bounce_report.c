@@ -30,6 +30,34 @@ static const char *const action_names[] = {
 	[BOUNCE_EXPANDED] = "expanded",
 };
 
+static const char *const class_names[] = {
+	[BOUNCE_CLASS_UNKNOWN] = "unknown",
+	[BOUNCE_CLASS_ADDRESS] = "address",
+	[BOUNCE_CLASS_MAILBOX] = "mailbox",
+	[BOUNCE_CLASS_POLICY] = "policy",
+	[BOUNCE_CLASS_MESSAGE] = "message",
+	[BOUNCE_CLASS_EXPIRED] = "expired",
+	[BOUNCE_CLASS_TEMPORARY] = "temporary",
+};
+
+const char *bounce_class_name(enum bounce_class c)
+{
+	if ((unsigned)c >= BOUNCE_CLASS_COUNT)
+		return NULL;
+	return class_names[c];
+}
+
+int bounce_class_parse(const char *name, enum bounce_class *out)
+{
+	for (int i = 0; name && i < BOUNCE_CLASS_COUNT; i++) {
+		if (strcmp(name, class_names[i]) == 0) {
+			*out = (enum bounce_class)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 const char *bounce_format_name(enum bounce_format f)
 {
 	if ((unsigned)f >= sizeof(format_names) / sizeof(format_names[0]))

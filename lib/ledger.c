@@ -62,6 +62,13 @@ static const char *const kind_names[LEDGER_KIND_COUNT] = {
 	[LEDGER_SERIES_EDITED] = "series.edited",
 	[LEDGER_PHRASE_TAUGHT] = "phrase.taught",
 	[LEDGER_PHRASE_UNTAUGHT] = "phrase.untaught",
+	[LEDGER_DELIVERY_ACKNOWLEDGED] = "delivery.acknowledged",
+	[LEDGER_DELIVERY_AUTO_REPLIED] = "delivery.auto_replied",
+	[LEDGER_DELIVERY_REPLIED] = "delivery.replied",
+	[LEDGER_INBOUND_QUARANTINED] = "inbound.quarantined",
+	[LEDGER_RELAY_DOWN] = "relay.down",
+	[LEDGER_RELAY_UP] = "relay.up",
+	[LEDGER_RELAY_BLOCKED] = "relay.blocked",
 };
 
 enum {

@@ -48,8 +48,32 @@ const char *bounce_action_name(enum bounce_action a);
 /* Case-insensitive RFC 3464 action name; 0 or -1. */
 int bounce_action_parse(const char *name, enum bounce_action *out);
 
+/*
+ * Why a recipient failed, from its status code and diagnostic (the table
+ * is bounce_classify's, documented in docs/bounces.md). Only some classes
+ * say the address itself is wrong; the others are about the office's
+ * mail, the mailbox or the message, and must not count against the
+ * addressee.
+ */
+enum bounce_class {
+	BOUNCE_CLASS_UNKNOWN,   /* nothing says which */
+	BOUNCE_CLASS_ADDRESS,   /* user unknown, host unknown, moved */
+	BOUNCE_CLASS_MAILBOX,   /* full, disabled, over quota */
+	BOUNCE_CLASS_POLICY,    /* blocked, spam, policy, authentication */
+	BOUNCE_CLASS_MESSAGE,   /* too large, content refused */
+	BOUNCE_CLASS_EXPIRED,   /* gave up retrying */
+	BOUNCE_CLASS_TEMPORARY, /* a delay: will be retried */
+	BOUNCE_CLASS_COUNT
+};
+/* "unknown", "address", "mailbox", "policy", "message", "expired",
+ * "temporary"; NULL out of range. */
+const char *bounce_class_name(enum bounce_class c);
+/* The class of that name; 0 or -1. */
+int bounce_class_parse(const char *name, enum bounce_class *out);
+
 struct bounce_recipient {
 	enum bounce_action action;
+	enum bounce_class klass;  /* why, when it failed or was delayed */
 	char *final_recipient;    /* bare address, or NULL when unknown */
 	char *original_recipient; /* bare address, or NULL */
 	char *status;             /* "5.1.1", or NULL */

@@ -104,6 +104,13 @@ enum ledger_kind {
 	LEDGER_SERIES_EDITED,          /* template, list or time changed */
 	LEDGER_PHRASE_TAUGHT,   /* registry teach: a phrase rule set */
 	LEDGER_PHRASE_UNTAUGHT, /* registry unteach */
+	LEDGER_DELIVERY_ACKNOWLEDGED, /* an MDN came back for it */
+	LEDGER_DELIVERY_AUTO_REPLIED, /* an automatic answer came back */
+	LEDGER_DELIVERY_REPLIED,      /* a person answered it */
+	LEDGER_INBOUND_QUARANTINED,   /* a message nobody could read or match */
+	LEDGER_RELAY_DOWN,      /* a relay-level fault stopped sending */
+	LEDGER_RELAY_UP,        /* the relay works again */
+	LEDGER_RELAY_BLOCKED,   /* repeated policy blocks from one domain */
 	LEDGER_KIND_COUNT
 };
 

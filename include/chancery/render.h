@@ -26,6 +26,9 @@ struct render_context {
 	const char *sender_override;         /* campaign --sender, or NULL */
 	const char *message_id;              /* Message-ID to use (no <>) */
 	const char *envid;                   /* for an X-Chancery-Delivery header */
+	const char *lang;                    /* the variant's language (BCP 47,
+						e.g. "fr"), NULL for the
+						template's default */
 };
 
 #endif
