@@ -16,6 +16,8 @@
 #include "chancery/bounce.h"
 #include "chancery/bounce_report.h"
 #include "chancery/clock.h"
+#include "chancery/imap.h"
+#include "chancery/inbox.h"
 #include "chancery/json.h"
 #include "chancery/xalloc.h"
 #include "commands.h"
@@ -186,22 +188,116 @@ static int read_maildir(struct cli *cli, const char *dir)
 	return status;
 }
 
+/* --imap: the mailbox, the database and the exit status so far. */
+struct imap_read {
+	struct cli *cli;
+	struct db *db;
+	const struct conf *cfg;
+	int status;
+};
+
+/* One message from the mailbox into the inbox, as from a Maildir. */
+static int take_imap(const struct imap_message *m, void *arg,
+		     struct error *err)
+{
+	struct imap_read *r = arg;
+	struct inbox_message in = {INBOX_IMAP, m->origin, NULL, m->raw, m->len};
+	struct inbox_result res;
+	int rc;
+
+	if (!r->cli->json)
+		printf("%s:\n", m->origin);
+	rc = inbox_take(r->db, r->cfg, &in, &res,
+			r->cli->json ? NULL : print_note, NULL, err);
+	if (rc)
+		error_prefix(err, "%s", m->origin);
+	else if (r->cli->json)
+		print_json(m->origin, &res.bounce);
+	return rc;
+}
+
+static void skipped_imap(const char *origin, const struct error *why,
+			 void *arg)
+{
+	struct imap_read *r = arg;
+
+	(void)origin; /* why names it */
+	r->status = cli_fail(why->code, why);
+}
+
+/*
+ * Every unread message of the mailbox at url: each taken is flagged
+ * \Seen on the server, one that cannot be read stays unread (and is
+ * named on stderr) while the others go on. user and password_file
+ * override inbox.imap_user and the configured password.
+ */
+static int read_imap(struct cli *cli, const char *url, const char *user,
+		     const char *password_file)
+{
+	struct imap_read r = {cli, NULL, NULL, 0};
+	struct error err = ERROR_INIT;
+	struct imap_params p;
+	struct imap_stats st = {0};
+	char *password = NULL;
+	int rc = cli_db(cli, &r.db, &err);
+
+	if (!rc && !(r.cfg = cli_config(cli, &err)))
+		rc = err.code;
+	if (!rc && password_file)
+		rc = conf_read_password(password_file, &password, &err);
+	if (!rc) {
+		imap_params_from_conf(&p, r.cfg);
+		p.url = url;
+		p.user = user ? user : p.user;
+		p.password = password ? password : p.password;
+		p.take = take_imap;
+		p.skipped = skipped_imap;
+		p.arg = &r;
+		rc = imap_fetch_unread(&p, &st, &err);
+	}
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	if (rc)
+		return cli_fail(rc, &err);
+	if (!cli->json)
+		printf("%zu of %zu unread messages read from %s\n", st.taken,
+		       st.unread, url);
+	return r.status;
+}
+
 static int run_read(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"maildir", required_argument, NULL, 'm'},
+		{"imap", required_argument, NULL, 'i'},
+		{"user", required_argument, NULL, 'u'},
+		{"password-file", required_argument, NULL, 'p'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *maildir = NULL;
+	const char *maildir = NULL, *imap = NULL, *user = NULL, *pwfile = NULL;
 	int c;
 
-	while ((c = cli_getopt(argc, argv, "m:", opts)) != -1) {
-		if (c != 'm')
-			return EX_USAGE;
-		maildir = optarg;
+	while ((c = cli_getopt(argc, argv, "m:i:u:p:", opts)) != -1) {
+		switch (c) {
+		case 'm': maildir = optarg; break;
+		case 'i': imap = optarg; break;
+		case 'u': user = optarg; break;
+		case 'p': pwfile = optarg; break;
+		default: return EX_USAGE;
+		}
 	}
 	if (optind != argc)
 		return cli_bad_usage("unexpected argument '%s'", argv[optind]);
+	if (maildir && imap)
+		return cli_bad_usage("--maildir and --imap: one source at a "
+				     "time");
+	if (!imap && (user || pwfile))
+		return cli_bad_usage("--user and --password-file go with "
+				     "--imap");
+	if (imap)
+		return read_imap(cli, imap, user, pwfile);
 	return maildir ? read_maildir(cli, maildir) : read_stdin(cli);
 }
 
@@ -301,10 +397,18 @@ static int run_confirm(struct cli *cli, int argc, char **argv)
 }
 
 static const struct cli_command read_cmd[] = {
-	{"bounce", run_read, "[--maildir DIR] | list | confirm ID",
+	{"bounce", run_read,
+	 "[--maildir DIR | --imap URL [--user NAME] [--password-file FILE]] "
+	 "| list | confirm ID",
 	 "read delivery reports: one message on stdin, or every message in "
-	 "DIR/new (moved to DIR/cur with the S flag once recorded)",
+	 "DIR/new (moved to DIR/cur with the S flag once recorded), or every "
+	 "unread message of an IMAP mailbox (flagged \\Seen once recorded)",
 	 "  --maildir DIR   read DIR/new instead of stdin\n"
+	 "  --imap URL      read imaps://HOST[:PORT]/MAILBOX (or imap:// with "
+	 "STARTTLS)\n"
+	 "  --user NAME     the IMAP login (default: inbox.imap_user)\n"
+	 "  --password-file FILE  its password, mode 0600 (default: "
+	 "inbox.imap_password_file)\n"
 	 "  list            show the quarantined reports (see 'bounce list "
 	 "--help')\n"
 	 "  confirm ID      apply quarantined report ID to the delivery it "

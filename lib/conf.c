@@ -118,6 +118,16 @@ static const struct key keys[] = {
 	/* 0: schedule approves; 1 or 2 distinct approvers before it */
 	{"campaign.approvals", K_INT, F(campaign.approvals), "0", 0, 2},
 	{"campaign.four_eyes", K_BOOL, F(campaign.four_eyes), "false"},
+	/* the IMAP mailbox read by `bounce --imap` and the daemon (imap.h) */
+	{"inbox.imap_url", K_STRING, F(imap.url), NULL},
+	{"inbox.imap_user", K_STRING, F(imap.user), NULL},
+	{"inbox.imap_password_file", K_PATH, F(imap.password_file), NULL},
+	{"inbox.imap_password", K_SECRET, F(imap.password), NULL},
+	{"inbox.imap_ca_file", K_PATH, F(imap.ca_file), NULL},
+	{"inbox.imap_timeout", K_DURATION, F(imap.timeout_ms), "30s", 1000,
+	 3600000},
+	/* how often the daemon reads the mailbox; 0: never */
+	{"inbox.interval", K_DURATION, F(imap.interval_ms), "5m", 0, DAY},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -522,10 +532,11 @@ static int walk(struct conf *cfg, const config_setting_t *group,
 	return 0;
 }
 
-/* A secret must not be readable by anyone but the owner. */
+/* A secret must be ours (or root's) and not readable by anyone else. */
 static int check_private(const char *path, const char *what, struct error *err)
 {
 	struct stat st;
+	uid_t me = geteuid();
 
 	if (stat(path, &st) != 0)
 		return error_set_errno(err, ERR_NOINPUT, "%s: cannot read %s", path,
@@ -535,23 +546,24 @@ static int check_private(const char *path, const char *what, struct error *err)
 				 "%s: %s is readable by others (mode %04o); "
 				 "chmod 600 it",
 				 path, what, (unsigned)(st.st_mode & 07777));
+	if (me != 0 && st.st_uid != me && st.st_uid != 0)
+		return error_set(err, ERR_CONFIG,
+				 "%s: %s belongs to uid %lld, not to us (uid "
+				 "%lld); chown it",
+				 path, what, (long long)st.st_uid,
+				 (long long)me);
 	return 0;
 }
 
-static int read_password_file(struct conf *cfg, struct error *err)
+int conf_read_password(const char *path, char **password, struct error *err)
 {
 	struct sbuf sb = SBUF_INIT;
 	char *nl;
-	int rc;
+	int rc = check_private(path, "the password file", err);
 
-	if (cfg->smtp.password)
-		return error_set(err, ERR_CONFIG,
-				 "%s: set transport.smtp.password or "
-				 "transport.smtp.password_file, not both",
-				 cfg->path);
-	rc = check_private(cfg->smtp.password_file, "the password file", err);
+	*password = NULL;
 	if (!rc)
-		rc = sbuf_read_file(&sb, cfg->smtp.password_file, 4096, err);
+		rc = sbuf_read_file(&sb, path, 4096, err);
 	if (rc)
 		goto out;
 	nl = strpbrk(sb.buf, "\r\n");
@@ -559,10 +571,10 @@ static int read_password_file(struct conf *cfg, struct error *err)
 		sbuf_setlen(&sb, (size_t)(nl - sb.buf));
 	if (!sb.len) {
 		rc = error_set(err, ERR_CONFIG, "%s: the password file is empty",
-			       cfg->smtp.password_file);
+			       path);
 		goto out;
 	}
-	cfg->smtp.password = sbuf_detach(&sb, NULL);
+	*password = sbuf_detach(&sb, NULL);
 out:
 	if (sb.len)
 		explicit_bzero(sb.buf, sb.len);
@@ -570,28 +582,51 @@ out:
 	return rc;
 }
 
-/* Checks that span keys: secrets, time zone, retry delays. */
-static int check_whole(struct conf *cfg, struct error *err)
+/* A password given inline or in a file (not both), and a user with it:
+ * the relay's (transport.smtp.) and the mailbox's (inbox.imap_). */
+static int check_password(struct conf *cfg, char **password,
+			  const char *file, const char *user,
+			  const char *prefix, struct error *err)
 {
 	int rc;
 
-	if (cfg->smtp.password) {
+	if (*password && file)
+		return error_set(err, ERR_CONFIG,
+				 "%s: set %spassword or %spassword_file, not "
+				 "both",
+				 cfg->path, prefix, prefix);
+	if (*password) {
 		rc = check_private(cfg->path, "a configuration that holds a "
 					      "password",
 				   err);
 		if (rc)
 			return rc;
 	}
-	if (cfg->smtp.password_file) {
-		rc = read_password_file(cfg, err);
+	if (file) {
+		rc = conf_read_password(file, password, err);
 		if (rc)
 			return rc;
 	}
-	if (cfg->smtp.password && !cfg->smtp.user)
+	if (*password && !user)
 		return error_set(err, ERR_CONFIG,
-				 "%s: a password is set but transport.smtp.user "
-				 "is not",
-				 cfg->path);
+				 "%s: a password is set but %suser is not",
+				 cfg->path, prefix);
+	return 0;
+}
+
+/* Checks that span keys: secrets, time zone, retry delays. */
+static int check_whole(struct conf *cfg, struct error *err)
+{
+	int rc;
+
+	rc = check_password(cfg, &cfg->smtp.password, cfg->smtp.password_file,
+			    cfg->smtp.user, "transport.smtp.", err);
+	if (!rc)
+		rc = check_password(cfg, &cfg->imap.password,
+				    cfg->imap.password_file, cfg->imap.user,
+				    "inbox.imap_", err);
+	if (rc)
+		return rc;
 	if (!clock_zone_valid(cfg->timezone))
 		return error_set(err, ERR_CONFIG,
 				 "%s: key 'timezone': unknown time zone '%s'",

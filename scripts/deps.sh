@@ -6,9 +6,9 @@ set -eu
 
 PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev \
 libsqlite3-dev sqlite3 libconfig-dev libesmtp-dev libgmime-3.0-dev \
-libssl-dev libcmocka-dev libicu-dev libidn2-dev libsystemd-dev python3 python3-aiosmtpd \
+libssl-dev libcurl4-openssl-dev libcmocka-dev libicu-dev libidn2-dev libsystemd-dev python3 python3-aiosmtpd \
 postfix tzdata scdoc mandoc man-db valgrind openssl ca-certificates \
-systemd git chromium time"
+systemd git chromium time dovecot-imapd"
 
 missing=""
 for p in $PACKAGES; do
@@ -24,7 +24,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing:$missing" >&2
 # postfix asks a question at install time; answer it so the install is
-# unattended (we only need its smtp-sink and smtp-source tools).
+# unattended (we only need its smtp-sink and smtp-source tools). The
+# IMAP test starts its own dovecot on loopback; the packaged service is
+# not needed.
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq

@@ -73,6 +73,18 @@ struct conf_campaign {
 	int64_t remind_ms; /* warn this long before the send time (0: never) */
 };
 
+/* inbox.*: the IMAP mailbox chancery reads (imap.h), by `chancery
+ * bounce --imap` and every interval by the daemon. */
+struct conf_imap {
+	char *url;           /* NULL: no mailbox; the daemon polls nothing */
+	char *user;
+	char *password_file; /* mode 0600 or stricter, ours */
+	char *password;      /* read from password_file or given inline */
+	char *ca_file;       /* NULL: the system's trust store */
+	int64_t timeout_ms;  /* connecting, and any wait for the server */
+	int64_t interval_ms; /* the daemon's polls; 0: it does not poll */
+};
+
 struct conf {
 	char *path;                  /* the file read, or NULL for defaults */
 	char *database;
@@ -90,6 +102,7 @@ struct conf {
 	int message_max_size;        /* bytes: a rendered message may not pass it */
 	struct conf_notify notify;
 	struct conf_campaign campaign;
+	struct conf_imap imap;
 };
 
 /* Fills cfg with the defaults. */
@@ -118,6 +131,14 @@ void conf_dump(const struct conf *cfg, struct sbuf *out);
 typedef void (*conf_value_fn)(const char *key, const char *value,
 			      bool quoted, void *arg);
 void conf_each(const struct conf *cfg, conf_value_fn fn, void *arg);
+
+/*
+ * Reads a password file: the first line, which must not be empty, from a
+ * file that is ours and not readable by group or others (ERR_CONFIG
+ * otherwise, naming the file and its mode or owner). *password is the caller's
+ * (explicit_bzero it before freeing).
+ */
+int conf_read_password(const char *path, char **password, struct error *err);
 
 const char *conf_transport_name(enum transport_kind kind);
 const char *conf_tls_name(enum tls_mode mode);
