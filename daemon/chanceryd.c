@@ -19,6 +19,7 @@
 #include "chancery/conf.h"
 #include "chancery/db.h"
 #include "chancery/dispatch.h"
+#include "chancery/imap.h"
 #include "chancery/log.h"
 #include "chancery/mime.h"
 #include "chancery/notice.h"
@@ -48,6 +49,7 @@ struct daemon {
 	struct db *db;
 	struct daemon_lock lock;
 	char owner[160];
+	struct intake intake;
 };
 
 static void usage(FILE *f)
@@ -114,7 +116,8 @@ static int load_config(struct daemon *d, struct error *err)
 	if (d->config_path && conf_load(&d->cfg, d->config_path, err))
 		return err->code;
 	/* Refused now rather than in every round, for ever. */
-	if (transport_check_config(&d->cfg, err))
+	if (transport_check_config(&d->cfg, err) ||
+	    imap_check_config(&d->cfg, err))
 		return err->code;
 	d->db_path = xstrdup(d->db_override ? d->db_override : d->cfg.database);
 	return 0;
@@ -328,7 +331,8 @@ static void reload(struct daemon *d)
 	if (!d->config_path) {
 		log_info("reload: no configuration file; nothing to read");
 	} else if (conf_load(&fresh, d->config_path, &err) ||
-		   transport_check_config(&fresh, &err)) {
+		   transport_check_config(&fresh, &err) ||
+		   imap_check_config(&fresh, &err)) {
 		log_error("reload: %s; keeping the running configuration",
 			  err.msg);
 	} else {
@@ -366,6 +370,10 @@ static int serve(struct daemon *d, struct error *err)
 			return 0;
 		}
 		rc = run_round(d, &r, err);
+		/* after the round, whatever it met: a relay down does not
+		 * stop the reports coming back */
+		if (!d->once)
+			intake_poll(&d->intake, &d->cfg, d->db);
 		if (rc && d->once)
 			return rc;
 		if (rc) {

@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "chancery/conf.h"
 #include "chancery/dispatch.h"
@@ -67,5 +68,14 @@ void *glue_render_open(void *arg, int worker);
 void glue_render_close(void *state);
 int glue_render(void *state, struct db *db, const struct queue_item *item,
 		struct sbuf *out, struct error *err);
+
+/* --- intake.c: the IMAP mailbox, read every inbox.interval. ------- */
+struct intake {
+	bool polled;     /* once at least */
+	int64_t next_ms; /* clock_mono_ms of the next poll */
+};
+/* Reads inbox.imap_url when it is set and the interval has passed;
+ * logs what it took, or the error (tried again next interval). */
+void intake_poll(struct intake *in, const struct conf *cfg, struct db *db);
 
 #endif

@@ -48,13 +48,17 @@ void imap_url_release(struct imap_url *u)
 static char *redacted(const char *url)
 {
 	const char *start = strstr(url, "://"), *at, *end;
+	char *shown;
 
 	start = start ? start + 3 : url;
 	end = start + strcspn(start, "/?#");
 	at = memchr(start, '@', (size_t)(end - start));
-	if (!at)
-		return xstrdup(url);
-	return xasprintf("%.*s...%s", (int)(start - url), url, at);
+	shown = at ? xasprintf("%.*s...%s", (int)(start - url), url, at)
+		   : xstrdup(url);
+	for (char *c = shown; *c; c++) /* one line, whatever it holds */
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	return shown;
 }
 
 int imap_url_parse(const char *url, struct imap_url *u, struct error *err)
