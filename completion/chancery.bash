@@ -66,6 +66,7 @@ _chancery_option_value()
 	--config|--db|--out|--output) _chancery_files ;;
 	--separator) _chancery_words ", ; tab" ;;
 	--maildir) _chancery_dirs ;;
+	--password-file) _chancery_files ;;
 	--list) _chancery_lists ;;
 	--template) _chancery_templates ;;
 	--campaign) _chancery_campaigns ;;
@@ -109,7 +110,8 @@ _chancery()
 		--list|--template|--campaign|--body|--tz|--format|--kind|--name|\
 		--role|--language|--at|--event-date|--send|--lead-days|--since|\
 		--anchor|--country|--notes|--description|--sender|--out|\
-		--maildir|--reason|--acronym|--status|--output|--separator|--email|--limit)
+		--maildir|--reason|--acronym|--status|--output|--separator|--email|--limit|\
+		--imap|--user|--password-file)
 			((i++))
 			continue ;;
 		-*) continue ;;
@@ -144,7 +146,7 @@ _chancery()
 			return 0 ;;
 		bounce)
 			if [[ $cur == -* ]]; then
-				_chancery_words "--maildir --help"
+				_chancery_words "--maildir --imap --user --password-file --help"
 			else
 				_chancery_words "list confirm"
 			fi

@@ -21,6 +21,8 @@ import tempfile
 import time
 import unittest
 
+import threading
+
 import harness
 import test_bounce  # its seed and samples (a name, so not run again here)
 
@@ -89,6 +91,7 @@ class Dovecot:
                      "default_login_user = %s\n" % (mail.pw_name,
                                                     mail.pw_name))
         self.port = free_port()
+        self.starttls_port = free_port()
         self.conf = os.path.join(directory, "dovecot.conf")
         self.log = os.path.join(directory, "dovecot.log")
         with open(self.conf, "w") as f:
@@ -117,7 +120,7 @@ mail_location = maildir:~/Maildir
 service imap-login {{
   chroot =
   inet_listener imap {{
-    port = 0
+    port = {starttls_port}
   }}
   inet_listener imaps {{
     port = {port}
@@ -128,7 +131,7 @@ service anvil {{
   chroot =
 }}
 """.format(d=directory, port=self.port, log=self.log, cert=self.cert,
-           key=key, users=users, passwd=passwd, uid=mail.pw_uid,
+           key=key, users=users, starttls_port=self.starttls_port, passwd=passwd, uid=mail.pw_uid,
            gid=mail.pw_gid))
         self.proc = subprocess.Popen([DOVECOT, "-c", self.conf, "-F"],
                                      stdout=subprocess.DEVNULL,
@@ -220,6 +223,40 @@ service anvil {{
                 self.proc.kill()
                 self.proc.wait()
         self.proc.stderr.close()
+
+
+class NoStartTLS:
+    """An IMAP server on loopback that offers no STARTTLS and records
+    every line a client sends it."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.port = self.sock.getsockname()[1]
+        self.lines = []
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        try:
+            conn, _ = self.sock.accept()
+        except OSError:
+            return
+        with conn, conn.makefile("rb") as f:
+            conn.sendall(b"* OK IMAP4rev1 ready\r\n")
+            for line in f:
+                self.lines.append(line.decode(errors="replace"))
+                tag = line.split(b" ", 1)[0]
+                if b"CAPABILITY" in line.upper():
+                    conn.sendall(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN "
+                                 b"AUTH=LOGIN\r\n" + tag + b" OK done\r\n")
+                else:
+                    conn.sendall(tag + b" BAD no\r\n")
+
+    def close(self):
+        self.sock.close()
+        self.thread.join(5)
 
 
 NON_REPORT = """From: Registry <registry@ohchr.example.org>
@@ -381,6 +418,26 @@ class ImapTest(harness.TestCase):
             [], 69, "IMAP 127.0.0.2:%d: TLS: the server's certificate is "
             "not accepted" % self.server.port,
             url="imaps://127.0.0.2:%d/INBOX" % self.server.port)
+
+    def test_starttls(self):
+        self.server.deliver(sample("dsn-failed.eml"))
+        r = self.bounce_imap(url="imap://127.0.0.1:%d/INBOX" %
+                             self.server.starttls_port)
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("1 of 1 unread", r.out)
+        self.assertEqual(self.state(1), "bounced")
+
+    def test_no_starttls_no_login(self):
+        fake = NoStartTLS()
+        self.addCleanup(fake.close)
+        r = self.assertNothingChanged(
+            [], 69, "IMAP 127.0.0.1:%d: the server does not offer "
+            "STARTTLS" % fake.port,
+            url="imap://127.0.0.1:%d/INBOX" % fake.port)
+        said = "".join(fake.lines)
+        self.assertIn("CAPABILITY", said)
+        for word in ("LOGIN", "AUTHENTICATE", PASSWORD):
+            self.assertNotIn(word, said)
 
     def test_missing_mailbox(self):
         self.assertNothingChanged(
