@@ -1,6 +1,7 @@
 /* chancery config: check or show the effective configuration. */
 #include <stdio.h>
 
+#include "chancery/imap.h"
 #include "chancery/json.h"
 #include "chancery/transport.h"
 #include "commands.h"
@@ -16,7 +17,7 @@ static int run_check(struct cli *cli, int argc, char **argv)
 	if (!cfg)
 		return cli_fail(err.code, &err);
 	/* What chanceryd would refuse to start or reload with. */
-	if (transport_check_config(cfg, &err))
+	if (transport_check_config(cfg, &err) || imap_check_config(cfg, &err))
 		return cli_fail(err.code, &err);
 	printf("%s: ok\n", cfg->path ? cfg->path : "(built-in defaults)");
 	return 0;

@@ -474,6 +474,23 @@ class ImapTest(harness.TestCase):
         self.assertNothingChanged(["--password-file", loose], 78,
                                   "readable by others (mode 0640)")
 
+    def test_configuration_checked(self):
+        for extra, message in (
+                ('imap_url = "https://127.0.0.1/INBOX";',
+                 "inbox.imap_url: IMAP URL 'https://127.0.0.1/INBOX': not "
+                 "imap:// or imaps://"),
+                ('imap_url = "imaps://127.0.0.1/INBOX"; imap_password = '
+                 '"x";', "set inbox.imap_password or "
+                 "inbox.imap_password_file, not both")):
+            with self.subTest(extra=extra):
+                self.configure(extra=extra)
+                for args, prog in ((["config", "check"], "chancery"),
+                                   (["--once"], "chanceryd")):
+                    r = self.home.run(*args, prog=prog)
+                    self.assertEqual(r.rc, 78, r)
+                    self.assertIn(message, r.err)
+                    self.assertEqual(r.err.strip().count("\n"), 0, r)
+
     def test_daemon_polls_every_interval(self):
         # a server of its own, which it stops
         self.server = self.start_server()
