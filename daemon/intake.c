@@ -68,6 +68,13 @@ void intake_poll(struct intake *in, const struct conf *cfg, struct db *db)
 	rc = imap_fetch_unread(&p, &st, &err);
 	in->polled = true;
 	in->next_ms = clock_mono_ms() + cfg->imap.interval_ms;
+	if (rc == ERR_TEMPFAIL && signals_interrupted(NULL)) {
+		/* a reload (or the stop) came: the poll is done after it */
+		log_info("inbox: poll interrupted by a signal; %zu taken",
+			 st.taken);
+		in->next_ms = now;
+		return;
+	}
 	if (rc) {
 		log_error("inbox: %s; trying again in %lld s", err.msg,
 			  (long long)(cfg->imap.interval_ms / 1000));
