@@ -291,8 +291,11 @@ static int fill(struct session *s, struct error *err)
 {
 	char buf[16384];
 
-	if (s->pos > 0 && s->pos == s->in.len) {
-		sbuf_reset(&s->in);
+	/* what was consumed goes, so a session never holds more than one
+	 * message and a line */
+	if (s->pos > 0) {
+		memmove(s->in.buf, s->in.buf + s->pos, s->in.len - s->pos);
+		sbuf_setlen(&s->in, s->in.len - s->pos);
 		s->pos = 0;
 	}
 	for (;;) {

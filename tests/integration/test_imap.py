@@ -379,6 +379,26 @@ class ImapTest(harness.TestCase):
             self.assertNotIn("\\Seen", flags[reply])
             self.assertIn("1 of 2 unread", r.out)
 
+    def test_large_messages_keep_the_session_in_step(self):
+        """A message of 2 MB is read whole and the next one after it; one
+        larger than the inbox takes (16 MB) is left unread, named, and
+        the next one is still read."""
+        line = "x" * 76 + "\n"
+        big = self.server.deliver(NON_REPORT + line * (2 * 1024 * 1024 //
+                                                       len(line)))
+        huge = self.server.deliver(NON_REPORT + line * (17 * 1024 * 1024 //
+                                                        len(line)))
+        dsn = self.server.deliver(sample("dsn-failed.eml"))
+        r = self.bounce_imap()
+        self.assertNotEqual(r.rc, 0, r)
+        self.assertIn(";UID=%d: larger than 16777216 bytes; left unread" %
+                      huge, r.err)
+        self.assertEqual(self.state(1), "bounced")
+        flags = self.server.flags()
+        self.assertIn("\\Seen", flags[dsn])
+        self.assertNotIn("\\Seen", flags[huge])
+        self.assertIn(";UID=%d:" % big, r.out + r.err)
+
     def assertNothingChanged(self, args, rc, message, url=None):
         self.server.deliver(sample("dsn-failed.eml"))
         before = self.home.snapshot()
