@@ -73,6 +73,16 @@ struct conf_campaign {
 	int64_t remind_ms; /* warn this long before the send time (0: never) */
 };
 
+/* Language variants (template.h): the language a template's default
+ * variant is written in, the campaigns' default language, and the
+ * fallbacks ("fr-CA=fr, de=fr") tried before ICU's parent locale. The
+ * tags are canonical BCP 47 once loaded. */
+struct conf_language {
+	char *default_lang; /* language.default, "en" */
+	char *campaign;     /* campaign.language, or NULL */
+	char *fallback;     /* language.fallback, or NULL */
+};
+
 struct conf {
 	char *path;                  /* the file read, or NULL for defaults */
 	char *database;
@@ -90,6 +100,7 @@ struct conf {
 	int message_max_size;        /* bytes: a rendered message may not pass it */
 	struct conf_notify notify;
 	struct conf_campaign campaign;
+	struct conf_language language;
 };
 
 /* Fills cfg with the defaults. */
