@@ -12,6 +12,7 @@
 #include "chancery/clock.h"
 #include "chancery/ledger.h"
 #include "chancery/progress.h"
+#include "chancery/template.h"
 #include "chancery/xalloc.h"
 #include "commands.h"
 
@@ -91,6 +92,7 @@ static void print_plan(const struct campaign_plan *p)
 struct campaign_opts {
 	const char *template_name, *list_name, *when, *tz, *sender;
 	const char *event_date;
+	char *lang; /* --lang, canonical (caller frees), or NULL */
 	int template_version; /* 0: not given */
 	bool now;
 };
@@ -107,13 +109,21 @@ static int parse_campaign_opts(int argc, char **argv, struct campaign_opts *o)
 		{"sender", required_argument, NULL, 's'},
 		{"event-date", required_argument, NULL, 'e'},
 		{"now", no_argument, NULL, 'n'},
+		{"lang", required_argument, NULL, 'L'},
 		{NULL, 0, NULL, 0},
 	};
+	struct error err = ERROR_INIT;
 	int opt;
 
 	memset(o, 0, sizeof(*o));
-	while ((opt = cli_getopt(argc, argv, "t:v:l:a:z:s:e:n", opts)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "t:v:l:a:z:s:e:nL:", opts)) != -1) {
 		switch (opt) {
+		case 'L':
+			free(o->lang);
+			o->lang = NULL;
+			if (template_lang_canonical(optarg, &o->lang, &err))
+				return cli_bad_usage("--lang: %s", err.msg);
+			break;
 		case 't': o->template_name = optarg; break;
 		case 'v': o->template_version = atoi(optarg);
 			if (o->template_version <= 0)
@@ -153,9 +163,12 @@ static int run_create(struct cli *cli, int argc, char **argv)
 	c.tz = o.tz;
 	c.sender = o.sender;
 	c.event_date = o.event_date;
-	if (!c.template_name || !c.list_name || (!o.when && !o.now))
+	c.language = o.lang;
+	if (!c.template_name || !c.list_name || (!o.when && !o.now)) {
+		free(o.lang);
 		return cli_bad_usage("--template, --list and --at (or --now) are "
 				     "required");
+	}
 	c.name = argv[optind];
 	cfg = cli_config(cli, &err);
 	if (!cfg)
@@ -175,6 +188,7 @@ static int run_create(struct cli *cli, int argc, char **argv)
 		rc = cli_db(cli, &db, &err);
 	if (!rc)
 		rc = campaign_create_renaming(db, &c, NULL, &renamed, &err);
+	free(o.lang);
 	if (rc)
 		return cli_fail(rc, &err);
 	if (renamed)
@@ -386,6 +400,11 @@ static int run_edit(struct cli *cli, int argc, char **argv)
 	e.tz = o.tz;
 	e.sender = o.sender;
 	e.event_date = o.event_date;
+	if (o.lang) {
+		free(o.lang);
+		return cli_bad_usage("--lang is chosen at create; a campaign "
+				     "keeps its language");
+	}
 	/* --now alone: send at once (a missed campaign's way out) */
 	if (o.now && !o.when)
 		e.send_at = clock_now();
@@ -551,6 +570,8 @@ static void print_status_text(struct db *db, const struct campaign_info *c,
 	       c->template_version, c->template_sha256, c->list_name, shown);
 	if (c->event_date)
 		printf("event:     %s\n", c->event_date);
+	if (c->language)
+		printf("language:  %s\n", c->language);
 	if (c->state == CAMPAIGN_MISSED)
 		printf("missed:    its send time passed before it was "
 		       "scheduled; nothing was sent (cancel it, or edit it to a "
@@ -623,6 +644,7 @@ static void print_status_json(struct db *db, const struct campaign_info *c,
 	clock_format_utc(c->send_at, utc, sizeof(utc));
 	json_kv_string(&js, "send_at", utc);
 	json_kv_string(&js, "event_date", c->event_date);
+	json_kv_string(&js, "language", c->language);
 	json_key(&js, "approvals");
 	json_array_begin(&js);
 	campaign_approvals_each(db, c->id, json_approval, &js, &err);
@@ -870,7 +892,7 @@ static int run_preview(struct cli *cli, int argc, char **argv)
 static const struct cli_command campaign_cmds[] = {
 	{"create", run_create,
 	 "NAME --template T --list L (--at \"YYYY-MM-DD HH:MM\" | --now) "
-	 "[--tz ZONE] [--sender S] [--event-date YYYY-MM-DD]",
+	 "[--tz ZONE] [--sender S] [--event-date YYYY-MM-DD] [--lang L]",
 	 "create a draft bound to one template version and one list",
 	 "  --template T   template name\n"
 	 "  --version N    template version (default: the latest)\n"
@@ -880,7 +902,9 @@ static const struct cli_command campaign_cmds[] = {
 	 "  --tz ZONE      time zone (default: the configured one)\n"
 	 "  --sender S     From address instead of the configured one\n"
 	 "  --event-date D the event an anniversary statement marks\n"
-	 "                 (fills anniversary.* and event.date)\n"},
+	 "                 (fills anniversary.* and event.date)\n"
+	 "  --lang L       the language for contacts whose own and whose\n"
+	 "                 body's have no variant (default: campaign.language)\n"},
 	{"preview", run_preview, "NAME [--body ACRONYM]",
 	 "print the message the first (or that body's) contact would get", NULL},
 	{"proof", cmd_campaign_proof, "NAME [--out DIR] [--force]",
