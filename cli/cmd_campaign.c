@@ -55,6 +55,35 @@ static void say_now(const char *zone, int64_t send_at, const char *what)
 	printf("send time %s has passed: %s (--now)\n", local, what);
 }
 
+/* The languages of the plan (campaign.h): which bodies get which, and
+ * every contact whose language has no variant. */
+static void print_languages(const struct campaign_plan *p)
+{
+	const char *line = p->languages.buf;
+	char f[5][256];
+
+	while (*line) {
+		int n = 0;
+
+		f[0][0] = f[1][0] = f[2][0] = '\0';
+		if (sscanf(line, "%255[^\t]\t%d\t%255[^\n]", f[0], &n,
+			   f[2]) >= 2)
+			printf("language %s: %d contact%s (%s)\n", f[0], n,
+			       n == 1 ? "" : "s", f[2]);
+		line = strchr(line, '\n');
+		line = line ? line + 1 : "";
+	}
+	line = p->fallbacks.buf;
+	while (*line) {
+		if (sscanf(line, "%255[^\t]\t%255[^\t]\t%255[^\t]\t%255[^\t]"
+			   "\t%255[^\n]", f[0], f[1], f[2], f[3], f[4]) == 5)
+			printf("fallback: %s (%s) speaks %s, no variant in it: "
+			       "gets %s (%s)\n", f[0], f[1], f[2], f[3], f[4]);
+		line = strchr(line, '\n');
+		line = line ? line + 1 : "";
+	}
+}
+
 /* "OSCE: all suppressed" lines as warnings, and the counts. */
 static void print_plan(const struct campaign_plan *p)
 {
@@ -86,6 +115,7 @@ static void print_plan(const struct campaign_plan *p)
 	if (p->voided_earlier)
 		printf("warning: the recipients changed since the earlier "
 		       "approval, which no longer counts\n");
+	print_languages(p);
 }
 
 /* The options campaign create and campaign edit share. */

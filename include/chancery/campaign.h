@@ -159,6 +159,14 @@ struct campaign_plan {
 	bool voided_earlier; /* the set changed since an earlier approval,
 				which was cleared */
 	struct sbuf warnings;
+	/* Which language each sendable contact gets (template.h, "Which
+	 * variant"), one line per language sent: "fr\t3\tCoE, OIC" (the
+	 * language, the contacts, the bodies); and one line per contact
+	 * with a language but no variant in it: "EMAIL\tBODY\tWANTED\tSENT\t
+	 * WHY" (WHY: "fallback chain", "body's language", "campaign's
+	 * language" or "default variant"). */
+	struct sbuf languages;
+	struct sbuf fallbacks;
 };
 void campaign_plan_init(struct campaign_plan *p);
 void campaign_plan_release(struct campaign_plan *p);
