@@ -54,9 +54,9 @@ static const char *const audit_sql[ST__COUNT] = {
 	/* Deliveries, and a row "not reached" (with the reason) for each
 	 * body the campaign could not reach, in one order. */
 	[ST_CAMPAIGN_DELIVERIES] =
-		"SELECT body, body_name, kind, email, contact, state, language, "
-		"sent_at, reply_code, reply_enhanced, reply_text, queue_id, "
-		"reason, attempts, delivery_id, sha256 FROM ("
+		"SELECT body, body_name, kind, email, contact, state, sent_at, "
+		"reply_code, reply_enhanced, reply_text, queue_id, reason, "
+		"attempts, delivery_id, language, sha256 FROM ("
 		"SELECT b.acronym AS body, b.name AS body_name, b.kind AS kind, "
 		"d.email AS email, co.name AS contact, d.state AS state, "
 		ISO("d.sent_at") " AS sent_at, d.reply_code AS reply_code, "
@@ -471,9 +471,10 @@ static int read_campaign(struct db *db, const char *name,
 }
 
 static const char *const campaign_columns[] = {
-	"body", "body_name", "kind", "email", "contact", "state", "language",
-	"sent_at", "reply_code", "reply_enhanced", "reply_text", "queue_id",
-	"reason", "attempts", "delivery_id", "sha256",
+	"body", "body_name", "kind", "email", "contact", "state", "sent_at",
+	"reply_code", "reply_enhanced", "reply_text", "queue_id", "reason",
+	"attempts", "delivery_id",
+	"language", "sha256", /* of what was sent (issue 21) */
 };
 
 static void campaign_json(const struct campaign_info *c,
