@@ -209,3 +209,19 @@ class VariantsTest(TestCase):
         h.write_conf('campaign = { language = "xx_YY"; };\n')
         self.assertFails(("template", "list"), 78,
                          "key 'campaign.language': 'xx_YY' is not a BCP 47")
+
+    def test_series_campaigns_take_its_language(self):
+        h = self.home
+        env = {"CHANCERY_FAKE_NOW": "2025-02-20T00:00:00Z"}
+        h.ok("series", "add", "khojaly", "--event-date", "1992-02-26",
+             "--send", "02-25T10:00", "--tz", "Asia/Baku", "--template",
+             "stmt", "--list", "all", "--lang", "FR", env=env)
+        self.assertEqual(h.scalar("SELECT language FROM series"), "fr")
+        self.assertFails(("series", "add", "x", "--event-date", "1992-02-26",
+                          "--send", "02-25T10:00", "--template", "stmt",
+                          "--list", "all", "--lang", "fr_FR"), 64,
+                         "'fr_FR' is not a BCP 47")
+        r = h.run("--once", prog="chanceryd", env=env)
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(h.sql("SELECT series_year, language FROM "
+                               "campaigns"), [(2025, "fr")])
