@@ -27,7 +27,7 @@
  *
  * Variables: only the names in template_variables[] exist:
  *     body.name body.acronym body.kind body.country
- *     contact.name contact.email contact.role
+ *     contact.name contact.email contact.role contact.language
  *     sender.name sender.address sender.organization sender.reply_to
  *     campaign.name campaign.date ("26 February 2025", in ctx->tz)
  *     event.date anniversary.ordinal ("33rd") anniversary.years ("33")
