@@ -62,10 +62,12 @@ static int run_add(struct cli *cli, int argc, char **argv)
 		       "(sha256 %s); no new version\n", info.name,
 		       info.version, info.sha256);
 	else
+		/* "languages" only once there are variants: the output
+		 * of a template without any stays as it was */
 		printf("added template %s version %d (sha256 %s, %d partials, "
-		       "%d attachments, languages: default%s%s)\n", info.name,
-		       info.version, info.sha256, info.npartials,
-		       info.nattachments, info.langs ? ", " : "",
+		       "%d attachments%s%s)\n", info.name, info.version,
+		       info.sha256, info.npartials, info.nattachments,
+		       info.langs ? ", languages: default, " : "",
 		       info.langs ? info.langs : "");
 	template_info_release(&info);
 	return 0;

@@ -264,7 +264,8 @@ static int plan_lang_cmp(const void *a, const void *b)
 }
 
 /* Fills plan->languages and plan->fallbacks from the list as it is now,
- * choosing as the sending will (in memory, the version loaded once). */
+ * choosing as the sending will (in memory, the version loaded once);
+ * left empty for a template without variants. */
 static int plan_languages(struct db *db, const struct conf *cfg,
 			  const struct campaign_info *c,
 			  struct campaign_plan *plan, struct error *err)
@@ -275,7 +276,9 @@ static int plan_languages(struct db *db, const struct conf *cfg,
 
 	sbuf_reset(&plan->languages);
 	sbuf_reset(&plan->fallbacks);
-	if (!rc)
+	/* a template without variants sends everyone the one text: nothing
+	 * to say about languages */
+	if (!rc && w.t->nvariants)
 		rc = campaign_members_each(db, c->list_id, plan_member, &w, err);
 	if (w.nlangs)
 		qsort(w.langs, w.nlangs, sizeof(*w.langs), plan_lang_cmp);

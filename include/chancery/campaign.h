@@ -164,7 +164,8 @@ struct campaign_plan {
 	 * language, the contacts, the bodies); and one line per contact
 	 * with a language but no variant in it: "EMAIL\tBODY\tWANTED\tSENT\t
 	 * WHY" (WHY: "fallback chain", "body's language", "campaign's
-	 * language" or "default variant"). */
+	 * language" or "default variant"). Both empty when the template
+	 * has no variants. */
 	struct sbuf languages;
 	struct sbuf fallbacks;
 };
