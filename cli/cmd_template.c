@@ -152,8 +152,13 @@ static int run_show(struct cli *cli, int argc, char **argv)
 	if (rc)
 		goto out;
 	rc = template_find(db, argv[optind], version, &info, &err);
-	if (!rc)
-		rc = template_variant_source(db, info.id, lang, &source, &err);
+	if (!rc && (rc = template_variant_source(db, info.id, lang, &source,
+						 &err)) == ERR_NOTFOUND)
+		rc = error_set(&err, ERR_NOTFOUND, "template %s version %d has "
+			       "no '%s' variant (it has: default%s%s)",
+			       info.name, info.version, lang,
+			       info.langs ? ", " : "",
+			       info.langs ? info.langs : "");
 	if (rc) {
 		rc = cli_fail(rc, &err);
 		goto out;
