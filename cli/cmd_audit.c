@@ -9,6 +9,7 @@
 #include "chancery/clock.h"
 #include "chancery/json.h"
 #include "chancery/ledger.h"
+#include "chancery/template.h"
 #include "commands.h"
 
 static const char *problem_name(enum ledger_problem p)
@@ -153,6 +154,7 @@ struct report_opts {
 	enum audit_format fmt;
 	const char *output;
 	int since;
+	char *lang; /* --lang, canonical (matrix), or NULL */
 };
 
 static int parse_since(const char *s, int *out)
@@ -176,16 +178,27 @@ static int parse_report_opts(struct cli *cli, int argc, char **argv,
 		{"format", required_argument, NULL, 'f'},
 		{"output", required_argument, NULL, 'o'},
 		{"since", required_argument, NULL, 's'},
+		{"lang", required_argument, NULL, 'l'},
 		{NULL, 0, NULL, 0},
 	};
 	struct error err = ERROR_INIT;
 	int c;
 
 	o->fmt = cli->json ? AUDIT_FORMAT_JSON : AUDIT_FORMAT_TABLE;
-	while ((c = cli_getopt(argc, argv, "f:o:s:", opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "f:o:s:l:", opts)) != -1) {
 		if (c == 'f' && audit_format_parse(optarg, &o->fmt, &err)) {
 			cli_bad_usage("%s", err.msg);
 			return -1;
+		} else if (c == 'l' && !since_ok) {
+			cli_bad_usage("--lang applies to 'audit matrix' only");
+			return -1;
+		} else if (c == 'l') {
+			free(o->lang);
+			o->lang = NULL;
+			if (template_lang_canonical(optarg, &o->lang, &err)) {
+				cli_bad_usage("--lang: %s", err.msg);
+				return -1;
+			}
 		} else if (c == 'o') {
 			o->output = optarg;
 		} else if (c == 's' && since_ok) {
@@ -241,24 +254,30 @@ static int run_report(struct cli *cli, int argc, char **argv,
 	int want = kind == REPORT_MATRIX ? 0 : 1, rc;
 	struct db *db;
 
-	if (first < 0)
+	if (first < 0) {
+		free(o.lang);
 		return EX_USAGE;
-	if (argc - first < want)
-		return cli_bad_usage("missing %s", kind == REPORT_BODY
-							    ? "ACRONYM"
-							    : "NAME");
-	if (argc - first > want)
+	}
+	if (argc - first != want) {
+		free(o.lang);
+		if (argc - first < want)
+			return cli_bad_usage("missing %s", kind == REPORT_BODY
+								    ? "ACRONYM"
+								    : "NAME");
 		return cli_bad_usage("unexpected argument '%s'",
 				     argv[first + want]);
+	}
 	rc = cli_db(cli, &db, &err);
 	if (!rc && kind == REPORT_CAMPAIGN)
 		rc = audit_report_campaign(db, argv[first], o.fmt, &out, &err);
 	else if (!rc && kind == REPORT_BODY)
 		rc = audit_report_body(db, argv[first], o.fmt, &out, &err);
 	else if (!rc)
-		rc = audit_report_matrix(db, o.since, o.fmt, &out, &err);
+		rc = audit_report_matrix_lang(db, o.since, o.lang, o.fmt, &out,
+					      &err);
 	rc = rc ? cli_fail(rc, &err) : write_report(&o, &out);
 	sbuf_release(&out);
+	free(o.lang);
 	return rc;
 }
 
@@ -294,9 +313,11 @@ static const struct cli_command audit_cmds[] = {
 	 FORMAT_HELP},
 	{"body", run_body, "ACRONYM [--format F] [--output FILE]",
 	 "every statement a body was sent, year by year", FORMAT_HELP},
-	{"matrix", run_matrix, "[--since YEAR] [--format F] [--output FILE]",
+	{"matrix", run_matrix,
+	 "[--since YEAR] [--lang L] [--format F] [--output FILE]",
 	 "bodies x campaigns, each cell the best delivery state",
-	 "  --since YEAR   only campaigns sent in YEAR or later\n" FORMAT_HELP},
+	 "  --since YEAR   only campaigns sent in YEAR or later\n"
+	 "  --lang L       only deliveries sent in language L\n" FORMAT_HELP},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 

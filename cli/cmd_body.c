@@ -7,6 +7,7 @@
 #include "chancery/find.h"
 #include "chancery/json.h"
 #include "chancery/registry.h"
+#include "chancery/template.h"
 #include "chancery/utf8.h"
 #include "chancery/xalloc.h"
 #include "commands.h"
@@ -294,16 +295,19 @@ static int run_edit(struct cli *cli, int argc, char **argv)
 		{"kind", required_argument, NULL, 'k'},
 		{"country", required_argument, NULL, 'c'},
 		{"notes", required_argument, NULL, 'n'},
+		{"lang", required_argument, NULL, 'l'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *v[5] = {NULL};
+	const char *v[5] = {NULL}, *lang = NULL;
+	char *canon = NULL;
 	struct registry_body b = {0};
 	struct error err = ERROR_INIT;
 	struct db *db;
 	int c, rc;
 
-	while ((c = cli_getopt(argc, argv, "a:N:k:c:n:", opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "a:N:k:c:n:l:", opts)) != -1) {
 		switch (c) {
+		case 'l': lang = optarg; break;
 		case 'a': v[0] = optarg; break;
 		case 'N': v[1] = optarg; break;
 		case 'k': v[2] = optarg; break;
@@ -316,11 +320,17 @@ static int run_edit(struct cli *cli, int argc, char **argv)
 		return cli_bad_usage("expected one BODY");
 	if ((rc = cli_open_db(cli, &db)))
 		return rc;
+	/* --lang "" clears the body's language */
+	if (lang && *lang && template_lang_canonical(lang, &canon, &err))
+		return cli_fail(err.code, &err);
 	rc = registry_body_find(db, argv[optind], &b, &err);
-	if (!rc)
+	if (!rc && (v[0] || v[1] || v[2] || v[3] || v[4] || !lang))
 		rc = registry_body_update(db, b.id, v[0], v[1], v[2], v[3],
 					  v[4], &err);
+	if (!rc && lang)
+		rc = registry_body_set_language(db, b.id, canon, &err);
 	registry_body_release(&b);
+	free(canon);
 	return rc ? cli_fail(rc, &err) : 0;
 }
 
@@ -490,7 +500,7 @@ static const struct cli_command body_cmds[] = {
 	{"alias", run_alias, "BODY ALIAS...", "add other names of a body",
 	 NULL},
 	{"edit", run_edit, "BODY [--acronym A] [--name N] [--kind K] "
-			   "[--country CC] [--notes TEXT]",
+			   "[--country CC] [--notes TEXT] [--lang L]",
 	 "change a body (an empty value clears an optional field)", NULL},
 	{"rm", run_rm, "BODY", "remove a body and its contacts (kept for "
 			       "the audit)",

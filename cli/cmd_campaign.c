@@ -12,6 +12,7 @@
 #include "chancery/clock.h"
 #include "chancery/ledger.h"
 #include "chancery/progress.h"
+#include "chancery/template.h"
 #include "chancery/xalloc.h"
 #include "commands.h"
 
@@ -54,6 +55,35 @@ static void say_now(const char *zone, int64_t send_at, const char *what)
 	printf("send time %s has passed: %s (--now)\n", local, what);
 }
 
+/* The languages of the plan (campaign.h): which bodies get which, and
+ * every contact whose language has no variant. */
+static void print_languages(const struct campaign_plan *p)
+{
+	const char *line = p->languages.buf;
+	char f[5][256];
+
+	while (*line) {
+		int n = 0;
+
+		f[0][0] = f[1][0] = f[2][0] = '\0';
+		if (sscanf(line, "%255[^\t]\t%d\t%255[^\n]", f[0], &n,
+			   f[2]) >= 2)
+			printf("language %s: %d contact%s (%s)\n", f[0], n,
+			       n == 1 ? "" : "s", f[2]);
+		line = strchr(line, '\n');
+		line = line ? line + 1 : "";
+	}
+	line = p->fallbacks.buf;
+	while (*line) {
+		if (sscanf(line, "%255[^\t]\t%255[^\t]\t%255[^\t]\t%255[^\t]"
+			   "\t%255[^\n]", f[0], f[1], f[2], f[3], f[4]) == 5)
+			printf("fallback: %s (%s) speaks %s, no variant in it: "
+			       "gets %s (%s)\n", f[0], f[1], f[2], f[3], f[4]);
+		line = strchr(line, '\n');
+		line = line ? line + 1 : "";
+	}
+}
+
 /* "OSCE: all suppressed" lines as warnings, and the counts. */
 static void print_plan(const struct campaign_plan *p)
 {
@@ -85,12 +115,14 @@ static void print_plan(const struct campaign_plan *p)
 	if (p->voided_earlier)
 		printf("warning: the recipients changed since the earlier "
 		       "approval, which no longer counts\n");
+	print_languages(p);
 }
 
 /* The options campaign create and campaign edit share. */
 struct campaign_opts {
 	const char *template_name, *list_name, *when, *tz, *sender;
 	const char *event_date;
+	char *lang; /* --lang, canonical (caller frees), or NULL */
 	int template_version; /* 0: not given */
 	bool now;
 };
@@ -107,13 +139,21 @@ static int parse_campaign_opts(int argc, char **argv, struct campaign_opts *o)
 		{"sender", required_argument, NULL, 's'},
 		{"event-date", required_argument, NULL, 'e'},
 		{"now", no_argument, NULL, 'n'},
+		{"lang", required_argument, NULL, 'L'},
 		{NULL, 0, NULL, 0},
 	};
+	struct error err = ERROR_INIT;
 	int opt;
 
 	memset(o, 0, sizeof(*o));
-	while ((opt = cli_getopt(argc, argv, "t:v:l:a:z:s:e:n", opts)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "t:v:l:a:z:s:e:nL:", opts)) != -1) {
 		switch (opt) {
+		case 'L':
+			free(o->lang);
+			o->lang = NULL;
+			if (template_lang_canonical(optarg, &o->lang, &err))
+				return cli_bad_usage("--lang: %s", err.msg);
+			break;
 		case 't': o->template_name = optarg; break;
 		case 'v': o->template_version = atoi(optarg);
 			if (o->template_version <= 0)
@@ -153,9 +193,12 @@ static int run_create(struct cli *cli, int argc, char **argv)
 	c.tz = o.tz;
 	c.sender = o.sender;
 	c.event_date = o.event_date;
-	if (!c.template_name || !c.list_name || (!o.when && !o.now))
+	c.language = o.lang;
+	if (!c.template_name || !c.list_name || (!o.when && !o.now)) {
+		free(o.lang);
 		return cli_bad_usage("--template, --list and --at (or --now) are "
 				     "required");
+	}
 	c.name = argv[optind];
 	cfg = cli_config(cli, &err);
 	if (!cfg)
@@ -175,6 +218,7 @@ static int run_create(struct cli *cli, int argc, char **argv)
 		rc = cli_db(cli, &db, &err);
 	if (!rc)
 		rc = campaign_create_renaming(db, &c, NULL, &renamed, &err);
+	free(o.lang);
 	if (rc)
 		return cli_fail(rc, &err);
 	if (renamed)
@@ -386,6 +430,11 @@ static int run_edit(struct cli *cli, int argc, char **argv)
 	e.tz = o.tz;
 	e.sender = o.sender;
 	e.event_date = o.event_date;
+	if (o.lang) {
+		free(o.lang);
+		return cli_bad_usage("--lang is chosen at create; a campaign "
+				     "keeps its language");
+	}
 	/* --now alone: send at once (a missed campaign's way out) */
 	if (o.now && !o.when)
 		e.send_at = clock_now();
@@ -551,6 +600,8 @@ static void print_status_text(struct db *db, const struct campaign_info *c,
 	       c->template_version, c->template_sha256, c->list_name, shown);
 	if (c->event_date)
 		printf("event:     %s\n", c->event_date);
+	if (c->language)
+		printf("language:  %s\n", c->language);
 	if (c->state == CAMPAIGN_MISSED)
 		printf("missed:    its send time passed before it was "
 		       "scheduled; nothing was sent (cancel it, or edit it to a "
@@ -623,6 +674,7 @@ static void print_status_json(struct db *db, const struct campaign_info *c,
 	clock_format_utc(c->send_at, utc, sizeof(utc));
 	json_kv_string(&js, "send_at", utc);
 	json_kv_string(&js, "event_date", c->event_date);
+	json_kv_string(&js, "language", c->language);
 	json_key(&js, "approvals");
 	json_array_begin(&js);
 	campaign_approvals_each(db, c->id, json_approval, &js, &err);
@@ -870,7 +922,7 @@ static int run_preview(struct cli *cli, int argc, char **argv)
 static const struct cli_command campaign_cmds[] = {
 	{"create", run_create,
 	 "NAME --template T --list L (--at \"YYYY-MM-DD HH:MM\" | --now) "
-	 "[--tz ZONE] [--sender S] [--event-date YYYY-MM-DD]",
+	 "[--tz ZONE] [--sender S] [--event-date YYYY-MM-DD] [--lang L]",
 	 "create a draft bound to one template version and one list",
 	 "  --template T   template name\n"
 	 "  --version N    template version (default: the latest)\n"
@@ -880,7 +932,9 @@ static const struct cli_command campaign_cmds[] = {
 	 "  --tz ZONE      time zone (default: the configured one)\n"
 	 "  --sender S     From address instead of the configured one\n"
 	 "  --event-date D the event an anniversary statement marks\n"
-	 "                 (fills anniversary.* and event.date)\n"},
+	 "                 (fills anniversary.* and event.date)\n"
+	 "  --lang L       the language for contacts whose own and whose\n"
+	 "                 body's have no variant (default: campaign.language)\n"},
 	{"preview", run_preview, "NAME [--body ACRONYM]",
 	 "print the message the first (or that body's) contact would get", NULL},
 	{"proof", cmd_campaign_proof, "NAME [--out DIR] [--force]",

@@ -49,16 +49,25 @@ static int run_add(struct cli *cli, int argc, char **argv)
 		{"lead-days", required_argument, NULL, 'd'},
 		{"auto-schedule", no_argument, NULL, 'A'},
 		{"sender", required_argument, NULL, 's'},
+		{"lang", required_argument, NULL, 'L'},
 		{NULL, 0, NULL, 0},
 	};
 	struct series_new s = {.lead_days = 14};
 	struct error err = ERROR_INIT;
 	const struct conf *cfg;
+	char *lang = NULL;
 	struct db *db;
 	int opt, rc;
 
-	while ((opt = cli_getopt(argc, argv, "e:S:z:t:l:d:As:", opts)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "e:S:z:t:l:d:As:L:", opts)) != -1) {
 		switch (opt) {
+		case 'L':
+			free(lang);
+			lang = NULL;
+			if (template_lang_canonical(optarg, &lang, &err))
+				return cli_bad_usage("--lang: %s", err.msg);
+			s.language = lang;
+			break;
 		case 'e': s.event_date = optarg; break;
 		case 'S': s.send = optarg; break;
 		case 'z': s.tz = optarg; break;
@@ -70,23 +79,29 @@ static int run_add(struct cli *cli, int argc, char **argv)
 			break;
 		case 'A': s.auto_schedule = true; break;
 		case 's': s.sender = optarg; break;
-		default: return EX_USAGE;
+		default: free(lang); return EX_USAGE;
 		}
 	}
 	if (optind != argc - 1)
-		return cli_bad_usage("expected one series NAME");
-	if (!s.event_date || !s.send || !s.template_name || !s.list_name)
-		return cli_bad_usage("--event-date, --send, --template and --list "
-				     "are required");
+		rc = cli_bad_usage("expected one series NAME");
+	else if (!s.event_date || !s.send || !s.template_name || !s.list_name)
+		rc = cli_bad_usage("--event-date, --send, --template and --list "
+				   "are required");
+	else if (!(cfg = cli_config(cli, &err)))
+		rc = cli_fail(err.code, &err);
+	else
+		rc = 0;
+	if (rc) {
+		free(lang);
+		return rc;
+	}
 	s.name = argv[optind];
-	cfg = cli_config(cli, &err);
-	if (!cfg)
-		return cli_fail(err.code, &err);
 	if (!s.tz)
 		s.tz = cfg->timezone && *cfg->timezone ? cfg->timezone : "UTC";
 	rc = cli_db(cli, &db, &err);
 	if (!rc)
 		rc = series_add(db, &s, NULL, &err);
+	free(lang);
 	if (rc)
 		return cli_fail(rc, &err);
 	printf("series %s added (%s campaigns %d days ahead)\n", s.name,
@@ -361,14 +376,16 @@ static int run_rm(struct cli *cli, int argc, char **argv)
 static const struct cli_command series_cmds[] = {
 	{"add", run_add,
 	 "NAME --event-date YYYY-MM-DD --send MM-DD[THH:MM] --tz ZONE "
-	 "--template T --list L [--lead-days N] [--auto-schedule] [--sender S]",
+	 "--template T --list L [--lead-days N] [--auto-schedule] [--sender S] "
+	 "[--lang L]",
 	 "add a yearly series; each year's campaign is made N days ahead",
 	 "  --event-date D   the date the anniversary counts from\n"
 	 "  --send MM-DDTHH:MM  send day and local time (02-29: 02-28 in "
 	 "common years)\n"
 	 "  --tz ZONE        time zone of the send time\n"
 	 "  --lead-days N    create the campaign N days before (default 14)\n"
-	 "  --auto-schedule  schedule it at once instead of a draft\n"},
+	 "  --auto-schedule  schedule it at once instead of a draft\n"
+	 "  --lang L         its campaigns' language (campaign create --lang)\n"},
 	{"edit", run_edit,
 	 "NAME [--template T] [--list L] [--send MM-DD[THH:MM]] [--at HH:MM] "
 	 "[--tz ZONE] [--lead-days N]",

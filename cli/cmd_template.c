@@ -12,22 +12,49 @@
 #include "chancery/xalloc.h"
 #include "commands.h"
 
-static int run_add(struct cli *cli, int argc, char **argv)
+/* --lang L: a BCP 47 tag, canonical; caller frees. */
+static int parse_lang(const char *s, char **out)
 {
 	struct error err = ERROR_INIT;
+
+	if (template_lang_canonical(s, out, &err))
+		return cli_bad_usage("--lang: %s", err.msg);
+	return 0;
+}
+
+static int run_add(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"lang", required_argument, NULL, 'l'},
+		{NULL, 0, NULL, 0},
+	};
+	struct error err = ERROR_INIT;
 	struct template_info info;
+	char *lang = NULL;
 	bool unchanged;
 	struct db *db;
-	int rc;
+	int c, rc;
 
-	if (argc != 3)
+	while ((c = cli_getopt(argc, argv, "l:", opts)) != -1) {
+		if (c != 'l')
+			return EX_USAGE;
+		free(lang);
+		if ((rc = parse_lang(optarg, &lang)))
+			return rc;
+	}
+	if (optind + 2 != argc) {
+		free(lang);
 		return cli_bad_usage("expected NAME FILE");
-	if ((rc = cli_open_db(cli, &db)))
+	}
+	if ((rc = cli_open_db(cli, &db))) {
+		free(lang);
 		return rc;
+	}
 	/* loaded by cli_open_db: message.max_size bounds the template */
-	rc = template_add_max(db, argv[1], argv[2],
-			      template_max_size(cli_config(cli, &err)), &info,
-			      &unchanged, &err);
+	rc = template_add_lang(db, argv[optind], argv[optind + 1], lang,
+			       template_max_size(cli_config(cli, &err)), &info,
+			       &unchanged, &err);
+	free(lang);
 	if (rc)
 		return cli_fail(rc, &err);
 	if (unchanged)
@@ -35,9 +62,13 @@ static int run_add(struct cli *cli, int argc, char **argv)
 		       "(sha256 %s); no new version\n", info.name,
 		       info.version, info.sha256);
 	else
+		/* "languages" only once there are variants: the output
+		 * of a template without any stays as it was */
 		printf("added template %s version %d (sha256 %s, %d partials, "
-		       "%d attachments)\n", info.name, info.version,
-		       info.sha256, info.npartials, info.nattachments);
+		       "%d attachments%s%s)\n", info.name, info.version,
+		       info.sha256, info.npartials, info.nattachments,
+		       info.langs ? ", languages: default, " : "",
+		       info.langs ? info.langs : "");
 	template_info_release(&info);
 	return 0;
 }
@@ -55,6 +86,7 @@ static int add_row(const struct template_info *info, void *arg)
 	table_text(t, info->sha256);
 	table_int(t, info->npartials);
 	table_int(t, info->nattachments);
+	table_text(t, info->langs ? info->langs : "");
 	table_text(t, when);
 	return 0;
 }
@@ -63,7 +95,8 @@ static int run_list(struct cli *cli, int argc, char **argv)
 {
 	static const char *const headers[] = {"name", "version", "locked",
 					      "sha256", "partials",
-					      "attachments", "added"};
+					      "attachments", "languages",
+					      "added"};
 	struct error err = ERROR_INIT;
 	struct table *t;
 	struct db *db;
@@ -73,7 +106,7 @@ static int run_list(struct cli *cli, int argc, char **argv)
 		return cli_bad_usage("unexpected argument '%s'", argv[2]);
 	if ((rc = cli_open_db(cli, &db)))
 		return rc;
-	t = table_new(7, headers);
+	t = table_new(8, headers);
 	rc = template_each(db, argc == 2 ? argv[1] : NULL, add_row, t, &err);
 	return cli_print_listing(cli, t, rc, &err);
 }
@@ -95,36 +128,53 @@ static int run_show(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"version", required_argument, NULL, 'v'},
+		{"lang", required_argument, NULL, 'l'},
 		{NULL, 0, NULL, 0},
 	};
 	struct error err = ERROR_INIT;
-	struct template_info info;
-	char *source = NULL;
+	struct template_info info = {0};
+	char *source = NULL, *lang = NULL;
 	struct db *db;
 	int c, rc, version = 0;
 
-	while ((c = cli_getopt(argc, argv, "v:", opts)) != -1) {
-		if (c != 'v')
-			return EX_USAGE;
-		if ((rc = parse_version(optarg, &version)))
-			return rc;
+	while ((c = cli_getopt(argc, argv, "v:l:", opts)) != -1) {
+		if (c == 'v')
+			rc = parse_version(optarg, &version);
+		else if (c == 'l')
+			rc = (free(lang), parse_lang(optarg, &lang));
+		else
+			rc = EX_USAGE;
+		if (rc)
+			goto out;
 	}
-	if (optind + 1 != argc)
-		return cli_bad_usage("expected one NAME");
-	if ((rc = cli_open_db(cli, &db)))
-		return rc;
-	rc = template_find(db, argv[optind], version, &info, &err);
-	if (!rc)
-		rc = template_source(db, info.id, &source, &err);
+	rc = optind + 1 != argc ? cli_bad_usage("expected one NAME")
+				: cli_open_db(cli, &db);
 	if (rc)
-		return cli_fail(rc, &err);
-	printf("# template %s version %d%s\n# sha256 %s\n# from %s\n",
+		goto out;
+	rc = template_find(db, argv[optind], version, &info, &err);
+	if (!rc && (rc = template_variant_source(db, info.id, lang, &source,
+						 &err)) == ERR_NOTFOUND)
+		rc = error_set(&err, ERR_NOTFOUND, "template %s version %d has "
+			       "no '%s' variant (it has: default%s%s)",
+			       info.name, info.version, lang,
+			       info.langs ? ", " : "",
+			       info.langs ? info.langs : "");
+	if (rc) {
+		rc = cli_fail(rc, &err);
+		goto out;
+	}
+	printf("# template %s version %d%s\n# sha256 %s\n# from %s\n"
+	       "# languages: default%s%s\n# variant: %s\n",
 	       info.name, info.version, info.locked ? " (locked)" : "",
-	       info.sha256, info.origin ? info.origin : "-");
+	       info.sha256, info.origin ? info.origin : "-",
+	       info.langs ? ", " : "", info.langs ? info.langs : "",
+	       lang ? lang : "default");
 	fputs(source, stdout);
+out:
 	free(source);
+	free(lang);
 	template_info_release(&info);
-	return 0;
+	return rc;
 }
 
 struct first_contact {
@@ -169,6 +219,7 @@ static int parse_at(const char *s, int64_t *out)
 
 struct render_args {
 	const char *name, *body, *contact, *event_date, *campaign;
+	char *lang; /* --lang, canonical, or NULL: chosen as a campaign would */
 	int version;
 	int64_t at;
 };
@@ -198,6 +249,8 @@ static int render_preview(struct cli *cli, const struct render_args *a)
 	struct template_info info = {0};
 	struct error err = ERROR_INIT;
 	struct sbuf out = SBUF_INIT;
+	struct template *t = NULL;
+	struct template_choice choice;
 	const struct conf *cfg;
 	struct db *db;
 	int rc;
@@ -231,10 +284,37 @@ static int render_preview(struct cli *cli, const struct render_args *a)
 	ctx.send_at = a->at ? a->at : clock_now();
 	ctx.tz = cfg->timezone;
 	ctx.event_date = a->event_date;
-	rc = message_render(db, info.id, &ctx, &out, &err);
+	if ((rc = template_load(db, info.id, &t, &err)))
+		goto out;
+	if (a->lang) {
+		choice.variant = template_variant(t, a->lang);
+		choice.lang = a->lang;
+		if (!choice.variant && strcasecmp(a->lang,
+				cfg->language.default_lang) == 0) {
+			choice.variant = t; /* the default's own language */
+			choice.lang = NULL;
+		}
+		if (!choice.variant) {
+			rc = error_set(&err, ERR_NOTFOUND, "template %s version "
+				       "%d has no '%s' variant (it has: "
+				       "default%s%s)", info.name, info.version,
+				       a->lang, info.langs ? ", " : "",
+				       info.langs ? info.langs : "");
+			goto out;
+		}
+	} else {
+		struct template_wanted w = {contact.language, body.language,
+					    cfg->language.campaign};
+
+		template_choose(t, &w, cfg->language.default_lang,
+				cfg->language.fallback, &choice);
+	}
+	ctx.lang = choice.lang;
+	rc = message_compose(choice.variant, &ctx, &out, &err);
 	if (!rc)
 		fwrite(out.buf, 1, out.len, stdout);
 out:
+	template_free(t);
 	sbuf_release(&out);
 	template_info_release(&info);
 	registry_body_release(&body);
@@ -251,13 +331,19 @@ static int run_render(struct cli *cli, int argc, char **argv)
 		{"at", required_argument, NULL, 'a'},
 		{"campaign", required_argument, NULL, 'C'},
 		{"version", required_argument, NULL, 'v'},
+		{"lang", required_argument, NULL, 'l'},
 		{NULL, 0, NULL, 0},
 	};
 	struct render_args a = {0};
 	int c, rc, y, m, d;
 
-	while ((c = cli_getopt(argc, argv, "b:c:e:a:C:v:", opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "b:c:e:a:C:v:l:", opts)) != -1) {
 		switch (c) {
+		case 'l':
+			free(a.lang);
+			if ((rc = parse_lang(optarg, &a.lang)))
+				return rc;
+			break;
 		case 'b': a.body = optarg; break;
 		case 'c': a.contact = optarg; break;
 		case 'C': a.campaign = optarg; break;
@@ -287,25 +373,32 @@ static int run_render(struct cli *cli, int argc, char **argv)
 	if (!a.body)
 		return cli_bad_usage("--body is required");
 	a.name = argv[optind];
-	return render_preview(cli, &a);
+	rc = render_preview(cli, &a);
+	free(a.lang);
+	return rc;
 }
 
 static const struct cli_command template_cmds[] = {
-	{"add", run_add, "NAME FILE",
+	{"add", run_add, "NAME FILE [--lang L]",
 	 "check FILE and store it as the next version of NAME",
 	 "Partials {{> p}} are read from p.partial beside FILE; Attach: "
-	 "paths are relative to FILE."},
+	 "paths are relative to FILE.\n"
+	 "--lang L  FILE is the variant in language L (BCP 47: fr, fr-CA); "
+	 "the new version keeps every other variant"},
 	{"list", run_list, "[NAME]", "list the stored versions", NULL},
-	{"show", run_show, "NAME [--version N]",
-	 "print a version's source (default: the latest)", NULL},
+	{"show", run_show, "NAME [--version N] [--lang L]",
+	 "print a version's source (default: the latest; --lang: that "
+	 "variant's)", NULL},
 	{"render", run_render,
 	 "NAME --body BODY [--contact EMAIL] [--event-date YYYY-MM-DD] "
-	 "[--at DATE] [--campaign C] [--version N]",
+	 "[--at DATE] [--campaign C] [--version N] [--lang L]",
 	 "print the message one contact of BODY would receive",
 	 "--contact EMAIL  that contact (default: the body's first)\n"
 	 "--event-date D   the event an anniversary statement marks\n"
 	 "--at DATE        the send date (YYYY-MM-DD or ISO UTC; default now)\n"
-	 "--campaign C     the campaign name the template sees"},
+	 "--campaign C     the campaign name the template sees\n"
+	 "--lang L         the variant in L (default: the contact's, as a "
+	 "campaign chooses)"},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -262,6 +262,7 @@ static int run_round(struct daemon *d, struct round *r, struct error *err)
 		.render_arg = &d->cfg,
 		.render_open = glue_render_open,
 		.render_close = glue_render_close,
+		.render_lang = glue_render_lang,
 		.interrupted = signals_interrupted,
 		.due_by = d->once_due_by,
 	};

@@ -66,6 +66,8 @@ extern const struct dispatch_link_ops glue_transport_link;
  * the per-worker state of glue_render_open (freed by glue_render_close). */
 void *glue_render_open(void *arg, int worker);
 void glue_render_close(void *state);
+/* The language of the message glue_render last wrote in that worker. */
+const char *glue_render_lang(void *state);
 int glue_render(void *state, struct db *db, const struct queue_item *item,
 		struct sbuf *out, struct error *err);
 

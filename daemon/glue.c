@@ -65,3 +65,10 @@ int glue_render(void *state, struct db *db, const struct queue_item *item,
 	return campaign_renderer_message(g->r, db, g->cfg, item->delivery_id,
 					 out, err);
 }
+
+const char *glue_render_lang(void *state)
+{
+	struct glue_renderer *g = state;
+
+	return campaign_renderer_last_lang(g->r);
+}

@@ -40,6 +40,10 @@ enum {
 	ST__COUNT
 };
 
+/* The matrix's language filter (?2: NULL for every language): the
+ * language a delivery was sent in. Bodies not reached have none. */
+#define LANG_SQL "(?2 IS NULL OR d.language = ?2 COLLATE NOCASE)"
+
 static const char *const audit_sql[ST__COUNT] = {
 	[ST_CAMPAIGN] =
 		"SELECT c.name, c.state, " ISO("c.send_at") ", t.name, "
@@ -52,20 +56,21 @@ static const char *const audit_sql[ST__COUNT] = {
 	[ST_CAMPAIGN_DELIVERIES] =
 		"SELECT body, body_name, kind, email, contact, state, sent_at, "
 		"reply_code, reply_enhanced, reply_text, queue_id, reason, "
-		"attempts, delivery_id FROM ("
+		"attempts, delivery_id, language, sha256 FROM ("
 		"SELECT b.acronym AS body, b.name AS body_name, b.kind AS kind, "
 		"d.email AS email, co.name AS contact, d.state AS state, "
 		ISO("d.sent_at") " AS sent_at, d.reply_code AS reply_code, "
 		"d.reply_enhanced AS reply_enhanced, d.reply_text AS reply_text, "
 		"d.queue_id AS queue_id, d.reason AS reason, "
-		"d.attempts AS attempts, d.id AS delivery_id, b.id AS bid "
+		"d.attempts AS attempts, d.id AS delivery_id, b.id AS bid, "
+		"d.language AS language, d.sha256 AS sha256 "
 		"FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id "
 		"JOIN bodies b ON b.id = d.body_id "
 		"LEFT JOIN contacts co ON co.id = d.contact_id "
 		"WHERE c.name = ?1 "
 		"UNION ALL SELECT b.acronym, b.name, b.kind, NULL, NULL, "
 		"'" AUDIT_NOT_REACHED "', NULL, NULL, NULL, NULL, NULL, u.reason, "
-		"NULL, NULL, b.id FROM campaign_unreached u "
+		"NULL, NULL, b.id, NULL, NULL FROM campaign_unreached u "
 		"JOIN campaigns c ON c.id = u.campaign_id "
 		"JOIN bodies b ON b.id = u.body_id WHERE c.name = ?1) "
 		"ORDER BY coalesce(body, body_name) COLLATE NOCASE, bid, "
@@ -129,26 +134,26 @@ static const char *const audit_sql[ST__COUNT] = {
 		"SELECT id, acronym, name, kind, country FROM bodies "
 		"WHERE id IN (SELECT d.body_id FROM deliveries d "
 		"JOIN campaigns c ON c.id = d.campaign_id WHERE " YEAR_SQL
-		" >= ?1) OR id IN (SELECT u.body_id FROM campaign_unreached u "
-		"JOIN campaigns c ON c.id = u.campaign_id WHERE " YEAR_SQL
-		" >= ?1) ORDER BY coalesce(acronym, name) COLLATE NOCASE, id",
+		" >= ?1 AND " LANG_SQL ") OR id IN (SELECT u.body_id FROM "
+		"campaign_unreached u JOIN campaigns c ON c.id = u.campaign_id "
+		"WHERE " YEAR_SQL " >= ?1 AND ?2 IS NULL) ORDER BY coalesce(acronym, name) COLLATE NOCASE, id",
 	[ST_MATRIX_COUNTS] =
 		"SELECT d.campaign_id, d.body_id, d.state, count(*) "
 		"FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id "
-		"WHERE " YEAR_SQL " >= ?1 "
+		"WHERE " YEAR_SQL " >= ?1 AND " LANG_SQL " "
 		"GROUP BY d.campaign_id, d.body_id, d.state",
 	[ST_MATRIX_DELIVERIES] =
 		"SELECT d.campaign_id, d.body_id, d.state, d.email, "
 		ISO("d.sent_at") ", d.reply_code, d.reply_enhanced, "
 		"d.reply_text, d.queue_id, d.reason, d.id FROM deliveries d "
 		"JOIN campaigns c ON c.id = d.campaign_id WHERE " YEAR_SQL
-		" >= ?1 ORDER BY d.body_id, d.campaign_id, "
+		" >= ?1 AND " LANG_SQL " ORDER BY d.body_id, d.campaign_id, "
 		"d.email COLLATE NOCASE, d.id",
 
 	[ST_MATRIX_UNREACHED] =
 		"SELECT u.campaign_id, u.body_id, u.reason "
 		"FROM campaign_unreached u JOIN campaigns c "
-		"ON c.id = u.campaign_id WHERE " YEAR_SQL " >= ?1",
+		"ON c.id = u.campaign_id WHERE " YEAR_SQL " >= ?1 AND ?2 IS NULL",
 };
 
 static const struct db_statements audit_statements = {"audit", audit_sql,
@@ -469,6 +474,7 @@ static const char *const campaign_columns[] = {
 	"body", "body_name", "kind", "email", "contact", "state", "sent_at",
 	"reply_code", "reply_enhanced", "reply_text", "queue_id", "reason",
 	"attempts", "delivery_id",
+	"language", "sha256", /* of what was sent (issue 21) */
 };
 
 static void campaign_json(const struct campaign_info *c,
@@ -776,7 +782,7 @@ static int read_matrix_campaigns(struct db *db, int since,
 	return rc;
 }
 
-static int read_matrix_bodies(struct db *db, int since,
+static int read_matrix_bodies(struct db *db, int since, const char *lang,
 			      struct audit_matrix *m, struct error *err)
 {
 	size_t alloc = 0;
@@ -786,6 +792,7 @@ static int read_matrix_bodies(struct db *db, int since,
 	if (rc)
 		return rc;
 	sqlite3_bind_int(st, 1, since);
+	db_bind_text(st, 2, lang);
 	while ((rc = db_step(db, st, err)) == 1) {
 		struct audit_matrix_body *b;
 
@@ -865,7 +872,8 @@ static size_t matrix_cell(const struct audit_matrix *m,
 
 /* Counts per cell and state, and the best state of each cell, from one
  * aggregate query: the matrix never holds the deliveries themselves. */
-static int read_matrix_counts(struct db *db, int since, struct audit_matrix *m,
+static int read_matrix_counts(struct db *db, int since, const char *lang,
+			      struct audit_matrix *m,
 			      const struct matrix_index *ix, struct error *err)
 {
 	size_t ncells = m->nbodies * m->ncampaigns;
@@ -877,6 +885,7 @@ static int read_matrix_counts(struct db *db, int since, struct audit_matrix *m,
 	m->best = xcalloc(ncells + 1, sizeof(*m->best));
 	m->counts = xcalloc(ncells * AUDIT_NSTATES + 1, sizeof(*m->counts));
 	sqlite3_bind_int(st, 1, since);
+	db_bind_text(st, 2, lang);
 	while ((rc = db_step(db, st, err)) == 1) {
 		size_t cell = matrix_cell(m, ix, sqlite3_column_int64(st, 0),
 					  sqlite3_column_int64(st, 1));
@@ -894,7 +903,7 @@ static int read_matrix_counts(struct db *db, int since, struct audit_matrix *m,
 }
 
 /* The bodies each campaign could not reach, cell by cell. */
-static int read_matrix_unreached(struct db *db, int since,
+static int read_matrix_unreached(struct db *db, int since, const char *lang,
 				 struct audit_matrix *m,
 				 const struct matrix_index *ix,
 				 struct error *err)
@@ -908,6 +917,7 @@ static int read_matrix_unreached(struct db *db, int since,
 	m->unreached = xcalloc(m->nbodies * m->ncampaigns + 1,
 			       sizeof(*m->unreached));
 	sqlite3_bind_int(st, 1, since);
+	db_bind_text(st, 2, lang);
 	while ((rc = db_step(db, st, err)) == 1) {
 		size_t cell = matrix_cell(m, ix, sqlite3_column_int64(st, 0),
 					  sqlite3_column_int64(st, 1));
@@ -944,7 +954,7 @@ static const char *const matrix_delivery_columns[] = {
 
 /* Every delivery of the matrix and its cell, for the HTML details. */
 static int read_matrix_deliveries(struct db *db, int since,
-				  struct audit_matrix *m,
+				  const char *lang, struct audit_matrix *m,
 				  const struct matrix_index *ix,
 				  struct error *err)
 {
@@ -959,6 +969,7 @@ static int read_matrix_deliveries(struct db *db, int since,
 					  sizeof(matrix_delivery_columns[0]),
 				  matrix_delivery_columns);
 	sqlite3_bind_int(st, 1, since);
+	db_bind_text(st, 2, lang);
 	rc = fill_table(db, st, m->deliveries, err);
 	n = table_rows(m->deliveries);
 	m->delivery_cell = xcalloc(n + 1, sizeof(*m->delivery_cell));
@@ -971,23 +982,23 @@ static int read_matrix_deliveries(struct db *db, int since,
 
 /* details: also read the deliveries, when there are few enough to put
  * in one file (AUDIT_MATRIX_DETAIL_MAX). */
-static int read_matrix(struct db *db, int since, bool details,
-		       struct audit_matrix *m, struct error *err)
+static int read_matrix(struct db *db, int since, const char *lang,
+		       bool details, struct audit_matrix *m, struct error *err)
 {
 	struct matrix_index ix = {NULL, NULL};
 	int rc = read_matrix_campaigns(db, since, m, err);
 
 	if (!rc)
-		rc = read_matrix_bodies(db, since, m, err);
+		rc = read_matrix_bodies(db, since, lang, m, err);
 	if (rc)
 		return rc;
 	ix.campaigns = campaign_slots(m);
 	ix.bodies = body_slots(m);
-	rc = read_matrix_counts(db, since, m, &ix, err);
+	rc = read_matrix_counts(db, since, lang, m, &ix, err);
 	if (!rc)
-		rc = read_matrix_unreached(db, since, m, &ix, err);
+		rc = read_matrix_unreached(db, since, lang, m, &ix, err);
 	if (!rc && details && m->total <= AUDIT_MATRIX_DETAIL_MAX)
-		rc = read_matrix_deliveries(db, since, m, &ix, err);
+		rc = read_matrix_deliveries(db, since, lang, m, &ix, err);
 	free(ix.campaigns);
 	free(ix.bodies);
 	return rc;
@@ -1101,10 +1112,18 @@ static void matrix_json(const struct audit_matrix *m, struct sbuf *out)
 int audit_report_matrix(struct db *db, int since_year, enum audit_format fmt,
 			struct sbuf *out, struct error *err)
 {
+	return audit_report_matrix_lang(db, since_year, NULL, fmt, out, err);
+}
+
+int audit_report_matrix_lang(struct db *db, int since_year, const char *lang,
+			     enum audit_format fmt, struct sbuf *out,
+			     struct error *err)
+{
 	struct audit_matrix m = {0};
 	struct table *t = NULL;
-	char title[64];
-	int rc = read_matrix(db, since_year, fmt == AUDIT_FORMAT_HTML, &m, err);
+	char title[128];
+	int rc = read_matrix(db, since_year, lang, fmt == AUDIT_FORMAT_HTML,
+			     &m, err);
 
 	if (rc)
 		goto out;
@@ -1116,6 +1135,10 @@ int audit_report_matrix(struct db *db, int since_year, enum audit_format fmt,
 				 "Statements by body since %d", since_year);
 		else
 			snprintf(title, sizeof(title), "Statements by body");
+		if (lang)
+			snprintf(title + strlen(title),
+				 sizeof(title) - strlen(title), " (sent in %s)",
+				 lang);
 		audit_html_matrix(title, &m, out);
 	} else {
 		t = matrix_table(&m);

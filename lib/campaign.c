@@ -47,13 +47,15 @@ const char *const campaign_delivery_states[CAMPAIGN_DELIVERY_STATES] = {
 #define CAMPAIGN_COLUMNS                                                      \
 	"SELECT id, name, template_id, list_id, series_id, series_year, "     \
 	"send_at, tz, sender, event_date, state, created_at, updated_at, "    \
-	"started_at, finished_at, created_by, edited_by FROM campaigns "
+	"started_at, finished_at, created_by, edited_by, language "           \
+	"FROM campaigns "
 
 static const char *const campaign_sql[ST__COUNT] = {
 	[ST_INSERT] = "INSERT INTO campaigns (name, template_id, list_id, "
 		      "series_id, series_year, send_at, tz, sender, event_date, "
-		      "state, created_at, updated_at, created_by) VALUES (?1, "
-		      "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'draft', ?10, ?10, ?11)",
+		      "state, created_at, updated_at, created_by, language) "
+		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'draft', "
+		      "?10, ?10, ?11, ?12)",
 	[ST_BY_NAME] = (CAMPAIGN_COLUMNS "WHERE name = ?1"),
 	[ST_BY_ID] = (CAMPAIGN_COLUMNS "WHERE id = ?1"),
 	[ST_BY_SERIES] = (CAMPAIGN_COLUMNS
@@ -118,6 +120,7 @@ void campaign_info_release(struct campaign_info *c)
 	free(c->event_date);
 	free(c->created_by);
 	free(c->edited_by);
+	free(c->language);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -142,6 +145,7 @@ static void read_info(sqlite3_stmt *st, struct campaign_info *c)
 	c->finished_at = sqlite3_column_int64(st, 14);
 	c->created_by = db_column_strdup(st, 15);
 	c->edited_by = db_column_strdup(st, 16);
+	c->language = db_column_strdup(st, 17);
 }
 
 /* The template and list names, asked of the modules that own them. */
@@ -318,7 +322,17 @@ static int check_new(struct db *db, const struct campaign_new *c,
 		return error_set(err, ERR_USAGE,
 				 "bad event date '%s' (YYYY-MM-DD)",
 				 c->event_date);
-	return 0;
+	if (c->language) {
+		char *canon = NULL;
+
+		rc = template_lang_canonical(c->language, &canon, err);
+		if (!rc && strcmp(canon, c->language) != 0)
+			rc = error_set(err, ERR_USAGE, "language '%s' is not "
+				       "written canonically (%s)", c->language,
+				       canon);
+		free(canon);
+	}
+	return rc;
 }
 
 static int insert_campaign(struct db *db, const struct campaign_new *c,
@@ -342,6 +356,7 @@ static int insert_campaign(struct db *db, const struct campaign_new *c,
 	db_bind_text(st, 9, c->event_date);
 	sqlite3_bind_int64(st, 10, clock_now());
 	db_bind_text(st, 11, db_actor(db));
+	db_bind_text(st, 12, c->language);
 	rc = db_step_done(db, st, err);
 	if (!rc)
 		*id = db_last_id(db);
@@ -368,6 +383,8 @@ static int created_event(struct db *db, const struct campaign_new *c,
 	ledger_entry_str(&e, "tz", c->tz);
 	if (c->event_date)
 		ledger_entry_str(&e, "event_date", c->event_date);
+	if (c->language)
+		ledger_entry_str(&e, "lang", c->language);
 	/* A series' yearly draft takes whatever version is the latest when
 	 * it is made: say so, next to the version it took. */
 	if (c->series_id) {
@@ -544,6 +561,39 @@ int campaign_delivery_ctx_init(struct db *db, const struct conf *cfg,
 	return 0;
 }
 
+struct template *campaign_variant(const struct conf *cfg,
+				  const struct campaign_info *c,
+				  struct template *t, struct delivery_ctx *d,
+				  struct template_choice *out)
+{
+	struct template_choice own;
+	struct template_wanted w = {
+		d->contact.language, d->body.language,
+		c->language ? c->language : cfg ? cfg->language.campaign : NULL};
+
+	if (!out)
+		out = &own;
+	template_choose(t, &w, cfg ? cfg->language.default_lang : NULL,
+			cfg ? cfg->language.fallback : NULL, out);
+	d->ctx.lang = out->lang;
+	return out->variant;
+}
+
+int campaign_delivery_render(struct db *db, const struct conf *cfg,
+			     const struct campaign_info *c,
+			     struct delivery_ctx *d, struct sbuf *out,
+			     struct error *err)
+{
+	struct template *t = NULL;
+	int rc = template_load(db, c->template_id, &t, err);
+
+	if (!rc)
+		rc = message_compose(campaign_variant(cfg, c, t, d, NULL),
+				     &d->ctx, out, err);
+	template_free(t);
+	return rc;
+}
+
 /* ---- checks before scheduling ---- */
 
 static size_t count_lines(const char *s)
@@ -556,8 +606,8 @@ static size_t count_lines(const char *s)
 }
 
 static void check_member(struct db *db, const struct conf *cfg,
-			 const struct campaign_info *c, const struct member *m,
-			 struct sbuf *problems)
+			 const struct campaign_info *c, struct template *t,
+			 const struct member *m, struct sbuf *problems)
 {
 	struct error err = ERROR_INIT;
 	struct sbuf scratch = SBUF_INIT;
@@ -575,7 +625,8 @@ static void check_member(struct db *db, const struct conf *cfg,
 	}
 	/* the whole message, so that address and header problems show
 	 * now rather than at send time */
-	if (message_render(db, c->template_id, &d.ctx, &scratch, &err) != 0) {
+	if (message_compose(campaign_variant(cfg, c, t, &d, NULL), &d.ctx,
+			    &scratch, &err) != 0) {
 		char id[32];
 		const char *who = d.body.acronym ? d.body.acronym : d.body.name;
 
@@ -598,6 +649,7 @@ struct member_check {
 	struct db *db;
 	const struct conf *cfg;
 	const struct campaign_info *c;
+	struct template *t; /* loaded once for every member */
 	struct sbuf *problems;
 	size_t members, active;
 };
@@ -610,7 +662,7 @@ static int check_one_member(const struct member *m, void *arg)
 	if (m->status != CONTACT_ACTIVE)
 		return 0;
 	mc->active++;
-	check_member(mc->db, mc->cfg, mc->c, m, mc->problems);
+	check_member(mc->db, mc->cfg, mc->c, mc->t, m, mc->problems);
 	return 0;
 }
 
@@ -618,7 +670,7 @@ int campaign_check_all(struct db *db, const struct conf *cfg,
 		       const struct campaign_info *c, struct sbuf *problems,
 		       struct error *err)
 {
-	struct member_check mc = {db, cfg, c, problems, 0, 0};
+	struct member_check mc = {db, cfg, c, NULL, problems, 0, 0};
 	size_t before = problems->len;
 	struct error e = ERROR_INIT;
 	int rc;
@@ -631,7 +683,11 @@ int campaign_check_all(struct db *db, const struct conf *cfg,
 				      &e) != 0)
 		sbuf_addf(problems, "template %s v%d: %s\n", c->template_name,
 			  c->template_version, e.msg);
-	rc = campaign_members_each(db, c->list_id, check_one_member, &mc, err);
+	rc = template_load(db, c->template_id, &mc.t, err);
+	if (!rc)
+		rc = campaign_members_each(db, c->list_id, check_one_member,
+					   &mc, err);
+	template_free(mc.t);
 	if (rc)
 		return rc;
 	if (mc.members == 0)

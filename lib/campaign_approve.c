@@ -165,12 +165,132 @@ void campaign_plan_init(struct campaign_plan *p)
 {
 	memset(p, 0, sizeof(*p));
 	sbuf_init(&p->warnings, 0);
+	sbuf_init(&p->languages, 0);
+	sbuf_init(&p->fallbacks, 0);
 }
 
 void campaign_plan_release(struct campaign_plan *p)
 {
 	sbuf_release(&p->warnings);
+	sbuf_release(&p->languages);
+	sbuf_release(&p->fallbacks);
 	memset(p, 0, sizeof(*p));
+}
+
+/* ---- the languages of the plan ---- */
+
+/* One language sent: how many contacts, and which bodies (distinct). */
+struct plan_lang {
+	char *lang;
+	int contacts;
+	struct sbuf bodies;
+	int64_t last_body;
+};
+
+struct plan_walk {
+	struct db *db;
+	const struct conf *cfg;
+	const struct campaign_info *c;
+	struct template *t;
+	struct plan_lang *langs;
+	size_t nlangs;
+	struct sbuf *fallbacks;
+	struct error *err;
+};
+
+static const char *const via_names[] = {
+	[TEMPLATE_VIA_CONTACT] = "fallback chain",
+	[TEMPLATE_VIA_BODY] = "body's language",
+	[TEMPLATE_VIA_CAMPAIGN] = "campaign's language",
+	[TEMPLATE_VIA_DEFAULT] = "default variant",
+};
+
+/* A name safe on one line of the plan. */
+static const char *plan_name(const char *s)
+{
+	return s && !utf8_has_control(s) ? s : "?";
+}
+
+static int plan_member(const struct member *m, void *arg)
+{
+	struct plan_walk *w = arg;
+	struct template_choice ch;
+	struct delivery_ctx d;
+	struct plan_lang *l = NULL;
+	const char *who;
+	char *skip = campaign_skip_reason(m);
+	bool sendable = m->status == CONTACT_ACTIVE && !skip;
+	int rc;
+
+	free(skip);
+	if (!sendable)
+		return 0;
+	rc = campaign_delivery_ctx_init(w->db, w->cfg, w->c, m->contact_id,
+					NULL, NULL, &d, w->err);
+	if (rc)
+		return rc;
+	campaign_variant(w->cfg, w->c, w->t, &d, &ch);
+	who = plan_name(d.body.acronym ? d.body.acronym : d.body.name);
+	for (size_t i = 0; i < w->nlangs; i++)
+		if (strcmp(w->langs[i].lang, ch.sent) == 0)
+			l = &w->langs[i];
+	if (!l) {
+		w->langs = xrealloc(w->langs,
+				    (w->nlangs + 1) * sizeof(*w->langs));
+		l = &w->langs[w->nlangs++];
+		memset(l, 0, sizeof(*l));
+		l->lang = xstrdup(ch.sent);
+		sbuf_init(&l->bodies, 0);
+	}
+	l->contacts++;
+	/* members come body by body: a body is named once per language */
+	if (l->last_body != d.body.id && !strstr(l->bodies.buf, who)) {
+		sbuf_addf(&l->bodies, "%s%s", l->bodies.len ? ", " : "", who);
+		l->last_body = d.body.id;
+	}
+	if (d.contact.language && !ch.exact)
+		sbuf_addf(w->fallbacks, "%s\t%s\t%s\t%s\t%s\n",
+			  plan_name(d.contact.email), who,
+			  plan_name(d.contact.language), ch.sent,
+			  via_names[ch.via]);
+	campaign_delivery_ctx_release(&d);
+	return 0;
+}
+
+static int plan_lang_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct plan_lang *)a)->lang,
+		      ((const struct plan_lang *)b)->lang);
+}
+
+/* Fills plan->languages and plan->fallbacks from the list as it is now,
+ * choosing as the sending will (in memory, the version loaded once);
+ * left empty for a template without variants. */
+static int plan_languages(struct db *db, const struct conf *cfg,
+			  const struct campaign_info *c,
+			  struct campaign_plan *plan, struct error *err)
+{
+	struct plan_walk w = {db, cfg, c, NULL, NULL, 0, &plan->fallbacks,
+			      err};
+	int rc = template_load(db, c->template_id, &w.t, err);
+
+	sbuf_reset(&plan->languages);
+	sbuf_reset(&plan->fallbacks);
+	/* a template without variants sends everyone the one text: nothing
+	 * to say about languages */
+	if (!rc && w.t->nvariants)
+		rc = campaign_members_each(db, c->list_id, plan_member, &w, err);
+	if (w.nlangs)
+		qsort(w.langs, w.nlangs, sizeof(*w.langs), plan_lang_cmp);
+	for (size_t i = 0; i < w.nlangs; i++) {
+		sbuf_addf(&plan->languages, "%s\t%d\t%s\n", w.langs[i].lang,
+			  w.langs[i].contacts, w.langs[i].bodies.buf);
+		free(w.langs[i].lang);
+		sbuf_release(&w.langs[i].bodies);
+	}
+	free(w.langs);
+	template_free(w.t);
+	return rc;
 }
 
 int campaign_frozen_count(struct db *db, int64_t id, int64_t *n,
@@ -494,6 +614,8 @@ static int approve_draft(struct db *db, const struct conf *cfg,
 	int rc = freeze(db, c, plan, err);
 
 	if (!rc)
+		rc = plan_languages(db, cfg, c, plan, err);
+	if (!rc)
 		rc = check_earlier(db, c, plan, err);
 	if (!rc)
 		rc = insert_approval(db, c, plan, err);
@@ -590,6 +712,8 @@ int campaign_schedule_plan(struct db *db, const struct conf *cfg, int64_t id,
 				 LEDGER_CAMPAIGN_SCHEDULED, err);
 	if (!rc && plan)
 		rc = campaign_plan_read(db, id, plan, err);
+	if (!rc && plan)
+		rc = plan_languages(db, cfg, &c, plan, err);
 out:
 	campaign_info_release(&c);
 	return rc;

@@ -104,6 +104,26 @@ int campaign_delivery_ctx_init(struct db *db, const struct conf *cfg,
 			       struct error *err);
 void campaign_delivery_ctx_release(struct delivery_ctx *d);
 
+/*
+ * The variant of t (a loaded version) that d's contact gets: by the
+ * contact's language, then the body's, then c's (or campaign.language),
+ * each with its fallback chain (template_choose); sets d->ctx.lang. In
+ * memory only: no query. out (may be NULL) gets the whole choice.
+ */
+struct template;
+struct template_choice;
+struct template *campaign_variant(const struct conf *cfg,
+				  const struct campaign_info *c,
+				  struct template *t, struct delivery_ctx *d,
+				  struct template_choice *out);
+
+/* Loads c's template version, chooses d's variant and composes the
+ * message into out (one message: previews, test sends). */
+int campaign_delivery_render(struct db *db, const struct conf *cfg,
+			     const struct campaign_info *c,
+			     struct delivery_ctx *d, struct sbuf *out,
+			     struct error *err);
+
 /* Why a member gets no message, or NULL when it gets one (caller frees):
  * its status, or an address that does not parse. */
 char *campaign_skip_reason(const struct member *m);

@@ -173,7 +173,8 @@ static int walk_addressee(const struct member *m, void *arg)
 	if (rc)
 		return rc;
 	template_output_init(&o);
-	rc = template_render(w->t, &d.ctx, &o, w->err);
+	rc = template_render(campaign_variant(w->cfg, w->c, w->t, &d, NULL),
+			     &d.ctx, &o, w->err);
 	if (rc) {
 		error_prefix(w->err, "%s <%s>",
 			     d.body.acronym ? d.body.acronym : d.body.name,
@@ -466,6 +467,7 @@ static int write_proof(struct proof_walk *w, int dfd, const char *dir,
 	struct sbuf name = SBUF_INIT, data = SBUF_INIT;
 	struct template_output o;
 	struct delivery_ctx d;
+	struct template *v;
 	char message_id[256];
 	int rc;
 
@@ -475,7 +477,8 @@ static int write_proof(struct proof_walk *w, int dfd, const char *dir,
 					message_id, NULL, &d, w->err);
 	if (rc)
 		goto release;
-	rc = template_render(w->t, &d.ctx, &o, w->err);
+	v = campaign_variant(w->cfg, w->c, w->t, &d, NULL);
+	rc = template_render(v, &d.ctx, &o, w->err);
 	if (!rc) {
 		sbuf_addf(&name, "%s.txt", g->label);
 		rc = write_file(dfd, dir, name.buf, o.text.buf, o.text.len,
@@ -483,14 +486,14 @@ static int write_proof(struct proof_walk *w, int dfd, const char *dir,
 	}
 	if (!rc && o.has_html) {
 		g->has_html = true;
-		html_proof(&data, w->c, w->t, &o, &d);
+		html_proof(&data, w->c, v, &o, &d);
 		sbuf_reset(&name);
 		sbuf_addf(&name, "%s.html", g->label);
 		rc = write_file(dfd, dir, name.buf, data.buf, data.len, w->err);
 	}
 	sbuf_reset(&data);
 	if (!rc)
-		rc = message_compose(w->t, &d.ctx, &data, w->err);
+		rc = message_compose(v, &d.ctx, &data, w->err);
 	if (!rc) {
 		sbuf_reset(&name);
 		sbuf_addf(&name, "%s.eml", g->label);
@@ -683,7 +686,7 @@ int campaign_proof_test_send(struct db *db, const struct conf *cfg,
 	snprintf(out->body, sizeof(out->body), "%s",
 		 d.body.acronym ? d.body.acronym : d.body.name);
 	snprintf(out->contact, sizeof(out->contact), "%s", d.contact.email);
-	rc = message_render(db, c.template_id, &d.ctx, &msg, err);
+	rc = campaign_delivery_render(db, cfg, &c, &d, &msg, err);
 	if (!rc)
 		rc = campaign_proof_mark_test(&msg, err);
 	if (!rc && !(tr = transport_new(cfg, err)))

@@ -4,6 +4,7 @@
  * template versions, and a campaign's preview.
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,7 @@ struct campaign_renderer {
 	struct cached_template templates[RENDERER_SLOTS];
 	size_t ntemplates, next_template;
 	struct campaign_renderer_stats stats;
+	char last_lang[64]; /* the language of the last message rendered */
 };
 
 struct campaign_renderer *campaign_renderer_new(void)
@@ -96,6 +98,11 @@ void campaign_renderer_free(struct campaign_renderer *r)
 	for (size_t i = 0; i < r->ntemplates; i++)
 		template_free(r->templates[i].t);
 	free(r);
+}
+
+const char *campaign_renderer_last_lang(const struct campaign_renderer *r)
+{
+	return r->last_lang[0] ? r->last_lang : NULL;
 }
 
 void campaign_renderer_get_stats(const struct campaign_renderer *r,
@@ -198,7 +205,13 @@ int campaign_renderer_message(struct campaign_renderer *r, struct db *db,
 						d.message_id, d.envid, &ctx,
 						err);
 	if (!rc) {
-		rc = message_compose(t, &ctx.ctx, out, err);
+		struct template_choice choice;
+
+		/* chosen in memory: no query beyond the contact and body */
+		rc = message_compose(campaign_variant(cfg, c, t, &ctx, &choice),
+				     &ctx.ctx, out, err);
+		snprintf(r->last_lang, sizeof(r->last_lang), "%s",
+			 rc ? "" : choice.sent);
 		campaign_delivery_ctx_release(&ctx);
 	}
 	if (rc)
@@ -280,7 +293,7 @@ int campaign_preview(struct db *db, const struct conf *cfg, int64_t id,
 					message_id, "chancery-preview", &ctx,
 					err);
 	if (!rc) {
-		rc = message_render(db, c.template_id, &ctx.ctx, out, err);
+		rc = campaign_delivery_render(db, cfg, &c, &ctx, out, err);
 		campaign_delivery_ctx_release(&ctx);
 	}
 out:

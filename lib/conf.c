@@ -13,6 +13,7 @@
 #include "chancery/address.h"
 #include "chancery/clock.h"
 #include "chancery/conf.h"
+#include "chancery/locale_names.h"
 #include "chancery/sbuf.h"
 #include "chancery/utf8.h"
 #include "chancery/xalloc.h"
@@ -128,6 +129,10 @@ static const struct key keys[] = {
 	 3600000},
 	/* how often the daemon reads the mailbox; 0: never */
 	{"inbox.interval", K_DURATION, F(imap.interval_ms), "5m", 0, DAY},
+	/* language variants: checked and made canonical in check_language */
+	{"language.default", K_STRING, F(language.default_lang), "en"},
+	{"campaign.language", K_STRING, F(language.campaign), NULL},
+	{"language.fallback", K_STRING, F(language.fallback), NULL},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -582,6 +587,83 @@ out:
 	return rc;
 }
 
+/* *tag as a canonical BCP 47 tag in place; false when it is none. */
+static bool canonical_tag(char **tag)
+{
+	char *c;
+
+	if (!*tag)
+		return true;
+	/* a tag, not a language's name: "French" is not accepted here */
+	if (strspn(*tag, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789-") != strlen(*tag) ||
+	    !(c = locale_language_parse(*tag)))
+		return false;
+	free(*tag);
+	*tag = c;
+	return true;
+}
+
+/* language.default, campaign.language: tags; language.fallback: a list
+ * of FROM=TO pairs of tags, rewritten canonical. */
+static int check_language(struct conf *cfg, struct error *err)
+{
+	struct conf_language *l = &cfg->language;
+	struct sbuf out = SBUF_INIT;
+	const char *p = l->fallback;
+	int rc = 0;
+
+	if (!canonical_tag(&l->default_lang))
+		return error_set(err, ERR_CONFIG, "%s: key 'language.default': "
+				 "'%s' is not a BCP 47 language tag",
+				 cfg->path, l->default_lang);
+	if (!canonical_tag(&l->campaign))
+		return error_set(err, ERR_CONFIG, "%s: key 'campaign.language': "
+				 "'%s' is not a BCP 47 language tag",
+				 cfg->path, l->campaign);
+	while (p && *p && !rc) {
+		size_t len = strcspn(p, ",");
+		char *entry = xstrndup(p, len), *eq = strchr(entry, '=');
+		struct sbuf a = SBUF_INIT, b = SBUF_INIT;
+
+		if (eq) {
+			sbuf_add(&a, entry, (size_t)(eq - entry));
+			sbuf_trim(&a);
+			sbuf_addstr(&b, eq + 1);
+			sbuf_trim(&b);
+		}
+		{
+			char *x = eq ? xstrdup(a.buf) : NULL;
+			char *y = eq ? xstrdup(b.buf) : NULL;
+
+			if (!eq || !canonical_tag(&x) || !canonical_tag(&y) ||
+			    !x || !y)
+				rc = error_set(err, ERR_CONFIG, "%s: key "
+					       "'language.fallback': '%s' is "
+					       "not FROM=TO with two BCP 47 "
+					       "language tags", cfg->path,
+					       entry);
+			else
+				sbuf_addf(&out, "%s%s=%s", out.len ? ", " : "",
+					  x, y);
+			free(x);
+			free(y);
+		}
+		sbuf_release(&a);
+		sbuf_release(&b);
+		free(entry);
+		p += len;
+		if (*p)
+			p++;
+	}
+	if (!rc && l->fallback) {
+		free(l->fallback);
+		l->fallback = sbuf_detach(&out, NULL);
+	}
+	sbuf_release(&out);
+	return rc;
+}
+
 /* A password given inline or in a file (not both), and a user with it:
  * the relay's (transport.smtp.) and the mailbox's (inbox.imap_). */
 static int check_password(struct conf *cfg, char **password,
@@ -636,7 +718,7 @@ static int check_whole(struct conf *cfg, struct error *err)
 				 "%s: queue.retry.first is longer than "
 				 "queue.retry.max",
 				 cfg->path);
-	return 0;
+	return check_language(cfg, err);
 }
 
 /*

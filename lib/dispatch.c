@@ -8,6 +8,7 @@
 #include "chancery/clock.h"
 #include "chancery/dispatch.h"
 #include "chancery/log.h"
+#include "chancery/sha256.h"
 #include "chancery/xalloc.h"
 
 /* One claimed delivery on its way: rendered, sent, then recorded; or,
@@ -287,6 +288,14 @@ static void render_chunk(struct worker *w, struct jobq *chunk,
 		}
 		j->msg.data = j->data.buf;
 		j->msg.size = j->data.len;
+		/* what goes out, for the audit: a few us against a session */
+		sha256_hex(j->data.buf, j->data.len, j->item.sha256);
+		if (p->render_lang) {
+			const char *lang = p->render_lang(w->render_state);
+
+			snprintf(j->item.lang, sizeof(j->item.lang), "%s",
+				 lang ? lang : "");
+		}
 		jobq_push(ready, j);
 	}
 	if (in_txn)

@@ -86,7 +86,8 @@ static const char *const queue_sql[ST__COUNT] = {
 		"reply_enhanced = ?6, reply_text = ?7, "
 		"queue_id = coalesce(?8, queue_id), sent_at = ?9, "
 		"next_attempt_at = ?10, reason = ?11, lease_until = NULL, "
-		"updated_at = ?12 "
+		"updated_at = ?12, language = coalesce(?13, language), "
+		"sha256 = coalesce(?14, sha256) "
 		"WHERE id = ?1 AND lease_owner = ?2 AND attempts = ?3 "
 		"AND state IN ('sending', 'pending')",
 	[ST_UNCLAIM] =
@@ -557,8 +558,13 @@ static int result_event(struct db *db, const struct queue_item *item,
 	ledger_entry_str(&e, "text", r->text);
 	if (r->queue_id[0])
 		ledger_entry_str(&e, "queue_id", r->queue_id);
-	if (t->outcome == QUEUE_SENT)
+	if (t->outcome == QUEUE_SENT) {
 		ledger_entry_str(&e, "message_id", item->message_id);
+		if (item->lang[0])
+			ledger_entry_str(&e, "lang", item->lang);
+		if (item->sha256[0])
+			ledger_entry_str(&e, "sha256", item->sha256);
+	}
 	if (t->next_attempt_at)
 		ledger_entry_int(&e, "next_attempt_at", t->next_attempt_at);
 	rc = ledger_entry_append(db, &e, NULL, err);
@@ -603,6 +609,11 @@ static int update_row(struct db *db, const struct queue_item *item,
 				  : t->outcome == QUEUE_CANCELLED ? "campaign cancelled"
 								  : r->text);
 	sqlite3_bind_int64(st, 12, now);
+	/* what went out: only a sent message's */
+	if (t->outcome == QUEUE_SENT) {
+		bind_text_or_null(st, 13, item->lang);
+		bind_text_or_null(st, 14, item->sha256);
+	}
 	return db_step_done(db, st, err);
 }
 

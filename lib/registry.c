@@ -50,12 +50,13 @@ enum {
 	ST_BODY_MERGED,
 	ST_ALIAS_EACH_SOURCE,
 	ST_SEARCH,
+	ST_BODY_SET_LANGUAGE,
 	ST__COUNT
 };
 
 #define BODY_COLUMNS \
 	"id, acronym, name, kind, country, notes, created_at, " \
-	"coalesce(removed_at, 0), coalesce(merged_into, 0)"
+	"coalesce(removed_at, 0), coalesce(merged_into, 0), language"
 #define CONTACT_COLUMNS \
 	"id, body_id, email, name, role, language, status, status_reason, " \
 	"notes"
@@ -133,6 +134,7 @@ static const char *const registry_sql[ST__COUNT] = {
 	[ST_BODY_MERGED] = "UPDATE bodies SET removed_at = ?2, "
 			   "merged_into = ?3 WHERE id = ?1 AND "
 			   "removed_at IS NULL",
+	[ST_BODY_SET_LANGUAGE] = "UPDATE bodies SET language = ?2 WHERE id = ?1",
 	[ST_ALIAS_EACH_SOURCE] = "SELECT alias, source FROM aliases WHERE "
 				 "body_id = ?1 ORDER BY id",
 	/* kind, field, body id, acronym, name, contact id, text */
@@ -213,6 +215,7 @@ void registry_body_release(struct registry_body *b)
 	free(b->kind);
 	free(b->country);
 	free(b->notes);
+	free(b->language);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -253,6 +256,8 @@ void registry_body_from_row(sqlite3_stmt *st, struct registry_body *b)
 	b->removed_at = sqlite3_column_int64(st, 7);
 	b->merged_into = sqlite3_column_count(st) > 8
 				 ? sqlite3_column_int64(st, 8) : 0;
+	b->language = sqlite3_column_count(st) > 9
+			      ? db_column_strdup(st, 9) : NULL;
 }
 
 void registry_contact_from_row(sqlite3_stmt *st,
@@ -605,6 +610,29 @@ out:
 	if (rc)
 		db_rollback(db);
 	registry_body_release(&b);
+	return rc;
+}
+
+int registry_body_set_language(struct db *db, int64_t id, const char *lang,
+			       struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = db_begin(db, err)))
+		return rc;
+	if ((rc = prepare(db, ST_BODY_SET_LANGUAGE, &st, err)))
+		goto out;
+	sqlite3_bind_int64(st, 1, id);
+	db_bind_text(st, 2, lang);
+	if ((rc = db_step_done(db, st, err)) ||
+	    (rc = registry_event(db, LEDGER_BODY_CHANGED, id, 0, err,
+				 "language", lang, NULL)))
+		goto out;
+	rc = db_commit(db, err);
+out:
+	if (rc)
+		db_rollback(db);
 	return rc;
 }
 

@@ -40,14 +40,14 @@ enum {
 #define SERIES_COLUMNS                                                        \
 	"SELECT id, name, event_date, send_month, send_day, send_minute, tz, " \
 	"template_name, list_id, lead_days, auto_schedule, sender, state, "    \
-	"created_at, updated_at FROM series "
+	"created_at, updated_at, language FROM series "
 
 static const char *const series_sql[ST__COUNT] = {
 	[ST_INSERT] = "INSERT INTO series (name, event_date, send_month, "
 		      "send_day, send_minute, tz, template_name, list_id, "
 		      "lead_days, auto_schedule, sender, state, created_at, "
-		      "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-		      "?10, ?11, 'active', ?12, ?12)",
+		      "updated_at, language) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+		      "?7, ?8, ?9, ?10, ?11, 'active', ?12, ?12, ?13)",
 	[ST_BY_NAME] = (SERIES_COLUMNS
 			"WHERE name = ?1 AND state <> 'removed'"),
 	[ST_BY_ID] = (SERIES_COLUMNS "WHERE id = ?1 AND state <> 'removed'"),
@@ -80,6 +80,7 @@ void series_info_release(struct series_info *s)
 	free(s->template_name);
 	free(s->list_name);
 	free(s->sender);
+	free(s->language);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -100,6 +101,7 @@ static void read_info(sqlite3_stmt *st, struct series_info *s)
 	s->lead_days = sqlite3_column_int(st, 9);
 	s->auto_schedule = sqlite3_column_int(st, 10) != 0;
 	s->sender = db_column_strdup(st, 11);
+	s->language = db_column_strdup(st, 15);
 	state = db_column_text(st, 12);
 	s->state = strcmp(state, "paused") == 0	   ? SERIES_PAUSED
 		   : strcmp(state, "removed") == 0 ? SERIES_REMOVED
@@ -303,6 +305,7 @@ int series_add(struct db *db, const struct series_new *s, int64_t *id_out,
 		sqlite3_bind_int(st, 10, s->auto_schedule ? 1 : 0);
 		db_bind_text(st, 11, s->sender);
 		sqlite3_bind_int64(st, 12, clock_now());
+		db_bind_text(st, 13, s->language);
 		rc = db_step_done(db, st, err);
 	}
 	if (!rc && id_out)
@@ -715,6 +718,7 @@ static int create_year(struct db *db, const struct conf *cfg,
 		.send_at = send_at,
 		.tz = s->tz,
 		.sender = s->sender,
+		.language = s->language,
 		.event_date = s->event_date,
 		.series_id = s->id,
 		.series_year = year,

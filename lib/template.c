@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <unicode/uloc.h>
 
 #include "chancery/anniversary.h"
 #include "chancery/clock.h"
@@ -35,7 +36,7 @@
 const char *const template_variables[] = {
 	"body.name",       "body.acronym",      "body.kind",
 	"body.country",    "contact.name",      "contact.email",
-	"contact.role",    "sender.name",       "sender.address",
+	"contact.role",    "contact.language",  "sender.name",       "sender.address",
 	"sender.organization", "sender.reply_to", "campaign.name",
 	"campaign.date",   "anniversary.ordinal", "anniversary.years",
 	"anniversary.year", "event.date",       NULL,
@@ -83,7 +84,189 @@ void template_free(struct template *t)
 	for (size_t i = 0; i < t->nattach_paths; i++)
 		free(t->attach_paths[i]);
 	free(t->attach_paths);
+	for (size_t i = 0; i < t->nvariants; i++)
+		template_free(t->variants[i]);
+	free(t->variants);
+	free(t->lang);
+	free(t->origin);
 	free(t);
+}
+
+/* ------------------------------------------------------------------ */
+/* language variants                                                   */
+
+int template_lang_canonical(const char *text, char **out, struct error *err)
+{
+	char loc[ULOC_FULLNAME_CAPACITY], lang[ULOC_LANG_CAPACITY];
+	char tag[ULOC_FULLNAME_CAPACITY];
+	UErrorCode st = U_ZERO_ERROR;
+	int32_t parsed = 0;
+
+	*out = NULL;
+	/* '_' is how ICU writes locales, not a BCP 47 separator */
+	if (!*text || strchr(text, '_') || strlen(text) >= sizeof(tag) ||
+	    utf8_has_control(text))
+		goto bad;
+	uloc_forLanguageTag(text, loc, sizeof(loc), &parsed, &st);
+	if (U_FAILURE(st) || parsed != (int32_t)strlen(text))
+		goto bad;
+	uloc_getLanguage(loc, lang, sizeof(lang), &st);
+	if (U_FAILURE(st) || !lang[0] || strcmp(lang, "und") == 0)
+		goto bad;
+	st = U_ZERO_ERROR;
+	uloc_toLanguageTag(loc, tag, sizeof(tag), 1, &st);
+	if (U_FAILURE(st) || st == U_STRING_NOT_TERMINATED_WARNING)
+		goto bad;
+	*out = xstrdup(tag);
+	return 0;
+bad:
+	return error_set(err, ERR_USAGE, "'%s' is not a BCP 47 language tag "
+			 "(such as fr, fr-CA or az-Latn)", text);
+}
+
+struct template *template_variant(struct template *t, const char *lang)
+{
+	for (size_t i = 0; lang && i < t->nvariants; i++)
+		if (strcasecmp(t->variants[i]->lang, lang) == 0)
+			return t->variants[i];
+	return NULL;
+}
+
+/* Puts v (taking it) among t's variants in language order, replacing the
+ * one of the same language. */
+static void variant_put(struct template *t, struct template *v)
+{
+	size_t i;
+
+	for (i = 0; i < t->nvariants; i++) {
+		int c = strcmp(t->variants[i]->lang, v->lang);
+
+		if (c == 0) {
+			template_free(t->variants[i]);
+			t->variants[i] = v;
+			return;
+		}
+		if (c > 0)
+			break;
+	}
+	t->variants = xrealloc(t->variants,
+			       (t->nvariants + 1) * sizeof(*t->variants));
+	memmove(t->variants + i + 1, t->variants + i,
+		(t->nvariants - i) * sizeof(*t->variants));
+	t->variants[i] = v;
+	t->nvariants++;
+}
+
+/* The language language.fallback names for lang ("fr-CA=fr, de=fr"),
+ * written into to; false when it names none. */
+static bool fallback_of(const char *fallback, const char *lang, char *to,
+			size_t size)
+{
+	const char *p = fallback;
+
+	while (p && *p) {
+		const char *end = p + strcspn(p, ",");
+		const char *eq = memchr(p, '=', (size_t)(end - p));
+
+		if (eq) {
+			const char *a = p, *ae = eq, *b = eq + 1, *be = end;
+
+			while (a < ae && is_blank(*a))
+				a++;
+			while (ae > a && is_blank(ae[-1]))
+				ae--;
+			while (b < be && is_blank(*b))
+				b++;
+			while (be > b && is_blank(be[-1]))
+				be--;
+			if ((size_t)(ae - a) == strlen(lang) &&
+			    strncasecmp(a, lang, (size_t)(ae - a)) == 0 &&
+			    be > b && (size_t)(be - b) < size) {
+				memcpy(to, b, (size_t)(be - b));
+				to[be - b] = '\0';
+				return true;
+			}
+		}
+		p = *end ? end + 1 : end;
+	}
+	return false;
+}
+
+/* lang's ICU parent as a tag ("fr-CA" -> "fr"), in to; false at the root. */
+static bool parent_of(const char *lang, char *to, size_t size)
+{
+	char loc[ULOC_FULLNAME_CAPACITY], parent[ULOC_FULLNAME_CAPACITY];
+	UErrorCode st = U_ZERO_ERROR;
+	int32_t parsed = 0;
+
+	uloc_forLanguageTag(lang, loc, sizeof(loc), &parsed, &st);
+	if (U_FAILURE(st))
+		return false;
+	uloc_getParent(loc, parent, sizeof(parent), &st);
+	if (U_FAILURE(st) || !parent[0] || strcmp(parent, "root") == 0)
+		return false;
+	uloc_toLanguageTag(parent, to, (int32_t)size, 0, &st);
+	return U_SUCCESS(st) && st != U_STRING_NOT_TERMINATED_WARNING &&
+	       *to && strcmp(to, "und") != 0;
+}
+
+/* The variant (or t, the default) lang or its fallback chain reaches;
+ * NULL when none. */
+static struct template *chain_find(struct template *t, const char *lang,
+				   const char *default_lang,
+				   const char *fallback, bool *exact)
+{
+	char cur[ULOC_FULLNAME_CAPACITY], next[ULOC_FULLNAME_CAPACITY];
+
+	*exact = true;
+	if (!lang || !*lang || strlen(lang) >= sizeof(cur))
+		return NULL;
+	snprintf(cur, sizeof(cur), "%s", lang);
+	/* a bounded walk: a fallback map may loop (a=b, b=a) */
+	for (int step = 0; step < 8; step++) {
+		struct template *v = template_variant(t, cur);
+
+		if (v)
+			return v;
+		if (strcasecmp(cur, default_lang) == 0)
+			return t;
+		*exact = false;
+		if (!fallback_of(fallback, cur, next, sizeof(next)) &&
+		    !parent_of(cur, next, sizeof(next)))
+			return NULL;
+		memcpy(cur, next, sizeof(cur));
+	}
+	return NULL;
+}
+
+void template_choose(struct template *t, const struct template_wanted *w,
+		     const char *default_lang, const char *fallback,
+		     struct template_choice *out)
+{
+	const char *wanted[3] = {w->contact, w->body, w->campaign};
+	static const enum template_choice_via via[3] = {
+		TEMPLATE_VIA_CONTACT, TEMPLATE_VIA_BODY,
+		TEMPLATE_VIA_CAMPAIGN};
+
+	if (!default_lang || !*default_lang)
+		default_lang = "en";
+	memset(out, 0, sizeof(*out));
+	out->variant = t;
+	out->via = TEMPLATE_VIA_DEFAULT;
+	for (int i = 0; i < 3; i++) {
+		bool exact;
+		struct template *v = chain_find(t, wanted[i], default_lang,
+						fallback, &exact);
+
+		if (!v)
+			continue;
+		out->variant = v;
+		out->via = via[i];
+		out->exact = i == 0 && exact;
+		break;
+	}
+	out->lang = out->variant->lang;
+	out->sent = out->lang ? out->lang : default_lang;
 }
 
 static int parse_header_line(struct template *t, const char *line, int lineno,
@@ -533,8 +716,8 @@ static int load_attachments(struct template *t, const struct folder *dir,
 	return rc;
 }
 
-/* The version's digest, as described in template.h. */
-static void template_digest(const struct template *t, char out[65])
+/* One variant's digest, as described in template.h. */
+static void variant_digest(const struct template *t, char out[65])
 {
 	struct sha256 *h = sha256_new();
 	size_t order[256], n = t->npartials < 256 ? t->npartials : 256;
@@ -566,6 +749,31 @@ static void template_digest(const struct template *t, char out[65])
 		sha256_update(h, a->filename, strlen(a->filename) + 1);
 		sha256_update(h, a->content_type, strlen(a->content_type) + 1);
 		sha256_hex(a->content, a->size, hex);
+		sha256_update(h, hex, 64);
+	}
+	sha256_final_hex(h, out);
+	sha256_free(h);
+}
+
+/* The version's digest: its default variant's, or over every variant. */
+static void template_digest(const struct template *t, char out[65])
+{
+	struct sha256 *h;
+	char hex[SHA256_HEX_SIZE];
+
+	variant_digest(t, hex);
+	if (!t->nvariants) {
+		memcpy(out, hex, SHA256_HEX_SIZE);
+		return;
+	}
+	h = sha256_new();
+	sha256_update(h, hex, 64);
+	for (size_t i = 0; i < t->nvariants; i++) {
+		const struct template *v = t->variants[i];
+
+		variant_digest(v, hex);
+		sha256_update(h, "\0variant\0", 9);
+		sha256_update(h, v->lang, strlen(v->lang) + 1);
 		sha256_update(h, hex, 64);
 	}
 	sha256_final_hex(h, out);
@@ -607,15 +815,29 @@ enum {
 	ST_PARTIALS,
 	ST_ATTACHMENTS,
 	ST_LOCK,
+	ST_INSERT_VARIANT,
+	ST_INSERT_VPARTIAL,
+	ST_INSERT_VATTACHMENT,
+	ST_VARIANTS,
+	ST_VPARTIALS,
+	ST_VATTACHMENTS,
+	ST_VSOURCE,
 	ST__COUNT
 };
 
 #define INFO_COLUMNS                                                      \
 	"SELECT id, name, version, sha256, origin, locked, created_at, "   \
 	"(SELECT count(*) FROM template_partials p "                       \
+	"WHERE p.template_id = templates.id) + "                           \
+	"(SELECT count(*) FROM template_variant_partials p "               \
 	"WHERE p.template_id = templates.id), "                            \
 	"(SELECT count(*) FROM template_attachments a "                    \
-	"WHERE a.template_id = templates.id) FROM templates "
+	"WHERE a.template_id = templates.id) + "                           \
+	"(SELECT count(*) FROM template_variant_attachments a "            \
+	"WHERE a.template_id = templates.id), "                            \
+	"(SELECT group_concat(lang, ',') FROM (SELECT lang FROM "          \
+	"template_variants v WHERE v.template_id = templates.id "          \
+	"ORDER BY lang)) FROM templates "
 
 static const char *const template_sql[ST__COUNT] = {
 	[ST_INSERT] = "INSERT INTO templates (name, version, source, sha256, "
@@ -639,6 +861,24 @@ static const char *const template_sql[ST__COUNT] = {
 			   "template_attachments WHERE template_id = ?1 "
 			   "ORDER BY position",
 	[ST_LOCK] = "UPDATE templates SET locked = 1 WHERE id = ?1",
+	[ST_INSERT_VARIANT] = "INSERT INTO template_variants (template_id, "
+			      "lang, source, origin) VALUES (?1, ?2, ?3, ?4)",
+	[ST_INSERT_VPARTIAL] = "INSERT INTO template_variant_partials "
+			       "(template_id, lang, name, source) VALUES "
+			       "(?1, ?2, ?3, ?4)",
+	[ST_INSERT_VATTACHMENT] = "INSERT INTO template_variant_attachments "
+				  "(template_id, lang, position, filename, "
+				  "content_type, content, sha256) VALUES "
+				  "(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_VARIANTS] = "SELECT lang, source, origin FROM template_variants "
+			"WHERE template_id = ?1 ORDER BY lang",
+	[ST_VPARTIALS] = "SELECT name, source FROM template_variant_partials "
+			 "WHERE template_id = ?1 AND lang = ?2 ORDER BY name",
+	[ST_VATTACHMENTS] = "SELECT filename, content_type, content FROM "
+			    "template_variant_attachments WHERE template_id = "
+			    "?1 AND lang = ?2 ORDER BY position",
+	[ST_VSOURCE] = "SELECT source FROM template_variants WHERE "
+		       "template_id = ?1 AND lang = ?2",
 };
 
 static const struct db_statements template_statements = {
@@ -650,6 +890,7 @@ void template_info_release(struct template_info *info)
 		return;
 	free(info->name);
 	free(info->origin);
+	free(info->langs);
 	memset(info, 0, sizeof(*info));
 }
 
@@ -666,6 +907,7 @@ static void read_info(sqlite3_stmt *st, struct template_info *out)
 	out->created_at = sqlite3_column_int64(st, 6);
 	out->npartials = sqlite3_column_int(st, 7);
 	out->nattachments = sqlite3_column_int(st, 8);
+	out->langs = db_column_strdup(st, 9);
 }
 
 /* Steps st expecting at most one row: 0 with out filled, ERR_NOTFOUND. */
@@ -773,6 +1015,52 @@ int template_source(struct db *db, int64_t template_id, char **out,
 	return 0;
 }
 
+/* Stores t's partials and attachments under version id: the default
+ * variant's (lang NULL) or the variant lang's. */
+static int store_parts(struct db *db, int64_t id, const char *lang,
+		       const struct template *t, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = 0, k = lang ? 2 : 1; /* where the columns after lang start */
+
+	for (size_t i = 0; i < t->npartials && !rc; i++) {
+		rc = db_prepare(db, &template_statements,
+				lang ? ST_INSERT_VPARTIAL : ST_INSERT_PARTIAL,
+				&st, err);
+		if (rc)
+			break;
+		sqlite3_bind_int64(st, 1, id);
+		if (lang)
+			db_bind_text(st, 2, lang);
+		db_bind_text(st, k + 1, t->partial_names[i]);
+		db_bind_text(st, k + 2, t->partial_sources[i]);
+		rc = db_step_done(db, st, err);
+	}
+	for (size_t i = 0; i < t->nattachments && !rc; i++) {
+		const struct template_attachment *a = &t->attachments[i];
+		char hex[SHA256_HEX_SIZE];
+
+		rc = db_prepare(db, &template_statements,
+				lang ? ST_INSERT_VATTACHMENT :
+				       ST_INSERT_ATTACHMENT, &st, err);
+		if (rc)
+			break;
+		sha256_hex(a->content, a->size, hex);
+		sqlite3_bind_int64(st, 1, id);
+		if (lang)
+			db_bind_text(st, 2, lang);
+		sqlite3_bind_int(st, k + 1, (int)i);
+		db_bind_text(st, k + 2, a->filename);
+		db_bind_text(st, k + 3, a->content_type);
+		sqlite3_bind_blob(st, k + 4,
+				  a->size ? (const void *)a->content : "",
+				  (int)a->size, SQLITE_TRANSIENT);
+		db_bind_text(st, k + 5, hex);
+		rc = db_step_done(db, st, err);
+	}
+	return rc;
+}
+
 static int store_version(struct db *db, const char *name, int version,
 			 const char *path, const struct template *t,
 			 const char *sha, int64_t *id, struct error *err)
@@ -793,39 +1081,27 @@ static int store_version(struct db *db, const char *name, int version,
 	if (rc)
 		return rc;
 	*id = db_last_id(db);
-	for (size_t i = 0; i < t->npartials && !rc; i++) {
-		rc = db_prepare(db, &template_statements, ST_INSERT_PARTIAL,
-				&st, err);
-		if (rc)
-			break;
-		sqlite3_bind_int64(st, 1, *id);
-		db_bind_text(st, 2, t->partial_names[i]);
-		db_bind_text(st, 3, t->partial_sources[i]);
-		rc = db_step_done(db, st, err);
-	}
-	for (size_t i = 0; i < t->nattachments && !rc; i++) {
-		const struct template_attachment *a = &t->attachments[i];
-		char hex[SHA256_HEX_SIZE];
+	rc = store_parts(db, *id, NULL, t, err);
+	for (size_t i = 0; i < t->nvariants && !rc; i++) {
+		const struct template *v = t->variants[i];
 
-		rc = db_prepare(db, &template_statements, ST_INSERT_ATTACHMENT,
+		rc = db_prepare(db, &template_statements, ST_INSERT_VARIANT,
 				&st, err);
 		if (rc)
 			break;
-		sha256_hex(a->content, a->size, hex);
 		sqlite3_bind_int64(st, 1, *id);
-		sqlite3_bind_int(st, 2, (int)i);
-		db_bind_text(st, 3, a->filename);
-		db_bind_text(st, 4, a->content_type);
-		sqlite3_bind_blob(st, 5, a->size ? (const void *)a->content : "",
-				  (int)a->size, SQLITE_TRANSIENT);
-		db_bind_text(st, 6, hex);
+		db_bind_text(st, 2, v->lang);
+		db_bind_text(st, 3, v->source);
+		db_bind_text(st, 4, v->origin);
 		rc = db_step_done(db, st, err);
+		if (!rc)
+			rc = store_parts(db, *id, v->lang, v, err);
 	}
 	return rc;
 }
 
 static int record_added(struct db *db, const char *name, int version,
-			const char *sha, struct error *err)
+			const char *sha, const char *lang, struct error *err)
 {
 	struct ledger_entry e;
 	int rc;
@@ -834,6 +1110,8 @@ static int record_added(struct db *db, const char *name, int version,
 	ledger_entry_str(&e, "name", name);
 	ledger_entry_int(&e, "version", version);
 	ledger_entry_str(&e, "sha256", sha);
+	if (lang)
+		ledger_entry_str(&e, "lang", lang);
 	rc = ledger_entry_append(db, &e, NULL, err);
 	ledger_entry_release(&e);
 	return rc;
@@ -983,9 +1261,64 @@ int template_add_max(struct db *db, const char *name, const char *path,
 		     size_t max_size, struct template_info *out,
 		     bool *unchanged, struct error *err)
 {
+	return template_add_lang(db, name, path, NULL, max_size, out,
+				 unchanged, err);
+}
+
+/*
+ * The version to store: t (the new file) with the variants of latest
+ * (when there is one) around it. Takes t; *out is the version.
+ */
+static int compose_version(struct db *db, const struct template_info *latest,
+			   struct template *t, const char *lang,
+			   struct template **out, struct error *err)
+{
+	struct template *base = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!latest) {
+		if (lang) {
+			template_free(t);
+			return error_set(err, ERR_NOTFOUND, "no default "
+					 "variant to add a '%s' variant to: "
+					 "add the template without --lang "
+					 "first", lang);
+		}
+		*out = t;
+		return 0;
+	}
+	rc = template_load(db, latest->id, &base, err);
+	if (rc) {
+		template_free(t);
+		return rc;
+	}
+	if (lang) {
+		t->lang = xstrdup(lang);
+		variant_put(base, t);
+		*out = base;
+		return 0;
+	}
+	/* a new default variant: the others carry over */
+	t->variants = base->variants;
+	t->nvariants = base->nvariants;
+	base->variants = NULL;
+	base->nvariants = 0;
+	template_free(base);
+	*out = t;
+	return 0;
+}
+
+int template_add_lang(struct db *db, const char *name, const char *path,
+		      const char *lang_text, size_t max_size,
+		      struct template_info *out, bool *unchanged,
+		      struct error *err)
+{
 	struct template_info latest = {0};
-	struct template *t = NULL;
-	char sha[SHA256_HEX_SIZE];
+	struct template *t = NULL, *version_t = NULL;
+	char sha[SHA256_HEX_SIZE], *lang = NULL;
+	const char *origin = path;
+	bool have_latest = false;
 	int64_t id = 0;
 	int rc, version = 1;
 
@@ -994,31 +1327,46 @@ int template_add_max(struct db *db, const char *name, const char *path,
 	if (!*name || utf8_has_control(name))
 		return error_set(err, ERR_USAGE, "template name '%s' is empty "
 				 "or holds control characters", name);
+	if (lang_text && (rc = template_lang_canonical(lang_text, &lang, err)))
+		return rc;
 	rc = template_read(path, max_size, &t, err);
 	if (rc)
-		return rc;
-	template_digest(t, sha);
+		goto out;
+	if (lang)
+		t->origin = xstrdup(path);
 	rc = db_begin(db, err);
 	if (rc)
 		goto out;
 	rc = template_find(db, name, 0, &latest, err);
 	if (rc == 0) {
+		have_latest = true;
 		version = latest.version + 1;
-		if (strcmp(latest.sha256, sha) == 0) {
-			*unchanged = true;
-			*out = latest;
-			memset(&latest, 0, sizeof(latest));
-			db_rollback(db);
-			goto out;
-		}
 	} else if (rc != ERR_NOTFOUND) {
 		db_rollback(db);
 		goto out;
 	}
 	error_clear(err);
-	rc = store_version(db, name, version, path, t, sha, &id, err);
+	rc = compose_version(db, have_latest ? &latest : NULL, t, lang,
+			     &version_t, err);
+	t = NULL;
+	if (rc) {
+		db_rollback(db);
+		goto out;
+	}
+	template_digest(version_t, sha);
+	if (have_latest && strcmp(latest.sha256, sha) == 0) {
+		*unchanged = true;
+		*out = latest;
+		memset(&latest, 0, sizeof(latest));
+		db_rollback(db);
+		goto out;
+	}
+	/* a variant keeps the version's origin: the default's file */
+	if (lang && have_latest)
+		origin = latest.origin;
+	rc = store_version(db, name, version, origin, version_t, sha, &id, err);
 	if (!rc)
-		rc = record_added(db, name, version, sha, err);
+		rc = record_added(db, name, version, sha, lang, err);
 	if (!rc)
 		rc = db_commit(db, err);
 	if (rc) {
@@ -1029,39 +1377,37 @@ int template_add_max(struct db *db, const char *name, const char *path,
 out:
 	template_info_release(&latest);
 	template_free(t);
+	template_free(version_t);
+	free(lang);
 	return rc;
 }
 
-int template_load(struct db *db, int64_t template_id, struct template **out,
-		  struct error *err)
+/* Reads the partials and attachments of version id's default variant
+ * (lang NULL) or of its variant lang into t. */
+static int load_parts(struct db *db, int64_t id, const char *lang,
+		      struct template *t, struct error *err)
 {
-	struct template *t = NULL;
 	sqlite3_stmt *st;
-	char *source = NULL;
 	int rc;
 
-	*out = NULL;
-	rc = template_source(db, template_id, &source, err);
+	rc = db_prepare(db, &template_statements,
+			lang ? ST_VPARTIALS : ST_PARTIALS, &st, err);
 	if (rc)
 		return rc;
-	rc = template_parse(source, &t, err);
-	if (rc) {
-		error_prefix(err, "stored template %lld",
-			     (long long)template_id);
-		goto out;
-	}
-	rc = db_prepare(db, &template_statements, ST_PARTIALS, &st, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, template_id);
+	sqlite3_bind_int64(st, 1, id);
+	if (lang)
+		db_bind_text(st, 2, lang);
 	while ((rc = db_step(db, st, err)) == 1)
 		add_partial(t, db_column_text(st, 0), db_column_strdup(st, 1));
 	if (rc < 0)
-		goto out;
-	rc = db_prepare(db, &template_statements, ST_ATTACHMENTS, &st, err);
+		return rc;
+	rc = db_prepare(db, &template_statements,
+			lang ? ST_VATTACHMENTS : ST_ATTACHMENTS, &st, err);
 	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, template_id);
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	if (lang)
+		db_bind_text(st, 2, lang);
 	t->attachments = xcalloc(t->nattach_paths + 1, sizeof(*t->attachments));
 	while ((rc = db_step(db, st, err)) == 1 &&
 	       t->nattachments < t->nattach_paths) {
@@ -1081,6 +1427,73 @@ int template_load(struct db *db, int64_t template_id, struct template **out,
 		sqlite3_reset(st);
 		rc = 0;
 	}
+	return rc;
+}
+
+/* Reads version id's variants into t, each with its parts. */
+static int load_variants(struct db *db, int64_t id, struct template *t,
+			 struct error *err)
+{
+	char **langs = NULL, **sources = NULL, **origins = NULL;
+	size_t n = 0, n2 = 0, n3 = 0;
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = db_prepare(db, &template_statements, ST_VARIANTS, &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = db_step(db, st, err)) == 1) {
+		strv_push(&langs, &n, db_column_strdup(st, 0));
+		strv_push(&sources, &n2, db_column_strdup(st, 1));
+		strv_push(&origins, &n3, db_column_strdup(st, 2));
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct template *v = NULL;
+
+		rc = template_parse(sources[i], &v, err);
+		if (rc) {
+			error_prefix(err, "stored template %lld, variant %s",
+				     (long long)id, langs[i]);
+			break;
+		}
+		v->lang = langs[i];
+		v->origin = origins[i];
+		langs[i] = origins[i] = NULL;
+		variant_put(t, v);
+		rc = load_parts(db, id, v->lang, v, err);
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(langs[i]);
+		free(sources[i]);
+		free(origins[i]);
+	}
+	free(langs);
+	free(sources);
+	free(origins);
+	return rc;
+}
+
+int template_load(struct db *db, int64_t template_id, struct template **out,
+		  struct error *err)
+{
+	struct template *t = NULL;
+	char *source = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = template_source(db, template_id, &source, err);
+	if (rc)
+		return rc;
+	rc = template_parse(source, &t, err);
+	if (rc) {
+		error_prefix(err, "stored template %lld",
+			     (long long)template_id);
+		goto out;
+	}
+	rc = load_parts(db, template_id, NULL, t, err);
+	if (!rc)
+		rc = load_variants(db, template_id, t, err);
 out:
 	free(source);
 	if (rc) {
@@ -1089,6 +1502,31 @@ out:
 	}
 	*out = t;
 	return rc;
+}
+
+int template_variant_source(struct db *db, int64_t template_id,
+			    const char *lang, char **out, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!lang)
+		return template_source(db, template_id, out, err);
+	*out = NULL;
+	rc = db_prepare(db, &template_statements, ST_VSOURCE, &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, template_id);
+	db_bind_text(st, 2, lang);
+	rc = db_step(db, st, err);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return error_set(err, ERR_NOTFOUND, "no '%s' variant in this "
+				 "version", lang);
+	*out = db_column_strdup(st, 0);
+	sqlite3_reset(st);
+	return 0;
 }
 
 int template_lock(struct db *db, int64_t template_id, struct error *err)
@@ -1178,6 +1616,8 @@ int template_context_build(const struct render_context *ctx,
 		tvalue_set_path(root, "contact.name", ctx->contact->name);
 		tvalue_set_path(root, "contact.email", ctx->contact->email);
 		tvalue_set_path(root, "contact.role", ctx->contact->role);
+		tvalue_set_path(root, "contact.language",
+				ctx->contact->language);
 	}
 	if (ctx->cfg) {
 		tvalue_set_path(root, "sender.name", ctx->cfg->sender.name);
@@ -1317,10 +1757,11 @@ int template_check_event_date(struct db *db, int64_t template_id,
 	known[n] = NULL;
 	if ((rc = template_load(db, template_id, &t, err)))
 		return rc;
-	{
-		struct mustache *parts[5] = {t->subject, t->from, t->reply_to,
-					     t->text, t->html};
-		struct mustache_partials partials = {template_partial, t};
+	for (size_t k = 0; k <= t->nvariants && !rc; k++) {
+		struct template *v = k ? t->variants[k - 1] : t;
+		struct mustache *parts[5] = {v->subject, v->from, v->reply_to,
+					     v->text, v->html};
+		struct mustache_partials partials = {template_partial, v};
 
 		for (int i = 0; i < 5 && !rc; i++)
 			if (parts[i] && mustache_check_names(parts[i], known,

@@ -57,5 +57,11 @@ int audit_report_body(struct db *db, const char *acronym,
 		      struct error *err);
 int audit_report_matrix(struct db *db, int since_year, enum audit_format fmt,
 			struct sbuf *out, struct error *err);
+/* The matrix of the deliveries sent in lang only (deliveries.language,
+ * case ignored; NULL: all, as audit_report_matrix): bodies not reached
+ * and deliveries in other languages are left out. */
+int audit_report_matrix_lang(struct db *db, int since_year, const char *lang,
+			     enum audit_format fmt, struct sbuf *out,
+			     struct error *err);
 
 #endif

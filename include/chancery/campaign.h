@@ -81,6 +81,8 @@ struct campaign_info {
 	int64_t created_at, updated_at, started_at, finished_at; /* 0: not yet */
 	char *created_by; /* the actor of campaign.created, or NULL */
 	char *edited_by;  /* the actor of the last campaign.edited, or NULL */
+	char *language;   /* its default language (BCP 47), or NULL:
+			     campaign.language */
 };
 void campaign_info_release(struct campaign_info *c);
 
@@ -94,6 +96,7 @@ struct campaign_new {
 	const char *tz;
 	const char *sender;     /* or NULL */
 	const char *event_date; /* or NULL */
+	const char *language;   /* or NULL; BCP 47 (canonicalised) */
 	int64_t series_id;      /* or 0 */
 	int series_year;
 	bool refuse_past;       /* a send time that has passed is ERR_DATA
@@ -156,6 +159,15 @@ struct campaign_plan {
 	bool voided_earlier; /* the set changed since an earlier approval,
 				which was cleared */
 	struct sbuf warnings;
+	/* Which language each sendable contact gets (template.h, "Which
+	 * variant"), one line per language sent: "fr\t3\tCoE, OIC" (the
+	 * language, the contacts, the bodies); and one line per contact
+	 * with a language but no variant in it: "EMAIL\tBODY\tWANTED\tSENT\t
+	 * WHY" (WHY: "fallback chain", "body's language", "campaign's
+	 * language" or "default variant"). Both empty when the template
+	 * has no variants. */
+	struct sbuf languages;
+	struct sbuf fallbacks;
 };
 void campaign_plan_init(struct campaign_plan *p);
 void campaign_plan_release(struct campaign_plan *p);

@@ -44,6 +44,10 @@ int campaign_renderer_message(struct campaign_renderer *r, struct db *db,
 			      struct sbuf *out, struct error *err);
 void campaign_renderer_get_stats(const struct campaign_renderer *r,
 				 struct campaign_renderer_stats *out);
+/* The language (BCP 47) of the variant the last successful
+ * campaign_renderer_message used (language.default for the default
+ * variant), or NULL before one; valid until the next call. */
+const char *campaign_renderer_last_lang(const struct campaign_renderer *r);
 /*
  * The message the campaign would send to the first active contact of its
  * list, or to the first active contact of body_key (acronym, name or

@@ -85,6 +85,16 @@ struct conf_imap {
 	int64_t interval_ms; /* the daemon's polls; 0: it does not poll */
 };
 
+/* Language variants (template.h): the language a template's default
+ * variant is written in, the campaigns' default language, and the
+ * fallbacks ("fr-CA=fr, de=fr") tried before ICU's parent locale. The
+ * tags are canonical BCP 47 once loaded. */
+struct conf_language {
+	char *default_lang; /* language.default, "en" */
+	char *campaign;     /* campaign.language, or NULL */
+	char *fallback;     /* language.fallback, or NULL */
+};
+
 struct conf {
 	char *path;                  /* the file read, or NULL for defaults */
 	char *database;
@@ -103,6 +113,7 @@ struct conf {
 	struct conf_notify notify;
 	struct conf_campaign campaign;
 	struct conf_imap imap;
+	struct conf_language language;
 };
 
 /* Fills cfg with the defaults. */

@@ -82,6 +82,10 @@ struct dispatch_params {
 	 */
 	void *(*render_open)(void *render_arg, int worker);
 	void (*render_close)(void *state);
+	/* Optional: the language of the message render last wrote, given
+	 * the same first argument (NULL: unknown); recorded with a sent
+	 * delivery along with the SHA-256 of the bytes. */
+	const char *(*render_lang)(void *state);
 	/* Polled often; true makes the run stop claiming, hand back what
 	 * was not sent yet, finish what is in flight, commit and return. */
 	bool (*interrupted)(void *arg);

@@ -58,6 +58,12 @@ struct queue_item {
 	int attempts;      /* counting the one this claim starts */
 	int64_t expires_at;
 	int64_t lease_until;
+	/* Set by the sender once the message is rendered, recorded with a
+	 * sent result (deliveries.language, .sha256, delivery.sent): the
+	 * variant's language and the SHA-256 (hex) of the bytes sent; ""
+	 * when unknown. */
+	char lang[36];
+	char sha256[65];
 };
 
 /* A growable array of claimed items. */

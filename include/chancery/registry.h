@@ -28,6 +28,7 @@ struct registry_body {
 	int64_t created_at;
 	int64_t removed_at; /* 0 while live */
 	int64_t merged_into; /* the body it was merged into, or 0 */
+	char *language; /* BCP 47: its contacts' fallback language, or NULL */
 };
 
 void registry_body_release(struct registry_body *b);
@@ -63,6 +64,10 @@ int registry_body_update(struct db *db, int64_t id, const char *acronym,
 			 const char *name, const char *kind,
 			 const char *country, const char *notes,
 			 struct error *err);
+/* Sets the body's language (a canonical BCP 47 tag, or NULL to clear it),
+ * recording body.changed. */
+int registry_body_set_language(struct db *db, int64_t id, const char *lang,
+			       struct error *err);
 /* Soft-removes the body and its contacts. */
 int registry_body_remove(struct db *db, int64_t id, struct error *err);
 

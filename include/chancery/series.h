@@ -41,6 +41,7 @@ struct series_info {
 	int lead_days;
 	bool auto_schedule;
 	char *sender; /* NULL: the configured sender */
+	char *language; /* its campaigns' language (BCP 47), or NULL */
 	enum series_state state;
 	int64_t created_at, updated_at;
 };
@@ -56,6 +57,7 @@ struct series_new {
 	int lead_days;
 	bool auto_schedule;
 	const char *sender; /* or NULL */
+	const char *language; /* or NULL; canonical BCP 47 */
 };
 
 /*

@@ -27,7 +27,7 @@
  *
  * Variables: only the names in template_variables[] exist:
  *     body.name body.acronym body.kind body.country
- *     contact.name contact.email contact.role
+ *     contact.name contact.email contact.role contact.language
  *     sender.name sender.address sender.organization sender.reply_to
  *     campaign.name campaign.date ("26 February 2025", in ctx->tz)
  *     event.date anniversary.ordinal ("33rd") anniversary.years ("33")
@@ -48,6 +48,27 @@
  * partial in name order "\0partial\0" NAME "\0" SOURCE; then for each
  * attachment in order "\0attach\0" FILENAME "\0" CONTENT_TYPE "\0" and the
  * hex SHA-256 of its content.
+ *
+ * Language variants: a version is its default variant (the file added
+ * without --lang) and any number of variants in other languages (`template
+ * add NAME FILE --lang fr`), each with its own source, partials and
+ * attachments (read from its own file's folder). Adding or replacing a
+ * variant makes a new version holding every variant of the latest one
+ * with the new one in its place; a variant needs a default variant to
+ * exist. A variant's language is a BCP 47 tag, stored in ICU's canonical
+ * form ("fr", "fr-CA", "az-Latn"). The SHA-256 of a version with
+ * variants covers them all: the hex digest of the default variant as
+ * above, then for each variant in language order (bytewise)
+ * "\0variant\0" LANG "\0" and the hex digest of the variant taken the
+ * same way; a version without variants keeps the digest above, so the
+ * versions stored before variants existed keep their hash.
+ *
+ * Which variant a contact gets (template_choose): the languages wanted,
+ * in order, are the contact's, the body's and the campaign's (or
+ * campaign.language); each is tried with its fallback chain (itself, the
+ * language.fallback entry for it, then its ICU parent: "fr-CA" -> "fr"),
+ * against the variants and the default variant, whose language is
+ * language.default ("en"). None found: the default variant.
  */
 #ifndef CHANCERY_TEMPLATE_H
 #define CHANCERY_TEMPLATE_H
@@ -102,7 +123,58 @@ struct template {
 	size_t nattachments;
 	char **attach_paths; /* as written in Attach: lines */
 	size_t nattach_paths;
+	char *lang;       /* a variant's language; NULL for the default */
+	char *origin;     /* the file a variant was added from, or NULL */
+	struct template **variants; /* the default's variants, by language */
+	size_t nvariants;
 };
+
+/*
+ * text as a BCP 47 language tag in ICU's canonical form (uloc_forLanguageTag
+ * then uloc_toLanguageTag: "FR-ca" -> "fr-CA"); caller frees. ERR_USAGE
+ * naming it when it is not a well-formed tag with a language.
+ */
+int template_lang_canonical(const char *text, char **out, struct error *err);
+
+/* The variant of t in lang exactly (case ignored), or NULL. */
+struct template *template_variant(struct template *t, const char *lang);
+
+/* Where the language of a chosen variant came from. */
+enum template_choice_via {
+	TEMPLATE_VIA_CONTACT,   /* the contact's language or its chain */
+	TEMPLATE_VIA_BODY,      /* the body's */
+	TEMPLATE_VIA_CAMPAIGN,  /* the campaign's (or campaign.language) */
+	TEMPLATE_VIA_DEFAULT,   /* nothing matched: the default variant */
+};
+
+/* What template_choose decided for one contact. */
+struct template_choice {
+	struct template *variant; /* to render: t itself or one of its variants */
+	const char *lang;   /* ctx->lang: the variant's language, NULL for the
+			       default variant */
+	const char *sent;   /* the language recorded: lang, else the default
+			       language (language.default), never NULL */
+	enum template_choice_via via;
+	bool exact;         /* the contact's own language had a variant
+			       (false too when the contact has none) */
+};
+
+/* The languages wanted for one contact, in order; any may be NULL. */
+struct template_wanted {
+	const char *contact, *body, *campaign;
+};
+
+/*
+ * Chooses the variant of t for one contact, in memory (no database):
+ * see "Which variant" above. default_lang is language.default (NULL:
+ * "en"); fallback is language.fallback ("fr-CA=fr, de=fr", NULL for
+ * none; conf makes it canonical at load).
+ * Pointers in out point into t and w.
+ */
+void template_choose(struct template *t, const struct template_wanted *w,
+		     const char *default_lang, const char *fallback,
+		     struct template_choice *out);
+
 
 /*
  * Parses a template file's text (header block, text body, optional HTML
@@ -122,8 +194,9 @@ struct template_info {
 	char *origin;  /* the file it was added from, or NULL */
 	bool locked;
 	int64_t created_at;
-	int npartials;
-	int nattachments;
+	int npartials;     /* of every variant */
+	int nattachments;  /* of every variant */
+	char *langs;   /* the variants' languages, "fr,ru" (NULL: none) */
 };
 void template_info_release(struct template_info *info);
 
@@ -152,6 +225,21 @@ int template_add_max(struct db *db, const char *name, const char *path,
 		     bool *unchanged, struct error *err);
 int template_add(struct db *db, const char *name, const char *path,
 		 struct template_info *out, bool *unchanged, struct error *err);
+/*
+ * template_add_max for a variant: lang NULL is the default variant (the
+ * other variants of the latest version are kept), else the variant in
+ * lang (canonicalised; ERR_USAGE when it is not a BCP 47 tag), added to
+ * or replaced in a copy of the latest version. ERR_NOTFOUND when the
+ * template has no version yet to add a variant to.
+ */
+int template_add_lang(struct db *db, const char *name, const char *path,
+		      const char *lang, size_t max_size,
+		      struct template_info *out, bool *unchanged,
+		      struct error *err);
+/* The stored source of the variant lang of a version (NULL: the
+ * default); caller frees. ERR_NOTFOUND naming the language. */
+int template_variant_source(struct db *db, int64_t template_id,
+			    const char *lang, char **out, struct error *err);
 
 /* The version of name (0: the latest); ERR_NOTFOUND naming it. */
 int template_find(struct db *db, const char *name, int version,
@@ -169,7 +257,8 @@ int template_each(struct db *db, const char *name, template_fn fn, void *arg,
 int template_source(struct db *db, int64_t template_id, char **out,
 		    struct error *err);
 
-/* Loads a version with its partials and attachments, compiled. */
+/* Loads a version with its partials and attachments, compiled, and its
+ * variants with theirs (t->variants). */
 int template_load(struct db *db, int64_t template_id, struct template **out,
 		  struct error *err);
 

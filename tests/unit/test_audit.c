@@ -571,7 +571,7 @@ static void test_campaign_report_content(void **state)
 			      "1 skipped");
 	assert_contains(csv, "body,body_name,kind,email,contact,state,sent_at,"
 			     "reply_code,reply_enhanced,reply_text,queue_id,"
-			     "reason,attempts,delivery_id\r\n");
+			     "reason,attempts,delivery_id,language,sha256\r\n");
 	assert_contains(csv, "OSCE,Organization for Security and Co-operation "
 			     "in Europe,regional-org,press@osce.org,,failed,,"
 			     "550,5.1.1,user unknown,,550 5.1.1 user unknown,1,3");

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "chancery/calendar.h"
 #include "chancery/campaign.h"
@@ -678,6 +679,116 @@ static void test_renderer_cache(void **state)
 	campaign_renderer_free(r);
 }
 
+
+/* Adds source as the variant lang of template name (its file in its own
+ * folder, with the files named in extra: "name=content" pairs). */
+static void add_variant(struct test_db *t, const char *name, const char *lang,
+			const char *source, const char *file,
+			const char *content)
+{
+	struct template_info info;
+	struct error err = ERROR_INIT;
+	bool unchanged = false;
+	char *dir = xasprintf("%s/%s", t->dir, lang), *path;
+
+	mkdir(dir, 0700);
+	if (file)
+		free(test_write_file(dir, file, content));
+	path = test_write_file(dir, "t.tmpl", source);
+	if (template_add_lang(t->db, name, path, lang,
+			      TEMPLATE_MESSAGE_MAX_DEFAULT, &info, &unchanged,
+			      &err) != 0)
+		fail_msg("template_add_lang %s %s: %s", name, lang, err.msg);
+	template_info_release(&info);
+	free(path);
+	free(dir);
+}
+
+/*
+ * Issue 21: each contact gets the variant of its language, chosen in
+ * memory from the cached version (no new load for another variant); the
+ * plan says which bodies get which language and who falls back; the
+ * French attachment goes to the French contact only.
+ */
+static void test_variants(void **state)
+{
+	struct fx *f = *state;
+	struct campaign_renderer *r = campaign_renderer_new();
+	struct campaign_plan plan;
+	struct sbuf problems = SBUF_INIT;
+	struct error err = ERROR_INIT;
+	int64_t id, d_un, d_osce;
+	int started = 0;
+	char *m, *sql;
+
+	add_variant(&f->t, "stmt", "fr", "Subject: Declaration FR\n"
+		    "Attach: fr.pdf\n\nTexte pour {{body.acronym}}.\n",
+		    "fr.pdf", "%PDF-fr");
+	add_variant(&f->t, "stmt", "ru", "Subject: Zayavlenie RU\n\n"
+		    "Tekst {{body.acronym}}.\n", NULL, NULL);
+	sql = xasprintf("UPDATE contacts SET language = 'fr-CA' WHERE id = "
+			"%lld", (long long)f->contact[0]);
+	test_exec(f->t.db, sql);
+	free(sql);
+	sql = xasprintf("UPDATE contacts SET language = 'de' WHERE id = %lld",
+			(long long)f->contact[1]);
+	test_exec(f->t.db, sql);
+	free(sql);
+	f->cfg.language.campaign = xstrdup("ru");
+
+	id = create(f, "v", "all");
+	campaign_plan_init(&plan);
+	if (campaign_schedule_plan(f->t.db, &f->cfg, id, &plan, &problems,
+				   &err))
+		fail_msg("schedule: %s\n%s", err.msg, problems.buf);
+	assert_string_equal(plan.languages.buf, "fr\t1\tUNSG\nru\t1\tOSCE\n");
+	assert_string_equal(plan.fallbacks.buf,
+			    "sg@un.example.org\tUNSG\tfr-CA\tfr\tfallback chain\n"
+			    "pc@osce.example.org\tOSCE\tde\tru\tcampaign's "
+			    "language\n");
+	campaign_plan_release(&plan);
+	assert_int_equal(campaign_start_due(f->t.db, &f->cfg, SEND, &started,
+					    &err), 0);
+	d_un = count(f, "SELECT id FROM deliveries WHERE email = "
+			"'sg@un.example.org'");
+	d_osce = count(f, "SELECT id FROM deliveries WHERE email = "
+			  "'pc@osce.example.org'");
+
+	m = render_with(f, r, d_un);
+	assert_non_null(strstr(m, "Subject: Declaration FR"));
+	assert_non_null(strstr(m, "Texte pour UNSG."));
+	assert_non_null(strstr(m, "fr.pdf"));
+	assert_string_equal(campaign_renderer_last_lang(r), "fr");
+	free(m);
+	m = render_with(f, r, d_osce);
+	assert_non_null(strstr(m, "Subject: Zayavlenie RU"));
+	assert_null(strstr(m, "fr.pdf"));
+	assert_string_equal(campaign_renderer_last_lang(r), "ru");
+	free(m);
+	/* one load for every variant: the choice is in memory */
+	assert_stats(r, 1, 1);
+
+	/* the body's language comes before the campaign's */
+	assert_int_equal(registry_body_set_language(f->t.db, f->body[1], "fr",
+						    &err), 0);
+	m = render_with(f, r, d_osce);
+	assert_non_null(strstr(m, "Texte pour OSCE."));
+	assert_string_equal(campaign_renderer_last_lang(r), "fr");
+	free(m);
+	/* none at all: the default variant, in language.default */
+	test_exec(f->t.db, "UPDATE contacts SET language = NULL");
+	test_exec(f->t.db, "UPDATE bodies SET language = NULL");
+	free(f->cfg.language.campaign);
+	f->cfg.language.campaign = NULL;
+	m = render_with(f, r, d_osce);
+	assert_non_null(strstr(m, "Subject: Statement"));
+	assert_string_equal(campaign_renderer_last_lang(r), "en");
+	free(m);
+	assert_stats(r, 1, 3);
+	sbuf_release(&problems);
+	campaign_renderer_free(r);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -693,6 +804,7 @@ int main(void)
 		T(test_finish_and_next_due),
 		T(test_counts_and_message),
 		T(test_renderer_cache),
+		T(test_variants),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "chancery/sbuf.h"
+#include "chancery/sha256.h"
 #include "chancery/template.h"
 #include "chancery/xalloc.h"
 #include "testutil.h"
@@ -550,6 +551,265 @@ static void test_render_limit_is_message_max_size(void **state)
 	test_db_close(&t);
 }
 
+
+/* ---- issue 21: language variants ---- */
+
+/* A folder with a French variant (its own partial and PDF) beside the
+ * default; the version's hash covers both, and a variant needs a
+ * default. */
+static void test_variants_versions(void **state)
+{
+	struct test_db t;
+	struct template_info info;
+	struct error err = ERROR_INIT;
+	struct template *tp = NULL;
+	char *en, *fr, *fr2, *dir, v1_sha[65], v2_sha[65];
+	bool unchanged;
+
+	(void)state;
+	test_db_open(&t);
+	en = test_write_file(t.dir, "en.tmpl", "Subject: Statement\n\nText\n");
+	dir = xasprintf("%s/fr", t.dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	free(test_write_file(dir, "sig.partial", "Le Médiateur\n"));
+	free(test_write_file(dir, "fr.pdf", "%PDF français"));
+	fr = test_write_file(dir, "fr.tmpl", "Subject: Déclaration\n"
+			     "Attach: fr.pdf\n\nTexte\n{{> sig}}\n");
+
+	/* no default yet: refused, nothing stored */
+	assert_int_equal(template_add_lang(t.db, "st", fr, "fr",
+					   TEMPLATE_MESSAGE_MAX_DEFAULT, &info,
+					   &unchanged, &err), ERR_NOTFOUND);
+	assert_non_null(strstr(err.msg, "add the template without --lang"));
+	assert_int_equal(count(t.db, "templates"), 0);
+	/* not a language tag: refused */
+	assert_int_equal(template_add_lang(t.db, "st", fr, "fr_CA",
+					   TEMPLATE_MESSAGE_MAX_DEFAULT, &info,
+					   &unchanged, &err), ERR_USAGE);
+	assert_non_null(strstr(err.msg, "'fr_CA' is not a BCP 47"));
+
+	assert_int_equal(template_add(t.db, "st", en, &info, &unchanged, &err),
+			 0);
+	snprintf(v1_sha, sizeof(v1_sha), "%s", info.sha256);
+	assert_null(info.langs);
+	template_info_release(&info);
+	/* "FR" is canonicalised: the variant is "fr" */
+	assert_int_equal(template_add_lang(t.db, "st", fr, "FR",
+					   TEMPLATE_MESSAGE_MAX_DEFAULT, &info,
+					   &unchanged, &err), 0);
+	assert_false(unchanged);
+	assert_int_equal(info.version, 2);
+	assert_str(info.langs, "fr");
+	assert_int_equal(info.npartials, 1);
+	assert_int_equal(info.nattachments, 1);
+	assert_string_not_equal(info.sha256, v1_sha);
+	snprintf(v2_sha, sizeof(v2_sha), "%s", info.sha256);
+	template_info_release(&info);
+	/* the same variant again: unchanged */
+	assert_int_equal(template_add_lang(t.db, "st", fr, "fr",
+					   TEMPLATE_MESSAGE_MAX_DEFAULT, &info,
+					   &unchanged, &err), 0);
+	assert_true(unchanged);
+	assert_int_equal(info.version, 2);
+	template_info_release(&info);
+	/* the variant's attachment changed: a new version whose hash moves,
+	 * keeping the default */
+	free(test_write_file(dir, "fr.pdf", "%PDF français v2"));
+	assert_int_equal(template_add_lang(t.db, "st", fr, "fr",
+					   TEMPLATE_MESSAGE_MAX_DEFAULT, &info,
+					   &unchanged, &err), 0);
+	assert_int_equal(info.version, 3);
+	assert_string_not_equal(info.sha256, v2_sha);
+	template_info_release(&info);
+	/* a new default keeps the French variant */
+	free(test_write_file(t.dir, "en.tmpl", "Subject: Statement\n\nText 2\n"));
+	assert_int_equal(template_add(t.db, "st", en, &info, &unchanged, &err),
+			 0);
+	assert_int_equal(info.version, 4);
+	assert_str(info.langs, "fr");
+	assert_int_equal(template_load(t.db, info.id, &tp, &err), 0);
+	assert_int_equal(tp->nvariants, 1);
+	assert_str(tp->variants[0]->lang, "fr");
+	assert_int_equal(tp->variants[0]->nattachments, 1);
+	assert_str(tp->variants[0]->attachments[0].filename, "fr.pdf");
+	assert_memory_equal(tp->variants[0]->attachments[0].content,
+			    "%PDF français v2", 17);
+	assert_int_equal(tp->variants[0]->npartials, 1);
+	assert_int_equal(tp->nattachments, 0);
+	template_free(tp);
+
+	/* a second variant; locked versions keep their variants */
+	fr2 = test_write_file(t.dir, "ru.tmpl", "Subject: Заявление\n\nТекст\n");
+	template_info_release(&info);
+	assert_int_equal(template_add_lang(t.db, "st", fr2, "ru",
+					   TEMPLATE_MESSAGE_MAX_DEFAULT, &info,
+					   &unchanged, &err), 0);
+	assert_str(info.langs, "fr,ru");
+	assert_int_equal(template_lock(t.db, info.id, &err), 0);
+	assert_int_not_equal(sqlite3_exec(db_handle(t.db),
+					  "DELETE FROM template_variants WHERE "
+					  "lang = 'ru'", NULL, NULL, NULL),
+			     SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db_handle(t.db),
+					  "INSERT INTO template_variants "
+					  "(template_id, lang, source) SELECT "
+					  "max(id), 'de', 'x' FROM templates",
+					  NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(test_query_int(t.db, "SELECT count(*) FROM events "
+					      "WHERE kind = 'template.added' "
+					      "AND json_extract(data, '$.lang') "
+					      "= 'fr'"), 2);
+	template_info_release(&info);
+	free(en);
+	free(fr);
+	free(fr2);
+	free(dir);
+	test_db_close(&t);
+}
+
+/* The hash of a version with variants is the one template.h defines. */
+static void test_variants_hash_defined(void **state)
+{
+	struct test_db t;
+	struct template_info info;
+	struct error err = ERROR_INIT;
+	char *en, *fr, def[65], frh[65], want[65];
+	struct sbuf all = SBUF_INIT;
+	bool unchanged;
+
+	(void)state;
+	test_db_open(&t);
+	en = test_write_file(t.dir, "en.tmpl", "Subject: S\n\nT\n");
+	fr = test_write_file(t.dir, "fr.tmpl", "Subject: D\n\nT\n");
+	sha256_hex("Subject: S\n\nT\n", 14, def);
+	sha256_hex("Subject: D\n\nT\n", 14, frh);
+	sbuf_add(&all, def, 64);
+	sbuf_add(&all, "\0variant\0fr\0", 12);
+	sbuf_add(&all, frh, 64);
+	sha256_hex(all.buf, all.len, want);
+	assert_int_equal(template_add(t.db, "h", en, &info, &unchanged, &err),
+			 0);
+	assert_str(info.sha256, def); /* no variants: the digest as before */
+	template_info_release(&info);
+	assert_int_equal(template_add_lang(t.db, "h", fr, "fr",
+					   TEMPLATE_MESSAGE_MAX_DEFAULT, &info,
+					   &unchanged, &err), 0);
+	assert_str(info.sha256, want);
+	template_info_release(&info);
+	sbuf_release(&all);
+	free(en);
+	free(fr);
+	test_db_close(&t);
+}
+
+/* Which variant a contact gets: the table of issue 21. */
+static void test_variants_choice(void **state)
+{
+	static const struct {
+		const char *contact, *body, *campaign, *fallback;
+		const char *want_sent; /* the language recorded */
+		const char *want_lang; /* ctx->lang: NULL for the default */
+		enum template_choice_via via;
+		bool exact;
+	} cases[] = {
+		{"fr", NULL, NULL, NULL, "fr", "fr", TEMPLATE_VIA_CONTACT, true},
+		{"FR", NULL, NULL, NULL, "fr", "fr", TEMPLATE_VIA_CONTACT, true},
+		/* ICU's parent: fr-CA -> fr, noted as not exact */
+		{"fr-CA", NULL, NULL, NULL, "fr", "fr", TEMPLATE_VIA_CONTACT,
+		 false},
+		{"ru", "fr", "ar", NULL, "ru", "ru", TEMPLATE_VIA_CONTACT, true},
+		/* the default variant's own language (language.default) */
+		{"en", "fr", NULL, NULL, "en", NULL, TEMPLATE_VIA_CONTACT, true},
+		{"en-GB", NULL, NULL, NULL, "en", NULL, TEMPLATE_VIA_CONTACT,
+		 false},
+		/* no de variant: the body's language, then the campaign's */
+		{"de", "fr", "ru", NULL, "fr", "fr", TEMPLATE_VIA_BODY, false},
+		{"de", NULL, "ru", NULL, "ru", "ru", TEMPLATE_VIA_CAMPAIGN,
+		 false},
+		{"de", "it", "ar-EG", NULL, "ar", "ar", TEMPLATE_VIA_CAMPAIGN,
+		 false},
+		{"de", NULL, NULL, NULL, "en", NULL, TEMPLATE_VIA_DEFAULT, false},
+		{NULL, NULL, NULL, NULL, "en", NULL, TEMPLATE_VIA_DEFAULT, false},
+		{NULL, "ar", NULL, NULL, "ar", "ar", TEMPLATE_VIA_BODY, false},
+		/* language.fallback before the parent, and chained */
+		{"de", NULL, "ru", "de=fr", "fr", "fr", TEMPLATE_VIA_CONTACT,
+		 false},
+		{"de-AT", NULL, NULL, "de=ru", "ru", "ru", TEMPLATE_VIA_CONTACT,
+		 false},
+		{"fr-CA", NULL, NULL, "fr-CA=ar", "ar", "ar",
+		 TEMPLATE_VIA_CONTACT, false},
+		/* a map that loops ends, and the chain goes on */
+		{"de", NULL, "ru", "de=it, it=de", "ru", "ru",
+		 TEMPLATE_VIA_CAMPAIGN, false},
+	};
+	struct template *t = NULL;
+	struct error err = ERROR_INIT;
+	const char *langs[] = {"ar", "fr", "ru"};
+
+	(void)state;
+	assert_int_equal(template_parse("Subject: en\n\nx\n", &t, &err), 0);
+	for (size_t i = 0; i < 3; i++) {
+		struct template *v = NULL;
+		char src[64];
+
+		snprintf(src, sizeof(src), "Subject: %s\n\nx\n", langs[i]);
+		assert_int_equal(template_parse(src, &v, &err), 0);
+		v->lang = xstrdup(langs[i]);
+		t->variants = xrealloc(t->variants,
+				       (t->nvariants + 1) * sizeof(*t->variants));
+		t->variants[t->nvariants++] = v;
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct template_wanted w = {cases[i].contact, cases[i].body,
+					    cases[i].campaign};
+		struct template_choice ch;
+
+		template_choose(t, &w, "en", cases[i].fallback, &ch);
+		if (strcmp(ch.sent, cases[i].want_sent) != 0 ||
+		    ch.via != cases[i].via || ch.exact != cases[i].exact ||
+		    (ch.lang == NULL) != (cases[i].want_lang == NULL))
+			fail_msg("case %zu (contact %s, body %s, campaign %s, "
+				 "fallback %s): got %s via %d exact %d, want "
+				 "%s via %d exact %d", i,
+				 cases[i].contact ? cases[i].contact : "-",
+				 cases[i].body ? cases[i].body : "-",
+				 cases[i].campaign ? cases[i].campaign : "-",
+				 cases[i].fallback ? cases[i].fallback : "-",
+				 ch.sent, ch.via, ch.exact, cases[i].want_sent,
+				 cases[i].via, cases[i].exact);
+		assert_true(ch.variant == (ch.lang ? template_variant(t, ch.lang)
+						   : t));
+	}
+	template_free(t);
+}
+
+static void test_lang_canonical(void **state)
+{
+	static const struct {
+		const char *in, *want; /* want NULL: refused */
+	} cases[] = {
+		{"fr", "fr"},          {"FR-ca", "fr-CA"},
+		{"az-latn", "az-Latn"}, {"zh-hant-tw", "zh-Hant-TW"},
+		{"fr_CA", NULL},       {"", NULL},
+		{"french!", NULL},     {"und", NULL},
+		{"fr-", NULL},         {"x-private", NULL},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct error err = ERROR_INIT;
+		char *out = NULL;
+		int rc = template_lang_canonical(cases[i].in, &out, &err);
+
+		if (cases[i].want ? rc != 0 || strcmp(out, cases[i].want)
+				  : rc != ERR_USAGE)
+			fail_msg("'%s': got rc %d '%s', want '%s'", cases[i].in,
+				 rc, out ? out : "(none)",
+				 cases[i].want ? cases[i].want : "(refused)");
+		free(out);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -562,6 +822,10 @@ int main(void)
 		cmocka_unit_test(test_add_follows_symlinks_inside_the_folder),
 		cmocka_unit_test(test_add_refuses_a_fan_out_fast),
 		cmocka_unit_test(test_render_limit_is_message_max_size),
+		cmocka_unit_test(test_variants_versions),
+		cmocka_unit_test(test_variants_hash_defined),
+		cmocka_unit_test(test_variants_choice),
+		cmocka_unit_test(test_lang_canonical),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
