@@ -189,6 +189,8 @@ static const struct {
 	{"dmarc", BOUNCE_CLASS_POLICY},
 	{"dkim", BOUNCE_CLASS_POLICY},
 	{"reputation", BOUNCE_CLASS_POLICY},
+	{"sender denied", BOUNCE_CLASS_POLICY},
+	{"sender rejected", BOUNCE_CLASS_POLICY},
 	{"relay access denied", BOUNCE_CLASS_POLICY},
 	{"relaying denied", BOUNCE_CLASS_POLICY},
 	{"access denied", BOUNCE_CLASS_POLICY},
