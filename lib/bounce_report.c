@@ -787,11 +787,12 @@ static bool text_has_dsn_fields(const char *text)
 {
 	const char *p = text;
 
+	/* the first Final-Recipient at the start of a line decides: what
+	 * follows it also follows any later one (one scan, not one each) */
 	while ((p = strcasestr(p, "final-recipient:"))) {
-		if ((p == text || p[-1] == '\n') &&
-		    (bounce_report_phrase(p, "action:") ||
-		     bounce_report_phrase(p, "status:")))
-			return true;
+		if (p == text || p[-1] == '\n')
+			return bounce_report_phrase(p, "action:") ||
+			       bounce_report_phrase(p, "status:");
 		p++;
 	}
 	return false;

@@ -585,6 +585,26 @@ static void test_parse_text_variants(void **state)
 		 "------ This is a copy of the message's headers. ------\n\n"
 		 "Subject: Statement\nX-Chancery-Delivery: chancery-3\n",
 		 BOUNCE_FORMAT_EXIM, BOUNCE_FAILED, NULL, NULL, NULL},
+		/* an Exim delay warning that lists no address but quotes the
+		 * Message-ID: a delay, never a bounce */
+		{"From: Mail Delivery System <Mailer-Daemon@mx.example.org>\n"
+		 "Subject: Warning: message 1abc-0002-XY delayed 24 hours\n\n"
+		 "This message was created automatically by mail delivery "
+		 "software.\n\nA message that you sent has not yet been "
+		 "delivered to one or more of its recipients.\n\n"
+		 "------ This is a copy of the message's headers. ------\n\n"
+		 "Subject: Statement\nMessage-ID: <c1.d7@chancery.example.net>\n",
+		 BOUNCE_FORMAT_EXIM, BOUNCE_DELAYED, NULL, NULL,
+		 "c1.d7@chancery.example.net"},
+		/* headers quoted with an indent */
+		{"From: MAILER-DAEMON@mx.example.org\n"
+		 "Subject: Undelivered Mail Returned to Sender\n\n"
+		 "<e@example.org>: host mx.example.org[192.0.2.1] said: 550 "
+		 "5.1.1 no such user\n\n"
+		 "    From: statements@chancery.example.net\n"
+		 "    Message-ID:\n      <c1.d8@chancery.example.net>\n",
+		 BOUNCE_FORMAT_POSTFIX, BOUNCE_FAILED, "e@example.org", "5.1.1",
+		 "c1.d8@chancery.example.net"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
