@@ -602,7 +602,9 @@ int bounce_text_parse(struct bounce_report *r, GMimeMessage *msg,
 		    starts(subject, "Failure Notice"))) {
 		r->format = BOUNCE_FORMAT_YAHOO;
 		angle_recipients(r, text, BOUNCE_FAILED);
-	} else if (has(text, "Delivery to the following recipient") ||
+	} else if ((has(text, "Delivery to the following recipient") &&
+		    ((from && strcasestr(from, "google")) ||
+		     strcasestr(text, "Technical details of"))) ||
 		   has(text, "** Address not found **") ||
 		   has(text, "** Message not delivered **") ||
 		   has(text, "** Delivery incomplete **")) {
@@ -638,6 +640,8 @@ int bounce_text_parse(struct bounce_report *r, GMimeMessage *msg,
 		   starts(subject, "Delivery delayed:") ||
 		   has(text, "Delivery has failed to these recipients") ||
 		   has(text, "Delivery is delayed to these recipients") ||
+		   has(text, "Delivery to the following recipients has been "
+			     "delayed") ||
 		   has(text, "Your message did not reach some or all")) {
 		r->format = BOUNCE_FORMAT_EXCHANGE;
 		if (starts(subject, "Delivery delayed:") ||

@@ -596,6 +596,14 @@ static void test_parse_text_variants(void **state)
 		 "Subject: Statement\nMessage-ID: <c1.d7@chancery.example.net>\n",
 		 BOUNCE_FORMAT_EXIM, BOUNCE_DELAYED, NULL, NULL,
 		 "c1.d7@chancery.example.net"},
+		/* Exchange 2003's delay notice shares Gmail's wording */
+		{"From: postmaster@old.example.org\n"
+		 "Subject: Delivery Status Notification (Delay)\n\n"
+		 "This is an automatically generated Delivery Status "
+		 "Notification.\n\nDelivery to the following recipients has "
+		 "been delayed.\n\n       f@old.example.org\n",
+		 BOUNCE_FORMAT_EXCHANGE, BOUNCE_DELAYED, "f@old.example.org",
+		 NULL, NULL},
 		/* headers quoted with an indent */
 		{"From: MAILER-DAEMON@mx.example.org\n"
 		 "Subject: Undelivered Mail Returned to Sender\n\n"
