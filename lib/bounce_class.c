@@ -166,6 +166,7 @@ static const struct {
 	{"no such domain", BOUNCE_CLASS_ADDRESS},
 	{"unrouteable address", BOUNCE_CLASS_ADDRESS},
 	{"unroutable address", BOUNCE_CLASS_ADDRESS},
+	{"mx records point to non-existent hosts", BOUNCE_CLASS_ADDRESS},
 	{"mailbox has moved", BOUNCE_CLASS_ADDRESS},
 	{"no longer", BOUNCE_CLASS_ADDRESS},
 	/* giving up */
