@@ -568,6 +568,12 @@ static void imail_recipients(struct bounce_report *r, const char *text)
 
 /* ---- recognition ------------------------------------------------------- */
 
+/* What the recognisers look at. */
+struct text_in {
+	GMimeObject *msg;
+	const char *subject, *from, *mailer, *text;
+};
+
 static bool starts(const char *s, const char *prefix)
 {
 	return s && strncasecmp(s, prefix, strlen(prefix)) == 0;
@@ -578,100 +584,221 @@ static bool has(const char *text, const char *phrase)
 	return bounce_report_phrase(text, phrase) != NULL;
 }
 
+static bool is_dragonfly(const struct text_in *in)
+{
+	return has(in->text, "This is the DragonFly Mail Agent");
+}
+
+static bool is_qmail(const struct text_in *in)
+{
+	return has(in->text, "Hi. This is the qmail-send program") ||
+	       has(in->text, "This is the qmail-send program");
+}
+
+static bool is_yahoo(const struct text_in *in)
+{
+	return has(in->text, "Sorry, we were unable to deliver your message") ||
+	       (in->from && strcasestr(in->from, "yahoo") &&
+		starts(in->subject, "Failure Notice"));
+}
+
+static bool is_gmail(const struct text_in *in)
+{
+	return (has(in->text, "Delivery to the following recipient") &&
+		((in->from && strcasestr(in->from, "google")) ||
+		 strcasestr(in->text, "Technical details of"))) ||
+	       has(in->text, "** Address not found **") ||
+	       has(in->text, "** Message not delivered **") ||
+	       has(in->text, "** Delivery incomplete **");
+}
+
+static bool is_exim(const struct text_in *in)
+{
+	return has(in->text, "This message was created automatically by mail "
+			     "delivery software") ||
+	       starts(in->subject, "Mail delivery failed") ||
+	       (starts(in->subject, "Warning: message") &&
+		strcasestr(in->subject, "delayed"));
+}
+
+static bool is_sendmail(const struct text_in *in)
+{
+	return has(in->text, "----- The following addresses had");
+}
+
+static bool is_exchange(const struct text_in *in)
+{
+	return g_mime_object_get_header(in->msg, "X-MS-Exchange-Message-Is-Ndr") ||
+	       starts(in->subject, "Undeliverable:") ||
+	       starts(in->subject, "Delivery delayed:") ||
+	       has(in->text, "Delivery has failed to these recipients") ||
+	       has(in->text, "Delivery is delayed to these recipients") ||
+	       has(in->text, "Delivery to the following recipients has been "
+			     "delayed") ||
+	       has(in->text, "Your message did not reach some or all");
+}
+
+static bool is_postfix(const struct text_in *in)
+{
+	return has(in->text, "This is the mail system at host") ||
+	       has(in->text, "This is the Postfix program at host") ||
+	       (in->subject && strcasecmp(in->subject,
+					  "Undelivered Mail Returned to Sender") == 0) ||
+	       starts(in->subject, "Delayed Mail");
+}
+
+static bool is_notes(const struct text_in *in)
+{
+	return has(in->text, "------- Failure Reasons") ||
+	       starts(in->subject, "Undeliverable message");
+}
+
+static bool is_imail(const struct text_in *in)
+{
+	return has(in->text, "Body of message generated response:") ||
+	       starts(in->subject, "Undeliverable Mail") ||
+	       (in->mailer && strstr(in->mailer, "<SMTP32"));
+}
+
+static const char ses_heading[] =
+	"An error occurred while trying to deliver the mail to";
+
+static bool is_ses(const struct text_in *in)
+{
+	return has(in->text, ses_heading);
+}
+
+/* The readers: each adds the recipients and says the action. */
+
+static void read_dragonfly(struct bounce_report *r, const struct text_in *in,
+			   enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	dragonfly_recipients(r, in->text);
+}
+
+static void read_angle(struct bounce_report *r, const struct text_in *in,
+		       enum bounce_action *action)
+{
+	*action = starts(in->subject, "Delayed Mail") ? BOUNCE_DELAYED
+						      : BOUNCE_FAILED;
+	angle_recipients(r, in->text, *action);
+}
+
+static void read_gmail(struct bounce_report *r, const struct text_in *in,
+		       enum bounce_action *action)
+{
+	if (strcasestr(in->text, "the group you tried to contact") ||
+	    strcasestr(in->text, "googlegroups.com"))
+		r->format = BOUNCE_FORMAT_GOOGLE_GROUPS;
+	*action = strcasestr(in->text, "has been delayed") ||
+				  has(in->text, "** Delivery incomplete **") ||
+				  strcasestr(in->text,
+					     "details of temporary failure")
+			  ? BOUNCE_DELAYED
+			  : BOUNCE_FAILED;
+	gmail_recipients(r, in->text, *action);
+}
+
+static void read_exim(struct bounce_report *r, const struct text_in *in,
+		      enum bounce_action *action)
+{
+	const char *p;
+
+	*action = starts(in->subject, "Warning: message") ? BOUNCE_DELAYED
+							  : BOUNCE_FAILED;
+	p = exim_marker(in->text, action);
+	exim_recipients(r, p, *action);
+}
+
+static void read_sendmail(struct bounce_report *r, const struct text_in *in,
+			  enum bounce_action *action)
+{
+	const char *p = bounce_report_phrase(in->text,
+					     "----- The following addresses had");
+	size_t len;
+	const char *next = line_of(p, &len);
+
+	*action = memmem(p, len, "transient non-fatal", 19) ? BOUNCE_DELAYED
+							    : BOUNCE_FAILED;
+	sendmail_recipients(r, next, in->text, *action);
+}
+
+static void read_exchange(struct bounce_report *r, const struct text_in *in,
+			  enum bounce_action *action)
+{
+	*action = starts(in->subject, "Delivery delayed:") ||
+				  has(in->text, "Delivery is delayed to these "
+						"recipients") ||
+				  strcasestr(in->text, "following recipients has "
+						       "been delayed")
+			  ? BOUNCE_DELAYED
+			  : BOUNCE_FAILED;
+	exchange_recipients(r, in->text, *action);
+}
+
+static void read_notes(struct bounce_report *r, const struct text_in *in,
+		       enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	notes_recipients(r, after(in->text, "Failure Reasons"));
+}
+
+static void read_imail(struct bounce_report *r, const struct text_in *in,
+		       enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	imail_recipients(r, in->text);
+}
+
+static void read_ses(struct bounce_report *r, const struct text_in *in,
+		     enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	ses_recipients(r, after(in->text, ses_heading));
+}
+
+/* The formats in the order they are tried: the most specific phrases
+ * first (DragonFly's subject is Exim's; Gmail's wording was Exchange's). */
+static const struct {
+	enum bounce_format format;
+	bool (*match)(const struct text_in *in);
+	void (*read)(struct bounce_report *r, const struct text_in *in,
+		     enum bounce_action *action);
+} formats[] = {
+	{BOUNCE_FORMAT_DRAGONFLY, is_dragonfly, read_dragonfly},
+	{BOUNCE_FORMAT_QMAIL, is_qmail, read_angle},
+	{BOUNCE_FORMAT_YAHOO, is_yahoo, read_angle},
+	{BOUNCE_FORMAT_GMAIL, is_gmail, read_gmail},
+	{BOUNCE_FORMAT_EXIM, is_exim, read_exim},
+	{BOUNCE_FORMAT_SENDMAIL, is_sendmail, read_sendmail},
+	{BOUNCE_FORMAT_EXCHANGE, is_exchange, read_exchange},
+	{BOUNCE_FORMAT_POSTFIX, is_postfix, read_angle},
+	{BOUNCE_FORMAT_NOTES, is_notes, read_notes},
+	{BOUNCE_FORMAT_IMAIL, is_imail, read_imail},
+	{BOUNCE_FORMAT_AMAZON_SES, is_ses, read_ses},
+};
+
 int bounce_text_parse(struct bounce_report *r, GMimeMessage *msg,
 		      const char *text, enum bounce_action *action)
 {
 	GMimeObject *o = GMIME_OBJECT(msg);
 	const char *subject = g_mime_message_get_subject(msg);
-	const char *from = g_mime_object_get_header(o, "From");
-	const char *mailer = g_mime_object_get_header(o, "X-Mailer");
-	const char *p;
+	struct text_in in = {
+		.msg = o,
+		.subject = subject ? subject : "",
+		.from = g_mime_object_get_header(o, "From"),
+		.mailer = g_mime_object_get_header(o, "X-Mailer"),
+		.text = text,
+	};
 
 	*action = BOUNCE_FAILED;
-	if (!subject)
-		subject = "";
-	if (has(text, "This is the DragonFly Mail Agent")) {
-		r->format = BOUNCE_FORMAT_DRAGONFLY;
-		dragonfly_recipients(r, text);
-	} else if (has(text, "Hi. This is the qmail-send program") ||
-		   has(text, "This is the qmail-send program")) {
-		r->format = BOUNCE_FORMAT_QMAIL;
-		angle_recipients(r, text, BOUNCE_FAILED);
-	} else if (has(text, "Sorry, we were unable to deliver your message") ||
-		   (from && strcasestr(from, "yahoo") &&
-		    starts(subject, "Failure Notice"))) {
-		r->format = BOUNCE_FORMAT_YAHOO;
-		angle_recipients(r, text, BOUNCE_FAILED);
-	} else if ((has(text, "Delivery to the following recipient") &&
-		    ((from && strcasestr(from, "google")) ||
-		     strcasestr(text, "Technical details of"))) ||
-		   has(text, "** Address not found **") ||
-		   has(text, "** Message not delivered **") ||
-		   has(text, "** Delivery incomplete **")) {
-		r->format = strcasestr(text, "the group you tried to contact") ||
-					    strcasestr(text, "googlegroups.com")
-				    ? BOUNCE_FORMAT_GOOGLE_GROUPS
-				    : BOUNCE_FORMAT_GMAIL;
-		if (strcasestr(text, "has been delayed") ||
-		    has(text, "** Delivery incomplete **") ||
-		    strcasestr(text, "details of temporary failure"))
-			*action = BOUNCE_DELAYED;
-		gmail_recipients(r, text, *action);
-	} else if (has(text, "This message was created automatically by mail "
-			     "delivery software") ||
-		   starts(subject, "Mail delivery failed") ||
-		   (starts(subject, "Warning: message") &&
-		    strcasestr(subject, "delayed"))) {
-		r->format = BOUNCE_FORMAT_EXIM;
-		if (starts(subject, "Warning: message"))
-			*action = BOUNCE_DELAYED;
-		p = exim_marker(text, action);
-		exim_recipients(r, p, *action);
-	} else if ((p = bounce_report_phrase(text, "----- The following addresses had"))) {
-		r->format = BOUNCE_FORMAT_SENDMAIL;
-		size_t len;
-
-		line_of(p, &len);
-		if (memmem(p, len, "transient non-fatal", 19))
-			*action = BOUNCE_DELAYED;
-		sendmail_recipients(r, line_of(p, &(size_t){0}), text, *action);
-	} else if (g_mime_object_get_header(o, "X-MS-Exchange-Message-Is-Ndr") ||
-		   starts(subject, "Undeliverable:") ||
-		   starts(subject, "Delivery delayed:") ||
-		   has(text, "Delivery has failed to these recipients") ||
-		   has(text, "Delivery is delayed to these recipients") ||
-		   has(text, "Delivery to the following recipients has been "
-			     "delayed") ||
-		   has(text, "Your message did not reach some or all")) {
-		r->format = BOUNCE_FORMAT_EXCHANGE;
-		if (starts(subject, "Delivery delayed:") ||
-		    has(text, "Delivery is delayed to these recipients") ||
-		    strcasestr(text, "following recipients has been delayed"))
-			*action = BOUNCE_DELAYED;
-		exchange_recipients(r, text, *action);
-	} else if (has(text, "This is the mail system at host") ||
-		   has(text, "This is the Postfix program at host") ||
-		   strcasecmp(subject, "Undelivered Mail Returned to Sender") == 0 ||
-		   starts(subject, "Delayed Mail")) {
-		r->format = BOUNCE_FORMAT_POSTFIX;
-		if (starts(subject, "Delayed Mail"))
-			*action = BOUNCE_DELAYED;
-		angle_recipients(r, text, *action);
-	} else if (has(text, "------- Failure Reasons") ||
-		   starts(subject, "Undeliverable message")) {
-		r->format = BOUNCE_FORMAT_NOTES;
-		notes_recipients(r, after(text, "Failure Reasons"));
-	} else if (has(text, "Body of message generated response:") ||
-		   starts(subject, "Undeliverable Mail") ||
-		   (mailer && strstr(mailer, "<SMTP32"))) {
-		r->format = BOUNCE_FORMAT_IMAIL;
-		imail_recipients(r, text);
-	} else if ((p = bounce_report_phrase(text, "An error occurred while trying "
-						   "to deliver the mail to"))) {
-		r->format = BOUNCE_FORMAT_AMAZON_SES;
-		ses_recipients(r, line_of(p, &(size_t){0}));
-	} else {
-		return -1;
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		if (!formats[i].match(&in))
+			continue;
+		r->format = formats[i].format;
+		formats[i].read(r, &in, action);
+		return 0;
 	}
-	return 0;
+	return -1;
 }
