@@ -2,7 +2,9 @@
  * bounce_report: what one delivery report says, read from its bytes.
  *
  * Parsing only: no database. Applying a report to the deliveries it
- * names is bounce.c's (bounce.h).
+ * names is bounce.c's (bounce.h). This file reads the MIME structure,
+ * RFC 3464 fields and the identifiers; bounce_text.c the plain-text
+ * formats; bounce_class.c the classification.
  */
 #include <ctype.h>
 #include <gmime/gmime.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounce_report_impl.h"
 #include "chancery/bounce_report.h"
 #include "chancery/mime.h"
 #include "chancery/sbuf.h"
@@ -20,6 +23,17 @@ static const char *const format_names[] = {
 	[BOUNCE_FORMAT_POSTFIX] = "postfix",
 	[BOUNCE_FORMAT_EXIM] = "exim",
 	[BOUNCE_FORMAT_EXCHANGE] = "exchange",
+	[BOUNCE_FORMAT_QMAIL] = "qmail",
+	[BOUNCE_FORMAT_YAHOO] = "yahoo",
+	[BOUNCE_FORMAT_GMAIL] = "gmail",
+	[BOUNCE_FORMAT_GOOGLE_GROUPS] = "google_groups",
+	[BOUNCE_FORMAT_SENDMAIL] = "sendmail",
+	[BOUNCE_FORMAT_DRAGONFLY] = "dragonfly",
+	[BOUNCE_FORMAT_AMAZON_SES] = "amazon_ses",
+	[BOUNCE_FORMAT_AMAZON_WORKMAIL] = "amazon_workmail",
+	[BOUNCE_FORMAT_NOTES] = "notes",
+	[BOUNCE_FORMAT_IMAIL] = "imail",
+	[BOUNCE_FORMAT_X_FAILED_RECIPIENTS] = "x_failed_recipients",
 };
 
 static const char *const action_names[] = {
@@ -29,34 +43,6 @@ static const char *const action_names[] = {
 	[BOUNCE_RELAYED] = "relayed",
 	[BOUNCE_EXPANDED] = "expanded",
 };
-
-static const char *const class_names[] = {
-	[BOUNCE_CLASS_UNKNOWN] = "unknown",
-	[BOUNCE_CLASS_ADDRESS] = "address",
-	[BOUNCE_CLASS_MAILBOX] = "mailbox",
-	[BOUNCE_CLASS_POLICY] = "policy",
-	[BOUNCE_CLASS_MESSAGE] = "message",
-	[BOUNCE_CLASS_EXPIRED] = "expired",
-	[BOUNCE_CLASS_TEMPORARY] = "temporary",
-};
-
-const char *bounce_class_name(enum bounce_class c)
-{
-	if ((unsigned)c >= BOUNCE_CLASS_COUNT)
-		return NULL;
-	return class_names[c];
-}
-
-int bounce_class_parse(const char *name, enum bounce_class *out)
-{
-	for (int i = 0; name && i < BOUNCE_CLASS_COUNT; i++) {
-		if (strcmp(name, class_names[i]) == 0) {
-			*out = (enum bounce_class)i;
-			return 0;
-		}
-	}
-	return -1;
-}
 
 const char *bounce_format_name(enum bounce_format f)
 {
@@ -120,11 +106,7 @@ void bounce_report_free(struct bounce_report *r)
 
 /* ---- small text helpers ------------------------------------------------ */
 
-/* s with white space collapsed to single spaces and trimmed (caller frees);
- * NULL when nothing is left. Folded header values and wrapped diagnostic
- * lines become one line this way; other control characters become '?',
- * because what a remote server wrote ends up on a terminal. */
-static char *squeeze(const char *s, size_t len)
+char *bounce_report_squeeze(const char *s, size_t len)
 {
 	struct sbuf sb = SBUF_INIT;
 	bool space = false;
@@ -148,15 +130,78 @@ static char *squeeze(const char *s, size_t len)
 
 static bool is_addr_char(int c)
 {
-	return c > ' ' && c < 0x7f && !strchr("<>()[],;:\"'", c);
+	return c > ' ' && c != 0x7f && !strchr("<>()[],;:\"'", c);
 }
 
-/* The first token of s[0..len) that looks like an address (local@domain),
- * without brackets; NULL when none. */
-static char *find_address(const char *s, size_t len)
+static bool is_domain_char(int c)
+{
+	return isalnum(c) || c == '-' || c == '.' || c == '_' || c >= 0x80;
+}
+
+/* An address type ("rfc822", "rfc/822", "utf-8", "x400") before a ';'. */
+static size_t type_prefix(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (isalnum((unsigned char)s[i]) || s[i] == '/' ||
+			   s[i] == '-' || s[i] == '_'))
+		i++;
+	return i > 0 && i < len && s[i] == ';' ? i + 1 : 0;
+}
+
+char *bounce_report_address(const char *s, size_t len, bool need_dot)
+{
+	size_t a = 0, b = len, at = 0, nat = 0;
+	char *res;
+
+	while (a < b && isspace((unsigned char)s[a]))
+		a++;
+	a += type_prefix(s + a, b - a);
+	while (a < b && isspace((unsigned char)s[a]))
+		a++;
+	while (b > a && isspace((unsigned char)s[b - 1]))
+		b--;
+	if (a < b && s[a] == '<') {
+		const char *close = memchr(s + a, '>', b - a);
+
+		if (!close)
+			return NULL;
+		b = (size_t)(close - s);
+		a++;
+	}
+	while (b > a && s[b - 1] == '.')
+		b--;
+	if (a >= b || s[a] == '|' || s[a] == '/')
+		return NULL;
+	for (size_t i = a; i < b; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= ' ' || c == 0x7f || strchr("<>(),;:\\\"[]", c))
+			return NULL;
+		if (c == '@') {
+			at = i;
+			nat++;
+		}
+	}
+	if (nat != 1 || at == a || at + 1 >= b)
+		return NULL;
+	for (size_t i = at + 1; i < b; i++)
+		if (!is_domain_char((unsigned char)s[i]))
+			return NULL;
+	if (s[at + 1] == '.' || s[at + 1] == '-' ||
+	    (need_dot && !memchr(s + at + 1, '.', b - at - 1)))
+		return NULL;
+	res = xstrndup(s + a, b - a);
+	for (char *p = res + (at - a) + 1; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return res;
+}
+
+char *bounce_report_find_address(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		size_t a = i, b = i + 1;
+		char *res;
 
 		if (s[i] != '@')
 			continue;
@@ -164,10 +209,9 @@ static char *find_address(const char *s, size_t len)
 			a--;
 		while (b < len && is_addr_char((unsigned char)s[b]))
 			b++;
-		while (b > i + 1 && s[b - 1] == '.')
-			b--;
-		if (a < i && b > i + 1 && memchr(s + i + 1, '.', b - i - 1))
-			return xstrndup(s + a, b - a);
+		if ((res = bounce_report_address(s + a, b - a, true)))
+			return res;
+		i = b - 1;
 	}
 	return NULL;
 }
@@ -200,22 +244,64 @@ static size_t status_at(const char *text, const char *p)
 	return 3 + a + b;
 }
 
-/* The enhanced status code (RFC 3463) in text, else the class of a basic
- * SMTP reply code in it ("550" → "5.0.0"); NULL when neither. */
-static char *find_status(const char *text)
+/* The first enhanced status code in text, or NULL. */
+static char *enhanced_status(const char *text)
 {
-	for (const char *p = text; *p; p++) {
+	for (const char *p = text; p && *p; p++) {
 		size_t n = status_at(text, p);
 
 		if (n)
 			return xstrndup(p, n);
 	}
-	for (const char *p = text; *p; p++) {
-		if (strchr("45", *p) && digits(p, 3) == 3 &&
-		    (p == text || !isalnum((unsigned char)p[-1])))
-			return xasprintf("%c.0.0", *p);
-	}
 	return NULL;
+}
+
+/* The class digit of the first basic SMTP reply code (4xx, 5xx) in text,
+ * or 0: three digits standing alone, not part of an address, a time or a
+ * version. */
+static int basic_code(const char *text)
+{
+	for (const char *p = text; p && *p; p++) {
+		if (!strchr("45", *p) || digits(p, 3) != 3)
+			continue;
+		if (p > text && (isalnum((unsigned char)p[-1]) ||
+				 strchr(".:-@", p[-1])))
+			continue;
+		if (p[3] && !strchr(" -;,:)\t", p[3]))
+			continue;
+		return *p;
+	}
+	return 0;
+}
+
+static bool generic_status(const char *s)
+{
+	return s && strcmp(s + 1, ".0.0") == 0;
+}
+
+/* The status of a recipient: the code in its Status field (comments
+ * dropped), else the one its diagnostic carries ("550 5.1.1" → 5.1.1,
+ * a bare "550" → 5.0.0); a generic x.0.0 gives way to a specific code of
+ * the same class in the diagnostic. NULL when neither says. */
+static char *normal_status(const char *field, const char *diag)
+{
+	char *st = enhanced_status(field);
+	char *d = enhanced_status(diag);
+	int basic;
+
+	if (!st && d) {
+		st = d;
+		d = NULL;
+	} else if (st && d && generic_status(st) && !generic_status(d) &&
+		   st[0] == d[0]) {
+		free(st);
+		st = d;
+		d = NULL;
+	}
+	free(d);
+	if (!st && (basic = basic_code(diag)))
+		st = xasprintf("%c.0.0", basic);
+	return st;
 }
 
 /* RFC 3461 xtext: "+2B" is '+'. Invalid escapes are kept as written. */
@@ -237,9 +323,7 @@ static char *xtext_decode(const char *s)
 	return sbuf_detach(&sb, NULL);
 }
 
-/* The line starting at p: *len gets its length without the newline; the
- * return value is the start of the next line (or NULL at the end). */
-static const char *next_line(const char *p, size_t *len)
+const char *bounce_report_line(const char *p, size_t *len)
 {
 	const char *nl = strchr(p, '\n');
 
@@ -249,12 +333,72 @@ static const char *next_line(const char *p, size_t *len)
 	return nl ? nl + 1 : NULL;
 }
 
-static bool blank(const char *p, size_t len)
+bool bounce_report_blank(const char *p, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		if (!isspace((unsigned char)p[i]))
 			return false;
 	return true;
+}
+
+const char *bounce_report_phrase(const char *text, const char *phrase)
+{
+	size_t n = strlen(phrase);
+
+	for (const char *p = text; p && *p;) {
+		size_t len;
+		const char *next = bounce_report_line(p, &len);
+		size_t i = 0;
+
+		while (i < len && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		if (len - i >= n && strncasecmp(p + i, phrase, n) == 0)
+			return p + i;
+		p = next;
+	}
+	return NULL;
+}
+
+/* ---- recipients -------------------------------------------------------- */
+
+/* How far back bounce_report_add looks for a repeat: the formats that
+ * name a recipient twice do so in adjacent lines, and a bounded look
+ * keeps a report of many recipients linear. */
+#define REPEAT_WINDOW 4
+
+void bounce_report_add(struct bounce_report *r, enum bounce_action action,
+		       char *addr, const char *status, const char *diag,
+		       size_t diag_len)
+{
+	struct bounce_recipient rc = {0};
+	size_t from = r->nrecipients > REPEAT_WINDOW
+			      ? r->nrecipients - REPEAT_WINDOW
+			      : 0;
+
+	rc.action = action;
+	rc.final_recipient = addr;
+	rc.diagnostic = diag ? bounce_report_squeeze(diag, diag_len) : NULL;
+	rc.status = normal_status(status, rc.diagnostic);
+	rc.klass = bounce_classify(rc.status, rc.diagnostic, rc.action);
+	for (size_t i = from; addr && i < r->nrecipients; i++) {
+		struct bounce_recipient *o = &r->recipients[i];
+
+		if (!o->final_recipient ||
+		    strcasecmp(o->final_recipient, addr) != 0)
+			continue;
+		if (!o->diagnostic && rc.diagnostic) {
+			free(o->status);
+			o->diagnostic = rc.diagnostic;
+			o->status = rc.status;
+			o->klass = rc.klass;
+			rc.diagnostic = rc.status = NULL;
+		}
+		bounce_recipient_release(&rc);
+		return;
+	}
+	r->recipients = xrealloc(r->recipients,
+				 (r->nrecipients + 1) * sizeof(*r->recipients));
+	r->recipients[r->nrecipients++] = rc;
 }
 
 /* ---- GMime plumbing ---------------------------------------------------- */
@@ -305,7 +449,7 @@ static char *header_dup(GMimeObject *obj, const char *name)
 {
 	const char *v = header_value(obj, name);
 
-	return v ? squeeze(v, strlen(v)) : NULL;
+	return v ? bounce_report_squeeze(v, strlen(v)) : NULL;
 }
 
 static char *message_id_dup(const char *v)
@@ -320,9 +464,11 @@ static char *message_id_dup(const char *v)
 /* What a walk over the report's MIME tree finds. */
 struct found {
 	GMimePart *status_part;   /* message/delivery-status */
-	GMimeObject *original;    /* headers of the returned message */
-	GMimeMessage *owned;      /* parsed text/rfc822-headers, to unref */
-	struct sbuf text;         /* every text/plain outside the original */
+	GMimeObject *originals[8]; /* headers of returned messages, in order */
+	int noriginals;
+	GMimeMessage *owned[8];   /* parsed rfc822-headers parts, to unref */
+	int nowned;
+	struct sbuf text;         /* every text/plain outside the originals */
 };
 
 static bool is_type(GMimeObject *o, const char *type, const char *sub)
@@ -331,40 +477,64 @@ static bool is_type(GMimeObject *o, const char *type, const char *sub)
 					   type, sub);
 }
 
+static void note_original(struct found *f, GMimeObject *o)
+{
+	if (o && f->noriginals < (int)(sizeof(f->originals) /
+				       sizeof(f->originals[0])))
+		f->originals[f->noriginals++] = o;
+}
+
 static void note_original_headers(struct found *f, GMimePart *part)
 {
 	struct sbuf sb = SBUF_INIT;
+	GMimeMessage *m;
 
+	if (f->nowned >= (int)(sizeof(f->owned) / sizeof(f->owned[0])))
+		return;
 	part_content(part, &sb);
-	f->owned = parse_headers(sb.buf, sb.len);
-	if (f->owned)
-		f->original = GMIME_OBJECT(f->owned);
+	m = parse_headers(sb.buf, sb.len);
+	if (m) {
+		f->owned[f->nowned++] = m;
+		note_original(f, GMIME_OBJECT(m));
+	}
 	sbuf_release(&sb);
 }
 
-static void walk(GMimeObject *o, struct found *f)
+/* Depth bounds the walk: a report nests a few levels, a hostile message
+ * could nest thousands. */
+#define WALK_DEPTH 16
+
+static void walk(GMimeObject *o, struct found *f, bool inside, int depth)
 {
+	if (depth > WALK_DEPTH)
+		return;
 	if (GMIME_IS_MULTIPART(o)) {
 		int n = g_mime_multipart_get_count(GMIME_MULTIPART(o));
 
 		for (int i = 0; i < n; i++)
-			walk(g_mime_multipart_get_part(GMIME_MULTIPART(o), i), f);
+			walk(g_mime_multipart_get_part(GMIME_MULTIPART(o), i), f,
+			     inside, depth + 1);
 	} else if (GMIME_IS_MESSAGE_PART(o)) {
 		GMimeMessage *m =
 			g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+		GMimeObject *body = m ? g_mime_message_get_mime_part(m) : NULL;
 
-		if (m && !f->original)
-			f->original = GMIME_OBJECT(m);
+		if (m)
+			note_original(f, GMIME_OBJECT(m));
+		if (body)
+			walk(body, f, true, depth + 1);
 	} else if (!GMIME_IS_PART(o)) {
+		return;
+	} else if (is_type(o, "text", "rfc822-headers") ||
+		   is_type(o, "message", "rfc822-headers") ||
+		   is_type(o, "message", "global-headers")) {
+		note_original_headers(f, GMIME_PART(o));
+	} else if (inside) {
 		return;
 	} else if (is_type(o, "message", "delivery-status") ||
 		   is_type(o, "message", "global-delivery-status")) {
 		if (!f->status_part)
 			f->status_part = GMIME_PART(o);
-	} else if (is_type(o, "text", "rfc822-headers") ||
-		   is_type(o, "message", "global-headers")) {
-		if (!f->original)
-			note_original_headers(f, GMIME_PART(o));
 	} else if (is_type(o, "text", "plain")) {
 		part_content(GMIME_PART(o), &f->text);
 		sbuf_addch(&f->text, '\n');
@@ -373,386 +543,349 @@ static void walk(GMimeObject *o, struct found *f)
 
 /* ---- RFC 3464 ---------------------------------------------------------- */
 
-/* "rfc822; a@b" → "a@b" (brackets removed); other address types are kept
- * whole. NULL for NULL or empty. */
-static char *dsn_address(const char *v)
+/* One field group of a delivery-status body, as written (unfolded). */
+struct dsn_group {
+	struct sbuf final, original, action, status, diag;
+	bool has_final, has_original, has_action, has_status, has_diag;
+};
+
+/* The action a value names, with the non-standard words MTAs write;
+ * -1 for none. "expired" is a failure whose class is expired;
+ * "deliverable" (a verification answer) is read as delivered. */
+static int dsn_action(const char *v, bool *expired)
 {
-	const char *semi;
-	char *s, *res;
-	size_t len;
+	static const struct {
+		const char *word;
+		enum bounce_action action;
+	} words[] = {
+		{"failed", BOUNCE_FAILED},     {"failure", BOUNCE_FAILED},
+		{"fail", BOUNCE_FAILED},       {"bounced", BOUNCE_FAILED},
+		{"bounce", BOUNCE_FAILED},     {"permanent", BOUNCE_FAILED},
+		{"rejected", BOUNCE_FAILED},   {"undeliverable", BOUNCE_FAILED},
+		{"expired", BOUNCE_FAILED},    {"delayed", BOUNCE_DELAYED},
+		{"delay", BOUNCE_DELAYED},     {"deferred", BOUNCE_DELAYED},
+		{"transient", BOUNCE_DELAYED}, {"queued", BOUNCE_DELAYED},
+		{"delivered", BOUNCE_DELIVERED},
+		{"deliverable", BOUNCE_DELIVERED},
+		{"delivery", BOUNCE_DELIVERED}, {"sent", BOUNCE_DELIVERED},
+		{"relayed", BOUNCE_RELAYED},   {"relay", BOUNCE_RELAYED},
+		{"expanded", BOUNCE_EXPANDED}, {"expand", BOUNCE_EXPANDED},
+	};
+	size_t n = 0;
 
-	if (!v)
-		return NULL;
-	semi = strchr(v, ';');
-	if (semi && (size_t)(semi - v) == 6 && strncasecmp(v, "rfc822", 6) == 0)
-		v = semi + 1;
-	s = squeeze(v, strlen(v));
-	if (!s)
-		return NULL;
-	len = strlen(s);
-	if (s[0] == '<' && s[len - 1] == '>' && len > 2) {
-		res = xstrndup(s + 1, len - 2);
-		free(s);
-		return res;
-	}
-	return s;
-}
-
-static void add_recipient(struct bounce_report *r,
-			  const struct bounce_recipient *rc)
-{
-	r->recipients = xrealloc(r->recipients,
-				 (r->nrecipients + 1) * sizeof(*r->recipients));
-	r->recipients[r->nrecipients++] = *rc;
-}
-
-/* One per-recipient field group; a group with neither Action nor a
- * recipient is skipped (some MTAs add empty or vendor groups). */
-static int dsn_recipient(struct bounce_report *r, GMimeObject *g,
-			 struct error *err)
-{
-	struct bounce_recipient rc = {0};
-	const char *action = header_value(g, "Action");
-	char *a;
-
-	if (!action && !header_value(g, "Final-Recipient"))
-		return 0;
-	if (!action)
-		return error_set(err, ERR_DATA,
-				 "delivery-status recipient group without an "
-				 "Action field");
-	a = squeeze(action, strlen(action));
-	/* RFC 3464 allows comments after the action: "failed (bad mailbox)" */
-	if (a && strchr(a, ' '))
-		*strchr(a, ' ') = '\0';
-	if (!a || bounce_action_parse(a, &rc.action) != 0) {
-		error_set(err, ERR_DATA,
-			  "delivery-status has an unknown Action '%s'",
-			  a ? a : "");
-		free(a);
-		return ERR_DATA;
-	}
-	free(a);
-	rc.final_recipient = dsn_address(header_value(g, "Final-Recipient"));
-	rc.original_recipient =
-		dsn_address(header_value(g, "Original-Recipient"));
-	rc.status = header_dup(g, "Status");
-	rc.diagnostic = header_dup(g, "Diagnostic-Code");
-	add_recipient(r, &rc);
-	return 0;
-}
-
-static void dsn_per_message(struct bounce_report *r, GMimeObject *g)
-{
-	char *envid = header_dup(g, "Original-Envelope-Id");
-
-	r->envid = envid ? xtext_decode(envid) : NULL;
-	free(envid);
-}
-
-/* The field groups of a delivery-status body: the first is per message,
- * the others per recipient. */
-static int dsn_parse_status(struct bounce_report *r, GMimePart *part,
-			    struct error *err)
-{
-	struct sbuf body = SBUF_INIT;
-	const char *p, *start = NULL, *end = NULL;
-	int group = 0, rc = 0;
-
-	part_content(part, &body);
-	for (p = body.buf; p && !rc;) {
-		size_t len;
-		const char *line = p;
-		const char *next = next_line(p, &len);
-		bool is_blank = blank(line, len);
-
-		if (!is_blank && !start)
-			start = line;
-		if (!is_blank)
-			end = line + len;
-		if ((is_blank || !next) && start) {
-			GMimeMessage *g = parse_headers(start, (size_t)(end - start));
-
-			if (g && group == 0)
-				dsn_per_message(r, GMIME_OBJECT(g));
-			/* dsn_recipient skips a group without recipient
-			 * fields, so a DSN that forgot its per-message
-			 * group still yields its recipient */
-			if (g)
-				rc = dsn_recipient(r, GMIME_OBJECT(g), err);
-			if (g)
-				g_object_unref(g);
-			group++;
-			start = NULL;
+	while (isspace((unsigned char)*v))
+		v++;
+	while (v[n] && isalpha((unsigned char)v[n]))
+		n++;
+	for (size_t i = 0; n && i < sizeof(words) / sizeof(words[0]); i++)
+		if (strlen(words[i].word) == n &&
+		    strncasecmp(v, words[i].word, n) == 0) {
+			*expired = strcmp(words[i].word, "expired") == 0;
+			return (int)words[i].action;
 		}
-		p = next;
-	}
-	sbuf_release(&body);
-	if (!rc && r->nrecipients == 0)
-		rc = error_set(err, ERR_DATA,
-			       "delivery-status part names no recipient "
-			       "(no Final-Recipient/Action group)");
-	return rc;
-}
-
-/* ---- non-standard bounces --------------------------------------------- */
-
-/* A text bounce's recipient: address and diagnostic lines. */
-static void text_recipient(struct bounce_report *r, enum bounce_action action,
-			   char *addr, const char *diag, size_t diag_len)
-{
-	struct bounce_recipient rc = {0};
-
-	rc.action = action;
-	rc.final_recipient = addr;
-	rc.diagnostic = squeeze(diag, diag_len);
-	rc.status = rc.diagnostic ? find_status(rc.diagnostic) : NULL;
-	add_recipient(r, &rc);
-}
-
-/* Postfix: "<addr>: reason" or "<addr> (expanded from <alias>): reason",
- * the reason continued on indented lines. */
-static void postfix_recipients(struct bounce_report *r, const char *text,
-			       enum bounce_action action)
-{
-	for (const char *p = text; p;) {
-		size_t len;
-		const char *next = next_line(p, &len);
-		const char *close = memchr(p, '>', len);
-		const char *colon = close ? memmem(close, len - (size_t)(close - p),
-						   ": ", 2)
-					  : NULL;
-		struct sbuf diag = SBUF_INIT;
-		char *addr;
-
-		if (p[0] != '<' || !colon ||
-		    !(addr = find_address(p, (size_t)(close - p)))) {
-			p = next;
-			continue;
-		}
-		sbuf_add(&diag, colon + 2, len - (size_t)(colon + 2 - p));
-		for (p = next; p && (*p == ' ' || *p == '\t'); p = next) {
-			next = next_line(p, &len);
-			sbuf_addch(&diag, ' ');
-			sbuf_add(&diag, p, len);
-		}
-		text_recipient(r, action, addr, diag.buf, diag.len);
-		sbuf_release(&diag);
-	}
-}
-
-static int indent_of(const char *p, size_t len)
-{
-	int n = 0;
-
-	while ((size_t)n < len && (p[n] == ' ' || p[n] == '\t'))
-		n += 1;
-	return n;
-}
-
-/* Exim: after "The following address(es) failed:", each address on a line
- * indented by two, its details indented deeper, until an unindented line. */
-static void exim_recipients(struct bounce_report *r, const char *text,
-			    enum bounce_action action, const char *marker)
-{
-	const char *p = strstr(text, marker);
-	char *addr = NULL;
-	struct sbuf diag = SBUF_INIT;
-
-	if (p)
-		p = next_line(p, &(size_t){0});
-	for (; p;) {
-		size_t len;
-		const char *line = p;
-		int ind;
-
-		p = next_line(line, &len);
-		if (blank(line, len))
-			continue;
-		ind = indent_of(line, len);
-		if (ind == 0)
-			break;
-		if (ind <= 2 || !addr) {
-			if (addr)
-				text_recipient(r, action, addr, diag.buf, diag.len);
-			addr = find_address(line, len);
-			sbuf_reset(&diag);
-			continue;
-		}
-		sbuf_addch(&diag, ' ');
-		sbuf_add(&diag, line, len);
-	}
-	if (addr)
-		text_recipient(r, action, addr, diag.buf, diag.len);
-	sbuf_release(&diag);
-}
-
-/* Exchange 2010 and later: in "Diagnostic information for administrators"
- * a recipient line is followed by "#550 5.1.1 RESOLVER... ##". Older
- * versions list "addr on <date>" lines with the reason indented below;
- * for those the first address after the heading is taken. */
-static void exchange_recipients(struct bounce_report *r, const char *text)
-{
-	const char *p = strstr(text, "Diagnostic information for administrators");
-	const char *prev = NULL;
-	size_t prev_len = 0;
-
-	for (p = p ? next_line(p, &(size_t){0}) : NULL; p;) {
-		size_t len;
-		const char *line = p;
-
-		p = next_line(line, &len);
-		if (blank(line, len))
-			continue;
-		if (line[0] == '#' && prev) {
-			size_t dlen = len - 1;
-			char *addr = find_address(prev, prev_len);
-
-			while (dlen && (line[dlen] == '#' || line[dlen] == ' '))
-				dlen--;
-			if (addr)
-				text_recipient(r, BOUNCE_FAILED, addr, line + 1, dlen);
-		}
-		prev = line;
-		prev_len = len;
-	}
-	if (r->nrecipients)
-		return;
-	p = strstr(text, "recipients or groups:");
-	if (!p)
-		p = strstr(text, "could not be reached:");
-	for (p = p ? next_line(p, &(size_t){0}) : NULL; p;) {
-		size_t len;
-		const char *line = p;
-		char *addr;
-
-		p = next_line(line, &len);
-		addr = find_address(line, len);
-		if (addr) {
-			text_recipient(r, BOUNCE_FAILED, addr, NULL, 0);
-			return;
-		}
-	}
-}
-
-/* Which non-standard bounce msg is, and whether it reports a delay;
- * -1 when it is none that chancery knows. */
-static int text_format(GMimeMessage *msg, const char *text,
-		       enum bounce_action *action)
-{
-	const char *subject = g_mime_message_get_subject(msg);
-	GMimeObject *o = GMIME_OBJECT(msg);
-
-	if (!subject)
-		subject = "";
-	*action = BOUNCE_FAILED;
-	if (header_value(o, "X-MS-Exchange-Message-Is-Ndr") ||
-	    strncasecmp(subject, "Undeliverable:", 14) == 0 ||
-	    strstr(text, "Delivery has failed to these recipients"))
-		return BOUNCE_FORMAT_EXCHANGE;
-	if (strstr(text, "This message was created automatically by mail "
-			 "delivery software") ||
-	    strncasecmp(subject, "Mail delivery failed", 20) == 0) {
-		if (strstr(text, "address(es) have not yet been delivered:"))
-			*action = BOUNCE_DELAYED;
-		return BOUNCE_FORMAT_EXIM;
-	}
-	if (strstr(text, "This is the mail system at host") ||
-	    strstr(text, "This is the Postfix program at host") ||
-	    strcasecmp(subject, "Undelivered Mail Returned to Sender") == 0 ||
-	    strncasecmp(subject, "Delayed Mail", 12) == 0) {
-		if (strncasecmp(subject, "Delayed Mail", 12) == 0)
-			*action = BOUNCE_DELAYED;
-		return BOUNCE_FORMAT_POSTFIX;
-	}
 	return -1;
 }
 
-/* A line of text starting with name (case-insensitive), at column 0. */
-static const char *find_header_line(const char *text, const char *name)
+/* The action of a group whose Action is missing or unknown, from its
+ * status class (2 delivered, 4 delayed, else failed). */
+static enum bounce_action action_from_status(const char *status)
 {
-	size_t n = strlen(name);
+	if (status && status[0] == '2')
+		return BOUNCE_DELIVERED;
+	if (status && status[0] == '4')
+		return BOUNCE_DELAYED;
+	return BOUNCE_FAILED;
+}
 
-	for (const char *p = text; p; p = next_line(p, &(size_t){0}))
-		if (strncasecmp(p, name, n) == 0)
-			return p;
+static void dsn_group_reset(struct dsn_group *g)
+{
+	sbuf_reset(&g->final);
+	sbuf_reset(&g->original);
+	sbuf_reset(&g->action);
+	sbuf_reset(&g->status);
+	sbuf_reset(&g->diag);
+	g->has_final = g->has_original = g->has_action = false;
+	g->has_status = g->has_diag = false;
+}
+
+static void dsn_group_release(struct dsn_group *g)
+{
+	sbuf_release(&g->final);
+	sbuf_release(&g->original);
+	sbuf_release(&g->action);
+	sbuf_release(&g->status);
+	sbuf_release(&g->diag);
+}
+
+/* Turns a finished group into a recipient; a group with neither action
+ * nor recipient (per-message fields, vendor extensions) adds none. */
+static void dsn_flush(struct bounce_report *r, struct dsn_group *g)
+{
+	char *final, *orig;
+	bool expired = false;
+	int action = -1;
+	size_t before = r->nrecipients;
+
+	final = bounce_report_address(g->final.buf, g->final.len, false);
+	orig = bounce_report_address(g->original.buf, g->original.len, false);
+	/* no recipient fields (per-message fields, vendor groups), or none
+	 * that is an address (a pipe, a file, a local name): nothing that
+	 * could be matched to a delivery */
+	if (!final && !orig) {
+		dsn_group_reset(g);
+		return;
+	}
+	if (g->has_action)
+		action = dsn_action(g->action.buf, &expired);
+	if (!final && orig)
+		final = xstrdup(orig);
+	bounce_report_add(r, BOUNCE_FAILED, final,
+			  g->has_status ? g->status.buf : NULL,
+			  g->has_diag ? g->diag.buf : NULL, g->diag.len);
+	if (r->nrecipients > before) {
+		struct bounce_recipient *rc = &r->recipients[before];
+
+		rc->original_recipient = orig;
+		orig = NULL;
+		rc->action = action >= 0 ? (enum bounce_action)action
+					 : action_from_status(rc->status);
+		rc->klass = expired ? BOUNCE_CLASS_EXPIRED
+				    : bounce_classify(rc->status, rc->diagnostic,
+						      rc->action);
+	}
+	free(orig);
+	dsn_group_reset(g);
+}
+
+/* Field names the parser reads, and where their values go. */
+enum dsn_field {
+	F_NONE, F_ENVID, F_REPORTING_MTA, F_FINAL, F_ORIGINAL, F_ACTION,
+	F_STATUS, F_DIAG
+};
+
+static enum dsn_field field_of(const char *line, size_t len, size_t *vstart)
+{
+	static const struct {
+		const char *name;
+		enum dsn_field f;
+	} fields[] = {
+		{"original-envelope-id", F_ENVID},
+		{"reporting-mta", F_REPORTING_MTA},
+		{"final-recipient", F_FINAL},
+		{"original-recipient", F_ORIGINAL},
+		{"action", F_ACTION},
+		{"status", F_STATUS},
+		{"diagnostic-code", F_DIAG},
+	};
+	const char *colon = memchr(line, ':', len);
+	size_t n = colon ? (size_t)(colon - line) : 0;
+
+	while (n && line[n - 1] == ' ')
+		n--;
+	for (size_t i = 0; colon && i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (strlen(fields[i].name) == n &&
+		    strncasecmp(line, fields[i].name, n) == 0) {
+			*vstart = (size_t)(colon - line) + 1;
+			return fields[i].f;
+		}
+	return F_NONE;
+}
+
+/* What the per-message fields said. */
+struct dsn_message {
+	struct sbuf envid, reporting_mta;
+};
+
+/* The target of a field's value in g or m, starting a new group when a
+ * recipient field repeats without a blank line between the groups. */
+static struct sbuf *dsn_target(struct bounce_report *r, struct dsn_group *g,
+			       struct dsn_message *m, enum dsn_field f)
+{
+	switch (f) {
+	case F_ENVID:
+		return m->envid.len ? NULL : &m->envid;
+	case F_REPORTING_MTA:
+		return m->reporting_mta.len ? NULL : &m->reporting_mta;
+	case F_FINAL:
+		if (g->has_final ||
+		    (g->has_original && (g->has_action || g->has_status)))
+			dsn_flush(r, g);
+		g->has_final = true;
+		return &g->final;
+	case F_ORIGINAL:
+		if (g->has_original ||
+		    (g->has_final && (g->has_action || g->has_status)))
+			dsn_flush(r, g);
+		g->has_original = true;
+		return &g->original;
+	case F_ACTION:
+		g->has_action = true;
+		return g->action.len ? NULL : &g->action;
+	case F_STATUS:
+		g->has_status = true;
+		return g->status.len ? NULL : &g->status;
+	case F_DIAG:
+		g->has_diag = true;
+		return g->diag.len ? NULL : &g->diag;
+	case F_NONE:
+		break;
+	}
 	return NULL;
 }
 
-/* The header block a text bounce quotes: the paragraph around its
- * Message-ID (or X-Chancery-Delivery) line, parsed by GMime. */
-static GMimeMessage *quoted_headers(const char *text)
+/* Reads the field groups of a delivery-status body (or of the text that
+ * holds one); returns the number of recipients it added. Lines that are
+ * no field end nothing: a text/plain part may hold other prose. */
+static size_t dsn_parse_fields(struct bounce_report *r, const char *text)
 {
-	const char *hit = find_header_line(text, "Message-ID:");
-	const char *start, *end;
+	struct dsn_group g = {SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT,
+			      SBUF_INIT};
+	struct dsn_message m = {SBUF_INIT, SBUF_INIT};
+	struct sbuf *target = NULL;
+	size_t before = r->nrecipients;
 
-	if (!hit)
-		hit = find_header_line(text, "X-Chancery-Delivery:");
-	if (!hit)
-		return NULL;
-	for (start = hit; start > text;) {
-		const char *q = start - 1; /* the newline ending the line above */
-		const char *b = q;
+	for (const char *p = text; p && *p;) {
+		size_t len, v = 0;
+		const char *line = p;
+		enum dsn_field f;
 
-		while (b > text && b[-1] != '\n')
-			b--;
-		if (blank(b, (size_t)(q - b)))
-			break;
-		start = b;
-	}
-	for (end = hit; *end;) {
-		size_t len;
-		const char *next = next_line(end, &len);
-
-		if (blank(end, len) || !next) {
-			end += len;
-			break;
+		p = bounce_report_line(line, &len);
+		if (bounce_report_blank(line, len)) {
+			dsn_flush(r, &g);
+			target = NULL;
+			continue;
 		}
-		end = next;
+		if ((line[0] == ' ' || line[0] == '\t') && target) {
+			sbuf_addch(target, ' ');
+			sbuf_add(target, line, len);
+			continue;
+		}
+		f = field_of(line, len, &v);
+		target = f == F_NONE ? NULL : dsn_target(r, &g, &m, f);
+		if (target)
+			sbuf_add(target, line + v, len - v);
 	}
-	return parse_headers(start, (size_t)(end - start));
+	dsn_flush(r, &g);
+	if (m.envid.len && !r->envid) {
+		char *e = bounce_report_squeeze(m.envid.buf, m.envid.len);
+
+		r->envid = e ? xtext_decode(e) : NULL;
+		free(e);
+	}
+	if (m.reporting_mta.len && strcasestr(m.reporting_mta.buf, "amazonses.com"))
+		r->format = BOUNCE_FORMAT_AMAZON_SES;
+	sbuf_release(&m.envid);
+	sbuf_release(&m.reporting_mta);
+	dsn_group_release(&g);
+	return r->nrecipients - before;
 }
+
+/* Whether a text part holds DSN fields (broken MIME: the MTA put the
+ * delivery-status in text/plain): a Final-Recipient line and an Action
+ * or Status line, each at the start of a line. */
+static bool text_has_dsn_fields(const char *text)
+{
+	const char *p = text;
+
+	/* the first Final-Recipient at the start of a line decides: what
+	 * follows it also follows any later one (one scan, not one each) */
+	while ((p = strcasestr(p, "final-recipient:"))) {
+		if (p == text || p[-1] == '\n')
+			return bounce_report_phrase(p, "action:") ||
+			       bounce_report_phrase(p, "status:");
+		p++;
+	}
+	return false;
+}
+
+/* ---- identifiers ------------------------------------------------------- */
 
 static void take_original(struct bounce_report *r, GMimeObject *orig)
 {
-	const char *mid = header_value(orig, "Message-ID");
-
-	r->original_message_id = message_id_dup(mid);
-	r->delivery_header = header_dup(orig, "X-Chancery-Delivery");
+	if (!r->original_message_id)
+		r->original_message_id =
+			message_id_dup(header_value(orig, "Message-ID"));
+	if (!r->delivery_header)
+		r->delivery_header = header_dup(orig, "X-Chancery-Delivery");
 }
 
-static int parse_text_bounce(struct bounce_report *r, GMimeMessage *msg,
-			     const char *text, struct error *err)
+/* The value of a header line that text quotes (indented or not, never
+ * after a '>' quote): the rest of the line, or the next one when the
+ * value was folded onto it. NULL when text quotes no such header. */
+static char *quoted_value(const char *text, const char *name)
 {
-	enum bounce_action action;
-	int fmt = text_format(msg, text, &action);
-	const char *subject = g_mime_message_get_subject(msg);
+	const char *hit = bounce_report_phrase(text, name);
+	size_t n = strlen(name), len;
+	const char *next;
 
-	if (fmt < 0)
-		return error_set(err, ERR_DATA,
-				 "not a delivery report: no message/"
-				 "delivery-status part and no Postfix, Exim or "
-				 "Exchange bounce text (Subject: %.80s)",
-				 subject ? subject : "(none)");
-	r->format = (enum bounce_format)fmt;
-	if (fmt == BOUNCE_FORMAT_POSTFIX)
-		postfix_recipients(r, text, action);
-	else if (fmt == BOUNCE_FORMAT_EXIM)
-		exim_recipients(r, text, action,
-				action == BOUNCE_DELAYED
-					? "address(es) have not yet been delivered:"
-					: "address(es) failed:");
-	else
-		exchange_recipients(r, text);
-	return 0;
+	if (!hit)
+		return NULL;
+	next = bounce_report_line(hit, &len);
+	if (!bounce_report_blank(hit + n, len - n))
+		return bounce_report_squeeze(hit + n, len - n);
+	if (next && (next[0] == ' ' || next[0] == '\t')) {
+		bounce_report_line(next, &len);
+		return bounce_report_squeeze(next, len);
+	}
+	return NULL;
+}
+
+static void take_quoted(struct bounce_report *r, const char *text)
+{
+	if (!r->original_message_id) {
+		char *v = quoted_value(text, "Message-ID:");
+
+		r->original_message_id = message_id_dup(v);
+		free(v);
+	}
+	if (!r->delivery_header)
+		r->delivery_header = quoted_value(text, "X-Chancery-Delivery:");
+}
+
+/* ---- the whole report -------------------------------------------------- */
+
+/* X-Failed-Recipients: a comma-separated list (Exim, Google, others). */
+static size_t x_failed_recipients(struct bounce_report *r, GMimeObject *top,
+				  enum bounce_action action)
+{
+	const char *v = header_value(top, "X-Failed-Recipients");
+	size_t before = r->nrecipients;
+
+	for (const char *p = v; p && *p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char *addr = bounce_report_address(p, len, false);
+
+		if (addr)
+			bounce_report_add(r, action, addr, NULL, NULL, 0);
+		p = comma ? comma + 1 : NULL;
+	}
+	return r->nrecipients - before;
+}
+
+/* A reply, forward or auto-reply is never read as a text bounce, even
+ * when it quotes one. */
+static bool is_reply_subject(const char *subject)
+{
+	static const char *const prefixes[] = {
+		"re:", "aw:", "sv:", "fw:", "fwd:", "wg:", "tr:",
+		"automatic reply:", "auto:", "autoreply:", "out of office",
+	};
+
+	while (subject && *subject == ' ')
+		subject++;
+	for (size_t i = 0; subject && i < sizeof(prefixes) / sizeof(prefixes[0]);
+	     i++)
+		if (strncasecmp(subject, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
 }
 
 /* A text bounce that named no recipient still identifies the delivery
  * when the original message came back: one message, one recipient. */
-static int ensure_recipient(struct bounce_report *r, struct error *err)
+static int ensure_recipient(struct bounce_report *r, enum bounce_action action,
+			    struct error *err)
 {
-	struct bounce_recipient rc = {0};
-
 	if (r->nrecipients)
 		return 0;
 	if (!r->original_message_id && !r->delivery_header)
@@ -760,8 +893,7 @@ static int ensure_recipient(struct bounce_report *r, struct error *err)
 				 "%s bounce names neither a recipient nor the "
 				 "original Message-ID",
 				 bounce_format_name(r->format));
-	rc.action = BOUNCE_FAILED;
-	add_recipient(r, &rc);
+	bounce_report_add(r, action, NULL, NULL, NULL, 0);
 	return 0;
 }
 
@@ -776,9 +908,8 @@ static GMimeMessage *parse_message(const char *data, size_t len)
 	return msg;
 }
 
-/* Checks that the top level says what a DSN says about itself. */
-static int check_report_type(GMimeMessage *msg, const struct found *f,
-			     struct error *err)
+/* Refuses a multipart/report of another type (an ARF complaint, an MDN). */
+static int check_report_type(GMimeMessage *msg, struct error *err)
 {
 	GMimeObject *top = g_mime_message_get_mime_part(msg);
 	const char *type;
@@ -792,11 +923,74 @@ static int check_report_type(GMimeMessage *msg, const struct found *f,
 				 "a multipart/report of type '%.40s' is not a "
 				 "delivery report",
 				 type);
-	if (!f->status_part)
+	return 0;
+}
+
+static bool header_has(GMimeObject *o, const char *name, const char *what)
+{
+	const char *v = header_value(o, name);
+
+	return v && strcasestr(v, what);
+}
+
+/* The recipients: the delivery-status part, else DSN fields in the text,
+ * else a text format, else X-Failed-Recipients. */
+static int read_recipients(struct bounce_report *r, GMimeMessage *msg,
+			   struct found *f, enum bounce_action *action,
+			   struct error *err)
+{
+	GMimeObject *o = GMIME_OBJECT(msg);
+	GMimeObject *top = g_mime_message_get_mime_part(msg);
+	const char *subject = g_mime_message_get_subject(msg);
+	bool report = top && is_type(top, "multipart", "report");
+	bool text_dsn = !f->status_part && !is_reply_subject(subject) &&
+			text_has_dsn_fields(f->text.buf);
+	struct sbuf body = SBUF_INIT;
+
+	*action = BOUNCE_FAILED;
+	if (f->status_part || text_dsn) {
+		r->format = BOUNCE_FORMAT_DSN;
+		if (f->status_part)
+			part_content(f->status_part, &body);
+		dsn_parse_fields(r, f->status_part ? body.buf : f->text.buf);
+		sbuf_release(&body);
+		if (header_has(o, "X-Mailer", "Amazon WorkMail") ||
+		    header_has(o, "X-Original-Mailer", "Amazon WorkMail"))
+			r->format = BOUNCE_FORMAT_AMAZON_WORKMAIL;
+		else if (header_value(o, "X-SES-Outgoing"))
+			r->format = BOUNCE_FORMAT_AMAZON_SES;
+		if (!r->nrecipients)
+			x_failed_recipients(r, o, BOUNCE_FAILED);
+		if (!r->nrecipients)
+			return error_set(err, ERR_DATA,
+					 "delivery-status part names no "
+					 "recipient (no Final-Recipient/Action "
+					 "group)");
+		return 0;
+	}
+	if (is_reply_subject(subject))
+		return error_set(err, ERR_DATA,
+				 "not a delivery report: a reply or "
+				 "auto-reply (Subject: %.80s)",
+				 subject);
+	if (bounce_text_parse(r, msg, f->text.buf, action) == 0) {
+		if (!r->nrecipients)
+			x_failed_recipients(r, o, *action);
+		return 0;
+	}
+	if (x_failed_recipients(r, o, BOUNCE_FAILED)) {
+		r->format = BOUNCE_FORMAT_X_FAILED_RECIPIENTS;
+		return 0;
+	}
+	if (report)
 		return error_set(err, ERR_DATA,
 				 "multipart/report without a "
 				 "message/delivery-status part");
-	return 0;
+	return error_set(err, ERR_DATA,
+			 "not a delivery report: no message/delivery-status "
+			 "part and no bounce text chancery knows (Subject: "
+			 "%.80s)",
+			 subject ? subject : "(none)");
 }
 
 static int parse_body(struct bounce_report *r, GMimeMessage *msg,
@@ -804,28 +998,24 @@ static int parse_body(struct bounce_report *r, GMimeMessage *msg,
 {
 	struct found f = {.text = SBUF_INIT};
 	GMimeObject *top = g_mime_message_get_mime_part(msg);
-	GMimeMessage *quoted = NULL;
+	enum bounce_action action;
 	int rc;
 
 	if (top)
-		walk(top, &f);
-	rc = check_report_type(msg, &f, err);
-	if (!rc && f.status_part) {
-		r->format = BOUNCE_FORMAT_DSN;
-		rc = dsn_parse_status(r, f.status_part, err);
-	} else if (!rc) {
-		rc = parse_text_bounce(r, msg, f.text.buf, err);
-	}
-	if (!rc && !f.original && (quoted = quoted_headers(f.text.buf)))
-		f.original = GMIME_OBJECT(quoted);
-	if (!rc && f.original)
-		take_original(r, f.original);
+		walk(top, &f, false, 0);
+	if (!f.text.buf)
+		sbuf_addstr(&f.text, "");
+	rc = check_report_type(msg, err);
 	if (!rc)
-		rc = ensure_recipient(r, err);
-	if (quoted)
-		g_object_unref(quoted);
-	if (f.owned)
-		g_object_unref(f.owned);
+		rc = read_recipients(r, msg, &f, &action, err);
+	for (int i = 0; !rc && i < f.noriginals; i++)
+		take_original(r, f.originals[i]);
+	if (!rc)
+		take_quoted(r, f.text.buf);
+	if (!rc)
+		rc = ensure_recipient(r, action, err);
+	for (int i = 0; i < f.nowned; i++)
+		g_object_unref(f.owned[i]);
 	sbuf_release(&f.text);
 	return rc;
 }
@@ -838,7 +1028,7 @@ int bounce_report_parse(const char *data, size_t len,
 	int rc = 0;
 
 	*out = NULL;
-	if (len == 0 || blank(data, len))
+	if (len == 0 || bounce_report_blank(data, len))
 		return error_set(err, ERR_DATA, "empty input: no message to read");
 	if (len > BOUNCE_MAX_SIZE)
 		return error_set(err, ERR_DATA,

@@ -2,16 +2,24 @@
  * bounce_report: what a delivery report that came back says.
  *
  * bounce_report_parse reads one message with GMime and understands
- *  - RFC 3464 DSNs: multipart/report; report-type=delivery-status, with
- *    the per-message Original-Envelope-Id and per-recipient Action,
- *    Status, Diagnostic-Code, Final-Recipient and Original-Recipient;
- *  - the common non-standard bounces, as far as they name the original
- *    Message-ID or the recipient: Postfix's plain "Undelivered Mail
- *    Returned to Sender", Exim's "Mail delivery failed: returning message
- *    to sender" and Microsoft Exchange's NDR ("Undeliverable: ...").
- * The original Message-ID (and the X-Chancery-Delivery header chancery
- * writes) are taken from an attached message/rfc822, a text/rfc822-headers
- * part, or the headers a text bounce quotes.
+ *  - RFC 3464 DSNs (multipart/report; report-type=delivery-status) and
+ *    their real-world deviations: non-standard Action values, comments in
+ *    Status, a Status missing or generic where the Diagnostic-Code says
+ *    more, Original-Recipient when Final-Recipient is no address, groups
+ *    without blank lines between them, DSN fields in a text/plain part;
+ *  - the plain-text notices of Postfix, Exim (failures and delay
+ *    warnings), qmail, Yahoo, Gmail, Google Groups, old Sendmail,
+ *    Exchange / Office 365, DragonFly (dma), Amazon SES and WorkMail,
+ *    Lotus Notes and IMail (lib/bounce_text.c);
+ *  - the X-Failed-Recipients header when nothing else names a recipient.
+ * Recipients are bare addresses (domain lower-cased, local part as
+ * given), never taken from a diagnostic line (MAIL FROM / RCPT TO echoes)
+ * nor from the report's own header; pipes, paths and words without @ are
+ * dropped. Each gets a class (bounce_classify). The original Message-ID
+ * and the X-Chancery-Delivery header chancery writes are taken from any
+ * message/rfc822, text/rfc822-headers or message/rfc822-headers part,
+ * however nested, else from headers a text part quotes. docs/bounces.md
+ * lists the formats and the rules.
  *
  * Only the message is read here: no database. Applying a report to the
  * deliveries it names is bounce_process's (bounce.h).
@@ -27,12 +35,33 @@
 /* Reports larger than this are refused before parsing. */
 #define BOUNCE_MAX_SIZE (16u * 1024 * 1024)
 
+/*
+ * Which mail system wrote the report (docs/bounces.md describes each).
+ * The names are stored in bounce_reports.format; new ones may be added at
+ * the end, never renamed.
+ */
 enum bounce_format {
 	BOUNCE_FORMAT_DSN,      /* RFC 3464 multipart/report */
 	BOUNCE_FORMAT_POSTFIX,  /* plain-text Postfix notice */
 	BOUNCE_FORMAT_EXIM,
-	BOUNCE_FORMAT_EXCHANGE,
+	BOUNCE_FORMAT_EXCHANGE, /* Exchange / Office 365 NDR text */
+	BOUNCE_FORMAT_QMAIL,    /* "Hi. This is the qmail-send program" */
+	BOUNCE_FORMAT_YAHOO,    /* qmail-like "<addr>:" paragraphs */
+	BOUNCE_FORMAT_GMAIL,    /* Gmail's plain-text notice */
+	BOUNCE_FORMAT_GOOGLE_GROUPS,
+	BOUNCE_FORMAT_SENDMAIL, /* old "----- The following addresses had" */
+	BOUNCE_FORMAT_DRAGONFLY, /* dma, the DragonFly Mail Agent */
+	BOUNCE_FORMAT_AMAZON_SES,
+	BOUNCE_FORMAT_AMAZON_WORKMAIL,
+	BOUNCE_FORMAT_NOTES,    /* Lotus / HCL Notes */
+	BOUNCE_FORMAT_IMAIL,    /* Ipswitch / Progress IMail */
+	BOUNCE_FORMAT_X_FAILED_RECIPIENTS, /* only that header names them */
+	BOUNCE_FORMAT_COUNT
 };
+/* "dsn", "postfix", "exim", "exchange", "qmail", "yahoo", "gmail",
+ * "google_groups", "sendmail", "dragonfly", "amazon_ses",
+ * "amazon_workmail", "notes", "imail", "x_failed_recipients"; NULL out of
+ * range. */
 const char *bounce_format_name(enum bounce_format f);
 /* The format of that name ("dsn", "postfix", ...; case matters); 0 or -1. */
 int bounce_format_parse(const char *name, enum bounce_format *out);
@@ -45,7 +74,9 @@ enum bounce_action {
 	BOUNCE_EXPANDED,
 };
 const char *bounce_action_name(enum bounce_action a);
-/* Case-insensitive RFC 3464 action name; 0 or -1. */
+/* Case-insensitive RFC 3464 action name; 0 or -1. The parser reads the
+ * non-standard values some MTAs write through bounce_report_parse, not
+ * through this. */
 int bounce_action_parse(const char *name, enum bounce_action *out);
 
 /*
@@ -70,6 +101,17 @@ enum bounce_class {
 const char *bounce_class_name(enum bounce_class c);
 /* The class of that name; 0 or -1. */
 int bounce_class_parse(const char *name, enum bounce_class *out);
+
+/*
+ * The class of one recipient's outcome from its status code ("5.1.1" or
+ * NULL), its diagnostic text (or NULL) and its action. Delayed is always
+ * temporary; delivered, relayed and expanded are unknown (no failure).
+ * For a failure: a specific status code beats a diagnostic phrase, which
+ * beats a generic code (x.0.0, or a subject's default). The tables are in
+ * lib/bounce_class.c and docs/bounces.md.
+ */
+enum bounce_class bounce_classify(const char *status, const char *diagnostic,
+				  enum bounce_action action);
 
 struct bounce_recipient {
 	enum bounce_action action;
@@ -97,8 +139,10 @@ struct bounce_report {
 /*
  * Parses data[0..len). ERR_DATA with a one-line message saying what is
  * wrong when it is not a delivery report (empty, not a message, a
- * multipart/report of another type, a DSN without recipients, an unknown
- * Action, a text bounce that names neither recipient nor message).
+ * multipart/report of another type, a DSN without recipients, a reply or
+ * auto-reply, a text bounce that names neither recipient nor message).
+ * One odd recipient group never refuses the whole report: an unknown
+ * Action is read from its status code (docs/bounces.md).
  * *out is the caller's (bounce_report_free).
  */
 int bounce_report_parse(const char *data, size_t len,

@@ -1,0 +1,804 @@
+/*
+ * bounce_text: the plain-text bounce formats, for the mail systems that
+ * send no RFC 3464 delivery-status (docs/bounces.md lists them).
+ *
+ * Each format is recognised by the fixed phrases its software prints, at
+ * the start of a line (so a reply quoting one with '>' is not a bounce),
+ * and has a reader that takes recipients only from the lines where that
+ * software lists them: never from a diagnostic or a transcript, where
+ * "MAIL FROM:<sender>" and "RCPT TO:<...>" echoes appear.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bounce_report_impl.h"
+#include "chancery/sbuf.h"
+#include "chancery/xalloc.h"
+
+#define line_of bounce_report_line
+#define blank bounce_report_blank
+
+static size_t indent_of(const char *p, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && (p[n] == ' ' || p[n] == '\t'))
+		n++;
+	return n;
+}
+
+/* The line after the one holding marker (anywhere in the line, case-
+ * insensitive), or NULL. */
+static const char *after(const char *text, const char *marker)
+{
+	const char *p = strcasestr(text, marker);
+	size_t len;
+
+	return p ? line_of(p, &len) : NULL;
+}
+
+/* The first non-blank line from p, or NULL. */
+static const char *skip_blank(const char *p)
+{
+	size_t len;
+
+	while (p && *p) {
+		const char *next = line_of(p, &len);
+
+		if (!blank(p, len))
+			return p;
+		p = next;
+	}
+	return NULL;
+}
+
+/* The address a line starts with (after white space; bare or in <>, a
+ * trailing ':' or ',' dropped); NULL when the line starts otherwise. */
+static char *lead_address(const char *line, size_t len)
+{
+	size_t a = indent_of(line, len), b = a;
+
+	while (b < len && !isspace((unsigned char)line[b]))
+		b++;
+	while (b > a && strchr(":,;.", line[b - 1]))
+		b--;
+	return bounce_report_address(line + a, b - a, true);
+}
+
+/* The non-blank lines from p up to a blank line, joined, into sb. */
+static void paragraph(const char *p, struct sbuf *sb)
+{
+	size_t len;
+
+	for (p = skip_blank(p); p && *p;) {
+		const char *next = line_of(p, &len);
+
+		if (blank(p, len))
+			break;
+		if (sb->len)
+			sbuf_addch(sb, ' ');
+		sbuf_add(sb, p, len);
+		p = next;
+	}
+}
+
+/* ---- Postfix, qmail, Yahoo: "<addr>:" then the reason ------------------ */
+
+/* A line "<addr>: reason" or "<addr> (expanded from <alias>):", the reason
+ * on the line or on the lines below it up to a blank line; stops at the
+ * "--- Below this line is a copy" separator. */
+static void angle_recipients(struct bounce_report *r, const char *text,
+			     enum bounce_action action)
+{
+	struct sbuf diag = SBUF_INIT;
+
+	for (const char *p = text; p && *p;) {
+		size_t len;
+		const char *line = p;
+		const char *close, *colon;
+		char *addr;
+
+		p = line_of(line, &len);
+		if (len >= 3 && strncmp(line, "---", 3) == 0)
+			break;
+		if (line[0] != '<' || !(close = memchr(line, '>', len)))
+			continue;
+		colon = memchr(close, ':', len - (size_t)(close - line));
+		if (!colon || !(addr = bounce_report_address(
+					line, (size_t)(close - line) + 1, true)))
+			continue;
+		sbuf_reset(&diag);
+		sbuf_add(&diag, colon + 1, len - (size_t)(colon + 1 - line));
+		while (p && *p) {
+			const char *next = line_of(p, &len);
+
+			if (blank(p, len) || (p[0] == '<' && memchr(p, '>', len)))
+				break;
+			sbuf_addch(&diag, ' ');
+			sbuf_add(&diag, p, len);
+			p = next;
+		}
+		bounce_report_add(r, action, addr, NULL, diag.buf, diag.len);
+	}
+	sbuf_release(&diag);
+}
+
+/* ---- Exim -------------------------------------------------------------- */
+
+/* After the marker, each address on a line of the entries' indent, its
+ * details indented deeper, until an unindented line. An entry that is no
+ * address (a pipe, a file) is skipped with its details. */
+static void exim_recipients(struct bounce_report *r, const char *p,
+			    enum bounce_action action)
+{
+	struct sbuf diag = SBUF_INIT;
+	char *addr = NULL;
+	bool entry = false;
+	size_t base = 0;
+
+	for (p = skip_blank(p); p && *p;) {
+		size_t len, ind;
+		const char *line = p;
+
+		p = line_of(line, &len);
+		if (blank(line, len))
+			continue;
+		ind = indent_of(line, len);
+		if (ind == 0)
+			break;
+		if (!entry || ind <= base) {
+			if (addr)
+				bounce_report_add(r, action, addr, NULL, diag.buf,
+						  diag.len);
+			base = entry ? base : ind;
+			entry = true;
+			addr = lead_address(line, len);
+			sbuf_reset(&diag);
+			continue;
+		}
+		sbuf_addch(&diag, ' ');
+		sbuf_add(&diag, line, len);
+	}
+	if (addr)
+		bounce_report_add(r, action, addr, NULL, diag.buf, diag.len);
+	sbuf_release(&diag);
+}
+
+static const char *exim_marker(const char *text, enum bounce_action *action)
+{
+	static const char *const failed[] = {
+		"address(es) failed:", "addresses failed:", "address failed:",
+	};
+	const char *p;
+
+	if ((p = after(text, "have not yet been delivered:"))) {
+		*action = BOUNCE_DELAYED;
+		return p;
+	}
+	for (size_t i = 0; i < sizeof(failed) / sizeof(failed[0]); i++)
+		if ((p = after(text, failed[i])))
+			return p;
+	return NULL;
+}
+
+/* ---- Gmail and Google Groups ------------------------------------------ */
+
+static void gmail_recipients(struct bounce_report *r, const char *text,
+			     enum bounce_action action)
+{
+	static const char *const diag_markers[] = {
+		"The error that the other server returned was:",
+		"The response from the remote server was:",
+		"The response was:",
+		"Technical details of permanent failure:",
+		"Technical details of temporary failure:",
+	};
+	static const char *const sentences[] = {
+		"wasn't delivered to ", "problem delivering your message to ",
+		"couldn't be delivered to ", "has been delayed to ",
+	};
+	struct sbuf diag = SBUF_INIT;
+	const char *p = NULL;
+	size_t len, before = r->nrecipients;
+
+	for (size_t i = 0; !diag.len && i < sizeof(diag_markers) /
+						   sizeof(diag_markers[0]); i++)
+		if ((p = after(text, diag_markers[i])))
+			paragraph(p, &diag);
+	p = after(text, "Delivery to the following recipient");
+	for (p = skip_blank(p); p && *p;) {
+		const char *line = p;
+		char *addr;
+
+		p = line_of(line, &len);
+		if (blank(line, len) || !(addr = lead_address(line, len)))
+			break;
+		bounce_report_add(r, action, addr, NULL, diag.buf, diag.len);
+	}
+	for (size_t i = 0; r->nrecipients == before &&
+			   i < sizeof(sentences) / sizeof(sentences[0]); i++) {
+		const char *s = strcasestr(text, sentences[i]);
+		char *addr;
+
+		if (!s)
+			continue;
+		s += strlen(sentences[i]);
+		line_of(s, &len);
+		if ((addr = bounce_report_find_address(s, len)))
+			bounce_report_add(r, action, addr, NULL, diag.buf,
+					  diag.len);
+	}
+	sbuf_release(&diag);
+}
+
+/* ---- Sendmail (before its DSNs) ---------------------------------------- */
+
+/* The reply the transcript shows for addr: the first reply line
+ * ("<<< 550 ..." or "550 ...") that names it, else the first reply line
+ * at all, into sb. */
+static void sendmail_transcript(const char *text, const char *addr,
+				struct sbuf *sb)
+{
+	const char *start = after(text, "Transcript of session follows");
+	const char *first = NULL;
+	size_t first_len = 0, len, alen = strlen(addr);
+
+	for (const char *p = start; p && *p;) {
+		const char *line = p;
+		size_t i;
+
+		p = line_of(line, &len);
+		i = indent_of(line, len);
+		if (len - i > 4 && strncmp(line + i, "<<< ", 4) == 0)
+			i += 4;
+		if (len - i < 4 || !strchr("45", line[i]) ||
+		    !isdigit((unsigned char)line[i + 1]) ||
+		    !isdigit((unsigned char)line[i + 2]) ||
+		    (line[i + 3] != ' ' && line[i + 3] != '-'))
+			continue;
+		if (!first) {
+			first = line + i;
+			first_len = len - i;
+		}
+		for (size_t k = i; k + alen <= len; k++)
+			if (strncasecmp(line + k, addr, alen) == 0) {
+				sbuf_add(sb, line + i, len - i);
+				return;
+			}
+	}
+	if (first)
+		sbuf_add(sb, first, first_len);
+}
+
+static void sendmail_recipients(struct bounce_report *r, const char *p,
+				const char *text, enum bounce_action action)
+{
+	struct sbuf diag = SBUF_INIT, transcript = SBUF_INIT;
+	char *addr = NULL;
+	size_t len, before = r->nrecipients;
+
+	for (; p && *p;) {
+		const char *line = p;
+		const char *reason;
+
+		p = line_of(line, &len);
+		if (blank(line, len))
+			break;
+		if (indent_of(line, len) == 0) {
+			if (addr)
+				bounce_report_add(r, action, addr, NULL, diag.buf,
+						  diag.len);
+			addr = lead_address(line, len);
+			sbuf_reset(&diag);
+		} else if ((reason = memmem(line, len, "(reason:", 8))) {
+			size_t n = len - (size_t)(reason + 8 - line);
+
+			if (n && reason[8 + n - 1] == ')')
+				n--;
+			sbuf_add(&diag, reason + 8, n);
+		}
+	}
+	if (addr)
+		bounce_report_add(r, action, addr, NULL, diag.buf, diag.len);
+	for (size_t i = before; i < r->nrecipients; i++) {
+		const char *a = r->recipients[i].final_recipient;
+
+		if (r->recipients[i].diagnostic || !a)
+			continue;
+		sbuf_reset(&transcript);
+		sendmail_transcript(text, a, &transcript);
+		if (transcript.len)
+			bounce_report_add(r, action, xstrdup(a), NULL,
+					  transcript.buf, transcript.len);
+	}
+	sbuf_release(&diag);
+	sbuf_release(&transcript);
+}
+
+/* ---- Exchange / Office 365 -------------------------------------------- */
+
+/* "Diagnostic information for administrators": a recipient line, then
+ * "#550 5.1.1 RESOLVER... ##" or "Remote Server returned '550 ...'". */
+static void exchange_admin(struct bounce_report *r, const char *p,
+			   enum bounce_action action)
+{
+	const char *prev = NULL;
+	size_t prev_len = 0, len;
+
+	for (; p && *p;) {
+		const char *line = p;
+		const char *rs = NULL, *d = NULL;
+		size_t dlen = 0;
+		char *addr;
+
+		p = line_of(line, &len);
+		if (blank(line, len))
+			continue;
+		if (line[0] == '#') {
+			d = line + 1;
+			dlen = len - 1;
+			while (dlen && (d[dlen - 1] == '#' || d[dlen - 1] == ' '))
+				dlen--;
+		} else if ((rs = memmem(line, len, "Remote Server returned '", 24))) {
+			const char *q;
+
+			d = rs + 24;
+			q = memchr(d, '\'', len - (size_t)(d - line));
+			dlen = q ? (size_t)(q - d) : len - (size_t)(d - line);
+		}
+		if (d && prev && (addr = bounce_report_find_address(prev, prev_len)))
+			bounce_report_add(r, action, addr, NULL, d, dlen);
+		if (len >= 24 && strncasecmp(line, "Original message headers", 24) == 0)
+			break;
+		prev = line;
+		prev_len = len;
+	}
+}
+
+/* A recipient line of the "Delivery has failed to these recipients or
+ * groups:" list: an address alone, "Name (addr)" or "addr<mailto:addr>". */
+static char *exchange_list_address(const char *line, size_t len)
+{
+	char *addr = lead_address(line, len);
+	const char *open;
+
+	if (addr)
+		return addr;
+	open = memchr(line, '(', len);
+	if (open && len && line[len - 1] == ')')
+		return bounce_report_address(open + 1,
+					     (size_t)(line + len - 1 - open - 1),
+					     true);
+	open = memmem(line, len, "<mailto:", 8);
+	if (open)
+		return bounce_report_find_address(line, (size_t)(open - line));
+	return NULL;
+}
+
+/* The list under a heading: recipient lines, each with the explanation
+ * lines that follow it, up to the next heading. */
+static void exchange_list(struct bounce_report *r, const char *p,
+			  enum bounce_action action)
+{
+	struct sbuf diag = SBUF_INIT;
+	char *addr = NULL;
+	size_t len, base = (size_t)-1;
+
+	for (p = skip_blank(p); p && *p;) {
+		const char *line = p;
+		char *a;
+
+		p = line_of(line, &len);
+		if (blank(line, len))
+			continue;
+		if (strncasecmp(line + indent_of(line, len), "Diagnostic information",
+				22) == 0 ||
+		    strncasecmp(line + indent_of(line, len), "Original message", 16) == 0)
+			break;
+		if (base == (size_t)-1)
+			base = indent_of(line, len);
+		if (indent_of(line, len) <= base &&
+		    (a = exchange_list_address(line, len))) {
+			if (addr)
+				bounce_report_add(r, action, addr, NULL, diag.buf,
+						  diag.len);
+			addr = a;
+			sbuf_reset(&diag);
+			continue;
+		}
+		if (indent_of(line, len) < base)
+			break;
+		if (addr) {
+			sbuf_addch(&diag, ' ');
+			sbuf_add(&diag, line, len);
+		}
+	}
+	if (addr)
+		bounce_report_add(r, action, addr, NULL, diag.buf, diag.len);
+	sbuf_release(&diag);
+}
+
+static void exchange_recipients(struct bounce_report *r, const char *text,
+				enum bounce_action action)
+{
+	static const char *const headings[] = {
+		"Delivery has failed to these recipients or groups:",
+		"Delivery is delayed to these recipients or groups:",
+		"recipient(s) could not be reached:",
+		"following recipients has been delayed",
+		"could not be reached:",
+	};
+	const char *p = after(text, "Diagnostic information for administrators");
+	const char *s;
+	size_t len;
+	char *addr;
+
+	exchange_admin(r, p, action);
+	for (size_t i = 0; !r->nrecipients &&
+			   i < sizeof(headings) / sizeof(headings[0]); i++)
+		if ((p = after(text, headings[i])))
+			exchange_list(r, p, action);
+	if (!r->nrecipients && (s = strcasestr(text, "Your message to "))) {
+		s += 16;
+		line_of(s, &len);
+		if ((addr = bounce_report_find_address(s, len)))
+			bounce_report_add(r, action, addr, NULL, NULL, 0);
+	}
+}
+
+/* ---- DragonFly, Amazon SES text, Notes, IMail ------------------------- */
+
+/* "There was an error delivering your mail to <addr>." then the reason. */
+static void dragonfly_recipients(struct bounce_report *r, const char *text)
+{
+	const char *s = strcasestr(text, "error delivering your mail to");
+	struct sbuf diag = SBUF_INIT;
+	size_t len;
+	const char *next;
+	char *addr;
+
+	if (!s)
+		return;
+	next = line_of(s, &len);
+	addr = bounce_report_find_address(s, len);
+	for (const char *p = next; p && *p;) {
+		const char *line = p;
+
+		p = line_of(line, &len);
+		if (strncasecmp(line, "Original message follows", 24) == 0 ||
+		    strncasecmp(line, "Message headers follow", 22) == 0)
+			break;
+		if (!blank(line, len)) {
+			sbuf_addch(&diag, ' ');
+			sbuf_add(&diag, line, len);
+		}
+	}
+	if (addr)
+		bounce_report_add(r, BOUNCE_FAILED, addr, NULL, diag.buf, diag.len);
+	sbuf_release(&diag);
+}
+
+/* Amazon SES's text notice: the addresses under its heading. */
+static void ses_recipients(struct bounce_report *r, const char *p)
+{
+	size_t len;
+
+	for (p = skip_blank(p); p && *p;) {
+		const char *line = p;
+		char *addr;
+
+		p = line_of(line, &len);
+		if (blank(line, len) || !(addr = lead_address(line, len)))
+			break;
+		bounce_report_add(r, BOUNCE_FAILED, addr, NULL, NULL, 0);
+	}
+}
+
+/* Notes: under "Failure Reasons", the reason then the address alone on a
+ * line, until "Returned Message". */
+static void notes_recipients(struct bounce_report *r, const char *p)
+{
+	struct sbuf diag = SBUF_INIT;
+	size_t len;
+
+	for (; p && *p;) {
+		const char *line = p;
+		char *addr;
+
+		p = line_of(line, &len);
+		if (memmem(line, len, "Returned Message", 16))
+			break;
+		if (blank(line, len))
+			continue;
+		if ((addr = lead_address(line, len)) &&
+		    indent_of(line, len) + strlen(addr) + 2 >= len) {
+			bounce_report_add(r, BOUNCE_FAILED, addr, NULL, diag.buf,
+					  diag.len);
+			sbuf_reset(&diag);
+			continue;
+		}
+		free(addr);
+		if (diag.len)
+			sbuf_addch(&diag, ' ');
+		sbuf_add(&diag, line, len);
+	}
+	sbuf_release(&diag);
+}
+
+/* IMail: up to "Original message follows.", an address alone on a line
+ * or "Unknown user: addr"; the reason is the line that names it, else
+ * the paragraph after "Body of message generated response:". */
+static void imail_recipients(struct bounce_report *r, const char *text)
+{
+	struct sbuf response = SBUF_INIT;
+	const char *p = after(text, "Body of message generated response:");
+	size_t len, before = r->nrecipients;
+
+	if (p)
+		paragraph(p, &response);
+	for (p = text; p && *p;) {
+		const char *line = p;
+		const char *colon;
+		char *addr;
+
+		p = line_of(line, &len);
+		if (strncasecmp(line, "Original message follows", 24) == 0)
+			break;
+		if (blank(line, len))
+			continue;
+		if ((addr = lead_address(line, len))) {
+			bounce_report_add(r, BOUNCE_FAILED, addr, NULL, NULL, 0);
+			continue;
+		}
+		colon = memchr(line, ':', len);
+		if (colon && indent_of(line, len) == 0 &&
+		    (addr = lead_address(colon + 1,
+					 len - (size_t)(colon + 1 - line))))
+			bounce_report_add(r, BOUNCE_FAILED, addr, NULL, line, len);
+	}
+	for (size_t i = before; response.len && i < r->nrecipients; i++)
+		if (!r->recipients[i].diagnostic)
+			bounce_report_add(r, BOUNCE_FAILED,
+					  xstrdup(r->recipients[i].final_recipient),
+					  NULL, response.buf, response.len);
+	sbuf_release(&response);
+}
+
+/* ---- recognition ------------------------------------------------------- */
+
+/* What the recognisers look at. */
+struct text_in {
+	GMimeObject *msg;
+	const char *subject, *from, *mailer, *text;
+};
+
+static bool starts(const char *s, const char *prefix)
+{
+	return s && strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static bool has(const char *text, const char *phrase)
+{
+	return bounce_report_phrase(text, phrase) != NULL;
+}
+
+static bool is_dragonfly(const struct text_in *in)
+{
+	return has(in->text, "This is the DragonFly Mail Agent");
+}
+
+static bool is_qmail(const struct text_in *in)
+{
+	return has(in->text, "Hi. This is the qmail-send program") ||
+	       has(in->text, "This is the qmail-send program");
+}
+
+static bool is_yahoo(const struct text_in *in)
+{
+	return has(in->text, "Sorry, we were unable to deliver your message") ||
+	       (in->from && strcasestr(in->from, "yahoo") &&
+		starts(in->subject, "Failure Notice"));
+}
+
+static bool is_gmail(const struct text_in *in)
+{
+	return (has(in->text, "Delivery to the following recipient") &&
+		((in->from && strcasestr(in->from, "google")) ||
+		 strcasestr(in->text, "Technical details of"))) ||
+	       has(in->text, "** Address not found **") ||
+	       has(in->text, "** Message not delivered **") ||
+	       has(in->text, "** Delivery incomplete **");
+}
+
+static bool is_exim(const struct text_in *in)
+{
+	return has(in->text, "This message was created automatically by mail "
+			     "delivery software") ||
+	       starts(in->subject, "Mail delivery failed") ||
+	       (starts(in->subject, "Warning: message") &&
+		strcasestr(in->subject, "delayed"));
+}
+
+static bool is_sendmail(const struct text_in *in)
+{
+	return has(in->text, "----- The following addresses had");
+}
+
+static bool is_exchange(const struct text_in *in)
+{
+	return g_mime_object_get_header(in->msg, "X-MS-Exchange-Message-Is-Ndr") ||
+	       starts(in->subject, "Undeliverable:") ||
+	       starts(in->subject, "Delivery delayed:") ||
+	       has(in->text, "Delivery has failed to these recipients") ||
+	       has(in->text, "Delivery is delayed to these recipients") ||
+	       has(in->text, "Delivery to the following recipients has been "
+			     "delayed") ||
+	       has(in->text, "Your message did not reach some or all");
+}
+
+static bool is_postfix(const struct text_in *in)
+{
+	return has(in->text, "This is the mail system at host") ||
+	       has(in->text, "This is the Postfix program at host") ||
+	       (in->subject && strcasecmp(in->subject,
+					  "Undelivered Mail Returned to Sender") == 0) ||
+	       starts(in->subject, "Delayed Mail");
+}
+
+static bool is_notes(const struct text_in *in)
+{
+	return has(in->text, "------- Failure Reasons") ||
+	       starts(in->subject, "Undeliverable message");
+}
+
+static bool is_imail(const struct text_in *in)
+{
+	return has(in->text, "Body of message generated response:") ||
+	       starts(in->subject, "Undeliverable Mail") ||
+	       (in->mailer && strstr(in->mailer, "<SMTP32"));
+}
+
+static const char ses_heading[] =
+	"An error occurred while trying to deliver the mail to";
+
+static bool is_ses(const struct text_in *in)
+{
+	return has(in->text, ses_heading);
+}
+
+/* The readers: each adds the recipients and says the action. */
+
+static void read_dragonfly(struct bounce_report *r, const struct text_in *in,
+			   enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	dragonfly_recipients(r, in->text);
+}
+
+static void read_angle(struct bounce_report *r, const struct text_in *in,
+		       enum bounce_action *action)
+{
+	*action = starts(in->subject, "Delayed Mail") ? BOUNCE_DELAYED
+						      : BOUNCE_FAILED;
+	angle_recipients(r, in->text, *action);
+}
+
+static void read_gmail(struct bounce_report *r, const struct text_in *in,
+		       enum bounce_action *action)
+{
+	if (strcasestr(in->text, "the group you tried to contact") ||
+	    strcasestr(in->text, "googlegroups.com"))
+		r->format = BOUNCE_FORMAT_GOOGLE_GROUPS;
+	*action = strcasestr(in->text, "has been delayed") ||
+				  has(in->text, "** Delivery incomplete **") ||
+				  strcasestr(in->text,
+					     "details of temporary failure")
+			  ? BOUNCE_DELAYED
+			  : BOUNCE_FAILED;
+	gmail_recipients(r, in->text, *action);
+}
+
+static void read_exim(struct bounce_report *r, const struct text_in *in,
+		      enum bounce_action *action)
+{
+	const char *p;
+
+	*action = starts(in->subject, "Warning: message") ? BOUNCE_DELAYED
+							  : BOUNCE_FAILED;
+	p = exim_marker(in->text, action);
+	exim_recipients(r, p, *action);
+}
+
+static void read_sendmail(struct bounce_report *r, const struct text_in *in,
+			  enum bounce_action *action)
+{
+	const char *p = bounce_report_phrase(in->text,
+					     "----- The following addresses had");
+	size_t len;
+	const char *next = line_of(p, &len);
+
+	*action = memmem(p, len, "transient non-fatal", 19) ? BOUNCE_DELAYED
+							    : BOUNCE_FAILED;
+	sendmail_recipients(r, next, in->text, *action);
+}
+
+static void read_exchange(struct bounce_report *r, const struct text_in *in,
+			  enum bounce_action *action)
+{
+	*action = starts(in->subject, "Delivery delayed:") ||
+				  has(in->text, "Delivery is delayed to these "
+						"recipients") ||
+				  strcasestr(in->text, "following recipients has "
+						       "been delayed")
+			  ? BOUNCE_DELAYED
+			  : BOUNCE_FAILED;
+	exchange_recipients(r, in->text, *action);
+}
+
+static void read_notes(struct bounce_report *r, const struct text_in *in,
+		       enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	notes_recipients(r, after(in->text, "Failure Reasons"));
+}
+
+static void read_imail(struct bounce_report *r, const struct text_in *in,
+		       enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	imail_recipients(r, in->text);
+}
+
+static void read_ses(struct bounce_report *r, const struct text_in *in,
+		     enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	ses_recipients(r, after(in->text, ses_heading));
+}
+
+/* The formats in the order they are tried: the most specific phrases
+ * first (DragonFly's subject is Exim's; Gmail's wording was Exchange's). */
+static const struct {
+	enum bounce_format format;
+	bool (*match)(const struct text_in *in);
+	void (*read)(struct bounce_report *r, const struct text_in *in,
+		     enum bounce_action *action);
+} formats[] = {
+	{BOUNCE_FORMAT_DRAGONFLY, is_dragonfly, read_dragonfly},
+	{BOUNCE_FORMAT_QMAIL, is_qmail, read_angle},
+	{BOUNCE_FORMAT_YAHOO, is_yahoo, read_angle},
+	{BOUNCE_FORMAT_GMAIL, is_gmail, read_gmail},
+	{BOUNCE_FORMAT_EXIM, is_exim, read_exim},
+	{BOUNCE_FORMAT_SENDMAIL, is_sendmail, read_sendmail},
+	{BOUNCE_FORMAT_EXCHANGE, is_exchange, read_exchange},
+	{BOUNCE_FORMAT_POSTFIX, is_postfix, read_angle},
+	{BOUNCE_FORMAT_NOTES, is_notes, read_notes},
+	{BOUNCE_FORMAT_IMAIL, is_imail, read_imail},
+	{BOUNCE_FORMAT_AMAZON_SES, is_ses, read_ses},
+};
+
+int bounce_text_parse(struct bounce_report *r, GMimeMessage *msg,
+		      const char *text, enum bounce_action *action)
+{
+	GMimeObject *o = GMIME_OBJECT(msg);
+	const char *subject = g_mime_message_get_subject(msg);
+	struct text_in in = {
+		.msg = o,
+		.subject = subject ? subject : "",
+		.from = g_mime_object_get_header(o, "From"),
+		.mailer = g_mime_object_get_header(o, "X-Mailer"),
+		.text = text,
+	};
+
+	*action = BOUNCE_FAILED;
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		if (!formats[i].match(&in))
+			continue;
+		r->format = formats[i].format;
+		formats[i].read(r, &in, action);
+		return 0;
+	}
+	return -1;
+}
