@@ -1,7 +1,8 @@
 /*
- * chancery bounce: read delivery reports (one on stdin, as an MTA alias
- * pipes it, or every new message of a Maildir), list the quarantine and
- * confirm a quarantined report by hand.
+ * chancery inbox (and its older name, chancery bounce): keep and read
+ * everything that comes back (one message on stdin, as an MTA alias
+ * pipes it, or every new message of a Maildir; inbox.h), list what was
+ * kept and the quarantine, and confirm a quarantined report by hand.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,76 +17,136 @@
 #include "chancery/bounce.h"
 #include "chancery/bounce_report.h"
 #include "chancery/clock.h"
+#include "chancery/inbox.h"
 #include "chancery/json.h"
 #include "chancery/xalloc.h"
 #include "commands.h"
 
-static void print_note(const char *line, void *arg)
+/* What one message did, gathered for its one output line. */
+struct outcome {
+	struct sbuf notes;
+};
+
+static void gather_note(const char *line, void *arg)
 {
-	(void)arg;
-	printf("%s\n", line);
+	struct outcome *o = arg;
+
+	sbuf_addstr(&o->notes, o->notes.len ? "; " : "");
+	sbuf_addstr(&o->notes, line);
 }
 
-static void print_json(const char *source, const struct bounce_result *res)
+static void print_json(const char *source, const char *origin,
+		       const struct inbox_result *res)
 {
+	const struct bounce_result *b = &res->bounce;
 	struct sbuf out = SBUF_INIT;
 	struct json js;
 
 	json_init(&js, &out, false);
 	json_object_begin(&js);
 	json_kv_string(&js, "source", source);
-	json_kv_int(&js, "report", res->report_id);
+	if (origin)
+		json_kv_string(&js, "origin", origin);
+	json_kv_int(&js, "inbound", res->inbound_id);
 	json_kv_bool(&js, "duplicate", res->duplicate);
-	json_kv_int(&js, "bounced", res->bounced);
-	json_kv_int(&js, "delivered", res->delivered);
-	json_kv_int(&js, "delayed", res->delayed);
-	json_kv_int(&js, "unchanged", res->unchanged);
-	json_kv_int(&js, "quarantined", res->quarantined);
-	json_kv_int(&js, "contacts_bouncing", res->contacts_bouncing);
+	json_kv_string(&js, "kind", res->kind);
+	if (res->format[0])
+		json_kv_string(&js, "format", res->format);
+	if (res->delivery_id)
+		json_kv_int(&js, "delivery", res->delivery_id);
+	if (res->reason[0])
+		json_kv_string(&js, "reason", res->reason);
+	json_kv_int(&js, "report", b->report_id);
+	json_kv_int(&js, "bounced", b->bounced);
+	if (b->klass)
+		json_kv_string(&js, "class", b->klass);
+	json_kv_int(&js, "delivered", b->delivered);
+	json_kv_int(&js, "delayed", b->delayed);
+	json_kv_int(&js, "unchanged", b->unchanged);
+	json_kv_int(&js, "quarantined", b->quarantined);
+	json_kv_int(&js, "contacts_bouncing", b->contacts_bouncing);
+	json_kv_int(&js, "relay_blocked", b->blocked);
 	json_object_end(&js);
 	cli_print_json(&out);
 	sbuf_release(&out);
 }
 
-/* Parses and processes one report; err names the source on failure. */
-static int read_one(struct cli *cli, const char *source, const char *data,
-		    size_t len, struct error *err)
+/* The one line of a message: what it was read as and what changed. */
+static void print_line(const char *name, const struct inbox_result *res,
+		       const struct outcome *o)
 {
-	struct bounce_report *r = NULL;
-	struct bounce_result res;
+	printf("%s: %s%s%s (inbound #%lld)", name, res->kind,
+	       res->format[0] ? " " : "", res->format,
+	       (long long)res->inbound_id);
+	if (res->duplicate)
+		printf(": read before, nothing changed\n");
+	else if (o->notes.len)
+		printf(": %s\n", o->notes.buf);
+	else if (res->delivery_id)
+		printf(": delivery %lld%s%s\n", (long long)res->delivery_id,
+		       res->reason[0] ? ": " : "", res->reason);
+	else
+		printf(": %s\n", res->reason[0] ? res->reason : "kept");
+}
+
+/* Keeps and reads one message; non-zero only when the database fails
+ * (err then names the source). */
+static int take_one(struct cli *cli, const struct inbox_message *m,
+		    const char *name, struct error *err)
+{
+	struct outcome o = {SBUF_INIT};
+	struct inbox_result res;
 	const struct conf *cfg;
 	struct db *db;
-	int rc = bounce_report_parse(data, len, &r, err);
+	int rc = cli_db(cli, &db, err);
 
-	if (!rc)
-		rc = cli_db(cli, &db, err);
 	if (!rc && !(cfg = cli_config(cli, err)))
 		rc = err->code;
 	if (!rc)
-		rc = bounce_process(db, r, data, len, cfg->bounce_threshold, &res,
-				    cli->json ? NULL : print_note, NULL, err);
+		rc = inbox_take(db, cfg, m, &res, gather_note, &o, err);
 	if (rc)
-		error_prefix(err, "%s", source);
+		error_prefix(err, "%s", name);
 	else if (cli->json)
-		print_json(source, &res);
-	bounce_report_free(r);
+		print_json(inbox_source_name(m->source), m->origin, &res);
+	else
+		print_line(name, &res, &o);
+	sbuf_release(&o.notes);
 	return rc;
 }
 
-static int read_stdin(struct cli *cli)
+/* The envelope recipient of a message on stdin: --envelope-to, else what
+ * Postfix's local(8) and pipe(8) set. */
+static const char *stdin_envelope(const char *given)
+{
+	static const char *const vars[] = {"ORIGINAL_RECIPIENT", "RECIPIENT"};
+
+	if (given)
+		return given;
+	for (size_t i = 0; i < 2; i++) {
+		const char *v = getenv(vars[i]);
+
+		if (v && *v)
+			return v;
+	}
+	return NULL;
+}
+
+static int read_stdin(struct cli *cli, const char *envelope_to)
 {
 	struct error err = ERROR_INIT;
 	struct sbuf in = SBUF_INIT;
-	int rc = sbuf_read_file(&in, "-", BOUNCE_MAX_SIZE, &err);
+	int rc = sbuf_read_file(&in, "-", INBOX_MAX_SIZE, &err);
+	struct inbox_message m = {INBOX_STDIN, NULL,
+				  stdin_envelope(envelope_to), in.buf, in.len};
 
 	if (!rc)
-		rc = read_one(cli, "standard input", in.buf, in.len, &err);
+		rc = take_one(cli, &m, "standard input", &err);
 	sbuf_release(&in);
 	return rc ? cli_fail(rc, &err) : 0;
 }
 
-/* new/NAME → cur/NAME:2,S once the report is in the database; a crash in
- * between only means the next run sees a duplicate and moves it. */
+/* new/NAME → cur/NAME:2,S once the message is in the database; a crash
+ * in between only means the next run sees a duplicate and moves it. */
 static int move_to_cur(const char *dir, const char *name, struct error *err)
 {
 	char *from = xasprintf("%s/new/%s", dir, name);
@@ -102,16 +163,16 @@ static int move_to_cur(const char *dir, const char *name, struct error *err)
 }
 
 static int read_entry(struct cli *cli, const char *dir, const char *name,
-		      struct error *err)
+		      const char *envelope_to, struct error *err)
 {
 	char *path = xasprintf("%s/new/%s", dir, name);
 	struct sbuf in = SBUF_INIT;
-	int rc = sbuf_read_file(&in, path, BOUNCE_MAX_SIZE, err);
+	int rc = sbuf_read_file(&in, path, INBOX_MAX_SIZE, err);
+	struct inbox_message m = {INBOX_MAILDIR, name, envelope_to, in.buf,
+				  in.len};
 
-	if (!cli->json && !rc)
-		printf("%s:\n", path);
 	if (!rc)
-		rc = read_one(cli, path, in.buf, in.len, err);
+		rc = take_one(cli, &m, path, err);
 	if (!rc)
 		rc = move_to_cur(dir, name, err);
 	sbuf_release(&in);
@@ -159,30 +220,39 @@ static int list_new(const char *dir, char ***names, size_t *n,
 	return rc;
 }
 
-/* Every message in new/: a report that cannot be read stays there (and
- * is named on stderr) while the others go on; the exit status is that of
- * the last failure. */
-static int read_maildir(struct cli *cli, const char *dir)
+/* Every message in new/, each kept whatever it holds and moved to cur/.
+ * Only the database failing, or a file that cannot be read or moved,
+ * leaves one behind (named on stderr); the exit status is that of the
+ * last failure. A failing database stops the run: the next would fail
+ * the same way. */
+static int read_maildir(struct cli *cli, const char *dir,
+			const char *envelope_to)
 {
 	struct error err = ERROR_INIT;
 	char **names = NULL;
-	size_t n = 0, done = 0;
+	size_t n = 0, done = 0, i = 0;
 	int rc = list_new(dir, &names, &n, &err), status = 0;
 
 	if (rc)
 		status = cli_fail(rc, &err);
-	for (size_t i = 0; i < n; i++) {
+	for (; i < n; i++) {
 		error_clear(&err);
-		rc = read_entry(cli, dir, names[i], &err);
+		rc = read_entry(cli, dir, names[i], envelope_to, &err);
+		free(names[i]);
 		if (rc)
 			status = cli_fail(rc, &err);
 		else
 			done++;
-		free(names[i]);
+		if (rc && rc != ERR_IO && rc != ERR_NOINPUT) {
+			i++;
+			break;
+		}
 	}
+	for (; i < n; i++)
+		free(names[i]);
 	free(names);
 	if (!cli->json)
-		printf("%zu of %zu reports read from %s\n", done, n, dir);
+		printf("%zu of %zu messages read from %s\n", done, n, dir);
 	return status;
 }
 
@@ -190,19 +260,98 @@ static int run_read(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"maildir", required_argument, NULL, 'm'},
+		{"imap", required_argument, NULL, 'i'},
+		{"envelope-to", required_argument, NULL, 'e'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *maildir = NULL;
+	const char *maildir = NULL, *imap = NULL, *envelope_to = NULL;
 	int c;
 
-	while ((c = cli_getopt(argc, argv, "m:", opts)) != -1) {
-		if (c != 'm')
+	while ((c = cli_getopt(argc, argv, "m:i:e:", opts)) != -1) {
+		if (c == 'm')
+			maildir = optarg;
+		else if (c == 'i')
+			imap = optarg;
+		else if (c == 'e')
+			envelope_to = optarg;
+		else
 			return EX_USAGE;
-		maildir = optarg;
 	}
 	if (optind != argc)
 		return cli_bad_usage("unexpected argument '%s'", argv[optind]);
-	return maildir ? read_maildir(cli, maildir) : read_stdin(cli);
+	if (maildir && imap)
+		return cli_bad_usage("--maildir and --imap exclude each other");
+	if (imap) {
+		fprintf(stderr, "chancery: --imap: IMAP intake is not in this "
+				"build yet\n");
+		return EX_UNAVAILABLE;
+	}
+	return maildir ? read_maildir(cli, maildir, envelope_to)
+		       : read_stdin(cli, envelope_to);
+}
+
+static int inbox_add_row(const struct inbox_row *row, void *arg)
+{
+	struct table *t = arg;
+	char when[32];
+
+	clock_format_utc(row->received_at, when, sizeof(when));
+	table_row(t);
+	table_int(t, row->id);
+	table_text(t, when);
+	table_text(t, row->source);
+	table_text(t, row->kind);
+	table_text(t, row->format);
+	table_text(t, row->sender);
+	table_text(t, row->subject);
+	if (row->delivery_id)
+		table_int(t, row->delivery_id);
+	else
+		table_null(t);
+	table_text(t, row->reason);
+	table_text(t, row->origin);
+	table_text(t, row->envelope_to);
+	return 0;
+}
+
+static int run_inbox_list(struct cli *cli, int argc, char **argv)
+{
+	static const char *const headers[] = {
+		"id", "received", "source", "kind", "format", "sender",
+		"subject", "delivery", "reason", "origin", "envelope_to",
+	};
+	static const char *const kinds[] = {"report", "mdn", "auto_reply",
+					    "reply", "complaint",
+					    "unreadable"};
+	static const struct option opts[] = {
+		{"kind", required_argument, NULL, 'k'},
+		{NULL, 0, NULL, 0},
+	};
+	struct error err = ERROR_INIT;
+	const char *kind = NULL;
+	struct table *t;
+	struct db *db;
+	bool known = false;
+	int rc, c;
+
+	while ((c = cli_getopt(argc, argv, "k:", opts)) != -1) {
+		if (c != 'k')
+			return EX_USAGE;
+		kind = optarg;
+	}
+	if (optind != argc)
+		return cli_bad_usage("unexpected argument '%s'", argv[optind]);
+	for (size_t i = 0; kind && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		known |= strcmp(kind, kinds[i]) == 0;
+	if (kind && !known)
+		return cli_bad_usage("unknown kind '%s' (report, mdn, "
+				     "auto_reply, reply, complaint, "
+				     "unreadable)", kind);
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
+	t = table_new(sizeof(headers) / sizeof(headers[0]), headers);
+	rc = inbox_each(db, kind, inbox_add_row, t, &err);
+	return cli_print_listing(cli, t, rc, &err);
 }
 
 static int add_row(const struct bounce_quarantined *q, void *arg)
@@ -225,6 +374,7 @@ static int add_row(const struct bounce_quarantined *q, void *arg)
 		table_int(t, q->delivery_id);
 	else
 		table_null(t);
+	table_text(t, q->klass);
 	table_text(t, q->reason);
 	if (q->confirmed_by) {
 		clock_format_utc(q->confirmed_at, when, sizeof(when));
@@ -240,7 +390,7 @@ static int run_list(struct cli *cli, int argc, char **argv)
 {
 	static const char *const headers[] = {
 		"id", "report", "received", "format", "action", "recipient",
-		"status", "envid", "message_id", "delivery", "reason",
+		"status", "envid", "message_id", "delivery", "class", "reason",
 		"confirmed", "confirmed_by",
 	};
 	struct error err = ERROR_INIT;
@@ -271,6 +421,8 @@ static char *actor_name(void)
 static int run_confirm(struct cli *cli, int argc, char **argv)
 {
 	struct error err = ERROR_INIT;
+	struct outcome o = {SBUF_INIT};
+	struct bounce_params p;
 	struct bounce_result res;
 	const struct conf *cfg;
 	struct db *db;
@@ -289,26 +441,78 @@ static int run_confirm(struct cli *cli, int argc, char **argv)
 		rc = err.code;
 	if (!rc) {
 		actor = actor_name();
-		rc = bounce_confirm(db, id, actor, cfg->bounce_threshold, &res,
-				    cli->json ? NULL : print_note, NULL, &err);
+		bounce_params_init(&p, cfg);
+		rc = bounce_confirm(db, id, actor, &p, &res, gather_note, &o,
+				    &err);
 	}
-	if (!rc && cli->json)
-		print_json("quarantine", &res);
-	else if (!rc)
+	if (!rc && cli->json) {
+		struct inbox_result ir = {.kind = "report", .bounce = res};
+
+		ir.delivery_id = res.delivery_id;
+		print_json("quarantine", NULL, &ir);
+	} else if (!rc) {
+		if (o.notes.len)
+			printf("%s\n", o.notes.buf);
 		printf("quarantined report #%lld confirmed by %s\n", id, actor);
+	}
+	sbuf_release(&o.notes);
 	free(actor);
 	return rc ? cli_fail(rc, &err) : 0;
 }
 
+static const char read_help[] =
+	"  --maildir DIR       read every message in DIR/new (each moved to "
+	"DIR/cur with the S flag once kept)\n"
+	"  --imap URL          read an IMAP mailbox (not in this build yet)\n"
+	"  --envelope-to ADDR  the address the message on stdin was delivered "
+	"to (default: $ORIGINAL_RECIPIENT, $RECIPIENT, then the headers)\n"
+	"  list [--kind K]     show the messages kept\n"
+	"  quarantine          show the quarantined report recipients\n"
+	"  confirm ID          apply quarantined report ID to the delivery it "
+	"matched\n";
+
+static const struct cli_command inbox_read_cmd[] = {
+	{"inbox", run_read,
+	 "[--maildir DIR | --imap URL] [--envelope-to ADDR] | list [--kind K] "
+	 "| quarantine | confirm ID",
+	 "keep and read what comes back: one message on stdin, or every "
+	 "message in DIR/new; reports, read receipts, automatic answers, "
+	 "replies, complaints; the unreadable kept with the reason",
+	 read_help},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+static const struct cli_command inbox_cmds[] = {
+	{"list", run_inbox_list, "[--kind K]",
+	 "list the messages kept (id, received, source, kind, format, "
+	 "sender, subject, delivery, reason)",
+	 "  --kind K   only report, mdn, auto_reply, reply, complaint or "
+	 "unreadable\n"},
+	{"quarantine", run_list, "",
+	 "list the quarantine: report recipients that matched no delivery, "
+	 "or only by what anyone could write",
+	 NULL},
+	{"confirm", run_confirm, "ID",
+	 "apply quarantined report ID to the delivery it matched, as checked "
+	 "by hand (recorded with your user name)",
+	 NULL},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+int cmd_inbox(struct cli *cli, int argc, char **argv)
+{
+	if (argc > 1 && argv[1][0] != '-')
+		return cli_dispatch(cli, "inbox", inbox_cmds, argc - 1,
+				    argv + 1);
+	return cli_dispatch(cli, NULL, inbox_read_cmd, argc, argv);
+}
+
 static const struct cli_command read_cmd[] = {
-	{"bounce", run_read, "[--maildir DIR] | list | confirm ID",
-	 "read delivery reports: one message on stdin, or every message in "
-	 "DIR/new (moved to DIR/cur with the S flag once recorded)",
-	 "  --maildir DIR   read DIR/new instead of stdin\n"
-	 "  list            show the quarantined reports (see 'bounce list "
-	 "--help')\n"
-	 "  confirm ID      apply quarantined report ID to the delivery it "
-	 "matched\n"},
+	{"bounce", run_read,
+	 "[--maildir DIR] [--envelope-to ADDR] | list | confirm ID",
+	 "the same as 'chancery inbox' (kept for MTA aliases that call it); "
+	 "list shows the quarantine",
+	 read_help},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 

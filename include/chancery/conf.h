@@ -73,6 +73,18 @@ struct conf_campaign {
 	int64_t remind_ms; /* warn this long before the send time (0: never) */
 };
 
+/* bounce: where reports come back and how they count (bounce.h,
+ * inbox.h). */
+struct conf_bounce {
+	char *address;          /* VERP base "bounces@office.example", or NULL:
+				   the envelope sender is sender.address */
+	char *count_classes;    /* as written: "address,mailbox" */
+	unsigned count_mask;    /* 1u << enum bounce_class, from the above */
+	int blocked_threshold;  /* policy failures from one domain before
+				   relay.blocked */
+	int64_t blocked_window_ms; /* ... within this long */
+};
+
 struct conf {
 	char *path;                  /* the file read, or NULL for defaults */
 	char *database;
@@ -90,6 +102,7 @@ struct conf {
 	int message_max_size;        /* bytes: a rendered message may not pass it */
 	struct conf_notify notify;
 	struct conf_campaign campaign;
+	struct conf_bounce bounce;
 };
 
 /* Fills cfg with the defaults. */
