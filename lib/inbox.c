@@ -155,6 +155,8 @@ static void heads_read(const char *raw, size_t len, struct heads *h)
 			break;
 		name_len = (size_t)(colon - line);
 		i = (size_t)(colon - raw) + 1;
+		while (i < len && (raw[i] == ' ' || raw[i] == '\t'))
+			i++;
 		sbuf_reset(&value);
 		for (;;) {
 			const char *nl = memchr(raw + i, '\n', len - i);
