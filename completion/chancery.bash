@@ -109,7 +109,8 @@ _chancery()
 		--list|--template|--campaign|--body|--tz|--format|--kind|--name|\
 		--role|--language|--at|--event-date|--send|--lead-days|--since|\
 		--anchor|--country|--notes|--description|--sender|--out|\
-		--maildir|--reason|--acronym|--status|--output|--separator|--email|--limit)
+		--maildir|--imap|--envelope-to|--reason|--acronym|--status|--output|\
+		--separator|--email|--limit)
 			((i++))
 			continue ;;
 		-*) continue ;;
@@ -117,6 +118,7 @@ _chancery()
 		if [[ -z $group ]]; then
 			group=$word
 		elif [[ -z $sub && $group != init && $group != bounce &&
+			$group != inbox &&
 			$group != find ]]; then
 			sub=$word
 		else
@@ -131,7 +133,7 @@ _chancery()
 			_chancery_words "--config --db --json --help --version"
 		else
 			_chancery_words "init config body contact find registry list
-				template series campaign audit bounce"
+				template series campaign audit inbox bounce"
 		fi
 		return 0
 	fi
@@ -144,9 +146,17 @@ _chancery()
 			return 0 ;;
 		bounce)
 			if [[ $cur == -* ]]; then
-				_chancery_words "--maildir --help"
+				_chancery_words "--maildir --envelope-to --help"
 			else
 				_chancery_words "list confirm"
+			fi
+			return 0 ;;
+		inbox)
+			if [[ $cur == -* ]]; then
+				_chancery_words "--maildir --imap --envelope-to --kind
+					--help"
+			else
+				_chancery_words "list quarantine confirm"
 			fi
 			return 0 ;;
 		config) _chancery_words "check show" ;;

@@ -165,7 +165,6 @@ enum {
 	ST_QUARANTINE_CONFIRM,
 	ST_QUARANTINE_LIST,
 	ST_POLICY_COUNT,
-	ST_BLOCKED_SEEN,
 	ST__COUNT
 };
 
@@ -216,15 +215,12 @@ static const char *const bounce_sql[ST__COUNT] = {
 			       "JOIN bounce_reports r ON r.id = q.report_id "
 			       "ORDER BY q.id",
 	/* Distinct deliveries to domain ?1 that bounced for policy since ?2
-	 * (the bounce sets updated_at). */
+	 * (the bounce sets updated_at); by deliveries_bounce_domain, whose
+	 * expression this repeats. */
 	[ST_POLICY_COUNT] = "SELECT count(*) FROM deliveries "
-			    "WHERE state = 'bounced' AND bounce_class = 'policy' "
-			    "AND updated_at >= ?2 AND lower(substr(email, "
-			    "instr(email, '@') + 1)) = ?1",
-	/* A relay.blocked event for domain ?1 since ?2. */
-	[ST_BLOCKED_SEEN] = "SELECT count(*) FROM events WHERE kind = "
-			    "'relay.blocked' AND ts >= ?2 AND "
-			    "json_extract(data, '$.domain') = ?1",
+			    "WHERE lower(substr(email, instr(email, '@') + 1)) "
+			    "= ?1 AND bounce_class = 'policy' "
+			    "AND updated_at >= ?2 AND state = 'bounced'",
 };
 
 static const struct db_statements bounce_statements = {"bounce", bounce_sql,
@@ -547,49 +543,38 @@ static char *domain_of(const char *email)
 	return d;
 }
 
-/* Runs a count query bound to (text, since); the count or a negative
- * error. */
-static int count_since(struct db *db, int index, const char *text,
-		       int64_t since, int64_t *n, struct error *err)
-{
-	sqlite3_stmt *st;
-	int rc = db_prepare(db, &bounce_statements, index, &st, err);
-
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, text);
-	sqlite3_bind_int64(st, 2, since);
-	rc = db_step(db, st, err);
-	if (rc == 1) {
-		*n = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		rc = 0;
-	}
-	return rc;
-}
-
 /*
- * After a policy bounce of delivery m: when its domain refused
- * blocked_threshold distinct deliveries for policy within the window and
- * no relay.blocked event names it there yet, one such event, for notice
- * to send as relay trouble.
+ * After a policy bounce of delivery m: when this bounce makes its domain
+ * reach blocked_threshold distinct deliveries refused for policy within
+ * the window, one relay.blocked event, for notice to send as relay
+ * trouble. Raised on reaching the threshold, not above it: one event per
+ * domain while the failures go on, another only after the window emptied
+ * below it.
  */
 static int check_blocked(struct ctx *c, const struct match *m,
 			 struct error *err)
 {
 	struct ledger_entry e;
+	sqlite3_stmt *st;
 	int64_t since = clock_now() - c->p->blocked_window_ms / 1000;
-	int64_t n = 0, seen = 0;
+	int64_t n = 0;
 	char *domain = domain_of(m->email), *reason = NULL;
 	int ret = 0;
 
 	if (!domain || c->p->blocked_threshold < 1)
 		goto out;
-	ret = count_since(c->db, ST_POLICY_COUNT, domain, since, &n, err);
-	if (!ret && n >= c->p->blocked_threshold)
-		ret = count_since(c->db, ST_BLOCKED_SEEN, domain, since, &seen,
-				  err);
-	if (ret || n < c->p->blocked_threshold || seen)
+	ret = db_prepare(c->db, &bounce_statements, ST_POLICY_COUNT, &st, err);
+	if (ret)
+		goto out;
+	db_bind_text(st, 1, domain);
+	sqlite3_bind_int64(st, 2, since);
+	ret = db_step(c->db, st, err);
+	if (ret == 1) {
+		n = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		ret = 0;
+	}
+	if (ret || n != c->p->blocked_threshold)
 		goto out;
 	reason = xasprintf("%lld deliveries to %s were refused for policy "
 			   "(blocked, spam, authentication) within %lld "

@@ -54,7 +54,8 @@
  * the office's mail, not the addressee: when bounce.blocked_threshold
  * distinct deliveries to one recipient domain bounced for policy within
  * bounce.blocked_window (7 days by default), one relay.blocked event names
- * the domain (at most one per domain per window), and notice.c sends it
+ * the domain (raised on reaching the threshold: one while the failures go
+ * on, another only once the window fell below it), and notice.c sends it
  * to notify.to as relay trouble.
  *
  * Every report is recorded (its SHA-256 and its own Message-ID; its raw
