@@ -493,7 +493,7 @@ static int take_other(struct db *db, const struct inbox_message *m,
 		      const struct ids *d, const char *why_not_report,
 		      struct inbox_result *res, struct error *err)
 {
-	struct response r;
+	struct response r = {0};
 	struct error perr = ERROR_INIT;
 	int rc = m->len > INBOX_READ_MAX ? -1
 					 : response_parse(m->raw, m->len, &r,
@@ -505,8 +505,7 @@ static int take_other(struct db *db, const struct inbox_message *m,
 		snprintf(res->reason, sizeof(res->reason), "%s%s%s",
 			 why_not_report, rc && perr.msg[0] ? "; " : "",
 			 rc ? perr.msg : "");
-		if (!rc)
-			response_release(&r);
+		response_release(&r);
 		rc = insert(db, m, sha, h, d, res, err);
 		if (!rc)
 			rc = quarantined(db, m, sha, d, res, err);
