@@ -35,14 +35,14 @@ static void gather_note(const char *line, void *arg)
 	sbuf_addstr(&o->notes, line);
 }
 
-static void print_json(const char *source, const char *origin,
-		       const struct inbox_result *res)
+/* One message's JSON object, added to out with its newline. */
+static void add_json(struct sbuf *out, const char *source, const char *origin,
+		     const struct inbox_result *res)
 {
 	const struct bounce_result *b = &res->bounce;
-	struct sbuf out = SBUF_INIT;
 	struct json js;
 
-	json_init(&js, &out, false);
+	json_init(&js, out, false);
 	json_object_begin(&js);
 	json_kv_string(&js, "source", source);
 	if (origin)
@@ -67,32 +67,33 @@ static void print_json(const char *source, const char *origin,
 	json_kv_int(&js, "contacts_bouncing", b->contacts_bouncing);
 	json_kv_int(&js, "relay_blocked", b->blocked);
 	json_object_end(&js);
-	cli_print_json(&out);
-	sbuf_release(&out);
+	if (!out->len || out->buf[out->len - 1] != '\n')
+		sbuf_addch(out, '\n');
 }
 
 /* The one line of a message: what it was read as and what changed. */
-static void print_line(const char *name, const struct inbox_result *res,
-		       const struct outcome *o)
+static void add_line(struct sbuf *out, const char *name,
+		     const struct inbox_result *res, const struct outcome *o)
 {
-	printf("%s: %s%s%s (inbound #%lld)", name, res->kind,
-	       res->format[0] ? " " : "", res->format,
-	       (long long)res->inbound_id);
+	sbuf_addf(out, "%s: %s%s%s (inbound #%lld)", name, res->kind,
+		  res->format[0] ? " " : "", res->format,
+		  (long long)res->inbound_id);
 	if (res->duplicate)
-		printf(": read before, nothing changed\n");
+		sbuf_addstr(out, ": read before, nothing changed\n");
 	else if (o->notes.len)
-		printf(": %s\n", o->notes.buf);
+		sbuf_addf(out, ": %s\n", o->notes.buf);
 	else if (res->delivery_id)
-		printf(": delivery %lld%s%s\n", (long long)res->delivery_id,
-		       res->reason[0] ? ": " : "", res->reason);
+		sbuf_addf(out, ": delivery %lld%s%s\n",
+			  (long long)res->delivery_id,
+			  res->reason[0] ? ": " : "", res->reason);
 	else
-		printf(": %s\n", res->reason[0] ? res->reason : "kept");
+		sbuf_addf(out, ": %s\n", res->reason[0] ? res->reason : "kept");
 }
 
-/* Keeps and reads one message; non-zero only when the database fails
- * (err then names the source). */
+/* Keeps and reads one message, adding its line (or JSON object) to out;
+ * non-zero only when the database fails (err then names the source). */
 static int take_one(struct cli *cli, const struct inbox_message *m,
-		    const char *name, struct error *err)
+		    const char *name, struct sbuf *out, struct error *err)
 {
 	struct outcome o = {SBUF_INIT};
 	struct inbox_result res;
@@ -107,9 +108,9 @@ static int take_one(struct cli *cli, const struct inbox_message *m,
 	if (rc)
 		error_prefix(err, "%s", name);
 	else if (cli->json)
-		print_json(inbox_source_name(m->source), m->origin, &res);
+		add_json(out, inbox_source_name(m->source), m->origin, &res);
 	else
-		print_line(name, &res, &o);
+		add_line(out, name, &res, &o);
 	sbuf_release(&o.notes);
 	return rc;
 }
@@ -134,14 +135,16 @@ static const char *stdin_envelope(const char *given)
 static int read_stdin(struct cli *cli, const char *envelope_to)
 {
 	struct error err = ERROR_INIT;
-	struct sbuf in = SBUF_INIT;
+	struct sbuf in = SBUF_INIT, out = SBUF_INIT;
 	int rc = sbuf_read_file(&in, "-", INBOX_MAX_SIZE, &err);
 	struct inbox_message m = {INBOX_STDIN, NULL,
 				  stdin_envelope(envelope_to), in.buf, in.len};
 
 	if (!rc)
-		rc = take_one(cli, &m, "standard input", &err);
+		rc = take_one(cli, &m, "standard input", &out, &err);
+	fwrite(out.buf, 1, out.len, stdout);
 	sbuf_release(&in);
+	sbuf_release(&out);
 	return rc ? cli_fail(rc, &err) : 0;
 }
 
@@ -163,7 +166,8 @@ static int move_to_cur(const char *dir, const char *name, struct error *err)
 }
 
 static int read_entry(struct cli *cli, const char *dir, const char *name,
-		      const char *envelope_to, struct error *err)
+		      const char *envelope_to, struct sbuf *out,
+		      struct error *err)
 {
 	char *path = xasprintf("%s/new/%s", dir, name);
 	struct sbuf in = SBUF_INIT;
@@ -171,10 +175,10 @@ static int read_entry(struct cli *cli, const char *dir, const char *name,
 	struct inbox_message m = {INBOX_MAILDIR, name, envelope_to, in.buf,
 				  in.len};
 
-	if (!rc)
-		rc = take_one(cli, &m, path, err);
-	if (!rc)
-		rc = move_to_cur(dir, name, err);
+	if (rc)
+		rc = ERR_NOINPUT;
+	else
+		rc = take_one(cli, &m, path, out, err);
 	sbuf_release(&in);
 	free(path);
 	return rc;
@@ -220,37 +224,115 @@ static int list_new(const char *dir, char ***names, size_t *n,
 	return rc;
 }
 
-/* Every message in new/, each kept whatever it holds and moved to cur/.
- * Only the database failing, or a file that cannot be read or moved,
- * leaves one behind (named on stderr); the exit status is that of the
- * last failure. A failing database stops the run: the next would fail
- * the same way. */
+/* Messages kept in one transaction of a Maildir run (group commit: one
+ * disk sync for many messages, as the queue does), and the longest a
+ * batch stays open. */
+#define MAILDIR_BATCH 200
+#define MAILDIR_BATCH_MS 1000
+
+/* A Maildir run's open batch: the messages kept in the open transaction,
+ * moved to cur/ and their lines printed only once it is committed. */
+struct batch {
+	const char *dir;
+	char **names;     /* borrowed from the listing */
+	size_t n, alloc;
+	struct sbuf out;
+	int64_t opened_ms;
+	bool open;
+};
+
+/* Commits the batch, then moves its messages and prints their lines; a
+ * crash between the two only means the next run finds duplicates. */
+static int batch_commit(struct cli *cli, struct batch *b, size_t *done,
+			int *status)
+{
+	struct error err = ERROR_INIT;
+	int rc = 0;
+
+	if (b->open)
+		rc = db_commit(cli->db, &err);
+	b->open = false;
+	if (rc) {
+		*status = cli_fail(rc, &err);
+		b->n = 0;
+		sbuf_reset(&b->out);
+		return rc;
+	}
+	fwrite(b->out.buf, 1, b->out.len, stdout);
+	sbuf_reset(&b->out);
+	for (size_t i = 0; i < b->n; i++) {
+		error_clear(&err);
+		if (move_to_cur(b->dir, b->names[i], &err))
+			*status = cli_fail(ERR_IO, &err);
+		else
+			(*done)++;
+	}
+	b->n = 0;
+	return 0;
+}
+
+/*
+ * Every message in new/, each kept whatever it holds and moved to cur/
+ * once its batch is committed. A file that cannot be read stays (named on
+ * stderr) and the others go on; a failing database rolls the open batch
+ * back (its messages stay in new/) and stops the run: the next would fail
+ * the same way. The exit status is that of the last failure.
+ */
 static int read_maildir(struct cli *cli, const char *dir,
 			const char *envelope_to)
 {
 	struct error err = ERROR_INIT;
+	struct batch b = {dir, NULL, 0, 0, SBUF_INIT, 0, false};
 	char **names = NULL;
-	size_t n = 0, done = 0, i = 0;
+	size_t n = 0, done = 0;
+	struct db *db;
 	int rc = list_new(dir, &names, &n, &err), status = 0;
 
+	if (!rc && n)
+		rc = cli_db(cli, &db, &err);
+	/* the savepoint of each message kept in memory, a larger cache */
+	if (!rc && n)
+		rc = db_bulk_begin(db, &err);
 	if (rc)
 		status = cli_fail(rc, &err);
-	for (; i < n; i++) {
+	for (size_t i = 0; !rc && i < n; i++) {
 		error_clear(&err);
-		rc = read_entry(cli, dir, names[i], envelope_to, &err);
-		free(names[i]);
-		if (rc)
+		if (!b.open) {
+			rc = db_begin(db, &err);
+			if (rc) {
+				status = cli_fail(rc, &err);
+				break;
+			}
+			b.open = true;
+			b.opened_ms = clock_mono_ms();
+		}
+		rc = read_entry(cli, dir, names[i], envelope_to, &b.out, &err);
+		if (rc == ERR_NOINPUT) {
 			status = cli_fail(rc, &err);
-		else
-			done++;
-		if (rc && rc != ERR_IO && rc != ERR_NOINPUT) {
-			i++;
+			rc = 0;
+			continue;
+		}
+		if (rc) {
+			status = cli_fail(rc, &err);
+			db_rollback(db);
+			b.open = false;
 			break;
 		}
+		xgrow(&b.names, sizeof(*b.names), b.n + 1, &b.alloc);
+		b.names[b.n++] = names[i];
+		if (b.n >= MAILDIR_BATCH ||
+		    clock_mono_ms() - b.opened_ms >= MAILDIR_BATCH_MS)
+			rc = batch_commit(cli, &b, &done, &status);
 	}
-	for (; i < n; i++)
+	if (!rc)
+		batch_commit(cli, &b, &done, &status);
+	if (n && cli->db)
+		db_bulk_end(cli->db);
+	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	free(b.names);
+	sbuf_release(&b.out);
 	if (!cli->json)
 		printf("%zu of %zu messages read from %s\n", done, n, dir);
 	return status;
@@ -447,9 +529,12 @@ static int run_confirm(struct cli *cli, int argc, char **argv)
 	}
 	if (!rc && cli->json) {
 		struct inbox_result ir = {.kind = "report", .bounce = res};
+		struct sbuf out = SBUF_INIT;
 
 		ir.delivery_id = res.delivery_id;
-		print_json("quarantine", NULL, &ir);
+		add_json(&out, "quarantine", NULL, &ir);
+		cli_print_json(&out);
+		sbuf_release(&out);
 	} else if (!rc) {
 		if (o.notes.len)
 			printf("%s\n", o.notes.buf);

@@ -9,6 +9,7 @@ import email
 import json
 import os
 import shutil
+import sqlite3
 import unittest
 
 import harness
@@ -302,6 +303,45 @@ class InboxTest(harness.TestCase):
         self.assertIn("mdn", r.out)
         self.assertEqual(self.delivery(EO)[1], "sent")
         self.reread_changes_nothing()
+
+
+class MaildirBatchTest(harness.TestCase):
+    """A Maildir run keeps its messages in batches (one commit for many):
+    a database failure rolls the open batch back and leaves its messages
+    in new/, and the next run takes them all."""
+
+    def test_database_failure_leaves_the_batch_in_new(self):
+        h = self.home
+        md = os.path.join(h.dir, "Maildir")
+        for sub in ("new", "cur", "tmp"):
+            os.makedirs(os.path.join(md, sub))
+        for i in range(3):
+            with open(os.path.join(md, "new", "%d.M%dP1.host" % (i, i)),
+                      "w") as f:
+                f.write("Subject: note %d\n\nhello\n" % i)
+        con = sqlite3.connect(h.db)
+        con.execute("CREATE TRIGGER boom BEFORE INSERT ON inbound_messages "
+                    "WHEN NEW.origin LIKE '2.%' BEGIN SELECT RAISE(ABORT, "
+                    "'disk on fire'); END")
+        con.commit()
+        con.close()
+        r = h.run("inbox", "--maildir", md)
+        self.assertEqual(r.rc, 65, r)
+        self.assertIn("disk on fire", r.err)
+        self.assertIn("0 of 3 messages read", r.out)
+        self.assertEqual(h.scalar("SELECT count(*) FROM inbound_messages"),
+                         0)
+        self.assertEqual(h.scalar("SELECT count(*) FROM events"), 0)
+        self.assertEqual(len(os.listdir(os.path.join(md, "new"))), 3)
+        h.sql("DROP TRIGGER boom")
+        r = h.ok("inbox", "--maildir", md)
+        self.assertIn("3 of 3 messages read", r.out)
+        self.assertEqual(h.sql("SELECT origin, kind FROM inbound_messages "
+                               "ORDER BY id"),
+                         [("0.M0P1.host", "unreadable"),
+                          ("1.M1P1.host", "unreadable"),
+                          ("2.M2P1.host", "unreadable")])
+        self.assertEqual(os.listdir(os.path.join(md, "new")), [])
 
 
 if __name__ == "__main__":
