@@ -280,10 +280,11 @@ static int match_delivery(struct db *db, const struct bounce_report *r,
 			  const struct bounce_recipient *rc, struct match *m,
 			  struct error *err)
 {
-	/* chancery's own identifiers first: the VERP envelope, a token
-	 * anywhere in the text, then the report's own fields */
-	const char *tokened[] = {p->verp_envid, p->text_envid, r->envid,
-				 r->delivery_header};
+	/* chancery's own identifiers first: the VERP envelope, the ENVID
+	 * (as the parser read it, else anywhere in the text), then the
+	 * Message-ID; only then what the report says of its recipient */
+	const char *tokened[] = {p->verp_envid, r->envid, r->delivery_header,
+				 p->text_envid};
 	const char *tokened_by[] = {"verp", "envid", "envid", "envid"};
 	const char *mids[] = {r->original_message_id, p->text_message_id};
 	const char *envids[] = {r->envid, r->delivery_header};

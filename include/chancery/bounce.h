@@ -5,10 +5,10 @@
  * Processing (bounce_process) matches every recipient of a report to a
  * delivery, chancery's own identifiers first, in this order: the ENVID
  * the VERP envelope recipient names (bounces+<ENVID>@domain, under
- * bounce.address), a tokened ENVID found anywhere in the message's text,
- * the ENVID chancery set ("chancery-<delivery id>-<16 random hex>", from
- * the DSN's Original-Envelope-Id or the returned X-Chancery-Delivery
- * header) as the parser read it, each compared whole, else the whole
+ * bounce.address), the ENVID chancery set ("chancery-<delivery id>-<16
+ * random hex>", from the DSN's Original-Envelope-Id or the returned
+ * X-Chancery-Delivery header) as the parser read it, else a tokened ENVID
+ * found anywhere in the message's text, each compared whole, else the whole
  * original Message-ID (which has its own 16 random hex digits) as the
  * parser read it or as found in the text. A VERP match names the
  * delivery even when the report names no recipient or another one: the
