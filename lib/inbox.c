@@ -249,21 +249,29 @@ static bool chancery_mid(const char *s, size_t n)
 	return hex == 16 && p + hex < end && p[hex] == '@' && p + hex + 1 < end;
 }
 
+/* A character of a Message-ID of chancery's form (digits, hex, dots,
+ * the domain's). */
+static bool mid_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '.' || c == '-' || c == '@' ||
+	       c == '_';
+}
+
 /* The first <Message-ID> of chancery's form in raw (without <>, caller
- * frees), or NULL. */
+ * frees), or NULL. Each candidate is walked only over the characters such
+ * an id may hold, so no byte is looked at twice. */
 static char *find_message_id(const char *raw, size_t len)
 {
 	const char *end = raw + len, *p = raw;
 
 	while ((p = memchr(p, '<', (size_t)(end - p)))) {
-		const char *gt;
-		size_t max = (size_t)(end - p - 1) < 256 ? (size_t)(end - p - 1)
-							 : 256;
+		const char *q = ++p;
 
-		p++;
-		gt = memchr(p, '>', max);
-		if (gt && chancery_mid(p, (size_t)(gt - p)))
-			return xstrndup(p, (size_t)(gt - p));
+		while (q < end && q - p < 256 && mid_char(*q))
+			q++;
+		if (q < end && *q == '>' && chancery_mid(p, (size_t)(q - p)))
+			return xstrndup(p, (size_t)(q - p));
+		p = q;
 	}
 	return NULL;
 }
