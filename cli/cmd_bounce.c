@@ -1,7 +1,8 @@
 /*
- * chancery bounce: read delivery reports (one on stdin, as an MTA alias
- * pipes it, or every new message of a Maildir), list the quarantine and
- * confirm a quarantined report by hand.
+ * chancery inbox (and its older name, chancery bounce): keep and read
+ * everything that comes back (one message on stdin, as an MTA alias
+ * pipes it, or every new message of a Maildir; inbox.h), list what was
+ * kept and the quarantine, and confirm a quarantined report by hand.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,72 +23,134 @@
 #include "chancery/xalloc.h"
 #include "commands.h"
 
-static void print_note(const char *line, void *arg)
+/* What one message did, gathered for its one output line. */
+struct outcome {
+	struct sbuf notes;
+};
+
+static void gather_note(const char *line, void *arg)
 {
-	(void)arg;
-	printf("%s\n", line);
+	struct outcome *o = arg;
+
+	sbuf_addstr(&o->notes, o->notes.len ? "; " : "");
+	sbuf_addstr(&o->notes, line);
 }
 
-static void print_json(const char *source, const struct bounce_result *res)
+/* One message's JSON object, added to out with its newline. */
+static void add_json(struct sbuf *out, const char *source, const char *origin,
+		     const struct inbox_result *res)
 {
-	struct sbuf out = SBUF_INIT;
+	const struct bounce_result *b = &res->bounce;
 	struct json js;
 
-	json_init(&js, &out, false);
+	json_init(&js, out, false);
 	json_object_begin(&js);
 	json_kv_string(&js, "source", source);
-	json_kv_int(&js, "report", res->report_id);
+	if (origin)
+		json_kv_string(&js, "origin", origin);
+	json_kv_int(&js, "inbound", res->inbound_id);
 	json_kv_bool(&js, "duplicate", res->duplicate);
-	json_kv_int(&js, "bounced", res->bounced);
-	json_kv_int(&js, "delivered", res->delivered);
-	json_kv_int(&js, "delayed", res->delayed);
-	json_kv_int(&js, "unchanged", res->unchanged);
-	json_kv_int(&js, "quarantined", res->quarantined);
-	json_kv_int(&js, "contacts_bouncing", res->contacts_bouncing);
+	json_kv_string(&js, "kind", res->kind);
+	if (res->format[0])
+		json_kv_string(&js, "format", res->format);
+	if (res->delivery_id)
+		json_kv_int(&js, "delivery", res->delivery_id);
+	if (res->reason[0])
+		json_kv_string(&js, "reason", res->reason);
+	json_kv_int(&js, "report", b->report_id);
+	json_kv_int(&js, "bounced", b->bounced);
+	if (b->klass)
+		json_kv_string(&js, "class", b->klass);
+	json_kv_int(&js, "delivered", b->delivered);
+	json_kv_int(&js, "delayed", b->delayed);
+	json_kv_int(&js, "unchanged", b->unchanged);
+	json_kv_int(&js, "quarantined", b->quarantined);
+	json_kv_int(&js, "contacts_bouncing", b->contacts_bouncing);
+	json_kv_int(&js, "relay_blocked", b->blocked);
 	json_object_end(&js);
-	cli_print_json(&out);
-	sbuf_release(&out);
+	if (!out->len || out->buf[out->len - 1] != '\n')
+		sbuf_addch(out, '\n');
 }
 
-/* Parses and processes one report; err names the source on failure. */
-static int read_one(struct cli *cli, const char *source, const char *data,
-		    size_t len, struct error *err)
+/* The one line of a message: what it was read as and what changed. */
+static void add_line(struct sbuf *out, const char *name,
+		     const struct inbox_result *res, const struct outcome *o)
 {
-	struct bounce_report *r = NULL;
-	struct bounce_result res;
+	sbuf_addf(out, "%s: %s%s%s (inbound #%lld)", name, res->kind,
+		  res->format[0] ? " " : "", res->format,
+		  (long long)res->inbound_id);
+	if (res->duplicate)
+		sbuf_addstr(out, ": read before, nothing changed\n");
+	else if (o->notes.len)
+		sbuf_addf(out, ": %s\n", o->notes.buf);
+	else if (res->delivery_id)
+		sbuf_addf(out, ": delivery %lld%s%s\n",
+			  (long long)res->delivery_id,
+			  res->reason[0] ? ": " : "", res->reason);
+	else
+		sbuf_addf(out, ": %s\n", res->reason[0] ? res->reason : "kept");
+}
+
+/* Keeps and reads one message, adding its line (or JSON object) to out;
+ * non-zero only when the database fails (err then names the source). */
+static int take_one(struct cli *cli, const struct inbox_message *m,
+		    const char *name, struct sbuf *out, struct error *err)
+{
+	struct outcome o = {SBUF_INIT};
+	struct inbox_result res;
 	const struct conf *cfg;
 	struct db *db;
-	int rc = bounce_report_parse(data, len, &r, err);
+	int rc = cli_db(cli, &db, err);
 
-	if (!rc)
-		rc = cli_db(cli, &db, err);
 	if (!rc && !(cfg = cli_config(cli, err)))
 		rc = err->code;
 	if (!rc)
-		rc = bounce_process(db, r, data, len, cfg->bounce_threshold, &res,
-				    cli->json ? NULL : print_note, NULL, err);
+		rc = inbox_take(db, cfg, m, &res, gather_note, &o, err);
 	if (rc)
-		error_prefix(err, "%s", source);
+		error_prefix(err, "%s", name);
 	else if (cli->json)
-		print_json(source, &res);
-	bounce_report_free(r);
+		add_json(out, inbox_source_name(m->source), m->origin, &res);
+	else
+		add_line(out, name, &res, &o);
+	sbuf_release(&o.notes);
 	return rc;
 }
 
-static int read_stdin(struct cli *cli)
+/* The envelope recipient of a message on stdin: --envelope-to, else what
+ * Postfix's local(8) and pipe(8) set. */
+static const char *stdin_envelope(const char *given)
+{
+	static const char *const vars[] = {"ORIGINAL_RECIPIENT", "RECIPIENT"};
+
+	if (given)
+		return given;
+	for (size_t i = 0; i < 2; i++) {
+		const char *v = getenv(vars[i]);
+
+		if (v && *v)
+			return v;
+	}
+	return NULL;
+}
+
+static int read_stdin(struct cli *cli, const char *envelope_to)
 {
 	struct error err = ERROR_INIT;
-	struct sbuf in = SBUF_INIT;
-	int rc = sbuf_read_file(&in, "-", BOUNCE_MAX_SIZE, &err);
+	struct sbuf in = SBUF_INIT, out = SBUF_INIT;
+	int rc = sbuf_read_file(&in, "-", INBOX_MAX_SIZE, &err);
+	struct inbox_message m = {INBOX_STDIN, NULL,
+				  stdin_envelope(envelope_to), in.buf, in.len};
 
 	if (!rc)
-		rc = read_one(cli, "standard input", in.buf, in.len, &err);
+		rc = take_one(cli, &m, "standard input", &out, &err);
+	fwrite(out.buf, 1, out.len, stdout);
 	sbuf_release(&in);
+	sbuf_release(&out);
 	return rc ? cli_fail(rc, &err) : 0;
 }
 
-/* new/NAME → cur/NAME:2,S once the report is in the database; a crash in
- * between only means the next run sees a duplicate and moves it. */
+/* new/NAME → cur/NAME:2,S once the message is in the database; a crash
+ * in between only means the next run sees a duplicate and moves it. */
 static int move_to_cur(const char *dir, const char *name, struct error *err)
 {
 	char *from = xasprintf("%s/new/%s", dir, name);
@@ -104,18 +167,19 @@ static int move_to_cur(const char *dir, const char *name, struct error *err)
 }
 
 static int read_entry(struct cli *cli, const char *dir, const char *name,
+		      const char *envelope_to, struct sbuf *out,
 		      struct error *err)
 {
 	char *path = xasprintf("%s/new/%s", dir, name);
 	struct sbuf in = SBUF_INIT;
-	int rc = sbuf_read_file(&in, path, BOUNCE_MAX_SIZE, err);
+	int rc = sbuf_read_file(&in, path, INBOX_MAX_SIZE, err);
+	struct inbox_message m = {INBOX_MAILDIR, name, envelope_to, in.buf,
+				  in.len};
 
-	if (!cli->json && !rc)
-		printf("%s:\n", path);
-	if (!rc)
-		rc = read_one(cli, path, in.buf, in.len, err);
-	if (!rc)
-		rc = move_to_cur(dir, name, err);
+	if (rc)
+		rc = ERR_NOINPUT;
+	else
+		rc = take_one(cli, &m, path, out, err);
 	sbuf_release(&in);
 	free(path);
 	return rc;
@@ -161,30 +225,117 @@ static int list_new(const char *dir, char ***names, size_t *n,
 	return rc;
 }
 
-/* Every message in new/: a report that cannot be read stays there (and
- * is named on stderr) while the others go on; the exit status is that of
- * the last failure. */
-static int read_maildir(struct cli *cli, const char *dir)
+/* Messages kept in one transaction of a Maildir run (group commit: one
+ * disk sync for many messages, as the queue does), and the longest a
+ * batch stays open. */
+#define MAILDIR_BATCH 200
+#define MAILDIR_BATCH_MS 1000
+
+/* A Maildir run's open batch: the messages kept in the open transaction,
+ * moved to cur/ and their lines printed only once it is committed. */
+struct batch {
+	const char *dir;
+	char **names;     /* borrowed from the listing */
+	size_t n, alloc;
+	struct sbuf out;
+	int64_t opened_ms;
+	bool open;
+};
+
+/* Commits the batch, then moves its messages and prints their lines; a
+ * crash between the two only means the next run finds duplicates. */
+static int batch_commit(struct cli *cli, struct batch *b, size_t *done,
+			int *status)
 {
 	struct error err = ERROR_INIT;
+	int rc = 0;
+
+	if (b->open)
+		rc = db_commit(cli->db, &err);
+	b->open = false;
+	if (rc) {
+		*status = cli_fail(rc, &err);
+		b->n = 0;
+		sbuf_reset(&b->out);
+		return rc;
+	}
+	fwrite(b->out.buf, 1, b->out.len, stdout);
+	sbuf_reset(&b->out);
+	for (size_t i = 0; i < b->n; i++) {
+		error_clear(&err);
+		if (move_to_cur(b->dir, b->names[i], &err))
+			*status = cli_fail(ERR_IO, &err);
+		else
+			(*done)++;
+	}
+	b->n = 0;
+	return 0;
+}
+
+/*
+ * Every message in new/, each kept whatever it holds and moved to cur/
+ * once its batch is committed. A file that cannot be read stays (named on
+ * stderr) and the others go on; a failing database rolls the open batch
+ * back (its messages stay in new/) and stops the run: the next would fail
+ * the same way. The exit status is that of the last failure.
+ */
+static int read_maildir(struct cli *cli, const char *dir,
+			const char *envelope_to)
+{
+	struct error err = ERROR_INIT;
+	struct batch b = {dir, NULL, 0, 0, SBUF_INIT, 0, false};
 	char **names = NULL;
 	size_t n = 0, done = 0;
+	struct db *db;
 	int rc = list_new(dir, &names, &n, &err), status = 0;
 
+	if (!rc && n)
+		rc = cli_db(cli, &db, &err);
+	/* the savepoint of each message kept in memory, a larger cache */
+	if (!rc && n)
+		rc = db_bulk_begin(db, &err);
 	if (rc)
 		status = cli_fail(rc, &err);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; !rc && i < n; i++) {
 		error_clear(&err);
-		rc = read_entry(cli, dir, names[i], &err);
-		if (rc)
+		if (!b.open) {
+			rc = db_begin(db, &err);
+			if (rc) {
+				status = cli_fail(rc, &err);
+				break;
+			}
+			b.open = true;
+			b.opened_ms = clock_mono_ms();
+		}
+		rc = read_entry(cli, dir, names[i], envelope_to, &b.out, &err);
+		if (rc == ERR_NOINPUT) {
 			status = cli_fail(rc, &err);
-		else
-			done++;
-		free(names[i]);
+			rc = 0;
+			continue;
+		}
+		if (rc) {
+			status = cli_fail(rc, &err);
+			db_rollback(db);
+			b.open = false;
+			break;
+		}
+		xgrow(&b.names, sizeof(*b.names), b.n + 1, &b.alloc);
+		b.names[b.n++] = names[i];
+		if (b.n >= MAILDIR_BATCH ||
+		    clock_mono_ms() - b.opened_ms >= MAILDIR_BATCH_MS)
+			rc = batch_commit(cli, &b, &done, &status);
 	}
+	if (!rc)
+		batch_commit(cli, &b, &done, &status);
+	if (n && cli->db)
+		db_bulk_end(cli->db);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
 	free(names);
+	free(b.names);
+	sbuf_release(&b.out);
 	if (!cli->json)
-		printf("%zu of %zu reports read from %s\n", done, n, dir);
+		printf("%zu of %zu messages read from %s\n", done, n, dir);
 	return status;
 }
 
@@ -202,17 +353,11 @@ static int take_imap(const struct imap_message *m, void *arg,
 {
 	struct imap_read *r = arg;
 	struct inbox_message in = {INBOX_IMAP, m->origin, NULL, m->raw, m->len};
-	struct inbox_result res;
-	int rc;
+	struct sbuf out = SBUF_INIT;
+	int rc = take_one(r->cli, &in, m->origin, &out, err);
 
-	if (!r->cli->json)
-		printf("%s:\n", m->origin);
-	rc = inbox_take(r->db, r->cfg, &in, &res,
-			r->cli->json ? NULL : print_note, NULL, err);
-	if (rc)
-		error_prefix(err, "%s", m->origin);
-	else if (r->cli->json)
-		print_json(m->origin, &res.bounce);
+	fwrite(out.buf, 1, out.len, stdout);
+	sbuf_release(&out);
 	return rc;
 }
 
@@ -274,17 +419,20 @@ static int run_read(struct cli *cli, int argc, char **argv)
 		{"imap", required_argument, NULL, 'i'},
 		{"user", required_argument, NULL, 'u'},
 		{"password-file", required_argument, NULL, 'p'},
+		{"envelope-to", required_argument, NULL, 'e'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *maildir = NULL, *imap = NULL, *user = NULL, *pwfile = NULL;
+	const char *envelope_to = NULL;
 	int c;
 
-	while ((c = cli_getopt(argc, argv, "m:i:u:p:", opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "m:i:u:p:e:", opts)) != -1) {
 		switch (c) {
 		case 'm': maildir = optarg; break;
 		case 'i': imap = optarg; break;
 		case 'u': user = optarg; break;
 		case 'p': pwfile = optarg; break;
+		case 'e': envelope_to = optarg; break;
 		default: return EX_USAGE;
 		}
 	}
@@ -296,9 +444,77 @@ static int run_read(struct cli *cli, int argc, char **argv)
 	if (!imap && (user || pwfile))
 		return cli_bad_usage("--user and --password-file go with "
 				     "--imap");
+	if (imap && envelope_to)
+		return cli_bad_usage("--envelope-to goes with standard input "
+				     "or --maildir");
 	if (imap)
 		return read_imap(cli, imap, user, pwfile);
-	return maildir ? read_maildir(cli, maildir) : read_stdin(cli);
+	return maildir ? read_maildir(cli, maildir, envelope_to)
+		       : read_stdin(cli, envelope_to);
+}
+
+static int inbox_add_row(const struct inbox_row *row, void *arg)
+{
+	struct table *t = arg;
+	char when[32];
+
+	clock_format_utc(row->received_at, when, sizeof(when));
+	table_row(t);
+	table_int(t, row->id);
+	table_text(t, when);
+	table_text(t, row->source);
+	table_text(t, row->kind);
+	table_text(t, row->format);
+	table_text(t, row->sender);
+	table_text(t, row->subject);
+	if (row->delivery_id)
+		table_int(t, row->delivery_id);
+	else
+		table_null(t);
+	table_text(t, row->reason);
+	table_text(t, row->origin);
+	table_text(t, row->envelope_to);
+	return 0;
+}
+
+static int run_inbox_list(struct cli *cli, int argc, char **argv)
+{
+	static const char *const headers[] = {
+		"id", "received", "source", "kind", "format", "sender",
+		"subject", "delivery", "reason", "origin", "envelope_to",
+	};
+	static const char *const kinds[] = {"report", "mdn", "auto_reply",
+					    "reply", "complaint",
+					    "unreadable"};
+	static const struct option opts[] = {
+		{"kind", required_argument, NULL, 'k'},
+		{NULL, 0, NULL, 0},
+	};
+	struct error err = ERROR_INIT;
+	const char *kind = NULL;
+	struct table *t;
+	struct db *db;
+	bool known = false;
+	int rc, c;
+
+	while ((c = cli_getopt(argc, argv, "k:", opts)) != -1) {
+		if (c != 'k')
+			return EX_USAGE;
+		kind = optarg;
+	}
+	if (optind != argc)
+		return cli_bad_usage("unexpected argument '%s'", argv[optind]);
+	for (size_t i = 0; kind && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		known |= strcmp(kind, kinds[i]) == 0;
+	if (kind && !known)
+		return cli_bad_usage("unknown kind '%s' (report, mdn, "
+				     "auto_reply, reply, complaint, "
+				     "unreadable)", kind);
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
+	t = table_new(sizeof(headers) / sizeof(headers[0]), headers);
+	rc = inbox_each(db, kind, inbox_add_row, t, &err);
+	return cli_print_listing(cli, t, rc, &err);
 }
 
 static int add_row(const struct bounce_quarantined *q, void *arg)
@@ -321,6 +537,7 @@ static int add_row(const struct bounce_quarantined *q, void *arg)
 		table_int(t, q->delivery_id);
 	else
 		table_null(t);
+	table_text(t, q->klass);
 	table_text(t, q->reason);
 	if (q->confirmed_by) {
 		clock_format_utc(q->confirmed_at, when, sizeof(when));
@@ -336,7 +553,7 @@ static int run_list(struct cli *cli, int argc, char **argv)
 {
 	static const char *const headers[] = {
 		"id", "report", "received", "format", "action", "recipient",
-		"status", "envid", "message_id", "delivery", "reason",
+		"status", "envid", "message_id", "delivery", "class", "reason",
 		"confirmed", "confirmed_by",
 	};
 	struct error err = ERROR_INIT;
@@ -367,6 +584,8 @@ static char *actor_name(void)
 static int run_confirm(struct cli *cli, int argc, char **argv)
 {
 	struct error err = ERROR_INIT;
+	struct outcome o = {SBUF_INIT};
+	struct bounce_params p;
 	struct bounce_result res;
 	const struct conf *cfg;
 	struct db *db;
@@ -385,34 +604,87 @@ static int run_confirm(struct cli *cli, int argc, char **argv)
 		rc = err.code;
 	if (!rc) {
 		actor = actor_name();
-		rc = bounce_confirm(db, id, actor, cfg->bounce_threshold, &res,
-				    cli->json ? NULL : print_note, NULL, &err);
+		bounce_params_init(&p, cfg);
+		rc = bounce_confirm(db, id, actor, &p, &res, gather_note, &o,
+				    &err);
 	}
-	if (!rc && cli->json)
-		print_json("quarantine", &res);
-	else if (!rc)
+	if (!rc && cli->json) {
+		struct inbox_result ir = {.kind = "report", .bounce = res};
+		struct sbuf out = SBUF_INIT;
+
+		ir.delivery_id = res.delivery_id;
+		add_json(&out, "quarantine", NULL, &ir);
+		cli_print_json(&out);
+		sbuf_release(&out);
+	} else if (!rc) {
+		if (o.notes.len)
+			printf("%s\n", o.notes.buf);
 		printf("quarantined report #%lld confirmed by %s\n", id, actor);
+	}
+	sbuf_release(&o.notes);
 	free(actor);
 	return rc ? cli_fail(rc, &err) : 0;
 }
 
+static const char read_help[] =
+	"  --maildir DIR       read every message in DIR/new (each moved to "
+	"DIR/cur with the S flag once kept)\n"
+	"  --imap URL          read every unread message of imaps://HOST[:PORT]/"
+	"MAILBOX (or imap:// with STARTTLS), each flagged \\Seen once kept\n"
+	"  --user NAME         the IMAP login (default: inbox.imap_user)\n"
+	"  --password-file FILE  its password, mode 0600 (default: "
+	"inbox.imap_password_file)\n"
+	"  --envelope-to ADDR  the address the message on stdin was delivered "
+	"to (default: $ORIGINAL_RECIPIENT, $RECIPIENT, then the headers)\n"
+	"  list [--kind K]     show the messages kept\n"
+	"  quarantine          show the quarantined report recipients\n"
+	"  confirm ID          apply quarantined report ID to the delivery it "
+	"matched\n";
+
+static const struct cli_command inbox_read_cmd[] = {
+	{"inbox", run_read,
+	 "[--maildir DIR | --imap URL [--user NAME] [--password-file FILE]] "
+	 "[--envelope-to ADDR] | list [--kind K] "
+	 "| quarantine | confirm ID",
+	 "keep and read what comes back: one message on stdin, or every "
+	 "message in DIR/new; reports, read receipts, automatic answers, "
+	 "replies, complaints; the unreadable kept with the reason",
+	 read_help},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+static const struct cli_command inbox_cmds[] = {
+	{"list", run_inbox_list, "[--kind K]",
+	 "list the messages kept (id, received, source, kind, format, "
+	 "sender, subject, delivery, reason)",
+	 "  --kind K   only report, mdn, auto_reply, reply, complaint or "
+	 "unreadable\n"},
+	{"quarantine", run_list, "",
+	 "list the quarantine: report recipients that matched no delivery, "
+	 "or only by what anyone could write",
+	 NULL},
+	{"confirm", run_confirm, "ID",
+	 "apply quarantined report ID to the delivery it matched, as checked "
+	 "by hand (recorded with your user name)",
+	 NULL},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+int cmd_inbox(struct cli *cli, int argc, char **argv)
+{
+	if (argc > 1 && argv[1][0] != '-')
+		return cli_dispatch(cli, "inbox", inbox_cmds, argc - 1,
+				    argv + 1);
+	return cli_dispatch(cli, NULL, inbox_read_cmd, argc, argv);
+}
+
 static const struct cli_command read_cmd[] = {
 	{"bounce", run_read,
-	 "[--maildir DIR | --imap URL [--user NAME] [--password-file FILE]] "
-	 "| list | confirm ID",
-	 "read delivery reports: one message on stdin, or every message in "
-	 "DIR/new (moved to DIR/cur with the S flag once recorded), or every "
-	 "unread message of an IMAP mailbox (flagged \\Seen once recorded)",
-	 "  --maildir DIR   read DIR/new instead of stdin\n"
-	 "  --imap URL      read imaps://HOST[:PORT]/MAILBOX (or imap:// with "
-	 "STARTTLS)\n"
-	 "  --user NAME     the IMAP login (default: inbox.imap_user)\n"
-	 "  --password-file FILE  its password, mode 0600 (default: "
-	 "inbox.imap_password_file)\n"
-	 "  list            show the quarantined reports (see 'bounce list "
-	 "--help')\n"
-	 "  confirm ID      apply quarantined report ID to the delivery it "
-	 "matched\n"},
+	 "[--maildir DIR | --imap URL] [--envelope-to ADDR] | list | confirm "
+	 "ID",
+	 "the same as 'chancery inbox' (kept for MTA aliases that call it); "
+	 "list shows the quarantine",
+	 read_help},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -18,6 +18,8 @@ int cmd_campaign_proof(struct cli *cli, int argc, char **argv);
 int cmd_campaign_test(struct cli *cli, int argc, char **argv);
 int cmd_series(struct cli *cli, int argc, char **argv);
 int cmd_bounce(struct cli *cli, int argc, char **argv);
+/* inbox and its older name bounce (cmd_bounce.c) */
+int cmd_inbox(struct cli *cli, int argc, char **argv);
 int cmd_find(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -32,7 +32,8 @@ static const struct group groups[] = {
 	{"campaign", cmd_campaign, "create, schedule and follow campaigns"},
 	{"series", cmd_series, "yearly anniversary series"},
 	{"audit", cmd_audit, "verify the ledger; who received which statement"},
-	{"bounce", cmd_bounce, "read delivery reports (DSNs, bounces); list the quarantine"},
+	{"inbox", cmd_inbox, "keep and read what comes back: reports, receipts, replies"},
+	{"bounce", cmd_bounce, "the older name of inbox; bounce list: the quarantine"},
 	{NULL, NULL, NULL},
 };
 

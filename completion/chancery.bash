@@ -110,8 +110,8 @@ _chancery()
 		--list|--template|--campaign|--body|--tz|--format|--kind|--name|\
 		--role|--language|--at|--event-date|--send|--lead-days|--since|\
 		--anchor|--country|--notes|--description|--sender|--out|\
-		--maildir|--reason|--acronym|--status|--output|--separator|--email|--limit|\
-		--imap|--user|--password-file)
+		--maildir|--imap|--envelope-to|--user|--password-file|--reason|\
+		--acronym|--status|--output|--separator|--email|--limit)
 			((i++))
 			continue ;;
 		-*) continue ;;
@@ -119,6 +119,7 @@ _chancery()
 		if [[ -z $group ]]; then
 			group=$word
 		elif [[ -z $sub && $group != init && $group != bounce &&
+			$group != inbox &&
 			$group != find ]]; then
 			sub=$word
 		else
@@ -133,7 +134,7 @@ _chancery()
 			_chancery_words "--config --db --json --help --version"
 		else
 			_chancery_words "init config body contact find registry list
-				template series campaign audit bounce"
+				template series campaign audit inbox bounce"
 		fi
 		return 0
 	fi
@@ -146,9 +147,17 @@ _chancery()
 			return 0 ;;
 		bounce)
 			if [[ $cur == -* ]]; then
-				_chancery_words "--maildir --imap --user --password-file --help"
+				_chancery_words "--maildir --imap --user --password-file --envelope-to --help"
 			else
 				_chancery_words "list confirm"
+			fi
+			return 0 ;;
+		inbox)
+			if [[ $cur == -* ]]; then
+				_chancery_words "--maildir --imap --envelope-to --kind
+					--help"
+			else
+				_chancery_words "list quarantine confirm"
 			fi
 			return 0 ;;
 		config) _chancery_words "check show" ;;

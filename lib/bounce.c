@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "chancery/bounce.h"
 #include "chancery/clock.h"
@@ -71,6 +72,84 @@ int64_t bounce_envid_delivery(const char *envid, bool *token)
 	return id;
 }
 
+/* ---- VERP ---------------------------------------------------------------- */
+
+char *bounce_verp_address(const char *base, const char *envid)
+{
+	const char *at = base ? strrchr(base, '@') : NULL;
+
+	if (!at || !envid || !*envid)
+		return NULL;
+	return xasprintf("%.*s+%s%s", (int)(at - base), base, envid, at);
+}
+
+char *bounce_verp_envid(const char *base, const char *addr)
+{
+	const char *at = base ? strrchr(base, '@') : NULL;
+	const char *aat = addr ? strrchr(addr, '@') : NULL;
+	size_t local;
+	char *envid;
+	bool token;
+
+	if (!at || !aat)
+		return NULL;
+	local = (size_t)(at - base);
+	if ((size_t)(aat - addr) <= local + 1 ||
+	    strncasecmp(addr, base, local) != 0 || addr[local] != '+' ||
+	    strcasecmp(aat, at) != 0)
+		return NULL;
+	envid = xstrndup(addr + local + 1, (size_t)(aat - addr) - local - 1);
+	if (!envid_parse(envid, &token) || !token) {
+		free(envid);
+		return NULL;
+	}
+	return envid;
+}
+
+void bounce_params_init(struct bounce_params *p, const struct conf *cfg)
+{
+	memset(p, 0, sizeof(*p));
+	p->threshold = cfg->bounce_threshold;
+	p->count_mask = cfg->bounce.count_mask;
+	p->blocked_threshold = cfg->bounce.blocked_threshold;
+	p->blocked_window_ms = cfg->bounce.blocked_window_ms;
+}
+
+/*
+ * The class of a failure: the parser's (bounce_classify), else what the
+ * status code's subject says (RFC 3463), so that a report a parser left
+ * unclassified is still not held against an address for a full mailbox
+ * or a block.
+ */
+static enum bounce_class recipient_class(const struct bounce_recipient *rc)
+{
+	const char *s = rc->status;
+
+	if (rc->klass != BOUNCE_CLASS_UNKNOWN)
+		return rc->klass;
+	if (rc->action == BOUNCE_DELAYED)
+		return BOUNCE_CLASS_TEMPORARY;
+	if (!s || !isdigit((unsigned char)s[0]) || s[1] != '.' ||
+	    !isdigit((unsigned char)s[2]))
+		return BOUNCE_CLASS_UNKNOWN;
+	switch (s[2]) {
+	case '1':
+		return BOUNCE_CLASS_ADDRESS;
+	case '2':
+		return BOUNCE_CLASS_MAILBOX;
+	case '4':
+		return s[3] == '.' && s[4] == '7' && !isdigit((unsigned char)s[5])
+			       ? BOUNCE_CLASS_EXPIRED
+			       : BOUNCE_CLASS_UNKNOWN;
+	case '6':
+		return BOUNCE_CLASS_MESSAGE;
+	case '7':
+		return BOUNCE_CLASS_POLICY;
+	default:
+		return BOUNCE_CLASS_UNKNOWN;
+	}
+}
+
 /* ---- processing -------------------------------------------------------- */
 
 enum {
@@ -85,6 +164,7 @@ enum {
 	ST_QUARANTINE_GET,
 	ST_QUARANTINE_CONFIRM,
 	ST_QUARANTINE_LIST,
+	ST_POLICY_COUNT,
 	ST__COUNT
 };
 
@@ -98,7 +178,7 @@ static const char *const bounce_sql[ST__COUNT] = {
 			   "ORDER BY id LIMIT 1",
 	[ST_REPORT_INSERT] = "INSERT INTO bounce_reports (sha256, message_id, "
 			     "format, envid, original_message_id, recipients, "
-			     "received_at, raw) "
+			     "received_at, inbound_id) "
 			     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_DELIVERY_BY_ID] = DELIVERY_COLUMNS "WHERE d.id = ?1",
 	[ST_DELIVERY_BY_ENVID] = DELIVERY_COLUMNS
@@ -114,11 +194,12 @@ static const char *const bounce_sql[ST__COUNT] = {
 				  "FROM bounce_quarantine",
 	[ST_QUARANTINE_INSERT] = "INSERT INTO bounce_quarantine (report_id, "
 				 "delivery_id, recipient, action, status, "
-				 "diagnostic, reason, created_at, id) "
-				 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+				 "diagnostic, reason, created_at, id, class) "
+				 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+				 "?10)",
 	[ST_QUARANTINE_GET] = "SELECT q.report_id, q.delivery_id, q.recipient, "
 			      "q.action, q.status, q.diagnostic, "
-			      "q.confirmed_by, r.format, r.sha256 "
+			      "q.confirmed_by, r.format, r.sha256, q.class "
 			      "FROM bounce_quarantine q "
 			      "JOIN bounce_reports r ON r.id = q.report_id "
 			      "WHERE q.id = ?1",
@@ -129,9 +210,17 @@ static const char *const bounce_sql[ST__COUNT] = {
 			       "r.format, q.recipient, q.action, q.status, "
 			       "r.envid, r.original_message_id, q.diagnostic, "
 			       "q.reason, q.delivery_id, q.confirmed_at, "
-			       "q.confirmed_by FROM bounce_quarantine q "
+			       "q.confirmed_by, q.class "
+			       "FROM bounce_quarantine q "
 			       "JOIN bounce_reports r ON r.id = q.report_id "
 			       "ORDER BY q.id",
+	/* Distinct deliveries to domain ?1 that bounced for policy since ?2
+	 * (the bounce sets updated_at); by deliveries_bounce_domain, whose
+	 * expression this repeats. */
+	[ST_POLICY_COUNT] = "SELECT count(*) FROM deliveries "
+			    "WHERE lower(substr(email, instr(email, '@') + 1)) "
+			    "= ?1 AND bounce_class = 'policy' "
+			    "AND updated_at >= ?2 AND state = 'bounced'",
 };
 
 static const struct db_statements bounce_statements = {"bounce", bounce_sql,
@@ -141,6 +230,7 @@ static const struct db_statements bounce_statements = {"bounce", bounce_sql,
 struct match {
 	int64_t id, campaign_id, contact_id, body_id;
 	char state[16];
+	char email[320];
 	const char *by;   /* "envid", "message-id", "token-less envid",
 			     "recipient", "hand" */
 	bool trusted;     /* by an identifier only chancery and the mail's
@@ -170,6 +260,7 @@ static int lookup(struct db *db, int index, int64_t id, const char *text,
 	m->contact_id = sqlite3_column_int64(st, 2);
 	m->body_id = sqlite3_column_int64(st, 3);
 	snprintf(m->state, sizeof(m->state), "%s", db_column_text(st, 4));
+	snprintf(m->email, sizeof(m->email), "%s", db_column_text(st, 5));
 	sqlite3_reset(st);
 	return 1;
 }
@@ -185,9 +276,17 @@ static int lookup(struct db *db, int index, int64_t id, const char *text,
  * quarantined for a person to confirm (bounce_confirm).
  */
 static int match_delivery(struct db *db, const struct bounce_report *r,
+			  const struct bounce_params *p,
 			  const struct bounce_recipient *rc, struct match *m,
 			  struct error *err)
 {
+	/* chancery's own identifiers first: the VERP envelope, the ENVID
+	 * (as the parser read it, else anywhere in the text), then the
+	 * Message-ID; only then what the report says of its recipient */
+	const char *tokened[] = {p->verp_envid, r->envid, r->delivery_header,
+				 p->text_envid};
+	const char *tokened_by[] = {"verp", "envid", "envid", "envid"};
+	const char *mids[] = {r->original_message_id, p->text_message_id};
 	const char *envids[] = {r->envid, r->delivery_header};
 	const char *addrs[] = {rc->original_recipient ? rc->original_recipient
 						      : rc->final_recipient,
@@ -196,19 +295,19 @@ static int match_delivery(struct db *db, const struct bounce_report *r,
 	bool token;
 	int found = 0;
 
-	for (size_t i = 0; i < 2 && !found; i++) {
-		if (!envid_parse(envids[i], &token) || !token)
+	for (size_t i = 0; i < 4 && !found; i++) {
+		if (!envid_parse(tokened[i], &token) || !token)
 			continue;
-		found = lookup(db, ST_DELIVERY_BY_ENVID, 0, envids[i], m, err);
+		found = lookup(db, ST_DELIVERY_BY_ENVID, 0, tokened[i], m, err);
 		if (found == 1)
-			m->by = "envid";
+			m->by = tokened_by[i];
 		else if (!found && !m->wrong_envid)
-			m->wrong_envid = envids[i];
+			m->wrong_envid = tokened[i];
 	}
-	if (!found && r->original_message_id &&
-	    (found = lookup(db, ST_DELIVERY_BY_MESSAGE_ID, 0,
-			    r->original_message_id, m, err)) == 1)
-		m->by = "message-id";
+	for (size_t i = 0; i < 2 && !found; i++)
+		if (mids[i] && (found = lookup(db, ST_DELIVERY_BY_MESSAGE_ID, 0,
+					       mids[i], m, err)) == 1)
+			m->by = "message-id";
 	m->trusted = found == 1;
 	for (size_t i = 0; i < 2 && !found; i++) {
 		int64_t id = envid_parse(envids[i], &token);
@@ -228,7 +327,7 @@ struct ctx {
 	struct db *db;
 	const struct bounce_report *r;
 	int64_t report_id;
-	int threshold;
+	const struct bounce_params *p;
 	struct bounce_result *res;
 	bounce_note_fn note;
 	void *arg;
@@ -250,6 +349,9 @@ static void event_data(struct ledger_entry *e, const struct ctx *c,
 				 rc->original_recipient);
 	ledger_entry_str(e, "status", rc->status);
 	ledger_entry_str(e, "diagnostic", rc->diagnostic);
+	if (rc->action == BOUNCE_FAILED || rc->action == BOUNCE_DELAYED)
+		ledger_entry_str(e, "class",
+				 bounce_class_name(recipient_class(rc)));
 	ledger_entry_str(e, "format", bounce_format_name(r->format));
 	ledger_entry_int(e, "report", c->report_id);
 	ledger_entry_str(e, "report_sha256", r->sha256);
@@ -331,6 +433,10 @@ static int quarantine(struct ctx *c, const struct bounce_recipient *rc,
 	db_bind_text(st, 7, reason);
 	sqlite3_bind_int64(st, 8, clock_now());
 	sqlite3_bind_int64(st, 9, qid);
+	db_bind_text(st, 10, rc->action == BOUNCE_FAILED ||
+				     rc->action == BOUNCE_DELAYED
+			       ? bounce_class_name(recipient_class(rc))
+			       : NULL);
 	rc2 = db_step_done(c->db, st, err);
 	if (rc2)
 		goto out;
@@ -408,6 +514,7 @@ static int report_to_queue(struct ctx *c, const struct bounce_recipient *rc,
 		.delivery_id = m->id, .campaign_id = m->campaign_id,
 		.body_id = m->body_id, .contact_id = m->contact_id,
 		.bounced = bounced, .reason = reason,
+		.klass = bounced ? bounce_class_name(recipient_class(rc)) : NULL,
 	};
 	struct ledger_entry e;
 	int ret;
@@ -423,20 +530,96 @@ static int report_to_queue(struct ctx *c, const struct bounce_recipient *rc,
 	return ret;
 }
 
+/* The domain of an address, lower-cased (caller frees), or NULL. */
+static char *domain_of(const char *email)
+{
+	const char *at = email ? strrchr(email, '@') : NULL;
+	char *d;
+
+	if (!at || !at[1])
+		return NULL;
+	d = xstrdup(at + 1);
+	for (char *p = d; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return d;
+}
+
+/*
+ * After a policy bounce of delivery m: when this bounce makes its domain
+ * reach blocked_threshold distinct deliveries refused for policy within
+ * the window, one relay.blocked event, for notice to send as relay
+ * trouble. Raised on reaching the threshold, not above it: one event per
+ * domain while the failures go on, another only after the window emptied
+ * below it.
+ */
+static int check_blocked(struct ctx *c, const struct match *m,
+			 struct error *err)
+{
+	struct ledger_entry e;
+	sqlite3_stmt *st;
+	int64_t since = clock_now() - c->p->blocked_window_ms / 1000;
+	int64_t n = 0;
+	char *domain = domain_of(m->email), *reason = NULL;
+	int ret = 0;
+
+	if (!domain || c->p->blocked_threshold < 1)
+		goto out;
+	ret = db_prepare(c->db, &bounce_statements, ST_POLICY_COUNT, &st, err);
+	if (ret)
+		goto out;
+	db_bind_text(st, 1, domain);
+	sqlite3_bind_int64(st, 2, since);
+	ret = db_step(c->db, st, err);
+	if (ret == 1) {
+		n = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		ret = 0;
+	}
+	if (ret || n != c->p->blocked_threshold)
+		goto out;
+	reason = xasprintf("%lld deliveries to %s were refused for policy "
+			   "(blocked, spam, authentication) within %lld "
+			   "days: the office's mail is blocked there, not "
+			   "the addressees' fault",
+			   (long long)n, domain,
+			   (long long)(c->p->blocked_window_ms / 86400000));
+	ledger_entry_init(&e, LEDGER_RELAY_BLOCKED, 0, 0, 0, 0);
+	ledger_entry_str(&e, "domain", domain);
+	ledger_entry_int(&e, "deliveries", n);
+	ledger_entry_int(&e, "last_delivery", m->id);
+	ledger_entry_str(&e, "reason", reason);
+	ret = ledger_entry_append(c->db, &e, NULL, err);
+	ledger_entry_release(&e);
+	if (!ret) {
+		c->res->blocked++;
+		note(c, "relay blocked by %s: %lld policy failures", domain,
+		     (long long)n);
+	}
+out:
+	free(domain);
+	free(reason);
+	return ret;
+}
+
 static int apply_failed(struct ctx *c, const struct bounce_recipient *rc,
 			const struct match *m, struct error *err)
 {
 	char *reason = bounce_reason(rc);
+	enum bounce_class k = recipient_class(rc);
 	bool marked = false;
 	int ret = report_to_queue(c, rc, m, true, reason, err);
 
 	if (!ret) {
 		c->res->bounced++;
-		note(c, "delivery %lld bounced (matched by %s): %s",
-		     (long long)m->id, m->by, reason);
-		ret = streak_check(c->db, m->contact_id, c->threshold,
-					   &marked, err);
+		if (!c->res->klass)
+			c->res->klass = bounce_class_name(k);
+		note(c, "delivery %lld bounced (matched by %s): %s [class %s]",
+		     (long long)m->id, m->by, reason, bounce_class_name(k));
+		ret = streak_check(c->db, m->contact_id, c->p->threshold,
+				   c->p->count_mask, &marked, err);
 	}
+	if (!ret && k == BOUNCE_CLASS_POLICY)
+		ret = check_blocked(c, m, err);
 	if (!ret && marked) {
 		c->res->contacts_bouncing++;
 		note(c, "contact %lld is now bouncing", (long long)m->contact_id);
@@ -530,10 +713,12 @@ static int process_recipient(struct ctx *c, const struct bounce_recipient *rc,
 {
 	struct match m = {0};
 	char *why;
-	int ret = match_delivery(c->db, c->r, rc, &m, err);
+	int ret = match_delivery(c->db, c->r, c->p, rc, &m, err);
 
 	if (ret < 0)
 		return ret;
+	if (ret == 1 && m.trusted && !c->res->delivery_id)
+		c->res->delivery_id = m.id;
 	if (ret == 1 && m.trusted)
 		return apply(c, rc, &m, err);
 	why = ret == 1 ? suspect_reason(&m) : unmatched_reason(c->r, rc);
@@ -564,8 +749,7 @@ static int find_report(struct db *db, const struct bounce_report *r,
 }
 
 static int insert_report(struct db *db, const struct bounce_report *r,
-			 const char *raw, size_t len, int64_t *id,
-			 struct error *err)
+			 int64_t inbound_id, int64_t *id, struct error *err)
 {
 	sqlite3_stmt *st;
 	int rc = db_prepare(db, &bounce_statements, ST_REPORT_INSERT, &st, err);
@@ -579,24 +763,26 @@ static int insert_report(struct db *db, const struct bounce_report *r,
 	db_bind_text(st, 5, r->original_message_id);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)r->nrecipients);
 	sqlite3_bind_int64(st, 7, clock_now());
-	sqlite3_bind_blob64(st, 8, raw, len, SQLITE_STATIC);
+	db_bind_id(st, 8, inbound_id);
 	rc = db_step_done(db, st, err);
 	*id = db_last_id(db);
 	return rc;
 }
 
 int bounce_process(struct db *db, const struct bounce_report *r,
-		   const char *raw, size_t len, int threshold,
-		   struct bounce_result *res, bounce_note_fn note_fn, void *arg,
-		   struct error *err)
+		   const struct bounce_params *p, struct bounce_result *res,
+		   bounce_note_fn note_fn, void *arg, struct error *err)
 {
-	struct ctx c = {db, r, 0, threshold, res, note_fn, arg, NULL, 0};
+	struct ctx c = {db, r, 0, p, res, note_fn, arg, NULL, 0};
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	if (threshold < 1)
+	if (p->threshold < 1)
 		return error_set(err, ERR_USAGE, "bounce threshold %d is below 1",
-				 threshold);
+				 p->threshold);
+	if (!p->inbound_id)
+		return error_set(err, ERR_SOFTWARE, "a report is processed "
+				 "from its inbound message");
 	rc = db_begin(db, err);
 	if (rc)
 		return rc;
@@ -609,7 +795,7 @@ int bounce_process(struct db *db, const struct bounce_report *r,
 		goto out;
 	}
 	if (!rc)
-		rc = insert_report(db, r, raw, len, &res->report_id, err);
+		rc = insert_report(db, r, p->inbound_id, &res->report_id, err);
 	c.report_id = res->report_id;
 	for (size_t i = 0; !rc && i < r->nrecipients; i++)
 		rc = process_recipient(&c, &r->recipients[i], err);
@@ -651,6 +837,9 @@ static int quarantine_get(struct db *db, int64_t qid, struct bounce_report *r,
 		bounce_format_parse(db_column_text(st, 7), &r->format) == 0;
 	rc->status = db_column_strdup(st, 4);
 	rc->diagnostic = db_column_strdup(st, 5);
+	if (sqlite3_column_type(st, 9) == SQLITE_NULL ||
+	    bounce_class_parse(db_column_text(st, 9), &rc->klass) != 0)
+		rc->klass = BOUNCE_CLASS_UNKNOWN;
 	snprintf(r->sha256, sizeof(r->sha256), "%s", db_column_text(st, 8));
 	if (sqlite3_column_type(st, 6) != SQLITE_NULL)
 		ret = error_set(err, ERR_DATA, "quarantined report #%lld was "
@@ -708,13 +897,14 @@ static int mark_confirmed(struct ctx *c, struct error *err)
 }
 
 int bounce_confirm(struct db *db, int64_t quarantine_id, const char *actor,
-		   int threshold, struct bounce_result *res,
+		   const struct bounce_params *p, struct bounce_result *res,
 		   bounce_note_fn note_fn, void *arg, struct error *err)
 {
 	struct bounce_report r = {0};
 	struct bounce_recipient rcp = {0};
-	struct ctx c = {db, &r, 0, threshold, res, note_fn, arg, actor,
+	struct ctx c = {db, &r, 0, p, res, note_fn, arg, actor,
 			quarantine_id};
+	int threshold = p->threshold;
 	struct match m = {.by = "hand", .trusted = true};
 	int64_t delivery_id = 0;
 	int rc;
@@ -789,6 +979,7 @@ static int quarantine_row(sqlite3_stmt *st, void *arg)
 		.delivery_id = sqlite3_column_int64(st, 11),
 		.confirmed_at = sqlite3_column_int64(st, 12),
 		.confirmed_by = column_or_null(st, 13),
+		.klass = column_or_null(st, 14),
 	};
 
 	return e->fn(&q, e->arg);

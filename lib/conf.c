@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "chancery/address.h"
+#include "chancery/bounce_report.h"
 #include "chancery/clock.h"
 #include "chancery/conf.h"
 #include "chancery/locale_names.h"
@@ -112,6 +113,14 @@ static const struct key keys[] = {
 	{"campaign.remind", K_DURATION, F(campaign.remind_ms), "7d", 0,
 	 300 * DAY},
 	{"bounce.threshold", K_INT, F(bounce_threshold), "2", 1, 1000},
+	/* VERP: the envelope sender becomes local+ENVID@domain */
+	{"bounce.address", K_STRING, F(bounce.address), NULL},
+	/* the classes that count toward bouncing, comma-separated */
+	{"bounce.count_classes", K_STRING, F(bounce.count_classes), "address"},
+	{"bounce.blocked_threshold", K_INT, F(bounce.blocked_threshold), "3",
+	 1, 1000},
+	{"bounce.blocked_window", K_DURATION, F(bounce.blocked_window_ms),
+	 "7d", 60000, 365 * DAY},
 	/* 25 MB: what relays commonly accept; 64 KB..1 GB */
 	{"message.max_size", K_INT, F(message_max_size), "26214400", 65536,
 	 1073741824},
@@ -247,12 +256,78 @@ static int set_from_text(struct conf *cfg, const struct key *k,
 	}
 }
 
+/*
+ * "address, mailbox" → the mask of those classes (1u << class); the
+ * first name that is no class in *bad (caller frees). -1 then.
+ */
+static int classes_mask(const char *text, unsigned *mask, char **bad)
+{
+	const char *p = text;
+
+	*mask = 0;
+	*bad = NULL;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		char *name;
+		enum bounce_class c;
+		size_t a = 0, b = n;
+
+		while (a < b && isspace((unsigned char)p[a]))
+			a++;
+		while (b > a && isspace((unsigned char)p[b - 1]))
+			b--;
+		name = xstrndup(p + a, b - a);
+		if (bounce_class_parse(name, &c) != 0) {
+			*bad = name;
+			return -1;
+		}
+		*mask |= 1u << c;
+		free(name);
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
 void conf_init(struct conf *cfg)
 {
+	char *bad = NULL;
+
 	memset(cfg, 0, sizeof(*cfg));
 	for (size_t i = 0; i < NKEYS; i++)
 		if (keys[i].def)
 			set_from_text(cfg, &keys[i], keys[i].def, NULL);
+	classes_mask(cfg->bounce.count_classes, &cfg->bounce.count_mask, &bad);
+	free(bad);
+}
+
+/* bounce.address: an address with a local part VERP can extend (no '+'
+ * of its own: the token follows the first one); bounce.count_classes:
+ * class names. */
+static int check_bounce(struct conf *cfg, struct error *err)
+{
+	const char *a = cfg->bounce.address;
+	char *bad = NULL;
+	struct error why = ERROR_INIT;
+
+	if (a && (address_check(a, &why) || strchr(a, '+') ||
+		  strchr(a, '"')))
+		return error_set(err, ERR_CONFIG, "%s: key 'bounce.address': "
+				 "'%s' is %s", cfg->path, a,
+				 why.msg[0] ? why.msg
+					    : "not usable for VERP (a '+' or "
+					      "a quoted local part)");
+	if (classes_mask(cfg->bounce.count_classes, &cfg->bounce.count_mask,
+			 &bad)) {
+		int rc = error_set(err, ERR_CONFIG, "%s: key "
+				   "'bounce.count_classes': '%s' is not one "
+				   "of: unknown, address, mailbox, policy, "
+				   "message, expired, temporary",
+				   cfg->path, bad);
+
+		free(bad);
+		return rc;
+	}
+	return 0;
 }
 
 void conf_release(struct conf *cfg)
@@ -718,7 +793,8 @@ static int check_whole(struct conf *cfg, struct error *err)
 				 "%s: queue.retry.first is longer than "
 				 "queue.retry.max",
 				 cfg->path);
-	return check_language(cfg, err);
+	rc = check_language(cfg, err);
+	return rc ? rc : check_bounce(cfg, err);
 }
 
 /*

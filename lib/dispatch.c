@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chancery/bounce.h"
 #include "chancery/clock.h"
 #include "chancery/dispatch.h"
 #include "chancery/log.h"
@@ -18,6 +19,7 @@ struct job {
 	struct sbuf data;
 	struct transport_message msg;
 	struct queue_check check;
+	char *verp;  /* the envelope sender under bounce.address, or NULL */
 	struct job *next;
 };
 
@@ -112,6 +114,7 @@ static void job_free(struct job *j)
 {
 	queue_item_release(&j->item);
 	sbuf_release(&j->data);
+	free(j->verp);
 	free(j);
 }
 
@@ -587,9 +590,14 @@ static void hand_over(struct run *r, struct queue_batch *claimed)
 		/* rendered in the worker, into its own arena, and dropped
 		 * once sent: the claimed but unsent hold no message text */
 		sbuf_init(&j->data, 0);
+		/* VERP: a report comes back to an address naming the
+		 * delivery, whatever the report itself says */
+		j->verp = bounce_verp_address(p->cfg->bounce.address,
+					      j->item.envid);
 		j->msg = (struct transport_message){
 			.delivery_id = j->item.delivery_id,
-			.envelope_from = p->cfg->sender.address,
+			.envelope_from = j->verp ? j->verp
+						 : p->cfg->sender.address,
 			.recipient = j->item.email,
 			.envid = j->item.envid,
 		};

@@ -46,7 +46,7 @@ enum {
 #define NOTICE_KINDS \
 	"('campaign.created', 'campaign.approved', 'campaign.rejected', " \
 	"'campaign.approval_void', 'campaign.reminded', 'campaign.missed', " \
-	"'campaign.done')"
+	"'campaign.done', 'relay.blocked')"
 
 static const char *const sql[ST__COUNT] = {
 	[ST_CURSOR_GET] = "SELECT event_id FROM notice_cursor WHERE id = 1",
@@ -250,6 +250,19 @@ static int notice_text(struct db *db, const struct conf *cfg,
 	if (!strcmp(e->kind, "campaign.approved") && e->by &&
 	    !strcmp(e->by, "schedule"))
 		return 1;
+	if (!strcmp(e->kind, "relay.blocked")) {
+		/* relay trouble: no campaign; the reason names the domain */
+		calendar_format("UTC", e->ts, at, sizeof(at));
+		sbuf_addstr(subject, "[chancery] relay trouble: mail blocked "
+				     "by a recipient domain");
+		sbuf_addf(body, "On %s chancery read repeated policy "
+				"refusals from one recipient domain.\n", at);
+		add_clean(body, e->reason ? e->reason : "", 2000);
+		sbuf_addf(body, "\n\nSee 'chancery inbox list --kind report'."
+				"\n\n-- \nchancery, about ledger event #%lld "
+				"(%s)\n", (long long)e->id, e->kind);
+		return 0;
+	}
 	if ((rc = campaign_read(db, e->campaign_id, &c, err)))
 		return rc;
 	calendar_format(c.tz, c.send_at, when, sizeof(when));

@@ -145,7 +145,7 @@ static const char *const queue_sql[ST__COUNT] = {
 		"updated_at = ?2 WHERE id = ?1 AND state IN ('pending', "
 		"'deferred')",
 	[ST_BOUNCED] = "UPDATE deliveries SET state = 'bounced', reason = ?2, "
-		       "updated_at = ?3 WHERE id = ?1 "
+		       "updated_at = ?3, bounce_class = ?4 WHERE id = ?1 "
 		       "AND state IN ('sent', 'delivered')",
 	/* ?2 (the reason) is not used: a delivered message keeps none. */
 	[ST_DELIVERED] = "UPDATE deliveries SET state = 'delivered', "
@@ -626,7 +626,7 @@ static int count_refusal(struct db *db, const struct conf *cfg,
 {
 	bool marked = false;
 	int rc = streak_check(db, item->contact_id, cfg->bounce_threshold,
-			      &marked, err);
+			      cfg->bounce.count_mask, &marked, err);
 
 	if (!rc && marked)
 		log_warn("contact=%lld marked bouncing after %d campaigns "
@@ -977,6 +977,8 @@ int queue_apply_report(struct db *db, const struct queue_report *r,
 	sqlite3_bind_int64(st, 1, r->delivery_id);
 	db_bind_text(st, 2, r->bounced ? r->reason : NULL);
 	sqlite3_bind_int64(st, 3, clock_now());
+	if (r->bounced)
+		db_bind_text(st, 4, r->klass);
 	rc = db_step_done(db, st, err);
 	if (!rc && db_changes(db) != 1)
 		rc = error_set(err, ERR_SOFTWARE, "delivery %lld changed state "

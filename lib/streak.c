@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chancery/bounce_report.h"
 #include "chancery/clock.h"
 #include "chancery/log.h"
 #include "chancery/registry.h"
@@ -20,7 +21,8 @@ static const char *const streak_sql[ST__COUNT] = {
 		     "WHERE contact_id = ?1",
 	/* The contact's deliveries that reached the relay, newest campaign
 	 * first, after the last time it was marked bouncing. */
-	[ST_STREAK] = "SELECT d.state, c.name, c.send_at, d.reason, d.email "
+	[ST_STREAK] = "SELECT d.state, c.name, c.send_at, d.reason, d.email, "
+		      "d.bounce_class "
 		      "FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id "
 		      "WHERE d.contact_id = ?1 AND d.state IN ('sent', "
 		      "'delivered', 'bounced', 'failed') "
@@ -56,8 +58,20 @@ static int streak_since(struct db *db, int64_t contact_id, int64_t *since,
 
 /* Whether the newest `threshold` campaigns all failed permanently; the
  * reason names them and the last diagnostic. */
+/* Whether a bounce of that class (NULL: recorded before classes were
+ * kept) counts against the address. */
+static bool class_counts(const char *klass, unsigned mask)
+{
+	enum bounce_class c;
+
+	if (!klass)
+		return true;
+	return bounce_class_parse(klass, &c) == 0 && (mask & (1u << c));
+}
+
 static int streak_full(struct db *db, int64_t contact_id, int threshold,
-		       struct sbuf *reason, int64_t *newest, struct error *err)
+		       unsigned mask, struct sbuf *reason, int64_t *newest,
+		       struct error *err)
 {
 	sqlite3_stmt *st;
 	int64_t since = 0;
@@ -78,7 +92,12 @@ static int streak_full(struct db *db, int64_t contact_id, int threshold,
 	while ((rc = db_step(db, st, err)) == 1) {
 		const char *state = db_column_text(st, 0);
 
-		if (strcmp(state, "bounced") != 0 && strcmp(state, "failed") != 0)
+		if (strcmp(state, "failed") != 0 &&
+		    (strcmp(state, "bounced") != 0 ||
+		     !class_counts(sqlite3_column_type(st, 5) == SQLITE_NULL
+					   ? NULL
+					   : db_column_text(st, 5),
+				   mask)))
 			full = false;
 		if (n == 0) {
 			*newest = sqlite3_column_int64(st, 2);
@@ -115,7 +134,7 @@ static int mark(struct db *db, int64_t contact_id, int64_t through,
 }
 
 int streak_check(struct db *db, int64_t contact_id, int threshold,
-		 bool *marked, struct error *err)
+		 unsigned count_mask, bool *marked, struct error *err)
 {
 	struct registry_contact contact = {0};
 	struct sbuf reason = SBUF_INIT;
@@ -133,7 +152,8 @@ int streak_check(struct db *db, int64_t contact_id, int threshold,
 	 * decided by a person, and one already bouncing needs nothing. */
 	if (contact.status != CONTACT_ACTIVE)
 		goto out;
-	rc = streak_full(db, contact_id, threshold, &reason, &newest, err);
+	rc = streak_full(db, contact_id, threshold, count_mask, &reason,
+			 &newest, err);
 	if (rc == 1) {
 		rc = mark(db, contact_id, newest, reason.buf, err);
 		*marked = rc == 0;

@@ -3,11 +3,17 @@
  *
  * What a report says is read by bounce_report_parse (bounce_report.h).
  * Processing (bounce_process) matches every recipient of a report to a
- * delivery: by the ENVID chancery set ("chancery-<delivery id>-<16 random
- * hex>", from the DSN's Original-Envelope-Id or the returned
- * X-Chancery-Delivery header), compared whole, else by the whole original
- * Message-ID (which has its own 16 random hex digits). Only those two
- * change anything: nobody outside the mail's path could know them. A
+ * delivery, chancery's own identifiers first, in this order: the ENVID
+ * the VERP envelope recipient names (bounces+<ENVID>@domain, under
+ * bounce.address), the ENVID chancery set ("chancery-<delivery id>-<16
+ * random hex>", from the DSN's Original-Envelope-Id or the returned
+ * X-Chancery-Delivery header) as the parser read it, else a tokened ENVID
+ * found anywhere in the message's text, each compared whole, else the whole
+ * original Message-ID (which has its own 16 random hex digits) as the
+ * parser read it or as found in the text. A VERP match names the
+ * delivery even when the report names no recipient or another one: the
+ * envelope went to that delivery's own address. Only these change
+ * anything: nobody outside the mail's path could know them. A
  * report that names a delivery only by a token-less ENVID
  * ("chancery-<id>", guessable: earlier versions wrote it) or only by the
  * recipient address (the most recent delivery to it still in state
@@ -32,16 +38,29 @@
  * the reason, like a report that matches no delivery: a quarantine row
  * plus a bounce.quarantined event. Nothing is ever dropped.
  *
- * A contact whose deliveries in the last `threshold` campaigns sent to it
- * all failed permanently (bounced, or refused by the relay with a 5xx)
- * becomes `bouncing` through registry_contact_set_status, with the
- * campaigns and the last diagnostic as the reason. The streak restarts
- * after that, so a contact someone re-enables needs `threshold` new
- * failures before it is marked again.
+ * Every failure is stored with its class (bounce_report.h: address,
+ * mailbox, policy, message, expired, temporary, unknown): in
+ * deliveries.bounce_class, bounce_quarantine.class and the event's data
+ * ("class"). A contact whose deliveries in the last `threshold` campaigns
+ * sent to it all failed permanently (refused by the relay with a 5xx, or
+ * bounced for a class in bounce.count_classes: the address only, by
+ * default) becomes `bouncing` through registry_contact_set_status, with
+ * the campaigns and the last diagnostic as the reason. A bounce of any
+ * other class is recorded and shown, and breaks no streak but fills none
+ * either. The streak restarts after that, so a contact someone re-enables
+ * needs `threshold` new failures before it is marked again.
  *
- * Every report is recorded (its SHA-256 and its own Message-ID, with the
- * raw bytes): the same report a second time is recognised and changes
- * nothing.
+ * Policy failures (blocked, spam, authentication) say something about
+ * the office's mail, not the addressee: when bounce.blocked_threshold
+ * distinct deliveries to one recipient domain bounced for policy within
+ * bounce.blocked_window (7 days by default), one relay.blocked event names
+ * the domain (raised on reaching the threshold: one while the failures go
+ * on, another only once the window fell below it), and notice.c sends it
+ * to notify.to as relay trouble.
+ *
+ * Every report is recorded (its SHA-256 and its own Message-ID; its raw
+ * bytes are in the inbound_messages row it was read from, inbox.h): the
+ * same report a second time is recognised and changes nothing.
  */
 #ifndef CHANCERY_BOUNCE_H
 #define CHANCERY_BOUNCE_H
@@ -51,6 +70,7 @@
 #include <stdint.h>
 
 #include "chancery/bounce_report.h"
+#include "chancery/conf.h"
 #include "chancery/db.h"
 #include "chancery/error.h"
 
@@ -60,6 +80,35 @@
  * anything else. token may be NULL. */
 int64_t bounce_envid_delivery(const char *envid, bool *token);
 
+/*
+ * VERP: the envelope sender of the delivery with that ENVID under
+ * bounce.address base ("bounces@office.example" and "chancery-12-<hex>"
+ * → "bounces+chancery-12-<hex>@office.example"); NULL when base or envid
+ * is NULL. Caller frees.
+ */
+char *bounce_verp_address(const char *base, const char *envid);
+
+/*
+ * The tokened ENVID a VERP address under base names (the local part and
+ * domain compared without case, the ENVID whole), or NULL. Caller frees.
+ */
+char *bounce_verp_envid(const char *base, const char *addr);
+
+/* What bounce_process and bounce_confirm need besides the report. */
+struct bounce_params {
+	int64_t inbound_id;          /* the inbound_messages row read */
+	const char *verp_envid;      /* ENVID of the VERP envelope recipient */
+	const char *text_envid;      /* a tokened ENVID found in the text */
+	const char *text_message_id; /* a Message-ID of chancery's form found
+					in the text, without <> */
+	int threshold;               /* conf bounce.threshold */
+	unsigned count_mask;         /* conf bounce.count_classes */
+	int blocked_threshold;       /* conf bounce.blocked_threshold */
+	int64_t blocked_window_ms;   /* conf bounce.blocked_window */
+};
+/* Zero identifiers and the bounce settings of cfg. */
+void bounce_params_init(struct bounce_params *p, const struct conf *cfg);
+
 /* What processing one report did; counts are of recipients. */
 struct bounce_result {
 	int64_t report_id;   /* the bounce_reports row (the earlier one when
@@ -67,6 +116,11 @@ struct bounce_result {
 	bool duplicate;      /* seen before: nothing changed */
 	int bounced, delivered, delayed, unchanged, quarantined;
 	int contacts_bouncing; /* contacts that became bouncing */
+	int64_t delivery_id; /* the first delivery a trusted identifier
+				named, or 0 */
+	const char *klass;   /* the class of its first failure (static), or
+				NULL */
+	int blocked;         /* relay.blocked events raised */
 };
 
 /* One line per recipient, for the command's output (may be NULL). */
@@ -74,14 +128,13 @@ typedef void (*bounce_note_fn)(const char *line, void *arg);
 
 /*
  * Records the report and applies it (see the table above), all in one
- * transaction: on error nothing is changed. raw/len are the bytes the
- * report was parsed from (kept as evidence). threshold is
- * conf.bounce_threshold.
+ * transaction (a savepoint in the caller's): on error nothing is
+ * changed. p->inbound_id is the inbound_messages row holding the bytes
+ * the report was parsed from (the evidence).
  */
 int bounce_process(struct db *db, const struct bounce_report *r,
-		   const char *raw, size_t len, int threshold,
-		   struct bounce_result *res, bounce_note_fn note, void *arg,
-		   struct error *err);
+		   const struct bounce_params *p, struct bounce_result *res,
+		   bounce_note_fn note, void *arg, struct error *err);
 
 /*
  * Applies quarantine row quarantine_id to the delivery it matched, as a
@@ -93,7 +146,7 @@ int bounce_process(struct db *db, const struct bounce_report *r,
  * already confirmed, or its report no longer fits the delivery's state.
  */
 int bounce_confirm(struct db *db, int64_t quarantine_id, const char *actor,
-		   int threshold, struct bounce_result *res,
+		   const struct bounce_params *p, struct bounce_result *res,
 		   bounce_note_fn note, void *arg, struct error *err);
 
 
@@ -110,6 +163,7 @@ struct bounce_quarantined {
 	const char *original_message_id;
 	const char *diagnostic;
 	const char *reason;
+	const char *klass;        /* the failure's class, or NULL */
 	int64_t delivery_id;      /* the delivery it matched, or 0 */
 	int64_t confirmed_at;     /* 0 until confirmed */
 	const char *confirmed_by; /* NULL until confirmed */

@@ -95,6 +95,18 @@ struct conf_language {
 	char *fallback;     /* language.fallback, or NULL */
 };
 
+/* bounce: where reports come back and how they count (bounce.h,
+ * inbox.h). */
+struct conf_bounce {
+	char *address;          /* VERP base "bounces@office.example", or NULL:
+				   the envelope sender is sender.address */
+	char *count_classes;    /* as written: "address,mailbox" */
+	unsigned count_mask;    /* 1u << enum bounce_class, from the above */
+	int blocked_threshold;  /* policy failures from one domain before
+				   relay.blocked */
+	int64_t blocked_window_ms; /* ... within this long */
+};
+
 struct conf {
 	char *path;                  /* the file read, or NULL for defaults */
 	char *database;
@@ -114,6 +126,7 @@ struct conf {
 	struct conf_campaign campaign;
 	struct conf_imap imap;
 	struct conf_language language;
+	struct conf_bounce bounce;
 };
 
 /* Fills cfg with the defaults. */

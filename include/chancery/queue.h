@@ -231,6 +231,7 @@ struct queue_report {
 	int64_t delivery_id, campaign_id, body_id, contact_id;
 	bool bounced;       /* else delivered */
 	const char *reason; /* bounced: why, kept in the row */
+	const char *klass;  /* bounced: its class (bounce_report.h), or NULL */
 	const char *data;   /* the event's JSON: the report's evidence */
 };
 

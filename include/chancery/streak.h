@@ -20,11 +20,15 @@
 
 /*
  * Checks the streak of permanent failures of one contact and marks it
- * bouncing when the last `threshold` campaigns sent to it all failed.
- * Only an active contact changes: a disabled or suppressed one was decided
- * by a person. *marked tells whether it did.
+ * bouncing when the last `threshold` campaigns sent to it all failed:
+ * refused by the relay, or bounced for a class in count_mask (1u <<
+ * enum bounce_class, conf bounce.count_classes; a bounce recorded before
+ * classes were kept counts). A bounce of another class is no failure of
+ * the address: it does not fill the streak. Only an active contact
+ * changes: a disabled or suppressed one was decided by a person. *marked
+ * tells whether it did.
  */
 int streak_check(struct db *db, int64_t contact_id, int threshold,
-		 bool *marked, struct error *err);
+		 unsigned count_mask, bool *marked, struct error *err);
 
 #endif

@@ -144,22 +144,35 @@ class BounceTest(harness.TestCase):
         self.assertEqual(
             self.sql("SELECT DISTINCT state FROM deliveries"), [("sent",)])
 
-    def test_garbage_is_refused_and_changes_nothing(self):
+    def test_garbage_is_kept_as_unreadable(self):
+        """What is no report is kept with the reason and exits 0: under an
+        MTA pipe alias a refusal would make the MTA bounce or drop it."""
         cases = [
             (sample("garbage.eml"), "not a delivery report"),
             ("", "empty input"),
             ("\x00\x01\x02binary", "NUL bytes"),
             ("no headers here\n", "no header fields"),
         ]
-        before = self.snapshot()
-        for data, want in cases:
+        deliveries = self.sql("SELECT * FROM deliveries")
+        for n, (data, want) in enumerate(cases, 1):
             with self.subTest(want=want):
                 p = self.chancery("bounce", stdin=data)
-                self.assertEqual(p.rc, 65, p)
-                self.assertIn(want, p.err)
-                self.assertEqual(p.err.count("\n"), 1, p)
-                self.assertEqual(p.out, "")
-                self.assertEqual(self.snapshot(), before)
+                self.assertEqual(p.rc, 0, p)
+                self.assertEqual(p.err, "")
+                self.assertIn("unreadable (inbound #%d): " % n, p.out)
+                self.assertIn(want, p.out)
+                kind, reason, raw = self.sql(
+                    "SELECT kind, reason, raw FROM inbound_messages "
+                    "WHERE id = ?", n)[0]
+                self.assertEqual(kind, "unreadable")
+                self.assertIn(want, reason)
+                self.assertEqual(raw, data.encode())
+                self.assertEqual(self.sql(
+                    "SELECT count(*) FROM events WHERE kind = "
+                    "'inbound.quarantined' AND json_extract(data, "
+                    "'$.inbound') = ?", n), [(1,)])
+                self.assertEqual(self.sql("SELECT * FROM deliveries"),
+                                 deliveries)
 
     def test_usage_errors(self):
         for args, word in ((["bounce", "--bogus"], "--bogus"),
@@ -186,7 +199,7 @@ class BounceTest(harness.TestCase):
     def test_maildir(self):
         md = self.make_maildir(list(EFFECTS) + ["unmatched.eml"])
         out = self.run_ok("bounce", "--maildir", md)
-        self.assertIn("7 of 7 reports read", out)
+        self.assertIn("7 of 7 messages read", out)
         self.assertEqual(os.listdir(os.path.join(md, "new")), [])
         cur = sorted(os.listdir(os.path.join(md, "cur")))
         self.assertEqual(len(cur), 7)
@@ -205,14 +218,18 @@ class BounceTest(harness.TestCase):
         self.assertEqual(out.count("nothing changed"), 6)
         self.assertEqual(self.snapshot(), before)
 
-    def test_maildir_keeps_garbage_in_new(self):
+    def test_maildir_leaves_no_garbage_behind(self):
         md = self.make_maildir(["garbage.eml", "dsn-failed.eml"])
         p = self.chancery("bounce", "--maildir", md)
-        self.assertEqual(p.rc, 65, p)
-        self.assertIn("not a delivery report", p.err)
-        self.assertIn("1 of 2 reports read", p.out)
-        self.assertEqual(len(os.listdir(os.path.join(md, "new"))), 1)
-        self.assertEqual(len(os.listdir(os.path.join(md, "cur"))), 1)
+        self.assertEqual(p.rc, 0, p)
+        self.assertIn("unreadable (inbound #1): not a delivery report", p.out)
+        self.assertIn("2 of 2 messages read", p.out)
+        self.assertEqual(len(os.listdir(os.path.join(md, "new"))), 0)
+        self.assertEqual(len(os.listdir(os.path.join(md, "cur"))), 2)
+        self.assertEqual(self.sql("SELECT kind, origin FROM inbound_messages "
+                                  "ORDER BY id"),
+                         [("unreadable", "1762800000.M0P1.host"),
+                          ("report", "1762800001.M1P1.host")])
         self.assertEqual(
             self.sql("SELECT state FROM deliveries WHERE id = 1"),
             [("bounced",)])

@@ -166,7 +166,8 @@ class InstallTest(unittest.TestCase):
         for group in ("init", "config check", "body add", "contact add",
                       "registry import-statement", "list create",
                       "template render", "series add", "campaign create",
-                      "campaign status", "audit verify", "bounce"):
+                      "campaign status", "audit verify", "bounce",
+                      "inbox list", "--envelope-to"):
             self.assertIn(group, one)
         eight = man_text(self.path("share/man/man8/chanceryd.8"))
         for word in ("--once", "--foreground", "SIGTERM", "SIGHUP",
@@ -258,7 +259,10 @@ class CompletionTest(unittest.TestCase):
         real = os.path.join(self.prefix, "bin/chancery")
         self.assertEqual(self.complete(real, ""), [
             "init", "config", "body", "contact", "find", "registry", "list",
-            "template", "series", "campaign", "audit", "bounce"])
+            "template", "series", "campaign", "audit", "inbox", "bounce"])
+        self.assertEqual(self.complete(real, "inbox", "q"), ["quarantine"])
+        self.assertEqual(self.complete(real, "inbox", "--e"),
+                         ["--envelope-to"])
         self.assertEqual(self.complete(real, "c"),
                          ["config", "contact", "campaign"])
         self.assertEqual(self.complete(real, "body", "m"), ["merge"])

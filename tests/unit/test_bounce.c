@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "chancery/bounce.h"
+#include "chancery/sha256.h"
 #include "chancery/streak.h"
 #include "chancery/clock.h"
 #include "chancery/sbuf.h"
@@ -105,16 +106,54 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The parameters of these tests: every class counts (the classes are
+ * test_inbox's), no VERP. */
+static void params(struct bounce_params *p, int threshold, int64_t inbound)
+{
+	memset(p, 0, sizeof(*p));
+	p->inbound_id = inbound;
+	p->threshold = threshold;
+	p->count_mask = ~0u;
+	p->blocked_threshold = 3;
+	p->blocked_window_ms = 7 * 86400000LL;
+}
+
+/* The inbound_messages row the report was read from, as inbox_take
+ * keeps it (one per distinct bytes). */
+static int64_t inbound_row(struct db *db, const char *data, size_t len)
+{
+	char sha[SHA256_HEX_SIZE], sql[256];
+	sqlite3_stmt *st;
+
+	sha256_hex(data, len, sha);
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db),
+					    "INSERT OR IGNORE INTO "
+					    "inbound_messages (sha256, source, "
+					    "kind, received_at, raw) VALUES "
+					    "(?1, 'stdin', 'report', 0, ?2)",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 2, data, (int)len, SQLITE_TRANSIENT);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	snprintf(sql, sizeof(sql), "SELECT id FROM inbound_messages WHERE "
+		 "sha256 = '%s'", sha);
+	return test_query_int(db, sql);
+}
+
 static int process_text(struct db *db, const char *data, size_t len,
 			int threshold, struct bounce_result *res,
 			struct error *err)
 {
 	struct bounce_report *r = NULL;
+	struct bounce_params p;
 	int rc = bounce_report_parse(data, len, &r, err);
 
-	if (!rc)
-		rc = bounce_process(db, r, data, len, threshold, res, NULL, NULL,
-				    err);
+	if (!rc) {
+		params(&p, threshold, inbound_row(db, data, len));
+		rc = bounce_process(db, r, &p, res, NULL, NULL, err);
+	}
 	bounce_report_free(r);
 	return rc;
 }
@@ -609,17 +648,17 @@ static void test_threshold_one_and_failed_state_counts(void **state)
 	/* A 5xx from the relay (state failed) is a permanent failure too. */
 	test_exec(t->db, "UPDATE deliveries SET state = 'failed', "
 			  "reply_code = 550 WHERE id = 2");
-	assert_int_equal(streak_check(t->db, 2, 1, &marked, &err), 0);
+	assert_int_equal(streak_check(t->db, 2, 1, ~0u, &marked, &err), 0);
 	assert_true(marked);
 	assert_query_str(t->db, "SELECT status FROM contacts WHERE id = 2",
 			 "bouncing");
 	/* An already bouncing contact is left alone. */
-	assert_int_equal(streak_check(t->db, 2, 1, &marked, &err), 0);
+	assert_int_equal(streak_check(t->db, 2, 1, ~0u, &marked, &err), 0);
 	assert_false(marked);
 	assert_int_equal(test_query_int(t->db, "SELECT count(*) FROM "
 					       "bounce_marks"),
 			 1);
-	assert_int_equal(streak_check(t->db, 2, 0, &marked, &err),
+	assert_int_equal(streak_check(t->db, 2, 0, ~0u, &marked, &err),
 			 ERR_USAGE);
 }
 
@@ -839,7 +878,7 @@ static void test_confirm(void **state)
 		const char *state1;
 	} cases[] = {
 		{1, 0, "delivery 1 bounced (matched by hand): smtp; 550 5.1.1 "
-		       "no such user\n", "bounced"},
+		       "no such user [class address]\n", "bounced"},
 		{1, ERR_DATA, "quarantined report #1 was already confirmed by "
 			      "alice", "bounced"},
 		{2, ERR_DATA, "quarantined report #2: a failed report does not "
@@ -851,6 +890,7 @@ static void test_confirm(void **state)
 	};
 	struct test_db *t = *state;
 	struct bounce_result res;
+	struct bounce_params p;
 	struct sbuf sb = SBUF_INIT;
 
 	/* #1 and #2: forged-looking reports for delivery 1; #3 unmatched */
@@ -879,7 +919,8 @@ static void test_confirm(void **state)
 
 		print_message("confirm #%lld\n", (long long)cases[i].id);
 		sbuf_reset(&sb);
-		rc = bounce_confirm(t->db, cases[i].id, "alice", 2, &res,
+		params(&p, 2, 0);
+		rc = bounce_confirm(t->db, cases[i].id, "alice", &p, &res,
 				    confirm_note, &sb, &err);
 		assert_int_equal(rc, cases[i].rc);
 		if (rc) {

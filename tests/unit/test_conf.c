@@ -2,6 +2,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "chancery/bounce_report.h"
 #include "chancery/conf.h"
 #include "chancery/sbuf.h"
 #include "chancery/xalloc.h"
@@ -140,6 +141,14 @@ static void test_errors_name_line_and_key(void **state)
 		 {":1:", "campaign.four_eyes", "true or false"}},
 		{"campaign = { four_eyes = 1; };\n",
 		 {":1:", "campaign.four_eyes", "true or false"}},
+		{"bounce = { address = \"bounces+x@office.example\"; };\n",
+		 {"bounce.address", "'+'", NULL}},
+		{"bounce = { address = \"not an address\"; };\n",
+		 {"bounce.address", "not an address", NULL}},
+		{"bounce = { count_classes = \"address, spam\"; };\n",
+		 {"bounce.count_classes", "'spam'", "policy"}},
+		{"bounce = { blocked_threshold = 0; };\n",
+		 {":1:", "bounce.blocked_threshold", "1..1000"}},
 	};
 	char *dir = test_tmpdir();
 
@@ -191,6 +200,40 @@ static void test_campaign_keys(void **state)
 	test_rmtree(dir);
 }
 
+/* bounce.*: VERP unset by default, only address failures counting, and
+ * the values read into the mask and dumped. */
+static void test_bounce_keys(void **state)
+{
+	char *dir = test_tmpdir();
+	char *path = test_write_file(dir, "c.conf", "bounce = { address = "
+				     "\"bounces@office.example\"; "
+				     "count_classes = \"address, policy\"; "
+				     "blocked_window = \"2d\"; };\n");
+	struct conf cfg;
+	struct error err = ERROR_INIT;
+	struct sbuf dump = SBUF_INIT;
+
+	(void)state;
+	conf_init(&cfg);
+	assert_null(cfg.bounce.address);
+	assert_int_equal(cfg.bounce.count_mask, 1u << BOUNCE_CLASS_ADDRESS);
+	assert_int_equal(cfg.bounce.blocked_threshold, 3);
+	assert_int_equal(cfg.bounce.blocked_window_ms, 7 * 86400000LL);
+	assert_int_equal(conf_load(&cfg, path, &err), 0);
+	assert_str(cfg.bounce.address, "bounces@office.example");
+	assert_int_equal(cfg.bounce.count_mask,
+			 (1u << BOUNCE_CLASS_ADDRESS) |
+				 (1u << BOUNCE_CLASS_POLICY));
+	assert_int_equal(cfg.bounce.blocked_window_ms, 2 * 86400000LL);
+	conf_dump(&cfg, &dump);
+	assert_non_null(strstr(dump.buf, "bounce.address = "
+					 "\"bounces@office.example\"\n"));
+	conf_release(&cfg);
+	sbuf_release(&dump);
+	free(path);
+	test_rmtree(dir);
+}
+
 static void test_secrets_need_private_files(void **state)
 {
 	char *dir = test_tmpdir();
@@ -236,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_values_and_relative_paths),
 		cmocka_unit_test(test_errors_name_line_and_key),
 		cmocka_unit_test(test_campaign_keys),
+		cmocka_unit_test(test_bounce_keys),
 		cmocka_unit_test(test_secrets_need_private_files),
 		cmocka_unit_test(test_notify_addresses),
 	};

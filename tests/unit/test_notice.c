@@ -199,6 +199,13 @@ static const struct kind_case kind_cases[] = {
 	 "{\"reason\":\"no\\r\\nBcc: spy@evil.example\"}",
 	 "[chancery] campaign feb rejected by bob",
 	 {"Reason: no  Bcc: spy@evil.example", NULL, NULL}},
+	/* relay trouble: repeated policy blocks from one domain (bounce.c) */
+	{"relay blocked", LEDGER_RELAY_BLOCKED, NULL,
+	 "{\"domain\":\"blocked.example\",\"reason\":\"3 deliveries to "
+	 "blocked.example were refused for policy\"}",
+	 "[chancery] relay trouble: mail blocked by a recipient domain",
+	 {"3 deliveries to blocked.example were refused for policy",
+	  "chancery inbox list", NULL}},
 	/* not announced */
 	{"cancelled", LEDGER_CAMPAIGN_CANCELLED, "alice", NULL, NULL, {NULL}},
 	{"created, no approvals", LEDGER_CAMPAIGN_CREATED, "alice", NULL, NULL,
