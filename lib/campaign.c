@@ -47,13 +47,15 @@ const char *const campaign_delivery_states[CAMPAIGN_DELIVERY_STATES] = {
 #define CAMPAIGN_COLUMNS                                                      \
 	"SELECT id, name, template_id, list_id, series_id, series_year, "     \
 	"send_at, tz, sender, event_date, state, created_at, updated_at, "    \
-	"started_at, finished_at, created_by, edited_by FROM campaigns "
+	"started_at, finished_at, created_by, edited_by, receipt "            \
+	"FROM campaigns "
 
 static const char *const campaign_sql[ST__COUNT] = {
 	[ST_INSERT] = "INSERT INTO campaigns (name, template_id, list_id, "
 		      "series_id, series_year, send_at, tz, sender, event_date, "
-		      "state, created_at, updated_at, created_by) VALUES (?1, "
-		      "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'draft', ?10, ?10, ?11)",
+		      "state, created_at, updated_at, created_by, receipt) "
+		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'draft', ?10, "
+		      "?10, ?11, ?12)",
 	[ST_BY_NAME] = (CAMPAIGN_COLUMNS "WHERE name = ?1"),
 	[ST_BY_ID] = (CAMPAIGN_COLUMNS "WHERE id = ?1"),
 	[ST_BY_SERIES] = (CAMPAIGN_COLUMNS
@@ -142,6 +144,7 @@ static void read_info(sqlite3_stmt *st, struct campaign_info *c)
 	c->finished_at = sqlite3_column_int64(st, 14);
 	c->created_by = db_column_strdup(st, 15);
 	c->edited_by = db_column_strdup(st, 16);
+	c->receipt = sqlite3_column_int(st, 17) != 0;
 }
 
 /* The template and list names, asked of the modules that own them. */
@@ -342,6 +345,7 @@ static int insert_campaign(struct db *db, const struct campaign_new *c,
 	db_bind_text(st, 9, c->event_date);
 	sqlite3_bind_int64(st, 10, clock_now());
 	db_bind_text(st, 11, db_actor(db));
+	sqlite3_bind_int(st, 12, c->receipt);
 	rc = db_step_done(db, st, err);
 	if (!rc)
 		*id = db_last_id(db);
@@ -368,6 +372,8 @@ static int created_event(struct db *db, const struct campaign_new *c,
 	ledger_entry_str(&e, "tz", c->tz);
 	if (c->event_date)
 		ledger_entry_str(&e, "event_date", c->event_date);
+	if (c->receipt) /* only when asked: older events read the same */
+		ledger_entry_str(&e, "receipt", "requested");
 	/* A series' yearly draft takes whatever version is the latest when
 	 * it is made: say so, next to the version it took. */
 	if (c->series_id) {
@@ -538,6 +544,7 @@ int campaign_delivery_ctx_init(struct db *db, const struct conf *cfg,
 		.tz = c->tz,
 		.event_date = c->event_date,
 		.sender_override = c->sender,
+		.receipt = c->receipt,
 		.message_id = message_id,
 		.envid = envid,
 	};

@@ -81,6 +81,8 @@ struct campaign_info {
 	int64_t created_at, updated_at, started_at, finished_at; /* 0: not yet */
 	char *created_by; /* the actor of campaign.created, or NULL */
 	char *edited_by;  /* the actor of the last campaign.edited, or NULL */
+	bool receipt;     /* its messages ask for a read receipt (RFC 8098
+			     Disposition-Notification-To: the From address) */
 };
 void campaign_info_release(struct campaign_info *c);
 
@@ -96,6 +98,7 @@ struct campaign_new {
 	const char *event_date; /* or NULL */
 	int64_t series_id;      /* or 0 */
 	int series_year;
+	bool receipt;           /* ask for a read receipt */
 	bool refuse_past;       /* a send time that has passed is ERR_DATA
 				   "send time ... has passed; use --now ..."
 				   (the command line; a series catches up) */
@@ -221,6 +224,8 @@ struct campaign_edit {
 	const char *tz;
 	const char *sender;
 	const char *event_date;
+	int receipt;               /* 1: ask for a read receipt, -1: stop
+				      asking, 0: unchanged */
 };
 
 /*
