@@ -726,7 +726,8 @@ enum {
 
 static const char *const response_sql[ST__COUNT] = {
 	[ST_FIND_DELIVERY] =
-		"SELECT id, campaign_id, body_id, contact_id FROM deliveries "
+		"SELECT id, campaign_id, body_id, contact_id, "
+		"coalesce(sent_at, created_at) FROM deliveries "
 		"WHERE message_id = ?1 ORDER BY id LIMIT 1",
 	[ST_INBOUND] =
 		"SELECT received_at, delivery_id FROM inbound_messages "
@@ -743,6 +744,7 @@ static const struct db_statements response_statements = {
 
 struct match {
 	int64_t id, campaign_id, body_id, contact_id;
+	int64_t sent_at; /* or when it was queued */
 	const char *ref;
 };
 
@@ -762,6 +764,7 @@ static int find_delivery(struct db *db, const struct response *r,
 			m->campaign_id = sqlite3_column_int64(st, 1);
 			m->body_id = sqlite3_column_int64(st, 2);
 			m->contact_id = sqlite3_column_int64(st, 3);
+			m->sent_at = sqlite3_column_int64(st, 4);
 			m->ref = r->refs[i];
 			sqlite3_reset(st);
 			return 1;
@@ -891,8 +894,14 @@ int response_apply(struct db *db, int64_t inbound_id,
 	rc = read_inbound(db, inbound_id, &received, &linked, err);
 	if (rc)
 		return rc;
-	/* its own Date:, unless it has none or one from the future */
-	at = r->date > 0 && r->date <= received + 86400 ? r->date : received;
+	/* Its own Date:, the time the audit shows ("acknowledged receipt on
+	 * 27 February"), unless it has none or one that cannot be: before
+	 * the statement went out or after the message arrived (a day's
+	 * leeway each side for clocks); then the time it arrived. */
+	at = r->date > 0 && r->date >= m.sent_at - 86400 &&
+			     r->date <= received + 86400
+		     ? r->date
+		     : received;
 	if (r->kind == RESPONSE_COMPLAINT)
 		added = linked != m.id;
 	else

@@ -491,6 +491,43 @@ static void test_apply_choice(void **state)
 					       "delivery_responses"),
 			 1772290000);
 
+	/* a Date: before the statement went out, or after the message
+	 * arrived, is not believed: the time it arrived stands */
+	{
+		static const struct {
+			int64_t date, want;
+		} dates[] = {
+			{1772183702, 1772183702},      /* after sending: kept */
+			{1772096400 - 86400 - 1, 1772290000}, /* before */
+			{1772290000 + 86401, 1772290000},     /* the future */
+			{1772096400 - 3600, 1772096400 - 3600}, /* clock skew */
+		};
+
+		r.refs = refs + 2; /* delivery 17, sent 1772096400 */
+		for (size_t i = 0; i < sizeof(dates) / sizeof(dates[0]); i++) {
+			char sql[200];
+
+			snprintf(sql, sizeof(sql),
+				 "INSERT INTO inbound_messages (id, sha256, "
+				 "source, kind, received_at, raw) VALUES (%zu, "
+				 "'d%zu', 'stdin', 'reply', 1772290000, 'x')",
+				 20 + i, i);
+			test_exec(t->db, sql);
+			r.date = dates[i].date;
+			assert_int_equal(response_apply(t->db, (int64_t)(20 + i),
+							&r, &did, &err),
+					 0);
+			assert_int_equal(did, 17);
+			snprintf(sql, sizeof(sql),
+				 "SELECT responded_at FROM delivery_responses "
+				 "WHERE inbound_id = %zu", 20 + i);
+			assert_int_equal(test_query_int(t->db, sql),
+					 dates[i].want);
+		}
+		r.refs = refs;
+		r.date = 0;
+	}
+
 	r.nrefs = 1; /* only a stranger's id, from our addressee's address */
 	test_exec(t->db, "INSERT INTO inbound_messages (id, sha256, source, "
 			 "kind, received_at, raw) VALUES (10, 'i', 'stdin', "
@@ -499,7 +536,7 @@ static void test_apply_choice(void **state)
 	assert_int_equal(did, 0);
 	assert_int_equal(test_query_int(t->db, "SELECT count(*) FROM "
 					       "delivery_responses"),
-			 1);
+			 5); /* the one above and the four dates */
 }
 
 int main(void)
