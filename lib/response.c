@@ -142,9 +142,19 @@ static void add_refs_field(struct response *r, const char *value,
 	if (!value)
 		return;
 	refs = g_mime_references_parse(NULL, value);
-	if (!refs)
+	n = refs ? g_mime_references_length(refs) : 0;
+	if (!n) {
+		/* "In-Reply-To: id@host", without the brackets: some mail
+		 * programs write it so; one word with an @ is taken whole */
+		char *s = one_line(value);
+
+		if (s && !strchr(s, ' ') && strchr(s, '@'))
+			add_ref(r, s);
+		free(s);
+		if (refs)
+			g_mime_references_free(refs);
 		return;
-	n = g_mime_references_length(refs);
+	}
 	for (int i = 0; i < n; i++)
 		add_ref(r, g_mime_references_get_message_id(
 				   refs, newest_first ? n - 1 - i : i));

@@ -266,6 +266,59 @@ static void test_parse_subjects(void **state)
 	}
 }
 
+/* The ids a reply names, most direct first. */
+static void test_parse_refs(void **state)
+{
+	static const struct {
+		const char *headers, *refs;
+	} cases[] = {
+		{"In-Reply-To: 3.17.aa@mfa.example.gov\n", "3.17.aa@mfa.example.gov"},
+		{"In-Reply-To: <a@x.example> (Jane's message of 26 Feb)\n"
+		 "References: <b@y.example> <a@x.example>\n",
+		 "a@x.example b@y.example"},
+		{"References: <a@x.example>\n <b@y.example>\n",
+		 "b@y.example a@x.example"},
+		{"In-Reply-To: <>\n", ""},
+		{"In-Reply-To: not an id\n", ""},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct error err = ERROR_INIT;
+		struct response r;
+		struct sbuf refs = SBUF_INIT;
+		char *msg = xasprintf("From: a@example.org\n%s\nx\n",
+				      cases[i].headers);
+
+		assert_int_equal(response_parse(msg, strlen(msg), &r, &err), 0);
+		for (size_t j = 0; j < r.nrefs; j++)
+			sbuf_addf(&refs, "%s%s", j ? " " : "", r.refs[j]);
+		want_str(cases[i].headers, "refs", refs.buf, cases[i].refs);
+		/* naming nothing, it is no reply */
+		assert_int_equal(r.kind, *cases[i].refs ? RESPONSE_REPLY
+							 : RESPONSE_NONE);
+		sbuf_release(&refs);
+		response_release(&r);
+		free(msg);
+	}
+	/* a thread of 100: the newest 64 */
+	{
+		struct sbuf msg = SBUF_INIT;
+		struct error err = ERROR_INIT;
+		struct response r;
+
+		sbuf_addstr(&msg, "From: a@example.org\nReferences:");
+		for (int i = 0; i < 100; i++)
+			sbuf_addf(&msg, " <m%d@x.example>", i);
+		sbuf_addstr(&msg, "\n\nx\n");
+		assert_int_equal(response_parse(msg.buf, msg.len, &r, &err), 0);
+		assert_int_equal(r.nrefs, 64);
+		assert_str(r.refs[0], "m99@x.example");
+		assert_str(r.refs[63], "m36@x.example");
+		response_release(&r);
+		sbuf_release(&msg);
+	}
+}
+
 static void test_parse_not_a_message(void **state)
 {
 	struct error err = ERROR_INIT;
@@ -546,6 +599,7 @@ int main(void)
 		cmocka_unit_test(test_parse_details),
 		cmocka_unit_test(test_parse_markers),
 		cmocka_unit_test(test_parse_subjects),
+		cmocka_unit_test(test_parse_refs),
 		cmocka_unit_test(test_parse_not_a_message),
 		cmocka_unit_test_setup_teardown(test_apply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_twice, setup,
