@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chancery/audit.h"
 #include "chancery/clock.h"
 #include "chancery/response.h"
 #include "chancery/sbuf.h"
@@ -592,6 +593,43 @@ static void test_apply_choice(void **state)
 			 5); /* the one above and the four dates */
 }
 
+/* From the message to the line the audit prints. */
+static void test_apply_then_audit(void **state)
+{
+	static const char *const files[] = {
+		"mdn-displayed.eml", "reply-human.eml", "auto-fr.eml",
+		"new-message.eml",
+	};
+	struct test_db *t = *state;
+	struct error err = ERROR_INIT;
+	struct sbuf out = SBUF_INIT;
+
+	/* the French answer names delivery 18's statement */
+	test_exec(t->db, "UPDATE deliveries SET message_id = '"
+			 OURS("7777777777777777") "' WHERE id = 18");
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct response r;
+		int64_t did;
+
+		take(t->db, files[i], &did, &r);
+		response_release(&r);
+	}
+	assert_int_equal(audit_report_campaign(t->db, "anniversary",
+					       AUDIT_FORMAT_TABLE, &out, &err),
+			 0);
+	if (!strstr(out.buf, "; responses: 1 acknowledged, 1 auto_replied\n"
+			     "\nresponses:\n"
+			     "  EO answered anniversary automatically on 26 "
+			     "February 2026, from cabinet@francophonie.example.org "
+			     "(delivery 18 to office@ombudsman.example.eu)\n"
+			     "  UNESCO acknowledged receipt of anniversary on 27 "
+			     "February 2026 (displayed), from "
+			     "registry@unesco.example.org (delivery 17 to "
+			     "registry@unesco.example.org)\n"))
+		fail_msg("audit:\n%s", out.buf);
+	sbuf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -605,6 +643,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apply_twice, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_apply_choice, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_apply_then_audit, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests_name("response", tests, NULL, NULL);
