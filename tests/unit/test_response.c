@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,6 +321,45 @@ static void test_parse_refs(void **state)
 	}
 }
 
+/* Every delivery report of the bounce corpus (tests/data/bounces, and
+ * whatever samples join it) is never a response, whatever it quotes. */
+static void test_bounce_corpus_is_never_a_response(void **state)
+{
+	const char *src = getenv("CHANCERY_SOURCE_DIR");
+	char *dir = xasprintf("%s/tests/data/bounces", src ? src : "../..");
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	(void)state;
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		struct error err = ERROR_INIT;
+		struct sbuf sb = SBUF_INIT;
+		struct response r;
+		char *path;
+		size_t len = strlen(e->d_name);
+
+		if (len < 5 || strcmp(e->d_name + len - 4, ".eml") != 0 ||
+		    strncmp(e->d_name, "garbage", 7) == 0)
+			continue;
+		path = xasprintf("%s/%s", dir, e->d_name);
+		if (sbuf_read_file(&sb, path, 1 << 22, &err) != 0)
+			fail_msg("%s", err.msg);
+		if (response_parse(sb.buf, sb.len, &r, &err) == 0 &&
+		    r.kind != RESPONSE_NONE)
+			fail_msg("%s: read as %s (%s)", e->d_name,
+				 response_kind_name(r.kind), r.why);
+		response_release(&r);
+		sbuf_release(&sb);
+		free(path);
+		n++;
+	}
+	closedir(d);
+	free(dir);
+	assert_true(n >= 7);
+}
+
 static void test_parse_not_a_message(void **state)
 {
 	struct error err = ERROR_INIT;
@@ -638,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_parse_markers),
 		cmocka_unit_test(test_parse_subjects),
 		cmocka_unit_test(test_parse_refs),
+		cmocka_unit_test(test_bounce_corpus_is_never_a_response),
 		cmocka_unit_test(test_parse_not_a_message),
 		cmocka_unit_test_setup_teardown(test_apply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_twice, setup,
