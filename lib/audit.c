@@ -794,7 +794,8 @@ static void campaign_output(const struct campaign_info *c,
 			else if (p[1])
 				sbuf_addstr(&sub, "; ");
 		}
-		audit_html_deliveries(c->name, sub.buf, t, evs, out);
+		audit_html_deliveries(c->name, sub.buf, t, evs, resp->text.buf,
+				      out);
 		break;
 	default:
 		sbuf_addf(out, "campaign %s: template %s (sha256 %s), list %s, "
@@ -958,7 +959,7 @@ static void body_output(const struct body_info *b, const struct table *t,
 		break;
 	case AUDIT_FORMAT_HTML:
 		audit_html_deliveries(b->acronym ? b->acronym : b->name,
-				      head.buf, t, evs, out);
+				      head.buf, t, evs, resp->text.buf, out);
 		break;
 	default:
 		sbuf_addf(out, "%s\n\n", head.buf);

@@ -303,9 +303,33 @@ static void add_delivery_row(struct sbuf *out, const struct table *t,
 	sbuf_addstr(out, "</tr>\n");
 }
 
+/* The text report's sentences on what came back, as a list. */
+static void add_responses_list(struct sbuf *out, const char *lines)
+{
+	if (!lines || !*lines)
+		return;
+	sbuf_addstr(out, "<h2>Acknowledgements and replies</h2>\n"
+			 "<ul id=\"responses\">");
+	while (*lines) {
+		size_t n = strcspn(lines, "\n");
+		char *line = xstrndup(lines, n);
+		const char *p = line;
+
+		while (*p == ' ')
+			p++;
+		sbuf_addstr(out, "<li>");
+		audit_html_escape(out, p);
+		sbuf_addstr(out, "</li>");
+		free(line);
+		lines += n + (lines[n] == '\n');
+	}
+	sbuf_addstr(out, "</ul>\n");
+}
+
 void audit_html_deliveries(const char *title, const char *subtitle,
 			   const struct table *rows,
-			   const struct audit_events *events, struct sbuf *out)
+			   const struct audit_events *events,
+			   const char *responses, struct sbuf *out)
 {
 	size_t fcol = find_column(rows, "kind");
 	size_t scol = find_column(rows, "state");
@@ -332,6 +356,7 @@ void audit_html_deliveries(const char *title, const char *subtitle,
 	for (size_t r = 0; r < table_rows(rows); r++)
 		add_delivery_row(out, rows, r, fcol, scol, idcol, events);
 	sbuf_addstr(out, "</tbody></table>\n");
+	add_responses_list(out, responses);
 	page_end(out);
 	free(kinds);
 }

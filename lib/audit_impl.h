@@ -60,13 +60,15 @@ struct audit_matrix {
 };
 
 /*
- * HTML pages: one self-contained document each (inline CSS and script, no
+ * HTML pages: one self-contained document each (responses: what came
+ * back, one sentence a line as the text report ends, or "" for none) (inline CSS and script, no
  * network resources), every text escaped. rows is the report's table
  * (columns as audit_report_* builds them).
  */
 void audit_html_deliveries(const char *title, const char *subtitle,
 			   const struct table *rows,
-			   const struct audit_events *events, struct sbuf *out);
+			   const struct audit_events *events,
+			   const char *responses, struct sbuf *out);
 void audit_html_matrix(const char *title, const struct audit_matrix *m,
 		       struct sbuf *out);
 /*

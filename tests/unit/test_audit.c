@@ -844,6 +844,25 @@ static void test_responses_in_matrix(void **state)
 	free(html);
 	html = report(f, 0, "stmt-2024", 0, AUDIT_FORMAT_HTML);
 	assert_contains(html, "data-states=\"sent auto_replied replied\"");
+	/* the sentences, escaped: the body's name is built to break HTML */
+	assert_contains(html, "<h2>Acknowledgements and replies</h2>\n"
+			      "<ul id=\"responses\"><li>OSCE answered "
+			      "stmt-2024 automatically on 26 February 2024, "
+			      "from press@osce.org (delivery 7 to "
+			      "press@osce.org)</li>");
+	assert_contains(html, "<li>EV&quot;&lt; complained about stmt-2024");
+	free(html);
+	html = report(f, 1, "UNICEF", 0, AUDIT_FORMAT_HTML);
+	assert_contains(html, "<li>UNICEF acknowledged receipt of stmt-2024 "
+			      "on 27 February 2024 (displayed)");
+	free(html);
+	html = report(f, 0, "stmt-2023", 0, AUDIT_FORMAT_HTML);
+	assert_contains(html, "<li>UNSG acknowledged receipt");
+	free(html);
+	test_exec(f->t.db, "DELETE FROM delivery_responses; "
+			   "DELETE FROM inbound_messages");
+	html = report(f, 0, "stmt-2024", 0, AUDIT_FORMAT_HTML);
+	assert_lacks(html, "Acknowledgements and replies");
 	free(html);
 }
 
