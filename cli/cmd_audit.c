@@ -155,6 +155,7 @@ struct report_opts {
 	const char *output;
 	int since;
 	char *lang; /* --lang, canonical (matrix), or NULL */
+	enum audit_response response;
 };
 
 static int parse_since(const char *s, int *out)
@@ -179,13 +180,14 @@ static int parse_report_opts(struct cli *cli, int argc, char **argv,
 		{"output", required_argument, NULL, 'o'},
 		{"since", required_argument, NULL, 's'},
 		{"lang", required_argument, NULL, 'l'},
+		{"response", required_argument, NULL, 'r'},
 		{NULL, 0, NULL, 0},
 	};
 	struct error err = ERROR_INIT;
 	int c;
 
 	o->fmt = cli->json ? AUDIT_FORMAT_JSON : AUDIT_FORMAT_TABLE;
-	while ((c = cli_getopt(argc, argv, "f:o:s:l:", opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "f:o:s:l:r:", opts)) != -1) {
 		if (c == 'f' && audit_format_parse(optarg, &o->fmt, &err)) {
 			cli_bad_usage("%s", err.msg);
 			return -1;
@@ -207,6 +209,15 @@ static int parse_report_opts(struct cli *cli, int argc, char **argv,
 		} else if (c == 's') {
 			cli_bad_usage("--since applies to 'audit matrix' only");
 			return -1;
+		} else if (c == 'r' && !since_ok) {
+			cli_bad_usage("--response applies to 'audit matrix' only");
+			return -1;
+		} else if (c == 'r' &&
+			   audit_response_parse(optarg, &o->response, &err)) {
+			cli_bad_usage("%s", err.msg);
+			return -1;
+		} else if (c == 'r') {
+			continue;
 		} else if (c != 'f') {
 			return -1;
 		}
@@ -273,8 +284,8 @@ static int run_report(struct cli *cli, int argc, char **argv,
 	else if (!rc && kind == REPORT_BODY)
 		rc = audit_report_body(db, argv[first], o.fmt, &out, &err);
 	else if (!rc)
-		rc = audit_report_matrix_lang(db, o.since, o.lang, o.fmt, &out,
-					      &err);
+		rc = audit_report_matrix_lang(db, o.since, o.lang, o.response,
+					      o.fmt, &out, &err);
 	rc = rc ? cli_fail(rc, &err) : write_report(&o, &out);
 	sbuf_release(&out);
 	free(o.lang);
@@ -309,15 +320,21 @@ static const struct cli_command audit_cmds[] = {
 	{"anchor", run_anchor, "",
 	 "print the verified head of the ledger, to record elsewhere", NULL},
 	{"campaign", run_campaign, "NAME [--format F] [--output FILE]",
-	 "every addressee of a campaign: contacts, state, relay reply",
+	 "every addressee of a campaign: contacts, state, relay reply, "
+	 "acknowledgements and replies",
 	 FORMAT_HELP},
 	{"body", run_body, "ACRONYM [--format F] [--output FILE]",
 	 "every statement a body was sent, year by year", FORMAT_HELP},
 	{"matrix", run_matrix,
-	 "[--since YEAR] [--lang L] [--format F] [--output FILE]",
-	 "bodies x campaigns, each cell the best delivery state",
+	 "[--since YEAR] [--lang L] [--response R] [--format F] "
+	 "[--output FILE]",
+	 "bodies x campaigns, each cell the best delivery state and what "
+	 "came back",
 	 "  --since YEAR   only campaigns sent in YEAR or later\n"
-	 "  --lang L       only deliveries sent in language L\n" FORMAT_HELP},
+	 "  --lang L       only deliveries sent in language L\n"
+	 "  --response R   only bodies with that response in some campaign: "
+	 "acknowledged, auto_replied, replied, complained, any; none: "
+	 "bodies with none\n" FORMAT_HELP},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 

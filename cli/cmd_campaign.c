@@ -125,6 +125,7 @@ struct campaign_opts {
 	char *lang; /* --lang, canonical (caller frees), or NULL */
 	int template_version; /* 0: not given */
 	bool now;
+	int receipt;          /* 1 --receipt, -1 --no-receipt, 0 neither */
 };
 
 /* Parses them and the one NAME; 0, or the exit status of a usage error. */
@@ -140,13 +141,15 @@ static int parse_campaign_opts(int argc, char **argv, struct campaign_opts *o)
 		{"event-date", required_argument, NULL, 'e'},
 		{"now", no_argument, NULL, 'n'},
 		{"lang", required_argument, NULL, 'L'},
+		{"receipt", no_argument, NULL, 'R'},
+		{"no-receipt", no_argument, NULL, 'N'},
 		{NULL, 0, NULL, 0},
 	};
 	struct error err = ERROR_INIT;
 	int opt;
 
 	memset(o, 0, sizeof(*o));
-	while ((opt = cli_getopt(argc, argv, "t:v:l:a:z:s:e:nL:", opts)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "t:v:l:a:z:s:e:nL:RN", opts)) != -1) {
 		switch (opt) {
 		case 'L':
 			free(o->lang);
@@ -165,6 +168,13 @@ static int parse_campaign_opts(int argc, char **argv, struct campaign_opts *o)
 		case 's': o->sender = optarg; break;
 		case 'e': o->event_date = optarg; break;
 		case 'n': o->now = true; break;
+		case 'R':
+		case 'N':
+			if (o->receipt && o->receipt != (opt == 'R' ? 1 : -1))
+				return cli_bad_usage("--receipt and --no-receipt "
+						     "disagree");
+			o->receipt = opt == 'R' ? 1 : -1;
+			break;
 		default: return EX_USAGE;
 		}
 	}
@@ -194,6 +204,7 @@ static int run_create(struct cli *cli, int argc, char **argv)
 	c.sender = o.sender;
 	c.event_date = o.event_date;
 	c.language = o.lang;
+	c.receipt = o.receipt > 0;
 	if (!c.template_name || !c.list_name || (!o.when && !o.now)) {
 		free(o.lang);
 		return cli_bad_usage("--template, --list and --at (or --now) are "
@@ -226,6 +237,9 @@ static int run_create(struct cli *cli, int argc, char **argv)
 		       c.name, renamed);
 	format_both(c.tz, c.send_at, shown, sizeof(shown));
 	printf("campaign %s created (draft), sends %s\n", c.name, shown);
+	if (c.receipt)
+		printf("read receipt: requested (Disposition-Notification-To: "
+		       "the From address)\n");
 	if (!o.when)
 		printf("send time: now (--now): it goes out as soon as it is "
 		       "scheduled\n");
@@ -435,6 +449,7 @@ static int run_edit(struct cli *cli, int argc, char **argv)
 		return cli_bad_usage("--lang is chosen at create; a campaign "
 				     "keeps its language");
 	}
+	e.receipt = o.receipt;
 	/* --now alone: send at once (a missed campaign's way out) */
 	if (o.now && !o.when)
 		e.send_at = clock_now();
@@ -468,6 +483,8 @@ static int run_edit(struct cli *cli, int argc, char **argv)
 	printf("campaign %s edited (%s): %s v%d, list %s, sends %s\n", c.name,
 	       campaign_state_name(after.state), after.template_name,
 	       after.template_version, after.list_name, shown);
+	if (e.receipt)
+		printf("read receipt: %s\n", after.receipt ? "requested" : "none");
 	say_now(after.tz, after.send_at, "it goes out as soon as it is "
 					 "scheduled");
 out:
@@ -602,6 +619,8 @@ static void print_status_text(struct db *db, const struct campaign_info *c,
 		printf("event:     %s\n", c->event_date);
 	if (c->language)
 		printf("language:  %s\n", c->language);
+	if (c->receipt)
+		printf("receipt:   requested (Disposition-Notification-To)\n");
 	if (c->state == CAMPAIGN_MISSED)
 		printf("missed:    its send time passed before it was "
 		       "scheduled; nothing was sent (cancel it, or edit it to a "
@@ -675,6 +694,7 @@ static void print_status_json(struct db *db, const struct campaign_info *c,
 	json_kv_string(&js, "send_at", utc);
 	json_kv_string(&js, "event_date", c->event_date);
 	json_kv_string(&js, "language", c->language);
+	json_kv_bool(&js, "receipt", c->receipt);
 	json_key(&js, "approvals");
 	json_array_begin(&js);
 	campaign_approvals_each(db, c->id, json_approval, &js, &err);
@@ -922,7 +942,8 @@ static int run_preview(struct cli *cli, int argc, char **argv)
 static const struct cli_command campaign_cmds[] = {
 	{"create", run_create,
 	 "NAME --template T --list L (--at \"YYYY-MM-DD HH:MM\" | --now) "
-	 "[--tz ZONE] [--sender S] [--event-date YYYY-MM-DD] [--lang L]",
+	 "[--tz ZONE] [--sender S] [--event-date YYYY-MM-DD] [--lang L] "
+	 "[--receipt]",
 	 "create a draft bound to one template version and one list",
 	 "  --template T   template name\n"
 	 "  --version N    template version (default: the latest)\n"
@@ -934,7 +955,10 @@ static const struct cli_command campaign_cmds[] = {
 	 "  --event-date D the event an anniversary statement marks\n"
 	 "                 (fills anniversary.* and event.date)\n"
 	 "  --lang L       the language for contacts whose own and whose\n"
-	 "                 body's have no variant (default: campaign.language)\n"},
+	 "                 body's have no variant (default: campaign.language)\n"
+	 "  --receipt      ask for a read receipt (Disposition-Notification-To\n"
+	 "                 the From address; what comes back shows in the "
+	 "audit)\n"},
 	{"preview", run_preview, "NAME [--body ACRONYM]",
 	 "print the message the first (or that body's) contact would get", NULL},
 	{"proof", cmd_campaign_proof, "NAME [--out DIR] [--force]",
@@ -954,7 +978,7 @@ static const struct cli_command campaign_cmds[] = {
 	 "refuse or revoke approval: back to draft, approvals cleared", NULL},
 	{"edit", run_edit,
 	 "NAME [--template T [--version N]] [--at TIME] [--tz ZONE] [--list L] "
-	 "[--event-date D] [--sender S] [--now]",
+	 "[--event-date D] [--sender S] [--receipt | --no-receipt] [--now]",
 	 "change a draft or approved campaign (voids an approval); a paused "
 	 "one: --at",
 	 "  --template T   another template (with --version N, or the latest)\n"
@@ -964,6 +988,7 @@ static const struct cli_command campaign_cmds[] = {
 	 "  --list L       another list\n"
 	 "  --event-date D the event an anniversary statement marks\n"
 	 "  --sender S     From address (\"\": the configured one)\n"
+	 "  --receipt      ask for a read receipt; --no-receipt: stop asking\n"
 	 "  --now          accept a send time that has passed\n"},
 	{"schedule", run_schedule, "NAME [--now]",
 	 "schedule an approved campaign (approvals = 0: approve and schedule a "

@@ -73,6 +73,8 @@ _chancery_option_value()
 	--body) _chancery_bodies ;;
 	--tz) _chancery_zones ;;
 	--format) _chancery_words "table csv json html" ;;
+	--response) _chancery_words "acknowledged auto_replied replied
+		complained any none" ;;
 	--kind) _chancery_words "un-organ un-agency regional-org ombudsman-assoc
 		nhri ombudsman embassy foreign-mission diaspora-org ngo other" ;;
 	--name|--role|--language|--at|--event-date|--send|--lead-days|\
@@ -111,7 +113,7 @@ _chancery()
 		--role|--language|--at|--event-date|--send|--lead-days|--since|\
 		--anchor|--country|--notes|--description|--sender|--out|\
 		--maildir|--imap|--envelope-to|--user|--password-file|--reason|\
-		--acronym|--status|--output|--separator|--email|--limit)
+		--acronym|--status|--output|--separator|--email|--limit|--response)
 			((i++))
 			continue ;;
 		-*) continue ;;
@@ -207,13 +209,13 @@ _chancery()
 		"series edit") _chancery_words "--template --list --send --at --tz
 			--lead-days" ;;
 		"campaign create") _chancery_words "--template --list --at --tz --event-date
-			--sender" ;;
+			--sender --receipt" ;;
 		"campaign preview") _chancery_words "--body" ;;
 		"campaign proof") _chancery_words "--out --force" ;;
 		"campaign test") _chancery_words "--to --body" ;;
 		"campaign status") _chancery_words "--follow" ;;
 		"audit verify") _chancery_words "--anchor --format" ;;
-		"audit matrix") _chancery_words "--since --format" ;;
+		"audit matrix") _chancery_words "--since --response --format" ;;
 		audit\ *) _chancery_words "--format" ;;
 		esac
 		_chancery_words "--help --json"

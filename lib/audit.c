@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "chancery/audit.h"
+#include "chancery/clock.h"
 #include "chancery/json.h"
 #include "chancery/xalloc.h"
 #include "audit_impl.h"
@@ -23,6 +25,52 @@
  * so "received in 2024" means the same thing in every report. */
 #define YEAR_SQL "CAST(strftime('%Y', c.send_at, 'unixepoch') AS INTEGER)"
 #define ISO(x) "strftime('%Y-%m-%dT%H:%M:%SZ', " x ", 'unixepoch')"
+
+/*
+ * What came back for delivery d (delivery_responses, and complaints kept
+ * in inbound_messages): when it was first acknowledged (an MDN of any
+ * disposition), the best disposition (displayed if any MDN says so, else
+ * the first one's), and when it was first answered automatically,
+ * replied to, complained about.
+ */
+#define FIRST_RESPONSE(d, kind)                                           \
+	"(SELECT " ISO("min(r.responded_at)") " FROM delivery_responses r " \
+	"WHERE r.delivery_id = " d " AND r.kind = '" kind "')"
+#define RESPONSE_COLUMNS(d)                                               \
+	FIRST_RESPONSE(d, "acknowledged") " AS acknowledged_at, "          \
+	"(SELECT r.disposition FROM delivery_responses r "                 \
+	"WHERE r.delivery_id = " d " AND r.kind = 'acknowledged' "         \
+	"ORDER BY r.disposition = 'displayed' DESC, r.responded_at, r.id " \
+	"LIMIT 1) AS disposition, "                                        \
+	FIRST_RESPONSE(d, "auto_replied") " AS auto_replied_at, "          \
+	FIRST_RESPONSE(d, "replied") " AS replied_at, "                    \
+	"(SELECT " ISO("min(i.received_at)") " FROM inbound_messages i "    \
+	"WHERE i.delivery_id = " d " AND i.kind = 'complaint') "           \
+	"AS complained_at"
+#define RESPONSE_NAMES                                                    \
+	"acknowledged_at, disposition, auto_replied_at, replied_at, "     \
+	"complained_at"
+#define RESPONSE_NULLS "NULL, NULL, NULL, NULL, NULL"
+
+/* Every response of the deliveries a WHERE clause on d, c picks, oldest
+ * first: (body, campaign, kind, disposition, sender, at, delivery id,
+ * email). */
+#define RESPONSES_WHERE(where)                                            \
+	"SELECT who, campaign, kind, disposition, sender, at, delivery_id, " \
+	"email FROM (SELECT coalesce(b.acronym, b.name) AS who, "          \
+	"c.name AS campaign, r.kind AS kind, r.disposition AS disposition, " \
+	"r.sender AS sender, r.responded_at AS at, d.id AS delivery_id, "  \
+	"d.email AS email, r.inbound_id AS inbound "                      \
+	"FROM delivery_responses r JOIN deliveries d ON d.id = r.delivery_id " \
+	"JOIN campaigns c ON c.id = d.campaign_id "                        \
+	"JOIN bodies b ON b.id = d.body_id WHERE " where " "               \
+	"UNION ALL SELECT coalesce(b.acronym, b.name), c.name, 'complaint', " \
+	"NULL, i.sender, i.received_at, d.id, d.email, i.id "              \
+	"FROM inbound_messages i JOIN deliveries d ON d.id = i.delivery_id " \
+	"JOIN campaigns c ON c.id = d.campaign_id "                        \
+	"JOIN bodies b ON b.id = d.body_id "                               \
+	"WHERE i.kind = 'complaint' AND " where ") "                       \
+	"ORDER BY at, delivery_id, inbound"
 
 enum {
 	ST_CAMPAIGN,
@@ -37,6 +85,9 @@ enum {
 	ST_MATRIX_COUNTS,
 	ST_MATRIX_DELIVERIES,
 	ST_MATRIX_UNREACHED,
+	ST_CAMPAIGN_RESPONSES,
+	ST_BODY_RESPONSES,
+	ST_MATRIX_RESPONSES,
 	ST__COUNT
 };
 
@@ -56,21 +107,24 @@ static const char *const audit_sql[ST__COUNT] = {
 	[ST_CAMPAIGN_DELIVERIES] =
 		"SELECT body, body_name, kind, email, contact, state, sent_at, "
 		"reply_code, reply_enhanced, reply_text, queue_id, reason, "
-		"attempts, delivery_id, language, sha256 FROM ("
+		"attempts, delivery_id, " RESPONSE_NAMES ", language, sha256 "
+		"FROM ("
 		"SELECT b.acronym AS body, b.name AS body_name, b.kind AS kind, "
 		"d.email AS email, co.name AS contact, d.state AS state, "
 		ISO("d.sent_at") " AS sent_at, d.reply_code AS reply_code, "
 		"d.reply_enhanced AS reply_enhanced, d.reply_text AS reply_text, "
 		"d.queue_id AS queue_id, d.reason AS reason, "
-		"d.attempts AS attempts, d.id AS delivery_id, b.id AS bid, "
-		"d.language AS language, d.sha256 AS sha256 "
+		"d.attempts AS attempts, d.id AS delivery_id, "
+		RESPONSE_COLUMNS("d.id") ", d.language AS language, "
+		"d.sha256 AS sha256, b.id AS bid "
 		"FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id "
 		"JOIN bodies b ON b.id = d.body_id "
 		"LEFT JOIN contacts co ON co.id = d.contact_id "
 		"WHERE c.name = ?1 "
 		"UNION ALL SELECT b.acronym, b.name, b.kind, NULL, NULL, "
 		"'" AUDIT_NOT_REACHED "', NULL, NULL, NULL, NULL, NULL, u.reason, "
-		"NULL, NULL, b.id, NULL, NULL FROM campaign_unreached u "
+		"NULL, NULL, " RESPONSE_NULLS ", NULL, NULL, b.id "
+		"FROM campaign_unreached u "
 		"JOIN campaigns c ON c.id = u.campaign_id "
 		"JOIN bodies b ON b.id = u.body_id WHERE c.name = ?1) "
 		"ORDER BY coalesce(body, body_name) COLLATE NOCASE, bid, "
@@ -102,14 +156,15 @@ static const char *const audit_sql[ST__COUNT] = {
 	[ST_BODY_DELIVERIES] =
 		"SELECT year, campaign, template, send_at, email, state, "
 		"sent_at, reply_code, reply_enhanced, reply_text, queue_id, "
-		"reason, delivery_id FROM ("
+		"reason, delivery_id, " RESPONSE_NAMES " FROM ("
 		"SELECT " YEAR_SQL " AS year, c.name AS campaign, "
 		"t.name || ' v' || t.version AS template, "
 		ISO("c.send_at") " AS send_at, d.email AS email, "
 		"d.state AS state, " ISO("d.sent_at") " AS sent_at, "
 		"d.reply_code AS reply_code, d.reply_enhanced AS reply_enhanced, "
 		"d.reply_text AS reply_text, d.queue_id AS queue_id, "
-		"d.reason AS reason, d.id AS delivery_id, c.send_at AS cs, "
+		"d.reason AS reason, d.id AS delivery_id, "
+		RESPONSE_COLUMNS("d.id") ", c.send_at AS cs, "
 		"c.id AS cid FROM deliveries d "
 		"JOIN campaigns c ON c.id = d.campaign_id "
 		"JOIN templates t ON t.id = c.template_id "
@@ -117,7 +172,7 @@ static const char *const audit_sql[ST__COUNT] = {
 		"UNION ALL SELECT " YEAR_SQL ", c.name, "
 		"t.name || ' v' || t.version, " ISO("c.send_at") ", NULL, "
 		"'" AUDIT_NOT_REACHED "', NULL, NULL, NULL, NULL, NULL, u.reason, "
-		"NULL, c.send_at, c.id FROM campaign_unreached u "
+		"NULL, " RESPONSE_NULLS ", c.send_at, c.id FROM campaign_unreached u "
 		"JOIN campaigns c ON c.id = u.campaign_id "
 		"JOIN templates t ON t.id = c.template_id "
 		"WHERE u.body_id = ?1) "
@@ -154,6 +209,19 @@ static const char *const audit_sql[ST__COUNT] = {
 		"SELECT u.campaign_id, u.body_id, u.reason "
 		"FROM campaign_unreached u JOIN campaigns c "
 		"ON c.id = u.campaign_id WHERE " YEAR_SQL " >= ?1 AND ?2 IS NULL",
+	[ST_CAMPAIGN_RESPONSES] = RESPONSES_WHERE("c.name = ?1"),
+	[ST_BODY_RESPONSES] = RESPONSES_WHERE("d.body_id = ?1"),
+	/* (campaign, body, kind) of every response in the matrix */
+	[ST_MATRIX_RESPONSES] =
+		"SELECT DISTINCT d.campaign_id, d.body_id, r.kind "
+		"FROM delivery_responses r JOIN deliveries d "
+		"ON d.id = r.delivery_id JOIN campaigns c "
+		"ON c.id = d.campaign_id WHERE " YEAR_SQL " >= ?1 AND " LANG_SQL
+		" UNION SELECT d.campaign_id, d.body_id, 'complaint' "
+		"FROM inbound_messages i JOIN deliveries d "
+		"ON d.id = i.delivery_id JOIN campaigns c "
+		"ON c.id = d.campaign_id WHERE i.kind = 'complaint' AND "
+		YEAR_SQL " >= ?1 AND " LANG_SQL,
 };
 
 static const struct db_statements audit_statements = {"audit", audit_sql,
@@ -199,6 +267,46 @@ int audit_format_parse(const char *name, enum audit_format *out,
 	}
 	return error_set(err, ERR_USAGE, "unknown format '%s' (table, csv, "
 			 "json or html)", name);
+}
+
+static const char *const mark_texts[AUDIT_NMARKS] = {
+	"+ack", "+auto", "+replied", "+complaint",
+};
+static const char *const mark_names[AUDIT_NMARKS] = {
+	"acknowledged", "auto_replied", "replied", "complained",
+};
+
+const char *audit_mark_text(int i)
+{
+	return i >= 0 && i < AUDIT_NMARKS ? mark_texts[i] : NULL;
+}
+
+const char *audit_mark_name(int i)
+{
+	return i >= 0 && i < AUDIT_NMARKS ? mark_names[i] : NULL;
+}
+
+int audit_response_parse(const char *name, enum audit_response *out,
+			 struct error *err)
+{
+	static const char *const names[] = {
+		[AUDIT_RESPONSE_ACKNOWLEDGED] = "acknowledged",
+		[AUDIT_RESPONSE_AUTO_REPLIED] = "auto_replied",
+		[AUDIT_RESPONSE_REPLIED] = "replied",
+		[AUDIT_RESPONSE_COMPLAINED] = "complained",
+		[AUDIT_RESPONSE_ANY] = "any",
+		[AUDIT_RESPONSE_NONE] = "none",
+	};
+
+	for (size_t i = 1; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(names[i], name) == 0) {
+			*out = (enum audit_response)i;
+			return 0;
+		}
+	}
+	return error_set(err, ERR_USAGE, "unknown response '%s' (acknowledged, "
+			 "auto_replied, replied, complained, any or none)",
+			 name);
 }
 
 /* ------------------------------------------------------------------ */
@@ -296,6 +404,44 @@ static size_t count_state(const struct table *t, size_t col, const char *state)
 	return n;
 }
 
+/* The response columns of the campaign and body reports, and the word
+ * their totals use. */
+static const struct {
+	const char *column, *word;
+} response_totals[] = {
+	{"acknowledged_at", "acknowledged"},
+	{"auto_replied_at", "auto_replied"},
+	{"replied_at", "replied"},
+	{"complained_at", "complained"},
+};
+#define NRESPONSE_TOTALS (sizeof(response_totals) / sizeof(response_totals[0]))
+
+/* Rows of column col that are not NULL. */
+static size_t count_set(const struct table *t, size_t col)
+{
+	size_t n = 0;
+
+	for (size_t r = 0; r < table_rows(t); r++)
+		n += table_cell(t, r, col) != NULL;
+	return n;
+}
+
+/* "; responses: 2 acknowledged, 1 replied": deliveries with at least one
+ * of each; nothing when none came back. */
+static void add_response_totals_text(const struct table *t, struct sbuf *out)
+{
+	const char *sep = "; responses:";
+
+	for (size_t i = 0; i < NRESPONSE_TOTALS; i++) {
+		size_t n = count_set(t, column_of(t, response_totals[i].column));
+
+		if (n) {
+			sbuf_addf(out, "%s %zu %s", sep, n, response_totals[i].word);
+			sep = ",";
+		}
+	}
+}
+
 /* Counts of each state in the "state" column, best first; then the
  * bodies not reached, by reason. */
 static void add_totals_text(const struct table *t, struct sbuf *out)
@@ -337,6 +483,7 @@ static void add_totals_text(const struct table *t, struct sbuf *out)
 			}
 		}
 	}
+	add_response_totals_text(t, out);
 	sbuf_addch(out, '\n');
 }
 
@@ -357,7 +504,126 @@ static void add_totals_json(const struct table *t, struct json *js)
 	}
 	if (unreached)
 		json_kv_int(js, "not_reached", (long long)unreached);
+	for (size_t i = 0; i < NRESPONSE_TOTALS; i++) {
+		size_t n = count_set(t, column_of(t, response_totals[i].column));
+
+		if (n)
+			json_kv_int(js, response_totals[i].word, (long long)n);
+	}
 	json_object_end(js);
+}
+
+/* ------------------------------------------------------------------ */
+/* Responses: acknowledgements, automatic answers, replies, complaints */
+
+/* What came back, read once for a report: one sentence per response
+ * ("UNESCO acknowledged receipt of stmt-2026 on 27 February 2026
+ * (displayed), from registry@unesco.org") and the same as a JSON array. */
+struct responses {
+	struct sbuf text;
+	struct sbuf json;
+};
+
+static void responses_release(struct responses *r)
+{
+	sbuf_release(&r->text);
+	sbuf_release(&r->json);
+}
+
+/* "27 February 2026", in UTC as every report date is. */
+static void add_long_date(struct sbuf *out, int64_t t)
+{
+	static const char *const months[] = {
+		"January", "February", "March", "April", "May", "June", "July",
+		"August", "September", "October", "November", "December",
+	};
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm)) {
+		sbuf_addstr(out, "an unknown date");
+		return;
+	}
+	sbuf_addf(out, "%d %s %d", tm.tm_mday, months[tm.tm_mon],
+		  tm.tm_year + 1900);
+}
+
+static void response_sentence(sqlite3_stmt *st, struct sbuf *out)
+{
+	const char *who = db_column_text(st, 0);
+	const char *campaign = db_column_text(st, 1);
+	const char *kind = db_column_text(st, 2);
+	const char *disp = sqlite3_column_type(st, 3) == SQLITE_NULL
+				   ? NULL
+				   : db_column_text(st, 3);
+	const char *sender = sqlite3_column_type(st, 4) == SQLITE_NULL
+				     ? NULL
+				     : db_column_text(st, 4);
+
+	sbuf_addf(out, "  %s ", who);
+	if (strcmp(kind, "acknowledged") == 0)
+		sbuf_addf(out, "acknowledged receipt of %s on ", campaign);
+	else if (strcmp(kind, "auto_replied") == 0)
+		sbuf_addf(out, "answered %s automatically on ", campaign);
+	else if (strcmp(kind, "replied") == 0)
+		sbuf_addf(out, "replied to %s on ", campaign);
+	else
+		sbuf_addf(out, "complained about %s (a feedback report) on ",
+			  campaign);
+	add_long_date(out, sqlite3_column_int64(st, 5));
+	if (disp)
+		sbuf_addf(out, " (%s)", disp);
+	sbuf_addf(out, ", from %s (delivery %lld to %s)\n",
+		  sender ? sender : "an unknown sender",
+		  (long long)sqlite3_column_int64(st, 6), db_column_text(st, 7));
+}
+
+static int read_responses(struct db *db, int index, const char *name,
+			  int64_t id, struct responses *out, struct error *err)
+{
+	sqlite3_stmt *st;
+	struct json js;
+	int rc = db_prepare(db, &audit_statements, index, &st, err);
+
+	if (rc)
+		return rc;
+	if (name)
+		db_bind_text(st, 1, name);
+	else
+		sqlite3_bind_int64(st, 1, id);
+	json_init(&js, &out->json, false);
+	json_array_begin(&js);
+	while ((rc = db_step(db, st, err)) == 1) {
+		char at[32];
+
+		clock_format_utc(sqlite3_column_int64(st, 5), at, sizeof(at));
+		response_sentence(st, &out->text);
+		json_object_begin(&js);
+		json_kv_string(&js, "body", db_column_text(st, 0));
+		json_kv_string(&js, "campaign", db_column_text(st, 1));
+		json_kv_string(&js, "response", db_column_text(st, 2));
+		json_kv_string(&js, "disposition",
+			       sqlite3_column_type(st, 3) == SQLITE_NULL
+				       ? NULL
+				       : db_column_text(st, 3));
+		json_kv_string(&js, "sender",
+			       sqlite3_column_type(st, 4) == SQLITE_NULL
+				       ? NULL
+				       : db_column_text(st, 4));
+		json_kv_string(&js, "responded_at", at);
+		json_kv_int(&js, "delivery_id", sqlite3_column_int64(st, 6));
+		json_kv_string(&js, "email", db_column_text(st, 7));
+		json_object_end(&js);
+	}
+	json_array_end(&js);
+	return rc;
+}
+
+/* The text report's closing section, when anything came back. */
+static void add_responses_text(const struct responses *r, struct sbuf *out)
+{
+	if (r->text.len)
+		sbuf_addf(out, "\nresponses:\n%s", r->text.buf);
 }
 
 /* ------------------------------------------------------------------ */
@@ -473,12 +739,14 @@ static int read_campaign(struct db *db, const char *name,
 static const char *const campaign_columns[] = {
 	"body", "body_name", "kind", "email", "contact", "state", "sent_at",
 	"reply_code", "reply_enhanced", "reply_text", "queue_id", "reason",
-	"attempts", "delivery_id",
+	"attempts", "delivery_id", "acknowledged_at", "disposition",
+	"auto_replied_at", "replied_at", "complained_at",
 	"language", "sha256", /* of what was sent (issue 21) */
 };
 
 static void campaign_json(const struct campaign_info *c,
-			  const struct table *t, struct sbuf *out)
+			  const struct table *t, const struct responses *resp,
+			  struct sbuf *out)
 {
 	struct json js;
 
@@ -500,12 +768,15 @@ static void campaign_json(const struct campaign_info *c,
 	add_totals_json(t, &js);
 	json_key(&js, "deliveries");
 	table_format_json(t, &js);
+	json_key(&js, "responses");
+	json_raw(&js, resp->json.buf);
 	json_object_end(&js); /* pretty output ends with a newline */
 }
 
 static void campaign_output(const struct campaign_info *c,
 			    const struct table *t,
 			    const struct audit_events *evs,
+			    const struct responses *resp,
 			    enum audit_format fmt, struct sbuf *out)
 {
 	struct sbuf sub = SBUF_INIT;
@@ -515,7 +786,7 @@ static void campaign_output(const struct campaign_info *c,
 		table_format_csv(t, out);
 		break;
 	case AUDIT_FORMAT_JSON:
-		campaign_json(c, t, out);
+		campaign_json(c, t, resp, out);
 		break;
 	case AUDIT_FORMAT_HTML:
 		sbuf_addf(&sub, "template %s (sha256 %s), list %s, send at %s, "
@@ -531,7 +802,8 @@ static void campaign_output(const struct campaign_info *c,
 			else if (p[1])
 				sbuf_addstr(&sub, "; ");
 		}
-		audit_html_deliveries(c->name, sub.buf, t, evs, out);
+		audit_html_deliveries(c->name, sub.buf, t, evs, resp->text.buf,
+				      out);
 		break;
 	default:
 		sbuf_addf(out, "campaign %s: template %s (sha256 %s), list %s, "
@@ -545,6 +817,7 @@ static void campaign_output(const struct campaign_info *c,
 		table_format_text(t, out);
 		sbuf_addch(out, '\n');
 		add_totals_text(t, out);
+		add_responses_text(resp, out);
 	}
 	sbuf_release(&sub);
 }
@@ -555,6 +828,7 @@ int audit_report_campaign(struct db *db, const char *name,
 {
 	struct campaign_info c = {.signoff = SBUF_INIT,
 				  .signoff_json = SBUF_INIT};
+	struct responses resp = {SBUF_INIT, SBUF_INIT};
 	struct audit_events evs = {0};
 	struct table *t = table_new(sizeof(campaign_columns) /
 					    sizeof(campaign_columns[0]),
@@ -569,6 +843,9 @@ int audit_report_campaign(struct db *db, const char *name,
 		goto out;
 	db_bind_text(st, 1, name);
 	rc = fill_table(db, st, t, err);
+	if (!rc)
+		rc = read_responses(db, ST_CAMPAIGN_RESPONSES, name, 0, &resp,
+				    err);
 	if (rc || fmt != AUDIT_FORMAT_HTML)
 		goto out;
 	rc = db_prepare(db, &audit_statements, ST_CAMPAIGN_EVENTS, &st, err);
@@ -578,7 +855,8 @@ int audit_report_campaign(struct db *db, const char *name,
 	rc = read_events(db, st, &evs, err);
 out:
 	if (!rc)
-		campaign_output(&c, t, &evs, fmt, out);
+		campaign_output(&c, t, &evs, &resp, fmt, out);
+	responses_release(&resp);
 	campaign_info_release(&c);
 	events_release(&evs);
 	table_free(t);
@@ -633,7 +911,8 @@ static int read_body(struct db *db, const char *acronym, struct body_info *b,
 static const char *const body_columns[] = {
 	"year", "campaign", "template", "send_at", "email", "state", "sent_at",
 	"reply_code", "reply_enhanced", "reply_text", "queue_id", "reason",
-	"delivery_id",
+	"delivery_id", "acknowledged_at", "disposition", "auto_replied_at",
+	"replied_at", "complained_at",
 };
 
 static void body_heading(const struct body_info *b, struct sbuf *out)
@@ -649,7 +928,7 @@ static void body_heading(const struct body_info *b, struct sbuf *out)
 }
 
 static void body_json(const struct body_info *b, const struct table *t,
-		      struct sbuf *out)
+		      const struct responses *resp, struct sbuf *out)
 {
 	struct json js;
 
@@ -666,11 +945,14 @@ static void body_json(const struct body_info *b, const struct table *t,
 	add_totals_json(t, &js);
 	json_key(&js, "deliveries");
 	table_format_json(t, &js);
+	json_key(&js, "responses");
+	json_raw(&js, resp->json.buf);
 	json_object_end(&js); /* pretty output ends with a newline */
 }
 
 static void body_output(const struct body_info *b, const struct table *t,
-			const struct audit_events *evs, enum audit_format fmt,
+			const struct audit_events *evs,
+			const struct responses *resp, enum audit_format fmt,
 			struct sbuf *out)
 {
 	struct sbuf head = SBUF_INIT;
@@ -681,17 +963,18 @@ static void body_output(const struct body_info *b, const struct table *t,
 		table_format_csv(t, out);
 		break;
 	case AUDIT_FORMAT_JSON:
-		body_json(b, t, out);
+		body_json(b, t, resp, out);
 		break;
 	case AUDIT_FORMAT_HTML:
 		audit_html_deliveries(b->acronym ? b->acronym : b->name,
-				      head.buf, t, evs, out);
+				      head.buf, t, evs, resp->text.buf, out);
 		break;
 	default:
 		sbuf_addf(out, "%s\n\n", head.buf);
 		table_format_text(t, out);
 		sbuf_addch(out, '\n');
 		add_totals_text(t, out);
+		add_responses_text(resp, out);
 	}
 	sbuf_release(&head);
 }
@@ -701,6 +984,7 @@ int audit_report_body(struct db *db, const char *acronym,
 		      struct error *err)
 {
 	struct body_info b = {0};
+	struct responses resp = {SBUF_INIT, SBUF_INIT};
 	struct audit_events evs = {0};
 	struct table *t = table_new(sizeof(body_columns) /
 					    sizeof(body_columns[0]),
@@ -715,6 +999,9 @@ int audit_report_body(struct db *db, const char *acronym,
 		goto out;
 	sqlite3_bind_int64(st, 1, b.id);
 	rc = fill_table(db, st, t, err);
+	if (!rc)
+		rc = read_responses(db, ST_BODY_RESPONSES, NULL, b.id, &resp,
+				    err);
 	if (rc || fmt != AUDIT_FORMAT_HTML)
 		goto out;
 	rc = db_prepare(db, &audit_statements, ST_BODY_EVENTS, &st, err);
@@ -724,7 +1011,8 @@ int audit_report_body(struct db *db, const char *acronym,
 	rc = read_events(db, st, &evs, err);
 out:
 	if (!rc)
-		body_output(&b, t, &evs, fmt, out);
+		body_output(&b, t, &evs, &resp, fmt, out);
+	responses_release(&resp);
 	body_info_release(&b);
 	events_release(&evs);
 	table_free(t);
@@ -754,6 +1042,8 @@ static void matrix_release(struct audit_matrix *m)
 	free(m->bodies);
 	free(m->best);
 	free(m->counts);
+	free(m->responses);
+	free(m->hidden);
 	free(m->delivery_cell);
 	table_free(m->deliveries);
 }
@@ -928,6 +1218,59 @@ static int read_matrix_unreached(struct db *db, int since, const char *lang,
 	return rc;
 }
 
+/* The responses of each cell, as AUDIT_MARK_* bits. */
+static int read_matrix_responses(struct db *db, int since, const char *lang,
+				 struct audit_matrix *m,
+				 const struct matrix_index *ix,
+				 struct error *err)
+{
+	static const char *const kinds[AUDIT_NMARKS] = {
+		"acknowledged", "auto_replied", "replied", "complaint",
+	};
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &audit_statements, ST_MATRIX_RESPONSES, &st,
+			    err);
+
+	if (rc)
+		return rc;
+	m->responses = xcalloc(m->nbodies * m->ncampaigns + 1,
+			       sizeof(*m->responses));
+	sqlite3_bind_int(st, 1, since);
+	db_bind_text(st, 2, lang);
+	while ((rc = db_step(db, st, err)) == 1) {
+		size_t cell = matrix_cell(m, ix, sqlite3_column_int64(st, 0),
+					  sqlite3_column_int64(st, 1));
+		const char *kind = db_column_text(st, 2);
+
+		for (int i = 0; cell != SIZE_MAX && i < AUDIT_NMARKS; i++)
+			if (strcmp(kind, kinds[i]) == 0)
+				m->responses[cell] |= (unsigned char)(1u << i);
+	}
+	return rc;
+}
+
+/* Marks the bodies the filter leaves out. */
+static void filter_matrix(struct audit_matrix *m, enum audit_response f)
+{
+	static const unsigned char bit[] = {
+		[AUDIT_RESPONSE_ACKNOWLEDGED] = AUDIT_MARK_ACKNOWLEDGED,
+		[AUDIT_RESPONSE_AUTO_REPLIED] = AUDIT_MARK_AUTO_REPLIED,
+		[AUDIT_RESPONSE_REPLIED] = AUDIT_MARK_REPLIED,
+		[AUDIT_RESPONSE_COMPLAINED] = AUDIT_MARK_COMPLAINED,
+		[AUDIT_RESPONSE_ANY] = 0xff,
+		[AUDIT_RESPONSE_NONE] = 0xff,
+	};
+
+	m->hidden = xcalloc(m->nbodies + 1, sizeof(*m->hidden));
+	for (size_t b = 0; f != AUDIT_RESPONSE_ALL && b < m->nbodies; b++) {
+		bool has = false;
+
+		for (size_t c = 0; c < m->ncampaigns; c++)
+			has = has || (m->responses[b * m->ncampaigns + c] & bit[f]);
+		m->hidden[b] = f == AUDIT_RESPONSE_NONE ? has : !has;
+	}
+}
+
 const char *audit_matrix_cell_text(const struct audit_matrix *m, size_t cell)
 {
 	int best = m->best[cell];
@@ -997,6 +1340,8 @@ static int read_matrix(struct db *db, int since, const char *lang,
 	rc = read_matrix_counts(db, since, lang, m, &ix, err);
 	if (!rc)
 		rc = read_matrix_unreached(db, since, lang, m, &ix, err);
+	if (!rc)
+		rc = read_matrix_responses(db, since, lang, m, &ix, err);
 	if (!rc && details && m->total <= AUDIT_MATRIX_DETAIL_MAX)
 		rc = read_matrix_deliveries(db, since, lang, m, &ix, err);
 	free(ix.campaigns);
@@ -1033,15 +1378,74 @@ static struct table *matrix_table(const struct audit_matrix *m)
 	free(marked);
 	free(headers);
 	for (size_t b = 0; b < m->nbodies; b++) {
+		if (m->hidden[b])
+			continue;
 		table_row(t);
 		table_text(t, m->bodies[b].acronym);
 		table_text(t, m->bodies[b].name);
 		table_text(t, m->bodies[b].kind);
-		for (size_t c = 0; c < m->ncampaigns; c++)
-			table_text(t, audit_matrix_cell_text(
-					      m, b * m->ncampaigns + c));
+		for (size_t c = 0; c < m->ncampaigns; c++) {
+			size_t cell = b * m->ncampaigns + c;
+			const char *text = audit_matrix_cell_text(m, cell);
+			struct sbuf sb = SBUF_INIT;
+
+			if (!text || !m->responses[cell]) {
+				table_text(t, text);
+				continue;
+			}
+			sbuf_addstr(&sb, text);
+			for (int i = 0; i < AUDIT_NMARKS; i++)
+				if (m->responses[cell] & (1u << i))
+					sbuf_addf(&sb, " %s", mark_texts[i]);
+			table_text(t, sb.buf);
+			sbuf_release(&sb);
+		}
 	}
 	return t;
+}
+
+/* What the markers mean, under the text and CSV-less table, when any
+ * cell shows one. */
+static void add_marks_legend(const struct audit_matrix *m, struct sbuf *out)
+{
+	for (size_t i = 0; i < m->nbodies * m->ncampaigns; i++) {
+		if (m->responses[i] && !m->hidden[i / m->ncampaigns]) {
+			sbuf_addstr(out, "\n+ack: acknowledged (a read or "
+					 "disposition notification); +auto: "
+					 "answered automatically; +replied: a "
+					 "person replied; +complaint: reported "
+					 "as unwanted\n");
+			return;
+		}
+	}
+}
+
+/* "responses": {campaign: ["acknowledged", ...]} for a body anything
+ * came back from; nothing otherwise. */
+static void add_responses_json(const struct audit_matrix *m, size_t b,
+			       struct json *js)
+{
+	bool any = false;
+
+	for (size_t c = 0; c < m->ncampaigns; c++) {
+		unsigned bits = m->responses[b * m->ncampaigns + c];
+
+		if (!bits)
+			continue;
+		if (!any) {
+			json_key(js, "responses");
+			json_object_begin(js);
+			any = true;
+		}
+		json_key(js, m->campaigns[c].name);
+		json_array_begin(js);
+		for (int i = 0; i < AUDIT_NMARKS; i++)
+			if (bits & (1u << i))
+				json_string(js, mark_names[i]);
+		json_array_end(js);
+	}
+	if (any)
+		json_object_end(js);
 }
 
 /* "not_reached": {campaign: reason}, for a body some campaign could not
@@ -1087,6 +1491,8 @@ static void matrix_json(const struct audit_matrix *m, struct sbuf *out)
 	json_key(&js, "bodies");
 	json_array_begin(&js);
 	for (size_t b = 0; b < m->nbodies; b++) {
+		if (m->hidden[b])
+			continue;
 		json_object_begin(&js);
 		json_kv_string(&js, "acronym", m->bodies[b].acronym);
 		json_kv_string(&js, "name", m->bodies[b].name);
@@ -1103,21 +1509,24 @@ static void matrix_json(const struct audit_matrix *m, struct sbuf *out)
 		}
 		json_object_end(&js);
 		add_unreached_json(m, b, &js);
+		add_responses_json(m, b, &js);
 		json_object_end(&js);
 	}
 	json_array_end(&js);
 	json_object_end(&js); /* pretty output ends with a newline */
 }
 
-int audit_report_matrix(struct db *db, int since_year, enum audit_format fmt,
+int audit_report_matrix(struct db *db, int since_year,
+			enum audit_response filter, enum audit_format fmt,
 			struct sbuf *out, struct error *err)
 {
-	return audit_report_matrix_lang(db, since_year, NULL, fmt, out, err);
+	return audit_report_matrix_lang(db, since_year, NULL, filter, fmt, out,
+					err);
 }
 
 int audit_report_matrix_lang(struct db *db, int since_year, const char *lang,
-			     enum audit_format fmt, struct sbuf *out,
-			     struct error *err)
+			     enum audit_response filter, enum audit_format fmt,
+			     struct sbuf *out, struct error *err)
 {
 	struct audit_matrix m = {0};
 	struct table *t = NULL;
@@ -1127,6 +1536,7 @@ int audit_report_matrix_lang(struct db *db, int since_year, const char *lang,
 
 	if (rc)
 		goto out;
+	filter_matrix(&m, filter);
 	if (fmt == AUDIT_FORMAT_JSON) {
 		matrix_json(&m, out);
 	} else if (fmt == AUDIT_FORMAT_HTML) {
@@ -1142,10 +1552,12 @@ int audit_report_matrix_lang(struct db *db, int since_year, const char *lang,
 		audit_html_matrix(title, &m, out);
 	} else {
 		t = matrix_table(&m);
-		if (fmt == AUDIT_FORMAT_CSV)
+		if (fmt == AUDIT_FORMAT_CSV) {
 			table_format_csv(t, out);
-		else
+		} else {
 			table_format_text(t, out);
+			add_marks_legend(&m, out);
+		}
 	}
 out:
 	table_free(t);

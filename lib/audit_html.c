@@ -186,6 +186,9 @@ static void add_filters(struct sbuf *out, const char *kind_label,
 		if (audit_state_by_rank(r))
 			add_option(out, audit_state_by_rank(r));
 	add_option(out, AUDIT_NOT_REACHED);
+	/* what came back: rows carry these in data-states too */
+	for (int i = 0; i < AUDIT_NMARKS; i++)
+		add_option(out, audit_mark_name(i));
 	sbuf_addstr(out, "</select></label> <label>Search <input id=\"f-text\" "
 			 "type=\"search\" placeholder=\"any text\">"
 			 "</label> <span id=\"f-count\"></span></div>\n"
@@ -255,6 +258,12 @@ static void add_event_details(struct sbuf *out,
 	sbuf_addstr(out, "</ol></details></td>");
 }
 
+/* The response columns of a deliveries table, in AUDIT_MARK_* order;
+ * (size_t)-1 where the table has none. */
+static const char *const response_columns[AUDIT_NMARKS] = {
+	"acknowledged_at", "auto_replied_at", "replied_at", "complained_at",
+};
+
 static void add_delivery_row(struct sbuf *out, const struct table *t,
 			     size_t r, size_t fcol, size_t scol, size_t idcol,
 			     const struct audit_events *evs)
@@ -263,6 +272,12 @@ static void add_delivery_row(struct sbuf *out, const struct table *t,
 	audit_html_escape(out, table_cell(t, r, fcol));
 	sbuf_addstr(out, "\" data-states=\"");
 	audit_html_escape(out, table_cell(t, r, scol));
+	for (int i = 0; i < AUDIT_NMARKS; i++) {
+		size_t col = find_column(t, response_columns[i]);
+
+		if (col != (size_t)-1 && table_cell(t, r, col))
+			sbuf_addf(out, " %s", audit_mark_name(i));
+	}
 	sbuf_addstr(out, "\" data-text=\"");
 	for (size_t c = 0; c < table_columns(t); c++) {
 		audit_html_escape(out, table_cell(t, r, c));
@@ -288,9 +303,33 @@ static void add_delivery_row(struct sbuf *out, const struct table *t,
 	sbuf_addstr(out, "</tr>\n");
 }
 
+/* The text report's sentences on what came back, as a list. */
+static void add_responses_list(struct sbuf *out, const char *lines)
+{
+	if (!lines || !*lines)
+		return;
+	sbuf_addstr(out, "<h2>Acknowledgements and replies</h2>\n"
+			 "<ul id=\"responses\">");
+	while (*lines) {
+		size_t n = strcspn(lines, "\n");
+		char *line = xstrndup(lines, n);
+		const char *p = line;
+
+		while (*p == ' ')
+			p++;
+		sbuf_addstr(out, "<li>");
+		audit_html_escape(out, p);
+		sbuf_addstr(out, "</li>");
+		free(line);
+		lines += n + (lines[n] == '\n');
+	}
+	sbuf_addstr(out, "</ul>\n");
+}
+
 void audit_html_deliveries(const char *title, const char *subtitle,
 			   const struct table *rows,
-			   const struct audit_events *events, struct sbuf *out)
+			   const struct audit_events *events,
+			   const char *responses, struct sbuf *out)
 {
 	size_t fcol = find_column(rows, "kind");
 	size_t scol = find_column(rows, "state");
@@ -317,6 +356,7 @@ void audit_html_deliveries(const char *title, const char *subtitle,
 	for (size_t r = 0; r < table_rows(rows); r++)
 		add_delivery_row(out, rows, r, fcol, scol, idcol, events);
 	sbuf_addstr(out, "</tbody></table>\n");
+	add_responses_list(out, responses);
 	page_end(out);
 	free(kinds);
 }
@@ -346,6 +386,25 @@ static void add_matrix_head(struct sbuf *out, const struct audit_matrix *m)
 	sbuf_addstr(out, "</tr></thead>\n<tbody>\n");
 }
 
+/* The responses of a cell (AUDIT_MARK_* bits); 0 without any. */
+static unsigned cell_marks(const struct audit_matrix *m, size_t cell)
+{
+	return m->responses ? m->responses[cell] : 0;
+}
+
+static bool body_hidden(const struct audit_matrix *m, size_t b)
+{
+	return m->hidden && m->hidden[b];
+}
+
+/* " +ack +replied" after a cell's state. */
+static void add_cell_marks(struct sbuf *out, unsigned bits)
+{
+	for (int i = 0; i < AUDIT_NMARKS; i++)
+		if (bits & (1u << i))
+			sbuf_addf(out, " %s", audit_mark_text(i));
+}
+
 static void add_matrix_row(struct sbuf *out, const struct audit_matrix *m,
 			   size_t b, size_t *cell_no)
 {
@@ -363,6 +422,12 @@ static void add_matrix_row(struct sbuf *out, const struct audit_matrix *m,
 		if (text) {
 			sbuf_addf(out, "%s%s", sep, text);
 			sep = " ";
+		}
+		for (int i = 0; i < AUDIT_NMARKS; i++) {
+			if (cell_marks(m, b * m->ncampaigns + c) & (1u << i)) {
+				sbuf_addf(out, "%s%s", sep, audit_mark_name(i));
+				sep = " ";
+			}
 		}
 	}
 	sbuf_addstr(out, "\" data-text=\"");
@@ -397,7 +462,9 @@ static void add_matrix_row(struct sbuf *out, const struct audit_matrix *m,
 			sbuf_addstr(out, "</td>");
 		} else if (s) {
 			sbuf_addf(out, "<td class=\"cell st-%s\" data-cell=\"%zu\">"
-				  "%s</td>", s, (*cell_no)++, s);
+				  "%s", s, (*cell_no)++, s);
+			add_cell_marks(out, cell_marks(m, cell));
+			sbuf_addstr(out, "</td>");
 		} else {
 			sbuf_addstr(out, "<td class=\"cell none\"></td>");
 		}
@@ -458,7 +525,7 @@ static void add_cell_data(struct sbuf *out, const struct audit_matrix *m)
 		const struct audit_matrix_body *b =
 			&m->bodies[cell / m->ncampaigns];
 
-		if (!m->best[cell])
+		if (!m->best[cell] || body_hidden(m, cell / m->ncampaigns))
 			continue;
 		json_object_begin(&js);
 		json_kv_string(&js, "body", b->acronym ? b->acronym : b->name);
@@ -502,7 +569,8 @@ void audit_html_matrix(const char *title, const struct audit_matrix *m,
 	add_filters(out, "Kind", kinds, nkinds);
 	add_matrix_head(out, m);
 	for (size_t b = 0; b < m->nbodies; b++)
-		add_matrix_row(out, m, b, &cell_no);
+		if (!body_hidden(m, b))
+			add_matrix_row(out, m, b, &cell_no);
 	sbuf_addstr(out, "</tbody></table>\n<div id=\"panel\"></div>\n");
 	add_cell_data(out, m);
 	page_end(out);

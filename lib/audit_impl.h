@@ -6,6 +6,7 @@
 #ifndef CHANCERY_AUDIT_IMPL_H
 #define CHANCERY_AUDIT_IMPL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +49,8 @@ struct audit_matrix {
 	 * the database), or NULL */
 	char **unreached;
 	unsigned *counts;  /* per cell, AUDIT_NSTATES counts indexed rank - 1 */
+	unsigned char *responses; /* per cell, AUDIT_MARK_* bits */
+	bool *hidden;      /* per body: left out by the response filter */
 	size_t total;      /* deliveries in the matrix */
 	/* Every delivery, for the HTML details; NULL when there are more
 	 * than AUDIT_MATRIX_DETAIL_MAX (the page would be too big to open:
@@ -57,13 +60,15 @@ struct audit_matrix {
 };
 
 /*
- * HTML pages: one self-contained document each (inline CSS and script, no
+ * HTML pages: one self-contained document each (responses: what came
+ * back, one sentence a line as the text report ends, or "" for none) (inline CSS and script, no
  * network resources), every text escaped. rows is the report's table
  * (columns as audit_report_* builds them).
  */
 void audit_html_deliveries(const char *title, const char *subtitle,
 			   const struct table *rows,
-			   const struct audit_events *events, struct sbuf *out);
+			   const struct audit_events *events,
+			   const char *responses, struct sbuf *out);
 void audit_html_matrix(const char *title, const struct audit_matrix *m,
 		       struct sbuf *out);
 /*
@@ -72,6 +77,19 @@ void audit_html_matrix(const char *title, const struct audit_matrix *m,
  * recorded), or NULL for an empty cell.
  */
 const char *audit_matrix_cell_text(const struct audit_matrix *m, size_t cell);
+/* What came back for a cell's deliveries (audit.h). */
+enum {
+	AUDIT_MARK_ACKNOWLEDGED = 1,
+	AUDIT_MARK_AUTO_REPLIED = 2,
+	AUDIT_MARK_REPLIED = 4,
+	AUDIT_MARK_COMPLAINED = 8,
+};
+#define AUDIT_NMARKS 4
+/* The marker of bit i (0..AUDIT_NMARKS-1): "+ack", ...; and its
+ * response name for filters and JSON: "acknowledged", ... */
+const char *audit_mark_text(int i);
+const char *audit_mark_name(int i);
+
 /* A campaign column's mark: "cancelled" or "missed", else NULL. */
 const char *audit_matrix_campaign_mark(const struct audit_matrix_campaign *c);
 

@@ -47,15 +47,16 @@ const char *const campaign_delivery_states[CAMPAIGN_DELIVERY_STATES] = {
 #define CAMPAIGN_COLUMNS                                                      \
 	"SELECT id, name, template_id, list_id, series_id, series_year, "     \
 	"send_at, tz, sender, event_date, state, created_at, updated_at, "    \
-	"started_at, finished_at, created_by, edited_by, language "           \
+	"started_at, finished_at, created_by, edited_by, language, receipt "  \
 	"FROM campaigns "
 
 static const char *const campaign_sql[ST__COUNT] = {
 	[ST_INSERT] = "INSERT INTO campaigns (name, template_id, list_id, "
 		      "series_id, series_year, send_at, tz, sender, event_date, "
-		      "state, created_at, updated_at, created_by, language) "
+		      "state, created_at, updated_at, created_by, language, "
+		      "receipt) "
 		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'draft', "
-		      "?10, ?10, ?11, ?12)",
+		      "?10, ?10, ?11, ?12, ?13)",
 	[ST_BY_NAME] = (CAMPAIGN_COLUMNS "WHERE name = ?1"),
 	[ST_BY_ID] = (CAMPAIGN_COLUMNS "WHERE id = ?1"),
 	[ST_BY_SERIES] = (CAMPAIGN_COLUMNS
@@ -146,6 +147,7 @@ static void read_info(sqlite3_stmt *st, struct campaign_info *c)
 	c->created_by = db_column_strdup(st, 15);
 	c->edited_by = db_column_strdup(st, 16);
 	c->language = db_column_strdup(st, 17);
+	c->receipt = sqlite3_column_int(st, 18) != 0;
 }
 
 /* The template and list names, asked of the modules that own them. */
@@ -357,6 +359,7 @@ static int insert_campaign(struct db *db, const struct campaign_new *c,
 	sqlite3_bind_int64(st, 10, clock_now());
 	db_bind_text(st, 11, db_actor(db));
 	db_bind_text(st, 12, c->language);
+	sqlite3_bind_int(st, 13, c->receipt);
 	rc = db_step_done(db, st, err);
 	if (!rc)
 		*id = db_last_id(db);
@@ -385,6 +388,8 @@ static int created_event(struct db *db, const struct campaign_new *c,
 		ledger_entry_str(&e, "event_date", c->event_date);
 	if (c->language)
 		ledger_entry_str(&e, "lang", c->language);
+	if (c->receipt) /* only when asked: older events read the same */
+		ledger_entry_str(&e, "receipt", "requested");
 	/* A series' yearly draft takes whatever version is the latest when
 	 * it is made: say so, next to the version it took. */
 	if (c->series_id) {
@@ -555,6 +560,7 @@ int campaign_delivery_ctx_init(struct db *db, const struct conf *cfg,
 		.tz = c->tz,
 		.event_date = c->event_date,
 		.sender_override = c->sender,
+		.receipt = c->receipt,
 		.message_id = message_id,
 		.envid = envid,
 	};

@@ -101,7 +101,8 @@ static const char *const approve_sql[A__COUNT] = {
 	/* Compare-and-set on the state, as every transition. */
 	[A_EDIT] = "UPDATE campaigns SET template_id = ?3, list_id = ?4, "
 		   "send_at = ?5, tz = ?6, sender = ?7, event_date = ?8, "
-		   "edited_by = ?9, state = 'draft', updated_at = ?10 "
+		   "edited_by = ?9, state = 'draft', updated_at = ?10, "
+		   "receipt = ?11 "
 		   "WHERE id = ?1 AND state = ?2",
 	/* Campaigns not started that hold an approval or part of one. */
 	[A_HOLDING] = "SELECT id FROM campaigns c WHERE c.started_at IS NULL "
@@ -885,6 +886,7 @@ struct edit_values {
 	char *list_name;
 	int64_t send_at;
 	const char *tz, *sender, *event_date;
+	bool receipt;
 };
 
 static void changed_str(struct json *js, const char *key, const char *from,
@@ -941,6 +943,11 @@ static void edit_changes(struct ledger_entry *e, const struct campaign_info *c,
 	changed_str(&e->js, "event_date", c->event_date, v->event_date, n);
 	if (*n > before)
 		sbuf_addstr(fields, "event date, ");
+	before = *n;
+	changed_str(&e->js, "receipt", c->receipt ? "requested" : "none",
+		    v->receipt ? "requested" : "none", n);
+	if (*n > before)
+		sbuf_addstr(fields, "read receipt, ");
 	json_object_end(&e->js);
 	if (fields->len >= 2)
 		sbuf_setlen(fields, fields->len - 2);
@@ -963,6 +970,7 @@ static int edit_resolve(struct db *db, const struct campaign_info *c,
 		.tz = e->tz ? e->tz : c->tz,
 		.sender = e->sender ? (*e->sender ? e->sender : NULL) : c->sender,
 		.event_date = e->event_date ? e->event_date : c->event_date,
+		.receipt = e->receipt ? e->receipt > 0 : c->receipt,
 	};
 	if (e->template_name || e->template_version) {
 		struct template_info t = {0};
@@ -1025,6 +1033,7 @@ static int edit_update(struct db *db, const struct campaign_info *c,
 	db_bind_text(st, 8, v->event_date);
 	db_bind_text(st, 9, db_actor(db));
 	sqlite3_bind_int64(st, 10, clock_now());
+	sqlite3_bind_int(st, 11, v->receipt);
 	if ((rc = db_step_done(db, st, err)))
 		return rc;
 	if (db_changes(db) != 1)
@@ -1047,7 +1056,8 @@ int campaign_edit(struct db *db, int64_t id, const struct campaign_edit *e,
 	if (rc)
 		return rc;
 	only_time = !e->template_name && !e->template_version &&
-		    !e->list_name && !e->tz && !e->sender && !e->event_date;
+		    !e->list_name && !e->tz && !e->sender && !e->event_date &&
+		    !e->receipt;
 	if (c.state == CAMPAIGN_PAUSED && (c.started_at || !only_time)) {
 		rc = c.started_at
 			     ? error_set(err, ERR_DATA, "campaign '%s' has "

@@ -412,15 +412,6 @@ static int quarantined(struct db *db, const struct inbox_message *m,
 
 /* ---- reading ---------------------------------------------------------------- */
 
-static const char *response_kind_name(enum response_kind k)
-{
-	switch (k) {
-	case RESPONSE_MDN: return "mdn";
-	case RESPONSE_AUTO_REPLY: return "auto_reply";
-	case RESPONSE_REPLY: return "reply";
-	case RESPONSE_COMPLAINT: return "complaint";
-	default: return NULL;
-	}
 }
 
 /* The Message-ID of the delivery a tokened ENVID names, added to r's

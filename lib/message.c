@@ -263,6 +263,16 @@ static int add_headers(struct sbuf *out, const struct template_output *o,
 		mime_header_text(out, "Subject", o->subject.buf);
 		rc = add_id_headers(out, ctx, &from, err);
 	}
+	/* A read receipt goes to the From address: it passed address_check
+	 * (no CR, LF or space can be in it), and replies and receipts then
+	 * land in one mailbox for `chancery inbox` to read. */
+	if (!rc && ctx->receipt) {
+		char *ascii = address_ascii(from.addr);
+
+		mime_header_mailbox(out, "Disposition-Notification-To", NULL,
+				    ascii ? ascii : from.addr);
+		free(ascii);
+	}
 	if (!rc && org && *org)
 		mime_header_text(out, "Organization", org);
 	if (!rc)

@@ -46,6 +46,28 @@ const char *audit_state_by_rank(int rank);
 #define AUDIT_NOT_REACHED "not reached"
 
 /*
+ * What came back for the deliveries of a cell (response.h): the matrix
+ * marks a cell "+ack" (acknowledged: an MDN), "+auto" (an automatic
+ * answer), "+replied" (a person's reply), "+complaint" (a feedback
+ * report), after its state, and can keep only the bodies (rows) with
+ * such a response in some campaign (any: one of them; none: not one).
+ */
+enum audit_response {
+	AUDIT_RESPONSE_ALL, /* no filter */
+	AUDIT_RESPONSE_ACKNOWLEDGED,
+	AUDIT_RESPONSE_AUTO_REPLIED,
+	AUDIT_RESPONSE_REPLIED,
+	AUDIT_RESPONSE_COMPLAINED,
+	AUDIT_RESPONSE_ANY,
+	AUDIT_RESPONSE_NONE,
+};
+
+/* "acknowledged", "auto_replied", "replied", "complained", "any",
+ * "none"; 0 or ERR_USAGE naming the value. */
+int audit_response_parse(const char *name, enum audit_response *out,
+			 struct error *err);
+
+/*
  * Reports. Each appends the whole output in format fmt to out. An unknown
  * campaign or body is ERR_NOTFOUND; since_year 0 means every year.
  */
@@ -55,13 +77,14 @@ int audit_report_campaign(struct db *db, const char *name,
 int audit_report_body(struct db *db, const char *acronym,
 		      enum audit_format fmt, struct sbuf *out,
 		      struct error *err);
-int audit_report_matrix(struct db *db, int since_year, enum audit_format fmt,
+int audit_report_matrix(struct db *db, int since_year,
+			enum audit_response filter, enum audit_format fmt,
 			struct sbuf *out, struct error *err);
 /* The matrix of the deliveries sent in lang only (deliveries.language,
  * case ignored; NULL: all, as audit_report_matrix): bodies not reached
  * and deliveries in other languages are left out. */
 int audit_report_matrix_lang(struct db *db, int since_year, const char *lang,
-			     enum audit_format fmt, struct sbuf *out,
-			     struct error *err);
+			     enum audit_response filter, enum audit_format fmt,
+			     struct sbuf *out, struct error *err);
 
 #endif

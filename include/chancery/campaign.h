@@ -83,6 +83,8 @@ struct campaign_info {
 	char *edited_by;  /* the actor of the last campaign.edited, or NULL */
 	char *language;   /* its default language (BCP 47), or NULL:
 			     campaign.language */
+	bool receipt;     /* its messages ask for a read receipt (RFC 8098
+			     Disposition-Notification-To: the From address) */
 };
 void campaign_info_release(struct campaign_info *c);
 
@@ -99,6 +101,7 @@ struct campaign_new {
 	const char *language;   /* or NULL; BCP 47 (canonicalised) */
 	int64_t series_id;      /* or 0 */
 	int series_year;
+	bool receipt;           /* ask for a read receipt */
 	bool refuse_past;       /* a send time that has passed is ERR_DATA
 				   "send time ... has passed; use --now ..."
 				   (the command line; a series catches up) */
@@ -233,6 +236,8 @@ struct campaign_edit {
 	const char *tz;
 	const char *sender;
 	const char *event_date;
+	int receipt;               /* 1: ask for a read receipt, -1: stop
+				      asking, 0: unchanged */
 };
 
 /*

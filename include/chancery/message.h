@@ -8,7 +8,9 @@
  * Subject (RFC 2047 encoded when not ASCII), Date (now, in ctx->tz),
  * Message-ID (ctx->message_id, else one generated on the sender's
  * domain), MIME-Version, Organization when configured, and
- * X-Chancery-Delivery when ctx->envid is set. The body is text/plain;
+ * X-Chancery-Delivery when ctx->envid is set, and
+ * Disposition-Notification-To (the From address) when ctx->receipt asks
+ * for a read receipt (RFC 8098). The body is text/plain;
  * charset=utf-8 in quoted-printable; with an HTML part the two form a
  * multipart/alternative; with attachments everything sits in a
  * multipart/mixed whose attachments are base64 with their file names

@@ -10,6 +10,7 @@
 #ifndef CHANCERY_RENDER_H
 #define CHANCERY_RENDER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "chancery/conf.h"
@@ -26,6 +27,8 @@ struct render_context {
 	const char *sender_override;         /* campaign --sender, or NULL */
 	const char *message_id;              /* Message-ID to use (no <>) */
 	const char *envid;                   /* for an X-Chancery-Delivery header */
+	bool receipt;                        /* ask for a read receipt
+						(Disposition-Notification-To) */
 	const char *lang;                    /* the variant's language (BCP 47,
 						e.g. "fr"), NULL for the
 						template's default */

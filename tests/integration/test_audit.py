@@ -522,6 +522,134 @@ class AuditTest(unittest.TestCase):
                                  [c[1] for c in CAMPAIGNS
                                   if since <= 2023 + c[0] - 1])
 
+    # ---- acknowledgements, automatic answers, replies ----
+
+    ACK_2023 = T2023 + 86400 + 7200         # 2023-02-27T10:00:00Z
+    AUTO_2023 = T2023 + 300                 # 2023-02-26T08:05:00Z
+    REPLY_2024 = T2024 + 2 * 86400 + 5400   # 2024-02-28T09:30:00Z
+
+    def add_responses(self):
+        """Rows as the inbox and response_apply write them: the inbound
+        message, its delivery_responses row and its ledger event."""
+        rows = [  # inbound id, delivery, kind, inbound kind, disp, sender, at
+            (1, 1, "acknowledged", "mdn", "displayed", "sg@un.org",
+             self.ACK_2023),
+            (2, 2, "auto_replied", "auto_reply", None, "osce@osce.org",
+             self.AUTO_2023),
+            (3, 7, "replied", "reply", None, "press@osce.org",
+             self.REPLY_2024),
+        ]
+        con = sqlite3.connect(self.db)
+        with con:
+            for iid, did, kind, ikind, disp, sender, at in rows:
+                d = DELIVERIES[did - 1]
+                con.execute(
+                    "INSERT INTO inbound_messages (id, sha256, source, kind, "
+                    "sender, delivery_id, received_at, raw) "
+                    "VALUES (?, ?, 'maildir', ?, ?, ?, ?, 'raw')",
+                    (iid, "%064d" % iid, ikind, sender, did, at + 60))
+                con.execute(
+                    "INSERT INTO delivery_responses (delivery_id, inbound_id, "
+                    "kind, disposition, sender, responded_at, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (did, iid, kind, disp, sender, at, at + 60))
+                append_event(con, "delivery." + kind, at + 60, d[1], did,
+                             d[3], d[2], json.dumps({"sender": sender}))
+        con.close()
+
+    def test_responses_in_campaign_and_body_reports(self):
+        self.add_responses()
+        before = self.snapshot()
+        t = self.run_cli("audit", "campaign", "stmt-2023")
+        self.assertEqual(t.returncode, 0, t.stderr)
+        self.assertIn("; responses: 1 acknowledged, 1 auto_replied\n",
+                      t.stdout)
+        self.assertIn("\nresponses:\n"
+                      "  OSCE answered stmt-2023 automatically on 26 "
+                      "February 2023, from osce@osce.org (delivery 2 to "
+                      "osce@osce.org)\n"
+                      "  UNSG acknowledged receipt of stmt-2023 on 27 "
+                      "February 2023 (displayed), from sg@un.org "
+                      "(delivery 1 to sg@un.org)\n", t.stdout)
+        header = [l for l in t.stdout.splitlines()
+                  if l.startswith("BODY")][0]
+        self.assertIn("ACKNOWLEDGED_AT", header)
+        j = json.loads(self.run_cli("audit", "campaign", "stmt-2023",
+                                    "--format", "json").stdout)
+        by_id = {d["delivery_id"]: d for d in j["deliveries"]}
+        self.assertEqual(by_id[1]["acknowledged_at"], "2023-02-27T10:00:00Z")
+        self.assertEqual(by_id[1]["disposition"], "displayed")
+        self.assertEqual(by_id[2]["auto_replied_at"], "2023-02-26T08:05:00Z")
+        self.assertIsNone(by_id[3]["acknowledged_at"])
+        self.assertEqual(j["totals"]["acknowledged"], 1)
+        self.assertEqual(j["responses"][1], {
+            "body": "UNSG", "campaign": "stmt-2023",
+            "response": "acknowledged", "disposition": "displayed",
+            "sender": "sg@un.org", "responded_at": "2023-02-27T10:00:00Z",
+            "delivery_id": 1, "email": "sg@un.org"})
+        # Year by year: each year's statement with what came back for it.
+        j = json.loads(self.run_cli("audit", "body", "OSCE", "--format",
+                                    "json").stdout)
+        got = [(d["year"], d["email"], d["auto_replied_at"],
+                d["replied_at"]) for d in j["deliveries"]]
+        self.assertEqual(got, [
+            (2023, "osce@osce.org", "2023-02-26T08:05:00Z", None),
+            (2023, "press@osce.org", None, None),
+            (2024, "osce@osce.org", None, None),
+            (2024, "press@osce.org", None, "2024-02-28T09:30:00Z")])
+        self.assertEqual([r["response"] for r in j["responses"]],
+                         ["auto_replied", "replied"])
+        t = self.run_cli("audit", "body", "OSCE").stdout
+        self.assertIn("OSCE replied to stmt-2024 on 28 February 2024, from "
+                      "press@osce.org", t)
+        self.assertEqual(self.snapshot(), before)
+
+    def test_responses_in_the_matrix(self):
+        self.add_responses()
+        r = self.run_cli("audit", "matrix", "--format", "csv")
+        rows = {row["body"]: row for row in
+                csv.DictReader(io.StringIO(r.stdout))}
+        self.assertEqual(rows["UNSG"]["stmt-2023"], "sent +ack")
+        self.assertEqual(rows["OSCE"]["stmt-2023"], "delivered +auto")
+        self.assertEqual(rows["OSCE"]["stmt-2024"], "sent +replied")
+        self.assertEqual(rows["UNICEF"]["stmt-2024"], "failed")
+        t = self.run_cli("audit", "matrix").stdout
+        self.assertIn("+ack: acknowledged", t)
+        for flt, want in (("acknowledged", ["UNSG"]),
+                          ("replied", ["OSCE"]),
+                          ("any", ["OSCE", "UNSG"]),
+                          ("none", ["EVIL", "UNICEF"])):
+            with self.subTest(response=flt):
+                r = self.run_cli("audit", "matrix", "--response", flt,
+                                 "--format", "json")
+                self.assertEqual(r.returncode, 0, r.stderr)
+                j = json.loads(r.stdout)
+                self.assertEqual(sorted(b["acronym"] for b in j["bodies"]),
+                                 want)
+        j = json.loads(self.run_cli("audit", "matrix", "--response", "any",
+                                    "--format", "json").stdout)
+        osce = [b for b in j["bodies"] if b["acronym"] == "OSCE"][0]
+        self.assertEqual(osce["responses"], {"stmt-2023": ["auto_replied"],
+                                             "stmt-2024": ["replied"]})
+        # HTML: the marks in the cells, and a filter on them.
+        out = os.path.join(self.dir, "m.html")
+        self.assertEqual(self.run_cli("audit", "matrix", "--format", "html",
+                                      "--output", out).returncode, 0)
+        with open(out, encoding="utf-8") as f:
+            page = f.read()
+        self.assertIn(">sent +ack</td>", page)
+        self.assertIn('<option value="replied">replied</option>', page)
+
+    def test_response_filter_errors(self):
+        before = self.snapshot()
+        self.assert_fails(self.run_cli("audit", "matrix", "--response",
+                                       "read"), 64,
+                          "unknown response 'read'")
+        self.assert_fails(self.run_cli("audit", "campaign", "stmt-2023",
+                                       "--response", "any"), 64,
+                          "--response applies to 'audit matrix' only")
+        self.assertEqual(self.snapshot(), before)
+
     # ---- the HTML report in a browser ----
 
     def write_html(self):

@@ -285,9 +285,6 @@ class InboxTest(harness.TestCase):
                                           "bounce_reports"), 0)
         self.reread_changes_nothing()
 
-    # response.c is a stub in this branch (recognises nothing): these
-    # cases come out 'unreadable' until the responses work lands.
-    @unittest.expectedFailure
     def test_mdn_auto_reply_and_reply(self):
         h = self.home
         r = self.responses()

@@ -495,8 +495,9 @@ static char *report(struct fixture *f, int which, const char *arg, int since,
 	struct error err = ERROR_INIT;
 	int rc = which == 0   ? audit_report_campaign(f->t.db, arg, fmt, &out, &err)
 		 : which == 1 ? audit_report_body(f->t.db, arg, fmt, &out, &err)
-			      : audit_report_matrix(f->t.db, since, fmt, &out,
-						    &err);
+			      : audit_report_matrix(f->t.db, since,
+						    AUDIT_RESPONSE_ALL, fmt,
+						    &out, &err);
 
 	if (rc)
 		fail_msg("report %d %s: %s", which, arg ? arg : "", err.msg);
@@ -571,7 +572,9 @@ static void test_campaign_report_content(void **state)
 			      "1 skipped");
 	assert_contains(csv, "body,body_name,kind,email,contact,state,sent_at,"
 			     "reply_code,reply_enhanced,reply_text,queue_id,"
-			     "reason,attempts,delivery_id,language,sha256\r\n");
+			     "reason,attempts,delivery_id,acknowledged_at,"
+			     "disposition,auto_replied_at,replied_at,"
+			     "complained_at,language,sha256\r\n");
 	assert_contains(csv, "OSCE,Organization for Security and Co-operation "
 			     "in Europe,regional-org,press@osce.org,,failed,,"
 			     "550,5.1.1,user unknown,,550 5.1.1 user unknown,1,3");
@@ -692,6 +695,191 @@ static void test_html_is_escaped_and_offline(void **state)
 	}
 }
 
+/* ---- acknowledgements, automatic answers, replies, complaints ---- */
+
+/* What came back, as response_apply and the inbox record it: UNSG's MDN
+ * for 2023 said "deleted"; UNICEF acknowledged 2024 (displayed); OSCE's
+ * press office answered automatically, then a person replied; the EV"<
+ * body's provider sent a complaint. */
+static const char responses_sql[] =
+	"INSERT INTO inbound_messages (id, sha256, source, kind, sender,"
+	" delivery_id, received_at, raw) VALUES"
+	" (1, 'a', 'stdin', 'mdn', 'sg@un.org', 1, 1677484900, 'x'),"
+	" (2, 'b', 'maildir', 'mdn', 'unicef@unicef.org', 8, 1709024500, 'x'),"
+	" (3, 'c', 'imap', 'auto_reply', 'press@osce.org', 7, 1708934800, 'x'),"
+	" (4, 'd', 'imap', 'reply', 'press@osce.org', 7, 1709114500, 'x'),"
+	" (5, 'e', 'stdin', 'complaint', 'fbl@example.net', 9, 1709251200,"
+	"  'x'),"
+	" (6, 'f', 'stdin', 'reply', 'someone@example.org', NULL, 1709251300,"
+	"  'x');"
+	"INSERT INTO delivery_responses (delivery_id, inbound_id, kind,"
+	" disposition, sender, responded_at, created_at) VALUES"
+	" (1, 1, 'acknowledged', 'deleted', 'sg@un.org', 1677484800, 0),"
+	" (8, 2, 'acknowledged', 'displayed', 'unicef@unicef.org', 1709024400,"
+	"  0),"
+	" (7, 3, 'auto_replied', NULL, 'press@osce.org', 1708934700, 0),"
+	" (7, 4, 'replied', NULL, 'press@osce.org', 1709114400, 0);";
+
+static char *matrix_filtered(struct fixture *f, enum audit_response r,
+			     enum audit_format fmt)
+{
+	struct sbuf out = SBUF_INIT;
+	struct error err = ERROR_INIT;
+
+	if (audit_report_matrix(f->t.db, 0, r, fmt, &out, &err))
+		fail_msg("matrix: %s", err.msg);
+	return sbuf_detach(&out, NULL);
+}
+
+static void test_responses_in_reports(void **state)
+{
+	struct fixture *f = *state;
+	char *text, *json, *csv;
+
+	test_exec(f->t.db, responses_sql);
+	text = report(f, 0, "stmt-2024", 0, AUDIT_FORMAT_TABLE);
+	assert_contains(text, "; responses: 1 acknowledged, 1 auto_replied, "
+			      "1 replied, 1 complained\n");
+	assert_contains(text, "\nresponses:\n"
+			      "  OSCE answered stmt-2024 automatically on 26 "
+			      "February 2024, from press@osce.org (delivery 7 "
+			      "to press@osce.org)\n"
+			      "  UNICEF acknowledged receipt of stmt-2024 on 27 "
+			      "February 2024 (displayed), from unicef@unicef.org "
+			      "(delivery 8 to unicef@unicef.org)\n"
+			      "  OSCE replied to stmt-2024 on 28 February 2024, "
+			      "from press@osce.org (delivery 7 to "
+			      "press@osce.org)\n"
+			      "  EV\"< complained about stmt-2024 (a feedback "
+			      "report) on 1 March 2024, from fbl@example.net "
+			      "(delivery 9 to evil@example.org)\n");
+	free(text);
+
+	json = report(f, 0, "stmt-2024", 0, AUDIT_FORMAT_JSON);
+	assert_contains(json, "\"acknowledged_at\": \"2024-02-27T09:00:00Z\",\n"
+			      "      \"disposition\": \"displayed\"");
+	assert_contains(json, "\"auto_replied_at\": \"2024-02-26T08:05:00Z\"");
+	assert_contains(json, "\"replied_at\": \"2024-02-28T10:00:00Z\"");
+	assert_contains(json, "\"complained_at\": \"2024-03-01T00:00:00Z\"");
+	assert_contains(json, "\"acknowledged\": 1,");
+	assert_contains(json, "{\"body\":\"UNICEF\",\"campaign\":\"stmt-2024\","
+			      "\"response\":\"acknowledged\",\"disposition\":"
+			      "\"displayed\",\"sender\":\"unicef@unicef.org\","
+			      "\"responded_at\":\"2024-02-27T09:00:00Z\","
+			      "\"delivery_id\":8,\"email\":\"unicef@unicef.org\"}");
+	free(json);
+
+	/* year by year: each year's row carries its own responses */
+	csv = report(f, 1, "UNSG", 0, AUDIT_FORMAT_CSV);
+	assert_contains(csv, "\r\n2023,stmt-2023,anniversary v3,"
+			     "2023-02-26T08:00:00Z,sg@un.org,sent,"
+			     "2023-02-26T08:01:00Z,250,2.0.0,Ok: queued as "
+			     "AAA1,AAA1,,1,2023-02-27T08:00:00Z,deleted,,,\r\n");
+	assert_contains(csv, "\r\n2024,stmt-2024,anniversary v3,"
+			     "2024-02-26T08:00:00Z,sg@un.org,deferred,,451,"
+			     "4.7.1,try later,,,5,,,,,\r\n");
+	free(csv);
+	text = report(f, 1, "UNSG", 0, AUDIT_FORMAT_TABLE);
+	assert_contains(text, "UNSG acknowledged receipt of stmt-2023 on 27 "
+			      "February 2023 (deleted), from sg@un.org");
+	assert_lacks(text, "stmt-2024 on");
+	free(text);
+	/* an unmatched reply (inbound 6) is nobody's */
+	json = report(f, 1, "OSCE", 0, AUDIT_FORMAT_JSON);
+	assert_lacks(json, "someone@example.org");
+	assert_contains(json, "\"response\":\"replied\"");
+	free(json);
+}
+
+static void test_responses_in_matrix(void **state)
+{
+	struct fixture *f = *state;
+	char *text, *csv, *json, *html;
+
+	test_exec(f->t.db, responses_sql);
+	csv = matrix_filtered(f, AUDIT_RESPONSE_ALL, AUDIT_FORMAT_CSV);
+	assert_contains(csv, "\r\nOSCE,Organization for Security and "
+			     "Co-operation in Europe,regional-org,delivered,"
+			     "sent +auto +replied\r\n");
+	assert_contains(csv, "\r\nUNICEF,United Nations Children's Fund,"
+			     "un-agency,skipped,sent +ack\r\n");
+	assert_contains(csv, "\r\nUNSG,UN Secretary-General,un-organ,"
+			     "sent +ack,deferred\r\n");
+	assert_contains(csv, ",ngo,,sent +complaint\r\n");
+	free(csv);
+	text = matrix_filtered(f, AUDIT_RESPONSE_ALL, AUDIT_FORMAT_TABLE);
+	assert_contains(text, "\n+ack: acknowledged");
+	free(text);
+
+	/* the filters keep rows (bodies) */
+	csv = matrix_filtered(f, AUDIT_RESPONSE_ACKNOWLEDGED, AUDIT_FORMAT_CSV);
+	assert_contains(csv, "\r\nUNICEF,");
+	assert_contains(csv, "\r\nUNSG,");
+	assert_lacks(csv, "OSCE");
+	assert_int_equal(count_lines(csv), 3);
+	free(csv);
+	csv = matrix_filtered(f, AUDIT_RESPONSE_REPLIED, AUDIT_FORMAT_CSV);
+	assert_int_equal(count_lines(csv), 2);
+	assert_contains(csv, "\r\nOSCE,");
+	free(csv);
+	csv = matrix_filtered(f, AUDIT_RESPONSE_NONE, AUDIT_FORMAT_CSV);
+	assert_int_equal(count_lines(csv), 1); /* every body answered */
+	free(csv);
+	text = matrix_filtered(f, AUDIT_RESPONSE_NONE, AUDIT_FORMAT_TABLE);
+	assert_lacks(text, "+ack:"); /* no legend for hidden marks */
+	free(text);
+
+	json = matrix_filtered(f, AUDIT_RESPONSE_ANY, AUDIT_FORMAT_JSON);
+	assert_contains(json, "\"responses\": {\n"
+			      "        \"stmt-2024\": [\n"
+			      "          \"auto_replied\",\n"
+			      "          \"replied\"\n");
+	free(json);
+
+	html = matrix_filtered(f, AUDIT_RESPONSE_COMPLAINED, AUDIT_FORMAT_HTML);
+	assert_contains(html, "data-cell=\"0\">sent +complaint</td>");
+	assert_contains(html, "data-states=\"sent complained\"");
+	assert_lacks(html, "UNICEF");
+	assert_contains(html, "<option value=\"acknowledged\">");
+	free(html);
+	html = report(f, 0, "stmt-2024", 0, AUDIT_FORMAT_HTML);
+	assert_contains(html, "data-states=\"sent auto_replied replied\"");
+	/* the sentences, escaped: the body's name is built to break HTML */
+	assert_contains(html, "<h2>Acknowledgements and replies</h2>\n"
+			      "<ul id=\"responses\"><li>OSCE answered "
+			      "stmt-2024 automatically on 26 February 2024, "
+			      "from press@osce.org (delivery 7 to "
+			      "press@osce.org)</li>");
+	assert_contains(html, "<li>EV&quot;&lt; complained about stmt-2024");
+	free(html);
+	html = report(f, 1, "UNICEF", 0, AUDIT_FORMAT_HTML);
+	assert_contains(html, "<li>UNICEF acknowledged receipt of stmt-2024 "
+			      "on 27 February 2024 (displayed)");
+	free(html);
+	html = report(f, 0, "stmt-2023", 0, AUDIT_FORMAT_HTML);
+	assert_contains(html, "<li>UNSG acknowledged receipt");
+	free(html);
+	test_exec(f->t.db, "DELETE FROM delivery_responses; "
+			   "DELETE FROM inbound_messages");
+	html = report(f, 0, "stmt-2024", 0, AUDIT_FORMAT_HTML);
+	assert_lacks(html, "Acknowledgements and replies");
+	free(html);
+}
+
+static void test_response_parse_names(void **state)
+{
+	struct error err = ERROR_INIT;
+	enum audit_response r;
+
+	(void)state;
+	assert_int_equal(audit_response_parse("replied", &r, &err), 0);
+	assert_int_equal(r, AUDIT_RESPONSE_REPLIED);
+	assert_int_equal(audit_response_parse("none", &r, &err), 0);
+	assert_int_equal(r, AUDIT_RESPONSE_NONE);
+	assert_int_equal(audit_response_parse("read", &r, &err), ERR_USAGE);
+	assert_contains(err.msg, "unknown response 'read'");
+}
+
 /* A matrix too big for per-delivery details still shows every cell with
  * its state counts, and says where the details are. */
 static void test_html_matrix_without_details(void **state)
@@ -783,6 +971,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_html_is_escaped_and_offline,
 						setup, teardown),
 		cmocka_unit_test(test_html_matrix_without_details),
+		cmocka_unit_test_setup_teardown(test_responses_in_reports,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_responses_in_matrix, setup,
+						teardown),
+		cmocka_unit_test(test_response_parse_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -387,6 +387,76 @@ static void test_bad_inputs(void **state)
 	test_db_close(&t);
 }
 
+/* A read receipt is asked of the From address, whichever gives it (the
+ * campaign's override, the template, the configuration), as a bare
+ * address in its ASCII form; without ctx.receipt there is no request. An
+ * override that would smuggle a second header is refused before. */
+static void test_receipt_request(void **state)
+{
+	static const struct {
+		bool receipt;
+		const char *template_from, *override, *want; /* want NULL: none */
+	} cases[] = {
+		{false, NULL, NULL, NULL},
+		{true, NULL, NULL, "statements@ombudsman.example.az"},
+		{true, "Aparat <aparat@ombudsman.example.az>", NULL,
+		 "aparat@ombudsman.example.az"},
+		{true, NULL, "\"Press, Office\" <press@müvəkkil.example.az>",
+		 "press@xn--mvkkil-3ya70z.example.az"},
+		{false, "Aparat <aparat@ombudsman.example.az>", NULL, NULL},
+	};
+	struct test_db t;
+
+	(void)state;
+	mime_init();
+	test_db_open(&t);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fixture f;
+		struct error err = ERROR_INIT;
+		struct sbuf raw = SBUF_INIT;
+		char *src = xasprintf("Subject: s\n%s%s%s\nHi\n",
+				      cases[i].template_from ? "From: " : "",
+				      cases[i].template_from
+					      ? cases[i].template_from
+					      : "",
+				      cases[i].template_from ? "\n" : "");
+		int64_t id = add_template(&t, src);
+		const char *got;
+		GMimeMessage *m;
+
+		fixture_init(&f, "Office", "X", "x@example.org");
+		f.ctx.receipt = cases[i].receipt;
+		f.ctx.sender_override = cases[i].override;
+		if (message_render(t.db, id, &f.ctx, &raw, &err))
+			fail_msg("case %zu: %s", i, err.msg);
+		assert_wire_form(&raw);
+		m = parse_back(&raw);
+		got = g_mime_object_get_header(GMIME_OBJECT(m),
+					       "Disposition-Notification-To");
+		if (!cases[i].want && got)
+			fail_msg("case %zu: unasked receipt '%s'", i, got);
+		if (cases[i].want && (!got || strcmp(got, cases[i].want)))
+			fail_msg("case %zu: Disposition-Notification-To '%s', "
+				 "want '%s'", i, got ? got : "(none)",
+				 cases[i].want);
+		/* exactly one header line, right after the Message-ID block */
+		if (cases[i].want) {
+			char *line = xasprintf("\r\nDisposition-Notification-To: "
+					       "%s\r\n", cases[i].want);
+
+			assert_non_null(strstr(raw.buf, line));
+			assert_null(strstr(strstr(raw.buf, line) + strlen(line),
+					   "Disposition-Notification-To"));
+			free(line);
+		}
+		g_object_unref(m);
+		free(src);
+		sbuf_release(&raw);
+		fixture_release(&f);
+	}
+	test_db_close(&t);
+}
+
 /* A long paragraph and a long subject still give short lines. */
 static void test_long_lines(void **state)
 {
@@ -494,6 +564,7 @@ int main(void)
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_idn_and_organization),
 		cmocka_unit_test(test_partial_line_break_in_subject),
+		cmocka_unit_test(test_receipt_request),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
