@@ -412,8 +412,6 @@ static int quarantined(struct db *db, const struct inbox_message *m,
 
 /* ---- reading ---------------------------------------------------------------- */
 
-}
-
 /* The Message-ID of the delivery a tokened ENVID names, added to r's
  * refs first (a VERP envelope or a token is surer than any header the
  * responder wrote). */

@@ -148,7 +148,7 @@ class BounceTest(harness.TestCase):
         """What is no report is kept with the reason and exits 0: under an
         MTA pipe alias a refusal would make the MTA bounce or drop it."""
         cases = [
-            (sample("garbage.eml"), "not a delivery report"),
+            (sample("garbage-plain.eml"), "not a delivery report"),
             ("", "empty input"),
             ("\x00\x01\x02binary", "NUL bytes"),
             ("no headers here\n", "no header fields"),
@@ -219,7 +219,7 @@ class BounceTest(harness.TestCase):
         self.assertEqual(self.snapshot(), before)
 
     def test_maildir_leaves_no_garbage_behind(self):
-        md = self.make_maildir(["garbage.eml", "dsn-failed.eml"])
+        md = self.make_maildir(["garbage-plain.eml", "dsn-failed.eml"])
         p = self.chancery("bounce", "--maildir", md)
         self.assertEqual(p.rc, 0, p)
         self.assertIn("unreadable (inbound #1): not a delivery report", p.out)
