@@ -19,5 +19,7 @@ int cmd_campaign_test(struct cli *cli, int argc, char **argv);
 int cmd_series(struct cli *cli, int argc, char **argv);
 int cmd_bounce(struct cli *cli, int argc, char **argv);
 int cmd_find(struct cli *cli, int argc, char **argv);
+/* relay test (cmd_relay.c) */
+int cmd_relay(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -734,10 +734,12 @@ pending: {
  * read, except the message bodies. Only the first bytes of what we write
  * are looked at, so AUTH credentials are never copied anywhere.
  */
+static void on_reply_line(struct session_state *st, const char *buf,
+			  int len);
+
 static void on_monitor(const char *buf, int len, int writing, void *arg)
 {
 	struct session_state *st = arg;
-	int code, n;
 
 	st->last_activity_ms = clock_mono_ms();
 	if (writing == SMTP_CB_WRITING) {
@@ -765,6 +767,24 @@ static void on_monitor(const char *buf, int len, int writing, void *arg)
 	}
 	if (writing != SMTP_CB_READING)
 		return;
+	/* a read may bring several reply lines (a multiline EHLO reply) */
+	for (int at = 0; at < len;) {
+		int end = at;
+
+		while (end < len && buf[end] != '\n')
+			end++;
+		if (end < len)
+			end++;
+		on_reply_line(st, buf + at, end - at);
+		at = end;
+	}
+}
+
+/* One reply line read from the relay. */
+static void on_reply_line(struct session_state *st, const char *buf, int len)
+{
+	int code, n;
+
 	code = reply_code(buf, len);
 	for (n = 0; n < len && buf[n] != '\r' && buf[n] != '\n' &&
 		    n + 1 < (int)sizeof(st->last_reply); n++)
@@ -1102,6 +1122,7 @@ static bool run_session(struct relay *r, struct transport_message *msgs,
 	bool clean = true;
 
 	st.relay = r;
+	st.phase = PHASE_CONNECT;
 	st.step = fn;
 	st.step_arg = fn_arg;
 	st.probe = probe;
