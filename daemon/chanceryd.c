@@ -48,6 +48,7 @@ struct daemon {
 	struct db *db;
 	struct daemon_lock lock;
 	char owner[160];
+	struct relay_watch relay; /* relay outages, heartbeat (relay_watch.c) */
 };
 
 static void usage(FILE *f)
@@ -185,6 +186,8 @@ static int start(struct daemon *d, struct error *err)
 	/* We hold the daemon lock: whatever is still sending was claimed by
 	 * a daemon that died, whatever its lease says. */
 	rc = queue_recover(d->db, INT64_MAX, &recovered, err);
+	if (!rc)
+		rc = relay_watch_start(&d->relay, d->db, err);
 	if (rc)
 		return rc;
 	log_info("started: database=%s transport=%s workers=%d owner=%s "
@@ -247,6 +250,16 @@ static void run_notices(struct daemon *d)
 		log_warn("notice: %s; trying again next round", err.msg);
 }
 
+/* Polled by the dispatch between its commits: the heartbeat goes on
+ * during a long send. */
+static bool round_interrupted(void *arg)
+{
+	struct daemon *d = arg;
+
+	relay_watch_beat(&d->relay, d->db);
+	return signals_interrupted(NULL);
+}
+
 static int run_round(struct daemon *d, struct round *r, struct error *err)
 {
 	struct dispatch_params p = {
@@ -259,13 +272,17 @@ static int run_round(struct daemon *d, struct round *r, struct error *err)
 		.render_arg = &d->cfg,
 		.render_open = glue_render_open,
 		.render_close = glue_render_close,
-		.interrupted = signals_interrupted,
+		.interrupted = round_interrupted,
+		.interrupt_arg = d,
 		.due_by = d->once_due_by,
 	};
 	int rc = prepare_round(d, r, err);
 
-	if (!rc)
+	/* Nothing is claimed while the relay is down (relay_watch.c). */
+	if (!rc && relay_watch_may_send(&d->relay, d->db, &d->cfg)) {
 		rc = dispatch_run(&p, &r->st, err);
+		relay_watch_after(&d->relay, d->db, &d->cfg, &r->st);
+	}
 	/* Finish what is done even after a failed dispatch. */
 	if (rc != 0 && rc != ERR_TEMPFAIL) {
 		struct error ignored = ERROR_INIT;
@@ -274,7 +291,8 @@ static int run_round(struct daemon *d, struct round *r, struct error *err)
 	} else if (!rc) {
 		rc = campaign_finish_done(d->db, clock_now(), &r->finished, err);
 	}
-	run_notices(d);
+	if (relay_watch_notices(&d->relay))
+		run_notices(d);
 	if (r->st.claimed || r->st.skipped || r->finished)
 		log_info("round: claimed=%lld sent=%lld deferred=%lld "
 			 "failed=%lld expired=%lld skipped=%lld cancelled=%lld "
@@ -324,6 +342,7 @@ static void reload(struct daemon *d)
 
 	signal_flags.reload = 0;
 	notify_reloading();
+	relay_watch_reload(&d->relay, d->db);
 	conf_init(&fresh);
 	if (!d->config_path) {
 		log_info("reload: no configuration file; nothing to read");
@@ -359,6 +378,7 @@ static int serve(struct daemon *d, struct error *err)
 		struct round r = {0};
 		int rc;
 
+		relay_watch_beat(&d->relay, d->db);
 		if (signal_flags.reload)
 			reload(d);
 		if (signal_flags.stop) {

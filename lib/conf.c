@@ -118,6 +118,12 @@ static const struct key keys[] = {
 	/* 0: schedule approves; 1 or 2 distinct approvers before it */
 	{"campaign.approvals", K_INT, F(campaign.approvals), "0", 0, 2},
 	{"campaign.four_eyes", K_BOOL, F(campaign.four_eyes), "false"},
+	/* a relay that is down: tried again after first, then twice as
+	 * long each time up to max (relay.h) */
+	{"relay.retry.first", K_DURATION, F(relay.retry_first_ms), "30s", 1000,
+	 DAY},
+	{"relay.retry.max", K_DURATION, F(relay.retry_max_ms), "15m", 1000,
+	 DAY},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

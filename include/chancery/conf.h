@@ -73,6 +73,13 @@ struct conf_campaign {
 	int64_t remind_ms; /* warn this long before the send time (0: never) */
 };
 
+/* relay: how chanceryd tries a relay that is down again (relay.h):
+ * first, then twice as long each time, at most max. */
+struct conf_relay {
+	int64_t retry_first_ms;
+	int64_t retry_max_ms;
+};
+
 struct conf {
 	char *path;                  /* the file read, or NULL for defaults */
 	char *database;
@@ -90,6 +97,7 @@ struct conf {
 	int message_max_size;        /* bytes: a rendered message may not pass it */
 	struct conf_notify notify;
 	struct conf_campaign campaign;
+	struct conf_relay relay;
 };
 
 /* Fills cfg with the defaults. */
