@@ -247,7 +247,7 @@ static void relay_text(const struct conf *cfg, const struct notice_event *e,
 		snprintf(relay, sizeof(relay), "%s:%d", cfg->smtp.host,
 			 cfg->smtp.port);
 	else
-		snprintf(relay, sizeof(relay), "%s", cfg->outbox);
+		snprintf(relay, sizeof(relay), "(maildir outbox)");
 	sbuf_addf(subject, "[chancery] relay %s %s", relay,
 		  down ? "is down: sending stopped" : "works again");
 	if (down)
