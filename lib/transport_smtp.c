@@ -553,6 +553,8 @@ static void on_event(smtp_session_t session, int event, void *arg, ...)
 			*ok = 0;
 		break;
 	case SMTP_EV_EXTNA_STARTTLS:
+		if (!st->failure[0])
+			st->phase = PHASE_STARTTLS; /* what failed: TLS */
 		session_fail(st, 0,
 			     "TLS: relay %s does not offer STARTTLS and "
 			     "transport.smtp.tls requires it",

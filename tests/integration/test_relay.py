@@ -162,6 +162,21 @@ class RelayTestCommand(unittest.TestCase):
         self.assertIn("relay FAILED at STARTTLS: TLS: certificate", r.out)
         self.assertEqual(peer.events("rcpt"), [])
 
+    def test_starttls_required_not_offered(self):
+        peer = self.peer()
+        self.conf(peer.port, extra='tls = "required"; ')
+        r = self.home.run("relay", "test")
+        self.assertEqual(r.rc, 76, r)  # EX_PROTOCOL
+        s = self.steps(r.out)
+        self.assertEqual(s["ehlo"][0], "ok")
+        self.assertNotIn("STARTTLS", s["ehlo"][1])
+        self.assertEqual(s["starttls"], (
+            "FAILED", "TLS: relay 127.0.0.1 does not offer STARTTLS and "
+            "transport.smtp.tls requires it"), r)
+        self.assertIn("relay FAILED at STARTTLS: TLS: relay 127.0.0.1 does "
+                      "not offer STARTTLS", r.out)
+        self.assertEqual(peer.events("rcpt"), [])
+
     def test_starttls_verified_certificate_reported(self):
         cert, key = make_cert(self.home.dir)
         peer = self.peer("--tls", cert, key)
