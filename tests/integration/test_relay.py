@@ -136,6 +136,14 @@ class RelayTestCommand(unittest.TestCase):
         self.assertNotIn("banner", s)
         self.assertIn("relay FAILED at connect: cannot connect", r.out)
 
+    def test_configuration_the_daemon_would_refuse(self):
+        self.conf(free_port(), extra='user = "office"; ')
+        r = self.home.run("relay", "test")
+        self.assertEqual(r.rc, 78, r)  # EX_CONFIG
+        self.assertEqual(r.out, "")
+        self.assertEqual(r.err, "chancery: transport.smtp.user is set but "
+                         "no password (transport.smtp.password_file)\n")
+
     def test_421_banner(self):
         peer = self.peer("--greeting", "421 4.3.2 Service shutting down")
         self.conf(peer.port)
