@@ -170,6 +170,20 @@ class RelayTestCommand(unittest.TestCase):
         self.assertIn("relay FAILED at STARTTLS: TLS: certificate", r.out)
         self.assertEqual(peer.events("rcpt"), [])
 
+    def test_starttls_refused(self):
+        cert, key = make_cert(self.home.dir)
+        peer = self.peer("--tls", cert, key, "--starttls-reply",
+                         "454 4.7.0 TLS not available due to local problem")
+        self.conf(peer.port, extra='tls = "required"; ca_file = "%s"; '
+                  % cert)
+        r = self.home.run("relay", "test")
+        self.assertEqual(r.rc, 76, r)  # EX_PROTOCOL
+        s = self.steps(r.out)
+        self.assertEqual(s["starttls"], (
+            "FAILED", "454 4.7.0 TLS not available due to local problem"), r)
+        self.assertIn("relay FAILED at STARTTLS: ", r.out)
+        self.assertEqual(peer.events("rcpt"), [])
+
     def test_starttls_required_not_offered(self):
         peer = self.peer()
         self.conf(peer.port, extra='tls = "required"; ')
@@ -343,6 +357,24 @@ class RelayDaemon(Base):
                          (1, 1))
         self.assertEqual(len([m for m in peer.messages()
                               if m["rcpt_tos"][0].startswith("c")]), 3)
+        d.send_signal(signal.SIGTERM)
+        d.wait(10)
+
+    def test_421_banner_is_a_relay_fault(self):
+        self.registry(3)
+        self.campaign()
+        peer = self.peer("--greeting", "421 4.3.2 Service shutting down")
+        self.relay_conf(peer.port, RIGHT)
+        d = self.daemon("--foreground")
+        self.wait_for(lambda: (self.relay() or ("",))[0] == "down",
+                      what="relay_state down")
+        self.assertIn("421 4.3.2 Service shutting down", self.relay()[2])
+        data = json.loads(self.home.scalar(
+            "SELECT data FROM events WHERE kind = 'relay.down'"))
+        self.assertEqual(data["phase"], "greeting")
+        self.assertEqual(self.home.sql(
+            "SELECT DISTINCT attempts FROM deliveries"), [(0,)])
+        self.assertEqual(self.count("delivery.expired"), 0)
         d.send_signal(signal.SIGTERM)
         d.wait(10)
 
