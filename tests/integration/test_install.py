@@ -258,7 +258,10 @@ class CompletionTest(unittest.TestCase):
         real = os.path.join(self.prefix, "bin/chancery")
         self.assertEqual(self.complete(real, ""), [
             "init", "config", "body", "contact", "find", "registry", "list",
-            "template", "series", "campaign", "audit", "bounce"])
+            "template", "series", "campaign", "audit", "bounce", "relay"])
+        self.assertEqual(self.complete(real, "relay", ""), ["test"])
+        self.assertEqual(self.complete(real, "relay", "test", "--"),
+                         ["--to", "--help", "--json"])
         self.assertEqual(self.complete(real, "c"),
                          ["config", "contact", "campaign"])
         self.assertEqual(self.complete(real, "body", "m"), ["merge"])
