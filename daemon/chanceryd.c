@@ -396,9 +396,15 @@ static int serve(struct daemon *d, struct error *err)
 			continue;
 		}
 		if (d->once) {
-			/* Done when a round found nothing new to do. */
+			/* Done when a round found nothing new to do; a relay
+			 * that is down then fails the run (EX_UNAVAILABLE),
+			 * so that a timer or cron job sees the outage. */
 			if (!r.st.claimed && !r.created && !r.started)
-				return 0;
+				return d->relay.down
+					       ? error_set(err, ERR_UNAVAILABLE,
+							   "relay down: %s",
+							   d->relay.last_error)
+					       : 0;
 			continue;
 		}
 		if (!r.st.claimed && !r.st.interrupted)
