@@ -21,5 +21,7 @@ int cmd_bounce(struct cli *cli, int argc, char **argv);
 /* inbox and its older name bounce (cmd_bounce.c) */
 int cmd_inbox(struct cli *cli, int argc, char **argv);
 int cmd_find(struct cli *cli, int argc, char **argv);
+/* relay test (cmd_relay.c) */
+int cmd_relay(struct cli *cli, int argc, char **argv);
 
 #endif

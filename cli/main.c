@@ -34,6 +34,7 @@ static const struct group groups[] = {
 	{"audit", cmd_audit, "verify the ledger; who received which statement"},
 	{"inbox", cmd_inbox, "keep and read what comes back: reports, receipts, replies"},
 	{"bounce", cmd_bounce, "the older name of inbox; bounce list: the quarantine"},
+	{"relay", cmd_relay, "test the relay: connect, TLS, AUTH, a test message"},
 	{NULL, NULL, NULL},
 };
 

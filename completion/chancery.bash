@@ -136,7 +136,7 @@ _chancery()
 			_chancery_words "--config --db --json --help --version"
 		else
 			_chancery_words "init config body contact find registry list
-				template series campaign audit inbox bounce"
+				template series campaign audit inbox bounce relay"
 		fi
 		return 0
 	fi
@@ -174,6 +174,7 @@ _chancery()
 		campaign) _chancery_words "create preview proof test schedule pause
 			resume cancel status ls refresh" ;;
 		audit) _chancery_words "campaign body verify anchor matrix" ;;
+		relay) _chancery_words "test" ;;
 		esac
 		[[ $cur == -* ]] && _chancery_words "--help"
 		return 0
@@ -213,6 +214,7 @@ _chancery()
 		"campaign preview") _chancery_words "--body" ;;
 		"campaign proof") _chancery_words "--out --force" ;;
 		"campaign test") _chancery_words "--to --body" ;;
+		"relay test") _chancery_words "--to" ;;
 		"campaign status") _chancery_words "--follow" ;;
 		"audit verify") _chancery_words "--anchor --format" ;;
 		"audit matrix") _chancery_words "--since --response --format" ;;

@@ -50,6 +50,7 @@ struct daemon {
 	struct daemon_lock lock;
 	char owner[160];
 	struct intake intake;
+	struct relay_watch relay; /* relay outages, heartbeat (relay_watch.c) */
 };
 
 static void usage(FILE *f)
@@ -188,6 +189,8 @@ static int start(struct daemon *d, struct error *err)
 	/* We hold the daemon lock: whatever is still sending was claimed by
 	 * a daemon that died, whatever its lease says. */
 	rc = queue_recover(d->db, INT64_MAX, &recovered, err);
+	if (!rc)
+		rc = relay_watch_start(&d->relay, d->db, err);
 	if (rc)
 		return rc;
 	log_info("started: database=%s transport=%s workers=%d owner=%s "
@@ -250,6 +253,16 @@ static void run_notices(struct daemon *d)
 		log_warn("notice: %s; trying again next round", err.msg);
 }
 
+/* Polled by the dispatch between its commits: the heartbeat goes on
+ * during a long send. */
+static bool round_interrupted(void *arg)
+{
+	struct daemon *d = arg;
+
+	relay_watch_beat(&d->relay, d->db);
+	return signals_interrupted(NULL);
+}
+
 static int run_round(struct daemon *d, struct round *r, struct error *err)
 {
 	struct dispatch_params p = {
@@ -263,13 +276,17 @@ static int run_round(struct daemon *d, struct round *r, struct error *err)
 		.render_open = glue_render_open,
 		.render_close = glue_render_close,
 		.render_lang = glue_render_lang,
-		.interrupted = signals_interrupted,
+		.interrupted = round_interrupted,
+		.interrupt_arg = d,
 		.due_by = d->once_due_by,
 	};
 	int rc = prepare_round(d, r, err);
 
-	if (!rc)
+	/* Nothing is claimed while the relay is down (relay_watch.c). */
+	if (!rc && relay_watch_may_send(&d->relay, d->db, &d->cfg)) {
 		rc = dispatch_run(&p, &r->st, err);
+		relay_watch_after(&d->relay, d->db, &d->cfg, &r->st);
+	}
 	/* Finish what is done even after a failed dispatch. */
 	if (rc != 0 && rc != ERR_TEMPFAIL) {
 		struct error ignored = ERROR_INIT;
@@ -278,7 +295,8 @@ static int run_round(struct daemon *d, struct round *r, struct error *err)
 	} else if (!rc) {
 		rc = campaign_finish_done(d->db, clock_now(), &r->finished, err);
 	}
-	run_notices(d);
+	if (relay_watch_notices(&d->relay))
+		run_notices(d);
 	if (r->st.claimed || r->st.skipped || r->finished)
 		log_info("round: claimed=%lld sent=%lld deferred=%lld "
 			 "failed=%lld expired=%lld skipped=%lld cancelled=%lld "
@@ -328,6 +346,7 @@ static void reload(struct daemon *d)
 
 	signal_flags.reload = 0;
 	notify_reloading();
+	relay_watch_reload(&d->relay, d->db);
 	conf_init(&fresh);
 	if (!d->config_path) {
 		log_info("reload: no configuration file; nothing to read");
@@ -364,6 +383,7 @@ static int serve(struct daemon *d, struct error *err)
 		struct round r = {0};
 		int rc;
 
+		relay_watch_beat(&d->relay, d->db);
 		if (signal_flags.reload)
 			reload(d);
 		if (signal_flags.stop) {
@@ -385,9 +405,15 @@ static int serve(struct daemon *d, struct error *err)
 			continue;
 		}
 		if (d->once) {
-			/* Done when a round found nothing new to do. */
+			/* Done when a round found nothing new to do; a relay
+			 * that is down then fails the run (EX_UNAVAILABLE),
+			 * so that a timer or cron job sees the outage. */
 			if (!r.st.claimed && !r.created && !r.started)
-				return 0;
+				return d->relay.down
+					       ? error_set(err, ERR_UNAVAILABLE,
+							   "relay down: %s",
+							   d->relay.last_error)
+					       : 0;
 			continue;
 		}
 		if (!r.st.claimed && !r.st.interrupted)

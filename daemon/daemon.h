@@ -80,4 +80,32 @@ struct intake {
  * logs what it took, or the error (tried again next interval). */
 void intake_poll(struct intake *in, const struct conf *cfg, struct db *db);
 
+/* --- relay_watch.c: relay outages (relay.h) and the heartbeat. ------ */
+struct relay_watch {
+	long pid;
+	bool down;
+	bool notify_now;          /* the outage began this round */
+	int64_t since, retry_at;  /* down: since when, next probe */
+	int64_t checked_at;       /* ok: last written */
+	int64_t last_beat_ms;
+	char last_error[512];
+};
+/* Writes daemon_state (pid, host, version, start) and reads the relay's
+ * state: a relay left down is probed at the first round. */
+int relay_watch_start(struct relay_watch *w, struct db *db, struct error *err);
+/* The heartbeat, written at most every few seconds. */
+void relay_watch_beat(struct relay_watch *w, struct db *db);
+/* Before a round's sending: false while the relay is down (a probe at
+ * retry_at may find it back). */
+bool relay_watch_may_send(struct relay_watch *w, struct db *db,
+			  const struct conf *cfg);
+/* After it: a relay-level fault marks the relay down. */
+void relay_watch_after(struct relay_watch *w, struct db *db,
+		       const struct conf *cfg, const struct dispatch_stats *st);
+/* Whether notifications go out this round: not while the relay is down,
+ * except the round its outage began (relay.down is tried once). */
+bool relay_watch_notices(const struct relay_watch *w);
+/* SIGHUP: the settings may be fixed; probe at once. */
+void relay_watch_reload(struct relay_watch *w, struct db *db);
+
 #endif

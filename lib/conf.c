@@ -142,6 +142,12 @@ static const struct key keys[] = {
 	{"language.default", K_STRING, F(language.default_lang), "en"},
 	{"campaign.language", K_STRING, F(language.campaign), NULL},
 	{"language.fallback", K_STRING, F(language.fallback), NULL},
+	/* a relay that is down: tried again after first, then twice as
+	 * long each time up to max (relay.h) */
+	{"relay.retry.first", K_DURATION, F(relay.retry_first_ms), "30s", 1000,
+	 DAY},
+	{"relay.retry.max", K_DURATION, F(relay.retry_max_ms), "15m", 1000,
+	 DAY},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

@@ -46,6 +46,8 @@ struct dispatch {
 	bool quit;
 	bool fatal;              /* a transport cannot work */
 	struct error fatal_err;
+	bool relay_down;         /* a relay-level fault: stop claiming */
+	struct transport_result relay_fault;
 	int workers;
 };
 
@@ -399,6 +401,13 @@ static void send_chunk(struct worker *w, struct jobq *chunk)
 	if (rc && !d->fatal) {
 		d->fatal = true;
 		d->fatal_err = err;
+	}
+	for (struct job *j = ready.head; j && !d->relay_down; j = j->next) {
+		if (j->msg.result.outcome == TRANSPORT_TEMPFAIL &&
+		    j->msg.result.relay_fault) {
+			d->relay_down = true;
+			d->relay_fault = j->msg.result;
+		}
 	}
 	jobq_splice(&d->done, &ready);
 	jobq_splice(&d->done, &failed);
@@ -766,15 +775,19 @@ static int run_loop(struct run *r, struct error *err)
 	int rc = 0;
 
 	for (;;) {
-		bool fatal;
+		bool fatal, relay_down;
 
 		pthread_mutex_lock(&d->lock);
 		fatal = d->fatal;
+		relay_down = d->relay_down;
 		pthread_mutex_unlock(&d->lock);
-		if (!r->stopping && (fatal || (p->interrupted &&
-					       p->interrupted(p->interrupt_arg)))) {
+		/* The relay is down: what was not sent yet waits, unclaimed,
+		 * rather than meet the same fault with an attempt each. */
+		if (!r->stopping && (fatal || relay_down ||
+				     (p->interrupted &&
+				      p->interrupted(p->interrupt_arg)))) {
 			r->stopping = true;
-			r->st.interrupted = !fatal;
+			r->st.interrupted = !fatal && !relay_down;
 			rc = release_unsent(r, err);
 			if (rc)
 				break;
@@ -792,6 +805,10 @@ static int run_loop(struct run *r, struct error *err)
 			break;
 		if (r->inflight > r->results.n)
 			wait_results(r);
+	}
+	if (d->relay_down) {
+		r->st.relay_down = true;
+		r->st.relay_fault = d->relay_fault;
 	}
 	if (!rc && d->fatal)
 		rc = error_set(err, d->fatal_err.code ? d->fatal_err.code
@@ -870,6 +887,10 @@ static void add_stats(struct dispatch_stats *to, const struct dispatch_stats *s)
 	if (s->max_group > to->max_group)
 		to->max_group = s->max_group;
 	to->interrupted = to->interrupted || s->interrupted;
+	if (s->relay_down && !to->relay_down) {
+		to->relay_down = true;
+		to->relay_fault = s->relay_fault;
+	}
 }
 
 int dispatch_run(const struct dispatch_params *p, struct dispatch_stats *stats,

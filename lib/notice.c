@@ -46,7 +46,7 @@ enum {
 #define NOTICE_KINDS \
 	"('campaign.created', 'campaign.approved', 'campaign.rejected', " \
 	"'campaign.approval_void', 'campaign.reminded', 'campaign.missed', " \
-	"'campaign.done', 'relay.blocked')"
+	"'campaign.done', 'relay.blocked', 'relay.down', 'relay.up')"
 
 static const char *const sql[ST__COUNT] = {
 	[ST_CURSOR_GET] = "SELECT event_id FROM notice_cursor WHERE id = 1",
@@ -231,6 +231,51 @@ static int done_summary(struct db *db, const struct notice_event *e,
 }
 
 /*
+ * relay.down and relay.up (relay.h): about the relay, not a campaign.
+ * A relay.down notice goes out through the relay that is down, so it
+ * usually fails (notify.failed, retried on notice's schedule); the
+ * relay.up notice then tells of the outage (its reason) once it works.
+ */
+static void relay_text(const struct conf *cfg, const struct notice_event *e,
+		       struct sbuf *subject, struct sbuf *body)
+{
+	char at[CALENDAR_FORMAT_SIZE], relay[300];
+	bool down = !strcmp(e->kind, "relay.down");
+
+	calendar_format(cfg->timezone, e->ts, at, sizeof(at));
+	if (cfg->transport == TRANSPORT_SMTP)
+		snprintf(relay, sizeof(relay), "%s:%d", cfg->smtp.host,
+			 cfg->smtp.port);
+	else
+		snprintf(relay, sizeof(relay), "(maildir outbox)");
+	sbuf_addf(subject, "[chancery] relay %s %s", relay,
+		  down ? "is down: sending stopped" : "works again");
+	if (down)
+		sbuf_addf(body, "The relay %s refused or could not be reached "
+				"on %s, before any message\n(authentication, "
+				"TLS, connection or its banner): sending has "
+				"stopped.\nDeliveries wait without spending "
+				"attempts or lifetime; chanceryd tries the\n"
+				"relay again with a growing delay and resumes "
+				"by itself once it works.\n'chancery relay "
+				"test' shows each step; 'chancery status' the "
+				"state.\n", relay, at);
+	else
+		sbuf_addf(body, "The relay %s works again since %s: sending "
+				"has resumed, and\nthe waiting deliveries got "
+				"back the lifetime the outage took.\n", relay,
+			  at);
+	if (e->reason && *e->reason) {
+		sbuf_addstr(body, down ? "Reason: " : "The outage's last "
+						       "error: ");
+		add_clean(body, e->reason, 2000);
+		sbuf_addch(body, '\n');
+	}
+	sbuf_addf(body, "\n-- \nchancery, about ledger event #%lld (%s)\n",
+		  (long long)e->id, e->kind);
+}
+
+/*
  * The subject and body of the notification of e, or 1 when e calls for
  * none: a campaign.created that needs no approval, or the approval that
  * `campaign schedule` records where the office requires none (no one
@@ -245,6 +290,10 @@ static int notice_text(struct db *db, const struct conf *cfg,
 	const char *who = e->actor && *e->actor ? e->actor : "(no one named)";
 	int rc;
 
+	if (!strcmp(e->kind, "relay.down") || !strcmp(e->kind, "relay.up")) {
+		relay_text(cfg, e, subject, body);
+		return 0;
+	}
 	if (!strcmp(e->kind, "campaign.created") && !approvals_required(cfg))
 		return 1;
 	if (!strcmp(e->kind, "campaign.approved") && e->by &&

@@ -38,6 +38,10 @@ enum {
 	ST_LAST_ID,
 	ST_ADD_FROZEN,
 	ST_ADDED,
+	ST_RECORD_RELAY,
+	ST_OUTAGE_EXTEND,
+	ST_OUTAGE_OVERDUE,
+	ST_OUTAGE_EXPIRE,
 	ST__COUNT
 };
 
@@ -179,6 +183,30 @@ static const char *const queue_sql[ST__COUNT] = {
 	[ST_ADDED] = "SELECT id, body_id, contact_id, email, message_id, reason "
 		     "FROM deliveries WHERE campaign_id = ?1 AND id > ?2 "
 		     "ORDER BY id",
+	/* A relay-level fault: deferred, the attempt taken back. */
+	[ST_RECORD_RELAY] =
+		"UPDATE deliveries SET state = 'deferred', "
+		"attempts = attempts - 1, reply_code = ?4, reply_enhanced = ?5, "
+		"reply_text = ?6, next_attempt_at = ?7, reason = ?8, "
+		"lease_until = NULL, updated_at = ?7 "
+		"WHERE id = ?1 AND lease_owner = ?2 AND attempts = ?3 "
+		"AND state IN ('sending', 'pending')",
+	/* The lifetime an outage did not spend, given back: up to the
+	 * ceiling, never less than the row had. */
+	[ST_OUTAGE_EXTEND] =
+		"UPDATE deliveries SET expires_at = max(expires_at, "
+		"min(expires_at + ?1, created_at + ?2)) "
+		"WHERE state IN ('pending', 'deferred', 'sending') "
+		"AND expires_at IS NOT NULL",
+	[ST_OUTAGE_OVERDUE] =
+		"SELECT id, campaign_id, body_id, contact_id, email, state "
+		"FROM deliveries WHERE state IN ('pending', 'deferred') "
+		"AND expires_at IS NOT NULL AND created_at + ?1 <= ?2 "
+		"ORDER BY id LIMIT 1000",
+	[ST_OUTAGE_EXPIRE] =
+		"UPDATE deliveries SET state = 'expired', next_attempt_at = NULL, "
+		"reason = ?3, updated_at = ?2 WHERE id = ?1 "
+		"AND state IN ('pending', 'deferred')",
 };
 
 static const struct db_statements queue_statements = {"queue", queue_sql,
@@ -635,15 +663,67 @@ static int count_refusal(struct db *db, const struct conf *cfg,
 	return rc;
 }
 
+/*
+ * A relay-level fault (transport.h): the delivery is deferred, due at
+ * once (the daemon claims nothing while the relay is down), and the
+ * attempt it counted is taken back; its event says the attempt was not
+ * charged. Its lifetime is not checked here: relay_mark_up gives back
+ * what the outage took (queue_relay_outage_end).
+ */
+static int record_relay_fault(struct db *db, const struct queue_item *item,
+			      const char *owner,
+			      const struct transport_result *r, int64_t now,
+			      struct error *err)
+{
+	struct ledger_entry e;
+	sqlite3_stmt *st;
+	char reason[sizeof(r->text) + 64];
+	int rc = db_prepare(db, &queue_statements, ST_RECORD_RELAY, &st, err);
+
+	if (rc)
+		return rc;
+	snprintf(reason, sizeof(reason), "relay down (%s): %s",
+		 transport_phase_name(r->phase), r->text);
+	sqlite3_bind_int64(st, 1, item->delivery_id);
+	db_bind_text(st, 2, owner);
+	sqlite3_bind_int(st, 3, item->attempts);
+	bind_int_or_null(st, 4, r->code);
+	bind_text_or_null(st, 5, r->enhanced);
+	bind_text_or_null(st, 6, r->text);
+	sqlite3_bind_int64(st, 7, now);
+	db_bind_text(st, 8, reason);
+	rc = db_step_done(db, st, err);
+	if (rc || db_changes(db) == 0)
+		return rc ? rc : 1;
+	ledger_entry_init(&e, LEDGER_DELIVERY_DEFERRED, item->campaign_id,
+			  item->delivery_id, item->body_id, item->contact_id);
+	ledger_entry_int(&e, "attempt", item->attempts);
+	ledger_entry_str(&e, "to", item->email);
+	ledger_entry_int(&e, "code", r->code);
+	ledger_entry_str(&e, "enhanced", r->enhanced);
+	ledger_entry_str(&e, "text", r->text);
+	ledger_entry_str(&e, "relay_fault", transport_phase_name(r->phase));
+	ledger_entry_str(&e, "attempt_charged", "no");
+	ledger_entry_int(&e, "next_attempt_at", now);
+	rc = ledger_entry_append(db, &e, NULL, err);
+	ledger_entry_release(&e);
+	return rc;
+}
+
 int queue_record(struct db *db, const struct conf *cfg,
 		 const struct queue_item *item, const char *owner,
 		 const struct transport_result *r, int64_t now,
 		 enum queue_outcome *outcome, struct error *err)
 {
 	struct transition t = decide(&cfg->queue, item, r, now);
+	bool relay = r->outcome == TRANSPORT_TEMPFAIL && r->relay_fault;
 	char cstate[16];
 	bool own;
 	int rc;
+
+	if (relay)
+		t = (struct transition){QUEUE_DEFERRED, "deferred",
+					LEDGER_DELIVERY_DEFERRED, 0, now};
 
 	*outcome = QUEUE_STALE;
 	/* Inside a caller's transaction (the group commit) no savepoint of
@@ -663,6 +743,14 @@ int queue_record(struct db *db, const struct conf *cfg,
 			t = (struct transition){QUEUE_CANCELLED, "cancelled",
 						LEDGER_DELIVERY_CANCELLED, 0, 0};
 	}
+	if (relay && t.outcome == QUEUE_DEFERRED) {
+		rc = record_relay_fault(db, item, owner, r, now, err);
+		if (rc == 1)
+			rc = 0; /* no longer ours: stale */
+		else if (!rc)
+			*outcome = QUEUE_DEFERRED;
+		goto out;
+	}
 	rc = update_row(db, item, owner, r, &t, now, err);
 	if (rc || db_changes(db) == 0)
 		goto out;
@@ -676,6 +764,89 @@ out:
 	rc = db_end_if_own(db, own, rc, err);
 	if (rc)
 		*outcome = QUEUE_STALE;
+	return rc;
+}
+
+int queue_relay_outage_end(struct db *db, int64_t outage_s,
+			   int64_t ceiling_s, int *extended, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &queue_statements, ST_OUTAGE_EXTEND, &st, err);
+
+	if (extended)
+		*extended = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, outage_s > 0 ? outage_s : 0);
+	sqlite3_bind_int64(st, 2, ceiling_s);
+	rc = db_step_done(db, st, err);
+	if (!rc && extended)
+		*extended = db_changes(db);
+	return rc;
+}
+
+struct overdue {
+	int64_t id, campaign_id, body_id, contact_id;
+	char *email;
+	char state[16];
+};
+
+int queue_expire_outage(struct db *db, int64_t now, int64_t ceiling_s,
+			const char *reason, int *expired, struct error *err)
+{
+	struct overdue *v = NULL;
+	size_t n = 0, alloc = 0;
+	struct ledger_entry e;
+	sqlite3_stmt *st;
+	bool own;
+	int rc = db_begin_if_none(db, &own, err);
+
+	if (expired)
+		*expired = 0;
+	if (rc)
+		return rc;
+	ledger_entry_init(&e, LEDGER_DELIVERY_EXPIRED, 0, 0, 0, 0);
+	rc = db_prepare(db, &queue_statements, ST_OUTAGE_OVERDUE, &st, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, ceiling_s);
+	sqlite3_bind_int64(st, 2, now);
+	while ((rc = db_step(db, st, err)) == 1) {
+		xgrow(&v, sizeof(*v), n + 1, &alloc);
+		v[n] = (struct overdue){sqlite3_column_int64(st, 0),
+					sqlite3_column_int64(st, 1),
+					sqlite3_column_int64(st, 2),
+					sqlite3_column_int64(st, 3),
+					db_column_strdup(st, 4), ""};
+		snprintf(v[n++].state, sizeof(v[0].state), "%s",
+			 db_column_text(st, 5));
+	}
+	for (size_t i = 0; !rc && i < n; i++) {
+		rc = db_prepare(db, &queue_statements, ST_OUTAGE_EXPIRE, &st,
+				err);
+		if (rc)
+			break;
+		sqlite3_bind_int64(st, 1, v[i].id);
+		sqlite3_bind_int64(st, 2, now);
+		db_bind_text(st, 3, reason);
+		rc = db_step_done(db, st, err);
+		if (rc || db_changes(db) == 0)
+			continue;
+		ledger_entry_reset(&e, LEDGER_DELIVERY_EXPIRED, v[i].campaign_id,
+				   v[i].id, v[i].body_id, v[i].contact_id);
+		ledger_entry_str(&e, "from", v[i].state);
+		ledger_entry_str(&e, "to", v[i].email);
+		ledger_entry_str(&e, "reason", reason);
+		rc = ledger_entry_append(db, &e, NULL, err);
+		if (!rc && expired)
+			(*expired)++;
+	}
+out:
+	rc = db_end_if_own(db, own, rc, err);
+	for (size_t i = 0; i < n; i++)
+		free(v[i].email);
+	free(v);
+	ledger_entry_release(&e);
 	return rc;
 }
 

@@ -84,6 +84,77 @@ int transport_send(struct transport *t, struct transport_message *msgs,
 	return t->ops->send(t->impl, msgs, n, err);
 }
 
+int transport_probe(const struct conf *cfg, struct transport_message *msg,
+		    transport_step_fn fn, void *arg,
+		    struct transport_result *out, struct error *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (msg)
+		memset(&msg->result, 0, sizeof(msg->result));
+	switch (cfg->transport) {
+	case TRANSPORT_MAILDIR: {
+		struct transport *t = transport_new(cfg, err);
+		int rc;
+
+		if (!t) {
+			if (fn)
+				fn(arg, "outbox", false, err->msg);
+			transport_result_fail(out, TRANSPORT_TEMPFAIL, "%s",
+					      err->msg);
+			return 0;
+		}
+		rc = msg ? transport_send(t, msg, 1, err) : 0;
+		transport_free(t);
+		if (rc)
+			return rc;
+		if (msg)
+			*out = msg->result;
+		else
+			transport_result_set(out, 250, NULL, "outbox usable");
+		if (fn)
+			fn(arg, "outbox", out->outcome == TRANSPORT_SENT,
+			   msg ? out->text : cfg->outbox);
+		return 0;
+	}
+	case TRANSPORT_SMTP:
+		return transport_smtp_probe(cfg, msg, fn, arg, out, err);
+	}
+	return error_set(err, ERR_CONFIG, "unknown transport kind %d",
+			 (int)cfg->transport);
+}
+
+bool transport_relay_fault(enum transport_phase phase, int code)
+{
+	(void)code; /* today the phase decides; the code is for the table */
+	switch (phase) {
+	case TRANSPORT_PHASE_CONNECT:   /* refused, timeout, unresolvable */
+	case TRANSPORT_PHASE_GREETING:  /* 421/554 banner, EHLO refused */
+	case TRANSPORT_PHASE_STARTTLS:  /* refused, not offered, certificate */
+	case TRANSPORT_PHASE_AUTH:      /* 535, 534, 454 ... */
+		return true;
+	case TRANSPORT_PHASE_NONE:
+	case TRANSPORT_PHASE_TRANSFER:  /* may be about one message */
+		return false;
+	}
+	return false;
+}
+
+const char *transport_phase_name(enum transport_phase phase)
+{
+	static const char *const names[] = {
+		[TRANSPORT_PHASE_NONE] = "-",
+		[TRANSPORT_PHASE_CONNECT] = "connect",
+		[TRANSPORT_PHASE_GREETING] = "greeting",
+		[TRANSPORT_PHASE_STARTTLS] = "STARTTLS",
+		[TRANSPORT_PHASE_AUTH] = "AUTH",
+		[TRANSPORT_PHASE_TRANSFER] = "transfer",
+	};
+
+	if ((unsigned)phase < sizeof(names) / sizeof(names[0]))
+		return names[phase];
+	return "-";
+}
+
 void transport_result_final(struct transport_message *m)
 {
 	if (m->on_final)

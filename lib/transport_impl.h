@@ -26,6 +26,10 @@ int transport_maildir_new(const struct conf *cfg, void **impl,
 			  struct error *err);
 int transport_smtp_new(const struct conf *cfg, void **impl,
 		       struct error *err);
+/* transport_probe for the smtp transport. */
+int transport_smtp_probe(const struct conf *cfg, struct transport_message *msg,
+			 transport_step_fn fn, void *arg,
+			 struct transport_result *out, struct error *err);
 /* The refusals transport_smtp_new would make, without making one. */
 int transport_smtp_check(const struct conf *cfg, struct error *err);
 extern const struct transport_ops transport_maildir_ops;

@@ -80,17 +80,17 @@ struct relay {
 	SSL_CTX *ssl;            /* NULL until a session needs TLS */
 };
 
+/* The session's phases are the public ones (transport.h), which decide
+ * whether a failure is the relay's. */
 enum session_phase {
-	PHASE_CONNECT,
-	PHASE_GREETING,
-	PHASE_STARTTLS,
-	PHASE_AUTH,
-	PHASE_TRANSFER,
+	PHASE_CONNECT = TRANSPORT_PHASE_CONNECT,
+	PHASE_GREETING = TRANSPORT_PHASE_GREETING,
+	PHASE_STARTTLS = TRANSPORT_PHASE_STARTTLS,
+	PHASE_AUTH = TRANSPORT_PHASE_AUTH,
+	PHASE_TRANSFER = TRANSPORT_PHASE_TRANSFER,
 };
 
-static const char *const phase_names[] = {
-	"connect", "greeting", "STARTTLS", "AUTH", "transfer",
-};
+#define phase_name(p) transport_phase_name((enum transport_phase)(p))
 
 enum auth_state { AUTH_UNUSED, AUTH_SENT, AUTH_OK, AUTH_FAILED };
 
@@ -109,7 +109,18 @@ struct session_state {
 	bool tls_ok;
 	enum auth_state auth;
 	int failure_code;        /* the relay's code behind failure, or 0 */
+	enum session_phase failure_phase; /* where it happened */
 	char failure[400];       /* first session-level failure, or "" */
+	/* relay test (transport_probe): each step told to step(); a probe
+	 * without a message is cut off at DATA (probe_reached). */
+	transport_step_fn step;
+	void *step_arg;
+	bool probe, probe_reached, told_failure;
+	bool banner_told, in_ehlo, ehlo_host_seen, in_starttls, in_data;
+	char ehlo[400];          /* the extensions of the last EHLO */
+	char auth_mech[24];      /* the mechanism named on the AUTH line */
+	char pending[4][8];      /* pipelined commands awaiting replies */
+	int npending;
 	int last_code;           /* the relay's last reply */
 	char last_reply[300];
 	long long last_activity_ms;
@@ -124,7 +135,7 @@ static void session_enter(struct session_state *st, enum session_phase p)
 		return;
 	st->phase = p;
 	log_debug("transport=smtp relay=%s phase=%s", st->relay->hostport,
-		  phase_names[p]);
+		  phase_name(p));
 }
 
 /* Records the first session-level failure; later ones are consequences. */
@@ -138,9 +149,29 @@ static void session_fail(struct session_state *st, int code, const char *fmt,
 	if (st->failure[0])
 		return;
 	st->failure_code = code;
+	st->failure_phase = st->phase;
 	va_start(ap, fmt);
 	vsnprintf(st->failure, sizeof(st->failure), fmt, ap);
 	va_end(ap);
+}
+
+/* Tells relay test of a step (nothing when no one listens). */
+static void step(struct session_state *st, const char *name, bool ok,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void step(struct session_state *st, const char *name, bool ok,
+		 const char *fmt, ...)
+{
+	char detail[600];
+	va_list ap;
+
+	if (!st->step)
+		return;
+	if (!ok)
+		st->told_failure = true;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	st->step(st->step_arg, name, ok, detail);
 }
 
 /* ---- relay addresses, connect timeout, TCP_NODELAY ---- */
@@ -294,12 +325,30 @@ static int probe_relay(struct session_state *st)
 	if (gai != 0) {
 		session_fail(st, 0, "cannot resolve relay %s: %s", r->host,
 			     gai_strerror(gai));
+		step(st, "resolve", false, "%s", st->failure);
 		return -1;
 	}
-	for (struct addrinfo *ai = res; ai && st->naddrs < MAX_RELAY_ADDRS;
-	     ai = ai->ai_next) {
-		memcpy(&st->addrs[st->naddrs], ai->ai_addr, ai->ai_addrlen);
-		st->addrlens[st->naddrs++] = ai->ai_addrlen;
+	{
+		char list[300] = "";
+		size_t used = 0;
+
+		for (struct addrinfo *ai = res;
+		     ai && st->naddrs < MAX_RELAY_ADDRS; ai = ai->ai_next) {
+			char a[INET6_ADDRSTRLEN] = "?";
+
+			memcpy(&st->addrs[st->naddrs], ai->ai_addr,
+			       ai->ai_addrlen);
+			st->addrlens[st->naddrs++] = ai->ai_addrlen;
+			getnameinfo(ai->ai_addr, ai->ai_addrlen, a, sizeof(a),
+				    NULL, 0, NI_NUMERICHOST);
+			if (used + strlen(a) + 2 < sizeof(list) &&
+			    !strstr(list, a))
+				used += (size_t)snprintf(list + used,
+							 sizeof(list) - used,
+							 "%s%s", used ? " " : "",
+							 a);
+		}
+		step(st, "resolve", true, "%s: %s", r->host, list);
 	}
 	for (int pass = 0; pass < 2 && !found; pass++) {
 		for (struct addrinfo *ai = res; ai && !found; ai = ai->ai_next) {
@@ -325,7 +374,16 @@ static int probe_relay(struct session_state *st)
 		else
 			session_fail(st, 0, "cannot connect to relay %s: %s",
 				     r->hostport, strerror(last));
+		step(st, "connect", false, "%s", st->failure);
 		return -1;
+	}
+	{
+		char a[INET6_ADDRSTRLEN] = "?";
+
+		getnameinfo((const struct sockaddr *)&st->connected,
+			    sizeof(st->connected), a, sizeof(a), NULL, 0,
+			    NI_NUMERICHOST);
+		step(st, "connect", true, "%s port %d", a, r->port);
 	}
 	return 0;
 }
@@ -441,6 +499,36 @@ static int verify_cb(int ok, X509_STORE_CTX *x509)
 
 static void message_sent(smtp_message_t m);
 
+/* relay test: the verified certificate, its subject, issuer and expiry. */
+static void tell_certificate(struct session_state *st, SSL *ssl)
+{
+	X509 *cert = ssl ? SSL_get1_peer_certificate(ssl) : NULL;
+	char subject[256] = "?", issuer[256] = "?", expires[64] = "?";
+	BIO *bio;
+
+	if (!cert) {
+		step(st, "starttls", true, "%s, no certificate seen",
+		     ssl ? SSL_get_version(ssl) : "TLS");
+		return;
+	}
+	X509_NAME_oneline(X509_get_subject_name(cert), subject,
+			  sizeof(subject));
+	X509_NAME_oneline(X509_get_issuer_name(cert), issuer, sizeof(issuer));
+	if ((bio = BIO_new(BIO_s_mem()))) {
+		int n;
+
+		ASN1_TIME_print(bio, X509_get0_notAfter(cert));
+		n = BIO_read(bio, expires, sizeof(expires) - 1);
+		expires[n > 0 ? n : 0] = '\0';
+		BIO_free(bio);
+	}
+	step(st, "starttls", true,
+	     "%s %s, certificate verified for %s: subject %s, issuer %s, "
+	     "expires %s", SSL_get_version(ssl), SSL_get_cipher_name(ssl),
+	     st->relay->host, subject, issuer, expires);
+	X509_free(cert);
+}
+
 static void on_event(smtp_session_t session, int event, void *arg, ...)
 {
 	struct session_state *st = arg;
@@ -465,6 +553,8 @@ static void on_event(smtp_session_t session, int event, void *arg, ...)
 			*ok = 0;
 		break;
 	case SMTP_EV_EXTNA_STARTTLS:
+		if (!st->failure[0])
+			st->phase = PHASE_STARTTLS; /* what failed: TLS */
 		session_fail(st, 0,
 			     "TLS: relay %s does not offer STARTTLS and "
 			     "transport.smtp.tls requires it",
@@ -476,6 +566,9 @@ static void on_event(smtp_session_t session, int event, void *arg, ...)
 		st->tls_ok = true;
 		if (ssl)
 			drain_session_tickets(ssl);
+		st->in_starttls = false;
+		if (st->step)
+			tell_certificate(st, ssl);
 		break;
 	}
 	case SMTP_EV_INVALID_PEER_CERTIFICATE: {
@@ -542,15 +635,113 @@ static int reply_code(const char *buf, int len)
 	return (buf[0] - '0') * 100 + (buf[1] - '0') * 10 + (buf[2] - '0');
 }
 
+/* relay test: a command line written (never more than its verb, the
+ * AUTH mechanism included: the rest of an AUTH line is a credential). */
+static void note_command(struct session_state *st, const char *line, int len)
+{
+	if (len >= 5 && (strncasecmp(line, "EHLO ", 5) == 0 ||
+			 strncasecmp(line, "HELO ", 5) == 0)) {
+		st->in_ehlo = true;
+		st->ehlo_host_seen = false;
+		st->ehlo[0] = '\0';
+	} else if (len >= 8 && strncasecmp(line, "STARTTLS", 8) == 0) {
+		st->in_starttls = true;
+	} else if (len >= 5 && strncasecmp(line, "AUTH ", 5) == 0) {
+		int n = 0;
+
+		while (n + 5 < len && n + 1 < (int)sizeof(st->auth_mech) &&
+		       line[5 + n] != ' ' && line[5 + n] != '\r')
+			n++;
+		memcpy(st->auth_mech, line + 5, (size_t)n);
+		st->auth_mech[n] = '\0';
+	} else if (st->npending < 4) {
+		const char *name = NULL;
+
+		if (len >= 10 && strncasecmp(line, "MAIL FROM:", 10) == 0)
+			name = "mail";
+		else if (len >= 8 && strncasecmp(line, "RCPT TO:", 8) == 0)
+			name = "rcpt";
+		else if (len >= 4 && strncasecmp(line, "DATA", 4) == 0 &&
+			 (len == 4 || line[4] == '\r' || line[4] == '\n'))
+			name = "data";
+		if (name)
+			snprintf(st->pending[st->npending++],
+				 sizeof(st->pending[0]), "%s", name);
+	}
+}
+
+/* relay test: a reply line read (st->last_reply, st->last_code). */
+static void note_reply(struct session_state *st, const char *buf, int len)
+{
+	const char *line = st->last_reply;
+	int code = st->last_code;
+	bool final = len < 4 || buf[3] != '-';
+
+	if (!st->banner_told) {
+		if (final) {
+			st->banner_told = true;
+			step(st, "banner", code / 100 == 2, "%s", line);
+		}
+	} else if (st->in_ehlo) {
+		if (!st->ehlo_host_seen) {
+			st->ehlo_host_seen = true;
+		} else if (strlen(line) > 4) {
+			size_t used = strlen(st->ehlo);
+
+			snprintf(st->ehlo + used, sizeof(st->ehlo) - used,
+				 "%s%s", used ? ", " : "", line + 4);
+		}
+		if (final) {
+			st->in_ehlo = false;
+			if (code == 250)
+				step(st, "ehlo", true, "%s%s%s",
+				     st->tls_ok ? "(over TLS) " : "",
+				     st->ehlo[0] ? "offers " : "offers nothing",
+				     st->ehlo);
+			else
+				step(st, "ehlo", false, "%s", line);
+		}
+	} else if (st->in_starttls) {
+		if (code != 220) {
+			st->in_starttls = false;
+			step(st, "starttls", false, "%s", line);
+		}
+	} else if (st->auth_mech[0] &&
+		   (st->auth == AUTH_OK || st->auth == AUTH_FAILED)) {
+		step(st, "auth", st->auth == AUTH_OK, "%s as %s: %s",
+		     st->auth_mech, st->relay->user, line);
+		st->auth_mech[0] = '\0';
+	} else if (st->npending) {
+		goto pending;
+	} else if (st->in_data) {
+		st->in_data = false;
+		step(st, "message", code / 100 == 2, "%s", line);
+	}
+	return;
+pending: {
+	char name[8];
+	bool data;
+
+	snprintf(name, sizeof(name), "%s", st->pending[0]);
+	memmove(st->pending[0], st->pending[1],
+		sizeof(st->pending[0]) * (size_t)--st->npending);
+	data = strcmp(name, "data") == 0;
+	step(st, name, data ? code == 354 : code / 100 == 2, "%s", line);
+	st->in_data = data && code == 354;
+	}
+}
+
 /*
  * Sees every command line written (before it is sent) and every reply
  * read, except the message bodies. Only the first bytes of what we write
  * are looked at, so AUTH credentials are never copied anywhere.
  */
+static void on_reply_line(struct session_state *st, const char *buf,
+			  int len);
+
 static void on_monitor(const char *buf, int len, int writing, void *arg)
 {
 	struct session_state *st = arg;
-	int code, n;
 
 	st->last_activity_ms = clock_mono_ms();
 	if (writing == SMTP_CB_WRITING) {
@@ -563,10 +754,39 @@ static void on_monitor(const char *buf, int len, int writing, void *arg)
 			session_enter(st, PHASE_TRANSFER);
 		/* QUIT is not a phase of its own: libESMTP also sends it
 		 * after a failure, which must keep the phase it happened in. */
+		if (st->step) {
+			/* pipelined commands share a buffer: one line each */
+			for (int at = 0; at < len;) {
+				int end = at;
+
+				while (end < len && buf[end] != '\n')
+					end++;
+				note_command(st, buf + at, end - at);
+				at = end + 1;
+			}
+		}
 		return;
 	}
 	if (writing != SMTP_CB_READING)
 		return;
+	/* a read may bring several reply lines (a multiline EHLO reply) */
+	for (int at = 0; at < len;) {
+		int end = at;
+
+		while (end < len && buf[end] != '\n')
+			end++;
+		if (end < len)
+			end++;
+		on_reply_line(st, buf + at, end - at);
+		at = end;
+	}
+}
+
+/* One reply line read from the relay. */
+static void on_reply_line(struct session_state *st, const char *buf, int len)
+{
+	int code, n;
+
 	code = reply_code(buf, len);
 	for (n = 0; n < len && buf[n] != '\r' && buf[n] != '\n' &&
 		    n + 1 < (int)sizeof(st->last_reply); n++)
@@ -582,6 +802,8 @@ static void on_monitor(const char *buf, int len, int writing, void *arg)
 				     st->relay->user, st->last_reply);
 		}
 	}
+	if (st->step)
+		note_reply(st, buf, len);
 }
 
 static int auth_interact(auth_client_request_t req, char **result,
@@ -632,10 +854,24 @@ static const char *message_cb(void **ctx, int *len, void *arg)
 	}
 	if ((r->user && mc->st->auth != AUTH_OK) ||
 	    (mc->st->tls == TLS_REQUIRED && !mc->st->tls_ok)) {
-		session_fail(mc->st, 0, "%s", r->user && mc->st->auth != AUTH_OK
+		bool auth = r->user && mc->st->auth != AUTH_OK;
+		bool first = !mc->st->failure[0];
+
+		session_fail(mc->st, 0, "%s", auth
 			     ? "relay did not accept AUTH; message withheld"
 			     : "TLS not established; message withheld");
+		/* about the relay, not this message */
+		if (first)
+			mc->st->failure_phase = auth ? PHASE_AUTH
+						     : PHASE_STARTTLS;
 		errno = EACCES;
+		*len = 0;
+		return NULL;
+	}
+	if (mc->st->probe) {
+		/* relay test without a message: cut off here, at DATA */
+		mc->st->probe_reached = true;
+		errno = ECANCELED;
 		*len = 0;
 		return NULL;
 	}
@@ -729,19 +965,19 @@ static void session_reason(struct session_state *st, char *out, size_t size)
 		   idle + 100 >= st->relay->command_timeout_ms) {
 		snprintf(out, size, "timeout: relay %s sent no reply for %lld "
 			 "ms during %s", st->relay->hostport, idle,
-			 phase_names[st->phase]);
+			 phase_name(st->phase));
 	} else if (st->last_code >= 400) {
 		snprintf(out, size, "relay %s ended the session during %s: %s",
-			 st->relay->hostport, phase_names[st->phase],
+			 st->relay->hostport, phase_name(st->phase),
 			 st->last_reply);
 	} else if (e != 0 && e != SMTP_ERR_INVAL) {
 		snprintf(out, size, "session with relay %s broken during %s: %s",
-			 st->relay->hostport, phase_names[st->phase],
+			 st->relay->hostport, phase_name(st->phase),
 			 smtp_strerror(e, buf, sizeof(buf)) ? buf : "?");
 	} else {
 		snprintf(out, size, "relay %s closed the session during %s "
 			 "without a reply", st->relay->hostport,
-			 phase_names[st->phase]);
+			 phase_name(st->phase));
 	}
 }
 
@@ -875,7 +1111,8 @@ static int session_decide_tls(struct relay *r, struct session_state *st)
  * message without a final reply is TEMPFAIL with the reason).
  */
 static bool run_session(struct relay *r, struct transport_message *msgs,
-			size_t n)
+			size_t n, transport_step_fn fn, void *fn_arg,
+			bool probe)
 {
 	struct session_state st = {0};
 	struct message_ctx *ctxs = xcalloc(n, sizeof(*ctxs));
@@ -887,6 +1124,10 @@ static bool run_session(struct relay *r, struct transport_message *msgs,
 	bool clean = true;
 
 	st.relay = r;
+	st.phase = PHASE_CONNECT;
+	st.step = fn;
+	st.step_arg = fn_arg;
+	st.probe = probe;
 	st.last_activity_ms = clock_mono_ms();
 	if (probe_relay(&st) != 0 || session_decide_tls(r, &st) != 0)
 		goto results;
@@ -912,6 +1153,12 @@ static bool run_session(struct relay *r, struct transport_message *msgs,
 	current_session = NULL;
 results:
 	reason[0] = '\0';
+	if (probe && st.probe_reached && !st.failure[0]) {
+		transport_result_set(&msgs[0].result, 250, NULL,
+				     "relay took MAIL FROM and RCPT TO; cut "
+				     "off before any message (a probe)");
+		ctxs[0].final = true;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (ctxs[i].final)
 			continue; /* told and logged (message_sent) */
@@ -927,11 +1174,29 @@ results:
 		/* The relay's code behind the failure (535, a 421 ...). */
 		msgs[i].result.code = st.failure_code ? st.failure_code
 				      : st.last_code >= 400 ? st.last_code : 0;
+		msgs[i].result.phase = (enum transport_phase)(
+			st.failure[0] ? st.failure_phase : st.phase);
+		msgs[i].result.relay_fault = transport_relay_fault(
+			msgs[i].result.phase, msgs[i].result.code);
 		transport_log_result("smtp", &msgs[i]);
+	}
+	if (!clean && st.step && !st.told_failure) {
+		static const char *const names[] = {
+			[PHASE_CONNECT] = "connect",
+			[PHASE_GREETING] = "banner",
+			[PHASE_STARTTLS] = "starttls",
+			[PHASE_AUTH] = "auth",
+			[PHASE_TRANSFER] = "message",
+		};
+		enum session_phase ph = st.failure[0] ? st.failure_phase
+						      : st.phase;
+
+		step(&st, ph == PHASE_GREETING && st.banner_told ? "ehlo"
+		     : names[ph], false, "%s", reason);
 	}
 	if (!clean)
 		log_warn("transport=smtp relay=%s session failed phase=%s "
-			 "reason=\"%s\"", r->hostport, phase_names[st.phase],
+			 "reason=\"%s\"", r->hostport, phase_name(st.phase),
 			 reason);
 	if (s)
 		smtp_destroy_session(s);
@@ -956,19 +1221,24 @@ static int relay_send(void *impl, struct transport_message *msgs, size_t n,
 
 		if (chunk > (size_t)r->per_connection)
 			chunk = (size_t)r->per_connection;
-		ok = run_session(r, msgs + done, chunk);
+		ok = run_session(r, msgs + done, chunk, NULL, NULL, false);
 		done += chunk;
 	}
 	/* A failed session (refused, TLS, AUTH, 421, lost) says the relay
 	 * cannot take mail now: the rest wait for the queue's retry rather
 	 * than hammering it with new connections. */
 	for (size_t i = done; i < n; i++) {
+		const struct transport_result *last = &msgs[done - 1].result;
+
 		transport_result_fail(&msgs[i].result, TRANSPORT_TEMPFAIL,
 				      "not attempted: %s",
-				      msgs[done - 1].result.outcome ==
-						      TRANSPORT_TEMPFAIL
-					      ? msgs[done - 1].result.text
+				      last->outcome == TRANSPORT_TEMPFAIL
+					      ? last->text
 					      : "an earlier session failed");
+		/* the same relay fault, when it was one */
+		msgs[i].result.code = last->code;
+		msgs[i].result.phase = last->phase;
+		msgs[i].result.relay_fault = last->relay_fault;
 		transport_log_result("smtp", &msgs[i]);
 	}
 	return 0;
@@ -1213,6 +1483,27 @@ int transport_smtp_new(const struct conf *cfg, void **impl,
 		}
 	}
 	*impl = r;
+	return 0;
+}
+
+int transport_smtp_probe(const struct conf *cfg, struct transport_message *msg,
+			 transport_step_fn fn, void *arg,
+			 struct transport_result *out, struct error *err)
+{
+	struct transport_message probe = {0};
+	void *impl = NULL;
+	int rc = transport_smtp_new(cfg, &impl, err);
+
+	if (rc)
+		return rc;
+	if (!msg) {
+		probe.envelope_from = cfg->sender.address;
+		probe.recipient = cfg->sender.address;
+		msg = &probe;
+	}
+	run_session(impl, msg, 1, fn, arg, msg == &probe);
+	*out = msg->result;
+	relay_free(impl);
 	return 0;
 }
 

@@ -107,6 +107,13 @@ struct conf_bounce {
 	int64_t blocked_window_ms; /* ... within this long */
 };
 
+/* relay: how chanceryd tries a relay that is down again (relay.h):
+ * first, then twice as long each time, at most max. */
+struct conf_relay {
+	int64_t retry_first_ms;
+	int64_t retry_max_ms;
+};
+
 struct conf {
 	char *path;                  /* the file read, or NULL for defaults */
 	char *database;
@@ -127,6 +134,7 @@ struct conf {
 	struct conf_imap imap;
 	struct conf_language language;
 	struct conf_bounce bounce;
+	struct conf_relay relay;
 };
 
 /* Fills cfg with the defaults. */

@@ -107,13 +107,22 @@ struct dispatch_stats {
 	int64_t commits;    /* transactions that recorded results */
 	int64_t max_group;  /* most results in one transaction */
 	bool interrupted;
+	/*
+	 * A relay-level fault (transport.h) ended the run: the run stopped
+	 * claiming, handed back what was not sent yet, and relay_fault is
+	 * the first such result (its text, code and phase). The deliveries
+	 * it met were deferred without an attempt charged (queue.h).
+	 */
+	bool relay_down;
+	struct transport_result relay_fault;
 };
 
 /*
  * Sends everything that is due now: claims batches until none is left,
  * and returns once every claimed delivery has its result committed (or,
  * when interrupted, has been handed back). stats (may be NULL) gets the
- * counts, added to what it holds. Errors: a link that cannot be opened, a
+ * counts, added to what it holds; a relay-level fault stops the run
+ * without an error (stats->relay_down). Errors: a link that cannot be opened, a
  * transport that cannot work, or the database.
  */
 int dispatch_run(const struct dispatch_params *p, struct dispatch_stats *stats,

@@ -138,6 +138,28 @@ int queue_record(struct db *db, const struct conf *cfg,
 		 const struct transport_result *r, int64_t now,
 		 enum queue_outcome *outcome, struct error *err);
 
+/*
+ * Relay outages (relay.h). A result with relay_fault set (AUTH or TLS
+ * refused, no connection, 421 at the banner: the relay's fault, not the
+ * recipient's) is recorded by queue_record as deferred, due at once,
+ * with the attempt its claim counted taken back (a delivery.deferred
+ * event with "attempt_charged": "no"): the daemon claims nothing while
+ * the relay is down, so no attempt is spent on it.
+ *
+ * Lifetime: when the relay works again, queue_relay_outage_end extends
+ * expires_at of every waiting delivery by the outage's length, so the
+ * outage does not spend it either; but never past created_at +
+ * ceiling_s (the daemon passes twice queue.lifetime). A delivery that
+ * reaches that ceiling while the relay is still down is expired by
+ * queue_expire_outage with reason (e.g. "expired: the relay was down
+ * since ...: 535 5.7.8 ..."), one delivery.expired event each.
+ * *extended / *expired (may be NULL) get the counts.
+ */
+int queue_relay_outage_end(struct db *db, int64_t outage_s,
+			   int64_t ceiling_s, int *extended, struct error *err);
+int queue_expire_outage(struct db *db, int64_t now, int64_t ceiling_s,
+			const char *reason, int *expired, struct error *err);
+
 /* Whether a claimed delivery may still be sent, and if not, why. */
 enum queue_verdict {
 	QUEUE_GO,     /* send it */

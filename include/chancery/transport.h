@@ -13,6 +13,7 @@
 #ifndef CHANCERY_TRANSPORT_H
 #define CHANCERY_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,12 +27,35 @@ enum transport_outcome {
 	TRANSPORT_PERMFAIL,  /* 5xx */
 };
 
+/*
+ * Where a session stood when it failed. A failure before any message was
+ * answered is the relay's (see transport_relay_fault), not the
+ * recipient's.
+ */
+enum transport_phase {
+	TRANSPORT_PHASE_NONE,      /* no session failure: a reply of its own */
+	TRANSPORT_PHASE_CONNECT,   /* resolving, connecting */
+	TRANSPORT_PHASE_GREETING,  /* the banner and EHLO */
+	TRANSPORT_PHASE_STARTTLS,  /* STARTTLS and the certificate */
+	TRANSPORT_PHASE_AUTH,      /* AUTH */
+	TRANSPORT_PHASE_TRANSFER,  /* MAIL, RCPT, DATA */
+};
+
 struct transport_result {
 	enum transport_outcome outcome;
 	int code;              /* the SMTP reply code; 0 when there was none */
 	char enhanced[16];     /* "2.0.0", or "" */
 	char text[512];        /* the reply text (CR/LF removed), or the error */
 	char queue_id[64];     /* "queued as XXXX" when the relay named one */
+	/*
+	 * TEMPFAIL only: the relay as a whole refused or could not be
+	 * reached (AUTH or TLS refused, no connection, 421 at the banner),
+	 * so every message would have met the same fault: the queue does
+	 * not charge the delivery an attempt for it (queue.h). phase says
+	 * where the session stood.
+	 */
+	bool relay_fault;
+	enum transport_phase phase;
 };
 
 /* One message to send: the bytes are a complete RFC 5322 message (CRLF). */
@@ -92,6 +116,42 @@ const char *transport_name(const struct transport *t);
  */
 int transport_send(struct transport *t, struct transport_message *msgs,
 		   size_t n, struct error *err);
+
+/*
+ * Whether a session that failed in phase, with the relay's code (0 for
+ * none: refused, timeout, closed, certificate), is a relay-level fault:
+ * anything before MAIL (connect, banner, EHLO, STARTTLS, AUTH), and a
+ * 421 at the banner; not what happens during a transfer, which may be
+ * about one message (a 421 after N messages, a dropped DATA).
+ */
+bool transport_relay_fault(enum transport_phase phase, int code);
+
+/* "connect", "greeting", "STARTTLS", "AUTH", "transfer", or "-". */
+const char *transport_phase_name(enum transport_phase phase);
+
+/*
+ * One step of a session as `chancery relay test` reports it: step is
+ * "resolve", "connect", "banner", "ehlo", "starttls", "auth", "mail",
+ * "rcpt", "data"; ok false when the step failed; detail is what the
+ * relay said or what was found (never a credential).
+ */
+typedef void (*transport_step_fn)(void *arg, const char *step, bool ok,
+				  const char *detail);
+
+/*
+ * Opens a session as the daemon would (same settings, TLS and AUTH),
+ * reporting each step to fn. With msg (one message, its result filled
+ * in) the message is sent; without, the session goes as far as DATA and
+ * is cut off before any byte of a message (the relay gets MAIL FROM and
+ * RCPT TO the sender's address, then the connection closes): *out is
+ * SENT when every step before the message worked, else TEMPFAIL or
+ * PERMFAIL with the reason, phase and relay_fault set. Returns 0, or a
+ * negative error when the configuration cannot be used (ERR_CONFIG).
+ * The maildir transport reports one step, "outbox".
+ */
+int transport_probe(const struct conf *cfg, struct transport_message *msg,
+		    transport_step_fn fn, void *arg,
+		    struct transport_result *out, struct error *err);
 
 /* For the backends: tells m's on_final, when set, that its result is
  * final. */

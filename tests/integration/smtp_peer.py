@@ -15,6 +15,8 @@ Options (all optional; repeatable where said):
                           JSON object per line to DIR/log.jsonl (see below)
   --tls CERT KEY          offer STARTTLS with this certificate and key (PEM)
   --require-tls           refuse MAIL until STARTTLS was done (530)
+  --starttls-reply REPLY  with --tls: offer STARTTLS but answer it with
+                          REPLY (e.g. '454 4.7.0 TLS not available')
   --tls-garbage           with --tls: answer STARTTLS with 220, then send
                           bytes that are not TLS and close (a handshake
                           that fails for a reason other than the
@@ -305,6 +307,9 @@ class PeerSMTP(SMTP):
         self.reset_dsn()
 
     async def smtp_STARTTLS(self, arg):
+        if self.opts.starttls_reply:
+            await self.push(self.opts.starttls_reply)
+            return
         if self.opts.tls_garbage:
             await self.push("220 2.0.0 Ready to start TLS")
             self.transport.write(b"this is not a TLS server hello\r\n" * 8)
@@ -344,6 +349,7 @@ def parse_args(argv):
     p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     p.add_argument("--require-tls", action="store_true")
     p.add_argument("--tls-garbage", action="store_true")
+    p.add_argument("--starttls-reply")
     p.add_argument("--auth")
     p.add_argument("--auth-optional", action="store_true")
     p.add_argument("--rcpt-reply", action="append")

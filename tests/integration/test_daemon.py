@@ -398,11 +398,22 @@ class DaemonTest(Base):
         self.campaign()
         port = free_port()
         self.smtp_conf(port)
-        self.once()
-        self.assertEqual(self.states(), {"deferred": 6})
+        # The relay down: --once fails (EX_UNAVAILABLE), saying why.
+        r = self.once(expect=69)
+        self.assertIn("error: relay down: cannot connect to relay "
+                      "127.0.0.1:%d: Connection refused" % port, r.err)
+        # Those the fault met are deferred, the rest handed back; none
+        # charged an attempt (a relay fault, not the recipients').
+        states = self.states()
+        self.assertEqual(set(states) - {"deferred", "pending"}, set())
+        self.assertEqual(sum(states.values()), 6)
+        self.assertGreaterEqual(states.get("deferred", 0), 1)
         self.assertEqual(self.home.scalar(
-            "SELECT count(*) FROM deliveries WHERE reply_code IS NULL "
-            "AND reason IS NOT NULL"), 6)
+            "SELECT count(*) FROM deliveries WHERE state = 'deferred' AND "
+            "reply_code IS NULL AND reason LIKE 'relay down (connect): %'"),
+            states["deferred"])
+        self.assertEqual(self.home.sql(
+            "SELECT DISTINCT attempts FROM deliveries"), [(0,)])
         peer = self.peer("--port", port)
         self.once(env={"CHANCERY_FAKE_NOW": str(int(time.time()) + 400)})
         self.assertEqual(self.states(), {"sent": 6})

@@ -259,10 +259,14 @@ class CompletionTest(unittest.TestCase):
         real = os.path.join(self.prefix, "bin/chancery")
         self.assertEqual(self.complete(real, ""), [
             "init", "config", "body", "contact", "find", "registry", "list",
-            "template", "series", "campaign", "audit", "inbox", "bounce"])
+            "template", "series", "campaign", "audit", "inbox", "bounce",
+            "relay"])
         self.assertEqual(self.complete(real, "inbox", "q"), ["quarantine"])
         self.assertEqual(self.complete(real, "inbox", "--e"),
                          ["--envelope-to"])
+        self.assertEqual(self.complete(real, "relay", ""), ["test"])
+        self.assertEqual(self.complete(real, "relay", "test", "--"),
+                         ["--to", "--help", "--json"])
         self.assertEqual(self.complete(real, "c"),
                          ["config", "contact", "campaign"])
         self.assertEqual(self.complete(real, "body", "m"), ["merge"])

@@ -206,6 +206,22 @@ static const struct kind_case kind_cases[] = {
 	 "[chancery] relay trouble: mail blocked by a recipient domain",
 	 {"3 deliveries to blocked.example were refused for policy",
 	  "chancery inbox list", NULL}},
+	/* the relay (relay.h): about no campaign */
+	{"relay down", LEDGER_RELAY_DOWN, NULL,
+	 "{\"relay\":\"mail.example:587\",\"reason\":\"AUTH as office "
+	 "rejected: 535 5.7.8 Authentication credentials invalid\","
+	 "\"code\":535,\"phase\":\"AUTH\"}",
+	 "[chancery] relay (maildir outbox) is down: sending stopped",
+	 {"could not be reached on 2025-01-01 00:00 UTC, before any message",
+	  "Reason: AUTH as office rejected: 535 5.7.8 Authentication "
+	  "credentials invalid", "Deliveries wait without spending"}},
+	{"relay up", LEDGER_RELAY_UP, NULL,
+	 "{\"reason\":\"AUTH as office rejected: 535 5.7.8 x\","
+	 "\"outage_seconds\":600}",
+	 "[chancery] relay (maildir outbox) works again",
+	 {"works again since 2025-01-01 00:00 UTC: sending has resumed",
+	  "The outage's last error: AUTH as office rejected: 535 5.7.8 x",
+	  NULL}},
 	/* not announced */
 	{"cancelled", LEDGER_CAMPAIGN_CANCELLED, "alice", NULL, NULL, {NULL}},
 	{"created, no approvals", LEDGER_CAMPAIGN_CREATED, "alice", NULL, NULL,
@@ -215,7 +231,9 @@ static const struct kind_case kind_cases[] = {
 
 static int64_t append(struct fx *f, const struct kind_case *c)
 {
-	struct ledger_event ev = {.kind = c->kind, .campaign_id = f->campaign,
+	bool relay = c->kind == LEDGER_RELAY_DOWN || c->kind == LEDGER_RELAY_UP;
+	struct ledger_event ev = {.kind = c->kind,
+				  .campaign_id = relay ? 0 : f->campaign,
 				  .data = c->data};
 	struct error err = ERROR_INIT;
 	int64_t id = 0;

@@ -434,6 +434,150 @@ static void test_record_transitions(void **state)
 
 /* Recording the same result twice, or after another owner took the row
  * over, changes nothing and writes no event. */
+/* A relay-level fault: deferred, due now, the attempt taken back and
+ * the lifetime not checked; the same reply without the mark is the
+ * recipient's (charged, and expired when past the lifetime). */
+static void test_record_relay_fault(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		bool relay_fault;
+		int prior_attempts;
+		int64_t expires_offset;
+		const char *want_state;
+		int want_attempts;
+		int64_t want_next; /* - T0, or -1 for NULL */
+		const char *want_charged; /* the event's attempt_charged */
+	} cases[] = {
+		{true, 0, 3600, "deferred", 0, 0, "no"},
+		{true, 4, 3600, "deferred", 4, 0, "no"},
+		{true, 3, 10, "deferred", 3, 0, "no"},   /* not expired */
+		{false, 0, 3600, "deferred", 1, 60, NULL},
+		{false, 3, 10, "expired", 4, -1, NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct transport_result r = {.outcome = TRANSPORT_TEMPFAIL,
+					     .code = 535};
+		struct error err = ERROR_INIT;
+		struct queue_batch b;
+		enum queue_outcome o;
+		char email[32], *sql, *got;
+		int64_t id;
+
+		snprintf(email, sizeof(email), "rf%zu@example.org", i);
+		id = add_delivery(f->t.db, 1, email, "pending", 0);
+		sql = xasprintf("UPDATE deliveries SET attempts = %d, "
+				"expires_at = %lld WHERE id = %lld",
+				cases[i].prior_attempts,
+				(long long)(T0 + cases[i].expires_offset),
+				(long long)id);
+		test_exec(f->t.db, sql);
+		free(sql);
+		strcpy(r.enhanced, "5.7.8");
+		strcpy(r.text, "AUTH as x rejected: 535 5.7.8 invalid");
+		r.relay_fault = cases[i].relay_fault;
+		r.phase = cases[i].relay_fault ? TRANSPORT_PHASE_AUTH
+					       : TRANSPORT_PHASE_NONE;
+		queue_batch_init(&b);
+		assert_int_equal(claim(f, "me", 10, &b), 1);
+		assert_int_equal(queue_record(f->t.db, &f->cfg, &b.items[0],
+					      "me", &r, T0, &o, &err),
+				 0);
+		assert_state(f, id, cases[i].want_state);
+		if (q_int(f, "SELECT attempts FROM deliveries WHERE id = %lld",
+			  (long long)id) != cases[i].want_attempts)
+			fail_msg("case %zu: attempts %lld, want %d", i,
+				 (long long)q_int(f, "SELECT attempts FROM "
+						  "deliveries WHERE id = %lld",
+						  (long long)id),
+				 cases[i].want_attempts);
+		assert_int_equal(q_int(f, "SELECT coalesce(next_attempt_at, -1) "
+					  "- %lld FROM deliveries WHERE id = "
+					  "%lld", T0, (long long)id),
+				 cases[i].want_next == -1 ? -1 - T0
+							  : cases[i].want_next);
+		assert_int_equal(q_int(f, "SELECT expires_at - %lld FROM "
+					  "deliveries WHERE id = %lld", T0,
+				       (long long)id),
+				 cases[i].expires_offset);
+		got = q_text(f, "SELECT coalesce(json_extract(data, "
+				"'$.attempt_charged'), '-') FROM events WHERE "
+				"delivery_id = %lld AND kind IN "
+				"('delivery.deferred', 'delivery.expired')",
+			     (long long)id);
+		assert_str(got, cases[i].want_charged ? cases[i].want_charged
+						      : "-");
+		free(got);
+		if (cases[i].relay_fault) {
+			got = q_text(f, "SELECT reason FROM deliveries WHERE "
+					"id = %lld", (long long)id);
+			assert_str(got, "relay down (AUTH): AUTH as x rejected: "
+					"535 5.7.8 invalid");
+			free(got);
+		}
+		queue_batch_release(&b);
+		/* out of the next case's claim: due now */
+		sql = xasprintf("UPDATE deliveries SET state = 'failed' WHERE "
+				"id = %lld", (long long)id);
+		test_exec(f->t.db, sql);
+		free(sql);
+	}
+}
+
+/* After an outage: the waiting deliveries' lifetime extended by it, up
+ * to the ceiling; past the ceiling while down, expired with the reason. */
+static void test_outage_lifetime(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = ERROR_INIT;
+	int64_t a, b, c, sent;
+	int n = 0;
+	char *got;
+
+	/* created at T0 - 100 (add_delivery) */
+	a = add_delivery(f->t.db, 1, "a@example.org", "deferred", T0);
+	b = add_delivery(f->t.db, 1, "b@example.org", "pending", 0);
+	c = add_delivery(f->t.db, 1, "c@example.org", "deferred", T0);
+	sent = add_delivery(f->t.db, 1, "s@example.org", "sent", 0);
+	test_exec(f->t.db, "UPDATE deliveries SET expires_at = 1750000050");
+	test_exec(f->t.db, "UPDATE deliveries SET expires_at = NULL "
+			   "WHERE email = 'b@example.org'");
+	assert_int_equal(queue_relay_outage_end(f->t.db, 1000, 2000, &n, &err),
+			 0);
+	assert_int_equal(n, 2); /* a and c; b has none yet, sent is done */
+	assert_int_equal(q_int(f, "SELECT expires_at - %lld FROM deliveries "
+				  "WHERE id = %lld", T0, (long long)a), 1050);
+	assert_int_equal(q_int(f, "SELECT expires_at - %lld FROM deliveries "
+				  "WHERE id = %lld", T0, (long long)sent), 50);
+	/* a longer outage stops at created_at + ceiling */
+	assert_int_equal(queue_relay_outage_end(f->t.db, 5000, 2000, &n, &err),
+			 0);
+	assert_int_equal(q_int(f, "SELECT expires_at - %lld FROM deliveries "
+				  "WHERE id = %lld", T0, (long long)c), 1900);
+	/* never shortened */
+	assert_int_equal(queue_relay_outage_end(f->t.db, 0, 100, &n, &err), 0);
+	assert_int_equal(q_int(f, "SELECT expires_at - %lld FROM deliveries "
+				  "WHERE id = %lld", T0, (long long)c), 1900);
+	/* the ceiling passes while the relay is down */
+	assert_int_equal(queue_expire_outage(f->t.db, T0 + 1899, 2000,
+					     "expired: the relay was down", &n,
+					     &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(queue_expire_outage(f->t.db, T0 + 1900, 2000,
+					     "expired: the relay was down", &n,
+					     &err), 0);
+	assert_int_equal(n, 2);
+	assert_state(f, a, "expired");
+	assert_state(f, c, "expired");
+	assert_state(f, b, "pending");
+	assert_state(f, sent, "sent");
+	got = q_text(f, "SELECT reason FROM deliveries WHERE id = %lld",
+		     (long long)a);
+	assert_str(got, "expired: the relay was down");
+	free(got);
+	assert_int_equal(events_of(f, a, "delivery.expired"), 1);
+}
+
 static void test_record_is_idempotent_and_owner_checked(void **state)
 {
 	struct fixture *f = *state;
@@ -632,7 +776,14 @@ static int link_send(void *link, struct transport_message *msgs, size_t n,
 		struct transport_result *r = &msgs[i].result;
 
 		memset(r, 0, sizeof(*r));
-		if (strncmp(msgs[i].recipient, "temp", 4) == 0) {
+		if (strncmp(msgs[i].recipient, "relay", 5) == 0) {
+			*r = (struct transport_result){TRANSPORT_TEMPFAIL, 535,
+						       "5.7.8", "AUTH as x "
+						       "rejected: 535 5.7.8 "
+						       "bad credentials", ""};
+			r->relay_fault = true;
+			r->phase = TRANSPORT_PHASE_AUTH;
+		} else if (strncmp(msgs[i].recipient, "temp", 4) == 0) {
 			*r = (struct transport_result){TRANSPORT_TEMPFAIL, 451,
 						       "4.7.1", "greylisted", ""};
 		} else if (strncmp(msgs[i].recipient, "perm", 4) == 0) {
@@ -902,6 +1053,52 @@ static void test_dispatch_transport_error(void **state)
 						 "deliveries WHERE reason LIKE "
 						 "'transport: relay misconfigured'"),
 			 st.deferred);
+	sink_release(&s);
+}
+
+/* A relay-level fault (AUTH refused) stops the run: the deliveries it
+ * met are deferred without an attempt, the rest handed back unclaimed,
+ * nothing expires, and the stats carry the fault. */
+static void test_dispatch_relay_fault_stops_the_run(void **state)
+{
+	struct fixture *f = *state;
+	struct dispatch_stats st = {0};
+	struct error err = ERROR_INIT;
+	struct dispatch_params p;
+	struct sink s;
+
+	sink_init(&s, 64);
+	f->cfg.queue.workers = 1;
+	f->cfg.queue.batch_size = 4;
+	for (int i = 0; i < 20; i++) {
+		char email[32];
+
+		snprintf(email, sizeof(email), "relay%02d@example.org", i);
+		add_delivery(f->t.db, 1, email, "pending", 0);
+	}
+	/* each would expire on an ordinary tempfail */
+	test_exec(f->t.db, "UPDATE deliveries SET expires_at = 1750000001");
+	p = params(f, &s);
+	assert_int_equal(dispatch_run(&p, &st, &err), 0);
+	assert_true(st.relay_down);
+	assert_false(st.interrupted);
+	assert_int_equal(st.relay_fault.code, 535);
+	assert_int_equal(st.relay_fault.phase, TRANSPORT_PHASE_AUTH);
+	assert_int_equal(st.expired, 0);
+	/* Fewer sessions than deliveries: it stopped claiming. */
+	assert_true(s.messages < 20);
+	assert_int_equal(test_query_int(f->t.db, "SELECT count(*) FROM "
+						 "deliveries WHERE attempts = 0 "
+						 "AND state IN ('deferred', "
+						 "'pending')"),
+			 20);
+	assert_int_equal(test_query_int(f->t.db, "SELECT count(*) FROM "
+						 "deliveries WHERE state = "
+						 "'deferred' AND reason LIKE "
+						 "'relay down (AUTH): AUTH as x "
+						 "rejected: 535%%'"),
+			 st.deferred);
+	assert_true(st.deferred >= 1);
 	sink_release(&s);
 }
 
@@ -1343,6 +1540,13 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_record_transitions, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_record_relay_fault, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_outage_lifetime, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_dispatch_relay_fault_stops_the_run, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_record_is_idempotent_and_owner_checked, setup,
 			teardown),

@@ -45,6 +45,47 @@ static void test_outcome_for_code(void **state)
 	}
 }
 
+/* Which session failures are the relay's (every message would meet
+ * them) rather than one recipient's. */
+static void test_relay_fault_classification(void **state)
+{
+	static const struct {
+		enum transport_phase phase;
+		int code;
+		bool want;
+		const char *name;
+	} cases[] = {
+		{TRANSPORT_PHASE_CONNECT, 0, true, "connect"},     /* refused */
+		{TRANSPORT_PHASE_CONNECT, 0, true, "connect"},     /* timeout */
+		{TRANSPORT_PHASE_GREETING, 421, true, "greeting"}, /* banner */
+		{TRANSPORT_PHASE_GREETING, 554, true, "greeting"},
+		{TRANSPORT_PHASE_GREETING, 0, true, "greeting"},   /* closed */
+		{TRANSPORT_PHASE_STARTTLS, 0, true, "STARTTLS"},   /* cert */
+		{TRANSPORT_PHASE_STARTTLS, 454, true, "STARTTLS"},
+		{TRANSPORT_PHASE_AUTH, 535, true, "AUTH"},
+		{TRANSPORT_PHASE_AUTH, 534, true, "AUTH"},
+		{TRANSPORT_PHASE_AUTH, 454, true, "AUTH"},
+		{TRANSPORT_PHASE_AUTH, 0, true, "AUTH"},          /* withheld */
+		{TRANSPORT_PHASE_TRANSFER, 421, false, "transfer"},/* after N */
+		{TRANSPORT_PHASE_TRANSFER, 0, false, "transfer"},  /* dropped */
+		{TRANSPORT_PHASE_TRANSFER, 451, false, "transfer"},
+		{TRANSPORT_PHASE_NONE, 451, false, "-"},          /* a reply */
+		{TRANSPORT_PHASE_NONE, 550, false, "-"},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool got = transport_relay_fault(cases[i].phase, cases[i].code);
+
+		if (got != cases[i].want)
+			fail_msg("case %zu: phase %s code %d: got %s, want %s",
+				 i, cases[i].name, cases[i].code,
+				 got ? "relay fault" : "not", cases[i].want
+				 ? "relay fault" : "not");
+		assert_string_equal(transport_phase_name(cases[i].phase),
+				    cases[i].name);
+	}
+}
+
 static void test_enhanced_status(void **state)
 {
 	static const struct {
@@ -640,6 +681,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_outcome_for_code),
 		cmocka_unit_test(test_enhanced_status),
+		cmocka_unit_test(test_relay_fault_classification),
 		cmocka_unit_test(test_queue_id),
 		cmocka_unit_test(test_queue_id_too_long_is_dropped),
 		cmocka_unit_test(test_result_set),
