@@ -71,7 +71,7 @@ static int run_list(struct cli *cli, int argc, char **argv)
 
 	if (argc > 2)
 		return cli_bad_usage("unexpected argument '%s'", argv[2]);
-	if ((rc = cli_open_db(cli, &db)))
+	if ((rc = cli_open_db_readonly(cli, &db)))
 		return rc;
 	t = table_new(7, headers);
 	rc = template_each(db, argc == 2 ? argv[1] : NULL, add_row, t, &err);
@@ -111,7 +111,7 @@ static int run_show(struct cli *cli, int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_bad_usage("expected one NAME");
-	if ((rc = cli_open_db(cli, &db)))
+	if ((rc = cli_open_db_readonly(cli, &db)))
 		return rc;
 	rc = template_find(db, argv[optind], version, &info, &err);
 	if (!rc)
@@ -202,7 +202,7 @@ static int render_preview(struct cli *cli, const struct render_args *a)
 	struct db *db;
 	int rc;
 
-	if ((rc = cli_open_db(cli, &db)))
+	if ((rc = cli_open_db_readonly(cli, &db)))
 		return rc;
 	cfg = cli_config(cli, &err);
 	if (!cfg)
