@@ -19,5 +19,7 @@ int cmd_campaign_test(struct cli *cli, int argc, char **argv);
 int cmd_series(struct cli *cli, int argc, char **argv);
 int cmd_bounce(struct cli *cli, int argc, char **argv);
 int cmd_find(struct cli *cli, int argc, char **argv);
+/* cmd_status.c */
+int cmd_status(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -33,6 +33,7 @@ static const struct group groups[] = {
 	{"series", cmd_series, "yearly anniversary series"},
 	{"audit", cmd_audit, "verify the ledger; who received which statement"},
 	{"bounce", cmd_bounce, "read delivery reports (DSNs, bounces); list the quarantine"},
+	{"status", cmd_status, "the daemon, relay, campaigns, queue and ledger at a glance"},
 	{NULL, NULL, NULL},
 };
 
