@@ -19,7 +19,8 @@ int cmd_campaign_test(struct cli *cli, int argc, char **argv);
 int cmd_series(struct cli *cli, int argc, char **argv);
 int cmd_bounce(struct cli *cli, int argc, char **argv);
 int cmd_find(struct cli *cli, int argc, char **argv);
-/* cmd_status.c */
+/* cmd_backup.c, cmd_status.c */
+int cmd_backup(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 
 #endif

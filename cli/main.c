@@ -33,6 +33,7 @@ static const struct group groups[] = {
 	{"series", cmd_series, "yearly anniversary series"},
 	{"audit", cmd_audit, "verify the ledger; who received which statement"},
 	{"bounce", cmd_bounce, "read delivery reports (DSNs, bounces); list the quarantine"},
+	{"backup", cmd_backup, "a verified copy of the database, safe while the daemon runs"},
 	{"status", cmd_status, "the daemon, relay, campaigns, queue and ledger at a glance"},
 	{NULL, NULL, NULL},
 };
