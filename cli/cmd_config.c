@@ -18,7 +18,10 @@ static int run_check(struct cli *cli, int argc, char **argv)
 	/* What chanceryd would refuse to start or reload with. */
 	if (transport_check_config(cfg, &err))
 		return cli_fail(err.code, &err);
-	printf("%s: ok\n", cfg->path ? cfg->path : "(built-in defaults)");
+	if (cfg->path)
+		printf("%s: ok\n", cfg->path);
+	else
+		printf("(built-in defaults; no %s): ok\n", conf_system_path());
 	return 0;
 }
 

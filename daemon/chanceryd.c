@@ -58,10 +58,11 @@ static void usage(FILE *f)
 		   "[--foreground]\n"
 		   "       chanceryd --help | --version\n\n"
 		   "  --config FILE  configuration (default: $CHANCERY_CONFIG "
-		   "or /etc/chancery/chancery.conf)\n"
+		   "or %s)\n"
 		   "  --db FILE      database (default: database.path)\n"
 		   "  --once         send what is due now, then exit\n"
-		   "  --foreground   do not detach; log to standard error\n");
+		   "  --foreground   do not detach; log to standard error\n",
+		conf_system_path());
 }
 
 /* 0 to go on, or the exit status to leave with (-1: exit 0). */
