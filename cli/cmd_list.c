@@ -201,7 +201,7 @@ static int add_member_row(const struct registry_body *b, void *arg)
 static int run_show(struct cli *cli, int argc, char **argv)
 {
 	static const char *const headers[] = {"acronym", "name", "kind",
-					      "active contacts"};
+					      "active_contacts"};
 	struct list_info l = {0};
 	struct error err = ERROR_INIT;
 	struct rows s = {.err = &err};
