@@ -109,7 +109,8 @@ _chancery()
 		--list|--template|--campaign|--body|--tz|--format|--kind|--name|\
 		--role|--language|--at|--event-date|--send|--lead-days|--since|\
 		--anchor|--country|--notes|--description|--sender|--out|\
-		--maildir|--reason|--acronym|--status|--output|--separator|--email|--limit)
+		--maildir|--reason|--acronym|--status|--output|--separator|--email|--limit|\
+		--days)
 			((i++))
 			continue ;;
 		-*) continue ;;
@@ -117,7 +118,7 @@ _chancery()
 		if [[ -z $group ]]; then
 			group=$word
 		elif [[ -z $sub && $group != init && $group != bounce &&
-			$group != find ]]; then
+			$group != find && $group != status && $group != backup ]]; then
 			sub=$word
 		else
 			((nargs++))
@@ -131,7 +132,7 @@ _chancery()
 			_chancery_words "--config --db --json --help --version"
 		else
 			_chancery_words "init config body contact find registry list
-				template series campaign audit bounce"
+				template series campaign audit bounce backup status"
 		fi
 		return 0
 	fi
@@ -139,6 +140,14 @@ _chancery()
 	if [[ -z $sub ]]; then
 		case $group in
 		init) _chancery_words "--seed --help"; return 0 ;;
+		status) _chancery_words "--days --json --help"; return 0 ;;
+		backup)
+			if [[ $cur == -* ]]; then
+				_chancery_words "--force --help"
+			else
+				mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+			fi
+			return 0 ;;
 		find)
 			[[ $cur == -* ]] && _chancery_words "--limit --json --help"
 			return 0 ;;

@@ -318,7 +318,12 @@ class CompletionTest(unittest.TestCase):
         real = os.path.join(self.prefix, "bin/chancery")
         self.assertEqual(self.complete(real, ""), [
             "init", "config", "body", "contact", "find", "registry", "list",
-            "template", "series", "campaign", "audit", "bounce"])
+            "template", "series", "campaign", "audit", "bounce", "backup",
+            "status"])
+        self.assertEqual(self.complete(real, "status", "--"),
+                         ["--days", "--json", "--help"])
+        self.assertEqual(self.complete(real, "backup", "--"),
+                         ["--force", "--help"])
         self.assertEqual(self.complete(real, "c"),
                          ["config", "contact", "campaign"])
         self.assertEqual(self.complete(real, "body", "m"), ["merge"])
