@@ -31,8 +31,13 @@ endif()
 file(GLOB CHANCERY_INSTALL_DB CONFIGURE_DEPENDS
      ${CMAKE_SOURCE_DIR}/db/*.sql ${CMAKE_SOURCE_DIR}/db/*.csv)
 install(FILES ${CHANCERY_INSTALL_DB} DESTINATION ${CHANCERY_PKGDATADIR}/db)
+# The example template with the partial and the attachment it names, so
+# that `chancery template add NAME .../templates/anniversary.tmpl` works on
+# the installed files.
 file(GLOB CHANCERY_INSTALL_TEMPLATES CONFIGURE_DEPENDS
-     ${CMAKE_SOURCE_DIR}/templates/*.tmpl)
+     ${CMAKE_SOURCE_DIR}/templates/*.tmpl
+     ${CMAKE_SOURCE_DIR}/templates/*.partial
+     ${CMAKE_SOURCE_DIR}/templates/*.pdf)
 install(FILES ${CHANCERY_INSTALL_TEMPLATES}
         DESTINATION ${CHANCERY_PKGDATADIR}/templates)
 # The example configuration, always installed where it can be compared

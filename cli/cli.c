@@ -62,6 +62,54 @@ int cli_db(struct cli *cli, struct db **out, struct error *err)
 	return 0;
 }
 
+int cli_db_readonly(struct cli *cli, struct db **out, struct error *err)
+{
+	const struct conf *cfg;
+	const char *path;
+	struct db *db = NULL;
+	int rc, version;
+
+	if (cli->db) {
+		*out = cli->db;
+		return 0;
+	}
+	if (!(cfg = cli_config(cli, err)))
+		return err->code;
+	path = cli_db_path(cli, err);
+	rc = db_open(path, DB_READONLY, (int)cfg->busy_timeout_ms, &db, err);
+	if (rc)
+		return rc;
+	version = db_schema_version(db);
+	if (version < db_schema_latest()) {
+		/* Its tables are not yet what this program reads: migrate
+		 * it, which needs write access. */
+		db_close(db);
+		db = NULL;
+		rc = db_open(path, 0, (int)cfg->busy_timeout_ms, &db, err);
+		if (rc == ERR_NOPERM)
+			return error_set(err, ERR_NOPERM,
+					 "%s: schema version %d is older than "
+					 "this program's %d and the database "
+					 "is read-only: upgrade it once with "
+					 "write access, or read it with the "
+					 "chancery that wrote it",
+					 path, version, db_schema_latest());
+		if (rc)
+			return rc;
+	}
+	db_set_actor(db, cli->actor);
+	*out = cli->db = db;
+	return 0;
+}
+
+int cli_open_db_readonly(struct cli *cli, struct db **out)
+{
+	struct error err = ERROR_INIT;
+	int rc = cli_db_readonly(cli, out, &err);
+
+	return rc ? cli_fail(rc, &err) : 0;
+}
+
 int cli_fail(int rc, const struct error *err)
 {
 	fprintf(stderr, "chancery: %s\n",

@@ -40,6 +40,16 @@ const char *cli_db_path(struct cli *cli, struct error *err);
 /* The database, opened (and migrated) on first use. */
 int cli_db(struct cli *cli, struct db **out, struct error *err);
 
+/*
+ * The database for a command that only reads, opened read-only (it works
+ * on a read-only file, directory or medium, and writes nothing; on a
+ * read-only medium SQLite opens it immutable). A database older than the
+ * program is migrated when it is writable, else refused with a message
+ * saying so. cli_open_db_readonly: 0, or the exit status after printing.
+ */
+int cli_db_readonly(struct cli *cli, struct db **out, struct error *err);
+int cli_open_db_readonly(struct cli *cli, struct db **out);
+
 /* The database for a command: 0, or the exit status after printing why. */
 int cli_open_db(struct cli *cli, struct db **out);
 

@@ -88,7 +88,7 @@ static int run_list(struct cli *cli, int argc, char **argv)
 		return cli_bad_usage("unexpected argument '%s'", argv[optind]);
 	if (kind && !registry_kind_valid(kind))
 		return cli_bad_usage("unknown kind '%s'", kind);
-	if ((rc = cli_open_db(cli, &db)))
+	if ((rc = cli_open_db_readonly(cli, &db)))
 		return rc;
 	t = table_new(5, headers);
 	rc = registry_body_each(db, kind, add_body_row, t, &err);
@@ -250,7 +250,7 @@ static int run_show(struct cli *cli, int argc, char **argv)
 
 	if (argc != 2)
 		return cli_bad_usage("expected one BODY");
-	if ((rc = cli_open_db(cli, &db)))
+	if ((rc = cli_open_db_readonly(cli, &db)))
 		return rc;
 	rc = registry_body_find(db, argv[1], &b, &err);
 	if (rc == ERR_NOTFOUND && argv[1][0] != '#')
@@ -392,7 +392,7 @@ static int run_history(struct cli *cli, int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_bad_usage("expected one BODY");
-	if ((rc = cli_open_db(cli, &db)))
+	if ((rc = cli_open_db_readonly(cli, &db)))
 		return rc;
 	if ((rc = history_body(db, argv[optind], &b, &err)))
 		return cli_fail(rc, &err);

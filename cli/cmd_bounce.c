@@ -563,7 +563,7 @@ static int run_list(struct cli *cli, int argc, char **argv)
 
 	if (argc > 1)
 		return cli_bad_usage("unexpected argument '%s'", argv[1]);
-	if ((rc = cli_open_db(cli, &db)))
+	if ((rc = cli_open_db_readonly(cli, &db)))
 		return rc;
 	t = table_new(sizeof(headers) / sizeof(headers[0]), headers);
 	rc = bounce_quarantine_each(db, add_row, t, &err);

@@ -819,7 +819,7 @@ static int run_status(struct cli *cli, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cli_bad_usage("expected one campaign NAME");
-	rc = cli_db(cli, &db, &err);
+	rc = cli_db_readonly(cli, &db, &err);
 	if (!rc)
 		rc = load_status(db, argv[optind], &c, &n, &err);
 	if (!rc && follow && !settled(c.state))
@@ -897,7 +897,7 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 		return EX_USAGE;
 	if (optind != argc)
 		return cli_bad_usage("unexpected argument '%s'", argv[optind]);
-	if ((rc = cli_open_db(cli, &db)))
+	if ((rc = cli_open_db_readonly(cli, &db)))
 		return rc;
 	t = table_new(sizeof(headers) / sizeof(headers[0]), headers);
 	struct ls_rows ls = {db, t};
@@ -926,7 +926,7 @@ static int run_preview(struct cli *cli, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cli_bad_usage("expected one campaign NAME");
-	rc = cli_db(cli, &db, &err);
+	rc = cli_db_readonly(cli, &db, &err);
 	if (!rc)
 		rc = campaign_find(db, argv[optind], &c, &err);
 	if (!rc)

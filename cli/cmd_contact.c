@@ -103,7 +103,7 @@ static int run_list(struct cli *cli, int argc, char **argv)
 				     r.status);
 	if (argc - optind > 1)
 		return cli_bad_usage("expected at most one BODY");
-	if ((rc = cli_open_db(cli, &r.db)))
+	if ((rc = cli_open_db_readonly(cli, &r.db)))
 		return rc;
 	if (optind < argc &&
 	    (rc = registry_body_find(r.db, argv[optind], &b, &err)))
@@ -269,7 +269,7 @@ static int run_history(struct cli *cli, int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_bad_usage("expected one EMAIL");
-	if ((rc = cli_open_db(cli, &db)))
+	if ((rc = cli_open_db_readonly(cli, &db)))
 		return rc;
 	if ((body && (rc = registry_body_find(db, body, &b, &err))) ||
 	    (rc = registry_contact_find_one(db, b.id, argv[optind], &ct,

@@ -32,7 +32,7 @@ static int run_find(struct cli *cli, int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_bad_usage("expected one TEXT");
-	if ((rc = cli_open_db(cli, &db)))
+	if ((rc = cli_open_db_readonly(cli, &db)))
 		return rc;
 	if ((rc = find_search(db, argv[optind], limit, &r, &err)))
 		return cli_fail(rc, &err);

@@ -201,7 +201,7 @@ static int add_member_row(const struct registry_body *b, void *arg)
 static int run_show(struct cli *cli, int argc, char **argv)
 {
 	static const char *const headers[] = {"acronym", "name", "kind",
-					      "active contacts"};
+					      "active_contacts"};
 	struct list_info l = {0};
 	struct error err = ERROR_INIT;
 	struct rows s = {.err = &err};
@@ -209,7 +209,7 @@ static int run_show(struct cli *cli, int argc, char **argv)
 
 	if (argc != 2)
 		return cli_bad_usage("expected one LIST");
-	if ((rc = cli_open_db(cli, &s.db)))
+	if ((rc = cli_open_db_readonly(cli, &s.db)))
 		return rc;
 	if ((rc = list_find(s.db, argv[1], &l, &err)))
 		return cli_fail(rc, &err);
@@ -247,7 +247,7 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 	(void)argv;
 	if (argc != 1)
 		return cli_bad_usage("unexpected argument '%s'", argv[1]);
-	if ((rc = cli_open_db(cli, &s.db)))
+	if ((rc = cli_open_db_readonly(cli, &s.db)))
 		return rc;
 	s.t = table_new(5, headers);
 	rc = list_each(s.db, add_list_row, &s, &err);

@@ -441,7 +441,7 @@ static int run_export_csv(struct cli *cli, int argc, char **argv)
 	}
 	if (sep)
 		d.sep = sep;
-	rc = cli_db(cli, &db, &err);
+	rc = cli_db_readonly(cli, &db, &err);
 	if (rc == 0)
 		rc = import_export_csv_dialect(db, &d, &out, &err);
 	if (rc == 0 && output)

@@ -179,7 +179,7 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 		return EX_USAGE;
 	if (optind != argc)
 		return cli_bad_usage("unexpected argument '%s'", argv[optind]);
-	if ((rc = cli_open_db(cli, &db)))
+	if ((rc = cli_open_db_readonly(cli, &db)))
 		return rc;
 	t = table_new(sizeof(headers) / sizeof(headers[0]), headers);
 	rc = series_each(db, add_row, t, &err);

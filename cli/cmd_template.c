@@ -104,7 +104,7 @@ static int run_list(struct cli *cli, int argc, char **argv)
 
 	if (argc > 2)
 		return cli_bad_usage("unexpected argument '%s'", argv[2]);
-	if ((rc = cli_open_db(cli, &db)))
+	if ((rc = cli_open_db_readonly(cli, &db)))
 		return rc;
 	t = table_new(8, headers);
 	rc = template_each(db, argc == 2 ? argv[1] : NULL, add_row, t, &err);
@@ -148,7 +148,7 @@ static int run_show(struct cli *cli, int argc, char **argv)
 			goto out;
 	}
 	rc = optind + 1 != argc ? cli_bad_usage("expected one NAME")
-				: cli_open_db(cli, &db);
+				: cli_open_db_readonly(cli, &db);
 	if (rc)
 		goto out;
 	rc = template_find(db, argv[optind], version, &info, &err);
@@ -255,7 +255,7 @@ static int render_preview(struct cli *cli, const struct render_args *a)
 	struct db *db;
 	int rc;
 
-	if ((rc = cli_open_db(cli, &db)))
+	if ((rc = cli_open_db_readonly(cli, &db)))
 		return rc;
 	cfg = cli_config(cli, &err);
 	if (!cfg)

@@ -23,5 +23,8 @@ int cmd_inbox(struct cli *cli, int argc, char **argv);
 int cmd_find(struct cli *cli, int argc, char **argv);
 /* relay test (cmd_relay.c) */
 int cmd_relay(struct cli *cli, int argc, char **argv);
+/* cmd_backup.c, cmd_status.c */
+int cmd_backup(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
 
 #endif

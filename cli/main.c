@@ -35,6 +35,8 @@ static const struct group groups[] = {
 	{"inbox", cmd_inbox, "keep and read what comes back: reports, receipts, replies"},
 	{"bounce", cmd_bounce, "the older name of inbox; bounce list: the quarantine"},
 	{"relay", cmd_relay, "test the relay: connect, TLS, AUTH, a test message"},
+	{"backup", cmd_backup, "a verified copy of the database, safe while the daemon runs"},
+	{"status", cmd_status, "the daemon, relay, campaigns, queue and ledger at a glance"},
 	{NULL, NULL, NULL},
 };
 

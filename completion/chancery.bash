@@ -113,7 +113,8 @@ _chancery()
 		--role|--language|--at|--event-date|--send|--lead-days|--since|\
 		--anchor|--country|--notes|--description|--sender|--out|\
 		--maildir|--imap|--envelope-to|--user|--password-file|--reason|\
-		--acronym|--status|--output|--separator|--email|--limit|--response)
+		--acronym|--status|--output|--separator|--email|--limit|--response|\
+		--days)
 			((i++))
 			continue ;;
 		-*) continue ;;
@@ -122,7 +123,7 @@ _chancery()
 			group=$word
 		elif [[ -z $sub && $group != init && $group != bounce &&
 			$group != inbox &&
-			$group != find ]]; then
+			$group != find && $group != status && $group != backup ]]; then
 			sub=$word
 		else
 			((nargs++))
@@ -136,7 +137,7 @@ _chancery()
 			_chancery_words "--config --db --json --help --version"
 		else
 			_chancery_words "init config body contact find registry list
-				template series campaign audit inbox bounce relay"
+				template series campaign audit inbox bounce relay backup status"
 		fi
 		return 0
 	fi
@@ -144,6 +145,14 @@ _chancery()
 	if [[ -z $sub ]]; then
 		case $group in
 		init) _chancery_words "--seed --help"; return 0 ;;
+		status) _chancery_words "--days --json --help"; return 0 ;;
+		backup)
+			if [[ $cur == -* ]]; then
+				_chancery_words "--force --help"
+			else
+				mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+			fi
+			return 0 ;;
 		find)
 			[[ $cur == -* ]] && _chancery_words "--limit --json --help"
 			return 0 ;;

@@ -7,6 +7,8 @@
 #include <getopt.h>
 #include <limits.h>
 #include <locale.h>
+#include <syslog.h> /* _PATH_LOG */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,10 +61,11 @@ static void usage(FILE *f)
 		   "[--foreground]\n"
 		   "       chanceryd --help | --version\n\n"
 		   "  --config FILE  configuration (default: $CHANCERY_CONFIG "
-		   "or /etc/chancery/chancery.conf)\n"
+		   "or %s)\n"
 		   "  --db FILE      database (default: database.path)\n"
 		   "  --once         send what is due now, then exit\n"
-		   "  --foreground   do not detach; log to standard error\n");
+		   "  --foreground   do not detach; log to standard error\n",
+		conf_system_path());
 }
 
 /* 0 to go on, or the exit status to leave with (-1: exit 0). */
@@ -124,8 +127,36 @@ static int load_config(struct daemon *d, struct error *err)
 	return 0;
 }
 
+/*
+ * Detached, stderr leads nowhere: a configured stderr target becomes
+ * syslog, and the terminal (still ours) is told so in one line. Where no
+ * syslog socket takes the lines (a container, a minimal host), a daemon
+ * that would log into nothing refuses to start instead.
+ */
+static int check_log(const struct daemon *d, struct error *err)
+{
+	bool stderr_target = d->cfg.log_target == LOG_TARGET_STDERR;
+
+	if (d->foreground && stderr_target)
+		return 0;
+	if (access(_PATH_LOG, W_OK) != 0)
+		return error_set(err, ERR_CONFIG,
+				 "log.target is \"%s\"%s, but no syslog "
+				 "listens on %s: the log would be lost; run "
+				 "chanceryd --foreground under systemd or a "
+				 "supervisor, or start a syslog daemon",
+				 stderr_target ? "stderr" : "syslog",
+				 stderr_target ? " and chanceryd detaches" : "",
+				 _PATH_LOG);
+	if (stderr_target)
+		fprintf(stderr, "chanceryd: detached, standard error leads "
+			"nowhere: logging to syslog (facility mail) instead "
+			"of log.target \"stderr\"\n");
+	return 0;
+}
+
 /* Detached, stderr leads nowhere: a configured stderr target becomes
- * syslog. */
+ * syslog (check_log said so). */
 static void open_log(const struct daemon *d)
 {
 	enum log_target target = d->cfg.log_target;
@@ -432,6 +463,8 @@ int main(int argc, char **argv)
 	if (status)
 		return status < 0 ? 0 : status;
 	rc = load_config(&d, &err);
+	if (!rc)
+		rc = check_log(&d, &err);
 	if (rc) {
 		fprintf(stderr, "chanceryd: %s\n", err.msg);
 		conf_release(&d.cfg);

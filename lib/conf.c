@@ -357,14 +357,25 @@ void conf_release(struct conf *cfg)
 	cfg->path = NULL;
 }
 
+/* The install's sysconfdir (CMAKE_INSTALL_FULL_SYSCONFDIR): /etc for the
+ * prefix /usr, PREFIX/etc otherwise. */
+#ifndef CHANCERY_SYSCONFDIR
+#define CHANCERY_SYSCONFDIR "/etc"
+#endif
+
+const char *conf_system_path(void)
+{
+	return CHANCERY_SYSCONFDIR "/chancery/chancery.conf";
+}
+
 const char *conf_default_path(void)
 {
 	const char *env = getenv("CHANCERY_CONFIG");
 
 	if (env && *env)
 		return env;
-	if (access("/etc/chancery/chancery.conf", F_OK) == 0)
-		return "/etc/chancery/chancery.conf";
+	if (access(conf_system_path(), F_OK) == 0)
+		return conf_system_path();
 	return NULL;
 }
 

@@ -442,6 +442,56 @@ static char *real_path(const char *path)
 	return out;
 }
 
+/*
+ * A read-only connection to a WAL database needs its -shm file, which
+ * SQLite cannot create in a directory it cannot write (read-only
+ * medium, an archive directory): it fails with "unable to open database
+ * file". Without a -shm nobody has the database open, so it is opened
+ * immutable (no locks, no -shm); a -wal that holds pages nobody
+ * checkpointed would then be ignored, and is refused instead. Returns 1
+ * for immutable, 0 for a plain read-only open, or an error.
+ */
+static int readonly_mode(const char *path, struct error *err)
+{
+	char *dir = dir_of(path), *wal = xasprintf("%s-wal", path);
+	struct stat st;
+	int rc = 0;
+
+	if (!denied(dir, W_OK) || sibling_exists(path, "-shm"))
+		goto out;
+	if (stat(wal, &st) == 0 && st.st_size > 0) {
+		rc = error_set(err, ERR_NOPERM,
+			       "%s: its write-ahead log %s holds changes and "
+			       "the directory is read-only: copy the database "
+			       "with its -wal file to writable storage to "
+			       "read it",
+			       path, wal);
+		goto out;
+	}
+	rc = 1;
+out:
+	free(wal);
+	free(dir);
+	return rc;
+}
+
+/* "file:" URI of path, every byte outside [A-Za-z0-9/._~-] escaped. */
+static char *uri_of(const char *path, const char *query)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	sbuf_addf(&sb, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("/._~-", *p))
+			sbuf_addf(&sb, "%c", *p);
+		else
+			sbuf_addf(&sb, "%%%02X", *p);
+	}
+	sbuf_addf(&sb, "?%s", query);
+	return sbuf_detach(&sb, NULL);
+}
+
 int db_check_file(const char *path, int flags, struct error *err)
 {
 	if (flags & DB_CREATE)
@@ -513,6 +563,20 @@ int db_open(const char *path, int flags, int busy_timeout_ms, struct db **out,
 	 * NOFOLLOW refuses a symbolic link anywhere in the path: the file
 	 * itself was checked above, a linked directory is resolved here. */
 	real = real_path(path);
+	if (flags & DB_READONLY) {
+		rc = readonly_mode(real, err);
+		if (rc < 0) {
+			free(real);
+			goto fail;
+		}
+		if (rc == 1) {
+			char *uri = uri_of(real, "immutable=1");
+
+			free(real);
+			real = uri;
+			oflags |= SQLITE_OPEN_URI;
+		}
+	}
 	rc = sqlite3_open_v2(real, &db->handle,
 			     oflags | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
 			     NULL);

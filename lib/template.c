@@ -24,6 +24,7 @@
 #include "chancery/anniversary.h"
 #include "chancery/clock.h"
 #include "chancery/ledger.h"
+#include "chancery/media_type.h"
 #include "chancery/mustache.h"
 #include "chancery/sha256.h"
 #include "chancery/template.h"
@@ -658,32 +659,6 @@ static int load_partials(struct template *t, const struct folder *dir,
 	return rc;
 }
 
-static const struct {
-	const char *ext, *type;
-} content_types[] = {
-	{".pdf", "application/pdf"},   {".txt", "text/plain"},
-	{".html", "text/html"},        {".htm", "text/html"},
-	{".png", "image/png"},         {".jpg", "image/jpeg"},
-	{".jpeg", "image/jpeg"},       {".gif", "image/gif"},
-	{".doc", "application/msword"},
-	{".docx", "application/vnd.openxmlformats-officedocument."
-		  "wordprocessingml.document"},
-	{".odt", "application/vnd.oasis.opendocument.text"},
-	{".zip", "application/zip"},   {".csv", "text/csv"},
-};
-
-/* The content type a file name's extension says, octet-stream if none. */
-static const char *content_type_of(const char *filename)
-{
-	const char *dot = strrchr(filename, '.');
-
-	for (size_t i = 0; dot && i < sizeof(content_types) /
-						sizeof(content_types[0]); i++)
-		if (strcasecmp(dot, content_types[i].ext) == 0)
-			return content_types[i].type;
-	return "application/octet-stream";
-}
-
 static int load_attachments(struct template *t, const struct folder *dir,
 			    struct error *err)
 {
@@ -705,7 +680,7 @@ static int load_attachments(struct template *t, const struct folder *dir,
 			error_prefix(err, "Attach: %s", rel);
 		} else {
 			a->filename = xstrdup(slash ? slash + 1 : rel);
-			a->content_type = xstrdup(content_type_of(a->filename));
+			a->content_type = xstrdup(media_type_of(a->filename));
 			a->size = content.len;
 			a->content = (unsigned char *)sbuf_detach(&content,
 								  NULL);

@@ -149,9 +149,12 @@ int conf_load(struct conf *cfg, const char *path, struct error *err);
 
 /*
  * The file to read when none is named: $CHANCERY_CONFIG, else
- * /etc/chancery/chancery.conf if it exists, else NULL (defaults only).
+ * conf_system_path() if it exists, else NULL (defaults only).
  */
 const char *conf_default_path(void);
+/* SYSCONFDIR/chancery/chancery.conf of the install (/etc/chancery/... for
+ * the prefix /usr, PREFIX/etc/chancery/... otherwise). */
+const char *conf_system_path(void);
 
 /* Writes the effective configuration, one "key = value" line each, with
  * the password shown as "(set)". For `chancery config show`. */

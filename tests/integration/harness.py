@@ -56,13 +56,14 @@ class Home:
         puts chanceryd under valgrind)."""
         return [os.path.join(BIN_DIR, prog)]
 
-    def run(self, *args, stdin=None, env=None, prog="chancery", timeout=120):
+    def run(self, *args, stdin=None, env=None, prog="chancery", timeout=120,
+            wrap=()):
         full_env = dict(os.environ)
         full_env.pop("CHANCERY_CONFIG", None)
         full_env["NO_COLOR"] = "1"
         if env:
             full_env.update(env)
-        cmd = self.command(prog) + ["--config", self.conf]
+        cmd = list(wrap) + self.command(prog) + ["--config", self.conf]
         cmd += [str(a) for a in args]
         proc = subprocess.run(cmd, input=stdin, capture_output=True,
                               text=True, env=full_env, timeout=timeout)
@@ -179,3 +180,32 @@ class Peer:
     def content(self, ev):
         with open(os.path.join(self.record, ev["file"]), "rb") as f:
             return f.read().decode()
+
+
+SYSLOG_SINK = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           "syslog_sink.py")
+
+
+def can_fake_syslog():
+    """Whether with_syslog can work here: root and unshare(1)."""
+    return (os.geteuid() == 0 and shutil.which("unshare") is not None and
+            subprocess.run(["unshare", "-m", "true"],
+                           capture_output=True).returncode == 0)
+
+
+def with_syslog(directory, log_path, present=True):
+    """An argv prefix that runs a command in a private mount namespace
+    whose /dev is an overlay (in directory) with, at /dev/log, a socket
+    that appends what it receives to log_path (present), or with no
+    /dev/log at all: a detached chanceryd then logs somewhere a test can
+    read, or has nowhere to log, whatever the host has."""
+    for d in ("u", "w"):
+        os.makedirs(os.path.join(directory, d), exist_ok=True)
+    script = (
+        'mount -t overlay overlay -o "lowerdir=/dev,upperdir=$1/u,'
+        'workdir=$1/w" /dev || exit 71; rm -f /dev/log; '
+        'if [ "$2" = yes ]; then "$3" "$4" /dev/log "$5" </dev/null >/dev/null 2>&1 & n=0; '
+        'while [ ! -S /dev/log ] && [ $n -lt 200 ]; do sleep 0.05; '
+        'n=$((n+1)); done; fi; shift 5; exec "$@"')
+    return ["unshare", "-m", "sh", "-c", script, "sh", directory,
+            "yes" if present else "no", PYTHON, SYSLOG_SINK, log_path]

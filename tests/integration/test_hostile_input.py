@@ -593,9 +593,10 @@ class TestDatabaseFile(Base):
         return state
 
     def test_read_only(self):
-        """chmod 0400: every command (they all open the database for
-        writing) exits 77 naming it, and no byte is written. Root ignores
-        file modes, so as root the commands run as nobody."""
+        """chmod 0400: every command that writes exits 77 naming it, one
+        that only reads works (issue 23: an archive can be read), and no
+        byte is written. Root ignores file modes, so as root the commands
+        run as nobody."""
         self.home.ok("body", "add", "Fine Body", "--kind", "ngo",
                      "--acronym", "FB")
         wrap = []
@@ -609,7 +610,7 @@ class TestDatabaseFile(Base):
         self.home.command = lambda prog: wrap + plain(prog)
         os.chmod(self.home.db, 0o400)
         before = self.file_state(self.home.db)
-        self.assertFails(["body", "list"], 77, "database is read-only")
+        self.assertIn("Fine Body", self.home.ok("body", "list").out)
         self.assertFails(["body", "add", "New Body", "--kind", "ngo"], 77,
                          "database is read-only")
         self.assertFails(["contact", "add", "FB", "a@fine.example"], 77,
@@ -667,8 +668,8 @@ class TestDatabaseFile(Base):
 
     def test_permission_messages_say_what_is_wrong(self):
         """An unreadable file, a read-only directory and a symbolic link
-        each said 'database is read-only' or 'unable to open database
-        file'; each now says what is wrong, and nothing is written."""
+        file'; each now says what is wrong, and nothing is written. In a
+        read-only directory the commands that only read work (issue 23)."""
         self.home.ok("body", "add", "Fine Body", "--kind", "ngo")
         self.as_nobody()
         db = self.home.db
@@ -686,9 +687,13 @@ class TestDatabaseFile(Base):
             before = self.file_state(db)
             setup()
             try:
+                reads_work = "directory" in want
                 for args in (["body", "list"], ["audit", "verify"],
                              ["body", "add", "New Body", "--kind", "ngo"]):
                     r = self.home.run(*args)
+                    if reads_work and args[1] != "add":
+                        self.assertEqual((r.rc, r.err), (0, ""), r)
+                        continue
                     self.assertEqual(r.rc, rc, r)
                     self.assertEqual(r.err, "chancery: %s\n" % want, r)
                 r = self.home.run("--once", prog="chanceryd")

@@ -29,6 +29,9 @@ INSTALLED = [
     "share/bash-completion/completions/chanceryd",
     "share/chancery/chancery.conf.example",
     "share/chancery/db/0001_registry.sql",
+    "share/chancery/templates/anniversary.tmpl",
+    "share/chancery/templates/signature.partial",
+    "share/chancery/templates/khojaly-statement.pdf",
 ]
 
 
@@ -181,6 +184,63 @@ class InstallTest(unittest.TestCase):
         self.assertGreater(len(keys), 20)
         self.assertEqual([k for k in keys if k not in five], [])
 
+    def test_installed_example_template_adds_and_renders(self):
+        """Issue 23: only the .tmpl was installed, so its partial and its
+        PDF could not be found. Added with the installed configuration,
+        rendered once the sender is set, as an administrator must."""
+        conf = self.path("etc/chancery/chancery.conf")
+        db = os.path.join(self.tmp, "example.db")
+        tmpl = self.path("share/chancery/templates/anniversary.tmpl")
+        self.chancery("--config", conf, "--db", db, "init")
+        out = self.chancery("--config", conf, "--db", db, "template", "add",
+                            "example", tmpl).stdout
+        self.assertIn("added template example version 1", out)
+        self.assertIn("1 partials, 1 attachments", out)
+        with sqlite3.connect(db) as conn:
+            names = conn.execute("SELECT filename FROM "
+                                 "template_attachments").fetchall()
+        self.assertEqual(names, [("khojaly-statement.pdf",)])
+        edited = os.path.join(self.tmp, "office.conf")
+        with open(conf) as f:
+            text = f.read().replace('"chancery@localhost"',
+                                    '"office@ombudsman.example"')
+        with open(edited, "w") as f:
+            f.write(text)
+        os.chmod(edited, 0o600)
+        self.chancery("--config", edited, "--db", db, "body", "add",
+                      "Some Body", "--kind", "ngo", "--acronym", "SB")
+        self.chancery("--config", edited, "--db", db, "contact", "add", "SB",
+                      "sb@body.example")
+        raw = self.chancery("--config", edited, "--db", db, "template",
+                            "render", "example", "--body", "SB",
+                            "--event-date", "1992-02-26").stdout
+        self.assertIn("Content-Type: application/pdf", raw)
+        self.assertIn("filename=khojaly-statement.pdf", raw)
+        self.assertIn("To: sb@body.example", raw)
+
+    def test_default_configuration_follows_the_prefix(self):
+        """The configuration the CLI reads without --config is the
+        configured prefix's sysconfdir (CMAKE_INSTALL_FULL_SYSCONFDIR):
+        shown with the installed one bind-mounted there."""
+        with open(os.path.join(BIN_DIR, "CMakeCache.txt")) as f:
+            prefix = re.search(r"^CMAKE_INSTALL_PREFIX:PATH=(.*)$", f.read(),
+                               re.M).group(1)
+        etc = "/etc" if prefix.rstrip("/") == "/usr" else prefix + "/etc"
+        want = etc + "/chancery/chancery.conf"
+        out = self.chancery("config", "check").stdout
+        if not os.path.exists(want):
+            self.assertEqual(out, "(built-in defaults; no %s): ok\n" % want)
+        if (os.geteuid() != 0 or not shutil.which("unshare") or
+                not os.path.isdir(etc)):
+            self.skipTest("needs root, unshare and %s" % etc)
+        env = dict(os.environ)
+        env.pop("CHANCERY_CONFIG", None)
+        proc = run(["unshare", "-m", "sh", "-c",
+                    'mount --bind "$1" "$2" && shift 2 && exec "$@"', "sh",
+                    self.path("etc"), etc, self.path("bin/chancery"),
+                    "config", "check"], env=env)
+        self.assertEqual(proc.stdout, want + ": ok\n")
+
     def test_reinstall_keeps_an_edited_configuration(self):
         prefix = os.path.join(self.tmp, "again")
         install(prefix)
@@ -260,13 +320,17 @@ class CompletionTest(unittest.TestCase):
         self.assertEqual(self.complete(real, ""), [
             "init", "config", "body", "contact", "find", "registry", "list",
             "template", "series", "campaign", "audit", "inbox", "bounce",
-            "relay"])
+            "relay", "backup", "status"])
         self.assertEqual(self.complete(real, "inbox", "q"), ["quarantine"])
         self.assertEqual(self.complete(real, "inbox", "--e"),
                          ["--envelope-to"])
         self.assertEqual(self.complete(real, "relay", ""), ["test"])
         self.assertEqual(self.complete(real, "relay", "test", "--"),
                          ["--to", "--help", "--json"])
+        self.assertEqual(self.complete(real, "status", "--"),
+                         ["--days", "--json", "--help"])
+        self.assertEqual(self.complete(real, "backup", "--"),
+                         ["--force", "--help"])
         self.assertEqual(self.complete(real, "c"),
                          ["config", "contact", "campaign"])
         self.assertEqual(self.complete(real, "body", "m"), ["merge"])

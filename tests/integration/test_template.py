@@ -169,6 +169,29 @@ class TemplateTest(harness.TestCase):
         self.assertEqual(att.get_filename(), "Bəyanat.pdf")
         self.assertEqual(att.get_content(), PDF)
 
+    def test_attachment_types_come_from_the_system_table(self):
+        """Issue 23: a detached signature was application/octet-stream;
+        the types are /etc/mime.types' (media-types), not a list of ours."""
+        self.add_az_body()
+        self.write("statement.pdf", PDF)
+        self.write("statement.pdf.p7s", "MIAGCSqGSIb3DQEHAqCAMIACAQEx")
+        self.write("notes.odt", "x")
+        self.write("data.bin-unknown", "x")
+        path = self.write("signed.tmpl",
+                          "Subject: Signed\nAttach: statement.pdf\n"
+                          "Attach: statement.pdf.p7s\nAttach: notes.odt\n"
+                          "Attach: data.bin-unknown\n\nText.\n")
+        self.home.ok("template", "add", "signed", path)
+        raw = self.render_raw("signed", "--body", "AZOMB")
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        types = [(p.get_filename(), p.get_content_type())
+                 for p in msg.iter_attachments()]
+        self.assertEqual(types, [
+            ("statement.pdf", "application/pdf"),
+            ("statement.pdf.p7s", "application/pkcs7-signature"),
+            ("notes.odt", "application/vnd.oasis.opendocument.text"),
+            ("data.bin-unknown", "application/octet-stream")])
+
     def test_render_refuses_header_injection(self):
         self.add_az_body()
         path = self.write("s.tmpl", "Subject: To {{body.name}}\n\nx\n")
