@@ -76,9 +76,9 @@ class TestStatus(TestCase):
         host = socket.gethostname()
         # A live pid of this host (ours), and a relay that is down.
         con_exec(self.home,
-                 "INSERT INTO daemon_state VALUES (1, %d, '%s', '9.9.9', "
+                 "INSERT OR REPLACE INTO daemon_state VALUES (1, %d, '%s', '9.9.9', "
                  "1700000000, 1700000100)" % (os.getpid(), host),
-                 "INSERT INTO relay_state VALUES (1, 'down', 1700000000, "
+                 "INSERT OR REPLACE INTO relay_state VALUES (1, 'down', 1700000000, "
                  "'535 5.7.8 Authentication credentials invalid', 4, "
                  "1700000600, 1700000500)")
         self.home.ok("audit", "verify")
@@ -130,7 +130,7 @@ class TestStatus(TestCase):
         child = subprocess.Popen(["true"])
         child.wait()  # a pid that no longer lives
         con_exec(self.home,
-                 "INSERT INTO daemon_state VALUES (1, %d, '%s', '9.9.9', "
+                 "INSERT OR REPLACE INTO daemon_state VALUES (1, %d, '%s', '9.9.9', "
                  "1700000000, 1700000100)" % (child.pid, socket.gethostname()))
         r = self.home.ok("status")
         self.assertIn("daemon:      not running; last seen %s (pid %d"
