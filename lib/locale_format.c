@@ -10,11 +10,13 @@
  * set is switched is not safe to share between threads.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <unicode/ucal.h>
 #include <unicode/udat.h>
 #include <unicode/udatpg.h>
 #include <unicode/uloc.h>
@@ -148,6 +150,20 @@ static void icu_locale(const char *tag, char *out, size_t size)
 		snprintf(out, size, "en_GB");
 }
 
+/* Gregorian before 1582 too, as anniversary_date_valid counts days
+ * (ICU's calendar would switch to the Julian one). */
+static void proleptic(UDateFormat *f, const char *locale, UErrorCode *st)
+{
+	UCalendar *cal = ucal_open(u"UTC", -1, locale, UCAL_GREGORIAN, st);
+
+	if (U_FAILURE(*st))
+		return;
+	ucal_setGregorianChange(cal, -8.64e15, st);
+	if (!U_FAILURE(*st))
+		udat_setCalendar(f, cal);
+	ucal_close(cal);
+}
+
 static int entry_open(const char *tag, struct entry **out, struct error *err)
 {
 	struct entry *e = xcalloc(1, sizeof(*e));
@@ -168,6 +184,7 @@ static int entry_open(const char *tag, struct entry **out, struct error *err)
 	e->ordinal = unum_open(UNUM_ORDINAL, NULL, 0, e->icu, NULL, &st);
 	if (U_FAILURE(st))
 		e->ordinal = NULL;
+
 	st = U_ZERO_ERROR;
 	e->spellout = unum_open(UNUM_SPELLOUT, NULL, 0, e->icu, NULL, &st);
 	if (U_FAILURE(st))
@@ -189,6 +206,8 @@ static int entry_open(const char *tag, struct entry **out, struct error *err)
 	if (!U_FAILURE(st))
 		e->date = udat_open(UDAT_PATTERN, UDAT_PATTERN, dl, u"UTC", -1,
 				    pattern, -1, &st);
+	if (!U_FAILURE(st))
+		proleptic(e->date, dl, &st);
 	if (U_FAILURE(st) || !e->ordinal || !e->date) {
 		rc = error_set(err, ERR_DATA, "ICU cannot write ordinals and "
 			       "dates in language '%s' (%s)", tag,
@@ -290,6 +309,13 @@ static int format_ordinal(struct entry *e, int n, const char *form,
 		u_uastrcpy(uset, set);
 		unum_setTextAttribute(f, UNUM_DEFAULT_RULESET, uset, -1, &st);
 		st = U_ZERO_ERROR;
+	}
+	/* a year before the event: ICU writes U+2212, the English table
+	 * (and every template so far) an ASCII minus */
+	if (n < 0 && size > 1 && n > INT32_MIN) {
+		buf[0] = '-';
+		return format_ordinal(e, -n, form, spelled, buf + 1, size - 1,
+				      err);
 	}
 	len = unum_format(f, n, u, TEXT_MAX, NULL, &st);
 	if (U_FAILURE(st))
