@@ -508,12 +508,18 @@ static int fill_dates(struct tvalue *root, const struct render_context *ctx,
 	years = anniversary_years(ey, y);
 	if ((rc = memo_years(e, years, err)))
 		return rc;
+	/* 50 keys known to be distinct: filled in place rather than by
+	 * tvalue_set, which looks for each key among those already set
+	 * (mustache.h documents the fields) */
 	ann = tvalue_new(TVALUE_OBJECT);
+	ann->alloc = 2 * NFORMS + 2;
+	ann->keys = xmalloc(ann->alloc * sizeof(*ann->keys));
+	ann->items = xmalloc(ann->alloc * sizeof(*ann->items));
 	for (int i = 0; i < NFORMS; i++) {
-		tvalue_set(ann, fn->digits[i],
-			   tvalue_new_string(e->forms[0][i]));
-		tvalue_set(ann, fn->spelled[i],
-			   tvalue_new_string(e->forms[1][i]));
+		ann->keys[ann->count] = xstrdup(fn->digits[i]);
+		ann->items[ann->count++] = tvalue_new_string(e->forms[0][i]);
+		ann->keys[ann->count] = xstrdup(fn->spelled[i]);
+		ann->items[ann->count++] = tvalue_new_string(e->forms[1][i]);
 	}
 	snprintf(buf, sizeof(buf), "%d", years);
 	tvalue_set(ann, "years", tvalue_new_string(buf));
