@@ -6,6 +6,7 @@
 
 #include "chancery/find.h"
 #include "chancery/json.h"
+#include "chancery/protocol.h"
 #include "chancery/registry.h"
 #include "chancery/utf8.h"
 #include "chancery/xalloc.h"
@@ -294,32 +295,51 @@ static int run_edit(struct cli *cli, int argc, char **argv)
 		{"kind", required_argument, NULL, 'k'},
 		{"country", required_argument, NULL, 'c'},
 		{"notes", required_argument, NULL, 'n'},
+		{"running-name", required_argument, NULL, 'R'},
+		{"lang", required_argument, NULL, 'L'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *v[5] = {NULL};
+	const char *v[5] = {NULL}, *running = NULL, *lang = NULL;
 	struct registry_body b = {0};
 	struct error err = ERROR_INIT;
 	struct db *db;
+	bool fields = false;
 	int c, rc;
 
-	while ((c = cli_getopt(argc, argv, "a:N:k:c:n:", opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "a:N:k:c:n:R:L:", opts)) != -1) {
 		switch (c) {
-		case 'a': v[0] = optarg; break;
-		case 'N': v[1] = optarg; break;
-		case 'k': v[2] = optarg; break;
-		case 'c': v[3] = optarg; break;
-		case 'n': v[4] = optarg; break;
+		case 'a': v[0] = optarg; fields = true; break;
+		case 'N': v[1] = optarg; fields = true; break;
+		case 'k': v[2] = optarg; fields = true; break;
+		case 'c': v[3] = optarg; fields = true; break;
+		case 'n': v[4] = optarg; fields = true; break;
+		case 'R': running = optarg; break;
+		case 'L': lang = optarg; break;
 		default: return EX_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
 		return cli_bad_usage("expected one BODY");
+	if (lang && !running)
+		return cli_bad_usage("--lang is the language of --running-name");
 	if ((rc = cli_open_db(cli, &db)))
 		return rc;
 	rc = registry_body_find(db, argv[optind], &b, &err);
 	if (!rc)
+		rc = db_begin(db, &err);
+	if (rc)
+		goto out;
+	if (fields)
 		rc = registry_body_update(db, b.id, v[0], v[1], v[2], v[3],
 					  v[4], &err);
+	if (!rc && running)
+		rc = protocol_running_name_set(db, b.id, lang, running, NULL,
+					       &err);
+	if (!rc)
+		rc = db_commit(db, &err);
+	else
+		db_rollback(db);
+out:
 	registry_body_release(&b);
 	return rc ? cli_fail(rc, &err) : 0;
 }
@@ -490,7 +510,8 @@ static const struct cli_command body_cmds[] = {
 	{"alias", run_alias, "BODY ALIAS...", "add other names of a body",
 	 NULL},
 	{"edit", run_edit, "BODY [--acronym A] [--name N] [--kind K] "
-			   "[--country CC] [--notes TEXT]",
+			   "[--country CC] [--notes TEXT] "
+			   "[--running-name TEXT [--lang L]]",
 	 "change a body (an empty value clears an optional field)", NULL},
 	{"rm", run_rm, "BODY", "remove a body and its contacts (kept for "
 			       "the audit)",

@@ -397,11 +397,6 @@ bool locale_format_rtl(const char *lang)
 	return uloc_isRightToLeft(icu);
 }
 
-const char *locale_format_tag(const char *lang)
-{
-	return lang && *lang ? lang : "en";
-}
-
 int locale_format_rulesets(const char *lang, bool spelled, struct sbuf *out,
 			   struct error *err)
 {
@@ -418,6 +413,80 @@ int locale_format_rulesets(const char *lang, bool spelled, struct sbuf *out,
 	}
 	pthread_mutex_unlock(&cache_lock);
 	return rc;
+}
+
+/* ---- right to left ---- */
+
+static bool tag_safe(const char *tag)
+{
+	if (!*tag || strlen(tag) >= TAG_MAX)
+		return false;
+	for (const char *p = tag; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-'))
+			return false;
+	return true;
+}
+
+/* The <html ...> start tag's offset and end (past '>'), or false. */
+static bool find_html_tag(const char *s, size_t *start, size_t *end)
+{
+	for (const char *p = s; (p = strchr(p, '<')); p++) {
+		if (strncasecmp(p + 1, "html", 4) == 0 &&
+		    strchr(" \t\r\n>/", p[5]) && p[5]) {
+			const char *gt = strchr(p, '>');
+
+			if (!gt)
+				return false;
+			*start = (size_t)(p - s);
+			*end = (size_t)(gt - s) + 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool has_attr(const char *tag, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 1; i + n < len; i++)
+		if (strchr(" \t\r\n", tag[i - 1]) &&
+		    strncasecmp(tag + i, name, n) == 0 && tag[i + n] == '=')
+			return true;
+	return false;
+}
+
+void locale_format_html_dir(const char *lang, struct sbuf *html)
+{
+	const char *tag = lang ? lang : "";
+	struct sbuf out = SBUF_INIT;
+	char attrs[TAG_MAX + 32];
+	size_t start, end;
+
+	if (!locale_format_rtl(lang) || !tag_safe(tag))
+		return;
+	if (find_html_tag(html->buf, &start, &end)) {
+		const char *t = html->buf + start;
+		size_t len = end - start;
+		bool dir = has_attr(t, len, "dir");
+		bool lng = has_attr(t, len, "lang");
+
+		if (dir && lng)
+			return;
+		snprintf(attrs, sizeof(attrs), "%s%s%s%s",
+			 dir ? "" : " dir=\"rtl\"", lng ? "" : " lang=\"",
+			 lng ? "" : tag, lng ? "" : "\"");
+		sbuf_add(&out, html->buf, start + 5);
+		sbuf_addstr(&out, attrs);
+		sbuf_add(&out, html->buf + start + 5, html->len - start - 5);
+	} else {
+		sbuf_addf(&out, "<div dir=\"rtl\" lang=\"%s\">\n", tag);
+		sbuf_add(&out, html->buf, html->len);
+		sbuf_addstr(&out, "</div>\n");
+	}
+	sbuf_release(html);
+	*html = out;
 }
 
 /* ---- the template hook ---- */

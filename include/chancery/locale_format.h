@@ -92,8 +92,14 @@ int locale_format_date(const char *lang, int y, int m, int d, char *buf,
 /* Whether lang is written right to left (ar, he, fa, ur, ...). */
 bool locale_format_rtl(const char *lang);
 
-/* The language as an HTML lang attribute would carry it ("ar", "en"). */
-const char *locale_format_tag(const char *lang);
+/*
+ * Marks an HTML part written in a right-to-left language: its <html>
+ * start tag gets dir="rtl" and lang="LANG" (each unless it has one
+ * already); an HTML part without an <html> tag is wrapped in
+ * <div dir="rtl" lang="LANG">. Left-to-right languages, and a tag with
+ * anything but letters, digits and '-', leave html as it is.
+ */
+void locale_format_html_dir(const char *lang, struct sbuf *html);
 
 /* Appends the public rule set names of lang's ordinal (spelled: spellout)
  * formatter, one per line. */
