@@ -252,7 +252,8 @@ static int check_input(const char *what, const char *lang, const char *text,
 	if (strlen(text) > PROTOCOL_TEXT_MAX)
 		return error_set(err, ERR_DATA, "%s is longer than %d bytes",
 				 what, PROTOCOL_TEXT_MAX);
-	if (!utf8_valid(text, strlen(text), NULL) || utf8_has_control(text))
+	if (!utf8_valid(text, strlen(text), NULL) || utf8_has_control(text) ||
+	    strchr(text, '\t'))
 		return error_set(err, ERR_DATA, "%s must be one line of UTF-8 "
 				 "text", what);
 	return 0;
