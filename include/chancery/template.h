@@ -32,6 +32,15 @@
  *     campaign.name campaign.date ("26 February 2025", in ctx->tz)
  *     event.date anniversary.ordinal ("33rd") anniversary.years ("33")
  *     anniversary.year ("2025"): these four only with ctx->event_date
+ *     anniversary.ordinal_FORM, anniversary.ordinal_spelled[_FORM]
+ *       (FORM: masculine feminine neuter plural, each optionally with
+ *       _genitive _dative _accusative _locative _ablative): the ordinal
+ *       in a grammatical form, digits or spelled out (locale_format.h)
+ *     body.running_name ("the United Nations Security Council"; the name
+ *       without one), contact.salutation ("Your Excellency"; else the
+ *       kind's default, else "Dear Sir or Madam"): protocol.h
+ * Dates and ordinals are written by ICU in ctx->lang (locale_format.h):
+ * "34e", "26 février 1992"; English as en_GB, "34th", "26 February 1992".
  * A variable without a value (a contact with no name) renders empty and,
  * like an empty string, is false in a section (as in mustache.js; the
  * spec's required modules leave empty strings open). Every name a
