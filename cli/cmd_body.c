@@ -175,6 +175,19 @@ static int show_json(struct db *db, const struct registry_body *b,
 	return rc;
 }
 
+/* "  running  fr  le Conseil de sécurité ..." (escaped as names are). */
+static int show_running(const char *key, const char *lang, const char *text,
+			void *arg)
+{
+	char *t = utf8_escaped(text);
+
+	(void)key;
+	(void)arg;
+	printf("  running  %-5s %s\n", lang, t);
+	free(t);
+	return 0;
+}
+
 static int show_text(struct db *db, const struct registry_body *b,
 		     struct error *err)
 {
@@ -199,7 +212,9 @@ static int show_text(struct db *db, const struct registry_body *b,
 	free(kind);
 	free(country);
 	free(notes);
-	rc = registry_alias_each(db, b->id, show_alias, &s, err);
+	rc = protocol_running_name_each(db, b->id, show_running, NULL, err);
+	if (!rc)
+		rc = registry_alias_each(db, b->id, show_alias, &s, err);
 	if (!rc)
 		rc = registry_contact_each(db, b->id, show_contact, &s, err);
 	return rc;

@@ -53,6 +53,11 @@ class ProtocolTest(harness.TestCase):
                          "Executive Office of the Secretary-General to "
                          "join us on the 34th\nanniversary (26 February "
                          "1992).\n")
+        r = self.home.ok("body", "show", "EOSG")
+        self.assertIn("  running  en    the Executive Office of the "
+                      "Secretary-General\n", r.out)
+        self.assertIn("  running  fr    le Cabinet du Secrétaire général\n",
+                      r.out)
         self.assertEqual(self.home.sql(
             "SELECT lang, running_name FROM body_running_names "
             "ORDER BY lang"),
