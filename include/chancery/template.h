@@ -193,7 +193,8 @@ int template_lock(struct db *db, int64_t template_id, struct error *err);
 
 /*
  * The variables of ctx as a value tree (names as in template_variables;
- * dates written "26 February 2025" in ctx->tz). Caller frees. ERR_DATA
+ * the date in ctx->tz, written in ctx->lang: "26 February 2025", "26
+ * février 2025"; locale_format_context fills those). Caller frees. ERR_DATA
  * for a bad event date or time zone.
  */
 int template_context_build(const struct render_context *ctx,
