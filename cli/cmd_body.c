@@ -6,6 +6,7 @@
 
 #include "chancery/find.h"
 #include "chancery/json.h"
+#include "chancery/protocol.h"
 #include "chancery/registry.h"
 #include "chancery/template.h"
 #include "chancery/utf8.h"
@@ -175,6 +176,19 @@ static int show_json(struct db *db, const struct registry_body *b,
 	return rc;
 }
 
+/* "  running  fr  le Conseil de sécurité ..." (escaped as names are). */
+static int show_running(const char *key, const char *lang, const char *text,
+			void *arg)
+{
+	char *t = utf8_escaped(text);
+
+	(void)key;
+	(void)arg;
+	printf("  running  %-5s %s\n", lang, t);
+	free(t);
+	return 0;
+}
+
 static int show_text(struct db *db, const struct registry_body *b,
 		     struct error *err)
 {
@@ -199,7 +213,9 @@ static int show_text(struct db *db, const struct registry_body *b,
 	free(kind);
 	free(country);
 	free(notes);
-	rc = registry_alias_each(db, b->id, show_alias, &s, err);
+	rc = protocol_running_name_each(db, b->id, show_running, NULL, err);
+	if (!rc)
+		rc = registry_alias_each(db, b->id, show_alias, &s, err);
 	if (!rc)
 		rc = registry_contact_each(db, b->id, show_contact, &s, err);
 	return rc;
@@ -295,40 +311,62 @@ static int run_edit(struct cli *cli, int argc, char **argv)
 		{"kind", required_argument, NULL, 'k'},
 		{"country", required_argument, NULL, 'c'},
 		{"notes", required_argument, NULL, 'n'},
-		{"lang", required_argument, NULL, 'l'},
+		{"language", required_argument, NULL, 'l'},
+		{"running-name", required_argument, NULL, 'R'},
+		{"lang", required_argument, NULL, 'L'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *v[5] = {NULL}, *lang = NULL;
+	const char *v[5] = {NULL}, *running = NULL, *lang = NULL;
+	const char *language = NULL;
 	char *canon = NULL;
 	struct registry_body b = {0};
 	struct error err = ERROR_INIT;
 	struct db *db;
+	bool fields = false;
 	int c, rc;
 
-	while ((c = cli_getopt(argc, argv, "a:N:k:c:n:l:", opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "a:N:k:c:n:l:R:L:", opts)) != -1) {
 		switch (c) {
-		case 'l': lang = optarg; break;
-		case 'a': v[0] = optarg; break;
-		case 'N': v[1] = optarg; break;
-		case 'k': v[2] = optarg; break;
-		case 'c': v[3] = optarg; break;
-		case 'n': v[4] = optarg; break;
+		case 'a': v[0] = optarg; fields = true; break;
+		case 'N': v[1] = optarg; fields = true; break;
+		case 'k': v[2] = optarg; fields = true; break;
+		case 'c': v[3] = optarg; fields = true; break;
+		case 'n': v[4] = optarg; fields = true; break;
+		case 'l': language = optarg; break;
+		case 'R': running = optarg; break;
+		case 'L': lang = optarg; break;
 		default: return EX_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
 		return cli_bad_usage("expected one BODY");
+	if (lang && !running)
+		return cli_bad_usage("--lang is the language of --running-name");
 	if ((rc = cli_open_db(cli, &db)))
 		return rc;
-	/* --lang "" clears the body's language */
-	if (lang && *lang && template_lang_canonical(lang, &canon, &err))
+	/* --language "" clears the body's language */
+	if (language && *language &&
+	    template_lang_canonical(language, &canon, &err))
 		return cli_fail(err.code, &err);
 	rc = registry_body_find(db, argv[optind], &b, &err);
-	if (!rc && (v[0] || v[1] || v[2] || v[3] || v[4] || !lang))
+	if (!rc)
+		rc = db_begin(db, &err);
+	if (rc)
+		goto out;
+	/* nothing asked: the update names what may be given */
+	if (fields || (!running && !language))
 		rc = registry_body_update(db, b.id, v[0], v[1], v[2], v[3],
 					  v[4], &err);
-	if (!rc && lang)
+	if (!rc && language)
 		rc = registry_body_set_language(db, b.id, canon, &err);
+	if (!rc && running)
+		rc = protocol_running_name_set(db, b.id, lang, running, NULL,
+					       &err);
+	if (!rc)
+		rc = db_commit(db, &err);
+	else
+		db_rollback(db);
+out:
 	registry_body_release(&b);
 	free(canon);
 	return rc ? cli_fail(rc, &err) : 0;
@@ -500,7 +538,8 @@ static const struct cli_command body_cmds[] = {
 	{"alias", run_alias, "BODY ALIAS...", "add other names of a body",
 	 NULL},
 	{"edit", run_edit, "BODY [--acronym A] [--name N] [--kind K] "
-			   "[--country CC] [--notes TEXT] [--lang L]",
+			   "[--country CC] [--notes TEXT] [--language L] "
+			   "[--running-name TEXT [--lang L]]",
 	 "change a body (an empty value clears an optional field)", NULL},
 	{"rm", run_rm, "BODY", "remove a body and its contacts (kept for "
 			       "the audit)",

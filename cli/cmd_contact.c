@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "chancery/protocol.h"
 #include "chancery/registry.h"
 #include "commands.h"
 
@@ -190,17 +191,20 @@ static int run_edit(struct cli *cli, int argc, char **argv)
 		{"role", required_argument, NULL, 'r'},
 		{"language", required_argument, NULL, 'l'},
 		{"notes", required_argument, NULL, 'N'},
+		{"salutation", required_argument, NULL, 'S'},
+		{"lang", required_argument, NULL, 'L'},
 		{NULL, 0, NULL, 0},
 	};
 	struct registry_contact_edit edit = {0};
-	const char *body = NULL;
+	const char *body = NULL, *salutation = NULL, *lang = NULL;
+	bool greeted = false;
 	struct registry_body b = {0};
 	struct registry_contact ct = {0}, now = {0};
 	struct error err = ERROR_INIT;
 	struct db *db;
 	int c, rc, changed = 0;
 
-	while ((c = cli_getopt(argc, argv, "b:e:n:r:l:N:", opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "b:e:n:r:l:N:S:L:", opts)) != -1) {
 		switch (c) {
 		case 'b': body = optarg; break;
 		case 'e': edit.email = optarg; break;
@@ -208,23 +212,39 @@ static int run_edit(struct cli *cli, int argc, char **argv)
 		case 'r': edit.role = optarg; break;
 		case 'l': edit.language = optarg; break;
 		case 'N': edit.notes = optarg; break;
+		case 'S': salutation = optarg; break;
+		case 'L': lang = optarg; break;
 		default: return EX_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
 		return cli_bad_usage("expected one EMAIL");
+	if (lang && !salutation)
+		return cli_bad_usage("--lang is the language of --salutation");
 	if (!edit.email && !edit.name && !edit.role && !edit.language &&
-	    !edit.notes)
+	    !edit.notes && !salutation)
 		return cli_bad_usage("nothing to change (give --email, --name, "
-				     "--role, --language or --notes)");
+				     "--role, --language, --notes or "
+				     "--salutation)");
 	if ((rc = cli_open_db(cli, &db)))
 		return rc;
 	if (body && (rc = registry_body_find(db, body, &b, &err)))
 		goto out;
 	if ((rc = registry_contact_find_one(db, b.id, argv[optind], &ct,
 					    &err)) ||
-	    (rc = registry_contact_update(db, ct.id, &edit, &changed, &err)))
+	    (rc = db_begin(db, &err)))
 		goto out;
+	rc = registry_contact_update(db, ct.id, &edit, &changed, &err);
+	if (!rc && salutation)
+		rc = protocol_salutation_set(db, ct.id, lang, salutation,
+					     &greeted, &err);
+	if (!rc)
+		rc = db_commit(db, &err);
+	else
+		db_rollback(db);
+	if (rc)
+		goto out;
+	changed += greeted;
 	if (changed == 0) {
 		printf("%s: nothing changed\n", ct.email);
 		goto out;
@@ -296,7 +316,8 @@ static const struct cli_command contact_cmds[] = {
 	 "never send to a contact (the body asked)", NULL},
 	{"rm", run_rm, "EMAIL [--body BODY]", "remove a contact", NULL},
 	{"edit", run_edit, "EMAIL [--body BODY] [--email NEW] [--name N] "
-			   "[--role R] [--language L] [--notes TEXT]",
+			   "[--role R] [--language L] [--notes TEXT] "
+			   "[--salutation TEXT [--lang L]]",
 	 "change a contact in place (its history stays)",
 	 "an empty value clears an optional field; --body picks the contact "
 	 "when several bodies have the address"},

@@ -17,6 +17,8 @@
 #include "chancery/import.h"
 #include "chancery/json.h"
 #include "chancery/locale_names.h"
+#include "chancery/protocol.h"
+#include "chancery/registry.h"
 #include "chancery/sbuf.h"
 #include "chancery/xalloc.h"
 #include "commands.h"
@@ -453,7 +455,71 @@ static int run_export_csv(struct cli *cli, int argc, char **argv)
 	return rc ? cli_fail(rc, &err) : 0;
 }
 
+/* ---- protocol: salutation defaults by body kind (issue 21) ---- */
+
+static int print_default(const char *kind, const char *lang,
+			 const char *text, void *arg)
+{
+	(void)arg;
+	printf("%-16s %-6s %s\n", kind, lang, text);
+	return 0;
+}
+
+/* protocol [KIND [--salutation TEXT] [--lang L]]: shows or sets the
+ * salutation a contact without its own gets, by its body's kind. */
+static int run_protocol(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"salutation", required_argument, NULL, 'S'},
+		{"lang", required_argument, NULL, 'L'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *salutation = NULL, *lang = NULL, *kind = NULL;
+	struct error err = ERROR_INIT;
+	struct db *db;
+	bool changed = false;
+	int c, rc;
+
+	while ((c = cli_getopt(argc, argv, "S:L:", opts)) != -1) {
+		switch (c) {
+		case 'S': salutation = optarg; break;
+		case 'L': lang = optarg; break;
+		default: return EX_USAGE;
+		}
+	}
+	if (optind + 1 < argc)
+		return cli_bad_usage("expected at most one KIND");
+	kind = optind < argc ? argv[optind] : NULL;
+	if (salutation && !kind)
+		return cli_bad_usage("--salutation needs a KIND");
+	if (lang && !salutation)
+		return cli_bad_usage("--lang is the language of --salutation");
+	if (kind && !registry_kind_valid(kind))
+		return cli_fail(error_set(&err, ERR_DATA, "unknown body kind "
+					  "'%s'", kind), &err);
+	if ((rc = cli_open_db(cli, &db)))
+		return rc;
+	if (salutation) {
+		rc = protocol_default_set(db, kind, lang, salutation,
+					  &changed, &err);
+		if (!rc)
+			printf("%s: %s\n", kind, changed ? "changed"
+				: "nothing changed");
+	} else {
+		rc = protocol_default_each(db, kind, print_default, NULL,
+					   &err);
+	}
+	return rc ? cli_fail(rc, &err) : 0;
+}
+
 static const struct cli_command registry_cmds[] = {
+	{"protocol", run_protocol, "[KIND [--salutation TEXT [--lang L]]]",
+	 "show or set the salutation by body kind, per language",
+	 "A contact without a salutation of its own in a message's language\n"
+	 "gets its body kind's (else a neutral greeting: \"Dear Sir or "
+	 "Madam\").\n"
+	 "--salutation TEXT  set KIND's salutation (\"\" removes it)\n"
+	 "--lang L           its language (default: en)\n"},
 	{"import-statement", run_import_statement,
 	 "FILE|- [--paragraph N | --from TEXT] [--list NAME] "
 	 "[--apply [--accept N,M]]",

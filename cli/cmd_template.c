@@ -7,6 +7,7 @@
 #include "chancery/anniversary.h"
 #include "chancery/clock.h"
 #include "chancery/message.h"
+#include "chancery/protocol.h"
 #include "chancery/registry.h"
 #include "chancery/template.h"
 #include "chancery/xalloc.h"
@@ -246,6 +247,7 @@ static int render_preview(struct cli *cli, const struct render_args *a)
 	struct registry_contact contact = {0};
 	struct first_contact fc = {a->contact, &contact, false};
 	struct render_context ctx = {0};
+	struct protocol_forms protocol = {0};
 	struct template_info info = {0};
 	struct error err = ERROR_INIT;
 	struct sbuf out = SBUF_INIT;
@@ -275,8 +277,12 @@ static int render_preview(struct cli *cli, const struct render_args *a)
 		else if (!rc && !fc.found)
 			placeholder_contact(&contact, &body);
 	}
+	if (!rc)
+		rc = protocol_forms_load(db, &body, contact.id, &protocol,
+					 &err);
 	if (rc)
 		goto out;
+	ctx.protocol = &protocol;
 	ctx.cfg = cfg;
 	ctx.body = &body;
 	ctx.contact = &contact;
@@ -319,6 +325,7 @@ out:
 	template_info_release(&info);
 	registry_body_release(&body);
 	registry_contact_release(&contact);
+	protocol_forms_release(&protocol);
 	return rc ? cli_fail(rc, &err) : 0;
 }
 

@@ -534,6 +534,7 @@ void campaign_delivery_ctx_release(struct delivery_ctx *d)
 {
 	registry_body_release(&d->body);
 	registry_contact_release(&d->contact);
+	protocol_forms_release(&d->protocol);
 }
 
 /* Loads the contact and its body and fills the render context. */
@@ -549,6 +550,9 @@ int campaign_delivery_ctx_init(struct db *db, const struct conf *cfg,
 	rc = registry_contact_get(db, contact_id, &d->contact, err);
 	if (!rc)
 		rc = registry_body_get(db, d->contact.body_id, &d->body, err);
+	if (!rc) /* locale: every language's forms; the variant picks */
+		rc = protocol_forms_load(db, &d->body, d->contact.id,
+					 &d->protocol, err);
 	if (rc)
 		return rc;
 	d->ctx = (struct render_context){
@@ -563,6 +567,7 @@ int campaign_delivery_ctx_init(struct db *db, const struct conf *cfg,
 		.receipt = c->receipt,
 		.message_id = message_id,
 		.envid = envid,
+		.protocol = &d->protocol,
 	};
 	return 0;
 }

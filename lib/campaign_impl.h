@@ -17,6 +17,7 @@
 #include "chancery/db.h"
 #include "chancery/error.h"
 #include "chancery/ledger.h"
+#include "chancery/protocol.h"
 #include "chancery/registry.h"
 #include "chancery/render.h"
 
@@ -84,6 +85,7 @@ int campaign_members_each(struct db *db, int64_t list_id, member_fn *fn,
 struct delivery_ctx {
 	struct registry_body body;
 	struct registry_contact contact;
+	struct protocol_forms protocol; /* locale: running names, salutations */
 	struct render_context ctx;
 };
 

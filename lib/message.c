@@ -16,6 +16,7 @@
 
 #include "chancery/address.h"
 #include "chancery/clock.h"
+#include "chancery/locale_format.h"
 #include "chancery/message.h"
 #include "chancery/mime.h"
 #include "chancery/xalloc.h"
@@ -408,6 +409,8 @@ int message_compose(struct template *t, const struct render_context *ctx,
 
 	template_output_init(&o);
 	rc = template_render(t, ctx, &o, err);
+	if (!rc && o.has_html) /* dir="rtl" for ar, he, fa, ur (issue 21) */
+		locale_format_html_dir(ctx->lang, &o.html);
 	if (!rc)
 		rc = add_headers(out, &o, ctx, err);
 	if (!rc)

@@ -25,6 +25,7 @@
 #include "chancery/clock.h"
 #include "chancery/ledger.h"
 #include "chancery/media_type.h"
+#include "chancery/locale_format.h"
 #include "chancery/mustache.h"
 #include "chancery/sha256.h"
 #include "chancery/template.h"
@@ -40,7 +41,10 @@ const char *const template_variables[] = {
 	"contact.role",    "contact.language",  "sender.name",       "sender.address",
 	"sender.organization", "sender.reply_to", "campaign.name",
 	"campaign.date",   "anniversary.ordinal", "anniversary.years",
-	"anniversary.year", "event.date",       NULL,
+	"anniversary.year", "event.date",
+	/* locale_format: language-dependent forms (issue 21) */
+	LOCALE_FORMAT_VARIABLES,
+	NULL,
 };
 
 static void strv_push(char ***v, size_t *n, char *s)
@@ -1552,30 +1556,12 @@ out:
 	return rc;
 }
 
-static void add_anniversary(struct tvalue *root, const char *event_date,
-			    int ey, int em, int ed, int year)
-{
-	char buf[64];
-	int years = anniversary_years(ey, year);
-
-	(void)event_date;
-	anniversary_format_date(ey, em, ed, buf, sizeof(buf));
-	tvalue_set_path(root, "event.date", buf);
-	anniversary_ordinal(years, buf, sizeof(buf));
-	tvalue_set_path(root, "anniversary.ordinal", buf);
-	snprintf(buf, sizeof(buf), "%d", years);
-	tvalue_set_path(root, "anniversary.years", buf);
-	snprintf(buf, sizeof(buf), "%d", year);
-	tvalue_set_path(root, "anniversary.year", buf);
-}
-
 int template_context_build(const struct render_context *ctx,
 			   struct tvalue **out, struct error *err)
 {
 	struct tvalue *root = tvalue_new(TVALUE_OBJECT);
 	int64_t when = ctx->send_at ? ctx->send_at : clock_now();
 	int y, m, d, rc;
-	char buf[64];
 
 	*out = NULL;
 	rc = date_in_zone(when, ctx->tz, &y, &m, &d, err);
@@ -1604,19 +1590,8 @@ int template_context_build(const struct render_context *ctx,
 				ctx->cfg->sender.reply_to);
 	}
 	tvalue_set_path(root, "campaign.name", ctx->campaign_name);
-	anniversary_format_date(y, m, d, buf, sizeof(buf));
-	tvalue_set_path(root, "campaign.date", buf);
-	if (ctx->event_date) {
-		int ey, em, ed;
-
-		if (anniversary_parse_date(ctx->event_date, &ey, &em, &ed)) {
-			rc = error_set(err, ERR_DATA, "event date '%s' is not "
-				       "a date written YYYY-MM-DD",
-				       ctx->event_date);
-			goto out;
-		}
-		add_anniversary(root, ctx->event_date, ey, em, ed, y);
-	}
+	/* dates, anniversary.*, protocol forms: in ctx->lang (issue 21) */
+	rc = locale_format_context(root, ctx, y, m, d, err);
 out:
 	if (rc)
 		tvalue_free(root);

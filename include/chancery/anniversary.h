@@ -9,6 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* (In a message's language, through ICU: locale_format_ordinal and
+ * locale_format_date, which write English exactly as these do.) */
+
 /* Writes n with its English ordinal suffix: 1st 2nd 3rd 4th 11th 12th
  * 13th 21st 101st 111th 112th. Negative n is written with a minus sign. */
 void anniversary_ordinal(int n, char *buf, size_t size);

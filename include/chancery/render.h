@@ -16,6 +16,8 @@
 #include "chancery/conf.h"
 #include "chancery/registry.h"
 
+struct protocol_forms; /* protocol.h */
+
 struct render_context {
 	const struct conf *cfg;              /* sender.* */
 	const struct registry_body *body;    /* body.* */
@@ -32,6 +34,9 @@ struct render_context {
 	const char *lang;                    /* the variant's language (BCP 47,
 						e.g. "fr"), NULL for the
 						template's default */
+	/* locale (issue 21): body.running_name, contact.salutation; NULL
+	 * renders the body's name and the neutral greeting */
+	const struct protocol_forms *protocol;
 };
 
 #endif

@@ -32,6 +32,15 @@
  *     campaign.name campaign.date ("26 February 2025", in ctx->tz)
  *     event.date anniversary.ordinal ("33rd") anniversary.years ("33")
  *     anniversary.year ("2025"): these four only with ctx->event_date
+ *     anniversary.ordinal_FORM, anniversary.ordinal_spelled[_FORM]
+ *       (FORM: masculine feminine neuter plural, each optionally with
+ *       _genitive _dative _accusative _locative _ablative): the ordinal
+ *       in a grammatical form, digits or spelled out (locale_format.h)
+ *     body.running_name ("the United Nations Security Council"; the name
+ *       without one), contact.salutation ("Your Excellency"; else the
+ *       kind's default, else "Dear Sir or Madam"): protocol.h
+ * Dates and ordinals are written by ICU in ctx->lang (locale_format.h):
+ * "34e", "26 février 1992"; English as en_GB, "34th", "26 February 1992".
  * A variable without a value (a contact with no name) renders empty and,
  * like an empty string, is false in a section (as in mustache.js; the
  * spec's required modules leave empty strings open). Every name a
@@ -273,7 +282,8 @@ int template_lock(struct db *db, int64_t template_id, struct error *err);
 
 /*
  * The variables of ctx as a value tree (names as in template_variables;
- * dates written "26 February 2025" in ctx->tz). Caller frees. ERR_DATA
+ * the date in ctx->tz, written in ctx->lang: "26 February 2025", "26
+ * février 2025"; locale_format_context fills those). Caller frees. ERR_DATA
  * for a bad event date or time zone.
  */
 int template_context_build(const struct render_context *ctx,

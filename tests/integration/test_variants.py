@@ -33,7 +33,7 @@ class VariantsTest(TestCase):
                 ("OIC", "Organisation of Islamic Cooperation",
                  "regional-org")):
             h.ok("body", "add", name, "--kind", kind, "--acronym", acronym)
-        h.ok("body", "edit", "CoE", "--lang", "fr")
+        h.ok("body", "edit", "CoE", "--language", "fr")
         for body, addr, lang in (
                 ("UNSC", "en@unsc.example.org", "en"),
                 ("UNSC", "de@unsc.example.org", "de"),

@@ -342,6 +342,7 @@ static void test_header_injection(void **state)
 		fixture_release(&f);
 	}
 	test_db_close(&t);
+	clock_clear_fake();
 }
 
 static void test_bad_inputs(void **state)
@@ -554,10 +555,103 @@ static void test_partial_line_break_in_subject(void **state)
 	test_db_close(&t);
 }
 
+/* An Arabic variant (issue 21): the HTML part marked right to left, the
+ * ordinal and dates in Arabic digits, headers in RFC 2047 and the
+ * attachment's Arabic file name in RFC 2231, all parsed back. */
+static void test_arabic_rtl_round_trip(void **state)
+{
+	static const struct {
+		const char *lang, *html, *want_html;
+	} cases[] = {
+		{"ar", "<p>{{anniversary.ordinal}} {{event.date}}</p>\n",
+		 "<div dir=\"rtl\" lang=\"ar\">\n<p>٣٣. ٢٦ فبراير ١٩٩٢</p>\n"
+		 "</div>\n"},
+		{"ar", "<html><body>{{anniversary.ordinal}}</body></html>\n",
+		 "<html dir=\"rtl\" lang=\"ar\"><body>٣٣.</body></html>\n"},
+		{"ar", "<HTML lang=\"ar-EG\">x</HTML>\n",
+		 "<HTML dir=\"rtl\" lang=\"ar-EG\">x</HTML>\n"},
+		{"ar", "<html dir=\"ltr\" lang=\"en\">x</html>\n",
+		 "<html dir=\"ltr\" lang=\"en\">x</html>\n"},
+		{"he", "<p>x</p>\n", "<div dir=\"rtl\" lang=\"he\">\n<p>x</p>\n"
+		 "</div>\n"},
+		{"fr", "<p>{{anniversary.ordinal}} {{event.date}}</p>\n",
+		 "<p>33e 26 février 1992</p>\n"},
+		{NULL, "<p>{{anniversary.ordinal}}</p>\n", "<p>33rd</p>\n"},
+	};
+	struct test_db t;
+	struct error err = ERROR_INIT;
+
+	(void)state;
+	mime_init();
+	clock_set_fake(1740522600);
+	test_db_open(&t);
+	{
+		char *p = xasprintf("%s/بيان.pdf", t.dir);
+		FILE *fp = fopen(p, "wb");
+
+		assert_non_null(fp);
+		fputs("%PDF-1.4\n", fp);
+		fclose(fp);
+		free(p);
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fixture f;
+		struct sbuf raw = SBUF_INIT, src = SBUF_INIT;
+		GMimeMessage *m;
+		GMimeObject *top, *alt, *att;
+		char *text, *html;
+		int64_t id;
+
+		fixture_init(&f, "اللجنة العربية الدائمة لحقوق الإنسان",
+			     "السيد الرئيس", "chair@example.org");
+		f.ctx.lang = cases[i].lang;
+		sbuf_addf(&src, "Subject: الذكرى {{anniversary.ordinal}} — "
+			  "{{body.name}}\nAttach: بيان.pdf\n\n"
+			  "{{contact.salutation}}،\n{{event.date}}\n"
+			  TEMPLATE_HTML_SEPARATOR "\n%s", cases[i].html);
+		id = add_template(&t, src.buf);
+		assert_int_equal(message_render(t.db, id, &f.ctx, &raw, &err),
+				 0);
+		assert_wire_form(&raw);
+		assert_null(strstr(raw.buf, "الذكرى")); /* encoded */
+		m = parse_back(&raw);
+		top = g_mime_message_get_mime_part(m);
+		alt = g_mime_multipart_get_part(GMIME_MULTIPART(top), 0);
+		att = g_mime_multipart_get_part(GMIME_MULTIPART(top), 1);
+		text = part_text(g_mime_multipart_get_part(
+			GMIME_MULTIPART(alt), 0));
+		html = part_text(g_mime_multipart_get_part(
+			GMIME_MULTIPART(alt), 1));
+		if (strcmp(html, cases[i].want_html) != 0)
+			fail_msg("case %zu: html '%s', want '%s'", i, html,
+				 cases[i].want_html);
+		assert_str(g_mime_part_get_filename(GMIME_PART(att)),
+			   "بيان.pdf");
+		assert_str(mailbox_name(g_mime_message_get_to(m)),
+			   "السيد الرئيس");
+		if (cases[i].lang && strcmp(cases[i].lang, "ar") == 0) {
+			assert_str(g_mime_message_get_subject(m),
+				   "الذكرى ٣٣. — اللجنة العربية الدائمة لحقوق "
+				   "الإنسان");
+			/* no salutation, an nhri: the neutral one */
+			assert_str(text, "السيدات والسادة المحترمون،\n"
+					 "٢٦ فبراير ١٩٩٢\n");
+		}
+		free(text);
+		free(html);
+		g_object_unref(m);
+		sbuf_release(&raw);
+		sbuf_release(&src);
+		fixture_release(&f);
+	}
+	test_db_close(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_message_round_trip),
+		cmocka_unit_test(test_arabic_rtl_round_trip),
 		cmocka_unit_test(test_text_only_french),
 		cmocka_unit_test(test_header_injection),
 		cmocka_unit_test(test_bad_inputs),
