@@ -192,7 +192,7 @@ _chancery()
 	if [[ $cur == -* ]]; then
 		case "$group $sub" in
 		"body add") _chancery_words "--acronym --kind --country --notes" ;;
-		"body edit") _chancery_words "--acronym --name --kind --country --notes" ;;
+		"body edit") _chancery_words "--acronym --name --kind --country --notes --language --running-name --lang" ;;
 		"body list") _chancery_words "--kind" ;;
 		"contact add") _chancery_words "--name --role --language" ;;
 		"contact edit") _chancery_words "--body --email --name --role
