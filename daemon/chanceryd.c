@@ -468,6 +468,7 @@ int main(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "chanceryd: %s\n", err.msg);
 		conf_release(&d.cfg);
+		free(d.db_path);
 		return error_exit_status(rc);
 	}
 	open_log(&d);
