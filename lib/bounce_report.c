@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bounce_report_impl.h"
+#include "mime_read.h"
 #include "chancery/bounce_report.h"
 #include "chancery/mime.h"
 #include "chancery/sbuf.h"
@@ -403,22 +404,6 @@ void bounce_report_add(struct bounce_report *r, enum bounce_action action,
 
 /* ---- GMime plumbing ---------------------------------------------------- */
 
-/* The decoded content of a leaf part, NUL-terminated, in sb. */
-static void part_content(GMimePart *part, struct sbuf *sb)
-{
-	GMimeDataWrapper *w = g_mime_part_get_content(part);
-	GMimeStream *mem;
-	GByteArray *bytes;
-
-	if (!w)
-		return;
-	mem = g_mime_stream_mem_new();
-	g_mime_data_wrapper_write_to_stream(w, mem);
-	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	sbuf_add(sb, bytes->data, bytes->len);
-	g_object_unref(mem);
-}
-
 /* Parses text as a header block (a message with no body); NULL when GMime
  * finds nothing. */
 static GMimeMessage *parse_headers(const char *text, size_t len)
@@ -491,7 +476,7 @@ static void note_original_headers(struct found *f, GMimePart *part)
 
 	if (f->nowned >= (int)(sizeof(f->owned) / sizeof(f->owned[0])))
 		return;
-	part_content(part, &sb);
+	mime_read_part_content(part, &sb);
 	m = parse_headers(sb.buf, sb.len);
 	if (m) {
 		f->owned[f->nowned++] = m;
@@ -536,7 +521,7 @@ static void walk(GMimeObject *o, struct found *f, bool inside, int depth)
 		if (!f->status_part)
 			f->status_part = GMIME_PART(o);
 	} else if (is_type(o, "text", "plain")) {
-		part_content(GMIME_PART(o), &f->text);
+		mime_read_part_content(GMIME_PART(o), &f->text);
 		sbuf_addch(&f->text, '\n');
 	}
 }
@@ -897,17 +882,6 @@ static int ensure_recipient(struct bounce_report *r, enum bounce_action action,
 	return 0;
 }
 
-static GMimeMessage *parse_message(const char *data, size_t len)
-{
-	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, len);
-	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-	GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
-
-	g_object_unref(parser);
-	g_object_unref(stream);
-	return msg;
-}
-
 /* Refuses a multipart/report of another type (an ARF complaint, an MDN). */
 static int check_report_type(GMimeMessage *msg, struct error *err)
 {
@@ -951,7 +925,7 @@ static int read_recipients(struct bounce_report *r, GMimeMessage *msg,
 	if (f->status_part || text_dsn) {
 		r->format = BOUNCE_FORMAT_DSN;
 		if (f->status_part)
-			part_content(f->status_part, &body);
+			mime_read_part_content(f->status_part, &body);
 		dsn_parse_fields(r, f->status_part ? body.buf : f->text.buf);
 		sbuf_release(&body);
 		if (header_has(o, "X-Mailer", "Amazon WorkMail") ||
@@ -1038,7 +1012,7 @@ int bounce_report_parse(const char *data, size_t len,
 		return error_set(err, ERR_DATA,
 				 "not a mail message: it holds NUL bytes");
 	mime_init();
-	msg = parse_message(data, len);
+	msg = mime_read_message(data, len);
 	if (!msg || g_mime_header_list_get_count(
 			    g_mime_object_get_header_list(GMIME_OBJECT(msg))) == 0) {
 		rc = error_set(err, ERR_DATA,

@@ -43,6 +43,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mime_read.h"
 #include "chancery/clock.h"
 #include "chancery/ledger.h"
 #include "chancery/mime.h"
@@ -172,33 +173,6 @@ static bool is_type(GMimeObject *o, const char *type, const char *sub)
 					   type, sub);
 }
 
-/* The decoded content of a leaf part, appended to sb. */
-static void part_content(GMimePart *part, struct sbuf *sb)
-{
-	GMimeDataWrapper *w = g_mime_part_get_content(part);
-	GMimeStream *mem;
-	GByteArray *bytes;
-
-	if (!w)
-		return;
-	mem = g_mime_stream_mem_new();
-	g_mime_data_wrapper_write_to_stream(w, mem);
-	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	sbuf_add(sb, bytes->data, bytes->len);
-	g_object_unref(mem);
-}
-
-static GMimeMessage *parse_bytes(const char *data, size_t len)
-{
-	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, len);
-	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-	GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
-
-	g_object_unref(parser);
-	g_object_unref(stream);
-	return msg;
-}
-
 /* A leaf part's content read as a header block (MDN and feedback fields,
  * text/rfc822-headers); NULL when GMime finds nothing. */
 static GMimeMessage *parse_part_headers(GMimePart *part)
@@ -206,9 +180,9 @@ static GMimeMessage *parse_part_headers(GMimePart *part)
 	struct sbuf sb = SBUF_INIT;
 	GMimeMessage *msg;
 
-	part_content(part, &sb);
+	mime_read_part_content(part, &sb);
 	sbuf_addstr(&sb, "\n\n");
-	msg = parse_bytes(sb.buf, sb.len);
+	msg = mime_read_message(sb.buf, sb.len);
 	sbuf_release(&sb);
 	return msg;
 }
@@ -665,7 +639,7 @@ int response_parse(const char *data, size_t len, struct response *out,
 
 	memset(out, 0, sizeof(*out));
 	mime_init();
-	msg = len ? parse_bytes(data, len) : NULL;
+	msg = len ? mime_read_message(data, len) : NULL;
 	if (!msg)
 		return error_set(err, ERR_DATA, "not a mail message");
 	top = GMIME_OBJECT(msg);
