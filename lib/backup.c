@@ -7,24 +7,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "db_impl.h"
 #include "chancery/backup.h"
 #include "chancery/sbuf.h"
 #include "chancery/xalloc.h"
 
 /* Pages per backup step: 4 MiB at SQLite's default page size. */
 #define BACKUP_STEP_PAGES 1024
-
-/* The directory part of path ("." for a bare name); caller frees. */
-static char *dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		return xstrdup(".");
-	if (slash == path)
-		return xstrdup("/");
-	return xstrndup(path, (size_t)(slash - path));
-}
 
 static int fsync_path(const char *path, int flags)
 {
@@ -181,7 +170,7 @@ int backup_run(struct db *db, const char *dest, bool force,
 		rc = error_set_errno(err, ERR_CANTCREAT, "%s: cannot replace",
 				     dest);
 	if (!rc) {
-		dir = dir_of(dest);
+		dir = db_dir_of(dest);
 		fsync_path(dir, O_RDONLY | O_DIRECTORY);
 	}
 	remove_copy(tmp);

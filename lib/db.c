@@ -332,8 +332,7 @@ static bool denied(const char *path, int mode)
 	return geteuid() != 0 || errno == EROFS;
 }
 
-/* The directory part of path ("." for a bare name); caller frees. */
-static char *dir_of(const char *path)
+char *db_dir_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 
@@ -414,7 +413,7 @@ static int check_existing(const char *path, int flags, struct error *err)
 	if (denied(path, W_OK))
 		return error_set(err, ERR_NOPERM, "%s: database is read-only",
 				 path);
-	dir = dir_of(path);
+	dir = db_dir_of(path);
 	if (denied(dir, W_OK | X_OK) &&
 	    !(sibling_exists(path, "-wal") && sibling_exists(path, "-shm")))
 		rc = error_set(err, ERR_NOPERM,
@@ -430,7 +429,7 @@ static int check_existing(const char *path, int flags, struct error *err)
 static char *real_path(const char *path)
 {
 	const char *slash = strrchr(path, '/');
-	char *dir = dir_of(path), *real = realpath(dir, NULL), *out;
+	char *dir = db_dir_of(path), *real = realpath(dir, NULL), *out;
 
 	if (real)
 		out = xasprintf("%s%s%s", real, strcmp(real, "/") ? "/" : "",
@@ -453,7 +452,7 @@ static char *real_path(const char *path)
  */
 static int readonly_mode(const char *path, struct error *err)
 {
-	char *dir = dir_of(path), *wal = xasprintf("%s-wal", path);
+	char *dir = db_dir_of(path), *wal = xasprintf("%s-wal", path);
 	struct stat st;
 	int rc = 0;
 

@@ -36,4 +36,7 @@ struct db_ledger_cache {
  * write transaction is open. */
 struct db_ledger_cache *db_ledger_cache(struct db *db);
 
+/* The directory part of path ("." for a bare name); caller frees. */
+char *db_dir_of(const char *path);
+
 #endif
