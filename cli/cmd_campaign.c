@@ -55,8 +55,9 @@ static void say_now(const char *zone, int64_t send_at, const char *what)
 	printf("send time %s has passed: %s (--now)\n", local, what);
 }
 
-/* The languages of the plan (campaign.h): which bodies get which, and
- * every contact whose language has no variant. */
+/* The languages of the plan (campaign.h): which bodies get which,
+ * every contact whose language has no variant, and every contact greeted
+ * with a fallback salutation. */
 static void print_languages(const struct campaign_plan *p)
 {
 	const char *line = p->languages.buf;
@@ -79,6 +80,15 @@ static void print_languages(const struct campaign_plan *p)
 			   "\t%255[^\n]", f[0], f[1], f[2], f[3], f[4]) == 5)
 			printf("fallback: %s (%s) speaks %s, no variant in it: "
 			       "gets %s (%s)\n", f[0], f[1], f[2], f[3], f[4]);
+		line = strchr(line, '\n');
+		line = line ? line + 1 : "";
+	}
+	line = p->salutations.buf;
+	while (*line) {
+		if (sscanf(line, "%255[^\t]\t%255[^\t]\t%255[^\t]\t%255[^\n]",
+			   f[0], f[1], f[2], f[3]) == 4)
+			printf("salutation: %s (%s) gets \"%s\" (%s)\n", f[0],
+			       f[1], f[2], f[3]);
 		line = strchr(line, '\n');
 		line = line ? line + 1 : "";
 	}

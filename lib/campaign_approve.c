@@ -20,6 +20,7 @@
 #include "chancery/json.h"
 #include "chancery/ledger.h"
 #include "chancery/list.h"
+#include "chancery/protocol.h"
 #include "chancery/registry.h"
 #include "chancery/sha256.h"
 #include "chancery/template.h"
@@ -168,6 +169,7 @@ void campaign_plan_init(struct campaign_plan *p)
 	sbuf_init(&p->warnings, 0);
 	sbuf_init(&p->languages, 0);
 	sbuf_init(&p->fallbacks, 0);
+	sbuf_init(&p->salutations, 0);
 }
 
 void campaign_plan_release(struct campaign_plan *p)
@@ -175,6 +177,7 @@ void campaign_plan_release(struct campaign_plan *p)
 	sbuf_release(&p->warnings);
 	sbuf_release(&p->languages);
 	sbuf_release(&p->fallbacks);
+	sbuf_release(&p->salutations);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -196,6 +199,9 @@ struct plan_walk {
 	struct plan_lang *langs;
 	size_t nlangs;
 	struct sbuf *fallbacks;
+	struct sbuf *salutations;
+	bool *greets; /* per variant (0: the default, k: variants[k - 1]):
+			 it uses contact.salutation */
 	struct error *err;
 };
 
@@ -212,6 +218,31 @@ static const char *plan_name(const char *s)
 	return s && !utf8_has_control(s) ? s : "?";
 }
 
+/* Whether the variant chosen greets the contact (contact.salutation). */
+static bool plan_greets(const struct plan_walk *w, const struct template *v)
+{
+	for (size_t k = 0; k <= w->t->nvariants; k++)
+		if ((k ? w->t->variants[k - 1] : w->t) == v)
+			return w->greets[k];
+	return false;
+}
+
+/* A contact greeted with a fallback: which, and why (protocol.h). */
+static void plan_salutation(struct plan_walk *w, struct delivery_ctx *d,
+			    const char *who)
+{
+	struct protocol_salutation sal;
+
+	protocol_salutation(&d->protocol, &d->body, &d->contact, d->ctx.lang,
+			    &sal);
+	if (sal.fell_back)
+		sbuf_addf(w->salutations, "%s\t%s\t%s\t%s\n",
+			  plan_name(d->contact.email), who, plan_name(sal.text),
+			  sal.reason);
+}
+
+/* A variant's language lines (only with variants) and its salutation
+ * line (only when it greets). */
 static int plan_member(const struct member *m, void *arg)
 {
 	struct plan_walk *w = arg;
@@ -232,6 +263,10 @@ static int plan_member(const struct member *m, void *arg)
 		return rc;
 	campaign_variant(w->cfg, w->c, w->t, &d, &ch);
 	who = plan_name(d.body.acronym ? d.body.acronym : d.body.name);
+	if (plan_greets(w, ch.variant))
+		plan_salutation(w, &d, who);
+	if (!w->t->nvariants)
+		goto out;
 	for (size_t i = 0; i < w->nlangs; i++)
 		if (strcmp(w->langs[i].lang, ch.sent) == 0)
 			l = &w->langs[i];
@@ -254,6 +289,7 @@ static int plan_member(const struct member *m, void *arg)
 			  plan_name(d.contact.email), who,
 			  plan_name(d.contact.language), ch.sent,
 			  via_names[ch.via]);
+out:
 	campaign_delivery_ctx_release(&d);
 	return 0;
 }
@@ -266,20 +302,30 @@ static int plan_lang_cmp(const void *a, const void *b)
 
 /* Fills plan->languages and plan->fallbacks from the list as it is now,
  * choosing as the sending will (in memory, the version loaded once);
- * left empty for a template without variants. */
+ * left empty for a template without variants. plan->salutations too,
+ * for the contacts whose variant uses contact.salutation. */
 static int plan_languages(struct db *db, const struct conf *cfg,
 			  const struct campaign_info *c,
 			  struct campaign_plan *plan, struct error *err)
 {
 	struct plan_walk w = {db, cfg, c, NULL, NULL, 0, &plan->fallbacks,
-			      err};
+			      &plan->salutations, NULL, err};
+	bool greets = false;
 	int rc = template_load(db, c->template_id, &w.t, err);
 
 	sbuf_reset(&plan->languages);
 	sbuf_reset(&plan->fallbacks);
+	sbuf_reset(&plan->salutations);
+	if (!rc) {
+		w.greets = xcalloc(w.t->nvariants + 1, sizeof(*w.greets));
+		for (size_t k = 0; k <= w.t->nvariants; k++)
+			greets |= w.greets[k] = template_uses(
+				k ? w.t->variants[k - 1] : w.t,
+				"contact.salutation");
+	}
 	/* a template without variants sends everyone the one text: nothing
-	 * to say about languages */
-	if (!rc && w.t->nvariants)
+	 * to say about languages, and about greetings unless it greets */
+	if (!rc && (w.t->nvariants || greets))
 		rc = campaign_members_each(db, c->list_id, plan_member, &w, err);
 	if (w.nlangs)
 		qsort(w.langs, w.nlangs, sizeof(*w.langs), plan_lang_cmp);
@@ -290,6 +336,7 @@ static int plan_languages(struct db *db, const struct conf *cfg,
 		sbuf_release(&w.langs[i].bodies);
 	}
 	free(w.langs);
+	free(w.greets);
 	template_free(w.t);
 	return rc;
 }

@@ -171,6 +171,12 @@ struct campaign_plan {
 	 * has no variants. */
 	struct sbuf languages;
 	struct sbuf fallbacks;
+	/* One line per sendable contact greeted with a fallback (no
+	 * salutation of its own in the variant's language; protocol.h),
+	 * only when the contact's variant uses contact.salutation:
+	 * "EMAIL\tBODY\tSALUTATION\tREASON" (REASON protocol_salutation's:
+	 * "no salutation in fr: the default for embassy"). */
+	struct sbuf salutations;
 };
 void campaign_plan_init(struct campaign_plan *p);
 void campaign_plan_release(struct campaign_plan *p);
