@@ -188,6 +188,17 @@ class LanguagesTest(TestCase):
         self.assertEqual({d["email"]: d["language"]
                           for d in report["deliveries"]},
                          {rcpt: w[0] for rcpt, w in WANT.items()})
+        # audit body: the language too, in a column of the table
+        report = json.loads(h.ok("audit", "body", "CoE", "--format",
+                                 "json").out)
+        self.assertEqual(sorted((d["email"], d["language"])
+                                for d in report["deliveries"]),
+                         [("bundestag@coe.example.org", "fr"),
+                          ("sg@coe.example.org", "fr")])
+        table = h.ok("audit", "body", "EMB-RU").out
+        header = [line for line in table.splitlines()
+                  if line.startswith("YEAR")][0]
+        self.assertIn("LANGUAGE", header)
         # the matrix by language: only the Russian one
         matrix = json.loads(h.ok("audit", "matrix", "--lang", "ru",
                                  "--format", "json").out)
