@@ -103,7 +103,7 @@ static const char *const approve_sql[A__COUNT] = {
 	[A_EDIT] = "UPDATE campaigns SET template_id = ?3, list_id = ?4, "
 		   "send_at = ?5, tz = ?6, sender = ?7, event_date = ?8, "
 		   "edited_by = ?9, state = 'draft', updated_at = ?10, "
-		   "receipt = ?11 "
+		   "receipt = ?11, language = ?12 "
 		   "WHERE id = ?1 AND state = ?2",
 	/* Campaigns not started that hold an approval or part of one. */
 	[A_HOLDING] = "SELECT id FROM campaigns c WHERE c.started_at IS NULL "
@@ -934,6 +934,7 @@ struct edit_values {
 	int64_t send_at;
 	const char *tz, *sender, *event_date;
 	bool receipt;
+	const char *language;
 };
 
 static void changed_str(struct json *js, const char *key, const char *from,
@@ -995,6 +996,10 @@ static void edit_changes(struct ledger_entry *e, const struct campaign_info *c,
 		    v->receipt ? "requested" : "none", n);
 	if (*n > before)
 		sbuf_addstr(fields, "read receipt, ");
+	before = *n;
+	changed_str(&e->js, "language", c->language, v->language, n);
+	if (*n > before)
+		sbuf_addstr(fields, "language, ");
 	json_object_end(&e->js);
 	if (fields->len >= 2)
 		sbuf_setlen(fields, fields->len - 2);
@@ -1018,6 +1023,8 @@ static int edit_resolve(struct db *db, const struct campaign_info *c,
 		.sender = e->sender ? (*e->sender ? e->sender : NULL) : c->sender,
 		.event_date = e->event_date ? e->event_date : c->event_date,
 		.receipt = e->receipt ? e->receipt > 0 : c->receipt,
+		.language = e->language ? (*e->language ? e->language : NULL)
+					: c->language,
 	};
 	if (e->template_name || e->template_version) {
 		struct template_info t = {0};
@@ -1052,7 +1059,7 @@ static int edit_resolve(struct db *db, const struct campaign_info *c,
 	if (e->event_date && anniversary_parse_date(e->event_date, &y, &m, &d))
 		return error_set(err, ERR_USAGE, "bad event date '%s' "
 				 "(YYYY-MM-DD)", e->event_date);
-	return 0;
+	return v->language ? campaign_language_check(v->language, err) : 0;
 }
 
 static void edit_values_release(struct edit_values *v)
@@ -1081,6 +1088,7 @@ static int edit_update(struct db *db, const struct campaign_info *c,
 	db_bind_text(st, 9, db_actor(db));
 	sqlite3_bind_int64(st, 10, clock_now());
 	sqlite3_bind_int(st, 11, v->receipt);
+	db_bind_text(st, 12, v->language);
 	if ((rc = db_step_done(db, st, err)))
 		return rc;
 	if (db_changes(db) != 1)
@@ -1104,7 +1112,7 @@ int campaign_edit(struct db *db, int64_t id, const struct campaign_edit *e,
 		return rc;
 	only_time = !e->template_name && !e->template_version &&
 		    !e->list_name && !e->tz && !e->sender && !e->event_date &&
-		    !e->receipt;
+		    !e->receipt && !e->language;
 	if (c.state == CAMPAIGN_PAUSED && (c.started_at || !only_time)) {
 		rc = c.started_at
 			     ? error_set(err, ERR_DATA, "campaign '%s' has "
