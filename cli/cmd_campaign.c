@@ -55,8 +55,9 @@ static void say_now(const char *zone, int64_t send_at, const char *what)
 	printf("send time %s has passed: %s (--now)\n", local, what);
 }
 
-/* The languages of the plan (campaign.h): which bodies get which, and
- * every contact whose language has no variant. */
+/* The languages of the plan (campaign.h): which bodies get which,
+ * every contact whose language has no variant, and every contact greeted
+ * with a fallback salutation. */
 static void print_languages(const struct campaign_plan *p)
 {
 	const char *line = p->languages.buf;
@@ -79,6 +80,15 @@ static void print_languages(const struct campaign_plan *p)
 			   "\t%255[^\n]", f[0], f[1], f[2], f[3], f[4]) == 5)
 			printf("fallback: %s (%s) speaks %s, no variant in it: "
 			       "gets %s (%s)\n", f[0], f[1], f[2], f[3], f[4]);
+		line = strchr(line, '\n');
+		line = line ? line + 1 : "";
+	}
+	line = p->salutations.buf;
+	while (*line) {
+		if (sscanf(line, "%255[^\t]\t%255[^\t]\t%255[^\t]\t%255[^\n]",
+			   f[0], f[1], f[2], f[3]) == 4)
+			printf("salutation: %s (%s) gets \"%s\" (%s)\n", f[0],
+			       f[1], f[2], f[3]);
 		line = strchr(line, '\n');
 		line = line ? line + 1 : "";
 	}
@@ -122,7 +132,7 @@ static void print_plan(const struct campaign_plan *p)
 struct campaign_opts {
 	const char *template_name, *list_name, *when, *tz, *sender;
 	const char *event_date;
-	char *lang; /* --lang, canonical (caller frees), or NULL */
+	char *lang; /* --lang, canonical (caller frees), "" (none) or NULL */
 	int template_version; /* 0: not given */
 	bool now;
 	int receipt;          /* 1 --receipt, -1 --no-receipt, 0 neither */
@@ -154,7 +164,10 @@ static int parse_campaign_opts(int argc, char **argv, struct campaign_opts *o)
 		case 'L':
 			free(o->lang);
 			o->lang = NULL;
-			if (template_lang_canonical(optarg, &o->lang, &err))
+			if (!*optarg) /* none: campaign.language applies */
+				o->lang = xstrdup("");
+			else if (template_lang_canonical(optarg, &o->lang,
+							 &err))
 				return cli_bad_usage("--lang: %s", err.msg);
 			break;
 		case 't': o->template_name = optarg; break;
@@ -203,7 +216,7 @@ static int run_create(struct cli *cli, int argc, char **argv)
 	c.tz = o.tz;
 	c.sender = o.sender;
 	c.event_date = o.event_date;
-	c.language = o.lang;
+	c.language = o.lang && *o.lang ? o.lang : NULL;
 	c.receipt = o.receipt > 0;
 	if (!c.template_name || !c.list_name || (!o.when && !o.now)) {
 		free(o.lang);
@@ -444,11 +457,7 @@ static int run_edit(struct cli *cli, int argc, char **argv)
 	e.tz = o.tz;
 	e.sender = o.sender;
 	e.event_date = o.event_date;
-	if (o.lang) {
-		free(o.lang);
-		return cli_bad_usage("--lang is chosen at create; a campaign "
-				     "keeps its language");
-	}
+	e.language = o.lang;
 	e.receipt = o.receipt;
 	/* --now alone: send at once (a missed campaign's way out) */
 	if (o.now && !o.when)
@@ -485,9 +494,13 @@ static int run_edit(struct cli *cli, int argc, char **argv)
 	       after.template_version, after.list_name, shown);
 	if (e.receipt)
 		printf("read receipt: %s\n", after.receipt ? "requested" : "none");
+	if (e.language)
+		printf("language: %s\n", after.language ? after.language
+			: "none (campaign.language applies)");
 	say_now(after.tz, after.send_at, "it goes out as soon as it is "
 					 "scheduled");
 out:
+	free(o.lang);
 	sbuf_release(&voided);
 	campaign_info_release(&c);
 	campaign_info_release(&after);
@@ -978,7 +991,8 @@ static const struct cli_command campaign_cmds[] = {
 	 "refuse or revoke approval: back to draft, approvals cleared", NULL},
 	{"edit", run_edit,
 	 "NAME [--template T [--version N]] [--at TIME] [--tz ZONE] [--list L] "
-	 "[--event-date D] [--sender S] [--receipt | --no-receipt] [--now]",
+	 "[--event-date D] [--sender S] [--receipt | --no-receipt] [--lang L] "
+	 "[--now]",
 	 "change a draft or approved campaign (voids an approval); a paused "
 	 "one: --at",
 	 "  --template T   another template (with --version N, or the latest)\n"
@@ -989,6 +1003,8 @@ static const struct cli_command campaign_cmds[] = {
 	 "  --event-date D the event an anniversary statement marks\n"
 	 "  --sender S     From address (\"\": the configured one)\n"
 	 "  --receipt      ask for a read receipt; --no-receipt: stop asking\n"
+	 "  --lang L       the language for contacts whose own and whose\n"
+	 "                 body's have no variant (\"\": campaign.language)\n"
 	 "  --now          accept a send time that has passed\n"},
 	{"schedule", run_schedule, "NAME [--now]",
 	 "schedule an approved campaign (approvals = 0: approve and schedule a "

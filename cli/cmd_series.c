@@ -11,6 +11,7 @@
 #include "chancery/clock.h"
 #include "chancery/series.h"
 #include "chancery/template.h"
+#include "chancery/xalloc.h"
 #include "commands.h"
 
 static int parse_lead(const char *s, int *out)
@@ -218,11 +219,13 @@ static int run_show(struct cli *cli, int argc, char **argv)
 	if (!cli->json)
 		printf("series:    %s (%s)\nevent:     %s\nsend:      "
 		       "%02d-%02d %02d:%02d %s, campaigns %d days ahead, %s\n"
-		       "template:  %s\nlist:      %s\n\n", s.name,
+		       "template:  %s\nlist:      %s\n%s%s%s\n", s.name,
 		       series_state_name(s.state), s.event_date, s.send_month,
 		       s.send_day, s.send_minute / 60, s.send_minute % 60, s.tz,
 		       s.lead_days, s.auto_schedule ? "scheduled" : "as drafts",
-		       s.template_name, s.list_name);
+		       s.template_name, s.list_name,
+		       s.language ? "language:  " : "",
+		       s.language ? s.language : "", s.language ? "\n" : "");
 	t = table_new(sizeof(headers) / sizeof(headers[0]), headers);
 	for (int y = this_year() - 1; y <= this_year() + 2; y++) {
 		struct campaign_info c;
@@ -287,6 +290,7 @@ static int run_edit(struct cli *cli, int argc, char **argv)
 		{"at", required_argument, NULL, 'a'},
 		{"tz", required_argument, NULL, 'z'},
 		{"lead-days", required_argument, NULL, 'd'},
+		{"lang", required_argument, NULL, 'L'},
 		{NULL, 0, NULL, 0},
 	};
 	struct series_edit e = {.lead_days = -1};
@@ -294,33 +298,52 @@ static int run_edit(struct cli *cli, int argc, char **argv)
 	struct error err = ERROR_INIT;
 	struct series_info s = {0};
 	struct db *db;
+	char *lang = NULL;
 	int opt, rc;
 
-	while ((opt = cli_getopt(argc, argv, "t:l:S:a:z:d:", opts)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "t:l:S:a:z:d:L:", opts)) != -1) {
 		switch (opt) {
+		case 'L':
+			free(lang);
+			lang = NULL;
+			if (!*optarg) /* none: campaign.language applies */
+				lang = xstrdup("");
+			else if (template_lang_canonical(optarg, &lang, &err))
+				return cli_bad_usage("--lang: %s", err.msg);
+			e.language = lang;
+			break;
 		case 't': e.template_name = optarg; break;
 		case 'l': e.list_name = optarg; break;
 		case 'S': e.send = optarg; break;
 		case 'a': e.at = optarg; break;
 		case 'z': e.tz = optarg; break;
 		case 'd':
-			if (parse_lead(optarg, &e.lead_days))
+			if (parse_lead(optarg, &e.lead_days)) {
+				free(lang);
 				return EX_USAGE;
+			}
 			break;
-		default: return EX_USAGE;
+		default: free(lang); return EX_USAGE;
 		}
 	}
-	if (optind != argc - 1)
-		return cli_bad_usage("expected one series NAME");
-	if (!e.template_name && !e.list_name && !e.send && !e.at && !e.tz &&
-	    e.lead_days < 0)
-		return cli_bad_usage("nothing to change: give --template, --list, "
-				     "--send, --at, --tz or --lead-days");
+	if (optind != argc - 1 ||
+	    (!e.template_name && !e.list_name && !e.send && !e.at && !e.tz &&
+	     e.lead_days < 0 && !e.language)) {
+		free(lang);
+		return optind != argc - 1
+			       ? cli_bad_usage("expected one series NAME")
+			       : cli_bad_usage("nothing to change: give "
+					       "--template, --list, --send, "
+					       "--at, --tz, --lead-days or "
+					       "--lang");
+	}
 	rc = cli_db(cli, &db, &err);
 	if (!rc)
 		rc = series_find(db, argv[optind], &s, &err);
 	if (!rc)
 		rc = series_edit(db, s.id, &e, clock_now(), &res, &err);
+	free(lang);
+	e.language = NULL;
 	if (rc) {
 		series_info_release(&s);
 		return cli_fail(rc, &err);
@@ -388,7 +411,7 @@ static const struct cli_command series_cmds[] = {
 	 "  --lang L         its campaigns' language (campaign create --lang)\n"},
 	{"edit", run_edit,
 	 "NAME [--template T] [--list L] [--send MM-DD[THH:MM]] [--at HH:MM] "
-	 "[--tz ZONE] [--lead-days N]",
+	 "[--tz ZONE] [--lead-days N] [--lang L]",
 	 "change a series; the coming year's draft follows, if still a draft",
 	 "  --template T     the template (each campaign takes its latest "
 	 "version)\n"
@@ -396,7 +419,8 @@ static const struct cli_command series_cmds[] = {
 	 "  --send MM-DD     the send day (with THH:MM, the time too)\n"
 	 "  --at HH:MM       the local send time\n"
 	 "  --tz ZONE        time zone of the send time\n"
-	 "  --lead-days N    create each campaign N days before\n"},
+	 "  --lead-days N    create each campaign N days before\n"
+	 "  --lang L         its campaigns' language (\"\": none)\n"},
 	{"ls", run_ls, "", "list series with their next send time", NULL},
 	{"show", run_show, "NAME",
 	 "a series and its campaigns of the coming years", NULL},

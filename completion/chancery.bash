@@ -215,11 +215,14 @@ _chancery()
 		"template render") _chancery_words "--body --contact --event-date --at --campaign --version" ;;
 		"template show") _chancery_words "--version" ;;
 		"series add") _chancery_words "--event-date --send --tz --template
-			--list --lead-days --auto-schedule --sender" ;;
+			--list --lead-days --auto-schedule --sender --lang" ;;
 		"series edit") _chancery_words "--template --list --send --at --tz
-			--lead-days" ;;
+			--lead-days --lang" ;;
 		"campaign create") _chancery_words "--template --list --at --tz --event-date
-			--sender --receipt" ;;
+			--sender --receipt --lang" ;;
+		"campaign edit") _chancery_words "--template --version --at --tz
+			--list --event-date --sender --receipt --no-receipt --lang
+			--now" ;;
 		"campaign preview") _chancery_words "--body" ;;
 		"campaign proof") _chancery_words "--out --force" ;;
 		"campaign test") _chancery_words "--to --body" ;;

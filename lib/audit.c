@@ -156,7 +156,8 @@ static const char *const audit_sql[ST__COUNT] = {
 	[ST_BODY_DELIVERIES] =
 		"SELECT year, campaign, template, send_at, email, state, "
 		"sent_at, reply_code, reply_enhanced, reply_text, queue_id, "
-		"reason, delivery_id, " RESPONSE_NAMES " FROM ("
+		"reason, delivery_id, " RESPONSE_NAMES ", language, sha256 "
+		"FROM ("
 		"SELECT " YEAR_SQL " AS year, c.name AS campaign, "
 		"t.name || ' v' || t.version AS template, "
 		ISO("c.send_at") " AS send_at, d.email AS email, "
@@ -164,7 +165,8 @@ static const char *const audit_sql[ST__COUNT] = {
 		"d.reply_code AS reply_code, d.reply_enhanced AS reply_enhanced, "
 		"d.reply_text AS reply_text, d.queue_id AS queue_id, "
 		"d.reason AS reason, d.id AS delivery_id, "
-		RESPONSE_COLUMNS("d.id") ", c.send_at AS cs, "
+		RESPONSE_COLUMNS("d.id") ", d.language AS language, "
+		"d.sha256 AS sha256, c.send_at AS cs, "
 		"c.id AS cid FROM deliveries d "
 		"JOIN campaigns c ON c.id = d.campaign_id "
 		"JOIN templates t ON t.id = c.template_id "
@@ -172,7 +174,8 @@ static const char *const audit_sql[ST__COUNT] = {
 		"UNION ALL SELECT " YEAR_SQL ", c.name, "
 		"t.name || ' v' || t.version, " ISO("c.send_at") ", NULL, "
 		"'" AUDIT_NOT_REACHED "', NULL, NULL, NULL, NULL, NULL, u.reason, "
-		"NULL, " RESPONSE_NULLS ", c.send_at, c.id FROM campaign_unreached u "
+		"NULL, " RESPONSE_NULLS ", NULL, NULL, c.send_at, c.id "
+		"FROM campaign_unreached u "
 		"JOIN campaigns c ON c.id = u.campaign_id "
 		"JOIN templates t ON t.id = c.template_id "
 		"WHERE u.body_id = ?1) "
@@ -913,6 +916,7 @@ static const char *const body_columns[] = {
 	"reply_code", "reply_enhanced", "reply_text", "queue_id", "reason",
 	"delivery_id", "acknowledged_at", "disposition", "auto_replied_at",
 	"replied_at", "complained_at",
+	"language", "sha256", /* of what was sent, as campaign_columns */
 };
 
 static void body_heading(const struct body_info *b, struct sbuf *out)

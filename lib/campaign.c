@@ -83,7 +83,7 @@ static const char *const campaign_sql[ST__COUNT] = {
 			    "FROM deliveries WHERE id = ?1",
 	/* Compare-and-set: only a draft takes its series' changes. */
 	[ST_REDRAFT] = "UPDATE campaigns SET template_id = ?2, list_id = ?3, "
-		       "send_at = ?4, tz = ?5, updated_at = ?6 "
+		       "send_at = ?4, tz = ?5, updated_at = ?6, language = ?7 "
 		       "WHERE id = ?1 AND state = 'draft'",
 	[ST_RENAME] = "UPDATE campaigns SET name = ?2, updated_at = ?3 "
 		      "WHERE id = ?1",
@@ -324,16 +324,20 @@ static int check_new(struct db *db, const struct campaign_new *c,
 		return error_set(err, ERR_USAGE,
 				 "bad event date '%s' (YYYY-MM-DD)",
 				 c->event_date);
-	if (c->language) {
-		char *canon = NULL;
+	if (c->language)
+		rc = campaign_language_check(c->language, err);
+	return rc;
+}
 
-		rc = template_lang_canonical(c->language, &canon, err);
-		if (!rc && strcmp(canon, c->language) != 0)
-			rc = error_set(err, ERR_USAGE, "language '%s' is not "
-				       "written canonically (%s)", c->language,
-				       canon);
-		free(canon);
-	}
+int campaign_language_check(const char *lang, struct error *err)
+{
+	char *canon = NULL;
+	int rc = template_lang_canonical(lang, &canon, err);
+
+	if (!rc && strcmp(canon, lang) != 0)
+		rc = error_set(err, ERR_USAGE, "language '%s' is not written "
+			       "canonically (%s)", lang, canon);
+	free(canon);
 	return rc;
 }
 
@@ -923,6 +927,7 @@ int campaign_redraft(struct db *db, int64_t id,
 	struct ledger_entry e;
 	char from[24], to[24], vfrom[200], vto[200];
 	int64_t send_at, template_id, list_id;
+	const char *lang;
 	bool any = false;
 	sqlite3_stmt *st;
 	int rc = campaign_get(db, id, &c, err);
@@ -931,6 +936,7 @@ int campaign_redraft(struct db *db, int64_t id,
 		*changed = false;
 	if (rc)
 		return rc;
+	lang = c.language;
 	ledger_entry_init(&e, LEDGER_CAMPAIGN_EDITED, c.id, 0, 0, 0);
 	if (c.state != CAMPAIGN_DRAFT) {
 		rc = campaign_illegal(&c, "change", "draft", err);
@@ -965,6 +971,18 @@ int campaign_redraft(struct db *db, int64_t id,
 	any |= note_change(&e, "send_at", from, to);
 	if (r->tz)
 		any |= note_change(&e, "tz", c.tz, r->tz);
+	if (r->language) {
+		lang = *r->language ? r->language : NULL;
+		if (lang && (rc = campaign_language_check(lang, err)))
+			goto out;
+		if ((lang == NULL) != (c.language == NULL) ||
+		    (lang && strcmp(lang, c.language) != 0)) {
+			/* null for none, as campaign_edit writes it */
+			ledger_entry_str(&e, "language_from", c.language);
+			ledger_entry_str(&e, "language_to", lang);
+			any = true;
+		}
+	}
 	if (!any)
 		goto out;
 	rc = db_begin(db, err);
@@ -978,6 +996,7 @@ int campaign_redraft(struct db *db, int64_t id,
 		sqlite3_bind_int64(st, 4, send_at);
 		db_bind_text(st, 5, r->tz ? r->tz : c.tz);
 		sqlite3_bind_int64(st, 6, clock_now());
+		db_bind_text(st, 7, lang);
 		rc = db_step_done(db, st, err);
 	}
 	if (!rc && db_changes(db) != 1)

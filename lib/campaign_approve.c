@@ -20,6 +20,7 @@
 #include "chancery/json.h"
 #include "chancery/ledger.h"
 #include "chancery/list.h"
+#include "chancery/protocol.h"
 #include "chancery/registry.h"
 #include "chancery/sha256.h"
 #include "chancery/template.h"
@@ -102,7 +103,7 @@ static const char *const approve_sql[A__COUNT] = {
 	[A_EDIT] = "UPDATE campaigns SET template_id = ?3, list_id = ?4, "
 		   "send_at = ?5, tz = ?6, sender = ?7, event_date = ?8, "
 		   "edited_by = ?9, state = 'draft', updated_at = ?10, "
-		   "receipt = ?11 "
+		   "receipt = ?11, language = ?12 "
 		   "WHERE id = ?1 AND state = ?2",
 	/* Campaigns not started that hold an approval or part of one. */
 	[A_HOLDING] = "SELECT id FROM campaigns c WHERE c.started_at IS NULL "
@@ -168,6 +169,7 @@ void campaign_plan_init(struct campaign_plan *p)
 	sbuf_init(&p->warnings, 0);
 	sbuf_init(&p->languages, 0);
 	sbuf_init(&p->fallbacks, 0);
+	sbuf_init(&p->salutations, 0);
 }
 
 void campaign_plan_release(struct campaign_plan *p)
@@ -175,6 +177,7 @@ void campaign_plan_release(struct campaign_plan *p)
 	sbuf_release(&p->warnings);
 	sbuf_release(&p->languages);
 	sbuf_release(&p->fallbacks);
+	sbuf_release(&p->salutations);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -196,6 +199,9 @@ struct plan_walk {
 	struct plan_lang *langs;
 	size_t nlangs;
 	struct sbuf *fallbacks;
+	struct sbuf *salutations;
+	bool *greets; /* per variant (0: the default, k: variants[k - 1]):
+			 it uses contact.salutation */
 	struct error *err;
 };
 
@@ -212,6 +218,31 @@ static const char *plan_name(const char *s)
 	return s && !utf8_has_control(s) ? s : "?";
 }
 
+/* Whether the variant chosen greets the contact (contact.salutation). */
+static bool plan_greets(const struct plan_walk *w, const struct template *v)
+{
+	for (size_t k = 0; k <= w->t->nvariants; k++)
+		if ((k ? w->t->variants[k - 1] : w->t) == v)
+			return w->greets[k];
+	return false;
+}
+
+/* A contact greeted with a fallback: which, and why (protocol.h). */
+static void plan_salutation(struct plan_walk *w, struct delivery_ctx *d,
+			    const char *who)
+{
+	struct protocol_salutation sal;
+
+	protocol_salutation(&d->protocol, &d->body, &d->contact, d->ctx.lang,
+			    &sal);
+	if (sal.fell_back)
+		sbuf_addf(w->salutations, "%s\t%s\t%s\t%s\n",
+			  plan_name(d->contact.email), who, plan_name(sal.text),
+			  sal.reason);
+}
+
+/* A variant's language lines (only with variants) and its salutation
+ * line (only when it greets). */
 static int plan_member(const struct member *m, void *arg)
 {
 	struct plan_walk *w = arg;
@@ -232,6 +263,10 @@ static int plan_member(const struct member *m, void *arg)
 		return rc;
 	campaign_variant(w->cfg, w->c, w->t, &d, &ch);
 	who = plan_name(d.body.acronym ? d.body.acronym : d.body.name);
+	if (plan_greets(w, ch.variant))
+		plan_salutation(w, &d, who);
+	if (!w->t->nvariants)
+		goto out;
 	for (size_t i = 0; i < w->nlangs; i++)
 		if (strcmp(w->langs[i].lang, ch.sent) == 0)
 			l = &w->langs[i];
@@ -254,6 +289,7 @@ static int plan_member(const struct member *m, void *arg)
 			  plan_name(d.contact.email), who,
 			  plan_name(d.contact.language), ch.sent,
 			  via_names[ch.via]);
+out:
 	campaign_delivery_ctx_release(&d);
 	return 0;
 }
@@ -266,20 +302,30 @@ static int plan_lang_cmp(const void *a, const void *b)
 
 /* Fills plan->languages and plan->fallbacks from the list as it is now,
  * choosing as the sending will (in memory, the version loaded once);
- * left empty for a template without variants. */
+ * left empty for a template without variants. plan->salutations too,
+ * for the contacts whose variant uses contact.salutation. */
 static int plan_languages(struct db *db, const struct conf *cfg,
 			  const struct campaign_info *c,
 			  struct campaign_plan *plan, struct error *err)
 {
 	struct plan_walk w = {db, cfg, c, NULL, NULL, 0, &plan->fallbacks,
-			      err};
+			      &plan->salutations, NULL, err};
+	bool greets = false;
 	int rc = template_load(db, c->template_id, &w.t, err);
 
 	sbuf_reset(&plan->languages);
 	sbuf_reset(&plan->fallbacks);
+	sbuf_reset(&plan->salutations);
+	if (!rc) {
+		w.greets = xcalloc(w.t->nvariants + 1, sizeof(*w.greets));
+		for (size_t k = 0; k <= w.t->nvariants; k++)
+			greets |= w.greets[k] = template_uses(
+				k ? w.t->variants[k - 1] : w.t,
+				"contact.salutation");
+	}
 	/* a template without variants sends everyone the one text: nothing
-	 * to say about languages */
-	if (!rc && w.t->nvariants)
+	 * to say about languages, and about greetings unless it greets */
+	if (!rc && (w.t->nvariants || greets))
 		rc = campaign_members_each(db, c->list_id, plan_member, &w, err);
 	if (w.nlangs)
 		qsort(w.langs, w.nlangs, sizeof(*w.langs), plan_lang_cmp);
@@ -290,6 +336,7 @@ static int plan_languages(struct db *db, const struct conf *cfg,
 		sbuf_release(&w.langs[i].bodies);
 	}
 	free(w.langs);
+	free(w.greets);
 	template_free(w.t);
 	return rc;
 }
@@ -887,6 +934,7 @@ struct edit_values {
 	int64_t send_at;
 	const char *tz, *sender, *event_date;
 	bool receipt;
+	const char *language;
 };
 
 static void changed_str(struct json *js, const char *key, const char *from,
@@ -948,6 +996,10 @@ static void edit_changes(struct ledger_entry *e, const struct campaign_info *c,
 		    v->receipt ? "requested" : "none", n);
 	if (*n > before)
 		sbuf_addstr(fields, "read receipt, ");
+	before = *n;
+	changed_str(&e->js, "language", c->language, v->language, n);
+	if (*n > before)
+		sbuf_addstr(fields, "language, ");
 	json_object_end(&e->js);
 	if (fields->len >= 2)
 		sbuf_setlen(fields, fields->len - 2);
@@ -971,6 +1023,8 @@ static int edit_resolve(struct db *db, const struct campaign_info *c,
 		.sender = e->sender ? (*e->sender ? e->sender : NULL) : c->sender,
 		.event_date = e->event_date ? e->event_date : c->event_date,
 		.receipt = e->receipt ? e->receipt > 0 : c->receipt,
+		.language = e->language ? (*e->language ? e->language : NULL)
+					: c->language,
 	};
 	if (e->template_name || e->template_version) {
 		struct template_info t = {0};
@@ -1005,7 +1059,7 @@ static int edit_resolve(struct db *db, const struct campaign_info *c,
 	if (e->event_date && anniversary_parse_date(e->event_date, &y, &m, &d))
 		return error_set(err, ERR_USAGE, "bad event date '%s' "
 				 "(YYYY-MM-DD)", e->event_date);
-	return 0;
+	return v->language ? campaign_language_check(v->language, err) : 0;
 }
 
 static void edit_values_release(struct edit_values *v)
@@ -1034,6 +1088,7 @@ static int edit_update(struct db *db, const struct campaign_info *c,
 	db_bind_text(st, 9, db_actor(db));
 	sqlite3_bind_int64(st, 10, clock_now());
 	sqlite3_bind_int(st, 11, v->receipt);
+	db_bind_text(st, 12, v->language);
 	if ((rc = db_step_done(db, st, err)))
 		return rc;
 	if (db_changes(db) != 1)
@@ -1057,7 +1112,7 @@ int campaign_edit(struct db *db, int64_t id, const struct campaign_edit *e,
 		return rc;
 	only_time = !e->template_name && !e->template_version &&
 		    !e->list_name && !e->tz && !e->sender && !e->event_date &&
-		    !e->receipt;
+		    !e->receipt && !e->language;
 	if (c.state == CAMPAIGN_PAUSED && (c.started_at || !only_time)) {
 		rc = c.started_at
 			     ? error_set(err, ERR_DATA, "campaign '%s' has "

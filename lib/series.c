@@ -58,7 +58,7 @@ static const char *const series_sql[ST__COUNT] = {
 	[ST_TOUCH] = "UPDATE series SET updated_at = ?2 WHERE id = ?1",
 	[ST_UPDATE] = "UPDATE series SET template_name = ?2, list_id = ?3, "
 		      "send_month = ?4, send_day = ?5, send_minute = ?6, tz = ?7, "
-		      "lead_days = ?8, updated_at = ?9 "
+		      "lead_days = ?8, updated_at = ?9, language = ?10 "
 		      "WHERE id = ?1 AND state <> 'removed'",
 };
 
@@ -451,6 +451,13 @@ static int apply_edit(struct db *db, const struct series_edit *e,
 					 SERIES_MAX_LEAD_DAYS);
 		to->lead_days = e->lead_days;
 	}
+	if (e->language) {
+		if (*e->language &&
+		    (rc = campaign_language_check(e->language, err)))
+			return rc;
+		free(to->language);
+		to->language = *e->language ? xstrdup(e->language) : NULL;
+	}
 	return 0;
 }
 
@@ -524,6 +531,7 @@ static int update_draft(struct db *db, const struct series_info *to,
 	r.list_name = e->list_name;
 	r.send_at = send_at;
 	r.tz = to->tz;
+	r.language = e->language;
 	rc = campaign_redraft(db, c.id, &r, &changed, err);
 	if (rc)
 		goto fail;
@@ -554,10 +562,10 @@ int series_edit(struct db *db, int64_t id, const struct series_edit *e,
 	memset(res, 0, sizeof(*res));
 	ledger_entry_init(&ev, LEDGER_SERIES_EDITED, 0, 0, 0, 0);
 	if (!e->template_name && !e->list_name && !e->send && !e->at &&
-	    !e->tz && e->lead_days < 0)
+	    !e->tz && e->lead_days < 0 && !e->language)
 		return error_set(err, ERR_USAGE, "nothing to change: give "
-				 "--template, --list, --send, --at, --tz or "
-				 "--lead-days");
+				 "--template, --list, --send, --at, --tz, "
+				 "--lead-days or --lang");
 	rc = series_get_live(db, id, &from, err);
 	if (!rc)
 		rc = series_get_live(db, id, &to, err);
@@ -575,6 +583,15 @@ int series_edit(struct db *db, int64_t id, const struct series_edit *e,
 	snprintf(a, sizeof(a), "%d", from.lead_days);
 	snprintf(b, sizeof(b), "%d", to.lead_days);
 	note(&ev, &sum, "lead_days", a, b);
+	/* null for none in the event, "none" in the summary */
+	if ((from.language == NULL) != (to.language == NULL) ||
+	    (from.language && strcmp(from.language, to.language) != 0)) {
+		ledger_entry_str(&ev, "language_from", from.language);
+		ledger_entry_str(&ev, "language_to", to.language);
+		sbuf_addf(&sum, "%slanguage %s -> %s", sum.len ? ", " : "",
+			  from.language ? from.language : "none",
+			  to.language ? to.language : "none");
+	}
 	rc = db_begin(db, err);
 	if (rc)
 		goto out;
@@ -589,6 +606,7 @@ int series_edit(struct db *db, int64_t id, const struct series_edit *e,
 		db_bind_text(st, 7, to.tz);
 		sqlite3_bind_int(st, 8, to.lead_days);
 		sqlite3_bind_int64(st, 9, clock_now());
+		db_bind_text(st, 10, to.language);
 		rc = db_step_done(db, st, err);
 	}
 	if (!rc && db_changes(db) != 1)

@@ -1682,6 +1682,36 @@ int template_render(struct template *t, const struct render_context *ctx,
 	return rc;
 }
 
+/* Whether one of t's parts (its partials expanded) uses a name outside
+ * known; why says which and where. */
+static bool uses_unknown(struct template *t, const char *const *known,
+			 struct error *why)
+{
+	struct mustache *parts[5] = {t->subject, t->from, t->reply_to, t->text,
+				     t->html};
+	struct mustache_partials partials = {template_partial, t};
+
+	for (int i = 0; i < 5; i++)
+		if (parts[i] && mustache_check_names(parts[i], known,
+						     &partials, why))
+			return true;
+	return false;
+}
+
+bool template_uses(struct template *t, const char *name)
+{
+	const char *known[sizeof(template_variables) /
+			  sizeof(template_variables[0])];
+	struct error why = ERROR_INIT;
+	size_t n = 0;
+
+	for (const char *const *v = template_variables; *v; v++)
+		if (strcmp(*v, name) != 0)
+			known[n++] = *v;
+	known[n] = NULL;
+	return uses_unknown(t, known, &why);
+}
+
 /* Whether a variable is filled only from the event date. */
 static bool needs_event(const char *name)
 {
@@ -1707,22 +1737,12 @@ int template_check_event_date(struct db *db, int64_t template_id,
 	known[n] = NULL;
 	if ((rc = template_load(db, template_id, &t, err)))
 		return rc;
-	for (size_t k = 0; k <= t->nvariants && !rc; k++) {
-		struct template *v = k ? t->variants[k - 1] : t;
-		struct mustache *parts[5] = {v->subject, v->from, v->reply_to,
-					     v->text, v->html};
-		struct mustache_partials partials = {template_partial, v};
-
-		for (int i = 0; i < 5 && !rc; i++)
-			if (parts[i] && mustache_check_names(parts[i], known,
-							     &partials, &why))
-				rc = error_set(err, ERR_DATA,
-					       "the template uses the event "
-					       "date, which this campaign does "
-					       "not have (%s); create it with "
-					       "--event-date",
-					       why.msg);
-	}
+	for (size_t k = 0; k <= t->nvariants && !rc; k++)
+		if (uses_unknown(k ? t->variants[k - 1] : t, known, &why))
+			rc = error_set(err, ERR_DATA, "the template uses the "
+				       "event date, which this campaign does "
+				       "not have (%s); create it with "
+				       "--event-date", why.msg);
 	template_free(t);
 	return rc;
 }

@@ -171,6 +171,12 @@ struct campaign_plan {
 	 * has no variants. */
 	struct sbuf languages;
 	struct sbuf fallbacks;
+	/* One line per sendable contact greeted with a fallback (no
+	 * salutation of its own in the variant's language; protocol.h),
+	 * only when the contact's variant uses contact.salutation:
+	 * "EMAIL\tBODY\tSALUTATION\tREASON" (REASON protocol_salutation's:
+	 * "no salutation in fr: the default for embassy"). */
+	struct sbuf salutations;
 };
 void campaign_plan_init(struct campaign_plan *p);
 void campaign_plan_release(struct campaign_plan *p);
@@ -227,6 +233,11 @@ int campaign_approvals_each(struct db *db, int64_t id,
 int campaign_reject(struct db *db, int64_t id, const char *reason,
 		    struct error *err);
 
+/* ERR_USAGE naming lang unless it is a BCP 47 tag written in ICU's
+ * canonical form (template_lang_canonical): what a campaign's or a
+ * series' language is stored as. */
+int campaign_language_check(const char *lang, struct error *err);
+
 /* Fields campaign_edit changes; NULL / 0 leaves one as it is. */
 struct campaign_edit {
 	const char *template_name; /* with template_version (0: the latest) */
@@ -238,6 +249,10 @@ struct campaign_edit {
 	const char *event_date;
 	int receipt;               /* 1: ask for a read receipt, -1: stop
 				      asking, 0: unchanged */
+	const char *language;      /* the campaign's language, a BCP 47 tag
+				      in ICU's canonical form ("fr"); ""
+				      removes it (campaign.language then
+				      applies) */
 };
 
 /*
@@ -313,6 +328,7 @@ struct campaign_redraft {
 	const char *list_name;
 	int64_t send_at;
 	const char *tz;
+	const char *language; /* as campaign_edit's: "" removes it */
 };
 int campaign_redraft(struct db *db, int64_t id,
 		     const struct campaign_redraft *r, bool *changed,

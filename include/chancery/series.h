@@ -92,6 +92,8 @@ struct series_edit {
 	const char *at;
 	const char *tz;
 	int lead_days;
+	const char *language; /* its campaigns' language, canonical BCP 47
+				 (campaign_language_check); "" removes it */
 };
 
 /* What became of the coming year's campaign (see series_edit). */

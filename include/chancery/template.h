@@ -278,6 +278,11 @@ int template_load(struct db *db, int64_t template_id, struct template **out,
  */
 int template_lock(struct db *db, int64_t template_id, struct error *err);
 
+/* Whether t itself (one variant: its subject, headers, bodies and the
+ * partials they include, not its other variants) uses the variable name,
+ * as the names are checked at template add (in a section too). */
+bool template_uses(struct template *t, const char *name);
+
 /* ---- rendering for one addressee ---- */
 
 /*

@@ -276,6 +276,46 @@ class TestApprove(ApprovalTestCase):
         self.refused(["campaign", "edit", "feb", "--tz", "Mars/Base"], 64,
                      "unknown time zone 'Mars/Base'", who="alice")
 
+    def test_edit_language_voids_the_approval(self):
+        """Issue 21: campaign edit --lang, like any edit: an approved
+        campaign is a draft again, its approval voided and recorded."""
+        self.create(who="alice")
+        self.run_ok("campaign", "approve", "feb", who="bob")
+        r = self.run_ok("campaign", "edit", "feb", "--lang", "FR",
+                        who="alice")
+        self.assertIn("approval of campaign 'feb' voided: edited: language",
+                      r.out)
+        self.assertIn("language: fr\n", r.out)
+        self.assertEqual(self.state(), "draft")
+        self.assertEqual(self.approvals(), [])
+        self.assertEqual(self.frozen(), [])
+        self.assertEqual(self.home.sql(
+            "SELECT language, edited_by FROM campaigns"), [("fr", "alice")])
+        (actor, data), = self.events("campaign.approval_void")
+        self.assertEqual((actor, json.loads(data)["reason"]),
+                         ("alice", "edited: language"))
+        (actor, data), = self.events("campaign.edited")
+        self.assertEqual(json.loads(data)["changes"],
+                         {"language": {"from": None, "to": "fr"}})
+        # the same language again: nothing to change; a bad tag: refused
+        self.refused(["campaign", "edit", "feb", "--lang", "fr"], 64,
+                     "campaign 'feb' already has these values", who="alice")
+        self.refused(["campaign", "edit", "feb", "--lang", "fr_FR"], 64,
+                     "--lang: 'fr_FR' is not a BCP 47", who="alice")
+        # "" removes it (campaign.language applies); a draft: no voiding
+        r = self.run_ok("campaign", "edit", "feb", "--lang", "", who="alice")
+        self.assertNotIn("voided", r.out)
+        self.assertIn("language: none (campaign.language applies)", r.out)
+        self.assertIsNone(self.home.scalar("SELECT language FROM campaigns"))
+        (_, data), = self.events("campaign.edited")[1:]
+        self.assertEqual(json.loads(data)["changes"],
+                         {"language": {"from": "fr", "to": None}})
+        # a scheduled campaign is paused first, as for any edit
+        self.run_ok("campaign", "approve", "feb", "--schedule", who="bob")
+        self.refused(["campaign", "edit", "feb", "--lang", "ru"], 65,
+                     "campaign 'feb' is scheduled: cannot edit it",
+                     who="alice")
+
     def test_four_eyes_refuses_creator_and_editor(self):
         self.home.write_conf("campaign = { approvals = 1; four_eyes = true; "
                              "};\n")

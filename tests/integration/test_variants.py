@@ -226,3 +226,36 @@ class VariantsTest(TestCase):
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(h.sql("SELECT series_year, language FROM "
                                "campaigns"), [(2025, "fr")])
+
+        # series edit --lang: the series, and its coming draft, in the
+        # same transaction; both in the ledger
+        r = h.ok("series", "edit", "khojaly", "--lang", "RU", env=env)
+        self.assertIn("series khojaly changed: language fr -> ru", r.out)
+        self.assertIn("draft khojaly-2025 updated too", r.out)
+        self.assertEqual(h.scalar("SELECT language FROM series"), "ru")
+        self.assertEqual(h.scalar("SELECT language FROM campaigns"), "ru")
+        data = json.loads(h.scalar(
+            "SELECT data FROM events WHERE kind = 'series.edited'"))
+        self.assertEqual((data["language_from"], data["language_to"],
+                          data["campaign"], data["campaign_updated"]),
+                         ("fr", "ru", "khojaly-2025", 1))
+        data = json.loads(h.scalar(
+            "SELECT data FROM events WHERE kind = 'campaign.edited'"))
+        self.assertEqual(data, {"campaign": "khojaly-2025", "by": "series",
+                                "language_from": "fr", "language_to": "ru"})
+        self.assertIn("language:  ru\n", h.ok("series", "show", "khojaly",
+                                               env=env).out)
+        # "" removes it; a bad tag changes nothing
+        r = h.ok("series", "edit", "khojaly", "--lang", "", env=env)
+        self.assertIn("language ru -> none", r.out)
+        self.assertEqual(h.sql("SELECT s.language, c.language FROM series s, "
+                               "campaigns c"), [(None, None)])
+        data = json.loads(h.scalar(
+            "SELECT data FROM events WHERE kind = 'series.edited' "
+            "ORDER BY id DESC LIMIT 1"))
+        self.assertEqual((data["language_from"], data["language_to"]),
+                         ("ru", None))
+        self.assertFails(("series", "edit", "khojaly", "--lang", "ru_RU"), 64,
+                         "'ru_RU' is not a BCP 47")
+        self.assertFails(("series", "edit", "khojaly"), 64,
+                         "--lead-days or --lang")

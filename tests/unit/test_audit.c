@@ -64,7 +64,9 @@ static const char fixture_sql[] =
 	" (8, 2, 4, 3, 'unicef@unicef.org', 'sent', 1, 250, '2.0.0', 'Ok',"
 	"  'EEE5', NULL, 0, 0, 1708934480),"
 	" (9, 2, 5, 4, 'evil@example.org', 'sent', 1, 250, '2.0.0',"
-	"  '</script><b>x</b>', 'FFF6', NULL, 0, 0, 1708934490);";
+	"  '</script><b>x</b>', 'FFF6', NULL, 0, 0, 1708934490);"
+	/* the language and SHA-256 of what was sent (issue 21) */
+	"UPDATE deliveries SET language = 'fr', sha256 = 'cd34' WHERE id = 6;";
 
 struct fixture {
 	struct test_db t;
@@ -614,9 +616,21 @@ static void test_body_report_year_by_year(void **state)
 		fail_msg("wanted 2023 rows before 2024 rows in:\n%s", csv);
 	assert_contains(csv, "2024,stmt-2024,anniversary v3,2024-02-26T08:00:00Z,"
 			     "osce@osce.org,bounced,2024-02-26T08:01:00Z,250,"
-			     "2.0.0,Ok,CCC3,\"smtp; 550 5.1.1 mailbox unavailable\",6");
+			     "2.0.0,Ok,CCC3,\"smtp; 550 5.1.1 mailbox unavailable\","
+			     "6,,,,,,fr,cd34\r\n");
+	/* the language of each delivery, as audit campaign has it */
+	assert_contains(csv, "year,campaign,template,send_at,email,state,"
+			     "sent_at,reply_code,reply_enhanced,reply_text,"
+			     "queue_id,reason,delivery_id,acknowledged_at,"
+			     "disposition,auto_replied_at,replied_at,"
+			     "complained_at,language,sha256\r\n");
+	assert_contains(csv, "press@osce.org,sent,2024-02-26T08:01:10Z,250,"
+			     "2.0.0,Ok,DDD4,,7,,,,,,,\r\n");
 	assert_int_equal(count_lines(csv), 5);
 	assert_contains(json, "\"acronym\": \"OSCE\"");
+	assert_contains(json, "\"language\": \"fr\",\n      \"sha256\": "
+			      "\"cd34\"");
+	assert_contains(text, "LANGUAGE");
 	free(text);
 	text = report(f, 1, "office of the ombudsman", 0, AUDIT_FORMAT_TABLE);
 	assert_contains(text, "Office of the Ombudsman, ombudsman, AZ\n");
@@ -774,10 +788,11 @@ static void test_responses_in_reports(void **state)
 	assert_contains(csv, "\r\n2023,stmt-2023,anniversary v3,"
 			     "2023-02-26T08:00:00Z,sg@un.org,sent,"
 			     "2023-02-26T08:01:00Z,250,2.0.0,Ok: queued as "
-			     "AAA1,AAA1,,1,2023-02-27T08:00:00Z,deleted,,,\r\n");
+			     "AAA1,AAA1,,1,2023-02-27T08:00:00Z,deleted,,,,,"
+			     "\r\n");
 	assert_contains(csv, "\r\n2024,stmt-2024,anniversary v3,"
 			     "2024-02-26T08:00:00Z,sg@un.org,deferred,,451,"
-			     "4.7.1,try later,,,5,,,,,\r\n");
+			     "4.7.1,try later,,,5,,,,,,,\r\n");
 	free(csv);
 	text = report(f, 1, "UNSG", 0, AUDIT_FORMAT_TABLE);
 	assert_contains(text, "UNSG acknowledged receipt of stmt-2023 on 27 "

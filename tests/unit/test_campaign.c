@@ -10,6 +10,7 @@
 #include "chancery/clock.h"
 #include "chancery/conf.h"
 #include "chancery/list.h"
+#include "chancery/protocol.h"
 #include "chancery/registry.h"
 #include "chancery/template.h"
 #include "chancery/xalloc.h"
@@ -789,6 +790,98 @@ static void test_variants(void **state)
 	campaign_renderer_free(r);
 }
 
+/* Schedules a campaign of template tmpl to list "all" and returns the
+ * plan's salutation lines (caller frees). */
+static char *plan_salutations(struct fx *f, const char *name,
+			      const char *tmpl)
+{
+	struct campaign_plan plan;
+	struct sbuf problems = SBUF_INIT;
+	struct error err = ERROR_INIT;
+	int64_t id = create_with(f, name, tmpl, "all");
+	char *lines;
+
+	campaign_plan_init(&plan);
+	if (campaign_schedule_plan(f->t.db, &f->cfg, id, &plan, &problems,
+				   &err))
+		fail_msg("schedule %s: %s\n%s", name, err.msg, problems.buf);
+	lines = xstrdup(plan.salutations.buf);
+	campaign_plan_release(&plan);
+	sbuf_release(&problems);
+	return lines;
+}
+
+/*
+ * Issue 21: the plan names every contact greeted with a fallback (the
+ * kind's default, else the neutral greeting), with protocol_salutation's
+ * reason, but only where the contact's variant uses contact.salutation
+ * (in a partial or a section too); never the disabled contact; nothing
+ * for a template that does not greet.
+ */
+static void test_plan_salutations(void **state)
+{
+	struct fx *f = *state;
+	struct error err = ERROR_INIT;
+	char *lines, *sql;
+
+	add_template(&f->t, "greet", "Subject: S\n\n{{contact.salutation}},"
+		     "\n");
+	add_variant(&f->t, "greet", "fr", "Subject: F\n\n{{> salut}}\n",
+		    "salut.partial", "{{#contact}}{{salutation}}{{/contact}},");
+	add_variant(&f->t, "greet", "ru", "Subject: R\n\nText.\n", NULL,
+		    NULL);
+	assert_int_equal(registry_contact_set_status(f->t.db, f->contact[3],
+						     CONTACT_ACTIVE, NULL,
+						     &err), 0);
+	assert_int_equal(protocol_salutation_set(f->t.db, f->contact[0], "en",
+						 "Dear Secretary-General",
+						 NULL, &err), 0);
+	sql = xasprintf("UPDATE contacts SET language = 'fr' WHERE id IN "
+			"(%lld, %lld)", (long long)f->contact[1],
+			(long long)f->contact[3]);
+	test_exec(f->t.db, sql);
+	free(sql);
+
+	lines = plan_salutations(f, "g1", "greet");
+	assert_string_equal(lines,
+			    "pc@osce.example.org\tOSCE\tMadame, Monsieur\tno "
+			    "salutation in fr and no default for regional-org:"
+			    " neutral\n"
+			    "info@ambafrance.example.az\tEMBFR\tExcellence\tno "
+			    "salutation in fr: the default for embassy\n");
+	free(lines);
+
+	/* in English (the default variant): its own for the UNSG; in
+	 * Russian, a variant that does not greet: no line */
+	test_exec(f->t.db, "UPDATE contacts SET language = 'ru'");
+	sql = xasprintf("UPDATE contacts SET language = 'en' WHERE id = %lld",
+			(long long)f->contact[1]);
+	test_exec(f->t.db, sql);
+	free(sql);
+	lines = plan_salutations(f, "g2", "greet");
+	assert_string_equal(lines, "pc@osce.example.org\tOSCE\tDear Sir or "
+			    "Madam\tno salutation in en and no default for "
+			    "regional-org: neutral\n");
+	free(lines);
+
+	/* a template without variants that greets: the lines, no
+	 * languages; one that does not greet: none */
+	add_template(&f->t, "plain", "Subject: P\n\n{{contact.salutation}}"
+		     "\n");
+	lines = plan_salutations(f, "g3", "plain");
+	assert_string_equal(lines,
+			    "pc@osce.example.org\tOSCE\tDear Sir or Madam\tno "
+			    "salutation in en and no default for regional-org:"
+			    " neutral\n"
+			    "info@ambafrance.example.az\tEMBFR\tYour "
+			    "Excellency\tno salutation in en: the default for "
+			    "embassy\n");
+	free(lines);
+	lines = plan_salutations(f, "g4", "stmt");
+	assert_string_equal(lines, "");
+	free(lines);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -805,6 +898,7 @@ int main(void)
 		T(test_counts_and_message),
 		T(test_renderer_cache),
 		T(test_variants),
+		T(test_plan_salutations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
