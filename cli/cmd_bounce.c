@@ -4,14 +4,12 @@
  * pipes it, or every new message of a Maildir; inbox.h), list what was
  * kept and the quarantine, and confirm a quarantined report by hand.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "chancery/bounce.h"
@@ -149,194 +147,80 @@ static int read_stdin(struct cli *cli, const char *envelope_to)
 	return rc ? cli_fail(rc, &err) : 0;
 }
 
-/* new/NAME → cur/NAME:2,S once the message is in the database; a crash
- * in between only means the next run sees a duplicate and moves it. */
-static int move_to_cur(const char *dir, const char *name, struct error *err)
-{
-	char *from = xasprintf("%s/new/%s", dir, name);
-	char *to = xasprintf("%s/cur/%s%s", dir, name,
-			     strstr(name, ":2,") ? "" : ":2,S");
-	int rc = 0;
-
-	if (rename(from, to) != 0)
-		rc = error_set_errno(err, ERR_IO, "cannot move %s to %s", from,
-				     to);
-	free(from);
-	free(to);
-	return rc;
-}
-
-static int read_entry(struct cli *cli, const char *dir, const char *name,
-		      const char *envelope_to, struct sbuf *out,
-		      struct error *err)
-{
-	char *path = xasprintf("%s/new/%s", dir, name);
-	struct sbuf in = SBUF_INIT;
-	int rc = sbuf_read_file(&in, path, INBOX_MAX_SIZE, err);
-	struct inbox_message m = {INBOX_MAILDIR, name, envelope_to, in.buf,
-				  in.len};
-
-	if (rc)
-		rc = ERR_NOINPUT;
-	else
-		rc = take_one(cli, &m, path, out, err);
-	sbuf_release(&in);
-	free(path);
-	return rc;
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The names in DIR/new, sorted (Maildir names start with the time). */
-static int list_new(const char *dir, char ***names, size_t *n,
-		    struct error *err)
-{
-	char *path = xasprintf("%s/new", dir);
-	DIR *d = opendir(path);
-	struct dirent *e;
-	size_t alloc = 0;
-	struct stat st;
-	int rc = 0;
-
-	*names = NULL;
-	*n = 0;
-	if (!d)
-		rc = error_set_errno(err, ERR_NOINPUT,
-				     "%s: not a Maildir (no new/)", dir);
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		xgrow(names, sizeof(**names), *n + 1, &alloc);
-		(*names)[(*n)++] = xstrdup(e->d_name);
-	}
-	if (d)
-		closedir(d);
-	free(path);
-	path = xasprintf("%s/cur", dir);
-	if (!rc && (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)))
-		rc = error_set(err, ERR_NOINPUT, "%s: not a Maildir (no cur/)",
-			       dir);
-	free(path);
-	if (*n)
-		qsort(*names, *n, sizeof(**names), by_name);
-	return rc;
-}
-
-/* Messages kept in one transaction of a Maildir run (group commit: one
- * disk sync for many messages, as the queue does), and the longest a
- * batch stays open. */
-#define MAILDIR_BATCH 200
-#define MAILDIR_BATCH_MS 1000
-
-/* A Maildir run's open batch: the messages kept in the open transaction,
- * moved to cur/ and their lines printed only once it is committed. */
-struct batch {
-	const char *dir;
-	char **names;     /* borrowed from the listing */
-	size_t n, alloc;
+/* A Maildir run's lines, printed once their batch is committed. */
+struct maildir_read {
+	struct cli *cli;
 	struct sbuf out;
-	int64_t opened_ms;
-	bool open;
+	int status;
 };
 
-/* Commits the batch, then moves its messages and prints their lines; a
- * crash between the two only means the next run finds duplicates. */
-static int batch_commit(struct cli *cli, struct batch *b, size_t *done,
-			int *status)
+static void maildir_taken(const char *name, const char *path,
+			  const struct inbox_result *res, const char *notes,
+			  void *arg)
 {
-	struct error err = ERROR_INIT;
-	int rc = 0;
+	struct maildir_read *r = arg;
+	struct outcome o = {SBUF_INIT};
 
-	if (b->open)
-		rc = db_commit(cli->db, &err);
-	b->open = false;
-	if (rc) {
-		*status = cli_fail(rc, &err);
-		b->n = 0;
-		sbuf_reset(&b->out);
-		return rc;
+	if (r->cli->json) {
+		add_json(&r->out, "maildir", name, res);
+	} else {
+		sbuf_addstr(&o.notes, notes);
+		add_line(&r->out, path, res, &o);
+		sbuf_release(&o.notes);
 	}
-	fwrite(b->out.buf, 1, b->out.len, stdout);
-	sbuf_reset(&b->out);
-	for (size_t i = 0; i < b->n; i++) {
-		error_clear(&err);
-		if (move_to_cur(b->dir, b->names[i], &err))
-			*status = cli_fail(ERR_IO, &err);
-		else
-			(*done)++;
-	}
-	b->n = 0;
-	return 0;
+}
+
+static void maildir_batch_done(bool ok, void *arg)
+{
+	struct maildir_read *r = arg;
+
+	if (ok)
+		fwrite(r->out.buf, 1, r->out.len, stdout);
+	sbuf_reset(&r->out);
+}
+
+static void maildir_failed(const struct error *why, void *arg)
+{
+	struct maildir_read *r = arg;
+
+	r->status = cli_fail(why->code, why);
 }
 
 /*
  * Every message in new/, each kept whatever it holds and moved to cur/
- * once its batch is committed. A file that cannot be read stays (named on
- * stderr) and the others go on; a failing database rolls the open batch
- * back (its messages stay in new/) and stops the run: the next would fail
- * the same way. The exit status is that of the last failure.
+ * once its batch is committed (inbox_read_maildir). A file that cannot be
+ * read stays (named on stderr) and the others go on; a failing database
+ * stops the run. The exit status is that of the last failure.
  */
 static int read_maildir(struct cli *cli, const char *dir,
 			const char *envelope_to)
 {
 	struct error err = ERROR_INIT;
-	struct batch b = {dir, NULL, 0, 0, SBUF_INIT, 0, false};
-	char **names = NULL;
-	size_t n = 0, done = 0;
+	struct maildir_read r = {cli, SBUF_INIT, 0};
+	struct inbox_maildir p = {
+		.dir = dir,
+		.envelope_to = envelope_to,
+		.taken = maildir_taken,
+		.batch_done = maildir_batch_done,
+		.failed = maildir_failed,
+		.arg = &r,
+	};
+	struct inbox_maildir_stats st = {0};
+	const struct conf *cfg = NULL;
 	struct db *db;
-	int rc = list_new(dir, &names, &n, &err), status = 0;
+	int rc = cli_db(cli, &db, &err);
 
-	if (!rc && n)
-		rc = cli_db(cli, &db, &err);
-	/* the savepoint of each message kept in memory, a larger cache */
-	if (!rc && n)
-		rc = db_bulk_begin(db, &err);
-	if (rc)
-		status = cli_fail(rc, &err);
-	for (size_t i = 0; !rc && i < n; i++) {
-		error_clear(&err);
-		if (!b.open) {
-			rc = db_begin(db, &err);
-			if (rc) {
-				status = cli_fail(rc, &err);
-				break;
-			}
-			b.open = true;
-			b.opened_ms = clock_mono_ms();
-		}
-		rc = read_entry(cli, dir, names[i], envelope_to, &b.out, &err);
-		if (rc == ERR_NOINPUT) {
-			status = cli_fail(rc, &err);
-			rc = 0;
-			continue;
-		}
-		if (rc) {
-			status = cli_fail(rc, &err);
-			db_rollback(db);
-			b.open = false;
-			break;
-		}
-		xgrow(&b.names, sizeof(*b.names), b.n + 1, &b.alloc);
-		b.names[b.n++] = names[i];
-		if (b.n >= MAILDIR_BATCH ||
-		    clock_mono_ms() - b.opened_ms >= MAILDIR_BATCH_MS)
-			rc = batch_commit(cli, &b, &done, &status);
-	}
+	if (!rc && !(cfg = cli_config(cli, &err)))
+		rc = err.code;
 	if (!rc)
-		batch_commit(cli, &b, &done, &status);
-	if (n && cli->db)
-		db_bulk_end(cli->db);
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	free(b.names);
-	sbuf_release(&b.out);
+		rc = inbox_read_maildir(db, cfg, &p, &st, &err);
+	if (rc)
+		r.status = cli_fail(rc, &err);
+	sbuf_release(&r.out);
 	if (!cli->json)
-		printf("%zu of %zu messages read from %s\n", done, n, dir);
-	return status;
+		printf("%zu of %zu messages read from %s\n", st.moved,
+		       st.listed, dir);
+	return r.status;
 }
 
 /* --imap: the mailbox, the database and the exit status so far. */

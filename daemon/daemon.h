@@ -71,13 +71,15 @@ const char *glue_render_lang(void *state);
 int glue_render(void *state, struct db *db, const struct queue_item *item,
 		struct sbuf *out, struct error *err);
 
-/* --- intake.c: the IMAP mailbox, read every inbox.interval. ------- */
+/* --- intake.c: the IMAP mailbox and the Maildir, read every
+ * inbox.interval. ---------------------------------------------------- */
 struct intake {
 	bool polled;     /* once at least */
 	int64_t next_ms; /* clock_mono_ms of the next poll */
 };
-/* Reads inbox.imap_url when it is set and the interval has passed;
- * logs what it took, or the error (tried again next interval). */
+/* Reads inbox.imap_url and inbox.maildir, those set, when the interval
+ * has passed; logs what it took by kind, or the error (tried again next
+ * interval). */
 void intake_poll(struct intake *in, const struct conf *cfg, struct db *db);
 
 /* --- relay_watch.c: relay outages (relay.h) and the heartbeat. ------ */

@@ -136,7 +136,9 @@ static const struct key keys[] = {
 	{"inbox.imap_ca_file", K_PATH, F(imap.ca_file), NULL},
 	{"inbox.imap_timeout", K_DURATION, F(imap.timeout_ms), "30s", 1000,
 	 3600000},
-	/* how often the daemon reads the mailbox; 0: never */
+	/* a Maildir the daemon reads too, as `inbox --maildir` does */
+	{"inbox.maildir", K_PATH, F(imap.maildir), NULL},
+	/* how often the daemon reads the mailbox and the Maildir; 0: never */
 	{"inbox.interval", K_DURATION, F(imap.interval_ms), "5m", 0, DAY},
 	/* language variants: checked and made canonical in check_language */
 	{"language.default", K_STRING, F(language.default_lang), "en"},

@@ -3,11 +3,14 @@
  * response or nothing chancery understands (see inbox.h).
  */
 #include <ctype.h>
+#include <dirent.h>
+#include <stddef.h>
 #include <gmime/gmime.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "chancery/bounce_report.h"
 #include "chancery/clock.h"
@@ -581,6 +584,254 @@ int inbox_take(struct db *db, const struct conf *cfg,
 	rc = db_commit(db, err);
 	if (rc)
 		memset(res, 0, sizeof(*res));
+	return rc;
+}
+
+/* ---- counts ------------------------------------------------------------- */
+
+void inbox_counts_add(struct inbox_counts *c, const struct inbox_result *res)
+{
+	static const struct {
+		const char *kind;
+		size_t off;
+	} kinds[] = {
+		{"report", offsetof(struct inbox_counts, report)},
+		{"mdn", offsetof(struct inbox_counts, mdn)},
+		{"auto_reply", offsetof(struct inbox_counts, auto_reply)},
+		{"reply", offsetof(struct inbox_counts, reply)},
+		{"complaint", offsetof(struct inbox_counts, complaint)},
+		{"unreadable", offsetof(struct inbox_counts, unreadable)},
+	};
+
+	for (size_t i = 0; res->kind && i < sizeof(kinds) / sizeof(kinds[0]);
+	     i++)
+		if (strcmp(res->kind, kinds[i].kind) == 0)
+			(*(size_t *)((char *)c + kinds[i].off))++;
+	if (res->duplicate)
+		c->duplicate++;
+}
+
+void inbox_counts_format(const struct inbox_counts *c, struct sbuf *out)
+{
+	sbuf_addf(out, "report=%zu mdn=%zu auto_reply=%zu reply=%zu "
+		  "complaint=%zu unreadable=%zu duplicate=%zu", c->report,
+		  c->mdn, c->auto_reply, c->reply, c->complaint, c->unreadable,
+		  c->duplicate);
+}
+
+static void counts_sum(struct inbox_counts *to, const struct inbox_counts *c)
+{
+	to->report += c->report;
+	to->mdn += c->mdn;
+	to->auto_reply += c->auto_reply;
+	to->reply += c->reply;
+	to->complaint += c->complaint;
+	to->unreadable += c->unreadable;
+	to->duplicate += c->duplicate;
+}
+
+/* ---- a Maildir ---------------------------------------------------------- */
+
+/* Messages kept in one transaction of a Maildir run (group commit: one
+ * disk sync for many messages, as the queue does), and the longest a
+ * batch stays open. */
+#define MAILDIR_BATCH 200
+#define MAILDIR_BATCH_MS 1000
+
+static void failed(const struct inbox_maildir *p, struct inbox_maildir_stats *st,
+		   const struct error *why)
+{
+	st->failed++;
+	if (p->failed)
+		p->failed(why, p->arg);
+}
+
+/* new/NAME → cur/NAME:2,S once the message is in the database. */
+static int move_to_cur(const char *dir, const char *name, struct error *err)
+{
+	char *from = xasprintf("%s/new/%s", dir, name);
+	char *to = xasprintf("%s/cur/%s%s", dir, name,
+			     strstr(name, ":2,") ? "" : ":2,S");
+	int rc = 0;
+
+	if (rename(from, to) != 0)
+		rc = error_set_errno(err, ERR_IO, "cannot move %s to %s", from,
+				     to);
+	free(from);
+	free(to);
+	return rc;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names in DIR/new, sorted (Maildir names start with the time). */
+static int list_new(const char *dir, char ***names, size_t *n,
+		    struct error *err)
+{
+	char *path = xasprintf("%s/new", dir);
+	DIR *d = opendir(path);
+	struct dirent *e;
+	size_t alloc = 0;
+	struct stat st;
+	int rc = 0;
+
+	*names = NULL;
+	*n = 0;
+	if (!d)
+		rc = error_set_errno(err, ERR_NOINPUT,
+				     "%s: not a Maildir (no new/)", dir);
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		xgrow(names, sizeof(**names), *n + 1, &alloc);
+		(*names)[(*n)++] = xstrdup(e->d_name);
+	}
+	if (d)
+		closedir(d);
+	free(path);
+	path = xasprintf("%s/cur", dir);
+	if (!rc && (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)))
+		rc = error_set(err, ERR_NOINPUT, "%s: not a Maildir (no cur/)",
+			       dir);
+	free(path);
+	if (*n)
+		qsort(*names, *n, sizeof(**names), by_name);
+	return rc;
+}
+
+/* A Maildir run's open batch: the messages kept in the open transaction,
+ * moved to cur/ only once it is committed. */
+struct batch {
+	char **names;     /* borrowed from the listing */
+	size_t n, alloc;
+	struct inbox_counts counts;
+	int64_t opened_ms;
+	bool open;
+};
+
+/* Commits the batch, then moves its messages. */
+static int batch_commit(struct db *db, const struct inbox_maildir *p,
+			struct batch *b, struct inbox_maildir_stats *st,
+			struct error *err)
+{
+	int rc = b->open ? db_commit(db, err) : 0;
+
+	b->open = false;
+	if (p->batch_done && b->n)
+		p->batch_done(rc == 0, p->arg);
+	if (!rc)
+		counts_sum(&st->counts, &b->counts);
+	for (size_t i = 0; !rc && i < b->n; i++) {
+		struct error merr = ERROR_INIT;
+
+		if (move_to_cur(p->dir, b->names[i], &merr))
+			failed(p, st, &merr);
+		else
+			st->moved++;
+	}
+	b->n = 0;
+	memset(&b->counts, 0, sizeof(b->counts));
+	return rc;
+}
+
+static void gather_note(const char *line, void *arg)
+{
+	struct sbuf *notes = arg;
+
+	sbuf_addstr(notes, notes->len ? "; " : "");
+	sbuf_addstr(notes, line);
+}
+
+/* Keeps one message in the open batch: ERR_NOINPUT when its file cannot
+ * be read, another error when the database fails. */
+static int maildir_take(struct db *db, const struct conf *cfg,
+			const struct inbox_maildir *p, const char *name,
+			struct batch *b, struct error *err)
+{
+	char *path = xasprintf("%s/new/%s", p->dir, name);
+	struct sbuf in = SBUF_INIT, notes = SBUF_INIT;
+	struct inbox_result res;
+	int rc = sbuf_read_file(&in, path, INBOX_MAX_SIZE, err);
+	struct inbox_message m = {INBOX_MAILDIR, name, p->envelope_to, in.buf,
+				  in.len};
+
+	if (rc) {
+		rc = ERR_NOINPUT;
+	} else {
+		sbuf_addstr(&notes, "");
+		rc = inbox_take(db, cfg, &m, &res, gather_note, &notes, err);
+		if (rc)
+			error_prefix(err, "%s", path);
+	}
+	if (!rc) {
+		inbox_counts_add(&b->counts, &res);
+		if (p->taken)
+			p->taken(name, path, &res, notes.buf, p->arg);
+	}
+	sbuf_release(&in);
+	sbuf_release(&notes);
+	free(path);
+	return rc;
+}
+
+int inbox_read_maildir(struct db *db, const struct conf *cfg,
+		       const struct inbox_maildir *p,
+		       struct inbox_maildir_stats *st, struct error *err)
+{
+	struct batch b = {0};
+	char **names = NULL;
+	size_t n = 0;
+	int rc = list_new(p->dir, &names, &n, err);
+	bool bulk = false;
+
+	memset(st, 0, sizeof(*st));
+	st->listed = n;
+	if (p->max_messages && n > p->max_messages)
+		n = p->max_messages;
+	/* the savepoint of each message kept in memory, a larger cache */
+	if (!rc && n && !(rc = db_bulk_begin(db, err)))
+		bulk = true;
+	for (size_t i = 0; !rc && i < n; i++) {
+		if (p->interrupted && p->interrupted(p->arg))
+			break;
+		if (!b.open) {
+			if ((rc = db_begin(db, err)))
+				break;
+			b.open = true;
+			b.opened_ms = clock_mono_ms();
+		}
+		rc = maildir_take(db, cfg, p, names[i], &b, err);
+		if (rc == ERR_NOINPUT) {
+			err->code = ERR_NOINPUT;
+			failed(p, st, err);
+			error_clear(err);
+			rc = 0;
+			continue;
+		}
+		if (rc) {
+			db_rollback(db);
+			b.open = false;
+			if (p->batch_done && b.n)
+				p->batch_done(false, p->arg);
+			break;
+		}
+		xgrow(&b.names, sizeof(*b.names), b.n + 1, &b.alloc);
+		b.names[b.n++] = names[i];
+		if (b.n >= MAILDIR_BATCH ||
+		    clock_mono_ms() - b.opened_ms >= MAILDIR_BATCH_MS)
+			rc = batch_commit(db, p, &b, st, err);
+	}
+	if (!rc)
+		rc = batch_commit(db, p, &b, st, err);
+	if (bulk)
+		db_bulk_end(db);
+	for (size_t i = 0; i < st->listed; i++)
+		free(names[i]);
+	free(names);
+	free(b.names);
 	return rc;
 }
 

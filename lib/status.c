@@ -21,6 +21,10 @@ const char *const status_queue_states[STATUS_NQUEUE] = {
 	"bounced", "failed",  "expired",  "skipped", "cancelled",
 };
 
+const char *const status_inbox_sources[STATUS_NSOURCES] = {
+	"stdin", "maildir", "imap",
+};
+
 enum {
 	ST_DAEMON,
 	ST_RELAY,
@@ -29,6 +33,7 @@ enum {
 	ST_QUEUE,
 	ST_QUARANTINE,
 	ST_UNREADABLE,
+	ST_INBOX_LAST,
 	ST_LEDGER_ROWS,
 	ST_LEDGER_HEAD,
 	ST_VERIFY_LAST,
@@ -56,6 +61,8 @@ static const char *const sql[ST__COUNT] = {
 			  "WHERE confirmed_at IS NULL",
 	[ST_UNREADABLE] = "SELECT count(*) FROM inbound_messages "
 			  "WHERE kind = 'unreadable'",
+	[ST_INBOX_LAST] = "SELECT coalesce(max(received_at), 0) FROM "
+			  "inbound_messages WHERE source = ?1",
 	[ST_LEDGER_ROWS] = "SELECT count(*) FROM events",
 	[ST_LEDGER_HEAD] = "SELECT id, ts, hash FROM events "
 			   "ORDER BY id DESC LIMIT 1",
@@ -199,6 +206,27 @@ static int count(struct db *db, int index, int64_t *out, struct error *err)
 	return 0;
 }
 
+/* The newest message of each source: a lookup at the end of the index
+ * on (source, received_at), not a scan of the kept messages. */
+static int load_inbox_last(struct db *db, struct status *st,
+			   struct error *err)
+{
+	for (int i = 0; i < STATUS_NSOURCES; i++) {
+		sqlite3_stmt *s;
+		int rc = db_prepare(db, &status_statements, ST_INBOX_LAST, &s,
+				    err);
+
+		if (rc)
+			return rc;
+		db_bind_text(s, 1, status_inbox_sources[i]);
+		if ((rc = db_step(db, s, err)) < 0)
+			return rc;
+		st->inbox_last[i] = rc ? sqlite3_column_int64(s, 0) : 0;
+		sqlite3_reset(s);
+	}
+	return 0;
+}
+
 static int load_ledger(struct db *db, struct status *st, struct error *err)
 {
 	sqlite3_stmt *s;
@@ -267,6 +295,8 @@ int status_load(struct db *db, int64_t now, int days, int approvals_needed,
 		rc = count(db, ST_QUARANTINE, &st->quarantined_reports, err);
 	if (!rc)
 		rc = count(db, ST_UNREADABLE, &st->unreadable_messages, err);
+	if (!rc)
+		rc = load_inbox_last(db, st, err);
 	if (!rc)
 		rc = load_ledger(db, st, err);
 	if (!rc)
@@ -441,6 +471,31 @@ static void text_ledger(const struct status *st, struct sbuf *out)
 	sbuf_addf(out, "\n");
 }
 
+/* When each source last brought a message, those that ever did. */
+static void text_inbox(const struct status *st, struct sbuf *out)
+{
+	bool any = false;
+	char a[32];
+
+	sbuf_addf(out, "inbox:       ");
+	for (int i = 0; i < STATUS_NSOURCES; i++) {
+		if (!st->inbox_last[i])
+			continue;
+		sbuf_addf(out, "%s%s last %s (", any ? ", " : "",
+			  status_inbox_sources[i],
+			  when(st->inbox_last[i], a, sizeof(a)));
+		add_ago(out, st->now, st->inbox_last[i]);
+		sbuf_addf(out, ")");
+		any = true;
+	}
+	sbuf_addf(out, "%s\n", any ? "" : "nothing received");
+	if (st->unreadable_messages)
+		sbuf_addf(out, "             %lld unreadable message%s for a "
+			  "person to read ('chancery inbox list --kind "
+			  "unreadable')\n", (long long)st->unreadable_messages,
+			  st->unreadable_messages == 1 ? "" : "s");
+}
+
 void status_format_text(const struct status *st, struct sbuf *out)
 {
 	bool first = true;
@@ -463,6 +518,7 @@ void status_format_text(const struct status *st, struct sbuf *out)
 		  st->quarantined_reports == 1 ? "" : "s",
 		  (long long)st->unreadable_messages,
 		  st->unreadable_messages == 1 ? "" : "s");
+	text_inbox(st, out);
 	text_ledger(st, out);
 }
 
@@ -580,6 +636,11 @@ void status_format_json(const struct status *st, struct sbuf *out)
 	json_object_begin(&js);
 	json_kv_int(&js, "reports", st->quarantined_reports);
 	json_kv_int(&js, "unreadable_messages", st->unreadable_messages);
+	json_object_end(&js);
+	json_key(&js, "inbox_last");
+	json_object_begin(&js);
+	for (int i = 0; i < STATUS_NSOURCES; i++)
+		kv_time(&js, status_inbox_sources[i], st->inbox_last[i]);
 	json_object_end(&js);
 	json_ledger(st, &js);
 	json_object_end(&js);

@@ -74,7 +74,8 @@ struct conf_campaign {
 };
 
 /* inbox.*: the IMAP mailbox chancery reads (imap.h), by `chancery
- * bounce --imap` and every interval by the daemon. */
+ * bounce --imap` and every interval by the daemon, and the Maildir the
+ * daemon reads on the same interval. */
 struct conf_imap {
 	char *url;           /* NULL: no mailbox; the daemon polls nothing */
 	char *user;
@@ -83,6 +84,9 @@ struct conf_imap {
 	char *ca_file;       /* NULL: the system's trust store */
 	int64_t timeout_ms;  /* connecting, and any wait for the server */
 	int64_t interval_ms; /* the daemon's polls; 0: it does not poll */
+	char *maildir;       /* inbox.maildir: a Maildir the daemon reads
+				every interval too (inbox_read_maildir), or
+				NULL */
 };
 
 /* Language variants (template.h): the language a template's default

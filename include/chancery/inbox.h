@@ -30,6 +30,7 @@
 #include "chancery/conf.h"
 #include "chancery/db.h"
 #include "chancery/error.h"
+#include "chancery/sbuf.h"
 
 enum inbox_source {
 	INBOX_STDIN,
@@ -71,6 +72,62 @@ struct inbox_result {
 int inbox_take(struct db *db, const struct conf *cfg,
 	       const struct inbox_message *m, struct inbox_result *res,
 	       bounce_note_fn note, void *arg, struct error *err);
+
+/* What a run over several messages kept, by kind. */
+struct inbox_counts {
+	size_t report, mdn, auto_reply, reply, complaint, unreadable;
+	size_t duplicate;   /* of the above, read before (nothing changed) */
+};
+void inbox_counts_add(struct inbox_counts *c, const struct inbox_result *res);
+/* Appends "report=1 mdn=0 auto_reply=0 reply=0 complaint=0 unreadable=0
+ * duplicate=0" to out. */
+void inbox_counts_format(const struct inbox_counts *c, struct sbuf *out);
+
+/*
+ * Reading a Maildir: every message in dir/new, oldest name first, each
+ * kept through inbox_take and moved to dir/cur (":2,S" added) once the
+ * transaction holding it is committed; messages are kept in batches
+ * (one commit for many). A crash between the commit and the move only
+ * means the next run finds duplicates.
+ */
+struct inbox_maildir {
+	const char *dir;
+	const char *envelope_to;  /* for every message, or NULL */
+	size_t max_messages;      /* at most this many per call; 0: all */
+	/* A message kept in the open batch: name under new/, its path, what
+	 * it was read as and what bounce.h noted ("" when nothing). */
+	void (*taken)(const char *name, const char *path,
+		      const struct inbox_result *res, const char *notes,
+		      void *arg);
+	/* The open batch ended: committed (ok), or rolled back and its
+	 * messages left in new/; called before the moves. May be NULL. */
+	void (*batch_done)(bool ok, void *arg);
+	/* A message that could not be read or moved: it stays in new/ and
+	 * the others go on. May be NULL. */
+	void (*failed)(const struct error *why, void *arg);
+	/* Polled between messages: true ends the call after committing what
+	 * was taken. May be NULL. */
+	bool (*interrupted)(void *arg);
+	void *arg;
+};
+
+struct inbox_maildir_stats {
+	size_t listed;    /* names found in new/ */
+	size_t moved;     /* kept and moved to cur/ */
+	size_t failed;    /* could not be read or moved */
+	struct inbox_counts counts;  /* of the messages committed */
+};
+
+/*
+ * Reads the Maildir as above. Non-zero when dir is not a Maildir
+ * (ERR_NOINPUT) or the database fails: the open batch is then rolled
+ * back, its messages stay in new/, and the run stops (the next message
+ * would fail the same way). A message that cannot be read is told to
+ * p->failed and is no error. db must have no transaction open.
+ */
+int inbox_read_maildir(struct db *db, const struct conf *cfg,
+		       const struct inbox_maildir *p,
+		       struct inbox_maildir_stats *st, struct error *err);
 
 /* An inbound_messages row, as `chancery inbox list` shows it. */
 struct inbox_row {

@@ -3,7 +3,7 @@
  * database: the daemon that last ran against it (and whether it is still
  * alive), the relay as the daemon last found it, the campaigns due soon
  * and the missed ones, the queue per delivery state, what waits in
- * quarantine, the ledger's size and head, and the last verification.
+ * quarantine and when each inbox source last brought a message, the ledger's size and head, and the last verification.
  * Read-only: status_load writes nothing, so it works on a read-only
  * database; status_record_verify is the one writer (audit verify's).
  * For `chancery status` and, later, the web console.
@@ -44,6 +44,10 @@ struct status_campaign {
 #define STATUS_NQUEUE 10
 extern const char *const status_queue_states[STATUS_NQUEUE];
 
+/* The inbox's sources (inbox.h), in the order status lists them. */
+#define STATUS_NSOURCES 3
+extern const char *const status_inbox_sources[STATUS_NSOURCES];
+
 struct status {
 	int64_t now;
 	int days;           /* the window of "due" */
@@ -73,6 +77,9 @@ struct status {
 
 	int64_t quarantined_reports;    /* bounce_quarantine not confirmed */
 	int64_t unreadable_messages;    /* inbound_messages of kind unreadable */
+	/* the newest message kept from each source (status_inbox_sources):
+	 * its received_at, 0 when none */
+	int64_t inbox_last[STATUS_NSOURCES];
 
 	struct {
 		int64_t rows, head_id, head_ts; /* head_id 0: empty */

@@ -515,8 +515,15 @@ class ImapTest(harness.TestCase):
         # a server of its own, which it stops
         self.server = self.start_server()
         self.addCleanup(self.stop_server, self.server)
-        self.configure(extra='imap_url = "%s"; interval = "1s";' %
-                       self.server.url())
+        # both sources at once: a Maildir (relative to the configuration
+        # file) with a message the daemon cannot read
+        md = os.path.join(self.home.dir, "Maildir")
+        for sub in ("new", "cur", "tmp"):
+            os.makedirs(os.path.join(md, sub))
+        with open(os.path.join(md, "new", "1.M1P1.host"), "w") as f:
+            f.write("not a message\x01\n")
+        self.configure(extra='imap_url = "%s"; interval = "1s"; '
+                       'maildir = "Maildir";' % self.server.url())
         log = open(os.path.join(self.home.dir, "daemon.log"), "w+")
         env = dict(os.environ, **NOW)
         env.pop("CHANCERY_CONFIG", None)
@@ -546,7 +553,19 @@ class ImapTest(harness.TestCase):
         text = self.text(log)
         log.close()
         self.assertEqual(d.returncode, 0, text)
-        self.assertIn("unread=1 taken=1 skipped=0", text)
+        self.assertIn("unread=1 taken=1 skipped=0 report=1 mdn=0 "
+                      "auto_reply=0 reply=0 complaint=0 unreadable=0 "
+                      "duplicate=0", text)
+        self.assertIn("inbox: polled maildir %s new=1 taken=1 skipped=0 "
+                      "report=0 mdn=0 auto_reply=0 reply=0 complaint=0 "
+                      "unreadable=1 duplicate=0" % md, text)
+        self.assertIn("warn: inbox: unreadable message kept as inbound #",
+                      text)
+        self.assertEqual(os.listdir(os.path.join(md, "cur")),
+                         ["1.M1P1.host:2,S"])
+        self.assertEqual(self.home.sql(
+            "SELECT source, kind FROM inbound_messages ORDER BY source"),
+            [("imap", "report"), ("maildir", "unreadable")])
         self.assertIn("kind=report", text)
         self.assertIn("; trying again in 1 s", text)
         self.assertNotIn(PASSWORD, text)

@@ -10,6 +10,8 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
+import time
 import unittest
 
 import harness
@@ -81,16 +83,19 @@ GARBAGE = "this is not\x01 a message at all\n"
 
 @unittest.skipUnless(os.path.exists(CHANCERYD) and os.path.exists(harness.PEER),
                      "needs chanceryd and the SMTP peer")
-class InboxTest(harness.TestCase):
+class InboxSetup(harness.TestCase):
+    """A campaign sent through the SMTP peer with VERP, and a Maildir."""
+
     def setUp(self):
         super().setUp()
         h = self.home
         self.peer_dir = os.path.join(h.dir, "peer")
         self.peer = harness.Peer(self.peer_dir)
-        h.write_conf('transport = { kind = "smtp"; smtp = { host = '
-                     '"127.0.0.1"; port = %s; }; };\n'
-                     'bounce = { threshold = 1; address = "%s"; };\n'
-                     % (self.peer.port, BOUNCE_BASE))
+        self.conf_extra = ('transport = { kind = "smtp"; smtp = { host = '
+                           '"127.0.0.1"; port = %s; }; };\n'
+                           'bounce = { threshold = 1; address = "%s"; };\n'
+                           % (self.peer.port, BOUNCE_BASE))
+        h.write_conf(self.conf_extra)
         for acronym, kind, addr in (("OHCHR", "un-agency", OHCHR),
                                     ("EO", "ombudsman", EO),
                                     ("EMB", "embassy", EMB)):
@@ -148,6 +153,8 @@ class InboxTest(harness.TestCase):
         self.assertEqual(self.home.snapshot(), before)
         self.assertEqual(os.listdir(os.path.join(self.md, "new")), [])
 
+
+class InboxTest(InboxSetup):
     def test_verp_envelope_sender(self):
         self.assertEqual(set(self.sent), {OHCHR, EO, EMB})
         for addr, (envid, mail_from, _) in self.sent.items():
@@ -300,6 +307,96 @@ class InboxTest(harness.TestCase):
         self.assertIn("mdn", r.out)
         self.assertEqual(self.delivery(EO)[1], "sent")
         self.reread_changes_nothing()
+
+
+class DaemonMaildirTest(InboxSetup):
+    """chanceryd reads inbox.maildir (relative to the configuration file)
+    every inbox.interval, as `chancery inbox --maildir` does: messages
+    dropped into new/ while it runs are kept, applied and moved to cur/,
+    each poll logs what came back by kind, an unreadable message is a
+    warning naming its inbound id, and a Maildir that goes away is an
+    error each poll while the daemon goes on."""
+
+    def test_daemon_reads_the_maildir_every_interval(self):
+        h = self.home
+        h.write_conf(self.conf_extra + 'inbox = { maildir = "Maildir"; '
+                     'interval = "1s"; };\n')
+        self.assertEqual(h.ok("config", "check").rc, 0)
+        log = open(os.path.join(h.dir, "daemon.log"), "w+")
+        self.addCleanup(log.close)
+        env = dict(os.environ)
+        env.pop("CHANCERY_CONFIG", None)
+        env.pop("NOTIFY_SOCKET", None)
+        d = subprocess.Popen(h.command("chanceryd") +
+                             ["--config", h.conf, "--foreground"],
+                             stdout=subprocess.DEVNULL, stderr=log, env=env,
+                             cwd="/")
+        try:
+            self.wait_for(lambda: "inbox: polled maildir" in text(log),
+                          "the first poll", log)
+            # written to tmp/, then moved into new/, as an MDA does
+            for name, body in (("2000.M1P1.host",
+                                dsn(7, EMB, "5.1.1",
+                                    envid=self.sent[EMB][0])),
+                               ("2001.M2P1.host", GARBAGE)):
+                tmp = os.path.join(self.md, "tmp", name)
+                with open(tmp, "w") as f:
+                    f.write(body)
+                os.rename(tmp, os.path.join(self.md, "new", name))
+            self.wait_for(lambda: sorted(os.listdir(
+                os.path.join(self.md, "cur"))) == ["2000.M1P1.host:2,S",
+                                                   "2001.M2P1.host:2,S"],
+                "the messages to be moved to cur/", log)
+            self.wait_for(lambda: "taken=2" in text(log),
+                          "the poll's log line", log)
+            # the Maildir goes away: an error each poll, the daemon goes on
+            os.rename(self.md, self.md + ".gone")
+            self.wait_for(lambda: "not a Maildir" in text(log),
+                          "the failed poll's log line", log)
+            self.assertIsNone(d.poll(), text(log))
+            os.rename(self.md + ".gone", self.md)
+            polls = text(log).count("inbox: polled maildir")
+            self.wait_for(lambda: text(log).count("inbox: polled maildir")
+                          > polls, "a poll after the Maildir is back", log)
+        finally:
+            d.terminate()
+            d.wait(10)
+        out = text(log)
+        self.assertEqual(d.returncode, 0, out)
+        self.assertEqual(os.listdir(os.path.join(self.md, "new")), [])
+        rows = h.sql("SELECT id, source, origin, kind, delivery_id "
+                     "FROM inbound_messages ORDER BY id")
+        emb = self.delivery(EMB)
+        self.assertEqual(rows, [(1, "maildir", "2000.M1P1.host", "report",
+                                 emb[0]),
+                                (2, "maildir", "2001.M2P1.host",
+                                 "unreadable", None)])
+        self.assertEqual(emb[1:], ("bounced", "address"))
+        self.assertEqual(dict(h.sql("SELECT email, status FROM contacts"))
+                         [EMB], "bouncing")
+        md = os.path.join(h.dir, "Maildir")
+        self.assertIn("inbox: polled maildir %s new=2 taken=2 skipped=0 "
+                      "report=1 mdn=0 auto_reply=0 reply=0 complaint=0 "
+                      "unreadable=1 duplicate=0" % md, out)
+        self.assertRegex(out, r"warn: inbox: unreadable message kept as "
+                         r"inbound #2 \(2001\.M2P1\.host\): \S")
+        self.assertIn("error: inbox: %s: not a Maildir (no new/): No such "
+                      "file or directory; trying again in 1 s" % md, out)
+        self.assertEqual(h.run("audit", "verify").rc, 0)
+
+    def wait_for(self, predicate, what, log, timeout=20):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if predicate():
+                return
+            time.sleep(0.1)
+        self.fail("timed out waiting for %s:\n%s" % (what, text(log)))
+
+
+def text(log):
+    log.flush()
+    with open(log.name) as f:
+        return f.read()
 
 
 class MaildirBatchTest(harness.TestCase):

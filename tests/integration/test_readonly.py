@@ -123,9 +123,10 @@ class TestReadOnly(ReadOnlyCase):
 
     def test_older_schema_read_only_is_one_clear_line(self):
         populate(self.home)
-        # as a version-19 file was: before 0020 and 0021
+        # as a version-19 file was: before 0020, 0021 and 0023
         con_exec(self.home, "DROP TABLE audit_verifications",
                  "DROP INDEX deliveries_bounce_domain",
+                 "DROP INDEX inbound_messages_source",
                  "PRAGMA user_version = 19")
         before = digest(self.home.dir)
         for args in (("audit", "verify"), ("body", "list"), ("status",)):

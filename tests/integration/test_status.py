@@ -154,6 +154,33 @@ class TestStatus(TestCase):
         self.assertIn("row 2", v["message"])
         self.assertIn("verified:    BROKEN", self.home.ok("status").out)
 
+    def test_inbox_waiting_and_last_intake_per_source(self):
+        h = self.home
+        self.assertIn("inbox:       nothing received\n", h.ok("status").out)
+        md = os.path.join(h.dir, "Maildir")
+        for sub in ("new", "cur", "tmp"):
+            os.makedirs(os.path.join(md, sub))
+        with open(os.path.join(md, "new", "1.M1P1.host"), "w") as f:
+            f.write("From: a@example.org\nSubject: hello\n\nhi\n")
+        h.ok("inbox", "--maildir", md)
+        h.ok("inbox", stdin="not a message\x01\n")
+        got = dict(h.sql("SELECT source, received_at FROM inbound_messages"))
+        self.assertEqual(set(got), {"maildir", "stdin"})
+        before = h.snapshot()
+        st = json.loads(h.ok("status", "--json").out)
+        self.assertEqual(h.snapshot(), before, "status wrote")
+        self.assertEqual(st["inbox_last"], {"stdin": utc(got["stdin"]),
+                                            "maildir": utc(got["maildir"]),
+                                            "imap": None})
+        self.assertEqual(st["quarantine"]["unreadable_messages"], 2)
+        out = h.ok("status").out
+        self.assertIn("inbox:       stdin last %s (" % utc(got["stdin"]),
+                      out)
+        self.assertIn(", maildir last %s (" % utc(got["maildir"]), out)
+        self.assertNotIn("imap last", out)
+        self.assertIn("2 unreadable messages for a person to read "
+                      "('chancery inbox list --kind unreadable')", out)
+
     def test_bad_days(self):
         r = self.home.run("status", "--days", "x")
         self.assertEqual(r.rc, 64, r)

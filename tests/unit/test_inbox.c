@@ -1,6 +1,9 @@
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "chancery/bounce.h"
 #include "chancery/clock.h"
@@ -603,6 +606,230 @@ static void test_verp_addresses(void **state)
 	assert_null(bounce_verp_address("bounces@office.example", NULL));
 }
 
+/* ---- a Maildir (inbox_read_maildir) -------------------------------------- */
+
+/* What the callbacks were told. */
+struct seen_run {
+	struct sbuf taken;  /* "name:kind[:dup]," per message */
+	int commits, rollbacks, failures, failure_code;
+	size_t stop_after;  /* interrupted once this many were taken; 0 never */
+	size_t ntaken;
+};
+
+static void run_taken(const char *name, const char *path,
+		      const struct inbox_result *res, const char *notes,
+		      void *arg)
+{
+	struct seen_run *r = arg;
+
+	assert_non_null(strstr(path, "/new/"));
+	assert_non_null(notes);
+	sbuf_addf(&r->taken, "%s:%s%s,", name, res->kind,
+		  res->duplicate ? ":dup" : "");
+	r->ntaken++;
+}
+
+static void run_batch_done(bool ok, void *arg)
+{
+	struct seen_run *r = arg;
+
+	if (ok)
+		r->commits++;
+	else
+		r->rollbacks++;
+}
+
+static void run_failed(const struct error *why, void *arg)
+{
+	struct seen_run *r = arg;
+
+	r->failures++;
+	r->failure_code = why->code;
+}
+
+static bool run_interrupted(void *arg)
+{
+	struct seen_run *r = arg;
+
+	return r->stop_after && r->ntaken >= r->stop_after;
+}
+
+static void put(const char *dir, const char *sub, const char *name,
+		const char *text)
+{
+	char *path = xasprintf("%s/%s/%s", dir, sub, name);
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	free(path);
+}
+
+static size_t count_in(const char *dir, const char *sub)
+{
+	char *path = xasprintf("%s/%s", dir, sub);
+	DIR *d = opendir(path);
+	struct dirent *e;
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	free(path);
+	return n;
+}
+
+/*
+ * Every message of new/, oldest name first, kept and moved to cur/; a
+ * duplicate counted as such; an entry that cannot be read (a directory)
+ * told to failed with ERR_NOINPUT and left in new/; max_messages and
+ * interrupted stop the run with the rest left in new/.
+ */
+static void test_read_maildir(void **state)
+{
+	static const struct {
+		size_t max, stop_after;
+		const char *taken;
+		size_t moved, failed, left;
+	} cases[] = {
+		{0, 0, "1.a:report,2.b:unreadable,3.c:unreadable:dup,"
+		       "5.e:mdn,", 4, 1, 1},
+		{2, 0, "1.a:report,2.b:unreadable,", 2, 0, 3},
+		{0, 1, "1.a:report,", 1, 0, 4},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		void *fixture;
+		struct fx *f;
+		char *dir = test_tmpdir(), *sub, *dsn = m_dsn_envid();
+		char *garbage = m_garbage(), *mdn = m_mdn();
+		struct seen_run r = {SBUF_INIT, 0, 0, 0, 0, cases[i].stop_after,
+				     0};
+		struct inbox_maildir p = {
+			.dir = dir,
+			.max_messages = cases[i].max,
+			.taken = run_taken,
+			.batch_done = run_batch_done,
+			.failed = run_failed,
+			.interrupted = run_interrupted,
+			.arg = &r,
+		};
+		struct inbox_maildir_stats st;
+		struct error err = ERROR_INIT;
+
+		setup(&fixture); /* a fresh database for each case */
+		f = fixture;
+		for (const char *const *s = (const char *const[]){"new", "cur",
+			    "tmp", "new/4.d", NULL}; *s; s++) {
+			sub = xasprintf("%s/%s", dir, *s);
+			assert_int_equal(mkdir(sub, 0700), 0);
+			free(sub);
+		}
+		put(dir, "new", "3.c", garbage);
+		put(dir, "new", "1.a", dsn);
+		put(dir, "new", "2.b", garbage);
+		put(dir, "new", "5.e", mdn);
+		assert_int_equal(inbox_read_maildir(f->t.db, &f->cfg, &p, &st,
+						    &err), 0);
+		assert_str(r.taken.buf, cases[i].taken);
+		assert_int_equal(st.listed, 5);
+		assert_int_equal(st.moved, cases[i].moved);
+		assert_int_equal(st.failed, cases[i].failed);
+		assert_int_equal(r.failures, cases[i].failed);
+		if (cases[i].failed)
+			assert_int_equal(r.failure_code, ERR_NOINPUT);
+		assert_int_equal(r.commits, 1);
+		assert_int_equal(r.rollbacks, 0);
+		assert_int_equal(count_in(dir, "cur"), cases[i].moved);
+		assert_int_equal(count_in(dir, "new"), cases[i].left);
+		assert_int_equal(test_query_int(f->t.db, "SELECT count(*) FROM "
+						"inbound_messages"),
+				 cases[i].moved - (i == 0));
+		assert_int_equal(st.counts.report, 1);
+		assert_int_equal(st.counts.unreadable,
+				 cases[i].moved >= 2 ? (i == 0 ? 2 : 1) : 0);
+		assert_int_equal(st.counts.duplicate, i == 0);
+		assert_int_equal(st.counts.mdn, i == 0);
+		sub = xasprintf("%s/cur/1.a:2,S", dir);
+		assert_int_equal(access(sub, F_OK), 0);
+		free(sub);
+		sbuf_release(&r.taken);
+		free(dsn);
+		free(garbage);
+		free(mdn);
+		test_rmtree(dir);
+		teardown(&fixture);
+	}
+}
+
+/* Not a Maildir, and a database that fails: an error, new/ untouched. */
+static void test_read_maildir_errors(void **state)
+{
+	struct fx *f = *state;
+	char *dir = test_tmpdir(), *sub, *garbage = m_garbage();
+	struct seen_run r = {SBUF_INIT, 0, 0, 0, 0, 0, 0};
+	struct inbox_maildir p = {.dir = dir, .batch_done = run_batch_done,
+				  .arg = &r};
+	struct inbox_maildir_stats st;
+	struct error err = ERROR_INIT;
+
+	assert_int_equal(inbox_read_maildir(f->t.db, &f->cfg, &p, &st, &err),
+			 ERR_NOINPUT);
+	assert_non_null(strstr(err.msg, "not a Maildir (no new/)"));
+	for (const char *const *s = (const char *const[]){"new", "cur", "tmp",
+							 NULL}; *s; s++) {
+		sub = xasprintf("%s/%s", dir, *s);
+		assert_int_equal(mkdir(sub, 0700), 0);
+		free(sub);
+	}
+	put(dir, "new", "1.a", garbage);
+	put(dir, "new", "2.b", "Subject: x\n\nhello\n");
+	test_exec(f->t.db, "CREATE TRIGGER boom BEFORE INSERT ON "
+			   "inbound_messages WHEN NEW.origin = '2.b' BEGIN "
+			   "SELECT RAISE(ABORT, 'disk on fire'); END");
+	error_clear(&err);
+	assert_int_not_equal(inbox_read_maildir(f->t.db, &f->cfg, &p, &st,
+						&err), 0);
+	assert_non_null(strstr(err.msg, "/new/2.b"));
+	assert_non_null(strstr(err.msg, "disk on fire"));
+	assert_int_equal(r.rollbacks, 1);
+	assert_int_equal(st.moved, 0);
+	assert_int_equal(count_in(dir, "new"), 2);
+	assert_int_equal(test_query_int(f->t.db, "SELECT count(*) FROM "
+					"inbound_messages"), 0);
+	free(garbage);
+	test_rmtree(dir);
+}
+
+/* The per-kind counts and their log text. */
+static void test_counts(void **state)
+{
+	static const struct {
+		const char *kind;
+		bool duplicate;
+	} in[] = {
+		{"report", false}, {"report", true}, {"mdn", false},
+		{"auto_reply", false}, {"reply", false}, {"complaint", true},
+		{"unreadable", false}, {"unreadable", false},
+	};
+	struct inbox_counts c = {0};
+	struct sbuf out = SBUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		struct inbox_result res = {.kind = in[i].kind,
+					   .duplicate = in[i].duplicate};
+
+		inbox_counts_add(&c, &res);
+	}
+	inbox_counts_format(&c, &out);
+	assert_str(out.buf, "report=2 mdn=1 auto_reply=1 reply=1 complaint=1 "
+			    "unreadable=2 duplicate=2");
+	sbuf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -619,6 +846,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_database_failure_leaves_nothing, setup, teardown),
 		cmocka_unit_test(test_verp_addresses),
+		cmocka_unit_test(test_read_maildir),
+		cmocka_unit_test_setup_teardown(test_read_maildir_errors,
+						setup, teardown),
+		cmocka_unit_test(test_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -182,7 +182,10 @@ static void test_counts(void **state)
 	test_exec(f->t.db,
 		  "INSERT INTO inbound_messages (sha256, source, kind, "
 		  "received_at, raw) VALUES ('a', 'stdin', 'unreadable', 0, "
-		  "x'00'), ('b', 'stdin', 'report', 0, x'00');");
+		  "x'00'), ('b', 'stdin', 'report', 0, x'00'), "
+		  "('c', 'maildir', 'report', 1735689300, x'00'), "
+		  "('d', 'maildir', 'mdn', 1735689540, x'00'), "
+		  "('e', 'maildir', 'reply', 1735689000, x'00');");
 	load(f, 30, &st);
 	assert_int_equal(st.queue[0], 1); /* pending */
 	assert_str(status_queue_states[2], "deferred");
@@ -191,6 +194,11 @@ static void test_counts(void **state)
 	assert_int_equal(st.queue[3], 2);
 	assert_int_equal(st.unreadable_messages, 1);
 	assert_int_equal(st.quarantined_reports, 0);
+	/* the newest of each source; none from IMAP */
+	assert_str(status_inbox_sources[1], "maildir");
+	assert_int_equal(st.inbox_last[0], 0);
+	assert_int_equal(st.inbox_last[1], NOW - 60);
+	assert_int_equal(st.inbox_last[2], 0);
 	assert_int_equal(st.nmissed, 2);
 	assert_str(st.missed[0].name, "missed-new");
 	assert_str(st.missed[1].name, "missed-old");
@@ -210,6 +218,14 @@ static void test_counts(void **state)
 	assert_non_null(strstr(text.buf, "approvals 1/1"));
 	assert_non_null(strstr(text.buf, "last error: TLS refused"));
 	assert_non_null(strstr(json.buf, "\"unreadable_messages\": 1"));
+	assert_non_null(strstr(text.buf, "inbox:       maildir last "
+				       "2024-12-31T23:59:00Z (60 s ago)\n"));
+	assert_non_null(strstr(text.buf, "1 unreadable message for a person "
+				       "to read ('chancery inbox list --kind "
+				       "unreadable')"));
+	assert_non_null(strstr(json.buf, "\"maildir\": "
+				       "\"2024-12-31T23:59:00Z\""));
+	assert_non_null(strstr(json.buf, "\"imap\": null"));
 	assert_non_null(strstr(json.buf, "\"last_verification\": null"));
 	sbuf_release(&text);
 	sbuf_release(&json);
