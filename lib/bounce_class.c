@@ -177,6 +177,8 @@ static const struct {
 	{"delivery time expired", BOUNCE_CLASS_EXPIRED},
 	{"timed out", BOUNCE_CLASS_EXPIRED},
 	{"giving up", BOUNCE_CLASS_EXPIRED},
+	{"envelope expired", BOUNCE_CLASS_EXPIRED},  /* OpenSMTPD */
+	{"host not reachable", BOUNCE_CLASS_EXPIRED}, /* Zoho, after retries */
 	/* policy: blocks, spam filters, authentication */
 	{"blocked", BOUNCE_CLASS_POLICY},
 	{"block list", BOUNCE_CLASS_POLICY},

@@ -35,6 +35,12 @@ static const char *const format_names[] = {
 	[BOUNCE_FORMAT_NOTES] = "notes",
 	[BOUNCE_FORMAT_IMAIL] = "imail",
 	[BOUNCE_FORMAT_X_FAILED_RECIPIENTS] = "x_failed_recipients",
+	[BOUNCE_FORMAT_OPENSMTPD] = "opensmtpd",
+	[BOUNCE_FORMAT_DOMINO] = "domino",
+	[BOUNCE_FORMAT_GMX] = "gmx",
+	[BOUNCE_FORMAT_ZOHO] = "zoho",
+	[BOUNCE_FORMAT_MAILFOUNDRY] = "mailfoundry",
+	[BOUNCE_FORMAT_MAILRU] = "mailru",
 };
 
 static const char *const action_names[] = {

@@ -319,6 +319,55 @@ static void sendmail_recipients(struct bounce_report *r, const char *p,
 
 /* ---- Exchange / Office 365 -------------------------------------------- */
 
+/* Exchange and Office 365 print their NDRs in the sender's language: the
+ * headings in English, French, German, Spanish, Italian and Russian. The
+ * "#550 5.1.1 RESOLVER... ##" lines are the same in all of them. */
+static const char *const exchange_admin_headings[] = {
+	"Diagnostic information for administrators",
+	"Informations de diagnostic pour les administrateurs",
+	"Diagnoseinformationen f\xc3\xbcr Administratoren",
+	"Informaci\xc3\xb3n de diagn\xc3\xb3stico para administradores",
+	"Informazioni di diagnostica per gli amministratori",
+	"\xd0\x94\xd0\xb8\xd0\xb0\xd0\xb3\xd0\xbd\xd0\xbe\xd1\x81\xd1\x82\xd0\xb8"
+	"\xd1\x87\xd0\xb5\xd1\x81\xd0\xba\xd0\xb8\xd0\xb5 \xd1\x81\xd0\xb2\xd0\xb5"
+	"\xd0\xb4\xd0\xb5\xd0\xbd\xd0\xb8\xd1\x8f", /* Диагностические сведения */
+};
+
+/* Where the copy of the original headers starts. */
+static const char *const exchange_original_headings[] = {
+	"Original message headers",
+	"En-t\xc3\xaates de message d'origine",
+	"Urspr\xc3\xbcngliche Nachrichtenkopfzeilen",
+	"Encabezados del mensaje original",
+	"Intestazioni originali del messaggio",
+	"\xd0\x97\xd0\xb0\xd0\xb3\xd0\xbe\xd0\xbb\xd0\xbe\xd0\xb2\xd0\xba\xd0\xb8"
+	" \xd0\xb8\xd1\x81\xd1\x85\xd0\xbe\xd0\xb4\xd0\xbd\xd0\xbe\xd0\xb3\xd0\xbe",
+	/* Заголовки исходного */
+};
+
+static bool exchange_heading(const char *line, size_t len,
+			     const char *const *headings, size_t n)
+{
+	size_t i = indent_of(line, len);
+
+	for (size_t k = 0; k < n; k++) {
+		size_t hl = strlen(headings[k]);
+
+		if (len - i >= hl && strncasecmp(line + i, headings[k], hl) == 0)
+			return true;
+	}
+	return false;
+}
+
+#define EXCHANGE_ORIGINAL(line, len) \
+	exchange_heading(line, len, exchange_original_headings, \
+			 sizeof(exchange_original_headings) / \
+				 sizeof(exchange_original_headings[0]))
+#define EXCHANGE_ADMIN(line, len) \
+	exchange_heading(line, len, exchange_admin_headings, \
+			 sizeof(exchange_admin_headings) / \
+				 sizeof(exchange_admin_headings[0]))
+
 /* "Diagnostic information for administrators": a recipient line, then
  * "#550 5.1.1 RESOLVER... ##" or "Remote Server returned '550 ...'". */
 static void exchange_admin(struct bounce_report *r, const char *p,
@@ -350,7 +399,7 @@ static void exchange_admin(struct bounce_report *r, const char *p,
 		}
 		if (d && prev && (addr = bounce_report_find_address(prev, prev_len)))
 			bounce_report_add(r, action, addr, NULL, d, dlen);
-		if (len >= 24 && strncasecmp(line, "Original message headers", 24) == 0)
+		if (EXCHANGE_ORIGINAL(line, len))
 			break;
 		prev = line;
 		prev_len = len;
@@ -393,9 +442,9 @@ static void exchange_list(struct bounce_report *r, const char *p,
 		p = line_of(line, &len);
 		if (blank(line, len))
 			continue;
-		if (strncasecmp(line + indent_of(line, len), "Diagnostic information",
-				22) == 0 ||
-		    strncasecmp(line + indent_of(line, len), "Original message", 16) == 0)
+		if (EXCHANGE_ADMIN(line, len) || EXCHANGE_ORIGINAL(line, len) ||
+		    strncasecmp(line + indent_of(line, len), "Original message",
+				16) == 0)
 			break;
 		if (base == (size_t)-1)
 			base = indent_of(line, len);
@@ -420,6 +469,12 @@ static void exchange_list(struct bounce_report *r, const char *p,
 	sbuf_release(&diag);
 }
 
+/* "Не удалось доставить сообщение следующим получателям или группам" */
+static const char exchange_ru_failed[] =
+	"\xd0\x9d\xd0\xb5 \xd1\x83\xd0\xb4\xd0\xb0\xd0\xbb\xd0\xbe\xd1\x81\xd1\x8c "
+	"\xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xb8\xd1\x82\xd1\x8c "
+	"\xd1\x81\xd0\xbe\xd0\xbe\xd0\xb1\xd1\x89\xd0\xb5\xd0\xbd\xd0\xb8\xd0\xb5";
+
 static void exchange_recipients(struct bounce_report *r, const char *text,
 				enum bounce_action action)
 {
@@ -429,12 +484,22 @@ static void exchange_recipients(struct bounce_report *r, const char *text,
 		"recipient(s) could not be reached:",
 		"following recipients has been delayed",
 		"could not be reached:",
+		"La remise a \xc3\xa9" "chou\xc3\xa9 pour ces destinataires ou groupes",
+		"Die Zustellung an folgende Empf\xc3\xa4nger oder Gruppen ist "
+		"fehlgeschlagen",
+		"Error en la entrega a estos destinatarios o grupos",
+		"Recapito non riuscito a questi destinatari o gruppi",
+		exchange_ru_failed,
 	};
-	const char *p = after(text, "Diagnostic information for administrators");
+	const char *p = NULL;
 	const char *s;
 	size_t len;
 	char *addr;
 
+	for (size_t i = 0; !p && i < sizeof(exchange_admin_headings) /
+					  sizeof(exchange_admin_headings[0]);
+	     i++)
+		p = after(text, exchange_admin_headings[i]);
 	exchange_admin(r, p, action);
 	for (size_t i = 0; !r->nrecipients &&
 			   i < sizeof(headings) / sizeof(headings[0]); i++)
@@ -566,6 +631,189 @@ static void imail_recipients(struct bounce_report *r, const char *text)
 	sbuf_release(&response);
 }
 
+/* ---- OpenSMTPD, Domino, GMX, Zoho, MailFoundry ------------------------- */
+
+/* OpenSMTPD: after its notice, "addr: reason" lines (the address bare, at
+ * the start of the line) up to "Below is a copy of the original message". */
+static void opensmtpd_recipients(struct bounce_report *r, const char *p,
+				 enum bounce_action action)
+{
+	size_t len;
+
+	for (; p && *p;) {
+		const char *line = p;
+		const char *colon;
+		size_t i;
+		char *addr;
+
+		p = line_of(line, &len);
+		i = indent_of(line, len);
+		if (strncasecmp(line + i, "Below is a copy", 15) == 0)
+			break;
+		colon = memmem(line + i, len - i, ": ", 2);
+		if (!colon || memchr(line + i, ' ', (size_t)(colon - line - i)) ||
+		    !(addr = bounce_report_address(line + i,
+						   (size_t)(colon - line - i),
+						   true)))
+			continue;
+		bounce_report_add(r, action, addr, NULL, colon + 2,
+				  len - (size_t)(colon + 2 - line));
+	}
+}
+
+/* Domino: "was not delivered to:", the addresses alone on their lines,
+ * then "because:" and the reason; repeated per reason. */
+static void domino_recipients(struct bounce_report *r, const char *text)
+{
+	struct sbuf diag = SBUF_INIT;
+	const char *q = text;
+	size_t len;
+
+	while ((q = bounce_report_phrase(q, "was not delivered to:"))) {
+		size_t before = r->nrecipients;
+		const char *p = line_of(q, &len);
+
+		q = p;
+		sbuf_reset(&diag);
+		for (; p && *p;) {
+			const char *line = p;
+			char *addr;
+
+			p = line_of(line, &len);
+			if (blank(line, len))
+				continue;
+			if (strncasecmp(line + indent_of(line, len), "because:", 8) == 0) {
+				paragraph(p, &diag);
+				q = p;
+				break;
+			}
+			if (!(addr = lead_address(line, len)))
+				break;
+			bounce_report_add(r, BOUNCE_FAILED, addr, NULL, NULL, 0);
+			q = p;
+		}
+		for (size_t i = before; diag.len && i < r->nrecipients; i++)
+			bounce_report_add(r, BOUNCE_FAILED,
+					  xstrdup(r->recipients[i].final_recipient),
+					  NULL, diag.buf, diag.len);
+	}
+	sbuf_release(&diag);
+}
+
+/* GMX and WEB.DE: after Exim's "failed:" sentence, each recipient at the
+ * start of a line as "addr": or <addr>, its details below it (blank lines
+ * included) up to the next one or the "---" separator. */
+static void gmx_recipients(struct bounce_report *r, const char *p,
+			   enum bounce_action action)
+{
+	struct sbuf diag = SBUF_INIT;
+	char *addr = NULL;
+	size_t len;
+
+	for (; p && *p;) {
+		const char *line = p;
+		char *a = NULL;
+
+		p = line_of(line, &len);
+		if (len >= 3 && strncmp(line, "---", 3) == 0)
+			break;
+		if (blank(line, len))
+			continue;
+		if (line[0] == '"' || line[0] == '<') {
+			size_t n = len;
+
+			while (n && strchr(":\" ", line[n - 1]))
+				n--;
+			if (line[0] == '"')
+				a = n > 1 ? bounce_report_address(line + 1, n - 1,
+								  true)
+					  : NULL;
+			else
+				a = bounce_report_address(line, n, true);
+		}
+		if (a) {
+			if (addr)
+				bounce_report_add(r, action, addr, NULL, diag.buf,
+						  diag.len);
+			addr = a;
+			sbuf_reset(&diag);
+			continue;
+		}
+		if (addr) {
+			if (diag.len)
+				sbuf_addch(&diag, ' ');
+			sbuf_add(&diag, line, len);
+		}
+	}
+	if (addr)
+		bounce_report_add(r, action, addr, NULL, diag.buf, diag.len);
+	sbuf_release(&diag);
+}
+
+/* Zoho: "addr Invalid Address, ERROR_CODE :550, ERROR_CODE :reason", or
+ * "[Status: Error, Address: <addr>, ResponseCode 421, ...]" for one it
+ * gave up on; the line is the diagnostic. */
+static void zoho_recipients(struct bounce_report *r, const char *text)
+{
+	size_t len;
+
+	for (const char *p = text; p && *p;) {
+		const char *line = p;
+		const char *a;
+		char *addr = NULL;
+
+		p = line_of(line, &len);
+		if (strncasecmp(line, "Received:", 9) == 0)
+			break;
+		if (memmem(line, len, "ERROR_CODE :", 12))
+			addr = lead_address(line, len);
+		else if (strncmp(line, "[Status: ", 9) == 0 &&
+			 (a = memmem(line, len, "Address: <", 10))) {
+			const char *close = memchr(a, '>', len - (size_t)(a - line));
+
+			if (close)
+				addr = bounce_report_address(a + 9,
+							     (size_t)(close - a) - 8,
+							     true);
+		}
+		if (addr)
+			bounce_report_add(r, BOUNCE_FAILED, addr, NULL, line, len);
+	}
+}
+
+static const char mailfoundry_reason[] =
+	"Delivery failed for the following reason:";
+
+/* MailFoundry: "Unable to deliver message to: <addr>", then "Delivery
+ * failed for the following reason:" and the reason up to a blank line. */
+static void mailfoundry_recipients(struct bounce_report *r, const char *text)
+{
+	struct sbuf diag = SBUF_INIT;
+	const char *q = text;
+	size_t len;
+
+	while ((q = bounce_report_phrase(q, "Unable to deliver message to:"))) {
+		const char *next = line_of(q, &len);
+		char *addr = bounce_report_find_address(q + 29, len - 29);
+		const char *p = next;
+
+		sbuf_reset(&diag);
+		if (p && *p) {
+			const char *after_reason = line_of(p, &len);
+			size_t i = indent_of(p, len);
+
+			if (strncasecmp(p + i, mailfoundry_reason,
+					strlen(mailfoundry_reason)) == 0)
+				paragraph(after_reason, &diag);
+		}
+		if (addr)
+			bounce_report_add(r, BOUNCE_FAILED, addr, NULL, diag.buf,
+					  diag.len);
+		q = next;
+	}
+	sbuf_release(&diag);
+}
+
 /* ---- recognition ------------------------------------------------------- */
 
 /* What the recognisers look at. */
@@ -626,6 +874,11 @@ static bool is_sendmail(const struct text_in *in)
 	return has(in->text, "----- The following addresses had");
 }
 
+/* "Не доставлено:" */
+static const char exchange_ru_subject[] =
+	"\xd0\x9d\xd0\xb5 \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2"
+	"\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe:";
+
 static bool is_exchange(const struct text_in *in)
 {
 	return g_mime_object_get_header(in->msg, "X-MS-Exchange-Message-Is-Ndr") ||
@@ -635,7 +888,17 @@ static bool is_exchange(const struct text_in *in)
 	       has(in->text, "Delivery is delayed to these recipients") ||
 	       has(in->text, "Delivery to the following recipients has been "
 			     "delayed") ||
-	       has(in->text, "Your message did not reach some or all");
+	       has(in->text, "Your message did not reach some or all") ||
+	       starts(in->subject, "Non remis") ||
+	       starts(in->subject, "Unzustellbar:") ||
+	       starts(in->subject, "No se puede entregar:") ||
+	       starts(in->subject, "Non recapitabile:") ||
+	       starts(in->subject, exchange_ru_subject) ||
+	       has(in->text, exchange_ru_failed) ||
+	       has(in->text, "La remise a \xc3\xa9" "chou\xc3\xa9 pour ces "
+			     "destinataires") ||
+	       has(in->text, "Die Zustellung an folgende Empf\xc3\xa4nger") ||
+	       has(in->text, "Error en la entrega a estos destinatarios");
 }
 
 static bool is_postfix(const struct text_in *in)
@@ -658,6 +921,52 @@ static bool is_imail(const struct text_in *in)
 	return has(in->text, "Body of message generated response:") ||
 	       starts(in->subject, "Undeliverable Mail") ||
 	       (in->mailer && strstr(in->mailer, "<SMTP32"));
+}
+
+static bool is_opensmtpd(const struct text_in *in)
+{
+	return has(in->text, "This is the MAILER-DAEMON, please DO NOT REPLY");
+}
+
+static bool is_domino(const struct text_in *in)
+{
+	return starts(in->subject, "DELIVERY FAILURE:") ||
+	       strstr(in->subject, "DELIVERY_FAILURE") ||
+	       (has(in->text, "was not delivered to:") &&
+		has(in->text, "because:"));
+}
+
+static bool from_has(const struct text_in *in, const char *domain)
+{
+	return in->from && strcasestr(in->from, domain);
+}
+
+/* GMX, WEB.DE, Mail.ru and Zoho print Exim's opening sentence: they are
+ * told apart by who sends it, before Exim is tried. */
+static bool is_gmx(const struct text_in *in)
+{
+	return is_exim(in) &&
+	       (g_mime_object_get_header(in->msg, "X-GMX-Antispam") ||
+		from_has(in, "@gmx.") || from_has(in, "@web.de"));
+}
+
+static bool is_zoho(const struct text_in *in)
+{
+	return (g_mime_object_get_header(in->msg, "X-ZohoMail") ||
+		from_has(in, "zoho")) &&
+	       (strstr(in->text, "ERROR_CODE :") ||
+		strstr(in->text, "[Status: "));
+}
+
+static bool is_mailru(const struct text_in *in)
+{
+	return is_exim(in) && from_has(in, "mail.ru");
+}
+
+static bool is_mailfoundry(const struct text_in *in)
+{
+	return has(in->text, "Unable to deliver message to:") &&
+	       has(in->text, mailfoundry_reason);
 }
 
 static const char ses_heading[] =
@@ -751,6 +1060,52 @@ static void read_imail(struct bounce_report *r, const struct text_in *in,
 	imail_recipients(r, in->text);
 }
 
+static void read_opensmtpd(struct bounce_report *r, const struct text_in *in,
+			   enum bounce_action *action)
+{
+	const char *p = after(in->text, "list of recipients:");
+
+	*action = has(in->text, "A message is delayed for more than")
+			  ? BOUNCE_DELAYED
+			  : BOUNCE_FAILED;
+	opensmtpd_recipients(r, p, *action);
+}
+
+static void read_domino(struct bounce_report *r, const struct text_in *in,
+			enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	domino_recipients(r, in->text);
+}
+
+static void read_gmx(struct bounce_report *r, const struct text_in *in,
+		     enum bounce_action *action)
+{
+	const char *p;
+
+	*action = BOUNCE_FAILED;
+	p = exim_marker(in->text, action);
+	if (!p) /* "The following address\nfailed:" wraps differently */
+		p = after(in->text, "This message was created automatically");
+	gmx_recipients(r, p, *action);
+	if (!r->nrecipients)
+		exim_recipients(r, p, *action); /* Exim's own indented layout */
+}
+
+static void read_zoho(struct bounce_report *r, const struct text_in *in,
+		      enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	zoho_recipients(r, in->text);
+}
+
+static void read_mailfoundry(struct bounce_report *r, const struct text_in *in,
+			     enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	mailfoundry_recipients(r, in->text);
+}
+
 static void read_ses(struct bounce_report *r, const struct text_in *in,
 		     enum bounce_action *action)
 {
@@ -770,6 +1125,10 @@ static const struct {
 	{BOUNCE_FORMAT_QMAIL, is_qmail, read_angle},
 	{BOUNCE_FORMAT_YAHOO, is_yahoo, read_angle},
 	{BOUNCE_FORMAT_GMAIL, is_gmail, read_gmail},
+	{BOUNCE_FORMAT_OPENSMTPD, is_opensmtpd, read_opensmtpd},
+	{BOUNCE_FORMAT_ZOHO, is_zoho, read_zoho},
+	{BOUNCE_FORMAT_GMX, is_gmx, read_gmx},
+	{BOUNCE_FORMAT_MAILRU, is_mailru, read_exim},
 	{BOUNCE_FORMAT_EXIM, is_exim, read_exim},
 	{BOUNCE_FORMAT_SENDMAIL, is_sendmail, read_sendmail},
 	{BOUNCE_FORMAT_EXCHANGE, is_exchange, read_exchange},
@@ -777,6 +1136,8 @@ static const struct {
 	{BOUNCE_FORMAT_NOTES, is_notes, read_notes},
 	{BOUNCE_FORMAT_IMAIL, is_imail, read_imail},
 	{BOUNCE_FORMAT_AMAZON_SES, is_ses, read_ses},
+	{BOUNCE_FORMAT_DOMINO, is_domino, read_domino},
+	{BOUNCE_FORMAT_MAILFOUNDRY, is_mailfoundry, read_mailfoundry},
 };
 
 int bounce_text_parse(struct bounce_report *r, GMimeMessage *msg,

@@ -56,6 +56,12 @@ enum bounce_format {
 	BOUNCE_FORMAT_NOTES,    /* Lotus / HCL Notes */
 	BOUNCE_FORMAT_IMAIL,    /* Ipswitch / Progress IMail */
 	BOUNCE_FORMAT_X_FAILED_RECIPIENTS, /* only that header names them */
+	BOUNCE_FORMAT_OPENSMTPD, /* "This is the MAILER-DAEMON, ..." */
+	BOUNCE_FORMAT_DOMINO,   /* HCL Domino "was not delivered to:" */
+	BOUNCE_FORMAT_GMX,      /* GMX and WEB.DE: Exim wording, own layout */
+	BOUNCE_FORMAT_ZOHO,     /* Zoho Mail "addr ..., ERROR_CODE :" */
+	BOUNCE_FORMAT_MAILFOUNDRY, /* "Unable to deliver message to:" */
+	BOUNCE_FORMAT_MAILRU,   /* Mail.ru: Exim's layout */
 	BOUNCE_FORMAT_COUNT
 };
 /* "dsn", "postfix", "exim", "exchange", "qmail", "yahoo", "gmail",
