@@ -131,6 +131,7 @@ static const struct {
 	{"mailbox full", BOUNCE_CLASS_MAILBOX},
 	{"mailbox is full", BOUNCE_CLASS_MAILBOX},
 	{"mailbox exceeds", BOUNCE_CLASS_MAILBOX},
+	{"mailbox exceeded", BOUNCE_CLASS_MAILBOX}, /* Biglobe */
 	{"over quota", BOUNCE_CLASS_MAILBOX},
 	{"quota", BOUNCE_CLASS_MAILBOX},
 	{"insufficient storage", BOUNCE_CLASS_MAILBOX},

@@ -41,6 +41,10 @@ static const char *const format_names[] = {
 	[BOUNCE_FORMAT_ZOHO] = "zoho",
 	[BOUNCE_FORMAT_MAILFOUNDRY] = "mailfoundry",
 	[BOUNCE_FORMAT_MAILRU] = "mailru",
+	[BOUNCE_FORMAT_BIGLOBE] = "biglobe",
+	[BOUNCE_FORMAT_ACTIVEHUNTER] = "activehunter",
+	[BOUNCE_FORMAT_AUTO_DSN] = "auto_dsn_text",
+	[BOUNCE_FORMAT_MFILTER] = "mfilter",
 };
 
 static const char *const action_names[] = {

@@ -279,7 +279,7 @@ static void sendmail_recipients(struct bounce_report *r, const char *p,
 	char *addr = NULL;
 	size_t len, before = r->nrecipients;
 
-	for (; p && *p;) {
+	for (p = skip_blank(p); p && *p;) {
 		const char *line = p;
 		const char *reason;
 
@@ -290,7 +290,11 @@ static void sendmail_recipients(struct bounce_report *r, const char *p,
 			if (addr)
 				bounce_report_add(r, action, addr, NULL, diag.buf,
 						  diag.len);
-			addr = lead_address(line, len);
+			/* Active!hunter: ">>> addr <addr>" */
+			if (len > 4 && strncmp(line, ">>> ", 4) == 0)
+				addr = lead_address(line + 4, len - 4);
+			else
+				addr = lead_address(line, len);
 			sbuf_reset(&diag);
 		} else if ((reason = memmem(line, len, "(reason:", 8))) {
 			size_t n = len - (size_t)(reason + 8 - line);
@@ -781,6 +785,77 @@ static void zoho_recipients(struct bounce_report *r, const char *text)
 	}
 }
 
+/* "This is an automatically generated Delivery Status Notification."
+ * (the IIS SMTP service, Exchange 2003 and others): the addresses under
+ * "Delivery to the following recipients failed", bare or as "* addr",
+ * the reason from an "SMTP:" line or the paragraph after "Technical
+ * details:". */
+static void auto_dsn_recipients(struct bounce_report *r, const char *text,
+				enum bounce_action action)
+{
+	struct sbuf diag = SBUF_INIT;
+	const char *p = after(text, "Delivery to the following recipients");
+	const char *smtp = bounce_report_phrase(text, "SMTP:");
+	size_t len, before = r->nrecipients;
+
+	if (smtp) {
+		line_of(smtp, &len);
+		sbuf_add(&diag, smtp, len);
+	} else if ((smtp = after(text, "Technical details:"))) {
+		paragraph(smtp, &diag);
+	}
+	for (p = skip_blank(p); p && *p;) {
+		const char *line = p;
+		size_t i;
+		char *addr;
+
+		p = line_of(line, &len);
+		if (blank(line, len)) {
+			if (r->nrecipients > before)
+				break;
+			continue;
+		}
+		i = indent_of(line, len);
+		if (len - i > 2 && line[i] == '*' && line[i + 1] == ' ')
+			i += 2;
+		if (!(addr = lead_address(line + i, len - i)))
+			break;
+		bounce_report_add(r, action, addr, NULL, diag.buf, diag.len);
+	}
+	sbuf_release(&diag);
+}
+
+/* m-FILTER (Digital Arts): an address alone on a line, then the reply
+ * under "-------server message", up to "-------original message". */
+static void mfilter_recipients(struct bounce_report *r, const char *text)
+{
+	struct sbuf diag = SBUF_INIT;
+	const char *p = bounce_report_phrase(text, "-------server message");
+	size_t len, before = r->nrecipients;
+
+	if (p)
+		paragraph(line_of(p, &len), &diag);
+	for (p = text; p && *p;) {
+		const char *line = p;
+		char *addr;
+
+		p = line_of(line, &len);
+		if (strncmp(line, "-------", 7) == 0)
+			break;
+		if (blank(line, len) || !(addr = lead_address(line, len)))
+			continue;
+		if (indent_of(line, len) + strlen(addr) + 2 < len)
+			free(addr); /* not alone on its line */
+		else
+			bounce_report_add(r, BOUNCE_FAILED, addr, NULL, NULL, 0);
+	}
+	for (size_t i = before; diag.len && i < r->nrecipients; i++)
+		bounce_report_add(r, BOUNCE_FAILED,
+				  xstrdup(r->recipients[i].final_recipient),
+				  NULL, diag.buf, diag.len);
+	sbuf_release(&diag);
+}
+
 static const char mailfoundry_reason[] =
 	"Delivery failed for the following reason:";
 
@@ -867,6 +942,21 @@ static bool is_exim(const struct text_in *in)
 	       starts(in->subject, "Mail delivery failed") ||
 	       (starts(in->subject, "Warning: message") &&
 		strcasestr(in->subject, "delayed"));
+}
+
+static const char biglobe_info[] = "----- Non-delivered information -----";
+
+static bool is_biglobe(const struct text_in *in)
+{
+	return has(in->text, "----- The following addresses had") &&
+	       has(in->text, biglobe_info);
+}
+
+/* QUALITIA Active!hunter: Sendmail's wording, ">>> addr" lines. */
+static bool is_activehunter(const struct text_in *in)
+{
+	return g_mime_object_get_header(in->msg, "X-AHMailID") &&
+	       has(in->text, "----- The following addresses had");
 }
 
 static bool is_sendmail(const struct text_in *in)
@@ -969,6 +1059,23 @@ static bool is_mailfoundry(const struct text_in *in)
 	       has(in->text, mailfoundry_reason);
 }
 
+static bool is_auto_dsn(const struct text_in *in)
+{
+	return has(in->text, "This is an automatically generated Delivery "
+			     "Status Notification") &&
+	       has(in->text, "Delivery to the following recipients");
+}
+
+static bool is_mfilter(const struct text_in *in)
+{
+	const char *mailer = in->mailer ? in->mailer : "";
+
+	return (strcmp(mailer, "m-FILTER") == 0 &&
+		has(in->text, "-------server message")) ||
+	       (has(in->text, "-------server message") &&
+		has(in->text, "-------SMTP command"));
+}
+
 static const char ses_heading[] =
 	"An error occurred while trying to deliver the mail to";
 
@@ -1028,9 +1135,23 @@ static void read_sendmail(struct bounce_report *r, const struct text_in *in,
 	size_t len;
 	const char *next = line_of(p, &len);
 
+	const char *info;
+	struct sbuf diag = SBUF_INIT;
+
 	*action = memmem(p, len, "transient non-fatal", 19) ? BOUNCE_DELAYED
 							    : BOUNCE_FAILED;
 	sendmail_recipients(r, next, in->text, *action);
+	/* Biglobe: the reason under its own heading */
+	info = bounce_report_phrase(in->text, biglobe_info);
+	if (info)
+		paragraph(line_of(info, &len), &diag);
+	for (size_t i = 0; diag.len && i < r->nrecipients; i++)
+		if (!r->recipients[i].diagnostic &&
+		    r->recipients[i].final_recipient)
+			bounce_report_add(r, *action,
+					  xstrdup(r->recipients[i].final_recipient),
+					  NULL, diag.buf, diag.len);
+	sbuf_release(&diag);
 }
 
 static void read_exchange(struct bounce_report *r, const struct text_in *in,
@@ -1106,6 +1227,23 @@ static void read_mailfoundry(struct bounce_report *r, const struct text_in *in,
 	mailfoundry_recipients(r, in->text);
 }
 
+static void read_auto_dsn(struct bounce_report *r, const struct text_in *in,
+			  enum bounce_action *action)
+{
+	*action = has(in->text, "Delivery to the following recipients has been "
+				"delayed")
+			  ? BOUNCE_DELAYED
+			  : BOUNCE_FAILED;
+	auto_dsn_recipients(r, in->text, *action);
+}
+
+static void read_mfilter(struct bounce_report *r, const struct text_in *in,
+			 enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	mfilter_recipients(r, in->text);
+}
+
 static void read_ses(struct bounce_report *r, const struct text_in *in,
 		     enum bounce_action *action)
 {
@@ -1130,6 +1268,8 @@ static const struct {
 	{BOUNCE_FORMAT_GMX, is_gmx, read_gmx},
 	{BOUNCE_FORMAT_MAILRU, is_mailru, read_exim},
 	{BOUNCE_FORMAT_EXIM, is_exim, read_exim},
+	{BOUNCE_FORMAT_BIGLOBE, is_biglobe, read_sendmail},
+	{BOUNCE_FORMAT_ACTIVEHUNTER, is_activehunter, read_sendmail},
 	{BOUNCE_FORMAT_SENDMAIL, is_sendmail, read_sendmail},
 	{BOUNCE_FORMAT_EXCHANGE, is_exchange, read_exchange},
 	{BOUNCE_FORMAT_POSTFIX, is_postfix, read_angle},
@@ -1138,6 +1278,8 @@ static const struct {
 	{BOUNCE_FORMAT_AMAZON_SES, is_ses, read_ses},
 	{BOUNCE_FORMAT_DOMINO, is_domino, read_domino},
 	{BOUNCE_FORMAT_MAILFOUNDRY, is_mailfoundry, read_mailfoundry},
+	{BOUNCE_FORMAT_AUTO_DSN, is_auto_dsn, read_auto_dsn},
+	{BOUNCE_FORMAT_MFILTER, is_mfilter, read_mfilter},
 };
 
 int bounce_text_parse(struct bounce_report *r, GMimeMessage *msg,

@@ -62,12 +62,17 @@ enum bounce_format {
 	BOUNCE_FORMAT_ZOHO,     /* Zoho Mail "addr ..., ERROR_CODE :" */
 	BOUNCE_FORMAT_MAILFOUNDRY, /* "Unable to deliver message to:" */
 	BOUNCE_FORMAT_MAILRU,   /* Mail.ru: Exim's layout */
+	BOUNCE_FORMAT_BIGLOBE,  /* Sendmail-like, "Non-delivered information" */
+	BOUNCE_FORMAT_ACTIVEHUNTER, /* QUALITIA Active!hunter */
+	BOUNCE_FORMAT_AUTO_DSN, /* "This is an automatically generated DSN" */
+	BOUNCE_FORMAT_MFILTER,  /* Digital Arts m-FILTER */
 	BOUNCE_FORMAT_COUNT
 };
 /* "dsn", "postfix", "exim", "exchange", "qmail", "yahoo", "gmail",
  * "google_groups", "sendmail", "dragonfly", "amazon_ses",
- * "amazon_workmail", "notes", "imail", "x_failed_recipients"; NULL out of
- * range. */
+ * "amazon_workmail", "notes", "imail", "x_failed_recipients",
+ * "opensmtpd", "domino", "gmx", "zoho", "mailfoundry", "mailru", "biglobe",
+ * "activehunter", "auto_dsn_text", "mfilter"; NULL out of range. */
 const char *bounce_format_name(enum bounce_format f);
 /* The format of that name ("dsn", "postfix", ...; case matters); 0 or -1. */
 int bounce_format_parse(const char *name, enum bounce_format *out);
