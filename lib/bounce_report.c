@@ -45,6 +45,9 @@ static const char *const format_names[] = {
 	[BOUNCE_FORMAT_ACTIVEHUNTER] = "activehunter",
 	[BOUNCE_FORMAT_AUTO_DSN] = "auto_dsn_text",
 	[BOUNCE_FORMAT_MFILTER] = "mfilter",
+	[BOUNCE_FORMAT_ONEANDONE] = "1and1",
+	[BOUNCE_FORMAT_KDDI] = "kddi",
+	[BOUNCE_FORMAT_MAILMARSHAL] = "mailmarshal",
 };
 
 static const char *const action_names[] = {

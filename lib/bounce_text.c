@@ -84,6 +84,10 @@ static void paragraph(const char *p, struct sbuf *sb)
 	}
 }
 
+static const char kddi_marker[] = "Could not be delivered to:";
+static const char mailmarshal_heading[] =
+	"The following recipients were affected:";
+
 /* ---- Postfix, qmail, Yahoo: "<addr>:" then the reason ------------------ */
 
 /* A line "<addr>: reason" or "<addr> (expanded from <alias>):", the reason
@@ -704,9 +708,10 @@ static void domino_recipients(struct bounce_report *r, const char *text)
 	sbuf_release(&diag);
 }
 
-/* GMX and WEB.DE: after Exim's "failed:" sentence, each recipient at the
- * start of a line as "addr": or <addr>, its details below it (blank lines
- * included) up to the next one or the "---" separator. */
+/* GMX and WEB.DE (and 1&1): after Exim's "failed:" sentence, each
+ * recipient at the start of a line as "addr":, <addr> or the address
+ * alone, its details below it (blank lines included) up to the next one
+ * or the "---" separator. */
 static void gmx_recipients(struct bounce_report *r, const char *p,
 			   enum bounce_action action)
 {
@@ -734,6 +739,11 @@ static void gmx_recipients(struct bounce_report *r, const char *p,
 					  : NULL;
 			else
 				a = bounce_report_address(line, n, true);
+		} else if (!isspace((unsigned char)line[0]) &&
+			   (a = lead_address(line, len)) &&
+			   strlen(a) + 1 < len) {
+			free(a); /* 1&1: only an address alone on its line */
+			a = NULL;
 		}
 		if (a) {
 			if (addr)
@@ -853,6 +863,70 @@ static void mfilter_recipients(struct bounce_report *r, const char *text)
 		bounce_report_add(r, BOUNCE_FAILED,
 				  xstrdup(r->recipients[i].final_recipient),
 				  NULL, diag.buf, diag.len);
+	sbuf_release(&diag);
+}
+
+/* KDDI (au): "Could not be delivered to: <addr>", the reason on the
+ * indented lines below it. */
+static void kddi_recipients(struct bounce_report *r, const char *text)
+{
+	struct sbuf diag = SBUF_INIT;
+	char *addr = NULL;
+	size_t len;
+
+	for (const char *p = text; p && *p;) {
+		const char *line = p;
+		const char *c;
+
+		p = line_of(line, &len);
+		if ((c = memmem(line, len, kddi_marker, strlen(kddi_marker)))) {
+			size_t off = (size_t)(c - line) + strlen(kddi_marker);
+
+			if (addr)
+				bounce_report_add(r, BOUNCE_FAILED, addr, NULL,
+						  diag.buf, diag.len);
+			sbuf_reset(&diag);
+			addr = bounce_report_find_address(line + off, len - off);
+			continue;
+		}
+		if (!addr)
+			continue;
+		if (blank(line, len) || !indent_of(line, len)) {
+			bounce_report_add(r, BOUNCE_FAILED, addr, NULL, diag.buf,
+					  diag.len);
+			addr = NULL;
+			continue;
+		}
+		if (diag.len)
+			sbuf_addch(&diag, ' ');
+		sbuf_add(&diag, line, len);
+	}
+	if (addr)
+		bounce_report_add(r, BOUNCE_FAILED, addr, NULL, diag.buf, diag.len);
+	sbuf_release(&diag);
+}
+
+/* MailMarshal (Trustwave): the reason after "Could not be delivered
+ * because of", the addresses under "The following recipients were
+ * affected:". */
+static void mailmarshal_recipients(struct bounce_report *r, const char *text)
+{
+	struct sbuf diag = SBUF_INIT;
+	const char *p = after(text, "Could not be delivered because of");
+	size_t len;
+
+	if (p)
+		paragraph(p, &diag);
+	p = after(text, mailmarshal_heading);
+	for (p = skip_blank(p); p && *p;) {
+		const char *line = p;
+		char *addr;
+
+		p = line_of(line, &len);
+		if (blank(line, len) || !(addr = lead_address(line, len)))
+			break;
+		bounce_report_add(r, BOUNCE_FAILED, addr, NULL, diag.buf, diag.len);
+	}
 	sbuf_release(&diag);
 }
 
@@ -1046,6 +1120,28 @@ static bool is_zoho(const struct text_in *in)
 		from_has(in, "zoho")) &&
 	       (strstr(in->text, "ERROR_CODE :") ||
 		strstr(in->text, "[Status: "));
+}
+
+/* 1&1 / IONOS: Exim's wording, the address alone on a line. */
+static bool is_oneandone(const struct text_in *in)
+{
+	return is_exim(in) &&
+	       (from_has(in, "1und1") || from_has(in, "1and1") ||
+		from_has(in, "kundenserver.de") || from_has(in, "ionos")) &&
+	       has(in->text, "For the following reason:");
+}
+
+static bool is_kddi(const struct text_in *in)
+{
+	return (has(in->text, "Your mail sent on:") ||
+		has(in->text, "Your mail attempted to be delivered on:")) &&
+	       has(in->text, kddi_marker);
+}
+
+static bool is_mailmarshal(const struct text_in *in)
+{
+	return has(in->text, "Could not be delivered because of") &&
+	       has(in->text, mailmarshal_heading);
 }
 
 static bool is_mailru(const struct text_in *in)
@@ -1244,6 +1340,20 @@ static void read_mfilter(struct bounce_report *r, const struct text_in *in,
 	mfilter_recipients(r, in->text);
 }
 
+static void read_kddi(struct bounce_report *r, const struct text_in *in,
+		      enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	kddi_recipients(r, in->text);
+}
+
+static void read_mailmarshal(struct bounce_report *r, const struct text_in *in,
+			     enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	mailmarshal_recipients(r, in->text);
+}
+
 static void read_ses(struct bounce_report *r, const struct text_in *in,
 		     enum bounce_action *action)
 {
@@ -1266,6 +1376,7 @@ static const struct {
 	{BOUNCE_FORMAT_OPENSMTPD, is_opensmtpd, read_opensmtpd},
 	{BOUNCE_FORMAT_ZOHO, is_zoho, read_zoho},
 	{BOUNCE_FORMAT_GMX, is_gmx, read_gmx},
+	{BOUNCE_FORMAT_ONEANDONE, is_oneandone, read_gmx},
 	{BOUNCE_FORMAT_MAILRU, is_mailru, read_exim},
 	{BOUNCE_FORMAT_EXIM, is_exim, read_exim},
 	{BOUNCE_FORMAT_BIGLOBE, is_biglobe, read_sendmail},
@@ -1273,6 +1384,8 @@ static const struct {
 	{BOUNCE_FORMAT_SENDMAIL, is_sendmail, read_sendmail},
 	{BOUNCE_FORMAT_EXCHANGE, is_exchange, read_exchange},
 	{BOUNCE_FORMAT_POSTFIX, is_postfix, read_angle},
+	{BOUNCE_FORMAT_MAILMARSHAL, is_mailmarshal, read_mailmarshal},
+	{BOUNCE_FORMAT_KDDI, is_kddi, read_kddi},
 	{BOUNCE_FORMAT_NOTES, is_notes, read_notes},
 	{BOUNCE_FORMAT_IMAIL, is_imail, read_imail},
 	{BOUNCE_FORMAT_AMAZON_SES, is_ses, read_ses},

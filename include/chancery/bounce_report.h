@@ -66,13 +66,17 @@ enum bounce_format {
 	BOUNCE_FORMAT_ACTIVEHUNTER, /* QUALITIA Active!hunter */
 	BOUNCE_FORMAT_AUTO_DSN, /* "This is an automatically generated DSN" */
 	BOUNCE_FORMAT_MFILTER,  /* Digital Arts m-FILTER */
+	BOUNCE_FORMAT_ONEANDONE, /* 1&1 / IONOS: Exim wording, own layout */
+	BOUNCE_FORMAT_KDDI,     /* au by KDDI "Could not be delivered to:" */
+	BOUNCE_FORMAT_MAILMARSHAL, /* Trustwave MailMarshal */
 	BOUNCE_FORMAT_COUNT
 };
 /* "dsn", "postfix", "exim", "exchange", "qmail", "yahoo", "gmail",
  * "google_groups", "sendmail", "dragonfly", "amazon_ses",
  * "amazon_workmail", "notes", "imail", "x_failed_recipients",
  * "opensmtpd", "domino", "gmx", "zoho", "mailfoundry", "mailru", "biglobe",
- * "activehunter", "auto_dsn_text", "mfilter"; NULL out of range. */
+ * "activehunter", "auto_dsn_text", "mfilter", "1and1", "kddi",
+ * "mailmarshal"; NULL out of range. */
 const char *bounce_format_name(enum bounce_format f);
 /* The format of that name ("dsn", "postfix", ...; case matters); 0 or -1. */
 int bounce_format_parse(const char *name, enum bounce_format *out);
