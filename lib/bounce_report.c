@@ -48,6 +48,7 @@ static const char *const format_names[] = {
 	[BOUNCE_FORMAT_ONEANDONE] = "1and1",
 	[BOUNCE_FORMAT_KDDI] = "kddi",
 	[BOUNCE_FORMAT_MAILMARSHAL] = "mailmarshal",
+	[BOUNCE_FORMAT_SMAIL] = "smail",
 };
 
 static const char *const action_names[] = {

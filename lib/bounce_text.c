@@ -930,6 +930,60 @@ static void mailmarshal_recipients(struct bounce_report *r, const char *text)
 	sbuf_release(&diag);
 }
 
+/* Smail 3 and Deutsche Telekom's fork of it (T-Online, Magenta): under
+ * "|---- Failed addresses follow: ----|", " <addr>" alone with the reply
+ * indented below it, or Smail's " addr ... failed: reason"; up to the
+ * next "|---" banner. */
+static void smail_recipients(struct bounce_report *r, const char *p)
+{
+	struct sbuf diag = SBUF_INIT;
+	char *addr = NULL;
+	size_t len;
+
+	for (; p && *p;) {
+		const char *line = p;
+		const char *dots;
+		size_t i;
+		char *a;
+
+		p = line_of(line, &len);
+		if (line[0] == '|')
+			break;
+		if (blank(line, len))
+			continue;
+		i = indent_of(line, len);
+		dots = memmem(line + i, len - i, " ... ", 5);
+		if (dots && (a = bounce_report_address(line + i,
+						       (size_t)(dots - line - i),
+						       true))) {
+			if (addr)
+				bounce_report_add(r, BOUNCE_FAILED, addr, NULL,
+						  diag.buf, diag.len);
+			addr = NULL;
+			bounce_report_add(r, BOUNCE_FAILED, a, NULL, dots + 5,
+					  len - (size_t)(dots + 5 - line));
+			continue;
+		}
+		if (line[i] == '<' && line[len - 1] == '>' &&
+		    (a = bounce_report_address(line + i, len - i, true))) {
+			if (addr)
+				bounce_report_add(r, BOUNCE_FAILED, addr, NULL,
+						  diag.buf, diag.len);
+			addr = a;
+			sbuf_reset(&diag);
+			continue;
+		}
+		if (addr) {
+			if (diag.len)
+				sbuf_addch(&diag, ' ');
+			sbuf_add(&diag, line, len);
+		}
+	}
+	if (addr)
+		bounce_report_add(r, BOUNCE_FAILED, addr, NULL, diag.buf, diag.len);
+	sbuf_release(&diag);
+}
+
 static const char mailfoundry_reason[] =
 	"Delivery failed for the following reason:";
 
@@ -995,6 +1049,8 @@ static bool is_qmail(const struct text_in *in)
 static bool is_yahoo(const struct text_in *in)
 {
 	return has(in->text, "Sorry, we were unable to deliver your message") ||
+	       has(in->text, "Unable to deliver message to the following "
+			     "address") ||
 	       (in->from && strcasestr(in->from, "yahoo") &&
 		starts(in->subject, "Failure Notice"));
 }
@@ -1142,6 +1198,14 @@ static bool is_mailmarshal(const struct text_in *in)
 {
 	return has(in->text, "Could not be delivered because of") &&
 	       has(in->text, mailmarshal_heading);
+}
+
+static const char smail_marker[] = "- Failed addresses follow:";
+
+static bool is_smail(const struct text_in *in)
+{
+	return bounce_report_phrase(in->text, "|---") &&
+	       strstr(in->text, smail_marker);
 }
 
 static bool is_mailru(const struct text_in *in)
@@ -1354,6 +1418,16 @@ static void read_mailmarshal(struct bounce_report *r, const struct text_in *in,
 	mailmarshal_recipients(r, in->text);
 }
 
+static void read_smail(struct bounce_report *r, const struct text_in *in,
+		       enum bounce_action *action)
+{
+	const char *p = strstr(in->text, smail_marker);
+	size_t len;
+
+	*action = BOUNCE_FAILED;
+	smail_recipients(r, line_of(p, &len));
+}
+
 static void read_ses(struct bounce_report *r, const struct text_in *in,
 		     enum bounce_action *action)
 {
@@ -1390,6 +1464,7 @@ static const struct {
 	{BOUNCE_FORMAT_IMAIL, is_imail, read_imail},
 	{BOUNCE_FORMAT_AMAZON_SES, is_ses, read_ses},
 	{BOUNCE_FORMAT_DOMINO, is_domino, read_domino},
+	{BOUNCE_FORMAT_SMAIL, is_smail, read_smail},
 	{BOUNCE_FORMAT_MAILFOUNDRY, is_mailfoundry, read_mailfoundry},
 	{BOUNCE_FORMAT_AUTO_DSN, is_auto_dsn, read_auto_dsn},
 	{BOUNCE_FORMAT_MFILTER, is_mfilter, read_mfilter},
