@@ -165,6 +165,7 @@ static const struct {
 	{"host not found", BOUNCE_CLASS_ADDRESS},
 	{"domain not found", BOUNCE_CLASS_ADDRESS},
 	{"no such domain", BOUNCE_CLASS_ADDRESS},
+	{"illegal host/domain name", BOUNCE_CLASS_ADDRESS}, /* Messaging Server */
 	{"unrouteable address", BOUNCE_CLASS_ADDRESS},
 	{"unroutable address", BOUNCE_CLASS_ADDRESS},
 	{"mx records point to non-existent hosts", BOUNCE_CLASS_ADDRESS},

@@ -49,6 +49,7 @@ static const char *const format_names[] = {
 	[BOUNCE_FORMAT_KDDI] = "kddi",
 	[BOUNCE_FORMAT_MAILMARSHAL] = "mailmarshal",
 	[BOUNCE_FORMAT_SMAIL] = "smail",
+	[BOUNCE_FORMAT_MESSAGING_SERVER] = "messaging_server",
 };
 
 static const char *const action_names[] = {

@@ -984,6 +984,68 @@ static void smail_recipients(struct bounce_report *r, const char *p)
 	sbuf_release(&diag);
 }
 
+/* Whether line is "  label value": *value and *vlen get the value. */
+static bool labelled(const char *line, size_t len, const char *label,
+		     const char **value, size_t *vlen)
+{
+	size_t i = indent_of(line, len), n = strlen(label);
+
+	if (len - i < n || strncasecmp(line + i, label, n) != 0)
+		return false;
+	i += n;
+	i += indent_of(line + i, len - i);
+	*value = line + i;
+	*vlen = len - i;
+	return true;
+}
+
+/* Oracle (Sun) Messaging Server: under "Your message cannot be delivered
+ * to the following recipients:", "Recipient address: addr" (or, when that
+ * is no address, "Original address: addr"), then "Reason:" and
+ * "Diagnostic code:". The quoted header fields above it are never read. */
+static void messaging_server_recipients(struct bounce_report *r,
+					const char *p)
+{
+	struct sbuf diag = SBUF_INIT;
+	char *addr = NULL;
+	bool open = false;
+	size_t len;
+
+	for (; p && *p;) {
+		const char *line = p, *v;
+		size_t vlen;
+
+		p = line_of(line, &len);
+		if (labelled(line, len, "Recipient address:", &v, &vlen)) {
+			if (open && addr)
+				bounce_report_add(r, BOUNCE_FAILED, addr, NULL,
+						  diag.buf, diag.len);
+			else
+				free(addr);
+			addr = bounce_report_address(v, vlen, true);
+			open = true;
+			sbuf_reset(&diag);
+		} else if (!open) {
+			continue;
+		} else if (labelled(line, len, "Original address:", &v, &vlen)) {
+			if (!addr)
+				addr = bounce_report_address(v, vlen, true);
+		} else if (labelled(line, len, "Reason:", &v, &vlen) ||
+			   labelled(line, len, "Diagnostic code:", &v, &vlen)) {
+			if (diag.len)
+				sbuf_addstr(&diag, "; ");
+			sbuf_add(&diag, v, vlen);
+		} else if (!indent_of(line, len) && !blank(line, len)) {
+			break;
+		}
+	}
+	if (open && addr)
+		bounce_report_add(r, BOUNCE_FAILED, addr, NULL, diag.buf, diag.len);
+	else
+		free(addr);
+	sbuf_release(&diag);
+}
+
 static const char mailfoundry_reason[] =
 	"Delivery failed for the following reason:";
 
@@ -1208,6 +1270,14 @@ static bool is_smail(const struct text_in *in)
 	       strstr(in->text, smail_marker);
 }
 
+static const char messaging_server_heading[] =
+	"Your message cannot be delivered to the following recipients:";
+
+static bool is_messaging_server(const struct text_in *in)
+{
+	return has(in->text, messaging_server_heading);
+}
+
 static bool is_mailru(const struct text_in *in)
 {
 	return is_exim(in) && from_has(in, "mail.ru");
@@ -1428,6 +1498,15 @@ static void read_smail(struct bounce_report *r, const struct text_in *in,
 	smail_recipients(r, line_of(p, &len));
 }
 
+static void read_messaging_server(struct bounce_report *r,
+				  const struct text_in *in,
+				  enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	messaging_server_recipients(r, after(in->text,
+					     messaging_server_heading));
+}
+
 static void read_ses(struct bounce_report *r, const struct text_in *in,
 		     enum bounce_action *action)
 {
@@ -1465,6 +1544,8 @@ static const struct {
 	{BOUNCE_FORMAT_AMAZON_SES, is_ses, read_ses},
 	{BOUNCE_FORMAT_DOMINO, is_domino, read_domino},
 	{BOUNCE_FORMAT_SMAIL, is_smail, read_smail},
+	{BOUNCE_FORMAT_MESSAGING_SERVER, is_messaging_server,
+	 read_messaging_server},
 	{BOUNCE_FORMAT_MAILFOUNDRY, is_mailfoundry, read_mailfoundry},
 	{BOUNCE_FORMAT_AUTO_DSN, is_auto_dsn, read_auto_dsn},
 	{BOUNCE_FORMAT_MFILTER, is_mfilter, read_mfilter},

@@ -374,6 +374,10 @@ static const struct corpus_row {
 	{"yahoo-old.eml", BOUNCE_FORMAT_YAHOO, 1,
 	 {{"ministre@yahoo.example.com", F, NULL, C_ADDR}}, NULL,
 	 "c3.d125@chancery.example.net", NULL},
+	{"messaging-server.eml", BOUNCE_FORMAT_MESSAGING_SERVER, 2,
+	 {{"registrar@tribunal.example.org", F, "5.1.1", C_ADDR},
+	  {"clerk@tribunal.example.org", F, NULL, C_ADDR}}, NULL,
+	 "c3.d126@chancery.example.net", NULL},
 	/* not delivery reports: never a failed recipient */
 	{"garbage.eml", REFUSED, 0, {{0}}, NULL, NULL, "a reply"},
 	{"neg-out-of-office.eml", REFUSED, 0, {{0}}, NULL, NULL, "auto-reply"},
