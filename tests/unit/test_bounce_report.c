@@ -378,6 +378,21 @@ static const struct corpus_row {
 	 {{"registrar@tribunal.example.org", F, "5.1.1", C_ADDR},
 	  {"clerk@tribunal.example.org", F, NULL, C_ADDR}}, NULL,
 	 "c3.d126@chancery.example.net", NULL},
+	/* DSNs as gateways and providers write them (already read; kept so
+	 * their shapes stay read): Courier, Outlook.com, Mimecast,
+	 * Barracuda */
+	{"courier.eml", BOUNCE_FORMAT_DSN, 1,
+	 {{"podatelna@urad.example.cz", F, "5.1.1", C_ADDR}}, NULL,
+	 "c3.d127@chancery.example.net", NULL},
+	{"outlook-com.eml", BOUNCE_FORMAT_DSN, 1,
+	 {{"delegate@hotmail.example.com", F, "5.5.0", C_ADDR}}, NULL,
+	 "c3.d128@chancery.example.net", NULL},
+	{"mimecast.eml", BOUNCE_FORMAT_DSN, 1,
+	 {{"kabinett@behoerde.example.at", F, "5.0.0", C_POL}}, NULL,
+	 "c3.d129@chancery.example.net", NULL},
+	{"barracuda.eml", BOUNCE_FORMAT_DSN, 1,
+	 {{"minister@gov.example.pl", F, "5.7.1", C_POL}}, NULL,
+	 "c3.d130@chancery.example.net", NULL},
 	/* not delivery reports: never a failed recipient */
 	{"garbage.eml", REFUSED, 0, {{0}}, NULL, NULL, "a reply"},
 	{"neg-out-of-office.eml", REFUSED, 0, {{0}}, NULL, NULL, "auto-reply"},
