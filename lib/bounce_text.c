@@ -1192,6 +1192,14 @@ static bool is_postfix(const struct text_in *in)
 	       starts(in->subject, "Delayed Mail");
 }
 
+/* Yandex.Mail: Postfix's notice, from Yandex's hosts. */
+static bool is_yandex(const struct text_in *in)
+{
+	return is_postfix(in) &&
+	       (g_mime_object_get_header(in->msg, "X-Yandex-Uniq") ||
+		(in->from && strcasestr(in->from, "yandex.")));
+}
+
 static bool is_notes(const struct text_in *in)
 {
 	return has(in->text, "------- Failure Reasons") ||
@@ -1536,6 +1544,7 @@ static const struct {
 	{BOUNCE_FORMAT_ACTIVEHUNTER, is_activehunter, read_sendmail},
 	{BOUNCE_FORMAT_SENDMAIL, is_sendmail, read_sendmail},
 	{BOUNCE_FORMAT_EXCHANGE, is_exchange, read_exchange},
+	{BOUNCE_FORMAT_YANDEX, is_yandex, read_angle},
 	{BOUNCE_FORMAT_POSTFIX, is_postfix, read_angle},
 	{BOUNCE_FORMAT_MAILMARSHAL, is_mailmarshal, read_mailmarshal},
 	{BOUNCE_FORMAT_KDDI, is_kddi, read_kddi},

@@ -378,6 +378,9 @@ static const struct corpus_row {
 	 {{"registrar@tribunal.example.org", F, "5.1.1", C_ADDR},
 	  {"clerk@tribunal.example.org", F, NULL, C_ADDR}}, NULL,
 	 "c3.d126@chancery.example.net", NULL},
+	{"yandex.eml", BOUNCE_FORMAT_YANDEX, 1,
+	 {{"ombudsman@region.example.ru", F, "5.7.1", C_POL}}, NULL,
+	 "c3.d131@chancery.example.net", NULL},
 	/* DSNs as gateways and providers write them (already read; kept so
 	 * their shapes stay read): Courier, Outlook.com, Mimecast,
 	 * Barracuda */
