@@ -51,6 +51,7 @@ static const char *const format_names[] = {
 	[BOUNCE_FORMAT_SMAIL] = "smail",
 	[BOUNCE_FORMAT_MESSAGING_SERVER] = "messaging_server",
 	[BOUNCE_FORMAT_YANDEX] = "yandex",
+	[BOUNCE_FORMAT_EZWEB] = "ezweb",
 };
 
 static const char *const action_names[] = {

@@ -1046,6 +1046,51 @@ static void messaging_server_recipients(struct bounce_report *r,
 	sbuf_release(&diag);
 }
 
+/* au EZweb: "<addr>: reason" lines after its sentence, or "Recipient:
+ * <addr>" with the "<<<" reply below it (the ">>> RCPT TO:" echo is
+ * never read). The sentence above them is the reason when no reply is
+ * given. */
+static void ezweb_recipients(struct bounce_report *r, const char *text)
+{
+	struct sbuf diag = SBUF_INIT, lead = SBUF_INIT;
+	char *addr = NULL;
+	size_t len, before = r->nrecipients;
+
+	paragraph(text, &lead);
+	angle_recipients(r, text, BOUNCE_FAILED);
+	for (const char *p = text; p && *p;) {
+		const char *line = p;
+		const char *v;
+		size_t vlen, i;
+
+		p = line_of(line, &len);
+		i = indent_of(line, len);
+		if (len - i >= 3 && strncmp(line + i, "---", 3) == 0)
+			break;
+		if (labelled(line, len, "Recipient:", &v, &vlen)) {
+			if (addr)
+				bounce_report_add(r, BOUNCE_FAILED, addr, NULL,
+						  diag.buf, diag.len);
+			addr = bounce_report_address(v, vlen, true);
+			sbuf_reset(&diag);
+		} else if (addr && len - i > 4 &&
+			   strncmp(line + i, "<<< ", 4) == 0) {
+			if (diag.len)
+				sbuf_addch(&diag, ' ');
+			sbuf_add(&diag, line + i + 4, len - i - 4);
+		}
+	}
+	if (addr)
+		bounce_report_add(r, BOUNCE_FAILED, addr, NULL, diag.buf, diag.len);
+	for (size_t k = before; lead.len && k < r->nrecipients; k++)
+		if (!r->recipients[k].diagnostic)
+			bounce_report_add(r, BOUNCE_FAILED,
+					  xstrdup(r->recipients[k].final_recipient),
+					  NULL, lead.buf, lead.len);
+	sbuf_release(&diag);
+	sbuf_release(&lead);
+}
+
 static const char mailfoundry_reason[] =
 	"Delivery failed for the following reason:";
 
@@ -1286,6 +1331,15 @@ static bool is_messaging_server(const struct text_in *in)
 	return has(in->text, messaging_server_heading);
 }
 
+static bool is_ezweb(const struct text_in *in)
+{
+	return has(in->text, "The user(s) account") ||
+	       has(in->text, "Each of the following recipients was rejected "
+			     "by a remote") ||
+	       (has(in->text, "Your message was not delivered within") &&
+		starts(in->subject, "Mail System Error"));
+}
+
 static bool is_mailru(const struct text_in *in)
 {
 	return is_exim(in) && from_has(in, "mail.ru");
@@ -1515,6 +1569,13 @@ static void read_messaging_server(struct bounce_report *r,
 					     messaging_server_heading));
 }
 
+static void read_ezweb(struct bounce_report *r, const struct text_in *in,
+		       enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	ezweb_recipients(r, in->text);
+}
+
 static void read_ses(struct bounce_report *r, const struct text_in *in,
 		     enum bounce_action *action)
 {
@@ -1548,6 +1609,7 @@ static const struct {
 	{BOUNCE_FORMAT_POSTFIX, is_postfix, read_angle},
 	{BOUNCE_FORMAT_MAILMARSHAL, is_mailmarshal, read_mailmarshal},
 	{BOUNCE_FORMAT_KDDI, is_kddi, read_kddi},
+	{BOUNCE_FORMAT_EZWEB, is_ezweb, read_ezweb},
 	{BOUNCE_FORMAT_NOTES, is_notes, read_notes},
 	{BOUNCE_FORMAT_IMAIL, is_imail, read_imail},
 	{BOUNCE_FORMAT_AMAZON_SES, is_ses, read_ses},

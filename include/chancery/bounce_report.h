@@ -72,6 +72,7 @@ enum bounce_format {
 	BOUNCE_FORMAT_SMAIL,    /* Smail 3, Deutsche Telekom (T-Online) */
 	BOUNCE_FORMAT_MESSAGING_SERVER, /* Oracle (Sun) Messaging Server */
 	BOUNCE_FORMAT_YANDEX,   /* Yandex.Mail: Postfix's layout */
+	BOUNCE_FORMAT_EZWEB,    /* au EZweb (KDDI's mobile mail) */
 	BOUNCE_FORMAT_COUNT
 };
 /* "dsn", "postfix", "exim", "exchange", "qmail", "yahoo", "gmail",
@@ -79,8 +80,8 @@ enum bounce_format {
  * "amazon_workmail", "notes", "imail", "x_failed_recipients",
  * "opensmtpd", "domino", "gmx", "zoho", "mailfoundry", "mailru", "biglobe",
  * "activehunter", "auto_dsn_text", "mfilter", "1and1", "kddi",
- * "mailmarshal", "smail", "messaging_server", "yandex"; NULL out of
- * range. */
+ * "mailmarshal", "smail", "messaging_server", "yandex", "ezweb"; NULL
+ * out of range. */
 const char *bounce_format_name(enum bounce_format f);
 /* The format of that name ("dsn", "postfix", ...; case matters); 0 or -1. */
 int bounce_format_parse(const char *name, enum bounce_format *out);

@@ -381,6 +381,12 @@ static const struct corpus_row {
 	{"yandex.eml", BOUNCE_FORMAT_YANDEX, 1,
 	 {{"ombudsman@region.example.ru", F, "5.7.1", C_POL}}, NULL,
 	 "c3.d131@chancery.example.net", NULL},
+	{"ezweb.eml", BOUNCE_FORMAT_EZWEB, 1,
+	 {{"shicho@ezweb.example.jp", F, "5.0.0", C_ADDR}}, NULL,
+	 "c3.d132@chancery.example.net", NULL},
+	{"ezweb-rejected.eml", BOUNCE_FORMAT_EZWEB, 1,
+	 {{"gicho@ezweb.example.jp", F, "5.0.0", C_ADDR}}, NULL,
+	 "c3.d133@chancery.example.net", NULL},
 	/* DSNs as gateways and providers write them (already read; kept so
 	 * their shapes stay read): Courier, Outlook.com, Mimecast,
 	 * Barracuda */
