@@ -131,6 +131,7 @@ static const struct {
 	{"mailbox full", BOUNCE_CLASS_MAILBOX},
 	{"mailbox is full", BOUNCE_CLASS_MAILBOX},
 	{"mailbox exceeds", BOUNCE_CLASS_MAILBOX},
+	{"mailbox exceeded", BOUNCE_CLASS_MAILBOX}, /* Biglobe */
 	{"over quota", BOUNCE_CLASS_MAILBOX},
 	{"quota", BOUNCE_CLASS_MAILBOX},
 	{"insufficient storage", BOUNCE_CLASS_MAILBOX},
@@ -164,6 +165,7 @@ static const struct {
 	{"host not found", BOUNCE_CLASS_ADDRESS},
 	{"domain not found", BOUNCE_CLASS_ADDRESS},
 	{"no such domain", BOUNCE_CLASS_ADDRESS},
+	{"illegal host/domain name", BOUNCE_CLASS_ADDRESS}, /* Messaging Server */
 	{"unrouteable address", BOUNCE_CLASS_ADDRESS},
 	{"unroutable address", BOUNCE_CLASS_ADDRESS},
 	{"mx records point to non-existent hosts", BOUNCE_CLASS_ADDRESS},
@@ -177,6 +179,8 @@ static const struct {
 	{"delivery time expired", BOUNCE_CLASS_EXPIRED},
 	{"timed out", BOUNCE_CLASS_EXPIRED},
 	{"giving up", BOUNCE_CLASS_EXPIRED},
+	{"envelope expired", BOUNCE_CLASS_EXPIRED},  /* OpenSMTPD */
+	{"host not reachable", BOUNCE_CLASS_EXPIRED}, /* Zoho, after retries */
 	/* policy: blocks, spam filters, authentication */
 	{"blocked", BOUNCE_CLASS_POLICY},
 	{"block list", BOUNCE_CLASS_POLICY},

@@ -35,6 +35,23 @@ static const char *const format_names[] = {
 	[BOUNCE_FORMAT_NOTES] = "notes",
 	[BOUNCE_FORMAT_IMAIL] = "imail",
 	[BOUNCE_FORMAT_X_FAILED_RECIPIENTS] = "x_failed_recipients",
+	[BOUNCE_FORMAT_OPENSMTPD] = "opensmtpd",
+	[BOUNCE_FORMAT_DOMINO] = "domino",
+	[BOUNCE_FORMAT_GMX] = "gmx",
+	[BOUNCE_FORMAT_ZOHO] = "zoho",
+	[BOUNCE_FORMAT_MAILFOUNDRY] = "mailfoundry",
+	[BOUNCE_FORMAT_MAILRU] = "mailru",
+	[BOUNCE_FORMAT_BIGLOBE] = "biglobe",
+	[BOUNCE_FORMAT_ACTIVEHUNTER] = "activehunter",
+	[BOUNCE_FORMAT_AUTO_DSN] = "auto_dsn_text",
+	[BOUNCE_FORMAT_MFILTER] = "mfilter",
+	[BOUNCE_FORMAT_ONEANDONE] = "1and1",
+	[BOUNCE_FORMAT_KDDI] = "kddi",
+	[BOUNCE_FORMAT_MAILMARSHAL] = "mailmarshal",
+	[BOUNCE_FORMAT_SMAIL] = "smail",
+	[BOUNCE_FORMAT_MESSAGING_SERVER] = "messaging_server",
+	[BOUNCE_FORMAT_YANDEX] = "yandex",
+	[BOUNCE_FORMAT_EZWEB] = "ezweb",
 };
 
 static const char *const action_names[] = {

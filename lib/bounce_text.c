@@ -84,6 +84,10 @@ static void paragraph(const char *p, struct sbuf *sb)
 	}
 }
 
+static const char kddi_marker[] = "Could not be delivered to:";
+static const char mailmarshal_heading[] =
+	"The following recipients were affected:";
+
 /* ---- Postfix, qmail, Yahoo: "<addr>:" then the reason ------------------ */
 
 /* A line "<addr>: reason" or "<addr> (expanded from <alias>):", the reason
@@ -279,7 +283,7 @@ static void sendmail_recipients(struct bounce_report *r, const char *p,
 	char *addr = NULL;
 	size_t len, before = r->nrecipients;
 
-	for (; p && *p;) {
+	for (p = skip_blank(p); p && *p;) {
 		const char *line = p;
 		const char *reason;
 
@@ -290,7 +294,11 @@ static void sendmail_recipients(struct bounce_report *r, const char *p,
 			if (addr)
 				bounce_report_add(r, action, addr, NULL, diag.buf,
 						  diag.len);
-			addr = lead_address(line, len);
+			/* Active!hunter: ">>> addr <addr>" */
+			if (len > 4 && strncmp(line, ">>> ", 4) == 0)
+				addr = lead_address(line + 4, len - 4);
+			else
+				addr = lead_address(line, len);
 			sbuf_reset(&diag);
 		} else if ((reason = memmem(line, len, "(reason:", 8))) {
 			size_t n = len - (size_t)(reason + 8 - line);
@@ -318,6 +326,55 @@ static void sendmail_recipients(struct bounce_report *r, const char *p,
 }
 
 /* ---- Exchange / Office 365 -------------------------------------------- */
+
+/* Exchange and Office 365 print their NDRs in the sender's language: the
+ * headings in English, French, German, Spanish, Italian and Russian. The
+ * "#550 5.1.1 RESOLVER... ##" lines are the same in all of them. */
+static const char *const exchange_admin_headings[] = {
+	"Diagnostic information for administrators",
+	"Informations de diagnostic pour les administrateurs",
+	"Diagnoseinformationen f\xc3\xbcr Administratoren",
+	"Informaci\xc3\xb3n de diagn\xc3\xb3stico para administradores",
+	"Informazioni di diagnostica per gli amministratori",
+	"\xd0\x94\xd0\xb8\xd0\xb0\xd0\xb3\xd0\xbd\xd0\xbe\xd1\x81\xd1\x82\xd0\xb8"
+	"\xd1\x87\xd0\xb5\xd1\x81\xd0\xba\xd0\xb8\xd0\xb5 \xd1\x81\xd0\xb2\xd0\xb5"
+	"\xd0\xb4\xd0\xb5\xd0\xbd\xd0\xb8\xd1\x8f", /* Диагностические сведения */
+};
+
+/* Where the copy of the original headers starts. */
+static const char *const exchange_original_headings[] = {
+	"Original message headers",
+	"En-t\xc3\xaates de message d'origine",
+	"Urspr\xc3\xbcngliche Nachrichtenkopfzeilen",
+	"Encabezados del mensaje original",
+	"Intestazioni originali del messaggio",
+	"\xd0\x97\xd0\xb0\xd0\xb3\xd0\xbe\xd0\xbb\xd0\xbe\xd0\xb2\xd0\xba\xd0\xb8"
+	" \xd0\xb8\xd1\x81\xd1\x85\xd0\xbe\xd0\xb4\xd0\xbd\xd0\xbe\xd0\xb3\xd0\xbe",
+	/* Заголовки исходного */
+};
+
+static bool exchange_heading(const char *line, size_t len,
+			     const char *const *headings, size_t n)
+{
+	size_t i = indent_of(line, len);
+
+	for (size_t k = 0; k < n; k++) {
+		size_t hl = strlen(headings[k]);
+
+		if (len - i >= hl && strncasecmp(line + i, headings[k], hl) == 0)
+			return true;
+	}
+	return false;
+}
+
+#define EXCHANGE_ORIGINAL(line, len) \
+	exchange_heading(line, len, exchange_original_headings, \
+			 sizeof(exchange_original_headings) / \
+				 sizeof(exchange_original_headings[0]))
+#define EXCHANGE_ADMIN(line, len) \
+	exchange_heading(line, len, exchange_admin_headings, \
+			 sizeof(exchange_admin_headings) / \
+				 sizeof(exchange_admin_headings[0]))
 
 /* "Diagnostic information for administrators": a recipient line, then
  * "#550 5.1.1 RESOLVER... ##" or "Remote Server returned '550 ...'". */
@@ -350,7 +407,7 @@ static void exchange_admin(struct bounce_report *r, const char *p,
 		}
 		if (d && prev && (addr = bounce_report_find_address(prev, prev_len)))
 			bounce_report_add(r, action, addr, NULL, d, dlen);
-		if (len >= 24 && strncasecmp(line, "Original message headers", 24) == 0)
+		if (EXCHANGE_ORIGINAL(line, len))
 			break;
 		prev = line;
 		prev_len = len;
@@ -393,9 +450,9 @@ static void exchange_list(struct bounce_report *r, const char *p,
 		p = line_of(line, &len);
 		if (blank(line, len))
 			continue;
-		if (strncasecmp(line + indent_of(line, len), "Diagnostic information",
-				22) == 0 ||
-		    strncasecmp(line + indent_of(line, len), "Original message", 16) == 0)
+		if (EXCHANGE_ADMIN(line, len) || EXCHANGE_ORIGINAL(line, len) ||
+		    strncasecmp(line + indent_of(line, len), "Original message",
+				16) == 0)
 			break;
 		if (base == (size_t)-1)
 			base = indent_of(line, len);
@@ -420,6 +477,12 @@ static void exchange_list(struct bounce_report *r, const char *p,
 	sbuf_release(&diag);
 }
 
+/* "Не удалось доставить сообщение следующим получателям или группам" */
+static const char exchange_ru_failed[] =
+	"\xd0\x9d\xd0\xb5 \xd1\x83\xd0\xb4\xd0\xb0\xd0\xbb\xd0\xbe\xd1\x81\xd1\x8c "
+	"\xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xb8\xd1\x82\xd1\x8c "
+	"\xd1\x81\xd0\xbe\xd0\xbe\xd0\xb1\xd1\x89\xd0\xb5\xd0\xbd\xd0\xb8\xd0\xb5";
+
 static void exchange_recipients(struct bounce_report *r, const char *text,
 				enum bounce_action action)
 {
@@ -429,12 +492,22 @@ static void exchange_recipients(struct bounce_report *r, const char *text,
 		"recipient(s) could not be reached:",
 		"following recipients has been delayed",
 		"could not be reached:",
+		"La remise a \xc3\xa9" "chou\xc3\xa9 pour ces destinataires ou groupes",
+		"Die Zustellung an folgende Empf\xc3\xa4nger oder Gruppen ist "
+		"fehlgeschlagen",
+		"Error en la entrega a estos destinatarios o grupos",
+		"Recapito non riuscito a questi destinatari o gruppi",
+		exchange_ru_failed,
 	};
-	const char *p = after(text, "Diagnostic information for administrators");
+	const char *p = NULL;
 	const char *s;
 	size_t len;
 	char *addr;
 
+	for (size_t i = 0; !p && i < sizeof(exchange_admin_headings) /
+					  sizeof(exchange_admin_headings[0]);
+	     i++)
+		p = after(text, exchange_admin_headings[i]);
 	exchange_admin(r, p, action);
 	for (size_t i = 0; !r->nrecipients &&
 			   i < sizeof(headings) / sizeof(headings[0]); i++)
@@ -566,6 +639,491 @@ static void imail_recipients(struct bounce_report *r, const char *text)
 	sbuf_release(&response);
 }
 
+/* ---- OpenSMTPD, Domino, GMX, Zoho, MailFoundry ------------------------- */
+
+/* OpenSMTPD: after its notice, "addr: reason" lines (the address bare, at
+ * the start of the line) up to "Below is a copy of the original message". */
+static void opensmtpd_recipients(struct bounce_report *r, const char *p,
+				 enum bounce_action action)
+{
+	size_t len;
+
+	for (; p && *p;) {
+		const char *line = p;
+		const char *colon;
+		size_t i;
+		char *addr;
+
+		p = line_of(line, &len);
+		i = indent_of(line, len);
+		if (strncasecmp(line + i, "Below is a copy", 15) == 0)
+			break;
+		colon = memmem(line + i, len - i, ": ", 2);
+		if (!colon || memchr(line + i, ' ', (size_t)(colon - line - i)) ||
+		    !(addr = bounce_report_address(line + i,
+						   (size_t)(colon - line - i),
+						   true)))
+			continue;
+		bounce_report_add(r, action, addr, NULL, colon + 2,
+				  len - (size_t)(colon + 2 - line));
+	}
+}
+
+/* Domino: "was not delivered to:", the addresses alone on their lines,
+ * then "because:" and the reason; repeated per reason. */
+static void domino_recipients(struct bounce_report *r, const char *text)
+{
+	struct sbuf diag = SBUF_INIT;
+	const char *q = text;
+	size_t len;
+
+	while ((q = bounce_report_phrase(q, "was not delivered to:"))) {
+		size_t before = r->nrecipients;
+		const char *p = line_of(q, &len);
+
+		q = p;
+		sbuf_reset(&diag);
+		for (; p && *p;) {
+			const char *line = p;
+			char *addr;
+
+			p = line_of(line, &len);
+			if (blank(line, len))
+				continue;
+			if (strncasecmp(line + indent_of(line, len), "because:", 8) == 0) {
+				paragraph(p, &diag);
+				q = p;
+				break;
+			}
+			if (!(addr = lead_address(line, len)))
+				break;
+			bounce_report_add(r, BOUNCE_FAILED, addr, NULL, NULL, 0);
+			q = p;
+		}
+		for (size_t i = before; diag.len && i < r->nrecipients; i++)
+			bounce_report_add(r, BOUNCE_FAILED,
+					  xstrdup(r->recipients[i].final_recipient),
+					  NULL, diag.buf, diag.len);
+	}
+	sbuf_release(&diag);
+}
+
+/* GMX and WEB.DE (and 1&1): after Exim's "failed:" sentence, each
+ * recipient at the start of a line as "addr":, <addr> or the address
+ * alone, its details below it (blank lines included) up to the next one
+ * or the "---" separator. */
+static void gmx_recipients(struct bounce_report *r, const char *p,
+			   enum bounce_action action)
+{
+	struct sbuf diag = SBUF_INIT;
+	char *addr = NULL;
+	size_t len;
+
+	for (; p && *p;) {
+		const char *line = p;
+		char *a = NULL;
+
+		p = line_of(line, &len);
+		if (len >= 3 && strncmp(line, "---", 3) == 0)
+			break;
+		if (blank(line, len))
+			continue;
+		if (line[0] == '"' || line[0] == '<') {
+			size_t n = len;
+
+			while (n && strchr(":\" ", line[n - 1]))
+				n--;
+			if (line[0] == '"')
+				a = n > 1 ? bounce_report_address(line + 1, n - 1,
+								  true)
+					  : NULL;
+			else
+				a = bounce_report_address(line, n, true);
+		} else if (!isspace((unsigned char)line[0]) &&
+			   (a = lead_address(line, len)) &&
+			   strlen(a) + 1 < len) {
+			free(a); /* 1&1: only an address alone on its line */
+			a = NULL;
+		}
+		if (a) {
+			if (addr)
+				bounce_report_add(r, action, addr, NULL, diag.buf,
+						  diag.len);
+			addr = a;
+			sbuf_reset(&diag);
+			continue;
+		}
+		if (addr) {
+			if (diag.len)
+				sbuf_addch(&diag, ' ');
+			sbuf_add(&diag, line, len);
+		}
+	}
+	if (addr)
+		bounce_report_add(r, action, addr, NULL, diag.buf, diag.len);
+	sbuf_release(&diag);
+}
+
+/* Zoho: "addr Invalid Address, ERROR_CODE :550, ERROR_CODE :reason", or
+ * "[Status: Error, Address: <addr>, ResponseCode 421, ...]" for one it
+ * gave up on; the line is the diagnostic. */
+static void zoho_recipients(struct bounce_report *r, const char *text)
+{
+	size_t len;
+
+	for (const char *p = text; p && *p;) {
+		const char *line = p;
+		const char *a;
+		char *addr = NULL;
+
+		p = line_of(line, &len);
+		if (strncasecmp(line, "Received:", 9) == 0)
+			break;
+		if (memmem(line, len, "ERROR_CODE :", 12))
+			addr = lead_address(line, len);
+		else if (strncmp(line, "[Status: ", 9) == 0 &&
+			 (a = memmem(line, len, "Address: <", 10))) {
+			const char *close = memchr(a, '>', len - (size_t)(a - line));
+
+			if (close)
+				addr = bounce_report_address(a + 9,
+							     (size_t)(close - a) - 8,
+							     true);
+		}
+		if (addr)
+			bounce_report_add(r, BOUNCE_FAILED, addr, NULL, line, len);
+	}
+}
+
+/* "This is an automatically generated Delivery Status Notification."
+ * (the IIS SMTP service, Exchange 2003 and others): the addresses under
+ * "Delivery to the following recipients failed", bare or as "* addr",
+ * the reason from an "SMTP:" line or the paragraph after "Technical
+ * details:". */
+static void auto_dsn_recipients(struct bounce_report *r, const char *text,
+				enum bounce_action action)
+{
+	struct sbuf diag = SBUF_INIT;
+	const char *p = after(text, "Delivery to the following recipients");
+	const char *smtp = bounce_report_phrase(text, "SMTP:");
+	size_t len, before = r->nrecipients;
+
+	if (smtp) {
+		line_of(smtp, &len);
+		sbuf_add(&diag, smtp, len);
+	} else if ((smtp = after(text, "Technical details:"))) {
+		paragraph(smtp, &diag);
+	}
+	for (p = skip_blank(p); p && *p;) {
+		const char *line = p;
+		size_t i;
+		char *addr;
+
+		p = line_of(line, &len);
+		if (blank(line, len)) {
+			if (r->nrecipients > before)
+				break;
+			continue;
+		}
+		i = indent_of(line, len);
+		if (len - i > 2 && line[i] == '*' && line[i + 1] == ' ')
+			i += 2;
+		if (!(addr = lead_address(line + i, len - i)))
+			break;
+		bounce_report_add(r, action, addr, NULL, diag.buf, diag.len);
+	}
+	sbuf_release(&diag);
+}
+
+/* m-FILTER (Digital Arts): an address alone on a line, then the reply
+ * under "-------server message", up to "-------original message". */
+static void mfilter_recipients(struct bounce_report *r, const char *text)
+{
+	struct sbuf diag = SBUF_INIT;
+	const char *p = bounce_report_phrase(text, "-------server message");
+	size_t len, before = r->nrecipients;
+
+	if (p)
+		paragraph(line_of(p, &len), &diag);
+	for (p = text; p && *p;) {
+		const char *line = p;
+		char *addr;
+
+		p = line_of(line, &len);
+		if (strncmp(line, "-------", 7) == 0)
+			break;
+		if (blank(line, len) || !(addr = lead_address(line, len)))
+			continue;
+		if (indent_of(line, len) + strlen(addr) + 2 < len)
+			free(addr); /* not alone on its line */
+		else
+			bounce_report_add(r, BOUNCE_FAILED, addr, NULL, NULL, 0);
+	}
+	for (size_t i = before; diag.len && i < r->nrecipients; i++)
+		bounce_report_add(r, BOUNCE_FAILED,
+				  xstrdup(r->recipients[i].final_recipient),
+				  NULL, diag.buf, diag.len);
+	sbuf_release(&diag);
+}
+
+/* KDDI (au): "Could not be delivered to: <addr>", the reason on the
+ * indented lines below it. */
+static void kddi_recipients(struct bounce_report *r, const char *text)
+{
+	struct sbuf diag = SBUF_INIT;
+	char *addr = NULL;
+	size_t len;
+
+	for (const char *p = text; p && *p;) {
+		const char *line = p;
+		const char *c;
+
+		p = line_of(line, &len);
+		if ((c = memmem(line, len, kddi_marker, strlen(kddi_marker)))) {
+			size_t off = (size_t)(c - line) + strlen(kddi_marker);
+
+			if (addr)
+				bounce_report_add(r, BOUNCE_FAILED, addr, NULL,
+						  diag.buf, diag.len);
+			sbuf_reset(&diag);
+			addr = bounce_report_find_address(line + off, len - off);
+			continue;
+		}
+		if (!addr)
+			continue;
+		if (blank(line, len) || !indent_of(line, len)) {
+			bounce_report_add(r, BOUNCE_FAILED, addr, NULL, diag.buf,
+					  diag.len);
+			addr = NULL;
+			continue;
+		}
+		if (diag.len)
+			sbuf_addch(&diag, ' ');
+		sbuf_add(&diag, line, len);
+	}
+	if (addr)
+		bounce_report_add(r, BOUNCE_FAILED, addr, NULL, diag.buf, diag.len);
+	sbuf_release(&diag);
+}
+
+/* MailMarshal (Trustwave): the reason after "Could not be delivered
+ * because of", the addresses under "The following recipients were
+ * affected:". */
+static void mailmarshal_recipients(struct bounce_report *r, const char *text)
+{
+	struct sbuf diag = SBUF_INIT;
+	const char *p = after(text, "Could not be delivered because of");
+	size_t len;
+
+	if (p)
+		paragraph(p, &diag);
+	p = after(text, mailmarshal_heading);
+	for (p = skip_blank(p); p && *p;) {
+		const char *line = p;
+		char *addr;
+
+		p = line_of(line, &len);
+		if (blank(line, len) || !(addr = lead_address(line, len)))
+			break;
+		bounce_report_add(r, BOUNCE_FAILED, addr, NULL, diag.buf, diag.len);
+	}
+	sbuf_release(&diag);
+}
+
+/* Smail 3 and Deutsche Telekom's fork of it (T-Online, Magenta): under
+ * "|---- Failed addresses follow: ----|", " <addr>" alone with the reply
+ * indented below it, or Smail's " addr ... failed: reason"; up to the
+ * next "|---" banner. */
+static void smail_recipients(struct bounce_report *r, const char *p)
+{
+	struct sbuf diag = SBUF_INIT;
+	char *addr = NULL;
+	size_t len;
+
+	for (; p && *p;) {
+		const char *line = p;
+		const char *dots;
+		size_t i;
+		char *a;
+
+		p = line_of(line, &len);
+		if (line[0] == '|')
+			break;
+		if (blank(line, len))
+			continue;
+		i = indent_of(line, len);
+		dots = memmem(line + i, len - i, " ... ", 5);
+		if (dots && (a = bounce_report_address(line + i,
+						       (size_t)(dots - line - i),
+						       true))) {
+			if (addr)
+				bounce_report_add(r, BOUNCE_FAILED, addr, NULL,
+						  diag.buf, diag.len);
+			addr = NULL;
+			bounce_report_add(r, BOUNCE_FAILED, a, NULL, dots + 5,
+					  len - (size_t)(dots + 5 - line));
+			continue;
+		}
+		if (line[i] == '<' && line[len - 1] == '>' &&
+		    (a = bounce_report_address(line + i, len - i, true))) {
+			if (addr)
+				bounce_report_add(r, BOUNCE_FAILED, addr, NULL,
+						  diag.buf, diag.len);
+			addr = a;
+			sbuf_reset(&diag);
+			continue;
+		}
+		if (addr) {
+			if (diag.len)
+				sbuf_addch(&diag, ' ');
+			sbuf_add(&diag, line, len);
+		}
+	}
+	if (addr)
+		bounce_report_add(r, BOUNCE_FAILED, addr, NULL, diag.buf, diag.len);
+	sbuf_release(&diag);
+}
+
+/* Whether line is "  label value": *value and *vlen get the value. */
+static bool labelled(const char *line, size_t len, const char *label,
+		     const char **value, size_t *vlen)
+{
+	size_t i = indent_of(line, len), n = strlen(label);
+
+	if (len - i < n || strncasecmp(line + i, label, n) != 0)
+		return false;
+	i += n;
+	i += indent_of(line + i, len - i);
+	*value = line + i;
+	*vlen = len - i;
+	return true;
+}
+
+/* Oracle (Sun) Messaging Server: under "Your message cannot be delivered
+ * to the following recipients:", "Recipient address: addr" (or, when that
+ * is no address, "Original address: addr"), then "Reason:" and
+ * "Diagnostic code:". The quoted header fields above it are never read. */
+static void messaging_server_recipients(struct bounce_report *r,
+					const char *p)
+{
+	struct sbuf diag = SBUF_INIT;
+	char *addr = NULL;
+	bool open = false;
+	size_t len;
+
+	for (; p && *p;) {
+		const char *line = p, *v;
+		size_t vlen;
+
+		p = line_of(line, &len);
+		if (labelled(line, len, "Recipient address:", &v, &vlen)) {
+			if (open && addr)
+				bounce_report_add(r, BOUNCE_FAILED, addr, NULL,
+						  diag.buf, diag.len);
+			else
+				free(addr);
+			addr = bounce_report_address(v, vlen, true);
+			open = true;
+			sbuf_reset(&diag);
+		} else if (!open) {
+			continue;
+		} else if (labelled(line, len, "Original address:", &v, &vlen)) {
+			if (!addr)
+				addr = bounce_report_address(v, vlen, true);
+		} else if (labelled(line, len, "Reason:", &v, &vlen) ||
+			   labelled(line, len, "Diagnostic code:", &v, &vlen)) {
+			if (diag.len)
+				sbuf_addstr(&diag, "; ");
+			sbuf_add(&diag, v, vlen);
+		} else if (!indent_of(line, len) && !blank(line, len)) {
+			break;
+		}
+	}
+	if (open && addr)
+		bounce_report_add(r, BOUNCE_FAILED, addr, NULL, diag.buf, diag.len);
+	else
+		free(addr);
+	sbuf_release(&diag);
+}
+
+/* au EZweb: "<addr>: reason" lines after its sentence, or "Recipient:
+ * <addr>" with the "<<<" reply below it (the ">>> RCPT TO:" echo is
+ * never read). The sentence above them is the reason when no reply is
+ * given. */
+static void ezweb_recipients(struct bounce_report *r, const char *text)
+{
+	struct sbuf diag = SBUF_INIT, lead = SBUF_INIT;
+	char *addr = NULL;
+	size_t len, before = r->nrecipients;
+
+	paragraph(text, &lead);
+	angle_recipients(r, text, BOUNCE_FAILED);
+	for (const char *p = text; p && *p;) {
+		const char *line = p;
+		const char *v;
+		size_t vlen, i;
+
+		p = line_of(line, &len);
+		i = indent_of(line, len);
+		if (len - i >= 3 && strncmp(line + i, "---", 3) == 0)
+			break;
+		if (labelled(line, len, "Recipient:", &v, &vlen)) {
+			if (addr)
+				bounce_report_add(r, BOUNCE_FAILED, addr, NULL,
+						  diag.buf, diag.len);
+			addr = bounce_report_address(v, vlen, true);
+			sbuf_reset(&diag);
+		} else if (addr && len - i > 4 &&
+			   strncmp(line + i, "<<< ", 4) == 0) {
+			if (diag.len)
+				sbuf_addch(&diag, ' ');
+			sbuf_add(&diag, line + i + 4, len - i - 4);
+		}
+	}
+	if (addr)
+		bounce_report_add(r, BOUNCE_FAILED, addr, NULL, diag.buf, diag.len);
+	for (size_t k = before; lead.len && k < r->nrecipients; k++)
+		if (!r->recipients[k].diagnostic)
+			bounce_report_add(r, BOUNCE_FAILED,
+					  xstrdup(r->recipients[k].final_recipient),
+					  NULL, lead.buf, lead.len);
+	sbuf_release(&diag);
+	sbuf_release(&lead);
+}
+
+static const char mailfoundry_reason[] =
+	"Delivery failed for the following reason:";
+
+/* MailFoundry: "Unable to deliver message to: <addr>", then "Delivery
+ * failed for the following reason:" and the reason up to a blank line. */
+static void mailfoundry_recipients(struct bounce_report *r, const char *text)
+{
+	struct sbuf diag = SBUF_INIT;
+	const char *q = text;
+	size_t len;
+
+	while ((q = bounce_report_phrase(q, "Unable to deliver message to:"))) {
+		const char *next = line_of(q, &len);
+		char *addr = bounce_report_find_address(q + 29, len - 29);
+		const char *p = next;
+
+		sbuf_reset(&diag);
+		if (p && *p) {
+			const char *after_reason = line_of(p, &len);
+			size_t i = indent_of(p, len);
+
+			if (strncasecmp(p + i, mailfoundry_reason,
+					strlen(mailfoundry_reason)) == 0)
+				paragraph(after_reason, &diag);
+		}
+		if (addr)
+			bounce_report_add(r, BOUNCE_FAILED, addr, NULL, diag.buf,
+					  diag.len);
+		q = next;
+	}
+	sbuf_release(&diag);
+}
+
 /* ---- recognition ------------------------------------------------------- */
 
 /* What the recognisers look at. */
@@ -598,6 +1156,8 @@ static bool is_qmail(const struct text_in *in)
 static bool is_yahoo(const struct text_in *in)
 {
 	return has(in->text, "Sorry, we were unable to deliver your message") ||
+	       has(in->text, "Unable to deliver message to the following "
+			     "address") ||
 	       (in->from && strcasestr(in->from, "yahoo") &&
 		starts(in->subject, "Failure Notice"));
 }
@@ -621,10 +1181,30 @@ static bool is_exim(const struct text_in *in)
 		strcasestr(in->subject, "delayed"));
 }
 
+static const char biglobe_info[] = "----- Non-delivered information -----";
+
+static bool is_biglobe(const struct text_in *in)
+{
+	return has(in->text, "----- The following addresses had") &&
+	       has(in->text, biglobe_info);
+}
+
+/* QUALITIA Active!hunter: Sendmail's wording, ">>> addr" lines. */
+static bool is_activehunter(const struct text_in *in)
+{
+	return g_mime_object_get_header(in->msg, "X-AHMailID") &&
+	       has(in->text, "----- The following addresses had");
+}
+
 static bool is_sendmail(const struct text_in *in)
 {
 	return has(in->text, "----- The following addresses had");
 }
+
+/* "Не доставлено:" */
+static const char exchange_ru_subject[] =
+	"\xd0\x9d\xd0\xb5 \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2"
+	"\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe:";
 
 static bool is_exchange(const struct text_in *in)
 {
@@ -635,7 +1215,17 @@ static bool is_exchange(const struct text_in *in)
 	       has(in->text, "Delivery is delayed to these recipients") ||
 	       has(in->text, "Delivery to the following recipients has been "
 			     "delayed") ||
-	       has(in->text, "Your message did not reach some or all");
+	       has(in->text, "Your message did not reach some or all") ||
+	       starts(in->subject, "Non remis") ||
+	       starts(in->subject, "Unzustellbar:") ||
+	       starts(in->subject, "No se puede entregar:") ||
+	       starts(in->subject, "Non recapitabile:") ||
+	       starts(in->subject, exchange_ru_subject) ||
+	       has(in->text, exchange_ru_failed) ||
+	       has(in->text, "La remise a \xc3\xa9" "chou\xc3\xa9 pour ces "
+			     "destinataires") ||
+	       has(in->text, "Die Zustellung an folgende Empf\xc3\xa4nger") ||
+	       has(in->text, "Error en la entrega a estos destinatarios");
 }
 
 static bool is_postfix(const struct text_in *in)
@@ -645,6 +1235,14 @@ static bool is_postfix(const struct text_in *in)
 	       (in->subject && strcasecmp(in->subject,
 					  "Undelivered Mail Returned to Sender") == 0) ||
 	       starts(in->subject, "Delayed Mail");
+}
+
+/* Yandex.Mail: Postfix's notice, from Yandex's hosts. */
+static bool is_yandex(const struct text_in *in)
+{
+	return is_postfix(in) &&
+	       (g_mime_object_get_header(in->msg, "X-Yandex-Uniq") ||
+		(in->from && strcasestr(in->from, "yandex.")));
 }
 
 static bool is_notes(const struct text_in *in)
@@ -658,6 +1256,116 @@ static bool is_imail(const struct text_in *in)
 	return has(in->text, "Body of message generated response:") ||
 	       starts(in->subject, "Undeliverable Mail") ||
 	       (in->mailer && strstr(in->mailer, "<SMTP32"));
+}
+
+static bool is_opensmtpd(const struct text_in *in)
+{
+	return has(in->text, "This is the MAILER-DAEMON, please DO NOT REPLY");
+}
+
+static bool is_domino(const struct text_in *in)
+{
+	return starts(in->subject, "DELIVERY FAILURE:") ||
+	       strstr(in->subject, "DELIVERY_FAILURE") ||
+	       (has(in->text, "was not delivered to:") &&
+		has(in->text, "because:"));
+}
+
+static bool from_has(const struct text_in *in, const char *domain)
+{
+	return in->from && strcasestr(in->from, domain);
+}
+
+/* GMX, WEB.DE, Mail.ru and Zoho print Exim's opening sentence: they are
+ * told apart by who sends it, before Exim is tried. */
+static bool is_gmx(const struct text_in *in)
+{
+	return is_exim(in) &&
+	       (g_mime_object_get_header(in->msg, "X-GMX-Antispam") ||
+		from_has(in, "@gmx.") || from_has(in, "@web.de"));
+}
+
+static bool is_zoho(const struct text_in *in)
+{
+	return (g_mime_object_get_header(in->msg, "X-ZohoMail") ||
+		from_has(in, "zoho")) &&
+	       (strstr(in->text, "ERROR_CODE :") ||
+		strstr(in->text, "[Status: "));
+}
+
+/* 1&1 / IONOS: Exim's wording, the address alone on a line. */
+static bool is_oneandone(const struct text_in *in)
+{
+	return is_exim(in) &&
+	       (from_has(in, "1und1") || from_has(in, "1and1") ||
+		from_has(in, "kundenserver.de") || from_has(in, "ionos")) &&
+	       has(in->text, "For the following reason:");
+}
+
+static bool is_kddi(const struct text_in *in)
+{
+	return (has(in->text, "Your mail sent on:") ||
+		has(in->text, "Your mail attempted to be delivered on:")) &&
+	       has(in->text, kddi_marker);
+}
+
+static bool is_mailmarshal(const struct text_in *in)
+{
+	return has(in->text, "Could not be delivered because of") &&
+	       has(in->text, mailmarshal_heading);
+}
+
+static const char smail_marker[] = "- Failed addresses follow:";
+
+static bool is_smail(const struct text_in *in)
+{
+	return bounce_report_phrase(in->text, "|---") &&
+	       strstr(in->text, smail_marker);
+}
+
+static const char messaging_server_heading[] =
+	"Your message cannot be delivered to the following recipients:";
+
+static bool is_messaging_server(const struct text_in *in)
+{
+	return has(in->text, messaging_server_heading);
+}
+
+static bool is_ezweb(const struct text_in *in)
+{
+	return has(in->text, "The user(s) account") ||
+	       has(in->text, "Each of the following recipients was rejected "
+			     "by a remote") ||
+	       (has(in->text, "Your message was not delivered within") &&
+		starts(in->subject, "Mail System Error"));
+}
+
+static bool is_mailru(const struct text_in *in)
+{
+	return is_exim(in) && from_has(in, "mail.ru");
+}
+
+static bool is_mailfoundry(const struct text_in *in)
+{
+	return has(in->text, "Unable to deliver message to:") &&
+	       has(in->text, mailfoundry_reason);
+}
+
+static bool is_auto_dsn(const struct text_in *in)
+{
+	return has(in->text, "This is an automatically generated Delivery "
+			     "Status Notification") &&
+	       has(in->text, "Delivery to the following recipients");
+}
+
+static bool is_mfilter(const struct text_in *in)
+{
+	const char *mailer = in->mailer ? in->mailer : "";
+
+	return (strcmp(mailer, "m-FILTER") == 0 &&
+		has(in->text, "-------server message")) ||
+	       (has(in->text, "-------server message") &&
+		has(in->text, "-------SMTP command"));
 }
 
 static const char ses_heading[] =
@@ -719,9 +1427,23 @@ static void read_sendmail(struct bounce_report *r, const struct text_in *in,
 	size_t len;
 	const char *next = line_of(p, &len);
 
+	const char *info;
+	struct sbuf diag = SBUF_INIT;
+
 	*action = memmem(p, len, "transient non-fatal", 19) ? BOUNCE_DELAYED
 							    : BOUNCE_FAILED;
 	sendmail_recipients(r, next, in->text, *action);
+	/* Biglobe: the reason under its own heading */
+	info = bounce_report_phrase(in->text, biglobe_info);
+	if (info)
+		paragraph(line_of(info, &len), &diag);
+	for (size_t i = 0; diag.len && i < r->nrecipients; i++)
+		if (!r->recipients[i].diagnostic &&
+		    r->recipients[i].final_recipient)
+			bounce_report_add(r, *action,
+					  xstrdup(r->recipients[i].final_recipient),
+					  NULL, diag.buf, diag.len);
+	sbuf_release(&diag);
 }
 
 static void read_exchange(struct bounce_report *r, const struct text_in *in,
@@ -751,6 +1473,109 @@ static void read_imail(struct bounce_report *r, const struct text_in *in,
 	imail_recipients(r, in->text);
 }
 
+static void read_opensmtpd(struct bounce_report *r, const struct text_in *in,
+			   enum bounce_action *action)
+{
+	const char *p = after(in->text, "list of recipients:");
+
+	*action = has(in->text, "A message is delayed for more than")
+			  ? BOUNCE_DELAYED
+			  : BOUNCE_FAILED;
+	opensmtpd_recipients(r, p, *action);
+}
+
+static void read_domino(struct bounce_report *r, const struct text_in *in,
+			enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	domino_recipients(r, in->text);
+}
+
+static void read_gmx(struct bounce_report *r, const struct text_in *in,
+		     enum bounce_action *action)
+{
+	const char *p;
+
+	*action = BOUNCE_FAILED;
+	p = exim_marker(in->text, action);
+	if (!p) /* "The following address\nfailed:" wraps differently */
+		p = after(in->text, "This message was created automatically");
+	gmx_recipients(r, p, *action);
+	if (!r->nrecipients)
+		exim_recipients(r, p, *action); /* Exim's own indented layout */
+}
+
+static void read_zoho(struct bounce_report *r, const struct text_in *in,
+		      enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	zoho_recipients(r, in->text);
+}
+
+static void read_mailfoundry(struct bounce_report *r, const struct text_in *in,
+			     enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	mailfoundry_recipients(r, in->text);
+}
+
+static void read_auto_dsn(struct bounce_report *r, const struct text_in *in,
+			  enum bounce_action *action)
+{
+	*action = has(in->text, "Delivery to the following recipients has been "
+				"delayed")
+			  ? BOUNCE_DELAYED
+			  : BOUNCE_FAILED;
+	auto_dsn_recipients(r, in->text, *action);
+}
+
+static void read_mfilter(struct bounce_report *r, const struct text_in *in,
+			 enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	mfilter_recipients(r, in->text);
+}
+
+static void read_kddi(struct bounce_report *r, const struct text_in *in,
+		      enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	kddi_recipients(r, in->text);
+}
+
+static void read_mailmarshal(struct bounce_report *r, const struct text_in *in,
+			     enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	mailmarshal_recipients(r, in->text);
+}
+
+static void read_smail(struct bounce_report *r, const struct text_in *in,
+		       enum bounce_action *action)
+{
+	const char *p = strstr(in->text, smail_marker);
+	size_t len;
+
+	*action = BOUNCE_FAILED;
+	smail_recipients(r, line_of(p, &len));
+}
+
+static void read_messaging_server(struct bounce_report *r,
+				  const struct text_in *in,
+				  enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	messaging_server_recipients(r, after(in->text,
+					     messaging_server_heading));
+}
+
+static void read_ezweb(struct bounce_report *r, const struct text_in *in,
+		       enum bounce_action *action)
+{
+	*action = BOUNCE_FAILED;
+	ezweb_recipients(r, in->text);
+}
+
 static void read_ses(struct bounce_report *r, const struct text_in *in,
 		     enum bounce_action *action)
 {
@@ -770,13 +1595,31 @@ static const struct {
 	{BOUNCE_FORMAT_QMAIL, is_qmail, read_angle},
 	{BOUNCE_FORMAT_YAHOO, is_yahoo, read_angle},
 	{BOUNCE_FORMAT_GMAIL, is_gmail, read_gmail},
+	{BOUNCE_FORMAT_OPENSMTPD, is_opensmtpd, read_opensmtpd},
+	{BOUNCE_FORMAT_ZOHO, is_zoho, read_zoho},
+	{BOUNCE_FORMAT_GMX, is_gmx, read_gmx},
+	{BOUNCE_FORMAT_ONEANDONE, is_oneandone, read_gmx},
+	{BOUNCE_FORMAT_MAILRU, is_mailru, read_exim},
 	{BOUNCE_FORMAT_EXIM, is_exim, read_exim},
+	{BOUNCE_FORMAT_BIGLOBE, is_biglobe, read_sendmail},
+	{BOUNCE_FORMAT_ACTIVEHUNTER, is_activehunter, read_sendmail},
 	{BOUNCE_FORMAT_SENDMAIL, is_sendmail, read_sendmail},
 	{BOUNCE_FORMAT_EXCHANGE, is_exchange, read_exchange},
+	{BOUNCE_FORMAT_YANDEX, is_yandex, read_angle},
 	{BOUNCE_FORMAT_POSTFIX, is_postfix, read_angle},
+	{BOUNCE_FORMAT_MAILMARSHAL, is_mailmarshal, read_mailmarshal},
+	{BOUNCE_FORMAT_KDDI, is_kddi, read_kddi},
+	{BOUNCE_FORMAT_EZWEB, is_ezweb, read_ezweb},
 	{BOUNCE_FORMAT_NOTES, is_notes, read_notes},
 	{BOUNCE_FORMAT_IMAIL, is_imail, read_imail},
 	{BOUNCE_FORMAT_AMAZON_SES, is_ses, read_ses},
+	{BOUNCE_FORMAT_DOMINO, is_domino, read_domino},
+	{BOUNCE_FORMAT_SMAIL, is_smail, read_smail},
+	{BOUNCE_FORMAT_MESSAGING_SERVER, is_messaging_server,
+	 read_messaging_server},
+	{BOUNCE_FORMAT_MAILFOUNDRY, is_mailfoundry, read_mailfoundry},
+	{BOUNCE_FORMAT_AUTO_DSN, is_auto_dsn, read_auto_dsn},
+	{BOUNCE_FORMAT_MFILTER, is_mfilter, read_mfilter},
 };
 
 int bounce_text_parse(struct bounce_report *r, GMimeMessage *msg,

@@ -56,12 +56,32 @@ enum bounce_format {
 	BOUNCE_FORMAT_NOTES,    /* Lotus / HCL Notes */
 	BOUNCE_FORMAT_IMAIL,    /* Ipswitch / Progress IMail */
 	BOUNCE_FORMAT_X_FAILED_RECIPIENTS, /* only that header names them */
+	BOUNCE_FORMAT_OPENSMTPD, /* "This is the MAILER-DAEMON, ..." */
+	BOUNCE_FORMAT_DOMINO,   /* HCL Domino "was not delivered to:" */
+	BOUNCE_FORMAT_GMX,      /* GMX and WEB.DE: Exim wording, own layout */
+	BOUNCE_FORMAT_ZOHO,     /* Zoho Mail "addr ..., ERROR_CODE :" */
+	BOUNCE_FORMAT_MAILFOUNDRY, /* "Unable to deliver message to:" */
+	BOUNCE_FORMAT_MAILRU,   /* Mail.ru: Exim's layout */
+	BOUNCE_FORMAT_BIGLOBE,  /* Sendmail-like, "Non-delivered information" */
+	BOUNCE_FORMAT_ACTIVEHUNTER, /* QUALITIA Active!hunter */
+	BOUNCE_FORMAT_AUTO_DSN, /* "This is an automatically generated DSN" */
+	BOUNCE_FORMAT_MFILTER,  /* Digital Arts m-FILTER */
+	BOUNCE_FORMAT_ONEANDONE, /* 1&1 / IONOS: Exim wording, own layout */
+	BOUNCE_FORMAT_KDDI,     /* au by KDDI "Could not be delivered to:" */
+	BOUNCE_FORMAT_MAILMARSHAL, /* Trustwave MailMarshal */
+	BOUNCE_FORMAT_SMAIL,    /* Smail 3, Deutsche Telekom (T-Online) */
+	BOUNCE_FORMAT_MESSAGING_SERVER, /* Oracle (Sun) Messaging Server */
+	BOUNCE_FORMAT_YANDEX,   /* Yandex.Mail: Postfix's layout */
+	BOUNCE_FORMAT_EZWEB,    /* au EZweb (KDDI's mobile mail) */
 	BOUNCE_FORMAT_COUNT
 };
 /* "dsn", "postfix", "exim", "exchange", "qmail", "yahoo", "gmail",
  * "google_groups", "sendmail", "dragonfly", "amazon_ses",
- * "amazon_workmail", "notes", "imail", "x_failed_recipients"; NULL out of
- * range. */
+ * "amazon_workmail", "notes", "imail", "x_failed_recipients",
+ * "opensmtpd", "domino", "gmx", "zoho", "mailfoundry", "mailru", "biglobe",
+ * "activehunter", "auto_dsn_text", "mfilter", "1and1", "kddi",
+ * "mailmarshal", "smail", "messaging_server", "yandex", "ezweb"; NULL
+ * out of range. */
 const char *bounce_format_name(enum bounce_format f);
 /* The format of that name ("dsn", "postfix", ...; case matters); 0 or -1. */
 int bounce_format_parse(const char *name, enum bounce_format *out);
