@@ -600,9 +600,30 @@ static void notes_recipients(struct bounce_report *r, const char *p)
 	sbuf_release(&diag);
 }
 
+/* The labels IMail puts before a failed address ("Unknown user: addr");
+ * any other "Label: addr" line (a quoted From:, "Original Sender:") is
+ * not a recipient. */
+static bool imail_label(const char *line, size_t len)
+{
+	static const char *const labels[] = {
+		"Unknown user", "Unknown host", "User mailbox exceeds allowed size",
+		"Requested action not taken", "Undeliverable to",
+		"Delivery failed",
+	};
+
+	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
+		size_t n = strlen(labels[i]);
+
+		if (len >= n && strncasecmp(line, labels[i], n) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* IMail: up to "Original message follows.", an address alone on a line
- * or "Unknown user: addr"; the reason is the line that names it, else
- * the paragraph after "Body of message generated response:". */
+ * or one after an IMail label ("Unknown user: addr"); the reason is the
+ * line that names it, else the paragraph after "Body of message generated
+ * response:". */
 static void imail_recipients(struct bounce_report *r, const char *text)
 {
 	struct sbuf response = SBUF_INIT;
@@ -627,6 +648,7 @@ static void imail_recipients(struct bounce_report *r, const char *text)
 		}
 		colon = memchr(line, ':', len);
 		if (colon && indent_of(line, len) == 0 &&
+		    imail_label(line, (size_t)(colon - line)) &&
 		    (addr = lead_address(colon + 1,
 					 len - (size_t)(colon + 1 - line))))
 			bounce_report_add(r, BOUNCE_FAILED, addr, NULL, line, len);

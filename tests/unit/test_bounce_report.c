@@ -737,6 +737,17 @@ static void test_parse_text_variants(void **state)
 		 "    Message-ID:\n      <c1.d8@chancery.example.net>\n",
 		 BOUNCE_FORMAT_POSTFIX, BOUNCE_FAILED, "e@example.org", "5.1.1",
 		 "c1.d8@chancery.example.net"},
+		/* IMail: only its own labels name a recipient; a gateway's
+		 * "Original Sender:" or a quoted From: line at column 0 does
+		 * not (it named chancery's own address) */
+		{"From: Postmaster@imail.example.es\n"
+		 "Subject: Undeliverable Mail\n\n"
+		 "Original Sender: statements@chancery.example.net\n"
+		 "From: statements@chancery.example.net\n"
+		 "Unknown user: g@imail.example.es\n\n"
+		 "Original message follows.\n",
+		 BOUNCE_FORMAT_IMAIL, BOUNCE_FAILED, "g@imail.example.es", NULL,
+		 NULL},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
