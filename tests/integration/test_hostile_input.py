@@ -793,3 +793,65 @@ class TestDatabaseFile(Base):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestHostileInbound(Base):
+    """What comes back is the least trusted input of all: every message
+    is kept, read in bounded time and memory, and nothing it carries
+    reaches a terminal unescaped."""
+
+    def inbox(self, data, *args):
+        proc = subprocess.run(
+            self.home.command("chancery") + ["--config", self.home.conf,
+                                             *args, "inbox"],
+            input=data, capture_output=True, timeout=60)
+        return proc
+
+    def test_header_field_of_ten_mb_kept_unread_quickly(self):
+        # 10 MB of two-byte words cost GMime 735 MB and 7.7 s; a To: of
+        # 1.5 million addresses 514 MB and 10 s.
+        for name, field in (("Subject", b"s " * (5 * 1024 * 1024)),
+                            ("To", b"a@b.example, " * (800 * 1024))):
+            data = (b"From: x@y.example\n" + name.encode() + b": " + field
+                    + b"\n\nbody\n")
+            t0 = time.monotonic()
+            proc = self.inbox(data)
+            self.assertEqual(proc.returncode, 0, proc)
+            self.assertLess(time.monotonic() - t0, 5, name)
+            self.assertIn(b"unreadable", proc.stdout)
+            self.assertIn(b"a header field of", proc.stdout)
+            self.assertIn(b"(the limit is 262144): kept, not read",
+                          proc.stdout)
+            row = self.home.sql(
+                "SELECT kind, length(raw), reason FROM inbound_messages "
+                "ORDER BY id DESC LIMIT 1")[0]
+            self.assertEqual(row[0], "unreadable")
+            self.assertEqual(row[1], len(data))
+            self.assertIn("a header field of", row[2])
+        # ru_maxrss of the largest child so far, in KB
+        self.assertLess(resource.getrusage(resource.RUSAGE_CHILDREN)
+                        .ru_maxrss, 200 * 1024)
+
+    def test_field_just_under_the_limit_is_read(self):
+        data = (b"From: x@y.example\nAuto-Submitted: auto-replied\n"
+                b"Subject: " + b"s " * (120 * 1024) + b"\n\nbody\n")
+        proc = self.inbox(data)
+        self.assertEqual(proc.returncode, 0, proc)
+        self.assertIn(b"auto_reply", proc.stdout)
+
+    def test_controls_and_bidi_shown_escaped(self):
+        data = (b"From: \"Evil\x1b[2J\" <evil@x.example>\n"
+                b"Subject: Away\x1b]0;pwned\x07 \xe2\x80\xaegnp.exe\r x\n"
+                b"Auto-Submitted: auto-replied\n\nI am away\x00 today.\n")
+        proc = self.inbox(data)
+        self.assertEqual(proc.returncode, 0, proc)
+        row = self.home.sql("SELECT kind, subject, raw FROM "
+                            "inbound_messages")[0]
+        self.assertEqual(row[0], "auto_reply")
+        self.assertEqual(row[2], data)          # kept byte for byte
+        self.assertIn("\u202e", row[1])         # stored as it came
+        r = self.home.ok("inbox", "list")
+        for raw in ("\x1b", "\x07", "\u202e", "\r"):
+            self.assertNotIn(raw, r.out)
+        self.assertIn("\\x1b]0;pwned\\x07", r.out)
+        self.assertIn("\\u202egnp.exe", r.out)
