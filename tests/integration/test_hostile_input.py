@@ -855,3 +855,17 @@ class TestHostileInbound(Base):
             self.assertNotIn(raw, r.out)
         self.assertIn("\\x1b]0;pwned\\x07", r.out)
         self.assertIn("\\u202egnp.exe", r.out)
+
+    def test_reason_line_shown_escaped(self):
+        # The reason quotes the Subject: it reached the terminal raw.
+        data = (b"From: a@b.example\nSubject: Hi\x1b[2J\xe2\x80\xae there\n"
+                b"\nhello\n")
+        proc = self.inbox(data)
+        self.assertEqual(proc.returncode, 0, proc)
+        out = proc.stdout.decode()
+        self.assertIn("unreadable", out)
+        self.assertIn("(Subject: Hi\\x1b[2J\\u202e there)", out)
+        self.assertNotIn("\x1b", out)
+        self.assertNotIn("\u202e", out)
+        self.assertEqual(self.home.scalar(
+            "SELECT subject FROM inbound_messages"), "Hi\x1b[2J\u202e there")
