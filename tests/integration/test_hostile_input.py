@@ -869,3 +869,48 @@ class TestHostileInbound(Base):
         self.assertNotIn("\u202e", out)
         self.assertEqual(self.home.scalar(
             "SELECT subject FROM inbound_messages"), "Hi\x1b[2J\u202e there")
+
+    SENT = (
+        "INSERT INTO bodies (id, acronym, name, kind, created_at) VALUES "
+        "(1, 'OHCHR', 'OHCHR', 'un-agency', 0);"
+        "INSERT INTO contacts (id, body_id, email, created_at, updated_at) "
+        "VALUES (1, 1, 'registry@ohchr.example.org', 0, 0);"
+        "INSERT INTO templates (id, name, version, source, sha256, "
+        "created_at) VALUES (1, 'statement', 1, 'x', 'y', 0);"
+        "INSERT INTO lists (id, name, kind, created_at, updated_at) "
+        "VALUES (1, 'all', 'static', 0, 0);"
+        "INSERT INTO campaigns (id, name, template_id, list_id, send_at, "
+        "tz, state, created_at, updated_at) VALUES (1, 'feb', 1, 1, "
+        "1762750000, 'UTC', 'done', 0, 0);"
+        "INSERT INTO deliveries (id, campaign_id, contact_id, body_id, "
+        "email, state, message_id, envid, created_at, updated_at, sent_at) "
+        "VALUES (1, 1, 1, 1, 'registry@ohchr.example.org', 'sent', "
+        "'chancery.1.1.0123456789abcdef@ombudsman.example', "
+        "'chancery-1-0123456789abcdef', 0, 0, 1762750000);")
+
+    def test_audit_shows_a_receipt_escaped(self):
+        con = sqlite3.connect(self.home.db)
+        con.executescript(self.SENT)
+        con.close()
+        mdn = (b"From: <r\xe2\x80\xaeg@ohchr.example.org>\n"
+               b"Subject: Read: statement\nMIME-Version: 1.0\n"
+               b"Content-Type: multipart/report; "
+               b"report-type=disposition-notification; boundary=B\n\n"
+               b"--B\nContent-Type: text/plain\n\nread\n--B\n"
+               b"Content-Type: message/disposition-notification\n\n"
+               b"Final-Recipient: rfc822; registry@ohchr.example.org\n"
+               b"Original-Message-ID: "
+               b"<chancery.1.1.0123456789abcdef@ombudsman.example>\n"
+               b"Disposition: manual-action/MDN-sent-manually; "
+               b"displayed\x1b[2J\xe2\x80\xae\n--B--\n")
+        proc = self.inbox(mdn)
+        self.assertEqual(proc.returncode, 0, proc)
+        self.assertIn(b"mdn", proc.stdout)
+        self.assertEqual(self.home.sql(
+            "SELECT kind, disposition FROM delivery_responses"),
+            [("acknowledged", "displayed")])
+        out = self.home.ok("audit", "campaign", "feb").out
+        self.assertIn("(displayed), from r\\u202eg@ohchr.example.org "
+                      "(delivery 1 to registry@ohchr.example.org)", out)
+        self.assertNotIn("\u202e", out)
+        self.assertNotIn("\x1b", out)
