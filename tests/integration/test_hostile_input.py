@@ -914,3 +914,39 @@ class TestHostileInbound(Base):
                       "(delivery 1 to registry@ohchr.example.org)", out)
         self.assertNotIn("\u202e", out)
         self.assertNotIn("\x1b", out)
+
+
+class TestBackupPaths(Base):
+    """`chancery backup` to odd destinations: through a linked directory
+    (SQLite's NOFOLLOW refused it with "unable to open database file"),
+    onto a device or a link (refused, nothing replaced)."""
+
+    def test_through_a_linked_directory(self):
+        real = os.path.join(self.home.dir, "real")
+        os.mkdir(real)
+        os.symlink(real, os.path.join(self.home.dir, "link"))
+        dest = os.path.join(self.home.dir, "link", "copy.db")
+        r = self.home.run("backup", dest)
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("integrity ok, ledger ok", r.out)
+        self.assertEqual(os.listdir(real), ["copy.db"])  # no temporary
+        con = sqlite3.connect(os.path.join(real, "copy.db"))
+        self.assertEqual(con.execute("PRAGMA integrity_check").fetchone(),
+                         ("ok",))
+        con.close()
+        r = self.home.run("backup", "--force", dest)
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(os.listdir(real), ["copy.db"])
+
+    def test_device_and_link_not_replaced(self):
+        self.assertFails(["backup", "/dev/full"], 73,
+                         "/dev/full: already exists (--force replaces it)")
+        self.assertFails(["backup", "--force", "/dev/full"], 73,
+                         "/dev/full: not a regular file: not replacing it")
+        link = os.path.join(self.home.dir, "l.db")
+        os.symlink(os.path.join(self.home.dir, "target.db"), link)
+        self.assertFails(["backup", "--force", link], 73,
+                         "not a regular file: not replacing it")
+        self.assertFalse(os.path.exists(os.path.join(self.home.dir,
+                                                     "target.db")))
+        self.assertTrue(os.path.islink(link))
