@@ -950,3 +950,34 @@ class TestBackupPaths(Base):
         self.assertFalse(os.path.exists(os.path.join(self.home.dir,
                                                      "target.db")))
         self.assertTrue(os.path.islink(link))
+
+
+class TestStatusDaemonRow(Base):
+    """`chancery status` reads daemon_state, which a crash or a reboot
+    leaves behind and anyone with the database can write."""
+
+    def set_row(self, pid, host, version="1.0"):
+        now = int(time.time())
+        con = sqlite3.connect(self.home.db)
+        con.execute("INSERT OR REPLACE INTO daemon_state (id, pid, host, "
+                    "version, started_at, heartbeat_at) VALUES "
+                    "(1, ?, ?, ?, ?, ?)", (pid, host, version, now - 60,
+                                           now - 5))
+        con.commit()
+        con.close()
+
+    def test_pid_of_another_program_is_not_the_daemon(self):
+        # pid 1 is always alive; so is this test's own process
+        for pid in (1, os.getpid()):
+            self.set_row(pid, os.uname().nodename)
+            r = self.home.ok("status")
+            self.assertIn("daemon:      not running; last seen", r.out)
+            self.assertIn("(pid %d, version 1.0" % pid, r.out)
+
+    def test_other_host_and_odd_text_shown_escaped(self):
+        self.set_row(1, "evil\x1b[2J\nhost", "\x1b[31m1.0")
+        r = self.home.ok("status")
+        self.assertIn("daemon:      on host evil\\x1b[2J\\x0ahost (not "
+                      "checkable from here), pid 1", r.out)
+        self.assertIn("version \\x1b[31m1.0;", r.out)
+        self.assertNotIn("\x1b", r.out)
