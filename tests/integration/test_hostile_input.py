@@ -832,6 +832,32 @@ class TestHostileInbound(Base):
         self.assertLess(resource.getrusage(resource.RUSAGE_CHILDREN)
                         .ru_maxrss, 200 * 1024)
 
+    def test_two_million_parts_kept_unread_quickly(self):
+        # 2.4 million empty parts in 16 MiB cost GMime 3.2 GB and 56 s.
+        head = (b"From: MAILER-DAEMON@mx.example\nSubject: Undelivered\n"
+                b"MIME-Version: 1.0\n"
+                b"Content-Type: multipart/mixed; boundary=B\n\n")
+        data = head + b"--B\n\nx\n" * (2 * 1024 * 1024) + b"--B--\n"
+        t0 = time.monotonic()
+        proc = self.inbox(data)
+        self.assertEqual(proc.returncode, 0, proc)
+        self.assertLess(time.monotonic() - t0, 5)
+        self.assertIn(b"unreadable", proc.stdout)
+        self.assertIn(b"2097153 MIME boundary lines (the limit is 10000): "
+                      b"kept, not read", proc.stdout)
+        self.assertEqual(self.home.scalar(
+            "SELECT length(raw) FROM inbound_messages"), len(data))
+        self.assertLess(resource.getrusage(resource.RUSAGE_CHILDREN)
+                        .ru_maxrss, 300 * 1024)
+        # under the limit (and a "-- " signature is no boundary) it is read
+        data = (b"From: a@b.example\nAuto-Submitted: auto-replied\n"
+                b"Subject: Away\nMIME-Version: 1.0\n"
+                b"Content-Type: multipart/mixed; boundary=B\n\n"
+                + b"--B\n\n-- \nsig\n" * 9999 + b"--B--\n")
+        proc = self.inbox(data)
+        self.assertEqual(proc.returncode, 0, proc)
+        self.assertIn(b"auto_reply", proc.stdout)
+
     def test_field_just_under_the_limit_is_read(self):
         data = (b"From: x@y.example\nAuto-Submitted: auto-replied\n"
                 b"Subject: " + b"s " * (120 * 1024) + b"\n\nbody\n")
