@@ -18,6 +18,7 @@
 #include "chancery/imap.h"
 #include "chancery/inbox.h"
 #include "chancery/json.h"
+#include "chancery/utf8.h"
 #include "chancery/xalloc.h"
 #include "commands.h"
 
@@ -70,23 +71,32 @@ static void add_json(struct sbuf *out, const char *source, const char *origin,
 		sbuf_addch(out, '\n');
 }
 
-/* The one line of a message: what it was read as and what changed. */
+/* The one line of a message: what it was read as and what changed. The
+ * reason and the notes quote the message (its Subject, a diagnostic), the
+ * name is a file's: each is shown escaped (utf8_escape_terminal). */
 static void add_line(struct sbuf *out, const char *name,
 		     const struct inbox_result *res, const struct outcome *o)
 {
-	sbuf_addf(out, "%s: %s%s%s (inbound #%lld)", name, res->kind,
+	utf8_escape_terminal(out, name);
+	sbuf_addf(out, ": %s%s%s (inbound #%lld)", res->kind,
 		  res->format[0] ? " " : "", res->format,
 		  (long long)res->inbound_id);
-	if (res->duplicate)
+	if (res->duplicate) {
 		sbuf_addstr(out, ": read before, nothing changed\n");
-	else if (o->notes.len)
-		sbuf_addf(out, ": %s\n", o->notes.buf);
-	else if (res->delivery_id)
-		sbuf_addf(out, ": delivery %lld%s%s\n",
-			  (long long)res->delivery_id,
-			  res->reason[0] ? ": " : "", res->reason);
-	else
-		sbuf_addf(out, ": %s\n", res->reason[0] ? res->reason : "kept");
+		return;
+	}
+	sbuf_addstr(out, ": ");
+	if (o->notes.len) {
+		utf8_escape_terminal(out, o->notes.buf);
+	} else if (res->delivery_id) {
+		sbuf_addf(out, "delivery %lld%s", (long long)res->delivery_id,
+			  res->reason[0] ? ": " : "");
+		utf8_escape_terminal(out, res->reason);
+	} else {
+		utf8_escape_terminal(out, res->reason[0] ? res->reason
+							 : "kept");
+	}
+	sbuf_addch(out, '\n');
 }
 
 /* Keeps and reads one message, adding its line (or JSON object) to out;
@@ -501,8 +511,12 @@ static int run_confirm(struct cli *cli, int argc, char **argv)
 		cli_print_json(&out);
 		sbuf_release(&out);
 	} else if (!rc) {
-		if (o.notes.len)
-			printf("%s\n", o.notes.buf);
+		if (o.notes.len) {
+			char *notes = utf8_escaped(o.notes.buf);
+
+			printf("%s\n", notes);
+			free(notes);
+		}
 		printf("quarantined report #%lld confirmed by %s\n", id, actor);
 	}
 	sbuf_release(&o.notes);

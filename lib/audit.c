@@ -18,6 +18,7 @@
 #include "chancery/audit.h"
 #include "chancery/clock.h"
 #include "chancery/json.h"
+#include "chancery/utf8.h"
 #include "chancery/xalloc.h"
 #include "audit_impl.h"
 
@@ -574,10 +575,15 @@ static void response_sentence(sqlite3_stmt *st, struct sbuf *out)
 		sbuf_addf(out, "complained about %s (a feedback report) on ",
 			  campaign);
 	add_long_date(out, sqlite3_column_int64(st, 5));
-	if (disp)
-		sbuf_addf(out, " (%s)", disp);
-	sbuf_addf(out, ", from %s (delivery %lld to %s)\n",
-		  sender ? sender : "an unknown sender",
+	/* the disposition and the sender are the message's words */
+	if (disp) {
+		sbuf_addstr(out, " (");
+		utf8_escape_terminal(out, disp);
+		sbuf_addch(out, ')');
+	}
+	sbuf_addstr(out, ", from ");
+	utf8_escape_terminal(out, sender ? sender : "an unknown sender");
+	sbuf_addf(out, " (delivery %lld to %s)\n",
 		  (long long)sqlite3_column_int64(st, 6), db_column_text(st, 7));
 }
 

@@ -131,7 +131,7 @@ static int verify_copy(const char *tmp, struct backup_result *res,
 int backup_run(struct db *db, const char *dest, bool force,
 	       struct backup_result *res, struct error *err)
 {
-	char *tmp = NULL, *dir = NULL;
+	char *tmp = NULL, *dir = NULL, *real = NULL;
 	struct stat st;
 	int fd, rc;
 
@@ -142,7 +142,10 @@ int backup_run(struct db *db, const char *dest, bool force,
 	if (lstat(dest, &st) == 0 && !S_ISREG(st.st_mode))
 		return error_set(err, ERR_CANTCREAT, "%s: not a regular file: "
 				 "not replacing it", dest);
-	tmp = xasprintf("%s.tmp-XXXXXX", dest);
+	/* the copy is made next to dest, through the real directory: SQLite
+	 * (NOFOLLOW) refuses a linked directory on the way */
+	real = db_real_path(dest);
+	tmp = xasprintf("%s.tmp-XXXXXX", real);
 	fd = mkstemp(tmp); /* 0600 */
 	if (fd < 0) {
 		rc = error_set_errno(err, ERR_CANTCREAT, "%s: cannot create",
@@ -163,19 +166,20 @@ int backup_run(struct db *db, const char *dest, bool force,
 		res->bytes = st.st_size;
 	/* Without --force link(2) refuses a dest made meanwhile; with it
 	 * rename(2) replaces dest in one step. */
-	if (!rc && !force && link(tmp, dest) != 0)
+	if (!rc && !force && link(tmp, real) != 0)
 		rc = error_set_errno(err, ERR_CANTCREAT, "%s: cannot create",
 				     dest);
-	else if (!rc && force && rename(tmp, dest) != 0)
+	else if (!rc && force && rename(tmp, real) != 0)
 		rc = error_set_errno(err, ERR_CANTCREAT, "%s: cannot replace",
 				     dest);
 	if (!rc) {
-		dir = db_dir_of(dest);
+		dir = db_dir_of(real);
 		fsync_path(dir, O_RDONLY | O_DIRECTORY);
 	}
 	remove_copy(tmp);
 out_free:
 	free(dir);
 	free(tmp);
+	free(real);
 	return rc;
 }

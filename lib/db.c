@@ -424,9 +424,7 @@ static int check_existing(const char *path, int flags, struct error *err)
 	return rc;
 }
 
-/* path with its directory's symbolic links resolved (the last name is
- * kept as it is), or a copy of path when that fails; caller frees. */
-static char *real_path(const char *path)
+char *db_real_path(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	char *dir = db_dir_of(path), *real = realpath(dir, NULL), *out;
@@ -561,7 +559,7 @@ int db_open(const char *path, int flags, int busy_timeout_ms, struct db **out,
 	 * workers open their own), so SQLite need not lock it per call.
 	 * NOFOLLOW refuses a symbolic link anywhere in the path: the file
 	 * itself was checked above, a linked directory is resolved here. */
-	real = real_path(path);
+	real = db_real_path(path);
 	if (flags & DB_READONLY) {
 		rc = readonly_mode(real, err);
 		if (rc < 0) {

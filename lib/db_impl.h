@@ -39,4 +39,9 @@ struct db_ledger_cache *db_ledger_cache(struct db *db);
 /* The directory part of path ("." for a bare name); caller frees. */
 char *db_dir_of(const char *path);
 
+/* path with its directory's symbolic links resolved (the last name is
+ * kept as it is), or a copy of path when that fails; caller frees.
+ * SQLITE_OPEN_NOFOLLOW refuses a link anywhere in a path. */
+char *db_real_path(const char *path);
+
 #endif

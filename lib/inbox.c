@@ -127,10 +127,13 @@ static void heads_take(struct heads *h, const char *name, size_t n,
 		h->sender = value_address(value);
 	else if (n == 7 && strncasecmp(name, "Subject", n) == 0 &&
 		 !h->subject) {
-		char *d = g_mime_utils_header_decode_text(NULL, value);
+		/* at most INBOX_FIELD_MAX decoded (see longest_field) */
+		char *cut = xstrndup(value, INBOX_FIELD_MAX);
+		char *d = g_mime_utils_header_decode_text(NULL, cut);
 
-		h->subject = xstrdup(d ? d : value);
+		h->subject = xstrdup(d ? d : cut);
 		g_free(d);
+		free(cut);
 	} else if (rank >= 0 && nranked[rank] < 4) {
 		char *a = value_address(value);
 
@@ -487,17 +490,17 @@ static int take_report(struct db *db, const struct conf *cfg,
 	return rc;
 }
 
-/* Not a report: a response, or unreadable with why_not_report. */
+/* Not a report: a response, or unreadable with why_not_report (without
+ * reading it when not readable). */
 static int take_other(struct db *db, const struct inbox_message *m,
 		      const char *sha, const struct heads *h,
-		      const struct ids *d, const char *why_not_report,
-		      struct inbox_result *res, struct error *err)
+		      const struct ids *d, bool readable,
+		      const char *why_not_report, struct inbox_result *res,
+		      struct error *err)
 {
 	struct response r = {0};
 	struct error perr = ERROR_INIT;
-	int rc = m->len > INBOX_READ_MAX ? -1
-					 : response_parse(m->raw, m->len, &r,
-							  &perr);
+	int rc = !readable ? -1 : response_parse(m->raw, m->len, &r, &perr);
 	const char *kind = rc ? NULL : response_kind_name(r.kind);
 
 	if (!kind) {
@@ -529,6 +532,68 @@ static int take_other(struct db *db, const struct inbox_message *m,
 	return rc;
 }
 
+/*
+ * The length of the longest header field anywhere in raw (in the
+ * message's header and in those of its parts): a line that starts with
+ * a field name and a colon, with the lines that continue it (starting
+ * with a space or a tab). GMime splits a field into words and decodes
+ * each in small allocations: a 10 MB Subject of short words costs it
+ * 700 MB and seconds, a To: of a million addresses more, so such a
+ * message is kept without being read.
+ */
+static size_t longest_field(const char *raw, size_t len)
+{
+	size_t longest = 0, cur = 0, i = 0;
+	bool in_field = false;
+
+	while (i < len) {
+		const char *nl = memchr(raw + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (raw + i)) + 1 : len - i;
+		const char *line = raw + i;
+
+		if (in_field && (line[0] == ' ' || line[0] == '\t')) {
+			cur += n;
+		} else {
+			size_t k = 0;
+
+			while (k < n && line[k] > ' ' && line[k] < 0x7f &&
+			       line[k] != ':')
+				k++;
+			in_field = k > 0 && k < n && line[k] == ':';
+			cur = in_field ? n : 0;
+		}
+		if (cur > longest)
+			longest = cur;
+		i += n;
+	}
+	return longest;
+}
+
+/*
+ * How many lines of raw could be MIME boundaries ("--" then something
+ * other than white space; a "-- " signature line is not one). GMime
+ * builds an object per part: 2.4 million empty parts in 16 MiB cost it
+ * 3.2 GB and a minute, so past INBOX_PARTS_MAX a message is kept
+ * without being read.
+ */
+static size_t count_boundaries(const char *raw, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i + 2 < len;) {
+		const char *nl;
+
+		if (raw[i] == '-' && raw[i + 1] == '-' &&
+		    !isspace((unsigned char)raw[i + 2]))
+			n++;
+		nl = memchr(raw + i, '\n', len - i);
+		if (!nl)
+			break;
+		i = (size_t)(nl - raw) + 1;
+	}
+	return n;
+}
+
 static int take(struct db *db, const struct conf *cfg,
 		const struct inbox_message *m, const char *sha,
 		struct inbox_result *res, bounce_note_fn note, void *arg,
@@ -538,6 +603,8 @@ static int take(struct db *db, const struct conf *cfg,
 	struct error perr = ERROR_INIT;
 	struct heads h;
 	struct ids d;
+	size_t field, parts;
+	bool readable;
 	int rc = 0;
 
 	mime_init();
@@ -546,11 +613,21 @@ static int take(struct db *db, const struct conf *cfg,
 	if (m->len > INBOX_READ_MAX)
 		error_set(&perr, ERR_DATA, "larger than %u bytes: kept, not "
 			  "read", (unsigned)INBOX_READ_MAX);
-	else if (!bounce_report_parse(m->raw, m->len, &r, &perr))
+	else if ((field = longest_field(m->raw, m->len)) > INBOX_FIELD_MAX)
+		error_set(&perr, ERR_DATA, "a header field of %zu bytes (the "
+			  "limit is %u): kept, not read", field,
+			  (unsigned)INBOX_FIELD_MAX);
+	else if ((parts = count_boundaries(m->raw, m->len)) > INBOX_PARTS_MAX)
+		error_set(&perr, ERR_DATA, "%zu MIME boundary lines (the limit "
+			  "is %u): kept, not read", parts,
+			  (unsigned)INBOX_PARTS_MAX);
+	readable = !perr.code;
+	if (readable && !bounce_report_parse(m->raw, m->len, &r, &perr))
 		rc = take_report(db, cfg, m, sha, &h, &d, r, res, note, arg,
 				 err);
 	if (!r)
-		rc = take_other(db, m, sha, &h, &d, perr.msg, res, err);
+		rc = take_other(db, m, sha, &h, &d, readable, perr.msg, res,
+				err);
 	bounce_report_free(r);
 	ids_release(&d);
 	heads_release(&h);

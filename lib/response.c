@@ -248,6 +248,15 @@ static void walk(GMimeObject *o, struct found *f, int depth)
 
 /* ---- MDN and complaint fields ----------------------------------------- */
 
+/* A disposition or feedback type is atoms (RFC 8098, RFC 5965): it ends
+ * at anything else a message puts there (an escape sequence, U+202E), so
+ * the audit never shows it. */
+static bool token_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+	       c == '/' || c == ',' || c == '.' || c == '_';
+}
+
 /*
  * "manual-action/MDN-sent-manually; displayed" → mode
  * "manual-action/MDN-sent-manually", disposition "displayed";
@@ -279,10 +288,13 @@ static void read_disposition(const char *value, struct response *r)
 	if (s) { /* "processed / error" → "processed/error" */
 		struct sbuf d = SBUF_INIT;
 
-		for (const char *p = s; *p; p++)
+		for (const char *p = s; *p && (*p == ' ' || token_char(*p));
+		     p++)
 			if (*p != ' ')
 				sbuf_addch(&d, *p);
-		r->disposition = sbuf_detach(&d, NULL);
+		if (d.len)
+			r->disposition = sbuf_detach(&d, NULL);
+		sbuf_release(&d);
 		free(s);
 	}
 	sbuf_release(&sb);
@@ -307,9 +319,18 @@ static void read_feedback(GMimePart *part, struct response *r)
 	if (!g)
 		return;
 	type = one_line(header(GMIME_OBJECT(g), "Feedback-Type"));
-	if (type)
-		for (char *p = type; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
+	if (type) {
+		char *w = type;
+
+		for (char *p = type; *p; p++) {
+			char c = (char)tolower((unsigned char)*p);
+
+			if (!token_char(c))
+				break;
+			*w++ = c;
+		}
+		*w = '\0';
+	}
 	r->disposition = type;
 	g_object_unref(g);
 }

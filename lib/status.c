@@ -14,6 +14,7 @@
 #include "chancery/clock.h"
 #include "chancery/json.h"
 #include "chancery/status.h"
+#include "chancery/utf8.h"
 #include "chancery/xalloc.h"
 
 const char *const status_queue_states[STATUS_NQUEUE] = {
@@ -87,13 +88,44 @@ const char *status_daemon_state_name(enum status_daemon_state s)
 	}
 }
 
-/* Whether pid lives on this host: EPERM is a live process of another
- * user (the daemon's account), ESRCH none. */
+/* Whether /proc names pid's program chanceryd (an argument's last name,
+ * so `valgrind .../chanceryd` counts): 1 yes, 0 no, -1 /proc cannot
+ * tell (not Linux, hidden). */
+static int pid_is_chanceryd(int64_t pid)
+{
+	char path[64], buf[4096];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%lld/cmdline", (long long)pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	if (!n)
+		return -1; /* a kernel thread, or a zombie: no command line */
+	buf[n] = '\0';
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1) {
+		const char *slash = strrchr(buf + i, '/');
+		const char *name = slash ? slash + 1 : buf + i;
+
+		if (strcmp(name, "chanceryd") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether pid is the daemon, alive on this host: EPERM is a live process
+ * of another user (the daemon's account), ESRCH none. A pid reused after
+ * a crash or a reboot (pid 1 is always alive) is not the daemon: where
+ * /proc can tell, the process must be chanceryd. */
 static bool pid_alive(int64_t pid)
 {
 	if (pid <= 0 || pid > INT32_MAX)
 		return false;
-	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+	if (kill((pid_t)pid, 0) != 0 && errno != EPERM)
+		return false;
+	return pid_is_chanceryd(pid) != 0;
 }
 
 static bool same_host(const char *host)
@@ -362,36 +394,43 @@ static void add_ago(struct sbuf *out, int64_t now, int64_t t)
 static void text_daemon(const struct status *st, struct sbuf *out)
 {
 	char a[32], b[32];
+	/* the row is the database's, which anyone with write access can
+	 * fill: shown escaped */
+	char *host = utf8_escaped(st->daemon.host ? st->daemon.host : "");
+	char *version = utf8_escaped(st->daemon.version ? st->daemon.version
+							: "");
 
 	sbuf_addf(out, "daemon:      ");
 	switch (st->daemon.state) {
 	case STATUS_DAEMON_NEVER:
 		sbuf_addf(out, "not running (never ran against this "
 			       "database)\n");
+		free(host);
+		free(version);
 		return;
 	case STATUS_DAEMON_RUNNING:
 		sbuf_addf(out, "running, pid %lld, since %s, version %s; last "
 			  "heartbeat ", (long long)st->daemon.pid,
-			  when(st->daemon.started_at, a, sizeof(a)),
-			  st->daemon.version);
+			  when(st->daemon.started_at, a, sizeof(a)), version);
 		break;
 	case STATUS_DAEMON_STOPPED:
 		sbuf_addf(out, "not running; last seen %s (pid %lld, version "
 			  "%s, started %s), ",
 			  when(st->daemon.heartbeat_at, a, sizeof(a)),
-			  (long long)st->daemon.pid, st->daemon.version,
+			  (long long)st->daemon.pid, version,
 			  when(st->daemon.started_at, b, sizeof(b)));
 		break;
 	case STATUS_DAEMON_ELSEWHERE:
 		sbuf_addf(out, "on host %s (not checkable from here), pid %lld, "
 			  "since %s, version %s; last heartbeat ",
-			  st->daemon.host, (long long)st->daemon.pid,
-			  when(st->daemon.started_at, a, sizeof(a)),
-			  st->daemon.version);
+			  host, (long long)st->daemon.pid,
+			  when(st->daemon.started_at, a, sizeof(a)), version);
 		break;
 	}
 	add_ago(out, st->now, st->daemon.heartbeat_at);
 	sbuf_addf(out, "\n");
+	free(host);
+	free(version);
 }
 
 static void text_relay(const struct status *st, struct sbuf *out)

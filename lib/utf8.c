@@ -109,6 +109,16 @@ static bool has_control(const char *s, bool lines)
 bool utf8_has_control(const char *s) { return has_control(s, false); }
 bool utf8_has_control_in_lines(const char *s) { return has_control(s, true); }
 
+/* The bidirectional embedding, override and isolate controls (and the
+ * Arabic letter mark): on a terminal they reorder what follows them, so
+ * a subject holding U+202E can show a line that is not what was stored
+ * (the "Trojan Source" trick). */
+static bool is_bidi_control(unsigned cp)
+{
+	return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)
+	       || cp == 0x061c;
+}
+
 void utf8_escape_terminal(struct sbuf *out, const char *s)
 {
 	size_t len = s ? strlen(s) : 0, i = 0;
@@ -122,7 +132,7 @@ void utf8_escape_terminal(struct sbuf *out, const char *s)
 			i++;
 			continue;
 		}
-		if (cp >= 0x80 && cp <= 0x9f)
+		if ((cp >= 0x80 && cp <= 0x9f) || is_bidi_control(cp))
 			sbuf_addf(out, "\\u%04x", cp);
 		else
 			sbuf_add(out, s + i, n);

@@ -40,6 +40,13 @@ enum inbox_source {
 
 /* Messages larger than this are kept but not read (unreadable). */
 #define INBOX_READ_MAX BOUNCE_MAX_SIZE
+/* Messages with a header field (its continuation lines included, in any
+ * part) longer than this are kept but not read (unreadable): GMime's
+ * cost for one grows with its words, not its bytes. */
+#define INBOX_FIELD_MAX (256u * 1024)
+/* Messages with more lines that may be MIME boundaries than this are
+ * kept but not read: GMime builds an object for every part. */
+#define INBOX_PARTS_MAX 10000u
 /* Sources read at most this much of one message. */
 #define INBOX_MAX_SIZE (64u * 1024 * 1024)
 

@@ -23,7 +23,8 @@
 
 enum status_daemon_state {
 	STATUS_DAEMON_NEVER,     /* no daemon ever ran against the database */
-	STATUS_DAEMON_RUNNING,   /* its pid is alive on this host */
+	STATUS_DAEMON_RUNNING,   /* its pid is alive on this host and, where
+				    /proc tells, is chanceryd's */
 	STATUS_DAEMON_STOPPED,   /* its pid is gone on this host */
 	STATUS_DAEMON_ELSEWHERE, /* it ran on another host: not checkable */
 };

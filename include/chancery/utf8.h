@@ -34,7 +34,8 @@ bool utf8_has_control_in_lines(const char *s);
  * Appends s to out as it is safe to show on a terminal: the bytes a
  * terminal would act on (C0 controls including tab and newline, DEL) and
  * bytes that are not UTF-8 as \xNN, the C1 controls (U+0080..U+009F,
- * 8-bit CSI among them) as \uNNNN; any other text, valid UTF-8 such as
+ * 8-bit CSI among them) and the bidirectional controls (U+202A..U+202E,
+ * U+2066..U+2069, U+061C) as \uNNNN; any other text, valid UTF-8 such as
  * "Défenseur", unchanged. NULL appends nothing.
  */
 struct sbuf;

@@ -793,3 +793,217 @@ class TestDatabaseFile(Base):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestHostileInbound(Base):
+    """What comes back is the least trusted input of all: every message
+    is kept, read in bounded time and memory, and nothing it carries
+    reaches a terminal unescaped."""
+
+    def inbox(self, data, *args):
+        proc = subprocess.run(
+            self.home.command("chancery") + ["--config", self.home.conf,
+                                             *args, "inbox"],
+            input=data, capture_output=True, timeout=60)
+        return proc
+
+    def test_header_field_of_ten_mb_kept_unread_quickly(self):
+        # 10 MB of two-byte words cost GMime 735 MB and 7.7 s; a To: of
+        # 1.5 million addresses 514 MB and 10 s.
+        for name, field in (("Subject", b"s " * (5 * 1024 * 1024)),
+                            ("To", b"a@b.example, " * (800 * 1024))):
+            data = (b"From: x@y.example\n" + name.encode() + b": " + field
+                    + b"\n\nbody\n")
+            t0 = time.monotonic()
+            proc = self.inbox(data)
+            self.assertEqual(proc.returncode, 0, proc)
+            self.assertLess(time.monotonic() - t0, 5, name)
+            self.assertIn(b"unreadable", proc.stdout)
+            self.assertIn(b"a header field of", proc.stdout)
+            self.assertIn(b"(the limit is 262144): kept, not read",
+                          proc.stdout)
+            row = self.home.sql(
+                "SELECT kind, length(raw), reason FROM inbound_messages "
+                "ORDER BY id DESC LIMIT 1")[0]
+            self.assertEqual(row[0], "unreadable")
+            self.assertEqual(row[1], len(data))
+            self.assertIn("a header field of", row[2])
+        # ru_maxrss of the largest child so far, in KB
+        self.assertLess(resource.getrusage(resource.RUSAGE_CHILDREN)
+                        .ru_maxrss, 200 * 1024)
+
+    def test_two_million_parts_kept_unread_quickly(self):
+        # 2.4 million empty parts in 16 MiB cost GMime 3.2 GB and 56 s.
+        head = (b"From: MAILER-DAEMON@mx.example\nSubject: Undelivered\n"
+                b"MIME-Version: 1.0\n"
+                b"Content-Type: multipart/mixed; boundary=B\n\n")
+        data = head + b"--B\n\nx\n" * (2 * 1024 * 1024) + b"--B--\n"
+        t0 = time.monotonic()
+        proc = self.inbox(data)
+        self.assertEqual(proc.returncode, 0, proc)
+        self.assertLess(time.monotonic() - t0, 5)
+        self.assertIn(b"unreadable", proc.stdout)
+        self.assertIn(b"2097153 MIME boundary lines (the limit is 10000): "
+                      b"kept, not read", proc.stdout)
+        self.assertEqual(self.home.scalar(
+            "SELECT length(raw) FROM inbound_messages"), len(data))
+        self.assertLess(resource.getrusage(resource.RUSAGE_CHILDREN)
+                        .ru_maxrss, 300 * 1024)
+        # under the limit (and a "-- " signature is no boundary) it is read
+        data = (b"From: a@b.example\nAuto-Submitted: auto-replied\n"
+                b"Subject: Away\nMIME-Version: 1.0\n"
+                b"Content-Type: multipart/mixed; boundary=B\n\n"
+                + b"--B\n\n-- \nsig\n" * 9999 + b"--B--\n")
+        proc = self.inbox(data)
+        self.assertEqual(proc.returncode, 0, proc)
+        self.assertIn(b"auto_reply", proc.stdout)
+
+    def test_field_just_under_the_limit_is_read(self):
+        data = (b"From: x@y.example\nAuto-Submitted: auto-replied\n"
+                b"Subject: " + b"s " * (120 * 1024) + b"\n\nbody\n")
+        proc = self.inbox(data)
+        self.assertEqual(proc.returncode, 0, proc)
+        self.assertIn(b"auto_reply", proc.stdout)
+
+    def test_controls_and_bidi_shown_escaped(self):
+        data = (b"From: \"Evil\x1b[2J\" <evil@x.example>\n"
+                b"Subject: Away\x1b]0;pwned\x07 \xe2\x80\xaegnp.exe\r x\n"
+                b"Auto-Submitted: auto-replied\n\nI am away\x00 today.\n")
+        proc = self.inbox(data)
+        self.assertEqual(proc.returncode, 0, proc)
+        row = self.home.sql("SELECT kind, subject, raw FROM "
+                            "inbound_messages")[0]
+        self.assertEqual(row[0], "auto_reply")
+        self.assertEqual(row[2], data)          # kept byte for byte
+        self.assertIn("\u202e", row[1])         # stored as it came
+        r = self.home.ok("inbox", "list")
+        for raw in ("\x1b", "\x07", "\u202e", "\r"):
+            self.assertNotIn(raw, r.out)
+        self.assertIn("\\x1b]0;pwned\\x07", r.out)
+        self.assertIn("\\u202egnp.exe", r.out)
+
+    def test_reason_line_shown_escaped(self):
+        # The reason quotes the Subject: it reached the terminal raw.
+        data = (b"From: a@b.example\nSubject: Hi\x1b[2J\xe2\x80\xae there\n"
+                b"\nhello\n")
+        proc = self.inbox(data)
+        self.assertEqual(proc.returncode, 0, proc)
+        out = proc.stdout.decode()
+        self.assertIn("unreadable", out)
+        self.assertIn("(Subject: Hi\\x1b[2J\\u202e there)", out)
+        self.assertNotIn("\x1b", out)
+        self.assertNotIn("\u202e", out)
+        self.assertEqual(self.home.scalar(
+            "SELECT subject FROM inbound_messages"), "Hi\x1b[2J\u202e there")
+
+    SENT = (
+        "INSERT INTO bodies (id, acronym, name, kind, created_at) VALUES "
+        "(1, 'OHCHR', 'OHCHR', 'un-agency', 0);"
+        "INSERT INTO contacts (id, body_id, email, created_at, updated_at) "
+        "VALUES (1, 1, 'registry@ohchr.example.org', 0, 0);"
+        "INSERT INTO templates (id, name, version, source, sha256, "
+        "created_at) VALUES (1, 'statement', 1, 'x', 'y', 0);"
+        "INSERT INTO lists (id, name, kind, created_at, updated_at) "
+        "VALUES (1, 'all', 'static', 0, 0);"
+        "INSERT INTO campaigns (id, name, template_id, list_id, send_at, "
+        "tz, state, created_at, updated_at) VALUES (1, 'feb', 1, 1, "
+        "1762750000, 'UTC', 'done', 0, 0);"
+        "INSERT INTO deliveries (id, campaign_id, contact_id, body_id, "
+        "email, state, message_id, envid, created_at, updated_at, sent_at) "
+        "VALUES (1, 1, 1, 1, 'registry@ohchr.example.org', 'sent', "
+        "'chancery.1.1.0123456789abcdef@ombudsman.example', "
+        "'chancery-1-0123456789abcdef', 0, 0, 1762750000);")
+
+    def test_audit_shows_a_receipt_escaped(self):
+        con = sqlite3.connect(self.home.db)
+        con.executescript(self.SENT)
+        con.close()
+        mdn = (b"From: <r\xe2\x80\xaeg@ohchr.example.org>\n"
+               b"Subject: Read: statement\nMIME-Version: 1.0\n"
+               b"Content-Type: multipart/report; "
+               b"report-type=disposition-notification; boundary=B\n\n"
+               b"--B\nContent-Type: text/plain\n\nread\n--B\n"
+               b"Content-Type: message/disposition-notification\n\n"
+               b"Final-Recipient: rfc822; registry@ohchr.example.org\n"
+               b"Original-Message-ID: "
+               b"<chancery.1.1.0123456789abcdef@ombudsman.example>\n"
+               b"Disposition: manual-action/MDN-sent-manually; "
+               b"displayed\x1b[2J\xe2\x80\xae\n--B--\n")
+        proc = self.inbox(mdn)
+        self.assertEqual(proc.returncode, 0, proc)
+        self.assertIn(b"mdn", proc.stdout)
+        self.assertEqual(self.home.sql(
+            "SELECT kind, disposition FROM delivery_responses"),
+            [("acknowledged", "displayed")])
+        out = self.home.ok("audit", "campaign", "feb").out
+        self.assertIn("(displayed), from r\\u202eg@ohchr.example.org "
+                      "(delivery 1 to registry@ohchr.example.org)", out)
+        self.assertNotIn("\u202e", out)
+        self.assertNotIn("\x1b", out)
+
+
+class TestBackupPaths(Base):
+    """`chancery backup` to odd destinations: through a linked directory
+    (SQLite's NOFOLLOW refused it with "unable to open database file"),
+    onto a device or a link (refused, nothing replaced)."""
+
+    def test_through_a_linked_directory(self):
+        real = os.path.join(self.home.dir, "real")
+        os.mkdir(real)
+        os.symlink(real, os.path.join(self.home.dir, "link"))
+        dest = os.path.join(self.home.dir, "link", "copy.db")
+        r = self.home.run("backup", dest)
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("integrity ok, ledger ok", r.out)
+        self.assertEqual(os.listdir(real), ["copy.db"])  # no temporary
+        con = sqlite3.connect(os.path.join(real, "copy.db"))
+        self.assertEqual(con.execute("PRAGMA integrity_check").fetchone(),
+                         ("ok",))
+        con.close()
+        r = self.home.run("backup", "--force", dest)
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(os.listdir(real), ["copy.db"])
+
+    def test_device_and_link_not_replaced(self):
+        self.assertFails(["backup", "/dev/full"], 73,
+                         "/dev/full: already exists (--force replaces it)")
+        self.assertFails(["backup", "--force", "/dev/full"], 73,
+                         "/dev/full: not a regular file: not replacing it")
+        link = os.path.join(self.home.dir, "l.db")
+        os.symlink(os.path.join(self.home.dir, "target.db"), link)
+        self.assertFails(["backup", "--force", link], 73,
+                         "not a regular file: not replacing it")
+        self.assertFalse(os.path.exists(os.path.join(self.home.dir,
+                                                     "target.db")))
+        self.assertTrue(os.path.islink(link))
+
+
+class TestStatusDaemonRow(Base):
+    """`chancery status` reads daemon_state, which a crash or a reboot
+    leaves behind and anyone with the database can write."""
+
+    def set_row(self, pid, host, version="1.0"):
+        now = int(time.time())
+        con = sqlite3.connect(self.home.db)
+        con.execute("INSERT OR REPLACE INTO daemon_state (id, pid, host, "
+                    "version, started_at, heartbeat_at) VALUES "
+                    "(1, ?, ?, ?, ?, ?)", (pid, host, version, now - 60,
+                                           now - 5))
+        con.commit()
+        con.close()
+
+    def test_pid_of_another_program_is_not_the_daemon(self):
+        # pid 1 is always alive; so is this test's own process
+        for pid in (1, os.getpid()):
+            self.set_row(pid, os.uname().nodename)
+            r = self.home.ok("status")
+            self.assertIn("daemon:      not running; last seen", r.out)
+            self.assertIn("(pid %d, version 1.0" % pid, r.out)
+
+    def test_other_host_and_odd_text_shown_escaped(self):
+        self.set_row(1, "evil\x1b[2J\nhost", "\x1b[31m1.0")
+        r = self.home.ok("status")
+        self.assertIn("daemon:      on host evil\\x1b[2J\\x0ahost (not "
+                      "checkable from here), pid 1", r.out)
+        self.assertIn("version \\x1b[31m1.0;", r.out)
+        self.assertNotIn("\x1b", r.out)

@@ -74,10 +74,15 @@ class TestStatus(TestCase):
     def test_populated(self):
         populate(self.home)
         host = socket.gethostname()
-        # A live pid of this host (ours), and a relay that is down.
+        # A live chanceryd of this host (sleep started under that name:
+        # /proc must show chanceryd), and a relay that is down.
+        daemon = subprocess.Popen(["chanceryd", "60"],
+                                  executable="/bin/sleep")
+        self.addCleanup(daemon.wait)
+        self.addCleanup(daemon.kill)
         con_exec(self.home,
                  "INSERT OR REPLACE INTO daemon_state VALUES (1, %d, '%s', '9.9.9', "
-                 "1700000000, 1700000100)" % (os.getpid(), host),
+                 "1700000000, 1700000100)" % (daemon.pid, host),
                  "INSERT OR REPLACE INTO relay_state VALUES (1, 'down', 1700000000, "
                  "'535 5.7.8 Authentication credentials invalid', 4, "
                  "1700000600, 1700000500)")
@@ -88,7 +93,7 @@ class TestStatus(TestCase):
         d = st["daemon"]
         self.assertEqual((d["state"], d["running"], d["pid"], d["version"],
                           d["started_at"]),
-                         ("running", True, os.getpid(), "9.9.9",
+                         ("running", True, daemon.pid, "9.9.9",
                           utc(1700000000)))
         self.assertEqual(st["relay"]["state"], "down")
         self.assertEqual(st["relay"]["last_error"],
@@ -116,7 +121,7 @@ class TestStatus(TestCase):
 
         r = self.home.ok("status", "--days", "40")
         self.assertIn("running, pid %d, since %s, version 9.9.9"
-                      % (os.getpid(), utc(1700000000)), r.out)
+                      % (daemon.pid, utc(1700000000)), r.out)
         self.assertIn("relay:       down since %s, 4 failures" %
                       utc(1700000000), r.out)
         self.assertIn("last error: 535 5.7.8 Authentication credentials "

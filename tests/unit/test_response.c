@@ -268,6 +268,48 @@ static void test_parse_subjects(void **state)
 	}
 }
 
+/* A disposition or feedback type is atoms: it ends at what a message
+ * puts there besides (an escape sequence, a bidi override), so the audit
+ * never shows those. */
+static void test_parse_disposition_atoms(void **state)
+{
+	static const struct {
+		const char *type, *field, *value, *want;
+	} cases[] = {
+		{"disposition-notification", "Disposition",
+		 "manual-action/MDN-sent-manually; displayed\x1b[2J", "displayed"},
+		{"disposition-notification", "Disposition",
+		 "automatic-action/MDN-sent-automatically; deleted\xe2\x80\xae"
+		 "deyalpsid", "deleted"},
+		{"disposition-notification", "Disposition",
+		 "manual-action/MDN-sent-manually; processed / error",
+		 "processed/error"},
+		{"disposition-notification", "Disposition",
+		 "manual-action/MDN-sent-manually; \x1b[2J", NULL},
+		{"feedback-report", "Feedback-Type", "Abuse\x1b]0;x\x07", "abuse"},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct error err = ERROR_INIT;
+		struct response r;
+		char *msg = xasprintf(
+			"From: a@example.org\nMIME-Version: 1.0\n"
+			"Content-Type: multipart/report; report-type=%s; "
+			"boundary=B\n\n--B\nContent-Type: text/plain\n\nx\n"
+			"--B\nContent-Type: message/%s\n\nFinal-Recipient: "
+			"rfc822; a@example.org\nOriginal-Message-ID: <m@x.org>\n"
+			"%s: %s\nUser-Agent: x\nVersion: 1\n--B--\n",
+			cases[i].type, cases[i].type, cases[i].field,
+			cases[i].value);
+
+		assert_int_equal(response_parse(msg, strlen(msg), &r, &err), 0);
+		want_str(cases[i].value, "disposition", r.disposition,
+			 cases[i].want);
+		response_release(&r);
+		free(msg);
+	}
+}
+
 /* The ids a reply names, most direct first. */
 static void test_parse_refs(void **state)
 {
@@ -681,6 +723,7 @@ int main(void)
 		cmocka_unit_test(test_parse_markers),
 		cmocka_unit_test(test_parse_subjects),
 		cmocka_unit_test(test_parse_refs),
+		cmocka_unit_test(test_parse_disposition_atoms),
 		cmocka_unit_test(test_bounce_corpus_is_never_a_response),
 		cmocka_unit_test(test_parse_not_a_message),
 		cmocka_unit_test_setup_teardown(test_apply, setup, teardown),

@@ -97,10 +97,38 @@ static pid_t dead_pid(void)
 	return pid;
 }
 
+/* A live process whose command line names chanceryd (sleep started as
+ * "chanceryd"), as /proc shows the daemon; waits until it has exec'd. */
+static pid_t live_chanceryd(void)
+{
+	pid_t pid = fork();
+	char path[64], buf[64] = "";
+
+	if (pid == 0) {
+		execl("/bin/sleep", "chanceryd", "30", (char *)NULL);
+		_exit(127);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	for (int i = 0; i < 500 && strcmp(buf, "chanceryd") != 0; i++) {
+		FILE *fp = fopen(path, "r");
+
+		if (fp) {
+			size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+
+			buf[n] = '\0';
+			fclose(fp);
+		}
+		if (strcmp(buf, "chanceryd") != 0)
+			usleep(10000);
+	}
+	return pid;
+}
+
 static void test_daemon(void **state)
 {
 	struct fx *f = *state;
 	char host[256] = "", sql[512];
+	pid_t daemon = live_chanceryd();
 	struct {
 		const char *what;
 		long long pid;
@@ -108,9 +136,11 @@ static void test_daemon(void **state)
 		enum status_daemon_state want;
 	} cases[] = {
 		{"no row", 0, NULL, STATUS_DAEMON_NEVER},
-		{"our own pid here", getpid(), NULL, STATUS_DAEMON_RUNNING},
-		{"pid 1 (another user's: EPERM or ours)", 1, NULL,
-		 STATUS_DAEMON_RUNNING},
+		{"a live chanceryd here", daemon, NULL, STATUS_DAEMON_RUNNING},
+		/* a pid reused after a crash or a reboot: alive, not ours */
+		{"our own pid here (not chanceryd)", getpid(), NULL,
+		 STATUS_DAEMON_STOPPED},
+		{"pid 1 (init, not chanceryd)", 1, NULL, STATUS_DAEMON_STOPPED},
 		{"a reaped pid here", dead_pid(), NULL, STATUS_DAEMON_STOPPED},
 		{"a live pid elsewhere", getpid(), "elsewhere.invalid",
 		 STATUS_DAEMON_ELSEWHERE},
@@ -142,6 +172,8 @@ static void test_daemon(void **state)
 		}
 		status_release(&st);
 	}
+	kill(daemon, SIGKILL);
+	waitpid(daemon, NULL, 0);
 }
 
 static void test_due_window(void **state)

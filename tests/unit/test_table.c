@@ -80,6 +80,10 @@ static void test_escape_for_terminal(void **state)
 		{"c1 \xc2\x9b" "2J", "c1 \\u009b2J"},
 		{"bad \xff\xc3(", "bad \\xff\\xc3("},
 		{"世界 👍", "世界 👍"},
+		{"gnp\xe2\x80\xae.exe", "gnp\\u202e.exe"},
+		{"a\xe2\x80\xaa" "b\xe2\x81\xa6" "c\xe2\x81\xa9",
+		 "a\\u202ab\\u2066c\\u2069"},
+		{"مكتب", "مكتب"},
 		{"", ""},
 	};
 	(void)state;
