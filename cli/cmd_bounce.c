@@ -524,18 +524,26 @@ static int run_confirm(struct cli *cli, int argc, char **argv)
 	return rc ? cli_fail(rc, &err) : 0;
 }
 
-static const char read_help[] =
-	"  --maildir DIR       read every message in DIR/new (each moved to "
-	"DIR/cur with the S flag once kept)\n"
-	"  --imap URL          read every unread message of imaps://HOST[:PORT]/"
-	"MAILBOX (or imap:// with STARTTLS), each flagged \\Seen once kept\n"
-	"  --user NAME         the IMAP login (default: inbox.imap_user)\n"
-	"  --password-file FILE  its password, mode 0600 (default: "
-	"inbox.imap_password_file)\n"
-	"  --envelope-to ADDR  the address the message on stdin was delivered "
+#define SOURCES_HELP                                                          \
+	"  --maildir DIR       read every message in DIR/new (each moved to " \
+	"DIR/cur with the S flag once kept)\n" \
+	"  --imap URL          read every unread message of imaps://HOST[:PORT]/" \
+	"MAILBOX (or imap:// with STARTTLS), each flagged \\Seen once kept\n" \
+	"  --user NAME         the IMAP login (default: inbox.imap_user)\n" \
+	"  --password-file FILE  its password, mode 0600 (default: " \
+	"inbox.imap_password_file)\n" \
+	"  --envelope-to ADDR  the address the message on stdin was delivered " \
 	"to (default: $ORIGINAL_RECIPIENT, $RECIPIENT, then the headers)\n"
+
+static const char read_help[] = SOURCES_HELP
 	"  list [--kind K]     show the messages kept\n"
 	"  quarantine          show the quarantined report recipients\n"
+	"  confirm ID          apply quarantined report ID to the delivery it "
+	"matched\n";
+
+/* The older command's subcommands: its list is the quarantine. */
+static const char bounce_help[] = SOURCES_HELP
+	"  list                show the quarantined report recipients\n"
 	"  confirm ID          apply quarantined report ID to the delivery it "
 	"matched\n";
 
@@ -582,7 +590,7 @@ static const struct cli_command read_cmd[] = {
 	 "ID",
 	 "the same as 'chancery inbox' (kept for MTA aliases that call it); "
 	 "list shows the quarantine",
-	 read_help},
+	 bounce_help},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 
