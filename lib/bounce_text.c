@@ -1400,13 +1400,6 @@ static bool is_ses(const struct text_in *in)
 
 /* The readers: each adds the recipients and says the action. */
 
-static void read_dragonfly(struct bounce_report *r, const struct text_in *in,
-			   enum bounce_action *action)
-{
-	*action = BOUNCE_FAILED;
-	dragonfly_recipients(r, in->text);
-}
-
 static void read_angle(struct bounce_report *r, const struct text_in *in,
 		       enum bounce_action *action)
 {
@@ -1488,13 +1481,6 @@ static void read_notes(struct bounce_report *r, const struct text_in *in,
 	notes_recipients(r, after(in->text, "Failure Reasons"));
 }
 
-static void read_imail(struct bounce_report *r, const struct text_in *in,
-		       enum bounce_action *action)
-{
-	*action = BOUNCE_FAILED;
-	imail_recipients(r, in->text);
-}
-
 static void read_opensmtpd(struct bounce_report *r, const struct text_in *in,
 			   enum bounce_action *action)
 {
@@ -1504,13 +1490,6 @@ static void read_opensmtpd(struct bounce_report *r, const struct text_in *in,
 			  ? BOUNCE_DELAYED
 			  : BOUNCE_FAILED;
 	opensmtpd_recipients(r, p, *action);
-}
-
-static void read_domino(struct bounce_report *r, const struct text_in *in,
-			enum bounce_action *action)
-{
-	*action = BOUNCE_FAILED;
-	domino_recipients(r, in->text);
 }
 
 static void read_gmx(struct bounce_report *r, const struct text_in *in,
@@ -1527,20 +1506,6 @@ static void read_gmx(struct bounce_report *r, const struct text_in *in,
 		exim_recipients(r, p, *action); /* Exim's own indented layout */
 }
 
-static void read_zoho(struct bounce_report *r, const struct text_in *in,
-		      enum bounce_action *action)
-{
-	*action = BOUNCE_FAILED;
-	zoho_recipients(r, in->text);
-}
-
-static void read_mailfoundry(struct bounce_report *r, const struct text_in *in,
-			     enum bounce_action *action)
-{
-	*action = BOUNCE_FAILED;
-	mailfoundry_recipients(r, in->text);
-}
-
 static void read_auto_dsn(struct bounce_report *r, const struct text_in *in,
 			  enum bounce_action *action)
 {
@@ -1549,27 +1514,6 @@ static void read_auto_dsn(struct bounce_report *r, const struct text_in *in,
 			  ? BOUNCE_DELAYED
 			  : BOUNCE_FAILED;
 	auto_dsn_recipients(r, in->text, *action);
-}
-
-static void read_mfilter(struct bounce_report *r, const struct text_in *in,
-			 enum bounce_action *action)
-{
-	*action = BOUNCE_FAILED;
-	mfilter_recipients(r, in->text);
-}
-
-static void read_kddi(struct bounce_report *r, const struct text_in *in,
-		      enum bounce_action *action)
-{
-	*action = BOUNCE_FAILED;
-	kddi_recipients(r, in->text);
-}
-
-static void read_mailmarshal(struct bounce_report *r, const struct text_in *in,
-			     enum bounce_action *action)
-{
-	*action = BOUNCE_FAILED;
-	mailmarshal_recipients(r, in->text);
 }
 
 static void read_smail(struct bounce_report *r, const struct text_in *in,
@@ -1591,13 +1535,6 @@ static void read_messaging_server(struct bounce_report *r,
 					     messaging_server_heading));
 }
 
-static void read_ezweb(struct bounce_report *r, const struct text_in *in,
-		       enum bounce_action *action)
-{
-	*action = BOUNCE_FAILED;
-	ezweb_recipients(r, in->text);
-}
-
 static void read_ses(struct bounce_report *r, const struct text_in *in,
 		     enum bounce_action *action)
 {
@@ -1610,38 +1547,42 @@ static void read_ses(struct bounce_report *r, const struct text_in *in,
 static const struct {
 	enum bounce_format format;
 	bool (*match)(const struct text_in *in);
+	/* what the report says: its action and recipients */
 	void (*read)(struct bounce_report *r, const struct text_in *in,
 		     enum bounce_action *action);
+	/* or, for a format that reports failures only, its recipients read
+	 * from the whole text (read is NULL) */
+	void (*failed)(struct bounce_report *r, const char *text);
 } formats[] = {
-	{BOUNCE_FORMAT_DRAGONFLY, is_dragonfly, read_dragonfly},
-	{BOUNCE_FORMAT_QMAIL, is_qmail, read_angle},
-	{BOUNCE_FORMAT_YAHOO, is_yahoo, read_angle},
-	{BOUNCE_FORMAT_GMAIL, is_gmail, read_gmail},
-	{BOUNCE_FORMAT_OPENSMTPD, is_opensmtpd, read_opensmtpd},
-	{BOUNCE_FORMAT_ZOHO, is_zoho, read_zoho},
-	{BOUNCE_FORMAT_GMX, is_gmx, read_gmx},
-	{BOUNCE_FORMAT_ONEANDONE, is_oneandone, read_gmx},
-	{BOUNCE_FORMAT_MAILRU, is_mailru, read_exim},
-	{BOUNCE_FORMAT_EXIM, is_exim, read_exim},
-	{BOUNCE_FORMAT_BIGLOBE, is_biglobe, read_sendmail},
-	{BOUNCE_FORMAT_ACTIVEHUNTER, is_activehunter, read_sendmail},
-	{BOUNCE_FORMAT_SENDMAIL, is_sendmail, read_sendmail},
-	{BOUNCE_FORMAT_EXCHANGE, is_exchange, read_exchange},
-	{BOUNCE_FORMAT_YANDEX, is_yandex, read_angle},
-	{BOUNCE_FORMAT_POSTFIX, is_postfix, read_angle},
-	{BOUNCE_FORMAT_MAILMARSHAL, is_mailmarshal, read_mailmarshal},
-	{BOUNCE_FORMAT_KDDI, is_kddi, read_kddi},
-	{BOUNCE_FORMAT_EZWEB, is_ezweb, read_ezweb},
-	{BOUNCE_FORMAT_NOTES, is_notes, read_notes},
-	{BOUNCE_FORMAT_IMAIL, is_imail, read_imail},
-	{BOUNCE_FORMAT_AMAZON_SES, is_ses, read_ses},
-	{BOUNCE_FORMAT_DOMINO, is_domino, read_domino},
-	{BOUNCE_FORMAT_SMAIL, is_smail, read_smail},
+	{BOUNCE_FORMAT_DRAGONFLY, is_dragonfly, NULL, dragonfly_recipients},
+	{BOUNCE_FORMAT_QMAIL, is_qmail, read_angle, NULL},
+	{BOUNCE_FORMAT_YAHOO, is_yahoo, read_angle, NULL},
+	{BOUNCE_FORMAT_GMAIL, is_gmail, read_gmail, NULL},
+	{BOUNCE_FORMAT_OPENSMTPD, is_opensmtpd, read_opensmtpd, NULL},
+	{BOUNCE_FORMAT_ZOHO, is_zoho, NULL, zoho_recipients},
+	{BOUNCE_FORMAT_GMX, is_gmx, read_gmx, NULL},
+	{BOUNCE_FORMAT_ONEANDONE, is_oneandone, read_gmx, NULL},
+	{BOUNCE_FORMAT_MAILRU, is_mailru, read_exim, NULL},
+	{BOUNCE_FORMAT_EXIM, is_exim, read_exim, NULL},
+	{BOUNCE_FORMAT_BIGLOBE, is_biglobe, read_sendmail, NULL},
+	{BOUNCE_FORMAT_ACTIVEHUNTER, is_activehunter, read_sendmail, NULL},
+	{BOUNCE_FORMAT_SENDMAIL, is_sendmail, read_sendmail, NULL},
+	{BOUNCE_FORMAT_EXCHANGE, is_exchange, read_exchange, NULL},
+	{BOUNCE_FORMAT_YANDEX, is_yandex, read_angle, NULL},
+	{BOUNCE_FORMAT_POSTFIX, is_postfix, read_angle, NULL},
+	{BOUNCE_FORMAT_MAILMARSHAL, is_mailmarshal, NULL, mailmarshal_recipients},
+	{BOUNCE_FORMAT_KDDI, is_kddi, NULL, kddi_recipients},
+	{BOUNCE_FORMAT_EZWEB, is_ezweb, NULL, ezweb_recipients},
+	{BOUNCE_FORMAT_NOTES, is_notes, read_notes, NULL},
+	{BOUNCE_FORMAT_IMAIL, is_imail, NULL, imail_recipients},
+	{BOUNCE_FORMAT_AMAZON_SES, is_ses, read_ses, NULL},
+	{BOUNCE_FORMAT_DOMINO, is_domino, NULL, domino_recipients},
+	{BOUNCE_FORMAT_SMAIL, is_smail, read_smail, NULL},
 	{BOUNCE_FORMAT_MESSAGING_SERVER, is_messaging_server,
-	 read_messaging_server},
-	{BOUNCE_FORMAT_MAILFOUNDRY, is_mailfoundry, read_mailfoundry},
-	{BOUNCE_FORMAT_AUTO_DSN, is_auto_dsn, read_auto_dsn},
-	{BOUNCE_FORMAT_MFILTER, is_mfilter, read_mfilter},
+	 read_messaging_server, NULL},
+	{BOUNCE_FORMAT_MAILFOUNDRY, is_mailfoundry, NULL, mailfoundry_recipients},
+	{BOUNCE_FORMAT_AUTO_DSN, is_auto_dsn, read_auto_dsn, NULL},
+	{BOUNCE_FORMAT_MFILTER, is_mfilter, NULL, mfilter_recipients},
 };
 
 int bounce_text_parse(struct bounce_report *r, GMimeMessage *msg,
@@ -1662,7 +1603,10 @@ int bounce_text_parse(struct bounce_report *r, GMimeMessage *msg,
 		if (!formats[i].match(&in))
 			continue;
 		r->format = formats[i].format;
-		formats[i].read(r, &in, action);
+		if (formats[i].read)
+			formats[i].read(r, &in, action);
+		else
+			formats[i].failed(r, text);
 		return 0;
 	}
 	return -1;
