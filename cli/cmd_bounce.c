@@ -377,9 +377,6 @@ static int run_inbox_list(struct cli *cli, int argc, char **argv)
 		"id", "received", "source", "kind", "format", "sender",
 		"subject", "delivery", "reason", "origin", "envelope_to",
 	};
-	static const char *const kinds[] = {"report", "mdn", "auto_reply",
-					    "reply", "complaint",
-					    "unreadable"};
 	static const struct option opts[] = {
 		{"kind", required_argument, NULL, 'k'},
 		{NULL, 0, NULL, 0},
@@ -388,7 +385,6 @@ static int run_inbox_list(struct cli *cli, int argc, char **argv)
 	const char *kind = NULL;
 	struct table *t;
 	struct db *db;
-	bool known = false;
 	int rc, c;
 
 	while ((c = cli_getopt(argc, argv, "k:", opts)) != -1) {
@@ -398,9 +394,7 @@ static int run_inbox_list(struct cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_bad_usage("unexpected argument '%s'", argv[optind]);
-	for (size_t i = 0; kind && i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		known |= strcmp(kind, kinds[i]) == 0;
-	if (kind && !known)
+	if (kind && !inbox_kind(kind))
 		return cli_bad_usage("unknown kind '%s' (report, mdn, "
 				     "auto_reply, reply, complaint, "
 				     "unreadable)", kind);

@@ -327,14 +327,23 @@ static void identify(const struct conf *cfg, const struct inbox_message *m,
 
 /* ---- storing -------------------------------------------------------------- */
 
+const char *inbox_kind(const char *name)
+{
+	static const char *const kinds[] = {"report", "mdn", "auto_reply",
+					    "reply", "complaint", "unreadable"};
+
+	for (size_t i = 0; name && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(name, kinds[i]) == 0)
+			return kinds[i];
+	return NULL;
+}
+
 /* The earlier row of the same bytes into res; 1 when there is one. */
 static int seen(struct db *db, const char *sha, struct inbox_result *res,
 		struct error *err)
 {
 	sqlite3_stmt *st;
 	int rc = db_prepare(db, &inbox_statements, ST_SEEN, &st, err);
-	static const char *const kinds[] = {"report", "mdn", "auto_reply",
-					    "reply", "complaint", "unreadable"};
 
 	if (rc)
 		return rc;
@@ -343,10 +352,9 @@ static int seen(struct db *db, const char *sha, struct inbox_result *res,
 	if (rc != 1)
 		return rc;
 	res->inbound_id = sqlite3_column_int64(st, 0);
-	res->kind = "unreadable";
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcmp(db_column_text(st, 1), kinds[i]) == 0)
-			res->kind = kinds[i];
+	res->kind = inbox_kind(db_column_text(st, 1));
+	if (!res->kind)
+		res->kind = "unreadable";
 	snprintf(res->format, sizeof(res->format), "%s", db_column_text(st, 2));
 	res->delivery_id = sqlite3_column_int64(st, 3);
 	snprintf(res->reason, sizeof(res->reason), "%s", db_column_text(st, 4));

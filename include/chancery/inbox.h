@@ -72,6 +72,10 @@ struct inbox_result {
 	struct bounce_result bounce; /* counts, when a report */
 };
 
+/* The kind of that name ("report", "mdn", "auto_reply", "reply",
+ * "complaint", "unreadable"), as a static string; NULL for none. */
+const char *inbox_kind(const char *name);
+
 /*
  * Keeps and reads one message (see above), in one transaction. Non-zero
  * only when the database fails; then nothing is changed.
