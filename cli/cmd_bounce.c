@@ -398,7 +398,7 @@ static int run_inbox_list(struct cli *cli, int argc, char **argv)
 		return cli_bad_usage("unknown kind '%s' (report, mdn, "
 				     "auto_reply, reply, complaint, "
 				     "unreadable)", kind);
-	if ((rc = cli_open_db(cli, &db)))
+	if ((rc = cli_open_db_readonly(cli, &db)))
 		return rc;
 	t = table_new(sizeof(headers) / sizeof(headers[0]), headers);
 	rc = inbox_each(db, kind, inbox_add_row, t, &err);

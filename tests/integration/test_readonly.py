@@ -35,6 +35,8 @@ READ_COMMANDS = [
     ("campaign", "status", "now"),
     ("find", "UNSG"),
     ("bounce", "list"),
+    ("inbox", "list"),
+    ("inbox", "quarantine"),
     ("registry", "export-csv"),
     ("series", "ls"),
     ("status",),
