@@ -215,13 +215,9 @@ bool locale_country_parse(const char *text, char code[3])
 	return true;
 }
 
-/* text as a BCP 47 tag whose language ICU can name, canonical; NULL when
- * it is not one. */
-static char *language_tag(const char *text)
+char *locale_tag_canonical(const char *text, char *lang, size_t lang_size)
 {
-	char loc[ULOC_FULLNAME_CAPACITY], lang[ULOC_LANG_CAPACITY];
-	char tag[ULOC_FULLNAME_CAPACITY];
-	UChar u[128];
+	char loc[ULOC_FULLNAME_CAPACITY], tag[ULOC_FULLNAME_CAPACITY];
 	UErrorCode st = U_ZERO_ERROR;
 	int32_t parsed = 0;
 
@@ -231,17 +227,33 @@ static char *language_tag(const char *text)
 	uloc_forLanguageTag(text, loc, sizeof(loc), &parsed, &st);
 	if (U_FAILURE(st) || parsed != (int32_t)strlen(text))
 		return NULL;
-	uloc_getLanguage(loc, lang, sizeof(lang), &st);
-	if (U_FAILURE(st) || !lang[0])
-		return NULL;
-	uloc_getDisplayLanguage(lang, "en", u, 128, &st);
-	if (U_FAILURE(st) || st == U_USING_DEFAULT_WARNING)
+	uloc_getLanguage(loc, lang, (int32_t)lang_size, &st);
+	if (U_FAILURE(st) || st == U_STRING_NOT_TERMINATED_WARNING || !lang[0])
 		return NULL;
 	st = U_ZERO_ERROR;
 	uloc_toLanguageTag(loc, tag, sizeof(tag), 1, &st);
 	if (U_FAILURE(st) || st == U_STRING_NOT_TERMINATED_WARNING)
 		return NULL;
 	return xstrdup(tag);
+}
+
+/* text as a BCP 47 tag whose language ICU can name, canonical; NULL when
+ * it is not one. */
+static char *language_tag(const char *text)
+{
+	char lang[ULOC_LANG_CAPACITY];
+	char *tag = locale_tag_canonical(text, lang, sizeof(lang));
+	UChar u[128];
+	UErrorCode st = U_ZERO_ERROR;
+
+	if (!tag)
+		return NULL;
+	uloc_getDisplayLanguage(lang, "en", u, 128, &st);
+	if (U_FAILURE(st) || st == U_USING_DEFAULT_WARNING) {
+		free(tag);
+		return NULL;
+	}
+	return tag;
 }
 
 char *locale_language_parse(const char *text)

@@ -26,6 +26,7 @@
 #include "chancery/ledger.h"
 #include "chancery/media_type.h"
 #include "chancery/locale_format.h"
+#include "chancery/locale_names.h"
 #include "chancery/mustache.h"
 #include "chancery/sha256.h"
 #include "chancery/template.h"
@@ -102,29 +103,15 @@ void template_free(struct template *t)
 
 int template_lang_canonical(const char *text, char **out, struct error *err)
 {
-	char loc[ULOC_FULLNAME_CAPACITY], lang[ULOC_LANG_CAPACITY];
-	char tag[ULOC_FULLNAME_CAPACITY];
-	UErrorCode st = U_ZERO_ERROR;
-	int32_t parsed = 0;
+	char lang[ULOC_LANG_CAPACITY];
 
 	*out = NULL;
-	/* '_' is how ICU writes locales, not a BCP 47 separator */
-	if (!*text || strchr(text, '_') || strlen(text) >= sizeof(tag) ||
-	    utf8_has_control(text))
-		goto bad;
-	uloc_forLanguageTag(text, loc, sizeof(loc), &parsed, &st);
-	if (U_FAILURE(st) || parsed != (int32_t)strlen(text))
-		goto bad;
-	uloc_getLanguage(loc, lang, sizeof(lang), &st);
-	if (U_FAILURE(st) || !lang[0] || strcmp(lang, "und") == 0)
-		goto bad;
-	st = U_ZERO_ERROR;
-	uloc_toLanguageTag(loc, tag, sizeof(tag), 1, &st);
-	if (U_FAILURE(st) || st == U_STRING_NOT_TERMINATED_WARNING)
-		goto bad;
-	*out = xstrdup(tag);
-	return 0;
-bad:
+	if (*text && !utf8_has_control(text))
+		*out = locale_tag_canonical(text, lang, sizeof(lang));
+	if (*out && strcmp(lang, "und") != 0)
+		return 0;
+	free(*out);
+	*out = NULL;
 	return error_set(err, ERR_USAGE, "'%s' is not a BCP 47 language tag "
 			 "(such as fr, fr-CA or az-Latn)", text);
 }

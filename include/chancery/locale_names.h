@@ -23,6 +23,15 @@
 bool locale_country_parse(const char *text, char code[3]);
 
 /*
+ * text as a well-formed BCP 47 tag (every byte of it parsed; not ICU's
+ * "fr_FR") with a language subtag: the tag in ICU's canonical form
+ * ("FR-ch" -> "fr-CH"), which the caller frees, and that language subtag
+ * in lang (lang_size bytes); NULL for anything else. Whether ICU knows
+ * the language is not asked here.
+ */
+char *locale_tag_canonical(const char *text, char *lang, size_t lang_size);
+
+/*
  * A well-formed BCP 47 tag whose language ICU knows ("fr", "FR-ch",
  * "az-Latn") or the English name of a language ("French", "Azerbaijani",
  * "Azeri"): the tag in ICU's canonical form ("fr", "fr-CH", "az-Latn"),
