@@ -197,6 +197,40 @@ class VariantsTest(TestCase):
         self.assertFails(("audit", "campaign", "feb", "--lang", "fr"), 64,
                          "--lang applies to 'audit matrix' only")
 
+    def test_edited_language_holds_when_the_daemon_sends(self):
+        """An approved campaign's language edited: the approval is voided,
+        and what the daemon sends after the new sign-off is the new
+        language, not the one approved first."""
+        h = self.home
+        peer = Peer(os.path.join(h.dir, "peer"))
+        self.peers.append(peer)
+        h.write_conf(
+            'transport = { kind = "smtp"; smtp = { host = "127.0.0.1"; '
+            'port = %d; connect_timeout = "2s"; command_timeout = "5s"; '
+            '}; };\ncampaign = { approvals = 1; };\n' % peer.port)
+        h.ok("campaign", "create", "feb", "--template", "stmt", "--list",
+             "all", "--at", "2025-02-25 10:00", "--now", "--tz", "UTC",
+             "--lang", "ru")
+        h.ok("--as", "alice", "campaign", "approve", "feb", "--now")
+        self.assertEqual(h.scalar("SELECT state FROM campaigns"), "approved")
+        r = h.ok("--as", "bob", "campaign", "edit", "feb", "--lang", "ar")
+        self.assertIn("voided", r.out + r.err)
+        self.assertEqual(h.scalar("SELECT state FROM campaigns"), "draft")
+        self.assertEqual(h.scalar("SELECT language FROM campaigns"), "ar")
+        h.ok("--as", "alice", "campaign", "approve", "feb", "--now")
+        h.ok("campaign", "schedule", "feb", "--now")
+        r = h.run("--once", prog="chanceryd")
+        self.assertEqual(r.rc, 0, r)
+        # de@unsc has no variant of its own, nor its body: the campaign's
+        self.assertEqual(h.sql("SELECT language FROM deliveries WHERE "
+                               "email = 'de@unsc.example.org'"), [("ar",)])
+        subjects = {}
+        for ev in peer.messages():
+            msg = email.message_from_string(peer.content(ev),
+                                            policy=email.policy.default)
+            subjects[ev["rcpt_tos"][0]] = msg["Subject"]
+        self.assertEqual(subjects["de@unsc.example.org"], "بيان إلى UNSC")
+
     def test_config_fallback_and_bad_values(self):
         h = self.home
         h.write_conf('language = { fallback = "de = fr"; };\n')
