@@ -69,6 +69,8 @@ static const char *const kind_names[LEDGER_KIND_COUNT] = {
 	[LEDGER_RELAY_DOWN] = "relay.down",
 	[LEDGER_RELAY_UP] = "relay.up",
 	[LEDGER_RELAY_BLOCKED] = "relay.blocked",
+	[LEDGER_USER_ADDED] = "user.added",
+	[LEDGER_USER_CHANGED] = "user.changed",
 };
 
 enum {

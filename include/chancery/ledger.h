@@ -111,6 +111,8 @@ enum ledger_kind {
 	LEDGER_RELAY_DOWN,      /* a relay-level fault stopped sending */
 	LEDGER_RELAY_UP,        /* the relay works again */
 	LEDGER_RELAY_BLOCKED,   /* repeated policy blocks from one domain */
+	LEDGER_USER_ADDED,      /* a console account was created */
+	LEDGER_USER_CHANGED,    /* its role, password or state changed */
 	LEDGER_KIND_COUNT
 };
 
