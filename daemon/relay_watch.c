@@ -163,7 +163,7 @@ bool relay_watch_may_send(struct relay_watch *w, struct db *db,
 	if (transport_probe(cfg, NULL, NULL, NULL, &res, &err)) {
 		memset(&res, 0, sizeof(res));
 		res.outcome = TRANSPORT_TEMPFAIL;
-		snprintf(res.text, sizeof(res.text), "%s", err.msg);
+		snprintf(res.text, sizeof(res.text), "%.500s", err.msg);
 		res.relay_fault = true;
 		res.phase = TRANSPORT_PHASE_CONNECT;
 	}

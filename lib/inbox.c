@@ -513,7 +513,9 @@ static int take_other(struct db *db, const struct inbox_message *m,
 
 	if (!kind) {
 		res->kind = "unreadable";
-		snprintf(res->reason, sizeof(res->reason), "%s%s%s",
+		/* Bounded so that the reason always fits whole lines of
+		 * both parts (gcc's -Wformat-truncation at -O0). */
+		snprintf(res->reason, sizeof(res->reason), "%.200s%s%.300s",
 			 why_not_report, rc && perr.msg[0] ? "; " : "",
 			 rc ? perr.msg : "");
 		response_release(&r);
