@@ -1,7 +1,8 @@
 /*
  * Starting campaigns: materialising a campaign's deliveries into the
- * queue, each with its Message-ID and ENVID, when it starts and when it
- * is refreshed. The rest of the lifecycle is in campaign.c.
+ * queue, each with its Message-ID and ENVID, when it is scheduled and
+ * when it is refreshed; and the start at send_at, which only moves the
+ * state. The rest of the lifecycle is in campaign.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
