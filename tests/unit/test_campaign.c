@@ -517,6 +517,31 @@ static void test_withdrawn_when_back_to_draft(void **state)
 	}
 }
 
+/* A campaign scheduled by an earlier version (approved and frozen, no
+ * delivery queued) has its deliveries queued at its start, as before. */
+static void test_scheduled_before_upgrade(void **state)
+{
+	struct fx *f = *state;
+	struct sbuf problems = SBUF_INIT;
+	struct error err = ERROR_INIT;
+	int64_t id = create(f, "old", "all");
+	int started = 0;
+
+	assert_int_equal(campaign_schedule(f->t.db, &f->cfg, id, &problems,
+					   &err), 0);
+	test_exec(f->t.db, "DELETE FROM deliveries");
+	assert_int_equal(campaign_start_due(f->t.db, &f->cfg, SEND, &started,
+					    &err), 0);
+	assert_int_equal(started, 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM deliveries WHERE "
+				  "state = 'pending' AND created_at = "
+				  "1735776000"), 2);
+	assert_int_equal(count(f, "SELECT count(*) FROM events WHERE kind LIKE "
+				  "'delivery.%' AND id > (SELECT id FROM events "
+				  "WHERE kind = 'campaign.started')"), 4);
+	sbuf_release(&problems);
+}
+
 /* A start an hour late counts the lifetime from the start. */
 static void test_late_start_redue(void **state)
 {
@@ -1044,6 +1069,7 @@ int main(void)
 	T(test_queued_not_sent_before_start),
 	T(test_withdrawn_when_back_to_draft),
 	T(test_late_start_redue),
+	T(test_scheduled_before_upgrade),
 		T(test_refresh),
 		T(test_cancel_running),
 		T(test_schedule_problems),
