@@ -52,6 +52,12 @@ enum {
 };
 
 /*
+ * A pending delivery is due from its next_attempt_at (NULL: at once): a
+ * scheduled campaign's deliveries, queued days before, wait under their
+ * send time, so the claim's walk of deliveries_due never reaches them
+ * (walking past a large scheduled campaign's rows on every claim would
+ * cost a scan of them per batch).
+ *
  * "deliveries d CROSS JOIN campaigns c" makes SQLite drive the claim from
  * the deliveries_due index (state, next_attempt_at) rather than from the
  * running campaigns: otherwise every claim would walk all the deliveries
@@ -73,7 +79,13 @@ static const char *const queue_sql[ST__COUNT] = {
 		"WHERE id IN ("
 		"SELECT d.id FROM deliveries d CROSS JOIN campaigns c "
 		"ON c.id = d.campaign_id "
-		"WHERE d.state = 'pending' AND c.state = 'running' "
+		"WHERE d.state = 'pending' AND d.next_attempt_at IS NULL "
+		"AND c.state = 'running' "
+		"UNION ALL "
+		"SELECT d.id FROM deliveries d CROSS JOIN campaigns c "
+		"ON c.id = d.campaign_id "
+		"WHERE d.state = 'pending' AND d.next_attempt_at <= ?1 "
+		"AND c.state = 'running' "
 		"UNION ALL "
 		"SELECT d.id FROM deliveries d CROSS JOIN campaigns c "
 		"ON c.id = d.campaign_id "
@@ -120,8 +132,11 @@ static const char *const queue_sql[ST__COUNT] = {
 		"WHERE state IN ('pending', 'sending', 'deferred') GROUP BY state",
 	[ST_DUE_COUNT] =
 		"SELECT (SELECT count(*) FROM deliveries d CROSS JOIN campaigns c "
-		"ON c.id = d.campaign_id "
-		"WHERE d.state = 'pending' AND c.state = 'running') + "
+		"ON c.id = d.campaign_id WHERE d.state = 'pending' "
+		"AND d.next_attempt_at IS NULL AND c.state = 'running') + "
+		"(SELECT count(*) FROM deliveries d CROSS JOIN campaigns c "
+		"ON c.id = d.campaign_id WHERE d.state = 'pending' "
+		"AND d.next_attempt_at <= ?1 AND c.state = 'running') + "
 		"(SELECT count(*) FROM deliveries d CROSS JOIN campaigns c "
 		"ON c.id = d.campaign_id WHERE d.state = 'deferred' "
 		"AND d.next_attempt_at <= ?1 AND c.state = 'running')",
@@ -196,8 +211,11 @@ static const char *const queue_sql[ST__COUNT] = {
 	[ST_ADD_FROZEN_MISSING] =
 		ADD_FROZEN_SQL "AND NOT EXISTS (SELECT 1 FROM deliveries d "
 		"WHERE d.campaign_id = ?1 AND d.contact_id = r.contact_id)",
+	/* The rows just added are the ones past ?2 (the caller holds the
+	 * write transaction): a rowid range, no sort ("+campaign_id" keeps
+	 * SQLite off the (campaign, contact) index and its temp B-tree). */
 	[ST_ADDED] = "SELECT id, body_id, contact_id, email, message_id, reason "
-		     "FROM deliveries WHERE campaign_id = ?1 AND id > ?2 "
+		     "FROM deliveries WHERE id > ?2 AND +campaign_id = ?1 "
 		     "ORDER BY id",
 	/* A relay-level fault: deferred, the attempt taken back. */
 	[ST_RECORD_RELAY] =
@@ -225,9 +243,10 @@ static const char *const queue_sql[ST__COUNT] = {
 		"AND state IN ('pending', 'deferred')",
 	[ST_HAS_ANY] = "SELECT EXISTS (SELECT 1 FROM deliveries "
 		       "WHERE campaign_id = ?1)",
+	/* In (campaign, contact) index order: no sort of the set. */
 	[ST_WITHDRAWABLE] =
 		"SELECT id, contact_id, body_id, state, attempts "
-		"FROM deliveries WHERE campaign_id = ?1 ORDER BY id",
+		"FROM deliveries WHERE campaign_id = ?1",
 	[ST_WITHDRAW] = "DELETE FROM deliveries WHERE campaign_id = ?1 "
 			"AND attempts = 0 AND state IN ('pending', 'skipped')",
 	/* A campaign started after the time its deliveries were queued
@@ -237,9 +256,10 @@ static const char *const queue_sql[ST__COUNT] = {
 		     "next_attempt_at = ?2, expires_at = ?3 "
 		     "WHERE campaign_id = ?1 AND state = 'pending' "
 		     "AND attempts = 0",
+	/* "+state": by the campaign's rows, not every pending row. */
 	[ST_DUE_PROBE] = "SELECT created_at, coalesce(expires_at, 0) "
 			 "FROM deliveries WHERE campaign_id = ?1 "
-			 "AND state = 'pending' AND attempts = 0 LIMIT 1",
+			 "AND +state = 'pending' AND attempts = 0 LIMIT 1",
 };
 
 static const struct db_statements queue_statements = {"queue", queue_sql,
@@ -1211,7 +1231,8 @@ int queue_redue_campaign(struct db *db, int64_t campaign_id, int64_t start,
 	created = sqlite3_column_int64(st, 0);
 	expires = sqlite3_column_int64(st, 1);
 	sqlite3_reset(st);
-	due = start > created + late_s ? start : created;
+	/* late, or queued for after the start (another clock): due now */
+	due = start > created + late_s || start < created ? start : created;
 	want = lifetime_s > 0 ? due + lifetime_s : 0;
 	if (due == created && expires == want)
 		return 0;
