@@ -192,7 +192,10 @@ static const char *const queue_sql[ST__COUNT] = {
 	 * new and the rows go in in rowid order), each Message-ID and
 	 * ENVID with its own 64 random bits. No window function, no sort
 	 * and no look-up per row: row_number() OVER made SQLite copy the
-	 * whole set into a temporary table first. */
+	 * whole set into a temporary table first. random() draws from the
+	 * same generator as randomblob() (sqlite3_randomness, seeded by
+	 * the OS); printf('%016x') formats it in one call where
+	 * lower(hex(randomblob(8))) and four concatenations took five. */
 #define ADD_FROZEN_SQL                                                        \
 	"INSERT INTO deliveries (id, campaign_id, contact_id, body_id, "     \
 	"email, state, next_attempt_at, expires_at, reason, created_at, "    \
@@ -201,10 +204,10 @@ static const char *const queue_sql[ST__COUNT] = {
 	"CASE WHEN r.skip_reason IS NULL THEN 'pending' ELSE 'skipped' "     \
 	"END, CASE WHEN r.skip_reason IS NULL THEN ?3 END, "                 \
 	"CASE WHEN r.skip_reason IS NULL THEN ?4 END, r.skip_reason, "       \
-	"?3, ?3, CASE WHEN r.skip_reason IS NULL THEN ?1 || '.' || "         \
-	"(?2 + r.position) || '.' || lower(hex(randomblob(8))) || '@' || ?5 " \
-	"END, CASE WHEN r.skip_reason IS NULL THEN 'chancery-' || "          \
-	"(?2 + r.position) || '-' || lower(hex(randomblob(8))) END "         \
+	"?3, ?3, CASE WHEN r.skip_reason IS NULL THEN "                      \
+	"printf('%d.%d.%016x@%s', ?1, ?2 + r.position, random(), ?5) END, "  \
+	"CASE WHEN r.skip_reason IS NULL THEN "                              \
+	"printf('chancery-%d-%016x', ?2 + r.position, random()) END "        \
 	"FROM campaign_recipients r WHERE r.campaign_id = ?1 "
 	[ST_ADD_FROZEN] = ADD_FROZEN_SQL,
 	/* The same for a campaign that has some: pairs queued are left. */
