@@ -95,6 +95,13 @@ static void print_languages(const struct campaign_plan *p)
 }
 
 /* "OSCE: all suppressed" lines as warnings, and the counts. */
+/* The deliveries a schedule queued: they wait for the send time. */
+static void print_queued(const struct campaign_plan *p)
+{
+	printf("deliveries queued: %d (sent from the send time; the start "
+	       "does no list expansion)\n", p->queued);
+}
+
 static void print_plan(const struct campaign_plan *p)
 {
 	const char *line = p->warnings.buf;
@@ -336,6 +343,7 @@ static int run_schedule(struct cli *cli, int argc, char **argv)
 		format_both(c.tz, c.send_at, shown, sizeof(shown));
 		printf("campaign %s scheduled for %s\n", c.name, shown);
 		print_plan(&plan);
+		print_queued(&plan);
 		say_now(c.tz, c.send_at, "it goes out at once");
 	}
 	campaign_plan_release(&plan);
@@ -384,6 +392,7 @@ static int run_approve(struct cli *cli, int argc, char **argv)
 	print_plan(&plan);
 	if (after.state == CAMPAIGN_SCHEDULED) {
 		printf("campaign %s scheduled for %s\n", c.name, shown);
+		print_queued(&plan);
 		say_now(c.tz, c.send_at, "it goes out at once");
 	} else if (after.state == CAMPAIGN_APPROVED) {
 		printf("campaign %s is approved: chancery campaign schedule %s\n",

@@ -21,6 +21,7 @@
 #include "chancery/ledger.h"
 #include "chancery/list.h"
 #include "chancery/protocol.h"
+#include "chancery/queue.h"
 #include "chancery/registry.h"
 #include "chancery/sha256.h"
 #include "chancery/template.h"
@@ -483,15 +484,25 @@ static int freeze(struct db *db, const struct campaign_info *c,
 	return rc;
 }
 
-/* Removes approvals and the frozen set (the ledger keeps the record). */
-static int clear_approval(struct db *db, int64_t id, struct error *err)
+/*
+ * Removes approvals and the frozen set (the ledger keeps the record), and
+ * takes back the deliveries the schedule queued (queue_withdraw_campaign:
+ * a delivery.cancelled event each, with why); *withdrawn gets how many
+ * would have been sent. The caller holds the transaction.
+ */
+static int clear_approval(struct db *db, int64_t id, const char *why,
+			  int *withdrawn, struct error *err)
 {
-	int rc = by_campaign(db, A_CLEAR, id, err);
+	int removed = 0, rc = by_campaign(db, A_CLEAR, id, err);
 
+	*withdrawn = 0;
 	if (!rc)
 		rc = by_campaign(db, A_CLEAR_RECIPIENTS, id, err);
 	if (!rc)
 		rc = by_campaign(db, A_CLEAR_UNREACHED, id, err);
+	if (!rc)
+		rc = queue_withdraw_campaign(db, id, why, withdrawn, &removed,
+					     err);
 	return rc;
 }
 
@@ -760,6 +771,8 @@ static int approve(struct db *db, const struct conf *cfg, int64_t id,
 	if (!rc && schedule && c.state == CAMPAIGN_APPROVED)
 		rc = campaign_transition(db, &c, CAMPAIGN_SCHEDULED,
 					 LEDGER_CAMPAIGN_SCHEDULED, err);
+	if (!rc && c.state == CAMPAIGN_SCHEDULED)
+		rc = campaign_queue_scheduled(db, cfg, &c, &plan->queued, err);
 	if (!rc)
 		rc = db_commit(db, err);
 	else
@@ -784,7 +797,7 @@ int campaign_schedule_plan(struct db *db, const struct conf *cfg, int64_t id,
 {
 	struct campaign_info c;
 	int64_t given = 0;
-	int rc = campaign_get(db, id, &c, err);
+	int queued = 0, rc = campaign_get(db, id, &c, err);
 
 	if (rc)
 		return rc;
@@ -814,10 +827,22 @@ int campaign_schedule_plan(struct db *db, const struct conf *cfg, int64_t id,
 		rc = campaign_illegal(&c, "schedule", "draft or approved", err);
 		goto out;
 	}
+	/* The deliveries are queued in the schedule's transaction, so the
+	 * start at send_at only flips the state. */
+	if ((rc = db_begin(db, err)))
+		goto out;
 	rc = campaign_transition(db, &c, CAMPAIGN_SCHEDULED,
 				 LEDGER_CAMPAIGN_SCHEDULED, err);
+	if (!rc)
+		rc = campaign_queue_scheduled(db, cfg, &c, &queued, err);
+	if (!rc)
+		rc = db_commit(db, err);
+	else
+		db_rollback(db);
 	if (!rc && plan)
 		rc = campaign_plan_read(db, id, plan, err);
+	if (!rc && plan)
+		plan->queued = queued;
 	if (!rc && plan)
 		rc = plan_languages(db, cfg, &c, plan, err);
 out:
@@ -874,7 +899,10 @@ static int void_approval(struct db *db, struct campaign_info *c,
 {
 	const char *from = campaign_state_name(c->state);
 	struct ledger_entry e;
-	int rc = clear_approval(db, c->id, err);
+	char *why = xasprintf("approval voided: %s", reason);
+	int withdrawn = 0, rc = clear_approval(db, c->id, why, &withdrawn, err);
+
+	free(why);
 
 	if (!rc && c->state != CAMPAIGN_DRAFT)
 		rc = campaign_set_state(db, c, CAMPAIGN_DRAFT, err);
@@ -885,6 +913,8 @@ static int void_approval(struct db *db, struct campaign_info *c,
 	ledger_entry_str(&e, "reason", reason);
 	ledger_entry_str(&e, "from", from);
 	ledger_entry_str(&e, "to", "draft");
+	if (withdrawn)
+		ledger_entry_int(&e, "withdrawn", withdrawn);
 	rc = ledger_entry_append(db, &e, NULL, err);
 	ledger_entry_release(&e);
 	if (!rc)
@@ -898,7 +928,8 @@ int campaign_reject(struct db *db, int64_t id, const char *reason,
 	struct campaign_info c;
 	struct ledger_entry e;
 	const char *from;
-	int rc;
+	char *why;
+	int withdrawn = 0, rc;
 
 	if (!reason || !*reason || utf8_has_control(reason))
 		return error_set(err, ERR_USAGE, "a rejection needs a reason "
@@ -920,7 +951,9 @@ int campaign_reject(struct db *db, int64_t id, const char *reason,
 		goto out;
 	if ((rc = db_begin(db, err)))
 		goto out;
-	rc = clear_approval(db, c.id, err);
+	why = xasprintf("campaign rejected: %s", reason);
+	rc = clear_approval(db, c.id, why, &withdrawn, err);
+	free(why);
 	if (!rc && c.state != CAMPAIGN_DRAFT)
 		rc = campaign_set_state(db, &c, CAMPAIGN_DRAFT, err);
 	if (!rc) {
@@ -929,6 +962,8 @@ int campaign_reject(struct db *db, int64_t id, const char *reason,
 		ledger_entry_str(&e, "reason", reason);
 		ledger_entry_str(&e, "from", from);
 		ledger_entry_str(&e, "to", "draft");
+		if (withdrawn)
+			ledger_entry_int(&e, "withdrawn", withdrawn);
 		rc = ledger_entry_append(db, &e, NULL, err);
 		ledger_entry_release(&e);
 	}

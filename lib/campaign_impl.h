@@ -135,6 +135,13 @@ char *campaign_skip_reason(const struct member *m);
 int campaign_frozen_count(struct db *db, int64_t id, int64_t *n,
 			  struct error *err);
 
+/* Queues c's deliveries as it becomes scheduled (campaign_start.c): due
+ * at its send time (or now, when that has passed), claimed only once it
+ * runs; *added gets the rows. The caller holds the transaction. */
+int campaign_queue_scheduled(struct db *db, const struct conf *cfg,
+			     const struct campaign_info *c, int *added,
+			     struct error *err);
+
 /* The domain Message-IDs are made in: the campaign's sender's, else the
  * configured sender's, else "localhost". */
 const char *campaign_message_domain(const struct conf *cfg,

@@ -1,7 +1,8 @@
 /*
  * Starting campaigns: materialising a campaign's deliveries into the
- * queue, each with its Message-ID and ENVID, when it starts and when it
- * is refreshed. The rest of the lifecycle is in campaign.c.
+ * queue, each with its Message-ID and ENVID, when it is scheduled and
+ * when it is refreshed; and the start at send_at, which only moves the
+ * state. The rest of the lifecycle is in campaign.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,14 +221,66 @@ static int materialise(struct db *db, const struct conf *cfg,
 	return rc;
 }
 
+/* When deliveries due at `due` stop being retried: 0 for never. */
+static int64_t lifetime_end(const struct conf *cfg, int64_t due)
+{
+	return cfg && cfg->queue.lifetime_ms > 0
+		       ? due + cfg->queue.lifetime_ms / 1000
+		       : 0;
+}
+
+/* Queues c's deliveries due at `due`: the set its approval froze, or
+ * the list walked for a campaign without one. */
+static int queue_all(struct db *db, const struct conf *cfg,
+		     const struct campaign_info *c, int64_t due, int *added,
+		     struct error *err)
+{
+	int64_t frozen = 0;
+	int rc = campaign_frozen_count(db, c->id, &frozen, err);
+
+	*added = 0;
+	if (!rc && frozen > 0)
+		rc = queue_add_frozen(db, c->id, due, lifetime_end(cfg, due),
+				      campaign_message_domain(cfg, c), added,
+				      err);
+	else if (!rc)
+		rc = materialise(db, cfg, c, due, added, err);
+	return rc;
+}
+
+int campaign_queue_scheduled(struct db *db, const struct conf *cfg,
+			     const struct campaign_info *c, int *added,
+			     struct error *err)
+{
+	int64_t now = clock_now();
+	int64_t due = c->send_at > now ? c->send_at : now;
+	int rc = queue_all(db, cfg, c, due, added, err);
+
+	if (!rc)
+		log_debug("campaign=%s queued deliveries=%d due=%lld", c->name,
+			 *added, (long long)due);
+	return rc;
+}
+
+/*
+ * A start this much later than the send time gives the deliveries queued
+ * at schedule their lifetime from the start (queue_redue_campaign): a
+ * campaign paused past its time, or a daemon that was down. Within it
+ * (the daemon's usual start, a second or so after send_at) the lifetime
+ * counts from the send time, as they were queued, and the start touches
+ * no delivery unless queue.lifetime changed since the schedule (the
+ * daemon's configuration decides, as when the start queued them).
+ */
+#define LATE_START_S 60
+
 /* Starts one campaign; 0 with *started 0 when another process did it. */
 static int start_one(struct db *db, const struct conf *cfg, int64_t id,
 		     int64_t now, int *started, struct error *err)
 {
 	struct campaign_info c;
 	sqlite3_stmt *st;
-	int64_t frozen = 0;
-	int added = 0, rc = campaign_get(db, id, &c, err);
+	bool queued = false;
+	int added = 0, redue = 0, rc = campaign_get(db, id, &c, err);
 
 	*started = 0;
 	if (rc)
@@ -252,25 +305,26 @@ static int start_one(struct db *db, const struct conf *cfg, int64_t id,
 		rc = campaign_event(db, LEDGER_CAMPAIGN_STARTED, &c, "scheduled",
 				    "running", err);
 	if (!rc)
-		rc = campaign_frozen_count(db, c.id, &frozen, err);
-	/* An approved campaign sends to the set its approval froze; one
-	 * scheduled before approvals existed walks its list. */
-	if (!rc && frozen > 0)
-		rc = queue_add_frozen(db, c.id, now,
-				      cfg && cfg->queue.lifetime_ms > 0
-					      ? now + cfg->queue.lifetime_ms / 1000
-					      : 0,
-				      campaign_message_domain(cfg, &c), &added,
-				      err);
+		rc = queue_campaign_has(db, c.id, &queued, err);
+	/* Deliveries were queued when the campaign was scheduled; one
+	 * scheduled by an earlier version, with none, is queued now. */
+	if (!rc && !queued)
+		rc = queue_all(db, cfg, &c, now, &added, err);
 	else if (!rc)
-		rc = materialise(db, cfg, &c, now, &added, err);
+		rc = queue_redue_campaign(db, c.id, now, LATE_START_S,
+					  lifetime_end(cfg, 0), &redue, err);
 	if (!rc)
 		rc = db_commit(db, err);
 	else
 		db_rollback(db);
-	if (!rc) {
+	if (!rc && queued) {
 		*started = 1;
-		log_info("campaign=%s started deliveries=%d", c.name, added);
+		log_info("campaign=%s started queued_at=schedule redue=%d",
+			 c.name, redue);
+	} else if (!rc) {
+		*started = 1;
+		log_info("campaign=%s started queued_at=start deliveries=%d",
+			 c.name, added);
 	}
 out:
 	if (rc)

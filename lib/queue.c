@@ -42,10 +42,22 @@ enum {
 	ST_OUTAGE_EXTEND,
 	ST_OUTAGE_OVERDUE,
 	ST_OUTAGE_EXPIRE,
+	ST_ADD_FROZEN_MISSING,
+	ST_HAS_ANY,
+	ST_WITHDRAWABLE,
+	ST_WITHDRAW,
+	ST_REDUE,
+	ST_DUE_PROBE,
 	ST__COUNT
 };
 
 /*
+ * A pending delivery is due from its next_attempt_at (NULL: at once): a
+ * scheduled campaign's deliveries, queued days before, wait under their
+ * send time, so the claim's walk of deliveries_due never reaches them
+ * (walking past a large scheduled campaign's rows on every claim would
+ * cost a scan of them per batch).
+ *
  * "deliveries d CROSS JOIN campaigns c" makes SQLite drive the claim from
  * the deliveries_due index (state, next_attempt_at) rather than from the
  * running campaigns: otherwise every claim would walk all the deliveries
@@ -67,7 +79,13 @@ static const char *const queue_sql[ST__COUNT] = {
 		"WHERE id IN ("
 		"SELECT d.id FROM deliveries d CROSS JOIN campaigns c "
 		"ON c.id = d.campaign_id "
-		"WHERE d.state = 'pending' AND c.state = 'running' "
+		"WHERE d.state = 'pending' AND d.next_attempt_at IS NULL "
+		"AND c.state = 'running' "
+		"UNION ALL "
+		"SELECT d.id FROM deliveries d CROSS JOIN campaigns c "
+		"ON c.id = d.campaign_id "
+		"WHERE d.state = 'pending' AND d.next_attempt_at <= ?1 "
+		"AND c.state = 'running' "
 		"UNION ALL "
 		"SELECT d.id FROM deliveries d CROSS JOIN campaigns c "
 		"ON c.id = d.campaign_id "
@@ -114,8 +132,11 @@ static const char *const queue_sql[ST__COUNT] = {
 		"WHERE state IN ('pending', 'sending', 'deferred') GROUP BY state",
 	[ST_DUE_COUNT] =
 		"SELECT (SELECT count(*) FROM deliveries d CROSS JOIN campaigns c "
-		"ON c.id = d.campaign_id "
-		"WHERE d.state = 'pending' AND c.state = 'running') + "
+		"ON c.id = d.campaign_id WHERE d.state = 'pending' "
+		"AND d.next_attempt_at IS NULL AND c.state = 'running') + "
+		"(SELECT count(*) FROM deliveries d CROSS JOIN campaigns c "
+		"ON c.id = d.campaign_id WHERE d.state = 'pending' "
+		"AND d.next_attempt_at <= ?1 AND c.state = 'running') + "
 		"(SELECT count(*) FROM deliveries d CROSS JOIN campaigns c "
 		"ON c.id = d.campaign_id WHERE d.state = 'deferred' "
 		"AND d.next_attempt_at <= ?1 AND c.state = 'running')",
@@ -159,29 +180,45 @@ static const char *const queue_sql[ST__COUNT] = {
 		"body_id, email, state, next_attempt_at, expires_at, reason, "
 		"created_at, updated_at, message_id, envid) VALUES (?10, ?1, ?2, "
 		"?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?11, ?12)",
-	[ST_LAST_ID] = "SELECT coalesce(max(id), 0) FROM deliveries",
-	/* The recipient set an approval froze, queued in one statement: ids
-	 * counted up from ?2 in list order, so Message-ID and ENVID (each
-	 * with its own 64 random bits) go in with the row. */
-	[ST_ADD_FROZEN] =
-		"INSERT INTO deliveries (id, campaign_id, contact_id, body_id, "
-		"email, state, next_attempt_at, expires_at, reason, created_at, "
-		"updated_at, message_id, envid) "
-		"SELECT n.id, ?1, n.contact_id, n.body_id, n.email, "
-		"CASE WHEN n.skip_reason IS NULL THEN 'pending' ELSE 'skipped' "
-		"END, CASE WHEN n.skip_reason IS NULL THEN ?3 END, "
-		"CASE WHEN n.skip_reason IS NULL THEN ?4 END, n.skip_reason, "
-		"?3, ?3, CASE WHEN n.skip_reason IS NULL THEN ?1 || '.' || n.id "
-		"|| '.' || lower(hex(randomblob(8))) || '@' || ?5 END, "
-		"CASE WHEN n.skip_reason IS NULL THEN 'chancery-' || n.id || '-' "
-		"|| lower(hex(randomblob(8))) END "
-		"FROM (SELECT ?2 + row_number() OVER (ORDER BY r.position) AS id, "
-		"r.contact_id, r.body_id, r.email, r.skip_reason "
-		"FROM campaign_recipients r WHERE r.campaign_id = ?1 AND NOT "
-		"EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = ?1 AND "
-		"d.contact_id = r.contact_id)) n ORDER BY n.id",
+	/* The ledger's ids count too: a delivery withdrawn before its
+	 * campaign started (queue_withdraw_campaign) is deleted, and its
+	 * id must never name another delivery. Both are index look-ups. */
+	[ST_LAST_ID] = "SELECT max(coalesce((SELECT max(id) FROM deliveries), "
+		       "0), coalesce((SELECT max(delivery_id) FROM events "
+		       "WHERE delivery_id IS NOT NULL), 0))",
+	/* The recipient set an approval froze, queued in one statement
+	 * for a campaign that has no delivery yet: ids ?2 + position (the
+	 * frozen positions count up from 1 in list order, so the ids are
+	 * new and the rows go in in rowid order), each Message-ID and
+	 * ENVID with its own 64 random bits. No window function, no sort
+	 * and no look-up per row: row_number() OVER made SQLite copy the
+	 * whole set into a temporary table first. random() draws from the
+	 * same generator as randomblob() (sqlite3_randomness, seeded by
+	 * the OS); printf('%016x') formats it in one call where
+	 * lower(hex(randomblob(8))) and four concatenations took five. */
+#define ADD_FROZEN_SQL                                                        \
+	"INSERT INTO deliveries (id, campaign_id, contact_id, body_id, "     \
+	"email, state, next_attempt_at, expires_at, reason, created_at, "    \
+	"updated_at, message_id, envid) "                                    \
+	"SELECT ?2 + r.position, ?1, r.contact_id, r.body_id, r.email, "     \
+	"CASE WHEN r.skip_reason IS NULL THEN 'pending' ELSE 'skipped' "     \
+	"END, CASE WHEN r.skip_reason IS NULL THEN ?3 END, "                 \
+	"CASE WHEN r.skip_reason IS NULL THEN ?4 END, r.skip_reason, "       \
+	"?3, ?3, CASE WHEN r.skip_reason IS NULL THEN "                      \
+	"printf('%d.%d.%016x@%s', ?1, ?2 + r.position, random(), ?5) END, "  \
+	"CASE WHEN r.skip_reason IS NULL THEN "                              \
+	"printf('chancery-%d-%016x', ?2 + r.position, random()) END "        \
+	"FROM campaign_recipients r WHERE r.campaign_id = ?1 "
+	[ST_ADD_FROZEN] = ADD_FROZEN_SQL,
+	/* The same for a campaign that has some: pairs queued are left. */
+	[ST_ADD_FROZEN_MISSING] =
+		ADD_FROZEN_SQL "AND NOT EXISTS (SELECT 1 FROM deliveries d "
+		"WHERE d.campaign_id = ?1 AND d.contact_id = r.contact_id)",
+	/* The rows just added are the ones past ?2 (the caller holds the
+	 * write transaction): a rowid range, no sort ("+campaign_id" keeps
+	 * SQLite off the (campaign, contact) index and its temp B-tree). */
 	[ST_ADDED] = "SELECT id, body_id, contact_id, email, message_id, reason "
-		     "FROM deliveries WHERE campaign_id = ?1 AND id > ?2 "
+		     "FROM deliveries WHERE id > ?2 AND +campaign_id = ?1 "
 		     "ORDER BY id",
 	/* A relay-level fault: deferred, the attempt taken back. */
 	[ST_RECORD_RELAY] =
@@ -207,6 +244,25 @@ static const char *const queue_sql[ST__COUNT] = {
 		"UPDATE deliveries SET state = 'expired', next_attempt_at = NULL, "
 		"reason = ?3, updated_at = ?2 WHERE id = ?1 "
 		"AND state IN ('pending', 'deferred')",
+	[ST_HAS_ANY] = "SELECT EXISTS (SELECT 1 FROM deliveries "
+		       "WHERE campaign_id = ?1)",
+	/* In (campaign, contact) index order: no sort of the set. */
+	[ST_WITHDRAWABLE] =
+		"SELECT id, contact_id, body_id, state, attempts "
+		"FROM deliveries WHERE campaign_id = ?1",
+	[ST_WITHDRAW] = "DELETE FROM deliveries WHERE campaign_id = ?1 "
+			"AND attempts = 0 AND state IN ('pending', 'skipped')",
+	/* A campaign started after the time its deliveries were queued
+	 * for: their lifetime counts from the start. created_at and
+	 * expires_at are in no index. */
+	[ST_REDUE] = "UPDATE deliveries SET created_at = ?2, "
+		     "next_attempt_at = ?2, expires_at = ?3 "
+		     "WHERE campaign_id = ?1 AND state = 'pending' "
+		     "AND attempts = 0",
+	/* "+state": by the campaign's rows, not every pending row. */
+	[ST_DUE_PROBE] = "SELECT created_at, coalesce(expires_at, 0) "
+			 "FROM deliveries WHERE campaign_id = ?1 "
+			 "AND +state = 'pending' AND attempts = 0 LIMIT 1",
 };
 
 static const struct db_statements queue_statements = {"queue", queue_sql,
@@ -1105,17 +1161,48 @@ static int frozen_events(struct db *db, int64_t campaign_id, int64_t after,
 	return rc;
 }
 
+/* Whether campaign_id has any delivery (one index look-up). */
+static int has_any(struct db *db, int64_t campaign_id, bool *yes,
+		   struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &queue_statements, ST_HAS_ANY, &st, err);
+
+	*yes = false;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, campaign_id);
+	rc = db_step(db, st, err);
+	if (rc == 1) {
+		*yes = sqlite3_column_int(st, 0) != 0;
+		sqlite3_reset(st);
+		rc = 0;
+	}
+	return rc;
+}
+
+int queue_campaign_has(struct db *db, int64_t campaign_id, bool *yes,
+		       struct error *err)
+{
+	return has_any(db, campaign_id, yes, err);
+}
+
 int queue_add_frozen(struct db *db, int64_t campaign_id, int64_t now,
 		     int64_t expires_at, const char *domain, int *added,
 		     struct error *err)
 {
 	int64_t last = 0;
 	sqlite3_stmt *st;
+	bool some = false;
 	int rc = queue_last_id(db, &last, err);
 
 	*added = 0;
 	if (!rc)
-		rc = db_prepare(db, &queue_statements, ST_ADD_FROZEN, &st, err);
+		rc = has_any(db, campaign_id, &some, err);
+	if (!rc)
+		rc = db_prepare(db, &queue_statements,
+				some ? ST_ADD_FROZEN_MISSING : ST_ADD_FROZEN,
+				&st, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, campaign_id);
@@ -1127,6 +1214,114 @@ int queue_add_frozen(struct db *db, int64_t campaign_id, int64_t now,
 	if ((rc = db_step_done(db, st, err)))
 		return rc;
 	return frozen_events(db, campaign_id, last, added, err);
+}
+
+int queue_redue_campaign(struct db *db, int64_t campaign_id, int64_t start,
+			 int64_t late_s, int64_t lifetime_s, int *changed,
+			 struct error *err)
+{
+	int64_t created = 0, expires = 0, due, want;
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, &queue_statements, ST_DUE_PROBE, &st, err);
+
+	*changed = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, campaign_id);
+	rc = db_step(db, st, err);
+	if (rc != 1)
+		return rc; /* 0: nothing waits */
+	created = sqlite3_column_int64(st, 0);
+	expires = sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	/* late, or queued for after the start (another clock): due now */
+	due = start > created + late_s || start < created ? start : created;
+	want = lifetime_s > 0 ? due + lifetime_s : 0;
+	if (due == created && expires == want)
+		return 0;
+	if ((rc = db_prepare(db, &queue_statements, ST_REDUE, &st, err)))
+		return rc;
+	sqlite3_bind_int64(st, 1, campaign_id);
+	sqlite3_bind_int64(st, 2, due);
+	if (want)
+		sqlite3_bind_int64(st, 3, want);
+	rc = db_step_done(db, st, err);
+	if (!rc)
+		*changed = db_changes(db);
+	return rc;
+}
+
+/* One withdrawn delivery's event: pending ones get delivery.cancelled
+ * with the reason; a skipped one keeps its delivery.skipped. */
+static int withdrawn_event(struct db *db, int64_t campaign_id,
+			   sqlite3_stmt *st, const char *reason,
+			   struct ledger_entry *e, int *pending,
+			   struct error *err)
+{
+	const char *state = db_column_text(st, 3);
+
+	if (sqlite3_column_int(st, 4) != 0 ||
+	    (strcmp(state, "pending") != 0 && strcmp(state, "skipped") != 0))
+		return error_set(err, ERR_SOFTWARE, "delivery %lld is %s after "
+				 "%d attempt(s): a campaign that sent cannot "
+				 "take its deliveries back",
+				 (long long)sqlite3_column_int64(st, 0), state,
+				 sqlite3_column_int(st, 4));
+	if (strcmp(state, "pending") != 0)
+		return 0;
+	ledger_entry_reset(e, LEDGER_DELIVERY_CANCELLED, campaign_id,
+			   sqlite3_column_int64(st, 0),
+			   sqlite3_column_int64(st, 2),
+			   sqlite3_column_int64(st, 1));
+	ledger_entry_str(e, "from", "pending");
+	ledger_entry_str(e, "reason", reason);
+	ledger_entry_str(e, "withdrawn", "yes");
+	(*pending)++;
+	return ledger_entry_append(db, e, NULL, err);
+}
+
+int queue_withdraw_campaign(struct db *db, int64_t campaign_id,
+			    const char *reason, int *withdrawn, int *removed,
+			    struct error *err)
+{
+	struct ledger_entry e;
+	sqlite3_stmt *st;
+	int pending = 0, rc = db_begin(db, err);
+
+	*withdrawn = *removed = 0;
+	if (rc)
+		return rc;
+	ledger_entry_init(&e, LEDGER_DELIVERY_CANCELLED, campaign_id, 0, 0, 0);
+	rc = db_prepare(db, &queue_statements, ST_WITHDRAWABLE, &st, err);
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, campaign_id);
+		while ((rc = db_step(db, st, err)) == 1) {
+			rc = withdrawn_event(db, campaign_id, st, reason, &e,
+					     &pending, err);
+			if (rc) {
+				sqlite3_reset(st);
+				break;
+			}
+		}
+	}
+	if (!rc)
+		rc = db_prepare(db, &queue_statements, ST_WITHDRAW, &st, err);
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, campaign_id);
+		rc = db_step_done(db, st, err);
+	}
+	if (!rc)
+		*removed = db_changes(db);
+	if (rc)
+		db_rollback(db);
+	else
+		rc = db_commit(db, err);
+	if (!rc)
+		*withdrawn = pending;
+	else
+		*removed = 0;
+	ledger_entry_release(&e);
+	return rc;
 }
 
 int queue_apply_report(struct db *db, const struct queue_report *r,

@@ -161,6 +161,8 @@ struct campaign_plan {
 	bool by_schedule; /* campaign.approvals = 0: schedule approved it */
 	bool voided_earlier; /* the set changed since an earlier approval,
 				which was cleared */
+	int queued;     /* deliveries the schedule queued (0: not scheduled
+			   by this call) */
 	struct sbuf warnings;
 	/* Which language each sendable contact gets (template.h, "Which
 	 * variant"), one line per language sent: "fr\t3\tCoE, OIC" (the

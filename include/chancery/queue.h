@@ -237,8 +237,9 @@ int queue_add(struct db *db, const struct queue_new *d, int64_t now,
 
 /*
  * Queues the recipient set an approval froze for campaign_id
- * (campaign_recipients) in one INSERT ... SELECT: pending rows due now
- * (expires_at, 0 for none) with their Message-ID in domain and ENVID,
+ * (campaign_recipients) in one INSERT ... SELECT: pending rows due at now
+ * (created_at, next_attempt_at; expires_at, 0 for none) with their
+ * Message-ID in domain and ENVID,
  * skipped rows with the reason frozen with them; pairs already queued are
  * left alone. Appends each new row's delivery.queued or delivery.skipped
  * event; *added gets how many. The caller holds the write transaction.
@@ -246,6 +247,42 @@ int queue_add(struct db *db, const struct queue_new *d, int64_t now,
 int queue_add_frozen(struct db *db, int64_t campaign_id, int64_t now,
 		     int64_t expires_at, const char *domain, int *added,
 		     struct error *err);
+
+/* Whether campaign_id has any delivery (*yes), in one index look-up. */
+int queue_campaign_has(struct db *db, int64_t campaign_id, bool *yes,
+		       struct error *err);
+
+/*
+ * Deliveries are queued when their campaign is scheduled, due at its send
+ * time (created_at, next_attempt_at: the send time; expires_at: the send
+ * time + queue.lifetime), and claimed only once it runs. At the start,
+ * this reads one waiting delivery: when the start is more than late_s
+ * after the time they were queued for (a campaign paused past its time, a
+ * daemon that was down), or the lifetime in force (lifetime_s, 0 for
+ * none) is not the one they were given, one UPDATE over columns in no
+ * index gives every pending, never tried delivery the right due time and
+ * expires_at. Otherwise, the usual case, it changes nothing. *changed
+ * gets the rows.
+ */
+int queue_redue_campaign(struct db *db, int64_t campaign_id, int64_t start,
+			 int64_t late_s, int64_t lifetime_s, int *changed,
+			 struct error *err);
+
+/*
+ * Takes back every delivery of a campaign that has not started (rejected,
+ * or its approval voided: back to draft, to be queued again if it is
+ * scheduled again): each pending one gets a delivery.cancelled event
+ * ("from": "pending", the reason, "withdrawn": "yes"), a skipped one
+ * keeps its delivery.skipped, and the rows are deleted, so the (campaign,
+ * contact) pairs are free for the next schedule; their ids are never
+ * given again (queue_last_id reads the ledger's). ERR_SOFTWARE and
+ * nothing changed when a delivery was ever tried. *withdrawn gets the
+ * pending ones, *removed every row deleted. Nests in the caller's
+ * transaction.
+ */
+int queue_withdraw_campaign(struct db *db, int64_t campaign_id,
+			    const char *reason, int *withdrawn, int *removed,
+			    struct error *err);
 
 /* What a delivery report (a DSN, a bounce) says became of a message the
  * relay took; the bounce module decides, the queue moves the row. */

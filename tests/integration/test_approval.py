@@ -396,9 +396,13 @@ class TestApprove(ApprovalTestCase):
         self.assertEqual(self.frozen(), [])
         (actor, data), = self.events("campaign.approval_void", "nested")
         self.assertEqual(actor, "carol")
+        # the scheduled one had queued its two deliveries: taken back
         self.assertEqual(json.loads(data), {
             "campaign": "nested", "reason": "list 'un' changed",
-            "from": "scheduled", "to": "draft"})
+            "from": "scheduled", "to": "draft", "withdrawn": 2})
+        self.assertEqual(self.home.scalar(
+            "SELECT count(*) FROM deliveries d JOIN campaigns c ON "
+            "c.id = d.campaign_id WHERE c.name = 'nested'"), 0)
         self.run_ok("campaign", "approve", "feb", who="bob")
         self.run_ok("list", "create", "--rule", "orgs")
         self.create("rule", list_name="orgs")

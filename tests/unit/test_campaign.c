@@ -11,6 +11,7 @@
 #include "chancery/conf.h"
 #include "chancery/list.h"
 #include "chancery/protocol.h"
+#include "chancery/queue.h"
 #include "chancery/registry.h"
 #include "chancery/template.h"
 #include "chancery/xalloc.h"
@@ -334,16 +335,27 @@ static void test_materialise(void **state)
 	char want_prefix[64];
 
 	assert_int_equal(campaign_schedule(f->t.db, &f->cfg, id, &problems, &err), 0);
+	/* The schedule queued them, due at the send time. */
+	assert_int_equal(count(f, "SELECT count(*) FROM deliveries"), 4);
+	assert_int_equal(count(f, "SELECT count(*) FROM deliveries WHERE "
+				  "state = 'pending' AND created_at = "
+				  "1735776000 AND expires_at = 1735776000 + "
+				  "432000"), 2);
 	/* Not yet due: nothing happens. */
 	assert_int_equal(campaign_start_due(f->t.db, &f->cfg, SEND - 1, &started,
 					    &err), 0);
 	assert_int_equal(started, 0);
-	assert_int_equal(count(f, "SELECT count(*) FROM deliveries"), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM events WHERE kind LIKE "
+				  "'delivery.%'"), 4);
 	assert_int_equal(campaign_start_due(f->t.db, &f->cfg, SEND, &started,
 					    &err), 0);
 	assert_int_equal(started, 1);
 	assert_int_equal(state_of(f, id), CAMPAIGN_RUNNING);
+	/* The start queued nothing more: every delivery event came first. */
 	assert_int_equal(count(f, "SELECT count(*) FROM deliveries"), 4);
+	assert_int_equal(count(f, "SELECT count(*) FROM events WHERE kind LIKE "
+				  "'delivery.%' AND id > (SELECT id FROM events "
+				  "WHERE kind = 'campaign.started')"), 0);
 	assert_int_equal(count(f, "SELECT count(*) FROM deliveries WHERE state "
 				  "= 'pending' AND envid GLOB 'chancery-' || id "
 				  "|| '-' || replace(hex(zeroblob(8)), '00', "
@@ -385,6 +397,169 @@ static void test_materialise(void **state)
 	assert_int_equal(count(f, "SELECT count(*) FROM deliveries"), 4);
 	assert_int_equal(count(f, "SELECT count(*) FROM events WHERE kind LIKE "
 				  "'delivery.%'"), 4);
+	sbuf_release(&problems);
+}
+
+/* How many deliveries a claim at `now` hands out (each handed back). */
+static int claimable(struct fx *f, int64_t now)
+{
+	struct queue_batch b;
+	struct error err = ERROR_INIT;
+	int n;
+
+	queue_batch_init(&b);
+	if (queue_claim(f->t.db, &f->cfg.queue, f->cfg.sender.address, "t",
+			now, now, 100, &b, NULL, &err) != 0)
+		fail_msg("claim: %s", err.msg);
+	n = (int)b.n;
+	for (size_t i = 0; i < b.n; i++)
+		if (queue_unclaim(f->t.db, &b.items[i], "t", NULL, now, NULL,
+				  &err) != 0)
+			fail_msg("unclaim: %s", err.msg);
+	queue_batch_release(&b);
+	return n;
+}
+
+/* Queued at schedule, claimed only once the campaign runs: paused before
+ * its start, or resumed to scheduled, it still hands out nothing. */
+static void test_queued_not_sent_before_start(void **state)
+{
+	struct fx *f = *state;
+	struct sbuf problems = SBUF_INIT;
+	struct error err = ERROR_INIT;
+	int64_t id = create(f, "early", "all");
+	int started = 0;
+
+	assert_int_equal(campaign_schedule(f->t.db, &f->cfg, id, &problems,
+					   &err), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM deliveries WHERE "
+				  "state = 'pending'"), 2);
+	assert_int_equal(claimable(f, SEND + 10), 0);
+	assert_int_equal(campaign_pause(f->t.db, id, &err), 0);
+	assert_int_equal(claimable(f, SEND + 10), 0);
+	assert_int_equal(campaign_resume(f->t.db, id, &err), 0);
+	assert_int_equal(state_of(f, id), CAMPAIGN_SCHEDULED);
+	assert_int_equal(claimable(f, SEND - 1), 0);
+	assert_int_equal(campaign_start_due(f->t.db, &f->cfg, SEND, &started,
+					    &err), 0);
+	assert_int_equal(started, 1);
+	assert_int_equal(claimable(f, SEND), 2);
+	sbuf_release(&problems);
+}
+
+/*
+ * Every way back from scheduled to draft takes the deliveries back, with
+ * a delivery.cancelled event for each that would have been sent; the
+ * next schedule queues afresh, and no id is given twice.
+ */
+static void test_withdrawn_when_back_to_draft(void **state)
+{
+	static const char *const ways[] = {"reject", "edit", "list"};
+	struct fx *f = *state;
+	struct error err = ERROR_INIT;
+
+	for (size_t w = 0; w < N(ways); w++) {
+		struct sbuf problems = SBUF_INIT, voided = SBUF_INIT;
+		char name[16], sql[256];
+		int64_t id, max_before;
+
+		snprintf(name, sizeof(name), "w%zu", w);
+		id = create(f, name, "all");
+		assert_int_equal(campaign_schedule(f->t.db, &f->cfg, id,
+						   &problems, &err), 0);
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM deliveries "
+			 "WHERE campaign_id = %lld", (long long)id);
+		assert_int_equal(count(f, sql), 4);
+		max_before = count(f, "SELECT max(id) FROM deliveries");
+		if (w == 0) {
+			assert_int_equal(campaign_reject(f->t.db, id, "wrong "
+							 "date", &err), 0);
+		} else if (w == 1) {
+			struct campaign_edit e = {.send_at = SEND + 3600};
+
+			assert_int_equal(campaign_pause(f->t.db, id, &err), 0);
+			if (campaign_edit(f->t.db, id, &e, &voided, &err) != 0)
+				fail_msg("edit: %s", err.msg);
+		} else {
+			assert_int_equal(campaign_list_changed(f->t.db,
+							       f->list_id,
+							       &voided, &err),
+					 0);
+		}
+		assert_int_equal(state_of(f, id), CAMPAIGN_DRAFT);
+		if (count(f, sql) != 0)
+			fail_msg("%s: %lld deliveries left", ways[w],
+				 (long long)count(f, sql));
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE "
+			 "campaign_id = %lld AND kind = 'delivery.cancelled' "
+			 "AND json_extract(data, '$.withdrawn') = 'yes' AND "
+			 "json_extract(data, '$.reason') LIKE '%s%%'",
+			 (long long)id, w == 0 ? "campaign rejected: wrong date"
+					       : "approval voided: ");
+		if (count(f, sql) != 2)
+			fail_msg("%s: %lld delivery.cancelled events, want 2",
+				 ways[w], (long long)count(f, sql));
+		snprintf(sql, sizeof(sql), "SELECT json_extract(data, "
+			 "'$.withdrawn') FROM events WHERE campaign_id = %lld "
+			 "AND kind IN ('campaign.rejected', "
+			 "'campaign.approval_void')", (long long)id);
+		assert_int_equal(count(f, sql), 2);
+		/* Scheduled again: queued again, under new ids. */
+		assert_int_equal(campaign_schedule(f->t.db, &f->cfg, id,
+						   &problems, &err), 0);
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM deliveries "
+			 "WHERE campaign_id = %lld AND id > %lld", (long long)id,
+			 (long long)max_before);
+		assert_int_equal(count(f, sql), 4);
+		assert_int_equal(campaign_cancel(f->t.db, id, NULL, &err), 0);
+		sbuf_release(&problems);
+		sbuf_release(&voided);
+	}
+}
+
+/* A campaign scheduled by an earlier version (approved and frozen, no
+ * delivery queued) has its deliveries queued at its start, as before. */
+static void test_scheduled_before_upgrade(void **state)
+{
+	struct fx *f = *state;
+	struct sbuf problems = SBUF_INIT;
+	struct error err = ERROR_INIT;
+	int64_t id = create(f, "old", "all");
+	int started = 0;
+
+	assert_int_equal(campaign_schedule(f->t.db, &f->cfg, id, &problems,
+					   &err), 0);
+	test_exec(f->t.db, "DELETE FROM deliveries");
+	assert_int_equal(campaign_start_due(f->t.db, &f->cfg, SEND, &started,
+					    &err), 0);
+	assert_int_equal(started, 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM deliveries WHERE "
+				  "state = 'pending' AND created_at = "
+				  "1735776000"), 2);
+	assert_int_equal(count(f, "SELECT count(*) FROM events WHERE kind LIKE "
+				  "'delivery.%' AND id > (SELECT id FROM events "
+				  "WHERE kind = 'campaign.started')"), 4);
+	sbuf_release(&problems);
+}
+
+/* A start an hour late counts the lifetime from the start. */
+static void test_late_start_redue(void **state)
+{
+	struct fx *f = *state;
+	struct sbuf problems = SBUF_INIT;
+	struct error err = ERROR_INIT;
+	int64_t id = create(f, "late", "all");
+	int started = 0;
+
+	assert_int_equal(campaign_schedule(f->t.db, &f->cfg, id, &problems,
+					   &err), 0);
+	assert_int_equal(campaign_start_due(f->t.db, &f->cfg, SEND + 3600,
+					    &started, &err), 0);
+	assert_int_equal(started, 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM deliveries WHERE "
+				  "state = 'pending' AND created_at = "
+				  "1735776000 + 3600 AND expires_at = "
+				  "1735776000 + 3600 + 432000"), 2);
 	sbuf_release(&problems);
 }
 
@@ -891,6 +1066,10 @@ int main(void)
 		T(test_transitions),
 		T(test_pause_resume_running),
 		T(test_materialise),
+	T(test_queued_not_sent_before_start),
+	T(test_withdrawn_when_back_to_draft),
+	T(test_late_start_redue),
+	T(test_scheduled_before_upgrade),
 		T(test_refresh),
 		T(test_cancel_running),
 		T(test_schedule_problems),

@@ -1497,6 +1497,56 @@ static void test_cancel_while_sending(void **state)
 }
 
 /* --once: a retry that comes due after the run began waits. */
+/*
+ * Taking a campaign's deliveries back (queue_withdraw_campaign) refuses
+ * when one was ever tried, changing nothing; otherwise each pending one
+ * gets a withdrawn delivery.cancelled event, every row goes, and no id
+ * is given again.
+ */
+static void test_withdraw_campaign(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = ERROR_INIT;
+	int64_t skipped, pending, tried, last = 0;
+	int withdrawn = -1, removed = -1;
+
+	skipped = add_delivery(f->t.db, f->paused_campaign, "s@example.org",
+			       "skipped", 0);
+	pending = add_delivery(f->t.db, f->paused_campaign, "p@example.org",
+			       "pending", 0);
+	tried = add_delivery(f->t.db, f->paused_campaign, "d@example.org",
+			     "deferred", T0 + 60);
+	assert_int_not_equal(queue_withdraw_campaign(f->t.db, f->paused_campaign,
+						     "campaign rejected: x",
+						     &withdrawn, &removed,
+						     &err), 0);
+	assert_non_null(strstr(err.msg, "is deferred"));
+	assert_int_equal(withdrawn + removed, 0);
+	assert_int_equal(q_int(f, "SELECT count(*) FROM deliveries WHERE "
+			       "campaign_id = 2"), 3);
+	assert_int_equal(q_int(f, "SELECT count(*) FROM events"), 0);
+	test_exec(f->t.db, "DELETE FROM deliveries WHERE state = 'deferred'");
+	(void)tried;
+	err = (struct error)ERROR_INIT;
+	if (queue_withdraw_campaign(f->t.db, f->paused_campaign,
+				    "campaign rejected: x", &withdrawn,
+				    &removed, &err) != 0)
+		fail_msg("withdraw: %s", err.msg);
+	assert_int_equal(withdrawn, 1);
+	assert_int_equal(removed, 2);
+	assert_int_equal(q_int(f, "SELECT count(*) FROM deliveries WHERE "
+			       "campaign_id = 2"), 0);
+	assert_int_equal(q_int(f, "SELECT count(*) FROM events WHERE kind = "
+			       "'delivery.cancelled' AND delivery_id = %lld AND "
+			       "json_extract(data, '$.withdrawn') = 'yes' AND "
+			       "json_extract(data, '$.reason') = 'campaign "
+			       "rejected: x'", (long long)pending), 1);
+	assert_int_equal(q_int(f, "SELECT count(*) FROM events WHERE "
+			       "delivery_id = %lld", (long long)skipped), 0);
+	assert_int_equal(queue_last_id(f->t.db, &last, &err), 0);
+	assert_true(last >= pending);
+}
+
 static void test_claim_due_by(void **state)
 {
 	struct fixture *f = *state;
@@ -1531,6 +1581,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cancel_while_sending,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_due_by, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_withdraw_campaign, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_claim_selects_due_rows_of_running_campaigns, setup,
