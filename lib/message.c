@@ -15,6 +15,7 @@
 #include <sys/random.h>
 
 #include "chancery/address.h"
+#include "chancery/calendar.h"
 #include "chancery/clock.h"
 #include "chancery/locale_format.h"
 #include "chancery/message.h"
@@ -163,33 +164,25 @@ static int date_value(const char *tz, const char **out, struct error *err)
 		char text[40];
 	} cache;
 	int64_t now = clock_now();
-	GTimeZone *zone;
-	GDateTime *utc, *local;
-	int64_t offset;
+	struct calendar_time local;
+	long offset;
+	int rc;
 
 	if (!tz || !*tz)
 		tz = "UTC";
 	*out = cache.text;
 	if (cache.at == now && strcmp(cache.tz, tz) == 0)
 		return 0;
-	zone = g_time_zone_new_identifier(tz);
-	if (!zone)
-		return error_set(err, ERR_DATA, "unknown time zone '%s'", tz);
-	utc = g_date_time_new_from_unix_utc(now);
-	local = g_date_time_to_timezone(utc, zone);
-	offset = g_date_time_get_utc_offset(local) / G_TIME_SPAN_MINUTE;
+	rc = calendar_local(tz, now, &local, err);
+	if (rc)
+		return rc;
+	offset = local.utc_offset / 60;
 	snprintf(cache.text, sizeof(cache.text),
 		 "%s, %d %s %d %02d:%02d:%02d %c%02d%02d",
-		 days[g_date_time_get_day_of_week(local) - 1],
-		 g_date_time_get_day_of_month(local),
-		 months[g_date_time_get_month(local) - 1],
-		 g_date_time_get_year(local), g_date_time_get_hour(local),
-		 g_date_time_get_minute(local), g_date_time_get_second(local),
-		 offset < 0 ? '-' : '+', (int)(llabs(offset) / 60),
-		 (int)(llabs(offset) % 60));
-	g_date_time_unref(local);
-	g_date_time_unref(utc);
-	g_time_zone_unref(zone);
+		 days[local.weekday], local.day, months[local.month - 1],
+		 local.year, local.hour, local.minute, local.second,
+		 offset < 0 ? '-' : '+', (int)(labs(offset) / 60),
+		 (int)(labs(offset) % 60));
 	cache.at = strlen(tz) < sizeof(cache.tz) ? now : 0;
 	snprintf(cache.tz, sizeof(cache.tz), "%s", tz);
 	return 0;

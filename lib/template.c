@@ -11,7 +11,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glib.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -22,6 +21,7 @@
 #include <unicode/uloc.h>
 
 #include "chancery/anniversary.h"
+#include "chancery/calendar.h"
 #include "chancery/clock.h"
 #include "chancery/ledger.h"
 #include "chancery/media_type.h"
@@ -1515,32 +1515,20 @@ int template_lock(struct db *db, int64_t template_id, struct error *err)
 /* ------------------------------------------------------------------ */
 /* rendering for one addressee                                         */
 
-/* The calendar date of t (UTC seconds) in zone. */
+/* The calendar date of t (UTC seconds) in zone (held open: see
+ * calendar_local). */
 static int date_in_zone(int64_t t, const char *zone, int *y, int *m, int *d,
 			struct error *err)
 {
-	GTimeZone *tz = g_time_zone_new_identifier(zone && *zone ? zone :
-								  "UTC");
-	GDateTime *utc = NULL, *local = NULL;
-	int rc = 0;
+	struct calendar_time local;
+	int rc = calendar_local(zone, t, &local, err);
 
-	if (!tz)
-		return error_set(err, ERR_DATA, "unknown time zone '%s'", zone);
-	utc = g_date_time_new_from_unix_utc(t);
-	local = utc ? g_date_time_to_timezone(utc, tz) : NULL;
-	if (!local) {
-		rc = error_set(err, ERR_DATA, "time %lld is out of range",
-			       (long long)t);
-		goto out;
-	}
-	g_date_time_get_ymd(local, y, m, d);
-out:
-	if (local)
-		g_date_time_unref(local);
-	if (utc)
-		g_date_time_unref(utc);
-	g_time_zone_unref(tz);
-	return rc;
+	if (rc)
+		return rc;
+	*y = local.year;
+	*m = local.month;
+	*d = local.day;
+	return 0;
 }
 
 int template_context_build(const struct render_context *ctx,
