@@ -276,33 +276,80 @@ static int add_headers(struct sbuf *out, const struct template_output *o,
 }
 
 /* A text part in UTF-8, quoted-printable: every line short and 7-bit
- * whatever the statement holds. */
+ * whatever the statement holds. The whole lines of the template's
+ * literal texts are encoded once per loaded template (t->qp_cache). */
 static void add_text_entity(struct sbuf *out, const char *subtype,
-			    const struct sbuf *text)
+			    const struct sbuf *text,
+			    const struct mustache_literals *lit,
+			    struct template *t)
 {
+	struct mime_literal stack[64], *v = stack;
+
 	sbuf_addf(out, "Content-Type: text/%s; charset=utf-8\r\n"
 		       "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
 		  subtype);
-	mime_qp_encode(text->buf, text->len, out);
+	if (lit->n > sizeof(stack) / sizeof(stack[0]))
+		v = xmalloc(lit->n * sizeof(*v));
+	for (size_t i = 0; i < lit->n; i++) {
+		v[i].at = lit->v[i].at;
+		v[i].len = lit->v[i].len;
+		v[i].key = lit->v[i].text;
+	}
+	if (!t->qp_cache)
+		t->qp_cache = mime_qp_cache_new();
+	mime_qp_encode_literals(text->buf, text->len, v, lit->n, t->qp_cache,
+				out);
+	if (v != stack)
+		free(v);
 }
 
 /* Text, or text and HTML as multipart/alternative. */
-static void add_content_entity(struct sbuf *out,
+static void add_content_entity(struct sbuf *out, struct template *t,
 			       const struct template_output *o)
 {
 	char b[MIME_BOUNDARY_SIZE];
 
 	if (!o->has_html) {
-		add_text_entity(out, "plain", &o->text);
+		add_text_entity(out, "plain", &o->text, &o->text_literals, t);
 		return;
 	}
 	mime_boundary("alt", b);
 	sbuf_addf(out, "Content-Type: multipart/alternative; boundary=\"%s\""
 		       "\r\n\r\n--%s\r\n", b, b);
-	add_text_entity(out, "plain", &o->text);
+	add_text_entity(out, "plain", &o->text, &o->text_literals, t);
 	sbuf_addf(out, "\r\n--%s\r\n", b);
-	add_text_entity(out, "html", &o->html);
+	add_text_entity(out, "html", &o->html, &o->html_literals, t);
 	sbuf_addf(out, "\r\n--%s--\r\n", b);
+}
+
+/*
+ * After locale_format_html_dir inserted grown bytes into html (an
+ * attribute, or a <div> before and after): the literals moved by 0, by
+ * all of it, or by all but the closing "</div>\n". Each keeps the first
+ * of those its bytes are found at; one that no longer stands whole (the
+ * insertion fell inside it) is dropped and encoded as the rest is.
+ */
+static void move_literals(struct mustache_literals *lit,
+			  const struct sbuf *html, size_t grown)
+{
+	const size_t shifts[3] = {0, grown, grown - (grown >= 7 ? 7 : 0)};
+	size_t kept = 0;
+
+	for (size_t i = 0; i < lit->n; i++) {
+		struct mustache_literal l = lit->v[i];
+
+		for (int k = 0; k < 3; k++) {
+			size_t at = l.at + shifts[k];
+
+			if (at <= html->len && l.len <= html->len - at &&
+			    memcmp(html->buf + at, l.text, l.len) == 0) {
+				l.at = at;
+				lit->v[kept++] = l;
+				break;
+			}
+		}
+	}
+	lit->n = kept;
 }
 
 /* An attachment's part, encoded once per loaded template: every message
@@ -350,13 +397,13 @@ static int add_body(struct sbuf *out, size_t start, size_t max,
 	if (too_big(out, start, o->text.len + o->html.len, max))
 		return template_too_big(max, err);
 	if (t->nattachments == 0) {
-		add_content_entity(out, o);
+		add_content_entity(out, t, o);
 		return 0;
 	}
 	mime_boundary("mix", b);
 	sbuf_addf(out, "Content-Type: multipart/mixed; boundary=\"%s\""
 		       "\r\n\r\n--%s\r\n", b, b);
-	add_content_entity(out, o);
+	add_content_entity(out, t, o);
 	for (size_t i = 0; i < t->nattachments; i++) {
 		const struct sbuf *part;
 		int rc;
@@ -402,8 +449,14 @@ int message_compose(struct template *t, const struct render_context *ctx,
 
 	template_output_init(&o);
 	rc = template_render(t, ctx, &o, err);
-	if (!rc && o.has_html) /* dir="rtl" for ar, he, fa, ur (issue 21) */
+	if (!rc && o.has_html) { /* dir="rtl" for ar, he, fa, ur (issue 21) */
+		size_t before = o.html.len;
+
 		locale_format_html_dir(ctx->lang, &o.html);
+		if (o.html.len != before)
+			move_literals(&o.html_literals, &o.html,
+				      o.html.len - before);
+	}
 	if (!rc)
 		rc = add_headers(out, &o, ctx, err);
 	if (!rc)

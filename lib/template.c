@@ -25,6 +25,7 @@
 #include "chancery/clock.h"
 #include "chancery/ledger.h"
 #include "chancery/media_type.h"
+#include "chancery/mime.h"
 #include "chancery/locale_format.h"
 #include "chancery/locale_names.h"
 #include "chancery/mustache.h"
@@ -93,6 +94,7 @@ void template_free(struct template *t)
 	for (size_t i = 0; i < t->nvariants; i++)
 		template_free(t->variants[i]);
 	free(t->variants);
+	mime_qp_cache_free(t->qp_cache);
 	free(t->lang);
 	free(t->origin);
 	free(t);
@@ -1592,6 +1594,8 @@ void template_output_release(struct template_output *o)
 	sbuf_release(&o->reply_to);
 	sbuf_release(&o->text);
 	sbuf_release(&o->html);
+	mustache_literals_release(&o->text_literals);
+	mustache_literals_release(&o->html_literals);
 }
 
 static int render_header(struct template *t, struct mustache *m,
@@ -1621,9 +1625,11 @@ int template_render(struct template *t, const struct render_context *ctx,
 	struct mustache_budget budget = {template_max_size(ctx->cfg),
 					 TEMPLATE_MAX_EXPANSION, too_big,
 					 too_long};
-	struct mustache_render_opts text = {.budget = &budget},
+	struct mustache_render_opts text = {.budget = &budget,
+					    .literals = &out->text_literals},
 				    html = {.html_escape = true,
-					    .budget = &budget};
+					    .budget = &budget,
+					    .literals = &out->html_literals};
 	struct tvalue *root = NULL;
 	int rc;
 
