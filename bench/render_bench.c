@@ -4,7 +4,8 @@
  * database, the message composed), in LANG (the template variant's
  * language). SHAPE "mixed" (the default): every line personalised;
  * "fixed": bench/daemon_run's statement, a greeting then 2.8 KB of fixed
- * paragraphs (and the same as HTML), as most statements are. For
+ * paragraphs (and the same as HTML), as most statements are. With
+ * RENDER_BENCH_SENDER set, the campaign has that sender override. For
  * instruction counts, robust on a shared machine:
  *
  *   valgrind --tool=callgrind ./render_bench 200 fr
@@ -69,6 +70,7 @@ int main(int argc, char **argv)
 			sbuf_addstr(&src, "<p>On {{event.date}} the town was destroyed; on {{campaign.date}}, the {{anniversary.ordinal}} anniversary, we recall it. The Commissioner recalls the obligations of the State party.</p>\n");
 	}
 	if (template_parse(src.buf, &t, &err)) { fprintf(stderr, "%s\n", err.msg); return 1; }
+	c.sender = getenv("RENDER_BENCH_SENDER"); /* a campaign's --sender */
 	c.name = "bench"; c.send_at = 1772107200; c.tz = "Europe/Paris"; c.event_date = "1992-02-26";
 	for (int i = 0; i < n; i++) {
 		struct delivery_ctx d;

@@ -84,6 +84,38 @@ out:
 	return rc;
 }
 
+enum { MEMO_FROM, MEMO_REPLY_TO };
+
+/*
+ * parse_mailbox, remembered in t for the last text of each kind: a
+ * campaign's sender override (or its template's From: without
+ * variables) is the same for every message, and GMime's parse and the
+ * address check cost 15,000 instructions a message. The text is
+ * compared whole, so what is returned is what parsing it would give.
+ */
+static int parse_mailbox_memo(struct template *t, int which, const char *text,
+			      const char *what, struct mailbox *out,
+			      struct error *err)
+{
+	char **m = t->mailbox_memo[which];
+	int rc;
+
+	if (m[0] && strcmp(m[0], text) == 0) {
+		out->name = m[1] ? xstrdup(m[1]) : NULL;
+		out->addr = xstrdup(m[2]);
+		return 0;
+	}
+	rc = parse_mailbox(text, what, out, err);
+	if (rc)
+		return rc;
+	for (int i = 0; i < 3; i++)
+		free(m[i]);
+	m[0] = xstrdup(text);
+	m[1] = out->name ? xstrdup(out->name) : NULL;
+	m[2] = xstrdup(out->addr);
+	return 0;
+}
+
 /* A mailbox from a name and an address held in separate variables. */
 static int make_mailbox(const char *name, const char *addr,
 			const char *name_var, const char *addr_var,
@@ -106,15 +138,16 @@ static int make_mailbox(const char *name, const char *addr,
 }
 
 /* From: the campaign's override, the template's From:, the configuration. */
-static int from_mailbox(const struct template_output *o,
+static int from_mailbox(struct template *t, const struct template_output *o,
 			const struct render_context *ctx, struct mailbox *out,
 			struct error *err)
 {
 	if (ctx->sender_override)
-		return parse_mailbox(ctx->sender_override, "sender override",
-				     out, err);
+		return parse_mailbox_memo(t, MEMO_FROM, ctx->sender_override,
+					  "sender override", out, err);
 	if (o->has_from)
-		return parse_mailbox(o->from.buf, "From: header", out, err);
+		return parse_mailbox_memo(t, MEMO_FROM, o->from.buf,
+					  "From: header", out, err);
 	if (!ctx->cfg)
 		return error_set(err, ERR_CONFIG, "no sender configured");
 	return make_mailbox(ctx->cfg->sender.name, ctx->cfg->sender.address,
@@ -122,17 +155,19 @@ static int from_mailbox(const struct template_output *o,
 }
 
 /* Reply-To: the template's, else the configuration's; none is fine. */
-static int reply_to_mailbox(const struct template_output *o,
+static int reply_to_mailbox(struct template *t,
+			    const struct template_output *o,
 			    const struct render_context *ctx,
 			    struct mailbox *out, struct error *err)
 {
 	if (o->has_reply_to && *o->reply_to.buf)
-		return parse_mailbox(o->reply_to.buf, "Reply-To: header", out,
-				     err);
+		return parse_mailbox_memo(t, MEMO_REPLY_TO, o->reply_to.buf,
+					  "Reply-To: header", out, err);
 	if (!o->has_reply_to && ctx->cfg && ctx->cfg->sender.reply_to &&
 	    *ctx->cfg->sender.reply_to)
-		return parse_mailbox(ctx->cfg->sender.reply_to,
-				     "sender.reply_to", out, err);
+		return parse_mailbox_memo(t, MEMO_REPLY_TO,
+					  ctx->cfg->sender.reply_to,
+					  "sender.reply_to", out, err);
 	return 0;
 }
 
@@ -218,13 +253,13 @@ static int add_id_headers(struct sbuf *out, const struct render_context *ctx,
 }
 
 /* The addressing headers: From, Reply-To, To. */
-static int add_address_headers(struct sbuf *out,
+static int add_address_headers(struct sbuf *out, struct template *t,
 			       const struct template_output *o,
 			       const struct render_context *ctx,
 			       struct mailbox *from, struct error *err)
 {
 	struct mailbox to = {0}, reply_to = {0};
-	int rc = from_mailbox(o, ctx, from, err);
+	int rc = from_mailbox(t, o, ctx, from, err);
 
 	if (!rc && !ctx->contact)
 		rc = error_set(err, ERR_USAGE, "no contact to address");
@@ -232,7 +267,7 @@ static int add_address_headers(struct sbuf *out,
 		rc = make_mailbox(ctx->contact->name, ctx->contact->email,
 				  "contact.name", "contact.email", &to, err);
 	if (!rc)
-		rc = reply_to_mailbox(o, ctx, &reply_to, err);
+		rc = reply_to_mailbox(t, o, ctx, &reply_to, err);
 	if (!rc) {
 		add_mailbox_header(out, "From", from);
 		if (reply_to.addr)
@@ -244,12 +279,13 @@ static int add_address_headers(struct sbuf *out,
 	return rc;
 }
 
-static int add_headers(struct sbuf *out, const struct template_output *o,
+static int add_headers(struct sbuf *out, struct template *t,
+		       const struct template_output *o,
 		       const struct render_context *ctx, struct error *err)
 {
 	struct mailbox from = {0};
 	const char *org = ctx->cfg ? ctx->cfg->sender.organization : NULL;
-	int rc = add_address_headers(out, o, ctx, &from, err);
+	int rc = add_address_headers(out, t, o, ctx, &from, err);
 
 	if (!rc && org && *org)
 		rc = header_safe(org, "sender.organization", err);
@@ -458,7 +494,7 @@ int message_compose(struct template *t, const struct render_context *ctx,
 				      o.html.len - before);
 	}
 	if (!rc)
-		rc = add_headers(out, &o, ctx, err);
+		rc = add_headers(out, t, &o, ctx, err);
 	if (!rc)
 		rc = add_body(out, start, max, t, &o, err);
 	if (!rc && too_big(out, start, 0, max))

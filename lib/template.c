@@ -95,6 +95,9 @@ void template_free(struct template *t)
 		template_free(t->variants[i]);
 	free(t->variants);
 	mime_qp_cache_free(t->qp_cache);
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 3; j++)
+			free(t->mailbox_memo[i][j]);
 	free(t->lang);
 	free(t->origin);
 	free(t);

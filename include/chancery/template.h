@@ -142,6 +142,10 @@ struct template {
 	/* the quoted-printable of its literal texts, made as messages are
 	 * composed (message.c): once per loaded template, not per message */
 	struct mime_qp_cache *qp_cache;
+	/* message.c: the last From and Reply-To texts parsed as mailboxes,
+	 * with their display name (or NULL) and address: [which][text,
+	 * name, addr] */
+	char *mailbox_memo[2][3];
 };
 
 /*

@@ -764,6 +764,83 @@ static void test_literals_encoded_once(void **state)
 	}
 }
 
+/*
+ * The From and Reply-To mailboxes parsed once per text (the template's
+ * memo) read as a fresh parse would, whatever order the texts come in:
+ * an override, another, the first again, one refused (and its error),
+ * a template From: holding a variable; with a configured Reply-To each
+ * time.
+ */
+static void test_mailbox_memo(void **state)
+{
+	static const struct {
+		const char *override; /* NULL: the template's From: */
+		const char *name, *addr; /* NULL name: none; NULL addr: refused */
+	} cases[] = {
+		{"Ombudsman Office <office@ombudsman.example.az>",
+		 "Ombudsman Office", "office@ombudsman.example.az"},
+		{"Ombudsman Office <office@ombudsman.example.az>",
+		 "Ombudsman Office", "office@ombudsman.example.az"},
+		{"\"Doe, Jane\" <jane@example.org>", "Doe, Jane",
+		 "jane@example.org"},
+		{"Ombudsman Office <office@ombudsman.example.az>",
+		 "Ombudsman Office", "office@ombudsman.example.az"},
+		{"not an address", NULL, NULL},
+		{"Müvəkkil <m@example.az>", "Müvəkkil", "m@example.az"},
+		{"m@example.az", NULL, "m@example.az"},
+		{NULL, "Desk Role", "desk@example.org"},
+		{"Müvəkkil <m@example.az>", "Müvəkkil", "m@example.az"},
+		{"Müvəkkil <m@example.az>", "Müvəkkil", "m@example.az"},
+		{"a@b@example.org", NULL, NULL},
+	};
+	struct template *t = NULL;
+	struct error err = ERROR_INIT;
+
+	(void)state;
+	mime_init();
+	clock_set_fake(1740522600);
+	if (template_parse("Subject: s\nFrom: Desk {{contact.role}} "
+			   "<desk@example.org>\n\nbody\n", &t, &err))
+		fail_msg("%s", err.msg);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fixture f;
+		struct sbuf raw = SBUF_INIT;
+		GMimeMessage *m;
+		int rc;
+
+		fixture_init(&f, "Office", "Ann", "ann@example.org");
+		free(f.contact.role);
+		f.contact.role = xstrdup("Role");
+		f.ctx.sender_override = cases[i].override;
+		rc = message_compose(t, &f.ctx, &raw, &err);
+		if (!cases[i].addr) {
+			if (rc == 0 || !strstr(err.msg, "sender override"))
+				fail_msg("case %zu: composed, or '%s'", i, err.msg);
+			assert_int_equal(raw.len, 0);
+		} else {
+			if (rc)
+				fail_msg("case %zu: %s", i, err.msg);
+			m = parse_back(&raw);
+			assert_str(mailbox_addr(g_mime_message_get_from(m)),
+				   cases[i].addr);
+			if (cases[i].name)
+				assert_str(mailbox_name(g_mime_message_get_from(m)),
+					   cases[i].name);
+			else if (mailbox_name(g_mime_message_get_from(m)) &&
+				 *mailbox_name(g_mime_message_get_from(m)))
+				fail_msg("case %zu: a display name '%s', want "
+					 "none", i, mailbox_name(
+					 g_mime_message_get_from(m)));
+			assert_str(mailbox_addr(g_mime_message_get_reply_to(m)),
+				   "office@ombudsman.example.az");
+			g_object_unref(m);
+		}
+		sbuf_release(&raw);
+		fixture_release(&f);
+	}
+	template_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -777,6 +854,7 @@ int main(void)
 		cmocka_unit_test(test_partial_line_break_in_subject),
 		cmocka_unit_test(test_receipt_request),
 		cmocka_unit_test(test_literals_encoded_once),
+		cmocka_unit_test(test_mailbox_memo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
