@@ -702,8 +702,9 @@ static void test_literals_encoded_once(void **state)
 		"<p>more fixed</p>\n</body></html>\n",
 	};
 	static const char *const names[] = {
-		"Ann", "", "Jean-Baptiste de La Tour d'Auvergne-Lauraguais "
-		"Montmorency, Duke", "Ayşə  ", "two\nlines\n", "=3D. ",
+		"Ann", "", ("Jean-Baptiste de La Tour d'Auvergne-Lauraguais "
+			    "Montmorency, Duke"), "Ayşə  ", "two\nlines\n",
+		"=3D. ",
 	};
 	static const char *const langs[] = {NULL, "ar"};
 	struct error err = ERROR_INIT;
