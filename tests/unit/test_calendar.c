@@ -218,17 +218,14 @@ static void test_tz_untouched(void **state)
 	assert_null(getenv("TZ"));
 }
 
-/* The wall time of utc in zone read fresh by the C library (TZ set for
- * this check only), the reference the held zones are compared with. */
+/* The wall time of utc in the zone TZ names, read fresh by the C
+ * library: the reference the held zones are compared with. */
 static void libc_local(const char *zone, int64_t utc, struct tm *tm)
 {
 	time_t t = (time_t)utc;
 
-	setenv("TZ", zone, 1);
-	tzset();
+	(void)zone; /* TZ set by the caller, for this check only */
 	localtime_r(&t, tm);
-	unsetenv("TZ");
-	tzset();
 }
 
 /*
@@ -258,12 +255,14 @@ static void test_held_zones(void **state)
 	(void)state;
 	static_assert(N(zones) > CALENDAR_ZONES_HELD, "more zones than held");
 	for (size_t z = 0; z < N(zones); z++) {
+		setenv("TZ", zones[z], 1);
+		tzset();
 		for (int round = 0; round < 2; round++) {
 			size_t n = 0;
 
 			for (size_t s = 0; s < N(spans); s++) {
 				for (int64_t t = spans[s][0]; t < spans[s][1];
-				     t += 1800, n++) {
+				     t += 3600, n++) {
 					struct error err = ERROR_INIT;
 					struct calendar_time got, got2;
 					struct tm want;
@@ -316,8 +315,10 @@ static void test_held_zones(void **state)
 						 (long)want.tm_gmtoff, want.tm_mday,
 						 want.tm_hour);
 			}
-			assert_true(n > 1000);
+			assert_true(n > 500);
 		}
+		unsetenv("TZ");
+		tzset();
 	}
 }
 
