@@ -7,7 +7,10 @@
  * accepts every message at once and a trivial render, so the only work
  * left is claiming and recording: once with group commit (the daemon's
  * mode) and once with one transaction per result. Prints deliveries per
- * second (each one claim + one record, two ledger events) for both.
+ * second (each one claim + one record, two ledger events) for both, and
+ * the SQL statements run per delivery (sqlite3_trace_v2; with
+ * QUEUE_BENCH_SQL=1 in the environment, each distinct statement and how
+ * often it ran, to stderr).
  *
  *   build/bench/queue_bench [N] [DIR] [group|each]
  */
@@ -115,6 +118,47 @@ static int seed(struct db *db, int n, struct error *err)
 	return db_commit(db, err);
 }
 
+/* Statements run, by text (the first QUEUE_BENCH_DISTINCT kinds). */
+#define QUEUE_BENCH_DISTINCT 64
+static struct {
+	long total;
+	const char *sql[QUEUE_BENCH_DISTINCT];
+	long count[QUEUE_BENCH_DISTINCT];
+} traced;
+
+static int trace_stmt(unsigned type, void *arg, void *p, void *x)
+{
+	const char *sql = x;
+
+	(void)type;
+	(void)arg;
+	(void)p;
+	if (sql && strncmp(sql, "--", 2) == 0)
+		return 0; /* a trigger's own line, not a statement */
+	traced.total++;
+	for (int i = 0; arg && i < QUEUE_BENCH_DISTINCT && sql; i++) {
+		if (!traced.sql[i])
+			traced.sql[i] = xstrdup(sql);
+		if (strcmp(traced.sql[i], sql) == 0) {
+			traced.count[i]++;
+			break;
+		}
+	}
+	return 0;
+}
+
+static void trace_report(const char *what, int n)
+{
+	printf("%s: %.2f SQL statements per delivery\n", what,
+	       (double)traced.total / n);
+	for (int i = 0; getenv("QUEUE_BENCH_SQL") && i < QUEUE_BENCH_DISTINCT &&
+			traced.sql[i]; i++)
+		fprintf(stderr, "%8ld  %.110s\n", traced.count[i], traced.sql[i]);
+	for (int i = 0; i < QUEUE_BENCH_DISTINCT; i++)
+		free((char *)traced.sql[i]);
+	memset(&traced, 0, sizeof(traced));
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -154,12 +198,18 @@ static int run(const char *dir, int n, bool commit_each, struct conf *cfg,
 			.commit_each = commit_each,
 		};
 
+		memset(&traced, 0, sizeof(traced));
+		sqlite3_trace_v2(db_handle(db), SQLITE_TRACE_STMT, trace_stmt,
+				 getenv("QUEUE_BENCH_SQL") ? &traced : NULL);
 		start = now_s();
 		cpu = cpu_s();
 		rc = dispatch_run(&p, st, err);
 		*rate = n / (now_s() - start);
 		*cpu_us = (cpu_s() - cpu) * 1e6 / n;
 	}
+	if (!rc)
+		trace_report(commit_each ? "one commit per result" :
+			     "group commit", n);
 	if (!rc && st->sent != n)
 		rc = error_set(err, ERR_SOFTWARE, "sent %lld of %d",
 			       (long long)st->sent, n);

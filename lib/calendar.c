@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,15 +139,90 @@ static long offset_at(GTimeZone *tz, int64_t t)
 	return interval < 0 ? 0 : g_time_zone_get_offset(tz, interval);
 }
 
+/*
+ * The zones held for the process's life. GLib keeps a zone in its own
+ * cache only while something holds a reference, and building one reads
+ * and parses the TZif file: 2.3 million instructions, four times what
+ * the rest of a statement costs. A campaign renders thousands of
+ * messages in one zone, a process sees a few zones; the first
+ * CALENDAR_ZONES_HELD are kept (with whether clock_zone_valid accepted
+ * the name, so that the checked paths stay as strict as before), any
+ * further one is opened and closed per call as before.
+ */
+static struct {
+	char name[64];
+	GTimeZone *tz;
+	bool valid;
+} held[CALENDAR_ZONES_HELD];
+static size_t nheld;
+static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A held zone's new reference, or NULL when zone is not held (yet). */
+static GTimeZone *held_find(const char *zone, bool *valid)
+{
+	GTimeZone *tz = NULL;
+
+	pthread_mutex_lock(&held_lock);
+	for (size_t i = 0; i < nheld; i++) {
+		if (strcmp(held[i].name, zone) == 0) {
+			tz = g_time_zone_ref(held[i].tz);
+			*valid = held[i].valid;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&held_lock);
+	return tz;
+}
+
+/*
+ * A new reference to zone as g_time_zone_new_identifier reads it, NULL
+ * when GLib knows no such zone; *valid tells whether clock_zone_valid
+ * accepts the name. Thread-safe: GLib's zones are immutable and their
+ * reference counts atomic.
+ */
+static GTimeZone *zone_get(const char *zone, bool *valid)
+{
+	GTimeZone *tz = held_find(zone, valid);
+
+	if (tz)
+		return tz;
+	*valid = clock_zone_valid(zone);
+	tz = g_time_zone_new_identifier(zone);
+	if (!tz || strlen(zone) >= sizeof(held[0].name))
+		return tz;
+	pthread_mutex_lock(&held_lock);
+	for (size_t i = 0; i < nheld; i++)
+		if (strcmp(held[i].name, zone) == 0)
+			goto out; /* another thread held it meanwhile */
+	if (nheld < CALENDAR_ZONES_HELD) {
+		snprintf(held[nheld].name, sizeof(held[nheld].name), "%s", zone);
+		held[nheld].tz = g_time_zone_ref(tz);
+		held[nheld].valid = *valid;
+		nheld++;
+	}
+out:
+	pthread_mutex_unlock(&held_lock);
+	return tz;
+}
+
 /* The zone, after the same validity check as everywhere else; caller
  * unrefs. GLib's zones are immutable and thread-safe, unlike TZ. */
 static int zone_open(const char *zone, GTimeZone **out, struct error *err)
 {
-	if (!clock_zone_valid(zone) ||
-	    !(*out = g_time_zone_new_identifier(zone)))
+	bool valid = false;
+
+	*out = zone ? held_find(zone, &valid) : NULL;
+	/* checked before GLib sees the name, as before the zones were held */
+	if (!*out && clock_zone_valid(zone))
+		*out = zone_get(zone, &valid);
+	if (!valid) {
+		if (*out)
+			g_time_zone_unref(*out);
+		*out = NULL;
 		return error_set(err, ERR_USAGE,
 				 "unknown time zone '%s' (expected a name such "
 				 "as Europe/Paris or UTC)", zone ? zone : "");
+	}
 	return 0;
 }
 
@@ -199,21 +275,17 @@ int calendar_to_utc(const char *zone, const struct calendar_time *t,
 	return 0;
 }
 
-int calendar_from_utc(const char *zone, int64_t utc, struct calendar_time *out,
-		      struct error *err)
+/* The wall-clock time of utc in the open zone tz. */
+static void from_utc(GTimeZone *tz, int64_t utc, struct calendar_time *out)
 {
-	GTimeZone *tz;
 	struct tm tm;
 	time_t wall;
-	int interval, rc = zone_open(zone, &tz, err);
+	int interval;
 
-	if (rc)
-		return rc;
 	interval = g_time_zone_find_interval(tz, G_TIME_TYPE_UNIVERSAL, utc);
 	out->utc_offset = interval < 0 ? 0 : g_time_zone_get_offset(tz, interval);
 	snprintf(out->abbrev, sizeof(out->abbrev), "%s",
 		 interval < 0 ? "" : g_time_zone_get_abbreviation(tz, interval));
-	g_time_zone_unref(tz);
 	wall = (time_t)(utc + out->utc_offset);
 	gmtime_r(&wall, &tm);
 	out->year = tm.tm_year + 1900;
@@ -222,6 +294,39 @@ int calendar_from_utc(const char *zone, int64_t utc, struct calendar_time *out,
 	out->hour = tm.tm_hour;
 	out->minute = tm.tm_min;
 	out->second = tm.tm_sec;
+	out->weekday = (tm.tm_wday + 6) % 7;
+}
+
+int calendar_from_utc(const char *zone, int64_t utc, struct calendar_time *out,
+		      struct error *err)
+{
+	GTimeZone *tz;
+	int rc = zone_open(zone, &tz, err);
+
+	if (rc)
+		return rc;
+	from_utc(tz, utc, out);
+	g_time_zone_unref(tz);
+	return 0;
+}
+
+int calendar_local(const char *zone, int64_t utc, struct calendar_time *out,
+		   struct error *err)
+{
+	bool valid;
+	GTimeZone *tz = zone_get(zone && *zone ? zone : "UTC", &valid);
+
+	if (!tz)
+		return error_set(err, ERR_DATA, "unknown time zone '%s'",
+				 zone ? zone : "");
+	/* GDateTime's range, which the renderer used before */
+	if (utc < -62135596800LL || utc > 253402300799LL - 86400) {
+		g_time_zone_unref(tz);
+		return error_set(err, ERR_DATA, "time %lld is out of range",
+				 (long long)utc);
+	}
+	from_utc(tz, utc, out);
+	g_time_zone_unref(tz);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <sys/random.h>
 
 #include "chancery/address.h"
+#include "chancery/calendar.h"
 #include "chancery/clock.h"
 #include "chancery/locale_format.h"
 #include "chancery/message.h"
@@ -83,6 +84,38 @@ out:
 	return rc;
 }
 
+enum { MEMO_FROM, MEMO_REPLY_TO };
+
+/*
+ * parse_mailbox, remembered in t for the last text of each kind: a
+ * campaign's sender override (or its template's From: without
+ * variables) is the same for every message, and GMime's parse and the
+ * address check cost 15,000 instructions a message. The text is
+ * compared whole, so what is returned is what parsing it would give.
+ */
+static int parse_mailbox_memo(struct template *t, int which, const char *text,
+			      const char *what, struct mailbox *out,
+			      struct error *err)
+{
+	char **m = t->mailbox_memo[which];
+	int rc;
+
+	if (m[0] && strcmp(m[0], text) == 0) {
+		out->name = m[1] ? xstrdup(m[1]) : NULL;
+		out->addr = xstrdup(m[2]);
+		return 0;
+	}
+	rc = parse_mailbox(text, what, out, err);
+	if (rc)
+		return rc;
+	for (int i = 0; i < 3; i++)
+		free(m[i]);
+	m[0] = xstrdup(text);
+	m[1] = out->name ? xstrdup(out->name) : NULL;
+	m[2] = xstrdup(out->addr);
+	return 0;
+}
+
 /* A mailbox from a name and an address held in separate variables. */
 static int make_mailbox(const char *name, const char *addr,
 			const char *name_var, const char *addr_var,
@@ -105,15 +138,16 @@ static int make_mailbox(const char *name, const char *addr,
 }
 
 /* From: the campaign's override, the template's From:, the configuration. */
-static int from_mailbox(const struct template_output *o,
+static int from_mailbox(struct template *t, const struct template_output *o,
 			const struct render_context *ctx, struct mailbox *out,
 			struct error *err)
 {
 	if (ctx->sender_override)
-		return parse_mailbox(ctx->sender_override, "sender override",
-				     out, err);
+		return parse_mailbox_memo(t, MEMO_FROM, ctx->sender_override,
+					  "sender override", out, err);
 	if (o->has_from)
-		return parse_mailbox(o->from.buf, "From: header", out, err);
+		return parse_mailbox_memo(t, MEMO_FROM, o->from.buf,
+					  "From: header", out, err);
 	if (!ctx->cfg)
 		return error_set(err, ERR_CONFIG, "no sender configured");
 	return make_mailbox(ctx->cfg->sender.name, ctx->cfg->sender.address,
@@ -121,17 +155,19 @@ static int from_mailbox(const struct template_output *o,
 }
 
 /* Reply-To: the template's, else the configuration's; none is fine. */
-static int reply_to_mailbox(const struct template_output *o,
+static int reply_to_mailbox(struct template *t,
+			    const struct template_output *o,
 			    const struct render_context *ctx,
 			    struct mailbox *out, struct error *err)
 {
 	if (o->has_reply_to && *o->reply_to.buf)
-		return parse_mailbox(o->reply_to.buf, "Reply-To: header", out,
-				     err);
+		return parse_mailbox_memo(t, MEMO_REPLY_TO, o->reply_to.buf,
+					  "Reply-To: header", out, err);
 	if (!o->has_reply_to && ctx->cfg && ctx->cfg->sender.reply_to &&
 	    *ctx->cfg->sender.reply_to)
-		return parse_mailbox(ctx->cfg->sender.reply_to,
-				     "sender.reply_to", out, err);
+		return parse_mailbox_memo(t, MEMO_REPLY_TO,
+					  ctx->cfg->sender.reply_to,
+					  "sender.reply_to", out, err);
 	return 0;
 }
 
@@ -163,33 +199,25 @@ static int date_value(const char *tz, const char **out, struct error *err)
 		char text[40];
 	} cache;
 	int64_t now = clock_now();
-	GTimeZone *zone;
-	GDateTime *utc, *local;
-	int64_t offset;
+	struct calendar_time local;
+	long offset;
+	int rc;
 
 	if (!tz || !*tz)
 		tz = "UTC";
 	*out = cache.text;
 	if (cache.at == now && strcmp(cache.tz, tz) == 0)
 		return 0;
-	zone = g_time_zone_new_identifier(tz);
-	if (!zone)
-		return error_set(err, ERR_DATA, "unknown time zone '%s'", tz);
-	utc = g_date_time_new_from_unix_utc(now);
-	local = g_date_time_to_timezone(utc, zone);
-	offset = g_date_time_get_utc_offset(local) / G_TIME_SPAN_MINUTE;
+	rc = calendar_local(tz, now, &local, err);
+	if (rc)
+		return rc;
+	offset = local.utc_offset / 60;
 	snprintf(cache.text, sizeof(cache.text),
 		 "%s, %d %s %d %02d:%02d:%02d %c%02d%02d",
-		 days[g_date_time_get_day_of_week(local) - 1],
-		 g_date_time_get_day_of_month(local),
-		 months[g_date_time_get_month(local) - 1],
-		 g_date_time_get_year(local), g_date_time_get_hour(local),
-		 g_date_time_get_minute(local), g_date_time_get_second(local),
-		 offset < 0 ? '-' : '+', (int)(llabs(offset) / 60),
-		 (int)(llabs(offset) % 60));
-	g_date_time_unref(local);
-	g_date_time_unref(utc);
-	g_time_zone_unref(zone);
+		 days[local.weekday], local.day, months[local.month - 1],
+		 local.year, local.hour, local.minute, local.second,
+		 offset < 0 ? '-' : '+', (int)(labs(offset) / 60),
+		 (int)(labs(offset) % 60));
 	cache.at = strlen(tz) < sizeof(cache.tz) ? now : 0;
 	snprintf(cache.tz, sizeof(cache.tz), "%s", tz);
 	return 0;
@@ -225,13 +253,13 @@ static int add_id_headers(struct sbuf *out, const struct render_context *ctx,
 }
 
 /* The addressing headers: From, Reply-To, To. */
-static int add_address_headers(struct sbuf *out,
+static int add_address_headers(struct sbuf *out, struct template *t,
 			       const struct template_output *o,
 			       const struct render_context *ctx,
 			       struct mailbox *from, struct error *err)
 {
 	struct mailbox to = {0}, reply_to = {0};
-	int rc = from_mailbox(o, ctx, from, err);
+	int rc = from_mailbox(t, o, ctx, from, err);
 
 	if (!rc && !ctx->contact)
 		rc = error_set(err, ERR_USAGE, "no contact to address");
@@ -239,7 +267,7 @@ static int add_address_headers(struct sbuf *out,
 		rc = make_mailbox(ctx->contact->name, ctx->contact->email,
 				  "contact.name", "contact.email", &to, err);
 	if (!rc)
-		rc = reply_to_mailbox(o, ctx, &reply_to, err);
+		rc = reply_to_mailbox(t, o, ctx, &reply_to, err);
 	if (!rc) {
 		add_mailbox_header(out, "From", from);
 		if (reply_to.addr)
@@ -251,12 +279,13 @@ static int add_address_headers(struct sbuf *out,
 	return rc;
 }
 
-static int add_headers(struct sbuf *out, const struct template_output *o,
+static int add_headers(struct sbuf *out, struct template *t,
+		       const struct template_output *o,
 		       const struct render_context *ctx, struct error *err)
 {
 	struct mailbox from = {0};
 	const char *org = ctx->cfg ? ctx->cfg->sender.organization : NULL;
-	int rc = add_address_headers(out, o, ctx, &from, err);
+	int rc = add_address_headers(out, t, o, ctx, &from, err);
 
 	if (!rc && org && *org)
 		rc = header_safe(org, "sender.organization", err);
@@ -283,33 +312,80 @@ static int add_headers(struct sbuf *out, const struct template_output *o,
 }
 
 /* A text part in UTF-8, quoted-printable: every line short and 7-bit
- * whatever the statement holds. */
+ * whatever the statement holds. The whole lines of the template's
+ * literal texts are encoded once per loaded template (t->qp_cache). */
 static void add_text_entity(struct sbuf *out, const char *subtype,
-			    const struct sbuf *text)
+			    const struct sbuf *text,
+			    const struct mustache_literals *lit,
+			    struct template *t)
 {
+	struct mime_literal stack[64], *v = stack;
+
 	sbuf_addf(out, "Content-Type: text/%s; charset=utf-8\r\n"
 		       "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
 		  subtype);
-	mime_qp_encode(text->buf, text->len, out);
+	if (lit->n > sizeof(stack) / sizeof(stack[0]))
+		v = xmalloc(lit->n * sizeof(*v));
+	for (size_t i = 0; i < lit->n; i++) {
+		v[i].at = lit->v[i].at;
+		v[i].len = lit->v[i].len;
+		v[i].key = lit->v[i].text;
+	}
+	if (!t->qp_cache)
+		t->qp_cache = mime_qp_cache_new();
+	mime_qp_encode_literals(text->buf, text->len, v, lit->n, t->qp_cache,
+				out);
+	if (v != stack)
+		free(v);
 }
 
 /* Text, or text and HTML as multipart/alternative. */
-static void add_content_entity(struct sbuf *out,
+static void add_content_entity(struct sbuf *out, struct template *t,
 			       const struct template_output *o)
 {
 	char b[MIME_BOUNDARY_SIZE];
 
 	if (!o->has_html) {
-		add_text_entity(out, "plain", &o->text);
+		add_text_entity(out, "plain", &o->text, &o->text_literals, t);
 		return;
 	}
 	mime_boundary("alt", b);
 	sbuf_addf(out, "Content-Type: multipart/alternative; boundary=\"%s\""
 		       "\r\n\r\n--%s\r\n", b, b);
-	add_text_entity(out, "plain", &o->text);
+	add_text_entity(out, "plain", &o->text, &o->text_literals, t);
 	sbuf_addf(out, "\r\n--%s\r\n", b);
-	add_text_entity(out, "html", &o->html);
+	add_text_entity(out, "html", &o->html, &o->html_literals, t);
 	sbuf_addf(out, "\r\n--%s--\r\n", b);
+}
+
+/*
+ * After locale_format_html_dir inserted grown bytes into html (an
+ * attribute, or a <div> before and after): the literals moved by 0, by
+ * all of it, or by all but the closing "</div>\n". Each keeps the first
+ * of those its bytes are found at; one that no longer stands whole (the
+ * insertion fell inside it) is dropped and encoded as the rest is.
+ */
+static void move_literals(struct mustache_literals *lit,
+			  const struct sbuf *html, size_t grown)
+{
+	const size_t shifts[3] = {0, grown, grown - (grown >= 7 ? 7 : 0)};
+	size_t kept = 0;
+
+	for (size_t i = 0; i < lit->n; i++) {
+		struct mustache_literal l = lit->v[i];
+
+		for (int k = 0; k < 3; k++) {
+			size_t at = l.at + shifts[k];
+
+			if (at <= html->len && l.len <= html->len - at &&
+			    memcmp(html->buf + at, l.text, l.len) == 0) {
+				l.at = at;
+				lit->v[kept++] = l;
+				break;
+			}
+		}
+	}
+	lit->n = kept;
 }
 
 /* An attachment's part, encoded once per loaded template: every message
@@ -357,13 +433,13 @@ static int add_body(struct sbuf *out, size_t start, size_t max,
 	if (too_big(out, start, o->text.len + o->html.len, max))
 		return template_too_big(max, err);
 	if (t->nattachments == 0) {
-		add_content_entity(out, o);
+		add_content_entity(out, t, o);
 		return 0;
 	}
 	mime_boundary("mix", b);
 	sbuf_addf(out, "Content-Type: multipart/mixed; boundary=\"%s\""
 		       "\r\n\r\n--%s\r\n", b, b);
-	add_content_entity(out, o);
+	add_content_entity(out, t, o);
 	for (size_t i = 0; i < t->nattachments; i++) {
 		const struct sbuf *part;
 		int rc;
@@ -409,10 +485,16 @@ int message_compose(struct template *t, const struct render_context *ctx,
 
 	template_output_init(&o);
 	rc = template_render(t, ctx, &o, err);
-	if (!rc && o.has_html) /* dir="rtl" for ar, he, fa, ur (issue 21) */
+	if (!rc && o.has_html) { /* dir="rtl" for ar, he, fa, ur (issue 21) */
+		size_t before = o.html.len;
+
 		locale_format_html_dir(ctx->lang, &o.html);
+		if (o.html.len != before)
+			move_literals(&o.html_literals, &o.html,
+				      o.html.len - before);
+	}
 	if (!rc)
-		rc = add_headers(out, &o, ctx, err);
+		rc = add_headers(out, t, &o, ctx, err);
 	if (!rc)
 		rc = add_body(out, start, max, t, &o, err);
 	if (!rc && too_big(out, start, 0, max))

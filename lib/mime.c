@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -321,17 +322,24 @@ static size_t qp_width(const char *p, const char *end)
 	return c >= 33 && c <= 126 && c != '=' ? 1 : 3;
 }
 
-void mime_qp_encode(const char *text, size_t len, struct sbuf *out)
-{
-	const char *end = text + len;
-	size_t col = 0;
+/* Where a quoted-printable encoding stands: the next octet to read,
+ * the next to write, the column written so far. */
+struct qp_state {
+	const char *p;
 	char *w;
+	size_t col;
+};
 
-	/* the worst case, every octet =XX and a soft break per 25 of them:
-	 * then the loop writes straight into the buffer */
-	sbuf_grow(out, len * 3 + (len / 25 + 2) * 3);
-	w = out->buf + out->len;
-	for (const char *p = text; p < end; p++) {
+/* Encodes from s->p up to limit (reading past it only for a CRLF that
+ * straddles it, or to look ahead at what follows white space: end is the
+ * text's end). */
+static void qp_run(struct qp_state *s, const char *limit, const char *end)
+{
+	const char *p = s->p;
+	char *w = s->w;
+	size_t col = s->col;
+
+	for (; p < limit; p++) {
 		size_t width;
 
 		if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
@@ -357,11 +365,169 @@ void mime_qp_encode(const char *text, size_t len, struct sbuf *out)
 		}
 		col += width;
 	}
-	if (col > 0) {
-		memcpy(w, "=\r\n", 3);
-		w += 3;
+	s->p = p;
+	s->w = w;
+	s->col = col;
+}
+
+/* The worst case, every octet =XX and a soft break per 25 of them:
+ * then the encoder writes straight into the buffer. */
+static size_t qp_worst(size_t len)
+{
+	return len * 3 + (len / 25 + 2) * 3;
+}
+
+/* The final soft break of a text that does not end in a line break. */
+static void qp_finish(struct qp_state *s, struct sbuf *out)
+{
+	if (s->col > 0) {
+		memcpy(s->w, "=\r\n", 3);
+		s->w += 3;
 	}
-	sbuf_setlen(out, (size_t)(w - out->buf));
+	sbuf_setlen(out, (size_t)(s->w - out->buf));
+}
+
+void mime_qp_encode(const char *text, size_t len, struct sbuf *out)
+{
+	struct qp_state s = {text, NULL, 0};
+
+	sbuf_grow(out, qp_worst(len));
+	s.w = out->buf + out->len;
+	qp_run(&s, text + len, text + len);
+	qp_finish(&s, out);
+}
+
+/*
+ * The encodings of a template's literal texts. An encoding depends only
+ * on what a line holds: after a line break the column is 0 and nothing
+ * before it matters, and the look-ahead (white space before a line end,
+ * a CR before LF) never passes the next LF. So the whole lines inside a
+ * literal (after its first LF, up to and including its last) encode the
+ * same in every message, whatever the variables around them hold, and
+ * are encoded once; the rest of the literal and the variables are
+ * encoded per message.
+ */
+struct qp_entry {
+	const char *key;  /* the literal's stable address; NULL: free slot */
+	size_t len;       /* the literal's length */
+	size_t mid_at;    /* its whole lines: text[mid_at..mid_at+mid_len) */
+	size_t mid_len;   /* 0: no whole line */
+	char *raw;        /* a copy of those lines, checked before use */
+	struct sbuf enc;  /* their encoding */
+};
+
+struct mime_qp_cache {
+	struct qp_entry *slots;
+	size_t nslots, used;
+};
+
+struct mime_qp_cache *mime_qp_cache_new(void)
+{
+	struct mime_qp_cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		abort();
+	return c;
+}
+
+void mime_qp_cache_free(struct mime_qp_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nslots; i++) {
+		free(c->slots[i].raw);
+		sbuf_release(&c->slots[i].enc);
+	}
+	free(c->slots);
+	free(c);
+}
+
+static size_t qp_slot(const struct mime_qp_cache *c, const char *key,
+		      size_t len)
+{
+	uintptr_t h = ((uintptr_t)key >> 3) * 0x9E3779B97F4A7C15ULL ^ len;
+	size_t i = (size_t)h & (c->nslots - 1);
+
+	while (c->slots[i].key &&
+	       (c->slots[i].key != key || c->slots[i].len != len))
+		i = (i + 1) & (c->nslots - 1);
+	return i;
+}
+
+/* The entry of the literal key[0..len), made on first use. */
+static struct qp_entry *qp_entry(struct mime_qp_cache *c, const char *key,
+				 size_t len)
+{
+	struct qp_entry *e;
+	const char *first, *last;
+
+	if (c->used * 2 >= c->nslots) {
+		struct mime_qp_cache grown = {0};
+
+		grown.nslots = c->nslots ? c->nslots * 2 : 64;
+		grown.slots = calloc(grown.nslots, sizeof(*grown.slots));
+		if (!grown.slots)
+			abort();
+		for (size_t i = 0; i < c->nslots; i++)
+			if (c->slots[i].key)
+				grown.slots[qp_slot(&grown, c->slots[i].key,
+						    c->slots[i].len)] = c->slots[i];
+		free(c->slots);
+		c->slots = grown.slots;
+		c->nslots = grown.nslots;
+	}
+	e = &c->slots[qp_slot(c, key, len)];
+	if (e->key)
+		return e;
+	e->key = key;
+	e->len = len;
+	sbuf_init(&e->enc, 0);
+	first = memchr(key, '\n', len);
+	last = first ? memrchr(key, '\n', len) : NULL;
+	if (first && last > first) {
+		e->mid_at = (size_t)(first + 1 - key);
+		e->mid_len = (size_t)(last + 1 - key) - e->mid_at;
+		e->raw = malloc(e->mid_len);
+		if (!e->raw)
+			abort();
+		memcpy(e->raw, key + e->mid_at, e->mid_len);
+		mime_qp_encode(e->raw, e->mid_len, &e->enc);
+	}
+	c->used++;
+	return e;
+}
+
+void mime_qp_encode_literals(const char *text, size_t len,
+			     const struct mime_literal *lit, size_t nlit,
+			     struct mime_qp_cache *cache, struct sbuf *out)
+{
+	const char *end = text + len;
+	struct qp_state s = {text, NULL, 0};
+
+	sbuf_grow(out, qp_worst(len));
+	s.w = out->buf + out->len;
+	for (size_t i = 0; i < nlit && cache; i++) {
+		const struct qp_entry *e;
+		const char *mid;
+
+		if (lit[i].at > len || lit[i].len > len - lit[i].at)
+			break;
+		e = qp_entry(cache, lit[i].key, lit[i].len);
+		mid = text + lit[i].at + e->mid_at;
+		if (!e->mid_len || mid < s.p || mid[-1] != '\n' ||
+		    memcmp(mid, e->raw, e->mid_len) != 0)
+			continue;
+		/* up to the literal's first whole line, which starts at
+		 * column 0 (a CRLF straddling the mark ends exactly on it) */
+		qp_run(&s, mid, end);
+		if (s.p != mid || s.col != 0)
+			continue;
+		memcpy(s.w, e->enc.buf, e->enc.len);
+		s.w += e->enc.len;
+		s.p = mid + e->mid_len;
+	}
+	qp_run(&s, end, end);
+	qp_finish(&s, out);
 }
 
 void mime_base64_encode(const unsigned char *data, size_t len,

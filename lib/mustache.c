@@ -141,6 +141,7 @@ struct node {
 	bool escape;  /* N_VAR: {{x}} rather than {{{x}}} or {{&x}} */
 	size_t offset; /* of the tag in the source, for messages */
 	char *indent; /* N_PARTIAL: standalone indentation, or NULL */
+	bool whole_line; /* N_TEXT: holds "\n...\n", a whole line */
 	struct node *kids;
 	size_t nkids, akids;
 };
@@ -249,12 +250,16 @@ static char *trimmed(const char *s, size_t len)
 static void emit_text(struct parser *p, size_t from, size_t to)
 {
 	struct node *n;
+	const char *first;
 
 	if (to <= from)
 		return;
 	n = node_add(p->stack[p->depth], N_TEXT, from);
 	n->text = xstrndup(p->src + from, to - from);
 	n->len = to - from;
+	first = memchr(n->text, '\n', n->len);
+	n->whole_line = first && memchr(first + 1, '\n',
+					n->len - (size_t)(first + 1 - n->text));
 }
 
 /* {{=<% %>=}}: the two new delimiters, separated by white space. */
@@ -850,6 +855,26 @@ static int render_partial(struct render *r, const struct node *n)
 	return rc;
 }
 
+void mustache_literals_release(struct mustache_literals *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = l->alloc = 0;
+}
+
+static void add_literal(struct mustache_literals *l, size_t at,
+			const struct node *n)
+{
+	if (l->n == l->alloc) {
+		l->alloc = l->alloc ? l->alloc * 2 : 32;
+		l->v = xrealloc(l->v, l->alloc * sizeof(*l->v));
+	}
+	l->v[l->n].at = at;
+	l->v[l->n].len = n->len;
+	l->v[l->n].text = n->text;
+	l->n++;
+}
+
 static int render_nodes(struct render *r, const struct mustache *m,
 			const struct node *parent)
 {
@@ -863,6 +888,9 @@ static int render_nodes(struct render *r, const struct mustache *m,
 		switch (n->kind) {
 		case N_TEXT:
 			rc = spend_bytes(r, n->len);
+			if (!rc && n->whole_line && r->opts &&
+			    r->opts->literals)
+				add_literal(r->opts->literals, r->out->len, n);
 			if (!rc)
 				sbuf_add(r->out, n->text, n->len);
 			break;

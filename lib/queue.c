@@ -93,7 +93,17 @@ static const char *const queue_sql[ST__COUNT] = {
 		"AND c.state = 'running' "
 		"LIMIT ?2) "
 		"RETURNING id, campaign_id, contact_id, body_id, email, envid, "
-		"message_id, attempts, expires_at",
+		"message_id, attempts, expires_at, "
+		/* ST_CHECK's columns for the claimed row (queue_check), so
+		 * that no statement per delivery asks them again: the
+		 * campaign is running, this statement has just seen it; the
+		 * contact's look-up, one for three columns, is read by
+		 * claim_verdict */
+		"(SELECT (k.removed_at IS NOT NULL) || k.status || ' ' || "
+		"coalesce(k.status_reason, '') FROM contacts k "
+		"WHERE k.id = deliveries.contact_id), "
+		"(SELECT b.removed_at IS NOT NULL AND b.merged_into IS NULL "
+		"FROM bodies b WHERE b.id = deliveries.body_id)",
 	/* Campaign start gives every queued delivery its ids; this is for
 	 * rows made otherwise. Apart from the claim, whose SET would
 	 * rewrite both index entries of every row even when they stay. */
@@ -371,10 +381,43 @@ static int claim_ids(struct db *db, const char *domain, struct queue_item *it,
 	return rc;
 }
 
-/* Moves up to max due deliveries to sending, appending them to out. */
+static void verdict_of(const char *campaign, const char *status,
+		       const char *why, bool contact_removed,
+		       bool body_removed, struct queue_check *out);
+
+/*
+ * What queue_check would say of a row ST_CLAIM returns: column 9 holds
+ * the contact's removed flag, status and reason as "0active " (NULL when
+ * there is no such contact; a status is one word), column 10 whether
+ * its body is removed.
+ */
+static void claim_verdict(sqlite3_stmt *st, struct queue_check *out)
+{
+	const char *k = db_column_text(st, 9);
+	char status[32];
+	const char *why = k[0] ? strchr(k + 1, ' ') : NULL;
+
+	if (sqlite3_column_type(st, 9) == SQLITE_NULL || !why ||
+	    (size_t)(why - k - 1) >= sizeof(status)) {
+		memset(out, 0, sizeof(*out));
+		out->verdict = QUEUE_SKIP;
+		snprintf(out->reason, sizeof(out->reason), "%s",
+			 "contact no longer exists");
+		return;
+	}
+	memcpy(status, k + 1, (size_t)(why - k - 1));
+	status[why - k - 1] = '\0';
+	verdict_of("running", status, why + 1, k[0] == '1',
+		   sqlite3_column_int(st, 10), out);
+}
+
+/* Moves up to max due deliveries to sending, appending them to out, and
+ * to checks (from 0, one per item appended) what queue_check would say
+ * of each in this transaction. */
 static int claim_rows(struct db *db, const struct conf_queue *q,
 		      const char *domain, const char *owner, int64_t now,
 		      int64_t due_by, int max, struct queue_batch *out,
+		      struct queue_check **checks, size_t *achecks,
 		      struct error *err)
 {
 	struct queue_item *it;
@@ -405,6 +448,8 @@ static int claim_rows(struct db *db, const struct conf_queue *q,
 			.expires_at = sqlite3_column_int64(st, 8),
 			.lease_until = now + q->lease_ms / 1000,
 		};
+		xgrow(checks, sizeof(**checks), out->n - first, achecks);
+		claim_verdict(st, &(*checks)[out->n - first - 1]);
 	}
 	for (size_t i = first; !rc && i < out->n; i++)
 		if (!out->items[i].envid || !out->items[i].message_id)
@@ -436,25 +481,23 @@ static int claim_events(struct db *db, const struct queue_batch *b,
 /*
  * Takes out of the batch, from first on, every item whose contact or body
  * may no longer be sent to: each becomes skipped in the open transaction.
- * The claim's UPDATE cannot look at contacts and bodies without walking
- * every due row of the campaign; asking per claimed row is three
- * primary-key look-ups.
+ * The claim's WHERE cannot look at contacts and bodies without walking
+ * every due row of the campaign; its RETURNING asks, per claimed row,
+ * the three primary-key look-ups queue_check would (checks[i - first]).
  */
 static int claim_withdrawn(struct db *db, struct queue_batch *b, size_t first,
-			   const char *owner, int64_t now, int *skipped,
-			   struct error *err)
+			   const struct queue_check *checks, const char *owner,
+			   int64_t now, int *skipped, struct error *err)
 {
 	size_t kept = first;
 	int rc = 0;
 
 	for (size_t i = first; i < b->n; i++) {
 		struct queue_item *it = &b->items[i];
-		struct queue_check chk;
+		const struct queue_check *chk = &checks[i - first];
 
-		if (!rc)
-			rc = queue_check(db, it, &chk, err);
-		if (!rc && chk.verdict == QUEUE_SKIP) {
-			rc = queue_unclaim(db, it, owner, &chk, now, NULL, err);
+		if (!rc && chk->verdict == QUEUE_SKIP) {
+			rc = queue_unclaim(db, it, owner, chk, now, NULL, err);
 			(*skipped)++;
 			queue_item_release(it);
 			continue;
@@ -470,7 +513,8 @@ int queue_claim(struct db *db, const struct conf_queue *q,
 		int64_t due_by, int max, struct queue_batch *out, int *skipped,
 		struct error *err)
 {
-	size_t first = out->n;
+	size_t first = out->n, achecks = 0;
+	struct queue_check *checks = NULL;
 	int n_skipped = 0;
 	int rc;
 
@@ -482,10 +526,11 @@ int queue_claim(struct db *db, const struct conf_queue *q,
 	if (rc)
 		return rc;
 	rc = claim_rows(db, q, address_domain(sender_address), owner, now,
-			due_by, max, out, err);
+			due_by, max, out, &checks, &achecks, err);
 	if (!rc)
-		rc = claim_withdrawn(db, out, first, owner, now, &n_skipped,
-				     err);
+		rc = claim_withdrawn(db, out, first, checks, owner, now,
+				     &n_skipped, err);
+	free(checks);
 	if (!rc)
 		rc = claim_events(db, out, first, owner, err);
 	if (!rc)
@@ -544,26 +589,35 @@ static void verdict(struct queue_check *out, enum queue_verdict v,
 	va_end(ap);
 }
 
-/* The verdict of one ST_CHECK row: campaign, status, why, contact
- * removed, body removed. */
-static void verdict_of_row(sqlite3_stmt *st, struct queue_check *out)
+/* The verdict from a campaign's state, a contact's status, why, whether
+ * it is removed, whether its body is. */
+static void verdict_of(const char *campaign, const char *status,
+		       const char *why, bool contact_removed,
+		       bool body_removed, struct queue_check *out)
 {
-	const char *campaign = db_column_text(st, 0);
-	const char *status = db_column_text(st, 1);
-	const char *why = db_column_text(st, 2);
-
+	memset(out, 0, sizeof(*out));
+	out->verdict = QUEUE_GO;
 	if (is_cancelled(campaign))
 		verdict(out, QUEUE_CANCEL, "campaign cancelled");
 	else if (strcmp(campaign, "running") != 0)
 		verdict(out, QUEUE_HOLD, "campaign %s", campaign);
-	else if (sqlite3_column_int(st, 4))
+	else if (body_removed)
 		verdict(out, QUEUE_SKIP, "body removed");
-	else if (sqlite3_column_int(st, 3))
+	else if (contact_removed)
 		verdict(out, QUEUE_SKIP, "contact removed");
 	else if (strcmp(status, "active") != 0 && why[0])
 		verdict(out, QUEUE_SKIP, "contact %s: %s", status, why);
 	else if (strcmp(status, "active") != 0)
 		verdict(out, QUEUE_SKIP, "contact %s", status);
+}
+
+/* The verdict of one ST_CHECK row: campaign, status, why, contact
+ * removed, body removed. */
+static void verdict_of_row(sqlite3_stmt *st, struct queue_check *out)
+{
+	verdict_of(db_column_text(st, 0), db_column_text(st, 1),
+		   db_column_text(st, 2), sqlite3_column_int(st, 3),
+		   sqlite3_column_int(st, 4), out);
 }
 
 int queue_check(struct db *db, const struct queue_item *item,

@@ -11,7 +11,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glib.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -22,9 +21,11 @@
 #include <unicode/uloc.h>
 
 #include "chancery/anniversary.h"
+#include "chancery/calendar.h"
 #include "chancery/clock.h"
 #include "chancery/ledger.h"
 #include "chancery/media_type.h"
+#include "chancery/mime.h"
 #include "chancery/locale_format.h"
 #include "chancery/locale_names.h"
 #include "chancery/mustache.h"
@@ -93,6 +94,10 @@ void template_free(struct template *t)
 	for (size_t i = 0; i < t->nvariants; i++)
 		template_free(t->variants[i]);
 	free(t->variants);
+	mime_qp_cache_free(t->qp_cache);
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 3; j++)
+			free(t->mailbox_memo[i][j]);
 	free(t->lang);
 	free(t->origin);
 	free(t);
@@ -1515,32 +1520,20 @@ int template_lock(struct db *db, int64_t template_id, struct error *err)
 /* ------------------------------------------------------------------ */
 /* rendering for one addressee                                         */
 
-/* The calendar date of t (UTC seconds) in zone. */
+/* The calendar date of t (UTC seconds) in zone (held open: see
+ * calendar_local). */
 static int date_in_zone(int64_t t, const char *zone, int *y, int *m, int *d,
 			struct error *err)
 {
-	GTimeZone *tz = g_time_zone_new_identifier(zone && *zone ? zone :
-								  "UTC");
-	GDateTime *utc = NULL, *local = NULL;
-	int rc = 0;
+	struct calendar_time local;
+	int rc = calendar_local(zone, t, &local, err);
 
-	if (!tz)
-		return error_set(err, ERR_DATA, "unknown time zone '%s'", zone);
-	utc = g_date_time_new_from_unix_utc(t);
-	local = utc ? g_date_time_to_timezone(utc, tz) : NULL;
-	if (!local) {
-		rc = error_set(err, ERR_DATA, "time %lld is out of range",
-			       (long long)t);
-		goto out;
-	}
-	g_date_time_get_ymd(local, y, m, d);
-out:
-	if (local)
-		g_date_time_unref(local);
-	if (utc)
-		g_date_time_unref(utc);
-	g_time_zone_unref(tz);
-	return rc;
+	if (rc)
+		return rc;
+	*y = local.year;
+	*m = local.month;
+	*d = local.day;
+	return 0;
 }
 
 int template_context_build(const struct render_context *ctx,
@@ -1604,6 +1597,8 @@ void template_output_release(struct template_output *o)
 	sbuf_release(&o->reply_to);
 	sbuf_release(&o->text);
 	sbuf_release(&o->html);
+	mustache_literals_release(&o->text_literals);
+	mustache_literals_release(&o->html_literals);
 }
 
 static int render_header(struct template *t, struct mustache *m,
@@ -1633,9 +1628,11 @@ int template_render(struct template *t, const struct render_context *ctx,
 	struct mustache_budget budget = {template_max_size(ctx->cfg),
 					 TEMPLATE_MAX_EXPANSION, too_big,
 					 too_long};
-	struct mustache_render_opts text = {.budget = &budget},
+	struct mustache_render_opts text = {.budget = &budget,
+					    .literals = &out->text_literals},
 				    html = {.html_escape = true,
-					    .budget = &budget};
+					    .budget = &budget,
+					    .literals = &out->html_literals};
 	struct tvalue *root = NULL;
 	int rc;
 

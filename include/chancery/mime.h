@@ -41,6 +41,34 @@ void mime_param(struct sbuf *out, const char *attr, const char *value);
  * in a soft one, which decoders drop. */
 void mime_qp_encode(const char *text, size_t len, struct sbuf *out);
 
+/*
+ * What a template's literal texts encode to, kept for as long as the
+ * template is loaded (a campaign's whole run), so that the fixed text is
+ * encoded once per campaign and not once per message. One thread at a
+ * time, as the template it belongs to.
+ */
+struct mime_qp_cache;
+struct mime_qp_cache *mime_qp_cache_new(void);
+void mime_qp_cache_free(struct mime_qp_cache *c); /* NULL is fine */
+
+/* A literal of the template at text[at..at+len): key[0..len), key being
+ * an address that holds those bytes for as long as the cache lives. */
+struct mime_literal {
+	size_t at, len;
+	const char *key;
+};
+
+/*
+ * The same octets as mime_qp_encode(text, len, out), with the whole
+ * lines inside each literal (lit in increasing order of at, not
+ * overlapping) taken from cache, encoded there on first use. A literal
+ * whose lines are not at its place in text (checked) is encoded as the
+ * rest is.
+ */
+void mime_qp_encode_literals(const char *text, size_t len,
+			     const struct mime_literal *lit, size_t nlit,
+			     struct mime_qp_cache *cache, struct sbuf *out);
+
 /* Base64 in lines of 76 characters, each ending in CRLF. */
 void mime_base64_encode(const unsigned char *data, size_t len,
 			struct sbuf *out);

@@ -120,6 +120,24 @@ struct mustache_budget {
 	const char *steps_error; /* the message when steps run out */
 };
 
+/*
+ * The literal texts of the template as a rendering appended them:
+ * out->buf[at..at+len) holds text[0..len), text being the compiled
+ * template's own copy (it lives as long as the struct mustache, partials
+ * included). In the order appended; only literals holding a whole line
+ * (a line break, then text up to another) are listed: the rest are
+ * per-message text to whoever reads the list (quoted-printable).
+ */
+struct mustache_literal {
+	size_t at, len;
+	const char *text;
+};
+struct mustache_literals {
+	struct mustache_literal *v;
+	size_t n, alloc;
+};
+void mustache_literals_release(struct mustache_literals *l);
+
 struct mustache_render_opts {
 	bool html_escape;       /* escape & " < > in {{x}} */
 	/* Refuse a value holding CR or LF (for headers); the error names the
@@ -127,6 +145,7 @@ struct mustache_render_opts {
 	bool single_line;
 	const char *what_for;   /* "the Subject header", for messages */
 	struct mustache_budget *budget; /* NULL: no limit */
+	struct mustache_literals *literals; /* NULL: not recorded */
 };
 
 /*

@@ -88,6 +88,7 @@
 
 #include "chancery/db.h"
 #include "chancery/error.h"
+#include "chancery/mustache.h"
 #include "chancery/render.h"
 #include "chancery/sbuf.h"
 
@@ -123,6 +124,8 @@ struct template_attachment {
  * attachments in memory. Built by template_parse (from text) or
  * template_load (from the database).
  */
+struct mime_qp_cache;
+
 struct template {
 	char *source;
 	struct mustache *subject, *from, *reply_to, *text, *html; /* NULL if absent */
@@ -136,6 +139,13 @@ struct template {
 	char *origin;     /* the file a variant was added from, or NULL */
 	struct template **variants; /* the default's variants, by language */
 	size_t nvariants;
+	/* the quoted-printable of its literal texts, made as messages are
+	 * composed (message.c): once per loaded template, not per message */
+	struct mime_qp_cache *qp_cache;
+	/* message.c: the last From and Reply-To texts parsed as mailboxes,
+	 * with their display name (or NULL) and address: [which][text,
+	 * name, addr] */
+	char *mailbox_memo[2][3];
 };
 
 /*
@@ -298,6 +308,8 @@ int template_context_build(const struct render_context *ctx,
 struct template_output {
 	struct sbuf subject, from, reply_to, text, html;
 	bool has_from, has_reply_to, has_html;
+	/* where text and html hold the template's literal texts */
+	struct mustache_literals text_literals, html_literals;
 };
 void template_output_init(struct template_output *o);
 void template_output_release(struct template_output *o);

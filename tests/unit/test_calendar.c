@@ -1,6 +1,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <assert.h>
 
 #include "chancery/anniversary.h"
 #include "chancery/calendar.h"
@@ -216,6 +218,139 @@ static void test_tz_untouched(void **state)
 	assert_null(getenv("TZ"));
 }
 
+/* The wall time of utc in the zone TZ names, read fresh by the C
+ * library: the reference the held zones are compared with. */
+static void libc_local(const char *zone, int64_t utc, struct tm *tm)
+{
+	time_t t = (time_t)utc;
+
+	(void)zone; /* TZ set by the caller, for this check only */
+	localtime_r(&t, tm);
+}
+
+/*
+ * Held zones (see calendar_local) give what a fresh lookup gives, every
+ * half hour across both DST changes of 2024 and at instants years
+ * apart, for more zones than are held (the rest opened per call), each
+ * read twice: the first call opens the zone, the second finds it held.
+ */
+static void test_held_zones(void **state)
+{
+	static const char *const zones[] = {
+		"Europe/Paris", "America/New_York", "Australia/Sydney",
+		"Asia/Baku", "Europe/Dublin", "Asia/Kolkata",
+		"America/St_Johns", "Pacific/Chatham", "Africa/Casablanca",
+		"Asia/Tehran", "UTC", "Europe/London", "America/Santiago",
+		"Pacific/Apia", "Asia/Kathmandu", "Europe/Moscow",
+		"America/Los_Angeles", "Africa/Cairo", "Europe/Istanbul",
+		"Asia/Tokyo",
+	};
+	static const int64_t spans[][2] = {
+		{1710979200, 1712275200}, /* 2024-03-21 .. 04-05 */
+		{1727740800, 1731196800}, /* 2024-10-01 .. 11-10 */
+	};
+	static const int64_t instants[] = {
+		0, 86399, 951782400, 1234567890, 1772107200, 2145916800,
+	};
+	(void)state;
+	static_assert(N(zones) > CALENDAR_ZONES_HELD, "more zones than held");
+	for (size_t z = 0; z < N(zones); z++) {
+		setenv("TZ", zones[z], 1);
+		tzset();
+		for (int round = 0; round < 2; round++) {
+			size_t n = 0;
+
+			for (size_t s = 0; s < N(spans); s++) {
+				for (int64_t t = spans[s][0]; t < spans[s][1];
+				     t += 3600, n++) {
+					struct error err = ERROR_INIT;
+					struct calendar_time got, got2;
+					struct tm want;
+
+					memset(&got, 0, sizeof(got));
+					memset(&got2, 0, sizeof(got2));
+					assert_int_equal(calendar_local(zones[z], t,
+									&got, &err), 0);
+					assert_int_equal(calendar_from_utc(zones[z], t,
+									   &got2, &err), 0);
+					libc_local(zones[z], t, &want);
+					if (got.utc_offset != want.tm_gmtoff ||
+					    got.year != want.tm_year + 1900 ||
+					    got.month != want.tm_mon + 1 ||
+					    got.day != want.tm_mday ||
+					    got.hour != want.tm_hour ||
+					    got.minute != want.tm_min ||
+					    got.weekday != (want.tm_wday + 6) % 7 ||
+					    strcmp(got.abbrev, want.tm_zone) != 0 ||
+					    memcmp(&got, &got2, sizeof(got)) != 0)
+						fail_msg("%s at %lld (round %d): got "
+							 "%04d-%02d-%02d %02d:%02d %s "
+							 "%+ld wd %d, want %04d-%02d-%02d "
+							 "%02d:%02d %s %+ld wd %d",
+							 zones[z], (long long)t, round,
+							 got.year, got.month, got.day,
+							 got.hour, got.minute, got.abbrev,
+							 got.utc_offset, got.weekday,
+							 want.tm_year + 1900,
+							 want.tm_mon + 1, want.tm_mday,
+							 want.tm_hour, want.tm_min,
+							 want.tm_zone, (long)want.tm_gmtoff,
+							 (want.tm_wday + 6) % 7);
+				}
+			}
+			for (size_t i = 0; i < N(instants); i++) {
+				struct calendar_time got;
+				struct tm want;
+
+				assert_int_equal(calendar_local(zones[z], instants[i],
+								&got, NULL), 0);
+				libc_local(zones[z], instants[i], &want);
+				if (got.utc_offset != want.tm_gmtoff ||
+				    got.day != want.tm_mday ||
+				    got.hour != want.tm_hour)
+					fail_msg("%s at %lld: got offset %ld "
+						 "day %d hour %d, want %ld %d %d",
+						 zones[z], (long long)instants[i],
+						 got.utc_offset, got.day, got.hour,
+						 (long)want.tm_gmtoff, want.tm_mday,
+						 want.tm_hour);
+			}
+			assert_true(n > 500);
+		}
+		unsetenv("TZ");
+		tzset();
+	}
+}
+
+/* The renderer's reading of a zone: "" and NULL are UTC; a name GLib
+ * does not know is refused, held or not, and the checked conversions
+ * stay as strict as before the zones were held. */
+static void test_local_zone_names(void **state)
+{
+	struct calendar_time t;
+	struct error err = ERROR_INIT;
+
+	(void)state;
+	assert_int_equal(calendar_local(NULL, 1717243200, &t, &err), 0);
+	assert_int_equal(t.hour, 12);
+	assert_int_equal(calendar_local("", 1717243200, &t, &err), 0);
+	assert_string_equal(t.abbrev, "UTC");
+	for (int i = 0; i < 2; i++) {
+		assert_int_not_equal(calendar_local("No/Such_Zone", 0, &t,
+						    &err), 0);
+		assert_non_null(strstr(err.msg, "unknown time zone 'No/Such_Zone'"));
+		/* GLib reads "+02:00"; the checked paths never did */
+		assert_int_equal(calendar_local("+02:00", 0, &t, &err), 0);
+		assert_int_equal(t.utc_offset, 7200);
+		assert_int_not_equal(calendar_from_utc("+02:00", 0, &t, &err), 0);
+		assert_non_null(strstr(err.msg, "unknown time zone '+02:00'"));
+		assert_int_not_equal(calendar_from_utc("../zoneinfo/UTC", 0,
+						       &t, &err), 0);
+	}
+	assert_int_not_equal(calendar_local("UTC", 253402300800LL, &t, &err), 0);
+	assert_non_null(strstr(err.msg, "out of range"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +361,8 @@ int main(void)
 		cmocka_unit_test(test_send_time_by_year),
 		cmocka_unit_test(test_anniversary),
 		cmocka_unit_test(test_tz_untouched),
+		cmocka_unit_test(test_held_zones),
+		cmocka_unit_test(test_local_zone_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

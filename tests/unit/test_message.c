@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "chancery/clock.h"
+#include "chancery/locale_format.h"
 #include "chancery/message.h"
 #include "chancery/mime.h"
 #include "chancery/xalloc.h"
@@ -647,6 +648,200 @@ static void test_arabic_rtl_round_trip(void **state)
 	test_db_close(&t);
 }
 
+/* The encoded body of the n-th quoted-printable part of raw (0 first),
+ * up to the boundary line after it. */
+static char *qp_part(const struct sbuf *raw, int n)
+{
+	static const char mark[] = "Content-Transfer-Encoding: "
+				   "quoted-printable\r\n\r\n";
+	const char *p = raw->buf, *end;
+
+	for (int i = 0; i <= n; i++) {
+		p = strstr(p, mark);
+		assert_non_null(p);
+		p += strlen(mark);
+	}
+	end = strstr(p, "\r\n--=_");
+	return end ? xstrndup(p, (size_t)(end - p)) : xstrdup(p);
+}
+
+/*
+ * The literal lines encoded once per loaded template give the octets
+ * encoding the whole text per message gives: templates whose fixed text
+ * has long lines (soft breaks, variables joining it mid-line), non-ASCII,
+ * lines starting with '.' or '=', trailing spaces and tabs, CRLF, a
+ * variable holding line breaks, HTML moved by dir="rtl"; one template
+ * composed for several addressees in turn (the cache filled by the first,
+ * used by the rest), each part compared with mime_qp_encode of the
+ * rendered text.
+ */
+static void test_literals_encoded_once(void **state)
+{
+	static const char *const templates[] = {
+		"Subject: s\n\nDear {{contact.name}},\n\n"
+		"A fixed line that is long enough to need a soft break, as it "
+		"runs past seventy-six characters without a break.\n"
+		".a line starting with a dot\n"
+		"=a line starting with an equals sign\n"
+		"trailing spaces   \n"
+		"trailing tab\t\n"
+		"Müvəkkil — non-ASCII in the fixed text, long enough to fold "
+		"across the 76-character line too.\n"
+		"{{contact.name}} joins a long fixed text in the middle of a line "
+		"that goes on and on past the limit, {{body.name}}, again.\n"
+		"last line without a break",
+		"Subject: s\n\n{{contact.role}}\r\nCRLF lines\r\n  \r\n"
+		"= \r\n.\r\n{{body.name}}   \r\n\r\nend\r\n",
+		"Subject: s\n\nx{{contact.role}}\n\n"
+		"a line\n \n\t\n{{#contact.name}}in a section\nagain\n"
+		"{{/contact.name}}\nafter\n" TEMPLATE_HTML_SEPARATOR "\n"
+		"<p>{{contact.role}}</p>\n<p>fixed ü</p>\n<p>fixed  </p>\n"
+		"<p>{{body.name}}</p>\n",
+		"Subject: s\n\n" TEMPLATE_HTML_SEPARATOR "\n"
+		"<html><body>\n<p>fixed</p>\n<p>{{contact.name}}</p>\n"
+		"<p>more fixed</p>\n</body></html>\n",
+	};
+	static const char *const names[] = {
+		"Ann", "", ("Jean-Baptiste de La Tour d'Auvergne-Lauraguais "
+			    "Montmorency, Duke"), "Ayşə  ", "two\nlines\n",
+		"=3D. ",
+	};
+	static const char *const langs[] = {NULL, "ar"};
+	struct error err = ERROR_INIT;
+
+	(void)state;
+	mime_init();
+	clock_set_fake(1740522600);
+	for (size_t i = 0; i < sizeof(templates) / sizeof(templates[0]); i++) {
+		for (size_t l = 0; l < 2; l++) {
+			struct template *t = NULL;
+
+			if (template_parse(templates[i], &t, &err))
+				fail_msg("template %zu: %s", i, err.msg);
+			for (size_t n = 0; n < sizeof(names) / sizeof(names[0]);
+			     n++) {
+				struct fixture f;
+				struct template_output o;
+				struct sbuf raw = SBUF_INIT, want = SBUF_INIT;
+				char *got;
+
+				fixture_init(&f, "Office of the Ombudsman ",
+					     strchr(names[n], '\n') ? "Two Lines" :
+					     names[n], "x@example.org");
+				free(f.contact.role);
+				f.contact.role = xstrdup(names[n]);
+				f.ctx.lang = langs[l];
+				template_output_init(&o);
+				assert_int_equal(template_render(t, &f.ctx, &o, &err),
+						 0);
+				if (o.has_html)
+					locale_format_html_dir(langs[l], &o.html);
+				if (message_compose(t, &f.ctx, &raw, &err))
+					fail_msg("template %zu, %zu: %s", i, n,
+						 err.msg);
+				for (int part = 0; part < 1 + o.has_html; part++) {
+					const struct sbuf *text =
+						part ? &o.html : &o.text;
+
+					sbuf_reset(&want);
+					mime_qp_encode(text->buf, text->len, &want);
+					got = qp_part(&raw, part);
+					if (strcmp(got, want.buf) != 0)
+						fail_msg("template %zu, name %zu, "
+							 "lang %s, part %d:\n"
+							 "got  '%s'\nwant '%s'", i,
+							 n, langs[l] ? langs[l] :
+							 "-", part, got, want.buf);
+					free(got);
+				}
+				template_output_release(&o);
+				sbuf_release(&raw);
+				sbuf_release(&want);
+				fixture_release(&f);
+			}
+			assert_non_null(t->qp_cache);
+			template_free(t);
+		}
+	}
+}
+
+/*
+ * The From and Reply-To mailboxes parsed once per text (the template's
+ * memo) read as a fresh parse would, whatever order the texts come in:
+ * an override, another, the first again, one refused (and its error),
+ * a template From: holding a variable; with a configured Reply-To each
+ * time.
+ */
+static void test_mailbox_memo(void **state)
+{
+	static const struct {
+		const char *override; /* NULL: the template's From: */
+		const char *name, *addr; /* NULL name: none; NULL addr: refused */
+	} cases[] = {
+		{"Ombudsman Office <office@ombudsman.example.az>",
+		 "Ombudsman Office", "office@ombudsman.example.az"},
+		{"Ombudsman Office <office@ombudsman.example.az>",
+		 "Ombudsman Office", "office@ombudsman.example.az"},
+		{"\"Doe, Jane\" <jane@example.org>", "Doe, Jane",
+		 "jane@example.org"},
+		{"Ombudsman Office <office@ombudsman.example.az>",
+		 "Ombudsman Office", "office@ombudsman.example.az"},
+		{"not an address", NULL, NULL},
+		{"Müvəkkil <m@example.az>", "Müvəkkil", "m@example.az"},
+		{"m@example.az", NULL, "m@example.az"},
+		{NULL, "Desk Role", "desk@example.org"},
+		{"Müvəkkil <m@example.az>", "Müvəkkil", "m@example.az"},
+		{"Müvəkkil <m@example.az>", "Müvəkkil", "m@example.az"},
+		{"a@b@example.org", NULL, NULL},
+	};
+	struct template *t = NULL;
+	struct error err = ERROR_INIT;
+
+	(void)state;
+	mime_init();
+	clock_set_fake(1740522600);
+	if (template_parse("Subject: s\nFrom: Desk {{contact.role}} "
+			   "<desk@example.org>\n\nbody\n", &t, &err))
+		fail_msg("%s", err.msg);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fixture f;
+		struct sbuf raw = SBUF_INIT;
+		GMimeMessage *m;
+		int rc;
+
+		fixture_init(&f, "Office", "Ann", "ann@example.org");
+		free(f.contact.role);
+		f.contact.role = xstrdup("Role");
+		f.ctx.sender_override = cases[i].override;
+		rc = message_compose(t, &f.ctx, &raw, &err);
+		if (!cases[i].addr) {
+			if (rc == 0 || !strstr(err.msg, "sender override"))
+				fail_msg("case %zu: composed, or '%s'", i, err.msg);
+			assert_int_equal(raw.len, 0);
+		} else {
+			if (rc)
+				fail_msg("case %zu: %s", i, err.msg);
+			m = parse_back(&raw);
+			assert_str(mailbox_addr(g_mime_message_get_from(m)),
+				   cases[i].addr);
+			if (cases[i].name)
+				assert_str(mailbox_name(g_mime_message_get_from(m)),
+					   cases[i].name);
+			else if (mailbox_name(g_mime_message_get_from(m)) &&
+				 *mailbox_name(g_mime_message_get_from(m)))
+				fail_msg("case %zu: a display name '%s', want "
+					 "none", i, mailbox_name(
+					 g_mime_message_get_from(m)));
+			assert_str(mailbox_addr(g_mime_message_get_reply_to(m)),
+				   "office@ombudsman.example.az");
+			g_object_unref(m);
+		}
+		sbuf_release(&raw);
+		fixture_release(&f);
+	}
+	template_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -659,6 +854,8 @@ int main(void)
 		cmocka_unit_test(test_idn_and_organization),
 		cmocka_unit_test(test_partial_line_break_in_subject),
 		cmocka_unit_test(test_receipt_request),
+		cmocka_unit_test(test_literals_encoded_once),
+		cmocka_unit_test(test_mailbox_memo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

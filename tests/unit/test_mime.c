@@ -303,11 +303,68 @@ static void test_boundary(void **state)
 	assert_true(strcmp(a, b) != 0);
 }
 
+/*
+ * mime_qp_encode_literals gives mime_qp_encode's octets whatever the
+ * literals claim: at their place, shifted, not there at all, straddling a
+ * CRLF, overlapping, past the end; each text encoded twice with one
+ * cache (first filling it, then reading it).
+ */
+static void test_qp_literals(void **state)
+{
+	static const char lit_a[] = "x\nfixed line   \n=2E.\n\ttab\t\ny";
+	static const char lit_b[] = "\r\nCRLF line\r\n";
+	static const char lit_c[] = "\n\xc3\xbc long line long line long line "
+		"long line long line long line long line long\n";
+	static const struct {
+		const char *text;
+		struct mime_literal lit[3];
+		size_t nlit;
+	} cases[] = {
+		{"abcx\nfixed line   \n=2E.\n\ttab\t\nyz", {{3, 28, lit_a}}, 1},
+		{"Ax\nfixed line   \n=2E.\n\ttab\t\ny", {{1, 28, lit_a}}, 1},
+		{"AAx\nfixed line   \n=2E.\n\ttab\t\ny", {{1, 28, lit_a}}, 1},
+		{"no literal here at all\n", {{0, 28, lit_a}}, 1},
+		{"v\r\nCRLF line\r\nw", {{1, 13, lit_b}}, 1},
+		{"v\r\r\nCRLF line\r\n", {{2, 13, lit_b}}, 1},
+		{"a very long personal text before the literal, past the limit "
+		 "of a line\n\xc3\xbc long line long line long line long line long "
+		 "line long line long line long\n", {{70, 79, lit_c}}, 1},
+		{"\n\xc3\xbc long line long line long line long line long line "
+		 "long line long line long\n\r\nCRLF line\r\n",
+		 {{0, 79, lit_c}, {79, 13, lit_b}}, 2},
+		{"\r\nCRLF line\r\n", {{0, 13, lit_b}, {0, 13, lit_b}}, 2},
+		{"short", {{3, 13, lit_b}, {100, 13, lit_b}}, 2},
+	};
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		struct mime_qp_cache *cache = mime_qp_cache_new();
+
+		for (int round = 0; round < 2; round++) {
+			struct sbuf want = SBUF_INIT, got = SBUF_INIT;
+			size_t len = strlen(cases[i].text);
+
+			sbuf_addstr(&want, "head:");
+			sbuf_addstr(&got, "head:");
+			mime_qp_encode(cases[i].text, len, &want);
+			mime_qp_encode_literals(cases[i].text, len, cases[i].lit,
+						cases[i].nlit, cache, &got);
+			if (strcmp(got.buf, want.buf) != 0 || got.len != want.len)
+				fail_msg("case %zu round %d: got '%s', want '%s'",
+					 i, round, got.buf, want.buf);
+			sbuf_release(&want);
+			sbuf_release(&got);
+		}
+		mime_qp_cache_free(cache);
+	}
+	mime_qp_cache_free(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_qp),
 		cmocka_unit_test(test_qp_round_trip),
+		cmocka_unit_test(test_qp_literals),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_header_text),
 		cmocka_unit_test(test_header_round_trip),
