@@ -14,8 +14,8 @@ import harness
 from web_client import Client, Server, add_user, cli_error
 
 CSP = ("default-src 'none'; style-src 'self'; script-src 'self'; "
-       "img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-       "base-uri 'none'")
+       "img-src 'self'; connect-src 'self'; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
 PASSWORDS = {"ada": "admin-password-1", "ed": "editor-password-1",
              "vi": "viewer-password-1", "ap": "approver-password-1"}
 XSS = '<script>alert(1)</script>"\'><img src=x onerror=alert(2)>'
@@ -179,10 +179,20 @@ class WebTest(harness.TestCase):
         c = self.client("ed")
         token = self.contact_page(c).csrf()
         before = self.state()
-        c.origin = "http://evil.example"
-        r = c.post(self.edit_path(), {"email": "new@dpe.example",
-                                      "csrf": token})
+        for origin in ("http://evil.example", "null",
+                       "http://127.0.0.1:%d.evil.example" %
+                       self.server.port):
+            c.origin = origin
+            r = c.post(self.edit_path(), {"email": "new@dpe.example",
+                                          "csrf": token})
+            self.assertEqual(r.status, 403, origin)
+            self.assertEqual(r.error(),
+                             "The form was sent from another site.")
+        # the sign-in form too, which has no token yet
+        anon = Client(self.server, origin="http://evil.example")
+        r = anon.login("ed", PASSWORDS["ed"])
         self.assertEqual(r.status, 403)
+        self.assertIsNone(anon.cookie)
         self.assertEqual(self.state(), before)
         c.origin = "http://127.0.0.1:%d" % self.server.port
         r = c.post(self.edit_path(), {"email": "new@dpe.example",
@@ -322,7 +332,7 @@ class WebTest(harness.TestCase):
         for r in responses:
             self.assertEqual(r.header("Content-Security-Policy"), CSP)
             self.assertEqual(r.header("X-Content-Type-Options"), "nosniff")
-            self.assertEqual(r.header("Referrer-Policy"), "no-referrer")
+            self.assertEqual(r.header("Referrer-Policy"), "same-origin")
             self.assertEqual(r.header("X-Frame-Options"), "DENY")
         for r in responses[:3] + responses[4:]:
             self.assertEqual(r.header("Cache-Control"), "no-store")
