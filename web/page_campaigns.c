@@ -497,8 +497,11 @@ static void add_button(struct sbuf *out, const struct user_session *s,
 	web_form_begin(out, target.buf, s);
 	if (extra)
 		web_raw(out, extra);
-	web_htmlf(out, "<button type=\"submit\" id=\"%s-submit\">%s</button>",
-		  action, label);
+	web_htmlf(out, "<button type=\"submit\" id=\"%s-submit\"", action);
+	if (!strcmp(action, "cancel")) /* chancery.js asks first */
+		web_raw(out, " class=\"danger\" data-confirm=\"Cancel this "
+			     "campaign and its pending deliveries?\"");
+	web_htmlf(out, ">%s</button>", label);
 	web_form_end(out);
 	web_raw(out, "</div>\n");
 	sbuf_release(&target);
@@ -595,8 +598,9 @@ static int show_campaign(struct web_ctx *ctx, const struct web_request *rq,
 	add_info(&rs->body, &c);
 	add_counts(&rs->body, &c, &n);
 	add_sign_off(&rs->body, ctx->db, &c);
-	add_actions(&rs->body, ctx, rq->session, &c);
+	/* the plan first: what an approval binds, read before the button */
 	add_plan(&rs->body, ctx, &c);
+	add_actions(&rs->body, ctx, rq->session, &c);
 	web_page_end(&rs->body);
 	rs->status = status;
 	sbuf_release(&title);
