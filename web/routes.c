@@ -26,6 +26,16 @@ const struct web_route web_routes[] = {
 	/* web/page_import.c */
 
 	/* web/page_lists.c */
+	{"GET", "/lists", false, USER_READ, false, page_lists},
+	{"POST", "/lists/new", false, USER_EDIT, false, page_list_create},
+	{"GET", "/lists/addressees", false, USER_EDIT, false,
+	 page_addressees_form},
+	{"POST", "/lists/addressees", false, USER_EDIT, false,
+	 page_addressees_plan},
+	{"POST", "/lists/addressees/apply", false, USER_EDIT, false,
+	 page_addressees_apply},
+	{"GET", "/list", false, USER_READ, false, page_list_show},
+	{"POST", "/list/", true, USER_EDIT, false, page_list_post},
 
 	/* web/page_templates.c */
 	{"GET", "/templates", false, USER_READ, false, page_templates},
