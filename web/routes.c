@@ -24,6 +24,11 @@ const struct web_route web_routes[] = {
 	{"POST", "/body/", true, USER_EDIT, false, page_body_post},
 
 	/* web/page_import.c */
+	{"GET", "/registry/import", false, USER_EDIT, false, page_import_form},
+	{"POST", "/registry/import", false, USER_EDIT, false,
+	 page_import_preview},
+	{"POST", "/registry/import/apply", false, USER_EDIT, false,
+	 page_import_apply},
 
 	/* web/page_lists.c */
 	{"GET", "/lists", false, USER_READ, false, page_lists},
