@@ -14,8 +14,8 @@ import harness
 from web_client import Client, Server, add_user, cli_error
 
 CSP = ("default-src 'none'; style-src 'self'; script-src 'self'; "
-       "img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-       "base-uri 'none'")
+       "img-src 'self'; connect-src 'self'; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
 PASSWORDS = {"ada": "admin-password-1", "ed": "editor-password-1",
              "vi": "viewer-password-1", "ap": "approver-password-1"}
 XSS = '<script>alert(1)</script>"\'><img src=x onerror=alert(2)>'
