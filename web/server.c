@@ -234,7 +234,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn,
 		   rs->type ? rs->type : "text/html; charset=utf-8");
 	add_header(resp, "Content-Security-Policy", csp);
 	add_header(resp, "X-Content-Type-Options", "nosniff");
-	add_header(resp, "Referrer-Policy", "no-referrer");
+	add_header(resp, "Referrer-Policy", "same-origin");
 	add_header(resp, "X-Frame-Options", "DENY");
 	add_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
 	add_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
@@ -430,6 +430,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	return ret;
 }
 
+/* libmicrohttpd's own messages (a refused connection, a TLS error). */
+__attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char line[512];

@@ -179,10 +179,20 @@ class WebTest(harness.TestCase):
         c = self.client("ed")
         token = self.contact_page(c).csrf()
         before = self.state()
-        c.origin = "http://evil.example"
-        r = c.post(self.edit_path(), {"email": "new@dpe.example",
-                                      "csrf": token})
+        for origin in ("http://evil.example", "null",
+                       "http://127.0.0.1:%d.evil.example" %
+                       self.server.port):
+            c.origin = origin
+            r = c.post(self.edit_path(), {"email": "new@dpe.example",
+                                          "csrf": token})
+            self.assertEqual(r.status, 403, origin)
+            self.assertEqual(r.error(),
+                             "The form was sent from another site.")
+        # the sign-in form too, which has no token yet
+        anon = Client(self.server, origin="http://evil.example")
+        r = anon.login("ed", PASSWORDS["ed"])
         self.assertEqual(r.status, 403)
+        self.assertIsNone(anon.cookie)
         self.assertEqual(self.state(), before)
         c.origin = "http://127.0.0.1:%d" % self.server.port
         r = c.post(self.edit_path(), {"email": "new@dpe.example",
@@ -322,7 +332,7 @@ class WebTest(harness.TestCase):
         for r in responses:
             self.assertEqual(r.header("Content-Security-Policy"), CSP)
             self.assertEqual(r.header("X-Content-Type-Options"), "nosniff")
-            self.assertEqual(r.header("Referrer-Policy"), "no-referrer")
+            self.assertEqual(r.header("Referrer-Policy"), "same-origin")
             self.assertEqual(r.header("X-Frame-Options"), "DENY")
         for r in responses[:3] + responses[4:]:
             self.assertEqual(r.header("Cache-Control"), "no-store")
@@ -388,11 +398,10 @@ class WebTest(harness.TestCase):
         self.assertEqual(shown + [summary], want)
         upload = re.search(r'name="upload" value="([0-9a-f]{32})"',
                            r.body).group(1)
-        kept = [f for f in os.listdir(os.environ.get("TMPDIR", "/tmp"))
-                if upload in f]
+        tmp = self.server.tmpdir
+        kept = [f for f in os.listdir(tmp) if upload in f]
         self.assertEqual(len(kept), 1)
-        st = os.stat(os.path.join(os.environ.get("TMPDIR", "/tmp"),
-                                  kept[0]))
+        st = os.stat(os.path.join(tmp, kept[0]))
         self.assertEqual(st.st_mode & 0o777, 0o600)
         # another account cannot apply the upload
         other = self.client("ada")
@@ -411,8 +420,27 @@ class WebTest(harness.TestCase):
         self.assertEqual(self.home.scalar(
             "SELECT actor FROM events WHERE kind = 'body.added' ORDER BY "
             "id DESC LIMIT 1"), "ed")
-        self.assertEqual([f for f in os.listdir(
-            os.environ.get("TMPDIR", "/tmp")) if upload in f], [])
+        self.assertEqual([f for f in os.listdir(tmp) if upload in f], [])
+
+    def test_an_upload_never_applied_goes_after_a_day(self):
+        tmp = self.server.tmpdir
+        old = os.path.join(tmp, "chancery-web-import-9-%s.csv" % ("a" * 32))
+        new = os.path.join(tmp, "chancery-web-import-9-%s.csv" % ("b" * 32))
+        for path in (old, new):
+            with open(path, "w") as f:
+                f.write("x\n")
+        day = time.time() - 24 * 3600 - 60
+        os.utime(old, (day, day))
+        c = self.client("ed")
+        csv = (b"acronym,name,kind,country,notes,aliases,email,"
+               b"contact_name,role,language,status\n"
+               b"NEWB,Nueva,ombudsman,PE,,,,,,,\n")
+        r = c.post_multipart("/registry/import",
+                             {"csrf": c.get("/registry/import").csrf()},
+                             {"file": ("people.csv", csv)})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertFalse(os.path.exists(old))
+        self.assertTrue(os.path.exists(new))
 
     def test_a_bad_spreadsheet_changes_nothing(self):
         csv = b"acronym,name,kind\nX,,ombudsman\n"
