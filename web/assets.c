@@ -74,7 +74,10 @@ static const char css[] =
 	"gap:.2rem 1rem;background:var(--card);padding:.8rem 1rem;"
 	"border:1px solid var(--line)}\n"
 	"dl.fields dt{color:var(--muted)}\n"
-	"dl.fields dd{margin:0}\n";
+	"dl.fields dd{margin:0}\n"
+	/* page_campaigns.c, page_templates.c: an HTML part in its sandbox */
+	"iframe.proof-html,iframe.rendered-html{width:100%;min-height:24rem;"
+	"border:1px solid var(--line);background:#fff}\n";
 
 static const char js[] =
 	"'use strict';\n"
@@ -95,6 +98,9 @@ WEB_HANDLER(page_asset)
 	} else if (strcmp(name, "chancery.js") == 0) {
 		rs->type = "text/javascript; charset=utf-8";
 		sbuf_add(&rs->body, js, sizeof(js) - 1);
+	} else if (strcmp(name, "progress.js") == 0) { /* page_campaigns.c */
+		rs->type = "text/javascript; charset=utf-8";
+		sbuf_addstr(&rs->body, web_progress_js);
 	} else {
 		rs->status = 404;
 		rs->type = "text/plain; charset=utf-8";
