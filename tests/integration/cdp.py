@@ -60,7 +60,9 @@ class Browser:
         self.ids = itertools.count(1)
         self.events = []       # every event, in order: (method, params)
         self.loads = 0         # Page.loadEventFired count
-        self.dialogs = []      # javascriptDialogOpening messages
+        self.dialogs = []      # unexpected dialogs: (type, message)
+        self.confirms = []     # confirm() dialogs a click expected
+        self._confirm = False  # accept the next confirm()
         self.console = []      # console errors and uncaught exceptions
         self.csp = []          # Content Security Policy violations
         self.documents = []    # (url, status) of each document response
@@ -207,12 +209,20 @@ class Browser:
         if method == "Page.loadEventFired":
             self.loads += 1
         elif method == "Page.javascriptDialogOpening":
-            self.dialogs.append(p.get("message", ""))
-            # Dismiss it at once, or the page would wait for ever.
+            # Answered at once, or the page would wait for ever: a
+            # confirm() a click asked for is accepted, any other dialog
+            # is dismissed and recorded as a problem.
+            accept = self._confirm and p.get("type") == "confirm"
+            if accept:
+                self.confirms.append(p.get("message", ""))
+                self._confirm = False
+            else:
+                self.dialogs.append("%s: %s" % (p.get("type"),
+                                                p.get("message", "")))
             mid = next(self.ids)
             self.ws.send(json.dumps({
                 "id": mid, "method": "Page.handleJavaScriptDialog",
-                "params": {"accept": False}, "sessionId": self.session}))
+                "params": {"accept": accept}, "sessionId": self.session}))
         elif method == "Runtime.consoleAPICalled":
             if p.get("type") in ("error", "assert"):
                 self.console.append(" ".join(
@@ -349,10 +359,11 @@ class Browser:
         if not ok:
             raise CDPError("select %s: no option %r" % (selector, value))
 
-    def click(self, selector, navigate=False):
+    def click(self, selector, navigate=False, confirm=False):
         """A real mouse click at the middle of the element. navigate: wait
         for the page it leads to (a link or a form's submit button); the
-        HTTP status of that document is returned."""
+        HTTP status of that document is returned. confirm: the click asks
+        for a confirm() (a data-confirm button), which is accepted."""
         self.require(selector)
         box = self.eval(
             "(e => { e.scrollIntoView({block: 'center'}); "
@@ -363,6 +374,7 @@ class Browser:
         if w <= 0 or h <= 0:
             raise CDPError("click %s: not visible" % selector)
         loads, docs = self.loads, len(self.documents)
+        self._confirm = confirm
         for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
             self.call("Input.dispatchMouseEvent", type=kind, x=x, y=y,
                       button="left" if kind != "mouseMoved" else "none",

@@ -54,6 +54,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/alert":  # no CSP: the inline script runs
             self.send(200, "<!doctype html><body><script>alert('hi')"
                       "</script><p>after</p>", csp=False)
+        elif self.path == "/confirm":
+            self.send(200, "<!doctype html><body><button id=b>b</button>"
+                      "<p id=r></p><script>document.getElementById('b')."
+                      "onclick = () => { document.getElementById('r')."
+                      "textContent = confirm('sure?') ? 'yes' : 'no'; };"
+                      "</script>", csp=False)
         elif self.path == "/error":
             self.send(200, "<!doctype html><body><script>console.error("
                       "'broken'); nosuch();</script>", csp=False)
@@ -154,9 +160,22 @@ class DriverTest(unittest.TestCase):
 
     def test_dialog_is_caught_and_dismissed(self):
         self.b.goto(self.base + "/alert")
-        self.assertEqual(self.b.dialogs, ["hi"])
+        self.assertEqual(self.b.dialogs, ["alert: hi"])
         # Dismissed: the page went on.
         self.assertEqual(self.b.text("p"), "after")
+
+    def test_confirm_asked_for_is_accepted(self):
+        self.b.goto(self.base + "/confirm")
+        self.b.click("#b", confirm=True)
+        self.b.pump(0.2)
+        self.assertEqual(self.b.confirms, ["sure?"])
+        self.assertEqual(self.b.text("#r"), "yes")
+        self.assertEqual(self.b.dialogs, [])
+        # Unasked, the same confirm is a problem (and dismissed).
+        self.b.click("#b")
+        self.b.pump(0.2)
+        self.assertEqual(self.b.dialogs, ["confirm: sure?"])
+        self.assertEqual(self.b.text("#r"), "no")
 
     def test_console_error_and_exception_are_caught(self):
         self.b.goto(self.base + "/error")
