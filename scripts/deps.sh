@@ -8,7 +8,9 @@ PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev \
 libsqlite3-dev sqlite3 libconfig-dev libesmtp-dev libgmime-3.0-dev \
 libssl-dev libcurl4-openssl-dev libcmocka-dev libicu-dev libidn2-dev libsystemd-dev python3 python3-aiosmtpd \
 postfix tzdata media-types scdoc mandoc man-db valgrind openssl ca-certificates \
-systemd git chromium time dovecot-imapd python3-websocket"
+systemd git chromium time dovecot-imapd \
+libargon2-dev \
+python3-websocket"
 
 missing=""
 for p in $PACKAGES; do

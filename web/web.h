@@ -57,6 +57,7 @@ struct web_request {
 	struct web_param *params; /* query then form, in order */
 	size_t nparams;
 	struct user_session *session; /* NULL only on public routes */
+	const char *token; /* the session cookie's value, or NULL (logout) */
 };
 
 /* The last value of name, or NULL. */
@@ -71,8 +72,12 @@ struct web_response {
 	struct sbuf body;
 	char *location;     /* a redirect (303) target, owned */
 	char *set_cookie;   /* a Set-Cookie value, owned */
+	bool cacheable;     /* static assets: cached an hour; pages never
+			       (Cache-Control: no-store) */
 };
 
+/* A handler fills rs and returns 0 (web_fail and web_redirect return 0
+ * too); a non-zero return with no error status set becomes a 500 page. */
 typedef int (*web_handler)(struct web_ctx *ctx, const struct web_request *rq,
 			   struct web_response *rs);
 
@@ -120,5 +125,20 @@ int web_fail(struct web_response *rs, int status,
 	     const struct web_request *rq, const char *message);
 /* 303 to location (a path of this site). */
 int web_redirect(struct web_response *rs, const char *location);
+
+/* ---- the server (web/server.c) ---- */
+
+struct web_listen {
+	const char *address;  /* "127.0.0.1:8025", "[::1]:8025"; port 0:
+				 any free one (printed) */
+	const char *tls_cert; /* PEM text (not a path), or NULL: plain HTTP */
+	const char *tls_key;  /* PEM text of its key */
+};
+
+/* Listens, prints "chancery-web: listening on URL" on stdout, and serves
+ * until SIGINT or SIGTERM. ERR_USAGE for a malformed address, ERR_OS when
+ * it cannot listen. */
+int web_serve(struct web_ctx *ctx, const struct web_listen *l,
+	      struct error *err);
 
 #endif

@@ -1,0 +1,53 @@
+/*
+ * pages: the handlers web/routes.c names, one group per page file. Each
+ * page file includes this header and defines its group's functions
+ * (handlers are web_handler: see web.h). Keep one group per file with its
+ * comment line, so that branches adding pages merge without conflicts.
+ */
+#ifndef CHANCERY_WEB_PAGES_H
+#define CHANCERY_WEB_PAGES_H
+
+#include "web.h"
+
+#define WEB_HANDLER(name)                                                  \
+	int name(struct web_ctx *ctx, const struct web_request *rq,         \
+		 struct web_response *rs)
+
+/* web/assets.c: GET /static/... (public) */
+WEB_HANDLER(page_asset);
+
+/* web/page_login.c */
+WEB_HANDLER(page_login_form);   /* GET /login */
+WEB_HANDLER(page_login_submit); /* POST /login */
+WEB_HANDLER(page_logout);       /* POST /logout */
+
+/* web/page_registry.c */
+WEB_HANDLER(page_home);            /* GET / */
+WEB_HANDLER(page_registry_search); /* GET /registry */
+WEB_HANDLER(page_body_new);        /* GET /body/new */
+WEB_HANDLER(page_body_add);        /* POST /body/new */
+WEB_HANDLER(page_body_show);       /* GET /body/ID */
+WEB_HANDLER(page_body_post);       /* POST /body/ID/ACTION */
+
+/* web/page_import.c */
+WEB_HANDLER(page_import_form);    /* GET /registry/import */
+WEB_HANDLER(page_import_preview); /* POST /registry/import */
+WEB_HANDLER(page_import_apply);   /* POST /registry/import/apply */
+
+/* web/page_lists.c */
+WEB_HANDLER(page_lists);              /* GET /lists */
+WEB_HANDLER(page_list_show);          /* GET /list/NAME */
+WEB_HANDLER(page_list_post);          /* POST /list/NAME/ACTION */
+WEB_HANDLER(page_addressees_form);    /* GET /lists/addressees */
+WEB_HANDLER(page_addressees_plan);    /* POST /lists/addressees */
+WEB_HANDLER(page_addressees_apply);   /* POST /lists/addressees/apply */
+
+/* web/page_templates.c (webpages) */
+
+/* web/page_campaigns.c (webpages) */
+
+/* web/page_audit.c (webpages) */
+
+/* web/page_inbound.c (webpages) */
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * routes: the console's route table, one group per page file (each
+ * group's handlers are declared in pages.h). A path ending in '/' with
+ * prefix set matches every longer path; the first matching row wins, so
+ * exact rows come before the prefix rows of the same page.
+ */
+#include "pages.h"
+
+const struct web_route web_routes[] = {
+	/* web/assets.c */
+	{"GET", "/static/", true, USER_READ, true, page_asset},
+
+	/* web/page_login.c */
+	{"GET", "/login", false, USER_READ, true, page_login_form},
+	{"POST", "/login", false, USER_READ, true, page_login_submit},
+	{"POST", "/logout", false, USER_READ, false, page_logout},
+
+	/* web/page_registry.c */
+	{"GET", "/", false, USER_READ, false, page_home},
+	{"GET", "/registry", false, USER_READ, false, page_registry_search},
+	{"GET", "/body/new", false, USER_EDIT, false, page_body_new},
+	{"POST", "/body/new", false, USER_EDIT, false, page_body_add},
+	{"GET", "/body/", true, USER_READ, false, page_body_show},
+	{"POST", "/body/", true, USER_EDIT, false, page_body_post},
+
+	/* web/page_import.c */
+
+	/* web/page_lists.c */
+
+	/* web/page_templates.c */
+
+	/* web/page_campaigns.c */
+
+	/* web/page_audit.c */
+
+	/* web/page_inbound.c */
+
+	{NULL, NULL, false, USER_READ, false, NULL},
+};
