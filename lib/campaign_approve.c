@@ -47,6 +47,7 @@ enum {
 	A_FROZEN,
 	A_FIRST_SENT,
 	A_REJECTED,
+	A_RECIPIENTS,
 	A__COUNT
 };
 
@@ -119,6 +120,10 @@ static const char *const approve_sql[A__COUNT] = {
 	[A_REJECTED] = "SELECT actor, ts, json_extract(data, '$.reason') "
 		       "FROM events WHERE campaign_id = ?1 AND kind = "
 		       "'campaign.rejected' ORDER BY id DESC LIMIT 1",
+	[A_RECIPIENTS] = "SELECT r.email, coalesce(b.acronym, b.name), "
+			 "r.status, r.skip_reason FROM campaign_recipients r "
+			 "JOIN bodies b ON b.id = r.body_id "
+			 "WHERE r.campaign_id = ?1 ORDER BY r.position",
 };
 
 static const struct db_statements approve_statements = {
@@ -523,6 +528,63 @@ int campaign_plan_read(struct db *db, int64_t id, struct campaign_plan *plan,
 		add_warning(&plan->warnings, sqlite3_column_int64(st, 0),
 			    db_column_text(st, 1), db_column_text(st, 2));
 	}
+	return rc;
+}
+
+static int required_approvals(const struct conf *cfg);
+
+struct recipients_walk {
+	campaign_recipient_fn fn;
+	void *arg;
+};
+
+static int recipient_row(sqlite3_stmt *st, void *arg)
+{
+	struct recipients_walk *w = arg;
+	const char *skip = (const char *)sqlite3_column_text(st, 3);
+	struct campaign_recipient r = {
+		db_column_text(st, 0), db_column_text(st, 1),
+		db_column_text(st, 2), skip,
+	};
+
+	return w->fn(&r, w->arg);
+}
+
+int campaign_recipients_each(struct db *db, int64_t id,
+			     campaign_recipient_fn fn, void *arg,
+			     struct error *err)
+{
+	struct recipients_walk w = {fn, arg};
+	sqlite3_stmt *st;
+	int rc = prepare(db, A_RECIPIENTS, &st, err);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	return db_each_row(db, st, recipient_row, &w, err);
+}
+
+int campaign_plan_preview(struct db *db, const struct conf *cfg, int64_t id,
+			  struct campaign_plan *plan,
+			  campaign_recipient_fn fn, void *arg,
+			  struct error *err)
+{
+	struct campaign_info c;
+	int rc = campaign_get(db, id, &c, err);
+
+	if (rc)
+		return rc;
+	if ((rc = db_begin(db, err)))
+		goto out;
+	rc = freeze(db, &c, plan, err);
+	if (!rc)
+		rc = plan_languages(db, cfg, &c, plan, err);
+	if (!rc && fn)
+		rc = campaign_recipients_each(db, id, fn, arg, err);
+	db_rollback(db); /* a preview: nothing stays */
+	plan->required = required_approvals(cfg);
+out:
+	campaign_info_release(&c);
 	return rc;
 }
 

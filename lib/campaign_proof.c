@@ -586,6 +586,77 @@ out:
 	return rc;
 }
 
+/* Renders group g of w and hands it to fn (campaign_proof_each). */
+static int show_proof(struct proof_walk *w, size_t number,
+		      struct proof_group *g, campaign_proof_fn fn, void *arg)
+{
+	struct sbuf page = SBUF_INIT;
+	struct template_output o;
+	struct template_choice choice;
+	struct delivery_ctx d;
+	struct template *v;
+	char message_id[256];
+	int rc;
+
+	make_message_id(w->cfg, w->c, "proof", message_id, sizeof(message_id));
+	template_output_init(&o);
+	rc = campaign_delivery_ctx_init(w->db, w->cfg, w->c, g->contact_id,
+					message_id, NULL, &d, w->err);
+	if (rc)
+		goto release;
+	v = campaign_variant(w->cfg, w->c, w->t, &d, &choice);
+	rc = template_render(v, &d.ctx, &o, w->err);
+	if (!rc && o.has_html)
+		html_proof(&page, w->c, v, &o, &d);
+	if (!rc) {
+		struct campaign_proof p = {
+			.number = number, .label = g->label,
+			.members = g->members.buf, .n = g->n,
+			.lang = choice.sent, .subject = o.subject.buf,
+			.text = o.text.buf,
+			.html = o.has_html ? page.buf : NULL,
+		};
+
+		rc = fn(&p, arg);
+	}
+	campaign_delivery_ctx_release(&d);
+release:
+	template_output_release(&o);
+	sbuf_release(&page);
+	return rc;
+}
+
+int campaign_proof_each(struct db *db, const struct conf *cfg, int64_t id,
+			campaign_proof_fn fn, void *arg,
+			struct campaign_proof_summary *out, struct error *err)
+{
+	struct campaign_info c = {0};
+	struct proof_walk w = {.db = db, .cfg = cfg, .c = &c, .err = err};
+	int rc = campaign_get(db, id, &c, err);
+
+	if (!rc)
+		rc = template_load(db, c.template_id, &w.t, err);
+	if (!rc)
+		rc = campaign_members_each(db, c.list_id, walk_addressee, &w,
+					   err);
+	if (!rc && !w.ngroups)
+		rc = error_set(err, ERR_NOTFOUND, "list '%s' has no active "
+			       "contact: nothing to proof", c.list_name);
+	if (!rc && out)
+		*out = (struct campaign_proof_summary){w.ngroups, w.addressees,
+						       w.left_out};
+	for (size_t i = 0; !rc && i < w.ngroups; i++)
+		rc = show_proof(&w, i + 1, &w.groups[i], fn, arg);
+	for (size_t i = 0; i < w.ngroups; i++) {
+		free(w.groups[i].label);
+		sbuf_release(&w.groups[i].members);
+	}
+	free(w.groups);
+	template_free(w.t);
+	campaign_info_release(&c);
+	return rc;
+}
+
 /* ---- test sends ---- */
 
 int campaign_proof_mark_test(struct sbuf *msg, struct error *err)

@@ -43,11 +43,23 @@ WEB_HANDLER(page_addressees_plan);    /* POST /lists/addressees */
 WEB_HANDLER(page_addressees_apply);   /* POST /lists/addressees/apply */
 
 /* web/page_templates.c (webpages) */
+WEB_HANDLER(page_templates);      /* GET /templates */
+WEB_HANDLER(page_template_show);  /* GET /template?name=N&version=V */
 
 /* web/page_campaigns.c (webpages) */
+WEB_HANDLER(page_campaigns);       /* GET /campaigns */
+WEB_HANDLER(page_campaign_show);   /* GET /campaign/ID[/progress.json|/proofs] */
+WEB_HANDLER(page_campaign_post);   /* POST /campaign/ID/ACTION */
+WEB_HANDLER(page_campaign_decide); /* POST /approval/ID/approve|reject */
 
 /* web/page_audit.c (webpages) */
+WEB_HANDLER(page_audit);          /* GET /audit (matrix, ledger) */
+WEB_HANDLER(page_audit_campaign); /* GET /audit/campaign?name=N */
+WEB_HANDLER(page_audit_body);     /* GET /audit/body?body=B */
+WEB_HANDLER(page_audit_verify);   /* POST /audit/verify */
 
 /* web/page_inbound.c (webpages) */
+WEB_HANDLER(page_inbound);         /* GET /inbound */
+WEB_HANDLER(page_inbound_confirm); /* POST /inbound/ID/confirm */
 
 #endif

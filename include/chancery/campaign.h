@@ -210,6 +210,34 @@ int campaign_approve(struct db *db, const struct conf *cfg, int64_t id,
 int campaign_plan_read(struct db *db, int64_t id, struct campaign_plan *plan,
 		       struct error *err);
 
+/* One contact of a frozen recipient set, in list order; strings valid
+ * during the callback only. */
+struct campaign_recipient {
+	const char *email;
+	const char *body;        /* its acronym, else its name */
+	const char *status;      /* "active", "suppressed", "invalid", ... */
+	const char *skip_reason; /* why it will not be sent to, or NULL */
+};
+typedef int (*campaign_recipient_fn)(const struct campaign_recipient *r,
+				     void *arg);
+/* The frozen set of campaign id (empty before an approval); a non-zero
+ * return from fn stops the walk and is returned. */
+int campaign_recipients_each(struct db *db, int64_t id,
+			     campaign_recipient_fn fn, void *arg,
+			     struct error *err);
+/*
+ * What an approval now would freeze, without approving: the set, the
+ * bodies not reached and the languages (plan, as campaign_approve fills
+ * it; approvals and voided_earlier left as they are), and each contact
+ * of the set to fn (may be NULL). Done by the approval's own code in a
+ * transaction that is rolled back: nothing changes. For the console's
+ * page before its approve button.
+ */
+int campaign_plan_preview(struct db *db, const struct conf *cfg, int64_t id,
+			  struct campaign_plan *plan,
+			  campaign_recipient_fn fn, void *arg,
+			  struct error *err);
+
 /* One recorded approval, for status and audit (strings belong to the
  * row being read). */
 struct campaign_approval {

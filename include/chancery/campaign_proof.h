@@ -48,6 +48,34 @@ int campaign_proof_write(struct db *db, const struct conf *cfg, int64_t id,
 			 struct campaign_proof_summary *out,
 			 struct error *err);
 
+/* One proof as campaign_proof_write writes it, held in memory (the
+ * console shows it): strings valid during the callback only. */
+struct campaign_proof {
+	size_t number;        /* 1, 2, ... */
+	const char *label;    /* the file name stem, "01-OHCHR-en" */
+	const char *members;  /* the index lines of the addressees it
+				 stands for, one a line */
+	size_t n;             /* how many */
+	const char *lang;     /* the language sent (language.default for
+				 the default variant) */
+	const char *subject;
+	const char *text;     /* the text part */
+	const char *html;     /* the HTML proof page (as the .html file:
+				 a CSP that fetches nothing), or NULL */
+};
+typedef int (*campaign_proof_fn)(const struct campaign_proof *p, void *arg);
+
+/*
+ * The same proofs as campaign_proof_write, handed to fn one by one
+ * instead of written: the same grouping, rendering and errors (a list
+ * with no active contact is ERR_NOTFOUND). A non-zero return from fn
+ * stops the walk and is returned. out (may be NULL) gets the counts.
+ * The database is not changed.
+ */
+int campaign_proof_each(struct db *db, const struct conf *cfg, int64_t id,
+			campaign_proof_fn fn, void *arg,
+			struct campaign_proof_summary *out, struct error *err);
+
 /* What a test send did: the result is the relay's (or the outbox's). */
 struct campaign_test_result {
 	char message_id[256];       /* without <> */
