@@ -233,7 +233,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn,
 		   rs->type ? rs->type : "text/html; charset=utf-8");
 	add_header(resp, "Content-Security-Policy", csp);
 	add_header(resp, "X-Content-Type-Options", "nosniff");
-	add_header(resp, "Referrer-Policy", "no-referrer");
+	add_header(resp, "Referrer-Policy", "same-origin");
 	add_header(resp, "X-Frame-Options", "DENY");
 	add_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
 	add_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
