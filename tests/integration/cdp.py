@@ -307,6 +307,14 @@ class Browser:
         if not self.exists(selector):
             raise CDPError("no element %s on %s" % (selector, self.url()))
 
+    def reveal(self, selector):
+        """Opens every <details> around the element, as a user clicking
+        their summaries would, so that it can be seen and typed into."""
+        self.require(selector)
+        self.eval("(e => { for (let d = e.closest('details'); d; "
+                  "d = d.parentElement && d.parentElement.closest("
+                  "'details')) d.open = true; })(%s)" % self._el(selector))
+
     def url(self):
         return self.eval("location.href")
 
@@ -337,7 +345,7 @@ class Browser:
     def fill(self, selector, value):
         """Focuses the field, clears it and types value as text input
         (Input.insertText: the page sees input events as from a user)."""
-        self.require(selector)
+        self.reveal(selector)
         self.eval("(e => { e.scrollIntoView({block: 'center'}); e.focus(); "
                   "if (e.select) e.select(); })(%s)" % self._el(selector))
         self.eval("(e => { e.value = ''; })(%s)" % self._el(selector))
@@ -350,7 +358,7 @@ class Browser:
 
     def select(self, selector, value):
         """Chooses an option of a <select> by its value."""
-        self.require(selector)
+        self.reveal(selector)
         ok = self.eval(
             "(e => { const o = Array.from(e.options).find(o => o.value === "
             "%s); if (!o) return false; e.value = o.value; e.dispatchEvent("
@@ -364,7 +372,7 @@ class Browser:
         for the page it leads to (a link or a form's submit button); the
         HTTP status of that document is returned. confirm: the click asks
         for a confirm() (a data-confirm button), which is accepted."""
-        self.require(selector)
+        self.reveal(selector)
         box = self.eval(
             "(e => { e.scrollIntoView({block: 'center'}); "
             "const r = e.getBoundingClientRect(); "

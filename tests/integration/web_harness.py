@@ -13,7 +13,17 @@ import time
 import urllib.parse
 import uuid
 
-from harness import SOURCE_DIR
+from harness import BIN_DIR, SOURCE_DIR
+
+
+def web_binary():
+    """The built chancery-web: beside the other programs, or in web/ of
+    the build tree (where web/CMakeLists.txt puts it); None if absent."""
+    for path in (os.path.join(BIN_DIR, "chancery-web"),
+                 os.path.join(BIN_DIR, "web", "chancery-web")):
+        if os.access(path, os.X_OK):
+            return path
+    return None
 
 
 def add_user(home, name, role, password=None):
@@ -49,7 +59,7 @@ class WebServer:
         self.log_path = os.path.join(home.dir, "web-%d.log" %
                                      WebServer.count)
         # Port 0: the server takes a free one and prints it.
-        argv = home.command("chancery-web") + [
+        argv = [web_binary()] + [
             "--config", home.conf, "--listen", "127.0.0.1:0"]
         if insecure:
             argv.append("--insecure-cookie")
