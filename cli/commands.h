@@ -26,5 +26,7 @@ int cmd_relay(struct cli *cli, int argc, char **argv);
 /* cmd_backup.c, cmd_status.c */
 int cmd_backup(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
+/* the web console's accounts (cmd_user.c) */
+int cmd_user(struct cli *cli, int argc, char **argv);
 
 #endif

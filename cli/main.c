@@ -37,6 +37,7 @@ static const struct group groups[] = {
 	{"relay", cmd_relay, "test the relay: connect, TLS, AUTH, a test message"},
 	{"backup", cmd_backup, "a verified copy of the database, safe while the daemon runs"},
 	{"status", cmd_status, "the daemon, relay, campaigns, queue and ledger at a glance"},
+	{"user", cmd_user, "web console accounts: add, list, passwd, role, disable"},
 	{NULL, NULL, NULL},
 };
 

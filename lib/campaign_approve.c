@@ -24,6 +24,7 @@
 #include "chancery/registry.h"
 #include "chancery/sha256.h"
 #include "chancery/template.h"
+#include "chancery/user.h"
 #include "chancery/utf8.h"
 #include "chancery/xalloc.h"
 #include "campaign_impl.h"
@@ -595,14 +596,64 @@ static int required_approvals(const struct conf *cfg)
 	return cfg && cfg->campaign.approvals > 0 ? cfg->campaign.approvals : 1;
 }
 
-/* Refuses an approver the rules exclude; 0 when they may approve. */
+/*
+ * Once the users table has an enabled account (the console is in use),
+ * a sign-off, approval or rejection ("approve", "reject"), needs its
+ * actor (db_actor: the console's logged-in person, the CLI's --as or OS
+ * user) to be an enabled account whose role is approver or admin. Before
+ * any account exists nothing changes: an office without the console
+ * keeps signing off from the command line as it did.
+ */
+static int check_signoff_role(struct db *db, const struct campaign_info *c,
+			      const char *verb, struct error *err)
+{
+	const char *actor = db_actor(db);
+	struct user_info u = {0};
+	struct error ignored = ERROR_INIT;
+	const char *why = NULL;
+	char what[64];
+	bool any;
+	int rc = user_any(db, &any, err);
+
+	if (rc || !any)
+		return rc;
+	rc = actor ? user_find(db, actor, &u, &ignored) : ERR_NOTFOUND;
+	if (rc && rc != ERR_NOTFOUND) {
+		*err = ignored;
+		return rc;
+	}
+	if (rc)
+		why = "has no console account";
+	else if (u.disabled)
+		why = "is a disabled account";
+	else if (!user_may(u.role, USER_APPROVE)) {
+		snprintf(what, sizeof(what), "is %s %s",
+			 u.role == USER_EDITOR ? "an" : "a",
+			 user_role_name(u.role));
+		why = what;
+	}
+	user_info_release(&u);
+	if (!why)
+		return 0;
+	return error_set(err, ERR_NOPERM,
+			 "campaign '%s': %s %s, and only an enabled approver "
+			 "or admin account may %s it (chancery user)",
+			 c->name, actor ? actor : "the system", why, verb);
+}
+
+/* Refuses an approver the rules exclude; 0 when they may approve. by_rule
+ * is false for the approval scheduling makes where campaign.approvals is
+ * 0 (no sign-off rule): scheduling is an editor's, not an approver's. */
 static int check_approver(struct db *db, const struct conf *cfg,
-			  const struct campaign_info *c, struct error *err)
+			  const struct campaign_info *c, bool by_rule,
+			  struct error *err)
 {
 	const char *actor = db_actor(db);
 	sqlite3_stmt *st;
 	int rc;
 
+	if (by_rule && (rc = check_signoff_role(db, c, "approve", err)))
+		return rc;
 	if (cfg && cfg->campaign.four_eyes && actor) {
 		const char *role = c->edited_by && !strcmp(c->edited_by, actor)
 					   ? "last edited"
@@ -746,9 +797,9 @@ static int approve_draft(struct db *db, const struct conf *cfg,
 	return rc;
 }
 
-int campaign_approve(struct db *db, const struct conf *cfg, int64_t id,
-		     bool schedule, struct campaign_plan *plan,
-		     struct sbuf *problems, struct error *err)
+static int approve(struct db *db, const struct conf *cfg, int64_t id,
+		   bool schedule, bool by_rule, struct campaign_plan *plan,
+		   struct sbuf *problems, struct error *err)
 {
 	struct campaign_plan local;
 	struct campaign_info c;
@@ -763,7 +814,7 @@ int campaign_approve(struct db *db, const struct conf *cfg, int64_t id,
 		rc = campaign_illegal(&c, "approve", "draft", err);
 		goto out;
 	}
-	if ((rc = check_approver(db, cfg, &c, err)) ||
+	if ((rc = check_approver(db, cfg, &c, by_rule, err)) ||
 	    (rc = campaign_check_all(db, cfg, &c, problems, err)) ||
 	    (rc = db_begin(db, err)))
 		goto out;
@@ -782,6 +833,13 @@ done:
 	return rc;
 }
 
+int campaign_approve(struct db *db, const struct conf *cfg, int64_t id,
+		     bool schedule, struct campaign_plan *plan,
+		     struct sbuf *problems, struct error *err)
+{
+	return approve(db, cfg, id, schedule, true, plan, problems, err);
+}
+
 int campaign_schedule_plan(struct db *db, const struct conf *cfg, int64_t id,
 			   struct campaign_plan *plan, struct sbuf *problems,
 			   struct error *err)
@@ -797,8 +855,8 @@ int campaign_schedule_plan(struct db *db, const struct conf *cfg, int64_t id,
 
 		campaign_info_release(&c);
 		if (need == 0)
-			return campaign_approve(db, cfg, id, true, plan,
-						problems, err);
+			return approve(db, cfg, id, true, false, plan,
+				       problems, err);
 		if ((rc = campaign_get(db, id, &c, err)) ||
 		    (rc = count_of(db, A_COUNT, id, &given, err)))
 			goto out;
@@ -919,6 +977,9 @@ int campaign_reject(struct db *db, int64_t id, const char *reason,
 				      err);
 		goto out;
 	}
+	/* rejecting is the other half of signing off: the same rule */
+	if ((rc = check_signoff_role(db, &c, "reject", err)))
+		goto out;
 	if ((rc = db_begin(db, err)))
 		goto out;
 	rc = clear_approval(db, c.id, err);

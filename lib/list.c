@@ -35,6 +35,8 @@ enum {
 	ST_COUNT_CONTACTS,
 	ST_LISTS_OF_BODY,
 	ST_MOVE_BODY,
+	ST_MEMBERS,
+	ST_RULES,
 	ST__COUNT
 };
 
@@ -120,6 +122,14 @@ static const char *const list_sql[ST__COUNT] = {
 			     "ORDER BY l.name",
 	[ST_MOVE_BODY] = "UPDATE list_members SET body_id = ?3 WHERE "
 			 "list_id = ?1 AND body_id = ?2",
+	[ST_MEMBERS] = "SELECT m.position, m.body_id, b.acronym, b.name, "
+		       "b.removed_at IS NOT NULL, m.member_list_id, l.name "
+		       "FROM list_members m LEFT JOIN bodies b ON b.id = "
+		       "m.body_id LEFT JOIN lists l ON l.id = "
+		       "m.member_list_id WHERE m.list_id = ?1 "
+		       "ORDER BY m.position",
+	[ST_RULES] = "SELECT kind, country FROM list_rules WHERE list_id = ?1 "
+		     "ORDER BY kind, country",
 };
 
 static const struct db_statements list_statements = {"list", list_sql,
@@ -691,4 +701,58 @@ out:
 	free(m.ids);
 	free(m.already);
 	return rc;
+}
+
+/* What list_each_member hands each row to. */
+struct member_walk {
+	int (*fn)(const struct list_member *m, void *arg);
+	void *arg;
+	bool rules;
+};
+
+static int member_row(sqlite3_stmt *st, void *arg)
+{
+	struct member_walk *w = arg;
+	struct list_member m = {0};
+
+	if (w->rules) {
+		m.rule_kind = db_column_text(st, 0);
+		m.rule_country = sqlite3_column_type(st, 1) == SQLITE_NULL
+					 ? NULL
+					 : db_column_text(st, 1);
+		return w->fn(&m, w->arg);
+	}
+	m.position = sqlite3_column_int(st, 0);
+	m.body_id = sqlite3_column_int64(st, 1);
+	if (m.body_id) {
+		m.body_acronym = sqlite3_column_type(st, 2) == SQLITE_NULL
+					 ? NULL
+					 : db_column_text(st, 2);
+		m.body_name = db_column_text(st, 3);
+		m.body_removed = sqlite3_column_int(st, 4) != 0;
+	}
+	m.list_id = sqlite3_column_int64(st, 5);
+	if (m.list_id)
+		m.list_name = db_column_text(st, 6);
+	return w->fn(&m, w->arg);
+}
+
+int list_each_member(struct db *db, int64_t list_id,
+		     int (*fn)(const struct list_member *m, void *arg),
+		     void *arg, struct error *err)
+{
+	struct member_walk w = {fn, arg, false};
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(db, ST_MEMBERS, &st, err)))
+		return rc;
+	sqlite3_bind_int64(st, 1, list_id);
+	if ((rc = db_each_row(db, st, member_row, &w, err)))
+		return rc;
+	if ((rc = prepare(db, ST_RULES, &st, err)))
+		return rc;
+	sqlite3_bind_int64(st, 1, list_id);
+	w.rules = true;
+	return db_each_row(db, st, member_row, &w, err);
 }

@@ -21,7 +21,9 @@
  *              aliases (ul), alias-form (alias-input, name alias),
  *              alias-submit;
  *              contacts (table; row contact-CID), per contact:
- *              contact-edit-form-CID (inputs email, name, role, language,
+ *              contact-edit-form-CID (inputs contact-email-CID,
+ *              contact-name-CID, contact-role-CID, contact-language-CID,
+ *              contact-notes-CID, named email, name, role, language,
  *              notes; button contact-save-CID), contact-status-form-CID
  *              (select name status: active, disabled, suppressed; input
  *              name reason; button contact-status-CID);
@@ -315,6 +317,15 @@ static void status_select(struct sbuf *b, enum registry_contact_status cur)
 	web_raw(b, "</select>\n");
 }
 
+static void contact_field(struct sbuf *b, long long id, const char *name,
+			  const char *label, const char *value)
+{
+	web_htmlf(b, "<label for=\"contact-%s-%lld\">%s</label><input "
+		     "type=\"text\" id=\"contact-%s-%lld\" name=\"%s\" "
+		     "value=\"%s\">\n",
+		  name, id, label, name, id, name, value ? value : "");
+}
+
 static int contact_row(const struct registry_contact *c, void *arg)
 {
 	struct show *s = arg;
@@ -350,17 +361,14 @@ static int contact_row(const struct registry_contact *c, void *arg)
 		  (long long)s->body_id, id);
 	web_htmlf(b, "<div id=\"contact-edit-form-%lld\">", id);
 	web_form_begin(b, action.buf, s->rq->session);
-	web_htmlf(b, "<label>Address</label><input type=\"email\" "
-		     "name=\"email\" value=\"%s\">\n", c->email);
-	web_htmlf(b, "<label>Name</label><input type=\"text\" name=\"name\" "
-		     "value=\"%s\">\n", c->name ? c->name : "");
-	web_htmlf(b, "<label>Role</label><input type=\"text\" name=\"role\" "
-		     "value=\"%s\">\n", c->role ? c->role : "");
-	web_htmlf(b, "<label>Language</label><input type=\"text\" "
-		     "name=\"language\" value=\"%s\">\n",
-		  c->language ? c->language : "");
-	web_htmlf(b, "<label>Notes</label><textarea name=\"notes\">%s"
-		     "</textarea>\n", c->notes ? c->notes : "");
+	contact_field(b, id, "email", "Address", c->email);
+	contact_field(b, id, "name", "Name", c->name);
+	contact_field(b, id, "role", "Role", c->role);
+	contact_field(b, id, "language", "Language", c->language);
+	web_htmlf(b, "<label for=\"contact-notes-%lld\">Notes</label>"
+		     "<textarea id=\"contact-notes-%lld\" name=\"notes\">"
+		     "\n%s</textarea>\n",
+		  id, id, c->notes ? c->notes : "");
 	web_htmlf(b, "<p><button type=\"submit\" id=\"contact-save-%lld\">"
 		     "Save contact</button></p>\n", id);
 	web_form_end(b);

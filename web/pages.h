@@ -36,8 +36,9 @@ WEB_HANDLER(page_import_apply);   /* POST /registry/import/apply */
 
 /* web/page_lists.c */
 WEB_HANDLER(page_lists);              /* GET /lists */
-WEB_HANDLER(page_list_show);          /* GET /list/NAME */
-WEB_HANDLER(page_list_post);          /* POST /list/NAME/ACTION */
+WEB_HANDLER(page_list_create);        /* POST /lists/new */
+WEB_HANDLER(page_list_show);          /* GET /list?name=NAME */
+WEB_HANDLER(page_list_post);          /* POST /list/ACTION */
 WEB_HANDLER(page_addressees_form);    /* GET /lists/addressees */
 WEB_HANDLER(page_addressees_plan);    /* POST /lists/addressees */
 WEB_HANDLER(page_addressees_apply);   /* POST /lists/addressees/apply */

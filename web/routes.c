@@ -24,8 +24,23 @@ const struct web_route web_routes[] = {
 	{"POST", "/body/", true, USER_EDIT, false, page_body_post},
 
 	/* web/page_import.c */
+	{"GET", "/registry/import", false, USER_EDIT, false, page_import_form},
+	{"POST", "/registry/import", false, USER_EDIT, false,
+	 page_import_preview},
+	{"POST", "/registry/import/apply", false, USER_EDIT, false,
+	 page_import_apply},
 
 	/* web/page_lists.c */
+	{"GET", "/lists", false, USER_READ, false, page_lists},
+	{"POST", "/lists/new", false, USER_EDIT, false, page_list_create},
+	{"GET", "/lists/addressees", false, USER_EDIT, false,
+	 page_addressees_form},
+	{"POST", "/lists/addressees", false, USER_EDIT, false,
+	 page_addressees_plan},
+	{"POST", "/lists/addressees/apply", false, USER_EDIT, false,
+	 page_addressees_apply},
+	{"GET", "/list", false, USER_READ, false, page_list_show},
+	{"POST", "/list/", true, USER_EDIT, false, page_list_post},
 
 	/* web/page_templates.c */
 

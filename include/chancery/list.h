@@ -75,6 +75,26 @@ int list_each_body(struct db *db, int64_t list_id, registry_body_fn fn,
 /* Every live contact of every body of the list (any status). */
 int list_each_contact(struct db *db, int64_t list_id, registry_contact_fn fn,
 		      void *arg, struct error *err);
+/* One entry of a list as it is written, not expanded: a body or a
+ * member list of a static list (by position), or a rule. Strings valid
+ * during the call only. */
+struct list_member {
+	int position;             /* static members: 1, 2, ... */
+	int64_t body_id;          /* a body member, else 0 */
+	const char *body_acronym; /* NULL when none */
+	const char *body_name;
+	bool body_removed;        /* removed since: not in the expansion */
+	int64_t list_id;          /* a member list, else 0 */
+	const char *list_name;
+	const char *rule_kind;    /* a rule, else NULL */
+	const char *rule_country; /* the rule's country, or NULL for any */
+};
+/* The members of a list in order, then its rules (the structure the
+ * console shows beside the expansion); a non-zero return from fn stops
+ * the walk and is returned. */
+int list_each_member(struct db *db, int64_t list_id,
+		     int (*fn)(const struct list_member *m, void *arg),
+		     void *arg, struct error *err);
 /* How many bodies and contacts (any status) the list expands to. */
 int list_count(struct db *db, int64_t list_id, int *bodies, int *contacts,
 	       struct error *err);
