@@ -95,6 +95,9 @@ WEB_HANDLER(page_asset)
 	} else if (strcmp(name, "chancery.js") == 0) {
 		rs->type = "text/javascript; charset=utf-8";
 		sbuf_add(&rs->body, js, sizeof(js) - 1);
+	} else if (strcmp(name, "progress.js") == 0) { /* page_campaigns.c */
+		rs->type = "text/javascript; charset=utf-8";
+		sbuf_addstr(&rs->body, web_progress_js);
 	} else {
 		rs->status = 404;
 		rs->type = "text/plain; charset=utf-8";

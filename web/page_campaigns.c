@@ -116,6 +116,56 @@ static int settled_of(const struct campaign_counts *n)
 	return n->total - busy;
 }
 
+/* /static/progress.js: keeps a campaign page's counts current. It reads
+ * div#progress[data-url] (the campaign's progress.json) every 3 s,
+ * updates progress#progress-bar, span#progress-text, #campaign-state and
+ * the td#count-STATE cells, and stops once the campaign is finished.
+ * A file, not inline script: the CSP allows scripts from 'self' only. */
+const char web_progress_js[] =
+	"(function () {\n"
+	"  \"use strict\";\n"
+	"  var box = document.getElementById(\"progress\");\n"
+	"  if (!box || !box.dataset.url) return;\n"
+	"  var url = box.dataset.url;\n"
+	"  var bar = document.getElementById(\"progress-bar\");\n"
+	"  var text = document.getElementById(\"progress-text\");\n"
+	"  var state = document.getElementById(\"campaign-state\");\n"
+	"  var delay = 3000;\n"
+	"\n"
+	"  function show(p) {\n"
+	"    if (bar) {\n"
+	"      bar.max = p.total > 0 ? p.total : 1;\n"
+	"      bar.value = p.settled;\n"
+	"    }\n"
+	"    if (text)\n"
+	"      text.textContent = p.settled + \" of \" + p.total + \" settled (\" +\n"
+	"        p.state + \")\";\n"
+	"    if (state) state.textContent = p.state;\n"
+	"    var total = document.getElementById(\"count-total\");\n"
+	"    if (total) total.textContent = String(p.total);\n"
+	"    Object.keys(p.deliveries || {}).forEach(function (k) {\n"
+	"      var cell = document.getElementById(\"count-\" + k);\n"
+	"      if (cell) cell.textContent = String(p.deliveries[k]);\n"
+	"    });\n"
+	"    box.dataset.state = p.state;\n"
+	"    box.dataset.finished = p.finished ? \"yes\" : \"no\";\n"
+	"  }\n"
+	"\n"
+	"  function poll() {\n"
+	"    fetch(url, {credentials: \"same-origin\", cache: \"no-store\"})\n"
+	"      .then(function (r) {\n"
+	"        if (!r.ok) throw new Error(\"HTTP \" + r.status);\n"
+	"        return r.json();\n"
+	"      })\n"
+	"      .then(function (p) {\n"
+	"        show(p);\n"
+	"        if (!p.finished) setTimeout(poll, delay);\n"
+	"      })\n"
+	"      .catch(function () { setTimeout(poll, delay * 3); });\n"
+	"  }\n"
+	"  poll();\n"
+	"})();\n";
+
 /* ---- the list ---- */
 
 static int approver_names(const struct campaign_approval *a, void *arg)
@@ -447,8 +497,11 @@ static void add_button(struct sbuf *out, const struct user_session *s,
 	web_form_begin(out, target.buf, s);
 	if (extra)
 		web_raw(out, extra);
-	web_htmlf(out, "<button type=\"submit\" id=\"%s-submit\">%s</button>",
-		  action, label);
+	web_htmlf(out, "<button type=\"submit\" id=\"%s-submit\"", action);
+	if (!strcmp(action, "cancel")) /* chancery.js asks first */
+		web_raw(out, " class=\"danger\" data-confirm=\"Cancel this "
+			     "campaign and its pending deliveries?\"");
+	web_htmlf(out, ">%s</button>", label);
 	web_form_end(out);
 	web_raw(out, "</div>\n");
 	sbuf_release(&target);
@@ -545,8 +598,9 @@ static int show_campaign(struct web_ctx *ctx, const struct web_request *rq,
 	add_info(&rs->body, &c);
 	add_counts(&rs->body, &c, &n);
 	add_sign_off(&rs->body, ctx->db, &c);
-	add_actions(&rs->body, ctx, rq->session, &c);
+	/* the plan first: what an approval binds, read before the button */
 	add_plan(&rs->body, ctx, &c);
+	add_actions(&rs->body, ctx, rq->session, &c);
 	web_page_end(&rs->body);
 	rs->status = status;
 	sbuf_release(&title);

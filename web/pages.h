@@ -52,6 +52,8 @@ WEB_HANDLER(page_campaigns);       /* GET /campaigns */
 WEB_HANDLER(page_campaign_show);   /* GET /campaign/ID[/progress.json|/proofs] */
 WEB_HANDLER(page_campaign_post);   /* POST /campaign/ID/ACTION */
 WEB_HANDLER(page_campaign_decide); /* POST /approval/ID/approve|reject */
+/* /static/progress.js (served by assets.c): polls progress.json */
+extern const char web_progress_js[];
 
 /* web/page_audit.c (webpages) */
 WEB_HANDLER(page_audit);          /* GET /audit (matrix, ledger) */

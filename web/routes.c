@@ -43,12 +43,24 @@ const struct web_route web_routes[] = {
 	{"POST", "/list/", true, USER_EDIT, false, page_list_post},
 
 	/* web/page_templates.c */
+	{"GET", "/templates", false, USER_READ, false, page_templates},
+	{"GET", "/template", false, USER_READ, false, page_template_show},
 
 	/* web/page_campaigns.c */
+	{"GET", "/campaigns", false, USER_READ, false, page_campaigns},
+	{"GET", "/campaign/", true, USER_READ, false, page_campaign_show},
+	{"POST", "/campaign/", true, USER_EDIT, false, page_campaign_post},
+	{"POST", "/approval/", true, USER_APPROVE, false, page_campaign_decide},
 
 	/* web/page_audit.c */
+	{"GET", "/audit", false, USER_READ, false, page_audit},
+	{"GET", "/audit/campaign", false, USER_READ, false, page_audit_campaign},
+	{"GET", "/audit/body", false, USER_READ, false, page_audit_body},
+	{"POST", "/audit/verify", false, USER_EDIT, false, page_audit_verify},
 
 	/* web/page_inbound.c */
+	{"GET", "/inbound", false, USER_READ, false, page_inbound},
+	{"POST", "/inbound/", true, USER_EDIT, false, page_inbound_confirm},
 
 	{NULL, NULL, false, USER_READ, false, NULL},
 };

@@ -29,7 +29,8 @@
 
 static const char csp[] =
 	"default-src 'none'; style-src 'self'; script-src 'self'; "
-	"img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+	"img-src 'self'; connect-src 'self'; form-action 'self'; "
+	"frame-ancestors 'none'; "
 	"base-uri 'none'";
 
 /* What one request collects between libmicrohttpd's calls. */
