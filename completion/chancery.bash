@@ -38,6 +38,7 @@ _chancery_campaigns() { _chancery_reply < <(_chancery_field name campaign ls); }
 _chancery_templates() { _chancery_reply < <(_chancery_field name template list); }
 _chancery_series() { _chancery_reply < <(_chancery_field name series ls); }
 _chancery_bodies() { _chancery_reply < <(_chancery_field acronym body list); }
+_chancery_users() { _chancery_reply < <(_chancery_field name user list); }
 
 _chancery_zones()
 {
@@ -65,6 +66,10 @@ _chancery_option_value()
 	case $prev in
 	--config|--db|--out|--output) _chancery_files ;;
 	--separator) _chancery_words ", ; tab" ;;
+	--role)
+		if [[ $group == user ]]; then
+			_chancery_words "viewer editor approver admin"
+		fi ;;
 	--maildir) _chancery_dirs ;;
 	--password-file) _chancery_files ;;
 	--list) _chancery_lists ;;
@@ -77,7 +82,7 @@ _chancery_option_value()
 		complained any none" ;;
 	--kind) _chancery_words "un-organ un-agency regional-org ombudsman-assoc
 		nhri ombudsman embassy foreign-mission diaspora-org ngo other" ;;
-	--name|--role|--language|--at|--event-date|--send|--lead-days|\
+	--name|--language|--at|--event-date|--send|--lead-days|\
 	--since|--anchor|--country|--notes|--description|--sender|--reason|\
 	--acronym|--status|--email|--limit|--as)
 		;; # free text
@@ -137,7 +142,8 @@ _chancery()
 			_chancery_words "--config --db --json --help --version"
 		else
 			_chancery_words "init config body contact find registry list
-				template series campaign audit inbox bounce relay backup status"
+				template series campaign audit inbox bounce relay backup status
+				user"
 		fi
 		return 0
 	fi
@@ -184,6 +190,7 @@ _chancery()
 			resume cancel status ls refresh" ;;
 		audit) _chancery_words "campaign body verify anchor matrix" ;;
 		relay) _chancery_words "test" ;;
+		user) _chancery_words "add list passwd role disable enable" ;;
 		esac
 		[[ $cur == -* ]] && _chancery_words "--help"
 		return 0
@@ -227,6 +234,8 @@ _chancery()
 		"campaign proof") _chancery_words "--out --force" ;;
 		"campaign test") _chancery_words "--to --body" ;;
 		"relay test") _chancery_words "--to" ;;
+		"user add") _chancery_words "--role --password-file --generate" ;;
+		"user passwd") _chancery_words "--password-file --generate" ;;
 		"campaign status") _chancery_words "--follow" ;;
 		"audit verify") _chancery_words "--anchor --format" ;;
 		"audit matrix") _chancery_words "--since --response --format" ;;
@@ -264,6 +273,13 @@ _chancery()
 	"campaign resume"|"campaign cancel"|"campaign status"|\
 	"campaign refresh"|"audit campaign")
 		((nargs == 0)) && _chancery_campaigns ;;
+	"user passwd"|"user disable"|"user enable")
+		((nargs == 0)) && _chancery_users ;;
+	"user role")
+		if ((nargs == 0)); then _chancery_users
+		elif ((nargs == 1)); then
+			_chancery_words "viewer editor approver admin"
+		fi ;;
 	esac
 	return 0
 }

@@ -273,6 +273,7 @@ case "$*" in
 *"--json body list") printf '[{"acronym": "UNSG", "name": "UN Secretary-General"}, {"acronym": null, "name": "x"}, {"acronym": "UNICEF"}]' ;;
 *"--json campaign ls") printf '[{"name":"y2026","state":"draft"}]' ;;
 *"--json template list") printf '[{"name":"anniversary","version":2}]' ;;
+*"--json user list") printf '[{"name":"ann","role":"approver"},{"name":"ed","role":"editor"}]' ;;
 *) echo "chancery: no such database" >&2; exit 66 ;;
 esac
 """
@@ -320,7 +321,7 @@ class CompletionTest(unittest.TestCase):
         self.assertEqual(self.complete(real, ""), [
             "init", "config", "body", "contact", "find", "registry", "list",
             "template", "series", "campaign", "audit", "inbox", "bounce",
-            "relay", "backup", "status"])
+            "relay", "backup", "status", "user"])
         self.assertEqual(self.complete(real, "inbox", "q"), ["quarantine"])
         self.assertEqual(self.complete(real, "inbox", "--e"),
                          ["--envelope-to"])
@@ -348,6 +349,14 @@ class CompletionTest(unittest.TestCase):
         self.assertEqual(self.complete(real, "audit", "x", "--format", ""),
                          ["table", "csv", "json", "html"])
         self.assertEqual(self.complete(real, "init", "--s"), ["--seed"])
+        self.assertEqual(self.complete(real, "user", "p"), ["passwd"])
+        self.assertEqual(self.complete(real, "user", "add", "x", "--role",
+                                       "a"), ["approver", "admin"])
+        self.assertEqual(self.complete(real, "user", "add", "x", "--p"),
+                         ["--password-file"])
+        # --role elsewhere stays free text
+        self.assertEqual(self.complete(real, "contact", "add", "X",
+                                       "--role", "a"), [])
         self.assertIn("--once", self.complete("chanceryd", "--",
                                               func="_chanceryd"))
 
@@ -368,6 +377,10 @@ class CompletionTest(unittest.TestCase):
         self.assertEqual(self.complete(
             fake, "campaign", "create", "c", "--template", ""),
             ["anniversary"])
+        self.assertEqual(self.complete(fake, "user", "disable", ""),
+                         ["ann", "ed"])
+        self.assertEqual(self.complete(fake, "user", "role", "ed", "a"),
+                         ["approver", "admin"])
 
     def test_global_options_are_passed_to_the_listing(self):
         calls = self.fake + ".calls"

@@ -33,6 +33,8 @@ COMMANDS = [
     ("audit", "campaign", "now", "--format", "json"),
     ("audit", "body", "UNSG", "--format", "json"),
     ("audit", "matrix", "--format", "json"),
+    ("user", "add", "ann", "--role", "approver", "--generate"),
+    ("user", "list"),
 ]
 
 
