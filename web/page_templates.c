@@ -77,7 +77,6 @@ WEB_HANDLER(page_templates)
 	struct sbuf rows = SBUF_INIT;
 	int rc;
 
-	(void)ctx;
 	rc = template_each(ctx->db, NULL, list_row, &rows, &err);
 	if (rc) {
 		sbuf_release(&rows);

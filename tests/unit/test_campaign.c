@@ -882,6 +882,69 @@ static void test_plan_salutations(void **state)
 	free(lines);
 }
 
+/* "EMAIL BODY STATUS SKIP" lines of a recipient set. */
+static int collect_recipient(const struct campaign_recipient *r, void *arg)
+{
+	sbuf_addf(arg, "%s %s %s %s\n", r->email, r->body, r->status,
+		  r->skip_reason ? r->skip_reason : "-");
+	return 0;
+}
+
+/* The plan shown before approving is the one approving freezes, and
+ * showing it changes nothing. */
+static void test_plan_preview(void **state)
+{
+	static const char *const set =
+		"sg@un.example.org UNSG active -\n"
+		"pc@osce.example.org OSCE active -\n"
+		"old@osce.example.org OSCE disabled contact disabled: left office\n"
+		"info@ambafrance.example.az EMBFR bouncing contact bouncing: 5.1.1 "
+		"user unknown\n";
+	struct fx *f = *state;
+	struct error err = ERROR_INIT;
+	struct campaign_plan before, after;
+	struct sbuf seen = SBUF_INIT, frozen = SBUF_INIT, problems = SBUF_INIT;
+	int64_t id = create(f, "p", "all");
+
+	campaign_plan_init(&before);
+	campaign_plan_init(&after);
+	assert_int_equal(campaign_plan_preview(f->t.db, &f->cfg, id, &before,
+					       collect_recipient, &seen,
+					       &err), 0);
+	assert_string_equal(seen.buf, set);
+	assert_int_equal(before.bodies, 3);
+	assert_int_equal(before.recipients, 2);
+	assert_int_equal(before.skipped, 2);
+	assert_int_equal(before.unreached, 1);
+	assert_string_equal(before.warnings.buf, "EMBFR: all bouncing\n");
+	assert_int_equal(before.required, 1);
+	/* rolled back: no set, no approval, still a draft */
+	assert_int_equal(count(f, "SELECT count(*) FROM campaign_recipients"),
+			 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM campaign_unreached"), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM campaign_approvals"), 0);
+	assert_int_equal(state_of(f, id), CAMPAIGN_DRAFT);
+	/* approving freezes exactly that */
+	assert_int_equal(campaign_approve(f->t.db, &f->cfg, id, false, &after,
+					  &problems, &err), 0);
+	assert_string_equal(after.recipients_sha256, before.recipients_sha256);
+	assert_int_equal(after.recipients, before.recipients);
+	assert_int_equal(after.unreached, before.unreached);
+	assert_int_equal(campaign_recipients_each(f->t.db, id,
+						  collect_recipient, &frozen,
+						  &err), 0);
+	assert_string_equal(frozen.buf, set);
+	/* an unknown campaign is the library's not-found */
+	assert_int_equal(campaign_plan_preview(f->t.db, &f->cfg, 999, &before,
+					       NULL, NULL, &err),
+			 ERR_NOTFOUND);
+	sbuf_release(&seen);
+	sbuf_release(&frozen);
+	sbuf_release(&problems);
+	campaign_plan_release(&before);
+	campaign_plan_release(&after);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -899,6 +962,7 @@ int main(void)
 		T(test_renderer_cache),
 		T(test_variants),
 		T(test_plan_salutations),
+		T(test_plan_preview),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

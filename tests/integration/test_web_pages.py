@@ -1,0 +1,409 @@
+"""The console's pages for templates, campaigns, the audit and the
+inbound queue (web/page_templates.c, page_campaigns.c, page_audit.c,
+page_inbound.c), driven over HTTP against a real chancery-web on a
+loopback port and a real database: each page renders the records, every
+action is the library's with the web user as the ledger's actor, roles
+and four-eyes refuse with the library's text, and whatever a template or
+a registry name holds is shown inert."""
+import json
+import os
+import re
+import unittest
+
+from harness import BIN_DIR, TestCase
+from web_harness import Client, WebServer, add_user, web_binary
+
+CONF = "campaign = { approvals = 1; four_eyes = true; };\n"
+
+XSS = "<script>alert('xss')</script>"
+TEMPLATE = ("Subject: Statement to {{body.acronym}} " + XSS + "\n\n"
+            "To the {{body.name}}: " + XSS + "\n"
+            "--- html ---\n"
+            "<p>To the {{body.name}}</p><img src=x onerror=alert(2)>"
+            + XSS + "\n")
+TEMPLATE_FR = "Subject: Déclaration\n\nAu {{body.name}}.\n"
+FUTURE = "2031-02-26 10:00"
+
+
+def chanceryd():
+    return os.path.join(BIN_DIR, "chanceryd")
+
+
+def forged_dsn(n, recipient):
+    """A DSN anyone could write: it names the recipient, no token and no
+    Message-ID of ours, so it is quarantined (test_bounce.py)."""
+    return ("From: MAILER-DAEMON@forger.example.com\n"
+            "Message-ID: <forged-%d@forger.example.com>\n"
+            "MIME-Version: 1.0\n"
+            "Content-Type: multipart/report; "
+            "report-type=delivery-status; boundary=B\n\n"
+            "--B\nContent-Type: message/delivery-status\n\n"
+            "Reporting-MTA: dns; forger.example.com\nArrival-Date: today\n\n"
+            "Final-Recipient: rfc822; %s\nAction: failed\n"
+            "Status: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 no such "
+            "user\n\n--B--\n" % (n, recipient))
+
+
+def boxes(body, kind):
+    """The texts of the page's notice or error boxes."""
+    return [re.sub(r"<[^>]+>", "", m.group(2)) for m in re.finditer(
+        r'<(p|div)[^>]*class="[^"]*\b%s\b[^"]*"[^>]*>(.*?)</\1>' % kind,
+        body, re.S)]
+
+
+@unittest.skipUnless(web_binary(), "chancery-web is not built in this tree")
+class WebPagesTestCase(TestCase):
+    def setUp(self):
+        super().setUp()
+        h = self.home
+        h.write_conf(CONF)
+        # a registry name that tries to be markup
+        h.ok("body", "add", "Council of <b>Europe</b> " + XSS, "--kind",
+             "regional-org", "--acronym", "COE")
+        h.ok("body", "add", "Organization for Security and Co-operation "
+             "in Europe", "--kind", "regional-org", "--acronym", "OSCE")
+        h.ok("body", "add", "Nobody Office", "--kind", "regional-org",
+             "--acronym", "NOBODY")
+        h.ok("contact", "add", "COE", "sg@coe.example.org")
+        h.ok("contact", "add", "OSCE", "pc@osce.example.org", "--language",
+             "fr")
+        h.ok("list", "create", "orgs")
+        h.ok("list", "add", "orgs", "COE", "OSCE", "NOBODY")
+        for name, text in (("t.tmpl", TEMPLATE), ("fr.tmpl", TEMPLATE_FR)):
+            with open(os.path.join(h.dir, name), "w") as f:
+                f.write(text)
+        h.ok("template", "add", "stmt", os.path.join(h.dir, "t.tmpl"))
+        h.ok("template", "add", "stmt", os.path.join(h.dir, "fr.tmpl"),
+             "--lang", "fr")
+        # carol (an approver) creates it: four-eyes keeps her from
+        # approving her own campaign
+        h.ok("--as", "carol", "campaign", "create", "feb", "--template",
+             "stmt", "--list", "orgs", "--at", FUTURE, "--tz", "UTC")
+        self.pw = {n: add_user(h, n, r) for n, r in (
+            ("vera", "viewer"), ("alice", "editor"), ("bob", "approver"),
+            ("carol", "approver"))}
+        self.cid = h.scalar("SELECT id FROM campaigns WHERE name = 'feb'")
+        self.server = WebServer(h)
+
+    def tearDown(self):
+        self.server.stop()
+        super().tearDown()
+
+    def client(self, name):
+        c = Client(self.server)
+        r = c.login(name, self.pw[name])
+        self.assertEqual(r.status, 303, r)
+        return c
+
+    def page(self, c, path, status=200):
+        r = c.get(path)
+        self.assertEqual(r.status, status, r)
+        return r.body
+
+    def state(self, name="feb"):
+        return self.home.scalar("SELECT state FROM campaigns WHERE name = ?",
+                                name)
+
+    def events(self, kind):
+        return self.home.sql("SELECT actor, data FROM events WHERE kind = ? "
+                             "ORDER BY id", kind)
+
+    def assertInert(self, body):
+        """Nothing a record holds became markup on the page."""
+        self.assertNotIn("<script>alert", body)
+        self.assertNotIn("<b>Europe</b>", body)
+        self.assertNotIn("<img src=x", body)
+        # a frame shows an HTML part: sandboxed, and fed escaped text
+        for frame in re.findall(r"<iframe[^>]*>", body):
+            self.assertIn('sandbox=""', frame)
+            self.assertNotIn("<script", frame)
+
+    # ---- reading ----
+
+    def test_every_page_renders_the_records_for_a_viewer(self):
+        c = self.client("vera")
+        body = self.page(c, "/campaigns")
+        self.assertIn('data-name="feb"', body)
+        self.assertIn('href="/campaign/%d"' % self.cid, body)
+
+        body = self.page(c, "/campaign/%d" % self.cid)
+        self.assertIn('<dd id="campaign-state">draft</dd>', body)
+        self.assertIn("2031-02-26 10:00", body)
+        self.assertIn('<dd id="campaign-created-by">carol</dd>', body)
+        # the plan an approval would freeze, before any button
+        self.assertIn("plan: 3 bodies, 2 contacts to send to, 0 not "
+                      "sendable (skipped), 1 bodies not reached", body)
+        self.assertIn("<li>NOBODY: no contact</li>", body)
+        self.assertRegex(body, r'<tr class="language"><td>fr</td><td>1</td>'
+                         r'<td>OSCE</td></tr>')
+        self.assertIn("sg@coe.example.org", body)
+        self.assertIn('src="/static/progress.js"', body)
+        # a viewer is shown no action
+        for action in ("approve", "reject", "test", "cancel", "schedule"):
+            self.assertNotIn('id="%s-submit"' % action, body)
+        self.assertInert(body)
+        # reading it changed nothing (the preview is rolled back)
+        self.assertEqual(self.home.scalar(
+            "SELECT count(*) FROM campaign_recipients"), 0)
+
+        body = self.page(c, "/campaign/%d/proofs" % self.cid)
+        self.assertIn("2 addressees, 2 distinct renderings", body)
+        self.assertIn('<span class="proof-lang">fr</span>', body)
+        self.assertIn("Au Organization for Security", body)
+        self.assertInert(body)
+
+        body = self.page(c, "/templates")
+        self.assertIn('data-name="stmt" data-version="2"', body)
+        body = self.page(c, "/template?name=stmt")
+        self.assertIn('<dd id="template-languages">default (en), fr</dd>',
+                      body)
+        self.assertIn('id="variant-default"', body)
+        self.assertIn('id="variant-fr"', body)
+        self.assertIn('<pre class="rendered-text" id="text-fr">Au Council',
+                      body)
+
+        body = self.page(c, "/audit")
+        self.assertIn('id="anchor-hash"', body)
+        self.assertIn('data-ok="never"', body)
+        self.assertIn('href="/audit/campaign?name=feb"', body)
+        self.assertNotIn('id="verify-submit"', body)  # a viewer
+        self.page(c, "/audit/campaign?name=feb")
+        self.page(c, "/audit/body?body=COE")
+        body = self.page(c, "/inbound")
+        self.assertIn('id="no-quarantine"', body)
+
+        # unknown things are the library's not-found, escaped
+        body = self.page(c, "/audit/campaign?name=%3Cnope%3E", 404)
+        self.assertIn("&lt;nope&gt;", body)
+        self.page(c, "/campaign/999", 404)
+        self.page(c, "/template?name=nope", 404)
+
+    def test_template_variant_renders_inert(self):
+        c = self.client("vera")
+        body = self.page(c, "/template?name=stmt&body=COE")
+        self.assertInert(body)
+        # the payload is there, as text
+        self.assertIn("To the Council of &lt;b&gt;Europe&lt;/b&gt; "
+                      "&lt;script&gt;alert(&#39;xss&#39;)&lt;/script&gt;: "
+                      "&lt;script&gt;", body)
+        self.assertIn('id="subject-default">Statement to COE '
+                      "&lt;script&gt;", body)
+        # the HTML part only in a sandboxed frame
+        frame = re.search(r'<iframe class="rendered-html" id="html-default"'
+                          r'[^>]*>', body).group(0)
+        self.assertIn('sandbox=""', frame)
+        self.assertIn("srcdoc=\"&lt;p&gt;To the Council of &amp;lt;b&amp;gt;",
+                      frame)
+        # a bad --event-date is refused with the CLI's words
+        body = self.page(c, "/template?name=stmt&event_date=1992-13-40", 400)
+        self.assertIn("--event-date wants a date YYYY-MM-DD", body)
+
+    def test_progress_json_is_well_formed(self):
+        c = self.client("vera")
+        r = c.get("/campaign/%d/progress.json" % self.cid)
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.header("Content-Type").startswith(
+            "application/json"), r)
+        p = json.loads(r.body)
+        self.assertEqual(p["name"], "feb")
+        self.assertEqual(p["state"], "draft")
+        self.assertEqual((p["total"], p["settled"], p["finished"]),
+                         (0, 0, False))
+        self.assertEqual(sorted(p["deliveries"]), sorted([
+            "pending", "sending", "sent", "deferred", "failed", "expired",
+            "cancelled", "skipped", "delivered", "bounced"]))
+        # the script it feeds is served, from /static/ (CSP: 'self')
+        r = c.get("/static/progress.js")
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("progress.json", self.page(c, "/campaign/%d" % self.cid))
+        self.assertIn("getElementById(\"progress\")", r.body)
+        self.assertIn("connect-src 'self'", r.header(
+            "Content-Security-Policy"))
+
+    # ---- sign-off ----
+
+    def test_approver_approves_and_is_the_ledgers_actor(self):
+        c = self.client("bob")
+        body = self.page(c, "/campaign/%d" % self.cid)
+        self.assertIn('id="approve-submit"', body)
+        r = c.post("/approval/%d/approve" % self.cid)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("campaign feb approved by bob (1 of 1): stmt v2; "
+                      "approved: schedule it to send", boxes(r.body,
+                                                             "notice"))
+        self.assertEqual(self.state(), "approved")
+        (actor, data), = self.events("campaign.approved")
+        self.assertEqual(actor, "bob")
+        self.assertEqual(json.loads(data)["recipients"], 2)
+        # the page now shows the frozen set and the approval
+        self.assertIn('<dd id="campaign-state">approved</dd>', r.body)
+        self.assertIn("The frozen recipient set", r.body)
+        self.assertRegex(r.body, r'<li class="approval">approved by '
+                         r'<span class="actor">bob</span>')
+        # schedule, pause, resume, cancel: the library's transitions
+        a = self.client("alice")
+        self.page(a, "/campaign/%d" % self.cid)
+        r = a.post("/campaign/%d/schedule" % self.cid)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.state(), "scheduled")
+        for verb, want in (("pause", "scheduled → paused"),
+                           ("resume", "paused → scheduled"),
+                           ("cancel", "scheduled → cancelled")):
+            r = a.post("/campaign/%d/%s" % (self.cid, verb))
+            self.assertEqual(r.status, 200, r)
+            self.assertIn("campaign feb: %s" % want,
+                          " ".join(boxes(r.body, "notice")))
+        self.assertEqual(self.state(), "cancelled")
+        self.assertEqual([a for a, _ in self.events("campaign.paused")],
+                         ["alice"])
+        # a transition the state does not allow: the library's refusal
+        before = self.home.snapshot()
+        r = a.post("/campaign/%d/pause" % self.cid)
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(len(boxes(r.body, "error")), 1, r)
+        self.assertIn("cancelled", boxes(r.body, "error")[0])
+        self.assertEqual(self.home.snapshot(), before)
+
+    def test_an_editor_may_not_approve(self):
+        c = self.client("alice")
+        body = self.page(c, "/campaign/%d" % self.cid)
+        self.assertNotIn('id="approve-submit"', body)
+        before = self.home.snapshot()
+        for verb in ("approve", "reject"):
+            r = c.post("/approval/%d/%s" % (self.cid, verb),
+                       {"reason": "no"})
+            self.assertEqual(r.status, 403, r)
+        self.assertEqual(self.home.snapshot(), before)
+        self.assertEqual(self.state(), "draft")
+
+    def test_four_eyes_refusal_shows_the_librarys_message(self):
+        c = self.client("carol")
+        self.page(c, "/campaign/%d" % self.cid)
+        before = self.home.snapshot()
+        r = c.post("/approval/%d/approve" % self.cid)
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(boxes(r.body, "error"), [
+            "campaign &#39;feb&#39;: carol created it and may not approve "
+            "it (campaign.four_eyes)"])
+        self.assertEqual(self.home.snapshot(), before)
+        self.assertEqual(self.state(), "draft")
+
+    def test_reject_needs_a_reason_and_records_it(self):
+        c = self.client("bob")
+        self.page(c, "/campaign/%d" % self.cid)
+        before = self.home.snapshot()
+        r = c.post("/approval/%d/reject" % self.cid, {"reason": ""})
+        self.assertEqual(r.status, 400, r)
+        self.assertIn("--reason TEXT is required", boxes(r.body, "error"))
+        self.assertEqual(self.home.snapshot(), before)
+        r = c.post("/approval/%d/reject" % self.cid,
+                   {"reason": "wrong date " + XSS})
+        self.assertEqual(r.status, 200, r)
+        (actor, data), = self.events("campaign.rejected")
+        self.assertEqual(actor, "bob")
+        self.assertEqual(json.loads(data)["reason"], "wrong date " + XSS)
+        self.assertIn('<p id="rejection">rejected by bob', r.body)
+        self.assertInert(r.body)
+
+    def test_test_send_goes_to_the_transport_as_the_editor(self):
+        c = self.client("alice")
+        self.page(c, "/campaign/%d" % self.cid)
+        r = c.post("/campaign/%d/test" % self.cid,
+                   {"to": "proof@office.example", "body": "OSCE"})
+        self.assertEqual(r.status, 200, r)
+        notice = " ".join(boxes(r.body, "notice"))
+        self.assertIn("campaign feb: test message for OSCE sent to "
+                      "&lt;proof@office.example&gt;", notice)
+        (actor, data), = self.events("campaign.tested")
+        self.assertEqual(actor, "alice")
+        self.assertEqual(json.loads(data)["to"], "proof@office.example")
+        sent = [f for d, _, fs in os.walk(self.home.outbox) for f in fs]
+        self.assertEqual(len(sent), 1, sent)
+        # a bad address: the library's refusal, nothing sent
+        r = c.post("/campaign/%d/test" % self.cid, {"to": "not an address"})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(len(boxes(r.body, "error")), 1, r)
+        self.assertEqual(len(self.events("campaign.tested")), 1)
+
+    # ---- sending, the audit and the inbound queue ----
+
+    @unittest.skipUnless(os.path.exists(chanceryd()),
+                         "chanceryd is not built in this tree")
+    def test_sent_campaign_in_audit_and_inbound(self):
+        h = self.home
+        h.ok("--as", "alice", "campaign", "create", "now", "--template",
+             "stmt", "--list", "orgs", "--now")
+        nid = h.scalar("SELECT id FROM campaigns WHERE name = 'now'")
+        b = self.client("bob")
+        self.page(b, "/campaign/%d" % nid)
+        # its send time has passed: refused unless "now" is ticked
+        r = b.post("/approval/%d/approve" % nid, {"schedule": "1"})
+        self.assertEqual(r.status, 400, r)
+        self.assertRegex(" ".join(boxes(r.body, "error")),
+                         r"send time .* has passed; use --now to send at "
+                         r"once")
+        self.assertEqual(self.state("now"), "draft")
+        r = b.post("/approval/%d/approve" % nid, {"schedule": "1",
+                                                  "now": "1"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.state("now"), "scheduled")
+        h.ok("--once", prog="chanceryd")
+        p = json.loads(self.page(b, "/campaign/%d/progress.json" % nid))
+        self.assertEqual(p["total"], 2, p)
+        self.assertEqual(p["settled"], 2, p)
+        self.assertEqual(p["deliveries"]["sent"], 2, p)
+        self.assertEqual(sum(p["deliveries"].values()), p["total"])
+
+        body = self.page(b, "/audit")
+        row = re.search(r'<tr class="body" data-body="OSCE">.*?</tr>', body,
+                        re.S).group(0)
+        self.assertIn('data-state="sent"', row)
+        self.assertInert(body)
+        body = self.page(b, "/audit?lang=fr&response=none")
+        self.assertIn('data-body="OSCE"', body)
+        self.assertNotIn('data-body="COE"', body)
+        body = self.page(b, "/audit?since=nineteen", 400)
+        self.assertIn("--since wants a year (1970-9999), not &#39;nineteen"
+                      "&#39;", body)
+        body = self.page(b, "/audit/campaign?name=now")
+        self.assertIn("pc@osce.example.org", body)
+        body = self.page(b, "/audit/body?body=OSCE")
+        self.assertIn("now", body)
+        # the ledger verified from the page, recorded with the web user
+        r = b.post("/audit/verify")
+        self.assertEqual(r.status, 200, r)
+        self.assertRegex(" ".join(boxes(r.body, "notice")),
+                         r"ok: \d+ rows verified")
+        self.assertIn('data-ok="yes"', r.body)
+        self.assertIn("by bob", r.body)
+
+        # a forged report: quarantined, then confirmed from the page
+        h.ok("inbox", stdin=forged_dsn(1, "pc@osce.example.org"))
+        qid = h.scalar("SELECT id FROM bounce_quarantine")
+        body = self.page(b, "/inbound")
+        self.assertIn('id="quarantine-%d" data-confirmed="no"' % qid, body)
+        self.assertIn("matched by recipient only", body)
+        r = b.post("/inbound/%d/confirm" % qid)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("quarantined report #%d confirmed by bob" % qid,
+                      boxes(r.body, "notice"))
+        self.assertIn('data-confirmed="yes"', r.body)
+        self.assertEqual(h.sql("SELECT confirmed_by FROM bounce_quarantine"),
+                         [("bob",)])
+        self.assertEqual(h.scalar(
+            "SELECT state FROM deliveries WHERE email = ?",
+            "pc@osce.example.org"), "bounced")
+        # twice: the library's refusal, nothing changed
+        before = h.snapshot()
+        r = b.post("/inbound/%d/confirm" % qid)
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(len(boxes(r.body, "error")), 1, r)
+        self.assertEqual(h.snapshot(), before)
+        # a viewer may not confirm
+        v = self.client("vera")
+        self.page(v, "/inbound")
+        self.assertEqual(v.post("/inbound/%d/confirm" % qid).status, 403)
+
+
+if __name__ == "__main__":
+    unittest.main()
