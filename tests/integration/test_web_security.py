@@ -18,9 +18,13 @@ real process on a real database, driven with http.client.
 - a strict Content-Security-Policy on every response, errors, redirects
   and assets included.
 
-test_web.py (the server's own test) covers parsing, the handlers' happy
-paths and the login form's redirect target; test_web_browser.py walks the
-journeys in Chromium and checks that no dialog fires on the XSS pages.
+Scope beside the other console tests: test_web.py (webcore) checks each
+registry/list/import handler and a sample of these points on one page
+each; test_web_pages.py (webpages) the campaign, template, audit and
+inbound pages; this file sweeps every route of the table and every name
+field, so that a page added later is covered without a new test.
+test_web_browser.py walks the journeys in Chromium and fails on any
+dialog, CSP violation or console error.
 """
 import hashlib
 import html.parser
