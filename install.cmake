@@ -26,6 +26,11 @@ if(TARGET chanceryd)
   install(TARGETS chanceryd RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
 
+# chancery-web is built once the accounts it signs in with are.
+if(TARGET chancery-web)
+  install(TARGETS chancery-web RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
+
 # The schema and the seed registry are compiled into the binaries; the
 # copies here are for people who read or audit them.
 file(GLOB CHANCERY_INSTALL_DB CONFIGURE_DEPENDS
@@ -91,10 +96,12 @@ install(CODE "
   # installs from one build dir at once do not share the file.
   string(MD5 stage \"\$ENV{DESTDIR}\${prefix}\")
   set(stage \"${CMAKE_BINARY_DIR}/dist/\${stage}\")
-  file(READ \"${CMAKE_SOURCE_DIR}/dist/chanceryd.service\" unit)
-  string(REPLACE \"/usr/bin/chanceryd\" \"\${bindir}/chanceryd\" unit \"\${unit}\")
-  string(REPLACE \"/etc/chancery/\" \"\${sysconfdir}/chancery/\" unit \"\${unit}\")
-  file(WRITE \"\${stage}/chanceryd.service\" \"\${unit}\")
-  file(INSTALL \"\${stage}/chanceryd.service\"
-       DESTINATION \"\${unitdir}\")
+  foreach(prog chanceryd chancery-web)
+    file(READ \"${CMAKE_SOURCE_DIR}/dist/\${prog}.service\" unit)
+    string(REPLACE \"/usr/bin/\${prog}\" \"\${bindir}/\${prog}\" unit \"\${unit}\")
+    string(REPLACE \"/etc/chancery/\" \"\${sysconfdir}/chancery/\" unit \"\${unit}\")
+    file(WRITE \"\${stage}/\${prog}.service\" \"\${unit}\")
+    file(INSTALL \"\${stage}/\${prog}.service\"
+         DESTINATION \"\${unitdir}\")
+  endforeach()
 ")

@@ -7,6 +7,7 @@ set -eu
 PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev \
 libsqlite3-dev sqlite3 libconfig-dev libesmtp-dev libgmime-3.0-dev \
 libssl-dev libcurl4-openssl-dev libcmocka-dev libicu-dev libidn2-dev libsystemd-dev python3 python3-aiosmtpd \
+libmicrohttpd-dev \
 postfix tzdata media-types scdoc mandoc man-db valgrind openssl ca-certificates \
 systemd git chromium time dovecot-imapd \
 libargon2-dev \

@@ -430,6 +430,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	return ret;
 }
 
+/* libmicrohttpd's own messages (a refused connection, a TLS error). */
+__attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char line[512];

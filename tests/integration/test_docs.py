@@ -10,7 +10,7 @@ import unittest
 
 from harness import BIN_DIR, TestCase
 
-PAGES = ["chancery.1", "chanceryd.8", "chancery.conf.5"]
+PAGES = ["chancery.1", "chanceryd.8", "chancery.conf.5", "chancery-web.8"]
 # An underscore or asterisk scdoc should have turned into formatting: at
 # either end of an upper-case placeholder ("MM_]", "[_HH") or wrapping a
 # word ("*--json*"). snake_case names (log_target) and CAPS_NAMES stay.

@@ -23,6 +23,9 @@ INSTALLED = [
     "share/man/man8/chanceryd.8",
     "share/man/man5/chancery.conf.5",
     "lib/systemd/system/chanceryd.service",
+    "bin/chancery-web",
+    "share/man/man8/chancery-web.8",
+    "lib/systemd/system/chancery-web.service",
     "lib/sysusers.d/chancery.conf",
     "lib/tmpfiles.d/chancery.conf",
     "share/bash-completion/completions/chancery",
@@ -133,6 +136,24 @@ class InstallTest(unittest.TestCase):
                      "ProtectSystem=strict", "NoNewPrivileges=yes"):
             self.assertIn("\n" + line + "\n", unit)
 
+    def test_web_unit_names_the_installed_files(self):
+        with open(self.path("lib/systemd/system/chancery-web.service")) as f:
+            unit = f.read()
+        self.assertIn("\nExecStart=%s --config %s --listen 127.0.0.1:8025\n"
+                      % (self.path("bin/chancery-web"),
+                         self.path("etc/chancery/chancery.conf")), unit)
+        for line in ("User=chancery", "StateDirectory=chancery",
+                     "ProtectSystem=strict", "NoNewPrivileges=yes",
+                     "PrivateTmp=yes"):
+            self.assertIn("\n" + line + "\n", unit)
+
+    @unittest.skipUnless(shutil.which("systemd-analyze"), "no systemd-analyze")
+    def test_web_unit_passes_systemd_analyze_verify(self):
+        unit = self.path("lib/systemd/system/chancery-web.service")
+        env = dict(os.environ, MANPATH=self.path("share/man"))
+        proc = run(["systemd-analyze", "verify", unit], env=env, check=False)
+        self.assertEqual((proc.returncode, proc.stdout + proc.stderr), (0, ""))
+
     @unittest.skipUnless(shutil.which("systemd-analyze"), "no systemd-analyze")
     def test_unit_passes_systemd_analyze_verify(self):
         unit = self.path("lib/systemd/system/chanceryd.service")
@@ -154,7 +175,7 @@ class InstallTest(unittest.TestCase):
     @unittest.skipUnless(shutil.which("mandoc"), "no mandoc")
     def test_manual_pages_pass_the_lint(self):
         for page in ("man1/chancery.1", "man8/chanceryd.8",
-                     "man5/chancery.conf.5"):
+                     "man5/chancery.conf.5", "man8/chancery-web.8"):
             proc = run(["mandoc", "-T", "lint", "-W", "warning",
                         self.path("share/man/" + page)], check=False)
             self.assertEqual((proc.returncode, proc.stdout + proc.stderr),
