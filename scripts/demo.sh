@@ -28,7 +28,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 scripts/deps.sh
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/release -j "$JOBS" >/dev/null
-PATH=$ROOT/build/release:$ROOT/build/release/web:$PATH
+PATH=$ROOT/build/release:$PATH
 
 rm -rf "$DEMO"
 mkdir -p "$DEMO"
