@@ -28,7 +28,7 @@
  *             section#plan: #plan-summary, #plan-sha256, table#recipients
  *             (tr.recipient), ul#unreached, table#languages,
  *             ul#fallbacks, ul#salutations;
- *             a#proofs-link;
+ *             a#proofs-link, a#audit-link;
  *             each action's form sits in div#ACTION-box (web_form_begin
  *             gives the form no id) and ends with button#ACTION-submit:
  *             div#test-box (input[name=to]#test-to,
@@ -520,7 +520,11 @@ static void add_actions(struct sbuf *out, struct web_ctx *ctx,
 	snprintf(abase, sizeof(abase), "/approval/%lld", (long long)c->id);
 	web_raw(out, "<section id=\"actions\"><h2>Check and act</h2>\n");
 	web_htmlf(out, "<p><a id=\"proofs-link\" href=\"%s/proofs\">Proofs: "
-		  "every distinct message this campaign sends</a></p>\n", base);
+		  "every distinct message this campaign sends</a> · <a "
+		  "id=\"audit-link\" href=\"/audit/campaign?name=", base);
+	web_url(out, c->name);
+	web_raw(out, "\">Its audit: every addressee and what came back</a>"
+		     "</p>\n");
 	if (edit && st != CAMPAIGN_DONE && st != CAMPAIGN_CANCELLED)
 		add_button(out, s, base, "test", "Send a test",
 			   "<label>To <input type=\"email\" name=\"to\" "

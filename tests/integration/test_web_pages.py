@@ -11,7 +11,7 @@ import re
 import unittest
 
 from harness import BIN_DIR, TestCase
-from web_harness import Client, WebServer, add_user, web_binary
+from web_client import Client, Server, add_user
 
 CONF = "campaign = { approvals = 1; four_eyes = true; };\n"
 
@@ -27,6 +27,10 @@ FUTURE = "2031-02-26 10:00"
 
 def chanceryd():
     return os.path.join(BIN_DIR, "chanceryd")
+
+
+def web_built():
+    return os.path.exists(os.path.join(BIN_DIR, "chancery-web"))
 
 
 def forged_dsn(n, recipient):
@@ -51,7 +55,7 @@ def boxes(body, kind):
         body, re.S)]
 
 
-@unittest.skipUnless(web_binary(), "chancery-web is not built in this tree")
+@unittest.skipUnless(web_built(), "chancery-web is not built in this tree")
 class WebPagesTestCase(TestCase):
     def setUp(self):
         super().setUp()
@@ -79,25 +83,35 @@ class WebPagesTestCase(TestCase):
         # approving her own campaign
         h.ok("--as", "carol", "campaign", "create", "feb", "--template",
              "stmt", "--list", "orgs", "--at", FUTURE, "--tz", "UTC")
-        self.pw = {n: add_user(h, n, r) for n, r in (
-            ("vera", "viewer"), ("alice", "editor"), ("bob", "approver"),
-            ("carol", "approver"))}
+        self.pw = {}
+        for name, role in (("vera", "viewer"), ("alice", "editor"),
+                           ("bob", "approver"), ("carol", "approver")):
+            self.pw[name] = "correct horse %s battery" % name
+            add_user(h, name, role, self.pw[name])
         self.cid = h.scalar("SELECT id FROM campaigns WHERE name = 'feb'")
-        self.server = WebServer(h)
+        self.server = Server(h)
 
     def tearDown(self):
         self.server.stop()
         super().tearDown()
 
     def client(self, name):
+        """A signed-in browser; c.token is its session's CSRF token, read
+        from the layout's sign-out form."""
         c = Client(self.server)
         r = c.login(name, self.pw[name])
-        self.assertEqual(r.status, 303, r)
+        self.assertEqual(r.status, 303, r.body)
+        c.token = c.get("/campaigns").csrf()
+        self.assertTrue(c.token)
         return c
+
+    def post(self, c, path, fields=None):
+        """A form post with the session's CSRF token."""
+        return c.post(path, dict(fields or {}, csrf=c.token))
 
     def page(self, c, path, status=200):
         r = c.get(path)
-        self.assertEqual(r.status, status, r)
+        self.assertEqual(r.status, status, r.body)
         return r.body
 
     def state(self, name="feb"):
@@ -201,9 +215,9 @@ class WebPagesTestCase(TestCase):
     def test_progress_json_is_well_formed(self):
         c = self.client("vera")
         r = c.get("/campaign/%d/progress.json" % self.cid)
-        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.status, 200, r.body)
         self.assertTrue(r.header("Content-Type").startswith(
-            "application/json"), r)
+            "application/json"), r.header("Content-Type"))
         p = json.loads(r.body)
         self.assertEqual(p["name"], "feb")
         self.assertEqual(p["state"], "draft")
@@ -214,7 +228,7 @@ class WebPagesTestCase(TestCase):
             "cancelled", "skipped", "delivered", "bounced"]))
         # the script it feeds is served, from /static/ (CSP: 'self')
         r = c.get("/static/progress.js")
-        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.status, 200, r.body)
         self.assertIn("progress.json", self.page(c, "/campaign/%d" % self.cid))
         self.assertIn("getElementById(\"progress\")", r.body)
         self.assertIn("connect-src 'self'", r.header(
@@ -226,8 +240,8 @@ class WebPagesTestCase(TestCase):
         c = self.client("bob")
         body = self.page(c, "/campaign/%d" % self.cid)
         self.assertIn('id="approve-submit"', body)
-        r = c.post("/approval/%d/approve" % self.cid)
-        self.assertEqual(r.status, 200, r)
+        r = self.post(c, "/approval/%d/approve" % self.cid)
+        self.assertEqual(r.status, 200, r.body)
         self.assertIn("campaign feb approved by bob (1 of 1): stmt v2; "
                       "approved: schedule it to send", boxes(r.body,
                                                              "notice"))
@@ -243,14 +257,14 @@ class WebPagesTestCase(TestCase):
         # schedule, pause, resume, cancel: the library's transitions
         a = self.client("alice")
         self.page(a, "/campaign/%d" % self.cid)
-        r = a.post("/campaign/%d/schedule" % self.cid)
-        self.assertEqual(r.status, 200, r)
+        r = self.post(a, "/campaign/%d/schedule" % self.cid)
+        self.assertEqual(r.status, 200, r.body)
         self.assertEqual(self.state(), "scheduled")
         for verb, want in (("pause", "scheduled → paused"),
                            ("resume", "paused → scheduled"),
                            ("cancel", "scheduled → cancelled")):
-            r = a.post("/campaign/%d/%s" % (self.cid, verb))
-            self.assertEqual(r.status, 200, r)
+            r = self.post(a, "/campaign/%d/%s" % (self.cid, verb))
+            self.assertEqual(r.status, 200, r.body)
             self.assertIn("campaign feb: %s" % want,
                           " ".join(boxes(r.body, "notice")))
         self.assertEqual(self.state(), "cancelled")
@@ -258,9 +272,9 @@ class WebPagesTestCase(TestCase):
                          ["alice"])
         # a transition the state does not allow: the library's refusal
         before = self.home.snapshot()
-        r = a.post("/campaign/%d/pause" % self.cid)
-        self.assertEqual(r.status, 400, r)
-        self.assertEqual(len(boxes(r.body, "error")), 1, r)
+        r = self.post(a, "/campaign/%d/pause" % self.cid)
+        self.assertEqual(r.status, 400, r.body)
+        self.assertEqual(len(boxes(r.body, "error")), 1, r.body)
         self.assertIn("cancelled", boxes(r.body, "error")[0])
         self.assertEqual(self.home.snapshot(), before)
 
@@ -270,9 +284,9 @@ class WebPagesTestCase(TestCase):
         self.assertNotIn('id="approve-submit"', body)
         before = self.home.snapshot()
         for verb in ("approve", "reject"):
-            r = c.post("/approval/%d/%s" % (self.cid, verb),
-                       {"reason": "no"})
-            self.assertEqual(r.status, 403, r)
+            r = self.post(c, "/approval/%d/%s" % (self.cid, verb),
+                          {"reason": "no"})
+            self.assertEqual(r.status, 403, r.body)
         self.assertEqual(self.home.snapshot(), before)
         self.assertEqual(self.state(), "draft")
 
@@ -280,8 +294,8 @@ class WebPagesTestCase(TestCase):
         c = self.client("carol")
         self.page(c, "/campaign/%d" % self.cid)
         before = self.home.snapshot()
-        r = c.post("/approval/%d/approve" % self.cid)
-        self.assertEqual(r.status, 403, r)
+        r = self.post(c, "/approval/%d/approve" % self.cid)
+        self.assertEqual(r.status, 403, r.body)
         self.assertEqual(boxes(r.body, "error"), [
             "campaign &#39;feb&#39;: carol created it and may not approve "
             "it (campaign.four_eyes)"])
@@ -292,13 +306,13 @@ class WebPagesTestCase(TestCase):
         c = self.client("bob")
         self.page(c, "/campaign/%d" % self.cid)
         before = self.home.snapshot()
-        r = c.post("/approval/%d/reject" % self.cid, {"reason": ""})
-        self.assertEqual(r.status, 400, r)
+        r = self.post(c, "/approval/%d/reject" % self.cid, {"reason": ""})
+        self.assertEqual(r.status, 400, r.body)
         self.assertIn("--reason TEXT is required", boxes(r.body, "error"))
         self.assertEqual(self.home.snapshot(), before)
-        r = c.post("/approval/%d/reject" % self.cid,
-                   {"reason": "wrong date " + XSS})
-        self.assertEqual(r.status, 200, r)
+        r = self.post(c, "/approval/%d/reject" % self.cid,
+                      {"reason": "wrong date " + XSS})
+        self.assertEqual(r.status, 200, r.body)
         (actor, data), = self.events("campaign.rejected")
         self.assertEqual(actor, "bob")
         self.assertEqual(json.loads(data)["reason"], "wrong date " + XSS)
@@ -308,9 +322,9 @@ class WebPagesTestCase(TestCase):
     def test_test_send_goes_to_the_transport_as_the_editor(self):
         c = self.client("alice")
         self.page(c, "/campaign/%d" % self.cid)
-        r = c.post("/campaign/%d/test" % self.cid,
-                   {"to": "proof@office.example", "body": "OSCE"})
-        self.assertEqual(r.status, 200, r)
+        r = self.post(c, "/campaign/%d/test" % self.cid,
+                      {"to": "proof@office.example", "body": "OSCE"})
+        self.assertEqual(r.status, 200, r.body)
         notice = " ".join(boxes(r.body, "notice"))
         self.assertIn("campaign feb: test message for OSCE sent to "
                       "&lt;proof@office.example&gt;", notice)
@@ -320,9 +334,10 @@ class WebPagesTestCase(TestCase):
         sent = [f for d, _, fs in os.walk(self.home.outbox) for f in fs]
         self.assertEqual(len(sent), 1, sent)
         # a bad address: the library's refusal, nothing sent
-        r = c.post("/campaign/%d/test" % self.cid, {"to": "not an address"})
-        self.assertEqual(r.status, 400, r)
-        self.assertEqual(len(boxes(r.body, "error")), 1, r)
+        r = self.post(c, "/campaign/%d/test" % self.cid,
+                      {"to": "not an address"})
+        self.assertEqual(r.status, 400, r.body)
+        self.assertEqual(len(boxes(r.body, "error")), 1, r.body)
         self.assertEqual(len(self.events("campaign.tested")), 1)
 
     # ---- sending, the audit and the inbound queue ----
@@ -337,15 +352,15 @@ class WebPagesTestCase(TestCase):
         b = self.client("bob")
         self.page(b, "/campaign/%d" % nid)
         # its send time has passed: refused unless "now" is ticked
-        r = b.post("/approval/%d/approve" % nid, {"schedule": "1"})
-        self.assertEqual(r.status, 400, r)
+        r = self.post(b, "/approval/%d/approve" % nid, {"schedule": "1"})
+        self.assertEqual(r.status, 400, r.body)
         self.assertRegex(" ".join(boxes(r.body, "error")),
                          r"send time .* has passed; use --now to send at "
                          r"once")
         self.assertEqual(self.state("now"), "draft")
-        r = b.post("/approval/%d/approve" % nid, {"schedule": "1",
-                                                  "now": "1"})
-        self.assertEqual(r.status, 200, r)
+        r = self.post(b, "/approval/%d/approve" % nid,
+                      {"schedule": "1", "now": "1"})
+        self.assertEqual(r.status, 200, r.body)
         self.assertEqual(self.state("now"), "scheduled")
         h.ok("--once", prog="chanceryd")
         p = json.loads(self.page(b, "/campaign/%d/progress.json" % nid))
@@ -370,8 +385,8 @@ class WebPagesTestCase(TestCase):
         body = self.page(b, "/audit/body?body=OSCE")
         self.assertIn("now", body)
         # the ledger verified from the page, recorded with the web user
-        r = b.post("/audit/verify")
-        self.assertEqual(r.status, 200, r)
+        r = self.post(b, "/audit/verify")
+        self.assertEqual(r.status, 200, r.body)
         self.assertRegex(" ".join(boxes(r.body, "notice")),
                          r"ok: \d+ rows verified")
         self.assertIn('data-ok="yes"', r.body)
@@ -383,8 +398,8 @@ class WebPagesTestCase(TestCase):
         body = self.page(b, "/inbound")
         self.assertIn('id="quarantine-%d" data-confirmed="no"' % qid, body)
         self.assertIn("matched by recipient only", body)
-        r = b.post("/inbound/%d/confirm" % qid)
-        self.assertEqual(r.status, 200, r)
+        r = self.post(b, "/inbound/%d/confirm" % qid)
+        self.assertEqual(r.status, 200, r.body)
         self.assertIn("quarantined report #%d confirmed by bob" % qid,
                       boxes(r.body, "notice"))
         self.assertIn('data-confirmed="yes"', r.body)
@@ -395,14 +410,15 @@ class WebPagesTestCase(TestCase):
             "pc@osce.example.org"), "bounced")
         # twice: the library's refusal, nothing changed
         before = h.snapshot()
-        r = b.post("/inbound/%d/confirm" % qid)
-        self.assertEqual(r.status, 400, r)
-        self.assertEqual(len(boxes(r.body, "error")), 1, r)
+        r = self.post(b, "/inbound/%d/confirm" % qid)
+        self.assertEqual(r.status, 400, r.body)
+        self.assertEqual(len(boxes(r.body, "error")), 1, r.body)
         self.assertEqual(h.snapshot(), before)
         # a viewer may not confirm
         v = self.client("vera")
         self.page(v, "/inbound")
-        self.assertEqual(v.post("/inbound/%d/confirm" % qid).status, 403)
+        r = self.post(v, "/inbound/%d/confirm" % qid)
+        self.assertEqual(r.status, 403, r.body)
 
 
 if __name__ == "__main__":
