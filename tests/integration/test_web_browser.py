@@ -91,9 +91,9 @@ class Journeys(unittest.TestCase):
             p.wait()
         for p in self.peers:
             p.stop()
-        if self.server:
-            self.server.stop()
+        verdict = self.server.verdict() if self.server else None
         self.home.close()
+        self.assertIsNone(verdict)
 
     # --- steps --------------------------------------------------------
 

@@ -138,8 +138,12 @@ class WebSecurity(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.stop()
-        cls.home.close()
+        try:
+            verdict = cls.server.verdict()
+        finally:
+            cls.home.close()
+        if verdict:
+            raise AssertionError(verdict)
 
     def client(self, who=None):
         c = Client(self.server)
@@ -465,7 +469,7 @@ class WebSecurity(unittest.TestCase):
             self.assertIn("httponly", flags)
             self.assertIn("samesite=strict", flags)
         finally:
-            secure.stop()
+            self.assertIsNone(secure.verdict())
 
     # --- headers ------------------------------------------------------
 
@@ -513,8 +517,11 @@ class LoginThrottle(unittest.TestCase):
         self.server = WebServer(self.home)
 
     def tearDown(self):
-        self.server.stop()
-        self.home.close()
+        try:
+            verdict = self.server.verdict()
+        finally:
+            self.home.close()
+        self.assertIsNone(verdict)
 
     def test_login_throttled_after_five_failures(self):
         add_user(self.home, "tess", "viewer", "tess's good password")

@@ -101,6 +101,7 @@ class WebServer:
             return ""
 
     def stop(self):
+        """SIGTERM; returns the exit status (0 for a clean stop)."""
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -109,6 +110,16 @@ class WebServer:
                 self.proc.kill()
                 self.proc.wait()
         return self.proc.returncode
+
+    def verdict(self):
+        """None if the server stopped cleanly (status 0, no sanitizer
+        report in its log: under ASan a leak or an error shows here),
+        else what was wrong."""
+        rc = self.stop()
+        log = self.log()
+        if rc != 0 or "Sanitizer" in log or "runtime error:" in log:
+            return "chancery-web exited %s:\n%s" % (rc, log[-4000:])
+        return None
 
 
 class Response:
