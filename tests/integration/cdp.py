@@ -87,7 +87,7 @@ class Browser:
                  "--disable-background-networking",
                  "--disable-component-update", "--mute-audio",
                  "--password-store=basic", "--use-mock-keychain",
-                 "--hide-scrollbars",
+                 "--hide-scrollbars", "--disable-dev-shm-usage",
                  "--window-size=%d,%d" % (width, height), "about:blank"],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 start_new_session=True)
