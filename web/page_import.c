@@ -4,7 +4,8 @@
  * dry run and the plan shown; the confirm form applies the same file.
  * Between the two the file waits in the temporary directory, mode 0600,
  * named by the account's id and 128 random bits, so that only the person
- * who uploaded it can apply it; applying removes it.
+ * who uploaded it can apply it; applying removes it, and one never
+ * applied is removed a day later (at the next upload).
  *
  * Stable ids and names, for the browser tests:
  *   /registry/import  import-form (file input import-file name=file,
@@ -19,12 +20,15 @@
  *                     update, reactivate; button import-apply)
  *   after applying    import-summary, import-plan as above
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "chancery/import.h"
@@ -33,6 +37,8 @@
 #include "pages.h"
 
 #define UPLOAD_ID_LEN 32
+/* An upload nobody confirmed is removed after a day. */
+#define UPLOAD_MAX_AGE (24 * 3600)
 
 static int error_status(int rc)
 {
@@ -70,6 +76,32 @@ static bool upload_id_ok(const char *id)
 	return true;
 }
 
+/* Removes the uploads of ours older than a day: a preview nobody
+ * confirmed leaves its file behind. */
+static void upload_sweep(void)
+{
+	static const char prefix[] = "chancery-web-import-";
+	DIR *d = opendir(tmp_dir());
+	const struct dirent *e;
+	struct stat st;
+	time_t now = time(NULL);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, prefix, sizeof(prefix) - 1) != 0)
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+		    now - st.st_mtime < UPLOAD_MAX_AGE)
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+			log_info("web: removed an import upload never "
+				 "applied: %s", e->d_name);
+	}
+	closedir(d);
+}
+
 /* Keeps the upload for the confirm step; id gets its name. */
 static int upload_keep(const struct web_param *f, int64_t user,
 		       char id[UPLOAD_ID_LEN + 1], struct error *err)
@@ -80,6 +112,7 @@ static int upload_keep(const struct web_param *f, int64_t user,
 	size_t done = 0;
 	int fd = -1, rc = 0;
 
+	upload_sweep();
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
 		rc = error_set_errno(err, ERR_OS, "no random bytes");
 		goto out;

@@ -100,7 +100,8 @@ extern const struct web_route web_routes[];
 /* Escapes &, <, >, " and ' for text and attribute values. */
 void web_html(struct sbuf *out, const char *text);
 /* printf into out, every %s argument escaped (only %s, %d, %lld, %%). */
-void web_htmlf(struct sbuf *out, const char *fmt, ...);
+void web_htmlf(struct sbuf *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Fixed markup, never user data. */
 void web_raw(struct sbuf *out, const char *markup);
 /* A percent-encoded path or query component. */

@@ -398,11 +398,10 @@ class WebTest(harness.TestCase):
         self.assertEqual(shown + [summary], want)
         upload = re.search(r'name="upload" value="([0-9a-f]{32})"',
                            r.body).group(1)
-        kept = [f for f in os.listdir(os.environ.get("TMPDIR", "/tmp"))
-                if upload in f]
+        tmp = self.server.tmpdir
+        kept = [f for f in os.listdir(tmp) if upload in f]
         self.assertEqual(len(kept), 1)
-        st = os.stat(os.path.join(os.environ.get("TMPDIR", "/tmp"),
-                                  kept[0]))
+        st = os.stat(os.path.join(tmp, kept[0]))
         self.assertEqual(st.st_mode & 0o777, 0o600)
         # another account cannot apply the upload
         other = self.client("ada")
@@ -421,8 +420,27 @@ class WebTest(harness.TestCase):
         self.assertEqual(self.home.scalar(
             "SELECT actor FROM events WHERE kind = 'body.added' ORDER BY "
             "id DESC LIMIT 1"), "ed")
-        self.assertEqual([f for f in os.listdir(
-            os.environ.get("TMPDIR", "/tmp")) if upload in f], [])
+        self.assertEqual([f for f in os.listdir(tmp) if upload in f], [])
+
+    def test_an_upload_never_applied_goes_after_a_day(self):
+        tmp = self.server.tmpdir
+        old = os.path.join(tmp, "chancery-web-import-9-%s.csv" % ("a" * 32))
+        new = os.path.join(tmp, "chancery-web-import-9-%s.csv" % ("b" * 32))
+        for path in (old, new):
+            with open(path, "w") as f:
+                f.write("x\n")
+        day = time.time() - 24 * 3600 - 60
+        os.utime(old, (day, day))
+        c = self.client("ed")
+        csv = (b"acronym,name,kind,country,notes,aliases,email,"
+               b"contact_name,role,language,status\n"
+               b"NEWB,Nueva,ombudsman,PE,,,,,,,\n")
+        r = c.post_multipart("/registry/import",
+                             {"csrf": c.get("/registry/import").csrf()},
+                             {"file": ("people.csv", csv)})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertFalse(os.path.exists(old))
+        self.assertTrue(os.path.exists(new))
 
     def test_a_bad_spreadsheet_changes_nothing(self):
         csv = b"acronym,name,kind\nX,,ombudsman\n"

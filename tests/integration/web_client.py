@@ -22,6 +22,9 @@ class Server:
         argv += list(args)
         env = dict(os.environ)
         env.pop("CHANCERY_CONFIG", None)
+        # uploads waiting for their confirmation stay in the test's home
+        env["TMPDIR"] = home.dir
+        self.tmpdir = home.dir
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True,
                                      env=env)

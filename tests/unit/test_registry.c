@@ -284,6 +284,67 @@ static void test_list_expansion(void **state)
 	sbuf_release(&got);
 }
 
+/* Each member as "pos:body:ACR[!]" (! when removed), "pos:list:NAME" or
+ * "rule:KIND/COUNTRY", comma-separated. */
+static int collect_member(const struct list_member *m, void *arg)
+{
+	struct sbuf *sb = arg;
+
+	if (sb->len)
+		sbuf_addch(sb, ',');
+	if (m->rule_kind)
+		sbuf_addf(sb, "rule:%s/%s", m->rule_kind,
+			  m->rule_country ? m->rule_country : "*");
+	else if (m->body_id)
+		sbuf_addf(sb, "%d:body:%s%s", m->position,
+			  m->body_acronym ? m->body_acronym : m->body_name,
+			  m->body_removed ? "!" : "");
+	else
+		sbuf_addf(sb, "%d:list:%s", m->position, m->list_name);
+	return 0;
+}
+
+static void test_list_members_as_written(void **state)
+{
+	struct test_db *t = *state;
+	struct error err = {0};
+	struct sbuf got = SBUF_INIT;
+	int64_t a, b, c, sub, rule, top;
+	const struct {
+		int64_t *list;
+		const char *want;
+	} cases[] = {
+		{&top, "1:body:B,2:list:sub,3:body:(no acronym)!"},
+		{&sub, "1:body:A"},
+		{&rule, "rule:embassy/AZ,rule:nhri/*"},
+	};
+
+	a = add_body(t->db, "A", "Body A", "ngo", NULL);
+	b = add_body(t->db, "B", "Body B", "ngo", NULL);
+	c = add_body(t->db, NULL, "(no acronym)", "ngo", NULL);
+	assert_int_equal(list_create(t->db, "sub", LIST_STATIC, NULL, &sub, &err), 0);
+	assert_int_equal(list_create(t->db, "rules", LIST_RULE, NULL, &rule, &err), 0);
+	assert_int_equal(list_create(t->db, "top", LIST_STATIC, NULL, &top, &err), 0);
+	assert_int_equal(list_add_body(t->db, sub, a, &err), 0);
+	assert_int_equal(list_add_body(t->db, top, b, &err), 0);
+	assert_int_equal(list_add_list(t->db, top, sub, &err), 0);
+	assert_int_equal(list_add_body(t->db, top, c, &err), 0);
+	assert_int_equal(list_add_rule(t->db, rule, "nhri", NULL, &err), 0);
+	assert_int_equal(list_add_rule(t->db, rule, "embassy", "AZ", &err), 0);
+	/* a removed body stays written in the list, marked */
+	assert_int_equal(registry_body_remove(t->db, c, &err), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sbuf_reset(&got);
+		assert_int_equal(list_each_member(t->db, *cases[i].list,
+						  collect_member, &got, &err),
+				 0);
+		if (strcmp(got.buf, cases[i].want) != 0)
+			fail_msg("case %zu: got '%s', want '%s'", i, got.buf,
+				 cases[i].want);
+	}
+	sbuf_release(&got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +358,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_contact_update_and_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_members_as_written,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_expansion, setup,
 						teardown),
 	};
