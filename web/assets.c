@@ -74,7 +74,10 @@ static const char css[] =
 	"gap:.2rem 1rem;background:var(--card);padding:.8rem 1rem;"
 	"border:1px solid var(--line)}\n"
 	"dl.fields dt{color:var(--muted)}\n"
-	"dl.fields dd{margin:0}\n";
+	"dl.fields dd{margin:0}\n"
+	/* page_campaigns.c, page_templates.c: an HTML part in its sandbox */
+	"iframe.proof-html,iframe.rendered-html{width:100%;min-height:24rem;"
+	"border:1px solid var(--line);background:#fff}\n";
 
 static const char js[] =
 	"'use strict';\n"

@@ -5,6 +5,7 @@ loopback port and a real database: each page renders the records, every
 action is the library's with the web user as the ledger's actor, roles
 and four-eyes refuse with the library's text, and whatever a template or
 a registry name holds is shown inert."""
+import html
 import json
 import os
 import re
@@ -165,6 +166,16 @@ class WebPagesTestCase(TestCase):
         self.assertIn('<span class="proof-lang">fr</span>', body)
         self.assertIn("Au Organization for Security", body)
         self.assertInert(body)
+        # the proofs are the ones `campaign proof` writes, text for text
+        out = os.path.join(self.home.dir, "proofs")
+        self.home.ok("campaign", "proof", "feb", "--out", out)
+        shown = re.findall(r'<section class="proof" id="proof-\d+"><h2>'
+                           r'(.*?)</h2>.*?<pre class="proof-text" '
+                           r'id="proof-\d+-text">(.*?)</pre>', body, re.S)
+        self.assertEqual(len(shown), 2, body)
+        for label, text in shown:
+            with open(os.path.join(out, label + ".txt")) as f:
+                self.assertEqual(html.unescape(text), f.read())
 
         body = self.page(c, "/templates")
         self.assertIn('data-name="stmt" data-version="2"', body)
