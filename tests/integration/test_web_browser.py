@@ -413,6 +413,14 @@ class Journeys(unittest.TestCase):
                             "'#matrix td.cell'), c => c.dataset.state)")
         self.assertEqual(sorted(c for c in cells if c), ["sent"] * 3, cells)
         self.shot("matrix")
+        # a filter: nothing was sent from 2099 on
+        self.b.fill("#filter-since", "2099")
+        self.b.click("#filter-submit", navigate=True)
+        self.assertIn("since=2099", self.b.url())
+        self.assertEqual(self.b.count("#matrix td.cell[data-state=sent]"),
+                         0, self.b.text("main"))
+        self.shot("matrix-filtered")
+        self.go("/audit")
         self.b.click("#verify-submit", navigate=True)
         self.assertEqual(self.b.attr("#verify-status", "data-ok"), "yes",
                          self.b.text("#ledger"))
