@@ -10,7 +10,8 @@ libssl-dev libcurl4-openssl-dev libcmocka-dev libicu-dev libidn2-dev libsystemd-
 libmicrohttpd-dev \
 postfix tzdata media-types scdoc mandoc man-db valgrind openssl ca-certificates \
 systemd git chromium time dovecot-imapd \
-libargon2-dev"
+libargon2-dev \
+python3-websocket"
 
 missing=""
 for p in $PACKAGES; do
