@@ -460,48 +460,71 @@ static void make_message_id(const struct conf *cfg,
 		 campaign_message_domain(cfg, c));
 }
 
+/* One proof rendered for its group's first addressee: the output, the
+ * context it was rendered in and the variant chosen. */
+struct proof_render {
+	struct template_output o;
+	struct delivery_ctx d;
+	struct template *v;
+	struct template_choice choice;
+	bool have_ctx;
+};
+
+/* Renders group g of w into r; proof_render_release after, always. */
+static int proof_render(struct proof_walk *w, const struct proof_group *g,
+			struct proof_render *r)
+{
+	char message_id[256];
+	int rc;
+
+	make_message_id(w->cfg, w->c, "proof", message_id, sizeof(message_id));
+	template_output_init(&r->o);
+	r->have_ctx = false;
+	rc = campaign_delivery_ctx_init(w->db, w->cfg, w->c, g->contact_id,
+					message_id, NULL, &r->d, w->err);
+	if (rc)
+		return rc;
+	r->have_ctx = true;
+	r->v = campaign_variant(w->cfg, w->c, w->t, &r->d, &r->choice);
+	return template_render(r->v, &r->d.ctx, &r->o, w->err);
+}
+
+static void proof_render_release(struct proof_render *r)
+{
+	if (r->have_ctx)
+		campaign_delivery_ctx_release(&r->d);
+	template_output_release(&r->o);
+}
+
 /* Writes the three files of one proof. */
 static int write_proof(struct proof_walk *w, int dfd, const char *dir,
 		       struct proof_group *g)
 {
 	struct sbuf name = SBUF_INIT, data = SBUF_INIT;
-	struct template_output o;
-	struct delivery_ctx d;
-	struct template *v;
-	char message_id[256];
-	int rc;
+	struct proof_render r;
+	int rc = proof_render(w, g, &r);
 
-	make_message_id(w->cfg, w->c, "proof", message_id, sizeof(message_id));
-	template_output_init(&o);
-	rc = campaign_delivery_ctx_init(w->db, w->cfg, w->c, g->contact_id,
-					message_id, NULL, &d, w->err);
-	if (rc)
-		goto release;
-	v = campaign_variant(w->cfg, w->c, w->t, &d, NULL);
-	rc = template_render(v, &d.ctx, &o, w->err);
 	if (!rc) {
 		sbuf_addf(&name, "%s.txt", g->label);
-		rc = write_file(dfd, dir, name.buf, o.text.buf, o.text.len,
+		rc = write_file(dfd, dir, name.buf, r.o.text.buf, r.o.text.len,
 				w->err);
 	}
-	if (!rc && o.has_html) {
+	if (!rc && r.o.has_html) {
 		g->has_html = true;
-		html_proof(&data, w->c, v, &o, &d);
+		html_proof(&data, w->c, r.v, &r.o, &r.d);
 		sbuf_reset(&name);
 		sbuf_addf(&name, "%s.html", g->label);
 		rc = write_file(dfd, dir, name.buf, data.buf, data.len, w->err);
 	}
 	sbuf_reset(&data);
 	if (!rc)
-		rc = message_compose(v, &d.ctx, &data, w->err);
+		rc = message_compose(r.v, &r.d.ctx, &data, w->err);
 	if (!rc) {
 		sbuf_reset(&name);
 		sbuf_addf(&name, "%s.eml", g->label);
 		rc = write_file(dfd, dir, name.buf, data.buf, data.len, w->err);
 	}
-	campaign_delivery_ctx_release(&d);
-release:
-	template_output_release(&o);
+	proof_render_release(&r);
 	sbuf_release(&name);
 	sbuf_release(&data);
 	return rc;
@@ -591,37 +614,23 @@ static int show_proof(struct proof_walk *w, size_t number,
 		      struct proof_group *g, campaign_proof_fn fn, void *arg)
 {
 	struct sbuf page = SBUF_INIT;
-	struct template_output o;
-	struct template_choice choice;
-	struct delivery_ctx d;
-	struct template *v;
-	char message_id[256];
-	int rc;
+	struct proof_render r;
+	int rc = proof_render(w, g, &r);
 
-	make_message_id(w->cfg, w->c, "proof", message_id, sizeof(message_id));
-	template_output_init(&o);
-	rc = campaign_delivery_ctx_init(w->db, w->cfg, w->c, g->contact_id,
-					message_id, NULL, &d, w->err);
-	if (rc)
-		goto release;
-	v = campaign_variant(w->cfg, w->c, w->t, &d, &choice);
-	rc = template_render(v, &d.ctx, &o, w->err);
-	if (!rc && o.has_html)
-		html_proof(&page, w->c, v, &o, &d);
+	if (!rc && r.o.has_html)
+		html_proof(&page, w->c, r.v, &r.o, &r.d);
 	if (!rc) {
 		struct campaign_proof p = {
 			.number = number, .label = g->label,
 			.members = g->members.buf, .n = g->n,
-			.lang = choice.sent, .subject = o.subject.buf,
-			.text = o.text.buf,
-			.html = o.has_html ? page.buf : NULL,
+			.lang = r.choice.sent, .subject = r.o.subject.buf,
+			.text = r.o.text.buf,
+			.html = r.o.has_html ? page.buf : NULL,
 		};
 
 		rc = fn(&p, arg);
 	}
-	campaign_delivery_ctx_release(&d);
-release:
-	template_output_release(&o);
+	proof_render_release(&r);
 	sbuf_release(&page);
 	return rc;
 }
