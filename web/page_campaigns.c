@@ -252,7 +252,7 @@ static void add_info(struct sbuf *out, const struct campaign_info *c)
 	char when[96];
 
 	format_both(c->tz, c->send_at, when, sizeof(when));
-	web_htmlf(out, "<dl id=\"campaign-info\">"
+	web_htmlf(out, "<dl class=\"fields\" id=\"campaign-info\">"
 		  "<dt>Campaign</dt><dd id=\"campaign-name\">%s</dd>"
 		  "<dt>State</dt><dd id=\"campaign-state\">%s</dd>"
 		  "<dt>Sends</dt><dd id=\"campaign-send-at\">%s</dd>",

@@ -340,7 +340,7 @@ WEB_HANDLER(page_template_show)
 	}
 	sbuf_addf(&title, "Template %s", info.name);
 	web_page_begin(&rs->body, title.buf, rq->session);
-	web_htmlf(&rs->body, "<dl id=\"template-info\"><dt>Name</dt><dd "
+	web_htmlf(&rs->body, "<dl class=\"fields\" id=\"template-info\"><dt>Name</dt><dd "
 		  "id=\"template-name\">%s</dd><dt>Version</dt><dd "
 		  "id=\"template-version\">%d%s</dd><dt>SHA-256</dt><dd><code "
 		  "id=\"template-sha256\">%s</code></dd><dt>From</dt><dd>%s</dd>"
