@@ -143,7 +143,8 @@ int bounce_process(struct db *db, const struct bounce_report *r,
  * names the row ("quarantine") and actor ("confirmed_by"), in one
  * transaction. Refused with nothing changed (ERR_NOTFOUND, else
  * ERR_DATA) when the row does not exist, matched no delivery, was
- * already confirmed, or its report no longer fits the delivery's state.
+ * already confirmed or dismissed, or its report no longer fits the
+ * delivery's state.
  */
 int bounce_confirm(struct db *db, int64_t quarantine_id, const char *actor,
 		   const struct bounce_params *p, struct bounce_result *res,
