@@ -434,6 +434,16 @@ static int add_row(const struct bounce_quarantined *q, void *arg)
 		table_null(t);
 	}
 	table_text(t, q->confirmed_by);
+	if (q->dismissed_by) {
+		clock_format_utc(q->dismissed_at, when, sizeof(when));
+		table_text(t, when);
+	} else {
+		table_null(t);
+	}
+	table_text(t, q->dismissed_by);
+	table_text(t, q->dismiss_reason);
+	table_text(t, q->confirmed_by ? "confirmed"
+		      : q->dismissed_by ? "dismissed" : "open");
 	return 0;
 }
 
@@ -442,7 +452,8 @@ static int run_list(struct cli *cli, int argc, char **argv)
 	static const char *const headers[] = {
 		"id", "report", "received", "format", "action", "recipient",
 		"status", "envid", "message_id", "delivery", "class", "reason",
-		"confirmed", "confirmed_by",
+		"confirmed", "confirmed_by", "dismissed", "dismissed_by",
+		"dismiss_reason", "state",
 	};
 	struct error err = ERROR_INIT;
 	struct table *t;
@@ -518,6 +529,62 @@ static int run_confirm(struct cli *cli, int argc, char **argv)
 	return rc ? cli_fail(rc, &err) : 0;
 }
 
+static int run_dismiss(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"reason", required_argument, NULL, 'r'},
+		{NULL, 0, NULL, 0},
+	};
+	struct error err = ERROR_INIT;
+	const char *reason = NULL;
+	char *end = NULL, *actor = NULL;
+	struct db *db;
+	long long id;
+	int rc, c;
+
+	while ((c = cli_getopt(argc, argv, "r:", opts)) != -1) {
+		if (c != 'r')
+			return EX_USAGE;
+		reason = optarg;
+	}
+	if (optind != argc - 1)
+		return cli_bad_usage("expected one quarantine ID");
+	errno = 0;
+	id = strtoll(argv[optind], &end, 10);
+	if (errno || end == argv[optind] || *end || id < 1)
+		return cli_bad_usage("bad quarantine ID '%s'", argv[optind]);
+	if (!reason)
+		return cli_bad_usage("--reason TEXT is required");
+	rc = cli_db(cli, &db, &err);
+	if (!rc) {
+		actor = actor_name();
+		rc = bounce_dismiss(db, id, actor, reason, &err);
+	}
+	if (!rc && cli->json) {
+		struct sbuf out = SBUF_INIT;
+		struct json js;
+
+		json_init(&js, &out, false);
+		json_object_begin(&js);
+		json_kv_int(&js, "quarantine", id);
+		json_kv_string(&js, "state", "dismissed");
+		json_kv_string(&js, "dismissed_by", actor);
+		json_kv_string(&js, "dismiss_reason", reason);
+		json_object_end(&js);
+		sbuf_addch(&out, '\n');
+		cli_print_json(&out);
+		sbuf_release(&out);
+	} else if (!rc) {
+		char *why = utf8_escaped(reason);
+
+		printf("quarantined report #%lld dismissed by %s: %s\n", id,
+		       actor, why);
+		free(why);
+	}
+	free(actor);
+	return rc ? cli_fail(rc, &err) : 0;
+}
+
 #define SOURCES_HELP                                                          \
 	"  --maildir DIR       read every message in DIR/new (each moved to " \
 	"DIR/cur with the S flag once kept)\n" \
@@ -533,19 +600,23 @@ static const char read_help[] = SOURCES_HELP
 	"  list [--kind K]     show the messages kept\n"
 	"  quarantine          show the quarantined report recipients\n"
 	"  confirm ID          apply quarantined report ID to the delivery it "
-	"matched\n";
+	"matched\n"
+	"  dismiss ID --reason TEXT  set quarantined report ID aside, not "
+	"applied (kept for the audit)\n";
 
 /* The older command's subcommands: its list is the quarantine. */
 static const char bounce_help[] = SOURCES_HELP
 	"  list                show the quarantined report recipients\n"
 	"  confirm ID          apply quarantined report ID to the delivery it "
-	"matched\n";
+	"matched\n"
+	"  dismiss ID --reason TEXT  set quarantined report ID aside, not "
+	"applied (kept for the audit)\n";
 
 static const struct cli_command inbox_read_cmd[] = {
 	{"inbox", run_read,
 	 "[--maildir DIR | --imap URL [--user NAME] [--password-file FILE]] "
 	 "[--envelope-to ADDR] | list [--kind K] "
-	 "| quarantine | confirm ID",
+	 "| quarantine | confirm ID | dismiss ID --reason TEXT",
 	 "keep and read what comes back: one message on stdin, or every "
 	 "message in DIR/new; reports, read receipts, automatic answers, "
 	 "replies, complaints; the unreadable kept with the reason",
@@ -567,6 +638,11 @@ static const struct cli_command inbox_cmds[] = {
 	 "apply quarantined report ID to the delivery it matched, as checked "
 	 "by hand (recorded with your user name)",
 	 NULL},
+	{"dismiss", run_dismiss, "ID --reason TEXT",
+	 "set quarantined report ID aside without applying it, as checked by "
+	 "hand (recorded with your user name and the reason; the report is "
+	 "kept)",
+	 "  --reason TEXT  why (required: one line, at most 500 bytes)\n"},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -581,7 +657,7 @@ int cmd_inbox(struct cli *cli, int argc, char **argv)
 static const struct cli_command read_cmd[] = {
 	{"bounce", run_read,
 	 "[--maildir DIR | --imap URL] [--envelope-to ADDR] | list | confirm "
-	 "ID",
+	 "ID | dismiss ID --reason TEXT",
 	 "the same as 'chancery inbox' (kept for MTA aliases that call it); "
 	 "list shows the quarantine",
 	 bounce_help},
@@ -597,6 +673,11 @@ static const struct cli_command bounce_cmds[] = {
 	 "apply quarantined report ID to the delivery it matched, as checked "
 	 "by hand (recorded with your user name)",
 	 NULL},
+	{"dismiss", run_dismiss, "ID --reason TEXT",
+	 "set quarantined report ID aside without applying it, as checked by "
+	 "hand (recorded with your user name and the reason; the report is "
+	 "kept)",
+	 "  --reason TEXT  why (required: one line, at most 500 bytes)\n"},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -164,17 +164,17 @@ _chancery()
 			return 0 ;;
 		bounce)
 			if [[ $cur == -* ]]; then
-				_chancery_words "--maildir --imap --user --password-file --envelope-to --help"
+				_chancery_words "--maildir --imap --user --password-file --envelope-to --reason --help"
 			else
-				_chancery_words "list confirm"
+				_chancery_words "list confirm dismiss"
 			fi
 			return 0 ;;
 		inbox)
 			if [[ $cur == -* ]]; then
 				_chancery_words "--maildir --imap --envelope-to --kind
-					--help"
+					--reason --help"
 			else
-				_chancery_words "list quarantine confirm"
+				_chancery_words "list quarantine confirm dismiss"
 			fi
 			return 0 ;;
 		config) _chancery_words "check show" ;;

@@ -164,6 +164,8 @@ enum {
 	ST_QUARANTINE_GET,
 	ST_QUARANTINE_CONFIRM,
 	ST_QUARANTINE_LIST,
+	ST_QUARANTINE_STATE,
+	ST_QUARANTINE_DISMISS,
 	ST_POLICY_COUNT,
 	ST__COUNT
 };
@@ -199,21 +201,32 @@ static const char *const bounce_sql[ST__COUNT] = {
 				 "?10)",
 	[ST_QUARANTINE_GET] = "SELECT q.report_id, q.delivery_id, q.recipient, "
 			      "q.action, q.status, q.diagnostic, "
-			      "q.confirmed_by, r.format, r.sha256, q.class "
+			      "q.confirmed_by, r.format, r.sha256, q.class, "
+			      "q.dismissed_at, q.dismissed_by "
 			      "FROM bounce_quarantine q "
 			      "JOIN bounce_reports r ON r.id = q.report_id "
 			      "WHERE q.id = ?1",
 	[ST_QUARANTINE_CONFIRM] = "UPDATE bounce_quarantine SET "
 				  "confirmed_at = ?2, confirmed_by = ?3 "
-				  "WHERE id = ?1 AND confirmed_at IS NULL",
+				  "WHERE id = ?1 AND confirmed_at IS NULL "
+				  "AND dismissed_at IS NULL",
 	[ST_QUARANTINE_LIST] = "SELECT q.id, q.report_id, q.created_at, "
 			       "r.format, q.recipient, q.action, q.status, "
 			       "r.envid, r.original_message_id, q.diagnostic, "
 			       "q.reason, q.delivery_id, q.confirmed_at, "
-			       "q.confirmed_by, q.class "
+			       "q.confirmed_by, q.class, q.dismissed_at, "
+			       "q.dismissed_by, q.dismiss_reason "
 			       "FROM bounce_quarantine q "
 			       "JOIN bounce_reports r ON r.id = q.report_id "
 			       "ORDER BY q.id",
+	[ST_QUARANTINE_STATE] = "SELECT recipient, confirmed_at, confirmed_by, "
+				"dismissed_at, dismissed_by, delivery_id "
+				"FROM bounce_quarantine WHERE id = ?1",
+	[ST_QUARANTINE_DISMISS] = "UPDATE bounce_quarantine SET "
+				  "dismissed_at = ?2, dismissed_by = ?3, "
+				  "dismiss_reason = ?4 WHERE id = ?1 "
+				  "AND confirmed_at IS NULL "
+				  "AND dismissed_at IS NULL",
 	/* Distinct deliveries to domain ?1 that bounced for policy since ?2
 	 * (the bounce sets updated_at); by deliveries_bounce_domain, whose
 	 * expression this repeats. */
@@ -841,10 +854,19 @@ static int quarantine_get(struct db *db, int64_t qid, struct bounce_report *r,
 	    bounce_class_parse(db_column_text(st, 9), &rc->klass) != 0)
 		rc->klass = BOUNCE_CLASS_UNKNOWN;
 	snprintf(r->sha256, sizeof(r->sha256), "%s", db_column_text(st, 8));
-	if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+	if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
 		ret = error_set(err, ERR_DATA, "quarantined report #%lld was "
 				"already confirmed by %s", (long long)qid,
 				db_column_text(st, 6));
+	} else if (sqlite3_column_type(st, 10) != SQLITE_NULL) {
+		char when[32];
+
+		clock_format_utc(sqlite3_column_int64(st, 10), when,
+				 sizeof(when));
+		ret = error_set(err, ERR_DATA, "quarantined report #%lld was "
+				"already dismissed by %s at %s",
+				(long long)qid, db_column_text(st, 11), when);
+	}
 	else if (!*delivery_id)
 		ret = error_set(err, ERR_DATA, "quarantined report #%lld "
 				"matched no delivery: there is nothing to "
@@ -946,6 +968,116 @@ int bounce_confirm(struct db *db, int64_t quarantine_id, const char *actor,
 	return rc;
 }
 
+/* ---- dismissing by hand ----------------------------------------------- */
+
+/* Why a dismissal reason is refused, or NULL when it is fine. */
+static const char *dismiss_reason_problem(const char *reason)
+{
+	size_t len = reason ? strlen(reason) : 0;
+
+	if (!len)
+		return "a dismissal needs a reason (--reason TEXT)";
+	if (len > BOUNCE_DISMISS_REASON_MAX)
+		return "the dismissal reason is longer than 500 bytes";
+	for (const unsigned char *p = (const unsigned char *)reason; *p; p++) {
+		if (*p == '\n' || *p == '\r')
+			return "the dismissal reason must be one line";
+		if (*p < 0x20 || *p == 0x7f)
+			return "the dismissal reason has a control character";
+	}
+	return NULL;
+}
+
+/* Refuses row qid unless it is open; its recipient (or NULL) into
+ * *recipient, which the caller frees. */
+static int dismiss_check(struct db *db, int64_t qid, char **recipient,
+			 struct error *err)
+{
+	sqlite3_stmt *st;
+	char when[32];
+	int ret = db_prepare(db, &bounce_statements, ST_QUARANTINE_STATE, &st,
+			     err);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, qid);
+	ret = db_step(db, st, err);
+	if (ret == 0)
+		return error_set(err, ERR_NOTFOUND, "no quarantined report #%lld",
+				 (long long)qid);
+	if (ret != 1)
+		return ret;
+	ret = 0;
+	if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+		clock_format_utc(sqlite3_column_int64(st, 1), when,
+				 sizeof(when));
+		ret = error_set(err, ERR_DATA, "quarantined report #%lld was "
+				"already confirmed by %s at %s",
+				(long long)qid, db_column_text(st, 2), when);
+	} else if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+		clock_format_utc(sqlite3_column_int64(st, 3), when,
+				 sizeof(when));
+		ret = error_set(err, ERR_DATA, "quarantined report #%lld was "
+				"already dismissed by %s at %s",
+				(long long)qid, db_column_text(st, 4), when);
+	} else if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*recipient = db_column_strdup(st, 0);
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
+int bounce_dismiss(struct db *db, int64_t quarantine_id, const char *actor,
+		   const char *reason, struct error *err)
+{
+	const char *why = dismiss_reason_problem(reason);
+	struct ledger_entry e;
+	char *recipient = NULL;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (why)
+		return error_set(err, ERR_USAGE, "%s", why);
+	if (!actor || !*actor)
+		return error_set(err, ERR_USAGE, "a dismissal needs the name "
+				 "of who dismisses");
+	rc = db_begin(db, err);
+	if (rc)
+		return rc;
+	rc = dismiss_check(db, quarantine_id, &recipient, err);
+	if (rc)
+		goto out;
+	rc = db_prepare(db, &bounce_statements, ST_QUARANTINE_DISMISS, &st,
+			err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, quarantine_id);
+	sqlite3_bind_int64(st, 2, clock_now());
+	db_bind_text(st, 3, actor);
+	db_bind_text(st, 4, reason);
+	rc = db_step_done(db, st, err);
+	if (!rc && db_changes(db) != 1)
+		rc = error_set(err, ERR_SOFTWARE, "quarantined report #%lld "
+			       "changed under the dismissal",
+			       (long long)quarantine_id);
+	if (rc)
+		goto out;
+	ledger_entry_init(&e, LEDGER_BOUNCE_DISMISSED, 0, 0, 0, 0);
+	ledger_entry_int(&e, "quarantine", quarantine_id);
+	ledger_entry_str(&e, "recipient", recipient);
+	ledger_entry_str(&e, "reason", reason);
+	ledger_entry_str(&e, "dismissed_by", actor);
+	rc = ledger_entry_append(db, &e, NULL, err);
+	ledger_entry_release(&e);
+out:
+	free(recipient);
+	if (rc) {
+		db_rollback(db);
+		return rc;
+	}
+	return db_commit(db, err);
+}
+
 /* ---- quarantine listing ------------------------------------------------ */
 
 static const char *column_or_null(sqlite3_stmt *st, int col)
@@ -980,6 +1112,9 @@ static int quarantine_row(sqlite3_stmt *st, void *arg)
 		.confirmed_at = sqlite3_column_int64(st, 12),
 		.confirmed_by = column_or_null(st, 13),
 		.klass = column_or_null(st, 14),
+		.dismissed_at = sqlite3_column_int64(st, 15),
+		.dismissed_by = column_or_null(st, 16),
+		.dismiss_reason = column_or_null(st, 17),
 	};
 
 	return e->fn(&q, e->arg);

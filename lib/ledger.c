@@ -71,6 +71,7 @@ static const char *const kind_names[LEDGER_KIND_COUNT] = {
 	[LEDGER_RELAY_BLOCKED] = "relay.blocked",
 	[LEDGER_USER_ADDED] = "user.added",
 	[LEDGER_USER_CHANGED] = "user.changed",
+	[LEDGER_BOUNCE_DISMISSED] = "bounce.dismissed",
 };
 
 enum {

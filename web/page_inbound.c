@@ -3,23 +3,25 @@
  * quarantine (report recipients that matched no delivery, or only by an
  * identifier anyone could forge: `chancery inbox quarantine`), each to
  * confirm as `chancery inbox confirm ID` does (bounce_confirm, with the
- * signed-in person as confirmed_by); and the messages kept unread
+ * signed-in person as confirmed_by) or dismiss with a reason as
+ * `chancery inbox dismiss ID --reason TEXT` does (bounce_dismiss: set
+ * aside, nothing applied, the report kept); and the messages kept unread
  * (`chancery inbox list --kind unreadable`).
- *
- * Not here: dismissing a quarantined report. The library has no such
- * action (bounce_quarantine has no column for it), so the console does
- * not invent one; a report left unconfirmed changes nothing.
  *
  * Routes (web/routes.c, "inbound" group):
  *   GET  /inbound               the queue                   (read)
  *   POST /inbound/ID/confirm    confirm quarantined report  (edit)
+ *   POST /inbound/ID/dismiss    dismiss it, field "reason"  (edit)
  *
  * Stable ids and names for the browser tests:
  *   table#quarantine, tr.quarantined#quarantine-ID[data-confirmed=
- *   "yes|no"], td.reason; div#confirm-box-ID holding
- *   button#confirm-ID (the form posts to /inbound/ID/confirm);
- *   table#unreadable, tr.unreadable#inbound-ID; p#no-quarantine,
- *   p#no-unreadable when empty; ul#notes (what the confirmation did).
+ *   "yes|no"][data-state="open|confirmed|dismissed"], td.reason;
+ *   div#confirm-box-ID holding button#confirm-ID (the form posts to
+ *   /inbound/ID/confirm); div#dismiss-box-ID holding input#dismiss-
+ *   reason-ID[name=reason] and button#dismiss-ID (the form posts to
+ *   /inbound/ID/dismiss); table#unreadable, tr.unreadable#inbound-ID;
+ *   p#no-quarantine, p#no-unreadable when empty; ul#notes (what the
+ *   confirmation did).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,9 +56,13 @@ static int quarantine_row(const struct bounce_quarantined *q, void *arg)
 	clock_format_utc(q->created_at, when, sizeof(when));
 	snprintf(id, sizeof(id), "%lld", (long long)q->id);
 	web_htmlf(w->out, "<tr class=\"quarantined\" id=\"quarantine-%s\" "
-		  "data-confirmed=\"%s\"><td>%s</td><td>%s</td><td>%s</td>"
-		  "<td>%s</td><td>%s</td><td>%s</td><td>%s</td>", id,
-		  q->confirmed_by ? "yes" : "no", id, when, q->format,
+		  "data-confirmed=\"%s\" data-state=\"%s\"><td>%s</td>"
+		  "<td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
+		  "<td>%s</td>", id, q->confirmed_by ? "yes" : "no",
+		  q->confirmed_by   ? "confirmed"
+		  : q->dismissed_by ? "dismissed"
+				    : "open",
+		  id, when, q->format,
 		  q->action, q->recipient ? q->recipient : "",
 		  q->status ? q->status : "", q->klass ? q->klass : "");
 	if (q->delivery_id)
@@ -69,6 +75,10 @@ static int quarantine_row(const struct bounce_quarantined *q, void *arg)
 		clock_format_utc(q->confirmed_at, when, sizeof(when));
 		web_htmlf(w->out, "confirmed by %s at %s", q->confirmed_by,
 			  when);
+	} else if (q->dismissed_by) {
+		clock_format_utc(q->dismissed_at, when, sizeof(when));
+		web_htmlf(w->out, "dismissed by %s at %s: %s", q->dismissed_by,
+			  when, q->dismiss_reason ? q->dismiss_reason : "");
 	} else if (q->delivery_id && user_may(w->s->user.role, USER_EDIT)) {
 		snprintf(target, sizeof(target), "/inbound/%s/confirm", id);
 		web_htmlf(w->out, "<div id=\"confirm-box-%s\">", id);
@@ -81,6 +91,19 @@ static int quarantine_row(const struct bounce_quarantined *q, void *arg)
 		web_raw(w->out, "</div>");
 	} else if (!q->delivery_id) {
 		web_raw(w->out, "matched no delivery");
+	}
+	if (!q->confirmed_by && !q->dismissed_by &&
+	    user_may(w->s->user.role, USER_EDIT)) {
+		snprintf(target, sizeof(target), "/inbound/%s/dismiss", id);
+		web_htmlf(w->out, "<div id=\"dismiss-box-%s\">", id);
+		web_form_begin(w->out, target, w->s);
+		web_htmlf(w->out, "<input type=\"text\" name=\"reason\" "
+			  "id=\"dismiss-reason-%s\" required maxlength=\"%d\" "
+			  "placeholder=\"why it is not applied\"> "
+			  "<button type=\"submit\" id=\"dismiss-%s\">Dismiss"
+			  "</button>", id, BOUNCE_DISMISS_REASON_MAX, id);
+		web_form_end(w->out);
+		web_raw(w->out, "</div>");
 	}
 	web_raw(w->out, "</td></tr>\n");
 	w->rows++;
@@ -147,7 +170,10 @@ static int show_queue(struct web_ctx *ctx, const struct web_request *rq,
 			   "that matched no delivery, or matched one only by "
 			   "what anyone could forge. Confirming applies the "
 			   "report to the delivery it matched, as <code>chancery "
-			   "inbox confirm ID</code> does.</p>\n");
+			   "inbox confirm ID</code> does; dismissing sets it "
+			   "aside with a reason and applies nothing, as "
+			   "<code>chancery inbox dismiss ID --reason TEXT</code> "
+			   "does.</p>\n");
 	if (q.rows) {
 		web_raw(&rs->body, "<table id=\"quarantine\"><thead><tr>"
 				   "<th>#</th><th>Received</th><th>Format</th>"
@@ -193,6 +219,25 @@ static void gather_note(const char *line, void *arg)
 	sbuf_addch(notes, '\n');
 }
 
+/* POST /inbound/ID/dismiss: bounce_dismiss with the form's reason. */
+static int inbound_dismiss(struct web_ctx *ctx, const struct web_request *rq,
+			   struct web_response *rs, long long id)
+{
+	struct sbuf notice = SBUF_INIT;
+	struct error err = ERROR_INIT;
+	const char *actor = db_actor(ctx->db);
+	int rc = bounce_dismiss(ctx->db, id, actor, web_param(rq, "reason"),
+				&err);
+
+	if (!rc)
+		sbuf_addf(&notice, "quarantined report #%lld dismissed by %s",
+			  id, actor ? actor : "the system");
+	rc = show_queue(ctx, rq, rs, rc ? status_of(rc) : 200,
+			rc ? NULL : notice.buf, NULL, rc ? err.msg : NULL);
+	sbuf_release(&notice);
+	return rc;
+}
+
 WEB_HANDLER(page_inbound_confirm)
 {
 	static const char prefix[] = "/inbound/";
@@ -206,8 +251,11 @@ WEB_HANDLER(page_inbound_confirm)
 	int rc;
 
 	id = strtoll(path, &end, 10);
-	if (path[0] < '1' || path[0] > '9' || id < 1 ||
-	    strcmp(end, "/confirm") != 0)
+	if (path[0] < '1' || path[0] > '9' || id < 1)
+		return web_fail(rs, 404, rq, "no such page");
+	if (strcmp(end, "/dismiss") == 0)
+		return inbound_dismiss(ctx, rq, rs, id);
+	if (strcmp(end, "/confirm") != 0)
 		return web_fail(rs, 404, rq, "no such page");
 	bounce_params_init(&p, ctx->cfg);
 	rc = bounce_confirm(ctx->db, id, db_actor(ctx->db), &p, &res,

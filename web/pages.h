@@ -63,6 +63,6 @@ WEB_HANDLER(page_audit_verify);   /* POST /audit/verify */
 
 /* web/page_inbound.c (webpages) */
 WEB_HANDLER(page_inbound);         /* GET /inbound */
-WEB_HANDLER(page_inbound_confirm); /* POST /inbound/ID/confirm */
+WEB_HANDLER(page_inbound_confirm); /* POST /inbound/ID/confirm|dismiss */
 
 #endif

@@ -60,6 +60,7 @@ const struct web_route web_routes[] = {
 
 	/* web/page_inbound.c */
 	{"GET", "/inbound", false, USER_READ, false, page_inbound},
+	/* POST /inbound/ID/confirm and /inbound/ID/dismiss */
 	{"POST", "/inbound/", true, USER_EDIT, false, page_inbound_confirm},
 
 	{NULL, NULL, false, USER_READ, false, NULL},

@@ -143,12 +143,29 @@ int bounce_process(struct db *db, const struct bounce_report *r,
  * names the row ("quarantine") and actor ("confirmed_by"), in one
  * transaction. Refused with nothing changed (ERR_NOTFOUND, else
  * ERR_DATA) when the row does not exist, matched no delivery, was
- * already confirmed, or its report no longer fits the delivery's state.
+ * already confirmed or dismissed, or its report no longer fits the
+ * delivery's state.
  */
 int bounce_confirm(struct db *db, int64_t quarantine_id, const char *actor,
 		   const struct bounce_params *p, struct bounce_result *res,
 		   bounce_note_fn note, void *arg, struct error *err);
 
+/* The longest dismissal reason, in bytes. */
+#define BOUNCE_DISMISS_REASON_MAX 500
+
+/*
+ * Sets quarantine row quarantine_id aside as checked by actor and not to
+ * be applied (`chancery inbox dismiss`): records when, who and reason
+ * (non-empty, one line, no control character, at most
+ * BOUNCE_DISMISS_REASON_MAX bytes, else ERR_USAGE) and a
+ * "bounce.dismissed" ledger event {quarantine, recipient, reason,
+ * dismissed_by}, in one transaction. Nothing is deleted: the row and its
+ * raw report stay. Refused with nothing changed when the row does not
+ * exist (ERR_NOTFOUND) or was already confirmed or dismissed (ERR_DATA,
+ * saying by whom and when). A dismissed row cannot be confirmed.
+ */
+int bounce_dismiss(struct db *db, int64_t quarantine_id, const char *actor,
+		   const char *reason, struct error *err);
 
 /* A quarantined report recipient, as `chancery bounce list` shows it. */
 struct bounce_quarantined {
@@ -167,6 +184,9 @@ struct bounce_quarantined {
 	int64_t delivery_id;      /* the delivery it matched, or 0 */
 	int64_t confirmed_at;     /* 0 until confirmed */
 	const char *confirmed_by; /* NULL until confirmed */
+	int64_t dismissed_at;     /* 0 until dismissed */
+	const char *dismissed_by; /* NULL until dismissed */
+	const char *dismiss_reason; /* NULL until dismissed */
 };
 typedef int (*bounce_quarantine_fn)(const struct bounce_quarantined *q,
 				    void *arg);

@@ -113,6 +113,7 @@ enum ledger_kind {
 	LEDGER_RELAY_BLOCKED,   /* repeated policy blocks from one domain */
 	LEDGER_USER_ADDED,      /* a console account was created */
 	LEDGER_USER_CHANGED,    /* its role, password or state changed */
+	LEDGER_BOUNCE_DISMISSED, /* a quarantined report set aside by hand */
 	LEDGER_KIND_COUNT
 };
 

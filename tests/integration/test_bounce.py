@@ -345,6 +345,74 @@ class BounceTest(harness.TestCase):
                 self.assertFails(["bounce", "confirm"] + args, rc, msg)
         self.assertEqual(self.home.run("audit", "verify", env=env).rc, 0)
 
+    def test_quarantined_reports_dismissed_with_a_reason(self):
+        """Issue 24: the office sets a forged report aside instead of
+        confirming it; nothing is applied, the report stays."""
+        with sqlite3.connect(self.db) as c:
+            self.add_campaign(c, 2, 1762900000)
+            self.add_delivery(c, 201, 2, 1, 1762900000)
+        addr = CONTACTS[1]
+        for n in (1, 2):
+            self.run_ok("inbox", stdin=self.forged(n, addr))
+        user = pwd.getpwuid(os.geteuid()).pw_name
+        out = self.run_ok("inbox", "dismiss", "1", "--reason",
+                          "sent by a forger, not our relay")
+        self.assertEqual(out, "quarantined report #1 dismissed by %s: sent "
+                              "by a forger, not our relay\n" % user)
+        self.assertEqual(
+            self.sql("SELECT dismissed_by, dismissed_at, dismiss_reason, "
+                     "confirmed_at FROM bounce_quarantine WHERE id = 1"),
+            [(user, 1794470400, "sent by a forger, not our relay", None)])
+        self.assertEqual(
+            self.sql("SELECT state FROM deliveries WHERE id = 201"),
+            [("sent",)])
+        self.assertEqual(self.sql("SELECT count(*) FROM bounce_reports"),
+                         [(2,)])
+        kind, data = self.sql("SELECT kind, data FROM events ORDER BY id "
+                              "DESC LIMIT 1")[0]
+        self.assertEqual(kind, "bounce.dismissed")
+        self.assertEqual(json.loads(data),
+                         {"quarantine": 1, "recipient": addr,
+                          "reason": "sent by a forger, not our relay",
+                          "dismissed_by": user})
+        # the alias, with --json
+        res = json.loads(self.run_ok("--json", "bounce", "dismiss",
+                                     "--reason", "duplicate of #1", "2"))
+        self.assertEqual(res, {"quarantine": 2, "state": "dismissed",
+                               "dismissed_by": user,
+                               "dismiss_reason": "duplicate of #1"})
+        rows = json.loads(self.run_ok("--json", "inbox", "quarantine"))
+        self.assertEqual([(r["id"], r["state"], r["dismissed_by"],
+                           r["dismiss_reason"], r["confirmed_by"])
+                          for r in rows],
+                         [(1, "dismissed", user,
+                           "sent by a forger, not our relay", None),
+                          (2, "dismissed", user, "duplicate of #1", None)])
+        self.assertIn("dismissed", self.run_ok("bounce", "list"))
+
+        # refusals: one line, nothing changed
+        for args, rc, msg in (
+                (["1", "--reason", "again"], 65,
+                 "quarantined report #1 was already dismissed by %s at "
+                 % user),
+                (["99", "--reason", "x"], 67, "no quarantined report #99"),
+                (["1", "--reason", ""], 64, "a dismissal needs a reason"),
+                (["1", "--reason", "a\nb"], 64,
+                 "the dismissal reason must be one line"),
+                (["1", "--reason", "z" * 501], 64,
+                 "the dismissal reason is longer than 500 bytes"),
+                (["1"], 64, "--reason TEXT is required"),
+                (["x", "--reason", "y"], 64, "bad quarantine ID 'x'"),
+                (["--reason", "y"], 64, "expected one quarantine ID")):
+            with self.subTest(args=args):
+                self.assertFails(["inbox", "dismiss"] + args, rc, msg)
+        # a dismissed report cannot be confirmed
+        self.assertFails(["bounce", "confirm", "2"], 65,
+                         "quarantined report #2 was already dismissed by "
+                         "%s at " % user)
+        env = {"CHANCERY_FAKE_NOW": "2026-11-12T08:00:00Z"}
+        self.assertEqual(self.home.run("audit", "verify", env=env).rc, 0)
+
     def test_json_output(self):
         out = self.run_ok("--json", "bounce", stdin=sample("exim.eml"))
         res = json.loads(out)

@@ -125,12 +125,15 @@ class TestReadOnly(ReadOnlyCase):
 
     def test_older_schema_read_only_is_one_clear_line(self):
         populate(self.home)
-        # as a version-19 file was: before 0020, 0021, 0023 and 0025
+        # as a version-19 file was: before 0020, 0021, 0023, 0025, 0026
         con_exec(self.home, "DROP TABLE audit_verifications",
                  "DROP INDEX deliveries_bounce_domain",
                  "DROP INDEX inbound_messages_source",
                  "DROP TABLE login_failures", "DROP TABLE user_sessions",
                  "DROP TABLE users",
+                 "ALTER TABLE bounce_quarantine DROP COLUMN dismissed_at",
+                 "ALTER TABLE bounce_quarantine DROP COLUMN dismissed_by",
+                 "ALTER TABLE bounce_quarantine DROP COLUMN dismiss_reason",
                  "PRAGMA user_version = 19")
         before = digest(self.home.dir)
         for args in (("audit", "verify"), ("body", "list"), ("status",)):

@@ -431,6 +431,56 @@ class WebPagesTestCase(TestCase):
         r = self.post(v, "/inbound/%d/confirm" % qid)
         self.assertEqual(r.status, 403, r.body)
 
+        # another forged report: dismissed from the page with a reason
+        h.ok("inbox", stdin=forged_dsn(2, "pc@osce.example.org"))
+        q2 = h.scalar("SELECT max(id) FROM bounce_quarantine")
+        body = self.page(b, "/inbound")
+        self.assertIn('id="quarantine-%d" data-confirmed="no" '
+                      'data-state="open"' % q2, body)
+        self.assertIn('id="dismiss-%d"' % q2, body)
+        self.assertIn('action="/inbound/%d/dismiss"' % q2, body)
+        self.assertNotIn('id="dismiss-%d"' % qid, body)  # confirmed
+        self.assertNotIn('id="dismiss-', self.page(v, "/inbound"))
+        # no reason, or two lines: the library's refusal, nothing changed
+        before = h.snapshot()
+        for fields, msg in (({}, "a dismissal needs a reason"),
+                            ({"reason": "a\nb"},
+                             "the dismissal reason must be one line")):
+            r = self.post(b, "/inbound/%d/dismiss" % q2, fields)
+            self.assertEqual(r.status, 400, r.body)
+            errs = boxes(r.body, "error")
+            self.assertEqual(len(errs), 1, r.body)
+            self.assertIn(msg, errs[0])
+        self.assertEqual(h.snapshot(), before)
+        r = self.post(b, "/inbound/%d/dismiss" % q2,
+                      {"reason": "forged <sender>"})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertIn("quarantined report #%d dismissed by bob" % q2,
+                      boxes(r.body, "notice"))
+        self.assertIn('id="quarantine-%d" data-confirmed="no" '
+                      'data-state="dismissed"' % q2, r.body)
+        self.assertIn("forged &lt;sender&gt;", r.body)
+        self.assertEqual(
+            h.sql("SELECT dismissed_by, dismiss_reason FROM "
+                  "bounce_quarantine WHERE id = ?", q2),
+            [("bob", "forged <sender>")])
+        ev = json.loads(h.scalar("SELECT data FROM events WHERE kind = "
+                                 "'bounce.dismissed'"))
+        self.assertEqual((ev["quarantine"], ev["dismissed_by"],
+                          ev["reason"]), (q2, "bob", "forged <sender>"))
+        # dismissing a confirmed report, or twice: refused, unchanged
+        before = h.snapshot()
+        for target, msg in ((qid, "already confirmed by bob at "),
+                            (q2, "already dismissed by bob at ")):
+            r = self.post(b, "/inbound/%d/dismiss" % target,
+                          {"reason": "again"})
+            self.assertEqual(r.status, 400, r.body)
+            self.assertIn(msg, " ".join(boxes(r.body, "error")))
+        self.assertEqual(h.snapshot(), before)
+        # a viewer may not dismiss
+        r = self.post(v, "/inbound/%d/dismiss" % q2, {"reason": "x"})
+        self.assertEqual(r.status, 403, r.body)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -964,6 +964,157 @@ static void test_confirm(void **state)
 	sbuf_release(&sb);
 }
 
+/* A person dismisses quarantined rows with a reason: recorded once, with
+ * who and why in the ledger, nothing applied; a dismissed row cannot be
+ * confirmed nor a confirmed one dismissed; every refusal changes
+ * nothing. */
+static char reason_max[BOUNCE_DISMISS_REASON_MAX + 1];
+static char reason_over[BOUNCE_DISMISS_REASON_MAX + 2];
+
+static void test_dismiss(void **state)
+{
+	static const struct {
+		char op; /* 'd' dismiss, 'c' confirm */
+		int64_t id;
+		const char *reason;
+		int rc;
+		const char *msg;  /* of the refusal */
+		bool at;          /* msg goes on with " at <when>" */
+		const char *state1; /* delivery 1 afterwards */
+		int dismissed;    /* rows dismissed afterwards */
+	} cases[] = {
+		{'d', 1, "", ERR_USAGE, "a dismissal needs a reason "
+		 "(--reason TEXT)", false, "sent", 0},
+		{'d', 1, NULL, ERR_USAGE, "a dismissal needs a reason "
+		 "(--reason TEXT)", false, "sent", 0},
+		{'d', 1, "two\nlines", ERR_USAGE, "the dismissal reason must be "
+		 "one line", false, "sent", 0},
+		{'d', 1, "cr\rhere", ERR_USAGE, "the dismissal reason must be "
+		 "one line", false, "sent", 0},
+		{'d', 1, "tab\there", ERR_USAGE, "the dismissal reason has a "
+		 "control character", false, "sent", 0},
+		{'d', 1, reason_over, ERR_USAGE, "the dismissal reason is longer "
+		 "than 500 bytes", false, "sent", 0},
+		{'d', 99, "forged", ERR_NOTFOUND, "no quarantined report #99",
+		 false, "sent", 0},
+		{'d', 1, "sender is not the relay \xc3\xa9", 0, NULL, false,
+		 "sent", 1},
+		{'d', 1, "again", ERR_DATA, "quarantined report #1 was already "
+		 "dismissed by bob", true, "sent", 1},
+		{'c', 1, NULL, ERR_DATA, "quarantined report #1 was already "
+		 "dismissed by bob", true, "sent", 1},
+		{'c', 2, NULL, 0, NULL, false, "bounced", 1},
+		{'d', 2, "late", ERR_DATA, "quarantined report #2 was already "
+		 "confirmed by alice", true, "bounced", 1},
+		{'d', 3, reason_max, 0, NULL, false, "bounced", 2},
+	};
+	struct test_db *t = *state;
+	struct bounce_result res;
+	struct bounce_params p;
+	struct sbuf sb = SBUF_INIT;
+	char when[32];
+
+	memset(reason_max, 'x', BOUNCE_DISMISS_REASON_MAX);
+	memset(reason_over, 'y', BOUNCE_DISMISS_REASON_MAX + 1);
+	clock_format_utc(1763000000, when, sizeof(when));
+	for (int n = 0; n < 3; n++) {
+		char *text = make_dsn(
+			700 + n, "Arrival-Date: today",
+			n < 2 ? "Final-Recipient: rfc822; "
+				"registry@ohchr.example.org\n"
+				"Action: failed\nStatus: 5.1.1\n"
+				"Diagnostic-Code: smtp; 550 5.1.1 no such user\n"
+			      : "Final-Recipient: rfc822; nobody@example.org\n"
+				"Action: failed\nStatus: 5.1.1\n");
+		struct error err = ERROR_INIT;
+
+		assert_int_equal(process_text(t->db, text, strlen(text), 2, &res,
+					      &err),
+				 0);
+		assert_int_equal(res.quarantined, 1);
+		free(text);
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct error err = ERROR_INIT;
+		char *before = snapshot(t->db);
+		char *after;
+		int rc;
+
+		print_message("%c #%lld\n", cases[i].op, (long long)cases[i].id);
+		if (cases[i].op == 'd') {
+			rc = bounce_dismiss(t->db, cases[i].id, "bob",
+					    cases[i].reason, &err);
+		} else {
+			sbuf_reset(&sb);
+			params(&p, 2, 0);
+			rc = bounce_confirm(t->db, cases[i].id, "alice", &p,
+					    &res, confirm_note, &sb, &err);
+		}
+		assert_int_equal(rc, cases[i].rc);
+		if (rc) {
+			char *msg = cases[i].at
+					    ? xasprintf("%s at %s", cases[i].msg,
+							when)
+					    : xstrdup(cases[i].msg);
+
+			assert_str(err.msg, msg);
+			free(msg);
+			after = snapshot(t->db);
+			assert_str(after, before);
+			free(after);
+		}
+		assert_false(db_in_transaction(t->db));
+		assert_query_str(t->db, "SELECT state FROM deliveries WHERE id = 1",
+				 cases[i].state1);
+		assert_int_equal(test_query_int(t->db, "SELECT count(*) FROM "
+						       "bounce_quarantine WHERE "
+						       "dismissed_at IS NOT NULL"),
+				 cases[i].dismissed);
+		assert_int_equal(test_query_int(t->db, "SELECT count(*) FROM "
+						       "events WHERE kind = "
+						       "'bounce.dismissed'"),
+				 cases[i].dismissed);
+		free(before);
+	}
+	assert_query_str(t->db, "SELECT dismissed_by || ' ' || dismissed_at || "
+				"' ' || dismiss_reason FROM bounce_quarantine "
+				"WHERE id = 1",
+			 "bob 1763000000 sender is not the relay \xc3\xa9");
+	assert_int_equal(test_query_int(t->db, "SELECT length(dismiss_reason) "
+					       "FROM bounce_quarantine "
+					       "WHERE id = 3"),
+			 BOUNCE_DISMISS_REASON_MAX);
+	/* nothing deleted: the rows and their reports stay */
+	assert_int_equal(test_query_int(t->db, "SELECT count(*) FROM "
+					       "bounce_quarantine q JOIN "
+					       "bounce_reports r ON r.id = "
+					       "q.report_id"),
+			 3);
+	{
+		static const char *const parts[] = {
+			"\"quarantine\":1,",
+			"\"recipient\":\"registry@ohchr.example.org\"",
+			"\"reason\":\"sender is not the relay \xc3\xa9\"",
+			"\"dismissed_by\":\"bob\"",
+		};
+		char *ev = test_query_text_or_null(
+			t->db, "SELECT data FROM events WHERE kind = "
+			       "'bounce.dismissed' ORDER BY id LIMIT 1");
+
+		for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+			if (!strstr(ev, parts[i]))
+				fail_msg("event '%s' lacks '%s'", ev, parts[i]);
+		free(ev);
+	}
+	/* the listing shows each row's outcome */
+	assert_query_str(t->db, "SELECT group_concat(CASE WHEN confirmed_at "
+				"IS NOT NULL THEN 'c' WHEN dismissed_at IS NOT "
+				"NULL THEN 'd' ELSE 'o' END, '') FROM (SELECT * "
+				"FROM bounce_quarantine ORDER BY id)",
+			 "dcd");
+	sbuf_release(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -990,6 +1141,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_forged_reports_never_mark_contact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_confirm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dismiss, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("bounce", tests, NULL, NULL);
 }
