@@ -9,6 +9,7 @@ import html
 import json
 import os
 import re
+import time
 import unittest
 
 from harness import BIN_DIR, TestCase
@@ -362,7 +363,9 @@ class WebPagesTestCase(TestCase):
         nid = h.scalar("SELECT id FROM campaigns WHERE name = 'now'")
         b = self.client("bob")
         self.page(b, "/campaign/%d" % nid)
-        # its send time has passed: refused unless "now" is ticked
+        # its send time has passed: refused unless "now" is ticked (a
+        # whole second later, so that it has passed on a fast machine too)
+        time.sleep(1.1)
         r = self.post(b, "/approval/%d/approve" % nid, {"schedule": "1"})
         self.assertEqual(r.status, 400, r.body)
         self.assertRegex(" ".join(boxes(r.body, "error")),
