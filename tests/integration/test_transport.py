@@ -12,6 +12,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -57,6 +58,86 @@ def ipv6_loopback():
         return False
     finally:
         s.close()
+
+
+class ChunkingPeer:
+    """A relay that offers CHUNKING and answers as Postfix's smtpd does on
+    loopback: on a socket that keeps Nagle's algorithm, pipelined replies
+    gathered and written in two parts a message, the first ending with the
+    reply to the first BDAT chunk (where smtpd's input runs dry while
+    libESMTP prepares the body), the second with the reply to the last.
+    Counts the messages it accepted."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self.lock = threading.Lock()
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.session, args=(conn,),
+                             daemon=True).start()
+
+    def session(self, conn):
+        with conn:
+            conn.sendall(b"220 relay.test ESMTP\r\n")
+            buf, out, need, first, last = b"", [], 0, False, False
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                buf += data
+                while True:
+                    if need:
+                        if len(buf) < need:
+                            break
+                        buf, need = buf[need:], 0
+                        out.append(b"250 2.0.0 Ok: chunk\r\n" if not last
+                                   else b"250 2.0.0 Ok: queued as Q\r\n")
+                        if last:
+                            with self.lock:
+                                self.accepted += 1
+                        if last or first:
+                            conn.sendall(b"".join(out))
+                            out = []
+                        first = False
+                        continue
+                    i = buf.find(b"\r\n")
+                    if i < 0:
+                        break
+                    line, buf = buf[:i].decode(), buf[i + 2:]
+                    verb = line[:4].upper()
+                    if verb in ("EHLO", "HELO"):
+                        out.append(b"250-relay.test\r\n250-PIPELINING\r\n"
+                                   b"250-8BITMIME\r\n250 CHUNKING\r\n")
+                    elif verb == "BDAT":
+                        parts = line.split()
+                        need, last = int(parts[1]), len(parts) > 2
+                        if need == 0:
+                            out.append(b"250 2.0.0 Ok: queued as Q\r\n")
+                            with self.lock:
+                                self.accepted += 1
+                    elif verb == "QUIT":
+                        conn.sendall(b"".join(out) + b"221 2.0.0 Bye\r\n")
+                        return
+                    else:
+                        if verb == "MAIL":
+                            first = True
+                        out.append(b"250 2.1.0 Ok\r\n")
+                if out:
+                    conn.sendall(b"".join(out))
+                    out = []
+
+    def stop(self):
+        self.sock.close()
 
 
 class TransportTest(unittest.TestCase):
@@ -549,6 +630,25 @@ class TransportTest(unittest.TestCase):
         self.assertGreater(slow, 2.0, "without TCP_NODELAY 60 messages took "
                            "%.2fs; the trap no longer reproduces" % slow)
         self.assertEqual(len(peer.messages()), 120)
+
+    def test_no_delayed_ack_stall_with_chunking(self):
+        """The trap's twin on the relay's side: against a relay that
+        offers CHUNKING and keeps Nagle (Postfix on loopback), the reply
+        ending each message waits for our ACK of the one before it unless
+        we acknowledge at once. 30 messages take far less than the 30 x
+        40 ms = 1.2 s the stall costs; with the acknowledgement disabled
+        they take more, which shows the check can fail."""
+        peer = ChunkingPeer()
+        self.addCleanup(peer.stop)
+        fast = self.send_big(peer, 30)
+        self.assertLess(fast, 0.9, "30 messages took %.2fs: the delayed-"
+                        "ACK stall with CHUNKING is back" % fast)
+        slow = self.send_big(peer, 30,
+                             env={"CHANCERY_SMTP_KEEP_DELAYED_ACK": "1"})
+        self.assertGreater(slow, 1.1, "without the early ACK 30 messages "
+                           "took %.2fs; the stall no longer reproduces"
+                           % slow)
+        self.assertEqual(peer.accepted, 60)
 
     # ---- maildir ----
 
