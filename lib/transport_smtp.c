@@ -589,10 +589,17 @@ static void on_event(smtp_session_t session, int event, void *arg, ...)
 	(void)session;
 	va_start(ap, arg);
 	switch (event) {
+	case SMTP_EV_MAILSTATUS:
+		/* the monitor may be silent here (see ack_now): a reply
+		 * told as an event is the relay's activity too */
+		st->last_activity_ms = clock_mono_ms();
+		break;
 	case SMTP_EV_RCPTSTATUS:
+		st->last_activity_ms = clock_mono_ms();
 		ack_now(st);
 		break;
 	case SMTP_EV_MESSAGESENT:
+		st->last_activity_ms = clock_mono_ms();
 		message_sent(va_arg(ap, smtp_message_t));
 		break;
 	case SMTP_EV_CONNECT:
