@@ -566,7 +566,11 @@ static void tell_certificate(struct session_state *st, SSL *ssl)
  * The first write ends with the recipient's reply, so when libESMTP
  * tells us that reply (SMTP_EV_RCPTSTATUS) we acknowledge at once
  * (TCP_QUICKACK, which Linux clears again by itself): libESMTP alone then
- * ran at 0.96-1.09 of smtp-source. Not from the protocol monitor: once a
+ * ran at about 1.0 of smtp-source. This covers a first reply read while
+ * libESMTP is still writing; one that arrives after its last write finds
+ * it in its own poll(), where nothing of ours runs until the final reply
+ * (bench/daemon_run: one message in about a hundred still waits). Not
+ * from the protocol monitor: once a
  * BDAT transfer has begun, libESMTP 1.1 no longer calls it for reads.
  * Only the sockets set_nodelay took for this session's, and only when
  * the relay offers CHUNKING: the extra ACK is a segment through the
