@@ -563,15 +563,15 @@ static void tell_certificate(struct session_state *st, SSL *ssl)
  * Having nothing to send while it waits for that reply, Linux delays our
  * ACK by 40 ms: measured here as one message in two taking 41 ms against
  * Postfix 3.7 with CHUNKING, and libESMTP alone at 0.43 of smtp-source.
- * The first write ends with the recipient's reply, so when libESMTP
+ * The first write carries the recipient's reply, so when libESMTP
  * tells us that reply (SMTP_EV_RCPTSTATUS) we acknowledge at once
  * (TCP_QUICKACK, which Linux clears again by itself): libESMTP alone then
  * ran at about 1.0 of smtp-source. This covers a first reply read while
  * libESMTP is still writing; one that arrives after its last write finds
  * it in its own poll(), where nothing of ours runs until the final reply
- * (bench/daemon_run: one message in about a hundred still waits). Not
- * from the protocol monitor: once a
- * BDAT transfer has begun, libESMTP 1.1 no longer calls it for reads.
+ * (traced against Postfix: one message in about a hundred still waits
+ * 35-50 ms). Not from the protocol monitor: once a BDAT transfer has
+ * begun, libESMTP 1.1 no longer calls it for reads.
  * Only the sockets set_nodelay took for this session's, and only when
  * the relay offers CHUNKING: the extra ACK is a segment through the
  * stack (6% of chanceryd's CPU against smtp-sink, which has no BDAT and
