@@ -463,6 +463,7 @@ static void make_message_id(const struct conf *cfg,
 /* One proof rendered for its group's first addressee: the output, the
  * context it was rendered in and the variant chosen. */
 struct proof_render {
+	char message_id[256]; /* d.ctx points at it: it lives as long as r */
 	struct template_output o;
 	struct delivery_ctx d;
 	struct template *v;
@@ -474,14 +475,14 @@ struct proof_render {
 static int proof_render(struct proof_walk *w, const struct proof_group *g,
 			struct proof_render *r)
 {
-	char message_id[256];
 	int rc;
 
-	make_message_id(w->cfg, w->c, "proof", message_id, sizeof(message_id));
+	make_message_id(w->cfg, w->c, "proof", r->message_id,
+			sizeof(r->message_id));
 	template_output_init(&r->o);
 	r->have_ctx = false;
 	rc = campaign_delivery_ctx_init(w->db, w->cfg, w->c, g->contact_id,
-					message_id, NULL, &r->d, w->err);
+					r->message_id, NULL, &r->d, w->err);
 	if (rc)
 		return rc;
 	r->have_ctx = true;
