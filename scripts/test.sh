@@ -34,7 +34,7 @@ build_and_test build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 if [ "${QUICK:-0}" != 1 ]; then
 	echo "== build and test under AddressSanitizer + UndefinedBehaviorSanitizer"
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		build_and_test build/asan -DCMAKE_BUILD_TYPE=Debug \
 		-DCMAKE_C_COMPILER=clang -DCHANCERY_SANITIZE=ON
