@@ -188,6 +188,19 @@ void web_notice_box(struct sbuf *out, const char *message)
 		       "role=\"status\">%s</p>\n", message);
 }
 
+int web_error_status(int rc)
+{
+	switch (rc) {
+	case ERR_USAGE:
+	case ERR_DATA: return 400;
+	case ERR_NOPERM: return 403;
+	case ERR_NOTFOUND: return 404;
+	case ERR_TEMPFAIL:
+	case ERR_UNAVAILABLE: return 503;
+	default: return 500;
+	}
+}
+
 int web_fail(struct web_response *rs, int status,
 	     const struct web_request *rq, const char *message)
 {
@@ -199,6 +212,7 @@ int web_fail(struct web_response *rs, int status,
 	case 404: title = "Not found"; break;
 	case 405: title = "Method not allowed"; break;
 	case 413: title = "Too large"; break;
+	case 503: title = "Busy: try again"; break;
 	default: title = "Error"; break;
 	}
 	rs->status = status;

@@ -42,16 +42,6 @@
 #include "chancery/template.h"
 #include "pages.h"
 
-static int status_of(int rc)
-{
-	switch (rc) {
-	case ERR_NOTFOUND: return 404;
-	case ERR_NOPERM: return 403;
-	case ERR_SOFTWARE: case ERR_OS: case ERR_IO: return 500;
-	default: return 400;
-	}
-}
-
 static const char *given(const struct web_request *rq, const char *name)
 {
 	const char *v = web_param(rq, name);
@@ -284,7 +274,7 @@ WEB_HANDLER(page_audit)
 				   REPORT_MATRIX, &err);
 	if (rc) {
 		web_error_box(&rs->body, err.msg);
-		rs->status = status_of(rc);
+		rs->status = web_error_status(rc);
 	}
 	web_raw(&rs->body, "</section>\n");
 	web_page_end(&rs->body);
@@ -311,7 +301,7 @@ static int report_page(struct web_ctx *ctx, const struct web_request *rq,
 					  &err);
 	if (rc) {
 		sbuf_release(&csv);
-		return web_fail(rs, status_of(rc), rq, err.msg);
+		return web_fail(rs, web_error_status(rc), rq, err.msg);
 	}
 	sbuf_addf(&title, campaign ? "Audit of campaign %s"
 				   : "Audit of body %s, year by year", key);
@@ -363,7 +353,7 @@ WEB_HANDLER(page_audit_verify)
 	web_page_begin(&rs->body, "Audit", rq->session);
 	if (rc) {
 		web_error_box(&rs->body, err.msg);
-		rs->status = status_of(rc);
+		rs->status = web_error_status(rc);
 	}
 	if (line.len)
 		(rc ? web_error_box : web_notice_box)(&rs->body, line.buf);

@@ -68,17 +68,6 @@ static void format_both(const char *zone, int64_t t, char *buf, size_t size)
 	snprintf(buf, size, "%s (%s)", local, utc);
 }
 
-/* The HTTP status that goes with a library error. */
-static int status_of(int rc)
-{
-	switch (rc) {
-	case ERR_NOTFOUND: return 404;
-	case ERR_NOPERM: return 403;
-	case ERR_SOFTWARE: case ERR_OS: case ERR_IO: return 500;
-	default: return 400;
-	}
-}
-
 /*
  * "/campaign/12/proofs" with prefix "/campaign/": *id 12, *rest "proofs"
  * ("" when nothing follows). 0, or -1 when the path names no id.
@@ -221,7 +210,7 @@ WEB_HANDLER(page_campaigns)
 	rc = campaign_each(ctx->db, list_row, &w, &err);
 	web_raw(&rs->body, "</tbody></table>\n");
 	if (rc)
-		return web_fail(rs, status_of(rc), rq, err.msg);
+		return web_fail(rs, web_error_status(rc), rq, err.msg);
 	if (!w.rows)
 		web_raw(&rs->body, "<p id=\"no-campaigns\">No campaign yet: "
 				   "<code>chancery campaign create</code> makes "
@@ -582,7 +571,7 @@ static int show_campaign(struct web_ctx *ctx, const struct web_request *rq,
 		rc = campaign_counts(ctx->db, id, &n, &err);
 	if (rc) {
 		campaign_info_release(&c);
-		return web_fail(rs, status_of(rc), rq, err.msg);
+		return web_fail(rs, web_error_status(rc), rq, err.msg);
 	}
 	sbuf_addf(&title, "Campaign %s", c.name);
 	web_page_begin(&rs->body, title.buf, rq->session);
@@ -626,7 +615,7 @@ static int progress_json(struct web_ctx *ctx, const struct web_request *rq,
 		rc = campaign_counts(ctx->db, id, &n, &err);
 	if (rc) {
 		campaign_info_release(&c);
-		return web_fail(rs, status_of(rc), rq, err.msg);
+		return web_fail(rs, web_error_status(rc), rq, err.msg);
 	}
 	rs->type = "application/json";
 	json_init(&js, &rs->body, false);
@@ -693,7 +682,7 @@ static int show_proofs(struct web_ctx *ctx, const struct web_request *rq,
 	if (rc) {
 		sbuf_release(&proofs);
 		campaign_info_release(&c);
-		return web_fail(rs, status_of(rc), rq, err.msg);
+		return web_fail(rs, web_error_status(rc), rq, err.msg);
 	}
 	sbuf_addf(&title, "Proofs of campaign %s", c.name);
 	web_page_begin(&rs->body, title.buf, rq->session);
@@ -856,9 +845,9 @@ static int act(struct web_ctx *ctx, const struct web_request *rq,
 	}
 	if (rc && !c.name) {
 		campaign_info_release(&c);
-		return web_fail(rs, status_of(rc), rq, err.msg);
+		return web_fail(rs, web_error_status(rc), rq, err.msg);
 	}
-	rc = show_campaign(ctx, rq, rs, id, rc ? status_of(rc) : 200,
+	rc = show_campaign(ctx, rq, rs, id, rc ? web_error_status(rc) : 200,
 			   rc ? NULL : notice.buf, rc ? err.msg : NULL,
 			   rc ? problems.buf : NULL);
 	sbuf_release(&notice);

@@ -40,17 +40,10 @@
 /* An upload nobody confirmed is removed after a day. */
 #define UPLOAD_MAX_AGE (24 * 3600)
 
+/* A file the form names and the server cannot find is not found. */
 static int error_status(int rc)
 {
-	switch (rc) {
-	case ERR_NOTFOUND:
-	case ERR_NOINPUT: return 404;
-	case ERR_NOPERM: return 403;
-	case ERR_TEMPFAIL: return 503;
-	case ERR_USAGE:
-	case ERR_DATA: return 400;
-	default: return 500;
-	}
+	return rc == ERR_NOINPUT ? 404 : web_error_status(rc);
 }
 
 static const char *tmp_dir(void)

@@ -32,16 +32,6 @@
 #include "chancery/inbox.h"
 #include "pages.h"
 
-static int status_of(int rc)
-{
-	switch (rc) {
-	case ERR_NOTFOUND: return 404;
-	case ERR_NOPERM: return 403;
-	case ERR_SOFTWARE: case ERR_OS: case ERR_IO: return 500;
-	default: return 400;
-	}
-}
-
 struct queue_walk {
 	struct sbuf *out;
 	const struct user_session *s;
@@ -143,7 +133,7 @@ static int show_queue(struct web_ctx *ctx, const struct web_request *rq,
 	if (rc) {
 		sbuf_release(&rows);
 		sbuf_release(&unread);
-		return web_fail(rs, status_of(rc), rq, err.msg);
+		return web_fail(rs, web_error_status(rc), rq, err.msg);
 	}
 	web_page_begin(&rs->body, "Inbound", rq->session);
 	if (notice)
@@ -232,7 +222,7 @@ static int inbound_dismiss(struct web_ctx *ctx, const struct web_request *rq,
 	if (!rc)
 		sbuf_addf(&notice, "quarantined report #%lld dismissed by %s",
 			  id, actor ? actor : "the system");
-	rc = show_queue(ctx, rq, rs, rc ? status_of(rc) : 200,
+	rc = show_queue(ctx, rq, rs, rc ? web_error_status(rc) : 200,
 			rc ? NULL : notice.buf, NULL, rc ? err.msg : NULL);
 	sbuf_release(&notice);
 	return rc;
@@ -264,7 +254,7 @@ WEB_HANDLER(page_inbound_confirm)
 		sbuf_addf(&notice, "quarantined report #%lld confirmed by %s",
 			  id, db_actor(ctx->db) ? db_actor(ctx->db)
 						: "the system");
-	rc = show_queue(ctx, rq, rs, rc ? status_of(rc) : 200,
+	rc = show_queue(ctx, rq, rs, rc ? web_error_status(rc) : 200,
 			rc ? NULL : notice.buf, rc ? NULL : notes.buf,
 			rc ? err.msg : NULL);
 	sbuf_release(&notes);

@@ -50,18 +50,6 @@
 /* As the CLI's bound on a statement file. */
 #define STATEMENT_MAX (32u << 20)
 
-static int error_status(int rc)
-{
-	switch (rc) {
-	case ERR_NOTFOUND: return 404;
-	case ERR_NOPERM: return 403;
-	case ERR_TEMPFAIL: return 503;
-	case ERR_USAGE:
-	case ERR_DATA: return 400;
-	default: return 500;
-	}
-}
-
 static bool can_edit(const struct web_request *rq)
 {
 	return rq->session && user_may(rq->session->user.role, USER_EDIT);
@@ -146,7 +134,7 @@ static void lists_page(struct web_ctx *ctx, const struct web_request *rq,
 	rc = list_each(ctx->db, list_row, &w, &err);
 	web_raw(b, "</tbody></table>\n");
 	if (rc) {
-		rs->status = error_status(rc);
+		rs->status = web_error_status(rc);
 		web_error_box(b, err.msg);
 	}
 	if (can_edit(rq)) {
@@ -206,7 +194,7 @@ WEB_HANDLER(page_list_create)
 	sbuf_release(&loc);
 	return 0;
 fail:
-	lists_page(ctx, rq, rs, err.msg, error_status(rc));
+	lists_page(ctx, rq, rs, err.msg, web_error_status(rc));
 	return 0;
 }
 
@@ -324,7 +312,7 @@ static void list_page(struct web_ctx *ctx, const struct web_request *rq,
 
 	sbuf_reset(b);
 	if ((rc = list_find(ctx->db, name ? name : "", &l, &err))) {
-		web_fail(rs, error_status(rc), rq, err.msg);
+		web_fail(rs, web_error_status(rc), rq, err.msg);
 		goto out;
 	}
 	rs->status = status;
@@ -395,7 +383,7 @@ static void list_page(struct web_ctx *ctx, const struct web_request *rq,
 		rc = list_each_body(ctx->db, l.id, expansion_row, &s, &err);
 	web_raw(b, "</tbody></table>\n");
 	if (rc) {
-		rs->status = error_status(rc);
+		rs->status = web_error_status(rc);
 		web_error_box(b, err.msg);
 	}
 	if (s.edit) {
@@ -496,13 +484,13 @@ WEB_HANDLER(page_list_post)
 	    strcmp(action, "rule") && strcmp(action, "delete"))
 		return web_fail(rs, 404, rq, "There is no such page.");
 	if ((rc = list_find(ctx->db, name ? name : "", &l, &err))) {
-		web_fail(rs, error_status(rc), rq, err.msg);
+		web_fail(rs, web_error_status(rc), rq, err.msg);
 		goto out;
 	}
 	if (strcmp(action, "delete") == 0) {
 		if ((rc = list_delete(ctx->db, l.id, &err)))
 			list_page(ctx, rq, rs, l.name, err.msg, NULL,
-				  error_status(rc));
+				  web_error_status(rc));
 		else
 			web_redirect(rs, "/lists?ok=deleted");
 		goto out;
@@ -510,7 +498,7 @@ WEB_HANDLER(page_list_post)
 	rc = change(ctx, rq, &l, action, &changed, &voided, &err);
 	if (rc) {
 		list_page(ctx, rq, rs, l.name, err.msg, NULL,
-			  error_status(rc));
+			  web_error_status(rc));
 	} else if (voided.len) {
 		/* what the CLI prints: which approvals the change voided */
 		list_page(ctx, rq, rs, l.name, NULL, voided.buf, 200);
@@ -752,7 +740,7 @@ WEB_HANDLER(page_addressees_plan)
 	int rc = build_plan(ctx, rq, &plan, &name, &err);
 
 	if (rc) {
-		rs->status = error_status(rc);
+		rs->status = web_error_status(rc);
 		web_page_begin(&rs->body, "Import a statement's addressees",
 			       rq->session);
 		web_error_box(&rs->body, err.msg);
@@ -855,7 +843,7 @@ WEB_HANDLER(page_addressees_apply)
 fail:
 	db_rollback(ctx->db);
 fail_plain:
-	rs->status = error_status(rc);
+	rs->status = web_error_status(rc);
 	if (plan.list.count) {
 		/* the plan as it stood, with the choices made, and why it
 		 * was not applied */
@@ -864,7 +852,7 @@ fail_plain:
 		if (build_plan(ctx, rq, &plan, &name, &(struct error){0}) ==
 		    0) {
 			plan_page(rq, rs, &plan, err.msg);
-			rs->status = error_status(rc);
+			rs->status = web_error_status(rc);
 			addressee_plan_release(&plan);
 			return 0;
 		}

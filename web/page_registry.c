@@ -50,19 +50,6 @@
 /* A registry listed without a search shows at most this many bodies. */
 #define BODIES_SHOWN 500
 
-/* The status a handler's error gets: the page is shown again with it. */
-static int error_status(int rc)
-{
-	switch (rc) {
-	case ERR_NOTFOUND: return 404;
-	case ERR_NOPERM: return 403;
-	case ERR_TEMPFAIL: return 503;
-	case ERR_USAGE:
-	case ERR_DATA: return 400;
-	default: return 500;
-	}
-}
-
 /* The fixed success lines a redirect names (?ok=KEY): never text from
  * the request itself. */
 static const char *ok_text(const char *key)
@@ -154,7 +141,7 @@ WEB_HANDLER(page_registry_search)
 	if (q && *q) {
 		rc = find_search(ctx->db, q, 200, &r, &err);
 		if (rc) {
-			rs->status = error_status(rc);
+			rs->status = web_error_status(rc);
 			web_error_box(b, err.msg);
 			goto out;
 		}
@@ -189,7 +176,7 @@ WEB_HANDLER(page_registry_search)
 				  BODIES_SHOWN);
 		}
 		if (rc) {
-			rs->status = error_status(rc);
+			rs->status = web_error_status(rc);
 			web_error_box(b, err.msg);
 		}
 	}
@@ -271,7 +258,7 @@ WEB_HANDLER(page_body_add)
 			       nonempty(web_param(rq, "notes")), &id, &err);
 	if (rc) {
 		new_body_page(rq, rs, err.msg);
-		rs->status = error_status(rc);
+		rs->status = web_error_status(rc);
 		return 0;
 	}
 	sbuf_addf(&loc, "/body/%lld?ok=added", (long long)id);
@@ -426,7 +413,7 @@ static int body_page(struct web_ctx *ctx, const struct web_request *rq,
 
 	sbuf_reset(b);
 	if ((rc = registry_body_get(ctx->db, id, &bd, &err))) {
-		web_fail(rs, error_status(rc), rq, err.msg);
+		web_fail(rs, web_error_status(rc), rq, err.msg);
 		goto out;
 	}
 	rs->status = status;
@@ -552,7 +539,7 @@ static int body_page(struct web_ctx *ctx, const struct web_request *rq,
 				    history_row, &s, &err);
 	web_raw(b, "</tbody></table>\n");
 	if (rc) {
-		rs->status = error_status(rc);
+		rs->status = web_error_status(rc);
 		web_error_box(b, err.msg);
 	}
 	web_page_end(b);
@@ -778,7 +765,7 @@ WEB_HANDLER(page_body_post)
 	if (!id || !*rest)
 		return web_fail(rs, 404, rq, "There is no such page.");
 	if ((rc = registry_body_get(ctx->db, id, &bd, &err)))
-		return web_fail(rs, error_status(rc), rq, err.msg);
+		return web_fail(rs, web_error_status(rc), rq, err.msg);
 	if (bd.removed_at) {
 		rc = error_set(&err, ERR_DATA, "body #%lld is removed",
 			       (long long)bd.id);
@@ -821,7 +808,7 @@ WEB_HANDLER(page_body_post)
 		goto out;
 	}
 	if (rc)
-		body_page(ctx, rq, rs, id, err.msg, error_status(rc));
+		body_page(ctx, rq, rs, id, err.msg, web_error_status(rc));
 	else
 		done(rs, id, ok);
 out:

@@ -41,16 +41,6 @@
 #include "chancery/xalloc.h"
 #include "pages.h"
 
-static int status_of(int rc)
-{
-	switch (rc) {
-	case ERR_NOTFOUND: return 404;
-	case ERR_NOPERM: return 403;
-	case ERR_SOFTWARE: case ERR_OS: case ERR_IO: return 500;
-	default: return 400;
-	}
-}
-
 /* ---- the list ---- */
 
 static int list_row(const struct template_info *t, void *arg)
@@ -80,7 +70,7 @@ WEB_HANDLER(page_templates)
 	rc = template_each(ctx->db, NULL, list_row, &rows, &err);
 	if (rc) {
 		sbuf_release(&rows);
-		return web_fail(rs, status_of(rc), rq, err.msg);
+		return web_fail(rs, web_error_status(rc), rq, err.msg);
 	}
 	web_page_begin(&rs->body, "Templates", rq->session);
 	web_raw(&rs->body, "<table id=\"templates\"><thead><tr><th>Name</th>"
@@ -336,7 +326,7 @@ WEB_HANDLER(page_template_show)
 		rc = template_load(ctx->db, info.id, &t, &err);
 	if (rc) {
 		template_info_release(&info);
-		return web_fail(rs, status_of(rc), rq, err.msg);
+		return web_fail(rs, web_error_status(rc), rq, err.msg);
 	}
 	sbuf_addf(&title, "Template %s", info.name);
 	web_page_begin(&rs->body, title.buf, rq->session);

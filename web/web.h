@@ -121,7 +121,14 @@ void web_form_end(struct sbuf *out);
 void web_error_box(struct sbuf *out, const char *message);
 void web_notice_box(struct sbuf *out, const char *message);
 
-/* A complete error page (status 400, 403, 404 or 500) with the text. */
+/*
+ * The HTTP status of a library error code, the same on every page: the
+ * request was wrong (usage, data) 400, not allowed 403, unknown 404,
+ * busy or unavailable now (a locked database, the relay) 503 so that
+ * the office tries again, and a fault on the server's side 500.
+ */
+int web_error_status(int rc);
+/* A complete error page (status 400, 403, 404, 500 or 503) with the text. */
 int web_fail(struct web_response *rs, int status,
 	     const struct web_request *rq, const char *message);
 /* 303 to location (a path of this site). */

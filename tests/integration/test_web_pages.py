@@ -9,6 +9,7 @@ import html
 import json
 import os
 import re
+import sqlite3
 import time
 import unittest
 
@@ -313,6 +314,45 @@ class WebPagesTestCase(TestCase):
             "it (campaign.four_eyes)"])
         self.assertEqual(self.home.snapshot(), before)
         self.assertEqual(self.state(), "draft")
+
+    def test_a_locked_database_says_try_again(self):
+        """While another process holds the write lock (the daemon's
+        commit, a backup), an approval is answered 503 with the library's
+        text, changes nothing, and goes through once the lock is gone:
+        the same status the registry and list pages give."""
+        self.server.stop()
+        with open(self.home.conf) as f:
+            conf = f.read()
+        with open(self.home.conf, "w") as f:
+            f.write(conf.replace('database = { path = "%s"; };'
+                                 % self.home.db,
+                                 'database = { path = "%s"; busy_timeout '
+                                 '= "200ms"; };' % self.home.db, 1))
+        self.server = Server(self.home)
+        c = self.client("bob")
+        self.page(c, "/campaign/%d" % self.cid)
+        before = self.home.snapshot()
+        holder = sqlite3.connect(self.home.db, isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            r = self.post(c, "/approval/%d/approve" % self.cid)
+            self.assertEqual(r.status, 503, r.body)
+            # the campaign's page again, the refusal on top (its plan,
+            # which needs the lock too, says the same)
+            errs = boxes(r.body, "error")
+            self.assertTrue(errs, r.body)
+            for e in errs:
+                self.assertIn("database is locked by another process "
+                              "(waited 200 ms)", e)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        self.assertEqual(self.home.snapshot(), before)
+        self.assertEqual(self.state(), "draft")
+        r = self.post(c, "/approval/%d/approve" % self.cid)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual([a for a, _ in self.events("campaign.approved")],
+                         ["bob"])
 
     def test_reject_needs_a_reason_and_records_it(self):
         c = self.client("bob")
