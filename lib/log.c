@@ -10,6 +10,7 @@
 
 #include "chancery/log.h"
 #include "chancery/sbuf.h"
+#include "chancery/utf8.h"
 
 /*
  * Logging is process-wide by nature (one stderr, one syslog connection), so
@@ -67,18 +68,25 @@ bool log_enabled(enum log_level level)
 	return level >= logger.min;
 }
 
-/* Copies text into sb, escaping every byte that could break the line. */
+/*
+ * Copies text into sb as one line a terminal shows as it was written:
+ * line breaks as \n and \r, the rest as utf8_escape_terminal does (C0
+ * and C1 controls, bytes that are not UTF-8, the bidirectional controls
+ * that would reorder what an operator reads in journalctl). A relay's
+ * reply, an address or a name reaches the log as the peer sent it.
+ */
 static void add_escaped(struct sbuf *sb, const char *text)
 {
-	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-		if (*p == '\n')
-			sbuf_addstr(sb, "\\n");
-		else if (*p == '\r')
-			sbuf_addstr(sb, "\\r");
-		else if (*p < 0x20 || *p == 0x7f)
-			sbuf_addf(sb, "\\x%02x", *p);
-		else
-			sbuf_addch(sb, *p);
+	const char *p = text;
+
+	for (;;) {
+		size_t n = strcspn(p, "\r\n");
+
+		utf8_escape_terminal_len(sb, p, n);
+		if (!p[n])
+			break;
+		sbuf_addstr(sb, p[n] == '\n' ? "\\n" : "\\r");
+		p += n + 1;
 	}
 }
 

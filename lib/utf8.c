@@ -121,7 +121,12 @@ static bool is_bidi_control(unsigned cp)
 
 void utf8_escape_terminal(struct sbuf *out, const char *s)
 {
-	size_t len = s ? strlen(s) : 0, i = 0;
+	utf8_escape_terminal_len(out, s, s ? strlen(s) : 0);
+}
+
+void utf8_escape_terminal_len(struct sbuf *out, const char *s, size_t len)
+{
+	size_t i = 0;
 
 	while (i < len) {
 		unsigned cp;

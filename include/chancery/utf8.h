@@ -40,6 +40,8 @@ bool utf8_has_control_in_lines(const char *s);
  */
 struct sbuf;
 void utf8_escape_terminal(struct sbuf *out, const char *s);
+/* The same for the len bytes at s (which may hold no NUL). */
+void utf8_escape_terminal_len(struct sbuf *out, const char *s, size_t len);
 
 /* The same in a new string; caller frees. NULL gives NULL. */
 char *utf8_escaped(const char *s);

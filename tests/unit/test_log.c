@@ -62,6 +62,15 @@ static void test_lines(void **state)
 		{LOG_LEVEL_WARN, "reply=\"550 no\r\nBcc: x\"",
 		 "warn: reply=\"550 no\\r\\nBcc: x\"\n"},
 		{LOG_LEVEL_ERROR, "bell\a", "error: bell\\x07\n"},
+		/* what a relay or a registry name may hold: shown, not acted
+		 * on by the operator's terminal */
+		{LOG_LEVEL_INFO, "to=D\xc3\xa9" "fenseur@example.org",
+		 "info: to=D\xc3\xa9" "fenseur@example.org\n"},
+		{LOG_LEVEL_WARN, "reply=\"550 \xe2\x80\xae" "gnp.exe\"",
+		 "warn: reply=\"550 \\u202egnp.exe\"\n"},
+		{LOG_LEVEL_WARN, "csi \xc2\x9b" "31m latin1 \xe9",
+		 "warn: csi \\u009b31m latin1 \\xe9\n"},
+		{LOG_LEVEL_WARN, "a\r\n\tb", "warn: a\\r\\n\\x09b\n"},
 		{LOG_LEVEL_DEBUG, "hidden", NULL},
 	};
 
