@@ -279,6 +279,38 @@ static int add_address_headers(struct sbuf *out, struct template *t,
 	return rc;
 }
 
+/* The language the statement is written in: the variant's, else the
+ * default variant's (language.default); NULL when neither is known. */
+static const char *statement_language(const struct render_context *ctx)
+{
+	if (ctx->lang && *ctx->lang)
+		return ctx->lang;
+	if (ctx->cfg && ctx->cfg->language.default_lang &&
+	    *ctx->cfg->language.default_lang)
+		return ctx->cfg->language.default_lang;
+	return NULL;
+}
+
+/* RFC 3282 Content-Language: a reader's client and screen reader pick
+ * the spelling and the voice by it. Tags come checked from the
+ * configuration and the template variants; anything but letters, digits
+ * and hyphens is refused here all the same, since it goes in a header. */
+static int add_language_header(struct sbuf *out,
+			       const struct render_context *ctx,
+			       struct error *err)
+{
+	const char *lang = statement_language(ctx);
+
+	if (!lang)
+		return 0;
+	if (strspn(lang, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789-") != strlen(lang))
+		return error_set(err, ERR_DATA, "language '%s' is not a "
+				 "BCP 47 tag, refused in a header", lang);
+	sbuf_addf(out, "Content-Language: %s\r\n", lang);
+	return 0;
+}
+
 static int add_headers(struct sbuf *out, struct template *t,
 		       const struct template_output *o,
 		       const struct render_context *ctx, struct error *err)
@@ -305,6 +337,8 @@ static int add_headers(struct sbuf *out, struct template *t,
 	}
 	if (!rc && org && *org)
 		mime_header_text(out, "Organization", org);
+	if (!rc)
+		rc = add_language_header(out, ctx, err);
 	if (!rc)
 		sbuf_addstr(out, "MIME-Version: 1.0\r\n");
 	mailbox_release(&from);

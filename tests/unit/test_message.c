@@ -532,6 +532,74 @@ static void test_idn_and_organization(void **state)
 	test_db_close(&t);
 }
 
+/* Content-Language: the variant's tag, else language.default; a tag
+ * that could break the header is refused, naming it. */
+static void test_content_language(void **state)
+{
+	static const struct {
+		const char *lang, *default_lang; /* "" default: none set */
+		const char *want;                /* NULL: no header */
+		int rc;
+	} cases[] = {
+		{"fr", "en", "fr", 0},
+		{"ar", "en", "ar", 0},
+		{"pt-BR", "en", "pt-BR", 0},
+		{NULL, "en", "en", 0},      /* the default variant */
+		{NULL, "az", "az", 0},
+		{"", "de", "de", 0},
+		{NULL, "", NULL, 0},        /* nothing known: no header */
+		{"fr\r\nBcc: x@example.org", "en", NULL, ERR_DATA},
+		{"fr en", "en", NULL, ERR_DATA},
+	};
+	struct test_db t;
+
+	(void)state;
+	mime_init();
+	test_db_open(&t);
+	int64_t id = add_template(&t, "Subject: s\n\nx\n");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fixture f;
+		struct error err = ERROR_INIT;
+		struct sbuf raw = SBUF_INIT;
+		GMimeMessage *m;
+		int rc;
+
+		fixture_init(&f, "Office", "Ada", "ada@example.org");
+		free(f.cfg.language.default_lang);
+		f.cfg.language.default_lang = xstrdup(cases[i].default_lang);
+		f.ctx.lang = cases[i].lang;
+		rc = message_render(t.db, id, &f.ctx, &raw, &err);
+		if (rc != cases[i].rc)
+			fail_msg("case %zu: rc %d (%s), want %d", i, rc, err.msg,
+				 cases[i].rc);
+		if (rc) {
+			if (!strstr(err.msg, "is not a BCP 47 tag") ||
+			    raw.len != 0)
+				fail_msg("case %zu: '%s', %zu bytes left", i,
+					 err.msg, raw.len);
+		} else {
+			const char *got;
+
+			assert_wire_form(&raw);
+			m = parse_back(&raw);
+			/* GMime files Content-* under the top part */
+			got = g_mime_object_get_header(
+				g_mime_message_get_mime_part(m),
+				"Content-Language");
+			if (cases[i].want ? !got || strcmp(got, cases[i].want)
+					  : got != NULL)
+				fail_msg("case %zu: Content-Language '%s', want "
+					 "'%s'", i, got ? got : "(none)",
+					 cases[i].want ? cases[i].want
+						       : "(none)");
+			g_object_unref(m);
+		}
+		sbuf_release(&raw);
+		fixture_release(&f);
+	}
+	test_db_close(&t);
+}
+
 /* A partial or section cannot smuggle a line break into a header. */
 static void test_partial_line_break_in_subject(void **state)
 {
@@ -852,6 +920,7 @@ int main(void)
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_idn_and_organization),
+		cmocka_unit_test(test_content_language),
 		cmocka_unit_test(test_partial_line_break_in_subject),
 		cmocka_unit_test(test_receipt_request),
 		cmocka_unit_test(test_literals_encoded_once),
