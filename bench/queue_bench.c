@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_seed.h"
 #include "chancery/conf.h"
 #include "chancery/db.h"
 #include "chancery/dispatch.h"
@@ -90,32 +91,8 @@ static int seed(struct db *db, int n, struct error *err)
 		"UPDATE deliveries SET envid = 'chancery-' || id, "
 		"message_id = '1.' || id || '.' || lower(hex(randomblob(8))) || "
 		"'@example.org';";
-	const char *tail = setup;
-	int rc = db_begin(db, err);
 
-	while (!rc && tail && *tail) {
-		sqlite3_stmt *st = NULL;
-
-		if (sqlite3_prepare_v2(db_handle(db), tail, -1, &st, &tail) !=
-		    SQLITE_OK) {
-			rc = error_set(err, ERR_SOFTWARE, "seed: %s",
-				       sqlite3_errmsg(db_handle(db)));
-			break;
-		}
-		if (!st)
-			break;
-		if (sqlite3_bind_parameter_count(st) > 0)
-			sqlite3_bind_int(st, 1, n);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = error_set(err, ERR_SOFTWARE, "seed: %s",
-				       sqlite3_errmsg(db_handle(db)));
-		sqlite3_finalize(st);
-	}
-	if (rc) {
-		db_rollback(db);
-		return rc;
-	}
-	return db_commit(db, err);
+	return bench_seed(db, setup, n, err);
 }
 
 /* Statements run, by text (the first QUEUE_BENCH_DISTINCT kinds). */

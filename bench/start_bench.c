@@ -21,36 +21,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_seed.h"
 #include "chancery/campaign_start.h"
 #include "chancery/conf.h"
 #include "chancery/db.h"
 #include "chancery/log.h"
 #include "chancery/queue.h"
 #include "chancery/xalloc.h"
-
-static int exec_all(struct db *db, const char *sql, int n, struct error *err)
-{
-	const char *tail = sql;
-	int rc = 0;
-
-	while (!rc && tail && *tail) {
-		sqlite3_stmt *st = NULL;
-
-		if (sqlite3_prepare_v2(db_handle(db), tail, -1, &st, &tail) !=
-		    SQLITE_OK)
-			return error_set(err, ERR_SOFTWARE, "seed: %s",
-					 sqlite3_errmsg(db_handle(db)));
-		if (!st)
-			break;
-		if (sqlite3_bind_parameter_count(st) > 0)
-			sqlite3_bind_int(st, 1, n);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = error_set(err, ERR_SOFTWARE, "seed: %s",
-				       sqlite3_errmsg(db_handle(db)));
-		sqlite3_finalize(st);
-	}
-	return rc;
-}
 
 /* n contacts, one in 50 suppressed (skipped, with its reason), frozen
  * for campaign 1 as an approval leaves them. */
@@ -76,15 +53,8 @@ static int seed(struct db *db, int n, struct error *err)
 		"SELECT 1, id, id, 1, email, CASE WHEN id % 50 = 0 THEN "
 		"'suppressed' ELSE 'active' END, CASE WHEN id % 50 = 0 THEN "
 		"'contact suppressed' END FROM contacts;";
-	int rc = db_begin(db, err);
 
-	if (!rc)
-		rc = exec_all(db, setup, n, err);
-	if (rc) {
-		db_rollback(db);
-		return rc;
-	}
-	return db_commit(db, err);
+	return bench_seed(db, setup, n, err);
 }
 
 static double clock_s(clockid_t id)
