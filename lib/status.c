@@ -44,7 +44,8 @@ enum {
 
 #define CAMPAIGN_COLUMNS \
 	"SELECT c.id, c.name, c.state, c.send_at, (SELECT count(*) FROM " \
-	"campaign_approvals a WHERE a.campaign_id = c.id) FROM campaigns c "
+	"campaign_approvals a WHERE a.campaign_id = c.id), c.tz "          \
+	"FROM campaigns c "
 
 static const char *const sql[ST__COUNT] = {
 	[ST_DAEMON] = "SELECT pid, host, version, started_at, heartbeat_at "
@@ -194,6 +195,7 @@ static int campaign_row(sqlite3_stmt *s, void *arg)
 	sc->state = db_column_strdup(s, 2);
 	sc->send_at = sqlite3_column_int64(s, 3);
 	sc->approvals = sqlite3_column_int(s, 4);
+	sc->tz = db_column_strdup(s, 5);
 	return 0;
 }
 
@@ -341,6 +343,7 @@ static void campaigns_free(struct status_campaign *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(v[i].name);
 		free(v[i].state);
+		free(v[i].tz);
 	}
 	free(v);
 }
@@ -584,6 +587,7 @@ static void json_campaigns(struct json *js, const char *key,
 		json_kv_string(js, "name", v[i].name);
 		json_kv_string(js, "state", v[i].state);
 		kv_time(js, "send_at", v[i].send_at);
+		json_kv_string(js, "tz", v[i].tz);
 		json_kv_int(js, "approvals", v[i].approvals);
 		json_object_end(js);
 	}

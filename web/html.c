@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chancery/calendar.h"
+#include "chancery/clock.h"
 #include "chancery/xalloc.h"
 #include "pages.h"
 
@@ -186,6 +188,15 @@ void web_notice_box(struct sbuf *out, const char *message)
 {
 	web_htmlf(out, "<p class=\"box notice\" id=\"notice\" "
 		       "role=\"status\">%s</p>\n", message);
+}
+
+void web_format_when(const char *zone, int64_t t, char *buf, size_t size)
+{
+	char local[CALENDAR_FORMAT_SIZE], utc[24];
+
+	calendar_format(zone, t, local, sizeof(local));
+	clock_format_utc(t, utc, sizeof(utc));
+	snprintf(buf, size, "%s (%s)", local, utc);
 }
 
 int web_error_status(int rc)

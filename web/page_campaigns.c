@@ -58,16 +58,6 @@
 #include "chancery/xalloc.h"
 #include "pages.h"
 
-/* "local (utc)" for instant t in zone, as the CLI writes it. */
-static void format_both(const char *zone, int64_t t, char *buf, size_t size)
-{
-	char local[CALENDAR_FORMAT_SIZE], utc[24];
-
-	calendar_format(zone, t, local, sizeof(local));
-	clock_format_utc(t, utc, sizeof(utc));
-	snprintf(buf, size, "%s (%s)", local, utc);
-}
-
 /*
  * "/campaign/12/proofs" with prefix "/campaign/": *id 12, *rest "proofs"
  * ("" when nothing follows). 0, or -1 when the path names no id.
@@ -180,7 +170,7 @@ static int list_row(const struct campaign_info *c, void *arg)
 	char when[96], id[32];
 	int rc;
 
-	format_both(c->tz, c->send_at, when, sizeof(when));
+	web_format_when(c->tz, c->send_at, when, sizeof(when));
 	snprintf(id, sizeof(id), "%lld", (long long)c->id);
 	rc = campaign_approvals_each(w->db, c->id, approver_names, &approvers,
 				     &err);
@@ -227,7 +217,7 @@ static int approval_item(const struct campaign_approval *a, void *arg)
 	struct sbuf *out = ((void **)arg)[1];
 	char when[96];
 
-	format_both(c->tz, a->at, when, sizeof(when));
+	web_format_when(c->tz, a->at, when, sizeof(when));
 	web_htmlf(out, "<li class=\"approval\">approved by <span "
 		  "class=\"actor\">%s</span> at %s (template sha256 %s, %d "
 		  "recipients, %d bodies not reached)</li>\n",
@@ -240,7 +230,7 @@ static void add_info(struct sbuf *out, const struct campaign_info *c)
 {
 	char when[96];
 
-	format_both(c->tz, c->send_at, when, sizeof(when));
+	web_format_when(c->tz, c->send_at, when, sizeof(when));
 	web_htmlf(out, "<dl class=\"fields\" id=\"campaign-info\">"
 		  "<dt>Campaign</dt><dd id=\"campaign-name\">%s</dd>"
 		  "<dt>State</dt><dd id=\"campaign-state\">%s</dd>"
@@ -263,12 +253,12 @@ static void add_info(struct sbuf *out, const struct campaign_info *c)
 		web_raw(out, "<dt>Receipt</dt><dd id=\"campaign-receipt\">"
 			     "requested (Disposition-Notification-To)</dd>");
 	if (c->started_at) {
-		format_both(c->tz, c->started_at, when, sizeof(when));
+		web_format_when(c->tz, c->started_at, when, sizeof(when));
 		web_htmlf(out, "<dt>Started</dt><dd id=\"campaign-started\">%s"
 			  "</dd>", when);
 	}
 	if (c->finished_at) {
-		format_both(c->tz, c->finished_at, when, sizeof(when));
+		web_format_when(c->tz, c->finished_at, when, sizeof(when));
 		web_htmlf(out, "<dt>Finished</dt><dd id=\"campaign-finished\">"
 			  "%s</dd>", when);
 	}
@@ -325,7 +315,7 @@ static void add_sign_off(struct sbuf *out, struct db *db,
 	web_raw(out, "</ul>\n");
 	if (campaign_last_rejection(db, c->id, &actor, &at, &reason,
 				    &err) == 0) {
-		format_both(c->tz, at, when, sizeof(when));
+		web_format_when(c->tz, at, when, sizeof(when));
 		web_htmlf(out, "<p id=\"rejection\">rejected by %s at %s: %s</p>\n",
 			  actor ? actor : "the system", when,
 			  reason ? reason : "");
@@ -786,7 +776,7 @@ static int do_schedule(struct web_ctx *ctx, const struct web_request *rq,
 		rc = campaign_schedule_plan(ctx->db, ctx->cfg, c->id, &plan,
 					    problems, err);
 	if (!rc) {
-		format_both(c->tz, c->send_at, when, sizeof(when));
+		web_format_when(c->tz, c->send_at, when, sizeof(when));
 		sbuf_addf(notice, "campaign %s scheduled for %s: %d contacts "
 			  "to send to", c->name, when, plan.recipients);
 	}

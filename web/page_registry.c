@@ -3,7 +3,7 @@
  * the CLI's command calls (cli/cmd_body.c, cmd_contact.c, cmd_find.c),
  * and an error shows the library's own text, as the CLI prints it.
  *
- * Routes: GET / (to /registry), GET /registry[?q=TEXT], GET and POST
+ * Routes: GET /registry[?q=TEXT], GET and POST
  * /body/new, GET /body/ID, POST /body/ID/ACTION where ACTION is edit,
  * alias, contact (add), merge, remove, contact/CID/edit,
  * contact/CID/status.
@@ -86,13 +86,6 @@ static bool route_exists(const char *method, const char *path)
 		    strcmp(r->path, path) == 0)
 			return true;
 	return false;
-}
-
-WEB_HANDLER(page_home)
-{
-	(void)ctx;
-	(void)rq;
-	return web_redirect(rs, "/registry");
 }
 
 struct list_rows {

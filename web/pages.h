@@ -21,8 +21,10 @@ WEB_HANDLER(page_login_form);   /* GET /login */
 WEB_HANDLER(page_login_submit); /* POST /login */
 WEB_HANDLER(page_logout);       /* POST /logout */
 
+/* web/page_home.c */
+WEB_HANDLER(page_home);            /* GET /: the overview */
+
 /* web/page_registry.c */
-WEB_HANDLER(page_home);            /* GET / */
 WEB_HANDLER(page_registry_search); /* GET /registry */
 WEB_HANDLER(page_body_new);        /* GET /body/new */
 WEB_HANDLER(page_body_add);        /* POST /body/new */

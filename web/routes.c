@@ -15,8 +15,10 @@ const struct web_route web_routes[] = {
 	{"POST", "/login", false, USER_READ, true, page_login_submit},
 	{"POST", "/logout", false, USER_READ, false, page_logout},
 
-	/* web/page_registry.c */
+	/* web/page_home.c */
 	{"GET", "/", false, USER_READ, false, page_home},
+
+	/* web/page_registry.c */
 	{"GET", "/registry", false, USER_READ, false, page_registry_search},
 	{"GET", "/body/new", false, USER_EDIT, false, page_body_new},
 	{"POST", "/body/new", false, USER_EDIT, false, page_body_add},

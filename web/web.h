@@ -121,6 +121,10 @@ void web_form_end(struct sbuf *out);
 void web_error_box(struct sbuf *out, const char *message);
 void web_notice_box(struct sbuf *out, const char *message);
 
+/* "local (utc)" for instant t in zone, as the CLI writes it: what a
+ * campaign's send time is shown as (96 bytes hold it). */
+void web_format_when(const char *zone, int64_t t, char *buf, size_t size);
+
 /*
  * The HTTP status of a library error code, the same on every page: the
  * request was wrong (usage, data) 400, not allowed 403, unknown 404,

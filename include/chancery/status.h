@@ -39,6 +39,7 @@ struct status_campaign {
 	char *state;     /* campaigns.state */
 	int64_t send_at;
 	int approvals;   /* approvals given */
+	char *tz;        /* the zone its send time is written in */
 };
 
 /* The delivery states, in the order status lists them. */

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import sqlite3
+import subprocess
 import time
 import unittest
 
@@ -391,6 +392,106 @@ class WebPagesTestCase(TestCase):
         self.assertEqual(r.status, 400, r.body)
         self.assertEqual(len(boxes(r.body, "error")), 1, r.body)
         self.assertEqual(len(self.events("campaign.tested")), 1)
+
+    # ---- the overview ----
+
+    def attention(self, body):
+        return re.findall(r'<li class="attention" data-kind="([a-z]+)">',
+                          body)
+
+    @unittest.skipUnless(os.path.exists(chanceryd()),
+                         "chanceryd is not built in this tree")
+    def test_overview_says_what_needs_attention(self):
+        h = self.home
+        v = self.client("vera")
+        body = self.page(v, "/")
+        self.assertIn("<title>Overview", body)
+        self.assertEqual(self.attention(body), ["daemon", "verify"], body)
+        self.assertIn("never run against this database", body)
+        self.assertIn('id="none-due"', body)  # feb sends in 2031
+        # the machinery as `chancery status` prints it
+        self.assertIn("daemon:      not running (never ran against this "
+                      "database)", html.unescape(body))
+        self.assertEqual(self.page(v, "/?days=9999", 400).count(
+            "days: not a number of days from 0 to 3660"), 1)
+
+        # due in three days, nobody has approved it
+        soon = time.strftime("%Y-%m-%d %H:%M",
+                             time.gmtime(time.time() + 3 * 86400))
+        for name in ("soon", "lost"):
+            h.ok("--as", "alice", "campaign", "create", name, "--template",
+                 "stmt", "--list", "orgs", "--at", soon, "--tz", "UTC")
+        # its day passed unscheduled, as the daemon's watch leaves it
+        con = sqlite3.connect(h.db)
+        with con:
+            con.execute("UPDATE campaigns SET state = 'missed', send_at = "
+                        "send_at - 7 * 86400 WHERE name = 'lost'")
+        con.close()
+        h.ok("inbox", stdin="this is not\x01 a message at all\n")
+        h.ok("--once", prog="chanceryd")  # the daemon ran, and stopped
+        body = self.page(v, "/")
+        # a message kept unreadable has no decision to wait for: it is in
+        # the status text, not among what needs attention
+        self.assertEqual(self.attention(body), [
+            "missed", "unscheduled", "daemon", "verify"], body)
+        self.assertIn("1 unreadable message", body)
+        items = dict(zip(self.attention(body), re.findall(
+            r'<li class="attention"[^>]*>(.*?)</li>', body, re.S)))
+        self.assertIn('<a href="/campaign/%d">lost</a> missed its send '
+                      'time' % h.scalar("SELECT id FROM campaigns WHERE "
+                                        "name = 'lost'"), items["missed"])
+        self.assertIn("is not scheduled yet", items["unscheduled"])
+        self.assertIn("Approvals: 0 of 1.", items["unscheduled"])
+        self.assertIn("The daemon is not running (last seen ",
+                      items["daemon"])
+        row = re.search(r'<tr class="due" data-name="soon">.*?</tr>', body,
+                        re.S).group(0)
+        self.assertIn('<td class="state">draft</td>', row)
+        self.assertIn('<td class="approvals">0 of 1</td>', row)
+        self.assertIn(soon + " UTC", row)
+        self.assertIn('<table id="due"><thead><tr><th>Campaign</th><th>'
+                      'Sends</th>', body)
+        self.assertIn('<tr class="missed" data-name="lost">', body)
+        self.assertNotIn('data-name="feb"', body)
+        self.assertEqual(self.attention(self.page(v, "/?days=0")),
+                         ["missed", "daemon", "verify"])
+
+        # approved and scheduled, the ledger verified: only what remains
+        b = self.client("bob")
+        sid = h.scalar("SELECT id FROM campaigns WHERE name = 'soon'")
+        r = self.post(b, "/approval/%d/approve" % sid, {"schedule": "1"})
+        self.assertEqual(r.status, 200, r.body)
+        h.ok("audit", "verify")
+        body = self.page(v, "/")
+        self.assertEqual(self.attention(body), ["missed", "daemon"], body)
+        self.assertIn('<td class="state">scheduled</td>', body)
+        self.assertIn('<td class="approvals">1 of 1</td>', body)
+        self.assertNotIn('id="all-clear"', body)
+
+        # the missed one cancelled, the daemon running: nothing waits
+        h.ok("--as", "alice", "campaign", "cancel", "lost")
+        env = dict(os.environ)
+        env.pop("CHANCERY_CONFIG", None)
+        env.pop("NOTIFY_SOCKET", None)
+        p = subprocess.Popen(h.command("chanceryd") +
+                             ["--config", h.conf, "--foreground"],
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, env=env)
+        try:
+            end = time.monotonic() + 30
+            while time.monotonic() < end:
+                body = self.page(v, "/")
+                if not self.attention(body):
+                    break
+                time.sleep(0.2)
+            self.assertEqual(self.attention(body), [], body)
+            self.assertIn('<p id="all-clear">Nothing needs anyone now.</p>',
+                          body)
+            self.assertIn("daemon:      running, pid %d" % p.pid,
+                          html.unescape(body))
+        finally:
+            p.terminate()
+            p.wait(10)
 
     # ---- sending, the audit and the inbound queue ----
 
