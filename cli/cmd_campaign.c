@@ -30,20 +30,6 @@ static void format_both(const char *zone, int64_t t, char *buf, size_t size)
  * A send time in the past is refused unless now is set (--now): then the
  * campaign goes out at once, and the command says so. 0 or ERR_DATA.
  */
-static int check_send_time(const char *zone, int64_t send_at, bool now,
-			   struct error *err)
-{
-	char local[CALENDAR_FORMAT_SIZE];
-
-	if (send_at >= clock_now())
-		return 0;
-	calendar_format(zone, send_at, local, sizeof(local));
-	if (!now)
-		return error_set(err, ERR_DATA, "send time %s has passed; use "
-				 "--now to send at once", local);
-	return 0;
-}
-
 /* After a command accepted a past time with --now. */
 static void say_now(const char *zone, int64_t send_at, const char *what)
 {
@@ -332,7 +318,7 @@ static int run_schedule(struct cli *cli, int argc, char **argv)
 	if (!rc && (c.state == CAMPAIGN_APPROVED ||
 		    (c.state == CAMPAIGN_DRAFT && cli_config(cli, &err) &&
 		     cli_config(cli, &err)->campaign.approvals == 0)))
-		rc = check_send_time(c.tz, c.send_at, now, &err);
+		rc = campaign_send_time_check(c.tz, c.send_at, now, &err);
 	if (!rc)
 		rc = campaign_schedule_plan(db, cli_config(cli, &err), c.id, &plan,
 					    &problems, &err);
@@ -373,7 +359,7 @@ static int run_approve(struct cli *cli, int argc, char **argv)
 	if (!rc)
 		rc = campaign_find(db, argv[optind], &c, &err);
 	if (!rc && schedule && c.state == CAMPAIGN_DRAFT)
-		rc = check_send_time(c.tz, c.send_at, now, &err);
+		rc = campaign_send_time_check(c.tz, c.send_at, now, &err);
 	if (!rc)
 		rc = campaign_approve(db, cfg, c.id, schedule, &plan, &problems,
 				      &err);
@@ -489,7 +475,7 @@ static int run_edit(struct cli *cli, int argc, char **argv)
 	    (rc = calendar_parse_local(o.when, &at, &err)) == 0)
 		rc = calendar_to_utc(zone, &at, &e.send_at, &err);
 	if (!rc && e.send_at)
-		rc = check_send_time(zone, e.send_at, o.now, &err);
+		rc = campaign_send_time_check(zone, e.send_at, o.now, &err);
 	if (!rc)
 		rc = campaign_edit(db, c.id, &e, &voided, &err);
 	if (!rc)

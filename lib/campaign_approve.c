@@ -15,6 +15,7 @@
 
 #include "chancery/address.h"
 #include "chancery/anniversary.h"
+#include "chancery/calendar.h"
 #include "chancery/campaign.h"
 #include "chancery/clock.h"
 #include "chancery/json.h"
@@ -1253,6 +1254,18 @@ static int edit_update(struct db *db, const struct campaign_info *c,
 		return error_set(err, ERR_TEMPFAIL, "campaign '%s' changed "
 				 "state meanwhile; try again", c->name);
 	return 0;
+}
+
+int campaign_send_time_check(const char *zone, int64_t send_at, bool now,
+			     struct error *err)
+{
+	char local[CALENDAR_FORMAT_SIZE];
+
+	if (send_at >= clock_now() || now)
+		return 0;
+	calendar_format(zone, send_at, local, sizeof(local));
+	return error_set(err, ERR_DATA, "send time %s has passed; use --now to "
+			 "send at once", local);
 }
 
 int campaign_edit(struct db *db, int64_t id, const struct campaign_edit *e,

@@ -1,8 +1,8 @@
 /*
  * page_campaigns: the campaigns, each with its state, deliveries and
  * progress, its proofs, a test send, and the sign-off: approve or reject
- * (with the plan an approval freezes shown first), schedule, pause,
- * resume, cancel. Every action is the library call the CLI makes
+ * (with the plan an approval freezes shown first), schedule, a new send
+ * time (a missed anniversary's way out), pause, resume, cancel. Every action is the library call the CLI makes
  * (cli/cmd_campaign.c, cli/cmd_campaign_proof.c), and a refusal shows
  * the library's text.
  *
@@ -11,8 +11,8 @@
  *   GET  /campaign/ID                    one campaign        (read)
  *   GET  /campaign/ID/progress.json      live counts (JSON)  (read)
  *   GET  /campaign/ID/proofs             the proofs          (read)
- *   POST /campaign/ID/ACTION             test, schedule, pause, resume,
- *                                        cancel              (edit)
+ *   POST /campaign/ID/ACTION             test, schedule, reschedule,
+ *                                        pause, resume, cancel (edit)
  *   POST /approval/ID/approve|reject     sign-off            (approve)
  *
  * Stable ids and names for the browser tests:
@@ -38,7 +38,9 @@
  *             div#reject-box (input[name=reason]#reject-reason,
  *               button#reject-submit);
  *             div#schedule-box (input[name=now]#schedule-now,
- *               button#schedule-submit); div#pause-box, #resume-box,
+ *               button#schedule-submit);
+ *             div#reschedule-box (input[name=at]#reschedule-at,
+ *               input[name=now]#reschedule-now, button#reschedule-submit); div#pause-box, #resume-box,
  *             #cancel-box (button#pause-submit, ...);
  *             the outcome: div.notice / div.error (web_notice_box,
  *             web_error_box), ul#problems for schedule's list.
@@ -486,6 +488,29 @@ static void add_button(struct sbuf *out, const struct user_session *s,
 	sbuf_release(&target);
 }
 
+/* The new send time: local time in the campaign's zone, as campaign
+ * edit --at takes it, prefilled with the current one. */
+static void add_reschedule(struct sbuf *out, const struct user_session *s,
+			   const char *base, const struct campaign_info *c)
+{
+	struct sbuf extra = SBUF_INIT;
+	struct error err = ERROR_INIT;
+	struct calendar_time t;
+	char value[32] = "";
+
+	if (calendar_from_utc(c->tz, c->send_at, &t, &err) == 0)
+		snprintf(value, sizeof(value), "%04d-%02d-%02dT%02d:%02d",
+			 t.year, t.month, t.day, t.hour, t.minute);
+	web_htmlf(&extra, "<label>New send time (%s) <input type=\"datetime-"
+			  "local\" name=\"at\" id=\"reschedule-at\" value="
+			  "\"%s\"></label> <label><input type=\"checkbox\" "
+			  "name=\"now\" value=\"1\" id=\"reschedule-now\"> "
+			  "a time that has passed, or none: send at once"
+			  "</label> ", c->tz, value);
+	add_button(out, s, base, "reschedule", "Set the send time", extra.buf);
+	sbuf_release(&extra);
+}
+
 static void add_actions(struct sbuf *out, struct web_ctx *ctx,
 			const struct user_session *s,
 			const struct campaign_info *c)
@@ -530,6 +555,9 @@ static void add_actions(struct sbuf *out, struct web_ctx *ctx,
 			   "<label><input type=\"checkbox\" name=\"now\" "
 			   "value=\"1\" id=\"schedule-now\"> accept a send "
 			   "time that has passed: send at once</label> ");
+	if (edit && (st == CAMPAIGN_DRAFT || st == CAMPAIGN_APPROVED ||
+		     st == CAMPAIGN_PAUSED || st == CAMPAIGN_MISSED))
+		add_reschedule(out, s, base, c);
 	if (edit && (st == CAMPAIGN_SCHEDULED || st == CAMPAIGN_RUNNING))
 		add_button(out, s, base, "pause", "Pause", NULL);
 	if (edit && st == CAMPAIGN_PAUSED)
@@ -718,18 +746,6 @@ WEB_HANDLER(page_campaign_show)
 
 /* A send time in the past is refused unless the form's now box is
  * ticked (the CLI's --now): the CLI's text. */
-static int check_send_time(const struct campaign_info *c, bool now,
-			   struct error *err)
-{
-	char local[CALENDAR_FORMAT_SIZE];
-
-	if (c->send_at >= clock_now() || now)
-		return 0;
-	calendar_format(c->tz, c->send_at, local, sizeof(local));
-	return error_set(err, ERR_DATA, "send time %s has passed; use --now "
-			 "to send at once", local);
-}
-
 static bool ticked(const struct web_request *rq, const char *name)
 {
 	const char *v = web_param(rq, name);
@@ -771,7 +787,8 @@ static int do_schedule(struct web_ctx *ctx, const struct web_request *rq,
 	campaign_plan_init(&plan);
 	if (c->state == CAMPAIGN_APPROVED ||
 	    (c->state == CAMPAIGN_DRAFT && ctx->cfg->campaign.approvals == 0))
-		rc = check_send_time(c, ticked(rq, "now"), err);
+		rc = campaign_send_time_check(c->tz, c->send_at,
+					      ticked(rq, "now"), err);
 	if (!rc)
 		rc = campaign_schedule_plan(ctx->db, ctx->cfg, c->id, &plan,
 					    problems, err);
@@ -781,6 +798,52 @@ static int do_schedule(struct web_ctx *ctx, const struct web_request *rq,
 			  "to send to", c->name, when, plan.recipients);
 	}
 	campaign_plan_release(&plan);
+	return rc;
+}
+
+/*
+ * POST /campaign/ID/reschedule: a new send time, as campaign edit --at
+ * (field at, local time in the campaign's zone) [--now] (a past time, or
+ * at empty: at once). An approval is voided; a missed campaign is a
+ * draft again, to be approved and scheduled.
+ */
+static int do_reschedule(struct web_ctx *ctx, const struct web_request *rq,
+			 const struct campaign_info *c, struct sbuf *notice,
+			 struct error *err)
+{
+	const char *at = web_param(rq, "at");
+	bool now = ticked(rq, "now");
+	struct campaign_edit e = {0};
+	struct campaign_info after = {0};
+	struct sbuf voided = SBUF_INIT;
+	struct calendar_time t;
+	char shown[96];
+	int rc = 0;
+
+	if (at && *at) {
+		if (!(rc = calendar_parse_local(at, &t, err)))
+			rc = calendar_to_utc(c->tz, &t, &e.send_at, err);
+	} else if (now) {
+		e.send_at = clock_now();
+	} else {
+		rc = error_set(err, ERR_USAGE, "a new send time (--at TIME) or "
+				"--now is required");
+	}
+	if (!rc)
+		rc = campaign_send_time_check(c->tz, e.send_at, now, err);
+	if (!rc)
+		rc = campaign_edit(ctx->db, c->id, &e, &voided, err);
+	if (!rc)
+		rc = campaign_get(ctx->db, c->id, &after, err);
+	if (!rc) {
+		sbuf_trim(&voided);
+		web_format_when(after.tz, after.send_at, shown, sizeof(shown));
+		sbuf_addf(notice, "campaign %s: sends %s (%s)%s%s", c->name,
+			  shown, campaign_state_name(after.state),
+			  voided.len ? "; " : "", voided.len ? voided.buf : "");
+	}
+	campaign_info_release(&after);
+	sbuf_release(&voided);
 	return rc;
 }
 
@@ -855,6 +918,8 @@ static int run_edit_action(struct web_ctx *ctx, const struct web_request *rq,
 		return do_test(ctx, rq, c, notice, err);
 	if (!strcmp(verb, "schedule"))
 		return do_schedule(ctx, rq, c, notice, problems, err);
+	if (!strcmp(verb, "reschedule"))
+		return do_reschedule(ctx, rq, c, notice, err);
 	if (!strcmp(verb, "pause") || !strcmp(verb, "resume") ||
 	    !strcmp(verb, "cancel"))
 		return do_simple(ctx, verb, c, notice, err);
@@ -897,7 +962,8 @@ static int run_decision(struct web_ctx *ctx, const struct web_request *rq,
 	campaign_plan_init(&plan);
 	rc = 0;
 	if (schedule && c->state == CAMPAIGN_DRAFT)
-		rc = check_send_time(c, ticked(rq, "now"), err);
+		rc = campaign_send_time_check(c->tz, c->send_at,
+					      ticked(rq, "now"), err);
 	if (!rc)
 		rc = campaign_approve(ctx->db, ctx->cfg, c->id, schedule, &plan,
 				      problems, err);

@@ -296,6 +296,13 @@ struct campaign_edit {
 int campaign_edit(struct db *db, int64_t id, const struct campaign_edit *e,
 		  struct sbuf *voided, struct error *err);
 
+/* A send time the office gives (create, edit, approve, schedule): 0 when
+ * it is still ahead or now is set (--now: a past one sends at once), else
+ * ERR_DATA "send time LOCAL has passed; use --now to send at once" with
+ * the time in zone. */
+int campaign_send_time_check(const char *zone, int64_t send_at, bool now,
+			     struct error *err);
+
 /*
  * A list's content changed: every campaign not started whose list is it
  * or contains it and that holds an approval (approved, scheduled, paused,

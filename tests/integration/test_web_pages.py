@@ -493,6 +493,56 @@ class WebPagesTestCase(TestCase):
             p.terminate()
             p.wait(10)
 
+    def test_missed_campaign_gets_a_new_send_time(self):
+        """The overview says a missed campaign needs a new send time or a
+        cancellation: the campaign page gives the first, as campaign edit
+        --at [--now] does, in the campaign's own zone."""
+        h = self.home
+        h.ok("--as", "carol", "campaign", "create", "lost", "--template",
+             "stmt", "--list", "orgs", "--at", "2031-03-01 09:00", "--tz",
+             "Asia/Baku")
+        con = sqlite3.connect(h.db)
+        with con:  # as the daemon's watch leaves it
+            con.execute("UPDATE campaigns SET state = 'missed', send_at = "
+                        "strftime('%s', 'now') - 86400 WHERE name = 'lost'")
+        con.close()
+        lid = h.scalar("SELECT id FROM campaigns WHERE name = 'lost'")
+        a = self.client("alice")
+        body = self.page(a, "/campaign/%d" % lid)
+        self.assertIn('id="reschedule-box"', body)
+        self.assertIn("New send time (Asia/Baku)", body)
+        before = h.snapshot()
+        past = time.strftime("%Y-%m-%dT%H:%M",
+                             time.gmtime(time.time() - 2 * 86400))
+        for fields, msg in (({"at": past}, "has passed; use --now to "
+                             "send at once"),
+                            ({"at": "tomorrow"}, "tomorrow"),
+                            ({}, "a new send time (--at TIME) or --now is "
+                             "required")):
+            r = self.post(a, "/campaign/%d/reschedule" % lid, fields)
+            self.assertEqual(r.status, 400, (fields, r.body))
+            self.assertIn(msg, html.unescape(" ".join(
+                boxes(r.body, "error"))), fields)
+        self.assertEqual(h.snapshot(), before)
+        v = self.client("vera")
+        self.assertEqual(self.post(v, "/campaign/%d/reschedule" % lid,
+                                   {"at": "2031-03-02T10:00"}).status, 403)
+
+        r = self.post(a, "/campaign/%d/reschedule" % lid,
+                      {"at": "2031-03-02T10:00"})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertIn("campaign lost: sends 2031-03-02 10:00 +04 "
+                      "(2031-03-02T06:00:00Z) (draft)",
+                      html.unescape(" ".join(boxes(r.body, "notice"))))
+        self.assertEqual(self.state("lost"), "draft")
+        self.assertEqual(h.scalar("SELECT send_at FROM campaigns WHERE "
+                                  "name = 'lost'"), 1930197600)
+        (actor, data), = self.events("campaign.edited")
+        self.assertEqual(actor, "alice")
+        self.assertIn("send_at", data)
+        self.assertEqual(self.attention(self.page(v, "/?days=3660")).count(
+            "missed"), 0)
+
     # ---- sending, the audit and the inbound queue ----
 
     @unittest.skipUnless(os.path.exists(chanceryd()),
