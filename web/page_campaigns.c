@@ -204,9 +204,13 @@ WEB_HANDLER(page_campaigns)
 	if (rc)
 		return web_fail(rs, web_error_status(rc), rq, err.msg);
 	if (!w.rows)
-		web_raw(&rs->body, "<p id=\"no-campaigns\">No campaign yet: "
-				   "<code>chancery campaign create</code> makes "
-				   "one.</p>\n");
+		web_raw(&rs->body, "<p id=\"no-campaigns\">No campaign yet."
+				   "</p>\n");
+	if (user_may(rq->session->user.role, USER_EDIT))
+		web_raw(&rs->body, "<p><a id=\"new-campaign-link\" "
+				   "href=\"/campaigns/new\">New campaign</a> "
+				   "(a series makes each year's anniversary "
+				   "campaign itself)</p>\n");
 	web_page_end(&rs->body);
 	return 0;
 }

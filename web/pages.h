@@ -57,6 +57,10 @@ WEB_HANDLER(page_campaign_decide); /* POST /approval/ID/approve|reject */
 /* /static/progress.js (served by assets.c): polls progress.json */
 extern const char web_progress_js[];
 
+/* web/page_campaign_new.c */
+WEB_HANDLER(page_campaign_new_form); /* GET /campaigns/new */
+WEB_HANDLER(page_campaign_new);      /* POST /campaigns/new */
+
 /* web/page_audit.c (webpages) */
 WEB_HANDLER(page_audit);          /* GET /audit (matrix, ledger) */
 WEB_HANDLER(page_audit_campaign); /* GET /audit/campaign?name=N */

@@ -54,6 +54,11 @@ const struct web_route web_routes[] = {
 	{"POST", "/campaign/", true, USER_EDIT, false, page_campaign_post},
 	{"POST", "/approval/", true, USER_APPROVE, false, page_campaign_decide},
 
+	/* web/page_campaign_new.c */
+	{"GET", "/campaigns/new", false, USER_EDIT, false,
+	 page_campaign_new_form},
+	{"POST", "/campaigns/new", false, USER_EDIT, false, page_campaign_new},
+
 	/* web/page_audit.c */
 	{"GET", "/audit", false, USER_READ, false, page_audit},
 	{"GET", "/audit/campaign", false, USER_READ, false, page_audit_campaign},

@@ -543,6 +543,65 @@ class WebPagesTestCase(TestCase):
         self.assertEqual(self.attention(self.page(v, "/?days=3660")).count(
             "missed"), 0)
 
+    def test_editor_creates_a_campaign(self):
+        h = self.home
+        v = self.client("vera")
+        self.assertNotIn("new-campaign-link", self.page(v, "/campaigns"))
+        self.assertEqual(v.get("/campaigns/new").status, 403)
+        a = self.client("alice")
+        self.assertIn('id="new-campaign-link"', self.page(a, "/campaigns"))
+        body = self.page(a, "/campaigns/new")
+        self.assertIn("<option>stmt</option>", body)
+        self.assertIn("<option>orgs</option>", body)
+        form = {"name": "event", "template": "stmt", "list": "orgs",
+                "at": "2031-05-01T12:00", "tz": "Europe/Paris",
+                "lang": "FR", "receipt": "1"}
+        before = h.snapshot()
+        past = time.strftime("%Y-%m-%dT%H:%M",
+                             time.gmtime(time.time() - 86400))
+        for change, msg in (({"at": past}, "has passed; use --now to send "
+                             "at once"),
+                            ({"tz": "Mars/Olympus"},
+                             "unknown time zone 'Mars/Olympus'"),
+                            ({"lang": "not a tag"}, "not a tag"),
+                            ({"at": ""}, "--template, --list and --at (or "
+                             "--now) are required"),
+                            ({"list": "nosuch"}, "nosuch"),
+                            ({"name": ""}, "name")):
+            r = self.post(a, "/campaigns/new", dict(form, **change))
+            self.assertIn(r.status, (400, 404), (change, r.body))
+            errs = html.unescape(" ".join(boxes(r.body, "error")))
+            self.assertIn(msg, errs, change)
+            # the form comes back as it was filled
+            self.assertIn('value="%s"' % html.escape(
+                dict(form, **change)["name"]), r.body)
+        self.assertEqual(h.snapshot(), before)
+
+        r = self.post(a, "/campaigns/new", form)
+        self.assertEqual(r.status, 303, r.body)
+        cid = h.scalar("SELECT id FROM campaigns WHERE name = 'event'")
+        self.assertEqual(r.header("Location"), "/campaign/%d" % cid)
+        self.assertEqual(h.sql(
+            "SELECT state, send_at, tz, language, receipt FROM campaigns "
+            "WHERE id = ?", cid),
+            # 12:00 in Paris, summer time
+            [("draft", 1935396000, "Europe/Paris", "fr", 1)])
+        (actor, data), = [e for e in self.events("campaign.created")
+                          if '"event"' in e[1]]
+        self.assertEqual(actor, "alice")
+        r = self.post(a, "/campaigns/new", form)
+        self.assertEqual(r.status, 400, r.body)
+        self.assertEqual(self.state("event"), "draft")
+
+        # the name of a cancelled campaign: the old one renamed, said so
+        h.ok("--as", "alice", "campaign", "cancel", "event")
+        r = self.post(a, "/campaigns/new", form)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertRegex(html.unescape(" ".join(boxes(r.body, "notice"))),
+                         r"campaign event was cancelled: renamed \S+, its "
+                         r"record kept; campaign event created \(draft\)")
+        self.assertEqual(self.state("event"), "draft")
+
     # ---- sending, the audit and the inbound queue ----
 
     @unittest.skipUnless(os.path.exists(chanceryd()),
