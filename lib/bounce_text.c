@@ -85,6 +85,7 @@ static void paragraph(const char *p, struct sbuf *sb)
 }
 
 static const char kddi_marker[] = "Could not be delivered to:";
+static const char v5_transcript[] = "----- Transcript of session follows -----";
 static const char mailmarshal_heading[] =
 	"The following recipients were affected:";
 
@@ -131,9 +132,23 @@ static void angle_recipients(struct bounce_report *r, const char *text,
 
 /* ---- Exim -------------------------------------------------------------- */
 
+/* What follows the leading address on its line ("<addr>: 550 5.1.1 ...",
+ * as McAfee MX Logic and some Exim transports write), into sb. */
+static void same_line_reason(const char *line, size_t len, struct sbuf *sb)
+{
+	size_t i = indent_of(line, len);
+
+	while (i < len && !isspace((unsigned char)line[i]))
+		i++;
+	i += indent_of(line + i, len - i);
+	if (i < len)
+		sbuf_add(sb, line + i, len - i);
+}
+
 /* After the marker, each address on a line of the entries' indent, its
  * details indented deeper, until an unindented line. An entry that is no
- * address (a pipe, a file) is skipped with its details. */
+ * address (a pipe, a file) is skipped with its details. The details may
+ * also start on the address line itself, after the address. */
 static void exim_recipients(struct bounce_report *r, const char *p,
 			    enum bounce_action action)
 {
@@ -160,6 +175,8 @@ static void exim_recipients(struct bounce_report *r, const char *p,
 			entry = true;
 			addr = lead_address(line, len);
 			sbuf_reset(&diag);
+			if (addr)
+				same_line_reason(line, len, &diag);
 			continue;
 		}
 		sbuf_addch(&diag, ' ');
@@ -323,6 +340,71 @@ static void sendmail_recipients(struct bounce_report *r, const char *p,
 	}
 	sbuf_release(&diag);
 	sbuf_release(&transcript);
+}
+
+/* True when the transcript from start echoes addr in a "MAIL From:"
+ * command: the sender, never a recipient. */
+static bool transcript_sender(const char *start, const char *addr)
+{
+	size_t alen = strlen(addr);
+
+	for (const char *p = start; p && *p;) {
+		size_t len;
+		const char *line = p;
+		const char *cmd;
+
+		p = line_of(line, &len);
+		cmd = memmem(line, len, ">>> ", 4);
+		if (!cmd || (size_t)(line + len - cmd) < 14 ||
+		    strncasecmp(cmd + 4, "MAIL From:", 10) != 0)
+			continue;
+		for (const char *k = cmd; k + alen <= line + len; k++)
+			if (strncasecmp(k, addr, alen) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* Sendmail before version 8: no list of addresses, only the transcript,
+ * where the MTA's own verdict on a recipient is a reply code, the address
+ * and "..." ("550 <addr>... User unknown"), unlike the "<<< " replies and
+ * ">>> " commands it quotes from the other side. Each such line is one
+ * recipient; none (a connection that timed out) leaves the report to the
+ * returned message. */
+static void v5_sendmail_recipients(struct bounce_report *r, const char *text,
+				   enum bounce_action action)
+{
+	const char *start = bounce_report_phrase(text, v5_transcript);
+	size_t skip;
+
+	for (const char *p = start ? line_of(start, &skip) : NULL; p && *p;) {
+		size_t len, i, a;
+		const char *line = p;
+		const char *dots;
+		char *addr;
+
+		p = line_of(line, &len);
+		if (len >= 5 && strncmp(line + indent_of(line, len), "-----", 5) == 0)
+			break;
+		i = indent_of(line, len);
+		if (len - i < 5 || !strchr("45", line[i]) ||
+		    !isdigit((unsigned char)line[i + 1]) ||
+		    !isdigit((unsigned char)line[i + 2]) || line[i + 3] != ' ')
+			continue;
+		a = i + 4;
+		dots = memmem(line + a, len - a, "...", 3);
+		if (!dots || memchr(line + a, ' ', (size_t)(dots - line) - a))
+			continue;
+		addr = bounce_report_address(line + a, (size_t)(dots - line) - a,
+					     true);
+		if (!addr)
+			continue;
+		if (transcript_sender(start, addr)) {
+			free(addr);
+			continue;
+		}
+		bounce_report_add(r, action, addr, NULL, line + i, len - i);
+	}
 }
 
 /* ---- Exchange / Office 365 -------------------------------------------- */
@@ -1218,9 +1300,20 @@ static bool is_activehunter(const struct text_in *in)
 	       has(in->text, "----- The following addresses had");
 }
 
+/* Sendmail before version 8 (and Post.Office, other look-alikes): only the
+ * transcript, then the message back under "----- Unsent message follows"
+ * or "----- Original message follows". */
+static bool is_v5_sendmail(const struct text_in *in)
+{
+	return has(in->text, v5_transcript) &&
+	       (has(in->text, "----- Unsent message follows") ||
+		has(in->text, "----- Original message follows"));
+}
+
 static bool is_sendmail(const struct text_in *in)
 {
-	return has(in->text, "----- The following addresses had");
+	return has(in->text, "----- The following addresses had") ||
+	       is_v5_sendmail(in);
 }
 
 /* "Не доставлено:" */
@@ -1440,11 +1533,18 @@ static void read_sendmail(struct bounce_report *r, const struct text_in *in,
 	const char *p = bounce_report_phrase(in->text,
 					     "----- The following addresses had");
 	size_t len;
-	const char *next = line_of(p, &len);
-
+	const char *next;
 	const char *info;
 	struct sbuf diag = SBUF_INIT;
 
+	if (!p) {
+		*action = starts(in->subject, "Warning: could not send")
+				  ? BOUNCE_DELAYED
+				  : BOUNCE_FAILED;
+		v5_sendmail_recipients(r, in->text, *action);
+		return;
+	}
+	next = line_of(p, &len);
 	*action = memmem(p, len, "transient non-fatal", 19) ? BOUNCE_DELAYED
 							    : BOUNCE_FAILED;
 	sendmail_recipients(r, next, in->text, *action);

@@ -236,6 +236,9 @@ static const struct corpus_row {
 	{"exim-delay.eml", BOUNCE_FORMAT_EXIM, 1,
 	 {{"secretary@parliament.example.md", D, NULL, C_TMP}}, NULL,
 	 "c2.d43@chancery.example.net", NULL},
+	{"exim-same-line.eml", BOUNCE_FORMAT_EXIM, 1,
+	 {{"registry@court.example.lt", F, "5.1.1", C_ADDR}}, NULL,
+	 "c2.d75@chancery.example.net", NULL},
 	/* Sendmail */
 	{"sendmail.eml", BOUNCE_FORMAT_SENDMAIL, 2,
 	 {{"dean@law.example.edu", F, "5.1.1", C_ADDR},
@@ -244,6 +247,11 @@ static const struct corpus_row {
 	{"sendmail-warning.eml", BOUNCE_FORMAT_SENDMAIL, 1,
 	 {{"rector@uni.example.edu", D, NULL, C_TMP}}, NULL,
 	 "c2.d45@chancery.example.net", NULL},
+	{"sendmail-v5.eml", BOUNCE_FORMAT_SENDMAIL, 1,
+	 {{"dean.office@lab.example.ac.jp", F, "5.0.0", C_ADDR}}, NULL,
+	 "c2.d76@chancery.example.net", NULL},
+	{"sendmail-v5-timeout.eml", BOUNCE_FORMAT_SENDMAIL, 1,
+	 {{NULL, F, NULL, C_UNK}}, NULL, "c2.d77@chancery.example.net", NULL},
 	/* Exchange, Office 365 */
 	{"exchange.eml", BOUNCE_FORMAT_EXCHANGE, 1,
 	 {{"secretariat@unhcr.example.int", F, "5.1.10", C_ADDR}}, NULL,
