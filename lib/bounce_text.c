@@ -312,11 +312,16 @@ static void sendmail_recipients(struct bounce_report *r, const char *p,
 				bounce_report_add(r, action, addr, NULL, diag.buf,
 						  diag.len);
 			/* Active!hunter: ">>> addr <addr>" */
-			if (len > 4 && strncmp(line, ">>> ", 4) == 0)
+			if (len > 4 && strncmp(line, ">>> ", 4) == 0) {
 				addr = lead_address(line + 4, len - 4);
-			else
+				sbuf_reset(&diag);
+			} else {
 				addr = lead_address(line, len);
-			sbuf_reset(&diag);
+				sbuf_reset(&diag);
+				/* "addr [User unknown]", "<addr> (reason)" */
+				if (addr)
+					same_line_reason(line, len, &diag);
+			}
 		} else if ((reason = memmem(line, len, "(reason:", 8))) {
 			size_t n = len - (size_t)(reason + 8 - line);
 
@@ -340,6 +345,33 @@ static void sendmail_recipients(struct bounce_report *r, const char *p,
 	}
 	sbuf_release(&diag);
 	sbuf_release(&transcript);
+}
+
+/* The heading line of Sendmail's address list: a run of dashes, then
+ * (after optional white space) "The following addresses had", as Sendmail
+ * ("----- The following ... -----") and its imitators ("---The following
+ * addresses had delivery errors---", "--- ... delivery problems ---")
+ * print it; NULL when there is none. */
+static const char *sendmail_heading(const char *text)
+{
+	static const char phrase[] = "The following addresses had";
+
+	for (const char *p = text; p && *p;) {
+		size_t len, i;
+		const char *next = line_of(p, &len);
+
+		i = indent_of(p, len);
+		if (len - i >= 3 && strncmp(p + i, "---", 3) == 0) {
+			while (i < len && p[i] == '-')
+				i++;
+			i += indent_of(p + i, len - i);
+			if (len - i >= sizeof(phrase) - 1 &&
+			    strncasecmp(p + i, phrase, sizeof(phrase) - 1) == 0)
+				return p;
+		}
+		p = next;
+	}
+	return NULL;
 }
 
 /* True when the transcript from start echoes addr in a "MAIL From:"
@@ -1312,8 +1344,7 @@ static bool is_v5_sendmail(const struct text_in *in)
 
 static bool is_sendmail(const struct text_in *in)
 {
-	return has(in->text, "----- The following addresses had") ||
-	       is_v5_sendmail(in);
+	return sendmail_heading(in->text) || is_v5_sendmail(in);
 }
 
 /* "Не доставлено:" */
@@ -1530,8 +1561,7 @@ static void read_exim(struct bounce_report *r, const struct text_in *in,
 static void read_sendmail(struct bounce_report *r, const struct text_in *in,
 			  enum bounce_action *action)
 {
-	const char *p = bounce_report_phrase(in->text,
-					     "----- The following addresses had");
+	const char *p = sendmail_heading(in->text);
 	size_t len;
 	const char *next;
 	const char *info;
