@@ -192,12 +192,20 @@ static const char *exim_marker(const char *text, enum bounce_action *action)
 	static const char *const failed[] = {
 		"address(es) failed:", "addresses failed:", "address failed:",
 	};
+	static const char *const delayed[] = {
+		"have not yet been delivered:",
+		/* Exim's own delay warning: "The address to which the message
+		 * has not yet been delivered is:" ("addresses ... are:") */
+		"has not yet been delivered is:",
+		"has not yet been delivered are:",
+	};
 	const char *p;
 
-	if ((p = after(text, "have not yet been delivered:"))) {
-		*action = BOUNCE_DELAYED;
-		return p;
-	}
+	for (size_t i = 0; i < sizeof(delayed) / sizeof(delayed[0]); i++)
+		if ((p = after(text, delayed[i]))) {
+			*action = BOUNCE_DELAYED;
+			return p;
+		}
 	for (size_t i = 0; i < sizeof(failed) / sizeof(failed[0]); i++)
 		if ((p = after(text, failed[i])))
 			return p;
