@@ -203,6 +203,11 @@ static const struct {
 	{"unauthorized", BOUNCE_CLASS_POLICY},
 	{"authentication", BOUNCE_CLASS_POLICY},
 	{"policy", BOUNCE_CLASS_POLICY},
+	{"reverse dns", BOUNCE_CLASS_POLICY}, /* the sending host's PTR */
+	{"rdns", BOUNCE_CLASS_POLICY},
+	{"ptr record", BOUNCE_CLASS_POLICY},
+	{"unroutable sender", BOUNCE_CLASS_POLICY},
+	{"unrouteable sender", BOUNCE_CLASS_POLICY},
 	{"rejected by", BOUNCE_CLASS_POLICY},
 	/* the last, most ambiguous address phrases */
 	{"mailbox unavailable", BOUNCE_CLASS_ADDRESS},
