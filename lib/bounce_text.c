@@ -605,6 +605,11 @@ static const char exchange_ru_failed[] =
 	"\xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xb8\xd1\x82\xd1\x8c "
 	"\xd1\x81\xd0\xbe\xd0\xbe\xd0\xb1\xd1\x89\xd0\xb5\xd0\xbd\xd0\xb8\xd0\xb5";
 
+/* Exchange 5.5's Internet Mail Service: "Your message ... did not reach
+ * the following recipient(s):", then "addr on <date>" lines. */
+static const char exchange_ims_heading[] =
+	"did not reach the following recipient(s):";
+
 static void exchange_recipients(struct bounce_report *r, const char *text,
 				enum bounce_action action)
 {
@@ -612,6 +617,7 @@ static void exchange_recipients(struct bounce_report *r, const char *text,
 		"Delivery has failed to these recipients or groups:",
 		"Delivery is delayed to these recipients or groups:",
 		"recipient(s) could not be reached:",
+		exchange_ims_heading,
 		"following recipients has been delayed",
 		"could not be reached:",
 		"La remise a \xc3\xa9" "chou\xc3\xa9 pour ces destinataires ou groupes",
@@ -1370,6 +1376,7 @@ static bool is_exchange(const struct text_in *in)
 	       has(in->text, "Delivery to the following recipients has been "
 			     "delayed") ||
 	       has(in->text, "Your message did not reach some or all") ||
+	       has(in->text, exchange_ims_heading) ||
 	       starts(in->subject, "Non remis") ||
 	       starts(in->subject, "Unzustellbar:") ||
 	       starts(in->subject, "No se puede entregar:") ||

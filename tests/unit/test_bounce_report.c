@@ -272,6 +272,9 @@ static const struct corpus_row {
 	{"exchange-old.eml", BOUNCE_FORMAT_EXCHANGE, 2,
 	 {{"chair@old.example.org", F, "5.1.1", C_ADDR},
 	  {"vice@old.example.org", F, "5.3.4", C_MSG}}, NULL, NULL, NULL},
+	{"exchange-ims.eml", BOUNCE_FORMAT_EXCHANGE, 1,
+	 {{"secretariat@canton.example.ch", F, NULL, C_ADDR}}, NULL,
+	 "c2.d80@chancery.example.net", NULL},
 	{"exchange-delayed.eml", BOUNCE_FORMAT_EXCHANGE, 1,
 	 {{"reception@agency.example.at", D, NULL, C_TMP}}, NULL, NULL, NULL},
 	/* DragonFly, Amazon SES text, Notes, IMail */
