@@ -105,6 +105,12 @@ static const struct {
 	/* compounds first */
 	{"not listed in public name", BOUNCE_CLASS_ADDRESS}, /* Notes */
 	{"not listed in domino directory", BOUNCE_CLASS_ADDRESS},
+	/* Notes in Japanese: "not in the directory's list" */
+	{"\xe3\x83\x87\xe3\x82\xa3\xe3\x83\xac\xe3\x82\xaf\xe3\x83\x88"
+	 "\xe3\x83\xaa\xe3\x81\xae\xe3\x83\xaa\xe3\x82\xb9\xe3\x83\x88"
+	 "\xe3\x81\xab\xe3\x81\x82\xe3\x82\x8a\xe3\x81\xbe\xe3\x81\x9b"
+	 "\xe3\x82\x93",
+	 BOUNCE_CLASS_ADDRESS},
 	{"permission to post", BOUNCE_CLASS_POLICY}, /* Google Groups */
 	{"user doesn't have a", BOUNCE_CLASS_ADDRESS}, /* Yahoo */
 	{"recipient address rejected: access denied", BOUNCE_CLASS_ADDRESS},
@@ -218,7 +224,7 @@ static const struct {
 static bool contains(const char *hay, const char *needle)
 {
 	size_t n = strlen(needle);
-	int first = needle[0];
+	int first = tolower((unsigned char)needle[0]);
 
 	for (const char *p = hay; *p; p++)
 		if (tolower((unsigned char)*p) == first &&

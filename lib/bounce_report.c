@@ -506,6 +506,33 @@ static void note_original_headers(struct found *f, GMimePart *part)
  * could nest thousands. */
 #define WALK_DEPTH 16
 
+/* A text part's content into sb, in UTF-8 when it declares another
+ * charset (Notes and the Japanese carriers write ISO-2022-JP, old
+ * Exchange ISO-8859-1 or windows-1252, Russian systems KOI8-R), so the
+ * phrases the readers look for match whatever the charset; as written
+ * otherwise, or when GMime cannot convert it. */
+static void read_text_utf8(GMimePart *part, struct sbuf *sb)
+{
+	const char *charset =
+		g_mime_object_get_content_type_parameter(GMIME_OBJECT(part),
+							 "charset");
+	char *text;
+
+	if (!charset || !GMIME_IS_TEXT_PART(part) ||
+	    strcasecmp(charset, "utf-8") == 0 ||
+	    strcasecmp(charset, "us-ascii") == 0) {
+		mime_read_part_content(part, sb);
+		return;
+	}
+	text = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
+	if (!text) {
+		mime_read_part_content(part, sb);
+		return;
+	}
+	sbuf_addstr(sb, text);
+	g_free(text);
+}
+
 static void walk(GMimeObject *o, struct found *f, bool inside, int depth)
 {
 	if (depth > WALK_DEPTH)
@@ -538,7 +565,7 @@ static void walk(GMimeObject *o, struct found *f, bool inside, int depth)
 		if (!f->status_part)
 			f->status_part = GMIME_PART(o);
 	} else if (is_type(o, "text", "plain")) {
-		mime_read_part_content(GMIME_PART(o), &f->text);
+		read_text_utf8(GMIME_PART(o), &f->text);
 		sbuf_addch(&f->text, '\n');
 	}
 }

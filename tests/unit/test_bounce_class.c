@@ -72,6 +72,12 @@ static void test_classify(void **state)
 		{"5.1.0", "Sender denied", F, BOUNCE_CLASS_POLICY},
 		{NULL, "User not listed in public Name & Address Book", F,
 		 BOUNCE_CLASS_ADDRESS},
+		/* a phrase whose first byte is not ASCII */
+		{NULL, "\xe3\x83\x87\xe3\x82\xa3\xe3\x83\xac\xe3\x82\xaf"
+		       "\xe3\x83\x88\xe3\x83\xaa\xe3\x81\xae\xe3\x83\xaa"
+		       "\xe3\x82\xb9\xe3\x83\x88\xe3\x81\xab\xe3\x81\x82"
+		       "\xe3\x82\x8a\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93",
+		 F, BOUNCE_CLASS_ADDRESS},
 		{NULL, "the group may not exist, or you may not have permission "
 		       "to post messages to the group",
 		 F, BOUNCE_CLASS_POLICY},
