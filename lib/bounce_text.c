@@ -736,7 +736,7 @@ static bool imail_label(const char *line, size_t len)
 	static const char *const labels[] = {
 		"Unknown user", "Unknown host", "User mailbox exceeds allowed size",
 		"Requested action not taken", "Undeliverable to",
-		"Delivery failed",
+		"Delivery failed", "Invalid final delivery userid",
 	};
 
 	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
