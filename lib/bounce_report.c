@@ -953,6 +953,61 @@ static bool header_has(GMimeObject *o, const char *name, const char *what)
 
 /* The recipients: the delivery-status part, else DSN fields in the text,
  * else a text format, else X-Failed-Recipients. */
+/* The rest of the line of text that starts with addr (bare or in <>)
+ * and a ':' ("<addr>: 550 user unknown"), as the notice beside a DSN
+ * writes it; NULL when no line does. */
+static char *text_reason(const char *text, const char *addr)
+{
+	size_t alen = strlen(addr);
+
+	for (const char *p = text; p && *p;) {
+		size_t len, i = 0;
+		const char *line = p;
+		bool angle;
+
+		p = bounce_report_line(line, &len);
+		while (i < len && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		angle = i < len && line[i] == '<';
+		i += angle;
+		if (len - i <= alen + 1 || strncasecmp(line + i, addr, alen) != 0)
+			continue;
+		i += alen;
+		if (angle && line[i++] != '>')
+			continue;
+		if (i >= len || line[i] != ':')
+			continue;
+		i++;
+		while (i < len && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		if (i < len)
+			return bounce_report_squeeze(line + i, len - i);
+	}
+	return NULL;
+}
+
+/* A DSN recipient without a Diagnostic-Code takes the reason the notice
+ * beside it gives on its own line (au EZweb, others); the status and
+ * class are read again with it. */
+static void dsn_text_reasons(struct bounce_report *r, const char *text)
+{
+	for (size_t i = 0; text && i < r->nrecipients; i++) {
+		struct bounce_recipient *rc = &r->recipients[i];
+		char *st;
+
+		if (rc->diagnostic || !rc->final_recipient)
+			continue;
+		rc->diagnostic = text_reason(text, rc->final_recipient);
+		if (!rc->diagnostic)
+			continue;
+		st = normal_status(rc->status, rc->diagnostic);
+		free(rc->status);
+		rc->status = st;
+		rc->klass = bounce_classify(rc->status, rc->diagnostic,
+					    rc->action);
+	}
+}
+
 static int read_recipients(struct bounce_report *r, GMimeMessage *msg,
 			   struct found *f, enum bounce_action *action,
 			   struct error *err)
@@ -972,6 +1027,8 @@ static int read_recipients(struct bounce_report *r, GMimeMessage *msg,
 			mime_read_part_content(f->status_part, &body);
 		dsn_parse_fields(r, f->status_part ? body.buf : f->text.buf);
 		sbuf_release(&body);
+		if (f->status_part)
+			dsn_text_reasons(r, f->text.buf);
 		if (header_has(o, "X-Mailer", "Amazon WorkMail") ||
 		    header_has(o, "X-Original-Mailer", "Amazon WorkMail"))
 			r->format = BOUNCE_FORMAT_AMAZON_WORKMAIL;
