@@ -539,7 +539,15 @@ static void walk(GMimeObject *o, struct found *f, bool inside, int depth)
 		return;
 	if (GMIME_IS_MULTIPART(o)) {
 		int n = g_mime_multipart_get_count(GMIME_MULTIPART(o));
+		const char *prologue =
+			g_mime_multipart_get_prologue(GMIME_MULTIPART(o));
 
+		/* a multipart whose boundary never comes (old Sendmail wrote
+		 * its whole report so): the text is all in the prologue */
+		if (n == 0 && prologue && !inside) {
+			sbuf_addstr(&f->text, prologue);
+			sbuf_addch(&f->text, '\n');
+		}
 		for (int i = 0; i < n; i++)
 			walk(g_mime_multipart_get_part(GMIME_MULTIPART(o), i), f,
 			     inside, depth + 1);

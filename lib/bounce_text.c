@@ -106,7 +106,11 @@ static void angle_recipients(struct bounce_report *r, const char *text,
 		char *addr;
 
 		p = line_of(line, &len);
-		if (len >= 3 && strncmp(line, "---", 3) == 0)
+		/* the separator before the returned message ("--- Below this
+		 * line is a copy"); a rule above the list (OCN's Postfix) is
+		 * no end */
+		if (len >= 3 && strncmp(line, "---", 3) == 0 &&
+		    (r->nrecipients || memmem(line, len, "Below this line", 15)))
 			break;
 		if (line[0] != '<' || !(close = memchr(line, '>', len)))
 			continue;
