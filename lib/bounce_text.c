@@ -1459,12 +1459,12 @@ static bool is_zoho(const struct text_in *in)
 }
 
 /* 1&1 / IONOS: Exim's wording, the address alone on a line. */
+/* 1&1 / IONOS: Exim's opening, the address alone on its line and "For
+ * the following reason:", from whichever of its hosts (kundenserver.de,
+ * 1und1.de, ionos.com, and the customer domains it relays for). */
 static bool is_oneandone(const struct text_in *in)
 {
-	return is_exim(in) &&
-	       (from_has(in, "1und1") || from_has(in, "1and1") ||
-		from_has(in, "kundenserver.de") || from_has(in, "ionos")) &&
-	       has(in->text, "For the following reason:");
+	return is_exim(in) && has(in->text, "For the following reason:");
 }
 
 static bool is_kddi(const struct text_in *in)
