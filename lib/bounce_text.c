@@ -84,6 +84,41 @@ static void paragraph(const char *p, struct sbuf *sb)
 	}
 }
 
+/* What follows marker: the rest of its line and the lines below up to a
+ * blank line ("... The error that the other server returned was: 550
+ * 5.1.1 ..." runs on in the same paragraph); the next paragraph when the
+ * marker ends its line. */
+static void marked_paragraph(const char *text, const char *marker,
+			     struct sbuf *sb)
+{
+	const char *m = strcasestr(text, marker);
+	size_t len;
+	const char *rest, *next;
+
+	if (!m)
+		return;
+	rest = m + strlen(marker);
+	next = line_of(rest, &len);
+	while (len && (*rest == ' ' || *rest == '\t')) {
+		rest++;
+		len--;
+	}
+	if (!len) {
+		paragraph(next, sb);
+		return;
+	}
+	sbuf_add(sb, rest, len);
+	for (const char *p = next; p && *p;) {
+		const char *line = p;
+
+		p = line_of(line, &len);
+		if (blank(line, len))
+			break;
+		sbuf_addch(sb, ' ');
+		sbuf_add(sb, line, len);
+	}
+}
+
 static const char kddi_marker[] = "Could not be delivered to:";
 static const char v5_transcript[] = "----- Transcript of session follows -----";
 static const char mailmarshal_heading[] =
@@ -238,8 +273,7 @@ static void gmail_recipients(struct bounce_report *r, const char *text,
 
 	for (size_t i = 0; !diag.len && i < sizeof(diag_markers) /
 						   sizeof(diag_markers[0]); i++)
-		if ((p = after(text, diag_markers[i])))
-			paragraph(p, &diag);
+		marked_paragraph(text, diag_markers[i], &diag);
 	p = after(text, "Delivery to the following recipient");
 	for (p = skip_blank(p); p && *p;) {
 		const char *line = p;
