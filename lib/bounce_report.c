@@ -961,6 +961,16 @@ static bool header_has(GMimeObject *o, const char *name, const char *what)
 
 /* The recipients: the delivery-status part, else DSN fields in the text,
  * else a text format, else X-Failed-Recipients. */
+/* Whether hay[0..len) holds needle[0..n), case-insensitive. */
+static bool memmem_ci(const char *hay, size_t len, const char *needle,
+		      size_t n)
+{
+	for (size_t i = 0; i + n <= len; i++)
+		if (strncasecmp(hay + i, needle, n) == 0)
+			return true;
+	return false;
+}
+
 /* The rest of the line of text that starts with addr (bare or in <>)
  * and a ':' ("<addr>: 550 user unknown"), as the notice beside a DSN
  * writes it; NULL when no line does. */
@@ -997,12 +1007,41 @@ static char *text_reason(const char *text, const char *addr)
 /* A DSN recipient without a Diagnostic-Code takes the reason the notice
  * beside it gives on its own line (au EZweb, others); the status and
  * class are read again with it. */
+/* The class the notice's own sentence about addr gives ("Your message
+ * wasn't delivered to addr because the address couldn't be found"), read
+ * with the recipient's status; unknown when no line names addr. */
+static enum bounce_class text_class(const char *text,
+				    const struct bounce_recipient *rc)
+{
+	size_t alen = strlen(rc->final_recipient);
+
+	for (const char *p = text; p && *p;) {
+		size_t len;
+		const char *line = p;
+		char *copy;
+		enum bounce_class c;
+
+		p = bounce_report_line(line, &len);
+		if (len < alen || !memmem_ci(line, len, rc->final_recipient,
+					     alen))
+			continue;
+		copy = bounce_report_squeeze(line, len);
+		c = bounce_classify(rc->status, copy, rc->action);
+		free(copy);
+		return c;
+	}
+	return BOUNCE_CLASS_UNKNOWN;
+}
+
 static void dsn_text_reasons(struct bounce_report *r, const char *text)
 {
 	for (size_t i = 0; text && i < r->nrecipients; i++) {
 		struct bounce_recipient *rc = &r->recipients[i];
 		char *st;
 
+		if (rc->final_recipient && rc->diagnostic &&
+		    rc->klass == BOUNCE_CLASS_UNKNOWN)
+			rc->klass = text_class(text, rc);
 		if (rc->diagnostic || !rc->final_recipient)
 			continue;
 		rc->diagnostic = text_reason(text, rc->final_recipient);
