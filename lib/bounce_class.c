@@ -15,6 +15,8 @@
  *     temporary failures) is expired; anything else is unknown.
  * A 4.x.x code never yields the address class (a temporary "user
  * unknown" is a directory hiccup, not proof): steps 2 and 3 skip it.
+ * The one exception, checked first: a null MX (RFC 7505), which is no
+ * hiccup but the domain's own statement that it takes no mail.
  * Only BOUNCE_CLASS_ADDRESS says the address itself is wrong, so a guess
  * never lands there: ambiguous codes (5.1.0, 5.4.1, 5.5.x) and phrases
  * are left to the more specific evidence or to unknown.
@@ -286,6 +288,10 @@ enum bounce_class bounce_classify(const char *status, const char *diagnostic,
 		return BOUNCE_CLASS_TEMPORARY;
 	if (action != BOUNCE_FAILED || (have && klass == 2))
 		return BOUNCE_CLASS_UNKNOWN;
+	/* RFC 7505: a null MX says the domain takes no mail at all, whatever
+	 * code the reporter wrote beside it (Gmail writes 4.0.0) */
+	if (diagnostic && contains(diagnostic, "null mx"))
+		return BOUNCE_CLASS_ADDRESS;
 	if (have && detail != 0 && code_lookup(subject, detail, &c) &&
 	    !(klass == 4 && c == BOUNCE_CLASS_ADDRESS))
 		return c;

@@ -97,6 +97,11 @@ static void test_classify(void **state)
 		{"4.1.1", "user unknown", F, BOUNCE_CLASS_EXPIRED},
 		{"4.2.2", "mailbox full", F, BOUNCE_CLASS_MAILBOX},
 		{"4.4.7", NULL, F, BOUNCE_CLASS_EXPIRED},
+		/* a null MX is the domain refusing all mail, even under 4.x */
+		{"4.0.0", "The domain example.org doesn't receive email "
+			  "according to the administrator: returned Null MX",
+		 F, BOUNCE_CLASS_ADDRESS},
+		{"4.0.0", "returned Null MX", D, BOUNCE_CLASS_TEMPORARY},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
