@@ -15,6 +15,8 @@
  *     temporary failures) is expired; anything else is unknown.
  * A 4.x.x code never yields the address class (a temporary "user
  * unknown" is a directory hiccup, not proof): steps 2 and 3 skip it.
+ * The one exception, checked first: a null MX (RFC 7505), which is no
+ * hiccup but the domain's own statement that it takes no mail.
  * Only BOUNCE_CLASS_ADDRESS says the address itself is wrong, so a guess
  * never lands there: ambiguous codes (5.1.0, 5.4.1, 5.5.x) and phrases
  * are left to the more specific evidence or to unknown.
@@ -105,6 +107,12 @@ static const struct {
 	/* compounds first */
 	{"not listed in public name", BOUNCE_CLASS_ADDRESS}, /* Notes */
 	{"not listed in domino directory", BOUNCE_CLASS_ADDRESS},
+	/* Notes in Japanese: "not in the directory's list" */
+	{"\xe3\x83\x87\xe3\x82\xa3\xe3\x83\xac\xe3\x82\xaf\xe3\x83\x88"
+	 "\xe3\x83\xaa\xe3\x81\xae\xe3\x83\xaa\xe3\x82\xb9\xe3\x83\x88"
+	 "\xe3\x81\xab\xe3\x81\x82\xe3\x82\x8a\xe3\x81\xbe\xe3\x81\x9b"
+	 "\xe3\x82\x93",
+	 BOUNCE_CLASS_ADDRESS},
 	{"permission to post", BOUNCE_CLASS_POLICY}, /* Google Groups */
 	{"user doesn't have a", BOUNCE_CLASS_ADDRESS}, /* Yahoo */
 	{"recipient address rejected: access denied", BOUNCE_CLASS_ADDRESS},
@@ -203,6 +211,11 @@ static const struct {
 	{"unauthorized", BOUNCE_CLASS_POLICY},
 	{"authentication", BOUNCE_CLASS_POLICY},
 	{"policy", BOUNCE_CLASS_POLICY},
+	{"reverse dns", BOUNCE_CLASS_POLICY}, /* the sending host's PTR */
+	{"rdns", BOUNCE_CLASS_POLICY},
+	{"ptr record", BOUNCE_CLASS_POLICY},
+	{"unroutable sender", BOUNCE_CLASS_POLICY},
+	{"unrouteable sender", BOUNCE_CLASS_POLICY},
 	{"rejected by", BOUNCE_CLASS_POLICY},
 	/* the last, most ambiguous address phrases */
 	{"mailbox unavailable", BOUNCE_CLASS_ADDRESS},
@@ -213,7 +226,7 @@ static const struct {
 static bool contains(const char *hay, const char *needle)
 {
 	size_t n = strlen(needle);
-	int first = needle[0];
+	int first = tolower((unsigned char)needle[0]);
 
 	for (const char *p = hay; *p; p++)
 		if (tolower((unsigned char)*p) == first &&
@@ -275,6 +288,10 @@ enum bounce_class bounce_classify(const char *status, const char *diagnostic,
 		return BOUNCE_CLASS_TEMPORARY;
 	if (action != BOUNCE_FAILED || (have && klass == 2))
 		return BOUNCE_CLASS_UNKNOWN;
+	/* RFC 7505: a null MX says the domain takes no mail at all, whatever
+	 * code the reporter wrote beside it (Gmail writes 4.0.0) */
+	if (diagnostic && contains(diagnostic, "null mx"))
+		return BOUNCE_CLASS_ADDRESS;
 	if (have && detail != 0 && code_lookup(subject, detail, &c) &&
 	    !(klass == 4 && c == BOUNCE_CLASS_ADDRESS))
 		return c;

@@ -506,13 +506,48 @@ static void note_original_headers(struct found *f, GMimePart *part)
  * could nest thousands. */
 #define WALK_DEPTH 16
 
+/* A text part's content into sb, in UTF-8 when it declares another
+ * charset (Notes and the Japanese carriers write ISO-2022-JP, old
+ * Exchange ISO-8859-1 or windows-1252, Russian systems KOI8-R), so the
+ * phrases the readers look for match whatever the charset; as written
+ * otherwise, or when GMime cannot convert it. */
+static void read_text_utf8(GMimePart *part, struct sbuf *sb)
+{
+	const char *charset =
+		g_mime_object_get_content_type_parameter(GMIME_OBJECT(part),
+							 "charset");
+	char *text;
+
+	if (!charset || !GMIME_IS_TEXT_PART(part) ||
+	    strcasecmp(charset, "utf-8") == 0 ||
+	    strcasecmp(charset, "us-ascii") == 0) {
+		mime_read_part_content(part, sb);
+		return;
+	}
+	text = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
+	if (!text) {
+		mime_read_part_content(part, sb);
+		return;
+	}
+	sbuf_addstr(sb, text);
+	g_free(text);
+}
+
 static void walk(GMimeObject *o, struct found *f, bool inside, int depth)
 {
 	if (depth > WALK_DEPTH)
 		return;
 	if (GMIME_IS_MULTIPART(o)) {
 		int n = g_mime_multipart_get_count(GMIME_MULTIPART(o));
+		const char *prologue =
+			g_mime_multipart_get_prologue(GMIME_MULTIPART(o));
 
+		/* a multipart whose boundary never comes (old Sendmail wrote
+		 * its whole report so): the text is all in the prologue */
+		if (n == 0 && prologue && !inside) {
+			sbuf_addstr(&f->text, prologue);
+			sbuf_addch(&f->text, '\n');
+		}
 		for (int i = 0; i < n; i++)
 			walk(g_mime_multipart_get_part(GMIME_MULTIPART(o), i), f,
 			     inside, depth + 1);
@@ -538,7 +573,7 @@ static void walk(GMimeObject *o, struct found *f, bool inside, int depth)
 		if (!f->status_part)
 			f->status_part = GMIME_PART(o);
 	} else if (is_type(o, "text", "plain")) {
-		mime_read_part_content(GMIME_PART(o), &f->text);
+		read_text_utf8(GMIME_PART(o), &f->text);
 		sbuf_addch(&f->text, '\n');
 	}
 }
@@ -926,6 +961,100 @@ static bool header_has(GMimeObject *o, const char *name, const char *what)
 
 /* The recipients: the delivery-status part, else DSN fields in the text,
  * else a text format, else X-Failed-Recipients. */
+/* Whether hay[0..len) holds needle[0..n), case-insensitive. */
+static bool memmem_ci(const char *hay, size_t len, const char *needle,
+		      size_t n)
+{
+	for (size_t i = 0; i + n <= len; i++)
+		if (strncasecmp(hay + i, needle, n) == 0)
+			return true;
+	return false;
+}
+
+/* The rest of the line of text that starts with addr (bare or in <>)
+ * and a ':' ("<addr>: 550 user unknown"), as the notice beside a DSN
+ * writes it; NULL when no line does. */
+static char *text_reason(const char *text, const char *addr)
+{
+	size_t alen = strlen(addr);
+
+	for (const char *p = text; p && *p;) {
+		size_t len, i = 0;
+		const char *line = p;
+		bool angle;
+
+		p = bounce_report_line(line, &len);
+		while (i < len && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		angle = i < len && line[i] == '<';
+		i += angle;
+		if (len - i <= alen + 1 || strncasecmp(line + i, addr, alen) != 0)
+			continue;
+		i += alen;
+		if (angle && line[i++] != '>')
+			continue;
+		if (i >= len || line[i] != ':')
+			continue;
+		i++;
+		while (i < len && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		if (i < len)
+			return bounce_report_squeeze(line + i, len - i);
+	}
+	return NULL;
+}
+
+/* A DSN recipient without a Diagnostic-Code takes the reason the notice
+ * beside it gives on its own line (au EZweb, others); the status and
+ * class are read again with it. */
+/* The class the notice's own sentence about addr gives ("Your message
+ * wasn't delivered to addr because the address couldn't be found"), read
+ * with the recipient's status; unknown when no line names addr. */
+static enum bounce_class text_class(const char *text,
+				    const struct bounce_recipient *rc)
+{
+	size_t alen = strlen(rc->final_recipient);
+
+	for (const char *p = text; p && *p;) {
+		size_t len;
+		const char *line = p;
+		char *copy;
+		enum bounce_class c;
+
+		p = bounce_report_line(line, &len);
+		if (len < alen || !memmem_ci(line, len, rc->final_recipient,
+					     alen))
+			continue;
+		copy = bounce_report_squeeze(line, len);
+		c = bounce_classify(rc->status, copy, rc->action);
+		free(copy);
+		return c;
+	}
+	return BOUNCE_CLASS_UNKNOWN;
+}
+
+static void dsn_text_reasons(struct bounce_report *r, const char *text)
+{
+	for (size_t i = 0; text && i < r->nrecipients; i++) {
+		struct bounce_recipient *rc = &r->recipients[i];
+		char *st;
+
+		if (rc->final_recipient && rc->diagnostic &&
+		    rc->klass == BOUNCE_CLASS_UNKNOWN)
+			rc->klass = text_class(text, rc);
+		if (rc->diagnostic || !rc->final_recipient)
+			continue;
+		rc->diagnostic = text_reason(text, rc->final_recipient);
+		if (!rc->diagnostic)
+			continue;
+		st = normal_status(rc->status, rc->diagnostic);
+		free(rc->status);
+		rc->status = st;
+		rc->klass = bounce_classify(rc->status, rc->diagnostic,
+					    rc->action);
+	}
+}
+
 static int read_recipients(struct bounce_report *r, GMimeMessage *msg,
 			   struct found *f, enum bounce_action *action,
 			   struct error *err)
@@ -945,6 +1074,8 @@ static int read_recipients(struct bounce_report *r, GMimeMessage *msg,
 			mime_read_part_content(f->status_part, &body);
 		dsn_parse_fields(r, f->status_part ? body.buf : f->text.buf);
 		sbuf_release(&body);
+		if (f->status_part)
+			dsn_text_reasons(r, f->text.buf);
 		if (header_has(o, "X-Mailer", "Amazon WorkMail") ||
 		    header_has(o, "X-Original-Mailer", "Amazon WorkMail"))
 			r->format = BOUNCE_FORMAT_AMAZON_WORKMAIL;

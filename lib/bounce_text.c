@@ -84,7 +84,43 @@ static void paragraph(const char *p, struct sbuf *sb)
 	}
 }
 
+/* What follows marker: the rest of its line and the lines below up to a
+ * blank line ("... The error that the other server returned was: 550
+ * 5.1.1 ..." runs on in the same paragraph); the next paragraph when the
+ * marker ends its line. */
+static void marked_paragraph(const char *text, const char *marker,
+			     struct sbuf *sb)
+{
+	const char *m = strcasestr(text, marker);
+	size_t len;
+	const char *rest, *next;
+
+	if (!m)
+		return;
+	rest = m + strlen(marker);
+	next = line_of(rest, &len);
+	while (len && (*rest == ' ' || *rest == '\t')) {
+		rest++;
+		len--;
+	}
+	if (!len) {
+		paragraph(next, sb);
+		return;
+	}
+	sbuf_add(sb, rest, len);
+	for (const char *p = next; p && *p;) {
+		const char *line = p;
+
+		p = line_of(line, &len);
+		if (blank(line, len))
+			break;
+		sbuf_addch(sb, ' ');
+		sbuf_add(sb, line, len);
+	}
+}
+
 static const char kddi_marker[] = "Could not be delivered to:";
+static const char v5_transcript[] = "----- Transcript of session follows -----";
 static const char mailmarshal_heading[] =
 	"The following recipients were affected:";
 
@@ -105,7 +141,11 @@ static void angle_recipients(struct bounce_report *r, const char *text,
 		char *addr;
 
 		p = line_of(line, &len);
-		if (len >= 3 && strncmp(line, "---", 3) == 0)
+		/* the separator before the returned message ("--- Below this
+		 * line is a copy"); a rule above the list (OCN's Postfix) is
+		 * no end */
+		if (len >= 3 && strncmp(line, "---", 3) == 0 &&
+		    (r->nrecipients || memmem(line, len, "Below this line", 15)))
 			break;
 		if (line[0] != '<' || !(close = memchr(line, '>', len)))
 			continue;
@@ -131,9 +171,23 @@ static void angle_recipients(struct bounce_report *r, const char *text,
 
 /* ---- Exim -------------------------------------------------------------- */
 
+/* What follows the leading address on its line ("<addr>: 550 5.1.1 ...",
+ * as McAfee MX Logic and some Exim transports write), into sb. */
+static void same_line_reason(const char *line, size_t len, struct sbuf *sb)
+{
+	size_t i = indent_of(line, len);
+
+	while (i < len && !isspace((unsigned char)line[i]))
+		i++;
+	i += indent_of(line + i, len - i);
+	if (i < len)
+		sbuf_add(sb, line + i, len - i);
+}
+
 /* After the marker, each address on a line of the entries' indent, its
  * details indented deeper, until an unindented line. An entry that is no
- * address (a pipe, a file) is skipped with its details. */
+ * address (a pipe, a file) is skipped with its details. The details may
+ * also start on the address line itself, after the address. */
 static void exim_recipients(struct bounce_report *r, const char *p,
 			    enum bounce_action action)
 {
@@ -160,6 +214,8 @@ static void exim_recipients(struct bounce_report *r, const char *p,
 			entry = true;
 			addr = lead_address(line, len);
 			sbuf_reset(&diag);
+			if (addr)
+				same_line_reason(line, len, &diag);
 			continue;
 		}
 		sbuf_addch(&diag, ' ');
@@ -175,12 +231,20 @@ static const char *exim_marker(const char *text, enum bounce_action *action)
 	static const char *const failed[] = {
 		"address(es) failed:", "addresses failed:", "address failed:",
 	};
+	static const char *const delayed[] = {
+		"have not yet been delivered:",
+		/* Exim's own delay warning: "The address to which the message
+		 * has not yet been delivered is:" ("addresses ... are:") */
+		"has not yet been delivered is:",
+		"has not yet been delivered are:",
+	};
 	const char *p;
 
-	if ((p = after(text, "have not yet been delivered:"))) {
-		*action = BOUNCE_DELAYED;
-		return p;
-	}
+	for (size_t i = 0; i < sizeof(delayed) / sizeof(delayed[0]); i++)
+		if ((p = after(text, delayed[i]))) {
+			*action = BOUNCE_DELAYED;
+			return p;
+		}
 	for (size_t i = 0; i < sizeof(failed) / sizeof(failed[0]); i++)
 		if ((p = after(text, failed[i])))
 			return p;
@@ -209,8 +273,7 @@ static void gmail_recipients(struct bounce_report *r, const char *text,
 
 	for (size_t i = 0; !diag.len && i < sizeof(diag_markers) /
 						   sizeof(diag_markers[0]); i++)
-		if ((p = after(text, diag_markers[i])))
-			paragraph(p, &diag);
+		marked_paragraph(text, diag_markers[i], &diag);
 	p = after(text, "Delivery to the following recipient");
 	for (p = skip_blank(p); p && *p;) {
 		const char *line = p;
@@ -295,11 +358,16 @@ static void sendmail_recipients(struct bounce_report *r, const char *p,
 				bounce_report_add(r, action, addr, NULL, diag.buf,
 						  diag.len);
 			/* Active!hunter: ">>> addr <addr>" */
-			if (len > 4 && strncmp(line, ">>> ", 4) == 0)
+			if (len > 4 && strncmp(line, ">>> ", 4) == 0) {
 				addr = lead_address(line + 4, len - 4);
-			else
+				sbuf_reset(&diag);
+			} else {
 				addr = lead_address(line, len);
-			sbuf_reset(&diag);
+				sbuf_reset(&diag);
+				/* "addr [User unknown]", "<addr> (reason)" */
+				if (addr)
+					same_line_reason(line, len, &diag);
+			}
 		} else if ((reason = memmem(line, len, "(reason:", 8))) {
 			size_t n = len - (size_t)(reason + 8 - line);
 
@@ -323,6 +391,98 @@ static void sendmail_recipients(struct bounce_report *r, const char *p,
 	}
 	sbuf_release(&diag);
 	sbuf_release(&transcript);
+}
+
+/* The heading line of Sendmail's address list: a run of dashes, then
+ * (after optional white space) "The following addresses had", as Sendmail
+ * ("----- The following ... -----") and its imitators ("---The following
+ * addresses had delivery errors---", "--- ... delivery problems ---")
+ * print it; NULL when there is none. */
+static const char *sendmail_heading(const char *text)
+{
+	static const char phrase[] = "The following addresses had";
+
+	for (const char *p = text; p && *p;) {
+		size_t len, i;
+		const char *next = line_of(p, &len);
+
+		i = indent_of(p, len);
+		if (len - i >= 3 && strncmp(p + i, "---", 3) == 0) {
+			while (i < len && p[i] == '-')
+				i++;
+			i += indent_of(p + i, len - i);
+			if (len - i >= sizeof(phrase) - 1 &&
+			    strncasecmp(p + i, phrase, sizeof(phrase) - 1) == 0)
+				return p;
+		}
+		p = next;
+	}
+	return NULL;
+}
+
+/* True when the transcript from start echoes addr in a "MAIL From:"
+ * command: the sender, never a recipient. */
+static bool transcript_sender(const char *start, const char *addr)
+{
+	size_t alen = strlen(addr);
+
+	for (const char *p = start; p && *p;) {
+		size_t len;
+		const char *line = p;
+		const char *cmd;
+
+		p = line_of(line, &len);
+		cmd = memmem(line, len, ">>> ", 4);
+		if (!cmd || (size_t)(line + len - cmd) < 14 ||
+		    strncasecmp(cmd + 4, "MAIL From:", 10) != 0)
+			continue;
+		for (const char *k = cmd; k + alen <= line + len; k++)
+			if (strncasecmp(k, addr, alen) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* Sendmail before version 8: no list of addresses, only the transcript,
+ * where the MTA's own verdict on a recipient is a reply code, the address
+ * and "..." ("550 <addr>... User unknown"), unlike the "<<< " replies and
+ * ">>> " commands it quotes from the other side. Each such line is one
+ * recipient; none (a connection that timed out) leaves the report to the
+ * returned message. */
+static void v5_sendmail_recipients(struct bounce_report *r, const char *text,
+				   enum bounce_action action)
+{
+	const char *start = bounce_report_phrase(text, v5_transcript);
+	size_t skip;
+
+	for (const char *p = start ? line_of(start, &skip) : NULL; p && *p;) {
+		size_t len, i, a;
+		const char *line = p;
+		const char *dots;
+		char *addr;
+
+		p = line_of(line, &len);
+		if (len >= 5 && strncmp(line + indent_of(line, len), "-----", 5) == 0)
+			break;
+		i = indent_of(line, len);
+		if (len - i < 5 || !strchr("45", line[i]) ||
+		    !isdigit((unsigned char)line[i + 1]) ||
+		    !isdigit((unsigned char)line[i + 2]) || line[i + 3] != ' ')
+			continue;
+		a = i + 4;
+		dots = memmem(line + a, len - a, "...", 3);
+		if (!dots || memchr(line + a, ' ', (size_t)(dots - line) - a))
+			continue;
+		addr = bounce_report_address(line + a, (size_t)(dots - line) - a,
+					     true);
+		if (!addr)
+			continue;
+		if (transcript_sender(start, addr)) {
+			free(addr);
+			continue;
+		}
+		bounce_report_add(r, action, addr, NULL, line + i, len - i);
+	}
 }
 
 /* ---- Exchange / Office 365 -------------------------------------------- */
@@ -483,6 +643,11 @@ static const char exchange_ru_failed[] =
 	"\xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xb8\xd1\x82\xd1\x8c "
 	"\xd1\x81\xd0\xbe\xd0\xbe\xd0\xb1\xd1\x89\xd0\xb5\xd0\xbd\xd0\xb8\xd0\xb5";
 
+/* Exchange 5.5's Internet Mail Service: "Your message ... did not reach
+ * the following recipient(s):", then "addr on <date>" lines. */
+static const char exchange_ims_heading[] =
+	"did not reach the following recipient(s):";
+
 static void exchange_recipients(struct bounce_report *r, const char *text,
 				enum bounce_action action)
 {
@@ -490,6 +655,7 @@ static void exchange_recipients(struct bounce_report *r, const char *text,
 		"Delivery has failed to these recipients or groups:",
 		"Delivery is delayed to these recipients or groups:",
 		"recipient(s) could not be reached:",
+		exchange_ims_heading,
 		"following recipients has been delayed",
 		"could not be reached:",
 		"La remise a \xc3\xa9" "chou\xc3\xa9 pour ces destinataires ou groupes",
@@ -608,7 +774,7 @@ static bool imail_label(const char *line, size_t len)
 	static const char *const labels[] = {
 		"Unknown user", "Unknown host", "User mailbox exceeds allowed size",
 		"Requested action not taken", "Undeliverable to",
-		"Delivery failed",
+		"Delivery failed", "Invalid final delivery userid",
 	};
 
 	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
@@ -1218,9 +1384,19 @@ static bool is_activehunter(const struct text_in *in)
 	       has(in->text, "----- The following addresses had");
 }
 
+/* Sendmail before version 8 (and Post.Office, other look-alikes): only the
+ * transcript, then the message back under "----- Unsent message follows"
+ * or "----- Original message follows". */
+static bool is_v5_sendmail(const struct text_in *in)
+{
+	return has(in->text, v5_transcript) &&
+	       (has(in->text, "----- Unsent message follows") ||
+		has(in->text, "----- Original message follows"));
+}
+
 static bool is_sendmail(const struct text_in *in)
 {
-	return has(in->text, "----- The following addresses had");
+	return sendmail_heading(in->text) || is_v5_sendmail(in);
 }
 
 /* "Не доставлено:" */
@@ -1238,6 +1414,7 @@ static bool is_exchange(const struct text_in *in)
 	       has(in->text, "Delivery to the following recipients has been "
 			     "delayed") ||
 	       has(in->text, "Your message did not reach some or all") ||
+	       has(in->text, exchange_ims_heading) ||
 	       starts(in->subject, "Non remis") ||
 	       starts(in->subject, "Unzustellbar:") ||
 	       starts(in->subject, "No se puede entregar:") ||
@@ -1316,12 +1493,12 @@ static bool is_zoho(const struct text_in *in)
 }
 
 /* 1&1 / IONOS: Exim's wording, the address alone on a line. */
+/* 1&1 / IONOS: Exim's opening, the address alone on its line and "For
+ * the following reason:", from whichever of its hosts (kundenserver.de,
+ * 1und1.de, ionos.com, and the customer domains it relays for). */
 static bool is_oneandone(const struct text_in *in)
 {
-	return is_exim(in) &&
-	       (from_has(in, "1und1") || from_has(in, "1and1") ||
-		from_has(in, "kundenserver.de") || from_has(in, "ionos")) &&
-	       has(in->text, "For the following reason:");
+	return is_exim(in) && has(in->text, "For the following reason:");
 }
 
 static bool is_kddi(const struct text_in *in)
@@ -1437,14 +1614,20 @@ static void read_exim(struct bounce_report *r, const struct text_in *in,
 static void read_sendmail(struct bounce_report *r, const struct text_in *in,
 			  enum bounce_action *action)
 {
-	const char *p = bounce_report_phrase(in->text,
-					     "----- The following addresses had");
+	const char *p = sendmail_heading(in->text);
 	size_t len;
-	const char *next = line_of(p, &len);
-
+	const char *next;
 	const char *info;
 	struct sbuf diag = SBUF_INIT;
 
+	if (!p) {
+		*action = starts(in->subject, "Warning: could not send")
+				  ? BOUNCE_DELAYED
+				  : BOUNCE_FAILED;
+		v5_sendmail_recipients(r, in->text, *action);
+		return;
+	}
+	next = line_of(p, &len);
 	*action = memmem(p, len, "transient non-fatal", 19) ? BOUNCE_DELAYED
 							    : BOUNCE_FAILED;
 	sendmail_recipients(r, next, in->text, *action);

@@ -53,6 +53,12 @@ static void test_classify(void **state)
 		{"5.0.0", "Message rejected: SPF check failed", F,
 		 BOUNCE_CLASS_POLICY},
 		{"5.0.0", "listed at bl.example.org", F, BOUNCE_CLASS_POLICY},
+		{"5.0.0", "571 No PTR Record found. Reverse DNS required", F,
+		 BOUNCE_CLASS_POLICY},
+		{"5.0.0", "551 access forbidden by invalid RDNS record", F,
+		 BOUNCE_CLASS_POLICY},
+		{"5.0.0", "550 Unroutable sender address", F,
+		 BOUNCE_CLASS_POLICY},
 		{"5.0.0", "552 mailbox full", F, BOUNCE_CLASS_MAILBOX},
 		{"5.0.0", "quota exceeded", F, BOUNCE_CLASS_MAILBOX},
 		{"5.0.0", "Message too large", F, BOUNCE_CLASS_MESSAGE},
@@ -66,6 +72,12 @@ static void test_classify(void **state)
 		{"5.1.0", "Sender denied", F, BOUNCE_CLASS_POLICY},
 		{NULL, "User not listed in public Name & Address Book", F,
 		 BOUNCE_CLASS_ADDRESS},
+		/* a phrase whose first byte is not ASCII */
+		{NULL, "\xe3\x83\x87\xe3\x82\xa3\xe3\x83\xac\xe3\x82\xaf"
+		       "\xe3\x83\x88\xe3\x83\xaa\xe3\x81\xae\xe3\x83\xaa"
+		       "\xe3\x82\xb9\xe3\x83\x88\xe3\x81\xab\xe3\x81\x82"
+		       "\xe3\x82\x8a\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93",
+		 F, BOUNCE_CLASS_ADDRESS},
 		{NULL, "the group may not exist, or you may not have permission "
 		       "to post messages to the group",
 		 F, BOUNCE_CLASS_POLICY},
@@ -85,6 +97,11 @@ static void test_classify(void **state)
 		{"4.1.1", "user unknown", F, BOUNCE_CLASS_EXPIRED},
 		{"4.2.2", "mailbox full", F, BOUNCE_CLASS_MAILBOX},
 		{"4.4.7", NULL, F, BOUNCE_CLASS_EXPIRED},
+		/* a null MX is the domain refusing all mail, even under 4.x */
+		{"4.0.0", "The domain example.org doesn't receive email "
+			  "according to the administrator: returned Null MX",
+		 F, BOUNCE_CLASS_ADDRESS},
+		{"4.0.0", "returned Null MX", D, BOUNCE_CLASS_TEMPORARY},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
