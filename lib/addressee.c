@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "chancery/addressee.h"
+#include "chancery/addressee_trigger.h"
 #include "chancery/utf8.h"
 #include "chancery/xalloc.h"
 
@@ -269,46 +270,6 @@ static bool word_at(const char *s, size_t i, const char *w)
 
 /* ---- finding the paragraph --------------------------------------------- */
 
-static const char *const triggers[] = {
-	"has been sent to", "have been sent to", "was sent to",
-	"were sent to", "is sent to", "is being sent to",
-	"has been addressed to", "have been addressed to", "is addressed to",
-	"are addressed to", "was addressed to", "were addressed to",
-	"has been forwarded to", "was forwarded to", "is forwarded to",
-	"has been submitted to", "was submitted to", "has been circulated to",
-	"was circulated to", "were forwarded to", "have been forwarded to",
-	"were circulated to", "has been transmitted to", "was transmitted to",
-	"were transmitted to", "has been dispatched to", "was dispatched to",
-	"were dispatched to",
-};
-
-/* The length of the trigger t at p in s (cleaned text), or 0: white
- * space in t matches any one white-space character, one "also" may stand
- * between its words ("was also forwarded to", "has also been sent to"),
- * and it sits on word boundaries. */
-static size_t trigger_at(const char *s, size_t p, const char *t)
-{
-	size_t i = p;
-	bool also = false;
-
-	if (p > 0 && isalnum((unsigned char)s[p - 1]))
-		return 0;
-	for (; *t; t++, i++) {
-		if (*t == ' ') {
-			if (!isspace((unsigned char)s[i]))
-				return 0;
-			if (!also && strncasecmp(s + i + 1, "also", 4) == 0 &&
-			    isspace((unsigned char)s[i + 5])) {
-				also = true;
-				i += 5;
-			}
-		} else if (tolower((unsigned char)s[i]) != *t) {
-			return 0;
-		}
-	}
-	return isspace((unsigned char)s[i]) || s[i] == ':' ? i - p : 0;
-}
-
 /* A full stop that ends a sentence: followed by white space or the end,
  * and not the dot of an initial ("U.N.", "H.E."). */
 static bool sentence_end(const char *s, size_t i)
@@ -434,10 +395,8 @@ static void find_passage(const char *s, struct passage *best, bool first);
 static bool trigger_within(const char *s, size_t from, size_t to)
 {
 	for (size_t p = from; p < to; p++)
-		for (size_t t = 0; t < sizeof(triggers) / sizeof(triggers[0]);
-		     t++)
-			if (trigger_at(s, p, triggers[t]))
-				return true;
+		if (addressee_trigger_at(s, p))
+			return true;
 	return false;
 }
 
@@ -485,45 +444,43 @@ static void find_passage(const char *s, struct passage *best, bool first)
 	if (cur.n)
 		scanned = cur.v[cur.n - 1].end;
 	for (size_t p = 0; p < n; p++) {
+		size_t len, b, e, k;
+		bool joins;
+
 		if (p > 0 && (s[p - 1] == '\n' || sentence_end(s, p - 1)))
 			sent = p;
-		/* most bytes start no trigger: skip the table for them */
-		if (!strchr("hwiaHWIA", s[p]))
+		if (p < scanned || !(len = addressee_trigger_at(s, p)))
 			continue;
-		for (size_t t = 0; p >= scanned &&
-				   t < sizeof(triggers) / sizeof(triggers[0]);
-		     t++) {
-			size_t len = trigger_at(s, p, triggers[t]), b, e, k;
-			bool joins;
-
-			if (!len)
-				continue;
-			b = p + len;
-			e = sentence_after(s, b);
-			joins = cur.n && sent > cur.v[cur.n - 1].end &&
-				continuation_marker(s, sent, p + len);
-			for (k = cur.n ? cur.v[cur.n - 1].end + 1 : 0;
-			     joins && k < sent; k++)
-				joins = isspace((unsigned char)s[k]);
-			if (!joins && first && cur.n)
-				goto done; /* the passage pointed at ended */
-			if (!joins) {
-				if (cur.n && cur.score >= best->score) {
-					free(best->v);
-					*best = cur;
-				} else {
-					free(cur.v);
-				}
-				memset(&cur, 0, sizeof(cur));
-			}
-			xgrow(&cur.v, sizeof(*cur.v), cur.n + 1, &cur.alloc);
-			cur.v[cur.n].start = b;
-			cur.v[cur.n].end = e;
-			cur.n++;
-			cur.score += separators(s, b, e) + 1;
+		b = p + len;
+		e = sentence_after(s, b);
+		if (!addressee_names_someone(s, b, e)) {
+			/* "convoys were sent to the region": a trigger
+			 * later in the span would name no one either */
 			scanned = e;
-			break;
+			continue;
 		}
+		joins = cur.n && sent > cur.v[cur.n - 1].end &&
+			continuation_marker(s, sent, p + len);
+		for (k = cur.n ? cur.v[cur.n - 1].end + 1 : 0; joins && k < sent;
+		     k++)
+			joins = isspace((unsigned char)s[k]);
+		if (!joins && first && cur.n)
+			goto done; /* the passage pointed at ended */
+		if (!joins) {
+			if (cur.n && cur.score >= best->score) {
+				free(best->v);
+				*best = cur;
+			} else {
+				free(cur.v);
+			}
+			memset(&cur, 0, sizeof(cur));
+		}
+		xgrow(&cur.v, sizeof(*cur.v), cur.n + 1, &cur.alloc);
+		cur.v[cur.n].start = b;
+		cur.v[cur.n].end = e;
+		cur.n++;
+		cur.score += separators(s, b, e) + 1;
+		scanned = e;
 	}
 done:
 	if (cur.n && cur.score >= best->score) {
@@ -556,19 +513,15 @@ static void cut_inner_triggers(struct sbuf *part)
 			words++;
 		if (!clause || words > 6 || (p && s[p - 1] != ' '))
 			continue;
-		for (size_t t = 0; t < sizeof(triggers) / sizeof(triggers[0]);
-		     t++) {
-			size_t len = trigger_at(s, p, triggers[t]);
+		size_t len = addressee_trigger_at(s, p);
 
-			if (!len)
-				continue;
-			sbuf_add(&out, s + done, clause - done);
-			sbuf_addstr(&out, ";");
-			done = p + len;
-			p = done - 1;
-			clause = 0;
-			break;
-		}
+		if (!len)
+			continue;
+		sbuf_add(&out, s + done, clause - done);
+		sbuf_addstr(&out, ";");
+		done = p + len;
+		p = done - 1;
+		clause = 0;
 	}
 	if (!done) {
 		sbuf_release(&out);

@@ -215,6 +215,50 @@ static const struct want want_names_and[] = {
 	END,
 };
 
+/* Closing paragraphs as other institutions and years write them
+ * (the addressee-world cases): other triggers, active and passive. */
+static const char world_note_verbale[] =
+	"MINISTRY OF FOREIGN AFFAIRS\nPress release No 112/24\n\n"
+	"The Ministry has sent the note verbale to the embassies of foreign\n"
+	"countries accredited in Baku, the UN Resident Coordinator Office and\n"
+	"the ICRC.\n";
+static const struct want want_note_verbale[] = {
+	{"embassies of foreign countries accredited in Baku", "",
+	 "foreign-mission", "", -1},
+	{"UN Resident Coordinator Office", "", "", "", -1},
+	{"ICRC", "", "", "", -1},
+	END,
+};
+static const char world_among[] =
+	"The letter was circulated among the permanent missions to the\n"
+	"United Nations in Geneva, the OHCHR and the OIC Group in Geneva.\n";
+static const struct want want_among[] = {
+	{"permanent missions to the United Nations in Geneva", "",
+	 "foreign-mission", "", -1},
+	{"OHCHR", "", "", "", -1},
+	{"OIC Group in Geneva", "", "", "", -1},
+	END,
+};
+static const char world_distributed[] =
+	"A wreath was sent to the memorial.\n\n"
+	"The statement was distributed to the UN Secretary-General, the OSCE\n"
+	"and UNESCO.\n";
+static const char world_attention[] =
+	"The report has been brought to the attention of the UN Secretary-\n"
+	"General, the OSCE and UNESCO.\n";
+static const char world_shared[] =
+	"This statement is being shared with the UN Secretary-General, the\n"
+	"OSCE and UNESCO.\n\n- 2 -\n";
+static const char world_forwarded_copies[] =
+	"The Commissioner forwarded copies of the appeal to the UN Secretary-\n"
+	"General, the OSCE and UNESCO. Troops were sent to the border.\n";
+static const struct want want_sg_osce_unesco[] = {
+	{"UN Secretary-General", "", "", "", -1},
+	{"OSCE", "", "", "", -1},
+	{"UNESCO", "", "", "", -1},
+	END,
+};
+
 static void check_list(const char *what, const struct addressee_list *l,
 		       const struct want *w)
 {
@@ -290,6 +334,13 @@ static void test_variants(void **state)
 		{"ministry", cont_ministry, want_ministry},
 		{"numbered", cont_numbered, want_numbered},
 		{"names with and", names_and, want_names_and},
+		{"note verbale", world_note_verbale, want_note_verbale},
+		{"circulated among", world_among, want_among},
+		{"distributed", world_distributed, want_sg_osce_unesco},
+		{"attention of", world_attention, want_sg_osce_unesco},
+		{"shared with", world_shared, want_sg_osce_unesco},
+		{"forwarded copies", world_forwarded_copies,
+		 want_sg_osce_unesco},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -467,6 +518,10 @@ static void test_bad_texts(void **state)
 		 44, "no addressee paragraph"},
 		{"nobody", "The statement has been sent to .", 32,
 		 "names no addressee"},
+		/* triggers in narrative that name no one */
+		{"narrative", "Convoys were sent to the region and teams were "
+		 "dispatched to the town. Troops sent to the border.", 97,
+		 "no addressee paragraph"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
