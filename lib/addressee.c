@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "chancery/addressee.h"
+#include "chancery/addressee_clause.h"
 #include "chancery/addressee_trigger.h"
 #include "chancery/utf8.h"
 #include "chancery/xalloc.h"
@@ -270,10 +271,32 @@ static bool word_at(const char *s, size_t i, const char *w)
 
 /* ---- finding the paragraph --------------------------------------------- */
 
+/* Whether the word before the dot at s[i] is one of list (n words). */
+static bool dot_after(const char *s, size_t i, const char *const *list,
+		      size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		size_t w = strlen(list[k]);
+
+		if (i >= w && strncasecmp(s + i - w, list[k], w) == 0 &&
+		    (i == w || !isalpha((unsigned char)s[i - w - 1])))
+			return true;
+	}
+	return false;
+}
+
 /* A full stop that ends a sentence: followed by white space or the end,
- * and not the dot of an initial ("U.N.", "H.E."). */
+ * and not the dot of an initial ("U.N.", "H.E."), of a title ("Mr.",
+ * "Dr."), or of "etc." with the sentence going on in lower case. */
 static bool sentence_end(const char *s, size_t i)
 {
+	static const char *const titles[] = {
+		"Mr", "Mrs", "Ms", "Dr", "Prof", "Amb", "Mme", "Messrs",
+		"St", "No", "Nos", "Art", "para", "Jr", "Sr", "vs", "cf",
+	};
+	static const char *const soft[] = {"etc", "e.g", "i.e", "incl"};
+	size_t k = i + 1;
+
 	if (s[i] != '.')
 		return false;
 	if (s[i + 1] && !isspace((unsigned char)s[i + 1]))
@@ -281,7 +304,13 @@ static bool sentence_end(const char *s, size_t i)
 	if (i >= 1 && isupper((unsigned char)s[i - 1]) &&
 	    (i == 1 || s[i - 2] == '.' || isspace((unsigned char)s[i - 2])))
 		return false;
-	return true;
+	if (dot_after(s, i, titles, sizeof(titles) / sizeof(titles[0])))
+		return false;
+	while (s[k] == ' ')
+		k++;
+	return !(dot_after(s, i, soft, sizeof(soft) / sizeof(soft[0])) &&
+		 (islower((unsigned char)s[k]) || s[k] == ';' ||
+		  s[k] == ','));
 }
 
 static bool ends_with_word(const char *s, size_t len, const char *w)
@@ -876,7 +905,8 @@ static bool clause_start(const char *s, size_t n)
 }
 
 /* Splits at commas, semicolons and "as well as" outside parentheses; a
- * clause that is no addressee is left out up to the next semicolon. */
+ * clause that is no addressee, at the start of a piece or inside it, is
+ * left out up to the next semicolon. */
 static void split_top(const char *s, struct segs *g)
 {
 	size_t start = 0, i;
@@ -890,6 +920,12 @@ static void split_top(const char *s, struct segs *g)
 			depth--;
 		if (depth)
 			continue;
+		if (!skip && i > start && addressee_clause_at(s, i)) {
+			/* "... and the OSCE with a request to ..." */
+			segs_push(g, s + start, i - start);
+			skip = true;
+			start = i;
+		}
 		if (s[i] == ',' || s[i] == ';' || word_at(s, i, "as well as")) {
 			skip |= clause_start(s + start, i - start);
 			if (!skip)
@@ -1108,10 +1144,46 @@ static bool and_inside_name(const char *left, const char *right,
 }
 
 /*
+ * Whether the acronym closing seg (its "(" at open) is the last "and"
+ * part's only, not the whole segment's: "UNESCO and the World Health
+ * Organization (WHO)" is two bodies, "Association of Ombudsman and
+ * National Human Rights Institutions of Turkic States (TURKOMB)" one.
+ * It is when the part after the last "and" starts with an article, the
+ * part before is an acronym alone, or the part's initials spell it.
+ */
+static bool acronym_of_last_part(const char *seg, size_t open)
+{
+	struct sbuf want = SBUF_INIT, got = SBUF_INIT;
+	size_t and = 0, lw;
+	const char *left = seg, *right;
+	bool mine;
+
+	for (size_t i = 1; i < open; i++)
+		if (word_at(seg, i, "and") && seg[i - 1] == ' ')
+			and = i;
+	if (!and)
+		return false;
+	right = seg + and + 4;
+	if (strncasecmp(left, "the ", 4) == 0)
+		left += 4;
+	lw = (size_t)(seg + and - 1 - left);
+	letters_upper(seg + open + 1, &want);
+	initials(right, (size_t)(seg + open - right), &got);
+	mine = strncasecmp(right, "the ", 4) == 0 ||
+	       (seg + and - 1 > left && addressee_acronym_like(left, lw)) ||
+	       (got.len >= want.len && want.len >= 2 &&
+		strcmp(got.buf + got.len - want.len, want.buf) == 0);
+	sbuf_release(&want);
+	sbuf_release(&got);
+	return mine;
+}
+
+/*
  * Splits one segment at "and" (outside parentheses) and expands shared
  * words. A segment kept whole: one ending in its own acronym with no
  * parenthesis before ("Association of Ombudsman and National Human
- * Rights Institutions of Turkic States (TURKOMB)"), or a known name.
+ * Rights Institutions of Turkic States (TURKOMB)") unless that acronym
+ * is the last part's (acronym_of_last_part), or a known name.
  */
 static void split_and(char *seg, addressee_known_fn known, void *arg,
 		      struct segs *out)
@@ -1120,7 +1192,8 @@ static void split_and(char *seg, addressee_known_fn known, void *arg,
 	size_t open, start = 0, i;
 	int depth = 0;
 
-	if ((trailing_acronym(seg, &open, NULL) && !memchr(seg, ')', open)) ||
+	if ((trailing_acronym(seg, &open, NULL) && !memchr(seg, ')', open) &&
+	     !acronym_of_last_part(seg, open)) ||
 	    (known && known(seg, arg))) {
 		segs_push(out, seg, strlen(seg));
 		return;
@@ -1153,7 +1226,8 @@ static void split_and(char *seg, addressee_known_fn known, void *arg,
 								     : left;
 
 		if (count_words(core) == 1 && adjective_like(core) && sp &&
-		    count_words(right) >= 2) {
+		    count_words(right) >= 2 && !strchr(core, '-') &&
+		    strncasecmp(right, "the ", 4) != 0) {
 			parts.s[k] = xasprintf("%s%s", left, sp);
 			free(left);
 		} else if (plural_head(left) && (mod = modifier_start(right))) {
@@ -1376,6 +1450,21 @@ static void add_item(struct addressee_list *l, const char *seg,
 	l->count++;
 }
 
+/* "etc.", "and other international organisations": no one, unless it
+ * names a class of bodies ("other ombudsmen"). */
+static bool vague_item(const char *seg)
+{
+	const char *kind;
+	char *country = NULL;
+	bool group;
+
+	if (!addressee_clause_vague(seg))
+		return false;
+	group = addressee_group_classify(seg, &kind, &country);
+	free(country);
+	return !group;
+}
+
 /* addressee_parse, or addressee_parse_at when anchored. */
 static int parse(const char *text, size_t len, size_t start, bool anchored,
 		 addressee_known_fn known, void *arg,
@@ -1418,7 +1507,8 @@ static int parse(const char *text, size_t len, size_t start, bool anchored,
 		split_and(s, known, arg, &all);
 	}
 	for (size_t i = 0; i < all.n; i++)
-		add_item(out, all.s[i], &single);
+		if (!vague_item(all.s[i]))
+			add_item(out, all.s[i], &single);
 	if (!out->count)
 		rc = error_set(err, ERR_DATA,
 			       "the addressee paragraph names no addressee");

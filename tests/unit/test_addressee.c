@@ -259,6 +259,48 @@ static const struct want want_sg_osce_unesco[] = {
 	END,
 };
 
+/* Clauses and vague words inside the list name no one; an acronym
+ * after "X and the Y (ACR)" is Y's alone; "the Secretary-General and the
+ * permanent missions" shares no noun. */
+static const char world_appealed[] =
+	"Baku, 26 February 2024\n\n"
+	"The Ombudsman appealed to the United Nations, the OSCE and the\n"
+	"Council of Europe to give a legal assessment of the tragedy.\n";
+static const struct want want_appealed[] = {
+	{"United Nations", "", "", "", -1},
+	{"OSCE", "", "", "", -1},
+	{"Council of Europe", "", "", "", -1},
+	END,
+};
+static const char world_request[] =
+	"The appeal was sent to UNICEF, UNESCO, the WHO, etc. and to the UN\n"
+	"Secretary-General and the OSCE with a request to take urgent\n"
+	"measures; to the ICRC and other international organisations.\n";
+static const struct want want_request[] = {
+	{"UNICEF", "", "", "", -1},
+	{"UNESCO", "", "", "", -1},
+	{"WHO", "", "", "", -1},
+	{"UN Secretary-General", "", "", "", -1},
+	{"OSCE", "", "", "", -1},
+	{"ICRC", "", "", "", -1},
+	END,
+};
+static const char world_acronym_and[] =
+	"Copies of the appeal were sent to\n"
+	"UNICEF and the World Health Organization (WHO), UNESCO and UNFPA\n"
+	"(UNFPA), the Secretary-General and the permanent missions of the\n"
+	"member states of the United Nations.\n";
+static const struct want want_acronym_and[] = {
+	{"UNICEF", "", "", "", -1},
+	{"World Health Organization", "WHO", "", "", -1},
+	{"UNESCO", "", "", "", -1},
+	{"UNFPA", "UNFPA", "", "", -1},
+	{"Secretary-General", "", "", "", -1},
+	{"permanent missions of the member states of the United Nations",
+	 "", "embassy", "", -1},
+	END,
+};
+
 static void check_list(const char *what, const struct addressee_list *l,
 		       const struct want *w)
 {
@@ -341,6 +383,9 @@ static void test_variants(void **state)
 		{"shared with", world_shared, want_sg_osce_unesco},
 		{"forwarded copies", world_forwarded_copies,
 		 want_sg_osce_unesco},
+		{"appealed to", world_appealed, want_appealed},
+		{"with a request", world_request, want_request},
+		{"acronym after and", world_acronym_and, want_acronym_and},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
