@@ -25,6 +25,7 @@
 
 #include "chancery/addressee.h"
 #include "chancery/addressee_clause.h"
+#include "chancery/addressee_lines.h"
 #include "chancery/addressee_trigger.h"
 #include "chancery/utf8.h"
 #include "chancery/xalloc.h"
@@ -63,103 +64,92 @@ int addressee_check_text(const char *text, size_t len, struct error *err)
 
 /* ---- cleaning ---------------------------------------------------------- */
 
-/* A line that is only a page number or a page marker ("12", "- 3 -",
- * "Page 2 of 5", "3/7"): page-break debris inside a paragraph. */
-static bool is_page_marker(const char *s, size_t n)
+/* The ASCII letters of a ligature from a PDF (U+FB00..U+FB06: "ﬁ"),
+ * NULL when c is none. */
+static const char *ligature(const char *c, size_t left)
 {
-	size_t digits = 0, letters = 0;
-	char buf[64];
-	size_t k = 0;
+	static const char *const lig[] = {"ff", "fi", "fl", "ffi", "ffl",
+					  "st", "st"};
 
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (isdigit(c))
-			digits++;
-		else if (isalpha(c))
-			letters++;
-		else if (!isspace(c) && c != '-' && c != '/' && c != '.')
-			return false;
-		if (!isspace(c) && k < sizeof(buf) - 1)
-			buf[k++] = (char)tolower(c);
-	}
-	buf[k] = '\0';
-	if (!digits)
-		return false;
-	if (!letters)
-		return digits <= 4;
-	/* "page12", "page2of5" */
-	if (strncmp(buf, "page", 4) != 0)
-		return false;
-	for (const char *p = buf + 4; *p; p++)
-		if (!isdigit((unsigned char)*p) && strncmp(p, "of", 2) != 0 &&
-		    *p != 'f')
-			return false;
-	return true;
+	if (left < 3 || (unsigned char)c[0] != 0xef ||
+	    (unsigned char)c[1] != 0xac || (unsigned char)c[2] > 0x86)
+		return NULL;
+	return lig[(unsigned char)c[2] - 0x80];
 }
 
-/* The length of a list-item marker starting a line ("• ", "- ", "3. ",
- * "b) "), white space before it included; 0 when there is none. */
-static size_t bullet_len(const char *s, size_t n)
+/* Whether only white space is left of the line s[j..end). */
+static bool rest_blank(const char *s, size_t j, size_t end)
 {
-	static const char *const marks[] = {
-		"\xe2\x80\xa2", "\xc2\xb7", "\xe2\x80\x93", "\xe2\x80\x94",
-		"\xe2\x96\xaa", "-", "*", "\xe2\x97\x8f",
-	};
-	size_t i = 0, k;
-
-	while (i < n && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++) {
-		k = strlen(marks[m]);
-		if (i + k < n && strncmp(s + i, marks[m], k) == 0 &&
-		    (s[i + k] == ' ' || s[i + k] == '\t'))
-			return i + k + 1;
-	}
-	for (k = i; k < n && k - i < 3 && isdigit((unsigned char)s[k]); k++)
-		;
-	if (k > i && k + 1 < n && (s[k] == '.' || s[k] == ')') &&
-	    s[k + 1] == ' ')
-		return k + 2;
-	if (i + 2 < n && islower((unsigned char)s[i]) && s[i + 1] == ')' &&
-	    s[i + 2] == ' ')
-		return i + 3;
-	return 0;
+	while (j < end && isspace((unsigned char)s[j]))
+		j++;
+	return j == end;
 }
 
-/* Drops page-marker lines and form feeds, turns no-break spaces into
- * spaces and removes soft hyphens. */
+/* One line into out: no-break spaces as spaces, soft hyphens dropped
+ * (one at the line end as a hyphen, for collapse to join the word),
+ * ligatures spelt out, page breaks as '\r', and a list marker after
+ * ':' or ';' ("to: 1. UNSG; 2. UNICEF") as a separator. */
+static void clean_line(const char *t, size_t j, size_t end, struct sbuf *out)
+{
+	for (; j < end; j++) {
+		unsigned char c = (unsigned char)t[j];
+		const char *lig = ligature(t + j, end - j);
+
+		if (c == 0xc2 && j + 1 < end &&
+		    (unsigned char)t[j + 1] == 0xa0) {
+			sbuf_addch(out, ' ');
+			j++;
+		} else if (c == 0xc2 && j + 1 < end &&
+			   (unsigned char)t[j + 1] == 0xad) {
+			if (rest_blank(t, j + 2, end))
+				sbuf_addch(out, '-');
+			j++;
+		} else if (lig) {
+			sbuf_addstr(out, lig);
+			j += 2;
+		} else if (c == '\r' && j + 1 == end) {
+			continue; /* CRLF: one line end, not two */
+		} else if (c == '\f' || c == '\r' || c == '\v') {
+			/* a break, but not a line of the file: line
+			 * numbers count '\n' */
+			sbuf_addch(out, '\r');
+		} else if ((c == ':' || c == ';') &&
+			   addressee_bullet_len(t + j + 1, end - j - 1)) {
+			sbuf_addstr(out, c == ':' ? ": ;" : ";");
+			j += addressee_bullet_len(t + j + 1, end - j - 1);
+		} else {
+			sbuf_addch(out, (int)c);
+		}
+	}
+}
+
+/* Drops page debris, marks list items (a bullet, or one name a line
+ * after a line ending in ':') with a separator, and breaks the paragraph
+ * before a signature or a date line. */
 static void clean_lines(const char *text, size_t len, struct sbuf *out)
 {
-	size_t i = 0;
+	size_t i = 0, items = 0;
+	bool lead = false; /* the line before ended in ':' */
 
 	while (i < len) {
 		const char *nl = memchr(text + i, '\n', len - i);
-		size_t end = nl ? (size_t)(nl - text) : len;
+		size_t end = nl ? (size_t)(nl - text) : len, j;
 
-		if (!is_page_marker(text + i, end - i)) {
-			size_t j = i + bullet_len(text + i, end - i);
-
-			if (j > i) /* a list item: a separator like ";" */
+		if (lead && addressee_lines_are_items(text, len, i, &j))
+			items = j;
+		if (!addressee_line_debris(text + i, end - i)) {
+			j = i + addressee_bullet_len(text + i, end - i);
+			if (j > i || i < items)
 				sbuf_addstr(out, "; ");
-			for (; j < end; j++) {
-				unsigned char c = (unsigned char)text[j];
-
-				if (c == 0xc2 && j + 1 < end &&
-				    (unsigned char)text[j + 1] == 0xa0) {
-					sbuf_addch(out, ' ');
-					j++;
-				} else if (c == 0xc2 && j + 1 < end &&
-					   (unsigned char)text[j + 1] == 0xad) {
-					j++;
-				} else if (c == '\f' || c == '\r' || c == '\v') {
-					/* a break, but not a line of the
-					 * file: line numbers count '\n' */
-					sbuf_addch(out, '\r');
-				} else {
-					sbuf_addch(out, (int)c);
-				}
-			}
+			else if (addressee_line_after_list(text + i, end - i))
+				sbuf_addch(out, '\v'); /* a hard break */
+			clean_line(text, j, end, out);
+			lead = end > i && !rest_blank(text, i, end);
+			for (j = end; lead && j > i &&
+				      isspace((unsigned char)text[j - 1]);
+			     j--)
+				;
+			lead = lead && text[j - 1] == ':';
 		}
 		sbuf_addch(out, '\n');
 		i = end + 1;
@@ -221,14 +211,17 @@ static void collapse(const char *s, struct sbuf *out, struct line_map *map)
 	while (i < n) {
 		if (isspace((unsigned char)s[i])) {
 			int newlines = 0;
+			bool hard = false;
 
 			lines = 0;
 			while (i < n && isspace((unsigned char)s[i])) {
 				newlines += s[i] == '\n' || s[i] == '\r';
+				hard |= s[i] == '\v';
 				lines += s[i++] == '\n';
 			}
 			if (out->len && i < n)
-				sbuf_addch(out, newlines >= 2 ? '\n' : ' ');
+				sbuf_addch(out, hard ? '\v'
+						     : newlines >= 2 ? '\n' : ' ');
 			if (map && lines) {
 				map->line += lines;
 				line_mark(map, out->len);
@@ -358,15 +351,33 @@ static void strip_lead_in(struct sbuf *t)
 	}
 }
 
-/* Where the sentence that starts at start ends: its full stop, else a
- * blank line after which it plainly does not continue, else the end of
- * the text. There is no length limit (a cut would drop addressees without
- * a word): the input is bounded, and find_sentence scans each byte once. */
+/* Where the sentence that starts at start ends: its full stop, a
+ * signature or date line after it (clean_lines marks it '\v'), a blank
+ * line before a new sentence ("The ...", "In ..."), else a blank line
+ * after which it plainly does not continue, else the end of the text.
+ * There is no length limit (a cut would drop addressees without a
+ * word): the input is bounded, and find_sentence scans each byte once. */
 static size_t sentence_after(const char *s, size_t start)
 {
+	static const char *const openers[] = {
+		"The", "This", "These", "It", "We", "I", "He", "She", "They",
+		"Our", "In", "At", "On", "According", "Besides", "Also",
+		"Furthermore", "Moreover", "Copies", "Today", "Earlier",
+	};
 	size_t end, blank = 0;
 
 	for (end = start; s[end]; end++) {
+		if (s[end] == '\v') /* a signature or date line follows */
+			return blank ? blank : end;
+		/* a paragraph without a full stop, then a new sentence */
+		for (size_t k = 0; s[end] == '\n' && !blank &&
+				   k < sizeof(openers) / sizeof(openers[0]);
+		     k++)
+			if (strncmp(s + end + 1, openers[k],
+				    strlen(openers[k])) == 0 &&
+			    s[end + 1 + strlen(openers[k])] == ' ' &&
+			    !continues(s + start, end - start))
+				return end;
 		if (sentence_end(s, end)) {
 			size_t k = end + 1;
 
@@ -476,7 +487,8 @@ static void find_passage(const char *s, struct passage *best, bool first)
 		size_t len, b, e, k;
 		bool joins;
 
-		if (p > 0 && (s[p - 1] == '\n' || sentence_end(s, p - 1)))
+		if (p > 0 && (s[p - 1] == '\n' || s[p - 1] == '\v' ||
+			      sentence_end(s, p - 1)))
 			sent = p;
 		if (p < scanned || !(len = addressee_trigger_at(s, p)))
 			continue;

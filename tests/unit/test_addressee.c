@@ -301,6 +301,51 @@ static const struct want want_acronym_and[] = {
 	END,
 };
 
+/* Lists and lines as PDFs and web pages give them: lettered and
+ * inline numbered items, one name a line, a signature or a running
+ * header without a blank line, CRLF, ligatures and soft hyphens, a
+ * paragraph without a full stop before the next sentence. */
+static const char world_lettered[] =
+	"The appeal was forwarded to:\n"
+	"a. the UN Secretary-General;\n"
+	"(b) the OSCE;\n"
+	"iii) UNESCO.\n";
+static const char world_inline[] =
+	"The statement has been sent to: 1. UN Secretary-General; 2. the\n"
+	"OSCE; 3) UNESCO.\n";
+static const char world_per_line[] =
+	"The statement has been sent to:\n"
+	"UN Secretary-General\n"
+	"the OSCE\n"
+	"UNESCO\n"
+	"Baku, 26 February 2025\n";
+static const char world_signature[] =
+	"The Ombudsman's statement has been sent to the UN Secretary-General,\n"
+	"the OSCE and UNESCO\n"
+	"Press service of the Ombudsman\n"
+	"Baku, AZ1000, 40 Uzeyir Hajibeyli str.\n";
+static const char world_header[] =
+	"The statement has been sent to the UN Secretary-General, the OSCE,\n"
+	"Ombudsman of the Republic \xe2\x80\x93 Annual Report 2024        17\n"
+	"and UNESCO.\n";
+static const char world_crlf[] =
+	"The statement has been sent to the UN Secretary-\r\nGeneral, the\r\n"
+	"OSCE and\r\nUNESCO\r\n\r\nThe Ombudsman thanks them. Tel. 12 34\r\n";
+static const char world_pdf[] =
+	"The statement has been sent to the UN Secretary-General, the Of"
+	"\xef\xac\x81" "ce of the High Commissioner for Human Rights\n(OHCHR), "
+	"the Organisation of Islamic Co\xc2\xad\noperation (OIC) and the\xc2\xa0"
+	"Council of Europe\n\n"
+	"The Ombudsman also thanked the volunteers. It was a sad day.\n";
+static const struct want want_pdf[] = {
+	{"UN Secretary-General", "", "", "", -1},
+	{"Office of the High Commissioner for Human Rights", "OHCHR", "", "",
+	 -1},
+	{"Organisation of Islamic Cooperation", "OIC", "", "", -1},
+	{"Council of Europe", "", "", "", -1},
+	END,
+};
+
 static void check_list(const char *what, const struct addressee_list *l,
 		       const struct want *w)
 {
@@ -386,6 +431,13 @@ static void test_variants(void **state)
 		{"appealed to", world_appealed, want_appealed},
 		{"with a request", world_request, want_request},
 		{"acronym after and", world_acronym_and, want_acronym_and},
+		{"lettered", world_lettered, want_sg_osce_unesco},
+		{"inline numbers", world_inline, want_sg_osce_unesco},
+		{"one name a line", world_per_line, want_sg_osce_unesco},
+		{"signature", world_signature, want_sg_osce_unesco},
+		{"running header", world_header, want_sg_osce_unesco},
+		{"crlf", world_crlf, want_sg_osce_unesco},
+		{"pdf", world_pdf, want_pdf},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
