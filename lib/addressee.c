@@ -793,14 +793,33 @@ static size_t count_words(const char *s)
 	return n;
 }
 
-/* An acronym as written in parentheses: no spaces, 2..24 characters, at
- * least two capitals ("UNSG", "CoE", "NHRIs", "OIC-IPHRC", "OSCE/ODIHR"). */
+/* Whether at least half the letters of s[0..n) are capitals. */
+static bool mostly_capitals(const char *s, size_t n)
+{
+	size_t caps = 0, letters = 0;
+
+	for (size_t i = 0; i < n && s[i] != ' '; i++) {
+		letters += isalpha((unsigned char)s[i]) != 0;
+		caps += isupper((unsigned char)s[i]) != 0;
+	}
+	return caps * 2 >= letters;
+}
+
+/* An acronym as written in parentheses: 2..24 characters, at least two
+ * capitals ("UNSG", "CoE", "NHRIs", "OIC-IPHRC", "OSCE/ODIHR"), or words
+ * that each are one ("OSCE PA"). */
 bool addressee_acronym_like(const char *s, size_t n)
 {
+	const char *sp = memchr(s, ' ', n);
 	int caps = 0;
 
 	if (n < 2 || n > 24)
 		return false;
+	if (sp) /* "OSCE PA": each word an acronym, mostly capitals */
+		return sp > s && mostly_capitals(s, (size_t)(sp - s)) &&
+		       addressee_acronym_like(s, (size_t)(sp - s)) &&
+		       addressee_acronym_like(sp + 1, n - (size_t)(sp - s) - 1) &&
+		       mostly_capitals(sp + 1, n - (size_t)(sp - s) - 1);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
@@ -916,7 +935,23 @@ static bool clause_start(const char *s, size_t n)
 	return false;
 }
 
-/* Splits at commas, semicolons and "as well as" outside parentheses; a
+/* Drops the last piece of g when it names a class in general terms that
+ * a specifier makes precise, unless it is a group of bodies. */
+static void drop_general(struct segs *g)
+{
+	const char *kind;
+	char *country = NULL;
+
+	if (!g->n || !addressee_clause_general(g->s[g->n - 1]) ||
+	    addressee_group_classify(g->s[g->n - 1], &kind, &country)) {
+		free(country);
+		return;
+	}
+	free(g->s[--g->n]);
+}
+
+/* Splits at commas, semicolons and "as well as" outside parentheses (and
+ * before "including", "in particular", ...: see drop_general); a
  * clause that is no addressee, at the start of a piece or inside it, is
  * left out up to the next semicolon. */
 static void split_top(const char *s, struct segs *g)
@@ -937,6 +972,13 @@ static void split_top(const char *s, struct segs *g)
 			segs_push(g, s + start, i - start);
 			skip = true;
 			start = i;
+		}
+		if (!skip && addressee_clause_specifier(s, i)) {
+			/* "international organisations, including the UN" */
+			segs_push(g, s + start, i - start);
+			drop_general(g);
+			start = i + addressee_clause_specifier(s, i);
+			continue;
 		}
 		if (s[i] == ',' || s[i] == ';' || word_at(s, i, "as well as")) {
 			skip |= clause_start(s + start, i - start);
@@ -1288,6 +1330,9 @@ static char *make_phrase(const char *written, char **acronym)
 				i += n + 1;
 				continue;
 			}
+			/* "Defensor del Pueblo (Spain)": of Spain */
+			if (c && n && addressee_country_len(p.buf + i + 1) == n)
+				sbuf_addstr(&w, " of ");
 			continue;
 		}
 		if (p.buf[i] != ')')
@@ -1462,6 +1507,39 @@ static void add_item(struct addressee_list *l, const char *seg,
 	l->count++;
 }
 
+/* "the ICRC and/or the IFRC" is "and"; "[OSCE]" is "(OSCE)"; quotation
+ * marks around a name ("the \u201cFriends of the Ombudsman\u201d
+ * network") are no part of it. */
+static void normalise_list(struct sbuf *t)
+{
+	static const char *const quotes[] = {
+		"\xe2\x80\x9c", "\xe2\x80\x9d", "\xe2\x80\x9e", "\xc2\xab",
+		"\xc2\xbb", "\"",
+	};
+	struct sbuf out = SBUF_INIT;
+
+	for (size_t i = 0; i < t->len; i++) {
+		size_t q = 0;
+
+		for (size_t k = 0; !q && k < sizeof(quotes) / sizeof(quotes[0]);
+		     k++)
+			if (strncmp(t->buf + i, quotes[k], strlen(quotes[k])) == 0)
+				q = strlen(quotes[k]);
+		if (q) {
+			i += q - 1;
+		} else if (word_at(t->buf, i, "and/or")) {
+			sbuf_addstr(&out, "and");
+			i += strlen("and/or") - 1;
+		} else {
+			sbuf_addch(&out, t->buf[i] == '[' ? '('
+					 : t->buf[i] == ']' ? ')'
+							    : t->buf[i]);
+		}
+	}
+	sbuf_release(t);
+	*t = out;
+}
+
 /* "etc.", "and other international organisations": no one, unless it
  * names a class of bodies ("other ombudsmen"). */
 static bool vague_item(const char *seg)
@@ -1506,6 +1584,7 @@ static int parse(const char *text, size_t len, size_t start, bool anchored,
 		goto out;
 	out->passage.first_line += lines_before;
 	out->passage.last_line += lines_before;
+	normalise_list(&para);
 	split_top(para.buf, &top);
 	merge_by_acronym(&top, ", ");
 	merge_known(&top, known, arg);
@@ -1518,9 +1597,20 @@ static int parse(const char *text, size_t len, size_t start, bool anchored,
 		top.s[i] = s;
 		split_and(s, known, arg, &all);
 	}
-	for (size_t i = 0; i < all.n; i++)
-		if (!vague_item(all.s[i]))
-			add_item(out, all.s[i], &single);
+	for (size_t i = 0; i < all.n; i++) {
+		size_t cut;
+
+		/* "H.E. Mr. A. Guterres, Secretary-General of the UN": the
+		 * office after the person is the addressee */
+		if (vague_item(all.s[i]) ||
+		    (i > 0 && addressee_clause_seat(all.s[i])) ||
+		    (i + 1 < all.n && addressee_clause_person(all.s[i])))
+			continue;
+		cut = addressee_clause_person_at(all.s[i]);
+		if (cut) /* "the UN Secretary-General Mr. A. Guterres" */
+			all.s[i][cut] = '\0';
+		add_item(out, all.s[i], &single);
+	}
 	if (!out->count)
 		rc = error_set(err, ERR_DATA,
 			       "the addressee paragraph names no addressee");

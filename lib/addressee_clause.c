@@ -79,3 +79,92 @@ bool addressee_clause_vague(const char *seg)
 	}
 	return false;
 }
+
+size_t addressee_clause_specifier(const char *s, size_t i)
+{
+	static const char *const words[] = {
+		"including", "in particular", "namely", "notably",
+		"especially", "such as", "among them", "inter alia",
+	};
+	for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++)
+		if (word_at(s, i, words[k]))
+			return strlen(words[k]);
+	return 0;
+}
+
+bool addressee_clause_general(const char *item)
+{
+	size_t n = strlen(item), w;
+
+	while (n && (item[n - 1] == ' ' || item[n - 1] == ','))
+		n--;
+	if (!n || item[n - 1] == ')')
+		return false;
+	for (w = n; w && item[w - 1] != ' '; w--)
+		;
+	/* a plural word in lower case: "organisations", "bodies" */
+	return n - w > 3 && item[n - 1] == 's' &&
+	       islower((unsigned char)item[w]);
+}
+
+static const char *const honorifics[] = {
+	"H.E.", "H. E.", "Mr.", "Mrs.", "Ms.", "Dr.", "Prof.", "Mr", "Mrs",
+	"Ms", "Dr", "Madam", "Mme", "Sir", "Ambassador", "His Excellency",
+	"Her Excellency",
+};
+
+/* The length of an honorific and the space after it at s, 0 when none. */
+static size_t honorific_len(const char *s)
+{
+	for (size_t k = 0; k < sizeof(honorifics) / sizeof(honorifics[0]);
+	     k++) {
+		size_t n = strlen(honorifics[k]);
+
+		if (strncmp(s, honorifics[k], n) == 0 && s[n] == ' ' &&
+		    (isupper((unsigned char)s[n + 1]) ||
+		     (unsigned char)s[n + 1] >= 0xc3))
+			return n + 1;
+	}
+	return 0;
+}
+
+bool addressee_clause_person(const char *item)
+{
+	static const char *const lead[] = {"and to ", "and ", "to ", "also "};
+
+	for (size_t k = 0; k < sizeof(lead) / sizeof(lead[0]); k++)
+		if (strncmp(item, lead[k], strlen(lead[k])) == 0)
+			item += strlen(lead[k]);
+	return honorific_len(item) != 0;
+}
+
+size_t addressee_clause_person_at(const char *item)
+{
+	for (size_t i = 1; item[i]; i++)
+		if (item[i - 1] == ' ' && i >= 2 &&
+		    isalnum((unsigned char)item[i - 2]) &&
+		    honorific_len(item + i))
+			return i - 1;
+	return 0;
+}
+
+bool addressee_clause_seat(const char *item)
+{
+	static const char *const seats[] = {
+		"Geneva", "New York", "Vienna", "Strasbourg", "Brussels",
+		"Paris", "The Hague", "Warsaw", "Copenhagen", "Nairobi",
+		"Rome", "Luxembourg", "Jeddah", "London", "Washington",
+		"Washington D.C.", "Berlin", "Madrid", "Budapest", "Bangkok",
+		"Addis Ababa", "Baku", "Tbilisi", "Yerevan", "Kyiv", "Ankara",
+		"Istanbul", "Moscow", "Tashkent", "Astana", "Bishkek",
+		"Dushanbe", "Ashgabat", "Chisinau", "Vilnius", "Riga",
+		"Tallinn", "Minsk", "Oslo", "Stockholm", "Helsinki",
+		"Switzerland", "Austria", "France", "Belgium", "USA",
+	};
+	if (strncmp(item, "in ", 3) == 0)
+		item += 3;
+	for (size_t k = 0; k < sizeof(seats) / sizeof(seats[0]); k++)
+		if (strcmp(item, seats[k]) == 0)
+			return true;
+	return false;
+}

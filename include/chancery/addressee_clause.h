@@ -24,4 +24,25 @@ bool addressee_clause_at(const char *s, size_t i);
  * bodies: the caller asks that first). */
 bool addressee_clause_vague(const char *seg);
 
+/* The length of a word that says the names after it belong to the class
+ * before it ("including", "in particular", "namely", "such as") at
+ * s[i], 0 when none. */
+size_t addressee_clause_specifier(const char *s, size_t i);
+
+/* Whether item names a class in general terms that the names after a
+ * specifier make precise: a plural without an acronym ("international
+ * organisations", "the UN treaty bodies"). */
+bool addressee_clause_general(const char *item);
+
+/* Whether item is a person ("H.E. Mr. António Guterres", "Ms. Smith"):
+ * the office written after it is the addressee. */
+bool addressee_clause_person(const char *item);
+
+/* Where a person's name starts inside item ("the UN Secretary-General
+ * Mr. António Guterres"), 0 when none. */
+size_t addressee_clause_person_at(const char *item);
+
+/* Whether item is only a seat ("Geneva", "New York") written after a
+ * name and a comma. */
+bool addressee_clause_seat(const char *item);
 #endif

@@ -346,6 +346,52 @@ static const struct want want_pdf[] = {
 	END,
 };
 
+/* Words around names: a class made precise ("including", "in
+ * particular"), persons before their office, a seat after a comma,
+ * "and/or", square brackets, quotation marks, an acronym of two words,
+ * a country in parentheses. */
+static const char world_including[] =
+	"The statement was forwarded to international organisations, including\n"
+	"the UN, the UN treaty bodies, in particular the Committee against\n"
+	"Torture (CAT), as well as to the ombudsmen of the member states of the\n"
+	"OIC.\n";
+static const struct want want_including[] = {
+	{"UN", "", "", "", -1},
+	{"Committee against Torture", "CAT", "", "", -1},
+	{"ombudsmen of the member states of the OIC", "", "ombudsman", "",
+	 -1},
+	END,
+};
+static const char world_persons[] =
+	"The letter has been forwarded to H.E. Mr. Ant\xc3\xb3nio Guterres,\n"
+	"Secretary-General of the United Nations, and to Mr. Volker T\xc3\xbcrk,\n"
+	"United Nations High Commissioner for Human Rights, the Office of the\n"
+	"United Nations High Commissioner for Human Rights, Geneva, and the\n"
+	"President of the OSCE PA Ms. Pia Kauma.\n";
+static const struct want want_persons[] = {
+	{"Secretary-General of the United Nations", "", "", "", -1},
+	{"United Nations High Commissioner for Human Rights", "", "", "", -1},
+	{"Office of the United Nations High Commissioner for Human Rights",
+	 "", "", "", -1},
+	{"President of the OSCE PA", "", "", "", -1},
+	END,
+};
+static const char world_marks[] =
+	"The appeal was addressed to the ICRC and/or the IFRC, the Organization\n"
+	"for Security and Co-operation in Europe [OSCE], the OSCE Parliamentary\n"
+	"Assembly (OSCE PA), the \xe2\x80\x9c" "Friends of the Ombudsman\xe2\x80\x9d"
+	" network and the\nDefensor del Pueblo (Spain).\n";
+static const struct want want_marks[] = {
+	{"ICRC", "", "", "", -1},
+	{"IFRC", "", "", "", -1},
+	{"Organization for Security and Co-operation in Europe", "OSCE", "", "",
+	 -1},
+	{"OSCE Parliamentary Assembly", "OSCE PA", "", "", -1},
+	{"Friends of the Ombudsman network", "", "", "", -1},
+	{"Defensor del Pueblo of Spain", "", "", "", -1},
+	END,
+};
+
 static void check_list(const char *what, const struct addressee_list *l,
 		       const struct want *w)
 {
@@ -438,6 +484,9 @@ static void test_variants(void **state)
 		{"running header", world_header, want_sg_osce_unesco},
 		{"crlf", world_crlf, want_sg_osce_unesco},
 		{"pdf", world_pdf, want_pdf},
+		{"including", world_including, want_including},
+		{"persons", world_persons, want_persons},
+		{"marks", world_marks, want_marks},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
