@@ -1303,6 +1303,22 @@ static const char *const backrefs[] = {
 	"the said organization", "the said organisation", "this association",
 };
 
+/* "Volksanwaltschaft \u2013 Austrian Ombudsman Board": a name, a dash
+ * set apart by spaces and the name again in other words; the first is
+ * matched. */
+static void cut_apposition(struct sbuf *p)
+{
+	static const char *const dashes[] = {" \xe2\x80\x93 ", " \xe2\x80\x94 ",
+					     " - "};
+
+	for (size_t k = 0; k < sizeof(dashes) / sizeof(dashes[0]); k++) {
+		const char *d = strstr(p->buf, dashes[k]);
+
+		if (d && d > p->buf && addressee_capitalised(d + strlen(dashes[k])))
+			sbuf_setlen(p, (size_t)(d - p->buf));
+	}
+}
+
 /* The phrase matched for an addressee: acronym and parentheses removed,
  * qualifiers and a leading "the" stripped. */
 static char *make_phrase(const char *written, char **acronym)
@@ -1317,6 +1333,7 @@ static char *make_phrase(const char *written, char **acronym)
 		sbuf_add(&p, written, open);
 	else
 		sbuf_addstr(&p, written);
+	cut_apposition(&p);
 	/* any other parentheses: "(NHRIs)" in the middle is an acronym of
 	 * part of the phrase; other content stays as words */
 	for (size_t i = 0; i < p.len; i++) {
@@ -1694,6 +1711,8 @@ static const struct {
 	{"estonian", "EE"},   {"france", "FR"},      {"french", "FR"},
 	{"germany", "DE"},    {"german", "DE"},      {"italy", "IT"},
 	{"italian", "IT"},    {"spain", "ES"},       {"spanish", "ES"},
+	{"espa\xc3\xb1" "a", "ES"}, {"\xc3\xb6sterreich", "AT"},
+	{"deutschland", "DE"},
 	{"poland", "PL"},     {"polish", "PL"},      {"romania", "RO"},
 	{"romanian", "RO"},   {"israel", "IL"},      {"bulgaria", "BG"},
 	{"greece", "GR"},     {"serbia", "RS"},      {"croatia", "HR"},

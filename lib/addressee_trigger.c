@@ -105,7 +105,7 @@ static size_t active_at(const char *s, size_t p)
 
 		if (!word_at(s, p, active[v]))
 			continue;
-		while (words <= 7 && s[i] == ' ') {
+		while (words <= 12 && s[i] == ' ') {
 			i++;
 			if (word_at(s, i, "to") || word_at(s, i, "among")) {
 				size_t n = s[i] == 't' || s[i] == 'T' ? 2 : 5;

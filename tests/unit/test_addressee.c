@@ -77,6 +77,50 @@ static const struct want want_2018[] = {
 	END,
 };
 
+/* A permanent mission's letter: the request to circulate it names no
+ * addressee; "has also been shared with" does. */
+static const struct want want_world_mission_2021[] = {
+	{"permanent missions of the member states of the Organisation of Islamic Cooperation in New York", "", "embassy", "", -1},
+	{"Permanent Observer Mission of the OIC to the United Nations", "", "", "", -1},
+	{"Office of the President of the General Assembly", "", "", "", -1},
+	END,
+};
+/* An NHRI's PDF: running headers with page numbers inside a bulleted
+ * list, a name hyphenated across lines, a ligature, a continuation and
+ * a signature after it. */
+static const struct want want_world_nhri_2023[] = {
+	{"UN Working Group on Enforced or Involuntary Disappearances", "WGEID", "", "", -1},
+	{"UN Committee on Enforced Disappearances", "CED", "", "", -1},
+	{"International Committee of the Red Cross", "ICRC", "", "", -1},
+	{"Central Tracing Agency of International Committee of the Red Cross", "", "", "", 2},
+	{"Global Alliance of National Human Rights Institutions", "GANHRI", "", "", -1},
+	{"Council of Europe Commissioner for Human Rights", "", "", "", -1},
+	{"Asia Pacific Forum of National Human Rights Institutions", "APF", "", "", -1},
+	{"European Network of National Human Rights Institutions", "ENNHRI", "", "", -1},
+	END,
+};
+/* A web page: a numbered list of bodies named in their own languages,
+ * a country in parentheses, a name and its translation after a dash, a
+ * seat after a comma, contacts and tags after it. */
+static const struct want want_world_mixed_2024[] = {
+	{"D\xc3\xa9" "fenseur des droits of France", "", "", "", -1},
+	{"Defensor del Pueblo of Espa\xc3\xb1" "a", "", "", "", -1},
+	{"Volksanwaltschaft", "", "", "", -1},
+	{"Commission nationale consultative des droits de l\xe2\x80\x99homme", "CNCDH", "", "", -1},
+	{"\xd0\xa3\xd0\xbf\xd0\xbe\xd0\xbb\xd0\xbd\xd0\xbe\xd0\xbc\xd0\xbe\xd1\x87\xd0\xb5\xd0\xbd\xd0\xbd\xd1\x8b\xd0\xb9 \xd0\xbf\xd0\xbe \xd0\xbf\xd1\x80\xd0\xb0\xd0\xb2\xd0\xb0\xd0\xbc \xd1\x87\xd0\xb5\xd0\xbb\xd0\xbe\xd0\xb2\xd0\xb5\xd0\xba\xd0\xb0 \xd0\xb2 \xd0\xa0\xd0\xbe\xd1\x81\xd1\x81\xd0\xb8\xd0\xb9\xd1\x81\xd0\xba\xd0\xbe\xd0\xb9 \xd0\xa4\xd0\xb5\xd0\xb4\xd0\xb5\xd1\x80\xd0\xb0\xd1\x86\xd0\xb8\xd0\xb8", "", "", "", -1},
+	{"International Ombudsman Institute", "IOI", "", "", -1},
+	{"European Ombudsman", "", "", "", -1},
+	END,
+};
+/* A ministry's press release: a note verbale sent (active, a long
+ * object before "to"), humanitarian aid "sent to the town" before it. */
+static const struct want want_world_note_2019[] = {
+	{"embassies of foreign countries", "", "foreign-mission", "", -1},
+	{"representations of international organizations accredited in Azerbaijan", "", "foreign-mission", "", -1},
+	{"Ministries of Foreign Affairs of the OIC member states", "", "", "", -1},
+	END,
+};
+
 /* Paragraphs written for these tests: other orders, "the" or not,
  * acronyms alone, British spelling, line breaks inside names, hyphenation,
  * page breaks, debris after the paragraph, other triggers. */
@@ -436,6 +480,10 @@ static void test_real_statements(void **state)
 		{"ombudsman-2025-khojaly-33rd.txt", want_2025},
 		{"ombudsman-2018-khojaly-26th.txt", want_2018},
 		{"variant-2025-hyphenated-pagebreak.txt", want_2025},
+		{"world-2021-mission-un.txt", want_world_mission_2021},
+		{"world-2023-nhri-pdf.txt", want_world_nhri_2023},
+		{"world-2024-ombudsman-mixed.txt", want_world_mixed_2024},
+		{"world-2019-ministry-note.txt", want_world_note_2019},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -690,6 +738,7 @@ static void test_context_statements_have_no_paragraph(void **state)
 		"mission-un-2024-press-release.txt",
 		"ombudsman-2026-khojaly-news.txt",
 		"variant-no-paragraph.txt",
+		"world-2022-no-addressees.txt", /* triggers that name no one */
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
