@@ -334,7 +334,8 @@ static bool continues(const char *s, size_t len)
 }
 
 /* Removes what stands before the first addressee: a colon, a list
- * separator, "the following (international) organisations:". */
+ * separator, "the following (international) organisations:", a class
+ * the names after the colon make precise ("international bodies:"). */
 static void strip_lead_in(struct sbuf *t)
 {
 	const char *colon = memchr(t->buf, ':', t->len < 120 ? t->len : 120);
@@ -343,6 +344,14 @@ static void strip_lead_in(struct sbuf *t)
 
 	if (colon && (colon == t->buf || (follow && follow < colon)))
 		cut = (size_t)(colon - t->buf) + 1;
+	/* "the international organisations: UN, OSCE" */
+	if (colon && !cut && !memchr(t->buf, ',', (size_t)(colon - t->buf))) {
+		char *head = xstrndup(t->buf, (size_t)(colon - t->buf));
+
+		if (addressee_clause_general(head))
+			cut = (size_t)(colon - t->buf) + 1;
+		free(head);
+	}
 	while (cut < t->len && (t->buf[cut] == ' ' || t->buf[cut] == ';'))
 		cut++;
 	if (cut) {
@@ -1303,6 +1312,27 @@ static const char *const backrefs[] = {
 	"the said organization", "the said organisation", "this association",
 };
 
+/* "the ODIHR (Office for Democratic Institutions and Human Rights)": an
+ * acronym, then its expansion in parentheses; name gets the expansion
+ * and *acronym the acronym. */
+static bool expansion_after_acronym(const char *w, struct sbuf *name,
+				    char **acronym)
+{
+	size_t n = strlen(w), a;
+
+	if (strncasecmp(w, "the ", 4) == 0)
+		w += 4, n -= 4;
+	a = strcspn(w, " ");
+	if (!addressee_acronym_like(w, a) || strncmp(w + a, " (", 2) != 0 ||
+	    w[n - 1] != ')' || memchr(w + a + 2, '(', n - a - 3) ||
+	    count_words(w + a + 2) < 2 ||
+	    addressee_acronym_like(w + a + 2, n - a - 3))
+		return false;
+	sbuf_add(name, w + a + 2, n - a - 3);
+	*acronym = xstrndup(w, a);
+	return true;
+}
+
 /* "Volksanwaltschaft \u2013 Austrian Ombudsman Board": a name, a dash
  * set apart by spaces and the name again in other words; the first is
  * matched. */
@@ -1329,7 +1359,9 @@ static char *make_phrase(const char *written, char **acronym)
 	bool again = true;
 
 	*acronym = NULL;
-	if (trailing_acronym(written, &open, acronym))
+	if (expansion_after_acronym(written, &p, acronym))
+		; /* "the OHCHR (Office of the High Commissioner ...)" */
+	else if (trailing_acronym(written, &open, acronym))
 		sbuf_add(&p, written, open);
 	else
 		sbuf_addstr(&p, written);
@@ -1822,6 +1854,8 @@ bool addressee_group_classify(const char *phrase, const char **kind,
 	char *h = word_string(head), *w = word_string(phrase);
 	size_t hl = strlen(h);
 	bool plural = hl > 2 && (h[hl - 2] == 's' || has(h, "diaspora"));
+	/* "47 ombudsman institutions": a number makes many */
+	bool counted = isdigit((unsigned char)*phrase);
 	bool group = true;
 
 	*country = NULL;
@@ -1842,7 +1876,7 @@ bool addressee_group_classify(const char *phrase, const char **kind,
 	} else if (HAS_ANY(h, ombudsman_plurals) && !HAS_ANY(h, collective)) {
 		*kind = "ombudsman";
 	} else if (plural && (has(h, "ombudsman") || has(h, "ombudsperson")) &&
-		   quantified(w)) {
+		   (quantified(w) || counted)) {
 		/* "ombudsman institutions of 120 countries" */
 		*kind = "ombudsman";
 	} else if ((strstr(h, " national human rights institutions ") ||

@@ -95,13 +95,37 @@ static bool is_document(const char *s, size_t i)
 	return false;
 }
 
+/* Whether the verb at p is passive: "was", "been", ... before it, or
+ * before one adverb ("has been officially forwarded"). */
+static bool passive_before(const char *s, size_t p)
+{
+	static const char *const aux[] = {"been", "was", "were", "is", "are",
+					  "being"};
+	size_t e = p, b;
+
+	for (int hop = 0; hop < 2 && e >= 2 && s[e - 1] == ' '; hop++) {
+		for (b = e - 1; b && isalpha((unsigned char)s[b - 1]); b--)
+			;
+		for (size_t k = 0; k < sizeof(aux) / sizeof(aux[0]); k++)
+			if (e - 1 - b == strlen(aux[k]) &&
+			    strncasecmp(s + b, aux[k], e - 1 - b) == 0)
+				return true;
+		if (e - 1 - b < 4 || strncmp(s + e - 3, "ly", 2) != 0)
+			return false;
+		e = b;
+	}
+	return false;
+}
+
 /* The length of an active trigger at p: verb, object, "to" (or
- * "among"); 0 when none. */
+ * "among"); 0 when none. A passive verb needs no object: "was sent by
+ * e-mail to", "was transmitted through diplomatic channels to". */
 static size_t active_at(const char *s, size_t p)
 {
 	for (size_t v = 0; v < sizeof(active) / sizeof(active[0]); v++) {
 		size_t i = p + strlen(active[v]), words = 0;
-		bool doc = v == 0; /* "appealed to" */
+		bool doc = v == 0 || /* "appealed to" */
+			   passive_before(s, p);
 
 		if (!word_at(s, p, active[v]))
 			continue;

@@ -436,6 +436,31 @@ static const struct want want_marks[] = {
 	END,
 };
 
+/* Passive triggers with words between the verb and "to", a class
+ * before a colon, an acronym before its expansion, a counted group. */
+static const char world_by_email[] =
+	"The statement was sent by e-mail to the UN Secretary-General, the\n"
+	"OSCE and UNESCO.\n";
+static const char world_officially[] =
+	"The statement has been officially forwarded to the UN Secretary-\n"
+	"General, the OSCE and UNESCO.\n";
+static const char world_channels[] =
+	"The note was transmitted through diplomatic channels to the UN\n"
+	"Secretary-General, the OSCE and UNESCO.\n";
+static const char world_class_colon[] =
+	"The statement was sent to the international organisations: UN\n"
+	"Secretary-General, OSCE, UNESCO and others.\n";
+static const char world_expansion[] =
+	"The statement was sent to the OHCHR (Office of the High Commissioner\n"
+	"for Human Rights), 47 ombudsman institutions and UNICEF.\n";
+static const struct want want_expansion[] = {
+	{"Office of the High Commissioner for Human Rights", "OHCHR", "", "",
+	 -1},
+	{"47 ombudsman institutions", "", "ombudsman", "", -1},
+	{"UNICEF", "", "", "", -1},
+	END,
+};
+
 static void check_list(const char *what, const struct addressee_list *l,
 		       const struct want *w)
 {
@@ -535,6 +560,11 @@ static void test_variants(void **state)
 		{"including", world_including, want_including},
 		{"persons", world_persons, want_persons},
 		{"marks", world_marks, want_marks},
+		{"by e-mail", world_by_email, want_sg_osce_unesco},
+		{"officially", world_officially, want_sg_osce_unesco},
+		{"channels", world_channels, want_sg_osce_unesco},
+		{"class before a colon", world_class_colon, want_sg_osce_unesco},
+		{"expansion", world_expansion, want_expansion},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
