@@ -149,7 +149,9 @@ static void clean_lines(const char *text, size_t len, struct sbuf *out)
 				      isspace((unsigned char)text[j - 1]);
 			     j--)
 				;
-			lead = lead && text[j - 1] == ':';
+			lead = lead && (text[j - 1] == ':' ||
+					addressee_trigger_label(text + i,
+								end - i));
 		}
 		sbuf_addch(out, '\n');
 		i = end + 1;
@@ -944,6 +946,24 @@ static bool clause_start(const char *s, size_t n)
 	return false;
 }
 
+/* Where the parenthesis opened at s[open] closes when it holds a list
+ * (a comma) after a general plural s[start..open), else 0. */
+static size_t list_in_parens(const char *s, size_t start, size_t open)
+{
+	const char *c = strchr(s + open, ')');
+	const char *in = strchr(s + open + 1, '(');
+	char *head;
+	bool general;
+
+	if (!c || (in && in < c) ||
+	    !memchr(s + open, ',', (size_t)(c - s - open)))
+		return 0;
+	head = xstrndup(s + start, open - start);
+	general = addressee_clause_general(head);
+	free(head);
+	return general ? (size_t)(c - s) : 0;
+}
+
 /* Drops the last piece of g when it names a class in general terms that
  * a specifier makes precise, unless it is a group of bodies. */
 static void drop_general(struct segs *g)
@@ -965,17 +985,30 @@ static void drop_general(struct segs *g)
  * left out up to the next semicolon. */
 static void split_top(const char *s, struct segs *g)
 {
-	size_t start = 0, i;
+	size_t start = 0, i, close = SIZE_MAX;
 	int depth = 0;
 	bool skip = false;
 
 	for (i = 0; s[i]; i++) {
+		if (s[i] == '(' && !depth && !skip && (close = list_in_parens(
+				     s, start, i))) {
+			/* "international organisations (the UN, OSCE)" */
+			segs_push(g, s + start, i - start);
+			drop_general(g);
+			start = i + 1;
+			continue;
+		}
 		if (s[i] == '(')
 			depth++;
 		else if (s[i] == ')' && depth)
 			depth--;
 		if (depth)
 			continue;
+		if (i == close) {
+			segs_push(g, s + start, i - start);
+			start = i + 1;
+			continue;
+		}
 		if (!skip && i > start && addressee_clause_at(s, i)) {
 			/* "... and the OSCE with a request to ..." */
 			segs_push(g, s + start, i - start);

@@ -22,9 +22,14 @@ size_t addressee_bullet_len(const char *s, size_t n)
 		i++;
 	for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++) {
 		k = strlen(marks[m]);
-		if (i + k < n && strncmp(s + i, marks[m], k) == 0 &&
-		    (s[i + k] == ' ' || s[i + k] == '\t'))
+		if (i + k >= n || strncmp(s + i, marks[m], k) != 0)
+			continue;
+		if (s[i + k] == ' ' || s[i + k] == '\t')
 			return i + k + 1;
+		/* "•UNICEF": a bullet sign needs no space after it */
+		if ((unsigned char)marks[m][0] >= 0x80 &&
+		    (unsigned char)marks[m][0] != 0xc2)
+			return i + k;
 	}
 	paren = i < n && s[i] == '(';
 	/* "3.", "3)", "(3)"; "b)", "b.", "(b)"; "iv)", "(iv)" */

@@ -31,6 +31,9 @@ static const char *const passive[] = {
 	"has been brought to the attention of",
 	"was brought to the attention of",
 	"were brought to the attention of",
+	/* labels of a letter's copies */
+	"cc:", "c.c.:", "copy to:", "copies to:", "distribution:",
+	"addressees:", "recipients:",
 };
 
 /* Verbs of the active form; "appealed" needs no object. */
@@ -155,7 +158,7 @@ size_t addressee_trigger_at(const char *s, size_t p)
 	size_t len;
 
 	/* most bytes start no trigger: skip the tables for them */
-	if (!strchr("hwiaHWIAsfdtcSFDTC", s[p]) ||
+	if (!strchr("hwiaHWIAsfdtcrSFDTCR", s[p]) ||
 	    (p > 0 && isalnum((unsigned char)s[p - 1])))
 		return 0;
 	for (size_t t = 0; t < sizeof(passive) / sizeof(passive[0]); t++)
@@ -191,4 +194,19 @@ bool addressee_names_someone(const char *s, size_t from, size_t to)
 				return true;
 	}
 	return !letters;
+}
+
+bool addressee_trigger_label(const char *s, size_t n)
+{
+	static const char *const labels[] = {
+		"cc:", "c.c.:", "copy to:", "copies to:", "distribution:",
+		"addressees:", "recipients:",
+	};
+	while (n && isspace((unsigned char)*s))
+		s++, n--;
+	for (size_t k = 0; k < sizeof(labels) / sizeof(labels[0]); k++)
+		if (n >= strlen(labels[k]) &&
+		    strncasecmp(s, labels[k], strlen(labels[k])) == 0)
+			return true;
+	return false;
 }

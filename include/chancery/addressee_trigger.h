@@ -6,8 +6,9 @@
  * with", "has been brought to the attention of"), and active with what
  * was sent between the verb and "to" ("The Ministry has sent the note
  * verbale to", "The Ombudsman forwarded copies of the appeal to"), or
- * none ("The Ombudsman appealed to"). A bare participle ("a letter
- * addressed to the Secretary-General") is no trigger.
+ * none ("The Ombudsman appealed to"), and the labels of a letter's copies
+ * ("cc:", "Distribution:"). A bare participle ("a letter addressed to
+ * the Secretary-General") is no trigger.
  */
 #ifndef CHANCERY_ADDRESSEE_TRIGGER_H
 #define CHANCERY_ADDRESSEE_TRIGGER_H
@@ -18,6 +19,10 @@
 /* The length of the trigger that starts at s[p] (cleaned text: white
  * space is single characters), 0 when none. */
 size_t addressee_trigger_at(const char *s, size_t p);
+
+/* Whether the line s[0..n) starts with a label ("cc:"), whose names may
+ * follow one a line. */
+bool addressee_trigger_label(const char *s, size_t n);
 
 /* Whether the text after a trigger, s[from, to), can name an addressee:
  * a capitalised word (or a letter outside ASCII) or a plural of bodies

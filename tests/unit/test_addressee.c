@@ -461,6 +461,26 @@ static const struct want want_expansion[] = {
 	END,
 };
 
+/* A letter's copy label with one name a line, a list in parentheses
+ * after a general plural, bullets without a space. */
+static const char world_cc[] =
+	"Dear Colleagues,\n\nPlease find attached the statement.\n\n"
+	"Yours sincerely,\nThe Ombudsman\n\n"
+	"cc: UN Secretary-General\n    the OSCE\n    UNESCO\n";
+static const char world_paren_list[] =
+	"The statement has been sent to international organisations (the UN\n"
+	"Secretary-General, OSCE, UNESCO) and to ombudsmen of 80 countries.\n";
+static const struct want want_paren_list[] = {
+	{"UN Secretary-General", "", "", "", -1},
+	{"OSCE", "", "", "", -1},
+	{"UNESCO", "", "", "", -1},
+	{"ombudsmen of 80 countries", "", "ombudsman", "", -1},
+	END,
+};
+static const char world_bullet_tight[] =
+	"The statement was sent to:\n\xe2\x80\xa2UN Secretary-General;\n"
+	"\xe2\x80\xa2the OSCE;\n\xe2\x80\xa2\tUNESCO.\n";
+
 static void check_list(const char *what, const struct addressee_list *l,
 		       const struct want *w)
 {
@@ -565,6 +585,9 @@ static void test_variants(void **state)
 		{"channels", world_channels, want_sg_osce_unesco},
 		{"class before a colon", world_class_colon, want_sg_osce_unesco},
 		{"expansion", world_expansion, want_expansion},
+		{"cc label", world_cc, want_sg_osce_unesco},
+		{"list in parentheses", world_paren_list, want_paren_list},
+		{"tight bullets", world_bullet_tight, want_sg_osce_unesco},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
