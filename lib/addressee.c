@@ -1622,6 +1622,53 @@ static void normalise_list(struct sbuf *t)
 	*t = out;
 }
 
+/* An opening parenthesis that never closes ("the OSCE (Vienna, the UNSG
+ * and UNICEF") would hold the rest of the list: it becomes a space. */
+static void unmatched_parens(struct sbuf *t)
+{
+	size_t *open = NULL, n = 0, alloc = 0;
+
+	for (size_t i = 0; i < t->len; i++) {
+		if (t->buf[i] == '(') {
+			xgrow(&open, sizeof(*open), n + 1, &alloc);
+			open[n++] = i;
+		} else if (t->buf[i] == ')' && n) {
+			n--;
+		}
+	}
+	while (n)
+		t->buf[open[--n]] = ' ';
+	free(open);
+}
+
+/* A seat in parentheses is no part of the name: "(Strasbourg)" goes,
+ * "(CoE, Strasbourg)" is "(CoE)". */
+static void seats_in_parens(struct sbuf *t)
+{
+	struct sbuf out = SBUF_INIT;
+	size_t i = 0;
+
+	while (i < t->len) {
+		const char *c = t->buf[i] == '(' ? strchr(t->buf + i, ')') : NULL;
+		char *in = c ? xstrndup(t->buf + i + 1, (size_t)(c - t->buf) - i - 1)
+			     : NULL;
+		char *comma = in ? strrchr(in, ',') : NULL;
+
+		if (in && addressee_clause_seat(in)) {
+			i = (size_t)(c - t->buf) + 1;
+		} else if (comma && comma[1] == ' ' &&
+			   addressee_clause_seat(comma + 2)) {
+			sbuf_addf(&out, "(%.*s)", (int)(comma - in), in);
+			i = (size_t)(c - t->buf) + 1;
+		} else {
+			sbuf_addch(&out, t->buf[i++]);
+		}
+		free(in);
+	}
+	sbuf_release(t);
+	*t = out;
+}
+
 /* "etc.", "and other international organisations": no one, unless it
  * names a class of bodies ("other ombudsmen"). */
 static bool vague_item(const char *seg)
@@ -1667,6 +1714,8 @@ static int parse(const char *text, size_t len, size_t start, bool anchored,
 	out->passage.first_line += lines_before;
 	out->passage.last_line += lines_before;
 	normalise_list(&para);
+	unmatched_parens(&para);
+	seats_in_parens(&para);
 	split_top(para.buf, &top);
 	merge_by_acronym(&top, ", ");
 	merge_known(&top, known, arg);
@@ -1683,10 +1732,11 @@ static int parse(const char *text, size_t len, size_t start, bool anchored,
 		size_t cut;
 
 		/* "H.E. Mr. A. Guterres, Secretary-General of the UN": the
-		 * office after the person is the addressee */
+		 * office next to the person is the addressee */
 		if (vague_item(all.s[i]) ||
 		    (i > 0 && addressee_clause_seat(all.s[i])) ||
-		    (i + 1 < all.n && addressee_clause_person(all.s[i])))
+		    ((i > 0 || i + 1 < all.n) &&
+		     addressee_clause_person(all.s[i])))
 			continue;
 		cut = addressee_clause_person_at(all.s[i]);
 		if (cut) /* "the UN Secretary-General Mr. A. Guterres" */

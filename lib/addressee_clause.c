@@ -159,7 +159,6 @@ bool addressee_clause_seat(const char *item)
 		"Istanbul", "Moscow", "Tashkent", "Astana", "Bishkek",
 		"Dushanbe", "Ashgabat", "Chisinau", "Vilnius", "Riga",
 		"Tallinn", "Minsk", "Oslo", "Stockholm", "Helsinki",
-		"Switzerland", "Austria", "France", "Belgium", "USA",
 	};
 	if (strncmp(item, "in ", 3) == 0)
 		item += 3;

@@ -481,6 +481,20 @@ static const char world_bullet_tight[] =
 	"The statement was sent to:\n\xe2\x80\xa2UN Secretary-General;\n"
 	"\xe2\x80\xa2the OSCE;\n\xe2\x80\xa2\tUNESCO.\n";
 
+/* Parentheses as typed: one never closed, a seat inside; a person
+ * written after the last office. */
+static const char world_parens[] =
+	"The statement was sent to the Council of Europe (CoE, Strasbourg),\n"
+	"the OSCE (Vienna, UNICEF and to the UN Secretary-General, Mr. Ant"
+	"\xc3\xb3nio Guterres.\n";
+static const struct want want_parens[] = {
+	{"Council of Europe", "CoE", "", "", -1},
+	{"OSCE Vienna", "", "", "", -1},
+	{"UNICEF", "", "", "", -1},
+	{"UN Secretary-General", "", "", "", -1},
+	END,
+};
+
 static void check_list(const char *what, const struct addressee_list *l,
 		       const struct want *w)
 {
@@ -588,6 +602,7 @@ static void test_variants(void **state)
 		{"cc label", world_cc, want_sg_osce_unesco},
 		{"list in parentheses", world_paren_list, want_paren_list},
 		{"tight bullets", world_bullet_tight, want_sg_osce_unesco},
+		{"parentheses", world_parens, want_parens},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
