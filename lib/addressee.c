@@ -77,6 +77,10 @@ static const char *ligature(const char *c, size_t left)
 	return lig[(unsigned char)c[2] - 0x80];
 }
 
+/* A soft hyphen at a line end, for collapse to join the word without a
+ * hyphen ("Co\u00ad\noperation" is "Cooperation"). */
+#define SOFT_HYPHEN '\x1f'
+
 /* Whether only white space is left of the line s[j..end). */
 static bool rest_blank(const char *s, size_t j, size_t end)
 {
@@ -102,7 +106,7 @@ static void clean_line(const char *t, size_t j, size_t end, struct sbuf *out)
 		} else if (c == 0xc2 && j + 1 < end &&
 			   (unsigned char)t[j + 1] == 0xad) {
 			if (rest_blank(t, j + 2, end))
-				sbuf_addch(out, '-');
+				sbuf_addch(out, SOFT_HYPHEN);
 			j++;
 		} else if (lig) {
 			sbuf_addstr(out, lig);
@@ -195,14 +199,31 @@ static size_t line_of(const struct line_map *m, size_t off)
 	return lo ? m->v[lo - 1].line : 1;
 }
 
+/* Whether the word before the hyphen at s[i] is a prefix that keeps its
+ * hyphen ("co-\nchairs", "non-\ngovernmental"). */
+static bool hyphen_prefix(const char *s, size_t i)
+{
+	static const char *const pre[] = {"co", "non", "self", "ex", "vice",
+					   "anti", "cross"};
+
+	for (size_t k = 0; k < sizeof(pre) / sizeof(pre[0]); k++) {
+		size_t n = strlen(pre[k]);
+
+		if (i >= n && strncasecmp(s + i - n, pre[k], n) == 0 &&
+		    (i == n || !isalpha((unsigned char)s[i - n - 1])))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Collapses white space: a run holding a blank line becomes "\n" (kept,
  * because a sentence without a full stop ends at one), any other run one
  * space. A hyphen at a line end joins the word: dropped before a
  * lower-case letter ("Ombuds-\nman"), kept before a capital
- * ("Secretary-\nGeneral"). '\r' (a page or carriage break from
- * clean_lines) breaks a line but is no line of the file; map, when not
- * NULL, records where the file's lines went.
+ * ("Secretary-\nGeneral") and after a prefix ("co-\nchairs"). '\r' (a
+ * page or carriage break from clean_lines) breaks a line but is no line
+ * of the file; map, when not NULL, records where the file's lines went.
  */
 static void collapse(const char *s, struct sbuf *out, struct line_map *map)
 {
@@ -230,7 +251,8 @@ static void collapse(const char *s, struct sbuf *out, struct line_map *map)
 			}
 			continue;
 		}
-		if (s[i] == '-' && i > 0 && isalpha((unsigned char)s[i - 1])) {
+		if ((s[i] == '-' || s[i] == SOFT_HYPHEN) && i > 0 &&
+		    isalpha((unsigned char)s[i - 1])) {
 			size_t j = i + 1;
 			bool nl = false;
 
@@ -240,7 +262,8 @@ static void collapse(const char *s, struct sbuf *out, struct line_map *map)
 				lines += s[j++] == '\n';
 			}
 			if (nl && j < n && isalpha((unsigned char)s[j])) {
-				if (!islower((unsigned char)s[j]))
+				if (s[i] == '-' && (!islower((unsigned char)s[j]) ||
+						    hyphen_prefix(s, i)))
 					sbuf_addch(out, '-');
 				i = j;
 				if (map && lines) {
@@ -250,7 +273,10 @@ static void collapse(const char *s, struct sbuf *out, struct line_map *map)
 				continue;
 			}
 		}
-		sbuf_addch(out, s[i++]);
+		if (s[i] == SOFT_HYPHEN) /* joins nothing: invisible */
+			i++;
+		else
+			sbuf_addch(out, s[i++]);
 	}
 }
 

@@ -495,6 +495,18 @@ static const struct want want_parens[] = {
 	END,
 };
 
+/* A hyphen at a line end after a prefix is a real one. */
+static const char world_prefix[] =
+	"The statement was sent to the co-\nchairs of the OSCE Minsk Group, the\n"
+	"non-\ngovernmental organisation Human Rights Watch and the Inter-\n"
+	"national Ombuds\xc2\xad\nman Institute.\n";
+static const struct want want_prefix[] = {
+	{"co-chairs of the OSCE Minsk Group", "", "", "", -1},
+	{"non-governmental organisation Human Rights Watch", "", "", "", -1},
+	{"International Ombudsman Institute", "", "", "", -1},
+	END,
+};
+
 static void check_list(const char *what, const struct addressee_list *l,
 		       const struct want *w)
 {
@@ -603,6 +615,7 @@ static void test_variants(void **state)
 		{"list in parentheses", world_paren_list, want_paren_list},
 		{"tight bullets", world_bullet_tight, want_sg_osce_unesco},
 		{"parentheses", world_parens, want_parens},
+		{"hyphen after a prefix", world_prefix, want_prefix},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
