@@ -1765,6 +1765,8 @@ static int parse(const char *text, size_t len, size_t start, bool anchored,
 		     addressee_clause_person(all.s[i])))
 			continue;
 		cut = addressee_clause_person_at(all.s[i]);
+		if (!cut)
+			cut = addressee_clause_name_tail(all.s[i]);
 		if (cut) /* "the UN Secretary-General Mr. A. Guterres" */
 			all.s[i][cut] = '\0';
 		add_item(out, all.s[i], &single);

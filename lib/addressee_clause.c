@@ -167,3 +167,81 @@ bool addressee_clause_seat(const char *item)
 			return true;
 	return false;
 }
+
+/* Words that end an office's title: a person's name may follow them
+ * without an honorific ("UN Secretary-General António Guterres"). */
+static const char *const titles[] = {
+	"Secretary-General", "General", "Commissioner", "President",
+	"Chair", "Chairperson", "Chairman", "Chairwoman",
+	"Chairperson-in-Office", "Chairman-in-Office", "Director",
+	"Director-General", "Rapporteur", "Ombudsman", "Ombudsperson",
+	"Representative", "Secretary", "Minister", "Head", "Speaker",
+	"Registrar", "Coordinator", "Envoy", "Advocate", "Defender",
+};
+
+static bool is_title(const char *w, size_t n)
+{
+	for (size_t k = 0; k < sizeof(titles) / sizeof(titles[0]); k++)
+		if (strlen(titles[k]) == n && strncmp(w, titles[k], n) == 0)
+			return true;
+	return false;
+}
+
+/* Words of bodies' names, never of a person's. */
+static const char *const body_words[] = {
+	"Institute", "Institution", "Association", "Office", "Council",
+	"Board", "Committee", "Commission", "Bureau", "Network", "Forum",
+	"Group", "Union", "Alliance", "Federation", "Foundation", "Assembly",
+	"Court", "Agency", "Fund", "Centre", "Center", "Mission",
+	"Programme", "Service", "Department", "Ministry", "Society", "Watch",
+	"Organization", "Organisation", "Parliament", "Rights", "Affairs",
+	"Children", "Refugees", "Nations", "Europe", "Cooperation", "States",
+	"Republic", "Conference", "Secretariat", "Unit", "Team", "Panel",
+};
+
+/* A word of a person's name: a capital (or a letter outside ASCII)
+ * then at least one lower-case letter ("Guterres", "O'Reilly"), and no
+ * word of a body's name. */
+static bool name_word(const char *w, size_t n)
+{
+	size_t lower = 0;
+
+	if (n < 2 || !(isupper((unsigned char)*w) || (unsigned char)*w >= 0xc3))
+		return false;
+	for (size_t k = 0; k < sizeof(body_words) / sizeof(body_words[0]); k++)
+		if (strlen(body_words[k]) == n &&
+		    strncmp(w, body_words[k], n) == 0)
+			return false;
+	for (size_t i = 1; i < n; i++)
+		lower += islower((unsigned char)w[i]) || (unsigned char)w[i] >= 0x80;
+	return lower > 0;
+}
+
+size_t addressee_clause_name_tail(const char *item)
+{
+	size_t end = strlen(item), words = 0;
+
+	while (end) {
+		size_t b = end;
+
+		while (b && item[b - 1] != ' ')
+			b--;
+		if (b == end) /* two spaces */
+			return 0;
+		if (words >= 2 && item[end - 1] == ')' && item[b] == '(') {
+			/* "Secretary-General (UNSG) António Guterres" */
+			size_t t = b - 1;
+
+			while (t && item[t - 1] != ' ')
+				t--;
+			return b >= 2 && is_title(item + t, b - 1 - t) ? end : 0;
+		}
+		if (words >= 2 && is_title(item + b, end - b))
+			return end;
+		if (words == 4 || !name_word(item + b, end - b) || !b)
+			return 0;
+		words++;
+		end = b - 1;
+	}
+	return 0;
+}

@@ -42,6 +42,12 @@ bool addressee_clause_person(const char *item);
  * Mr. António Guterres"), 0 when none. */
 size_t addressee_clause_person_at(const char *item);
 
+/* Where a person's name written after an office without an honorific
+ * starts in item, less the space ("UN Secretary-General António
+ * Guterres", "OSCE Secretary General (SG) Helga Maria Schmid"): two to
+ * four name words after a title word; 0 when none. */
+size_t addressee_clause_name_tail(const char *item);
+
 /* Whether item is only a seat ("Geneva", "New York") written after a
  * name and a comma. */
 bool addressee_clause_seat(const char *item);

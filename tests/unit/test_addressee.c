@@ -507,6 +507,23 @@ static const struct want want_prefix[] = {
 	END,
 };
 
+/* News copy names the holder after the office without an honorific;
+ * body names that end in capitalised words stay whole. */
+static const char world_holders[] =
+	"The statement was sent to UN Secretary-General Ant\xc3\xb3nio Guterres,\n"
+	"OSCE Secretary General (SG) Helga Maria Schmid, the European Ombudsman\n"
+	"Emily O'Reilly, the International Ombudsman Institute Board, Human\n"
+	"Rights Watch and the Kofi Annan Foundation.\n";
+static const struct want want_holders[] = {
+	{"UN Secretary-General", "", "", "", -1},
+	{"OSCE Secretary General", "SG", "", "", -1},
+	{"European Ombudsman", "", "", "", -1},
+	{"International Ombudsman Institute Board", "", "", "", -1},
+	{"Human Rights Watch", "", "", "", -1},
+	{"Kofi Annan Foundation", "", "", "", -1},
+	END,
+};
+
 static void check_list(const char *what, const struct addressee_list *l,
 		       const struct want *w)
 {
@@ -616,6 +633,7 @@ static void test_variants(void **state)
 		{"tight bullets", world_bullet_tight, want_sg_osce_unesco},
 		{"parentheses", world_parens, want_parens},
 		{"hyphen after a prefix", world_prefix, want_prefix},
+		{"holders named after the office", world_holders, want_holders},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
