@@ -1035,6 +1035,10 @@ static void split_top(const char *s, struct segs *g)
 			start = i + 1;
 			continue;
 		}
+		if (!skip && addressee_clause_finite(s, i)) {
+			skip = true; /* the piece is a sentence, subject too */
+			start = i;
+		}
 		if (!skip && i > start && addressee_clause_at(s, i)) {
 			/* "... and the OSCE with a request to ..." */
 			segs_push(g, s + start, i - start);

@@ -15,7 +15,15 @@ static const char *const openers[] = {
 	"with an appeal", "with the appeal", "with a view to", "with a plea",
 	"urging", "calling on", "calling upon", "calling for", "asking",
 	"requesting", "in order to", "so that", "for their attention",
-	"for information", "for consideration",
+	"for information", "for consideration", "respectively",
+};
+
+/* Verbs that make the piece they stand in a sentence of its own: "...,
+ * and the Ombudsman also called on the OSCE to act". */
+static const char *const finite[] = {
+	"called on", "called upon", "urged", "stressed", "noted",
+	"expressed", "said", "added", "emphasised", "emphasized", "recalled",
+	"reminded", "asked", "requested", "informed", "underlined",
 };
 
 static const char *const verbs[] = {
@@ -55,8 +63,20 @@ bool addressee_clause_at(const char *s, size_t i)
 	return false;
 }
 
+bool addressee_clause_finite(const char *s, size_t i)
+{
+	if (i > 0 && s[i - 1] != ' ')
+		return false;
+	for (size_t k = 0; k < sizeof(finite) / sizeof(finite[0]); k++)
+		if (word_at(s, i, finite[k]))
+			return true;
+	return false;
+}
+
 bool addressee_clause_vague(const char *seg)
 {
+	static const char *const alone[] = {"and", "or", "to", "and to",
+					    "also", "as well"};
 	static const char *const vague[] = {
 		"etc", "etc.", "and so on", "and others", "others",
 		"and many others", "and other", "other", "and all other",
@@ -67,6 +87,9 @@ bool addressee_clause_vague(const char *seg)
 
 	while (n && (seg[n - 1] == '.' || seg[n - 1] == ' '))
 		n--;
+	for (size_t k = 0; k < sizeof(alone) / sizeof(alone[0]); k++)
+		if (strlen(alone[k]) == n && strncasecmp(seg, alone[k], n) == 0)
+			return true; /* "UNESCO, and\n\u2022 the OSCE" */
 	for (size_t k = 0; k < sizeof(vague) / sizeof(vague[0]); k++) {
 		size_t v = strlen(vague[k]);
 

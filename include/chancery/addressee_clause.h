@@ -19,9 +19,14 @@
  * on", "in order to", "so that", "to" and a verb ("to condemn"). */
 bool addressee_clause_at(const char *s, size_t i);
 
+/* Whether a verb that makes its piece of the list a sentence of its own
+ * starts at s[i] ("..., and the Ombudsman also called on the OSCE"): the
+ * whole piece is no addressee. */
+bool addressee_clause_finite(const char *s, size_t i);
+
 /* Whether the list item seg (trimmed) names no one: "etc.", "and so
  * on", "others", "other international organisations" (not a group of
- * bodies: the caller asks that first). */
+ * bodies: the caller asks that first), a bare "and". */
 bool addressee_clause_vague(const char *seg);
 
 /* The length of a word that says the names after it belong to the class

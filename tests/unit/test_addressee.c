@@ -524,6 +524,13 @@ static const struct want want_holders[] = {
 	END,
 };
 
+/* A piece of the list that is a sentence of its own, a bare "and"
+ * left by a bullet, "respectively". */
+static const char world_sentence_piece[] =
+	"The appeal was sent to:\n\xe2\x80\xa2 the UN Secretary-General,\n"
+	"\xe2\x80\xa2 the OSCE, and\n\xe2\x80\xa2 UNESCO respectively, and the "
+	"Ombudsman also\ncalled on the ICRC to act.\n";
+
 static void check_list(const char *what, const struct addressee_list *l,
 		       const struct want *w)
 {
@@ -634,6 +641,8 @@ static void test_variants(void **state)
 		{"parentheses", world_parens, want_parens},
 		{"hyphen after a prefix", world_prefix, want_prefix},
 		{"holders named after the office", world_holders, want_holders},
+		{"a sentence in the list", world_sentence_piece,
+		 want_sg_osce_unesco},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
