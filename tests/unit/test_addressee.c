@@ -930,6 +930,13 @@ static void test_guess_kind(void **state)
 		{"International Federation of Red Cross and Red Crescent "
 		 "Societies", "ngo"},
 		{"Council of the European Union", "regional-org"},
+		/* names in their own languages (the world cases) */
+		{"D\xc3\xa9" "fenseur des droits of France", "ombudsman"},
+		{"\xd0\xa3\xd0\xbf\xd0\xbe\xd0\xbb\xd0\xbd\xd0\xbe\xd0\xbc\xd0\xbe\xd1\x87\xd0\xb5\xd0\xbd\xd0\xbd\xd1\x8b\xd0\xb9 \xd0\xbf\xd0\xbe \xd0\xbf\xd1\x80\xd0\xb0\xd0\xb2\xd0\xb0\xd0\xbc \xd1\x87\xd0\xb5\xd0\xbb\xd0\xbe\xd0\xb2\xd0\xb5\xd0\xba\xd0\xb0 \xd0\xb2 \xd0\xa0\xd0\xbe\xd1\x81\xd1\x81\xd0\xb8\xd0\xb9\xd1\x81\xd0\xba\xd0\xbe\xd0\xb9 \xd0\xa4\xd0\xb5\xd0\xb4\xd0\xb5\xd1\x80\xd0\xb0\xd1\x86\xd0\xb8\xd0\xb8", "ombudsman"},
+		{"Volksanwalt of Tyrol", "ombudsman"},
+		{"Commission nationale consultative des droits de l'homme",
+		 "nhri"},
+		{"Office of the President of the General Assembly", "un-organ"},
 		/* one state's own institutions */
 		{"Parliament of Georgia", "other"},
 		{"Permanent Representative of Georgia to the UN", "embassy"},
