@@ -1056,7 +1056,7 @@ static void split_top(const char *s, struct segs *g)
 			skip |= clause_start(s + start, i - start);
 			if (!skip)
 				segs_push(g, s + start, i - start);
-			skip &= s[i] != ';';
+			skip &= s[i] != ';' && !addressee_clause_resumes(s + i);
 			start = i + (s[i] == ',' || s[i] == ';'
 					     ? 1
 					     : strlen("as well as"));

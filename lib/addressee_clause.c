@@ -16,6 +16,8 @@ static const char *const openers[] = {
 	"urging", "calling on", "calling upon", "calling for", "asking",
 	"requesting", "in order to", "so that", "for their attention",
 	"for information", "for consideration", "respectively",
+	"regarding", "concerning", "in connection with", "in relation to",
+	"with regard to", "on the occasion of", "in view of",
 };
 
 /* Verbs that make the piece they stand in a sentence of its own: "...,
@@ -267,4 +269,21 @@ size_t addressee_clause_name_tail(const char *item)
 		end = b - 1;
 	}
 	return 0;
+}
+
+bool addressee_clause_resumes(const char *s)
+{
+	static const char *const again[] = {
+		"and to ", "and also to ", "also to ", "as well as to ",
+		"to the ",
+	};
+	if (*s != ',' && strncmp(s, "as well as", 10) != 0)
+		return false;
+	s += *s == ',' ? 1 : 10;
+	while (*s == ' ')
+		s++;
+	for (size_t k = 0; k < sizeof(again) / sizeof(again[0]); k++)
+		if (strncmp(s, again[k], strlen(again[k])) == 0)
+			return true;
+	return false;
 }

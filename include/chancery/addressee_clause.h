@@ -19,6 +19,12 @@
  * on", "in order to", "so that", "to" and a verb ("to condemn"). */
 bool addressee_clause_at(const char *s, size_t i);
 
+/* Whether the list goes on after a clause at s (a comma or "as well
+ * as"): ", and to the OSCE", ", as well as to UNESCO". A clause without
+ * such a resumption runs to the next semicolon ("urging them to defend
+ * the right to truth, justice and reparation; and to ..."). */
+bool addressee_clause_resumes(const char *s);
+
 /* Whether a verb that makes its piece of the list a sentence of its own
  * starts at s[i] ("..., and the Ombudsman also called on the OSCE"): the
  * whole piece is no addressee. */

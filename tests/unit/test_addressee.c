@@ -531,6 +531,12 @@ static const char world_sentence_piece[] =
 	"\xe2\x80\xa2 the OSCE, and\n\xe2\x80\xa2 UNESCO respectively, and the "
 	"Ombudsman also\ncalled on the ICRC to act.\n";
 
+/* A clause of circumstance after a name ends at ", and to". */
+static const char world_occasion[] =
+	"On 26 February 2024 letters were sent to the UN Secretary-General\n"
+	"in connection with the anniversary, and to the OSCE on the occasion\n"
+	"of the remembrance day, as well as to UNESCO regarding the archives.\n";
+
 static void check_list(const char *what, const struct addressee_list *l,
 		       const struct want *w)
 {
@@ -643,6 +649,7 @@ static void test_variants(void **state)
 		{"holders named after the office", world_holders, want_holders},
 		{"a sentence in the list", world_sentence_piece,
 		 want_sg_osce_unesco},
+		{"clauses of circumstance", world_occasion, want_sg_osce_unesco},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
