@@ -1915,7 +1915,7 @@ size_t addressee_country_len(const char *phrase)
 
 static const char *const mission_plurals[] = {
 	"embassies", "missions", "consulates", "representations",
-	"consulates general",
+	"consulates general", "diplomatic corps",
 };
 static const char *const ombudsman_plurals[] = {
 	"ombudsmen", "ombudspersons", "ombudsmans", "ombudsperson s",

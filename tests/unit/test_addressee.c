@@ -537,6 +537,19 @@ static const char world_occasion[] =
 	"in connection with the anniversary, and to the OSCE on the occasion\n"
 	"of the remembrance day, as well as to UNESCO regarding the archives.\n";
 
+/* The diplomatic corps is the foreign missions here. */
+static const char world_corps[] =
+	"The Public Defender's statement was sent to the diplomatic corps\n"
+	"accredited in Georgia and to the ombudsman institutions of the Council\n"
+	"of Europe member states.\n";
+static const struct want want_corps[] = {
+	{"diplomatic corps accredited in Georgia", "", "foreign-mission", "",
+	 -1},
+	{"ombudsman institutions of the Council of Europe member states", "",
+	 "ombudsman", "", -1},
+	END,
+};
+
 static void check_list(const char *what, const struct addressee_list *l,
 		       const struct want *w)
 {
@@ -650,6 +663,7 @@ static void test_variants(void **state)
 		{"a sentence in the list", world_sentence_piece,
 		 want_sg_osce_unesco},
 		{"clauses of circumstance", world_occasion, want_sg_osce_unesco},
+		{"diplomatic corps", world_corps, want_corps},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
