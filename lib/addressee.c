@@ -1005,6 +1005,33 @@ static void drop_general(struct segs *g)
 	free(g->s[--g->n]);
 }
 
+/* What split_top does inside a piece at s[i]: a finite verb makes the
+ * piece a sentence (*skip, subject too), a clause ends the name before
+ * it (*skip), a specifier separates and drops the general plural before
+ * it (true: the caller goes on after it). */
+static bool split_inside(const char *s, size_t i, struct segs *g,
+			 size_t *start, bool *skip)
+{
+	size_t n;
+
+	if (addressee_clause_finite(s, i)) {
+		*skip = true;
+		*start = i;
+	} else if (i > *start && addressee_clause_at(s, i)) {
+		/* "... and the OSCE with a request to ..." */
+		segs_push(g, s + *start, i - *start);
+		*skip = true;
+		*start = i;
+	} else if ((n = addressee_clause_specifier(s, i)) != 0) {
+		/* "international organisations, including the UN" */
+		segs_push(g, s + *start, i - *start);
+		drop_general(g);
+		*start = i + n;
+		return true;
+	}
+	return false;
+}
+
 /* Splits at commas, semicolons and "as well as" outside parentheses (and
  * before "including", "in particular", ...: see drop_general); a
  * clause that is no addressee, at the start of a piece or inside it, is
@@ -1035,23 +1062,8 @@ static void split_top(const char *s, struct segs *g)
 			start = i + 1;
 			continue;
 		}
-		if (!skip && addressee_clause_finite(s, i)) {
-			skip = true; /* the piece is a sentence, subject too */
-			start = i;
-		}
-		if (!skip && i > start && addressee_clause_at(s, i)) {
-			/* "... and the OSCE with a request to ..." */
-			segs_push(g, s + start, i - start);
-			skip = true;
-			start = i;
-		}
-		if (!skip && addressee_clause_specifier(s, i)) {
-			/* "international organisations, including the UN" */
-			segs_push(g, s + start, i - start);
-			drop_general(g);
-			start = i + addressee_clause_specifier(s, i);
+		if (!skip && split_inside(s, i, g, &start, &skip))
 			continue;
-		}
 		if (s[i] == ',' || s[i] == ';' || word_at(s, i, "as well as")) {
 			skip |= clause_start(s + start, i - start);
 			if (!skip)
@@ -1714,6 +1726,30 @@ static bool vague_item(const char *seg)
 	return !group;
 }
 
+/* Appends the pieces of the list that name someone: not "etc.", a seat
+ * after a comma, or a person next to an office ("H.E. Mr. A. Guterres,
+ * Secretary-General of the UN"); a person's name written after an
+ * office is cut ("the UN Secretary-General Mr. A. Guterres"). */
+static void add_items(struct addressee_list *out, struct segs *all)
+{
+	size_t single = SIZE_MAX;
+
+	for (size_t i = 0; i < all->n; i++) {
+		char *seg = all->s[i];
+		size_t cut;
+
+		if (vague_item(seg) || (i > 0 && addressee_clause_seat(seg)) ||
+		    ((i > 0 || i + 1 < all->n) && addressee_clause_person(seg)))
+			continue;
+		cut = addressee_clause_person_at(seg);
+		if (!cut)
+			cut = addressee_clause_name_tail(seg);
+		if (cut)
+			seg[cut] = '\0';
+		add_item(out, seg, &single);
+	}
+}
+
 /* addressee_parse, or addressee_parse_at when anchored. */
 static int parse(const char *text, size_t len, size_t start, bool anchored,
 		 addressee_known_fn known, void *arg,
@@ -1721,7 +1757,7 @@ static int parse(const char *text, size_t len, size_t start, bool anchored,
 {
 	struct sbuf para = SBUF_INIT;
 	struct segs top = {0}, all = {0};
-	size_t single = SIZE_MAX, lines_before = 0;
+	size_t lines_before = 0;
 	int rc;
 
 	rc = addressee_check_text(text, len, err);
@@ -1758,23 +1794,7 @@ static int parse(const char *text, size_t len, size_t start, bool anchored,
 		top.s[i] = s;
 		split_and(s, known, arg, &all);
 	}
-	for (size_t i = 0; i < all.n; i++) {
-		size_t cut;
-
-		/* "H.E. Mr. A. Guterres, Secretary-General of the UN": the
-		 * office next to the person is the addressee */
-		if (vague_item(all.s[i]) ||
-		    (i > 0 && addressee_clause_seat(all.s[i])) ||
-		    ((i > 0 || i + 1 < all.n) &&
-		     addressee_clause_person(all.s[i])))
-			continue;
-		cut = addressee_clause_person_at(all.s[i]);
-		if (!cut)
-			cut = addressee_clause_name_tail(all.s[i]);
-		if (cut) /* "the UN Secretary-General Mr. A. Guterres" */
-			all.s[i][cut] = '\0';
-		add_item(out, all.s[i], &single);
-	}
+	add_items(out, &all);
 	if (!out->count)
 		rc = error_set(err, ERR_DATA,
 			       "the addressee paragraph names no addressee");
