@@ -13,8 +13,11 @@
  *
  * It is one module above 1,000 lines because the passes are one pipeline
  * over one text that share their string helpers (segments, acronyms,
- * capitals); it needs no database. Resolving the addressees against the
- * registry is addressee_plan.c.
+ * capitals); it needs no database. What a line of the text is
+ * (addressee_lines.c), which words open a passage (addressee_trigger.c)
+ * and which words in a list name no one (addressee_clause.c) are tables
+ * and questions of their own, asked from here. Resolving the addressees
+ * against the registry is addressee_plan.c.
  */
 #include <ctype.h>
 #include <stdint.h>
