@@ -13,8 +13,11 @@
  *
  * It is one module above 1,000 lines because the passes are one pipeline
  * over one text that share their string helpers (segments, acronyms,
- * capitals); it needs no database. Resolving the addressees against the
- * registry is addressee_plan.c.
+ * capitals); it needs no database. What a line of the text is
+ * (addressee_lines.c), which words open a passage (addressee_trigger.c)
+ * and which words in a list name no one (addressee_clause.c) are tables
+ * and questions of their own, asked from here. Resolving the addressees
+ * against the registry is addressee_plan.c.
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -24,6 +27,9 @@
 #include <strings.h>
 
 #include "chancery/addressee.h"
+#include "chancery/addressee_clause.h"
+#include "chancery/addressee_lines.h"
+#include "chancery/addressee_trigger.h"
 #include "chancery/utf8.h"
 #include "chancery/xalloc.h"
 
@@ -61,103 +67,98 @@ int addressee_check_text(const char *text, size_t len, struct error *err)
 
 /* ---- cleaning ---------------------------------------------------------- */
 
-/* A line that is only a page number or a page marker ("12", "- 3 -",
- * "Page 2 of 5", "3/7"): page-break debris inside a paragraph. */
-static bool is_page_marker(const char *s, size_t n)
+/* The ASCII letters of a ligature from a PDF (U+FB00..U+FB06: "ﬁ"),
+ * NULL when c is none. */
+static const char *ligature(const char *c, size_t left)
 {
-	size_t digits = 0, letters = 0;
-	char buf[64];
-	size_t k = 0;
+	static const char *const lig[] = {"ff", "fi", "fl", "ffi", "ffl",
+					  "st", "st"};
 
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (isdigit(c))
-			digits++;
-		else if (isalpha(c))
-			letters++;
-		else if (!isspace(c) && c != '-' && c != '/' && c != '.')
-			return false;
-		if (!isspace(c) && k < sizeof(buf) - 1)
-			buf[k++] = (char)tolower(c);
-	}
-	buf[k] = '\0';
-	if (!digits)
-		return false;
-	if (!letters)
-		return digits <= 4;
-	/* "page12", "page2of5" */
-	if (strncmp(buf, "page", 4) != 0)
-		return false;
-	for (const char *p = buf + 4; *p; p++)
-		if (!isdigit((unsigned char)*p) && strncmp(p, "of", 2) != 0 &&
-		    *p != 'f')
-			return false;
-	return true;
+	if (left < 3 || (unsigned char)c[0] != 0xef ||
+	    (unsigned char)c[1] != 0xac || (unsigned char)c[2] > 0x86)
+		return NULL;
+	return lig[(unsigned char)c[2] - 0x80];
 }
 
-/* The length of a list-item marker starting a line ("• ", "- ", "3. ",
- * "b) "), white space before it included; 0 when there is none. */
-static size_t bullet_len(const char *s, size_t n)
-{
-	static const char *const marks[] = {
-		"\xe2\x80\xa2", "\xc2\xb7", "\xe2\x80\x93", "\xe2\x80\x94",
-		"\xe2\x96\xaa", "-", "*", "\xe2\x97\x8f",
-	};
-	size_t i = 0, k;
+/* A soft hyphen at a line end, for collapse to join the word without a
+ * hyphen ("Co\u00ad\noperation" is "Cooperation"). */
+#define SOFT_HYPHEN '\x1f'
 
-	while (i < n && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++) {
-		k = strlen(marks[m]);
-		if (i + k < n && strncmp(s + i, marks[m], k) == 0 &&
-		    (s[i + k] == ' ' || s[i + k] == '\t'))
-			return i + k + 1;
-	}
-	for (k = i; k < n && k - i < 3 && isdigit((unsigned char)s[k]); k++)
-		;
-	if (k > i && k + 1 < n && (s[k] == '.' || s[k] == ')') &&
-	    s[k + 1] == ' ')
-		return k + 2;
-	if (i + 2 < n && islower((unsigned char)s[i]) && s[i + 1] == ')' &&
-	    s[i + 2] == ' ')
-		return i + 3;
-	return 0;
+/* Whether only white space is left of the line s[j..end). */
+static bool rest_blank(const char *s, size_t j, size_t end)
+{
+	while (j < end && isspace((unsigned char)s[j]))
+		j++;
+	return j == end;
 }
 
-/* Drops page-marker lines and form feeds, turns no-break spaces into
- * spaces and removes soft hyphens. */
+/* One line into out: no-break spaces as spaces, soft hyphens dropped
+ * (one at the line end as a hyphen, for collapse to join the word),
+ * ligatures spelt out, page breaks as '\r', and a list marker after
+ * ':' or ';' ("to: 1. UNSG; 2. UNICEF") as a separator. */
+static void clean_line(const char *t, size_t j, size_t end, struct sbuf *out)
+{
+	for (; j < end; j++) {
+		unsigned char c = (unsigned char)t[j];
+		const char *lig = ligature(t + j, end - j);
+
+		if (c == 0xc2 && j + 1 < end &&
+		    (unsigned char)t[j + 1] == 0xa0) {
+			sbuf_addch(out, ' ');
+			j++;
+		} else if (c == 0xc2 && j + 1 < end &&
+			   (unsigned char)t[j + 1] == 0xad) {
+			if (rest_blank(t, j + 2, end))
+				sbuf_addch(out, SOFT_HYPHEN);
+			j++;
+		} else if (lig) {
+			sbuf_addstr(out, lig);
+			j += 2;
+		} else if (c == '\r' && j + 1 == end) {
+			continue; /* CRLF: one line end, not two */
+		} else if (c == '\f' || c == '\r' || c == '\v') {
+			/* a break, but not a line of the file: line
+			 * numbers count '\n' */
+			sbuf_addch(out, '\r');
+		} else if ((c == ':' || c == ';') &&
+			   addressee_bullet_len(t + j + 1, end - j - 1)) {
+			sbuf_addstr(out, c == ':' ? ": ;" : ";");
+			j += addressee_bullet_len(t + j + 1, end - j - 1);
+		} else {
+			sbuf_addch(out, (int)c);
+		}
+	}
+}
+
+/* Drops page debris, marks list items (a bullet, or one name a line
+ * after a line ending in ':') with a separator, and breaks the paragraph
+ * before a signature or a date line. */
 static void clean_lines(const char *text, size_t len, struct sbuf *out)
 {
-	size_t i = 0;
+	size_t i = 0, items = 0;
+	bool lead = false; /* the line before ended in ':' */
 
 	while (i < len) {
 		const char *nl = memchr(text + i, '\n', len - i);
-		size_t end = nl ? (size_t)(nl - text) : len;
+		size_t end = nl ? (size_t)(nl - text) : len, j;
 
-		if (!is_page_marker(text + i, end - i)) {
-			size_t j = i + bullet_len(text + i, end - i);
-
-			if (j > i) /* a list item: a separator like ";" */
+		if (lead && addressee_lines_are_items(text, len, i, &j))
+			items = j;
+		if (!addressee_line_debris(text + i, end - i)) {
+			j = i + addressee_bullet_len(text + i, end - i);
+			if (j > i || i < items)
 				sbuf_addstr(out, "; ");
-			for (; j < end; j++) {
-				unsigned char c = (unsigned char)text[j];
-
-				if (c == 0xc2 && j + 1 < end &&
-				    (unsigned char)text[j + 1] == 0xa0) {
-					sbuf_addch(out, ' ');
-					j++;
-				} else if (c == 0xc2 && j + 1 < end &&
-					   (unsigned char)text[j + 1] == 0xad) {
-					j++;
-				} else if (c == '\f' || c == '\r' || c == '\v') {
-					/* a break, but not a line of the
-					 * file: line numbers count '\n' */
-					sbuf_addch(out, '\r');
-				} else {
-					sbuf_addch(out, (int)c);
-				}
-			}
+			else if (addressee_line_after_list(text + i, end - i))
+				sbuf_addch(out, '\v'); /* a hard break */
+			clean_line(text, j, end, out);
+			lead = end > i && !rest_blank(text, i, end);
+			for (j = end; lead && j > i &&
+				      isspace((unsigned char)text[j - 1]);
+			     j--)
+				;
+			lead = lead && (text[j - 1] == ':' ||
+					addressee_trigger_label(text + i,
+								end - i));
 		}
 		sbuf_addch(out, '\n');
 		i = end + 1;
@@ -201,14 +202,31 @@ static size_t line_of(const struct line_map *m, size_t off)
 	return lo ? m->v[lo - 1].line : 1;
 }
 
+/* Whether the word before the hyphen at s[i] is a prefix that keeps its
+ * hyphen ("co-\nchairs", "non-\ngovernmental"). */
+static bool hyphen_prefix(const char *s, size_t i)
+{
+	static const char *const pre[] = {"co", "non", "self", "ex", "vice",
+					   "anti", "cross"};
+
+	for (size_t k = 0; k < sizeof(pre) / sizeof(pre[0]); k++) {
+		size_t n = strlen(pre[k]);
+
+		if (i >= n && strncasecmp(s + i - n, pre[k], n) == 0 &&
+		    (i == n || !isalpha((unsigned char)s[i - n - 1])))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Collapses white space: a run holding a blank line becomes "\n" (kept,
  * because a sentence without a full stop ends at one), any other run one
  * space. A hyphen at a line end joins the word: dropped before a
  * lower-case letter ("Ombuds-\nman"), kept before a capital
- * ("Secretary-\nGeneral"). '\r' (a page or carriage break from
- * clean_lines) breaks a line but is no line of the file; map, when not
- * NULL, records where the file's lines went.
+ * ("Secretary-\nGeneral") and after a prefix ("co-\nchairs"). '\r' (a
+ * page or carriage break from clean_lines) breaks a line but is no line
+ * of the file; map, when not NULL, records where the file's lines went.
  */
 static void collapse(const char *s, struct sbuf *out, struct line_map *map)
 {
@@ -219,21 +237,25 @@ static void collapse(const char *s, struct sbuf *out, struct line_map *map)
 	while (i < n) {
 		if (isspace((unsigned char)s[i])) {
 			int newlines = 0;
+			bool hard = false;
 
 			lines = 0;
 			while (i < n && isspace((unsigned char)s[i])) {
 				newlines += s[i] == '\n' || s[i] == '\r';
+				hard |= s[i] == '\v';
 				lines += s[i++] == '\n';
 			}
 			if (out->len && i < n)
-				sbuf_addch(out, newlines >= 2 ? '\n' : ' ');
+				sbuf_addch(out, hard ? '\v'
+						     : newlines >= 2 ? '\n' : ' ');
 			if (map && lines) {
 				map->line += lines;
 				line_mark(map, out->len);
 			}
 			continue;
 		}
-		if (s[i] == '-' && i > 0 && isalpha((unsigned char)s[i - 1])) {
+		if ((s[i] == '-' || s[i] == SOFT_HYPHEN) && i > 0 &&
+		    isalpha((unsigned char)s[i - 1])) {
 			size_t j = i + 1;
 			bool nl = false;
 
@@ -243,7 +265,8 @@ static void collapse(const char *s, struct sbuf *out, struct line_map *map)
 				lines += s[j++] == '\n';
 			}
 			if (nl && j < n && isalpha((unsigned char)s[j])) {
-				if (!islower((unsigned char)s[j]))
+				if (s[i] == '-' && (!islower((unsigned char)s[j]) ||
+						    hyphen_prefix(s, i)))
 					sbuf_addch(out, '-');
 				i = j;
 				if (map && lines) {
@@ -253,7 +276,10 @@ static void collapse(const char *s, struct sbuf *out, struct line_map *map)
 				continue;
 			}
 		}
-		sbuf_addch(out, s[i++]);
+		if (s[i] == SOFT_HYPHEN) /* joins nothing: invisible */
+			i++;
+		else
+			sbuf_addch(out, s[i++]);
 	}
 }
 
@@ -269,50 +295,32 @@ static bool word_at(const char *s, size_t i, const char *w)
 
 /* ---- finding the paragraph --------------------------------------------- */
 
-static const char *const triggers[] = {
-	"has been sent to", "have been sent to", "was sent to",
-	"were sent to", "is sent to", "is being sent to",
-	"has been addressed to", "have been addressed to", "is addressed to",
-	"are addressed to", "was addressed to", "were addressed to",
-	"has been forwarded to", "was forwarded to", "is forwarded to",
-	"has been submitted to", "was submitted to", "has been circulated to",
-	"was circulated to", "were forwarded to", "have been forwarded to",
-	"were circulated to", "has been transmitted to", "was transmitted to",
-	"were transmitted to", "has been dispatched to", "was dispatched to",
-	"were dispatched to",
-};
-
-/* The length of the trigger t at p in s (cleaned text), or 0: white
- * space in t matches any one white-space character, one "also" may stand
- * between its words ("was also forwarded to", "has also been sent to"),
- * and it sits on word boundaries. */
-static size_t trigger_at(const char *s, size_t p, const char *t)
+/* Whether the word before the dot at s[i] is one of list (n words). */
+static bool dot_after(const char *s, size_t i, const char *const *list,
+		      size_t n)
 {
-	size_t i = p;
-	bool also = false;
+	for (size_t k = 0; k < n; k++) {
+		size_t w = strlen(list[k]);
 
-	if (p > 0 && isalnum((unsigned char)s[p - 1]))
-		return 0;
-	for (; *t; t++, i++) {
-		if (*t == ' ') {
-			if (!isspace((unsigned char)s[i]))
-				return 0;
-			if (!also && strncasecmp(s + i + 1, "also", 4) == 0 &&
-			    isspace((unsigned char)s[i + 5])) {
-				also = true;
-				i += 5;
-			}
-		} else if (tolower((unsigned char)s[i]) != *t) {
-			return 0;
-		}
+		if (i >= w && strncasecmp(s + i - w, list[k], w) == 0 &&
+		    (i == w || !isalpha((unsigned char)s[i - w - 1])))
+			return true;
 	}
-	return isspace((unsigned char)s[i]) || s[i] == ':' ? i - p : 0;
+	return false;
 }
 
 /* A full stop that ends a sentence: followed by white space or the end,
- * and not the dot of an initial ("U.N.", "H.E."). */
+ * and not the dot of an initial ("U.N.", "H.E."), of a title ("Mr.",
+ * "Dr."), or of "etc." with the sentence going on in lower case. */
 static bool sentence_end(const char *s, size_t i)
 {
+	static const char *const titles[] = {
+		"Mr", "Mrs", "Ms", "Dr", "Prof", "Amb", "Mme", "Messrs",
+		"St", "No", "Nos", "Art", "para", "Jr", "Sr", "vs", "cf",
+	};
+	static const char *const soft[] = {"etc", "e.g", "i.e", "incl"};
+	size_t k = i + 1;
+
 	if (s[i] != '.')
 		return false;
 	if (s[i + 1] && !isspace((unsigned char)s[i + 1]))
@@ -320,7 +328,13 @@ static bool sentence_end(const char *s, size_t i)
 	if (i >= 1 && isupper((unsigned char)s[i - 1]) &&
 	    (i == 1 || s[i - 2] == '.' || isspace((unsigned char)s[i - 2])))
 		return false;
-	return true;
+	if (dot_after(s, i, titles, sizeof(titles) / sizeof(titles[0])))
+		return false;
+	while (s[k] == ' ')
+		k++;
+	return !(dot_after(s, i, soft, sizeof(soft) / sizeof(soft[0])) &&
+		 (islower((unsigned char)s[k]) || s[k] == ';' ||
+		  s[k] == ','));
 }
 
 static bool ends_with_word(const char *s, size_t len, const char *w)
@@ -351,7 +365,8 @@ static bool continues(const char *s, size_t len)
 }
 
 /* Removes what stands before the first addressee: a colon, a list
- * separator, "the following (international) organisations:". */
+ * separator, "the following (international) organisations:", a class
+ * the names after the colon make precise ("international bodies:"). */
 static void strip_lead_in(struct sbuf *t)
 {
 	const char *colon = memchr(t->buf, ':', t->len < 120 ? t->len : 120);
@@ -360,6 +375,14 @@ static void strip_lead_in(struct sbuf *t)
 
 	if (colon && (colon == t->buf || (follow && follow < colon)))
 		cut = (size_t)(colon - t->buf) + 1;
+	/* "the international organisations: UN, OSCE" */
+	if (colon && !cut && !memchr(t->buf, ',', (size_t)(colon - t->buf))) {
+		char *head = xstrndup(t->buf, (size_t)(colon - t->buf));
+
+		if (addressee_clause_general(head))
+			cut = (size_t)(colon - t->buf) + 1;
+		free(head);
+	}
 	while (cut < t->len && (t->buf[cut] == ' ' || t->buf[cut] == ';'))
 		cut++;
 	if (cut) {
@@ -368,15 +391,33 @@ static void strip_lead_in(struct sbuf *t)
 	}
 }
 
-/* Where the sentence that starts at start ends: its full stop, else a
- * blank line after which it plainly does not continue, else the end of
- * the text. There is no length limit (a cut would drop addressees without
- * a word): the input is bounded, and find_sentence scans each byte once. */
+/* Where the sentence that starts at start ends: its full stop, a
+ * signature or date line after it (clean_lines marks it '\v'), a blank
+ * line before a new sentence ("The ...", "In ..."), else a blank line
+ * after which it plainly does not continue, else the end of the text.
+ * There is no length limit (a cut would drop addressees without a
+ * word): the input is bounded, and find_sentence scans each byte once. */
 static size_t sentence_after(const char *s, size_t start)
 {
+	static const char *const openers[] = {
+		"The", "This", "These", "It", "We", "I", "He", "She", "They",
+		"Our", "In", "At", "On", "According", "Besides", "Also",
+		"Furthermore", "Moreover", "Copies", "Today", "Earlier",
+	};
 	size_t end, blank = 0;
 
 	for (end = start; s[end]; end++) {
+		if (s[end] == '\v') /* a signature or date line follows */
+			return blank ? blank : end;
+		/* a paragraph without a full stop, then a new sentence */
+		for (size_t k = 0; s[end] == '\n' && !blank &&
+				   k < sizeof(openers) / sizeof(openers[0]);
+		     k++)
+			if (strncmp(s + end + 1, openers[k],
+				    strlen(openers[k])) == 0 &&
+			    s[end + 1 + strlen(openers[k])] == ' ' &&
+			    !continues(s + start, end - start))
+				return end;
 		if (sentence_end(s, end)) {
 			size_t k = end + 1;
 
@@ -434,10 +475,8 @@ static void find_passage(const char *s, struct passage *best, bool first);
 static bool trigger_within(const char *s, size_t from, size_t to)
 {
 	for (size_t p = from; p < to; p++)
-		for (size_t t = 0; t < sizeof(triggers) / sizeof(triggers[0]);
-		     t++)
-			if (trigger_at(s, p, triggers[t]))
-				return true;
+		if (addressee_trigger_at(s, p))
+			return true;
 	return false;
 }
 
@@ -485,45 +524,44 @@ static void find_passage(const char *s, struct passage *best, bool first)
 	if (cur.n)
 		scanned = cur.v[cur.n - 1].end;
 	for (size_t p = 0; p < n; p++) {
-		if (p > 0 && (s[p - 1] == '\n' || sentence_end(s, p - 1)))
-			sent = p;
-		/* most bytes start no trigger: skip the table for them */
-		if (!strchr("hwiaHWIA", s[p]))
-			continue;
-		for (size_t t = 0; p >= scanned &&
-				   t < sizeof(triggers) / sizeof(triggers[0]);
-		     t++) {
-			size_t len = trigger_at(s, p, triggers[t]), b, e, k;
-			bool joins;
+		size_t len, b, e, k;
+		bool joins;
 
-			if (!len)
-				continue;
-			b = p + len;
-			e = sentence_after(s, b);
-			joins = cur.n && sent > cur.v[cur.n - 1].end &&
-				continuation_marker(s, sent, p + len);
-			for (k = cur.n ? cur.v[cur.n - 1].end + 1 : 0;
-			     joins && k < sent; k++)
-				joins = isspace((unsigned char)s[k]);
-			if (!joins && first && cur.n)
-				goto done; /* the passage pointed at ended */
-			if (!joins) {
-				if (cur.n && cur.score >= best->score) {
-					free(best->v);
-					*best = cur;
-				} else {
-					free(cur.v);
-				}
-				memset(&cur, 0, sizeof(cur));
-			}
-			xgrow(&cur.v, sizeof(*cur.v), cur.n + 1, &cur.alloc);
-			cur.v[cur.n].start = b;
-			cur.v[cur.n].end = e;
-			cur.n++;
-			cur.score += separators(s, b, e) + 1;
+		if (p > 0 && (s[p - 1] == '\n' || s[p - 1] == '\v' ||
+			      sentence_end(s, p - 1)))
+			sent = p;
+		if (p < scanned || !(len = addressee_trigger_at(s, p)))
+			continue;
+		b = p + len;
+		e = sentence_after(s, b);
+		if (!addressee_names_someone(s, b, e)) {
+			/* "convoys were sent to the region": a trigger
+			 * later in the span would name no one either */
 			scanned = e;
-			break;
+			continue;
 		}
+		joins = cur.n && sent > cur.v[cur.n - 1].end &&
+			continuation_marker(s, sent, p + len);
+		for (k = cur.n ? cur.v[cur.n - 1].end + 1 : 0; joins && k < sent;
+		     k++)
+			joins = isspace((unsigned char)s[k]);
+		if (!joins && first && cur.n)
+			goto done; /* the passage pointed at ended */
+		if (!joins) {
+			if (cur.n && cur.score >= best->score) {
+				free(best->v);
+				*best = cur;
+			} else {
+				free(cur.v);
+			}
+			memset(&cur, 0, sizeof(cur));
+		}
+		xgrow(&cur.v, sizeof(*cur.v), cur.n + 1, &cur.alloc);
+		cur.v[cur.n].start = b;
+		cur.v[cur.n].end = e;
+		cur.n++;
+		cur.score += separators(s, b, e) + 1;
+		scanned = e;
 	}
 done:
 	if (cur.n && cur.score >= best->score) {
@@ -556,19 +594,15 @@ static void cut_inner_triggers(struct sbuf *part)
 			words++;
 		if (!clause || words > 6 || (p && s[p - 1] != ' '))
 			continue;
-		for (size_t t = 0; t < sizeof(triggers) / sizeof(triggers[0]);
-		     t++) {
-			size_t len = trigger_at(s, p, triggers[t]);
+		size_t len = addressee_trigger_at(s, p);
 
-			if (!len)
-				continue;
-			sbuf_add(&out, s + done, clause - done);
-			sbuf_addstr(&out, ";");
-			done = p + len;
-			p = done - 1;
-			clause = 0;
-			break;
-		}
+		if (!len)
+			continue;
+		sbuf_add(&out, s + done, clause - done);
+		sbuf_addstr(&out, ";");
+		done = p + len;
+		p = done - 1;
+		clause = 0;
 	}
 	if (!done) {
 		sbuf_release(&out);
@@ -799,14 +833,33 @@ static size_t count_words(const char *s)
 	return n;
 }
 
-/* An acronym as written in parentheses: no spaces, 2..24 characters, at
- * least two capitals ("UNSG", "CoE", "NHRIs", "OIC-IPHRC", "OSCE/ODIHR"). */
+/* Whether at least half the letters of s[0..n) are capitals. */
+static bool mostly_capitals(const char *s, size_t n)
+{
+	size_t caps = 0, letters = 0;
+
+	for (size_t i = 0; i < n && s[i] != ' '; i++) {
+		letters += isalpha((unsigned char)s[i]) != 0;
+		caps += isupper((unsigned char)s[i]) != 0;
+	}
+	return caps * 2 >= letters;
+}
+
+/* An acronym as written in parentheses: 2..24 characters, at least two
+ * capitals ("UNSG", "CoE", "NHRIs", "OIC-IPHRC", "OSCE/ODIHR"), or words
+ * that each are one ("OSCE PA"). */
 bool addressee_acronym_like(const char *s, size_t n)
 {
+	const char *sp = memchr(s, ' ', n);
 	int caps = 0;
 
 	if (n < 2 || n > 24)
 		return false;
+	if (sp) /* "OSCE PA": each word an acronym, mostly capitals */
+		return sp > s && mostly_capitals(s, (size_t)(sp - s)) &&
+		       addressee_acronym_like(s, (size_t)(sp - s)) &&
+		       addressee_acronym_like(sp + 1, n - (size_t)(sp - s) - 1) &&
+		       mostly_capitals(sp + 1, n - (size_t)(sp - s) - 1);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
@@ -922,26 +975,103 @@ static bool clause_start(const char *s, size_t n)
 	return false;
 }
 
-/* Splits at commas, semicolons and "as well as" outside parentheses; a
- * clause that is no addressee is left out up to the next semicolon. */
+/* Where the parenthesis opened at s[open] closes when it holds a list
+ * (a comma) after a general plural s[start..open), else 0. */
+static size_t list_in_parens(const char *s, size_t start, size_t open)
+{
+	const char *c = strchr(s + open, ')');
+	const char *in = strchr(s + open + 1, '(');
+	char *head;
+	bool general;
+
+	if (!c || (in && in < c) ||
+	    !memchr(s + open, ',', (size_t)(c - s - open)))
+		return 0;
+	head = xstrndup(s + start, open - start);
+	general = addressee_clause_general(head);
+	free(head);
+	return general ? (size_t)(c - s) : 0;
+}
+
+/* Drops the last piece of g when it names a class in general terms that
+ * a specifier makes precise, unless it is a group of bodies. */
+static void drop_general(struct segs *g)
+{
+	const char *kind;
+	char *country = NULL;
+
+	if (!g->n || !addressee_clause_general(g->s[g->n - 1]) ||
+	    addressee_group_classify(g->s[g->n - 1], &kind, &country)) {
+		free(country);
+		return;
+	}
+	free(g->s[--g->n]);
+}
+
+/* What split_top does inside a piece at s[i]: a finite verb makes the
+ * piece a sentence (*skip, subject too), a clause ends the name before
+ * it (*skip), a specifier separates and drops the general plural before
+ * it (true: the caller goes on after it). */
+static bool split_inside(const char *s, size_t i, struct segs *g,
+			 size_t *start, bool *skip)
+{
+	size_t n;
+
+	if (addressee_clause_finite(s, i)) {
+		*skip = true;
+		*start = i;
+	} else if (i > *start && addressee_clause_at(s, i)) {
+		/* "... and the OSCE with a request to ..." */
+		segs_push(g, s + *start, i - *start);
+		*skip = true;
+		*start = i;
+	} else if ((n = addressee_clause_specifier(s, i)) != 0) {
+		/* "international organisations, including the UN" */
+		segs_push(g, s + *start, i - *start);
+		drop_general(g);
+		*start = i + n;
+		return true;
+	}
+	return false;
+}
+
+/* Splits at commas, semicolons and "as well as" outside parentheses (and
+ * before "including", "in particular", ...: see drop_general); a
+ * clause that is no addressee, at the start of a piece or inside it, is
+ * left out up to the next semicolon. */
 static void split_top(const char *s, struct segs *g)
 {
-	size_t start = 0, i;
+	size_t start = 0, i, close = SIZE_MAX;
 	int depth = 0;
 	bool skip = false;
 
 	for (i = 0; s[i]; i++) {
+		if (s[i] == '(' && !depth && !skip && (close = list_in_parens(
+				     s, start, i))) {
+			/* "international organisations (the UN, OSCE)" */
+			segs_push(g, s + start, i - start);
+			drop_general(g);
+			start = i + 1;
+			continue;
+		}
 		if (s[i] == '(')
 			depth++;
 		else if (s[i] == ')' && depth)
 			depth--;
 		if (depth)
 			continue;
+		if (i == close) {
+			segs_push(g, s + start, i - start);
+			start = i + 1;
+			continue;
+		}
+		if (!skip && split_inside(s, i, g, &start, &skip))
+			continue;
 		if (s[i] == ',' || s[i] == ';' || word_at(s, i, "as well as")) {
 			skip |= clause_start(s + start, i - start);
 			if (!skip)
 				segs_push(g, s + start, i - start);
-			skip &= s[i] != ';';
+			skip &= s[i] != ';' && !addressee_clause_resumes(s + i);
 			start = i + (s[i] == ',' || s[i] == ';'
 					     ? 1
 					     : strlen("as well as"));
@@ -1155,10 +1285,46 @@ static bool and_inside_name(const char *left, const char *right,
 }
 
 /*
+ * Whether the acronym closing seg (its "(" at open) is the last "and"
+ * part's only, not the whole segment's: "UNESCO and the World Health
+ * Organization (WHO)" is two bodies, "Association of Ombudsman and
+ * National Human Rights Institutions of Turkic States (TURKOMB)" one.
+ * It is when the part after the last "and" starts with an article, the
+ * part before is an acronym alone, or the part's initials spell it.
+ */
+static bool acronym_of_last_part(const char *seg, size_t open)
+{
+	struct sbuf want = SBUF_INIT, got = SBUF_INIT;
+	size_t and = 0, lw;
+	const char *left = seg, *right;
+	bool mine;
+
+	for (size_t i = 1; i < open; i++)
+		if (word_at(seg, i, "and") && seg[i - 1] == ' ')
+			and = i;
+	if (!and)
+		return false;
+	right = seg + and + 4;
+	if (strncasecmp(left, "the ", 4) == 0)
+		left += 4;
+	lw = (size_t)(seg + and - 1 - left);
+	letters_upper(seg + open + 1, &want);
+	initials(right, (size_t)(seg + open - right), &got);
+	mine = strncasecmp(right, "the ", 4) == 0 ||
+	       (seg + and - 1 > left && addressee_acronym_like(left, lw)) ||
+	       (got.len >= want.len && want.len >= 2 &&
+		strcmp(got.buf + got.len - want.len, want.buf) == 0);
+	sbuf_release(&want);
+	sbuf_release(&got);
+	return mine;
+}
+
+/*
  * Splits one segment at "and" (outside parentheses) and expands shared
  * words. A segment kept whole: one ending in its own acronym with no
  * parenthesis before ("Association of Ombudsman and National Human
- * Rights Institutions of Turkic States (TURKOMB)"), or a known name.
+ * Rights Institutions of Turkic States (TURKOMB)") unless that acronym
+ * is the last part's (acronym_of_last_part), or a known name.
  */
 static void split_and(char *seg, addressee_known_fn known, void *arg,
 		      struct segs *out)
@@ -1167,7 +1333,8 @@ static void split_and(char *seg, addressee_known_fn known, void *arg,
 	size_t open, start = 0, i;
 	int depth = 0;
 
-	if ((trailing_acronym(seg, &open, NULL) && !memchr(seg, ')', open)) ||
+	if ((trailing_acronym(seg, &open, NULL) && !memchr(seg, ')', open) &&
+	     !acronym_of_last_part(seg, open)) ||
 	    (known && known(seg, arg))) {
 		segs_push(out, seg, strlen(seg));
 		return;
@@ -1200,7 +1367,8 @@ static void split_and(char *seg, addressee_known_fn known, void *arg,
 								     : left;
 
 		if (count_words(core) == 1 && adjective_like(core) && sp &&
-		    count_words(right) >= 2) {
+		    count_words(right) >= 2 && !strchr(core, '-') &&
+		    strncasecmp(right, "the ", 4) != 0) {
 			parts.s[k] = xasprintf("%s%s", left, sp);
 			free(left);
 		} else if (plural_head(left) && (mod = modifier_start(right))) {
@@ -1222,6 +1390,43 @@ static const char *const backrefs[] = {
 	"the said organization", "the said organisation", "this association",
 };
 
+/* "the ODIHR (Office for Democratic Institutions and Human Rights)": an
+ * acronym, then its expansion in parentheses; name gets the expansion
+ * and *acronym the acronym. */
+static bool expansion_after_acronym(const char *w, struct sbuf *name,
+				    char **acronym)
+{
+	size_t n = strlen(w), a;
+
+	if (strncasecmp(w, "the ", 4) == 0)
+		w += 4, n -= 4;
+	a = strcspn(w, " ");
+	if (!addressee_acronym_like(w, a) || strncmp(w + a, " (", 2) != 0 ||
+	    w[n - 1] != ')' || memchr(w + a + 2, '(', n - a - 3) ||
+	    count_words(w + a + 2) < 2 ||
+	    addressee_acronym_like(w + a + 2, n - a - 3))
+		return false;
+	sbuf_add(name, w + a + 2, n - a - 3);
+	*acronym = xstrndup(w, a);
+	return true;
+}
+
+/* "Volksanwaltschaft \u2013 Austrian Ombudsman Board": a name, a dash
+ * set apart by spaces and the name again in other words; the first is
+ * matched. */
+static void cut_apposition(struct sbuf *p)
+{
+	static const char *const dashes[] = {" \xe2\x80\x93 ", " \xe2\x80\x94 ",
+					     " - "};
+
+	for (size_t k = 0; k < sizeof(dashes) / sizeof(dashes[0]); k++) {
+		const char *d = strstr(p->buf, dashes[k]);
+
+		if (d && d > p->buf && addressee_capitalised(d + strlen(dashes[k])))
+			sbuf_setlen(p, (size_t)(d - p->buf));
+	}
+}
+
 /* The phrase matched for an addressee: acronym and parentheses removed,
  * qualifiers and a leading "the" stripped. */
 static char *make_phrase(const char *written, char **acronym)
@@ -1232,10 +1437,13 @@ static char *make_phrase(const char *written, char **acronym)
 	bool again = true;
 
 	*acronym = NULL;
-	if (trailing_acronym(written, &open, acronym))
+	if (expansion_after_acronym(written, &p, acronym))
+		; /* "the OHCHR (Office of the High Commissioner ...)" */
+	else if (trailing_acronym(written, &open, acronym))
 		sbuf_add(&p, written, open);
 	else
 		sbuf_addstr(&p, written);
+	cut_apposition(&p);
 	/* any other parentheses: "(NHRIs)" in the middle is an acronym of
 	 * part of the phrase; other content stays as words */
 	for (size_t i = 0; i < p.len; i++) {
@@ -1249,6 +1457,9 @@ static char *make_phrase(const char *written, char **acronym)
 				i += n + 1;
 				continue;
 			}
+			/* "Defensor del Pueblo (Spain)": of Spain */
+			if (c && n && addressee_country_len(p.buf + i + 1) == n)
+				sbuf_addstr(&w, " of ");
 			continue;
 		}
 		if (p.buf[i] != ')')
@@ -1423,6 +1634,125 @@ static void add_item(struct addressee_list *l, const char *seg,
 	l->count++;
 }
 
+/* "the ICRC and/or the IFRC" is "and"; "[OSCE]" is "(OSCE)"; quotation
+ * marks around a name ("the \u201cFriends of the Ombudsman\u201d
+ * network") are no part of it. */
+static void normalise_list(struct sbuf *t)
+{
+	static const char *const quotes[] = {
+		"\xe2\x80\x9c", "\xe2\x80\x9d", "\xe2\x80\x9e", "\xc2\xab",
+		"\xc2\xbb", "\"",
+	};
+	struct sbuf out = SBUF_INIT;
+
+	for (size_t i = 0; i < t->len; i++) {
+		size_t q = 0;
+
+		for (size_t k = 0; !q && k < sizeof(quotes) / sizeof(quotes[0]);
+		     k++)
+			if (strncmp(t->buf + i, quotes[k], strlen(quotes[k])) == 0)
+				q = strlen(quotes[k]);
+		if (q) {
+			i += q - 1;
+		} else if (word_at(t->buf, i, "and/or")) {
+			sbuf_addstr(&out, "and");
+			i += strlen("and/or") - 1;
+		} else {
+			sbuf_addch(&out, t->buf[i] == '[' ? '('
+					 : t->buf[i] == ']' ? ')'
+							    : t->buf[i]);
+		}
+	}
+	sbuf_release(t);
+	*t = out;
+}
+
+/* An opening parenthesis that never closes ("the OSCE (Vienna, the UNSG
+ * and UNICEF") would hold the rest of the list: it becomes a space. */
+static void unmatched_parens(struct sbuf *t)
+{
+	size_t *open = NULL, n = 0, alloc = 0;
+
+	for (size_t i = 0; i < t->len; i++) {
+		if (t->buf[i] == '(') {
+			xgrow(&open, sizeof(*open), n + 1, &alloc);
+			open[n++] = i;
+		} else if (t->buf[i] == ')' && n) {
+			n--;
+		}
+	}
+	while (n)
+		t->buf[open[--n]] = ' ';
+	free(open);
+}
+
+/* A seat in parentheses is no part of the name: "(Strasbourg)" goes,
+ * "(CoE, Strasbourg)" is "(CoE)". */
+static void seats_in_parens(struct sbuf *t)
+{
+	struct sbuf out = SBUF_INIT;
+	size_t i = 0;
+
+	while (i < t->len) {
+		const char *c = t->buf[i] == '(' ? strchr(t->buf + i, ')') : NULL;
+		char *in = c ? xstrndup(t->buf + i + 1, (size_t)(c - t->buf) - i - 1)
+			     : NULL;
+		char *comma = in ? strrchr(in, ',') : NULL;
+
+		if (in && addressee_clause_seat(in)) {
+			i = (size_t)(c - t->buf) + 1;
+		} else if (comma && comma[1] == ' ' &&
+			   addressee_clause_seat(comma + 2)) {
+			sbuf_addf(&out, "(%.*s)", (int)(comma - in), in);
+			i = (size_t)(c - t->buf) + 1;
+		} else {
+			sbuf_addch(&out, t->buf[i++]);
+		}
+		free(in);
+	}
+	sbuf_release(t);
+	*t = out;
+}
+
+/* "etc.", "and other international organisations": no one, unless it
+ * names a class of bodies ("other ombudsmen"). */
+static bool vague_item(const char *seg)
+{
+	const char *kind;
+	char *country = NULL;
+	bool group;
+
+	if (!addressee_clause_vague(seg))
+		return false;
+	group = addressee_group_classify(seg, &kind, &country);
+	free(country);
+	return !group;
+}
+
+/* Appends the pieces of the list that name someone: not "etc.", a seat
+ * after a comma, or a person next to an office ("H.E. Mr. A. Guterres,
+ * Secretary-General of the UN"); a person's name written after an
+ * office is cut ("the UN Secretary-General Mr. A. Guterres"). */
+static void add_items(struct addressee_list *out, struct segs *all)
+{
+	size_t single = SIZE_MAX;
+
+	for (size_t i = 0; i < all->n; i++) {
+		char *seg = all->s[i];
+		size_t cut;
+
+		if (vague_item(seg) || (i > 0 && addressee_clause_seat(seg)) ||
+		    ((i > 0 || i + 1 < all->n) && addressee_clause_person(seg)))
+			continue;
+		cut = addressee_clause_person_at(seg);
+		if (!cut)
+			cut = addressee_clause_name_tail(seg);
+		if (cut)
+			seg[cut] = '\0';
+		add_item(out, seg, &single);
+	}
+}
+
 /* addressee_parse, or addressee_parse_at when anchored. */
 static int parse(const char *text, size_t len, size_t start, bool anchored,
 		 addressee_known_fn known, void *arg,
@@ -1430,7 +1760,7 @@ static int parse(const char *text, size_t len, size_t start, bool anchored,
 {
 	struct sbuf para = SBUF_INIT;
 	struct segs top = {0}, all = {0};
-	size_t single = SIZE_MAX, lines_before = 0;
+	size_t lines_before = 0;
 	int rc;
 
 	rc = addressee_check_text(text, len, err);
@@ -1452,6 +1782,9 @@ static int parse(const char *text, size_t len, size_t start, bool anchored,
 		goto out;
 	out->passage.first_line += lines_before;
 	out->passage.last_line += lines_before;
+	normalise_list(&para);
+	unmatched_parens(&para);
+	seats_in_parens(&para);
 	split_top(para.buf, &top);
 	merge_by_acronym(&top, ", ");
 	merge_known(&top, known, arg);
@@ -1464,8 +1797,7 @@ static int parse(const char *text, size_t len, size_t start, bool anchored,
 		top.s[i] = s;
 		split_and(s, known, arg, &all);
 	}
-	for (size_t i = 0; i < all.n; i++)
-		add_item(out, all.s[i], &single);
+	add_items(out, &all);
 	if (!out->count)
 		rc = error_set(err, ERR_DATA,
 			       "the addressee paragraph names no addressee");
@@ -1549,6 +1881,8 @@ static const struct {
 	{"estonian", "EE"},   {"france", "FR"},      {"french", "FR"},
 	{"germany", "DE"},    {"german", "DE"},      {"italy", "IT"},
 	{"italian", "IT"},    {"spain", "ES"},       {"spanish", "ES"},
+	{"espa\xc3\xb1" "a", "ES"}, {"\xc3\xb6sterreich", "AT"},
+	{"deutschland", "DE"},
 	{"poland", "PL"},     {"polish", "PL"},      {"romania", "RO"},
 	{"romanian", "RO"},   {"israel", "IL"},      {"bulgaria", "BG"},
 	{"greece", "GR"},     {"serbia", "RS"},      {"croatia", "HR"},
@@ -1604,7 +1938,7 @@ size_t addressee_country_len(const char *phrase)
 
 static const char *const mission_plurals[] = {
 	"embassies", "missions", "consulates", "representations",
-	"consulates general",
+	"consulates general", "diplomatic corps",
 };
 static const char *const ombudsman_plurals[] = {
 	"ombudsmen", "ombudspersons", "ombudsmans", "ombudsperson s",
@@ -1658,6 +1992,8 @@ bool addressee_group_classify(const char *phrase, const char **kind,
 	char *h = word_string(head), *w = word_string(phrase);
 	size_t hl = strlen(h);
 	bool plural = hl > 2 && (h[hl - 2] == 's' || has(h, "diaspora"));
+	/* "47 ombudsman institutions": a number makes many */
+	bool counted = isdigit((unsigned char)*phrase);
 	bool group = true;
 
 	*country = NULL;
@@ -1678,7 +2014,7 @@ bool addressee_group_classify(const char *phrase, const char **kind,
 	} else if (HAS_ANY(h, ombudsman_plurals) && !HAS_ANY(h, collective)) {
 		*kind = "ombudsman";
 	} else if (plural && (has(h, "ombudsman") || has(h, "ombudsperson")) &&
-		   quantified(w)) {
+		   (quantified(w) || counted)) {
 		/* "ombudsman institutions of 120 countries" */
 		*kind = "ombudsman";
 	} else if ((strstr(h, " national human rights institutions ") ||
@@ -1775,7 +2111,12 @@ static const struct kind_rule {
 	      "commissioner for human rights",
 	      "commissioner for fundamental rights", "chancellor of justice",
 	      "protector of citizens", "public protector",
-	      "volksanwaltschaft", "difensore civico", "raonaitheoir"), NONE_,
+	      "volksanwaltschaft", "difensore civico", "raonaitheoir",
+	      "d\xc3\xa9" "fenseur des droits", "defenseur des droits",
+	      /* "Уполномоченный по правам человека" */
+	      "\xd0\xbf\xd0\xbe \xd0\xbf\xd1\x80\xd0\xb0\xd0\xb2\xd0\xb0\xd0\xbc \xd1\x87\xd0\xb5\xd0\xbb\xd0\xbe\xd0\xb2\xd0\xb5\xd0\xba\xd0\xb0",
+	      "volksanwalt", "ombudsmann", "b\xc3\xbc" "rgerbeauftragte"),
+	 NONE_,
 	 CUES("high", "council of europe", "un", "united nations", "osce",
 	      "european union", "eu"),
 	 "a national ombudsman's title"},
@@ -1785,7 +2126,8 @@ static const struct kind_rule {
 	      "national council for human rights",
 	      "national council on human rights",
 	      "institute for human rights", "human rights commission",
-	      "equality and human rights"), NONE_,
+	      "equality and human rights", "commission nationale consultative",
+	      "droits de l homme"), NONE_,
 	 CUES("un", "united nations", "oic", "african", "inter american",
 	      "arab", "asean", "permanent", "european", "forum", "network",
 	      "alliance"),
@@ -1800,6 +2142,10 @@ static const struct kind_rule {
 	      "prevention of torture", "international court of justice"), NONE_,
 	 CUES("red cross", "red crescent", "helsinki"),
 	 "a UN treaty body, court or special procedure"},
+	{"un-organ", NONE_,
+	 CUES("president of the general assembly",
+	      "president of the security council"), NONE_, NONE_,
+	 "an office of a principal organ of the UN"},
 	{"un-organ", NONE_, un_words,
 	 CUES("secretary", "security council", "general assembly",
 	      "human rights council", "economic and social council",

@@ -147,8 +147,8 @@ const char *addressee_guess_kind(const char *phrase);
  * addressee_strip_prefix removes a leading word or phrase w from *s
  * (case-insensitive; *s is replaced by a new string, the old one freed)
  * and says whether it did. addressee_acronym_like: s[0..n) is an acronym
- * as written in parentheses (no spaces, 2..24 characters, at least two
- * capitals: "UNSG", "CoE", "OSCE/ODIHR"). addressee_role_len: the length
+ * as written in parentheses (2..24 characters, at least two capitals:
+ * "UNSG", "CoE", "OSCE/ODIHR"; or words that each are one: "OSCE PA"). addressee_role_len: the length
  * of the office that starts phrase ("President of "), 0 when none.
  * addressee_capitalised: w starts with a capital (or a non-ASCII letter).
  */

@@ -77,6 +77,50 @@ static const struct want want_2018[] = {
 	END,
 };
 
+/* A permanent mission's letter: the request to circulate it names no
+ * addressee; "has also been shared with" does. */
+static const struct want want_world_mission_2021[] = {
+	{"permanent missions of the member states of the Organisation of Islamic Cooperation in New York", "", "embassy", "", -1},
+	{"Permanent Observer Mission of the OIC to the United Nations", "", "", "", -1},
+	{"Office of the President of the General Assembly", "", "", "", -1},
+	END,
+};
+/* An NHRI's PDF: running headers with page numbers inside a bulleted
+ * list, a name hyphenated across lines, a ligature, a continuation and
+ * a signature after it. */
+static const struct want want_world_nhri_2023[] = {
+	{"UN Working Group on Enforced or Involuntary Disappearances", "WGEID", "", "", -1},
+	{"UN Committee on Enforced Disappearances", "CED", "", "", -1},
+	{"International Committee of the Red Cross", "ICRC", "", "", -1},
+	{"Central Tracing Agency of International Committee of the Red Cross", "", "", "", 2},
+	{"Global Alliance of National Human Rights Institutions", "GANHRI", "", "", -1},
+	{"Council of Europe Commissioner for Human Rights", "", "", "", -1},
+	{"Asia Pacific Forum of National Human Rights Institutions", "APF", "", "", -1},
+	{"European Network of National Human Rights Institutions", "ENNHRI", "", "", -1},
+	END,
+};
+/* A web page: a numbered list of bodies named in their own languages,
+ * a country in parentheses, a name and its translation after a dash, a
+ * seat after a comma, contacts and tags after it. */
+static const struct want want_world_mixed_2024[] = {
+	{"D\xc3\xa9" "fenseur des droits of France", "", "", "", -1},
+	{"Defensor del Pueblo of Espa\xc3\xb1" "a", "", "", "", -1},
+	{"Volksanwaltschaft", "", "", "", -1},
+	{"Commission nationale consultative des droits de l\xe2\x80\x99homme", "CNCDH", "", "", -1},
+	{"\xd0\xa3\xd0\xbf\xd0\xbe\xd0\xbb\xd0\xbd\xd0\xbe\xd0\xbc\xd0\xbe\xd1\x87\xd0\xb5\xd0\xbd\xd0\xbd\xd1\x8b\xd0\xb9 \xd0\xbf\xd0\xbe \xd0\xbf\xd1\x80\xd0\xb0\xd0\xb2\xd0\xb0\xd0\xbc \xd1\x87\xd0\xb5\xd0\xbb\xd0\xbe\xd0\xb2\xd0\xb5\xd0\xba\xd0\xb0 \xd0\xb2 \xd0\xa0\xd0\xbe\xd1\x81\xd1\x81\xd0\xb8\xd0\xb9\xd1\x81\xd0\xba\xd0\xbe\xd0\xb9 \xd0\xa4\xd0\xb5\xd0\xb4\xd0\xb5\xd1\x80\xd0\xb0\xd1\x86\xd0\xb8\xd0\xb8", "", "", "", -1},
+	{"International Ombudsman Institute", "IOI", "", "", -1},
+	{"European Ombudsman", "", "", "", -1},
+	END,
+};
+/* A ministry's press release: a note verbale sent (active, a long
+ * object before "to"), humanitarian aid "sent to the town" before it. */
+static const struct want want_world_note_2019[] = {
+	{"embassies of foreign countries", "", "foreign-mission", "", -1},
+	{"representations of international organizations accredited in Azerbaijan", "", "foreign-mission", "", -1},
+	{"Ministries of Foreign Affairs of the OIC member states", "", "", "", -1},
+	END,
+};
+
 /* Paragraphs written for these tests: other orders, "the" or not,
  * acronyms alone, British spelling, line breaks inside names, hyphenation,
  * page breaks, debris after the paragraph, other triggers. */
@@ -215,6 +259,297 @@ static const struct want want_names_and[] = {
 	END,
 };
 
+/* Closing paragraphs as other institutions and years write them
+ * (the addressee-world cases): other triggers, active and passive. */
+static const char world_note_verbale[] =
+	"MINISTRY OF FOREIGN AFFAIRS\nPress release No 112/24\n\n"
+	"The Ministry has sent the note verbale to the embassies of foreign\n"
+	"countries accredited in Baku, the UN Resident Coordinator Office and\n"
+	"the ICRC.\n";
+static const struct want want_note_verbale[] = {
+	{"embassies of foreign countries accredited in Baku", "",
+	 "foreign-mission", "", -1},
+	{"UN Resident Coordinator Office", "", "", "", -1},
+	{"ICRC", "", "", "", -1},
+	END,
+};
+static const char world_among[] =
+	"The letter was circulated among the permanent missions to the\n"
+	"United Nations in Geneva, the OHCHR and the OIC Group in Geneva.\n";
+static const struct want want_among[] = {
+	{"permanent missions to the United Nations in Geneva", "",
+	 "foreign-mission", "", -1},
+	{"OHCHR", "", "", "", -1},
+	{"OIC Group in Geneva", "", "", "", -1},
+	END,
+};
+static const char world_distributed[] =
+	"A wreath was sent to the memorial.\n\n"
+	"The statement was distributed to the UN Secretary-General, the OSCE\n"
+	"and UNESCO.\n";
+static const char world_attention[] =
+	"The report has been brought to the attention of the UN Secretary-\n"
+	"General, the OSCE and UNESCO.\n";
+static const char world_shared[] =
+	"This statement is being shared with the UN Secretary-General, the\n"
+	"OSCE and UNESCO.\n\n- 2 -\n";
+static const char world_forwarded_copies[] =
+	"The Commissioner forwarded copies of the appeal to the UN Secretary-\n"
+	"General, the OSCE and UNESCO. Troops were sent to the border.\n";
+static const struct want want_sg_osce_unesco[] = {
+	{"UN Secretary-General", "", "", "", -1},
+	{"OSCE", "", "", "", -1},
+	{"UNESCO", "", "", "", -1},
+	END,
+};
+
+/* Clauses and vague words inside the list name no one; an acronym
+ * after "X and the Y (ACR)" is Y's alone; "the Secretary-General and the
+ * permanent missions" shares no noun. */
+static const char world_appealed[] =
+	"Baku, 26 February 2024\n\n"
+	"The Ombudsman appealed to the United Nations, the OSCE and the\n"
+	"Council of Europe to give a legal assessment of the tragedy.\n";
+static const struct want want_appealed[] = {
+	{"United Nations", "", "", "", -1},
+	{"OSCE", "", "", "", -1},
+	{"Council of Europe", "", "", "", -1},
+	END,
+};
+static const char world_request[] =
+	"The appeal was sent to UNICEF, UNESCO, the WHO, etc. and to the UN\n"
+	"Secretary-General and the OSCE with a request to take urgent\n"
+	"measures; to the ICRC and other international organisations.\n";
+static const struct want want_request[] = {
+	{"UNICEF", "", "", "", -1},
+	{"UNESCO", "", "", "", -1},
+	{"WHO", "", "", "", -1},
+	{"UN Secretary-General", "", "", "", -1},
+	{"OSCE", "", "", "", -1},
+	{"ICRC", "", "", "", -1},
+	END,
+};
+static const char world_acronym_and[] =
+	"Copies of the appeal were sent to\n"
+	"UNICEF and the World Health Organization (WHO), UNESCO and UNFPA\n"
+	"(UNFPA), the Secretary-General and the permanent missions of the\n"
+	"member states of the United Nations.\n";
+static const struct want want_acronym_and[] = {
+	{"UNICEF", "", "", "", -1},
+	{"World Health Organization", "WHO", "", "", -1},
+	{"UNESCO", "", "", "", -1},
+	{"UNFPA", "UNFPA", "", "", -1},
+	{"Secretary-General", "", "", "", -1},
+	{"permanent missions of the member states of the United Nations",
+	 "", "embassy", "", -1},
+	END,
+};
+
+/* Lists and lines as PDFs and web pages give them: lettered and
+ * inline numbered items, one name a line, a signature or a running
+ * header without a blank line, CRLF, ligatures and soft hyphens, a
+ * paragraph without a full stop before the next sentence. */
+static const char world_lettered[] =
+	"The appeal was forwarded to:\n"
+	"a. the UN Secretary-General;\n"
+	"(b) the OSCE;\n"
+	"iii) UNESCO.\n";
+static const char world_inline[] =
+	"The statement has been sent to: 1. UN Secretary-General; 2. the\n"
+	"OSCE; 3) UNESCO.\n";
+static const char world_per_line[] =
+	"The statement has been sent to:\n"
+	"UN Secretary-General\n"
+	"the OSCE\n"
+	"UNESCO\n"
+	"Baku, 26 February 2025\n";
+static const char world_signature[] =
+	"The Ombudsman's statement has been sent to the UN Secretary-General,\n"
+	"the OSCE and UNESCO\n"
+	"Press service of the Ombudsman\n"
+	"Baku, AZ1000, 40 Uzeyir Hajibeyli str.\n";
+static const char world_header[] =
+	"The statement has been sent to the UN Secretary-General, the OSCE,\n"
+	"Ombudsman of the Republic \xe2\x80\x93 Annual Report 2024        17\n"
+	"and UNESCO.\n";
+static const char world_crlf[] =
+	"The statement has been sent to the UN Secretary-\r\nGeneral, the\r\n"
+	"OSCE and\r\nUNESCO\r\n\r\nThe Ombudsman thanks them. Tel. 12 34\r\n";
+static const char world_pdf[] =
+	"The statement has been sent to the UN Secretary-General, the Of"
+	"\xef\xac\x81" "ce of the High Commissioner for Human Rights\n(OHCHR), "
+	"the Organisation of Islamic Co\xc2\xad\noperation (OIC) and the\xc2\xa0"
+	"Council of Europe\n\n"
+	"The Ombudsman also thanked the volunteers. It was a sad day.\n";
+static const struct want want_pdf[] = {
+	{"UN Secretary-General", "", "", "", -1},
+	{"Office of the High Commissioner for Human Rights", "OHCHR", "", "",
+	 -1},
+	{"Organisation of Islamic Cooperation", "OIC", "", "", -1},
+	{"Council of Europe", "", "", "", -1},
+	END,
+};
+
+/* Words around names: a class made precise ("including", "in
+ * particular"), persons before their office, a seat after a comma,
+ * "and/or", square brackets, quotation marks, an acronym of two words,
+ * a country in parentheses. */
+static const char world_including[] =
+	"The statement was forwarded to international organisations, including\n"
+	"the UN, the UN treaty bodies, in particular the Committee against\n"
+	"Torture (CAT), as well as to the ombudsmen of the member states of the\n"
+	"OIC.\n";
+static const struct want want_including[] = {
+	{"UN", "", "", "", -1},
+	{"Committee against Torture", "CAT", "", "", -1},
+	{"ombudsmen of the member states of the OIC", "", "ombudsman", "",
+	 -1},
+	END,
+};
+static const char world_persons[] =
+	"The letter has been forwarded to H.E. Mr. Ant\xc3\xb3nio Guterres,\n"
+	"Secretary-General of the United Nations, and to Mr. Volker T\xc3\xbcrk,\n"
+	"United Nations High Commissioner for Human Rights, the Office of the\n"
+	"United Nations High Commissioner for Human Rights, Geneva, and the\n"
+	"President of the OSCE PA Ms. Pia Kauma.\n";
+static const struct want want_persons[] = {
+	{"Secretary-General of the United Nations", "", "", "", -1},
+	{"United Nations High Commissioner for Human Rights", "", "", "", -1},
+	{"Office of the United Nations High Commissioner for Human Rights",
+	 "", "", "", -1},
+	{"President of the OSCE PA", "", "", "", -1},
+	END,
+};
+static const char world_marks[] =
+	"The appeal was addressed to the ICRC and/or the IFRC, the Organization\n"
+	"for Security and Co-operation in Europe [OSCE], the OSCE Parliamentary\n"
+	"Assembly (OSCE PA), the \xe2\x80\x9c" "Friends of the Ombudsman\xe2\x80\x9d"
+	" network and the\nDefensor del Pueblo (Spain).\n";
+static const struct want want_marks[] = {
+	{"ICRC", "", "", "", -1},
+	{"IFRC", "", "", "", -1},
+	{"Organization for Security and Co-operation in Europe", "OSCE", "", "",
+	 -1},
+	{"OSCE Parliamentary Assembly", "OSCE PA", "", "", -1},
+	{"Friends of the Ombudsman network", "", "", "", -1},
+	{"Defensor del Pueblo of Spain", "", "", "", -1},
+	END,
+};
+
+/* Passive triggers with words between the verb and "to", a class
+ * before a colon, an acronym before its expansion, a counted group. */
+static const char world_by_email[] =
+	"The statement was sent by e-mail to the UN Secretary-General, the\n"
+	"OSCE and UNESCO.\n";
+static const char world_officially[] =
+	"The statement has been officially forwarded to the UN Secretary-\n"
+	"General, the OSCE and UNESCO.\n";
+static const char world_channels[] =
+	"The note was transmitted through diplomatic channels to the UN\n"
+	"Secretary-General, the OSCE and UNESCO.\n";
+static const char world_class_colon[] =
+	"The statement was sent to the international organisations: UN\n"
+	"Secretary-General, OSCE, UNESCO and others.\n";
+static const char world_expansion[] =
+	"The statement was sent to the OHCHR (Office of the High Commissioner\n"
+	"for Human Rights), 47 ombudsman institutions and UNICEF.\n";
+static const struct want want_expansion[] = {
+	{"Office of the High Commissioner for Human Rights", "OHCHR", "", "",
+	 -1},
+	{"47 ombudsman institutions", "", "ombudsman", "", -1},
+	{"UNICEF", "", "", "", -1},
+	END,
+};
+
+/* A letter's copy label with one name a line, a list in parentheses
+ * after a general plural, bullets without a space. */
+static const char world_cc[] =
+	"Dear Colleagues,\n\nPlease find attached the statement.\n\n"
+	"Yours sincerely,\nThe Ombudsman\n\n"
+	"cc: UN Secretary-General\n    the OSCE\n    UNESCO\n";
+static const char world_paren_list[] =
+	"The statement has been sent to international organisations (the UN\n"
+	"Secretary-General, OSCE, UNESCO) and to ombudsmen of 80 countries.\n";
+static const struct want want_paren_list[] = {
+	{"UN Secretary-General", "", "", "", -1},
+	{"OSCE", "", "", "", -1},
+	{"UNESCO", "", "", "", -1},
+	{"ombudsmen of 80 countries", "", "ombudsman", "", -1},
+	END,
+};
+static const char world_bullet_tight[] =
+	"The statement was sent to:\n\xe2\x80\xa2UN Secretary-General;\n"
+	"\xe2\x80\xa2the OSCE;\n\xe2\x80\xa2\tUNESCO.\n";
+
+/* Parentheses as typed: one never closed, a seat inside; a person
+ * written after the last office. */
+static const char world_parens[] =
+	"The statement was sent to the Council of Europe (CoE, Strasbourg),\n"
+	"the OSCE (Vienna, UNICEF and to the UN Secretary-General, Mr. Ant"
+	"\xc3\xb3nio Guterres.\n";
+static const struct want want_parens[] = {
+	{"Council of Europe", "CoE", "", "", -1},
+	{"OSCE Vienna", "", "", "", -1},
+	{"UNICEF", "", "", "", -1},
+	{"UN Secretary-General", "", "", "", -1},
+	END,
+};
+
+/* A hyphen at a line end after a prefix is a real one. */
+static const char world_prefix[] =
+	"The statement was sent to the co-\nchairs of the OSCE Minsk Group, the\n"
+	"non-\ngovernmental organisation Human Rights Watch and the Inter-\n"
+	"national Ombuds\xc2\xad\nman Institute.\n";
+static const struct want want_prefix[] = {
+	{"co-chairs of the OSCE Minsk Group", "", "", "", -1},
+	{"non-governmental organisation Human Rights Watch", "", "", "", -1},
+	{"International Ombudsman Institute", "", "", "", -1},
+	END,
+};
+
+/* News copy names the holder after the office without an honorific;
+ * body names that end in capitalised words stay whole. */
+static const char world_holders[] =
+	"The statement was sent to UN Secretary-General Ant\xc3\xb3nio Guterres,\n"
+	"OSCE Secretary General (SG) Helga Maria Schmid, the European Ombudsman\n"
+	"Emily O'Reilly, the International Ombudsman Institute Board, Human\n"
+	"Rights Watch and the Kofi Annan Foundation.\n";
+static const struct want want_holders[] = {
+	{"UN Secretary-General", "", "", "", -1},
+	{"OSCE Secretary General", "SG", "", "", -1},
+	{"European Ombudsman", "", "", "", -1},
+	{"International Ombudsman Institute Board", "", "", "", -1},
+	{"Human Rights Watch", "", "", "", -1},
+	{"Kofi Annan Foundation", "", "", "", -1},
+	END,
+};
+
+/* A piece of the list that is a sentence of its own, a bare "and"
+ * left by a bullet, "respectively". */
+static const char world_sentence_piece[] =
+	"The appeal was sent to:\n\xe2\x80\xa2 the UN Secretary-General,\n"
+	"\xe2\x80\xa2 the OSCE, and\n\xe2\x80\xa2 UNESCO respectively, and the "
+	"Ombudsman also\ncalled on the ICRC to act.\n";
+
+/* A clause of circumstance after a name ends at ", and to". */
+static const char world_occasion[] =
+	"On 26 February 2024 letters were sent to the UN Secretary-General\n"
+	"in connection with the anniversary, and to the OSCE on the occasion\n"
+	"of the remembrance day, as well as to UNESCO regarding the archives.\n";
+
+/* The diplomatic corps is the foreign missions here. */
+static const char world_corps[] =
+	"The Public Defender's statement was sent to the diplomatic corps\n"
+	"accredited in Georgia and to the ombudsman institutions of the Council\n"
+	"of Europe member states.\n";
+static const struct want want_corps[] = {
+	{"diplomatic corps accredited in Georgia", "", "foreign-mission", "",
+	 -1},
+	{"ombudsman institutions of the Council of Europe member states", "",
+	 "ombudsman", "", -1},
+	END,
+};
+
 static void check_list(const char *what, const struct addressee_list *l,
 		       const struct want *w)
 {
@@ -259,6 +594,10 @@ static void test_real_statements(void **state)
 		{"ombudsman-2025-khojaly-33rd.txt", want_2025},
 		{"ombudsman-2018-khojaly-26th.txt", want_2018},
 		{"variant-2025-hyphenated-pagebreak.txt", want_2025},
+		{"world-2021-mission-un.txt", want_world_mission_2021},
+		{"world-2023-nhri-pdf.txt", want_world_nhri_2023},
+		{"world-2024-ombudsman-mixed.txt", want_world_mixed_2024},
+		{"world-2019-ministry-note.txt", want_world_note_2019},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -290,6 +629,41 @@ static void test_variants(void **state)
 		{"ministry", cont_ministry, want_ministry},
 		{"numbered", cont_numbered, want_numbered},
 		{"names with and", names_and, want_names_and},
+		{"note verbale", world_note_verbale, want_note_verbale},
+		{"circulated among", world_among, want_among},
+		{"distributed", world_distributed, want_sg_osce_unesco},
+		{"attention of", world_attention, want_sg_osce_unesco},
+		{"shared with", world_shared, want_sg_osce_unesco},
+		{"forwarded copies", world_forwarded_copies,
+		 want_sg_osce_unesco},
+		{"appealed to", world_appealed, want_appealed},
+		{"with a request", world_request, want_request},
+		{"acronym after and", world_acronym_and, want_acronym_and},
+		{"lettered", world_lettered, want_sg_osce_unesco},
+		{"inline numbers", world_inline, want_sg_osce_unesco},
+		{"one name a line", world_per_line, want_sg_osce_unesco},
+		{"signature", world_signature, want_sg_osce_unesco},
+		{"running header", world_header, want_sg_osce_unesco},
+		{"crlf", world_crlf, want_sg_osce_unesco},
+		{"pdf", world_pdf, want_pdf},
+		{"including", world_including, want_including},
+		{"persons", world_persons, want_persons},
+		{"marks", world_marks, want_marks},
+		{"by e-mail", world_by_email, want_sg_osce_unesco},
+		{"officially", world_officially, want_sg_osce_unesco},
+		{"channels", world_channels, want_sg_osce_unesco},
+		{"class before a colon", world_class_colon, want_sg_osce_unesco},
+		{"expansion", world_expansion, want_expansion},
+		{"cc label", world_cc, want_sg_osce_unesco},
+		{"list in parentheses", world_paren_list, want_paren_list},
+		{"tight bullets", world_bullet_tight, want_sg_osce_unesco},
+		{"parentheses", world_parens, want_parens},
+		{"hyphen after a prefix", world_prefix, want_prefix},
+		{"holders named after the office", world_holders, want_holders},
+		{"a sentence in the list", world_sentence_piece,
+		 want_sg_osce_unesco},
+		{"clauses of circumstance", world_occasion, want_sg_osce_unesco},
+		{"diplomatic corps", world_corps, want_corps},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -467,6 +841,10 @@ static void test_bad_texts(void **state)
 		 44, "no addressee paragraph"},
 		{"nobody", "The statement has been sent to .", 32,
 		 "names no addressee"},
+		/* triggers in narrative that name no one */
+		{"narrative", "Convoys were sent to the region and teams were "
+		 "dispatched to the town. Troops sent to the border.", 97,
+		 "no addressee paragraph"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -489,6 +867,7 @@ static void test_context_statements_have_no_paragraph(void **state)
 		"mission-un-2024-press-release.txt",
 		"ombudsman-2026-khojaly-news.txt",
 		"variant-no-paragraph.txt",
+		"world-2022-no-addressees.txt", /* triggers that name no one */
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -572,6 +951,13 @@ static void test_guess_kind(void **state)
 		{"International Federation of Red Cross and Red Crescent "
 		 "Societies", "ngo"},
 		{"Council of the European Union", "regional-org"},
+		/* names in their own languages (the world cases) */
+		{"D\xc3\xa9" "fenseur des droits of France", "ombudsman"},
+		{"\xd0\xa3\xd0\xbf\xd0\xbe\xd0\xbb\xd0\xbd\xd0\xbe\xd0\xbc\xd0\xbe\xd1\x87\xd0\xb5\xd0\xbd\xd0\xbd\xd1\x8b\xd0\xb9 \xd0\xbf\xd0\xbe \xd0\xbf\xd1\x80\xd0\xb0\xd0\xb2\xd0\xb0\xd0\xbc \xd1\x87\xd0\xb5\xd0\xbb\xd0\xbe\xd0\xb2\xd0\xb5\xd0\xba\xd0\xb0 \xd0\xb2 \xd0\xa0\xd0\xbe\xd1\x81\xd1\x81\xd0\xb8\xd0\xb9\xd1\x81\xd0\xba\xd0\xbe\xd0\xb9 \xd0\xa4\xd0\xb5\xd0\xb4\xd0\xb5\xd1\x80\xd0\xb0\xd1\x86\xd0\xb8\xd0\xb8", "ombudsman"},
+		{"Volksanwalt of Tyrol", "ombudsman"},
+		{"Commission nationale consultative des droits de l'homme",
+		 "nhri"},
+		{"Office of the President of the General Assembly", "un-organ"},
 		/* one state's own institutions */
 		{"Parliament of Georgia", "other"},
 		{"Permanent Representative of Georgia to the UN", "embassy"},

@@ -174,6 +174,20 @@ static const char *const resolved_georgia[] = {
 	"NEW:other", "UNSG", NULL,
 };
 
+/* World cases (tests/data/statements/world-*.txt): an NHRI's PDF whose
+ * list runs over a page header, with a back-reference to the ICRC; a
+ * web page naming ombudsmen in their own languages, whose kinds come
+ * from those names. */
+static const char *const resolved_world_nhri[] = {
+	"NEW:un-organ", "NEW:un-organ", "ICRC", "NEW:ngo", "GANHRI",
+	"NEW:regional-org", "NEW:ombudsman-assoc", "NEW:ombudsman-assoc",
+	NULL,
+};
+static const char *const resolved_world_mixed[] = {
+	"NEW:ombudsman", "NEW:ombudsman", "NEW:ombudsman", "NEW:nhri",
+	"NEW:ombudsman", "IOI", "NEW:ombudsman", NULL,
+};
+
 static void seeded(struct test_db *t)
 {
 	struct error err = ERROR_INIT;
@@ -248,6 +262,8 @@ static void test_resolve(void **state)
 		 resolved_kazakhstan},
 		{"issue19-lithuania-2024-forum.txt", NULL, resolved_lithuania},
 		{"issue19-georgia-2019-defender.txt", NULL, resolved_georgia},
+		{"world-2023-nhri-pdf.txt", NULL, resolved_world_nhri},
+		{"world-2024-ombudsman-mixed.txt", NULL, resolved_world_mixed},
 	};
 	struct test_db t;
 
