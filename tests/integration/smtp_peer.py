@@ -311,9 +311,12 @@ class PeerSMTP(SMTP):
             await self.push(self.opts.starttls_reply)
             return
         if self.opts.tls_garbage:
+            # recorded first: once the garbage is out, the client fails
+            # and the test reads the log, maybe before this process runs
+            # again
+            self.rec.event(event="tls-garbage", session=self.session_no)
             await self.push("220 2.0.0 Ready to start TLS")
             self.transport.write(b"this is not a TLS server hello\r\n" * 8)
-            self.rec.event(event="tls-garbage", session=self.session_no)
             self.transport.close()
             return
         await super().smtp_STARTTLS(arg)
