@@ -283,14 +283,25 @@ static void collapse(const char *s, struct sbuf *out, struct line_map *map)
 	}
 }
 
-/* Whether the word w (case-insensitive) starts at s[i] on a boundary. */
-static bool word_at(const char *s, size_t i, const char *w)
+size_t addressee_word_among(const char *s, size_t i, const char *const *list,
+			    size_t n, bool fold)
 {
-	size_t n = strlen(w);
+	if (i > 0 && isalnum((unsigned char)s[i - 1]))
+		return 0;
+	for (size_t k = 0; k < n; k++) {
+		size_t len = strlen(list[k]);
 
-	return (i == 0 || !isalnum((unsigned char)s[i - 1])) &&
-	       strncasecmp(s + i, w, n) == 0 &&
-	       !isalnum((unsigned char)s[i + n]);
+		if ((fold ? strncasecmp(s + i, list[k], len)
+			  : strncmp(s + i, list[k], len)) == 0 &&
+		    !isalnum((unsigned char)s[i + len]))
+			return len;
+	}
+	return 0;
+}
+
+bool addressee_word_at(const char *s, size_t i, const char *w)
+{
+	return addressee_word_among(s, i, &w, 1, true) != 0;
 }
 
 /* ---- finding the paragraph --------------------------------------------- */
@@ -439,7 +450,7 @@ static int separators(const char *s, size_t start, size_t end)
 	int n = 0;
 
 	for (size_t i = start; i < end; i++)
-		n += s[i] == ',' || s[i] == ';' || word_at(s, i, "and");
+		n += s[i] == ',' || s[i] == ';' || addressee_word_at(s, i, "and");
 	return n;
 }
 
@@ -463,9 +474,9 @@ static bool continuation_marker(const char *s, size_t from, size_t to)
 		"likewise", "as well",
 	};
 	for (size_t i = from; i < to; i++)
-		for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++)
-			if (word_at(s, i, words[w]))
-				return true;
+		if (addressee_word_among(s, i, words,
+					 sizeof(words) / sizeof(words[0]), true))
+			return true;
 	return false;
 }
 
@@ -967,10 +978,10 @@ static bool clause_start(const char *s, size_t n)
 	if (!n || !islower((unsigned char)*s))
 		return false;
 	if (w > 4 && strncmp(s + w - 3, "ing", 3) == 0 &&
-	    !word_at(s, 0, "including"))
+	    !addressee_word_at(s, 0, "including"))
 		return true;
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strlen(words[i]) <= n && word_at(s, 0, words[i]))
+		if (strlen(words[i]) <= n && addressee_word_at(s, 0, words[i]))
 			return true;
 	return false;
 }
@@ -1067,7 +1078,7 @@ static void split_top(const char *s, struct segs *g)
 		}
 		if (!skip && split_inside(s, i, g, &start, &skip))
 			continue;
-		if (s[i] == ',' || s[i] == ';' || word_at(s, i, "as well as")) {
+		if (s[i] == ',' || s[i] == ';' || addressee_word_at(s, i, "as well as")) {
 			skip |= clause_start(s + start, i - start);
 			if (!skip)
 				segs_push(g, s + start, i - start);
@@ -1193,8 +1204,8 @@ static const char *modifier_start(const char *s)
 		else if (s[i] == ')' && depth)
 			depth--;
 		else if (!depth && i > 0 && s[i - 1] == ' ' &&
-			 (word_at(s, i, "of") || word_at(s, i, "in") ||
-			  word_at(s, i, "abroad")))
+			 (addressee_word_at(s, i, "of") || addressee_word_at(s, i, "in") ||
+			  addressee_word_at(s, i, "abroad")))
 			return s + i - 1;
 	}
 	return NULL;
@@ -1300,7 +1311,7 @@ static bool acronym_of_last_part(const char *seg, size_t open)
 	bool mine;
 
 	for (size_t i = 1; i < open; i++)
-		if (word_at(seg, i, "and") && seg[i - 1] == ' ')
+		if (addressee_word_at(seg, i, "and") && seg[i - 1] == ' ')
 			and = i;
 	if (!and)
 		return false;
@@ -1344,7 +1355,7 @@ static void split_and(char *seg, addressee_known_fn known, void *arg,
 			depth++;
 		else if (seg[i] == ')' && depth)
 			depth--;
-		else if (!depth && i > 0 && word_at(seg, i, "and")) {
+		else if (!depth && i > 0 && addressee_word_at(seg, i, "and")) {
 			segs_push(&parts, seg + start, i - start);
 			start = i + 3;
 		}
@@ -1549,14 +1560,14 @@ static bool replace_backref(char **phrase, const char *prev,
 		size_t n = strlen(backrefs[b]);
 
 		for (size_t i = 0; !t && (*phrase)[i]; i++)
-			if (word_at(*phrase, i, backrefs[b]))
+			if (addressee_word_at(*phrase, i, backrefs[b]))
 				t = xasprintf("%.*s%s%s", (int)i, *phrase, prev,
 					      *phrase + i + n);
 	}
 	*used = prev;
 	for (size_t b = 0; !t && b < sizeof(world) / sizeof(world[0]); b++)
 		for (size_t i = 0; !t && (*phrase)[i]; i++)
-			if (word_at(*phrase, i, world[b])) {
+			if (addressee_word_at(*phrase, i, world[b])) {
 				t = xasprintf("%.*sUnited Nations%s", (int)i,
 					      *phrase, *phrase + i +
 							       strlen(world[b]));
@@ -1582,7 +1593,7 @@ static bool replace_backref(char **phrase, const char *prev,
 static bool contains_word(const char *s, const char *w)
 {
 	for (size_t i = 0; s[i]; i++)
-		if (word_at(s, i, w))
+		if (addressee_word_at(s, i, w))
 			return true;
 	return false;
 }
@@ -1654,7 +1665,7 @@ static void normalise_list(struct sbuf *t)
 				q = strlen(quotes[k]);
 		if (q) {
 			i += q - 1;
-		} else if (word_at(t->buf, i, "and/or")) {
+		} else if (addressee_word_at(t->buf, i, "and/or")) {
 			sbuf_addstr(&out, "and");
 			i += strlen("and/or") - 1;
 		} else {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "chancery/addressee.h"
 #include "chancery/addressee_clause.h"
 
 static const char *const openers[] = {
@@ -42,37 +43,25 @@ static const char *const verbs[] = {
 	"review", "examine", "release", "return", "reveal", "clarify",
 };
 
-static bool word_at(const char *s, size_t i, const char *w)
-{
-	size_t n = strlen(w);
-
-	return (i == 0 || !isalnum((unsigned char)s[i - 1])) &&
-	       strncmp(s + i, w, n) == 0 && !isalnum((unsigned char)s[i + n]);
-}
+/* The clauses' words are lower case and matched as written: a name's
+ * capital is no clause. */
+#define AMONG(s, i, list)                                                   \
+	addressee_word_among(s, i, list, sizeof(list) / sizeof(list[0]), false)
 
 bool addressee_clause_at(const char *s, size_t i)
 {
+	static const char *const to[] = {"to"};
+
 	if (i > 0 && s[i - 1] != ' ')
 		return false;
-	for (size_t k = 0; k < sizeof(openers) / sizeof(openers[0]); k++)
-		if (word_at(s, i, openers[k]))
-			return true;
-	if (!word_at(s, i, "to") || s[i + 2] != ' ')
-		return false;
-	for (size_t k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++)
-		if (word_at(s, i + 3, verbs[k]))
-			return true;
-	return false;
+	if (AMONG(s, i, openers))
+		return true;
+	return AMONG(s, i, to) && s[i + 2] == ' ' && AMONG(s, i + 3, verbs);
 }
 
 bool addressee_clause_finite(const char *s, size_t i)
 {
-	if (i > 0 && s[i - 1] != ' ')
-		return false;
-	for (size_t k = 0; k < sizeof(finite) / sizeof(finite[0]); k++)
-		if (word_at(s, i, finite[k]))
-			return true;
-	return false;
+	return (i == 0 || s[i - 1] == ' ') && AMONG(s, i, finite);
 }
 
 bool addressee_clause_vague(const char *seg)
@@ -111,10 +100,7 @@ size_t addressee_clause_specifier(const char *s, size_t i)
 		"including", "in particular", "namely", "notably",
 		"especially", "such as", "among them", "inter alia",
 	};
-	for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++)
-		if (word_at(s, i, words[k]))
-			return strlen(words[k]);
-	return 0;
+	return AMONG(s, i, words);
 }
 
 bool addressee_clause_general(const char *item)

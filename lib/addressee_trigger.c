@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "chancery/addressee.h"
 #include "chancery/addressee_trigger.h"
 
 static const char *const passive[] = {
@@ -54,15 +55,6 @@ static const char *const documents[] = {
 	"it", "them", "text", "request", "memorandum", "materials", "call",
 };
 
-static bool word_at(const char *s, size_t i, const char *w)
-{
-	size_t n = strlen(w);
-
-	return (i == 0 || !isalnum((unsigned char)s[i - 1])) &&
-	       strncasecmp(s + i, w, n) == 0 &&
-	       !isalnum((unsigned char)s[i + n]);
-}
-
 /* The length of the passive trigger t at p, or 0: white space in t
  * matches any one white-space character, one "also" may stand between
  * its words ("was also forwarded to", "has also been sent to"), and it
@@ -92,10 +84,9 @@ static size_t passive_at(const char *s, size_t p, const char *t)
 
 static bool is_document(const char *s, size_t i)
 {
-	for (size_t d = 0; d < sizeof(documents) / sizeof(documents[0]); d++)
-		if (word_at(s, i, documents[d]))
-			return true;
-	return false;
+	return addressee_word_among(s, i, documents,
+				    sizeof(documents) / sizeof(documents[0]),
+				    true) != 0;
 }
 
 /* Whether the verb at p is passive: "was", "been", ... before it, or
@@ -130,11 +121,12 @@ static size_t active_at(const char *s, size_t p)
 		bool doc = v == 0 || /* "appealed to" */
 			   passive_before(s, p);
 
-		if (!word_at(s, p, active[v]))
+		if (!addressee_word_at(s, p, active[v]))
 			continue;
 		while (words <= 12 && s[i] == ' ') {
 			i++;
-			if (word_at(s, i, "to") || word_at(s, i, "among")) {
+			if (addressee_word_at(s, i, "to") ||
+			    addressee_word_at(s, i, "among")) {
 				size_t n = s[i] == 't' || s[i] == 'T' ? 2 : 5;
 
 				return doc && (s[i + n] == ' ' ||
@@ -189,9 +181,9 @@ bool addressee_names_someone(const char *s, size_t from, size_t to)
 		if (isupper(c) || (c >= 0xc3 && c != 0xe2))
 			return true;
 		letters |= isalpha(c) != 0;
-		for (size_t b = 0; b < sizeof(bodies) / sizeof(bodies[0]); b++)
-			if (word_at(s, i, bodies[b]))
-				return true;
+		if (addressee_word_among(s, i, bodies,
+					 sizeof(bodies) / sizeof(bodies[0]), true))
+			return true;
 	}
 	return !letters;
 }

@@ -162,4 +162,15 @@ bool addressee_acronym_like(const char *s, size_t n);
 size_t addressee_role_len(const char *phrase);
 bool addressee_capitalised(const char *w);
 
+/*
+ * The passes' one test of a word in the text: the length of the first
+ * word or phrase of list (n of them) that starts at s[i] on word
+ * boundaries, 0 when none. fold: case ignored; without it case counts (a
+ * clause opens with a lower-case word, a name with a capital).
+ * addressee_word_at: the one word w, case ignored.
+ */
+size_t addressee_word_among(const char *s, size_t i, const char *const *list,
+			    size_t n, bool fold);
+bool addressee_word_at(const char *s, size_t i, const char *w);
+
 #endif
