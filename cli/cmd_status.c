@@ -27,9 +27,11 @@ static int run_status(struct cli *cli, int argc, char **argv)
 		if (c != 'd')
 			return EX_USAGE;
 		days = strtol(optarg, &end, 10);
-		if (*optarg == '\0' || *end || days < 0 || days > 3660)
+		if (*optarg == '\0' || *end || days < 0 ||
+		    days > STATUS_DAYS_MAX)
 			return cli_bad_usage("--days: '%s' is not a number of "
-					     "days from 0 to 3660", optarg);
+					     "days from 0 to %d", optarg,
+					     STATUS_DAYS_MAX);
 	}
 	if (optind != argc)
 		return cli_bad_usage("unexpected argument '%s'", argv[optind]);

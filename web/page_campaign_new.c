@@ -38,11 +38,6 @@ static const char *field(const struct web_request *rq, const char *name)
 	return v ? v : "";
 }
 
-static bool ticked(const struct web_request *rq, const char *name)
-{
-	return strcmp(field(rq, name), "1") == 0;
-}
-
 /* <option>s of every template name (each once) and of every list. */
 struct options {
 	struct sbuf *out;
@@ -100,7 +95,7 @@ static void checkbox(struct sbuf *out, const struct web_request *rq,
 {
 	web_htmlf(out, "<label><input type=\"checkbox\" name=\"%s\" value=\"1\" "
 		       "id=\"%s\"%s> %s</label>\n", name, id,
-		  ticked(rq, name) ? " checked" : "", label);
+		  web_ticked(rq, name) ? " checked" : "", label);
 }
 
 /* The form, filled with what rq posted (empty on GET). */
@@ -174,7 +169,7 @@ static int send_time(const struct web_request *rq, const char *zone,
 	int rc;
 
 	if (!*at) {
-		if (!ticked(rq, "now"))
+		if (!web_ticked(rq, "now"))
 			return error_set(err, ERR_USAGE, "--template, --list and "
 					 "--at (or --now) are required");
 		*out = clock_now();
@@ -196,7 +191,7 @@ static int create(struct web_ctx *ctx, const struct web_request *rq,
 		.tz = field(rq, "tz"),
 		.event_date = *field(rq, "event_date") ? field(rq, "event_date")
 						       : NULL,
-		.receipt = ticked(rq, "receipt"),
+		.receipt = web_ticked(rq, "receipt"),
 	};
 	char *lang = NULL;
 	int rc = 0;
@@ -211,7 +206,7 @@ static int create(struct web_ctx *ctx, const struct web_request *rq,
 	c.language = lang;
 	if (!rc)
 		rc = send_time(rq, c.tz, &c.send_at, err);
-	c.refuse_past = *field(rq, "at") && !ticked(rq, "now");
+	c.refuse_past = *field(rq, "at") && !web_ticked(rq, "now");
 	if (!rc)
 		rc = campaign_create_renaming(ctx->db, &c, id, renamed, err);
 	free(lang);

@@ -2,9 +2,9 @@
  * page_campaigns: the campaigns, each with its state, deliveries and
  * progress, its proofs, a test send, and the sign-off: approve or reject
  * (with the plan an approval freezes shown first), schedule, a new send
- * time (a missed anniversary's way out), pause, resume, cancel. Every action is the library call the CLI makes
- * (cli/cmd_campaign.c, cli/cmd_campaign_proof.c), and a refusal shows
- * the library's text.
+ * time (a missed anniversary's way out), pause, resume, cancel. Every
+ * action is the library call the CLI makes (cli/cmd_campaign.c,
+ * cli/cmd_campaign_proof.c), and a refusal shows the library's text.
  *
  * Routes (web/routes.c, "campaigns" group):
  *   GET  /campaigns                      the list            (read)
@@ -40,8 +40,10 @@
  *             div#schedule-box (input[name=now]#schedule-now,
  *               button#schedule-submit);
  *             div#reschedule-box (input[name=at]#reschedule-at,
- *               input[name=now]#reschedule-now, button#reschedule-submit); div#pause-box, #resume-box,
- *             #cancel-box (button#pause-submit, ...);
+ *               input[name=now]#reschedule-now,
+ *               button#reschedule-submit);
+ *             div#pause-box, #resume-box, #cancel-box
+ *               (button#pause-submit, ...);
  *             the outcome: div.notice / div.error (web_notice_box,
  *             web_error_box), ul#problems for schedule's list.
  *   proofs:   p#proof-summary; section.proof#proof-N with h2, pre.members,
@@ -750,13 +752,6 @@ WEB_HANDLER(page_campaign_show)
 
 /* A send time in the past is refused unless the form's now box is
  * ticked (the CLI's --now): the CLI's text. */
-static bool ticked(const struct web_request *rq, const char *name)
-{
-	const char *v = web_param(rq, name);
-
-	return v && *v && strcmp(v, "0") != 0;
-}
-
 /* POST /campaign/ID/test: campaign_proof_test_send, as campaign test. */
 static int do_test(struct web_ctx *ctx, const struct web_request *rq,
 		   const struct campaign_info *c, struct sbuf *notice,
@@ -792,7 +787,7 @@ static int do_schedule(struct web_ctx *ctx, const struct web_request *rq,
 	if (c->state == CAMPAIGN_APPROVED ||
 	    (c->state == CAMPAIGN_DRAFT && ctx->cfg->campaign.approvals == 0))
 		rc = campaign_send_time_check(c->tz, c->send_at,
-					      ticked(rq, "now"), err);
+					      web_ticked(rq, "now"), err);
 	if (!rc)
 		rc = campaign_schedule_plan(ctx->db, ctx->cfg, c->id, &plan,
 					    problems, err);
@@ -816,7 +811,7 @@ static int do_reschedule(struct web_ctx *ctx, const struct web_request *rq,
 			 struct error *err)
 {
 	const char *at = web_param(rq, "at");
-	bool now = ticked(rq, "now");
+	bool now = web_ticked(rq, "now");
 	struct campaign_edit e = {0};
 	struct campaign_info after = {0};
 	struct sbuf voided = SBUF_INIT;
@@ -945,7 +940,7 @@ static int run_decision(struct web_ctx *ctx, const struct web_request *rq,
 	struct campaign_info after = {0};
 	struct campaign_plan plan;
 	const char *who = db_actor(ctx->db) ? db_actor(ctx->db) : "the system";
-	bool schedule = ticked(rq, "schedule");
+	bool schedule = web_ticked(rq, "schedule");
 	int rc;
 
 	if (!strcmp(verb, "reject")) {
@@ -967,7 +962,7 @@ static int run_decision(struct web_ctx *ctx, const struct web_request *rq,
 	rc = 0;
 	if (schedule && c->state == CAMPAIGN_DRAFT)
 		rc = campaign_send_time_check(c->tz, c->send_at,
-					      ticked(rq, "now"), err);
+					      web_ticked(rq, "now"), err);
 	if (!rc)
 		rc = campaign_approve(ctx->db, ctx->cfg, c->id, schedule, &plan,
 				      problems, err);

@@ -6,7 +6,7 @@
  * `chancery status` prints it. It reads what `chancery status` reads
  * (status_load) and changes nothing.
  *
- * Query: days=N (0 to 3660, default 30), the window of "due".
+ * Query: days=N (0 to STATUS_DAYS_MAX, default 30), the window of "due".
  *
  * Stable ids for the tests: ul#attention with li.attention[data-kind=
  * "daemon|relay|missed|passed|unscheduled|paused|quarantine|verify"],
@@ -23,7 +23,6 @@
 #include "pages.h"
 
 #define DAYS_DEFAULT 30
-#define DAYS_MAX 3660
 
 /* The window of "due" from ?days=, or -1 when it is not a number of days. */
 static int window_days(const struct web_request *rq)
@@ -35,7 +34,7 @@ static int window_days(const struct web_request *rq)
 	if (!v || !*v)
 		return DAYS_DEFAULT;
 	days = strtol(v, &end, 10);
-	if (*end || days < 0 || days > DAYS_MAX)
+	if (*end || days < 0 || days > STATUS_DAYS_MAX)
 		return -1;
 	return (int)days;
 }
@@ -246,9 +245,13 @@ WEB_HANDLER(page_home)
 	struct status st;
 	int days = window_days(rq), rc;
 
-	if (days < 0)
-		return web_fail(rs, 400, rq, "days: not a number of days from "
-					     "0 to 3660");
+	if (days < 0) {
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "days: not a number of days from 0 "
+			 "to %d", STATUS_DAYS_MAX);
+		return web_fail(rs, 400, rq, msg);
+	}
 	rc = status_load(ctx->db, clock_now(), days,
 			 ctx->cfg->campaign.approvals, &st, &err);
 	if (rc) {

@@ -223,13 +223,6 @@ static void plan_html(struct sbuf *b, const struct import_plan *plan,
 	sbuf_release(&line);
 }
 
-static bool flag(const struct web_request *rq, const char *name)
-{
-	const char *v = web_param(rq, name);
-
-	return v && *v && strcmp(v, "0") != 0;
-}
-
 /* The file's name as error messages give it: no directory. */
 static const char *base_name(const char *name)
 {
@@ -256,8 +249,8 @@ WEB_HANDLER(page_import_preview)
 	const char *name;
 	int rc;
 
-	opt.update = flag(rq, "update");
-	opt.reactivate = flag(rq, "reactivate");
+	opt.update = web_ticked(rq, "update");
+	opt.reactivate = web_ticked(rq, "reactivate");
 	web_page_begin(b, "Import a spreadsheet: the plan", rq->session);
 	if (!f || !f->filename) {
 		rs->status = 400;
@@ -318,8 +311,8 @@ WEB_HANDLER(page_import_apply)
 	struct sbuf *b = &rs->body;
 	int rc;
 
-	opt.update = flag(rq, "update");
-	opt.reactivate = flag(rq, "reactivate");
+	opt.update = web_ticked(rq, "update");
+	opt.reactivate = web_ticked(rq, "reactivate");
 	web_page_begin(b, "Import a spreadsheet: applied", rq->session);
 	if (!upload_id_ok(id)) {
 		rs->status = 400;

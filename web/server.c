@@ -84,6 +84,13 @@ const char *web_param(const struct web_request *rq, const char *name)
 	return p ? p->value : NULL;
 }
 
+bool web_ticked(const struct web_request *rq, const char *name)
+{
+	const char *v = web_param(rq, name);
+
+	return v && *v && strcmp(v, "0") != 0;
+}
+
 const struct web_param *web_param_get(const struct web_request *rq,
 				      const char *name)
 {

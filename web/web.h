@@ -62,6 +62,9 @@ struct web_request {
 
 /* The last value of name, or NULL. */
 const char *web_param(const struct web_request *rq, const char *name);
+/* Whether a checkbox (or any on/off field) name is on: given, not empty
+ * and not "0". */
+bool web_ticked(const struct web_request *rq, const char *name);
 /* The whole parameter (for uploads), or NULL. */
 const struct web_param *web_param_get(const struct web_request *rq,
 				      const char *name);

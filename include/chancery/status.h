@@ -97,6 +97,10 @@ struct status {
 	} verify;
 };
 
+/* The widest window of "due" a caller offers (`status --days`, the
+ * console's overview): ten years. */
+#define STATUS_DAYS_MAX 3660
+
 /*
  * Reads everything into st (released with status_release, also after an
  * error). now is the time "due" counts from; days the window (>= 0);
