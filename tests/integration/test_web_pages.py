@@ -493,6 +493,8 @@ class WebPagesTestCase(TestCase):
             p.terminate()
             p.wait(10)
 
+    @unittest.skipUnless(os.path.exists(chanceryd()),
+                         "chanceryd is not built in this tree")
     def test_missed_campaign_gets_a_new_send_time(self):
         """The overview says a missed campaign needs a new send time or a
         cancellation: the campaign page gives the first, as campaign edit
@@ -542,6 +544,21 @@ class WebPagesTestCase(TestCase):
         self.assertIn("send_at", data)
         self.assertEqual(self.attention(self.page(v, "/?days=3660")).count(
             "missed"), 0)
+
+        # or at once: approved and scheduled, the daemon sends it
+        r = self.post(a, "/campaign/%d/reschedule" % lid, {"now": "1"})
+        self.assertEqual(r.status, 200, r.body)
+        b = self.client("bob")
+        r = self.post(b, "/approval/%d/approve" % lid,
+                      {"schedule": "1", "now": "1"})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(self.state("lost"), "scheduled")
+        h.ok("--once", prog="chanceryd")
+        self.assertEqual(h.sql("SELECT state, count(*) FROM deliveries "
+                               "WHERE campaign_id = ? GROUP BY state", lid),
+                         [("sent", 2)])
+        sent = [f for d, _, fs in os.walk(h.outbox) for f in fs]
+        self.assertEqual(len(sent), 2, sent)
 
     def test_editor_creates_a_campaign(self):
         h = self.home
